@@ -1,0 +1,50 @@
+"""User-facing error types.
+
+Every error a user can cause (a bad scenario file, an unknown post, a point outside the
+network, an infeasible model) is raised as a subclass of :class:`KazerneError`. The command
+line prints ``str(error)`` as one line and exits with code 2, without a traceback. Messages
+name the file (when there is one), the field and what was expected.
+"""
+
+from __future__ import annotations
+
+
+class KazerneError(Exception):
+    """Base class of all user-facing errors (exit code 2, one line, no traceback)."""
+
+    exit_code = 2
+
+    def __init__(self, message: str, *, source: str | None = None, field: str | None = None):
+        self.source = source
+        self.field = field
+        parts = []
+        if source:
+            parts.append(str(source))
+        if field:
+            parts.append(str(field))
+        prefix = ": ".join(parts)
+        super().__init__(f"{prefix}: {message}" if prefix else message)
+
+
+class ZonePackError(KazerneError):
+    """A zone pack is missing, incomplete or malformed."""
+
+
+class ScenarioError(KazerneError):
+    """A scenario file is malformed or names something that does not exist."""
+
+
+class ModelInputError(KazerneError):
+    """Bad input to an optimisation model (NaN / negative costs, unknown site ids, bad p)."""
+
+
+class InfeasibleError(KazerneError):
+    """A model has no feasible solution; the message says why (e.g. which demand is unreachable)."""
+
+
+class SnapError(KazerneError):
+    """A point cannot be placed on the road network (outside it, or in the data gap)."""
+
+
+class NetworkFetchError(KazerneError):
+    """Building a zone pack from live OpenStreetMap failed (e.g. no internet)."""
