@@ -1,0 +1,73 @@
+"""Thin plumbing around OR-Tools' ``pywraplp`` MIP backends.
+
+Backends are chosen by measurement (see ``benchmarks/solvers.py``): SCIP and HiGHS through
+``pywraplp`` solve the covering and p-median models reliably here. CP-SAT with exactly two
+workers stalled for minutes on these models on a 2-core machine, so it is not a default.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from ortools.linear_solver import pywraplp
+
+from .result import FEASIBLE, INFEASIBLE, OPTIMAL, TIME_LIMIT, relative_gap
+
+DEFAULT_BACKEND = "SCIP"
+KNOWN_BACKENDS = ("SCIP", "HIGHS", "CBC", "CP-SAT")
+
+
+def make_solver(backend: str = DEFAULT_BACKEND, time_limit: float | None = None,
+                threads: int | None = None) -> pywraplp.Solver:
+    """Create a ``pywraplp`` MIP solver.
+
+    Parameters
+    ----------
+    backend : str
+        One of ``SCIP``, ``HIGHS``, ``CBC``, ``CP-SAT`` (case-insensitive).
+    time_limit : float, optional
+        Wall-time limit in seconds.
+    threads : int, optional
+        Number of threads, where the backend honours it.
+    """
+    from ..errors import ModelInputError
+
+    name = backend.upper()
+    if name not in KNOWN_BACKENDS:
+        raise ModelInputError(f"unknown solver backend {backend!r}; expected one of {', '.join(KNOWN_BACKENDS)}",
+                              field="solver")
+    solver = pywraplp.Solver.CreateSolver(name)
+    if solver is None:  # pragma: no cover - depends on the OR-Tools build
+        raise ModelInputError(f"solver backend {name} is not available in this OR-Tools build", field="solver")
+    if time_limit is not None:
+        solver.SetTimeLimit(max(1, int(time_limit * 1000)))
+    if threads is not None:
+        solver.SetNumThreads(int(threads))
+    return solver
+
+
+@dataclass
+class MipOutcome:
+    status: str          # optimal / feasible / infeasible / time_limit
+    objective: float
+    bound: float
+    gap: float
+    seconds: float
+
+
+def run(solver: pywraplp.Solver) -> MipOutcome:
+    """Solve and translate the status. Objective/bound are ``nan`` when there is no solution."""
+    t0 = time.perf_counter()
+    code = solver.Solve()
+    secs = time.perf_counter() - t0
+    if code == pywraplp.Solver.OPTIMAL:
+        obj = solver.Objective().Value()
+        return MipOutcome(OPTIMAL, obj, obj, 0.0, secs)
+    if code == pywraplp.Solver.FEASIBLE:
+        obj = solver.Objective().Value()
+        bound = solver.Objective().BestBound()
+        return MipOutcome(FEASIBLE, obj, bound, relative_gap(obj, bound), secs)
+    if code == pywraplp.Solver.INFEASIBLE:
+        return MipOutcome(INFEASIBLE, float("nan"), float("nan"), float("nan"), secs)
+    return MipOutcome(TIME_LIMIT, float("nan"), float("nan"), float("nan"), secs)
