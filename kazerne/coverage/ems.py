@@ -1,0 +1,561 @@
+"""EMS placement models with busy units: MEXCLP, MALP and the Double Standard Model.
+
+Ambulances and PIT teams are often busy, so a demand point "covered" by a busy unit is not
+covered. The models here place an integer number of units per base.
+
+All models take a dense ``cost`` matrix (n_bases, n_demand) of response times in **seconds**
+(``np.inf`` = unreachable, float32 accepted) and ``weights`` (n_demand,) of demand (calls or
+population). "Within T" means ``cost <= T``. Before solving, demand points with an identical
+set of covering bases are merged (weights summed); points that no open base covers and points
+of zero weight are dropped (they cannot change the optimum). Sizes before and after are in
+``result.extra["reduction"]``.
+
+Common parameters
+-----------------
+base_ids : sequence, optional
+    Id of each base (row of ``cost``); default ``0..n_bases-1``.
+capacity : int, sequence or dict, optional
+    Maximum units per base (scalar for all, per row, or dict base id -> cap). Default:
+    unlimited (``n_units``) for MEXCLP / MALP, 2 for the DSM.
+min_units : sequence or dict, optional
+    Units that must stay at a base (today's units), per row or dict base id -> count.
+closed : iterable, optional
+    Base ids that may not receive units.
+solver : str
+    pywraplp backend (``SCIP`` default, ``HIGHS``, ``CBC``).
+time_limit : float, optional
+    Seconds; when hit with a solution the status is ``"feasible"`` and the gap is reported.
+
+Every model returns a :class:`~kazerne.coverage.result.SolveResult` with
+``extra["units"]`` = {base id: units} for bases with at least one unit, ``sites`` = those
+bases in input order, and ``assignment`` = index (into ``sites``) of the nearest site for
+each demand point (-1 if no site reaches it at all).
+
+References
+----------
+Daskin (1983) Transp. Sci. 17:48-70 (MEXCLP); ReVelle & Hogan (1989) Transp. Sci. 23:192-200
+(MALP); Gendreau, Laporte & Semet (1997) Parallel Computing 23:1655-1665 (DSM).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+from typing import Any, Iterable, Sequence
+
+import numpy as np
+
+from ..errors import InfeasibleError, ModelInputError
+from .result import FEASIBLE, INFEASIBLE, OPTIMAL, SolveResult
+from .solver import make_solver, run
+
+DEFAULT_T = 900.0  # Belgian norm: on scene within 15 minutes (seconds)
+
+
+# --------------------------------------------------------------------------------------
+# validation and reduction
+# --------------------------------------------------------------------------------------
+
+@dataclass
+class _Problem:
+    cost: np.ndarray            # (n_bases, n_demand) as given (float32 or float64)
+    weights: np.ndarray         # (n_demand,) float64
+    base_ids: list
+    n_units: int
+    cap: np.ndarray             # (n_bases,) int, 0 for closed bases
+    lo: np.ndarray              # (n_bases,) int, minimum units
+
+
+def _check_cost(cost) -> np.ndarray:
+    c = np.asarray(cost)
+    if c.ndim != 2:
+        raise ModelInputError(f"expected a 2-D (n_bases, n_demand) array of seconds, got shape {c.shape}",
+                              field="cost")
+    if not np.issubdtype(c.dtype, np.floating) and not np.issubdtype(c.dtype, np.integer):
+        raise ModelInputError(f"expected numbers (seconds), got dtype {c.dtype}", field="cost")
+    if c.shape[0] == 0 or c.shape[1] == 0:
+        raise ModelInputError(f"expected at least one base and one demand point, got shape {c.shape}",
+                              field="cost")
+    if np.issubdtype(c.dtype, np.floating):
+        nan = np.isnan(c)
+        if nan.any():
+            b, d = np.argwhere(nan)[0]
+            raise ModelInputError(f"{int(nan.sum())} NaN response times (first at base row {b}, demand {d}); "
+                                  f"expected seconds >= 0 or inf for unreachable", field="cost")
+    neg = c < 0
+    if neg.any():
+        b, d = np.argwhere(neg)[0]
+        raise ModelInputError(f"{int(neg.sum())} negative response times (first {float(c[b, d]):g} at base row "
+                              f"{b}, demand {d}); expected seconds >= 0", field="cost")
+    return c
+
+
+def _check_weights(weights, n_demand: int) -> np.ndarray:
+    w = np.asarray(weights, dtype=np.float64)
+    if w.shape != (n_demand,):
+        raise ModelInputError(f"expected shape ({n_demand},) matching the cost columns, got {w.shape}",
+                              field="weights")
+    if not np.isfinite(w).all():
+        raise ModelInputError(f"{int((~np.isfinite(w)).sum())} NaN/inf demand weights; expected finite >= 0",
+                              field="weights")
+    if (w < 0).any():
+        raise ModelInputError(f"{int((w < 0).sum())} negative demand weights (first at demand "
+                              f"{int(np.argmax(w < 0))}); expected >= 0", field="weights")
+    return w
+
+
+def _int_count(x, name: str, minimum: int = 0) -> int:
+    if isinstance(x, (bool, np.bool_)):
+        raise ModelInputError(f"expected a whole number, got {x!r}", field=name)
+    if isinstance(x, (float, np.floating)) and float(x).is_integer():
+        x = int(x)
+    if not isinstance(x, (int, np.integer)):
+        raise ModelInputError(f"expected a whole number, got {x!r}", field=name)
+    if int(x) < minimum:
+        raise ModelInputError(f"expected a whole number >= {minimum}, got {int(x)}", field=name)
+    return int(x)
+
+
+def _per_base(value, name: str, base_ids: list, default: int) -> np.ndarray:
+    n = len(base_ids)
+    if value is None:
+        return np.full(n, default, dtype=np.int64)
+    if isinstance(value, dict):
+        out = np.full(n, default, dtype=np.int64)
+        index = {b: i for i, b in enumerate(base_ids)}
+        for k, v in value.items():
+            if k not in index:
+                raise ModelInputError(f"unknown base id {k!r}", field=name)
+            out[index[k]] = _int_count(v, f"{name}[{k!r}]")
+        return out
+    if np.ndim(value) == 0:
+        return np.full(n, _int_count(value, name), dtype=np.int64)
+    arr = list(value)
+    if len(arr) != n:
+        raise ModelInputError(f"expected {n} values (one per base), got {len(arr)}", field=name)
+    return np.array([_int_count(v, f"{name}[{i}]") for i, v in enumerate(arr)], dtype=np.int64)
+
+
+def _problem(cost, weights, n_units, base_ids, capacity, min_units, closed, default_cap=None) -> _Problem:
+    c = _check_cost(cost)
+    n_bases, n_demand = c.shape
+    w = _check_weights(weights, n_demand)
+    n = _int_count(n_units, "n_units", minimum=1)
+    if base_ids is None:
+        ids = list(range(n_bases))
+    else:
+        ids = list(base_ids)
+        if len(ids) != n_bases:
+            raise ModelInputError(f"expected {n_bases} base ids (one per cost row), got {len(ids)}",
+                                  field="base_ids")
+        if len(set(ids)) != len(ids):
+            raise ModelInputError("base ids are not unique", field="base_ids")
+    cap = _per_base(capacity, "capacity", ids, n if default_cap is None else default_cap)
+    lo = _per_base(min_units, "min_units", ids, 0)
+    index = {b: i for i, b in enumerate(ids)}
+    for b in (closed or ()):
+        if b not in index:
+            raise ModelInputError(f"unknown base id {b!r}", field="closed")
+        if lo[index[b]] > 0:
+            raise ModelInputError(f"base {b!r} is closed but has min_units {lo[index[b]]}", field="closed")
+        cap[index[b]] = 0
+    bad = np.flatnonzero(lo > cap)
+    if bad.size:
+        b = ids[bad[0]]
+        raise ModelInputError(f"base {b!r} needs at least {lo[bad[0]]} units but its capacity is {cap[bad[0]]}",
+                              field="min_units")
+    if lo.sum() > n:
+        raise ModelInputError(f"min_units fix {int(lo.sum())} units but only n_units = {n} are available",
+                              field="min_units")
+    if cap.sum() < n:
+        raise ModelInputError(f"n_units = {n} units do not fit: total capacity of the open bases is "
+                              f"{int(cap.sum())}", field="n_units")
+    return _Problem(c, w, ids, n, cap, lo)
+
+
+def _reduce(masks: Sequence[np.ndarray], w: np.ndarray, open_rows: np.ndarray):
+    """Merge demand points with identical covering-base sets (for every mask together).
+
+    Returns (atom masks list of (n_open, n_atoms) bool, atom weights, atom of each demand
+    (-1 when dropped), stats dict).
+    """
+    n_demand = w.size
+    sub = [m[open_rows] for m in masks]
+    stacked = np.concatenate(sub, axis=0) if len(sub) > 1 else sub[0]
+    keep = (w > 0) & stacked.any(axis=0)
+    idx = np.flatnonzero(keep)
+    packed = np.packbits(stacked[:, idx], axis=0).T              # (n_keep, bytes)
+    packed = np.ascontiguousarray(packed)
+    if idx.size:
+        view = packed.view(np.dtype((np.void, packed.shape[1])))[:, 0]
+        _, first, inv = np.unique(view, return_index=True, return_inverse=True)
+        inv = inv.ravel()
+        aw = np.bincount(inv, weights=w[idx], minlength=first.size)
+        atoms = [m[:, idx[first]] for m in sub]
+    else:
+        first = np.zeros(0, dtype=np.int64)
+        inv = np.zeros(0, dtype=np.int64)
+        aw = np.zeros(0)
+        atoms = [m[:, :0] for m in sub]
+    atom_of = np.full(n_demand, -1, dtype=np.int64)
+    atom_of[idx] = inv
+    stats = {"demand_points": int(n_demand), "demand_atoms": int(first.size),
+             "dropped_zero_weight": int((w == 0).sum()),
+             "dropped_uncovered": int(((w > 0) & ~stacked.any(axis=0)).sum()),
+             "uncovered_weight": float(w[(w > 0) & ~stacked.any(axis=0)].sum()),
+             "bases": int(masks[0].shape[0]), "open_bases": int(open_rows.size)}
+    return atoms, aw, atom_of, stats
+
+
+def _assignment(cost: np.ndarray, site_rows: list[int]) -> np.ndarray:
+    if not site_rows:
+        return np.full(cost.shape[1], -1, dtype=np.int64)
+    sub = cost[site_rows]
+    a = np.argmin(sub, axis=0).astype(np.int64)
+    a[~np.isfinite(sub.min(axis=0))] = -1
+    return a
+
+
+def _result(model, prob: _Problem, outcome, units_rows: np.ndarray | None, solver_name: str,
+            t0: float, extra: dict[str, Any]) -> SolveResult:
+    if units_rows is None:
+        return SolveResult(model, outcome.status, float("nan"), float("nan"), float("nan"), [],
+                           np.full(prob.cost.shape[1], -1, dtype=np.int64), time.perf_counter() - t0,
+                           solver_name, extra)
+    rows = [int(j) for j in np.flatnonzero(units_rows > 0)]
+    extra = dict(extra)
+    extra["units"] = {prob.base_ids[j]: int(units_rows[j]) for j in rows}
+    return SolveResult(model, outcome.status, float(outcome.objective), float(outcome.bound),
+                       float(outcome.gap), [prob.base_ids[j] for j in rows], _assignment(prob.cost, rows),
+                       time.perf_counter() - t0, solver_name, extra)
+
+
+def _add_unit_vars(solver, prob: _Problem, open_rows: np.ndarray):
+    x = [solver.IntVar(float(prob.lo[j]), float(prob.cap[j]), f"x{j}") for j in open_rows]
+    total = solver.Constraint(float(prob.n_units), float(prob.n_units), "units")
+    for v in x:
+        total.SetCoefficient(v, 1.0)
+    return x
+
+
+def _units_from(x, prob: _Problem, open_rows: np.ndarray) -> np.ndarray:
+    units = np.zeros(len(prob.base_ids), dtype=np.int64)
+    for v, j in zip(x, open_rows):
+        units[j] = int(round(v.solution_value()))
+    return units
+
+
+def _check_q(q) -> float:
+    try:
+        v = float(q)
+    except (TypeError, ValueError):
+        raise ModelInputError(f"expected a busy fraction in [0, 1), got {q!r}", field="q") from None
+    if not (0.0 <= v < 1.0):
+        raise ModelInputError(f"expected a busy fraction in [0, 1), got {q!r}; q >= 1 means the system is "
+                              f"overloaded", field="q")
+    return v
+
+
+def _check_t(t, name: str) -> float:
+    try:
+        v = float(t)
+    except (TypeError, ValueError):
+        raise ModelInputError(f"expected a time in seconds, got {t!r}", field=name) from None
+    if not (math.isfinite(v) and v >= 0):
+        raise ModelInputError(f"expected a finite time >= 0 seconds, got {t!r}", field=name)
+    return v
+
+
+def _open_rows(prob: _Problem) -> np.ndarray:
+    return np.flatnonzero(prob.cap > 0)
+
+
+# --------------------------------------------------------------------------------------
+# MEXCLP
+# --------------------------------------------------------------------------------------
+
+def mexclp(cost, weights, n_units: int, q: float, t_seconds: float = DEFAULT_T, *, base_ids=None,
+           capacity=None, min_units=None, closed: Iterable = (), solver: str = "SCIP",
+           time_limit: float | None = None, threads: int | None = None) -> SolveResult:
+    """Maximum Expected Covering Location Problem (Daskin 1983).
+
+    maximise ``sum_i w_i sum_{k=1..n} (1-q) q^(k-1) y_ik`` subject to
+    ``sum_k y_ik <= sum_{j covers i} x_j``, ``sum_j x_j = n``, ``min_j <= x_j <= cap_j`` integer,
+    ``0 <= y_ik <= 1``. A point covered by ``c`` units contributes ``w_i (1 - q^c)``.
+
+    Parameters
+    ----------
+    cost : array_like
+        (n_bases, n_demand) response times, seconds.
+    weights : array_like
+        (n_demand,) demand.
+    n_units : int
+        Units to place (>= 1).
+    q : float
+        System-wide busy fraction in [0, 1) (see :func:`kazerne.coverage.queueing.system_busy_fraction`).
+    t_seconds : float
+        Coverage standard T, seconds (default 900 = 15 min).
+
+    Returns
+    -------
+    SolveResult
+        ``objective`` = expected covered weight; ``extra["expected_coverage_share"]`` = objective
+        / total weight; ``extra["units"]`` = {base id: units}.
+    """
+    t0 = time.perf_counter()
+    prob = _problem(cost, weights, n_units, base_ids, capacity, min_units, closed)
+    qv = _check_q(q)
+    t = _check_t(t_seconds, "t_seconds")
+    rows = _open_rows(prob)
+    cover = prob.cost <= t
+    (a,), aw, _, stats = _reduce([cover], prob.weights, rows)
+    n = prob.n_units
+    s = make_solver(solver, time_limit, threads)
+    x = _add_unit_vars(s, prob, rows)
+    coef = [(1.0 - qv) * qv ** (k - 1) for k in range(1, n + 1)]
+    obj = s.Objective()
+    n_y = 0
+    cap_open = prob.cap[rows]
+    for i in range(a.shape[1]):
+        js = np.flatnonzero(a[:, i])
+        kmax = int(min(n, cap_open[js].sum()))
+        con = s.Constraint(-s.infinity(), 0.0)
+        for k in range(kmax):
+            if coef[k] <= 0.0 and k > 0:
+                break
+            y = s.NumVar(0.0, 1.0, "")
+            con.SetCoefficient(y, 1.0)
+            obj.SetCoefficient(y, float(aw[i] * coef[k]))
+            n_y += 1
+        for j in js:
+            con.SetCoefficient(x[j], -1.0)
+    obj.SetMaximization()
+    stats.update(variables=len(x) + n_y, constraints=int(a.shape[1]) + 1)
+    out = run(s)
+    extra = {"reduction": stats, "q": qv, "t_seconds": t, "solve_seconds": out.seconds}
+    if out.status not in (OPTIMAL, FEASIBLE):
+        return _result("mexclp", prob, out, None, solver.upper(), t0, extra)
+    units = _units_from(x, prob, rows)
+    total = float(prob.weights.sum())
+    extra["expected_coverage_share"] = out.objective / total if total > 0 else float("nan")
+    return _result("mexclp", prob, out, units, solver.upper(), t0, extra)
+
+
+# --------------------------------------------------------------------------------------
+# MALP
+# --------------------------------------------------------------------------------------
+
+def units_for_reliability(q: float, alpha: float) -> int:
+    """Smallest ``b`` with ``1 - q^b >= alpha`` (ReVelle & Hogan 1989, MALP I).
+
+    Parameters
+    ----------
+    q : float
+        Busy fraction in [0, 1).
+    alpha : float
+        Reliability in (0, 1), e.g. 0.9.
+    """
+    qv = _check_q(q)
+    try:
+        a = float(alpha)
+    except (TypeError, ValueError):
+        raise ModelInputError(f"expected a reliability in (0, 1), got {alpha!r}", field="alpha") from None
+    if not (0.0 < a < 1.0):
+        raise ModelInputError(f"expected a reliability in (0, 1), got {alpha!r}", field="alpha")
+    if qv == 0.0:
+        return 1
+    b = max(1, math.ceil(math.log(1.0 - a) / math.log(qv) - 1e-12))
+    while 1.0 - qv ** b < a - 1e-12:       # guard against rounding of the logarithms
+        b += 1
+    while b > 1 and 1.0 - qv ** (b - 1) >= a - 1e-12:
+        b -= 1
+    return int(b)
+
+
+def malp(cost, weights, n_units: int, q: float, alpha: float = 0.9, t_seconds: float = DEFAULT_T, *,
+         base_ids=None, capacity=None, min_units=None, closed: Iterable = (), solver: str = "SCIP",
+         time_limit: float | None = None, threads: int | None = None) -> SolveResult:
+    """Maximum Availability Location Problem I (ReVelle & Hogan 1989), system-wide ``q``.
+
+    A point is covered with reliability ``alpha`` when at least ``b`` units are within T,
+    ``b`` = :func:`units_for_reliability` (q, alpha). maximise ``sum_i w_i z_i`` subject to
+    ``sum_{j covers i} x_j >= b z_i``, ``sum_j x_j = n``, integer ``x_j`` in ``[min_j, cap_j]``,
+    binary ``z_i``.
+
+    Parameters are as for :func:`mexclp`, plus ``alpha`` (reliability in (0, 1)).
+
+    Returns
+    -------
+    SolveResult
+        ``objective`` = weight covered with reliability alpha; ``extra["b"]`` = units needed;
+        ``extra["covered_share"]``.
+    """
+    t0 = time.perf_counter()
+    prob = _problem(cost, weights, n_units, base_ids, capacity, min_units, closed)
+    b = units_for_reliability(q, alpha)
+    t = _check_t(t_seconds, "t_seconds")
+    rows = _open_rows(prob)
+    (a,), aw, _, stats = _reduce([prob.cost <= t], prob.weights, rows)
+    s = make_solver(solver, time_limit, threads)
+    x = _add_unit_vars(s, prob, rows)
+    obj = s.Objective()
+    cap_open = prob.cap[rows]
+    n_z = 0
+    unreachable = 0.0
+    for i in range(a.shape[1]):
+        js = np.flatnonzero(a[:, i])
+        if min(prob.n_units, int(cap_open[js].sum())) < b:
+            unreachable += aw[i]             # can never have b units within T
+            continue
+        z = s.BoolVar("")
+        obj.SetCoefficient(z, float(aw[i]))
+        con = s.Constraint(0.0, s.infinity())
+        con.SetCoefficient(z, -float(b))
+        for j in js:
+            con.SetCoefficient(x[j], 1.0)
+        n_z += 1
+    obj.SetMaximization()
+    stats.update(variables=len(x) + n_z, constraints=n_z + 1, atoms_never_reliable=int(a.shape[1] - n_z),
+                 weight_never_reliable=float(unreachable))
+    out = run(s)
+    extra = {"reduction": stats, "q": float(q), "alpha": float(alpha), "b": b, "t_seconds": t,
+             "solve_seconds": out.seconds}
+    if out.status not in (OPTIMAL, FEASIBLE):
+        return _result("malp", prob, out, None, solver.upper(), t0, extra)
+    units = _units_from(x, prob, rows)
+    total = float(prob.weights.sum())
+    extra["covered_share"] = out.objective / total if total > 0 else float("nan")
+    return _result("malp", prob, out, units, solver.upper(), t0, extra)
+
+
+# --------------------------------------------------------------------------------------
+# Double Standard Model
+# --------------------------------------------------------------------------------------
+
+def _ids_text(ids: list, limit: int = 10) -> str:
+    shown = ", ".join(repr(i) for i in ids[:limit])
+    return shown + (f" and {len(ids) - limit} more" if len(ids) > limit else "")
+
+
+def dsm(cost, weights, n_units: int, r1: float = 480.0, r2: float = DEFAULT_T, alpha: float = 0.9, *,
+        demand_ids=None, base_ids=None, capacity=2, min_units=None, closed: Iterable = (),
+        solver: str = "SCIP", time_limit: float | None = None, threads: int | None = None) -> SolveResult:
+    """Double Standard Model (Gendreau, Laporte & Semet 1997).
+
+    maximise ``sum_i w_i y2_i`` (demand covered twice within r1) subject to
+    ``sum_{j: c_ji <= r2} x_j >= 1`` for every demand point with weight > 0,
+    ``sum_i w_i y1_i >= alpha sum_i w_i``, ``sum_{j: c_ji <= r1} x_j >= y1_i + y2_i``,
+    ``y2_i <= y1_i``, ``sum_j x_j = n``, integer ``x_j`` in ``[min_j, p_j]``, binary y.
+
+    Parameters
+    ----------
+    r1, r2 : float
+        Radii in seconds, ``r1 < r2`` (default 8 and 15 minutes).
+    alpha : float
+        Share of demand that must be within r1 of a unit, in [0, 1].
+    demand_ids : sequence, optional
+        Ids of the demand points used in error messages (default: column index).
+    capacity : int, sequence or dict
+        ``p_j``, maximum units per base (default 2).
+
+    Raises
+    ------
+    InfeasibleError
+        When some demand point has no open base within r2 (the message lists their ids),
+        when even all open bases cannot put alpha of the demand within r1, or when n units
+        are too few to meet both standards.
+
+    Returns
+    -------
+    SolveResult
+        ``objective`` = weight covered twice within r1; ``extra["covered_r1_share"]``,
+        ``extra["covered_twice_r1_share"]``.
+    """
+    t0 = time.perf_counter()
+    prob = _problem(cost, weights, n_units, base_ids, capacity, min_units, closed)
+    r1v = _check_t(r1, "r1")
+    r2v = _check_t(r2, "r2")
+    if not r1v < r2v:
+        raise ModelInputError(f"expected r1 < r2, got r1 = {r1v:g} s, r2 = {r2v:g} s", field="r1")
+    try:
+        al = float(alpha)
+    except (TypeError, ValueError):
+        raise ModelInputError(f"expected a share in [0, 1], got {alpha!r}", field="alpha") from None
+    if not (0.0 <= al <= 1.0):
+        raise ModelInputError(f"expected a share in [0, 1], got {alpha!r}", field="alpha")
+    n_demand = prob.cost.shape[1]
+    if demand_ids is None:
+        dids = list(range(n_demand))
+    else:
+        dids = list(demand_ids)
+        if len(dids) != n_demand:
+            raise ModelInputError(f"expected {n_demand} demand ids (one per cost column), got {len(dids)}",
+                                  field="demand_ids")
+    rows = _open_rows(prob)
+    c1 = prob.cost <= r1v
+    c2 = prob.cost <= r2v
+    w = prob.weights
+    need = w > 0
+    reach2 = c2[rows].any(axis=0)
+    lost = np.flatnonzero(need & ~reach2)
+    if lost.size:
+        raise InfeasibleError(
+            f"{lost.size} demand point(s) have no open base within r2 = {r2v:g} s: "
+            f"{_ids_text([dids[i] for i in lost])}", field="r2")
+    total = float(w.sum())
+    reach1_w = float(w[c1[rows].any(axis=0)].sum())
+    if reach1_w < al * total - 1e-9 * max(total, 1.0):
+        raise InfeasibleError(
+            f"even with a unit at every open base only {reach1_w / total:.1%} of the demand is within "
+            f"r1 = {r1v:g} s; alpha = {al:.1%} cannot be met", field="alpha")
+
+    # merge on the pair (r1 set, r2 set); r2 rows are needed for the r2 constraint
+    (a1, a2), aw, _, stats = _reduce([c1, c2], w, rows)
+    s = make_solver(solver, time_limit, threads)
+    x = _add_unit_vars(s, prob, rows)
+    obj = s.Objective()
+    share = s.Constraint(al * total - 1e-9 * max(total, 1.0), s.infinity(), "alpha")
+    for i in range(a1.shape[1]):
+        js2 = np.flatnonzero(a2[:, i])
+        con2 = s.Constraint(1.0, s.infinity())
+        for j in js2:
+            con2.SetCoefficient(x[j], 1.0)
+        js1 = np.flatnonzero(a1[:, i])
+        if js1.size == 0:
+            continue
+        y1 = s.BoolVar("")
+        y2 = s.BoolVar("")
+        share.SetCoefficient(y1, float(aw[i]))
+        obj.SetCoefficient(y2, float(aw[i]))
+        con1 = s.Constraint(0.0, s.infinity())
+        con1.SetCoefficient(y1, -1.0)
+        con1.SetCoefficient(y2, -1.0)
+        for j in js1:
+            con1.SetCoefficient(x[j], 1.0)
+        link = s.Constraint(0.0, s.infinity())
+        link.SetCoefficient(y1, 1.0)
+        link.SetCoefficient(y2, -1.0)
+    obj.SetMaximization()
+    stats.update(variables=s.NumVariables(), constraints=s.NumConstraints())
+    out = run(s)
+    extra = {"reduction": stats, "r1": r1v, "r2": r2v, "alpha": al, "solve_seconds": out.seconds}
+    if out.status == INFEASIBLE:
+        raise InfeasibleError(
+            f"n_units = {prob.n_units} units (at most {_cap_text(prob)} per base) are too few to have every "
+            f"demand point within r2 = {r2v:g} s and {al:.1%} of the demand within r1 = {r1v:g} s",
+            field="n_units")
+    if out.status not in (OPTIMAL, FEASIBLE):
+        return _result("dsm", prob, out, None, solver.upper(), t0, extra)
+    units = _units_from(x, prob, rows)
+    on = units > 0
+    cnt1 = (units[:, None] * c1).sum(axis=0)
+    extra["covered_r1_share"] = float(w[cnt1 >= 1].sum() / total) if total > 0 else float("nan")
+    extra["covered_twice_r1_share"] = float(w[cnt1 >= 2].sum() / total) if total > 0 else float("nan")
+    extra["covered_r2_share"] = float(w[(on[:, None] & c2).any(axis=0)].sum() / total) if total > 0 else float("nan")
+    return _result("dsm", prob, out, units, solver.upper(), t0, extra)
+
+
+def _cap_text(prob: _Problem) -> str:
+    caps = set(int(c) for c in prob.cap[prob.cap > 0])
+    return str(caps.pop()) if len(caps) == 1 else "the given capacity"
