@@ -47,7 +47,7 @@ from typing import Any, Iterable, Sequence
 import numpy as np
 
 from ..errors import InfeasibleError, ModelInputError
-from .result import FEASIBLE, INFEASIBLE, OPTIMAL, SolveResult
+from .result import FEASIBLE, INFEASIBLE, OPTIMAL, SolveResult, relative_gap
 from .solver import make_solver, run
 
 DEFAULT_T = 900.0  # Belgian norm: on scene within 15 minutes (seconds)
@@ -208,6 +208,55 @@ def _reduce(masks: Sequence[np.ndarray], w: np.ndarray, open_rows: np.ndarray):
     return atoms, aw, atom_of, stats
 
 
+def _drop_dominated(prob: _Problem, masks: Sequence[np.ndarray], rows: np.ndarray):
+    """Remove open bases whose coverage is contained in that of a kept base with room for every unit.
+
+    Valid for MEXCLP, MALP and the DSM because their objectives and constraints only improve
+    when a demand point's count of covering units grows: if ``cover(j)`` is a subset of
+    ``cover(j')`` (for every mask) and ``cap_j' >= n`` and ``min_j = 0``, any placement using
+    ``j`` can move those units to ``j'`` without getting worse. Identical sets keep the first base.
+    """
+    n = prob.n_units
+    if rows.size < 2:
+        return rows, 0
+    keep_d = prob.weights > 0
+    sizes = np.zeros(rows.size)
+    inter = np.zeros((rows.size, rows.size))
+    for m in masks:
+        sub = m[rows][:, keep_d].astype(np.float32)
+        sizes += sub.sum(axis=1)
+        inter += (sub @ sub.T).astype(np.float64)
+    can_absorb = prob.cap[rows] >= n
+    removable = prob.lo[rows] == 0
+    order = sorted(range(rows.size), key=lambda k: (-sizes[k], k))
+    kept: list[int] = []
+    dropped = np.zeros(rows.size, dtype=bool)
+    for k in order:
+        if removable[k] and kept:
+            kk = np.array(kept)
+            hit = (inter[k, kk] >= sizes[k] - 0.5) & can_absorb[kk]
+            if hit.any():
+                dropped[k] = True
+                continue
+        kept.append(k)
+    return rows[~dropped], int(dropped.sum())
+
+
+def _solve(s):
+    """``run`` plus the solver's real best bound: SCIP and HiGHS stop at their default relative
+    MIP gap (1e-4) and still say OPTIMAL, so ``bound``/``gap`` are read back honestly."""
+    out = run(s)
+    if out.status == OPTIMAL:
+        try:
+            bb = float(s.Objective().BestBound())
+        except Exception:  # pragma: no cover - backend without a bound
+            bb = float("nan")
+        if np.isfinite(bb):
+            out.bound = max(bb, out.objective)
+            out.gap = relative_gap(out.objective, out.bound)
+    return out
+
+
 def _assignment(cost: np.ndarray, site_rows: list[int]) -> np.ndarray:
     if not site_rows:
         return np.full(cost.shape[1], -1, dtype=np.int64)
@@ -277,7 +326,8 @@ def _open_rows(prob: _Problem) -> np.ndarray:
 
 def mexclp(cost, weights, n_units: int, q: float, t_seconds: float = DEFAULT_T, *, base_ids=None,
            capacity=None, min_units=None, closed: Iterable = (), solver: str = "SCIP",
-           time_limit: float | None = None, threads: int | None = None) -> SolveResult:
+           time_limit: float | None = None, threads: int | None = None,
+           warm_start: bool = True) -> SolveResult:
     """Maximum Expected Covering Location Problem (Daskin 1983).
 
     maximise ``sum_i w_i sum_{k=1..n} (1-q) q^(k-1) y_ik`` subject to
@@ -296,6 +346,10 @@ def mexclp(cost, weights, n_units: int, q: float, t_seconds: float = DEFAULT_T, 
         System-wide busy fraction in [0, 1) (see :func:`kazerne.coverage.queueing.system_busy_fraction`).
     t_seconds : float
         Coverage standard T, seconds (default 900 = 15 min).
+    warm_start : bool
+        Run a greedy + swap heuristic first and pass it to the solver as a hint (SCIP uses
+        it as a starting incumbent). If the solver stops without any solution, the heuristic
+        placement is returned with status ``"feasible"`` and an unknown (``nan``) bound.
 
     Returns
     -------
@@ -309,7 +363,9 @@ def mexclp(cost, weights, n_units: int, q: float, t_seconds: float = DEFAULT_T, 
     t = _check_t(t_seconds, "t_seconds")
     rows = _open_rows(prob)
     cover = prob.cost <= t
+    rows, n_dom = _drop_dominated(prob, [cover], rows)
     (a,), aw, _, stats = _reduce([cover], prob.weights, rows)
+    stats["dominated_bases_dropped"] = n_dom
     n = prob.n_units
     s = make_solver(solver, time_limit, threads)
     x = _add_unit_vars(s, prob, rows)
@@ -332,14 +388,70 @@ def mexclp(cost, weights, n_units: int, q: float, t_seconds: float = DEFAULT_T, 
             con.SetCoefficient(x[j], -1.0)
     obj.SetMaximization()
     stats.update(variables=len(x) + n_y, constraints=int(a.shape[1]) + 1)
-    out = run(s)
-    extra = {"reduction": stats, "q": qv, "t_seconds": t, "solve_seconds": out.seconds}
+    extra = {"reduction": stats, "q": qv, "t_seconds": t}
+    heur = None
+    if warm_start:
+        th = time.perf_counter()
+        heur, heur_val = _mexclp_heuristic(a, aw, qv, n, prob.lo[rows], cap_open)
+        extra["heuristic_objective"] = heur_val
+        extra["heuristic_seconds"] = time.perf_counter() - th
+        s.SetHint(x, [float(v) for v in heur])
+    out = _solve(s)
+    extra["solve_seconds"] = out.seconds
     if out.status not in (OPTIMAL, FEASIBLE):
-        return _result("mexclp", prob, out, None, solver.upper(), t0, extra)
-    units = _units_from(x, prob, rows)
+        if heur is None or out.status == INFEASIBLE:
+            return _result("mexclp", prob, out, None, solver.upper(), t0, extra)
+        units = np.zeros(len(prob.base_ids), dtype=np.int64)
+        units[rows] = heur
+        out.status, out.objective = FEASIBLE, extra["heuristic_objective"]
+        extra["from_heuristic"] = True
+    else:
+        units = _units_from(x, prob, rows)
     total = float(prob.weights.sum())
     extra["expected_coverage_share"] = out.objective / total if total > 0 else float("nan")
     return _result("mexclp", prob, out, units, solver.upper(), t0, extra)
+
+
+def _mexclp_heuristic(a: np.ndarray, aw: np.ndarray, q: float, n: int, lo: np.ndarray, cap: np.ndarray):
+    """Greedy (largest marginal expected coverage) then best-improvement 1-swaps.
+
+    ``a`` (n_open, n_atoms) coverage, ``aw`` atom weights. Returns (units per open base,
+    expected covered weight ``sum aw (1 - q^c)``).
+    """
+    am = a.astype(np.float32)
+    x = lo.astype(np.int64).copy()
+    c = am.T @ x.astype(np.float32)
+
+    def value(cnt):
+        return float(np.dot(aw, 1.0 - q ** cnt))
+
+    def gains(cnt, xx):
+        g = (am @ (aw * (1.0 - q) * q ** cnt).astype(np.float32)).astype(np.float64)
+        g[xx >= cap] = -np.inf
+        return g
+
+    for _ in range(n - int(x.sum())):
+        j = int(np.argmax(gains(c, x)))
+        x[j] += 1
+        c = c + am[j]
+    best = value(c)
+    tol = 1e-12 * max(float(aw.sum()), 1.0)
+    for _ in range(50 * n):
+        improved = False
+        for j in np.flatnonzero(x > lo):
+            c2 = c - am[j]
+            x[j] -= 1
+            g = gains(c2, x)
+            k = int(np.argmax(g))
+            cand = value(c2 + am[k])
+            if cand > best + tol and k != j:
+                x[k] += 1
+                c, best, improved = c2 + am[k], cand, True
+                break
+            x[j] += 1
+        if not improved:
+            break
+    return x, best
 
 
 # --------------------------------------------------------------------------------------
@@ -396,7 +508,10 @@ def malp(cost, weights, n_units: int, q: float, alpha: float = 0.9, t_seconds: f
     b = units_for_reliability(q, alpha)
     t = _check_t(t_seconds, "t_seconds")
     rows = _open_rows(prob)
-    (a,), aw, _, stats = _reduce([prob.cost <= t], prob.weights, rows)
+    cover = prob.cost <= t
+    rows, n_dom = _drop_dominated(prob, [cover], rows)
+    (a,), aw, _, stats = _reduce([cover], prob.weights, rows)
+    stats["dominated_bases_dropped"] = n_dom
     s = make_solver(solver, time_limit, threads)
     x = _add_unit_vars(s, prob, rows)
     obj = s.Objective()
@@ -418,7 +533,7 @@ def malp(cost, weights, n_units: int, q: float, alpha: float = 0.9, t_seconds: f
     obj.SetMaximization()
     stats.update(variables=len(x) + n_z, constraints=n_z + 1, atoms_never_reliable=int(a.shape[1] - n_z),
                  weight_never_reliable=float(unreachable))
-    out = run(s)
+    out = _solve(s)
     extra = {"reduction": stats, "q": float(q), "alpha": float(alpha), "b": b, "t_seconds": t,
              "solve_seconds": out.seconds}
     if out.status not in (OPTIMAL, FEASIBLE):
@@ -511,7 +626,9 @@ def dsm(cost, weights, n_units: int, r1: float = 480.0, r2: float = DEFAULT_T, a
             f"r1 = {r1v:g} s; alpha = {al:.1%} cannot be met", field="alpha")
 
     # merge on the pair (r1 set, r2 set); r2 rows are needed for the r2 constraint
+    rows, n_dom = _drop_dominated(prob, [c1, c2], rows)
     (a1, a2), aw, _, stats = _reduce([c1, c2], w, rows)
+    stats["dominated_bases_dropped"] = n_dom
     s = make_solver(solver, time_limit, threads)
     x = _add_unit_vars(s, prob, rows)
     obj = s.Objective()
@@ -538,7 +655,7 @@ def dsm(cost, weights, n_units: int, r1: float = 480.0, r2: float = DEFAULT_T, a
         link.SetCoefficient(y2, -1.0)
     obj.SetMaximization()
     stats.update(variables=s.NumVariables(), constraints=s.NumConstraints())
-    out = run(s)
+    out = _solve(s)
     extra = {"reduction": stats, "r1": r1v, "r2": r2v, "alpha": al, "solve_seconds": out.seconds}
     if out.status == INFEASIBLE:
         raise InfeasibleError(
