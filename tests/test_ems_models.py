@@ -224,3 +224,30 @@ def test_bad_inputs_raise_model_input_error(model):
     if model != "dsm":
         with pytest.raises(ModelInputError, match="q.*overloaded"):
             call(q=1.0)
+
+
+@pytest.mark.parametrize("seed,tol", [(31, 1e-2), (32, 0.03), (33, 0.3)])
+def test_mexclp_tail_truncation_keeps_a_proven_bound(seed, tol):
+    cost, w = instance(seed, 5, 40)
+    n, q, t = 5, 0.3, 1000.0
+    cover = cost <= t
+    best = max(float((w * (1 - q ** (x[:, None] * cover).sum(0))).sum()) for x in placements([n] * 5, n))
+    res = mexclp(cost, w, n, q, t, tail_tolerance=tol)
+    levels = next(k for k in range(1, n + 1) if q ** k <= tol)
+    assert res.extra["levels"] == levels
+    x = np.zeros(5, dtype=int)
+    for b, k in res.extra["units"].items():
+        x[b] = k
+    exact_value = float((w * (1 - q ** (x[:, None] * cover).sum(0))).sum())
+    assert res.objective == pytest.approx(exact_value, rel=1e-9)   # exact value, not the truncated one
+    assert res.bound >= best - 1e-7                                # bound is valid
+    assert best - res.objective <= res.gap * res.objective + 1e-7
+    assert res.bound - best <= float(w[cover.any(0)].sum()) * q ** levels + 1e-6 * best
+
+
+def test_mexclp_without_warm_start_same_optimum():
+    cost, w = instance(41, 6, 50)
+    a = mexclp(cost, w, 4, 0.25, 900.0, warm_start=True)
+    b = mexclp(cost, w, 4, 0.25, 900.0, warm_start=False)
+    assert a.objective == pytest.approx(b.objective, rel=1e-7)
+    assert a.extra["heuristic_objective"] <= a.objective + 1e-9
