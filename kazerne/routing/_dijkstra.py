@@ -1,0 +1,84 @@
+"""Many-source Dijkstra on a CSR graph, compiled with numba.
+
+A binary heap with lazy deletion, one search per source, sources spread over threads with
+``prange``; each search stops at ``limit`` seconds. On the whole zone this is ~2.5× faster than
+``scipy.sparse.csgraph.dijkstra`` (Fibonacci heap) on the same graph and ~40× faster than
+networkx (see ``benchmarks/routing.py``). When numba is not importable the caller falls back to
+scipy; both give identical distances (tested).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+try:  # pragma: no cover - exercised implicitly
+    from numba import njit, prange
+    HAVE_NUMBA = True
+except ImportError:  # pragma: no cover
+    HAVE_NUMBA = False
+
+if HAVE_NUMBA:
+    @njit(cache=True, nogil=True)
+    def _search(indptr, indices, data, src, limit, dist, heap_d, heap_n):
+        dist[src] = 0.0
+        heap_d[0] = 0.0
+        heap_n[0] = src
+        size = 1
+        while size > 0:
+            d = heap_d[0]
+            u = heap_n[0]
+            size -= 1
+            if size > 0:  # move the last entry to the root and sift it down
+                ld = heap_d[size]
+                ln = heap_n[size]
+                i = 0
+                while True:
+                    c = 2 * i + 1
+                    if c >= size:
+                        break
+                    if c + 1 < size and heap_d[c + 1] < heap_d[c]:
+                        c += 1
+                    if heap_d[c] < ld:
+                        heap_d[i] = heap_d[c]
+                        heap_n[i] = heap_n[c]
+                        i = c
+                    else:
+                        break
+                heap_d[i] = ld
+                heap_n[i] = ln
+            if d > dist[u]:
+                continue  # stale entry
+            for k in range(indptr[u], indptr[u + 1]):
+                v = indices[k]
+                nd = d + data[k]
+                if nd < dist[v] and nd <= limit:
+                    dist[v] = nd
+                    i = size  # push and sift up
+                    size += 1
+                    while i > 0:
+                        p = (i - 1) // 2
+                        if heap_d[p] > nd:
+                            heap_d[i] = heap_d[p]
+                            heap_n[i] = heap_n[p]
+                            i = p
+                        else:
+                            break
+                    heap_d[i] = nd
+                    heap_n[i] = v
+
+    @njit(parallel=True, cache=True)
+    def _many(indptr, indices, data, sources, limit, out):
+        m = indices.shape[0]
+        for s in prange(sources.shape[0]):
+            heap_d = np.empty(m + 1, np.float64)
+            heap_n = np.empty(m + 1, np.int64)
+            row = out[s]
+            row[:] = np.inf
+            _search(indptr, indices, data, sources[s], limit, row, heap_d, heap_n)
+
+
+def many_source(graph, sources: np.ndarray, limit: float, out: np.ndarray) -> None:
+    """Fill ``out[i]`` with the times (s) from ``sources[i]`` to all nodes (``inf`` beyond ``limit``)."""
+    _many(graph.indptr.astype(np.int64, copy=False), graph.indices.astype(np.int64, copy=False),
+          graph.data.astype(np.float64, copy=False), np.asarray(sources, dtype=np.int64),
+          float(limit), out)

@@ -1,0 +1,243 @@
+"""Speed profiles: how fast a vehicle drives on each kind of road.
+
+The speed on an edge (km/h) is::
+
+    v = min(class_speed[highway][urban or rural], maxspeed * maxspeed_factor, vehicle_max) * period_factor[highway]
+
+and its time is ``length / v + intersection_delay_s``. ``maxspeed`` is the OSM tag where present
+(the lowest value when a merged edge carries several); ``maxspeed_factor`` is how far above the posted
+limit the vehicle drives under blue lights. ``period`` picks a row of time-of-day factors
+(``rush_hour``, ``night``); ``None`` means free-flowing daytime traffic.
+
+Rationale of the defaults (see also the README table):
+
+* Emergency vehicles do not reach the posted limit everywhere in town: narrow streets, parked cars,
+  crossings, other road users yielding slowly. Urban speeds are therefore below the limits
+  (residential 28-30 km/h, primary 45-50 km/h), rural speeds close to them.
+* A fire engine (15-26 t) is limited to ~85-90 km/h on the motorway by its speed limiter and accelerates
+  slowly; an ambulance (3.5-5 t) can do 110-120 km/h. Dutch and Flemish response-time studies put mean
+  fire-engine speeds around 40-50 km/h over a whole trip and ambulances 10-20 % faster.
+* ``car`` is a law-abiding private car (no blue lights), useful for comparison and for volunteers
+  driving to their post.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field, replace
+
+import numpy as np
+
+from ..errors import ScenarioError
+
+#: OSM highway classes, fastest first. A merged edge carrying several classes gets the slowest
+#: of them (conservative). Anything else maps to ``road``.
+HIGHWAY_CLASSES = (
+    "motorway", "trunk", "primary", "secondary", "motorway_link", "trunk_link", "tertiary",
+    "primary_link", "secondary_link", "tertiary_link", "unclassified", "road", "residential",
+    "living_street", "service", "track",
+)
+CLASS_INDEX = {c: i for i, c in enumerate(HIGHWAY_CLASSES)}
+#: Road classes whose length is used to spread population (the "residential-type" roads).
+RESIDENTIAL_CLASSES = ("residential", "living_street", "unclassified")
+
+
+def _table(urban: dict, rural: dict | None = None) -> dict:
+    rural = rural or {}
+    return {c: (float(urban[c]), float(rural.get(c, urban[c]))) for c in HIGHWAY_CLASSES}
+
+
+_FIRE = _table(
+    urban=dict(motorway=85, trunk=65, primary=45, secondary=40, motorway_link=50, trunk_link=40,
+               tertiary=35, primary_link=35, secondary_link=30, tertiary_link=30, unclassified=30,
+               road=30, residential=28, living_street=15, service=15, track=15),
+    rural=dict(trunk=75, primary=65, secondary=60, tertiary=55, unclassified=45, road=40, residential=40,
+               track=15),
+)
+_AMBULANCE = _table(
+    urban=dict(motorway=115, trunk=80, primary=50, secondary=45, motorway_link=60, trunk_link=50,
+               tertiary=40, primary_link=40, secondary_link=35, tertiary_link=35, unclassified=35,
+               road=35, residential=30, living_street=15, service=20, track=20),
+    rural=dict(trunk=90, primary=75, secondary=70, tertiary=60, unclassified=50, road=45, residential=45),
+)
+_CAR = _table(
+    urban=dict(motorway=110, trunk=75, primary=45, secondary=40, motorway_link=60, trunk_link=50,
+               tertiary=35, primary_link=35, secondary_link=30, tertiary_link=30, unclassified=30,
+               road=30, residential=25, living_street=10, service=15, track=15),
+    rural=dict(trunk=85, primary=70, secondary=65, tertiary=60, unclassified=50, road=40, residential=40),
+)
+
+#: Time-of-day speed factors per class (1.0 where not listed).
+PERIOD_FACTORS = {
+    "rush_hour": dict(motorway=0.55, motorway_link=0.6, trunk=0.65, trunk_link=0.7, primary=0.7,
+                      primary_link=0.75, secondary=0.75, secondary_link=0.8, tertiary=0.8,
+                      tertiary_link=0.85, unclassified=0.9, road=0.9, residential=0.9),
+    "night": dict(motorway=1.0, trunk=1.05, primary=1.1, secondary=1.1, tertiary=1.1, unclassified=1.05,
+                  residential=1.05, road=1.05),
+}
+
+
+@dataclass(frozen=True)
+class SpeedProfile:
+    """Speeds of one vehicle type.
+
+    Attributes
+    ----------
+    name : str
+        Profile name (``fire_engine``, ``ambulance``, ``car`` or user-defined).
+    speeds_kmh : dict
+        ``{highway_class: (urban_kmh, rural_kmh)}``.
+    vehicle_max_kmh : float
+        Top speed of the vehicle, km/h.
+    maxspeed_factor : float
+        Multiplier on the OSM ``maxspeed`` tag that caps the speed (1.1 = up to 10 % above the limit).
+    period : str or None
+        Time-of-day period whose factors apply (``rush_hour``, ``night``) or ``None``.
+    period_factors : dict
+        ``{period: {highway_class: factor}}``.
+    speed_scale : float
+        A global multiplier on all speeds (sensitivity studies: 0.85 = 15 % slower).
+    intersection_delay_s : float
+        Fixed delay added per edge traversal (edges end at intersections), seconds.
+    """
+
+    name: str
+    speeds_kmh: dict = field(hash=False)
+    vehicle_max_kmh: float = 90.0
+    maxspeed_factor: float = 1.1
+    period: str | None = None
+    period_factors: dict = field(default_factory=lambda: dict(PERIOD_FACTORS), hash=False)
+    speed_scale: float = 1.0
+    intersection_delay_s: float = 0.0
+
+    def with_overrides(self, **kw) -> "SpeedProfile":
+        """A copy with fields replaced. ``speeds_kmh`` may be partial: ``{"primary": (50, 70)}`` or
+        ``{"primary": 50}`` (both urban and rural)."""
+        kw = dict(kw)
+        if "speeds_kmh" in kw:
+            merged = dict(self.speeds_kmh)
+            for cls, val in (kw["speeds_kmh"] or {}).items():
+                if cls not in CLASS_INDEX:
+                    raise ScenarioError(f"unknown road class {cls!r}; expected one of {', '.join(HIGHWAY_CLASSES)}",
+                                        field="profile.speeds_kmh")
+                if isinstance(val, (int, float)):
+                    val = (val, val)
+                if len(val) != 2 or any((not isinstance(x, (int, float))) or x <= 0 for x in val):
+                    raise ScenarioError(f"expected a positive speed or [urban, rural] pair for {cls!r}, got {val!r}",
+                                        field="profile.speeds_kmh")
+                merged[cls] = (float(val[0]), float(val[1]))
+            kw["speeds_kmh"] = merged
+        if "period_factors" in kw:
+            merged = {k: dict(v) for k, v in self.period_factors.items()}
+            for per, facs in (kw["period_factors"] or {}).items():
+                merged.setdefault(per, {}).update(facs)
+            kw["period_factors"] = merged
+        out = replace(self, **kw)
+        out.validate()
+        return out
+
+    def validate(self) -> None:
+        for attr in ("vehicle_max_kmh", "maxspeed_factor", "speed_scale"):
+            v = getattr(self, attr)
+            if not isinstance(v, (int, float)) or not np.isfinite(v) or v <= 0:
+                raise ScenarioError(f"expected a positive number, got {v!r}", field=f"profile.{attr}")
+        if not isinstance(self.intersection_delay_s, (int, float)) or self.intersection_delay_s < 0:
+            raise ScenarioError(f"expected a number >= 0, got {self.intersection_delay_s!r}",
+                                field="profile.intersection_delay_s")
+        if self.period is not None and self.period not in self.period_factors:
+            raise ScenarioError(f"unknown period {self.period!r}; expected one of "
+                                f"{', '.join(sorted(self.period_factors))}", field="profile.period")
+
+    # ------------------------------------------------------------------ arrays
+    def class_speed_arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(urban km/h, rural km/h, period factor) per class index."""
+        urb = np.array([self.speeds_kmh[c][0] for c in HIGHWAY_CLASSES], dtype=np.float64)
+        rur = np.array([self.speeds_kmh[c][1] for c in HIGHWAY_CLASSES], dtype=np.float64)
+        facs = self.period_factors.get(self.period, {}) if self.period else {}
+        fac = np.array([float(facs.get(c, 1.0)) for c in HIGHWAY_CLASSES], dtype=np.float64)
+        return urb, rur, fac
+
+    def edge_speeds(self, cls: np.ndarray, urban: np.ndarray, maxspeed: np.ndarray) -> np.ndarray:
+        """Speed in km/h per edge, from class index, urban flag and ``maxspeed`` (km/h, NaN if absent)."""
+        urb, rur, fac = self.class_speed_arrays()
+        v = np.where(urban, urb[cls], rur[cls])
+        cap = np.where(np.isfinite(maxspeed), maxspeed * self.maxspeed_factor, np.inf)
+        v = np.minimum(np.minimum(v, cap), self.vehicle_max_kmh)
+        v = v * fac[cls] * self.speed_scale
+        return np.minimum(v, self.vehicle_max_kmh)
+
+    def edge_times(self, length_m: np.ndarray, cls: np.ndarray, urban: np.ndarray,
+                   maxspeed: np.ndarray) -> np.ndarray:
+        """Traversal time in seconds per edge (``length / speed + intersection_delay_s``)."""
+        v = self.edge_speeds(cls, urban, maxspeed) / 3.6
+        return length_m / v + self.intersection_delay_s
+
+    def key(self) -> str:
+        """A hash of every parameter: two profiles with equal keys give equal edge times."""
+        d = asdict(self)
+        d["speeds_kmh"] = {k: list(v) for k, v in sorted(self.speeds_kmh.items())}
+        d["period_factors"] = {k: dict(sorted(v.items())) for k, v in sorted(self.period_factors.items())}
+        return hashlib.sha256(json.dumps(d, sort_keys=True).encode()).hexdigest()[:16]
+
+    def describe(self) -> dict:
+        """JSON-ready description for reports."""
+        return {
+            "name": self.name,
+            "period": self.period,
+            "vehicle_max_kmh": self.vehicle_max_kmh,
+            "maxspeed_factor": self.maxspeed_factor,
+            "speed_scale": self.speed_scale,
+            "intersection_delay_s": self.intersection_delay_s,
+            "speeds_kmh_urban_rural": {k: list(v) for k, v in self.speeds_kmh.items()},
+            "key": self.key(),
+        }
+
+
+PROFILES = {
+    "fire_engine": SpeedProfile("fire_engine", _FIRE, vehicle_max_kmh=90.0, maxspeed_factor=1.1,
+                                intersection_delay_s=2.0),
+    "ambulance": SpeedProfile("ambulance", _AMBULANCE, vehicle_max_kmh=130.0, maxspeed_factor=1.2,
+                              intersection_delay_s=1.0),
+    "car": SpeedProfile("car", _CAR, vehicle_max_kmh=120.0, maxspeed_factor=1.0, intersection_delay_s=0.0),
+}
+
+
+def get_profile(name: str, **overrides) -> SpeedProfile:
+    """A named profile (``fire_engine``, ``ambulance``, ``car``), optionally with overrides."""
+    if name not in PROFILES:
+        raise ScenarioError(f"unknown profile {name!r}; expected one of {', '.join(PROFILES)}", field="profile")
+    prof = PROFILES[name]
+    return prof.with_overrides(**overrides) if overrides else prof
+
+
+def parse_maxspeed(value) -> float:
+    """OSM ``maxspeed`` → km/h (NaN when absent or not understood). Lists give their minimum."""
+    if value is None:
+        return float("nan")
+    if isinstance(value, (list, tuple)):
+        vals = [parse_maxspeed(v) for v in value]
+        vals = [v for v in vals if np.isfinite(v)]
+        return min(vals) if vals else float("nan")
+    s = str(value).strip().lower()
+    named = {"be:urban": 50.0, "be-vlg:urban": 50.0, "be:rural": 90.0, "be-vlg:rural": 70.0,
+             "be:motorway": 120.0, "be:zone30": 30.0, "be:living_street": 20.0, "walk": 6.0}
+    if s in named:
+        return named[s]
+    mph = s.endswith("mph")
+    s = s.replace("mph", "").replace("km/h", "").strip()
+    try:
+        v = float(s)
+    except ValueError:
+        return float("nan")
+    if v <= 0:
+        return float("nan")
+    return v * 1.609344 if mph else v
+
+
+def classify_highway(value) -> int:
+    """OSM ``highway`` (string or list) → class index; the slowest listed class wins."""
+    if isinstance(value, (list, tuple)):
+        idx = [classify_highway(v) for v in value]
+        return max(idx) if idx else CLASS_INDEX["road"]
+    return CLASS_INDEX.get(str(value), CLASS_INDEX["road"])

@@ -1,0 +1,87 @@
+"""Snapping points to the road network.
+
+A point snaps to the nearest node of the kept (strongly connected) network with a KD-tree in
+EPSG:31370. A point farther than ``max_snap_m`` (default 500 m) from any node, or inside the zone
+pack's network-gap polygon, is flagged ``no_road_data``: the extract says nothing about how to reach
+it, so it is never counted as covered nor as uncovered.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import shapely
+
+from .network import RoadNetwork, to_metric
+
+DEFAULT_MAX_SNAP_M = 500.0
+
+
+@dataclass
+class Snapped:
+    """Snap result for n points.
+
+    Attributes
+    ----------
+    node : ndarray of int
+        Index of the nearest network node (always set, even when flagged).
+    distance_m : ndarray of float
+        Straight-line distance to that node, metres.
+    no_road_data : ndarray of bool
+        True when the point is farther than the threshold or inside the network gap.
+    in_gap : ndarray of bool
+        True when the point lies inside the pack's network-gap polygon.
+    x, y : ndarray of float
+        The points in EPSG:31370, metres.
+    """
+
+    node: np.ndarray
+    distance_m: np.ndarray
+    no_road_data: np.ndarray
+    in_gap: np.ndarray
+    x: np.ndarray
+    y: np.ndarray
+
+
+def _tree(net: RoadNetwork):
+    from scipy.spatial import cKDTree
+    t = net._csr_cache.get("_kdtree")
+    if t is None:
+        t = cKDTree(np.column_stack([net.x, net.y]))
+        net._csr_cache["_kdtree"] = t
+    return t
+
+
+def snap_xy(net: RoadNetwork, x, y, max_snap_m: float = DEFAULT_MAX_SNAP_M, gap=None,
+            gap_metric=None) -> Snapped:
+    """Snap points given in EPSG:31370 metres. ``gap`` is a WGS84 shapely geometry (or
+    ``gap_metric`` the same in EPSG:31370)."""
+    x = np.atleast_1d(np.asarray(x, dtype=float))
+    y = np.atleast_1d(np.asarray(y, dtype=float))
+    dist, node = _tree(net).query(np.column_stack([x, y]))
+    in_gap = np.zeros(len(x), dtype=bool)
+    if gap_metric is None and gap is not None:
+        gap_metric = gap_to_metric(gap)
+    if gap_metric is not None and len(x):
+        in_gap = shapely.contains_xy(gap_metric, x, y)
+    far = dist > max_snap_m
+    return Snapped(node=node.astype(np.int64), distance_m=dist, no_road_data=far | in_gap, in_gap=in_gap, x=x, y=y)
+
+
+def snap_lonlat(net: RoadNetwork, lon, lat, max_snap_m: float = DEFAULT_MAX_SNAP_M, gap=None) -> Snapped:
+    """Snap WGS84 points (degrees) to the network; see :func:`snap_xy`."""
+    x, y = to_metric(np.atleast_1d(lon), np.atleast_1d(lat))
+    return snap_xy(net, x, y, max_snap_m=max_snap_m, gap=gap)
+
+
+def gap_to_metric(gap):
+    """A WGS84 shapely geometry → the same in EPSG:31370."""
+    if gap is None:
+        return None
+
+    def tr(coords):
+        x, y = to_metric(coords[:, 0], coords[:, 1])
+        return np.column_stack([x, y])
+
+    return shapely.transform(gap, tr)

@@ -1,0 +1,78 @@
+"""A loaded zone: the pack plus its road network, the one object later stages start from."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import shapely
+
+from ..errors import SnapError
+from .network import RoadNetwork, load_network, to_metric
+from .snapping import DEFAULT_MAX_SNAP_M, Snapped, gap_to_metric, snap_xy
+from .zonepack import ZonePack, load_pack
+
+
+@dataclass
+class Zone:
+    """A zone pack with its road network and its geometry in EPSG:31370."""
+
+    pack: ZonePack
+    net: RoadNetwork
+    zone_metric: object
+    gap_metric: object | None
+    municipalities_metric: list
+
+    @property
+    def name(self) -> str:
+        return self.pack.name
+
+    def snap_lonlat(self, lon, lat, max_snap_m: float = DEFAULT_MAX_SNAP_M) -> Snapped:
+        x, y = to_metric(np.atleast_1d(lon), np.atleast_1d(lat))
+        return snap_xy(self.net, x, y, max_snap_m=max_snap_m, gap_metric=self.gap_metric)
+
+    def site_node(self, lon: float, lat: float, what: str, max_snap_m: float = DEFAULT_MAX_SNAP_M) -> int:
+        """Network node of a site; :class:`SnapError` when it is off the network or in the gap."""
+        if not (np.isfinite(lon) and np.isfinite(lat)):
+            raise SnapError("position unknown (no lat/lon); give lat/lon or a street for it", field=what)
+        s = self.snap_lonlat([lon], [lat], max_snap_m=max_snap_m)
+        if s.in_gap[0]:
+            raise SnapError(f"lat={lat:.6f} lon={lon:.6f} lies in the zone's road-data gap; no travel times there",
+                            field=what)
+        if s.no_road_data[0]:
+            raise SnapError(f"lat={lat:.6f} lon={lon:.6f} is {s.distance_m[0]:.0f} m from the nearest road of the "
+                            f"network (more than {max_snap_m:.0f} m)", field=what)
+        return int(s.node[0])
+
+    def contains_lonlat(self, lon: float, lat: float, buffer_m: float = 0.0) -> bool:
+        x, y = to_metric([lon], [lat])
+        geom = self.zone_metric if not buffer_m else shapely.buffer(self.zone_metric, buffer_m)
+        return bool(shapely.contains_xy(geom, x[0], y[0]))
+
+    def find_street(self, street: str, municipality: str | None = None):
+        """(lon, lat) of the midpoint of a named street (OSM ``name``) — requires names in the cache.
+
+        Not available with the array cache alone; see :meth:`kazerne.routing.streets`.
+        """
+        from .streets import find_street
+        return find_street(self, street, municipality)
+
+    def describe(self) -> dict:
+        return {"zone": self.pack.name, "road_data": self.net.describe(),
+                "road_data_date": self.pack.road_data_date, "population_year": self.pack.population_year,
+                "population_total": self.pack.total_population, "network_gap": self.gap_metric is not None}
+
+
+def _metric_geom(g):
+    from .snapping import gap_to_metric as tr
+    return tr(g)
+
+
+def load_zone(name: str, quiet: bool = False, use_cache: bool = True) -> Zone:
+    """Load zone pack ``name`` and its road network (cached after the first load)."""
+    pack = load_pack(name)
+    net = load_network(pack.roads_file, road_data_date=pack.road_data_date, use_cache=use_cache, quiet=quiet)
+    munis = [_metric_geom(m.geometry) for m in pack.municipalities]
+    zone_metric = shapely.union_all(munis)
+    return Zone(pack=pack, net=net, zone_metric=zone_metric, gap_metric=gap_to_metric(pack.gap),
+                municipalities_metric=munis)
