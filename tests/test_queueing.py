@@ -227,3 +227,11 @@ def test_simulation_single_unit_queue_matches_mm1():
     assert sim.busy[0] == pytest.approx(0.6, abs=0.01)
     assert sim.p_all_busy == pytest.approx(0.6, abs=0.01)
     assert sim.share_within(900.0) == pytest.approx(0.4, abs=0.01)
+
+
+def test_simulation_share_for_unrecorded_t_is_a_clear_error():
+    cost = np.array([[100.0, 300.0]])
+    sim = simulate(cost, [1, 1], np.array([0]), 0.3 / 600, 600.0, n_calls=2000, warmup_calls=100, seed=1,
+                   t_values=(900.0,))
+    with pytest.raises(ModelInputError, match="t_values"):
+        sim.share_within(600.0)

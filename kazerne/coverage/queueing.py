@@ -229,7 +229,11 @@ class HypercubeResult:
     def share_within(self, t_seconds: float) -> float:
         """Expected share of all calls served within ``t_seconds`` (weights = call shares)."""
         if self.dispatch is None:
-            return float(self.extra["share_within"][float(t_seconds)])
+            table = self.extra["share_within"]
+            if float(t_seconds) not in table:
+                raise ModelInputError(f"the simulation recorded T = {sorted(table)} s only; pass t_values="
+                                      f"({float(t_seconds):g},) to simulate()", field="t_seconds")
+            return float(table[float(t_seconds)])
         w = self.weights / self.weights.sum()
         return float(np.dot(w, self.prob_within(t_seconds)))
 
