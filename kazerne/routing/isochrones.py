@@ -21,29 +21,6 @@ from .profiles import SpeedProfile
 DEFAULT_MINUTES = (8, 10, 12, 15)
 
 
-def _ragged_take(offsets: np.ndarray, sel: np.ndarray):
-    """Positions into the ragged coordinate array for edges ``sel`` and the part index of each."""
-    starts, ends = offsets[sel], offsets[sel + 1]
-    counts = ends - starts
-    part = np.repeat(np.arange(len(sel)), counts)
-    pos = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts) + np.repeat(starts, counts)
-    return pos, part
-
-
-def _cut(coords: np.ndarray, frac: float) -> np.ndarray:
-    """The first ``frac`` (0..1) of a polyline, by length."""
-    seg = np.hypot(*np.diff(coords, axis=0).T)
-    cum = np.concatenate([[0.0], np.cumsum(seg)])
-    target = frac * cum[-1]
-    k = int(np.searchsorted(cum, target, side="right"))
-    if k >= len(cum):
-        return coords
-    k = max(k, 1)
-    a, b = coords[k - 1], coords[k]
-    s = (target - cum[k - 1]) / seg[k - 1] if seg[k - 1] > 0 else 0.0
-    return np.vstack([coords[:k], a + s * (b - a)])
-
-
 def _sample_reached(net: RoadNetwork, edge_t: np.ndarray, node_t: np.ndarray, limit_s: float,
                     step_m: float) -> np.ndarray:
     """Points (k, 2) every ``step_m`` along the road length reached within ``limit_s``.
@@ -56,24 +33,8 @@ def _sample_reached(net: RoadNetwork, edge_t: np.ndarray, node_t: np.ndarray, li
     if len(ok) == 0:
         return np.zeros((0, 2))
     frac_lim = np.minimum(1.0, np.where(edge_t[ok] > 0, (limit_s - du[ok]) / edge_t[ok], 1.0))
-    pos, part = _ragged_take(net.geom_offsets, ok)
-    xy = net.geom_xy[pos]
-    # segments inside each edge: consecutive coordinates of the same part
-    same = part[1:] == part[:-1]
-    a, b, seg_part = xy[:-1][same], xy[1:][same], part[1:][same]
-    seg_len = np.hypot(*(b - a).T)
-    edge_len = np.bincount(seg_part, weights=seg_len, minlength=len(ok))
-    cum_before = np.cumsum(seg_len) - seg_len
-    first_seg = np.searchsorted(seg_part, np.arange(len(ok)))
-    seg_start = cum_before - cum_before[np.minimum(first_seg, len(cum_before) - 1)][seg_part] \
-        if len(seg_len) else seg_len
-    n = np.maximum(1, np.ceil(seg_len / step_m)).astype(np.int64)
-    rep = np.repeat(np.arange(len(seg_len)), n)
-    k = np.arange(n.sum()) - np.repeat(np.cumsum(n) - n, n)
-    s = k / n[rep]
-    pts = a[rep] + s[:, None] * (b - a)[rep]
-    along = (seg_start[rep] + s * seg_len[rep]) / np.maximum(edge_len[seg_part[rep]], 1e-9)
-    keep = along <= frac_lim[seg_part[rep]] + 1e-12
+    pts, part, along, _ = net.sample_points(ok, step_m)
+    keep = along <= frac_lim[part] + 1e-12
     tails = net.u[ok]
     return np.vstack([pts[keep], np.column_stack([net.x[tails], net.y[tails]])])
 

@@ -161,6 +161,46 @@ class RoadNetwork:
         """Coordinates (k, 2) of edge ``i`` in EPSG:31370, from tail to head."""
         return self.geom_xy[self.geom_offsets[i]:self.geom_offsets[i + 1]]
 
+    def sample_points(self, edges: np.ndarray, step_m: float):
+        """Points every ``step_m`` metres (at most) along the geometry of ``edges``.
+
+        Returns ``(xy, part, along, weight)``: points (k, 2) in EPSG:31370, the position in ``edges``
+        each point belongs to, its distance along the edge as a fraction of the edge's geometric
+        length (0 at the tail), and the road length in metres it stands for (they sum to the
+        edges' geometric length).
+        """
+        edges = np.asarray(edges, dtype=np.int64)
+        starts, ends = self.geom_offsets[edges], self.geom_offsets[edges + 1]
+        counts = ends - starts
+        part = np.repeat(np.arange(len(edges)), counts)
+        pos = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts) + np.repeat(starts, counts)
+        xy = self.geom_xy[pos]
+        same = part[1:] == part[:-1]
+        a, b, seg_part = xy[:-1][same], xy[1:][same], part[1:][same]
+        if len(seg_part) == 0:
+            return np.zeros((0, 2)), np.zeros(0, np.int64), np.zeros(0), np.zeros(0)
+        seg_len = np.hypot(*(b - a).T)
+        edge_len = np.bincount(seg_part, weights=seg_len, minlength=len(edges))
+        cum = np.cumsum(seg_len) - seg_len
+        first = np.searchsorted(seg_part, seg_part)  # index of the first segment of each edge
+        seg_start = cum - cum[first]
+        n = np.maximum(1, np.ceil(seg_len / step_m)).astype(np.int64)
+        rep = np.repeat(np.arange(len(seg_len)), n)
+        k = np.arange(n.sum()) - np.repeat(np.cumsum(n) - n, n)
+        s = (k + 0.5) / n[rep]
+        pts = a[rep] + s[:, None] * (b - a)[rep]
+        p_part = seg_part[rep]
+        along = (seg_start[rep] + s * seg_len[rep]) / np.maximum(edge_len[p_part], 1e-9)
+        weight = seg_len[rep] / n[rep]
+        return pts, p_part, along, weight
+
+    def undirected_edges(self) -> np.ndarray:
+        """Edge indices counting each street once: of a two-way pair (a→b and b→a) only a<b is kept."""
+        key = self.u.astype(np.int64) * self.n_nodes + self.v
+        rev = self.v.astype(np.int64) * self.n_nodes + self.u
+        has_rev = np.isin(rev, key)
+        return np.flatnonzero(~has_rev | (self.u < self.v))
+
     def to_networkx(self, profile: SpeedProfile):
         """A ``networkx.DiGraph`` with the same routing weights (``time``), for cross-checks."""
         import networkx as nx

@@ -1,0 +1,212 @@
+"""Demand points: where the people (or incidents) are.
+
+Default model (stated in every report, see :data:`GRID_MODEL`): a regular grid of ``cell_m`` cells
+(250 m) in EPSG:31370 over the zone. Each cell belongs to the municipality that holds its centre.
+A municipality's population is split in two:
+
+* the part of the municipality inside the pack's network-gap polygon gets the population share of its
+  area (uniform density, since the extract has no roads there to tell better); those cells are
+  flagged ``no_road_data``;
+* the rest is spread over the other cells in proportion to the length of residential-type roads
+  (``residential``, ``living_street``, ``unclassified``; each street counted once) in the cell; a
+  municipality without such roads outside the gap spreads it uniformly.
+
+So the cells' weights add up to the pack's population exactly. Cells with zero weight are dropped.
+Every point is snapped to the network; a point more than ``max_snap_m`` from a road node, or inside
+the gap, is ``no_road_data`` and is reported apart, never as covered or uncovered.
+
+A user file can replace the grid: CSV ``lon,lat,weight`` or GeoJSON points with a ``weight``
+property (population or incidents).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import shapely
+
+from ..errors import ScenarioError
+from ..routing.network import to_metric, to_wgs84
+from ..routing.profiles import CLASS_INDEX, RESIDENTIAL_CLASSES
+from ..routing.snapping import DEFAULT_MAX_SNAP_M, snap_xy
+
+GRID_MODEL = ("population per municipality ({year}) spread over {cell:g} m grid cells in proportion to "
+              "residential-type road length (residential, living_street, unclassified) per cell; the part of "
+              "a municipality inside the road-data gap gets its area share of the population, flagged no_road_data")
+
+
+@dataclass
+class DemandPoints:
+    """Weighted demand points.
+
+    Attributes
+    ----------
+    x, y : ndarray
+        EPSG:31370 metres. ``lon``, ``lat``: WGS84 degrees.
+    weight : ndarray
+        Population (or incidents) per point.
+    municipality : ndarray of int
+        Index into ``municipality_names`` (-1 = outside every municipality).
+    node : ndarray of int
+        Nearest network node; ``snap_m`` its distance in metres.
+    no_road_data : ndarray of bool
+        Farther than ``max_snap_m`` from a node, or inside the gap: reported apart.
+    model : str
+        The demand model, in words (goes into every report).
+    """
+
+    x: np.ndarray
+    y: np.ndarray
+    lon: np.ndarray
+    lat: np.ndarray
+    weight: np.ndarray
+    municipality: np.ndarray
+    municipality_names: list
+    node: np.ndarray
+    snap_m: np.ndarray
+    no_road_data: np.ndarray
+    in_gap: np.ndarray
+    model: str
+    cell_m: float | None = None
+    meta: dict = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return int(self.x.shape[0])
+
+    @property
+    def total(self) -> float:
+        return float(self.weight.sum())
+
+    @property
+    def total_no_road_data(self) -> float:
+        return float(self.weight[self.no_road_data].sum())
+
+
+def _municipality_of(zone, x, y) -> np.ndarray:
+    out = -np.ones(len(x), dtype=np.int64)
+    for i, g in enumerate(zone.municipalities_metric):
+        hit = (out < 0) & shapely.contains_xy(g, x, y)
+        out[hit] = i
+    return out
+
+
+def population_grid(zone, cell_m: float = 250.0, max_snap_m: float = DEFAULT_MAX_SNAP_M) -> DemandPoints:
+    """Population on a ``cell_m`` grid per the model in the module docstring."""
+    if not (cell_m > 0):
+        raise ScenarioError(f"expected a grid size > 0 metres, got {cell_m}", field="demand.grid_m")
+    net = zone.net
+    x0, y0, x1, y1 = zone.zone_metric.bounds
+    xs = np.arange(x0, x1, cell_m) + cell_m / 2
+    ys = np.arange(y0, y1, cell_m) + cell_m / 2
+    gx, gy = (a.ravel() for a in np.meshgrid(xs, ys))
+    muni = _municipality_of(zone, gx, gy)
+    keep = muni >= 0
+    gx, gy, muni = gx[keep], gy[keep], muni[keep]
+    in_gap = shapely.contains_xy(zone.gap_metric, gx, gy) if zone.gap_metric is not None else np.zeros(len(gx), bool)
+
+    # residential-type road length per cell (each street once)
+    res_cls = np.array([CLASS_INDEX[c] for c in RESIDENTIAL_CLASSES])
+    edges = net.undirected_edges()
+    edges = edges[np.isin(net.cls[edges], res_cls)]
+    pts, _, _, w = net.sample_points(edges, step_m=cell_m / 5)
+    ncols = len(xs)
+    cell_of = lambda px, py: (((py - y0) // cell_m).astype(np.int64) * ncols + ((px - x0) // cell_m).astype(np.int64))
+    road = np.zeros(len(ys) * ncols)
+    ok = (pts[:, 0] >= x0) & (pts[:, 1] >= y0) & (pts[:, 0] < x0 + ncols * cell_m) & (pts[:, 1] < y0 + len(ys) * cell_m)
+    np.add.at(road, cell_of(pts[ok, 0], pts[ok, 1]), w[ok])
+    road_len = road[cell_of(gx, gy)]
+
+    weight = np.zeros(len(gx))
+    notes = {}
+    for i, (m, g) in enumerate(zip(zone.pack.municipalities, zone.municipalities_metric)):
+        mine = muni == i
+        if not mine.any():
+            notes[m.name] = "no grid cell centre inside the municipality: population not placed"
+            continue
+        gap_share = 0.0
+        if zone.gap_metric is not None:
+            gap_share = float(shapely.intersection(g, zone.gap_metric).area / g.area) if g.area else 0.0
+        gap_cells = mine & in_gap
+        road_cells = mine & ~in_gap
+        if not gap_cells.any():
+            gap_share = 0.0
+        if not road_cells.any():
+            gap_share = 1.0
+        pop = m.population
+        if gap_cells.any():
+            weight[gap_cells] = pop * gap_share / gap_cells.sum()
+        rest = pop * (1 - gap_share)
+        rl = np.where(road_cells, road_len, 0.0)
+        if rl.sum() > 0:
+            weight += rest * rl / rl.sum()
+        elif road_cells.any():
+            weight[road_cells] += rest / road_cells.sum()
+            notes[m.name] = "no residential roads outside the gap: spread uniformly"
+    pos = weight > 0
+    gx, gy, muni, weight, in_gap = gx[pos], gy[pos], muni[pos], weight[pos], in_gap[pos]
+    sn = snap_xy(net, gx, gy, max_snap_m=max_snap_m, gap_metric=zone.gap_metric)
+    lon, lat = to_wgs84(gx, gy)
+    model = GRID_MODEL.format(year=zone.pack.population_year or "pack", cell=cell_m)
+    return DemandPoints(x=gx, y=gy, lon=lon, lat=lat, weight=weight, municipality=muni,
+                        municipality_names=[m.name for m in zone.pack.municipalities], node=sn.node,
+                        snap_m=sn.distance_m, no_road_data=sn.no_road_data, in_gap=sn.in_gap, model=model,
+                        cell_m=cell_m, meta={"notes": notes, "max_snap_m": max_snap_m})
+
+
+def demand_from_file(zone, path: str | Path, max_snap_m: float = DEFAULT_MAX_SNAP_M,
+                     field: str = "demand.file") -> DemandPoints:
+    """Demand from a CSV (``lon,lat,weight``) or GeoJSON (points with a ``weight`` property)."""
+    path = Path(path)
+    if not path.is_file():
+        raise ScenarioError(f"file not found: {path}", field=field)
+    lons, lats, ws = [], [], []
+    if path.suffix.lower() in (".geojson", ".json"):
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except json.JSONDecodeError as exc:
+            raise ScenarioError(f"not valid JSON ({exc.msg} at line {exc.lineno})", source=str(path)) from None
+        for i, f in enumerate(data.get("features", [])):
+            geom = f.get("geometry") or {}
+            if geom.get("type") != "Point":
+                raise ScenarioError(f"feature {i}: expected a Point geometry", source=str(path))
+            w = (f.get("properties") or {}).get("weight", 1.0)
+            lons.append(geom["coordinates"][0])
+            lats.append(geom["coordinates"][1])
+            ws.append(w)
+    else:
+        with open(path, newline="", encoding="utf-8") as fh:
+            reader = csv.DictReader(fh)
+            cols = reader.fieldnames or []
+            for c in ("lon", "lat"):
+                if c not in cols:
+                    raise ScenarioError(f"missing column {c!r}; expected lon,lat[,weight]", source=str(path))
+            for lineno, row in enumerate(reader, start=2):
+                try:
+                    lons.append(float(row["lon"]))
+                    lats.append(float(row["lat"]))
+                    ws.append(float(row.get("weight") or 1.0))
+                except (TypeError, ValueError):
+                    raise ScenarioError("expected numbers in lon, lat, weight", source=f"{path}:{lineno}") from None
+    try:
+        w = np.asarray(ws, dtype=float)
+    except (TypeError, ValueError):
+        raise ScenarioError("weights must be numbers", source=str(path)) from None
+    if len(w) == 0:
+        raise ScenarioError("no demand points", source=str(path))
+    if not np.all(np.isfinite(w)) or (w < 0).any():
+        raise ScenarioError("weights must be finite and >= 0", source=str(path))
+    x, y = to_metric(np.asarray(lons), np.asarray(lats))
+    muni = _municipality_of(zone, x, y)
+    if (muni < 0).any():
+        k = int(np.flatnonzero(muni < 0)[0])
+        raise ScenarioError(f"point {k + 1} (lon={lons[k]}, lat={lats[k]}) lies outside the zone's municipalities",
+                            source=str(path))
+    sn = snap_xy(zone.net, x, y, max_snap_m=max_snap_m, gap_metric=zone.gap_metric)
+    return DemandPoints(x=x, y=y, lon=np.asarray(lons), lat=np.asarray(lats), weight=w, municipality=muni,
+                        municipality_names=[m.name for m in zone.pack.municipalities], node=sn.node,
+                        snap_m=sn.distance_m, no_road_data=sn.no_road_data, in_gap=sn.in_gap,
+                        model=f"user file {path.name}: {len(w)} points, weights as given", cell_m=None)

@@ -1,0 +1,119 @@
+"""Resolving a scenario against its zone: which posts, where, with which turnout and profile."""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..errors import KazerneError, ScenarioError
+from ..routing.profiles import SpeedProfile, get_profile
+from .schema import Scenario, crew_type
+
+#: A post may stand this far outside the zone's municipalities (neighbouring stations), metres.
+OUTSIDE_ZONE_TOLERANCE_M = 3000.0
+
+
+@contextlib.contextmanager
+def in_file(path):
+    """Re-raise user errors that lack a file name as :class:`ScenarioError` naming ``path``."""
+    try:
+        yield
+    except ScenarioError as exc:
+        if exc.source:
+            raise
+        raise ScenarioError(str(exc), source=str(path)) from None
+    except KazerneError as exc:
+        raise ScenarioError(str(exc), source=str(path)) from None
+
+
+@dataclass
+class Posts:
+    """Resolved posts (arrays aligned by index)."""
+
+    ids: list
+    names: list
+    crew: list
+    lon: np.ndarray
+    lat: np.ndarray
+    node: np.ndarray
+    turnout_s: np.ndarray
+    snap_m: np.ndarray
+    grade: list
+
+    def __len__(self):
+        return len(self.ids)
+
+    def rows(self) -> list[dict]:
+        return [{"id": i, "name": n, "crew": c, "turnout_s": float(t), "lon": float(lo), "lat": float(la),
+                 "snap_m": float(s), "location_grade": g}
+                for i, n, c, t, lo, la, s, g in zip(self.ids, self.names, self.crew, self.turnout_s, self.lon,
+                                                   self.lat, self.snap_m, self.grade)]
+
+
+def profile_of(sc: Scenario, name: str | None = None) -> SpeedProfile:
+    pd = dict(sc.profile)
+    pname = name or pd.pop("name", "fire_engine")
+    pd.pop("name", None)
+    with in_file(sc.path):
+        return get_profile(pname, **pd)
+
+
+def turnout_for(sc: Scenario, crew: str, field: str) -> float:
+    if crew not in sc.turnout_s:
+        raise ScenarioError(f"no turnout time for crew type {crew!r}; add it under [turnout] "
+                            f"(known: {', '.join(sorted(sc.turnout_s))})", source=str(sc.path), field=field)
+    return float(sc.turnout_s[crew])
+
+
+def resolve_site(zone, sc: Scenario, *, field: str, lat=None, lon=None, street=None, municipality=None):
+    """(lon, lat, node, snap_m) for a site given by lat/lon or street; errors name ``field``."""
+    from ..routing.network import to_metric
+    with in_file(sc.path):
+        if street is not None:
+            from ..routing.streets import find_street
+            lon, lat = find_street(zone, street, municipality, field=f"{field}.street")
+        if lat is None or lon is None or not (np.isfinite(lat) and np.isfinite(lon)):
+            raise ScenarioError("position unknown: give lat/lon or street", source=str(sc.path), field=field)
+        if not zone.contains_lonlat(lon, lat, buffer_m=OUTSIDE_ZONE_TOLERANCE_M):
+            raise ScenarioError(f"lat={lat} lon={lon} lies outside zone {zone.name} (more than "
+                                f"{OUTSIDE_ZONE_TOLERANCE_M / 1000:g} km from its municipalities)",
+                                source=str(sc.path), field=field)
+        node = zone.site_node(lon, lat, what=field)
+        x, y = to_metric([lon], [lat])
+        snap = float(np.hypot(zone.net.x[node] - x[0], zone.net.y[node] - y[0]))
+    return float(lon), float(lat), node, snap
+
+
+def resolve_posts(zone, sc: Scenario) -> Posts:
+    """The scenario's open posts, placed on the network, with their turnout times."""
+    known = {p.id: p for p in zone.pack.posts}
+    ids, names, crews, lons, lats, nodes, turnouts, snaps, grades = [], [], [], [], [], [], [], [], []
+    for spec in sc.posts:
+        fld = f"posts.override.{spec.id}" if not spec.new else f"posts.add.{spec.id}"
+        if not spec.new and spec.id not in known:
+            raise ScenarioError(f"unknown post {spec.id!r}; the pack {zone.name} has {', '.join(known)}",
+                                source=str(sc.path), field="posts.active")
+        base = known.get(spec.id)
+        lat = spec.lat if spec.lat is not None else (base.lat if base and spec.street is None else None)
+        lon = spec.lon if spec.lon is not None else (base.lon if base and spec.street is None else None)
+        muni = spec.municipality or (base.municipality if base else None)
+        lo, la, node, snap = resolve_site(zone, sc, field=fld if (spec.new or spec.lat or spec.street) else
+                                          f"posts.active.{spec.id}", lat=lat, lon=lon, street=spec.street,
+                                          municipality=muni)
+        crew = crew_type(spec.crew or (base.crew if base else "professional"))
+        t = spec.turnout_s if spec.turnout_s is not None else turnout_for(sc, crew, f"{fld}.crew")
+        ids.append(spec.id)
+        names.append(spec.name or (base.name if base else spec.id))
+        crews.append(crew)
+        lons.append(lo)
+        lats.append(la)
+        nodes.append(node)
+        turnouts.append(t)
+        snaps.append(snap)
+        moved = spec.lat is not None or spec.street is not None
+        grades.append("user" if (spec.new or moved) else (base.location_grade if base else ""))
+    return Posts(ids=ids, names=names, crew=crews, lon=np.array(lons), lat=np.array(lats),
+                 node=np.array(nodes, dtype=np.int64), turnout_s=np.array(turnouts, dtype=float),
+                 snap_m=np.array(snaps), grade=grades)
