@@ -235,3 +235,14 @@ def test_simulation_share_for_unrecorded_t_is_a_clear_error():
                    t_values=(900.0,))
     with pytest.raises(ModelInputError, match="t_values"):
         sim.share_within(600.0)
+
+
+@pytest.mark.parametrize("queue", [True, False])
+def test_approx_workloads_sum_to_the_mmn_value(queue):
+    # Larson's procedure conserves total workload: a with a queue, a (1 - B(N, a)) with losses
+    cost, w = spatial_instance(6, n_bases=8, n_demand=200)
+    ub = np.array([0, 1, 1, 3, 4, 6, 7])
+    a, s = 3.1, 1800.0
+    ap = hypercube_approx(cost, w, ub, a / s, s, queue=queue)
+    expected = a if queue else a * (1 - erlang_b_sum(7, a))
+    assert ap.busy.sum() == pytest.approx(expected, abs=1e-8)
