@@ -1,0 +1,260 @@
+"""Reading placement instances from files.
+
+* :func:`read_long_csv` — long form ``demand_id,site_id,cost`` (+ optional ``weight`` column or
+  a separate ``demand_id,weight`` file); a (demand, site) pair absent from the file is
+  unreachable (``inf``).
+* :func:`read_orlib_pmed` — Beasley's OR-Library p-median files (``pmed1.txt`` ...): graph edges,
+  all-pairs shortest paths, every vertex both a demand point (weight 1) and a candidate site.
+
+Both return plain pieces (a dict) that go straight into
+:func:`kazerne.coverage.problem.from_cost_matrix`, and raise
+:class:`~kazerne.errors.ModelInputError` naming file, line and column on malformed input.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+from pathlib import Path
+
+import numpy as np
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import shortest_path
+
+from ..errors import ModelInputError
+
+__all__ = ["read_long_csv", "read_orlib_pmed"]
+
+
+def _open_text(path):
+    p = Path(path)
+    if not p.is_file():
+        raise ModelInputError("file not found" if not p.exists() else "not a regular file", source=str(p))
+    try:
+        return p.open(newline="", encoding="utf-8-sig")
+    except OSError as exc:
+        raise ModelInputError(f"cannot open: {exc.strerror}", source=str(p)) from None
+
+
+def _number(text: str, path, line: int, column: str, *, allow_inf: bool) -> float:
+    try:
+        v = float(text)
+    except (TypeError, ValueError):
+        raise ModelInputError(f"line {line}, column {column!r}: expected a number, got {text!r}",
+                              source=str(path)) from None
+    if math.isnan(v):
+        raise ModelInputError(f"line {line}, column {column!r}: NaN; expected a number >= 0"
+                              + (" (omit the row or write inf for unreachable)" if allow_inf else ""),
+                              source=str(path))
+    if v < 0:
+        raise ModelInputError(f"line {line}, column {column!r}: negative value {text!r}; expected >= 0",
+                              source=str(path))
+    if math.isinf(v) and not allow_inf:
+        raise ModelInputError(f"line {line}, column {column!r}: expected a finite number, got {text!r}",
+                              source=str(path))
+    return v
+
+
+def _header(reader, path, required):
+    try:
+        header = next(reader)
+    except StopIteration:
+        raise ModelInputError("empty file; expected a header line " + ",".join(required), source=str(path)) from None
+    cols = [h.strip() for h in header]
+    missing = [c for c in required if c not in cols]
+    if missing:
+        raise ModelInputError(f"line 1: missing column(s) {', '.join(missing)}; expected a header with "
+                              f"{','.join(required)}, got {','.join(cols)}", source=str(path))
+    return cols
+
+
+def read_long_csv(path, demand_path=None) -> dict:
+    """Read a long-form cost table.
+
+    Parameters
+    ----------
+    path : str or Path
+        CSV with header ``demand_id,site_id,cost`` and optionally ``weight`` (the weight of the
+        demand point; repeated on each of its rows, all repeats must agree). Costs are numbers
+        >= 0 (``inf`` allowed); ids are kept as strings.
+    demand_path : str or Path, optional
+        CSV ``demand_id,weight``; then it lists the demand points (also those with no row in
+        ``path``, which are unreachable) and their weights.
+
+    Returns
+    -------
+    dict
+        ``cost`` (float64 ``(n_sites, n_demand)``, ``inf`` where a pair is absent), ``weights``,
+        ``site_ids``, ``demand_ids`` (order of first appearance) — keyword arguments for
+        :func:`~kazerne.coverage.problem.from_cost_matrix`.
+
+    Raises
+    ------
+    ModelInputError
+        Missing file or column, a row with the wrong number of fields, a non-numeric / NaN /
+        negative cost or weight (message names file, line and column), a pair given twice with
+        different costs, conflicting weights, or a demand id absent from ``demand_path``.
+    """
+    d_index, s_index = {}, {}
+    rows_d, rows_s, rows_c = [], [], []
+    weights = {}
+    pair_seen = {}
+    with _open_text(path) as fh:
+        reader = csv.reader(fh)
+        cols = _header(reader, path, ["demand_id", "site_id", "cost"])
+        ci = {c: cols.index(c) for c in cols}
+        has_w = "weight" in ci
+        for lineno, row in enumerate(reader, start=2):
+            if not row or all(not x.strip() for x in row):
+                continue
+            if len(row) != len(cols):
+                raise ModelInputError(f"line {lineno}: expected {len(cols)} fields ({','.join(cols)}), "
+                                      f"got {len(row)}", source=str(path))
+            did, sid = row[ci["demand_id"]].strip(), row[ci["site_id"]].strip()
+            if not did:
+                raise ModelInputError(f"line {lineno}, column 'demand_id': empty id", source=str(path))
+            if not sid:
+                raise ModelInputError(f"line {lineno}, column 'site_id': empty id", source=str(path))
+            c = _number(row[ci["cost"]].strip(), path, lineno, "cost", allow_inf=True)
+            if has_w:
+                wv = _number(row[ci["weight"]].strip(), path, lineno, "weight", allow_inf=False)
+                if did in weights and weights[did] != wv:
+                    raise ModelInputError(f"line {lineno}, column 'weight': {wv:g} differs from the weight "
+                                          f"{weights[did]:g} given earlier for demand {did!r}", source=str(path))
+                weights[did] = wv
+            key = (did, sid)
+            if key in pair_seen and pair_seen[key] != c:
+                raise ModelInputError(f"line {lineno}: demand {did!r} and site {sid!r} already have cost "
+                                      f"{pair_seen[key]:g}, now {c:g}", source=str(path))
+            pair_seen[key] = c
+            if did not in d_index:
+                d_index[did] = len(d_index)
+            if sid not in s_index:
+                s_index[sid] = len(s_index)
+            rows_d.append(d_index[did])
+            rows_s.append(s_index[sid])
+            rows_c.append(c)
+    if demand_path is not None:
+        file_w = {}
+        order = []
+        with _open_text(demand_path) as fh:
+            reader = csv.reader(fh)
+            cols = _header(reader, demand_path, ["demand_id", "weight"])
+            ci = {c: cols.index(c) for c in cols}
+            for lineno, row in enumerate(reader, start=2):
+                if not row or all(not x.strip() for x in row):
+                    continue
+                if len(row) != len(cols):
+                    raise ModelInputError(f"line {lineno}: expected {len(cols)} fields ({','.join(cols)}), "
+                                          f"got {len(row)}", source=str(demand_path))
+                did = row[ci["demand_id"]].strip()
+                if did in file_w:
+                    raise ModelInputError(f"line {lineno}, column 'demand_id': {did!r} listed twice",
+                                          source=str(demand_path))
+                file_w[did] = _number(row[ci["weight"]].strip(), demand_path, lineno, "weight", allow_inf=False)
+                order.append(did)
+        unknown = [d for d in d_index if d not in file_w]
+        if unknown:
+            raise ModelInputError(f"demand id {unknown[0]!r} (in {path}) is not listed in the demand file "
+                                  f"({len(unknown)} unknown)", source=str(demand_path))
+        # demand order: the demand file's
+        remap = {d: k for k, d in enumerate(order)}
+        old_to_new = np.array([remap[d] for d in d_index], dtype=np.int64) if d_index else np.zeros(0, np.int64)
+        rows_d = old_to_new[np.asarray(rows_d, dtype=np.int64)] if rows_d else np.zeros(0, np.int64)
+        demand_ids = order
+        w = np.array([file_w[d] for d in order], dtype=np.float64)
+    else:
+        demand_ids = list(d_index)
+        w = np.array([weights.get(d, 1.0) for d in demand_ids], dtype=np.float64)
+    if not s_index:
+        raise ModelInputError("no cost rows; expected at least one demand_id,site_id,cost line", source=str(path))
+    cost = np.full((len(s_index), len(demand_ids)), np.inf, dtype=np.float64)
+    cost[np.asarray(rows_s, dtype=np.int64), np.asarray(rows_d, dtype=np.int64)] = rows_c
+    return {"cost": cost, "weights": w, "site_ids": list(s_index), "demand_ids": demand_ids}
+
+
+def read_orlib_pmed(path) -> dict:
+    """Read an OR-Library p-median instance (Beasley 1985).
+
+    Format: first line ``n m p``; then ``m`` lines ``i j cost``, undirected edges between
+    1-based vertices. **For a vertex pair given more than once, the last line wins** (as in the
+    original generator; taking the minimum gives wrong optima, e.g. 5718 instead of 5819 for
+    pmed1). Costs are shortest-path lengths over the graph (``scipy.sparse.csgraph``).
+
+    Parameters
+    ----------
+    path : str or Path
+
+    Returns
+    -------
+    dict
+        ``cost`` (float64 ``(n, n)``; every vertex is a site and a demand point),
+        ``weights`` (ones), ``site_ids`` and ``demand_ids`` (``1..n``), ``p``.
+
+    Raises
+    ------
+    ModelInputError
+        Missing file, malformed header or edge line (file and line named), vertex out of range,
+        negative or NaN cost, fewer edge lines than announced.
+    """
+    with _open_text(path) as fh:
+        lines = fh.read().split("\n")
+    src = str(path)
+    it = ((k + 1, ln.split()) for k, ln in enumerate(lines))
+    head = None
+    for lineno, parts in it:
+        if parts:
+            head = (lineno, parts)
+            break
+    if head is None:
+        raise ModelInputError("empty file; expected a first line 'n m p'", source=src)
+    lineno, parts = head
+    if len(parts) != 3:
+        raise ModelInputError(f"line {lineno}: expected 'n m p', got {' '.join(parts)!r}", source=src)
+    try:
+        n, m, p = (int(x) for x in parts)
+    except ValueError:
+        raise ModelInputError(f"line {lineno}: expected three integers 'n m p', got {' '.join(parts)!r}",
+                              source=src) from None
+    if n < 1 or m < 0 or not (1 <= p <= n):
+        raise ModelInputError(f"line {lineno}: expected n >= 1, m >= 0, 1 <= p <= n; got n={n} m={m} p={p}",
+                              source=src)
+    edges = {}
+    count = 0
+    for lineno, parts in it:
+        if not parts:
+            continue
+        if count >= m:
+            raise ModelInputError(f"line {lineno}: more edge lines than the announced m={m}", source=src)
+        if len(parts) != 3:
+            raise ModelInputError(f"line {lineno}: expected 'i j cost', got {' '.join(parts)!r}", source=src)
+        try:
+            i, j = int(parts[0]), int(parts[1])
+        except ValueError:
+            raise ModelInputError(f"line {lineno}: expected integer vertex numbers, got {' '.join(parts[:2])!r}",
+                                  source=src) from None
+        for col, v in (("i", i), ("j", j)):
+            if not 1 <= v <= n:
+                raise ModelInputError(f"line {lineno}, column {col}: vertex {v} outside 1..{n}", source=src)
+        c = _number(parts[2], path, lineno, "cost", allow_inf=False)
+        edges[(min(i, j), max(i, j))] = c     # last line for a pair wins
+        count += 1
+    if count < m:
+        raise ModelInputError(f"expected {m} edge lines, found {count}", source=src)
+    if edges:
+        ij = np.array(list(edges.keys()), dtype=np.int64) - 1
+        c = np.array(list(edges.values()), dtype=np.float64)
+        loops = ij[:, 0] == ij[:, 1]
+        ij, c = ij[~loops], c[~loops]
+        # zero-cost edges would vanish in the sparse format: store them as a tiny positive cost
+        g = coo_matrix((c, (ij[:, 0], ij[:, 1])), shape=(n, n)).tocsr()
+        if (c == 0).any():
+            g.data[g.data == 0] = np.finfo(float).tiny  # explicit zero edges (tiny positive)
+        dist = shortest_path(g, method="D", directed=False)
+        if (c == 0).any():
+            dist = np.where(dist < 1e-300, 0.0, dist)
+    else:
+        dist = np.full((n, n), np.inf)
+        np.fill_diagonal(dist, 0.0)
+    ids = list(range(1, n + 1))
+    return {"cost": dist, "weights": np.ones(n), "site_ids": ids, "demand_ids": ids, "p": p}

@@ -1,0 +1,826 @@
+"""Exact placement models on a cost matrix: LSCP, MCLP (plain and capacitated), p-median,
+p-center and backup coverage.
+
+Every model takes a :class:`~kazerne.coverage.problem.Problem` (see
+:func:`~kazerne.coverage.problem.from_cost_matrix`) and returns a
+:class:`~kazerne.coverage.result.SolveResult`. Demand is weighted; "within T" means
+``cost <= T``; fixed sites are always open and count towards ``p``; closed sites never open.
+
+How the models are kept fast
+----------------------------
+* covering models are reduced first (:mod:`kazerne.coverage.reduce`): demand merged by covering
+  set, demand covered by fixed sites or by nobody set aside, dominated sites dropped where that
+  is valid; ``extra["reduction"]`` records the model size before and after;
+* a heuristic (greedy + interchange, :mod:`kazerne.coverage.heuristics`) gives an upper bound
+  and a warm start (``SetHint``);
+* p-median uses the radius formulation of Elloumi (2004) / García, Labbé & Marín (2011) in its
+  chained form (one ``z`` per demand and distinct cost level), with levels cut at the
+  pigeonhole rank and at what the heuristic upper bound permits;
+* the MIP is built as a sparse matrix and loaded as one ``MPModelProto`` (no Python loop per
+  coefficient), then solved through ``pywraplp`` (:mod:`kazerne.coverage.solver`).
+
+Time limits: when a solver stops at its time limit with a solution the status is
+``"feasible"`` with ``bound`` and ``gap`` reported; without any MIP solution the heuristic
+solution is returned with status ``"feasible"`` and ``bound = nan``.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import scipy.sparse as sp
+from ortools.linear_solver import linear_solver_pb2
+from ortools.linear_solver.python import model_builder_helper as mbh
+
+from ..errors import InfeasibleError, ModelInputError
+from .heuristics import greedy_cover, greedy_interchange
+from .problem import Problem
+from .reduce import reduce_cover
+from .result import FEASIBLE, INFEASIBLE, OPTIMAL, TIME_LIMIT, SolveResult, relative_gap
+from .solver import make_solver, run
+
+__all__ = ["lscp", "mclp", "pmedian", "pcenter", "backup", "DEFAULT_SOLVER"]
+
+#: Backend per model, chosen by measurement (``benchmarks/solvers.py``).
+DEFAULT_SOLVER = {"lscp": "SCIP", "mclp": "SCIP", "mclp_capacitated": "SCIP", "pmedian": "SCIP",
+                  "pcenter": "SCIP", "backup": "SCIP"}
+
+
+# ----------------------------------------------------------------------------- MIP plumbing
+class _Mip:
+    """Columns and sparse rows of a MIP, loaded into ``pywraplp`` as one ``MPModelProto``."""
+
+    def __init__(self):
+        self.lb, self.ub, self.obj, self.integer = [], [], [], []
+        self.n = 0
+        self.rows = []       # (row_idx, col_idx, coef) blocks with local row numbering
+        self.lo, self.hi = [], []
+        self.m = 0
+
+    def add_vars(self, n, lb=0.0, ub=1.0, obj=0.0, integer=False) -> np.ndarray:
+        n = int(n)
+        self.lb.append(np.broadcast_to(np.asarray(lb, dtype=np.float64), (n,)))
+        self.ub.append(np.broadcast_to(np.asarray(ub, dtype=np.float64), (n,)))
+        self.obj.append(np.broadcast_to(np.asarray(obj, dtype=np.float64), (n,)))
+        self.integer.append(np.full(n, bool(integer)))
+        idx = np.arange(self.n, self.n + n)
+        self.n += n
+        return idx
+
+    def add_rows(self, n_rows, row, col, coef, lo, hi) -> None:
+        """Add ``n_rows`` rows given in coordinate form (``row`` local to this block)."""
+        n_rows = int(n_rows)
+        self.rows.append((np.asarray(row, dtype=np.int64) + self.m, np.asarray(col, dtype=np.int64),
+                          np.broadcast_to(np.asarray(coef, dtype=np.float64), (len(row),))))
+        self.lo.append(np.broadcast_to(np.asarray(lo, dtype=np.float64), (n_rows,)))
+        self.hi.append(np.broadcast_to(np.asarray(hi, dtype=np.float64), (n_rows,)))
+        self.m += n_rows
+
+    @property
+    def nnz(self) -> int:
+        return int(sum(len(r[0]) for r in self.rows))
+
+    def solve(self, *, maximize: bool, backend: str, time_limit: float | None, offset: float = 0.0,
+              hint: np.ndarray | None = None):
+        """Solve; returns ``(MipOutcome, x or None)``."""
+        lb, ub = np.concatenate(self.lb), np.concatenate(self.ub)
+        obj, integer = np.concatenate(self.obj), np.concatenate(self.integer)
+        if self.rows:
+            r = np.concatenate([b[0] for b in self.rows])
+            c = np.concatenate([b[1] for b in self.rows])
+            v = np.concatenate([b[2] for b in self.rows])
+        else:
+            r = c = np.zeros(0, dtype=np.int64)
+            v = np.zeros(0)
+        A = sp.csr_matrix((v, (r, c)), shape=(self.m, self.n), dtype=np.float64)
+        A.sum_duplicates()
+        helper = mbh.ModelBuilderHelper()
+        lo = np.concatenate(self.lo) if self.lo else np.zeros(0)
+        hi = np.concatenate(self.hi) if self.hi else np.zeros(0)
+        helper.fill_model_from_sparse_data(lb, ub, obj, lo, hi, A)
+        for j in np.flatnonzero(integer):
+            helper.set_var_integrality(int(j), True)
+        helper.set_maximize(bool(maximize))
+        helper.set_objective_offset(float(offset))
+        proto = mbh.to_mpmodel_proto(helper)
+        solver = make_solver(backend, time_limit)
+        err = solver.LoadModelFromProto(proto)
+        if err:  # pragma: no cover - only on a malformed model, i.e. a bug here
+            raise RuntimeError(f"OR-Tools rejected the model: {err}")
+        if hint is not None and backend != "HIGHS":  # SetHint + HiGHS segfaults in OR-Tools 9.15
+            variables = solver.variables()
+            solver.SetHint(variables, [float(x) for x in hint])
+        out = run(solver)
+        x = None
+        if out.status in (OPTIMAL, FEASIBLE):
+            resp = linear_solver_pb2.MPSolutionResponse()
+            solver.FillSolutionResponseProto(resp)
+            x = np.asarray(resp.variable_value, dtype=np.float64)
+        return out, x
+
+
+def _backend(solver: str | None, model: str) -> str:
+    return (solver or DEFAULT_SOLVER[model]).upper()
+
+
+def _remaining(deadline: float | None) -> float | None:
+    if deadline is None:
+        return None
+    return max(0.5, deadline - time.perf_counter())
+
+
+# ----------------------------------------------------------------------------- shared helpers
+def _check_radius(radius, field="radius") -> float:
+    try:
+        r = float(radius)
+    except (TypeError, ValueError):
+        raise ModelInputError(f"expected a number >= 0, got {radius!r}", field=field) from None
+    if not np.isfinite(r) or r < 0:
+        raise ModelInputError(f"expected a finite number >= 0, got {radius!r}", field=field)
+    return r
+
+
+def _check_share(share, field) -> float:
+    try:
+        s = float(share)
+    except (TypeError, ValueError):
+        raise ModelInputError(f"expected a share between 0 and 1, got {share!r}", field=field) from None
+    if not (0.0 <= s <= 1.0):
+        raise ModelInputError(f"expected a share between 0 and 1, got {share!r}", field=field)
+    return s
+
+
+def _check_time(time_limit):
+    if time_limit is None:
+        return None
+    t = float(time_limit)
+    if not t > 0:
+        raise ModelInputError(f"expected a positive number of seconds, got {time_limit!r}", field="time_limit")
+    return t
+
+
+def _assign(problem: Problem, open_rows: np.ndarray, radius: float | None = None) -> np.ndarray:
+    """Index of the nearest open site per demand point (-1 if none within ``radius`` / reachable)."""
+    open_rows = np.asarray(open_rows, dtype=np.int64)
+    if len(open_rows) == 0:
+        return np.full(problem.n_demand, -1, dtype=np.int64)
+    sub = problem.cost[open_rows]
+    k = np.argmin(sub, axis=0)
+    best = sub[k, np.arange(problem.n_demand)]
+    ok = np.isfinite(best) if radius is None else best <= radius
+    return np.where(ok, open_rows[k], -1).astype(np.int64)
+
+
+def _pad(problem: Problem, open_rows, p: int) -> np.ndarray:
+    """Pad a solution with unused allowed sites (input order) up to exactly ``p`` sites."""
+    open_rows = set(int(x) for x in open_rows)
+    for j in np.flatnonzero(~problem.closed):
+        if len(open_rows) >= p:
+            break
+        open_rows.add(int(j))
+    return np.array(sorted(open_rows), dtype=np.int64)
+
+
+def _result(problem, model, status, objective, bound, open_rows, assignment, t0, solver, extra):
+    open_rows = np.sort(np.asarray(open_rows, dtype=np.int64))
+    gap = 0.0 if status == OPTIMAL else relative_gap(objective, bound)
+    if status == OPTIMAL:
+        bound = objective
+    return SolveResult(model=model, status=status, objective=float(objective), bound=float(bound),
+                       gap=float(gap), sites=[problem.site_ids[j] for j in open_rows],
+                       assignment=assignment, seconds=time.perf_counter() - t0, solver=solver, extra=extra)
+
+
+def _ids(problem, idx, limit=None):
+    idx = list(idx)
+    shown = [str(problem.demand_ids[i]) for i in (idx if limit is None else idx[:limit])]
+    more = "" if limit is None or len(idx) <= limit else f" ... ({len(idx) - limit} more)"
+    return ", ".join(shown) + more
+
+
+def _covered_weight(problem, open_rows, radius) -> float:
+    if len(open_rows) == 0:
+        return 0.0
+    cov = (problem.cost[np.asarray(open_rows)] <= radius).any(axis=0)
+    return float(problem.weights[cov].sum())
+
+
+# ----------------------------------------------------------------------------- LSCP
+def _min_cover(cover: np.ndarray, w: np.ndarray, target: float | None, backend: str,
+               time_limit: float | None, max_sites: int | None = None):
+    """Fewest rows of ``cover`` covering every column (``target=None``) or weight ``>= target``.
+
+    Returns ``(status, chosen_rows or None, bound, solver_name)``; ``max_sites`` adds the
+    constraint ``sum y <= max_sites`` (used by p-center feasibility checks).
+    """
+    n, m = cover.shape
+    full = target is None
+    if m == 0 or (not full and target <= 1e-12):
+        return OPTIMAL, np.zeros(0, dtype=np.int64), 0.0, "trivial"
+    greedy = greedy_cover(cover, w, target=None if full else target)
+    if greedy is not None and len(greedy) <= 1:
+        return OPTIMAL, greedy, float(len(greedy)), "greedy"
+    mip = _Mip()
+    y = mip.add_vars(n, 0, 1, 1.0, integer=True)
+    g, k = np.nonzero(cover.T)
+    hint = None
+    if full:
+        mip.add_rows(m, g, y[k], 1.0, 1.0, np.inf)
+        if greedy is not None:
+            hint = np.zeros(n)
+            hint[greedy] = 1.0
+    else:
+        z = mip.add_vars(m, 0, 1, 0.0)
+        mip.add_rows(m, np.concatenate([g, np.arange(m)]), np.concatenate([y[k], z]),
+                     np.concatenate([np.full(len(g), -1.0), np.ones(m)]), -np.inf, 0.0)
+        mip.add_rows(1, np.zeros(m), z, w, float(target), np.inf)
+        if greedy is not None:
+            hint = np.zeros(n + m)
+            hint[greedy] = 1.0
+            hint[n:] = cover[greedy].any(axis=0)
+    if max_sites is not None:
+        mip.add_rows(1, np.zeros(n), y, 1.0, -np.inf, float(max_sites))
+        if greedy is not None and len(greedy) > max_sites:
+            hint = None
+    out, x = mip.solve(maximize=False, backend=backend, time_limit=time_limit, hint=hint)
+    if out.status == INFEASIBLE:
+        return INFEASIBLE, None, float("nan"), backend
+    if x is None:
+        if greedy is not None and (max_sites is None or len(greedy) <= max_sites):
+            return FEASIBLE, greedy, float("nan"), backend
+        return TIME_LIMIT, None, float("nan"), backend
+    chosen = np.flatnonzero(x[:n] > 0.5)
+    bound = float(np.ceil(out.bound - 1e-6)) if np.isfinite(out.bound) else float("nan")
+    return out.status, chosen, bound, backend
+
+
+def lscp(problem: Problem, radius: float, *, coverage: float = 1.0, time_limit: float | None = None,
+         solver: str | None = None) -> SolveResult:
+    """Location set covering: fewest open sites so that demand is within ``radius``.
+
+    Parameters
+    ----------
+    problem : Problem
+    radius : float
+        Coverage threshold T (same unit as the costs, e.g. seconds); covered means ``cost <= T``.
+    coverage : float
+        Share of the total demand weight that must be covered (1.0 = every point with positive
+        weight; 0.9 = "fewest posts reaching 90 % within T").
+    time_limit : float, optional
+        Seconds for the MIP.
+    solver : str, optional
+        ``SCIP`` (default), ``HIGHS`` or ``CBC``.
+
+    Returns
+    -------
+    SolveResult
+        ``objective`` = number of open sites (fixed sites included); ``extra["covered_weight"]``,
+        ``extra["covered_share"]``, ``extra["reduction"]``.
+
+    Raises
+    ------
+    InfeasibleError
+        When no choice of allowed sites reaches the required coverage. For full coverage the
+        message lists every demand id that no allowed site reaches within T; the same ids are on
+        the exception as ``.uncovered``. (We raise instead of returning an infeasible result so a
+        caller cannot mistake an impossible cover for a solution.)
+    """
+    t0 = time.perf_counter()
+    radius = _check_radius(radius)
+    share = _check_share(coverage, "coverage")
+    time_limit = _check_time(time_limit)
+    backend = _backend(solver, "lscp")
+    red = reduce_cover(problem, radius, drop_fixed_covered=True, dominance=True)
+    total = problem.total_weight
+    full = share >= 1.0
+    if full and len(red.uncoverable):
+        err = InfeasibleError(
+            f"{len(red.uncoverable)} demand point(s) cannot be reached within T={radius:g} by any allowed "
+            f"site: {_ids(problem, red.uncoverable)}", field="radius")
+        err.uncovered = [problem.demand_ids[i] for i in red.uncoverable]
+        raise err
+    target = None
+    if not full:
+        need = share * total
+        reachable = red.fixed_weight + float(red.weights.sum())
+        if reachable + 1e-9 * max(1.0, total) < need:
+            err = InfeasibleError(
+                f"only {reachable / total:.4f} of the demand weight can be reached within T={radius:g} by "
+                f"allowed sites; {share:.4f} was asked ({len(red.uncoverable)} demand point(s) unreachable: "
+                f"{_ids(problem, red.uncoverable, 20)})", field="coverage")
+            err.uncovered = [problem.demand_ids[i] for i in red.uncoverable]
+            raise err
+        target = max(0.0, need - red.fixed_weight)
+    status, chosen, bound, used = _min_cover(red.cover, red.weights, target, backend, time_limit)
+    if chosen is None:  # time limit without any solution (greedy always finds one, so rare)
+        return _result(problem, "lscp", TIME_LIMIT, float("nan"), float("nan"), [],
+                       np.full(problem.n_demand, -1), t0, used, {"reduction": red.stats})
+    open_rows = np.concatenate([np.flatnonzero(problem.fixed), red.site_idx[chosen]])
+    n_fixed = problem.n_fixed
+    cw = _covered_weight(problem, open_rows, radius)
+    extra = {"covered_weight": cw, "covered_share": cw / total if total > 0 else 1.0,
+             "reduction": red.stats}
+    return _result(problem, "lscp", status, float(len(open_rows)), bound + n_fixed, open_rows,
+                   _assign(problem, open_rows, radius), t0, used, extra)
+
+
+# ----------------------------------------------------------------------------- MCLP
+def mclp(problem: Problem, p: int, radius: float, *, capacity=None, time_limit: float | None = None,
+         solver: str | None = None) -> SolveResult:
+    """Maximal covering location: ``p`` sites maximising the demand weight within ``radius``.
+
+    Parameters
+    ----------
+    problem : Problem
+    p : int
+        Number of open sites, fixed sites included (``len(fixed) <= p <= allowed sites``).
+    radius : float
+        Coverage threshold T (same unit as the costs); covered means ``cost <= T``.
+    capacity : float or array_like, optional
+        Capacitated variant: each open site serves at most this much demand weight (one number,
+        or one per site in site order). Assignment variables are **fractional**: a demand
+        point's weight may be split over several open sites within T (the usual LP-assignment
+        relaxation; integral site choice). ``objective`` is then the served weight.
+    time_limit : float, optional
+        Seconds for the MIP.
+    solver : str, optional
+        ``SCIP`` (default), ``HIGHS`` or ``CBC``.
+
+    Returns
+    -------
+    SolveResult
+        ``objective`` = covered (served) weight. ``sites`` has exactly ``p`` entries: when fewer
+        sites already cover everything coverable, unused allowed sites are added in input order.
+        ``extra``: ``covered_share``, ``reduction`` and, capacitated, ``served_by_site``.
+    """
+    t0 = time.perf_counter()
+    radius = _check_radius(radius)
+    p = problem.check_p(p)
+    time_limit = _check_time(time_limit)
+    if capacity is not None:
+        return _mclp_capacitated(problem, p, radius, capacity, time_limit, _backend(solver, "mclp_capacitated"), t0)
+    backend = _backend(solver, "mclp")
+    red = reduce_cover(problem, radius, drop_fixed_covered=True, dominance=True)
+    total = problem.total_weight
+    pc = p - problem.n_fixed
+    n, m = red.cover.shape
+    status, bound_extra, used = OPTIMAL, float("nan"), backend
+    if pc >= n or m == 0:
+        chosen = np.arange(n)
+        used = "trivial"
+    else:
+        Cmat = 1.0 - red.cover.astype(np.float32)
+        heur, _ = greedy_interchange(Cmat, red.weights, pc, base=np.ones(m, dtype=np.float32),
+                                     time_budget=5.0, dtype=np.float32)
+        del Cmat
+        mip = _Mip()
+        y = mip.add_vars(n, 0, 1, 0.0, integer=True)
+        z = mip.add_vars(m, 0, 1, red.weights)
+        g, k = np.nonzero(red.cover.T)
+        mip.add_rows(m, np.concatenate([g, np.arange(m)]), np.concatenate([y[k], z]),
+                     np.concatenate([np.full(len(g), -1.0), np.ones(m)]), -np.inf, 0.0)
+        mip.add_rows(1, np.zeros(n), y, 1.0, -np.inf, float(pc))
+        hint = np.zeros(n + m)
+        hint[heur] = 1.0
+        hint[n:] = red.cover[heur].any(axis=0)
+        out, x = mip.solve(maximize=True, backend=backend, time_limit=time_limit, hint=hint,
+                           offset=red.fixed_weight)
+        if x is None:
+            chosen, status, bound_extra = heur, FEASIBLE, float("nan")
+        else:
+            chosen = np.flatnonzero(x[:n] > 0.5)
+            status, bound_extra = out.status, out.bound
+    open_rows = np.concatenate([np.flatnonzero(problem.fixed), red.site_idx[chosen]])
+    open_rows = _pad(problem, open_rows, p)
+    cw = _covered_weight(problem, open_rows, radius)
+    extra = {"covered_share": cw / total if total > 0 else 1.0, "reduction": red.stats}
+    return _result(problem, "mclp", status, cw, bound_extra, open_rows, _assign(problem, open_rows, radius),
+                   t0, used, extra)
+
+
+def _mclp_capacitated(problem, p, radius, capacity, time_limit, backend, t0):
+    try:
+        cap = np.broadcast_to(np.asarray(capacity, dtype=np.float64), (problem.n_sites,))
+    except (TypeError, ValueError):
+        raise ModelInputError(f"expected one number or one per site ({problem.n_sites}), got {capacity!r}",
+                              field="capacity") from None
+    if not np.isfinite(cap).all() or (cap < 0).any():
+        raise ModelInputError("expected finite capacities >= 0", field="capacity")
+    red = reduce_cover(problem, radius, drop_fixed_covered=False, dominance=False)
+    n, m = red.cover.shape
+    k, g = np.nonzero(red.cover)              # pairs (site, group)
+    npair = len(k)
+    mip = _Mip()
+    y = mip.add_vars(n, red.fixed_in_model.astype(float), 1, 0.0, integer=True)
+    x = mip.add_vars(npair, 0, 1, red.weights[g])
+    # each group served at most once
+    mip.add_rows(m, g, x, 1.0, -np.inf, 1.0)
+    # capacity: sum_g w_g x_kg - cap_k y_k <= 0
+    capk = cap[red.site_idx]
+    mip.add_rows(n, np.concatenate([k, np.arange(n)]), np.concatenate([x, y]),
+                 np.concatenate([red.weights[g], -capk]), -np.inf, 0.0)
+    if npair <= 2_000_000:  # x_kg <= y_k: a much tighter LP, at twice the nonzeros
+        mip.add_rows(npair, np.concatenate([np.arange(npair)] * 2), np.concatenate([x, y[k]]),
+                     np.concatenate([np.ones(npair), -np.ones(npair)]), -np.inf, 0.0)
+    mip.add_rows(1, np.zeros(n), y, 1.0, -np.inf, float(p))
+    out, sol = mip.solve(maximize=True, backend=backend, time_limit=time_limit)
+    total = problem.total_weight
+    if sol is None:
+        fixed_rows = np.flatnonzero(problem.fixed)
+        return _result(problem, "mclp", out.status if out.status != INFEASIBLE else INFEASIBLE, float("nan"),
+                       float("nan"), fixed_rows, np.full(problem.n_demand, -1), t0, backend,
+                       {"reduction": red.stats, "capacitated": True})
+    chosen = np.flatnonzero(sol[y] > 0.5)
+    xs = sol[x]
+    share = np.zeros((m,))
+    best_site = np.full(m, -1, dtype=np.int64)
+    best_x = np.zeros(m)
+    order = np.argsort(xs, kind="stable")
+    best_x[g[order]] = xs[order]              # last write wins: the largest share per group
+    best_site[g[order]] = red.site_idx[k[order]]
+    np.add.at(share, g, xs)
+    served = np.bincount(k, weights=red.weights[g] * xs, minlength=n)
+    served_weight = float((red.weights[g] * xs).sum())
+    open_rows = _pad(problem, red.site_idx[chosen], p)
+    grp = red.group_of
+    assignment = np.where(grp >= 0, best_site[np.maximum(grp, 0)], -1)
+    assignment = np.where((grp >= 0) & (share[np.maximum(grp, 0)] > 1e-9), assignment, -1).astype(np.int64)
+    extra = {"capacitated": True, "covered_share": served_weight / total if total > 0 else 1.0,
+             "served_by_site": {problem.site_ids[red.site_idx[j]]: float(served[j]) for j in chosen},
+             "assignment_note": "fractional assignment; assignment[i] is the site with the largest share",
+             "reduction": red.stats}
+    return _result(problem, "mclp", out.status, served_weight, out.bound, open_rows, assignment, t0, backend, extra)
+
+
+# ----------------------------------------------------------------------------- p-median
+def _pmedian_mip(C, w, base, pc, ub, heur, backend, time_limit):
+    """Chained radius formulation (Elloumi 2004; García, Labbé & Marín 2011).
+
+    For demand ``i`` with distinct candidate cost levels ``D_0 < D_1 < ... < D_K`` (cut where no
+    optimal solution can go), ``z_ik = 1`` iff the distance of ``i`` is ``>= D_k``::
+
+        z_i1 + sum_{j: C_ji = D_0} y_j >= 1
+        z_ik - z_i,k-1 + sum_{j: C_ji = D_k-1} y_j >= 0           k = 2..K
+        sum_{j: C_ji = D_K} y_j - z_iK >= 0                         (unless a fixed site is at D_K)
+        min  sum_i w_i (D_0 + sum_k (D_k - D_k-1) z_ik),  sum_j y_j = p
+
+    Summing the chain gives the classical ``z_ik + sum_{j: C_ji < D_k} y_j >= 1`` with the same
+    LP bound, but with one ``y`` entry per (site, demand) pair instead of one per level.
+    """
+    n, m = C.shape
+    mip = _Mip()
+    y = mip.add_vars(n, 0, 1, 0.0, integer=True)
+    srt = np.sort(C, axis=0)
+    rank_cap = srt[n - pc] if pc >= 1 else np.full(m, np.inf)   # pigeonhole: one of the n-p+1 nearest is open
+    d0 = np.minimum(srt[0], base)
+    lb0 = float((w * d0).sum())
+    slack = ub - lb0 if np.isfinite(ub) else np.inf
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ub_cap = np.where(w > 0, d0 + (slack + 1e-9 * max(1.0, abs(ub))) / np.where(w > 0, w, 1), np.inf)
+    cap = np.minimum(np.minimum(rank_cap, base), ub_cap)
+    rows_r, rows_c, rows_v, lo = [], [], [], []
+    nrow = 0
+    zstart = n
+    obj_z, offset = [], float((w * d0).sum())
+    hint_z = []
+    heur_d = np.minimum(base, C[heur].min(axis=0)) if len(heur) else base
+    levels_total = 0
+    for i in range(m):
+        col = C[:, i]
+        ok = (col <= cap[i]) & np.isfinite(col)
+        levels = np.unique(col[ok])
+        if np.isfinite(base[i]) and base[i] <= cap[i]:
+            levels = np.union1d(levels, [base[i]])
+        K = len(levels) - 1
+        if K < 0:      # cannot happen: cap >= nearest allowed cost
+            raise InfeasibleError(f"demand column {i} has no reachable site", field="cost")
+        levels_total += K + 1
+        lvl_of = np.searchsorted(levels, col[ok])        # level index of each site within the cap
+        sites = np.flatnonzero(ok)
+        # rows: r_1..r_K chain rows, then a final row (level K) unless a fixed site sits at D_K
+        z = np.arange(zstart, zstart + K)
+        zstart += K
+        fixed_at_top = np.isfinite(base[i]) and base[i] == levels[K]
+        final = 0 if fixed_at_top else 1
+        # y entries: site at level l goes into row l (row l < K is chain row l+1; row K is final)
+        use = lvl_of < K + final
+        rows_r.append(nrow + lvl_of[use])
+        rows_c.append(y[sites[use]])
+        rows_v.append(np.ones(int(use.sum())))
+        if K:
+            # + z_ik in chain row k-1 (0-based), - z_ik in row k (next chain row or the final row)
+            rows_r.append(nrow + np.arange(K))
+            rows_c.append(z)
+            rows_v.append(np.ones(K))
+            nxt = np.arange(1, K + 1)
+            keep = nxt < K + final
+            rows_r.append(nrow + nxt[keep])
+            rows_c.append(z[keep])
+            rows_v.append(-np.ones(int(keep.sum())))
+            obj_z.append(w[i] * np.diff(levels))
+            hint_z.append((heur_d[i] >= levels[1:] - 1e-9).astype(float))
+        row_lo = np.zeros(K + final)
+        if K + final:
+            row_lo[0] = 1.0
+        lo.append(row_lo)
+        nrow += K + final
+    nz = zstart - n
+    mip.add_vars(nz, 0, 1, np.concatenate(obj_z) if obj_z else np.zeros(0))
+    mip.add_rows(nrow, np.concatenate(rows_r), np.concatenate(rows_c), np.concatenate(rows_v),
+                 np.concatenate(lo), np.inf)
+    mip.add_rows(1, np.zeros(n), y, 1.0, float(pc), float(pc))
+    hint = np.zeros(n + nz)
+    hint[heur] = 1.0
+    if hint_z:
+        hint[n:] = np.concatenate(hint_z)
+    out, x = mip.solve(maximize=False, backend=backend, time_limit=time_limit, offset=offset, hint=hint)
+    size = {"y_vars": n, "z_vars": int(nz), "rows": int(nrow + 1), "nonzeros": int(mip.nnz),
+            "levels_full": int(m * n), "levels_kept": int(levels_total)}
+    return out, (None if x is None else np.flatnonzero(x[:n] > 0.5)), size
+
+
+def pmedian(problem: Problem, p: int, *, time_limit: float | None = None, solver: str | None = None,
+            heuristic_seconds: float = 10.0) -> SolveResult:
+    """p-median: ``p`` sites minimising the total weighted cost to the nearest open site.
+
+    Parameters
+    ----------
+    problem : Problem
+    p : int
+        Number of open sites, fixed sites included.
+    time_limit : float, optional
+        Seconds for the MIP.
+    solver : str, optional
+        ``SCIP`` (default), ``HIGHS`` or ``CBC``.
+    heuristic_seconds : float
+        Time budget of the greedy + interchange warm start, seconds.
+
+    Returns
+    -------
+    SolveResult
+        ``objective`` = sum over demand of weight x cost to the nearest open site (cost unit x
+        weight unit); ``extra["weighted_mean"]`` = objective / total weight (cost unit);
+        ``extra["heuristic_objective"]``; ``extra["reduction"]`` with the formulation size.
+
+    Raises
+    ------
+    InfeasibleError
+        When a demand point with positive weight cannot be reached by any allowed site, or no
+        ``p`` sites can reach every such point.
+
+    Notes
+    -----
+    No site-dominance reduction here (it is not valid for costs). Demand points with weight 0
+    are left out of the model and assigned afterwards.
+    """
+    t0 = time.perf_counter()
+    p = problem.check_p(p)
+    time_limit = _check_time(time_limit)
+    backend = _backend(solver, "pmedian")
+    w_all = problem.weights
+    dem = np.flatnonzero(w_all > 0)
+    allowed = np.flatnonzero(~problem.closed)
+    fixed_rows = np.flatnonzero(problem.fixed)
+    cand = np.flatnonzero(~problem.closed & ~problem.fixed)
+    Call = problem.cost[np.ix_(allowed, dem)].astype(np.float64)
+    unreach = dem[~np.isfinite(Call.min(axis=0))] if len(dem) else dem
+    if len(unreach):
+        raise InfeasibleError(f"{len(unreach)} demand point(s) with positive weight cannot be reached by any "
+                              f"allowed site: {_ids(problem, unreach, 50)}", field="cost")
+    w = w_all[dem].astype(np.float64)
+    C = problem.cost[np.ix_(cand, dem)].astype(np.float64)
+    base = (problem.cost[np.ix_(fixed_rows, dem)].astype(np.float64).min(axis=0) if len(fixed_rows)
+            else np.full(len(dem), np.inf))
+    pc = p - len(fixed_rows)
+    stats = {"demand_before": int(problem.n_demand), "demand_after": int(len(dem)),
+             "sites_before": int(problem.n_sites), "sites_after": int(len(cand))}
+    status, bound, used = OPTIMAL, float("nan"), backend
+    if len(dem) == 0 or pc == 0 or pc >= len(cand):
+        chosen = np.arange(len(cand)) if pc >= len(cand) else np.zeros(0, dtype=np.int64)
+        used = "trivial"
+        heur_obj = float("nan")
+    else:
+        heur, _ = greedy_interchange(C, w, pc, base=base, time_budget=heuristic_seconds)
+        d_heur = np.minimum(base, C[heur].min(axis=0))
+        ub = float(d_heur @ w) if np.isfinite(d_heur).all() else np.inf
+        heur_obj = ub
+        out, chosen, size = _pmedian_mip(C, w, base, pc, ub, heur, backend, time_limit)
+        stats.update(size)
+        if out.status == INFEASIBLE:
+            raise InfeasibleError(f"no {p} allowed sites reach every demand point with positive weight",
+                                  field="p")
+        if chosen is None:
+            if not np.isfinite(ub):
+                return _result(problem, "pmedian", TIME_LIMIT, float("nan"), float("nan"), fixed_rows,
+                               np.full(problem.n_demand, -1), t0, used, {"reduction": stats})
+            chosen, status, bound = heur, FEASIBLE, float("nan")
+        else:
+            status, bound = out.status, out.bound
+    open_rows = np.sort(np.concatenate([fixed_rows, cand[chosen]]))
+    d = problem.cost[open_rows][:, dem].astype(np.float64).min(axis=0) if len(dem) else np.zeros(0)
+    objective = float(d @ w)
+    if not np.isfinite(objective):
+        raise InfeasibleError(f"no {p} allowed sites reach every demand point with positive weight", field="p")
+    total = float(w.sum())
+    extra = {"weighted_mean": objective / total if total > 0 else 0.0, "heuristic_objective": heur_obj,
+             "reduction": stats}
+    return _result(problem, "pmedian", status, objective, bound, open_rows, _assign(problem, open_rows),
+                   t0, used, extra)
+
+
+# ----------------------------------------------------------------------------- p-center
+def pcenter(problem: Problem, p: int, *, time_limit: float | None = None, solver: str | None = None) -> SolveResult:
+    """p-center: ``p`` sites minimising the worst cost from a demand point to its nearest open site.
+
+    Exact by search over the sorted distinct costs: radius ``T`` is feasible when at most
+    ``p - len(fixed)`` candidate sites cover, within ``T``, every positive-weight demand point not
+    already covered by a fixed site (an LSCP, reduced and warm-started; a greedy cover within the
+    budget proves feasibility without a MIP). A greedy search gives the upper bound; the lower
+    bound starts at ``max_i min_j cost[j, i]``. Weights only decide which points count (weight
+    > 0); the objective is not weighted.
+
+    Parameters
+    ----------
+    problem : Problem
+    p : int
+        Number of open sites, fixed sites included.
+    time_limit : float, optional
+        Overall seconds; when it runs out the best radius found is returned as ``"feasible"``
+        with ``bound`` = the largest radius proven too small's successor.
+    solver : str, optional
+        ``SCIP`` (default), ``HIGHS`` or ``CBC``.
+
+    Returns
+    -------
+    SolveResult
+        ``objective`` = worst cost (cost unit); ``extra["checks"]`` = number of feasibility MIPs.
+    """
+    t0 = time.perf_counter()
+    p = problem.check_p(p)
+    time_limit = _check_time(time_limit)
+    deadline = None if time_limit is None else t0 + time_limit
+    backend = _backend(solver, "pcenter")
+    dem = np.flatnonzero(problem.weights > 0)
+    allowed = ~problem.closed
+    if len(dem) == 0:
+        open_rows = _pad(problem, np.flatnonzero(problem.fixed), p)
+        return _result(problem, "pcenter", OPTIMAL, 0.0, 0.0, open_rows, _assign(problem, open_rows), t0,
+                       "trivial", {})
+    near = problem.cost[np.ix_(np.flatnonzero(allowed), dem)].min(axis=0)
+    if not np.isfinite(near).all():
+        bad = dem[~np.isfinite(near)]
+        raise InfeasibleError(f"{len(bad)} demand point(s) cannot be reached by any allowed site: "
+                              f"{_ids(problem, bad, 50)}", field="cost")
+    lb = float(near.max())
+    sub = problem.cost[allowed][:, dem]
+    radii = np.unique(sub[np.isfinite(sub) & (sub >= lb)])
+    del sub
+    pc = p - problem.n_fixed
+    cache = {}
+
+    def greedy_ok(k):
+        red = reduce_cover(problem, float(radii[k]), drop_fixed_covered=True, dominance=False)
+        g = greedy_cover(red.cover, red.weights, max_sites=pc)
+        return None if g is None else red.site_idx[g]
+
+    def exact(k):
+        if k in cache:
+            return cache[k]
+        red = reduce_cover(problem, float(radii[k]), drop_fixed_covered=True, dominance=True)
+        status, chosen, _, _ = _min_cover(red.cover, red.weights, None, backend, _remaining(deadline),
+                                          max_sites=pc)
+        if status == INFEASIBLE:
+            res = (False, None)
+        elif chosen is None:
+            res = (None, None)
+        elif len(chosen) <= pc:
+            res = (True, red.site_idx[chosen])
+        else:
+            res = (False, None) if status == OPTIMAL else (None, None)
+        cache[k] = res
+        return res
+
+    # upper bound: smallest radius at which the greedy cover fits (binary search, not monotone -> heuristic)
+    lo_k, hi_k = 0, len(radii) - 1
+    best_k, best_sites = None, None
+    top = greedy_ok(hi_k)
+    if top is not None:
+        best_k, best_sites = hi_k, top
+        a, b = 0, hi_k
+        while a < b:
+            mid = (a + b) // 2
+            s = greedy_ok(mid)
+            if s is not None:
+                best_k, best_sites, b = mid, s, mid
+            else:
+                a = mid + 1
+    checks = 0
+    if best_k is None:
+        ok, s = exact(hi_k)
+        checks += 1
+        if ok is False:
+            raise InfeasibleError(f"no {p} allowed sites reach every demand point with positive weight", field="p")
+        if ok is None:
+            return _result(problem, "pcenter", TIME_LIMIT, float("nan"), lb, [], np.full(problem.n_demand, -1),
+                           t0, backend, {"checks": checks})
+        best_k, best_sites = hi_k, s
+    # exact search in [lo_k, best_k): first feasible index
+    a, b = lo_k, best_k
+    status = OPTIMAL
+    while a < b:
+        if deadline is not None and time.perf_counter() > deadline:
+            status = FEASIBLE
+            break
+        mid = (a + b) // 2
+        ok, s = exact(mid)
+        checks += 1
+        if ok is None:
+            status = FEASIBLE
+            break
+        if ok:
+            best_k, best_sites, b = mid, s, mid
+        else:
+            a = mid + 1
+    open_rows = _pad(problem, np.concatenate([np.flatnonzero(problem.fixed), best_sites]), p)
+    dist = problem.cost[open_rows][:, dem].min(axis=0)
+    objective = float(dist.max())
+    bound = float(radii[a]) if status != OPTIMAL else objective
+    return _result(problem, "pcenter", status, objective, bound, open_rows, _assign(problem, open_rows), t0,
+                   backend, {"checks": checks, "lower_bound_start": lb})
+
+
+# ----------------------------------------------------------------------------- backup coverage
+def backup(problem: Problem, p: int, radius: float, *, min_primary: float = 0.0,
+           time_limit: float | None = None, solver: str | None = None) -> SolveResult:
+    """Backup coverage (Hogan & ReVelle 1986): maximise the weight covered at least twice.
+
+    Parameters
+    ----------
+    problem : Problem
+    p : int
+        Number of open sites, fixed sites included.
+    radius : float
+        Coverage threshold T (same unit as the costs).
+    min_primary : float
+        Share (0..1) of the total demand weight that must be covered at least once.
+    time_limit : float, optional
+        Seconds for the MIP.
+    solver : str, optional
+        ``SCIP`` (default), ``HIGHS`` or ``CBC``.
+
+    Returns
+    -------
+    SolveResult
+        ``objective`` = weight covered by at least two open sites within T;
+        ``extra["primary_weight"]``, ``extra["primary_share"]``, ``extra["backup_share"]``.
+
+    Raises
+    ------
+    InfeasibleError
+        When no ``p`` sites cover ``min_primary`` of the weight.
+
+    Notes
+    -----
+    Formulation: ``v_g`` (binary, covered once) and ``u_g`` (covered twice, continuous);
+    ``v_g + u_g <= sum_{j covers g} y_j``, ``u_g <= v_g``, ``sum w v >= min_primary * W``,
+    ``sum y <= p``. Demand with identical covering sets is merged; dominated sites are *not*
+    dropped (not valid when coverage counts twice).
+    """
+    t0 = time.perf_counter()
+    radius = _check_radius(radius)
+    p = problem.check_p(p)
+    share = _check_share(min_primary, "min_primary")
+    time_limit = _check_time(time_limit)
+    backend = _backend(solver, "backup")
+    red = reduce_cover(problem, radius, drop_fixed_covered=False, dominance=False)
+    total = problem.total_weight
+    n, m = red.cover.shape
+    mip = _Mip()
+    y = mip.add_vars(n, red.fixed_in_model.astype(float), 1, 0.0, integer=True)
+    v = mip.add_vars(m, 0, 1, 0.0, integer=True)
+    u = mip.add_vars(m, 0, 1, red.weights)
+    g, k = np.nonzero(red.cover.T)
+    ar = np.arange(m)
+    mip.add_rows(m, np.concatenate([g, ar, ar]), np.concatenate([y[k], v, u]),
+                 np.concatenate([np.full(len(g), -1.0), np.ones(2 * m)]), -np.inf, 0.0)
+    mip.add_rows(m, np.concatenate([ar, ar]), np.concatenate([u, v]),
+                 np.concatenate([np.ones(m), -np.ones(m)]), -np.inf, 0.0)
+    if share > 0:
+        mip.add_rows(1, np.zeros(m), v, red.weights, share * total - 1e-9 * max(1.0, total), np.inf)
+    mip.add_rows(1, np.zeros(n), y, 1.0, -np.inf, float(p))
+    out, x = mip.solve(maximize=True, backend=backend, time_limit=time_limit)
+    if out.status == INFEASIBLE:
+        raise InfeasibleError(f"no {p} allowed sites cover {share:.4f} of the demand weight within T={radius:g}",
+                              field="min_primary")
+    if x is None:
+        return _result(problem, "backup", TIME_LIMIT, float("nan"), float("nan"), [],
+                       np.full(problem.n_demand, -1), t0, backend, {"reduction": red.stats})
+    open_rows = _pad(problem, red.site_idx[np.flatnonzero(x[y] > 0.5)], p)
+    cnt = (problem.cost[open_rows] <= radius).sum(axis=0)
+    prim = float(problem.weights[cnt >= 1].sum())
+    twice = float(problem.weights[cnt >= 2].sum())
+    extra = {"primary_weight": prim, "primary_share": prim / total if total > 0 else 1.0,
+             "backup_share": twice / total if total > 0 else 1.0, "reduction": red.stats}
+    return _result(problem, "backup", out.status, twice, out.bound, open_rows, _assign(problem, open_rows, radius),
+                   t0, backend, extra)
