@@ -251,3 +251,25 @@ def test_mexclp_without_warm_start_same_optimum():
     b = mexclp(cost, w, 4, 0.25, 900.0, warm_start=False)
     assert a.objective == pytest.approx(b.objective, rel=1e-7)
     assert a.extra["heuristic_objective"] <= a.objective + 1e-9
+
+
+def test_dominated_bases_are_dropped_without_changing_the_optimum():
+    # base 1 reaches a subset of what base 0 reaches, base 3 is a copy of base 2
+    cost = np.array([[100, 200, 300, 2000, 2000, 2000],
+                     [150, 250, 2000, 2000, 2000, 2000],
+                     [2000, 2000, 2000, 100, 200, 300],
+                     [2000, 2000, 2000, 120, 220, 320],
+                     [2000, 500, 2000, 500, 2000, 2000]], dtype=float)
+    w = np.array([3.0, 1.0, 2.0, 5.0, 1.0, 1.0])
+    q, n, t = 0.35, 3, 600.0
+    cover = cost <= t
+    best = max(float((w * (1 - q ** (x[:, None] * cover).sum(0))).sum()) for x in placements([n] * 5, n))
+    res = mexclp(cost, w, n, q, t)
+    assert res.extra["reduction"]["dominated_bases_dropped"] == 2
+    assert res.extra["reduction"]["model_bases"] == 3
+    assert res.objective == pytest.approx(best)
+    # with a capacity below n the move is not allowed: nothing dropped, same optimum by brute force
+    best_cap = max(float((w * (1 - q ** (x[:, None] * cover).sum(0))).sum()) for x in placements([1] * 5, n))
+    res_cap = mexclp(cost, w, n, q, t, capacity=1)
+    assert res_cap.extra["reduction"]["dominated_bases_dropped"] == 0
+    assert res_cap.objective == pytest.approx(best_cap)

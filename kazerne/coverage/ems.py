@@ -204,7 +204,7 @@ def _reduce(masks: Sequence[np.ndarray], w: np.ndarray, open_rows: np.ndarray):
              "dropped_zero_weight": int((w == 0).sum()),
              "dropped_uncovered": int(((w > 0) & ~stacked.any(axis=0)).sum()),
              "uncovered_weight": float(w[(w > 0) & ~stacked.any(axis=0)].sum()),
-             "bases": int(masks[0].shape[0]), "open_bases": int(open_rows.size)}
+             "bases": int(masks[0].shape[0]), "model_bases": int(open_rows.size)}
     return atoms, aw, atom_of, stats
 
 
