@@ -429,6 +429,16 @@ def mexclp(cost, weights, n_units: int, q: float, t_seconds: float = DEFAULT_T, 
         if out.status == OPTIMAL and not out.gap <= 1e-4:
             out.status = FEASIBLE
         extra.update(levels=levels, tail_weight=tail, truncated_model_objective=model_obj)
+    if heur is not None and out.status == FEASIBLE and \
+            extra["heuristic_objective"] > out.objective + 1e-9 * abs(out.objective):
+        # time limit hit with an incumbent worse than the warm start (hint not used): keep the better one
+        units = np.zeros(len(prob.base_ids), dtype=np.int64)
+        units[rows] = heur
+        out.objective = extra["heuristic_objective"]
+        if np.isfinite(out.bound):
+            out.bound = max(out.bound, out.objective)
+            out.gap = relative_gap(out.objective, out.bound)
+        extra["from_heuristic"] = True
     total = float(prob.weights.sum())
     extra["expected_coverage_share"] = out.objective / total if total > 0 else float("nan")
     return _result("mexclp", prob, out, units, solver.upper(), t0, extra)
@@ -445,7 +455,7 @@ def _mexclp_heuristic(a: np.ndarray, aw: np.ndarray, q: float, n: int, lo: np.nd
     c = am.T @ x.astype(np.float32)
 
     def value(cnt):
-        return float(np.dot(aw, 1.0 - q ** cnt))
+        return float(np.dot(aw, 1.0 - q ** cnt.astype(np.float64)))
 
     def gains(cnt, xx):
         g = (am @ (aw * (1.0 - q) * q ** cnt).astype(np.float32)).astype(np.float64)
