@@ -246,3 +246,13 @@ def test_approx_workloads_sum_to_the_mmn_value(queue):
     ap = hypercube_approx(cost, w, ub, a / s, s, queue=queue)
     expected = a if queue else a * (1 - erlang_b_sum(7, a))
     assert ap.busy.sum() == pytest.approx(expected, abs=1e-8)
+
+
+def test_first_choice_workloads_by_hand():
+    # demand 0 (weight 3) nearest to base 0 (two units), demand 1 (weight 1) nearest to base 1.
+    # 8760 calls/year x 30 min = 4380 unit-hours/year = 0.5 Erlang; shares 3/4 and 1/4.
+    cost = np.array([[100.0, 900.0], [800.0, 200.0]])
+    busy = unit_busy_fractions(cost, [3.0, 1.0], np.array([0, 0, 1]), 8760, 30, method="first_choice")
+    assert busy == pytest.approx([0.5 * 0.75 / 2, 0.5 * 0.75 / 2, 0.5 * 0.25])
+    with pytest.raises(ModelInputError, match="method"):
+        unit_busy_fractions(cost, [3.0, 1.0], np.array([0, 1]), 8760, 30, method="nearest")

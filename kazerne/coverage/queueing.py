@@ -451,8 +451,9 @@ def hypercube_approx(cost, weights, unit_bases, arrival_rate: float, service_tim
 # --------------------------------------------------------------------------------------
 
 def unit_busy_fractions(cost, weights, unit_bases, calls_per_year: float, mission_minutes: float,
-                        queue: bool = True, exact: bool | None = None) -> np.ndarray:
-    """Per-unit busy fractions of a placement, nearest-available dispatch (hypercube).
+                        queue: bool = True, exact: bool | None = None,
+                        method: str = "hypercube") -> np.ndarray:
+    """Per-unit busy fractions of a placement.
 
     Parameters
     ----------
@@ -463,19 +464,38 @@ def unit_busy_fractions(cost, weights, unit_bases, calls_per_year: float, missio
     mission_minutes : float
         Mean time per mission, minutes.
     queue : bool
-        Queue (Larson) or loss (Jarvis) version.
+        Queue (Larson) or loss (Jarvis) version (hypercube method only).
     exact : bool, optional
-        Exact 2^N model (default when N <= 10) or the approximation.
+        Exact 2^N model (default when N <= 10) or the approximation (hypercube method only).
+    method : str
+        ``"hypercube"`` (default): nearest *available* unit, so busy units pass calls to the
+        next one. ``"first_choice"``: each unit's workload is the calls of the demand it is
+        nearest to, ``calls x mission_hours / 8760`` (units sharing a base share equally);
+        ignores that busy units pass calls on, and may exceed 1 for an overloaded unit.
 
     Returns
     -------
     numpy.ndarray
         (N,) busy fraction of each unit.
+
+    Raises
+    ------
+    ModelInputError
+        When the system-wide busy fraction ``q >= 1`` (see :func:`system_busy_fraction`).
     """
     n = len(np.asarray(unit_bases))
     system_busy_fraction(calls_per_year, mission_minutes, max(n, 1))   # validates, q < 1
     lam = float(calls_per_year) / SECONDS_PER_YEAR
     s = float(mission_minutes) * 60.0
+    if method == "first_choice":
+        _, w, ub, _, _, pref, _ = _prepare(cost, weights, unit_bases, lam, s, False)
+        base_of_first = ub[pref[:, 0]]
+        calls_base = np.bincount(base_of_first, weights=w / w.sum(), minlength=int(ub.max()) + 1)
+        per_base_units = np.bincount(ub, minlength=int(ub.max()) + 1)
+        return calls_base[ub] / per_base_units[ub] * lam * s
+    if method != "hypercube":
+        raise ModelInputError(f"unknown method {method!r}; expected 'hypercube' or 'first_choice'",
+                              field="method")
     if exact is None:
         exact = n <= 10
     fn = hypercube_exact if exact else hypercube_approx
