@@ -67,7 +67,8 @@ def weighted_percentile(values: np.ndarray, weights: np.ndarray, q: float) -> fl
 
 
 def _mean(values, weights):
-    ok = ~np.isnan(values)
+    # weightless points do not count (an unreachable one would turn the mean into inf * 0 = nan)
+    ok = ~np.isnan(values) & (weights > 0)
     w = weights[ok]
     if w.sum() <= 0:
         return float("nan")
