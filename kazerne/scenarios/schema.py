@@ -143,7 +143,7 @@ def parse_scenario(path: str | Path) -> Scenario:
     except UnicodeDecodeError:
         raise ScenarioError("not a UTF-8 text file", source=str(path)) from None
     v.table(raw, "", TOP_KEYS)
-    for req in ("name", "zone", "posts"):
+    for req in ("name", "zone") + (() if "ems" in raw else ("posts",)):
         if req not in raw:
             v.fail(req, "missing (required)")
     name = v.string(raw["name"], "name")
@@ -201,7 +201,7 @@ def parse_scenario(path: str | Path) -> Scenario:
     for k, val in to.items():
         sc.turnout_s[str(k)] = v.number(val, f"turnout.{k}", lo=0, hi=3600)
 
-    posts = v.table(raw["posts"], "posts", POSTS_KEYS)
+    posts = v.table(raw.get("posts", {"active": []}), "posts", POSTS_KEYS)
     active = posts.get("active")
     if not isinstance(active, list) or not all(isinstance(a, str) for a in active):
         v.fail("posts.active", f"expected a list of post ids, got {active!r}")
@@ -247,7 +247,7 @@ def parse_scenario(path: str | Path) -> Scenario:
             spec.turnout_s = v.number(ad["turnout_s"], f"{fld}.turnout_s", lo=0, hi=3600)
         specs[pid] = spec
     sc.posts = [s for s in specs.values() if s.id not in sc.closed]
-    if not sc.posts and raw.get("study", {}).get("kind") not in ("greenfield", "minimum"):
+    if not sc.posts and "ems" not in raw and raw.get("study", {}).get("kind") not in ("greenfield", "minimum"):
         v.fail("posts.active", "no post left open: give at least one active post")
 
     out = v.table(raw.get("outputs", {}), "outputs", OUTPUT_KEYS)

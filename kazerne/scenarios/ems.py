@@ -1,0 +1,236 @@
+"""EMS studies (``[ems]`` in a scenario file): ambulances, PIT and MUG teams.
+
+Kinds:
+
+* ``ems-evaluate`` — a stated placement (``[[ems.units]]``: base and count) against the norm
+  (default: on scene within 15 minutes for 90 % of calls), with busy units taken into account by
+  Larson's hypercube approximation (nearest available unit; calls finding every unit busy wait and
+  count as not within T); per municipality as well;
+* ``ems-place`` — where should ``n_units`` units stand (MEXCLP with the system-wide busy fraction,
+  then evaluated with the hypercube);
+* ``pit-add`` — today's units stay, where does one more unit bring the most (MEXCLP with today's
+  units as minimum counts).
+
+Calls per year (for the unit type, in the zone) are spread over the demand like population; with a
+mean mission time they give the busy fractions. Bases are the pack's medical sites and fire posts
+with a known position, plus ``[[ems.bases]]`` entries (id, name, lat/lon or street) — which also
+give a position to a pack site whose position is unknown (e.g. the PIT Merelbeke).
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from .. import __version__
+from ..coverage import ems as ems_models
+from ..coverage.queueing import hypercube_approx, system_busy_fraction
+from ..errors import ScenarioError
+from ..report.atomic import atomic_dir, write_json
+from ..report.geo import write_geojson
+from ..report.tables import text_table, write_csv
+from ..routing.travel import drive_times
+from .resolve import profile_of, resolve_site
+from .runner import Progress, _json_safe, assumptions, load_context
+from .schema import Scenario
+
+EMS_KEYS = {"kind", "unit", "threshold", "norm_share", "calls_per_year", "mission_minutes", "busy_fraction",
+            "turnout_s", "units", "bases", "n_units", "profile", "time_limit_s", "generated_candidates",
+            "spacing_m", "capacity_per_base"}
+KINDS = ("ems-evaluate", "ems-place", "pit-add")
+UNIT_TYPES = ("ambulance", "pit", "mug")
+DEFAULT_TURNOUT = {"ambulance": 120.0, "pit": 120.0, "mug": 120.0}
+
+
+def _cfg(sc: Scenario) -> dict:
+    e = dict(sc.ems)
+    src = str(sc.path)
+    bad = sorted(set(e) - EMS_KEYS)
+    if bad:
+        raise ScenarioError(f"unknown key; expected one of {', '.join(sorted(EMS_KEYS))}", source=src,
+                            field=f"ems.{bad[0]}")
+    if e.get("kind") not in KINDS:
+        raise ScenarioError(f"expected one of {', '.join(KINDS)}, got {e.get('kind')!r}", source=src, field="ems.kind")
+    if e.setdefault("unit", "ambulance") not in UNIT_TYPES:
+        raise ScenarioError(f"expected one of {', '.join(UNIT_TYPES)}", source=src, field="ems.unit")
+
+    def num(k, default, lo=0.0, hi=None, strict=False):
+        v = e.get(k, default)
+        if v is None:
+            return None
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or (v < lo) or (strict and v == lo) or \
+                (hi is not None and v > hi):
+            raise ScenarioError(f"expected a number {'>' if strict else '>='} {lo:g}"
+                                f"{'' if hi is None else f' and <= {hi:g}'}, got {v!r}", source=src, field=f"ems.{k}")
+        return float(v)
+
+    e["threshold"] = num("threshold", 15.0, strict=True)
+    e["norm_share"] = num("norm_share", 0.9, hi=1.0)
+    e["calls_per_year"] = num("calls_per_year", None, strict=True)
+    e["mission_minutes"] = num("mission_minutes", 60.0, strict=True)
+    e["busy_fraction"] = num("busy_fraction", None, hi=0.99)
+    e["turnout_s"] = num("turnout_s", DEFAULT_TURNOUT[e["unit"]])
+    e["time_limit_s"] = num("time_limit_s", 120.0, strict=True)
+    if e["calls_per_year"] is None and e["busy_fraction"] is None:
+        raise ScenarioError("give calls_per_year (with mission_minutes) or a system-wide busy_fraction",
+                            source=src, field="ems.calls_per_year")
+    e.setdefault("units", [])
+    e.setdefault("bases", [])
+    if e["kind"] in ("ems-evaluate", "pit-add") and not e["units"]:
+        raise ScenarioError("list today's units as [[ems.units]] base = \"H01\", count = 1", source=src,
+                            field="ems.units")
+    if e["kind"] == "ems-place":
+        n = e.get("n_units")
+        if not isinstance(n, int) or isinstance(n, bool) or n < 1:
+            raise ScenarioError(f"expected a whole number of units >= 1, got {n!r}", source=src, field="ems.n_units")
+    return e
+
+
+def _bases(ctx, sc, e):
+    """Base ids, names, nodes, lon/lat: pack medical sites and posts (located), plus [[ems.bases]]."""
+    pack = ctx.zone.pack
+    entries = {}
+    for s in list(pack.medical_sites) + list(pack.posts):
+        entries[s.id] = {"id": s.id, "name": s.name, "lat": s.lat, "lon": s.lon, "street": None,
+                         "municipality": s.municipality}
+    for k, b in enumerate(e["bases"]):
+        fld = f"ems.bases[{k}]"
+        if not isinstance(b, dict) or "id" not in b:
+            raise ScenarioError("expected a table with id and lat/lon or street", source=str(sc.path), field=fld)
+        cur = entries.get(str(b["id"]), {"id": str(b["id"]), "name": str(b["id"]), "lat": None, "lon": None,
+                                         "street": None, "municipality": None})
+        cur = dict(cur, name=b.get("name", cur["name"]), lat=b.get("lat"), lon=b.get("lon"),
+                   street=b.get("street"), municipality=b.get("municipality", cur["municipality"]), fld=fld)
+        entries[cur["id"]] = cur
+    ids, names, nodes, lons, lats, skipped = [], [], [], [], [], []
+    for bid, b in entries.items():
+        if b.get("fld") is None and not (b["lat"] is not None and np.isfinite(b["lat"])):
+            skipped.append(bid)  # position unknown and not given
+            continue
+        lo, la, node, _ = resolve_site(ctx.zone, sc, field=b.get("fld", f"base {bid}"), lat=b["lat"], lon=b["lon"],
+                                       street=b["street"], municipality=b["municipality"] if b["street"] else None)
+        ids.append(bid); names.append(b["name"]); nodes.append(node); lons.append(lo); lats.append(la)
+    return ids, names, np.array(nodes, dtype=np.int64), np.array(lons), np.array(lats), skipped
+
+
+def _units(e, ids, sc):
+    counts = np.zeros(len(ids), dtype=int)
+    for k, u in enumerate(e["units"]):
+        fld = f"ems.units[{k}]"
+        if not isinstance(u, dict) or "base" not in u:
+            raise ScenarioError("expected a table with base and count", source=str(sc.path), field=fld)
+        if u["base"] not in ids:
+            raise ScenarioError(f"unknown or unlocated base {u['base']!r}; known: {', '.join(ids)} "
+                                f"(give a position under [[ems.bases]])", source=str(sc.path), field=f"{fld}.base")
+        c = u.get("count", 1)
+        if not isinstance(c, int) or isinstance(c, bool) or c < 1:
+            raise ScenarioError(f"expected a whole number >= 1, got {c!r}", source=str(sc.path), field=f"{fld}.count")
+        counts[ids.index(u["base"])] += c
+    return counts
+
+
+def _evaluate(mat, w, counts, e, muni, names):
+    unit_bases = np.repeat(np.arange(len(counts)), counts)
+    n = len(unit_bases)
+    service = e["mission_minutes"] * 60.0
+    if e["calls_per_year"] is not None:
+        rate = e["calls_per_year"] / (365.0 * 24 * 3600)
+    else:
+        rate = e["busy_fraction"] * n / service
+    hc = hypercube_approx(mat, w, unit_bases, rate, service, queue=True)
+    T = e["threshold"] * 60
+    p = hc.prob_within(T)
+    det = (mat[unit_bases].min(axis=0) <= T) if n else np.zeros(mat.shape[1], bool)
+    per = []
+    for i, nm in enumerate(names):
+        sel = muni == i
+        ws = w[sel].sum()
+        per.append({"municipality": nm, "population": round(float(ws), 1),
+                    f"share_within_{e['threshold']:g}min_busy_aware": float(np.dot(w[sel], p[sel]) / ws) if ws else None,
+                    f"share_within_{e['threshold']:g}min_if_all_free": float(w[sel][det[sel]].sum() / ws) if ws else None})
+    share = hc.share_within(T)
+    return {"units": int(n), "arrival_rate_per_hour": rate * 3600, "mean_busy_fraction": hc.mean_busy(),
+            "unit_busy_fraction": [float(b) for b in hc.busy], "p_all_busy": hc.p_all_busy,
+            "share_within_busy_aware": share, "share_within_if_all_free": float(w[det].sum() / w.sum()),
+            "norm_share": e["norm_share"], "meets_norm": bool(share >= e["norm_share"])}, per
+
+
+def run_ems(sc: Scenario, out_root: Path, progress: Progress) -> Path:
+    e = _cfg(sc)
+    if "profile" not in (sc.raw.get("profile") or {}) and "name" not in (sc.raw.get("profile") or {}):
+        sc.profile = dict(sc.profile, name=e.get("profile", "ambulance"))
+    ctx = load_context(sc, progress)
+    ctx.profile = profile_of(sc)
+    progress.step("EMS bases")
+    ids, names, nodes, lons, lats, skipped = _bases(ctx, sc, e)
+    keep = ~ctx.demand.no_road_data
+    w = ctx.demand.weight[keep]
+    muni = ctx.demand.municipality[keep]
+    progress.step(f"response times from {len(ids)} bases")
+    mat = (drive_times(ctx.zone.net, ctx.profile, nodes)[:, ctx.demand.node[keep]] + e["turnout_s"])
+    progress.done("matrix")
+    kind = e["kind"]
+    T = e["threshold"] * 60
+    solve = None
+    if kind == "ems-evaluate":
+        counts = _units(e, ids, sc)
+    else:
+        if kind == "ems-place":
+            n_units = int(e["n_units"])
+            min_units = None
+        else:
+            base_counts = _units(e, ids, sc)
+            n_units = int(base_counts.sum()) + 1
+            min_units = {ids[i]: int(c) for i, c in enumerate(base_counts) if c}
+        if e["busy_fraction"] is not None:
+            q = e["busy_fraction"]
+        else:
+            q = system_busy_fraction(e["calls_per_year"], e["mission_minutes"], n_units)
+        cap = int(e.get("capacity_per_base", n_units))
+        progress.step(f"MEXCLP: {n_units} units, q = {q:.3f}")
+        res = ems_models.mexclp(mat, w, n_units, q, T, base_ids=ids, capacity=cap, min_units=min_units,
+                                time_limit=e["time_limit_s"])
+        if res.status != "optimal":
+            print(f"kazerne: warning: MEXCLP stopped by its time limit before proving optimality "
+                  f"(status {res.status}, gap {res.gap})", file=sys.stderr)
+        solve = res.to_dict()
+        units = res.extra.get("units", {})
+        counts = np.array([int(units.get(b, 0)) for b in ids])
+        progress.done("solve")
+    ev, per = _evaluate(mat, w, counts, e, muni, ctx.demand.municipality_names)
+    placed = [{"base": ids[i], "name": names[i], "units": int(c), "lon": round(float(lons[i]), 6),
+               "lat": round(float(lats[i]), 6)} for i, c in enumerate(counts) if c]
+    a = assumptions(ctx)
+    a.pop("turnout_s_by_crew", None)
+    a["ems"] = {"unit": e["unit"], "turnout_s": e["turnout_s"], "mission_minutes": e["mission_minutes"],
+                "calls_per_year": e["calls_per_year"], "busy_fraction_given": e["busy_fraction"],
+                "queueing": "Larson hypercube approximation, infinite queue, nearest-available dispatch; "
+                            "calls finding all units busy count as not within T",
+                "calls_spread": "like population (demand weights)"}
+    summary = {"kazerne_version": __version__,
+               "scenario": {"name": sc.name, "file": str(sc.path), "description": sc.description},
+               "created": _dt.datetime.now().isoformat(timespec="seconds"),
+               "ems": {k: v for k, v in e.items() if k not in ("units", "bases")},
+               "assumptions": a, "bases_without_position": skipped, "placement": placed,
+               "solve": solve, "result": ev, "municipalities": per, "timings_s": progress.timings}
+    target = out_root / sc.name
+    with atomic_dir(target) as tmp:
+        write_json(tmp / "summary.json", _json_safe(summary))
+        write_csv(tmp / "municipalities.csv", per)
+        write_csv(tmp / "placement.csv", placed)
+        from shapely.geometry import Point
+        write_geojson(tmp / "placement.geojson", [{**p, "geometry": Point(p["lon"], p["lat"])} for p in placed],
+                      metadata={"assumptions": _json_safe(a)})
+    if not progress.quiet:
+        print(f"\n{sc.name}: {kind}, {ev['units']} {e['unit']} unit(s), profile {ctx.profile.name}")
+        if solve:
+            print(f"  MEXCLP {solve['status']}, objective {solve['objective']:.1f}, {solve['seconds']:.2f} s")
+        print(text_table([[p["base"], p["name"][:40], p["units"]] for p in placed], ["base", "name", "units"]))
+        print(f"  within {e['threshold']:g} min: {100 * ev['share_within_busy_aware']:.1f}% of calls (busy-aware), "
+              f"{100 * ev['share_within_if_all_free']:.1f}% if every unit were free; norm "
+              f"{100 * e['norm_share']:.0f}%: {'met' if ev['meets_norm'] else 'NOT met'}; "
+              f"mean busy fraction {ev['mean_busy_fraction']:.2f}\n")
+    return target
