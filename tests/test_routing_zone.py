@@ -1,0 +1,146 @@
+"""The real zone pack hvz-centrum (found via KAZERNE_DATA; the test FAILS when it is missing).
+
+The network is loaded once per session (``hvz_zone`` in conftest.py); its first load ever parses
+the 2017 OSM extract with osmnx (~40 s), later ones read the cache.
+"""
+
+from __future__ import annotations
+
+import networkx as nx
+import numpy as np
+import pytest
+import shapely
+
+from kazerne.routing.network import to_wgs84
+from kazerne.routing.isochrones import first_due_areas, isochrone_polygons
+from kazerne.routing.profiles import get_profile
+from kazerne.routing.travel import drive_times
+
+PROFILE = get_profile("fire_engine")
+#: from the pack's README
+MUNICIPALITIES = {"Assenede", "De Pinte", "Deinze", "Destelbergen", "Evergem", "Gavere", "Gent", "Lievegem",
+                  "Lochristi", "Melle", "Merelbeke", "Moerbeke", "Nazareth", "Oosterzele", "Sint-Martens-Latem",
+                  "Wachtebeke", "Zelzate", "Zulte"}
+POSTS = [f"P{i:02d}" for i in range(1, 15)]
+
+
+def test_pack_and_network_sizes(hvz_zone):
+    z = hvz_zone
+    assert len(z.pack.municipalities) == 18
+    assert {m.name for m in z.pack.municipalities} == MUNICIPALITIES
+    assert z.pack.total_population == 562055          # README: 562,055 inhabitants on 1 January 2020
+    # README: 35,055 nodes / 83,505 edges after simplification; largest SCC 30,914 nodes
+    assert z.net.n_nodes_source == 35055
+    assert z.net.n_edges_source == 83505
+    assert z.net.n_nodes == 30914
+    assert z.gap_metric is not None and z.gap_metric.area > 1e6
+
+
+def test_posts_snap_within_500m_not_in_gap(hvz_zone):
+    z = hvz_zone
+    located = [p for p in z.pack.posts if p.located]
+    assert {p.id for p in located} >= set(POSTS)
+    s = z.snap_lonlat([p.lon for p in located], [p.lat for p in located])
+    assert (s.distance_m <= 500.0).all(), dict(zip([p.id for p in located], s.distance_m.round()))
+    assert not s.in_gap.any() and not s.no_road_data.any()
+    # the same node through site_node (raises SnapError otherwise)
+    for p, n in zip(located, s.node):
+        assert z.site_node(p.lon, p.lat, what=p.id) == n
+
+
+def test_gap_point_is_no_road_data(hvz_zone):
+    z = hvz_zone
+    c = shapely.point_on_surface(z.gap_metric)        # a point inside the data gap
+    s = z.snap_lonlat(*to_wgs84([c.x], [c.y]))
+    assert s.in_gap[0] and s.no_road_data[0]
+
+
+@pytest.fixture(scope="module")
+def nx_reference(hvz_zone):
+    """networkx Dijkstra from 50 random sources (fixed seed) on the same routing weights."""
+    net = hvz_zone.net
+    rng = np.random.default_rng(20240517)
+    sources = rng.choice(net.n_nodes, size=50, replace=False)
+    g = net.to_networkx(PROFILE)
+    ref = np.full((len(sources), net.n_nodes), np.inf)
+    for i, s in enumerate(sources):
+        d = nx.single_source_dijkstra_path_length(g, int(s), weight="time")
+        ref[i, list(d.keys())] = list(d.values())
+    return sources, ref
+
+
+@pytest.mark.parametrize("engine", ["numba", "scipy"])
+def test_matrix_equals_networkx(hvz_zone, nx_reference, engine):
+    sources, ref = nx_reference
+    assert np.isfinite(ref).all()                      # one strongly connected component
+    got = drive_times(hvz_zone.net, PROFILE, sources, engine=engine)
+    assert np.abs(got - ref).max() < 1e-6
+    # with a 10-minute cutoff: the same numbers up to it, inf beyond
+    cut = drive_times(hvz_zone.net, PROFILE, sources, cutoff_s=600.0, engine=engine)
+    within = ref <= 600.0
+    assert np.abs(cut[within] - ref[within]).max() < 1e-6
+    assert np.isinf(cut[~within]).all()
+
+
+def _reached_edges_tree(net, node_t, limit_s):
+    """STRtree of whole edges whose tail is reached within limit_s (a superset of the reached road)."""
+    sel = np.flatnonzero(node_t[net.u] <= limit_s)
+    lines = [shapely.LineString(net.edge_geometry(int(e))) for e in sel]
+    return shapely.STRtree(lines)
+
+
+@pytest.mark.parametrize("post", ["P01", "P07", "P09"])
+def test_isochrones_contain_reached_nodes_exclude_far_ones(hvz_zone, post):
+    z, net = hvz_zone, hvz_zone.net
+    p = z.pack.post(post)
+    node = z.site_node(p.lon, p.lat, what=post)
+    turnout = 60.0
+    minutes = [8, 10, 12, 15]
+    polys = isochrone_polygons(net, PROFILE, node, turnout, minutes)
+    node_t = drive_times(net, PROFILE, [node])[0] + turnout
+    xy = shapely.points(net.x, net.y)
+    prev_area = 0.0
+    for m, poly in zip(minutes, polys):
+        T = m * 60.0
+        assert poly.area > prev_area
+        prev_area = poly.area
+        inside = shapely.intersects(poly, xy)
+        reached = node_t <= T
+        assert reached.sum() > 100
+        assert inside[reached].all(), f"{post} {m} min: {(~inside[reached]).sum()} reached nodes outside"
+        late = node_t > T + 180.0
+        # The polygon is the reached road buffered by 100 m (50 m raster, 25 m simplification), so a
+        # late node may lie inside only when it is within ~200 m of a reached road (across a river or
+        # a motorway); every late node farther away must be outside.
+        tree = _reached_edges_tree(net, node_t, T)
+        near = np.zeros(net.n_nodes, dtype=bool)
+        idx_late_inside = np.flatnonzero(late & inside)
+        hits = tree.query(xy[idx_late_inside], predicate="dwithin", distance=200.0)[0]
+        near[idx_late_inside[np.unique(hits)]] = True
+        bad = late & inside & ~near
+        assert not bad.any(), f"{post} {m} min: {bad.sum()} nodes > T+3 min and > 200 m from reached road inside"
+        assert (late & inside).sum() <= 0.01 * late.sum()
+
+
+def test_first_due_areas_cover_posts_own_nodes(hvz_zone):
+    z, net = hvz_zone, hvz_zone.net
+    nodes, ids = [], []
+    for pid in POSTS:
+        p = z.pack.post(pid)
+        n = z.site_node(p.lon, p.lat, what=pid)
+        if n not in nodes:                             # P05 and P06 share a building
+            nodes.append(n)
+            ids.append(pid)
+    assert len(nodes) == 13
+    t = drive_times(net, PROFILE, nodes)
+    first = np.argmin(t, axis=0)
+    assert list(first[nodes]) == list(range(len(nodes)))
+    areas = first_due_areas(net, first, z.zone_metric, gap_metric=z.gap_metric)
+    for i, n in enumerate(nodes):
+        assert areas[i].intersects(shapely.Point(net.x[n], net.y[n])), f"{ids[i]} not in its own first-due area"
+    # the areas do not overlap, and the gap is no one's
+    total = sum(a.area for k, a in areas.items() if k >= 0)
+    assert shapely.union_all([a for k, a in areas.items() if k >= 0]).area == pytest.approx(total, rel=1e-9)
+    owned = shapely.union_all([a for k, a in areas.items() if k >= 0])
+    gap_core = shapely.buffer(z.gap_metric, -300.0)    # deeper than a 200 m cell inside the gap
+    assert gap_core.area > 0 and shapely.intersection(owned, gap_core).area == pytest.approx(0.0, abs=1.0)
