@@ -1,0 +1,121 @@
+"""EMS studies (``[ems]``) on the real zone pack.
+
+* ``ems-evaluate`` of the 2020 ambulance placement: 15-min shares in [0, 1], busy-aware <= all
+  free (zone and per municipality), 18 municipality rows, the all-free share recomputed here;
+* ``pit-add``: the chosen base is confirmed by a brute force over every base, the MEXCLP
+  objective (expected covered weight ``sum_i w_i (1 - q^c_i)``) of today's units + 1 recomputed
+  in the test from ``drive_times``;
+* errors: an unknown base in ``[[ems.units]]`` exits 2 with one line, no output folder.
+
+Needs the real zone pack (``KAZERNE_DATA``, default ``<repo>/../shared/zone-data``); fails otherwise.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SCEN = REPO / "scenarios"
+
+
+def _summary(folder: Path) -> dict:
+    return json.loads((Path(folder) / "summary.json").read_text(encoding="utf-8"))
+
+
+def _ems_matrix(sc, turnout_s):
+    """(base ids, demand weights, base x demand response times) computed here for the scenario."""
+    from kazerne.routing.travel import drive_times
+    from kazerne.scenarios.ems import _bases, _cfg
+    from kazerne.scenarios.resolve import profile_of
+    from kazerne.scenarios.runner import Progress, load_context
+    e = _cfg(sc)
+    ctx = load_context(sc, Progress(True))
+    ids, _, nodes, _, _, _ = _bases(ctx, sc, e)
+    keep = ~ctx.demand.no_road_data
+    prof = profile_of(sc, "ambulance")
+    mat = drive_times(ctx.zone.net, prof, nodes)[:, ctx.demand.node[keep]] + turnout_s
+    return ids, ctx.demand.weight[keep], mat, ctx
+
+
+def test_ems_evaluate_2020(zone_data_dir, tmp_path):
+    from kazerne.scenarios.runner import run_file
+    from kazerne.scenarios.schema import parse_scenario
+    path = SCEN / "ems-evaluate-2020.toml"
+    s = _summary(run_file(path, tmp_path, quiet=True))
+    r = s["result"]
+    busy, free = r["share_within_busy_aware"], r["share_within_if_all_free"]
+    assert 0.0 < busy <= 1.0 and 0.0 < free <= 1.0
+    assert busy <= free + 1e-12
+    assert r["units"] == 9 and r["meets_norm"] == (busy >= 0.9)
+    assert 0.0 < r["mean_busy_fraction"] < 1.0
+    # the all-free share, recomputed here from the stated placement
+    sc = parse_scenario(path)
+    ids, w, mat, ctx = _ems_matrix(sc, 120.0)
+    rows = [ids.index(u["base"]) for u in sc.ems["units"]]
+    covered = mat[rows].min(axis=0) <= 15 * 60
+    assert free == pytest.approx(float(w[covered].sum() / w.sum()), abs=1e-9)
+    assert {p["base"]: p["units"] for p in s["placement"]} == {u["base"]: u["count"] for u in sc.ems["units"]}
+    # per municipality
+    per = s["municipalities"]
+    assert len(per) == 18
+    assert len({m["municipality"] for m in per}) == 18
+    assert sum(m["population"] for m in per) == pytest.approx(float(w.sum()), rel=1e-6, abs=18)
+    for m in per:
+        b, f = m["share_within_15min_busy_aware"], m["share_within_15min_if_all_free"]
+        assert 0.0 <= b <= f + 1e-12 <= 1.0 + 1e-12, m
+    assert (tmp_path / sc.name / "municipalities.csv").is_file()
+
+
+def test_pit_add_brute_force(zone_data_dir, tmp_path):
+    from kazerne.coverage.queueing import system_busy_fraction
+    from kazerne.scenarios.runner import run_file
+    from kazerne.scenarios.schema import parse_scenario
+    path = SCEN / "pit-add-merelbeke.toml"
+    s = _summary(run_file(path, tmp_path, quiet=True))
+    assert s["solve"]["status"] == "optimal"
+    placed = {p["base"]: p["units"] for p in s["placement"]}
+    assert sum(placed.values()) == 2 and placed.get("H03", 0) >= 1
+
+    sc = parse_scenario(path)
+    ids, w, mat, _ = _ems_matrix(sc, 90.0)
+    assert "H06" in ids and len(ids) >= 10
+    q = system_busy_fraction(6000, 50, 2)
+    cover = mat <= 15 * 60
+    today = cover[ids.index("H03")].astype(int)
+
+    def objective(j):
+        c = today + cover[j]
+        return float(np.sum(w * (1.0 - q ** c)))
+
+    obj = {b: objective(j) for j, b in enumerate(ids)}
+    best = max(obj.values())
+    extra = dict(placed)
+    extra["H03"] -= 1
+    added = [b for b, c in extra.items() for _ in range(c)]
+    assert len(added) == 1
+    assert obj[added[0]] >= best - 1e-6 * best, (added[0], obj[added[0]], best,
+                                                 sorted(obj.items(), key=lambda x: -x[1])[:3])
+    assert s["solve"]["objective"] == pytest.approx(obj[added[0]], rel=1e-6)
+    # the brute force discriminates: the worst extra base is clearly worse
+    assert min(obj.values()) < best * 0.99
+
+
+def test_unknown_base_exit_2(zone_data_dir, tmp_path, capsys):
+    from kazerne.scenarios.runner import main
+    text = (SCEN / "ems-evaluate-2020.toml").read_text(encoding="utf-8").replace(
+        'name = "ems-evaluate-2020"', 'name = "ems-bad-base"')
+    text += '\n[[ems.units]]\nbase = "H99"\ncount = 1\n'
+    f = tmp_path / "bad.toml"
+    f.write_text(text, encoding="utf-8")
+    out = tmp_path / "out"
+    rc = main([str(f), "--out", str(out), "--quiet"])
+    err = capsys.readouterr().err
+    lines = [ln for ln in err.splitlines() if ln.strip()]
+    assert rc == 2
+    assert len(lines) == 1 and lines[0].startswith("kazerne: error:"), err
+    assert "H99" in lines[0] and "ems.units[" in lines[0]
+    assert not (out / "ems-bad-base").exists()
