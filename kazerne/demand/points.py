@@ -169,15 +169,29 @@ def demand_from_file(zone, path: str | Path, max_snap_m: float = DEFAULT_MAX_SNA
             data = json.loads(path.read_text(encoding="utf-8"))
         except json.JSONDecodeError as exc:
             raise ScenarioError(f"not valid JSON ({exc.msg} at line {exc.lineno})", source=str(path)) from None
-        for i, f in enumerate(data.get("features", [])):
-            geom = f.get("geometry") or {}
+        except UnicodeDecodeError:
+            raise ScenarioError("not a UTF-8 text file", source=str(path)) from None
+        feats = data.get("features", []) if isinstance(data, dict) else None
+        if not isinstance(feats, list):
+            raise ScenarioError("expected a GeoJSON FeatureCollection", source=str(path))
+        for i, f in enumerate(feats):
+            geom = (f.get("geometry") if isinstance(f, dict) else None) or {}
             if geom.get("type") != "Point":
                 raise ScenarioError(f"feature {i}: expected a Point geometry", source=str(path))
+            c = geom.get("coordinates")
+            if (not isinstance(c, list) or len(c) < 2
+                    or not all(isinstance(a, (int, float)) and not isinstance(a, bool) for a in c[:2])):
+                raise ScenarioError(f"feature {i}: expected coordinates [lon, lat] as numbers, got {c!r}",
+                                    source=str(path))
             w = (f.get("properties") or {}).get("weight", 1.0)
-            lons.append(geom["coordinates"][0])
-            lats.append(geom["coordinates"][1])
+            lons.append(c[0])
+            lats.append(c[1])
             ws.append(w)
     else:
+        try:
+            path.read_text(encoding="utf-8")
+        except UnicodeDecodeError:
+            raise ScenarioError("not a UTF-8 text file", source=str(path)) from None
         with open(path, newline="", encoding="utf-8") as fh:
             reader = csv.DictReader(fh)
             cols = reader.fieldnames or []
