@@ -247,7 +247,9 @@ def parse_scenario(path: str | Path) -> Scenario:
             spec.turnout_s = v.number(ad["turnout_s"], f"{fld}.turnout_s", lo=0, hi=3600)
         specs[pid] = spec
     sc.posts = [s for s in specs.values() if s.id not in sc.closed]
-    if not sc.posts and "ems" not in raw and raw.get("study", {}).get("kind") not in ("greenfield", "minimum"):
+    study = raw.get("study")
+    study_kind = study.get("kind") if isinstance(study, dict) else None     # a non-table is reported below
+    if not sc.posts and "ems" not in raw and study_kind not in ("greenfield", "minimum"):
         v.fail("posts.active", "no post left open: give at least one active post")
 
     out = v.table(raw.get("outputs", {}), "outputs", OUTPUT_KEYS)
