@@ -77,6 +77,8 @@ CASES = [
     ("new-post-without-position", lambda n: scenario(n, extra='\n[[posts.add]]\nid = "N1"\n'), "posts.add[0]",
      "lat/lon or street", False),
     ("missing-name", lambda n: scenario(n, with_name=False), "name", "missing", False),
+    ("study-not-a-table-no-posts", lambda n: scenario(n, top="study = 5", active=""), "posts.active",
+     "no post left open", False),
     ("worst-n-not-a-number", lambda n: scenario(n, top='worst_n = "many"'), "worst_n", "expected a number",
      False),
     # --- found only against the zone pack ---
