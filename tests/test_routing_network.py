@@ -15,7 +15,7 @@ from pyproj import Transformer
 
 import osm_fixture as fx
 from kazerne.routing.network import load_network
-from kazerne.routing.profiles import get_profile
+from kazerne.routing.profiles import HIGHWAY_CLASSES, classify_highway, get_profile, parse_maxspeed
 from kazerne.routing.snapping import snap_lonlat, snap_xy
 from kazerne.routing.travel import drive_times, kth_nearest, travel_matrix
 
@@ -274,3 +274,24 @@ def test_snap_inside_gap_polygon_flagged(net):
     np.testing.assert_allclose(s.distance_m, [50.0, 20.0], atol=1e-3)
     assert list(s.in_gap) == [True, False]
     assert list(s.no_road_data) == [True, False]   # 50 m from a road, but inside the gap: no data
+
+
+# ------------------------------------------------------------ tag parsing
+@pytest.mark.parametrize("value, kmh", [
+    ("50", 50.0), (70, 70.0), (["70", "50"], 50.0), (["none", "90"], 90.0), ("30 mph", 30 * 1.609344),
+    ("50 km/h", 50.0), ("BE:zone30", 30.0), ("be-vlg:rural", 70.0), ("walk", 6.0),
+])
+def test_parse_maxspeed(value, kmh):
+    assert parse_maxspeed(value) == pytest.approx(kmh, abs=1e-9)
+
+
+@pytest.mark.parametrize("value", [None, "none", "signals", "0", "-30", [], ["none"]])
+def test_parse_maxspeed_unknown_is_nan(value):
+    assert math.isnan(parse_maxspeed(value))
+
+
+def test_classify_highway_slowest_of_a_list_and_unknown_as_road():
+    assert classify_highway("primary") == HIGHWAY_CLASSES.index("primary")
+    assert classify_highway(["primary", "residential"]) == HIGHWAY_CLASSES.index("residential")
+    assert classify_highway(["motorway_link", "motorway"]) == HIGHWAY_CLASSES.index("motorway_link")
+    assert classify_highway("busway") == HIGHWAY_CLASSES.index("road")
