@@ -25,7 +25,7 @@ DEMAND_KEYS = {"grid_m", "file", "max_snap_m"}
 POSTS_KEYS = {"active", "override", "add"}
 OVERRIDE_KEYS = {"closed", "lat", "lon", "street", "municipality", "crew", "turnout_s", "name"}
 ADD_KEYS = {"id", "name", "lat", "lon", "street", "municipality", "crew", "turnout_s"}
-OUTPUT_KEYS = {"geojson", "first_due_areas", "isochrones"}
+OUTPUT_KEYS = {"geojson", "first_due_areas", "isochrones", "map"}
 
 
 def crew_type(label: str) -> str:
@@ -67,7 +67,8 @@ class Scenario:
     posts: list = field(default_factory=list)          # PostSpec, active ones only
     closed: list = field(default_factory=list)         # ids closed by override
     turnout_s: dict = field(default_factory=lambda: dict(DEFAULT_TURNOUT_S))
-    outputs: dict = field(default_factory=lambda: {"geojson": True, "first_due_areas": True, "isochrones": False})
+    outputs: dict = field(default_factory=lambda: {"geojson": True, "first_due_areas": True, "isochrones": False,
+                                                      "map": True})
     worst_n: int = 20
     study: dict | None = None
     ems: dict | None = None
