@@ -1,12 +1,12 @@
 """Benchmark: greenfield placement on the real zone — best p = 14 posts at T = 10 min (MCLP).
 
 Candidates: today's posts plus network nodes on trunk/primary/secondary/tertiary roads, thinned to
-one per ``--spacing`` m square (default 300 m, >= 2,000 sites); demand: the 250 m population grid.
+one per ``--spacing`` m square (default 280 m, >= 2,000 sites); demand: the 250 m population grid.
 The study machinery is called directly (load_context, build_candidates, candidate_matrix) so the
 model reduction (``extra["reduction"]``) can be printed.
 
 Run:  KAZERNE_DATA=/path/to/zone-data python benchmarks/placement.py [--p 14] [--t-min 10]
-      [--spacing 350] [--time-limit 300]
+      [--spacing 280] [--time-limit 300]
 
 Ends with ONE line: a JSON object with the headline figures.
 """
@@ -63,8 +63,8 @@ def main(argv=None) -> dict:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--p", type=int, default=14)
     ap.add_argument("--t-min", type=float, default=10.0)
-    ap.add_argument("--spacing", type=float, default=300.0)
-    ap.add_argument("--time-limit", type=float, default=300.0)
+    ap.add_argument("--spacing", type=float, default=280.0)
+    ap.add_argument("--time-limit", type=float, default=280.0)
     ap.add_argument("--solver", default=None, help="MIP backend (default: the library's)")
     args = ap.parse_args(argv)
 
