@@ -134,19 +134,41 @@ class RoadNetwork:
         key = profile.key()
         m = self._csr_cache.get(key)
         if m is None:
-            t = self.edge_times(profile)
-            t = np.maximum(t, 1e-3)  # csgraph must not see zero-weight edges as missing
-            starts = self._pair_starts()
+            t = np.maximum(self.edge_times(profile), 1e-3)  # csgraph must not see zero weights as missing
+            u, v = self.u, self.v
+            if profile.oneway_reverse_factor > 0:
+                one = ~self.has_reverse()
+                rev_t = profile.edge_times(self.length[one], self.cls[one], self.urban[one], self.maxspeed[one],
+                                           speed_factor=profile.oneway_reverse_factor)
+                u = np.concatenate([u, self.v[one]])
+                v = np.concatenate([v, self.u[one]])
+                t = np.concatenate([t, np.maximum(rev_t, 1e-3)])
+                order = np.lexsort((v, u))
+                u, v, t = u[order], v[order], t[order]
+                new = np.ones(len(u), dtype=bool)
+                new[1:] = (u[1:] != u[:-1]) | (v[1:] != v[:-1])
+                starts = np.flatnonzero(new)
+            else:
+                starts = self._pair_starts()
             tmin = np.minimum.reduceat(t, starts)
-            heads = self.v[starts].astype(np.int32)
-            tails = self.u[starts]
+            heads = v[starts].astype(np.int32)
             offsets = np.zeros(self.n_nodes + 1, dtype=np.int64)
-            np.add.at(offsets, tails + 1, 1)
+            np.add.at(offsets, u[starts] + 1, 1)
             offsets = np.cumsum(offsets)
             m = sparse.csr_matrix((tmin, heads, offsets), shape=(self.n_nodes, self.n_nodes))
             m.has_sorted_indices = True
             self._csr_cache[key] = m
         return m
+
+    def has_reverse(self) -> np.ndarray:
+        """Per edge: True when the network also has an edge in the opposite direction (two-way street)."""
+        r = self._csr_cache.get("_has_reverse")
+        if r is None:
+            key = self.u.astype(np.int64) * self.n_nodes + self.v
+            rev = self.v.astype(np.int64) * self.n_nodes + self.u
+            r = np.isin(rev, key)
+            self._csr_cache["_has_reverse"] = r
+        return r
 
     def _pair_starts(self) -> np.ndarray:
         s = self._csr_cache.get("_pair_starts")
@@ -196,10 +218,7 @@ class RoadNetwork:
 
     def undirected_edges(self) -> np.ndarray:
         """Edge indices counting each street once: of a two-way pair (a→b and b→a) only a<b is kept."""
-        key = self.u.astype(np.int64) * self.n_nodes + self.v
-        rev = self.v.astype(np.int64) * self.n_nodes + self.u
-        has_rev = np.isin(rev, key)
-        return np.flatnonzero(~has_rev | (self.u < self.v))
+        return np.flatnonzero(~self.has_reverse() | (self.u < self.v))
 
     def to_networkx(self, profile: SpeedProfile):
         """A ``networkx.DiGraph`` with the same routing weights (``time``), for cross-checks."""

@@ -20,7 +20,7 @@ DEFAULT_THRESHOLDS_MIN = [8.0, 10.0, 12.0, 15.0]
 TOP_KEYS = {"name", "zone", "description", "profile", "thresholds", "demand", "posts", "turnout", "outputs",
             "worst_n", "study", "ems"}
 PROFILE_KEYS = {"name", "period", "speed_scale", "intersection_delay_s", "maxspeed_factor", "vehicle_max_kmh",
-                "speeds_kmh"}
+                "speeds_kmh", "oneway_reverse_factor"}
 DEMAND_KEYS = {"grid_m", "file", "max_snap_m"}
 POSTS_KEYS = {"active", "override", "add"}
 OVERRIDE_KEYS = {"closed", "lat", "lon", "street", "municipality", "crew", "turnout_s", "name"}
@@ -159,6 +159,9 @@ def parse_scenario(path: str | Path) -> Scenario:
     for k in ("speed_scale", "maxspeed_factor", "vehicle_max_kmh"):
         if k in prof:
             pd[k] = v.number(prof[k], f"profile.{k}", lo=0, lo_open=True)
+    if "oneway_reverse_factor" in prof:
+        pd["oneway_reverse_factor"] = v.number(prof["oneway_reverse_factor"], "profile.oneway_reverse_factor",
+                                               lo=0, hi=1)
     if "intersection_delay_s" in prof:
         pd["intersection_delay_s"] = v.number(prof["intersection_delay_s"], "profile.intersection_delay_s", lo=0)
     if "period" in prof:
