@@ -25,8 +25,9 @@ def zone_data_dir() -> Path:
     for p in os.environ.get("KAZERNE_DATA", "").split(os.pathsep):
         if p.strip() and (Path(p) / ZONE).is_dir():
             return Path(p)
-    pytest.fail(f"zone pack {ZONE!r} not found: set KAZERNE_DATA to the folder holding it "
-                f"(default {DEFAULT_ZONE_DATA} does not exist)", pytrace=False)
+    pytest.fail(f"zone pack {ZONE!r} not found on KAZERNE_DATA={os.environ.get('KAZERNE_DATA', '')!r}: set "
+                f"KAZERNE_DATA to the folder holding it (the default, {DEFAULT_ZONE_DATA}, is used when it "
+                f"exists and KAZERNE_DATA is unset)", pytrace=False)
 
 
 @pytest.fixture(scope="session")
