@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 import types
+from pathlib import Path
 
 import geopandas as gpd
 import networkx as nx
@@ -19,7 +20,8 @@ from kazerne.cli import main
 from kazerne.routing.network import load_network
 from kazerne.routing.zonepack import load_pack
 
-from conftest import REPO, ZONE
+REPO = Path(__file__).resolve().parents[1]
+ZONE = "hvz-centrum"
 
 
 # ---------------------------------------------------------------- isochrones

@@ -173,6 +173,22 @@ def test_urban_and_rural_speeds(net, engine):
     assert back == pytest.approx(expect_back, abs=1e-3)
 
 
+def test_stock_fire_engine_table(net):
+    """The shipped fire_engine table: motorway 85, residential 28 urban / 40 rural, tertiary 35 / 55,
+    primary 45 / 65, maxspeed x 1.1, vehicle 90 km/h; the delay set explicitly."""
+    fire = get_profile("fire_engine", intersection_delay_s=2.5)
+    d = 2.5
+    assert times(net, "F", profile=fire)[node(net, "M")] == pytest.approx(t(hav("F", "M"), 77, d), abs=1e-3)
+    assert times(net, "M", profile=fire)[node(net, "F")] == pytest.approx(t(hav("F", "M"), 85, d), abs=1e-3)
+    assert times(net, "A", profile=fire)[node(net, "B")] == pytest.approx(t(hav("A", "B"), 40, d), abs=1e-3)
+    assert times(net, "g0_3", profile=fire)[node(net, "g1_3")] == pytest.approx(t(hav("g0_3", "g1_3"), 28, d),
+                                                                                abs=1e-3)
+    assert times(net, "g6_3", profile=fire)[node(net, "A")] == pytest.approx(t(hav("g6_3", "A"), 55, d), abs=1e-3)
+    # primary rural 65, capped by maxspeed min(70, 50) * 1.1 = 55
+    assert times(net, "B", profile=fire)[node(net, "C")] == pytest.approx(t(path_len("B", "H", "C"), 55, d),
+                                                                          abs=1e-3)
+
+
 def test_period_factor_and_speed_scale(net):
     rush = PROFILE.with_overrides(period="rush_hour")   # residential x0.9, motorway x0.55
     assert times(net, "A", profile=rush)[node(net, "B")] == pytest.approx(t(hav("A", "B"), 40 * 0.9), abs=1e-3)
