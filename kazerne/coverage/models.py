@@ -449,8 +449,9 @@ def _mclp_capacitated(problem, p, radius, capacity, time_limit, backend, t0):
     served_weight = float((red.weights[g] * xs).sum())
     open_rows = _pad(problem, red.site_idx[chosen], p)
     grp = red.group_of
-    assignment = np.where(grp >= 0, best_site[np.maximum(grp, 0)], -1)
-    assignment = np.where((grp >= 0) & (share[np.maximum(grp, 0)] > 1e-9), assignment, -1).astype(np.int64)
+    site_ext = np.append(best_site, -1)       # group -1 (set aside) -> -1
+    share_ext = np.append(share, 0.0)
+    assignment = np.where(share_ext[grp] > 1e-9, site_ext[grp], -1).astype(np.int64)
     extra = {"capacitated": True, "covered_share": served_weight / total if total > 0 else 1.0,
              "served_by_site": {problem.site_ids[red.site_idx[j]]: float(served[j]) for j in chosen},
              "assignment_note": "fractional assignment; assignment[i] is the site with the largest share",
@@ -672,7 +673,7 @@ def pmedian(problem: Problem, p: int, *, time_limit: float | None = None, solver
                 return _result(problem, "pmedian", TIME_LIMIT, float("nan"), float("nan"), fixed_rows,
                                np.full(problem.n_demand, -1), t0, used, {"reduction": stats})
             status, bound = out.status, out.bound
-    open_rows = np.sort(np.concatenate([fixed_rows, cand[chosen]]))
+    open_rows = _pad(problem, np.concatenate([fixed_rows, cand[chosen]]), p)
     d = problem.cost[open_rows][:, dem].astype(np.float64).min(axis=0) if len(dem) else np.zeros(0)
     objective = float(d @ w)
     if not np.isfinite(objective):
