@@ -384,6 +384,9 @@ def mexclp(cost, weights, n_units: int, q: float, t_seconds: float = DEFAULT_T, 
     obj = s.Objective()
     n_y = 0
     cap_open = prob.cap[rows]
+    y_atom: list[int] = []          # atom of each y variable
+    y_level: list[int] = []         # level k (1-based) of each y variable
+    y_vars = []
     for i in range(a.shape[1]):
         js = np.flatnonzero(a[:, i])
         kmax = int(min(levels, cap_open[js].sum()))
@@ -392,6 +395,9 @@ def mexclp(cost, weights, n_units: int, q: float, t_seconds: float = DEFAULT_T, 
             if coef[k] <= 0.0 and k > 0:
                 break
             y = s.NumVar(0.0, 1.0, "")
+            y_vars.append(y)
+            y_atom.append(i)
+            y_level.append(k + 1)
             con.SetCoefficient(y, 1.0)
             obj.SetCoefficient(y, float(aw[i] * coef[k]))
             n_y += 1
@@ -406,7 +412,10 @@ def mexclp(cost, weights, n_units: int, q: float, t_seconds: float = DEFAULT_T, 
         heur, heur_val = _mexclp_heuristic(a, aw, qv, n, prob.lo[rows], cap_open)
         extra["heuristic_objective"] = heur_val
         extra["heuristic_seconds"] = time.perf_counter() - th
-        s.SetHint(x, [float(v) for v in heur])
+        # a complete hint (x and every y), so SCIP can take it as an incumbent directly
+        cnt = (heur[:, None] * a).sum(axis=0)
+        y_hint = (np.array(y_level) <= cnt[np.array(y_atom, dtype=np.int64)]).astype(float) if y_vars else []
+        s.SetHint(x + y_vars, [float(v) for v in heur] + [float(v) for v in y_hint])
     out = _solve(s)
     extra["solve_seconds"] = out.seconds
     if out.status not in (OPTIMAL, FEASIBLE):
