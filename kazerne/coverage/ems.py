@@ -26,6 +26,12 @@ solver : str
 time_limit : float, optional
     Seconds; when hit with a solution the status is ``"feasible"`` and the gap is reported.
 
+Status and gap: SCIP and HiGHS declare "optimal" when the relative gap is within their
+default tolerance (1e-4); ``bound`` and ``gap`` are always the solver's real best bound and
+the resulting gap, so an "optimal" result may show a gap up to 1e-4. Bases whose coverage
+is contained in that of another base able to take all ``n`` units are dropped before
+solving (``extra["reduction"]["dominated_bases_dropped"]``).
+
 Every model returns a :class:`~kazerne.coverage.result.SolveResult` with
 ``extra["units"]`` = {base id: units} for bases with at least one unit, ``sites`` = those
 bases in input order, and ``assignment`` = index (into ``sites``) of the nearest site for
