@@ -54,7 +54,8 @@ def _cmd_isochrones(args) -> int:
 
 def _cmd_fetch_zone(args) -> int:
     from .routing.fetch import fetch_zone
-    path = fetch_zone(args.name, args.municipality, Path(args.out), population_csv=args.population)
+    path = fetch_zone(args.name, args.municipality, Path(args.out), population_csv=args.population,
+                      force=args.force)
     print(f"wrote zone pack {path}")
     return 0
 
@@ -92,6 +93,7 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("--municipality", action="append", required=True)
     f.add_argument("--population", type=Path, default=None, help="CSV name,population")
     f.add_argument("--out", default="data")
+    f.add_argument("--force", action="store_true", help="replace an existing pack folder of that name")
 
     sub.add_parser("solve", help="solve a placement model on a cost-matrix instance (see kazerne solve -h)",
                    add_help=False)

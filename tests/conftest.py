@@ -17,6 +17,13 @@ ZONE = "hvz-centrum"
 
 if not os.environ.get("KAZERNE_DATA") and DEFAULT_ZONE_DATA.is_dir():
     os.environ["KAZERNE_DATA"] = str(DEFAULT_ZONE_DATA)
+# Relative entries (the README's ``KAZERNE_DATA=../shared/zone-data``) are made absolute, so that
+# CLI subprocesses started in a temporary folder find the packs too.
+os.environ["KAZERNE_DATA"] = os.pathsep.join(
+    str(Path(p).resolve()) for p in os.environ.get("KAZERNE_DATA", "").split(os.pathsep) if p.strip())
+for _var in ("KAZERNE_BENCHMARKS", "KAZERNE_CACHE"):
+    if os.environ.get(_var):
+        os.environ[_var] = str(Path(os.environ[_var]).resolve())
 
 
 @pytest.fixture(scope="session")
@@ -32,14 +39,11 @@ def zone_data_dir() -> Path:
 
 @pytest.fixture(scope="session")
 def network_cache_dir(tmp_path_factory) -> Path:
-    """``KAZERNE_CACHE`` for the whole session: the caller's if set, else a fresh temp folder
-    (exported, so in-process and subprocess CLI runs reuse the session's network cache)."""
-    old = os.environ.get("KAZERNE_CACHE")
-    d = Path(old) if old else tmp_path_factory.mktemp("kazerne-cache")
-    os.environ["KAZERNE_CACHE"] = str(d)
-    yield d
-    if old is None:
-        os.environ.pop("KAZERNE_CACHE", None)
+    """The network cache folder of the session: ``KAZERNE_CACHE`` or the default
+    (``~/.cache/kazerne``), so a warm machine does not parse the zone's OSM file again. The cold
+    path (parse, write, reuse, rebuild) is tested on the tiny fixture in test_routing_cache.py."""
+    from kazerne.routing.network import cache_dir
+    return cache_dir()
 
 
 @pytest.fixture(scope="session")

@@ -25,7 +25,8 @@ PROFILE = get_profile(
     "fire_engine",
     speeds_kmh={"residential": (20, 40), "tertiary": (30, 50), "primary": (45, 60), "service": (15, 15),
                 "motorway": (100, 100)},
-    vehicle_max_kmh=90.0, maxspeed_factor=1.0, intersection_delay_s=DELAY, period=None, speed_scale=1.0)
+    vehicle_max_kmh=90.0, maxspeed_factor=1.0, intersection_delay_s=DELAY, period=None, speed_scale=1.0,
+    oneway_reverse_factor=0.0)
 ENGINES = ("numba", "scipy")
 
 
@@ -119,6 +120,30 @@ def test_one_way_street_direction(net, engine):
     assert a_to_b == pytest.approx(t(hav("A", "B"), 40), abs=1e-3)          # 100 m rural residential
     assert b_to_a == pytest.approx(t(path_len("B", "D", "E", "A"), 40), abs=1e-3)  # round the loop, 1100 m
     assert b_to_a > 10 * (a_to_b - DELAY)
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_priority_vehicle_may_drive_against_one_way_at_reduced_speed(net, engine):
+    prof = PROFILE.with_overrides(oneway_reverse_factor=0.5)
+    b_to_a = times(net, "B", profile=prof, engine=engine)[node(net, "A")]
+    # against the 100 m one-way street at half the rural residential speed (20 km/h) beats the loop
+    assert b_to_a == pytest.approx(t(hav("A", "B"), 20), abs=1e-3)
+    # with the direction: unchanged
+    a_to_b = times(net, "A", profile=prof, engine=engine)[node(net, "B")]
+    assert a_to_b == pytest.approx(t(hav("A", "B"), 40), abs=1e-3)
+    # only pairs opposite a one-way edge change; every other pair keeps the plain profile's time
+    g0, g1 = net.csr(PROFILE), net.csr(prof)
+    against = {(int(v), int(u)) for u, v in zip(net.u[net.oneway], net.v[net.oneway])}
+    same = np.array([(int(u), int(v)) not in against for u, v in zip(net.u, net.v)])
+    assert same.sum() > 100 and (~same).sum() >= 1
+    assert np.allclose(np.asarray(g1[net.u[same], net.v[same]]).ravel(),
+                       np.asarray(g0[net.u[same], net.v[same]]).ravel())
+
+
+def test_car_profile_respects_one_way_streets():
+    from kazerne.routing.profiles import PROFILES
+    assert PROFILES["car"].oneway_reverse_factor == 0.0
+    assert PROFILES["fire_engine"].oneway_reverse_factor > 0
 
 
 @pytest.mark.parametrize("engine", ENGINES)
@@ -311,3 +336,8 @@ def test_classify_highway_slowest_of_a_list_and_unknown_as_road():
     assert classify_highway(["primary", "residential"]) == HIGHWAY_CLASSES.index("residential")
     assert classify_highway(["motorway_link", "motorway"]) == HIGHWAY_CLASSES.index("motorway_link")
     assert classify_highway("busway") == HIGHWAY_CLASSES.index("road")
+
+
+def test_maxspeed_semicolon_list_takes_the_lowest():
+    assert parse_maxspeed("50;70") == 50.0
+    assert parse_maxspeed("70; 30") == 30.0

@@ -5,7 +5,8 @@ numpy arrays:
 
 * nodes: ``lon``, ``lat`` (WGS84 degrees), ``x``, ``y`` (metres, EPSG:31370 Belgian Lambert 72);
 * edges (parallel edges kept, sorted by tail then head): ``u``, ``v`` (node indices), ``length``
-  (m), highway class index, ``maxspeed`` (km/h, NaN when untagged), ``urban`` flag, and the edge
+  (m), highway class index, ``maxspeed`` (km/h, NaN when untagged), ``urban`` flag, ``oneway``
+  flag (for profiles that may drive against one-way streets), the OSM name, and the edge
   geometry as a ragged coordinate array (``geom_offsets``, ``geom_xy`` in EPSG:31370);
 * per speed profile, :meth:`RoadNetwork.csr` gives the routing graph: ``offsets`` (n+1), ``heads``
   and ``times`` (s, the fastest of parallel edges), as a ``scipy.sparse.csr_matrix``.
@@ -35,7 +36,7 @@ from scipy.sparse import csgraph
 from .profiles import HIGHWAY_CLASSES, SpeedProfile, classify_highway, parse_maxspeed
 
 #: Bump when the way arrays are derived from OSM changes: old caches are then ignored.
-BUILD_VERSION = "5"
+BUILD_VERSION = "6"
 #: Metric CRS used inside the engine.
 METRIC_CRS = "EPSG:31370"
 #: An edge is "urban" when at least this many intersections lie within URBAN_RADIUS_M of its midpoint.
@@ -43,7 +44,7 @@ URBAN_MIN_NODES = 40
 URBAN_RADIUS_M = 500.0
 
 _ARRAYS = ("lon", "lat", "x", "y", "u", "v", "length", "cls", "maxspeed", "urban", "geom_offsets",
-           "geom_xy", "n_nodes_source", "n_edges_source", "name_id", "names")
+           "geom_xy", "n_nodes_source", "n_edges_source", "name_id", "names", "oneway")
 
 
 def cache_dir() -> Path:
@@ -101,6 +102,7 @@ class RoadNetwork:
     geom_xy: np.ndarray
     name_id: np.ndarray = None     # per edge: index into ``names`` (-1 = unnamed)
     names: np.ndarray = None       # distinct OSM ``name`` values (str)
+    oneway: np.ndarray = None      # per edge: the OSM way is one-way (osmnx ``oneway``)
     n_nodes_source: int = 0
     n_edges_source: int = 0
     source: str = ""
@@ -137,7 +139,7 @@ class RoadNetwork:
             t = np.maximum(self.edge_times(profile), 1e-3)  # csgraph must not see zero weights as missing
             u, v = self.u, self.v
             if profile.oneway_reverse_factor > 0:
-                one = ~self.has_reverse()
+                one = self.oneway
                 rev_t = profile.edge_times(self.length[one], self.cls[one], self.urban[one], self.maxspeed[one],
                                            speed_factor=profile.oneway_reverse_factor)
                 u = np.concatenate([u, self.v[one]])
@@ -249,7 +251,7 @@ def from_osmnx(G, source: str = "", source_sha256: str = "", road_data_date: str
     lat = np.array([G.nodes[n]["y"] for n in osm_ids], dtype=np.float64)
     n_src = len(osm_ids)
 
-    us, vs, lens, clss, maxs, geoms, nms = [], [], [], [], [], [], []
+    us, vs, lens, clss, maxs, geoms, nms, ows = [], [], [], [], [], [], [], []
     name_index: dict = {}
     for a, b, d in G.edges(data=True):
         us.append(index[int(a)])
@@ -259,6 +261,8 @@ def from_osmnx(G, source: str = "", source_sha256: str = "", road_data_date: str
         maxs.append(parse_maxspeed(d.get("maxspeed")))
         g = d.get("geometry")
         geoms.append(np.asarray(g.coords, dtype=np.float64) if g is not None else None)
+        ow = d.get("oneway", False)
+        ows.append(bool(any(ow) if isinstance(ow, (list, tuple)) else ow))
         nm = d.get("name")
         if isinstance(nm, (list, tuple)):
             nm = nm[0] if nm else None
@@ -311,6 +315,7 @@ def from_osmnx(G, source: str = "", source_sha256: str = "", road_data_date: str
         maxspeed=np.asarray(maxs, dtype=np.float64)[eidx], urban=urban,
         geom_offsets=np.asarray(offsets, dtype=np.int64), geom_xy=np.column_stack([gx, gy]),
         name_id=np.asarray(nms, dtype=np.int32)[eidx], names=np.array(list(name_index), dtype=str),
+        oneway=np.asarray(ows, dtype=bool)[eidx],
         n_nodes_source=n_src, n_edges_source=m_src, source=str(source), source_sha256=source_sha256,
         road_data_date=road_data_date,
     )

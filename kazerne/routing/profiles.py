@@ -231,6 +231,8 @@ def parse_maxspeed(value) -> float:
         vals = [v for v in vals if np.isfinite(v)]
         return min(vals) if vals else float("nan")
     s = str(value).strip().lower()
+    if ";" in s:  # OSM multi-value "50;70": the lowest, like a list
+        return parse_maxspeed([x for x in s.split(";") if x.strip()])
     named = {"be:urban": 50.0, "be-vlg:urban": 50.0, "be:rural": 90.0, "be-vlg:rural": 70.0,
              "be:motorway": 120.0, "be:zone30": 30.0, "be:living_street": 20.0, "walk": 6.0}
     if s in named:
