@@ -103,7 +103,8 @@ def _stub(fail: Exception | None = None, fail_at: str = "geocode"):
         return _graph()
 
     stub = types.SimpleNamespace(geocode_to_gdf=geocode_to_gdf, graph_from_polygon=graph_from_polygon,
-                                 io=types.SimpleNamespace(save_graph_xml=osmnx.io.save_graph_xml))
+                                 io=types.SimpleNamespace(save_graph_xml=osmnx.io.save_graph_xml),
+                                 settings=osmnx.settings)
     return stub, calls
 
 

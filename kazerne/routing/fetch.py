@@ -40,6 +40,22 @@ def _read_population(path: Path | None) -> dict:
 
 def fetch_zone(name: str, municipalities: list[str], out_dir: Path, population_csv: Path | None = None,
                buffer_m: float = 2500.0, ox=None, force: bool = False) -> Path:
+    """Write zone pack ``out_dir/name`` from live OpenStreetMap; see :func:`_fetch_zone`."""
+    if ox is None:
+        import osmnx as ox
+    settings = getattr(ox, "settings", None)
+    old = getattr(settings, "all_oneway", None)
+    if settings is not None:
+        settings.all_oneway = True  # osmnx needs it to write the graph back as faithful OSM XML
+    try:
+        return _fetch_zone(name, municipalities, out_dir, population_csv, buffer_m, ox, force)
+    finally:
+        if settings is not None:
+            settings.all_oneway = old
+
+
+def _fetch_zone(name: str, municipalities: list[str], out_dir: Path, population_csv: Path | None,
+                buffer_m: float, ox, force: bool) -> Path:
     """Write zone pack ``out_dir/name`` from live OSM. ``ox`` is the osmnx module (tests pass a stub).
 
     Raises
@@ -55,10 +71,6 @@ def fetch_zone(name: str, municipalities: list[str], out_dir: Path, population_c
         raise ZonePackError(f"{Path(out_dir) / name} exists; it may hold hand-filled posts.csv — "
                             f"remove it or pass --force to replace it", field="fetch-zone")
     pops = _read_population(population_csv)
-    settings = getattr(ox, "settings", None)
-    old_all_oneway = getattr(settings, "all_oneway", None)
-    if settings is not None:
-        settings.all_oneway = True  # osmnx needs it to write the graph back as faithful OSM XML
     try:
         gdf = ox.geocode_to_gdf(list(municipalities))
         union = gdf.union_all() if hasattr(gdf, "union_all") else gdf.unary_union
@@ -78,9 +90,6 @@ def fetch_zone(name: str, municipalities: list[str], out_dir: Path, population_c
             raise NetworkFetchError(f"cannot reach OpenStreetMap ({msg}); fetch-zone needs internet",
                                     field="fetch-zone") from None
         raise NetworkFetchError(f"OpenStreetMap query failed: {msg}", field="fetch-zone") from None
-    finally:
-        if settings is not None:
-            settings.all_oneway = old_all_oneway
     del union
 
     out_dir = Path(out_dir)
