@@ -35,7 +35,7 @@ from ..routing.profiles import CLASS_INDEX, RESIDENTIAL_CLASSES
 from ..routing.snapping import DEFAULT_MAX_SNAP_M, snap_xy
 
 GRID_MODEL = ("population per municipality ({year}) spread over {cell:g} m grid cells in proportion to "
-              "residential-type road length (residential, living_street, unclassified) per cell; the part of "
+              "residential-type road length ({classes}) per cell; the part of "
               "a municipality inside the road-data gap gets its area share of the population, flagged no_road_data")
 
 
@@ -94,8 +94,14 @@ def _municipality_of(zone, x, y) -> np.ndarray:
     return out
 
 
-def population_grid(zone, cell_m: float = 250.0, max_snap_m: float = DEFAULT_MAX_SNAP_M) -> DemandPoints:
-    """Population on a ``cell_m`` grid per the model in the module docstring."""
+def population_grid(zone, cell_m: float = 250.0, max_snap_m: float = DEFAULT_MAX_SNAP_M,
+                    road_classes=RESIDENTIAL_CLASSES) -> DemandPoints:
+    """Population on a ``cell_m`` grid per the model in the module docstring.
+
+    ``road_classes`` are the OSM highway classes whose length spreads the population (default
+    residential, living_street, unclassified; adding ``tertiary`` puts more people in town centres
+    whose streets are tagged tertiary, and along Flemish ribbon development).
+    """
     if not (cell_m > 0):
         raise ScenarioError(f"expected a grid size > 0 metres, got {cell_m}", field="demand.grid_m")
     net = zone.net
@@ -109,7 +115,11 @@ def population_grid(zone, cell_m: float = 250.0, max_snap_m: float = DEFAULT_MAX
     in_gap = shapely.contains_xy(zone.gap_metric, gx, gy) if zone.gap_metric is not None else np.zeros(len(gx), bool)
 
     # residential-type road length per cell (each street once)
-    res_cls = np.array([CLASS_INDEX[c] for c in RESIDENTIAL_CLASSES])
+    unknown = [c for c in road_classes if c not in CLASS_INDEX]
+    if unknown or not road_classes:
+        raise ScenarioError(f"expected road classes from {', '.join(CLASS_INDEX)}, got {list(road_classes)!r}",
+                            field="demand.road_classes")
+    res_cls = np.array([CLASS_INDEX[c] for c in road_classes])
     edges = net.undirected_edges()
     edges = edges[np.isin(net.cls[edges], res_cls)]
     pts, _, _, w = net.sample_points(edges, step_m=cell_m / 5)
@@ -150,7 +160,7 @@ def population_grid(zone, cell_m: float = 250.0, max_snap_m: float = DEFAULT_MAX
     gx, gy, muni, weight, in_gap = gx[pos], gy[pos], muni[pos], weight[pos], in_gap[pos]
     sn = snap_xy(net, gx, gy, max_snap_m=max_snap_m, gap_metric=zone.gap_metric)
     lon, lat = to_wgs84(gx, gy)
-    model = GRID_MODEL.format(year=zone.pack.population_year or "pack", cell=cell_m)
+    model = GRID_MODEL.format(year=zone.pack.population_year or "pack", cell=cell_m, classes=", ".join(road_classes))
     return DemandPoints(x=gx, y=gy, lon=lon, lat=lat, weight=weight, municipality=muni,
                         municipality_names=[m.name for m in zone.pack.municipalities], node=sn.node,
                         snap_m=sn.distance_m, no_road_data=sn.no_road_data, in_gap=sn.in_gap, model=model,

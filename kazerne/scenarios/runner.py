@@ -76,7 +76,8 @@ def load_context(sc: Scenario, progress: Progress) -> Context:
         if "file" in sc.demand:
             demand = demand_from_file(zone, sc.demand["file"], max_snap_m=sc.demand["max_snap_m"])
         else:
-            demand = population_grid(zone, cell_m=sc.demand["grid_m"], max_snap_m=sc.demand["max_snap_m"])
+            kw = {"road_classes": sc.demand["road_classes"]} if "road_classes" in sc.demand else {}
+            demand = population_grid(zone, cell_m=sc.demand["grid_m"], max_snap_m=sc.demand["max_snap_m"], **kw)
     progress.done("demand")
     return Context(sc=sc, zone=zone, profile=profile, demand=demand,
                    thresholds_s=np.array(sc.thresholds_min, dtype=float) * 60.0)

@@ -21,7 +21,7 @@ TOP_KEYS = {"name", "zone", "description", "profile", "thresholds", "demand", "p
             "worst_n", "study", "ems"}
 PROFILE_KEYS = {"name", "period", "speed_scale", "intersection_delay_s", "maxspeed_factor", "vehicle_max_kmh",
                 "speeds_kmh", "oneway_reverse_factor"}
-DEMAND_KEYS = {"grid_m", "file", "max_snap_m"}
+DEMAND_KEYS = {"grid_m", "file", "max_snap_m", "road_classes"}
 POSTS_KEYS = {"active", "override", "add"}
 OVERRIDE_KEYS = {"closed", "lat", "lon", "street", "municipality", "crew", "turnout_s", "name"}
 ADD_KEYS = {"id", "name", "lat", "lon", "street", "municipality", "crew", "turnout_s"}
@@ -197,6 +197,11 @@ def parse_scenario(path: str | Path) -> Scenario:
         dd["file"] = str(f if f.is_absolute() else (path.parent / f))
     else:
         dd["grid_m"] = v.number(dm.get("grid_m", 250.0), "demand.grid_m", lo=25, hi=5000)
+        if "road_classes" in dm:
+            rc = dm["road_classes"]
+            if not isinstance(rc, list) or not rc or not all(isinstance(c, str) for c in rc):
+                v.fail("demand.road_classes", f"expected a non-empty list of OSM highway classes, got {rc!r}")
+            dd["road_classes"] = tuple(rc)
     sc.demand = dd
 
     to = raw.get("turnout", {})
