@@ -200,10 +200,32 @@ def candidate_matrix(ctx: Context, cand: Candidates, cutoff_s: float | None, pro
     return out
 
 
-def _eval(ctx: Context, mat: np.ndarray, rows) -> object:
-    rows = np.asarray(rows, dtype=np.int64)
+class FullTimes:
+    """Response times without cutoff for the few sites a study evaluates (cached per site).
+
+    The solve matrix is cut at the covering threshold; the reported metrics (mean, p90, the
+    thresholds above T, second arrivals) need every site's full times.
+    """
+
+    def __init__(self, ctx: Context, cand: "Candidates"):
+        self.ctx, self.cand, self.rows = ctx, cand, {}
+
+    def __call__(self, rows) -> np.ndarray:
+        rows = [int(r) for r in np.atleast_1d(rows)]
+        todo = [r for r in dict.fromkeys(rows) if r not in self.rows]
+        if todo:
+            d = drive_times(self.ctx.zone.net, self.ctx.profile, self.cand.node[todo])[:, self.ctx.demand.node]
+            for k, r in enumerate(todo):
+                self.rows[r] = d[k] + self.cand.turnout_s[r]
+        out = np.vstack([self.rows[r] for r in rows]) if rows else np.zeros((0, len(self.ctx.demand)))
+        out[:, self.ctx.demand.no_road_data] = np.inf
+        return out
+
+
+def _eval(ctx: Context, full: FullTimes, rows) -> object:
+    """Coverage metrics of the sites ``rows`` (candidate indices), from full response times."""
     cell_km2 = (ctx.demand.cell_m / 1000.0) ** 2 if ctx.demand.cell_m else None
-    return evaluate(mat[rows].astype(np.float64), ctx.demand.weight, ctx.thresholds_s,
+    return evaluate(full(rows), ctx.demand.weight, ctx.thresholds_s,
                     no_road_data=ctx.demand.no_road_data, municipality=ctx.demand.municipality,
                     municipality_names=ctx.demand.municipality_names, cell_area_km2=cell_km2)
 
@@ -258,12 +280,13 @@ def run_study(sc: Scenario, out_root: Path, progress: Progress) -> Path:
     progress.done("matrix")
     n_posts = len(posts)
     post_rows = np.arange(n_posts)
+    full = FullTimes(ctx, cand)
     th = list(sc.thresholds_min)
     T = st["threshold"]
     tkey = f"{T:g}"
     solves, tables = [], {}
     chosen_rows = post_rows
-    base = _eval(ctx, mat, post_rows) if n_posts else None
+    base = _eval(ctx, full, post_rows) if n_posts else None
     result = {}
     kind = st["kind"]
     progress.step(f"study {kind}")
@@ -278,11 +301,11 @@ def run_study(sc: Scenario, out_root: Path, progress: Progress) -> Path:
         solves.append(res.to_dict())
         new = [s for s in res.sites if s not in posts.ids]
         chosen_rows = np.array([cand.ids.index(s) for s in posts.ids + new])
-        after = _eval(ctx, mat, chosen_rows)
+        after = _eval(ctx, full, chosen_rows)
         rows = []
         for s in new:
             j = cand.ids.index(s)
-            rep1 = _eval(ctx, mat, np.append(post_rows, j))
+            rep1 = _eval(ctx, full, np.append(post_rows, j))
             gain = float(_weights(ctx)[(rep1.first_s <= T * 60) & ~(base.first_s <= T * 60)].sum())
             per_m = {}
             for mi, mname in enumerate(ctx.demand.municipality_names):
@@ -298,7 +321,7 @@ def run_study(sc: Scenario, out_root: Path, progress: Progress) -> Path:
     elif kind == "close":
         rows = []
         for i in range(n_posts):
-            rep = _eval(ctx, mat, np.delete(post_rows, i))
+            rep = _eval(ctx, full, np.delete(post_rows, i))
             r = {"post": posts.ids[i], "name": posts.names[i]}
             for t, a, b in zip(th, base.zone_weight_within, rep.zone_weight_within):
                 r[f"loss_within_{t:g}min"] = round(float(a - b), 1)
@@ -325,7 +348,7 @@ def run_study(sc: Scenario, out_root: Path, progress: Progress) -> Path:
                 best = (score, moved, res)
         _, moved, res = best
         chosen_rows = np.array([cand.ids.index(s) for s in res.sites])
-        after = _eval(ctx, mat, chosen_rows)
+        after = _eval(ctx, full, chosen_rows)
         result = {"moved_posts": [posts.ids[i] for i in moved],
                   "new_sites": [{"site": s, "name": cand.names[cand.ids.index(s)],
                                  "lon": round(cand.lon[cand.ids.index(s)], 6),
@@ -339,7 +362,7 @@ def run_study(sc: Scenario, out_root: Path, progress: Progress) -> Path:
             res = _place(ctx, mat, cand, st, [], p, progress, f"greenfield p={p}")
             solves.append({**res.to_dict(), "p": p})
             rows_p = np.array([cand.ids.index(s) for s in res.sites])
-            rep = _eval(ctx, mat, rows_p)
+            rep = _eval(ctx, full, rows_p)
             curve.append({"p": p, f"share_within_{tkey}min": share_at(rep), "status": res.status,
                           "gap": res.gap, "sites": " ".join(res.sites)})
             chosen_rows = rows_p
@@ -353,13 +376,13 @@ def run_study(sc: Scenario, out_root: Path, progress: Progress) -> Path:
         _warn_status(res, "minimum", progress)
         solves.append(res.to_dict())
         chosen_rows = np.array([cand.ids.index(s) for s in res.sites])
-        rep = _eval(ctx, mat, chosen_rows)
+        rep = _eval(ctx, full, chosen_rows)
         result = {"posts_needed": len(res.sites), "share_required": st["share"], "threshold_min": T,
                   "sites": res.sites, "after": headline(rep, th)}
     elif kind == "compare":
         rows = [_compare_row(ctx, base, base, "today", "(today's posts)", th)]
         for k, j in enumerate(range(n_posts, n_posts + len(st["sites"]))):
-            rep = _eval(ctx, mat, np.append(post_rows, j))
+            rep = _eval(ctx, full, np.append(post_rows, j))
             rows.append(_compare_row(ctx, base, rep, cand.ids[j], cand.names[j], th))
         key = f"share_within_{tkey}min" if f"share_within_{tkey}min" in rows[0] else f"share_within_{th[-1]:g}min"
         rows[1:] = sorted(rows[1:], key=lambda r: -r[key])
@@ -397,7 +420,7 @@ def run_study(sc: Scenario, out_root: Path, progress: Progress) -> Path:
                 cols = list(dict.fromkeys(k for r in rows for k in r))
                 write_csv(tmp / name, rows, columns=cols)
         if len(chosen_rows):
-            rep = _eval(ctx, mat, chosen_rows)
+            rep = _eval(ctx, full, chosen_rows)
             write_csv(tmp / "municipalities.csv", municipality_rows(rep, th))
             from shapely.geometry import Point
             write_geojson(tmp / "chosen_sites.geojson",
@@ -496,8 +519,9 @@ def _print_study(summary):
     print(f"\n{summary['scenario']['name']}: study {st['kind']} at {st['threshold']:g} min, "
           f"{summary['candidates']['total']} candidate sites")
     for s in summary["solves"][:3]:
-        print(f"  solve {s['model']}: {s['status']}, objective {s['objective']}, gap {s['gap']}, "
-              f"{s['seconds']:.2f} s ({s['solver']})")
+        obj = "none" if s["objective"] is None else f"{s['objective']:,.1f}"
+        gap = "n/a" if s["gap"] is None else f"{100 * s['gap']:.3g}%"
+        print(f"  solve {s['model']}: {s['status']}, objective {obj}, gap {gap}, {s['seconds']:.2f} s ({s['solver']})")
     kind = st["kind"]
     if kind == "add":
         for r in res["new_sites"]:
