@@ -371,6 +371,7 @@ def mclp(problem: Problem, p: int, radius: float, *, capacity=None, time_limit: 
     pc = p - problem.n_fixed
     n, m = red.cover.shape
     status, bound_extra, used = OPTIMAL, float("nan"), backend
+    need_mip = False
     if pc >= n or m == 0:
         chosen = np.arange(n)
         used = "trivial"
@@ -379,6 +380,12 @@ def mclp(problem: Problem, p: int, radius: float, *, capacity=None, time_limit: 
         heur, _ = greedy_interchange(Cmat, red.weights, pc, base=np.ones(m, dtype=np.float32),
                                      time_budget=5.0, dtype=np.float32)
         del Cmat
+        heur_cov = red.cover[heur].any(axis=0)
+        if float(red.weights[~heur_cov].sum()) <= 1e-12 * max(1.0, float(red.weights.sum())):
+            chosen, used = heur, "greedy"     # covers every coverable group: optimal, no MIP needed
+        else:
+            need_mip = True
+    if need_mip:
         mip = _Mip()
         y = mip.add_vars(n, 0, 1, 0.0, integer=True)
         z = mip.add_vars(m, 0, 1, red.weights)
