@@ -384,7 +384,11 @@ def mclp(problem: Problem, p: int, radius: float, *, capacity=None, time_limit: 
         if float(red.weights[~heur_cov].sum()) <= 1e-12 * max(1.0, float(red.weights.sum())):
             chosen, used = heur, "greedy"     # covers every coverable group: optimal, no MIP needed
         else:
-            need_mip = True
+            full = greedy_cover(red.cover, red.weights, max_sites=pc)   # a full cover within p?
+            if full is not None:
+                chosen, used = full, "greedy-cover"
+            else:
+                need_mip = True
     if need_mip:
         mip = _Mip()
         y = mip.add_vars(n, 0, 1, 0.0, integer=True)
