@@ -36,7 +36,7 @@ from ortools.linear_solver.python import model_builder_helper as mbh
 from ..errors import InfeasibleError, ModelInputError
 from .heuristics import greedy_cover, greedy_interchange, lagrangian_branch_and_bound, lagrangian_pmedian
 from .problem import Problem
-from .reduce import reduce_cover
+from .reduce import merge_columns, reduce_cover
 from .result import FEASIBLE, INFEASIBLE, OPTIMAL, TIME_LIMIT, SolveResult, relative_gap
 from .solver import MipOutcome, make_solver, run
 
@@ -86,9 +86,8 @@ class _Mip:
     def nnz(self) -> int:
         return int(sum(len(r[0]) for r in self.rows))
 
-    def solve(self, *, maximize: bool, backend: str, time_limit: float | None, offset: float = 0.0,
-              hint: np.ndarray | None = None):
-        """Solve; returns ``(MipOutcome, x or None)``."""
+    def proto(self, *, maximize: bool, offset: float = 0.0):
+        """The model as an ``MPModelProto``."""
         lb, ub = np.concatenate(self.lb), np.concatenate(self.ub)
         obj, integer = np.concatenate(self.obj), np.concatenate(self.integer)
         if self.rows:
@@ -108,8 +107,15 @@ class _Mip:
             helper.set_var_integrality(int(j), True)
         helper.set_maximize(bool(maximize))
         helper.set_objective_offset(float(offset))
-        proto = mbh.to_mpmodel_proto(helper)
+        return mbh.to_mpmodel_proto(helper)
+
+    def solve(self, *, maximize: bool, backend: str, time_limit: float | None, offset: float = 0.0,
+              hint: np.ndarray | None = None, params: str | None = None):
+        """Solve; returns ``(MipOutcome, x or None)``."""
+        proto = self.proto(maximize=maximize, offset=offset)
         solver = make_solver(backend, time_limit)
+        if params:
+            solver.SetSolverSpecificParametersAsString(params)
         err = solver.LoadModelFromProto(proto)
         if err:  # pragma: no cover - only on a malformed model, i.e. a bug here
             raise RuntimeError(f"OR-Tools rejected the model: {err}")
@@ -331,6 +337,113 @@ def lscp(problem: Problem, radius: float, *, coverage: float = 1.0, time_limit: 
 
 
 # ----------------------------------------------------------------------------- MCLP
+#: SCIP settings for covering MIPs, measured on the zone's greenfield MCLP (2,024 sites x 8,773 cells,
+#: p = 14): no presolve restart (it re-solved the 10 s root LP) and fewer root cut rounds.
+_SCIP_COVER_PARAMS = ("presolving/maxrestarts = 0\nseparating/maxroundsroot = 5\n"
+                      "branching/relpscost/initcand = 20\nbranching/relpscost/maxlookahead = 4")
+
+
+def _mclp_lp(cover: np.ndarray, w: np.ndarray, p: int):
+    """LP relaxation of the MCLP with GLOP: ``(LP bound, y values, y reduced costs)`` or ``None``."""
+    from ortools.linear_solver import pywraplp
+    n, m = cover.shape
+    mip = _Mip()
+    mip.add_vars(n, 0, 1, 0.0)
+    mip.add_vars(m, 0, 1, w)
+    g, k = np.nonzero(cover.T)
+    mip.add_rows(m, np.concatenate([g, np.arange(m)]), np.concatenate([k, n + np.arange(m)]),
+                 np.concatenate([np.full(len(g), -1.0), np.ones(m)]), -np.inf, 0.0)
+    mip.add_rows(1, np.zeros(n), np.arange(n), 1.0, -np.inf, float(p))
+    solver = pywraplp.Solver.CreateSolver("GLOP")
+    if solver is None or solver.LoadModelFromProto(mip.proto(maximize=True)):
+        return None
+    if solver.Solve() != pywraplp.Solver.OPTIMAL:
+        return None
+    variables = solver.variables()
+    rc = np.array([variables[j].reduced_cost() for j in range(n)])
+    val = np.array([variables[j].solution_value() for j in range(n)])
+    return solver.Objective().Value(), val, rc
+
+
+def _mclp_mip(cover, w, p, hint_sites, backend, time_limit, offset=0.0, params=None):
+    """MCLP MIP on a boolean cover matrix; returns ``(MipOutcome, chosen sites or None)``."""
+    n, m = cover.shape
+    mip = _Mip()
+    y = mip.add_vars(n, 0, 1, 0.0, integer=True)
+    z = mip.add_vars(m, 0, 1, w)
+    g, k = np.nonzero(cover.T)
+    mip.add_rows(m, np.concatenate([g, np.arange(m)]), np.concatenate([y[k], z]),
+                 np.concatenate([np.full(len(g), -1.0), np.ones(m)]), -np.inf, 0.0)
+    mip.add_rows(1, np.zeros(n), y, 1.0, -np.inf, float(p))
+    hint_sites = np.asarray(hint_sites, dtype=np.int64)
+    hint = np.zeros(n + m)
+    hint[hint_sites] = 1.0
+    hint[n:] = cover[hint_sites].any(axis=0)
+    out, x = mip.solve(maximize=True, backend=backend, time_limit=time_limit, hint=hint, offset=offset,
+                       params=params if backend == "SCIP" else None)
+    return out, (None if x is None else np.flatnonzero(x[:n] > 0.5))
+
+
+def _mclp_exact(cover, w, p, heur, backend, time_limit, stats):
+    """Exact MCLP: LP relaxation, a kernel MIP for a strong incumbent, reduced-cost fixing, full MIP.
+
+    1. The LP relaxation (GLOP) gives a bound and reduced costs.
+    2. A *kernel* MIP over the sites the LP uses or nearly uses (plus the heuristic's) finds a
+       strong solution quickly; it is feasible for the whole problem.
+    3. Reduced-cost fixing: a site at 0 in the LP with reduced cost ``d`` cannot be in a solution
+       covering more than ``LP + d`` (LP duality); below the incumbent, the site is dropped — exact.
+    4. The MIP on the kept sites, warm-started with the incumbent, proves optimality.
+    Returns ``(MipOutcome-like status, bound, chosen site indices)``.
+    """
+    t0 = time.perf_counter()
+    best = np.asarray(heur, dtype=np.int64)
+    best_w = float(w[cover[best].any(axis=0)].sum())
+    lp = _mclp_lp(cover, w, p)
+    keep = np.arange(cover.shape[0])
+    if lp is not None:
+        lp_bound, val, rc = lp
+        stats["lp_bound"] = lp_bound
+        kernel = np.union1d(np.flatnonzero(val > 1e-9), best)
+        extra_k = max(0, 12 * p - len(kernel))
+        if extra_k:
+            order = np.argsort(-rc, kind="stable")
+            kernel = np.union1d(kernel, order[~np.isin(order, kernel)][:extra_k])
+        sub = cover[kernel]
+        live = sub.any(axis=0)
+        kc, kw, _ = merge_columns(sub[:, live], w[live])
+        pos = {int(j): i for i, j in enumerate(kernel)}
+        kt = None if time_limit is None else max(1.0, 0.2 * time_limit)
+        out_k, ch = _mclp_mip(kc, kw, p, np.array([pos[int(j)] for j in best], dtype=np.int64), backend, kt,
+                              params=_SCIP_COVER_PARAMS)
+        if ch is not None:
+            cand = kernel[ch]
+            cw = float(w[cover[cand].any(axis=0)].sum())
+            if cw > best_w:
+                best, best_w = cand, cw
+        stats["kernel_sites"] = int(len(kernel))
+        stats["incumbent_before_full_mip"] = best_w
+        margin = 1e-6 * max(1.0, abs(best_w)) + 1e-6
+        drop = (val < 1e-9) & (lp_bound + rc < best_w - margin)
+        drop[best] = False
+        keep = np.flatnonzero(~drop)
+        stats["sites_fixed_by_lp"] = int(cover.shape[0] - len(keep))
+    sub = cover[keep]
+    live = sub.any(axis=0)
+    fc, fw, _ = merge_columns(sub[:, live], w[live])
+    stats["demand_after_lp_fixing"] = int(fc.shape[1])
+    pos = {int(j): i for i, j in enumerate(keep)}
+    remaining = None if time_limit is None else max(1.0, time_limit - (time.perf_counter() - t0))
+    out, ch = _mclp_mip(fc, fw, p, np.array([pos[int(j)] for j in best], dtype=np.int64), backend, remaining,
+                        params=_SCIP_COVER_PARAMS + "\nheuristics/rens/freq = -1")
+    if ch is None:
+        return FEASIBLE, (lp[0] if lp is not None else float("nan")), best
+    chosen = keep[ch]
+    bound = out.bound
+    if out.status == FEASIBLE and lp is not None:
+        bound = min(bound, lp[0])
+    return out.status, bound, chosen
+
+
 def mclp(problem: Problem, p: int, radius: float, *, capacity=None, time_limit: float | None = None,
          solver: str | None = None) -> SolveResult:
     """Maximal covering location: ``p`` sites maximising the demand weight within ``radius``.
@@ -390,23 +503,8 @@ def mclp(problem: Problem, p: int, radius: float, *, capacity=None, time_limit: 
             else:
                 need_mip = True
     if need_mip:
-        mip = _Mip()
-        y = mip.add_vars(n, 0, 1, 0.0, integer=True)
-        z = mip.add_vars(m, 0, 1, red.weights)
-        g, k = np.nonzero(red.cover.T)
-        mip.add_rows(m, np.concatenate([g, np.arange(m)]), np.concatenate([y[k], z]),
-                     np.concatenate([np.full(len(g), -1.0), np.ones(m)]), -np.inf, 0.0)
-        mip.add_rows(1, np.zeros(n), y, 1.0, -np.inf, float(pc))
-        hint = np.zeros(n + m)
-        hint[heur] = 1.0
-        hint[n:] = red.cover[heur].any(axis=0)
-        out, x = mip.solve(maximize=True, backend=backend, time_limit=time_limit, hint=hint,
-                           offset=red.fixed_weight)
-        if x is None:
-            chosen, status, bound_extra = heur, FEASIBLE, float("nan")
-        else:
-            chosen = np.flatnonzero(x[:n] > 0.5)
-            status, bound_extra = out.status, out.bound
+        status, bound, chosen = _mclp_exact(red.cover, red.weights, pc, heur, backend, time_limit, red.stats)
+        bound_extra = bound + red.fixed_weight if np.isfinite(bound) else bound
     open_rows = np.concatenate([np.flatnonzero(problem.fixed), red.site_idx[chosen]])
     open_rows = _pad(problem, open_rows, p)
     cw = _covered_weight(problem, open_rows, radius)
