@@ -53,6 +53,7 @@ from typing import Any, Iterable, Sequence
 import numpy as np
 
 from ..errors import InfeasibleError, ModelInputError
+from .problem import check_weights as _check_weights
 from .result import FEASIBLE, INFEASIBLE, OPTIMAL, SolveResult, relative_gap
 from .solver import make_solver, run
 
@@ -95,20 +96,6 @@ def _check_cost(cost) -> np.ndarray:
         raise ModelInputError(f"{int(neg.sum())} negative response times (first {float(c[b, d]):g} at base row "
                               f"{b}, demand {d}); expected seconds >= 0", field="cost")
     return c
-
-
-def _check_weights(weights, n_demand: int) -> np.ndarray:
-    w = np.asarray(weights, dtype=np.float64)
-    if w.shape != (n_demand,):
-        raise ModelInputError(f"expected shape ({n_demand},) matching the cost columns, got {w.shape}",
-                              field="weights")
-    if not np.isfinite(w).all():
-        raise ModelInputError(f"{int((~np.isfinite(w)).sum())} NaN/inf demand weights; expected finite >= 0",
-                              field="weights")
-    if (w < 0).any():
-        raise ModelInputError(f"{int((w < 0).sum())} negative demand weights (first at demand "
-                              f"{int(np.argmax(w < 0))}); expected >= 0", field="weights")
-    return w
 
 
 def _int_count(x, name: str, minimum: int = 0) -> int:

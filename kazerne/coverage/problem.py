@@ -160,6 +160,25 @@ def _site_mask(spec, lookup: dict, n: int, field: str) -> np.ndarray:
     return mask
 
 
+def check_weights(weights, n_demand: int) -> np.ndarray:
+    """Demand weights as float64, shape ``(n_demand,)``, finite and >= 0; else :class:`ModelInputError`."""
+    try:
+        w = np.asarray(weights, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ModelInputError("expected numeric weights", field="weights") from None
+    if w.shape != (n_demand,):
+        raise ModelInputError(f"expected shape ({n_demand},) (one weight per demand column), got {w.shape}",
+                              field="weights")
+    if w.size and not np.isfinite(w).all():
+        i = int(np.flatnonzero(~np.isfinite(w))[0])
+        raise ModelInputError(f"weight {w[i]!r} at demand column {i}; expected a finite number >= 0",
+                              field="weights")
+    if w.size and w.min() < 0:
+        i = int(np.flatnonzero(w < 0)[0])
+        raise ModelInputError(f"negative weight {w[i]!r} at demand column {i}; expected >= 0", field="weights")
+    return w
+
+
 def from_cost_matrix(cost, weights=None, *, site_ids: Sequence | None = None,
                      demand_ids: Sequence | None = None, fixed: Iterable | None = None,
                      closed: Iterable | None = None) -> Problem:
@@ -215,23 +234,7 @@ def from_cost_matrix(cost, weights=None, *, site_ids: Sequence | None = None,
             j, i = np.argwhere(c < 0)[0]
             raise ModelInputError(f"negative cost {c[j, i]!r} at site row {j}, demand column {i}; expected >= 0",
                                   field="cost")
-    if weights is None:
-        w = np.ones(n_demand, dtype=np.float64)
-    else:
-        try:
-            w = np.asarray(weights, dtype=np.float64)
-        except (TypeError, ValueError):
-            raise ModelInputError("expected numeric weights", field="weights") from None
-        if w.shape != (n_demand,):
-            raise ModelInputError(f"expected shape ({n_demand},) (one weight per demand column), got {w.shape}",
-                                  field="weights")
-        if w.size and not np.isfinite(w).all():
-            i = int(np.flatnonzero(~np.isfinite(w))[0])
-            raise ModelInputError(f"weight {w[i]!r} at demand column {i}; expected a finite number >= 0",
-                                  field="weights")
-        if w.size and w.min() < 0:
-            i = int(np.flatnonzero(w < 0)[0])
-            raise ModelInputError(f"negative weight {w[i]!r} at demand column {i}; expected >= 0", field="weights")
+    w = np.ones(n_demand, dtype=np.float64) if weights is None else check_weights(weights, n_demand)
     sids = _check_ids(site_ids, n_sites, "site_ids")
     dids = _check_ids(demand_ids, n_demand, "demand_ids")
     lookup = {sid: k for k, sid in enumerate(sids)}

@@ -47,6 +47,7 @@ import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
 from ..errors import ModelInputError
+from .problem import check_weights as _weights
 
 SECONDS_PER_YEAR = 8760.0 * 3600.0
 
@@ -683,14 +684,3 @@ def _unit_count(x, name: str, minimum: int = 1) -> int:
     return int(x)
 
 
-def _weights(weights, n_demand: int) -> np.ndarray:
-    w = np.asarray(weights, dtype=np.float64)
-    if w.shape != (n_demand,):
-        raise ModelInputError(f"expected shape ({n_demand},) matching the cost columns, got {w.shape}",
-                              field="weights")
-    if not np.isfinite(w).all():
-        raise ModelInputError(f"{int((~np.isfinite(w)).sum())} NaN/inf demand weights; expected finite >= 0",
-                              field="weights")
-    if (w < 0).any():
-        raise ModelInputError(f"{int((w < 0).sum())} negative demand weights; expected >= 0", field="weights")
-    return w

@@ -7,6 +7,8 @@ from typing import Any
 
 import numpy as np
 
+from ..jsonsafe import json_safe
+
 OPTIMAL = "optimal"
 FEASIBLE = "feasible"          # a solution, not proven optimal (time limit hit)
 INFEASIBLE = "infeasible"
@@ -63,17 +65,7 @@ class SolveResult:
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready summary (no per-demand assignment)."""
 
-        def clean(v):
-            if isinstance(v, (np.integer,)):
-                return int(v)
-            if isinstance(v, (np.floating, float)):
-                v = float(v)
-                return v if np.isfinite(v) else None
-            if isinstance(v, dict):
-                return {str(k): clean(x) for k, x in v.items()}
-            if isinstance(v, (list, tuple, np.ndarray)):
-                return [clean(x) for x in v]
-            return v
+        clean = json_safe
 
         return {
             "model": self.model,

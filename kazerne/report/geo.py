@@ -7,17 +7,8 @@ import json
 import numpy as np
 import shapely
 
+from ..jsonsafe import json_safe as _clean
 from .atomic import write_text
-
-
-def _clean(v):
-    if isinstance(v, (np.integer,)):
-        return int(v)
-    if isinstance(v, (np.floating, float)):
-        return float(v) if np.isfinite(v) else None
-    if isinstance(v, np.bool_):
-        return bool(v)
-    return v
 
 
 def feature(geometry, **props) -> dict:

@@ -20,6 +20,7 @@ from .. import __version__
 from ..coverage.metrics import CoverageReport, evaluate, worst_served
 from ..demand.points import DemandPoints, demand_from_file, population_grid
 from ..errors import KazerneError
+from ..jsonsafe import json_safe as _json_safe
 from ..report.atomic import atomic_dir, write_json
 from ..report.geo import points_geojson, write_geojson
 from ..report.tables import text_table, write_csv
@@ -237,20 +238,6 @@ def write_first_due(path, ctx: Context, posts: Posts, node_t: np.ndarray, assump
                      "name": posts.names[k] if k >= 0 else "no road data",
                      "area_km2": round(g.area / 1e6, 3), "geometry": gw})
     write_geojson(path, recs, metadata={"assumptions": _json_safe(assumptions_)})
-
-
-def _json_safe(o):
-    if isinstance(o, dict):
-        return {str(k): _json_safe(v) for k, v in o.items()}
-    if isinstance(o, (list, tuple)):
-        return [_json_safe(v) for v in o]
-    if isinstance(o, (np.integer,)):
-        return int(o)
-    if isinstance(o, (np.floating, float)):
-        return float(o) if np.isfinite(o) else None
-    if isinstance(o, np.bool_):
-        return bool(o)
-    return o
 
 
 def print_summary(summary: dict, th) -> None:
