@@ -399,6 +399,7 @@ def _mclp_exact(cover, w, p, heur, backend, time_limit, stats):
     best = np.asarray(heur, dtype=np.int64)
     best_w = float(w[cover[best].any(axis=0)].sum())
     lp = _mclp_lp(cover, w, p)
+    stats["lp_s"] = round(time.perf_counter() - t0, 2)
     keep = np.arange(cover.shape[0])
     if lp is not None:
         lp_bound, val, rc = lp
@@ -421,6 +422,7 @@ def _mclp_exact(cover, w, p, heur, backend, time_limit, stats):
             if cw > best_w:
                 best, best_w = cand, cw
         stats["kernel_sites"] = int(len(kernel))
+        stats["kernel_mip_s"] = round(time.perf_counter() - t0 - stats["lp_s"], 2)
         stats["incumbent_before_full_mip"] = best_w
         margin = 1e-6 * max(1.0, abs(best_w)) + 1e-6
         drop = (val < 1e-9) & (lp_bound + rc < best_w - margin)
@@ -435,6 +437,7 @@ def _mclp_exact(cover, w, p, heur, backend, time_limit, stats):
     remaining = None if time_limit is None else max(1.0, time_limit - (time.perf_counter() - t0))
     out, ch = _mclp_mip(fc, fw, p, np.array([pos[int(j)] for j in best], dtype=np.int64), backend, remaining,
                         params=_SCIP_COVER_PARAMS + "\nheuristics/rens/freq = -1")
+    stats["full_mip_s"] = round(out.seconds, 2)
     if ch is None:
         return FEASIBLE, (lp[0] if lp is not None else float("nan")), best
     chosen = keep[ch]
@@ -490,8 +493,10 @@ def mclp(problem: Problem, p: int, radius: float, *, capacity=None, time_limit: 
         used = "trivial"
     else:
         Cmat = 1.0 - red.cover.astype(np.float32)
+        th = time.perf_counter()
         heur, _ = greedy_interchange(Cmat, red.weights, pc, base=np.ones(m, dtype=np.float32),
                                      time_budget=5.0, dtype=np.float32)
+        red.stats["heuristic_s"] = round(time.perf_counter() - th, 2)
         del Cmat
         heur_cov = red.cover[heur].any(axis=0)
         if float(red.weights[~heur_cov].sum()) <= 1e-12 * max(1.0, float(red.weights.sum())):
