@@ -53,6 +53,7 @@ from typing import Any, Iterable, Sequence
 import numpy as np
 
 from ..errors import InfeasibleError, ModelInputError
+from .problem import check_ids
 from .problem import check_weights as _check_weights
 from .result import FEASIBLE, INFEASIBLE, OPTIMAL, SolveResult, relative_gap
 from .solver import make_solver, run
@@ -135,15 +136,7 @@ def _problem(cost, weights, n_units, base_ids, capacity, min_units, closed, defa
     n_bases, n_demand = c.shape
     w = _check_weights(weights, n_demand)
     n = _int_count(n_units, "n_units", minimum=1)
-    if base_ids is None:
-        ids = list(range(n_bases))
-    else:
-        ids = list(base_ids)
-        if len(ids) != n_bases:
-            raise ModelInputError(f"expected {n_bases} base ids (one per cost row), got {len(ids)}",
-                                  field="base_ids")
-        if len(set(ids)) != len(ids):
-            raise ModelInputError("base ids are not unique", field="base_ids")
+    ids = check_ids(base_ids, n_bases, "base_ids")
     cap = _per_base(capacity, "capacity", ids, n if default_cap is None else default_cap)
     lo = _per_base(min_units, "min_units", ids, 0)
     index = {b: i for i, b in enumerate(ids)}
@@ -634,13 +627,7 @@ def dsm(cost, weights, n_units: int, r1: float = 480.0, r2: float = DEFAULT_T, a
     if not (0.0 <= al <= 1.0):
         raise ModelInputError(f"expected a share in [0, 1], got {alpha!r}", field="alpha")
     n_demand = prob.cost.shape[1]
-    if demand_ids is None:
-        dids = list(range(n_demand))
-    else:
-        dids = list(demand_ids)
-        if len(dids) != n_demand:
-            raise ModelInputError(f"expected {n_demand} demand ids (one per cost column), got {len(dids)}",
-                                  field="demand_ids")
+    dids = check_ids(demand_ids, n_demand, "demand_ids")
     rows = _open_rows(prob)
     c1 = prob.cost <= r1v
     c2 = prob.cost <= r2v

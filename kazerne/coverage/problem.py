@@ -122,12 +122,13 @@ class Problem:
         return np.asarray(out, dtype=np.int64)
 
 
-def _check_ids(ids, n: int, field: str) -> list:
+def check_ids(ids, n: int, field: str) -> list:
+    """``ids`` as a list of ``n`` unique ids (``0..n-1`` when ``None``); else :class:`ModelInputError`."""
     if ids is None:
         return list(range(n))
     ids = list(ids)
     if len(ids) != n:
-        raise ModelInputError(f"expected {n} ids (one per {'row' if field == 'site_ids' else 'column'} of cost), "
+        raise ModelInputError(f"expected {n} ids (one per {'row' if field in ('site_ids', 'base_ids') else 'column'} of cost), "
                               f"got {len(ids)}", field=field)
     if len(set(ids)) != n:
         seen, dup = set(), None
@@ -235,8 +236,8 @@ def from_cost_matrix(cost, weights=None, *, site_ids: Sequence | None = None,
             raise ModelInputError(f"negative cost {c[j, i]!r} at site row {j}, demand column {i}; expected >= 0",
                                   field="cost")
     w = np.ones(n_demand, dtype=np.float64) if weights is None else check_weights(weights, n_demand)
-    sids = _check_ids(site_ids, n_sites, "site_ids")
-    dids = _check_ids(demand_ids, n_demand, "demand_ids")
+    sids = check_ids(site_ids, n_sites, "site_ids")
+    dids = check_ids(demand_ids, n_demand, "demand_ids")
     lookup = {sid: k for k, sid in enumerate(sids)}
     fmask = _site_mask(fixed, lookup, n_sites, "fixed")
     cmask = _site_mask(closed, lookup, n_sites, "closed")
