@@ -126,5 +126,5 @@ def solve_main(argv=None) -> int:
         print(f"infeasible: {exc}", file=sys.stderr)
         return 2
     except KazerneError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"kazerne: error: {exc}", file=sys.stderr)
         return exc.exit_code
