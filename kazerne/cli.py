@@ -20,6 +20,7 @@ def _cmd_isochrones(args) -> int:
     from .routing.profiles import get_profile
     from .routing.zone import load_zone
     from .errors import ScenarioError
+    from .scenarios.schema import DEFAULT_TURNOUT_S, crew_type
 
     zone = load_zone(args.zone, quiet=args.quiet)
     try:
@@ -38,8 +39,7 @@ def _cmd_isochrones(args) -> int:
             known = ", ".join(p.id for p in zone.pack.posts)
             raise ScenarioError(f"unknown post {pid!r}; known: {known}", field="--post") from None
         node = zone.site_node(site.lon, site.lat, what=f"post {pid}")
-        turnout = args.turnout if args.turnout is not None else (
-            60.0 if site.crew == "professional" else 300.0)
+        turnout = args.turnout if args.turnout is not None else DEFAULT_TURNOUT_S.get(crew_type(site.crew), 300.0)
         polys = polygons_to_wgs84(isochrone_polygons(zone.net, profile, node, turnout, minutes))
         for m, g in zip(sorted(minutes), polys):
             feats.append({"post": pid, "name": site.name, "minutes": m, "turnout_s": turnout,
@@ -84,7 +84,7 @@ def build_parser() -> argparse.ArgumentParser:
     i.add_argument("--post", required=True, action="append", help="post id (repeatable)")
     i.add_argument("--minutes", default="8,10,12,15")
     i.add_argument("--profile", default="fire_engine")
-    i.add_argument("--turnout", type=float, default=None, help="turnout seconds (default by crew type)")
+    i.add_argument("--turnout", type=float, default=None, help="turnout seconds (default by crew type: professional 90, volunteer/mixed 300)")
     i.add_argument("-o", "--output", required=True)
     i.add_argument("--quiet", action="store_true")
 
