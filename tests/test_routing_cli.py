@@ -33,7 +33,7 @@ def test_isochrones_geojson_four_features_per_post(hvz_zone, tmp_path, capsys):
     data = json.loads(out.read_text())
     feats = data["features"]
     assert len(feats) == 8
-    for post, crew_turnout in (("P01", 60.0), ("P09", 300.0)):   # professional / volunteer defaults
+    for post, crew_turnout in (("P01", 90.0), ("P09", 300.0)):   # professional / volunteer defaults (README)
         mine = [f for f in feats if f["properties"]["post"] == post]
         assert [f["properties"]["minutes"] for f in mine] == [8, 10, 12, 15]
         assert all(f["properties"]["turnout_s"] == crew_turnout for f in mine)
