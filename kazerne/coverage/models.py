@@ -415,7 +415,9 @@ def _mclp_exact(cover, w, p, heur, backend, time_limit, stats):
         live = sub.any(axis=0)
         kc, kw, _ = merge_columns(sub[:, live], w[live])
         pos = {int(j): i for i, j in enumerate(kernel)}
-        kt = 4.0 if time_limit is None else max(1.0, min(4.0, 0.2 * time_limit))  # a strong incumbent, fast
+        # no tight limit: a 4 s cap sometimes stopped it before it beat the heuristic, and the
+        # weaker incumbent then cost more in the full MIP than it saved
+        kt = None if time_limit is None else max(1.0, 0.2 * time_limit)
         out_k, ch = _mclp_mip(kc, kw, p, np.array([pos[int(j)] for j in best], dtype=np.int64), backend, kt,
                               params=_SCIP_COVER_PARAMS)
         if ch is not None:
