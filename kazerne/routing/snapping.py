@@ -62,7 +62,7 @@ def snap_xy(net: RoadNetwork, x, y, max_snap_m: float = DEFAULT_MAX_SNAP_M, gap=
     dist, node = _tree(net).query(np.column_stack([x, y]))
     in_gap = np.zeros(len(x), dtype=bool)
     if gap_metric is None and gap is not None:
-        gap_metric = gap_to_metric(gap)
+        gap_metric = geom_to_metric(gap)
     if gap_metric is not None and len(x):
         in_gap = shapely.contains_xy(gap_metric, x, y)
     far = dist > max_snap_m
@@ -75,13 +75,13 @@ def snap_lonlat(net: RoadNetwork, lon, lat, max_snap_m: float = DEFAULT_MAX_SNAP
     return snap_xy(net, x, y, max_snap_m=max_snap_m, gap=gap)
 
 
-def gap_to_metric(gap):
-    """A WGS84 shapely geometry → the same in EPSG:31370."""
-    if gap is None:
+def geom_to_metric(geom):
+    """A WGS84 shapely geometry (a municipality, the gap) → the same in EPSG:31370; ``None`` stays ``None``."""
+    if geom is None:
         return None
 
     def tr(coords):
         x, y = to_metric(coords[:, 0], coords[:, 1])
         return np.column_stack([x, y])
 
-    return shapely.transform(gap, tr)
+    return shapely.transform(geom, tr)

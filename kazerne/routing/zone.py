@@ -9,7 +9,7 @@ import shapely
 
 from ..errors import SnapError
 from .network import RoadNetwork, load_network, to_metric
-from .snapping import DEFAULT_MAX_SNAP_M, Snapped, gap_to_metric, snap_xy
+from .snapping import DEFAULT_MAX_SNAP_M, Snapped, geom_to_metric, snap_xy
 from .zonepack import ZonePack, load_pack
 
 
@@ -49,30 +49,17 @@ class Zone:
         geom = self.zone_metric if not buffer_m else shapely.buffer(self.zone_metric, buffer_m)
         return bool(shapely.contains_xy(geom, x[0], y[0]))
 
-    def find_street(self, street: str, municipality: str | None = None):
-        """(lon, lat) of the midpoint of a named street (OSM ``name``) — requires names in the cache.
-
-        Not available with the array cache alone; see :meth:`kazerne.routing.streets`.
-        """
-        from .streets import find_street
-        return find_street(self, street, municipality)
-
     def describe(self) -> dict:
         return {"zone": self.pack.name, "road_data": self.net.describe(),
                 "road_data_date": self.pack.road_data_date, "population_year": self.pack.population_year,
                 "population_total": self.pack.total_population, "network_gap": self.gap_metric is not None}
 
 
-def _metric_geom(g):
-    from .snapping import gap_to_metric as tr
-    return tr(g)
-
-
 def load_zone(name: str, quiet: bool = False, use_cache: bool = True) -> Zone:
     """Load zone pack ``name`` and its road network (cached after the first load)."""
     pack = load_pack(name)
     net = load_network(pack.roads_file, road_data_date=pack.road_data_date, use_cache=use_cache, quiet=quiet)
-    munis = [_metric_geom(m.geometry) for m in pack.municipalities]
+    munis = [geom_to_metric(m.geometry) for m in pack.municipalities]
     zone_metric = shapely.union_all(munis)
-    return Zone(pack=pack, net=net, zone_metric=zone_metric, gap_metric=gap_to_metric(pack.gap),
+    return Zone(pack=pack, net=net, zone_metric=zone_metric, gap_metric=geom_to_metric(pack.gap),
                 municipalities_metric=munis)

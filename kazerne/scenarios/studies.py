@@ -357,7 +357,6 @@ def run_study(sc: Scenario, out_root: Path, progress: Progress) -> Path:
                   "before": headline(base, th), "after": headline(after, th)}
     elif kind == "greenfield":
         curve = []
-        w = _weights(ctx)
         for p in range(st["p_min"], st["p_max"] + 1):
             res = _place(ctx, mat, cand, st, [], p, progress, f"greenfield p={p}")
             solves.append({**res.to_dict(), "p": p})
@@ -370,7 +369,6 @@ def run_study(sc: Scenario, out_root: Path, progress: Progress) -> Path:
         result = {"curve": curve, "today": today, "threshold_min": T}
         tables["frontier.csv"] = curve + ([{**today, "status": "today", "sites": " ".join(posts.ids)}] if today else [])
         _plot_frontier(curve, today, tkey, result)
-        del w
     elif kind == "minimum":
         res = _solve("lscp", mat, _weights(ctx), cand, st, radius=T * 60)
         _warn_status(res, "minimum", progress)
