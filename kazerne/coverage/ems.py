@@ -302,6 +302,17 @@ def _check_t(t, name: str) -> float:
     return v
 
 
+def _single_radius(prob: _Problem, t: float):
+    """Open bases, the reduced coverage matrix within ``t`` seconds, its weights and size stats
+    (dominated bases dropped, demand merged by covering set) — shared by MEXCLP and MALP."""
+    rows = _open_rows(prob)
+    cover = prob.cost <= t
+    rows, n_dom = _drop_dominated(prob, [cover], rows)
+    (a,), aw, _, stats = _reduce([cover], prob.weights, rows)
+    stats["dominated_bases_dropped"] = n_dom
+    return rows, a, aw, stats
+
+
 def _open_rows(prob: _Problem) -> np.ndarray:
     return np.flatnonzero(prob.cap > 0)
 
@@ -355,11 +366,7 @@ def mexclp(cost, weights, n_units: int, q: float, t_seconds: float = DEFAULT_T, 
     prob = _problem(cost, weights, n_units, base_ids, capacity, min_units, closed)
     qv = _check_q(q)
     t = _check_t(t_seconds, "t_seconds")
-    rows = _open_rows(prob)
-    cover = prob.cost <= t
-    rows, n_dom = _drop_dominated(prob, [cover], rows)
-    (a,), aw, _, stats = _reduce([cover], prob.weights, rows)
-    stats["dominated_bases_dropped"] = n_dom
+    rows, a, aw, stats = _single_radius(prob, t)
     n = prob.n_units
     s = make_solver(solver, time_limit, threads)
     x = _add_unit_vars(s, prob, rows)
@@ -534,11 +541,7 @@ def malp(cost, weights, n_units: int, q: float, alpha: float = 0.9, t_seconds: f
     prob = _problem(cost, weights, n_units, base_ids, capacity, min_units, closed)
     b = units_for_reliability(q, alpha)
     t = _check_t(t_seconds, "t_seconds")
-    rows = _open_rows(prob)
-    cover = prob.cost <= t
-    rows, n_dom = _drop_dominated(prob, [cover], rows)
-    (a,), aw, _, stats = _reduce([cover], prob.weights, rows)
-    stats["dominated_bases_dropped"] = n_dom
+    rows, a, aw, stats = _single_radius(prob, t)
     s = make_solver(solver, time_limit, threads)
     x = _add_unit_vars(s, prob, rows)
     obj = s.Objective()

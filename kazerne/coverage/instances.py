@@ -68,6 +68,17 @@ def _header(reader, path, required):
     return cols
 
 
+def _data_rows(reader, cols, path):
+    """``(line number, row)`` of a CSV body: blank lines skipped, a wrong field count is an error."""
+    for lineno, row in enumerate(reader, start=2):
+        if not row or all(not x.strip() for x in row):
+            continue
+        if len(row) != len(cols):
+            raise ModelInputError(f"line {lineno}: expected {len(cols)} fields ({','.join(cols)}), "
+                                  f"got {len(row)}", source=str(path))
+        yield lineno, row
+
+
 def read_long_csv(path, demand_path=None) -> dict:
     """Read a long-form cost table.
 
@@ -104,12 +115,7 @@ def read_long_csv(path, demand_path=None) -> dict:
         cols = _header(reader, path, ["demand_id", "site_id", "cost"])
         ci = {c: cols.index(c) for c in cols}
         has_w = "weight" in ci
-        for lineno, row in enumerate(reader, start=2):
-            if not row or all(not x.strip() for x in row):
-                continue
-            if len(row) != len(cols):
-                raise ModelInputError(f"line {lineno}: expected {len(cols)} fields ({','.join(cols)}), "
-                                      f"got {len(row)}", source=str(path))
+        for lineno, row in _data_rows(reader, cols, path):
             did, sid = row[ci["demand_id"]].strip(), row[ci["site_id"]].strip()
             if not did:
                 raise ModelInputError(f"line {lineno}, column 'demand_id': empty id", source=str(path))
@@ -141,12 +147,7 @@ def read_long_csv(path, demand_path=None) -> dict:
             reader = csv.reader(fh)
             cols = _header(reader, demand_path, ["demand_id", "weight"])
             ci = {c: cols.index(c) for c in cols}
-            for lineno, row in enumerate(reader, start=2):
-                if not row or all(not x.strip() for x in row):
-                    continue
-                if len(row) != len(cols):
-                    raise ModelInputError(f"line {lineno}: expected {len(cols)} fields ({','.join(cols)}), "
-                                          f"got {len(row)}", source=str(demand_path))
+            for lineno, row in _data_rows(reader, cols, demand_path):
                 did = row[ci["demand_id"]].strip()
                 if did in file_w:
                     raise ModelInputError(f"line {lineno}, column 'demand_id': {did!r} listed twice",
