@@ -367,6 +367,9 @@ _SCIP_PROOF_PARAMS = (_SCIP_COVER_PARAMS.replace("separating/maxroundsroot = 5",
                           "veclendiving zeroobj zirounding").split()))
 
 
+_GLOP_COVER_PARAMS = "optimization_rule: DANTZIG, feasibility_rule: DANTZIG"
+
+
 def _mclp_lp(cover: np.ndarray, w: np.ndarray, p: int):
     """LP relaxation of the MCLP with GLOP: ``(LP bound, y values, y reduced costs)`` or ``None``."""
     from ortools.linear_solver import pywraplp
@@ -381,6 +384,8 @@ def _mclp_lp(cover: np.ndarray, w: np.ndarray, p: int):
     solver = pywraplp.Solver.CreateSolver("GLOP")
     if solver is None or solver.LoadModelFromProto(mip.proto(maximize=True)):
         return None
+    # Dantzig pricing: 1.1 s instead of 4.0 s (steepest edge) on the zone greenfield LP; devex took 29 s
+    solver.SetSolverSpecificParametersAsString(_GLOP_COVER_PARAMS)
     if solver.Solve() != pywraplp.Solver.OPTIMAL:
         return None
     variables = solver.variables()
