@@ -146,6 +146,42 @@ def test_mclp_hypothesis_with_duplicates_and_ties(seed):
     assert abs(res.objective - brute_mclp(cost, w, [], [], p, 5.0)) < TOL
 
 
+
+@pytest.mark.parametrize("seed", range(4))
+def test_mclp_exact_kernels_and_lp_fixing_match_brute_force(seed):
+    """The exact MCLP path (LP, growing kernels, reduced-cost fixing, proof MIP) from a poor start.
+
+    30 sites and p = 3, so the 6p kernel is smaller than the site set and the kernel loop and the
+    LP fixing really run; the optimum comes from enumerating all C(30, 3) site triples.
+    """
+    from kazerne.coverage.models import _mclp_exact
+    rng = np.random.default_rng(100 + seed)
+    n, m, p = 30, 160, 3
+    sites, dem = rng.uniform(0, 10, (n, 2)), rng.uniform(0, 10, (m, 2))
+    cover = np.linalg.norm(sites[:, None, :] - dem[None, :, :], axis=2) <= 2.2
+    w = rng.integers(1, 50, m).astype(float)
+    best = max(float(w[cover[list(S)].any(axis=0)].sum()) for S in itertools.combinations(range(n), p))
+    worst_start = np.argsort(cover.sum(axis=1))[:p]        # the three sites covering least
+    stats = {}
+    status, bound, chosen = _mclp_exact(cover, w, p, worst_start, "SCIP", None, stats)
+    assert status == "optimal" and len(chosen) == p
+    assert float(w[cover[chosen].any(axis=0)].sum()) == pytest.approx(best, abs=TOL)
+    assert bound == pytest.approx(best, rel=1e-6)
+    assert stats["kernel_sites"] < n and stats["lp_bound"] >= best - TOL
+
+
+def test_solver_tuning_strings_are_accepted():
+    """A renamed or misspelt parameter would make SCIP/GLOP drop the whole string (only a warning)."""
+    from ortools.linear_solver import pywraplp
+
+    from kazerne.coverage import models
+    for backend, params in (("SCIP", models._SCIP_COVER_PARAMS), ("SCIP", models._SCIP_PROOF_PARAMS),
+                            ("GLOP", models._GLOP_COVER_PARAMS)):
+        solver = pywraplp.Solver.CreateSolver(backend)
+        assert solver.SetSolverSpecificParametersAsString(params), (backend, params)
+        assert not solver.SetSolverSpecificParametersAsString(params + "\nno/such/param = 1")
+
+
 def capacitated_value(cost, w, S, T, cap):
     """Max served weight with fractional assignment for a fixed site set (an LP)."""
     pairs = [(j, i) for j in S for i in range(len(w)) if cost[j, i] <= T and w[i] > 0]

@@ -417,11 +417,13 @@ def _mclp_exact(cover, w, p, heur, backend, time_limit, stats):
     """Exact MCLP: LP relaxation, a kernel MIP for a strong incumbent, reduced-cost fixing, full MIP.
 
     1. The LP relaxation (GLOP) gives a bound and reduced costs.
-    2. A *kernel* MIP over the sites the LP uses or nearly uses (plus the heuristic's) finds a
-       strong solution quickly; it is feasible for the whole problem.
+    2. *Kernel* MIPs over the sites the LP uses (plus the heuristic's) and the next best by
+       reduced cost, 6p, 8p, ... sites, until a kernel brings no improvement, find a strong
+       solution quickly; it is feasible for the whole problem.
     3. Reduced-cost fixing: a site at 0 in the LP with reduced cost ``d`` cannot be in a solution
        covering more than ``LP + d`` (LP duality); below the incumbent, the site is dropped — exact.
-    4. The MIP on the kept sites, warm-started with the incumbent, proves optimality.
+    4. The MIP on the kept sites, warm-started with the incumbent, proves optimality (SCIP with
+       the proof-only settings ``_SCIP_PROOF_PARAMS``).
     Returns ``(MipOutcome-like status, bound, chosen site indices)``.
     """
     t0 = time.perf_counter()
