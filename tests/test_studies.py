@@ -7,6 +7,9 @@
   (``[posts.override.<id>] closed = true``) and differencing ``population_within``;
 * ``add`` k = 1 at 12 min end-to-end with generated candidates: improves on the 2019 baseline,
   reproducible;
+* ``greenfield`` (p = 1..3), ``minimum`` (a share reachable with 3 posts, not 2), ``relocate``
+  (m = 1) and ``compare`` on today's 13 posts + 4 named sites: against enumeration of every subset /
+  move with the test's own response times;
 * a bad ``[study]`` section: exit 2, one-line error, no output folder.
 
 Needs the real zone pack (``KAZERNE_DATA``, default ``<repo>/../shared/zone-data``); fails
@@ -141,6 +144,157 @@ include_generated = false
     assert summ["result"]["after"]["population_within"][f"{T_MIN:g}"] == pytest.approx(base_w + gains[chosen],
                                                                                           rel=1e-6, abs=1.0)
     assert summ["chosen_sites"][-1] == chosen and len(summ["chosen_sites"]) == len(posts) + 1
+
+
+# ------------------------------------------------------------------------------------------
+# greenfield, minimum, relocate, compare: on today's posts + four named sites, by enumeration
+# ------------------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def small_candidates(ctx2019):
+    """Today's 13 posts + 4 lat/lon sites (professional turnout) and the test's own times matrix.
+
+    The sites are the heaviest demand points beyond T today, spread out, so the answers differ
+    from "today's posts" and every study kind has something to choose.
+    """
+    from kazerne.routing.travel import drive_times
+    from kazerne.scenarios.resolve import resolve_site
+    sc, ctx, posts = ctx2019
+    net, dem = ctx.zone.net, ctx.demand
+    T = T_MIN * 60
+    post_t = drive_times(net, ctx.profile, posts.node)[:, dem.node] + posts.turnout_s[:, None]
+    first = post_t.min(axis=0)
+    w = np.where(dem.no_road_data, 0.0, dem.weight)
+    picks = []
+    for i in np.argsort(-(w * (first > T))):
+        if all(np.hypot(dem.lon[i] - dem.lon[j], dem.lat[i] - dem.lat[j]) > 0.04 for j in picks):
+            picks.append(int(i))
+        if len(picks) == 4:
+            break
+    sites = [{"id": f"S{k}", "lat": round(float(dem.lat[i]), 6), "lon": round(float(dem.lon[i]), 6)}
+             for k, i in enumerate(picks)]
+    nodes = [resolve_site(ctx.zone, sc, field="test", lat=s["lat"], lon=s["lon"])[2] for s in sites]
+    site_t = drive_times(net, ctx.profile, np.array(nodes))[:, dem.node] + 90.0
+    times = np.vstack([post_t, site_t])            # rows: P01..P14 (13), then S0..S3
+    ids = list(posts.ids) + [s["id"] for s in sites]
+    text = "".join(f'\n[[study.sites]]\nid = "{s["id"]}"\nname = "site {s["id"]}"\nlat = {s["lat"]}\n'
+                   f'lon = {s["lon"]}\n' for s in sites)
+    return ctx, posts, ids, times, text
+
+
+def _best_subset(ctx, times, rows, size, T):
+    """Largest population within T over all subsets of ``rows`` of the given size (enumeration)."""
+    import itertools
+    return max(_within(ctx, times[list(S)], T) for S in itertools.combinations(rows, size))
+
+
+def test_greenfield_frontier_matches_enumeration(small_candidates, tmp_path):
+    from kazerne.scenarios.runner import run_file
+    ctx, posts, ids, times, sites_text = small_candidates
+    T = T_MIN * 60
+    out = run_file(_write(tmp_path / "gf.toml", HEADER.format(name="gf-small") + f"""
+[study]
+kind = "greenfield"
+threshold = {T_MIN:g}
+p_min = 1
+p_max = 3
+include_generated = false
+""" + sites_text), tmp_path / "out", quiet=True)
+    summ = _summary(out)
+    total = float(np.where(ctx.demand.no_road_data, 0.0, ctx.demand.weight).sum())
+    key = f"share_within_{T_MIN:g}min"
+    curve = summ["result"]["curve"]
+    assert [c["p"] for c in curve] == [1, 2, 3]
+    for c in curve:
+        assert c["status"] == "optimal"
+        best = _best_subset(ctx, times, range(len(ids)), c["p"], T)
+        assert c[key] * total == pytest.approx(best, abs=1.0), (c["p"], c[key] * total, best)
+        chosen = [ids.index(s) for s in c["sites"].split()]
+        assert len(chosen) == c["p"] and _within(ctx, times[chosen], T) == pytest.approx(best, abs=1.0)
+    today = summ["result"]["today"]
+    assert today["p"] == len(posts) and today[key] * total == pytest.approx(_within(ctx, times[:len(posts)], T),
+                                                                             abs=1.0)
+    frontier = (out / "frontier.csv").read_text(encoding="utf-8").splitlines()
+    assert len(frontier) == 1 + 3 + 1 and frontier[-1].split(",")[0] == str(len(posts))
+    assert (out / "frontier.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "_png" not in summ["result"]
+
+
+def test_minimum_is_the_fewest_posts_by_enumeration(small_candidates, tmp_path):
+    from kazerne.scenarios.runner import run_file
+    ctx, posts, ids, times, sites_text = small_candidates
+    T = T_MIN * 60
+    total = float(np.where(ctx.demand.no_road_data, 0.0, ctx.demand.weight).sum())
+    b2 = _best_subset(ctx, times, range(len(ids)), 2, T)
+    b3 = _best_subset(ctx, times, range(len(ids)), 3, T)
+    assert b3 > b2 + 100
+    share = round((b2 + b3) / 2 / total, 4)        # reachable with 3 posts, not with 2
+    out = run_file(_write(tmp_path / "min.toml", HEADER.format(name="min-small") + f"""
+[study]
+kind = "minimum"
+threshold = {T_MIN:g}
+share = {share}
+include_generated = false
+""" + sites_text), tmp_path / "out", quiet=True)
+    summ = _summary(out)
+    assert summ["solves"][0]["status"] == "optimal"
+    assert summ["result"]["posts_needed"] == 3
+    chosen = [ids.index(s) for s in summ["result"]["sites"]]
+    assert _within(ctx, times[chosen], T) >= share * total - 1.0
+
+
+def test_relocate_one_post_matches_enumeration(small_candidates, tmp_path):
+    from kazerne.scenarios.runner import run_file
+    ctx, posts, ids, times, sites_text = small_candidates
+    T = T_MIN * 60
+    n = len(posts)
+    best, best_move = -1.0, None
+    for i in range(n):
+        keep = [r for r in range(n) if r != i]
+        for j in range(len(ids)):
+            if j not in keep:
+                v = _within(ctx, times[keep + [j]], T)
+                if v > best:
+                    best, best_move = v, (ids[i], ids[j])
+    out = run_file(_write(tmp_path / "rel.toml", HEADER.format(name="rel-small") + f"""
+[study]
+kind = "relocate"
+threshold = {T_MIN:g}
+m = 1
+include_generated = false
+""" + sites_text), tmp_path / "out", quiet=True)
+    summ = _summary(out)
+    assert all(s["status"] == "optimal" for s in summ["solves"]) and len(summ["solves"]) == n
+    after = summ["result"]["after"]["population_within"][f"{T_MIN:g}"]
+    assert after == pytest.approx(best, abs=1.0), (after, best, best_move)
+    assert after > _within(ctx, times[:n], T) + 100, "moving a post should gain here"
+    chosen = [ids.index(s) for s in summ["chosen_sites"]]
+    assert len(chosen) == n and _within(ctx, times[chosen], T) == pytest.approx(best, abs=1.0)
+    assert len(summ["result"]["moved_posts"]) == 1
+
+
+def test_compare_rows_match_recomputation(small_candidates, tmp_path):
+    from kazerne.scenarios.runner import run_file
+    ctx, posts, ids, times, sites_text = small_candidates
+    n = len(posts)
+    out = run_file(_write(tmp_path / "cmp.toml", HEADER.format(name="cmp-small") + f"""
+[study]
+kind = "compare"
+threshold = {T_MIN:g}
+""" + sites_text), tmp_path / "out", quiet=True)
+    summ = _summary(out)
+    assert summ["candidates"]["generated"] == 0
+    rows = summ["result"]["rows"]
+    assert rows[0]["site"] == "today" and len(rows) == 1 + 4
+    total = float(np.where(ctx.demand.no_road_data, 0.0, ctx.demand.weight).sum())
+    for r in rows:
+        sel = list(range(n)) + ([] if r["site"] == "today" else [ids.index(r["site"])])
+        for t in (8, 10, 12, 15):
+            assert r[f"share_within_{t}min"] * total == pytest.approx(_within(ctx, times[sel], t * 60.0), abs=1.0)
+    key = f"share_within_{T_MIN:g}min"
+    assert [r[key] for r in rows[1:]] == sorted((r[key] for r in rows[1:]), reverse=True)
+    csv_rows = (out / "comparison.csv").read_text(encoding="utf-8").splitlines()
+    assert len(csv_rows) == 1 + 5
 
 
 # ------------------------------------------------------------------------------------------

@@ -97,7 +97,7 @@ def _study(sc: Scenario) -> dict:
     if "new_turnout_s" in st:
         st["new_turnout_s"] = num("new_turnout_s", 0, lo=0)
     st["sensitivity"] = bool(st.get("sensitivity", False))
-    st["include_generated"] = bool(st.get("include_generated", kind != "compare"))
+    st["include_generated"] = bool(st.get("include_generated", kind not in ("compare", "close")))
     classes = st.get("candidate_classes", list(DEFAULT_CANDIDATE_CLASSES))
     if not isinstance(classes, list) or any(c not in CLASS_INDEX for c in classes):
         raise ScenarioError(f"expected a list of road classes from {', '.join(CLASS_INDEX)}", source=src,
@@ -378,10 +378,10 @@ def run_study(sc: Scenario, out_root: Path, progress: Progress) -> Path:
         result = {"posts_needed": len(res.sites), "share_required": st["share"], "threshold_min": T,
                   "sites": res.sites, "after": headline(rep, th)}
     elif kind == "compare":
-        rows = [_compare_row(ctx, base, base, "today", "(today's posts)", th)]
+        rows = [_compare_row(ctx, base, base, "today", "(today's posts)", th, T)]
         for k, j in enumerate(range(n_posts, n_posts + len(st["sites"]))):
             rep = _eval(ctx, full, np.append(post_rows, j))
-            rows.append(_compare_row(ctx, base, rep, cand.ids[j], cand.names[j], th))
+            rows.append(_compare_row(ctx, base, rep, cand.ids[j], cand.names[j], th, T))
         key = f"share_within_{tkey}min" if f"share_within_{tkey}min" in rows[0] else f"share_within_{th[-1]:g}min"
         rows[1:] = sorted(rows[1:], key=lambda r: -r[key])
         result = {"sorted_by": key, "rows": rows}
@@ -411,6 +411,7 @@ def run_study(sc: Scenario, out_root: Path, progress: Progress) -> Path:
     }
     progress.step("writing outputs")
     target = out_root / sc.name
+    frontier_png = result.pop("_png", None)
     with atomic_dir(target) as tmp:
         write_json(tmp / "summary.json", _json_safe(summary))
         for name, rows in tables.items():
@@ -432,16 +433,15 @@ def run_study(sc: Scenario, out_root: Path, progress: Progress) -> Path:
                             snap_m=np.zeros(len(chosen_rows)), grade=[""] * len(chosen_rows))
                 node_t = drive_times(ctx.zone.net, ctx.profile, sel.node) + sel.turnout_s[:, None]
                 write_first_due(tmp / "first_due.geojson", ctx, sel, node_t, summary["assumptions"])
-        if kind == "greenfield" and result.get("_png"):
-            (tmp / "frontier.png").write_bytes(result.pop("_png"))
+        if frontier_png:
+            (tmp / "frontier.png").write_bytes(frontier_png)
     progress.done("write")
-    summary["result"].pop("_png", None)
     if not progress.quiet:
         _print_study(summary)
     return target
 
 
-def _compare_row(ctx, base, rep, sid, name, th):
+def _compare_row(ctx, base, rep, sid, name, th, t_study):
     w = _weights(ctx)
     r = {"site": sid, "name": name}
     for t, s in zip(th, rep.zone_share):
@@ -450,8 +450,9 @@ def _compare_row(ctx, base, rep, sid, name, th):
     r["p90_min"] = _mins(rep.p90_s)
     r[f"second_unit_within_{th[-1]:g}min"] = round(float(w[rep.second_s <= th[-1] * 60].sum()), 1)
     gains = {}
+    k = th.index(t_study) if t_study in th else -1     # gains at the study's threshold T
     for a, b in zip(base.municipalities, rep.municipalities):
-        d = (b["share_within"][-1] - a["share_within"][-1])
+        d = (b["share_within"][k] - a["share_within"][k])
         if d == d and abs(d) > 1e-12:
             gains[a["municipality"]] = round(d, 4)
     r["gain_by_municipality"] = gains
