@@ -172,3 +172,27 @@ def test_zone_error_without_quiet_is_one_error_line_after_progress(tmp_path, zon
     assert lines[-1].startswith(f"kazerne: error: {f}: posts.override.P01.street: ")
     assert "Nergenshuizenstraat" in lines[-1]
     assert not out.exists() or list(out.iterdir()) == []
+
+
+def test_every_shipped_scenario_file_validates(zone_data_dir):
+    """Each file in scenarios/ parses, its posts resolve, and a [study] section (with its named
+    sites, by street or lat/lon) validates: a shipped example must not fail on its first line."""
+    from kazerne.routing.zone import load_zone
+    from kazerne.scenarios.resolve import resolve_posts, resolve_site
+    from kazerne.scenarios.schema import parse_scenario
+    from kazerne.scenarios.studies import _study
+    files = sorted((REPO / "scenarios").glob("*.toml"))
+    assert len(files) >= 10
+    zones = {}
+    for f in files:
+        sc = parse_scenario(f)
+        zone = zones.setdefault(sc.zone, load_zone(sc.zone))
+        if sc.posts:
+            assert len(resolve_posts(zone, sc).ids) > 0, f.name
+        if sc.study:
+            st = _study(sc)
+            for k, s in enumerate(st["sites"]):
+                lon, lat, node, snap_m = resolve_site(zone, sc, field=f"study.sites[{k}]", lat=s.get("lat"),
+                                                      lon=s.get("lon"), street=s.get("street"),
+                                                      municipality=s.get("municipality"))
+                assert node >= 0 and snap_m < 500, (f.name, s)
