@@ -144,6 +144,9 @@ include_generated = false
     assert summ["result"]["after"]["population_within"][f"{T_MIN:g}"] == pytest.approx(base_w + gains[chosen],
                                                                                           rel=1e-6, abs=1.0)
     assert summ["chosen_sites"][-1] == chosen and len(summ["chosen_sites"]) == len(posts) + 1
+    by_m = [ln.split(",") for ln in (out / "new_sites_by_municipality.csv").read_text(encoding="utf-8").splitlines()]
+    assert by_m[0] == ["site", "municipality", f"newly_within_{T_MIN:g}min"]
+    assert sum(float(r[2]) for r in by_m[1:]) == pytest.approx(new[0][f"newly_within_{T_MIN:g}min"], abs=1.0)
 
 
 # ------------------------------------------------------------------------------------------
@@ -295,6 +298,25 @@ threshold = {T_MIN:g}
     assert [r[key] for r in rows[1:]] == sorted((r[key] for r in rows[1:]), reverse=True)
     csv_rows = (out / "comparison.csv").read_text(encoding="utf-8").splitlines()
     assert len(csv_rows) == 1 + 5
+    by_m = (out / "comparison_by_municipality.csv").read_text(encoding="utf-8").splitlines()
+    assert len(by_m) == 1 + sum(len(r["gain_by_municipality"]) for r in rows[1:])
+    # the gains are at T: a municipality's gain is its share-within-T difference (site vs today)
+    dem = ctx.demand
+    w = np.where(dem.no_road_data, 0.0, dem.weight)
+    today_first = times[:n].min(axis=0)
+    for r in rows[1:]:
+        first = np.minimum(today_first, times[ids.index(r["site"])])
+        expect = {}
+        for mi, mname in enumerate(dem.municipality_names):
+            sel = dem.municipality == mi
+            if w[sel].sum() > 0:
+                g = (w[sel & (first <= T_MIN * 60)].sum() - w[sel & (today_first <= T_MIN * 60)].sum()) / w[sel].sum()
+                if abs(g) > 1e-4:
+                    expect[mname] = g
+        got = r["gain_by_municipality"]
+        assert set(expect) <= set(got), (r["site"], expect, got)
+        for mname, g in got.items():
+            assert g == pytest.approx(expect.get(mname, 0.0), abs=2e-4), (r["site"], mname)
 
 
 # ------------------------------------------------------------------------------------------

@@ -318,6 +318,9 @@ def run_study(sc: Scenario, out_root: Path, progress: Progress) -> Path:
                          "by_municipality": per_m})
         result = {"new_sites": rows, "before": headline(base, th), "after": headline(after, th)}
         tables["new_sites.csv"] = [{k: v for k, v in r.items() if k != "by_municipality"} for r in rows]
+        tables["new_sites_by_municipality.csv"] = [
+            {"site": r["site"], "municipality": mname, f"newly_within_{tkey}min": g}
+            for r in rows for mname, g in sorted(r["by_municipality"].items(), key=lambda kv: -kv[1])]
     elif kind == "close":
         rows = []
         for i in range(n_posts):
@@ -386,6 +389,9 @@ def run_study(sc: Scenario, out_root: Path, progress: Progress) -> Path:
         rows[1:] = sorted(rows[1:], key=lambda r: -r[key])
         result = {"sorted_by": key, "rows": rows}
         tables["comparison.csv"] = [{k: v for k, v in r.items() if k != "gain_by_municipality"} for r in rows]
+        tables["comparison_by_municipality.csv"] = [
+            {"site": r["site"], "municipality": mname, f"share_gain_within_{tkey}min": g}
+            for r in rows[1:] for mname, g in sorted(r["gain_by_municipality"].items(), key=lambda kv: -kv[1])]
     progress.done("study")
 
     if st["sensitivity"] and kind in ("add", "relocate", "greenfield", "minimum"):
