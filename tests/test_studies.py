@@ -251,14 +251,7 @@ def test_relocate_one_post_matches_enumeration(small_candidates, tmp_path):
     ctx, posts, ids, times, sites_text = small_candidates
     T = T_MIN * 60
     n = len(posts)
-    best, best_move = -1.0, None
-    for i in range(n):
-        keep = [r for r in range(n) if r != i]
-        for j in range(len(ids)):
-            if j not in keep:
-                v = _within(ctx, times[keep + [j]], T)
-                if v > best:
-                    best, best_move = v, (ids[i], ids[j])
+    best, best_rows = _best_relocation(ctx, times, n, T)
     out = run_file(_write(tmp_path / "rel.toml", HEADER.format(name="rel-small") + f"""
 [study]
 kind = "relocate"
@@ -269,11 +262,55 @@ include_generated = false
     summ = _summary(out)
     assert all(s["status"] == "optimal" for s in summ["solves"]) and len(summ["solves"]) == n
     after = summ["result"]["after"]["population_within"][f"{T_MIN:g}"]
-    assert after == pytest.approx(best, abs=1.0), (after, best, best_move)
+    assert after == pytest.approx(best, abs=1.0), (after, best, [ids[r] for r in best_rows])
     assert after > _within(ctx, times[:n], T) + 100, "moving a post should gain here"
     chosen = [ids.index(s) for s in summ["chosen_sites"]]
     assert len(chosen) == n and _within(ctx, times[chosen], T) == pytest.approx(best, abs=1.0)
     assert len(summ["result"]["moved_posts"]) == 1
+
+
+def _best_relocation(ctx, times, n, T):
+    """(population within T, site rows) of the best single move of one of the first n rows."""
+    best = (-1.0, None)
+    for i in range(n):
+        keep = [r for r in range(n) if r != i]
+        for j in range(len(times)):
+            if j not in keep:
+                v = _within(ctx, times[keep + [j]], T)
+                if v > best[0] + 1e-9:
+                    best = (v, keep + [j])
+    return best
+
+
+def test_relocate_sensitivity_re_solves_the_relocation(small_candidates, tmp_path):
+    """sensitivity = true: the base is the study's answer, and the turnout and threshold variants
+    equal the relocation re-enumerated with turnout +-60 s / T +-1 min (speed variants: consistency)."""
+    from kazerne.scenarios.runner import run_file
+    ctx, posts, ids, times, sites_text = small_candidates
+    n = len(posts)
+    out = run_file(_write(tmp_path / "rel-sens.toml", HEADER.format(name="rel-sens") + f"""
+[study]
+kind = "relocate"
+threshold = {T_MIN:g}
+m = 1
+include_generated = false
+sensitivity = true
+""" + sites_text), tmp_path / "out", quiet=True)
+    summ = _summary(out)
+    sens = summ["result"]["sensitivity"]
+    assert sorted(sens["base_sites"]) == sorted(summ["chosen_sites"])
+    variants = {v["variant"]: v for v in sens["variants"]}
+    assert len(variants) == 6
+    for label, dt, dT in (("turnout -60 s", -60.0, 0.0), ("turnout +60 s", 60.0, 0.0),
+                          ("threshold -1 min", 0.0, -60.0), ("threshold +1 min", 0.0, 60.0)):
+        v = variants[label]
+        best, _ = _best_relocation(ctx, times + dt, n, T_MIN * 60 + dT)
+        got = _within(ctx, times[[ids.index(s) for s in v["sites"]]] + dt, T_MIN * 60 + dT)
+        assert got == pytest.approx(best, abs=1.0), (label, got, best)
+        assert v["status"] == "optimal" and len(v["sites"]) == n
+    for v in variants.values():
+        assert v["same_sites"] == (sorted(v["sites"]) == sorted(sens["base_sites"]))
+    assert sens["recommendation_changes"] == any(not v["same_sites"] for v in variants.values())
 
 
 def test_compare_rows_match_recomputation(small_candidates, tmp_path):

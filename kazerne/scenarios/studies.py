@@ -264,6 +264,27 @@ def _place(ctx, mat, cand, st, fixed_ids, n_open, progress, what):
     return res
 
 
+def _relocate(ctx, mat, cand, st, posts, progress, label=""):
+    """Best move of ``st["m"]`` of today's posts: one placement solve per combination of moved posts.
+
+    Returns ``(moved post indices, SolveResult, list of solve dicts)``.
+    """
+    n_posts = len(posts)
+    best, solves = None, []
+    combos = list(itertools.combinations(range(n_posts), st["m"]))
+    with progress.bar(len(combos), f"relocate{label}") as bar:
+        for moved in combos:
+            keep = [posts.ids[i] for i in range(n_posts) if i not in moved]
+            res = _place(ctx, mat, cand, st, keep, n_posts, progress,
+                         f"relocate {','.join(posts.ids[i] for i in moved)}{label}")
+            solves.append({**res.to_dict(), "moved": [posts.ids[i] for i in moved]})
+            score = res.objective if st["objective"] == "coverage" else -res.objective
+            if best is None or score > best[0] + 1e-9:
+                best = (score, moved, res)
+            bar.update(1)
+    return best[1], best[2], solves
+
+
 def run_study(sc: Scenario, out_root: Path, progress: Progress) -> Path:
     st = _study(sc)
     ctx = load_context(sc, progress)
@@ -341,15 +362,8 @@ def run_study(sc: Scenario, out_root: Path, progress: Progress) -> Path:
         if m > 2 or m > n_posts:
             raise ScenarioError("relocate supports m = 1 or 2 (and at most the number of posts)",
                                 source=str(sc.path), field="study.m")
-        best = None
-        for moved in itertools.combinations(range(n_posts), m):
-            keep = [posts.ids[i] for i in range(n_posts) if i not in moved]
-            res = _place(ctx, mat, cand, st, keep, n_posts, progress, f"relocate {','.join(posts.ids[i] for i in moved)}")
-            solves.append({**res.to_dict(), "moved": [posts.ids[i] for i in moved]})
-            score = res.objective if st["objective"] == "coverage" else -res.objective
-            if best is None or score > best[0] + 1e-9:
-                best = (score, moved, res)
-        _, moved, res = best
+        moved, res, rel_solves = _relocate(ctx, mat, cand, st, posts, progress)
+        solves.extend(rel_solves)
         chosen_rows = np.array([cand.ids.index(s) for s in res.sites])
         after = _eval(ctx, full, chosen_rows)
         result = {"moved_posts": [posts.ids[i] for i in moved],
@@ -360,14 +374,18 @@ def run_study(sc: Scenario, out_root: Path, progress: Progress) -> Path:
                   "before": headline(base, th), "after": headline(after, th)}
     elif kind == "greenfield":
         curve = []
+        bar = progress.bar(st["p_max"] - st["p_min"] + 1, "greenfield p")
         for p in range(st["p_min"], st["p_max"] + 1):
+            bar.set_postfix_str(f"p={p}")
             res = _place(ctx, mat, cand, st, [], p, progress, f"greenfield p={p}")
+            bar.update(1)
             solves.append({**res.to_dict(), "p": p})
             rows_p = np.array([cand.ids.index(s) for s in res.sites])
             rep = _eval(ctx, full, rows_p)
             curve.append({"p": p, f"share_within_{tkey}min": share_at(rep), "status": res.status,
                           "gap": res.gap, "sites": " ".join(res.sites)})
             chosen_rows = rows_p
+        bar.close()
         today = {"p": n_posts, f"share_within_{tkey}min": share_at(base)} if n_posts else None
         result = {"curve": curve, "today": today, "threshold_min": T}
         tables["frontier.csv"] = curve + ([{**today, "status": "today", "sites": " ".join(posts.ids)}] if today else [])
@@ -396,7 +414,8 @@ def run_study(sc: Scenario, out_root: Path, progress: Progress) -> Path:
 
     if st["sensitivity"] and kind in ("add", "relocate", "greenfield", "minimum"):
         progress.step("sensitivity (speed ±15 %, turnout ±60 s, threshold ±1 min)")
-        result["sensitivity"] = _sensitivity(ctx, posts, cand, st, progress, kind, solves)
+        result["sensitivity"] = _sensitivity(ctx, posts, cand, st, progress, kind,
+                                             [cand.ids[r] for r in chosen_rows])
         progress.done("sensitivity")
 
     chosen = {"ids": [cand.ids[r] for r in chosen_rows]}
@@ -465,18 +484,16 @@ def _compare_row(ctx, base, rep, sid, name, th, t_study):
     return r
 
 
-def _sensitivity(ctx, posts, cand, st, progress, kind, solves):
-    """Re-solve under perturbed speed, turnout and threshold; report whether the chosen sites change."""
-    base_sites = None
-    for s in solves[::-1]:
-        base_sites = s.get("sites")
-        break
+def _sensitivity(ctx, posts, cand, st, progress, kind, base_sites):
+    """Re-solve under perturbed speed, turnout and threshold; report whether the recommended sites
+    (``base_sites``: the study's answer) change."""
     variants = [("speed -15%", {"speed_scale": ctx.profile.speed_scale * 0.85}, 0, 0),
                 ("speed +15%", {"speed_scale": ctx.profile.speed_scale * 1.15}, 0, 0),
                 ("turnout -60 s", {}, -60, 0), ("turnout +60 s", {}, 60, 0),
                 ("threshold -1 min", {}, 0, -1), ("threshold +1 min", {}, 0, 1)]
     out = []
     n_posts = len(posts)
+    bar = progress.bar(len(variants), "sensitivity")
     for label, prof_kw, dturn, dth in variants:
         prof = ctx.profile.with_overrides(**prof_kw) if prof_kw else ctx.profile
         c2 = Candidates(cand.ids, cand.names, cand.node, cand.lon, cand.lat,
@@ -490,10 +507,12 @@ def _sensitivity(ctx, posts, cand, st, progress, kind, solves):
             res = _place(ctx, mat, c2, st2, [], st["p_max"], progress, f"sensitivity {label}")
         elif kind == "minimum":
             res = _solve("lscp", mat, _weights(ctx), c2, st2, radius=st2["threshold"] * 60)
-        else:
-            res = _place(ctx, mat, c2, st2, [], n_posts, progress, f"sensitivity {label}")
+        else:   # relocate: the same search over which posts move, under the variant
+            _, res, _ = _relocate(ctx, mat, c2, st2, posts, Progress(True), f" ({label})")
         out.append({"variant": label, "sites": res.sites, "status": res.status,
-                    "same_sites": sorted(res.sites) == sorted(base_sites or [])})
+                    "same_sites": sorted(res.sites) == sorted(base_sites)})
+        bar.update(1)
+    bar.close()
     return {"base_sites": base_sites, "variants": out,
             "recommendation_changes": any(not v["same_sites"] for v in out)}
 
