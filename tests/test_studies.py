@@ -269,6 +269,28 @@ include_generated = false
     assert len(summ["result"]["moved_posts"]) == 1
 
 
+def test_add_pmedian_objective_minimises_weighted_response_time(small_candidates, tmp_path):
+    """objective = "pmedian": the added site minimises the population-weighted mean first-arrival
+    time (enumerated over the four sites with the test's own times)."""
+    from kazerne.scenarios.runner import run_file
+    ctx, posts, ids, times, sites_text = small_candidates
+    n = len(posts)
+    w = np.where(ctx.demand.no_road_data, 0.0, ctx.demand.weight)
+    cost = {ids[j]: float((w * np.minimum(times[:n].min(axis=0), times[j])).sum()) for j in range(n, len(ids))}
+    assert max(cost.values()) - min(cost.values()) > 1e-3 * min(cost.values()), cost
+    out = run_file(_write(tmp_path / "add-pmed.toml", HEADER.format(name="add-pmed") + f"""
+[study]
+kind = "add"
+k = 1
+objective = "pmedian"
+include_generated = false
+""" + sites_text), tmp_path / "out", quiet=True)
+    summ = _summary(out)
+    assert summ["solves"][0]["model"] == "pmedian" and summ["solves"][0]["status"] == "optimal"
+    chosen = summ["result"]["new_sites"][0]["site"]
+    assert cost[chosen] == pytest.approx(min(cost.values()), rel=1e-6), (chosen, cost)
+
+
 def _best_relocation(ctx, times, n, T):
     """(population within T, site rows) of the best single move of one of the first n rows."""
     best = (-1.0, None)
