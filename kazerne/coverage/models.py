@@ -220,52 +220,78 @@ def _covered_weight(problem, open_rows, radius) -> float:
 
 
 # ----------------------------------------------------------------------------- LSCP
-def _min_cover(cover: np.ndarray, w: np.ndarray, target: float | None, backend: str,
-               time_limit: float | None, max_sites: int | None = None):
-    """Fewest rows of ``cover`` covering every column (``target=None``) or weight ``>= target``.
+def _min_cover(cover: np.ndarray, w: np.ndarray, backend: str, time_limit: float | None,
+               max_sites: int | None = None):
+    """Fewest rows of ``cover`` covering every column (a set-covering MIP).
 
     Returns ``(status, chosen_rows or None, bound, solver_name)``; ``max_sites`` adds the
     constraint ``sum y <= max_sites`` (used by p-center feasibility checks).
     """
     n, m = cover.shape
-    full = target is None
-    if m == 0 or (not full and target <= 1e-12):
+    if m == 0:
         return OPTIMAL, np.zeros(0, dtype=np.int64), 0.0, "trivial"
-    greedy = greedy_cover(cover, w, target=None if full else target)
+    greedy = greedy_cover(cover, w)
     if greedy is not None and len(greedy) <= 1:
         return OPTIMAL, greedy, float(len(greedy)), "greedy"
     mip = _Mip()
     y = mip.add_vars(n, 0, 1, 1.0, integer=True)
     g, k = np.nonzero(cover.T)
+    mip.add_rows(m, g, y[k], 1.0, 1.0, np.inf)
     hint = None
-    if full:
-        mip.add_rows(m, g, y[k], 1.0, 1.0, np.inf)
-        if greedy is not None:
-            hint = np.zeros(n)
-            hint[greedy] = 1.0
-    else:
-        z = mip.add_vars(m, 0, 1, 0.0)
-        mip.add_rows(m, np.concatenate([g, np.arange(m)]), np.concatenate([y[k], z]),
-                     np.concatenate([np.full(len(g), -1.0), np.ones(m)]), -np.inf, 0.0)
-        mip.add_rows(1, np.zeros(m), z, w, float(target), np.inf)
-        if greedy is not None:
-            hint = np.zeros(n + m)
-            hint[greedy] = 1.0
-            hint[n:] = cover[greedy].any(axis=0)
+    if greedy is not None and (max_sites is None or len(greedy) <= max_sites):
+        hint = np.zeros(n)
+        hint[greedy] = 1.0
     if max_sites is not None:
         mip.add_rows(1, np.zeros(n), y, 1.0, -np.inf, float(max_sites))
-        if greedy is not None and len(greedy) > max_sites:
-            hint = None
     out, x = mip.solve(maximize=False, backend=backend, time_limit=time_limit, hint=hint)
     if out.status == INFEASIBLE:
         return INFEASIBLE, None, float("nan"), backend
     if x is None:
-        if greedy is not None and (max_sites is None or len(greedy) <= max_sites):
+        if hint is not None:
             return FEASIBLE, greedy, float("nan"), backend
         return TIME_LIMIT, None, float("nan"), backend
     chosen = np.flatnonzero(x[:n] > 0.5)
     bound = float(np.ceil(out.bound - 1e-6)) if np.isfinite(out.bound) else float("nan")
     return out.status, chosen, bound, backend
+
+
+def _partial_cover(cover: np.ndarray, w: np.ndarray, target: float, backend: str, time_limit: float | None,
+                   stats: dict):
+    """Fewest rows of ``cover`` covering weight ``>= target``, as a descent over exact MCLPs.
+
+    The greedy cover gives a solution with ``k`` sites; then MCLP(k - 1), MCLP(k - 2), ... are solved
+    until one proves that no choice of that many sites reaches ``target``: the last feasible choice
+    is optimal. On the zone (999 sites, 90 % within 12 min) this took 4.6 s (two MCLPs) where the
+    partial-covering MIP took 35 s. Returns ``(status, chosen_rows, bound, solver_name)``.
+    """
+    n, m = cover.shape
+    if m == 0 or target <= 1e-12:
+        return OPTIMAL, np.zeros(0, dtype=np.int64), 0.0, "trivial"
+    eps = 1e-9 * max(1.0, abs(float(target)))
+    best = greedy_cover(cover, w, target=target)       # target is reachable: checked by the caller
+    stats["greedy_sites"] = int(len(best))
+    t0 = time.perf_counter()
+    status, lower, k, used = OPTIMAL, 1, len(best) - 1, "greedy"
+    while k >= 1:
+        left = None if time_limit is None else time_limit - (time.perf_counter() - t0)
+        if left is not None and left <= 0:
+            status = FEASIBLE
+            break
+        st, bound, chosen, used_k = _mclp_reduced(cover, w, k, backend, left, {})
+        used = backend if used_k not in ("trivial", "greedy", "greedy-cover") else used
+        value = float(w[cover[chosen].any(axis=0)].sum())
+        stats.setdefault("mclp_descent", []).append({"p": k, "status": st, "covered": round(value, 3)})
+        if value >= target - eps:
+            best, k = chosen, k - 1
+            continue
+        if st != OPTIMAL and not (np.isfinite(bound) and bound < target - eps):
+            status = FEASIBLE        # time limit: k sites might still reach the target
+            break
+        lower = k + 1
+        break
+    else:
+        lower = len(best)            # k reached 0: one site is needed (target > 0)
+    return status, best, float(lower), used
 
 
 def lscp(problem: Problem, radius: float, *, coverage: float = 1.0, time_limit: float | None = None,
@@ -325,7 +351,11 @@ def lscp(problem: Problem, radius: float, *, coverage: float = 1.0, time_limit: 
             err.uncovered = [problem.demand_ids[i] for i in red.uncoverable]
             raise err
         target = max(0.0, need - red.fixed_weight)
-    status, chosen, bound, used = _min_cover(red.cover, red.weights, target, backend, time_limit)
+    if full:
+        status, chosen, bound, used = _min_cover(red.cover, red.weights, backend, time_limit)
+    else:
+        status, chosen, bound, used = _partial_cover(red.cover, red.weights, target, backend, time_limit,
+                                                     red.stats)
     if chosen is None:  # time limit without any solution (greedy always finds one, so rare)
         return _result(problem, "lscp", TIME_LIMIT, float("nan"), float("nan"), [],
                        np.full(problem.n_demand, -1), t0, used, {"reduction": red.stats})
@@ -489,6 +519,29 @@ def _mclp_exact(cover, w, p, heur, backend, time_limit, stats):
     return out.status, bound, chosen
 
 
+def _mclp_reduced(cover, w, p, backend, time_limit, stats):
+    """MCLP on a reduced boolean cover matrix: trivial cases, greedy + swap, then the exact path.
+
+    Returns ``(status, bound or nan, chosen rows, solver name)``.
+    """
+    n, m = cover.shape
+    if p >= n or m == 0:
+        return OPTIMAL, float("nan"), np.arange(n), "trivial"
+    Cmat = 1.0 - cover.astype(np.float32)
+    th = time.perf_counter()
+    heur, _ = greedy_interchange(Cmat, w, p, base=np.ones(m, dtype=np.float32), time_budget=5.0,
+                                 dtype=np.float32)
+    stats["heuristic_s"] = round(time.perf_counter() - th, 2)
+    del Cmat
+    if float(w[~cover[heur].any(axis=0)].sum()) <= 1e-12 * max(1.0, float(w.sum())):
+        return OPTIMAL, float("nan"), heur, "greedy"    # covers every coverable group: optimal
+    full = greedy_cover(cover, w, max_sites=p)           # a full cover within p?
+    if full is not None:
+        return OPTIMAL, float("nan"), full, "greedy-cover"
+    status, bound, chosen = _mclp_exact(cover, w, p, heur, backend, time_limit, stats)
+    return status, bound, chosen, backend
+
+
 def mclp(problem: Problem, p: int, radius: float, *, capacity=None, time_limit: float | None = None,
          solver: str | None = None) -> SolveResult:
     """Maximal covering location: ``p`` sites maximising the demand weight within ``radius``.
@@ -527,31 +580,8 @@ def mclp(problem: Problem, p: int, radius: float, *, capacity=None, time_limit: 
     red = reduce_cover(problem, radius, drop_fixed_covered=True, dominance=True)
     total = problem.total_weight
     pc = p - problem.n_fixed
-    n, m = red.cover.shape
-    status, bound_extra, used = OPTIMAL, float("nan"), backend
-    need_mip = False
-    if pc >= n or m == 0:
-        chosen = np.arange(n)
-        used = "trivial"
-    else:
-        Cmat = 1.0 - red.cover.astype(np.float32)
-        th = time.perf_counter()
-        heur, _ = greedy_interchange(Cmat, red.weights, pc, base=np.ones(m, dtype=np.float32),
-                                     time_budget=5.0, dtype=np.float32)
-        red.stats["heuristic_s"] = round(time.perf_counter() - th, 2)
-        del Cmat
-        heur_cov = red.cover[heur].any(axis=0)
-        if float(red.weights[~heur_cov].sum()) <= 1e-12 * max(1.0, float(red.weights.sum())):
-            chosen, used = heur, "greedy"     # covers every coverable group: optimal, no MIP needed
-        else:
-            full = greedy_cover(red.cover, red.weights, max_sites=pc)   # a full cover within p?
-            if full is not None:
-                chosen, used = full, "greedy-cover"
-            else:
-                need_mip = True
-    if need_mip:
-        status, bound, chosen = _mclp_exact(red.cover, red.weights, pc, heur, backend, time_limit, red.stats)
-        bound_extra = bound + red.fixed_weight if np.isfinite(bound) else bound
+    status, bound, chosen, used = _mclp_reduced(red.cover, red.weights, pc, backend, time_limit, red.stats)
+    bound_extra = bound + red.fixed_weight if np.isfinite(bound) else bound
     open_rows = np.concatenate([np.flatnonzero(problem.fixed), red.site_idx[chosen]])
     open_rows = _pad(problem, open_rows, p)
     cw = _covered_weight(problem, open_rows, radius)
@@ -900,8 +930,7 @@ def pcenter(problem: Problem, p: int, *, time_limit: float | None = None, solver
         if k in cache:
             return cache[k]
         red = reduce_cover(problem, float(radii[k]), drop_fixed_covered=True, dominance=True)
-        status, chosen, _, _ = _min_cover(red.cover, red.weights, None, backend, _remaining(deadline),
-                                          max_sites=pc)
+        status, chosen, _, _ = _min_cover(red.cover, red.weights, backend, _remaining(deadline), max_sites=pc)
         if status == INFEASIBLE:
             res = (False, None)
         elif chosen is None:
