@@ -122,6 +122,25 @@ def test_partial_lscp_mclp_descent_matches_enumeration(seed):
     assert len(res.extra["reduction"]["mclp_descent"]) == res.extra["reduction"]["greedy_sites"] - expect + 1
 
 
+def test_tiny_weights_still_count_for_full_cover_and_pcenter():
+    """A point of weight 1e-4 next to 1e6 ones must still be covered (LSCP share 1) and served
+    (p-center): a relative weight tolerance in the greedy once dropped it and called that optimal."""
+    two = from_cost_matrix(np.array([[1.0, 9.0], [9.0, 1.0]]), np.array([1e6, 1e-4]))
+    res = lscp(two, 2.0)
+    assert res.status == "optimal" and res.objective == 2 and sorted(res.sites) == [0, 1]
+    pc = pcenter(from_cost_matrix(np.array([[1.0, 1.0, 9.0], [5.0, 5.0, 5.0]]), np.array([1e6, 1e6, 1e-4])), 1)
+    assert pc.status == "optimal" and pc.objective == 5.0 and pc.sites == [1]
+
+
+def test_share_a_hair_above_reachable_is_clamped_not_a_crash():
+    """A share asking 5e-4 people more than can be reached (inside the 1e-9 tolerance) with a fixed
+    site: answered (both sites), not a crash."""
+    prob = from_cost_matrix(np.array([[1.0, 9.0, 9.0], [9.0, 1.0, 9.0]]), np.array([999000.0, 1000.0, 1000.0]),
+                            fixed=[0])
+    res = lscp(prob, 2.0, coverage=(1e6 + 0.0005) / 1001000)
+    assert res.status == "optimal" and sorted(res.sites) == [0, 1]
+
+
 def test_lscp_infeasible_names_unreachable_demand():
     cost = np.array([[1.0, 50.0, np.inf], [2.0, 60.0, 3.0], [np.inf, 1.0, 1.0]])
     prob = from_cost_matrix(cost, demand_ids=["a", "b", "c"], site_ids=["s1", "s2", "s3"], closed=["s3"])

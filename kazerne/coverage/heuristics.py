@@ -151,9 +151,30 @@ def greedy_cover(cover: np.ndarray, w: np.ndarray, target: float | None = None,
     """
     n, m = cover.shape
     w = np.asarray(w, dtype=np.float64)
-    total = float(w[cover.any(axis=0)].sum()) if n else 0.0
+    coverable = cover.any(axis=0) if n else np.zeros(m, dtype=bool)
     if target is None:
-        target = total
+        # full cover: every coverable column, however small its weight (a weight tolerance here
+        # once left a 1e-4 point uncovered next to 1e6 ones)
+        if not coverable.any():
+            return np.zeros(0, dtype=np.int64)
+        covf = cover.astype(np.float32)
+        uncovered = coverable.copy()
+        chosen = []
+        while uncovered.any():
+            if max_sites is not None and len(chosen) >= max_sites:
+                return None
+            gains = covf @ (w * uncovered).astype(np.float32)
+            if gains.max() <= 0:                        # only zero-weight columns left: by count
+                gains = covf @ uncovered.astype(np.float32)
+            j = int(np.argmax(gains))
+            chosen.append(j)
+            uncovered &= ~cover[j]
+        for j in list(reversed(chosen)):
+            rest = [x for x in chosen if x != j]
+            if rest and cover[rest].any(axis=0)[coverable].all():
+                chosen = rest
+        return np.sort(np.array(chosen, dtype=np.int64))
+    total = float(w[coverable].sum())
     target = float(target) - 1e-9 * max(1.0, abs(float(target)))
     if target <= 0:
         return np.zeros(0, dtype=np.int64)

@@ -268,7 +268,9 @@ def _partial_cover(cover: np.ndarray, w: np.ndarray, target: float, backend: str
     if m == 0 or target <= 1e-12:
         return OPTIMAL, np.zeros(0, dtype=np.int64), 0.0, "trivial"
     eps = 1e-9 * max(1.0, abs(float(target)))
-    best = greedy_cover(cover, w, target=target)       # target is reachable: checked by the caller
+    best = greedy_cover(cover, w, target=target)       # target <= w.sum(): clamped by the caller
+    if best is None:  # pragma: no cover - only if a caller passes an unreachable target
+        raise ValueError(f"target {target!r} exceeds the coverable weight {float(w.sum())!r}")
     stats["greedy_sites"] = int(len(best))
     t0 = time.perf_counter()
     status, lower, k, used = OPTIMAL, 1, len(best) - 1, "greedy"
@@ -350,7 +352,8 @@ def lscp(problem: Problem, radius: float, *, coverage: float = 1.0, time_limit: 
                 f"{_ids(problem, red.uncoverable, 20)})", field="coverage")
             err.uncovered = [problem.demand_ids[i] for i in red.uncoverable]
             raise err
-        target = max(0.0, need - red.fixed_weight)
+        # within the tolerance above, the share may ask for a hair more than is reachable: clamp
+        target = min(max(0.0, need - red.fixed_weight), float(red.weights.sum()))
     if full:
         status, chosen, bound, used = _min_cover(red.cover, red.weights, backend, time_limit)
     else:
