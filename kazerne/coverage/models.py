@@ -111,8 +111,9 @@ class _Mip:
         return mbh.to_mpmodel_proto(helper)
 
     def solve(self, *, maximize: bool, backend: str, time_limit: float | None, offset: float = 0.0,
-              hint: np.ndarray | None = None, params: str | None = None):
-        """Solve; returns ``(MipOutcome, x or None)``."""
+              hint: np.ndarray | None = None, params: str | None = None, exact: bool = True):
+        """Solve; returns ``(MipOutcome, x or None)``. ``exact``: prove to a zero relative gap
+        (pywraplp's default would stop at 1e-4 and still say OPTIMAL)."""
         proto = self.proto(maximize=maximize, offset=offset)
         solver = make_solver(backend, time_limit)
         if params and not solver.SetSolverSpecificParametersAsString(params):
@@ -124,7 +125,7 @@ class _Mip:
         if hint is not None and backend != "HIGHS":  # SetHint + HiGHS segfaults in OR-Tools 9.15
             variables = solver.variables()
             solver.SetHint(variables, [float(x) for x in hint])
-        out = run(solver)
+        out = run(solver, rel_gap=0.0 if exact else None)
         x = None
         if out.status in (OPTIMAL, FEASIBLE):
             resp = linear_solver_pb2.MPSolutionResponse()
@@ -427,7 +428,7 @@ def _mclp_lp(cover: np.ndarray, w: np.ndarray, p: int):
     return solver.Objective().Value(), val, rc
 
 
-def _mclp_mip(cover, w, p, hint_sites, backend, time_limit, offset=0.0, params=None):
+def _mclp_mip(cover, w, p, hint_sites, backend, time_limit, offset=0.0, params=None, exact=True):
     """MCLP MIP on a boolean cover matrix; returns ``(MipOutcome, chosen sites or None)``."""
     n, m = cover.shape
     mip = _Mip()
@@ -442,7 +443,7 @@ def _mclp_mip(cover, w, p, hint_sites, backend, time_limit, offset=0.0, params=N
     hint[hint_sites] = 1.0
     hint[n:] = cover[hint_sites].any(axis=0)
     out, x = mip.solve(maximize=True, backend=backend, time_limit=time_limit, hint=hint, offset=offset,
-                       params=params if backend == "SCIP" else None)
+                       params=params if backend == "SCIP" else None, exact=exact)
     return out, (None if x is None else np.flatnonzero(x[:n] > 0.5))
 
 
@@ -485,7 +486,7 @@ def _mclp_exact(cover, w, p, heur, backend, time_limit, stats):
             pos = {int(j): i for i, j in enumerate(kernel)}
             left = None if kt is None else max(1.0, kt - (time.perf_counter() - tk))
             _, ch = _mclp_mip(kc, kw, p, np.array([pos[int(j)] for j in best], dtype=np.int64), backend,
-                              left, params=_SCIP_COVER_PARAMS)
+                              left, params=_SCIP_COVER_PARAMS, exact=False)   # an incumbent, no proof
             improved = False
             if ch is not None:
                 cand = kernel[ch]

@@ -7,6 +7,7 @@ workers stalled for minutes on these models on a 2-core machine, so it is not a 
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass
 
@@ -56,17 +57,34 @@ class MipOutcome:
     seconds: float
 
 
-def run(solver: pywraplp.Solver) -> MipOutcome:
-    """Solve and translate the status. Objective/bound are ``nan`` when there is no solution."""
+def run(solver: pywraplp.Solver, rel_gap: float | None = None) -> MipOutcome:
+    """Solve and translate the status. Objective/bound are ``nan`` when there is no solution.
+
+    ``rel_gap``: the relative MIP gap at which the backend may stop and say OPTIMAL. ``None``
+    keeps pywraplp's default (1e-4); the exact models pass 0 so that "optimal" means proven. In
+    both cases ``bound`` and ``gap`` are read back from the solver, never assumed.
+    """
     t0 = time.perf_counter()
-    code = solver.Solve()
+    if rel_gap is None:
+        code = solver.Solve()
+    else:
+        params = pywraplp.MPSolverParameters()
+        params.SetDoubleParam(pywraplp.MPSolverParameters.RELATIVE_MIP_GAP, float(rel_gap))
+        code = solver.Solve(params)
     secs = time.perf_counter() - t0
-    if code == pywraplp.Solver.OPTIMAL:
+    if code in (pywraplp.Solver.OPTIMAL, pywraplp.Solver.FEASIBLE):
         obj = solver.Objective().Value()
-        return MipOutcome(OPTIMAL, obj, obj, 0.0, secs)
-    if code == pywraplp.Solver.FEASIBLE:
-        obj = solver.Objective().Value()
-        bound = solver.Objective().BestBound()
+        try:
+            bound = float(solver.Objective().BestBound())
+        except Exception:  # pragma: no cover - backend without a bound
+            bound = float("nan")
+        if code == pywraplp.Solver.OPTIMAL:
+            maximize = solver.Objective().maximization()
+            # an LP, or a solver that reports no bound: the optimum is its own bound
+            if not math.isfinite(bound):
+                bound = obj
+            bound = max(bound, obj) if maximize else min(bound, obj)
+            return MipOutcome(OPTIMAL, obj, bound, relative_gap(obj, bound), secs)
         return MipOutcome(FEASIBLE, obj, bound, relative_gap(obj, bound), secs)
     if code == pywraplp.Solver.INFEASIBLE:
         return MipOutcome(INFEASIBLE, float("nan"), float("nan"), float("nan"), secs)
