@@ -378,6 +378,53 @@ threshold = {T_MIN:g}
             assert g == pytest.approx(expect.get(mname, 0.0), abs=2e-4), (r["site"], mname)
 
 
+def test_compare_at_a_threshold_outside_the_report_thresholds(small_candidates, tmp_path):
+    """T = 11 min is not among thresholds [8, 10, 12, 15]: rows get a share within 11 min, are
+    sorted on it, and the municipal gains are at 11 min too (recomputed here)."""
+    from kazerne.scenarios.runner import run_file
+    ctx, posts, ids, times, sites_text = small_candidates
+    n = len(posts)
+    out = run_file(_write(tmp_path / "cmp11.toml", HEADER.format(name="cmp-11") + """
+[study]
+kind = "compare"
+threshold = 11
+""" + sites_text), tmp_path / "out", quiet=True)
+    rows = _summary(out)["result"]["rows"]
+    dem = ctx.demand
+    w = np.where(dem.no_road_data, 0.0, dem.weight)
+    today_first = times[:n].min(axis=0)
+    for r in rows:
+        first = today_first if r["site"] == "today" else np.minimum(today_first, times[ids.index(r["site"])])
+        assert r["share_within_11min"] * w.sum() == pytest.approx(_within(ctx, times[:n], 660.0) if r["site"] == "today"
+                                                                  else float(w[first <= 660.0].sum()), abs=1.0)
+        for mname, g in r["gain_by_municipality"].items():
+            sel = dem.municipality == dem.municipality_names.index(mname)
+            expect = (w[sel & (first <= 660.0)].sum() - w[sel & (today_first <= 660.0)].sum()) / w[sel].sum()
+            assert g == pytest.approx(expect, abs=2e-4), (r["site"], mname)
+    assert [r["share_within_11min"] for r in rows[1:]] == sorted((r["share_within_11min"] for r in rows[1:]),
+                                                                 reverse=True)
+
+
+def test_close_at_a_threshold_outside_the_report_thresholds(small_candidates, tmp_path):
+    """T = 11 min: the ranking is by the loss within 11 min, recomputed here for every post."""
+    from kazerne.scenarios.runner import run_file
+    ctx, posts, ids, times, _ = small_candidates
+    n = len(posts)
+    out = run_file(_write(tmp_path / "close11.toml", HEADER.format(name="close-11") + """
+[study]
+kind = "close"
+threshold = 11
+"""), tmp_path / "out", quiet=True)
+    res = _summary(out)["result"]
+    assert res["ranking_by"] == "loss_within_11min"
+    full = _within(ctx, times[:n], 660.0)
+    for r in res["ranking"]:
+        i = ids.index(r["post"])
+        rest = [k for k in range(n) if k != i]
+        assert r["loss_within_11min"] == pytest.approx(full - _within(ctx, times[rest], 660.0), abs=0.2), r["post"]
+    assert [r["loss_within_11min"] for r in res["ranking"]] == sorted(r["loss_within_11min"] for r in res["ranking"])
+
+
 # ------------------------------------------------------------------------------------------
 # close: ranking vs baseline re-runs with each post closed
 # ------------------------------------------------------------------------------------------

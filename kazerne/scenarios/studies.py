@@ -349,9 +349,13 @@ def run_study(sc: Scenario, out_root: Path, progress: Progress) -> Path:
             r = {"post": posts.ids[i], "name": posts.names[i]}
             for t, a, b in zip(th, base.zone_weight_within, rep.zone_weight_within):
                 r[f"loss_within_{t:g}min"] = round(float(a - b), 1)
+            if T not in th:   # rank on the study's threshold even when it is not a report threshold
+                wt = _weights(ctx)
+                r[f"loss_within_{tkey}min"] = round(float(wt[base.first_s <= T * 60].sum()
+                                                          - wt[rep.first_s <= T * 60].sum()), 1)
             r["mean_min_after"] = _mins(rep.mean_s)
             rows.append(r)
-        key = f"loss_within_{tkey}min" if f"loss_within_{tkey}min" in rows[0] else f"loss_within_{th[-1]:g}min"
+        key = f"loss_within_{tkey}min"
         rows.sort(key=lambda r: (r[key], r["post"]))
         for k, r in enumerate(rows):
             r["rank"] = k + 1
@@ -403,7 +407,7 @@ def run_study(sc: Scenario, out_root: Path, progress: Progress) -> Path:
         for k, j in enumerate(range(n_posts, n_posts + len(st["sites"]))):
             rep = _eval(ctx, full, np.append(post_rows, j))
             rows.append(_compare_row(ctx, base, rep, cand.ids[j], cand.names[j], th, T))
-        key = f"share_within_{tkey}min" if f"share_within_{tkey}min" in rows[0] else f"share_within_{th[-1]:g}min"
+        key = f"share_within_{tkey}min"
         rows[1:] = sorted(rows[1:], key=lambda r: -r[key])
         result = {"sorted_by": key, "rows": rows}
         tables["comparison.csv"] = [{k: v for k, v in r.items() if k != "gain_by_municipality"} for r in rows]
@@ -471,15 +475,20 @@ def _compare_row(ctx, base, rep, sid, name, th, t_study):
     r = {"site": sid, "name": name}
     for t, s in zip(th, rep.zone_share):
         r[f"share_within_{t:g}min"] = float(s)
+    if t_study not in th:   # the study's threshold, sorted on, even when it is not a report threshold
+        r[f"share_within_{t_study:g}min"] = float(w[rep.first_s <= t_study * 60].sum() / rep.total_weight)
     r["mean_min"] = _mins(rep.mean_s)
     r["p90_min"] = _mins(rep.p90_s)
     r[f"second_unit_within_{th[-1]:g}min"] = round(float(w[rep.second_s <= th[-1] * 60].sum()), 1)
-    gains = {}
-    k = th.index(t_study) if t_study in th else -1     # gains at the study's threshold T
-    for a, b in zip(base.municipalities, rep.municipalities):
-        d = (b["share_within"][k] - a["share_within"][k])
-        if d == d and abs(d) > 1e-12:
-            gains[a["municipality"]] = round(d, 4)
+    gains = {}              # share within the study's threshold T (which need not be in thresholds)
+    in_now, in_base = rep.first_s <= t_study * 60, base.first_s <= t_study * 60
+    for mi, mname in enumerate(ctx.demand.municipality_names):
+        sel = ctx.demand.municipality == mi
+        pop = float(w[sel].sum())
+        if pop > 0:
+            d = (float(w[sel & in_now].sum()) - float(w[sel & in_base].sum())) / pop
+            if abs(d) > 1e-12:
+                gains[mname] = round(d, 4)
     r["gain_by_municipality"] = gains
     return r
 
