@@ -285,7 +285,12 @@ def _partial_cover(cover: np.ndarray, w: np.ndarray, target: float, backend: str
         value = float(w[cover[chosen].any(axis=0)].sum())
         stats.setdefault("mclp_descent", []).append({"p": k, "status": st, "covered": round(value, 3)})
         if value >= target - eps:
-            best, k = chosen, k - 1
+            best = np.asarray(chosen, dtype=np.int64)
+            for j in list(best):               # drop sites the target does not need
+                rest = best[best != j]
+                if len(rest) and float(w[cover[rest].any(axis=0)].sum()) >= target - eps:
+                    best = rest
+            k = len(best) - 1
             continue
         if st != OPTIMAL and not (np.isfinite(bound) and bound < target - eps):
             status = FEASIBLE        # time limit: k sites might still reach the target

@@ -500,6 +500,8 @@ def _sensitivity(ctx, posts, cand, st, progress, kind, base_sites):
                 ("speed +15%", {"speed_scale": ctx.profile.speed_scale * 1.15}, 0, 0),
                 ("turnout -60 s", {}, -60, 0), ("turnout +60 s", {}, 60, 0),
                 ("threshold -1 min", {}, 0, -1), ("threshold +1 min", {}, 0, 1)]
+    if st["threshold"] <= 1.0:          # T - 1 min would be no threshold at all
+        variants = [v for v in variants if v[0] != "threshold -1 min"]
     out = []
     n_posts = len(posts)
     bar = progress.bar(len(variants), "sensitivity")
