@@ -130,20 +130,10 @@ def main(argv=None) -> dict:
 
 def plain_mip(mat: np.ndarray, w: np.ndarray, p: int, T: float, limit: float) -> dict:
     """The textbook MCLP MIP on the unreduced matrix, SCIP defaults, no hint, zero gap (as ours)."""
-    from kazerne.coverage.solver import make_solver, run
     cover = (mat <= T)[:, w > 0]
-    wd = w[w > 0]
     n, m = cover.shape
-    mip = models._Mip()
-    x = mip.add_vars(n, 0, 1, 0.0, integer=True)
-    y = mip.add_vars(m, 0, 1, wd)
-    g, k = np.nonzero(cover.T)
-    mip.add_rows(m, np.concatenate([g, np.arange(m)]), np.concatenate([x[k], y]),
-                 np.concatenate([np.full(len(g), -1.0), np.ones(m)]), -np.inf, 0.0)
-    mip.add_rows(1, np.zeros(n), x, 1.0, -np.inf, float(p))
-    solver = make_solver("SCIP", limit)
-    solver.LoadModelFromProto(mip.proto(maximize=True))
-    out = run(solver, rel_gap=0.0)   # proven to a zero gap, as ours
+    mip = models._mclp_model(cover, w[w > 0], p)
+    out, _ = mip.solve(maximize=True, backend="SCIP", time_limit=limit)
     return {"status": out.status, "objective": out.objective, "bound": out.bound, "gap": out.gap,
             "seconds": round(out.seconds, 2), "time_limit_s": limit, "rows": m + 1, "cols": n + m,
             "nonzeros": mip.nnz}

@@ -57,6 +57,13 @@ def covered_weight(cost, w, S, T):
 
 
 # ----------------------------------------------------------------------------- LSCP
+def plane_instance(rng, n, m, w_max):
+    """n sites and m demand points uniform in a 10 x 10 square: (Euclidean cost, integer weights < w_max)."""
+    sites, dem = rng.uniform(0, 10, (n, 2)), rng.uniform(0, 10, (m, 2))
+    cost = np.linalg.norm(sites[:, None, :] - dem[None, :, :], axis=2)
+    return cost, rng.integers(1, w_max, m).astype(float)
+
+
 def brute_lscp(cost, w, fixed, closed, T, share=1.0):
     need = share * w.sum()
     for S in sorted(subsets(len(cost), fixed, closed), key=len):
@@ -103,11 +110,8 @@ def test_partial_lscp_mclp_descent_matches_enumeration(seed):
     the fewest sites reaching the share is checked against enumeration of all subsets by size.
     Seeds 17, 53 and 100 are instances where greedy needs one site more than the optimum, so the
     descent takes more than one step."""
-    rng = np.random.default_rng(seed)
     n, m = 16, 120
-    sites, dem = rng.uniform(0, 10, (n, 2)), rng.uniform(0, 10, (m, 2))
-    cost = np.linalg.norm(sites[:, None, :] - dem[None, :, :], axis=2)
-    w = rng.integers(1, 40, m).astype(float)
+    cost, w = plane_instance(np.random.default_rng(seed), n, m, 40)
     T, share = 2.5, 0.7
     cover = cost <= T
     need = share * w.sum()
@@ -199,11 +203,9 @@ def test_mclp_exact_kernels_and_lp_fixing_match_brute_force(seed):
     LP fixing really run; the optimum comes from enumerating all C(30, 3) site triples.
     """
     from kazerne.coverage.models import _mclp_exact
-    rng = np.random.default_rng(100 + seed)
     n, m, p = 30, 160, 3
-    sites, dem = rng.uniform(0, 10, (n, 2)), rng.uniform(0, 10, (m, 2))
-    cover = np.linalg.norm(sites[:, None, :] - dem[None, :, :], axis=2) <= 2.2
-    w = rng.integers(1, 50, m).astype(float)
+    cost, w = plane_instance(np.random.default_rng(100 + seed), n, m, 50)
+    cover = cost <= 2.2
     best = max(float(w[cover[list(S)].any(axis=0)].sum()) for S in itertools.combinations(range(n), p))
     worst_start = np.argsort(cover.sum(axis=1))[:p]        # the three sites covering least
     stats = {}

@@ -409,17 +409,26 @@ _SCIP_PROOF_PARAMS = (_SCIP_COVER_PARAMS.replace("separating/maxroundsroot = 5",
 _GLOP_COVER_PARAMS = "optimization_rule: DANTZIG, feasibility_rule: DANTZIG"
 
 
+def _mclp_model(cover: np.ndarray, w: np.ndarray, p: int, integer: bool = True) -> _Mip:
+    """The MCLP on a boolean ``(sites, groups)`` cover matrix: site columns first (binary when
+    ``integer``), then one coverage column per group with weight ``w``; ``z_g <= sum of its
+    sites``, ``sum of sites <= p``."""
+    n, m = cover.shape
+    mip = _Mip()
+    y = mip.add_vars(n, 0, 1, 0.0, integer=integer)
+    z = mip.add_vars(m, 0, 1, w)
+    g, k = np.nonzero(cover.T)
+    mip.add_rows(m, np.concatenate([g, np.arange(m)]), np.concatenate([y[k], z]),
+                 np.concatenate([np.full(len(g), -1.0), np.ones(m)]), -np.inf, 0.0)
+    mip.add_rows(1, np.zeros(n), y, 1.0, -np.inf, float(p))
+    return mip
+
+
 def _mclp_lp(cover: np.ndarray, w: np.ndarray, p: int):
     """LP relaxation of the MCLP with GLOP: ``(LP bound, y values, y reduced costs)`` or ``None``."""
     from ortools.linear_solver import pywraplp
-    n, m = cover.shape
-    mip = _Mip()
-    mip.add_vars(n, 0, 1, 0.0)
-    mip.add_vars(m, 0, 1, w)
-    g, k = np.nonzero(cover.T)
-    mip.add_rows(m, np.concatenate([g, np.arange(m)]), np.concatenate([k, n + np.arange(m)]),
-                 np.concatenate([np.full(len(g), -1.0), np.ones(m)]), -np.inf, 0.0)
-    mip.add_rows(1, np.zeros(n), np.arange(n), 1.0, -np.inf, float(p))
+    n = cover.shape[0]
+    mip = _mclp_model(cover, w, p, integer=False)
     solver = pywraplp.Solver.CreateSolver("GLOP")
     if solver is None or solver.LoadModelFromProto(mip.proto(maximize=True)):
         return None
@@ -436,13 +445,7 @@ def _mclp_lp(cover: np.ndarray, w: np.ndarray, p: int):
 def _mclp_mip(cover, w, p, hint_sites, backend, time_limit, offset=0.0, params=None, exact=True):
     """MCLP MIP on a boolean cover matrix; returns ``(MipOutcome, chosen sites or None)``."""
     n, m = cover.shape
-    mip = _Mip()
-    y = mip.add_vars(n, 0, 1, 0.0, integer=True)
-    z = mip.add_vars(m, 0, 1, w)
-    g, k = np.nonzero(cover.T)
-    mip.add_rows(m, np.concatenate([g, np.arange(m)]), np.concatenate([y[k], z]),
-                 np.concatenate([np.full(len(g), -1.0), np.ones(m)]), -np.inf, 0.0)
-    mip.add_rows(1, np.zeros(n), y, 1.0, -np.inf, float(p))
+    mip = _mclp_model(cover, w, p)
     hint_sites = np.asarray(hint_sites, dtype=np.int64)
     hint = np.zeros(n + m)
     hint[hint_sites] = 1.0
@@ -482,7 +485,6 @@ def _mclp_exact(cover, w, p, heur, backend, time_limit, stats):
         # and 8p kernels found the optimum in 1.5 s where one 12p kernel took 8 s
         kt = None if time_limit is None else max(1.0, 0.2 * time_limit)
         tk = time.perf_counter()
-        kernel = support
         for size in _KERNEL_SIZES:
             kernel = np.union1d(support, order[:max(0, size * p - len(support))])
             sub = cover[kernel]

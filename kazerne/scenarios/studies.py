@@ -343,14 +343,13 @@ def run_study(sc: Scenario, out_root: Path, progress: Progress) -> Path:
             {"site": r["site"], "municipality": mname, f"newly_within_{tkey}min": g}
             for r in rows for mname, g in sorted(r["by_municipality"].items(), key=lambda kv: -kv[1])]
     elif kind == "close":
-        rows = []
+        rows, wt = [], _weights(ctx)
         for i in range(n_posts):
             rep = _eval(ctx, full, np.delete(post_rows, i))
             r = {"post": posts.ids[i], "name": posts.names[i]}
             for t, a, b in zip(th, base.zone_weight_within, rep.zone_weight_within):
                 r[f"loss_within_{t:g}min"] = round(float(a - b), 1)
             if T not in th:   # rank on the study's threshold even when it is not a report threshold
-                wt = _weights(ctx)
                 r[f"loss_within_{tkey}min"] = round(float(wt[base.first_s <= T * 60].sum()
                                                           - wt[rep.first_s <= T * 60].sum()), 1)
             r["mean_min_after"] = _mins(rep.mean_s)
