@@ -7,11 +7,48 @@ without a traceback.
 from __future__ import annotations
 
 import argparse
-import json
+import signal
 import sys
 from pathlib import Path
 
 from .errors import KazerneError
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised in the main thread so that temporaries are removed on the way out."""
+
+
+def _on_sigterm(signum, frame):
+    raise Terminated()
+
+
+def one_line(text: str, limit: int = 2000) -> str:
+    """``text`` as one printable line: control characters escaped, at most ``limit`` characters."""
+    out = "".join(c if c.isprintable() else repr(c)[1:-1] for c in str(text))
+    return out if len(out) <= limit else out[: limit - 4] + " ..."
+
+
+def guarded(fn, *args) -> int:
+    """Run ``fn(*args)`` as a command: a user error is one line on stderr and exit code 2, Ctrl-C one
+    line and 130, SIGTERM one line and 143; never a traceback for these."""
+    try:
+        old = signal.signal(signal.SIGTERM, _on_sigterm)
+    except ValueError:          # not the main thread (e.g. called from a notebook's worker)
+        old = None
+    try:
+        return fn(*args)
+    except KazerneError as exc:
+        print(f"kazerne: error: {one_line(exc)}", file=sys.stderr)
+        return exc.exit_code
+    except Terminated:
+        print("kazerne: terminated", file=sys.stderr)
+        return 143
+    except KeyboardInterrupt:
+        print("kazerne: interrupted", file=sys.stderr)
+        return 130
+    finally:
+        if old is not None:
+            signal.signal(signal.SIGTERM, old)
 
 
 def _cmd_isochrones(args) -> int:
@@ -19,17 +56,23 @@ def _cmd_isochrones(args) -> int:
     from .routing.isochrones import isochrone_polygons, polygons_to_wgs84
     from .routing.profiles import get_profile
     from .routing.zone import load_zone
-    from .errors import ScenarioError
+    from .errors import OutputError, ScenarioError
     from .scenarios.schema import DEFAULT_TURNOUT_S, crew_type
 
-    zone = load_zone(args.zone, quiet=args.quiet)
     try:
         minutes = [float(m) for m in args.minutes.split(",") if m.strip()]
     except ValueError:
         raise ScenarioError(f"expected comma-separated minutes like 8,10,12,15, got {args.minutes!r}",
                             field="--minutes") from None
-    if not minutes or any(m <= 0 for m in minutes):
-        raise ScenarioError("thresholds must be > 0 minutes", field="--minutes")
+    if not minutes or any(not 0 < m <= 240 for m in minutes):
+        raise ScenarioError(f"expected thresholds > 0 and <= 240 minutes, got {args.minutes!r}", field="--minutes")
+    if args.turnout is not None and not 0 <= args.turnout <= 3600:
+        raise ScenarioError(f"expected seconds from 0 to 3600, got {args.turnout!r}", field="--turnout")
+    out = Path(args.output)
+    if out.is_dir():
+        raise OutputError("is a folder; expected the path of a GeoJSON file to write", source=str(out),
+                          field="--output")
+    zone = load_zone(args.zone, quiet=args.quiet)
     profile = get_profile(args.profile)
     feats = []
     for pid in args.post:
@@ -46,7 +89,10 @@ def _cmd_isochrones(args) -> int:
                           "profile": profile.name, "geometry": g})
     assumptions = {"road_data": zone.net.describe(), "profile": profile.name,
                    "note": "isochrone = roads reached within the threshold incl. turnout, buffered 100 m"}
-    write_geojson(args.output, feats, metadata=assumptions)
+    try:
+        write_geojson(out, feats, metadata=assumptions)
+    except OSError as exc:
+        raise OutputError(f"cannot write the file ({exc.strerror or exc})", source=str(out), field="--output") from None
     if not args.quiet:
         print(f"wrote {len(feats)} isochrones to {args.output}", file=sys.stderr)
     return 0
@@ -100,25 +146,22 @@ def build_parser() -> argparse.ArgumentParser:
     return ap
 
 
+def _dispatch(argv) -> int:
+    if argv and argv[0] == "solve":
+        return _cmd_solve(argv[1:])
+    args = build_parser().parse_args(argv)
+    if args.cmd == "isochrones":
+        return _cmd_isochrones(args)
+    if args.cmd == "fetch-zone":
+        return _cmd_fetch_zone(args)
+    if args.cmd == "run":
+        return _cmd_run(args)
+    return 2
+
+
 def main(argv=None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    try:
-        if argv and argv[0] == "solve":
-            return _cmd_solve(argv[1:])
-        args = build_parser().parse_args(argv)
-        if args.cmd == "isochrones":
-            return _cmd_isochrones(args)
-        if args.cmd == "fetch-zone":
-            return _cmd_fetch_zone(args)
-        if args.cmd == "run":
-            return _cmd_run(args)
-    except KazerneError as exc:
-        print(f"kazerne: error: {exc}", file=sys.stderr)
-        return exc.exit_code
-    except KeyboardInterrupt:
-        print("kazerne: interrupted", file=sys.stderr)
-        return 130
-    return 2
+    return guarded(_dispatch, argv)
 
 
 if __name__ == "__main__":  # pragma: no cover

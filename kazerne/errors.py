@@ -17,6 +17,7 @@ class KazerneError(Exception):
     def __init__(self, message: str, *, source: str | None = None, field: str | None = None):
         self.source = source
         self.field = field
+        self.detail = message       # the message without the "file: field: " prefix
         parts = []
         if source:
             parts.append(str(source))
@@ -48,3 +49,11 @@ class SnapError(KazerneError):
 
 class NetworkFetchError(KazerneError):
     """Building a zone pack from live OpenStreetMap failed (e.g. no internet)."""
+
+
+class OutputError(KazerneError):
+    """An output folder or file cannot be written, or would replace something kazerne did not write."""
+
+
+class NodeIdError(KazerneError, ValueError):
+    """A network node id that is not an integer in ``[0, n_nodes)``."""
