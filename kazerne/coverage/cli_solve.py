@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 
 from ..errors import InfeasibleError, KazerneError, ModelInputError
@@ -57,8 +58,16 @@ def _ids(text: str, site_ids: list) -> list:
     return out
 
 
+#: Model argument -> command-line option, so that an error names what the user typed.
+_OPTION = {"p": "--p", "radius": "--radius", "capacity": "--capacity", "coverage": "--coverage",
+           "min_primary": "--min-primary", "time_limit": "--time-limit", "fixed": "--fixed", "closed": "--closed",
+           "solver": "--solver"}
+
+
 def _run(argv) -> int:
     args = build_parser().parse_args(argv)
+    if args.time_limit is not None and not (math.isfinite(args.time_limit) and args.time_limit > 0):
+        raise ModelInputError(f"expected a finite number of seconds > 0, got {args.time_limit!r}", field="--time-limit")
     fmt = args.format or ("orlib" if args.instance.lower().endswith(".txt") else "long")
     if fmt == "orlib":
         if args.demand:
@@ -91,8 +100,10 @@ def _run(argv) -> int:
     else:
         res = backup(problem, p, args.radius, min_primary=args.min_primary, **kw)
     summary = res.to_dict()
-    print(f"{res.model}: {res.status}, objective {res.objective:g}, bound {res.bound:g}, "
-          f"gap {res.gap:.3g}, {len(res.sites)} site(s), {res.seconds:.2f} s ({res.solver})")
+    bound = "unknown" if math.isnan(res.bound) else f"{res.bound:g}"
+    gap = "unknown" if math.isnan(res.gap) else f"{res.gap:.3g}"
+    print(f"{res.model}: {res.status}, objective {res.objective:g}, bound {bound}, "
+          f"gap {gap}, {len(res.sites)} site(s), {res.seconds:.2f} s ({res.solver})")
     print("sites: " + ", ".join(str(s) for s in res.sites))
     if args.json:
         line = {k: summary.get(k) for k in ("model", "status", "objective", "bound", "gap", "sites", "seconds")}
@@ -126,5 +137,7 @@ def solve_main(argv=None) -> int:
         print(f"infeasible: {exc}", file=sys.stderr)
         return 2
     except KazerneError as exc:
+        if exc.source is None and exc.field in _OPTION:
+            exc = type(exc)(exc.detail, field=_OPTION[exc.field])
         print(f"kazerne: error: {exc}", file=sys.stderr)
         return exc.exit_code

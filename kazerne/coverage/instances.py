@@ -22,12 +22,15 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import shortest_path
 
 from ..errors import ModelInputError
+from ..limits import require_memory
 
 __all__ = ["read_long_csv", "read_orlib_pmed"]
 
 
 def _open_text(path):
     p = Path(path)
+    if p.is_dir():
+        raise ModelInputError("is a folder; expected an instance file", source=str(p))
     if not p.is_file():
         raise ModelInputError("file not found" if not p.exists() else "not a regular file", source=str(p))
     try:
@@ -106,6 +109,27 @@ def read_long_csv(path, demand_path=None) -> dict:
         negative cost or weight (message names file, line and column), a pair given twice with
         different costs, conflicting weights, or a demand id absent from ``demand_path``.
     """
+    try:
+        return _read_long_csv(path, demand_path)
+    except UnicodeDecodeError:
+        bad = path if demand_path is None or _is_utf8(path) else demand_path
+        raise ModelInputError("not a UTF-8 text file (a binary file?); expected a CSV "
+                              "demand_id,site_id,cost[,weight]", source=str(bad)) from None
+    except csv.Error as exc:
+        raise ModelInputError(f"not a CSV file ({exc})", source=str(path)) from None
+
+
+def _is_utf8(path) -> bool:
+    try:
+        with open(path, encoding="utf-8") as fh:
+            while fh.read(1 << 20):
+                pass
+        return True
+    except (OSError, UnicodeDecodeError):
+        return False
+
+
+def _read_long_csv(path, demand_path):
     d_index, s_index = {}, {}
     rows_d, rows_s, rows_c = [], [], []
     weights = {}
@@ -169,6 +193,8 @@ def read_long_csv(path, demand_path=None) -> dict:
         w = np.array([weights.get(d, 1.0) for d in demand_ids], dtype=np.float64)
     if not s_index:
         raise ModelInputError("no cost rows; expected at least one demand_id,site_id,cost line", source=str(path))
+    require_memory(8.0 * len(s_index) * len(demand_ids),
+                   f"the {len(s_index):,} sites x {len(demand_ids):,} demand points cost matrix", source=str(path))
     cost = np.full((len(s_index), len(demand_ids)), np.inf, dtype=np.float64)
     cost[np.asarray(rows_s, dtype=np.int64), np.asarray(rows_d, dtype=np.int64)] = rows_c
     return {"cost": cost, "weights": w, "site_ids": list(s_index), "demand_ids": demand_ids}
@@ -198,9 +224,13 @@ def read_orlib_pmed(path) -> dict:
         Missing file, malformed header or edge line (file and line named), vertex out of range,
         negative or NaN cost, fewer edge lines than announced.
     """
-    with _open_text(path) as fh:
-        lines = fh.read().split("\n")
     src = str(path)
+    try:
+        with _open_text(path) as fh:
+            lines = fh.read().split("\n")
+    except UnicodeDecodeError:
+        raise ModelInputError("not a UTF-8 text file (a binary file?); expected an OR-Library pmed file",
+                              source=src) from None
     it = ((k + 1, ln.split()) for k, ln in enumerate(lines))
     head = None
     for lineno, parts in it:
@@ -220,6 +250,7 @@ def read_orlib_pmed(path) -> dict:
     if n < 1 or m < 0 or not (1 <= p <= n):
         raise ModelInputError(f"line {lineno}: expected n >= 1, m >= 0, 1 <= p <= n; got n={n} m={m} p={p}",
                               source=src)
+    require_memory(8.0 * n * n, f"line {lineno}: n = {n:,} vertices: the {n:,} x {n:,} cost matrix", source=src)
     edges = {}
     count = 0
     for lineno, parts in it:

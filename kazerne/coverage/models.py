@@ -26,6 +26,7 @@ solution is returned with status ``"feasible"`` and ``bound = nan``.
 
 from __future__ import annotations
 
+import math
 import time
 import warnings
 
@@ -168,9 +169,12 @@ def _check_share(share, field) -> float:
 def _check_time(time_limit):
     if time_limit is None:
         return None
-    t = float(time_limit)
-    if not t > 0:
-        raise ModelInputError(f"expected a positive number of seconds, got {time_limit!r}", field="time_limit")
+    try:
+        t = float(time_limit)
+    except (TypeError, ValueError):
+        raise ModelInputError(f"expected a number of seconds, got {time_limit!r}", field="time_limit") from None
+    if not (math.isfinite(t) and t > 0):
+        raise ModelInputError(f"expected a finite number of seconds > 0, got {time_limit!r}", field="time_limit")
     return t
 
 
@@ -525,8 +529,8 @@ def _mclp_exact(cover, w, p, heur, backend, time_limit, stats):
         return FEASIBLE, (lp[0] if lp is not None else float("nan")), best
     chosen = keep[ch]
     bound = out.bound
-    if out.status == FEASIBLE and lp is not None:
-        bound = min(bound, lp[0])
+    if out.status == FEASIBLE and lp is not None:   # the LP bound when the MIP has none (nan) or a weaker one
+        bound = lp[0] if not np.isfinite(bound) else min(bound, lp[0])
     return out.status, bound, chosen
 
 
@@ -856,6 +860,8 @@ def pmedian(problem: Problem, p: int, *, time_limit: float | None = None, solver
                         stats.update(size)
                     if ch2 is not None:
                         chosen, status, bound = np.concatenate([opened, kept[ch2]]), out.status, out.bound
+                        if status != OPTIMAL and not (np.isfinite(bound) and bound >= lb):
+                            bound = lb      # the Lagrangian bound when the MIP has none (nan) or a weaker one
                     elif out.status == INFEASIBLE:   # nothing better than the heuristic exists
                         chosen, status, bound = heur, OPTIMAL, ub
                     else:

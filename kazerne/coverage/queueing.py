@@ -160,6 +160,7 @@ def correction_factors(n_units: int, offered_load: float, queue: bool = True) ->
     out = np.ones(n)
     if r <= 0.0:
         return out
+    den = 1.0
     for j in range(n):
         s = 0.0
         for k in range(j, n):
@@ -167,7 +168,14 @@ def correction_factors(n_units: int, offered_load: float, queue: bool = True) ->
             lc = (math.lgamma(n - j) - math.lgamma(k - j + 1) - math.lgamma(n - k)
                   - (math.lgamma(n + 1) - math.lgamma(k + 1) - math.lgamma(n - k + 1)))
             s += p[k] * math.exp(lc)
-        out[j] = s / (r ** j * (1.0 - r))
+        den = r ** j * (1.0 - r)
+        if not den > 0.0:
+            break
+        out[j] = s / den
+    if not den > 0.0 or not np.all(np.isfinite(out)):
+        raise ModelInputError(f"{n} units at a busy fraction of {r:.2g} each are beyond the hypercube "
+                              f"approximation (busy fraction ** units underflows); expected fewer units or "
+                              f"more calls", field="arrival_rate")
     return out
 
 

@@ -16,6 +16,9 @@ from ortools.linear_solver import pywraplp
 from .result import FEASIBLE, INFEASIBLE, OPTIMAL, TIME_LIMIT, relative_gap
 
 DEFAULT_BACKEND = "SCIP"
+#: Backends report "no bound yet" as +-infinity or as their own infinity (SCIP: 1e20); from this
+#: magnitude on a bound is unknown and reported as ``nan``, never as a number.
+NO_BOUND = 1e19
 KNOWN_BACKENDS = ("SCIP", "HIGHS", "CBC", "CP-SAT")
 
 
@@ -42,7 +45,13 @@ def make_solver(backend: str = DEFAULT_BACKEND, time_limit: float | None = None,
     if solver is None:  # pragma: no cover - depends on the OR-Tools build
         raise ModelInputError(f"solver backend {name} is not available in this OR-Tools build", field="solver")
     if time_limit is not None:
-        solver.SetTimeLimit(max(1, int(time_limit * 1000)))
+        try:
+            t = float(time_limit)
+        except (TypeError, ValueError):
+            t = float("nan")
+        if not (math.isfinite(t) and t > 0):
+            raise ModelInputError(f"expected a finite number of seconds > 0, got {time_limit!r}", field="time_limit")
+        solver.SetTimeLimit(max(1, int(t * 1000)))
     if threads is not None:
         solver.SetNumThreads(int(threads))
     return solver
@@ -78,10 +87,12 @@ def run(solver: pywraplp.Solver, rel_gap: float | None = None) -> MipOutcome:
             bound = float(solver.Objective().BestBound())
         except Exception:  # pragma: no cover - backend without a bound
             bound = float("nan")
+        if not math.isfinite(bound) or abs(bound) >= NO_BOUND:
+            bound = float("nan")          # unknown, not -1e20
         if code == pywraplp.Solver.OPTIMAL:
             maximize = solver.Objective().maximization()
             # an LP, or a solver that reports no bound: the optimum is its own bound
-            if not math.isfinite(bound):
+            if math.isnan(bound):
                 bound = obj
             bound = max(bound, obj) if maximize else min(bound, obj)
             return MipOutcome(OPTIMAL, obj, bound, relative_gap(obj, bound), secs)

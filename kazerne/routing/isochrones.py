@@ -82,7 +82,8 @@ def isochrone_polygons(net: RoadNetwork, profile: SpeedProfile, node: int, turno
     """
     from scipy import ndimage
 
-    from .travel import drive_times
+    from .travel import check_nodes, drive_times
+    (node,) = check_nodes([node], net.n_nodes, "node")
     minutes = sorted(float(m) for m in minutes)
     if node_t is None:
         tmax = minutes[-1] * 60 - turnout_s
@@ -129,7 +130,12 @@ def first_due_areas(net: RoadNetwork, first_site: np.ndarray, zone_metric, cell_
     dict
         ``{site_index: polygon}`` plus key ``-1`` for cells with no road data / no site.
     """
+    from ..errors import NodeIdError
     from .snapping import snap_xy
+    first_site = np.asarray(first_site)
+    if first_site.shape != (net.n_nodes,) or first_site.dtype.kind not in "iu":
+        raise NodeIdError(f"expected one integer site index per network node, shape ({net.n_nodes},), got "
+                          f"{first_site.dtype} of shape {first_site.shape}", field="first_site")
     x0, y0, x1, y1 = zone_metric.bounds
     xs = np.arange(x0, x1 + cell_m, cell_m)
     ys = np.arange(y0, y1 + cell_m, cell_m)

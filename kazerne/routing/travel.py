@@ -20,8 +20,43 @@ import numpy as np
 from scipy import sparse
 from scipy.sparse import csgraph
 
+from ..errors import ModelInputError, NodeIdError
 from .network import RoadNetwork
 from .profiles import SpeedProfile
+
+ENGINES = ("auto", "numba", "scipy")
+
+
+def check_nodes(ids, n_nodes: int, field: str = "sources") -> np.ndarray:
+    """Network node ids as a 1-D int64 array, each an integer in ``[0, n_nodes)``.
+
+    Integer arrays pass; floats only when they hold whole numbers (1.0, never 1.7 -> 1).
+
+    Raises
+    ------
+    NodeIdError
+        Naming ``field``, the first bad id and the valid range. (Out-of-range ids would read
+        memory outside the graph arrays in the compiled search.)
+    """
+    a = np.asarray(ids)
+    if a.ndim > 1:
+        raise NodeIdError(f"expected a 1-D list of node ids, got an array of shape {a.shape}", field=field)
+    a = np.atleast_1d(a)
+    if a.size == 0:
+        return a.astype(np.int64)
+    if a.dtype.kind == "f":
+        bad = ~np.isfinite(a) | (a != np.round(a))
+        if bad.any():
+            raise NodeIdError(f"node id {a[bad][0]!r} is not an integer; expected ids in 0..{n_nodes - 1}",
+                              field=field)
+    elif a.dtype.kind not in "iu":
+        first = a.ravel()[0]
+        raise NodeIdError(f"expected integer node ids in 0..{n_nodes - 1}, got {first!r} ({a.dtype})", field=field)
+    lo, hi = a.min(), a.max()
+    if lo < 0 or hi >= n_nodes:
+        bad = a[(a < 0) | (a >= n_nodes)][0]
+        raise NodeIdError(f"node id {bad!r} outside the network's 0..{n_nodes - 1}", field=field)
+    return a.astype(np.int64)
 
 
 def drive_times(net: RoadNetwork, profile: SpeedProfile, sources, cutoff_s: float | None = None,
@@ -32,11 +67,21 @@ def drive_times(net: RoadNetwork, profile: SpeedProfile, sources, cutoff_s: floa
     binary-heap Dijkstra, threads over sources), ``"scipy"`` (``csgraph.dijkstra``) or ``"auto"``
     (numba when installed). ``workers`` caps the threads (default: all cores).
     """
+    from ..limits import require_memory
     from . import _dijkstra
 
+    sources = check_nodes(sources, net.n_nodes, "sources")
+    if engine not in ENGINES:
+        raise ModelInputError(f"expected one of {', '.join(ENGINES)}, got {engine!r}", field="engine")
+    if isinstance(chunk, bool) or not isinstance(chunk, (int, np.integer)) or chunk < 1:
+        raise ModelInputError(f"expected a whole number >= 1, got {chunk!r}", field="chunk")
+    if workers is not None and (isinstance(workers, bool) or not isinstance(workers, (int, np.integer))
+                                or workers < 1):
+        raise ModelInputError(f"expected a whole number of threads >= 1, got {workers!r}", field="workers")
+    limit = _cutoff(cutoff_s)
+    require_memory(8.0 * len(sources) * net.n_nodes,
+                   f"the times from {len(sources):,} sources to {net.n_nodes:,} nodes", field="sources")
     g = net.csr(profile)
-    sources = np.atleast_1d(np.asarray(sources, dtype=np.int64))
-    limit = np.inf if cutoff_s is None else float(cutoff_s)
     out = np.empty((len(sources), net.n_nodes), dtype=np.float64)
     if len(sources) == 0:
         return out
@@ -58,6 +103,18 @@ def drive_times(net: RoadNetwork, profile: SpeedProfile, sources, cutoff_s: floa
         if progress is not None:
             progress.update(ix.stop - ix.start)
     return out
+
+
+def _cutoff(cutoff_s) -> float:
+    if cutoff_s is None:
+        return np.inf
+    try:
+        c = float(cutoff_s)
+    except (TypeError, ValueError):
+        raise ModelInputError(f"expected seconds >= 0 (or None), got {cutoff_s!r}", field="cutoff_s") from None
+    if np.isnan(c) or c < 0:
+        raise ModelInputError(f"expected seconds >= 0 (or None), got {cutoff_s!r}", field="cutoff_s")
+    return c
 
 
 @dataclass
@@ -111,13 +168,16 @@ def travel_matrix(net: RoadNetwork, profile: SpeedProfile, site_nodes, turnout_s
     sparse_out : bool
         Return a ``scipy.sparse.csr_matrix`` of finite entries instead of a dense float32 array.
     """
-    site_nodes = np.asarray(site_nodes, dtype=np.int64)
-    demand_nodes = np.asarray(demand_nodes, dtype=np.int64)
-    turnout = np.broadcast_to(np.asarray(turnout_s, dtype=np.float64), site_nodes.shape).copy()
+    site_nodes = check_nodes(site_nodes, net.n_nodes, "site_nodes")
+    demand_nodes = check_nodes(demand_nodes, net.n_nodes, "demand_nodes")
+    try:
+        turnout = np.broadcast_to(np.asarray(turnout_s, dtype=np.float64), site_nodes.shape).copy()
+    except (TypeError, ValueError):
+        raise ModelInputError(f"expected one number or one per site (seconds), got {turnout_s!r}",
+                              field="turnout_s") from None
     if np.any(turnout < 0) or not np.all(np.isfinite(turnout)):
-        from ..errors import ModelInputError
         raise ModelInputError("turnout times must be finite and >= 0 seconds", field="turnout_s")
-    cutoff = np.inf if cutoff_s is None else float(cutoff_s)
+    cutoff = _cutoff(cutoff_s)
     limit = cutoff - float(turnout.min()) if len(turnout) and np.isfinite(cutoff) else None
     n_s, n_d = len(site_nodes), len(demand_nodes)
     # distinct site nodes are searched once (several posts may share a building)
@@ -166,7 +226,8 @@ def kth_nearest(seconds: np.ndarray, k: int = 2) -> tuple[np.ndarray, np.ndarray
 
 def shortest_tree(net: RoadNetwork, profile: SpeedProfile, node: int, cutoff_s: float | None = None):
     """Single-site search: ``(times, predecessors)`` over all nodes (s; -9999 predecessor = none)."""
+    (node,) = check_nodes([node], net.n_nodes, "node")
     g = net.csr(profile)
     d, pred = csgraph.dijkstra(g, directed=True, indices=int(node), return_predecessors=True,
-                               limit=np.inf if cutoff_s is None else float(cutoff_s))
+                               limit=_cutoff(cutoff_s))
     return d, pred
