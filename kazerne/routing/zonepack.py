@@ -138,6 +138,15 @@ def _roads_file(folder: Path) -> Path:
 def _read_sites(path: Path, required: tuple[str, ...]) -> list[Site]:
     if not path.is_file():
         raise ZonePackError("file missing", source=str(path))
+    try:
+        return _read_sites_rows(path, required)
+    except UnicodeDecodeError:
+        raise ZonePackError("not a UTF-8 text file", source=str(path)) from None
+    except csv.Error as exc:
+        raise ZonePackError(f"not a CSV file ({exc})", source=str(path)) from None
+
+
+def _read_sites_rows(path: Path, required: tuple[str, ...]) -> list[Site]:
     with open(path, newline="", encoding="utf-8") as fh:
         reader = csv.DictReader(fh)
         cols = reader.fieldnames or []
@@ -185,11 +194,35 @@ def _read_geojson(path: Path) -> dict:
             data = json.load(fh)
     except json.JSONDecodeError as exc:
         raise ZonePackError(f"not valid JSON ({exc.msg} at line {exc.lineno})", source=str(path)) from None
+    except UnicodeDecodeError:
+        raise ZonePackError("not a UTF-8 text file", source=str(path)) from None
+    except RecursionError:
+        raise ZonePackError("JSON nested too deeply", source=str(path)) from None
+    if not isinstance(data, dict):
+        raise ZonePackError("expected a GeoJSON FeatureCollection or Feature", source=str(path))
     if data.get("type") == "Feature":
         data = {"type": "FeatureCollection", "features": [data]}
-    if data.get("type") != "FeatureCollection":
+    if data.get("type") != "FeatureCollection" or not isinstance(data.get("features"), list) or not all(
+            isinstance(f, dict) for f in data["features"]):
         raise ZonePackError("expected a GeoJSON FeatureCollection or Feature", source=str(path))
     return data
+
+
+def _polygon(feat: dict, where: str):
+    """The feature's (Multi)Polygon, repaired when self-intersecting; ZonePackError otherwise."""
+    try:
+        geom = shape(feat["geometry"])
+    except Exception:   # noqa: BLE001 - shapely raises many kinds on malformed GeoJSON
+        raise ZonePackError("invalid geometry", source=where) from None
+    if geom.is_empty or geom.geom_type not in ("Polygon", "MultiPolygon"):
+        raise ZonePackError(f"expected a Polygon or MultiPolygon, got {geom.geom_type}", source=where)
+    if not geom.is_valid:
+        geom = shapely.make_valid(geom)
+        polys = [g for g in getattr(geom, "geoms", [geom]) if g.geom_type in ("Polygon", "MultiPolygon")]
+        geom = shapely.union_all(polys) if polys else shapely.Polygon()
+        if geom.is_empty:
+            raise ZonePackError("invalid geometry (no area left after repair)", source=where)
+    return geom
 
 
 def _read_municipalities(path: Path) -> tuple[list[Municipality], str]:
@@ -215,14 +248,7 @@ def _read_municipalities(path: Path) -> tuple[list[Municipality], str]:
             raise ZonePackError(f"expected a number for {key}, got {props[key]!r}", source=where) from None
         if not np.isfinite(pop) or pop < 0:
             raise ZonePackError(f"expected a non-negative number for {key}, got {pop}", source=where)
-        try:
-            geom = shape(feat["geometry"])
-        except Exception:
-            raise ZonePackError("invalid geometry", source=where) from None
-        if geom.is_empty or geom.geom_type not in ("Polygon", "MultiPolygon"):
-            raise ZonePackError(f"expected a Polygon or MultiPolygon, got {geom.geom_type}", source=where)
-        if not geom.is_valid:
-            geom = shapely.make_valid(geom)
+        geom = _polygon(feat, where)
         out.append(Municipality(name=str(name), population=pop, geometry=geom,
                                 nis_code=str(props.get("nis_code", "")),
                                 area_km2=float(props.get("area_km2", float("nan")) or float("nan"))))
@@ -249,7 +275,7 @@ def load_pack(name: str) -> ZonePack:
     gap_path = folder / "network-gap.geojson"
     if gap_path.is_file():
         feats = _read_geojson(gap_path)["features"]
-        geoms = [shape(f["geometry"]) for f in feats if f.get("geometry")]
+        geoms = [_polygon(f, f"{gap_path}: feature {i}") for i, f in enumerate(feats) if f.get("geometry")]
         gap = shapely.union_all(geoms) if geoms else None
     m = re.search(r"(\d{4}(?:-\d{2})?)", roads.name)
     return ZonePack(name=folder.name, path=folder, roads_file=roads, municipalities=munis, posts=posts,
