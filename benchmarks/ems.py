@@ -34,7 +34,7 @@ if not os.environ.get("KAZERNE_DATA") and (REPO.parent / "shared" / "zone-data")
 from kazerne.coverage.ems import mexclp  # noqa: E402
 from kazerne.coverage.queueing import hypercube_approx, system_busy_fraction  # noqa: E402
 from kazerne.routing.travel import drive_times  # noqa: E402
-from kazerne.scenarios.ems import _bases, _cfg  # noqa: E402
+from kazerne.scenarios.ems import ems_bases  # noqa: E402
 from kazerne.scenarios.resolve import profile_of  # noqa: E402
 from kazerne.scenarios.runner import Progress, load_context  # noqa: E402
 from kazerne.scenarios.schema import parse_scenario  # noqa: E402
@@ -74,10 +74,9 @@ def main(argv=None) -> dict:
         f = Path(d) / "bench.toml"
         f.write_text(SCENARIO.format(n=args.units, calls=args.calls_per_year, mission=args.mission_minutes))
         sc = parse_scenario(f)
-        e = _cfg(sc)
         ctx = load_context(sc, Progress(True))
         prof = profile_of(sc)
-        ids, _, nodes, _, _, _ = _bases(ctx, sc, e)
+        ids, _, nodes, _, _, _ = ems_bases(ctx, sc)
     st = {"candidate_classes": list(DEFAULT_CANDIDATE_CLASSES), "buffer_m": 0.0, "spacing_m": args.spacing}
     gids, gnodes, _ = generate_candidates(ctx, st, 120.0)
     have = set(int(n) for n in nodes)

@@ -38,7 +38,7 @@ from kazerne.coverage.problem import from_cost_matrix  # noqa: E402
 from kazerne.scenarios.resolve import resolve_posts  # noqa: E402
 from kazerne.scenarios.runner import Progress, load_context  # noqa: E402
 from kazerne.scenarios.schema import parse_scenario  # noqa: E402
-from kazerne.scenarios.studies import _study, build_candidates, candidate_matrix  # noqa: E402
+from kazerne.scenarios.studies import build_candidates, candidate_matrix  # noqa: E402
 
 SCENARIO = """\
 name = "bench-greenfield"
@@ -78,7 +78,7 @@ def main(argv=None) -> dict:
         f = Path(d) / "bench.toml"
         f.write_text(SCENARIO.format(t=args.t_min, p=args.p, spacing=args.spacing, tl=args.time_limit))
         sc = parse_scenario(f)
-        st = _study(sc)
+        st = dict(sc.study)
         t0 = time.perf_counter()
         ctx = load_context(sc, Progress(True))
         t_load = time.perf_counter() - t0

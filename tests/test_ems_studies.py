@@ -29,12 +29,11 @@ def _summary(folder: Path) -> dict:
 def _ems_matrix(sc, turnout_s):
     """(base ids, demand weights, base x demand response times) computed here for the scenario."""
     from kazerne.routing.travel import drive_times
-    from kazerne.scenarios.ems import _bases, _cfg
+    from kazerne.scenarios.ems import ems_bases
     from kazerne.scenarios.resolve import profile_of
     from kazerne.scenarios.runner import Progress, load_context
-    e = _cfg(sc)
     ctx = load_context(sc, Progress(True))
-    ids, _, nodes, _, _, _ = _bases(ctx, sc, e)
+    ids, _, nodes, _, _, _ = ems_bases(ctx, sc)
     keep = ~ctx.demand.no_road_data
     prof = profile_of(sc, "ambulance")
     mat = drive_times(ctx.zone.net, prof, nodes)[:, ctx.demand.node[keep]] + turnout_s

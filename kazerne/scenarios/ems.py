@@ -33,64 +33,22 @@ from ..report.atomic import atomic_dir, write_json
 from ..report.geo import write_geojson
 from ..report.tables import text_table, write_csv
 from ..routing.travel import drive_times
-from .resolve import profile_of, resolve_site
+from .resolve import in_file, profile_of, resolve_site
 from .runner import Progress, _json_safe, assumptions, load_context
 from .schema import Scenario
 
-EMS_KEYS = {"kind", "unit", "threshold", "norm_share", "calls_per_year", "mission_minutes", "busy_fraction",
-            "turnout_s", "units", "bases", "n_units", "profile", "time_limit_s", "generated_candidates",
-            "spacing_m", "capacity_per_base"}
-KINDS = ("ems-evaluate", "ems-place", "pit-add")
-UNIT_TYPES = ("ambulance", "pit", "mug")
-DEFAULT_TURNOUT = {"ambulance": 120.0, "pit": 120.0, "mug": 120.0}
+__all__ = ["ems_bases", "run_ems"]
+
+#: Queueing / model argument -> scenario field, so that an error names what the user wrote.
+MODEL_FIELDS = {"arrival_rate": "ems.calls_per_year", "calls_per_year": "ems.calls_per_year",
+                "n_units": "ems.n_units", "capacity": "ems.capacity_per_base", "min_units": "ems.units",
+                "time_limit": "ems.time_limit_s", "unit_bases": "ems.units", "weights": "demand"}
 
 
-def _cfg(sc: Scenario) -> dict:
-    e = dict(sc.ems)
-    src = str(sc.path)
-    bad = sorted(set(e) - EMS_KEYS)
-    if bad:
-        raise ScenarioError(f"unknown key; expected one of {', '.join(sorted(EMS_KEYS))}", source=src,
-                            field=f"ems.{bad[0]}")
-    if e.get("kind") not in KINDS:
-        raise ScenarioError(f"expected one of {', '.join(KINDS)}, got {e.get('kind')!r}", source=src, field="ems.kind")
-    if e.setdefault("unit", "ambulance") not in UNIT_TYPES:
-        raise ScenarioError(f"expected one of {', '.join(UNIT_TYPES)}", source=src, field="ems.unit")
-
-    def num(k, default, lo=0.0, hi=None, strict=False):
-        v = e.get(k, default)
-        if v is None:
-            return None
-        if isinstance(v, bool) or not isinstance(v, (int, float)) or (v < lo) or (strict and v == lo) or \
-                (hi is not None and v > hi):
-            raise ScenarioError(f"expected a number {'>' if strict else '>='} {lo:g}"
-                                f"{'' if hi is None else f' and <= {hi:g}'}, got {v!r}", source=src, field=f"ems.{k}")
-        return float(v)
-
-    e["threshold"] = num("threshold", 15.0, strict=True)
-    e["norm_share"] = num("norm_share", 0.9, hi=1.0)
-    e["calls_per_year"] = num("calls_per_year", None, strict=True)
-    e["mission_minutes"] = num("mission_minutes", 60.0, strict=True)
-    e["busy_fraction"] = num("busy_fraction", None, hi=0.99)
-    e["turnout_s"] = num("turnout_s", DEFAULT_TURNOUT[e["unit"]])
-    e["time_limit_s"] = num("time_limit_s", 120.0, strict=True)
-    if e["calls_per_year"] is None and e["busy_fraction"] is None:
-        raise ScenarioError("give calls_per_year (with mission_minutes) or a system-wide busy_fraction",
-                            source=src, field="ems.calls_per_year")
-    e.setdefault("units", [])
-    e.setdefault("bases", [])
-    if e["kind"] in ("ems-evaluate", "pit-add") and not e["units"]:
-        raise ScenarioError("list today's units as [[ems.units]] base = \"H01\", count = 1", source=src,
-                            field="ems.units")
-    if e["kind"] == "ems-place":
-        n = e.get("n_units")
-        if not isinstance(n, int) or isinstance(n, bool) or n < 1:
-            raise ScenarioError(f"expected a whole number of units >= 1, got {n!r}", source=src, field="ems.n_units")
-    return e
-
-
-def _bases(ctx, sc, e):
-    """Base ids, names, nodes, lon/lat: pack medical sites and posts (located), plus [[ems.bases]]."""
+def ems_bases(ctx, sc: Scenario):
+    """Base ids, names, nodes, lon/lat and the ids skipped for want of a position: the pack's medical
+    sites and posts (located ones), plus the scenario's ``[[ems.bases]]``."""
+    e = sc.ems
     pack = ctx.zone.pack
     entries = {}
     for s in list(pack.medical_sites) + list(pack.posts):
@@ -98,8 +56,6 @@ def _bases(ctx, sc, e):
                          "municipality": s.municipality}
     for k, b in enumerate(e["bases"]):
         fld = f"ems.bases[{k}]"
-        if not isinstance(b, dict) or "id" not in b:
-            raise ScenarioError("expected a table with id and lat/lon or street", source=str(sc.path), field=fld)
         cur = entries.get(str(b["id"]), {"id": str(b["id"]), "name": str(b["id"]), "lat": None, "lon": None,
                                          "street": None, "municipality": None})
         cur = dict(cur, name=b.get("name", cur["name"]), lat=b.get("lat"), lon=b.get("lon"),
@@ -120,15 +76,10 @@ def _units(e, ids, sc):
     counts = np.zeros(len(ids), dtype=int)
     for k, u in enumerate(e["units"]):
         fld = f"ems.units[{k}]"
-        if not isinstance(u, dict) or "base" not in u:
-            raise ScenarioError("expected a table with base and count", source=str(sc.path), field=fld)
         if u["base"] not in ids:
             raise ScenarioError(f"unknown or unlocated base {u['base']!r}; known: {', '.join(ids)} "
                                 f"(give a position under [[ems.bases]])", source=str(sc.path), field=f"{fld}.base")
-        c = u.get("count", 1)
-        if not isinstance(c, int) or isinstance(c, bool) or c < 1:
-            raise ScenarioError(f"expected a whole number >= 1, got {c!r}", source=str(sc.path), field=f"{fld}.count")
-        counts[ids.index(u["base"])] += c
+        counts[ids.index(u["base"])] += u["count"]
     return counts
 
 
@@ -159,48 +110,49 @@ def _evaluate(mat, w, counts, e, muni, names):
 
 
 def run_ems(sc: Scenario, out_root: Path, progress: Progress) -> Path:
-    e = _cfg(sc)
+    e = dict(sc.ems)
     if "profile" not in (sc.raw.get("profile") or {}) and "name" not in (sc.raw.get("profile") or {}):
         sc.profile = dict(sc.profile, name=e.get("profile", "ambulance"))
     ctx = load_context(sc, progress)
     ctx.profile = profile_of(sc)
     progress.step("EMS bases")
-    ids, names, nodes, lons, lats, skipped = _bases(ctx, sc, e)
+    ids, names, nodes, lons, lats, skipped = ems_bases(ctx, sc)
     keep = ~ctx.demand.no_road_data
     w = ctx.demand.weight[keep]
     muni = ctx.demand.municipality[keep]
     progress.step(f"response times from {len(ids)} bases")
     mat = (drive_times(ctx.zone.net, ctx.profile, nodes)[:, ctx.demand.node[keep]] + e["turnout_s"])
     progress.done("matrix")
-    kind = e["kind"]
-    T = e["threshold"] * 60
-    solve = None
-    if kind == "ems-evaluate":
-        counts = _units(e, ids, sc)
-    else:
-        if kind == "ems-place":
-            n_units = int(e["n_units"])
-            min_units = None
+    with in_file(sc.path, MODEL_FIELDS, default="ems"):      # model errors name scenario fields
+        kind = e["kind"]
+        T = e["threshold"] * 60
+        solve = None
+        if kind == "ems-evaluate":
+            counts = _units(e, ids, sc)
         else:
-            base_counts = _units(e, ids, sc)
-            n_units = int(base_counts.sum()) + 1
-            min_units = {ids[i]: int(c) for i, c in enumerate(base_counts) if c}
-        if e["busy_fraction"] is not None:
-            q = e["busy_fraction"]
-        else:
-            q = system_busy_fraction(e["calls_per_year"], e["mission_minutes"], n_units)
-        cap = int(e.get("capacity_per_base", n_units))
-        progress.step(f"MEXCLP: {n_units} units, q = {q:.3f}")
-        res = ems_models.mexclp(mat, w, n_units, q, T, base_ids=ids, capacity=cap, min_units=min_units,
-                                time_limit=e["time_limit_s"])
-        if res.status != "optimal":
-            print(f"kazerne: warning: MEXCLP stopped by its time limit before proving optimality "
-                  f"(status {res.status}, gap {res.gap})", file=sys.stderr)
-        solve = res.to_dict()
-        units = res.extra.get("units", {})
-        counts = np.array([int(units.get(b, 0)) for b in ids])
-        progress.done("solve")
-    ev, per = _evaluate(mat, w, counts, e, muni, ctx.demand.municipality_names)
+            if kind == "ems-place":
+                n_units = int(e["n_units"])
+                min_units = None
+            else:
+                base_counts = _units(e, ids, sc)
+                n_units = int(base_counts.sum()) + 1
+                min_units = {ids[i]: int(c) for i, c in enumerate(base_counts) if c}
+            if e["busy_fraction"] is not None:
+                q = e["busy_fraction"]
+            else:
+                q = system_busy_fraction(e["calls_per_year"], e["mission_minutes"], n_units)
+            cap = int(e.get("capacity_per_base", n_units))
+            progress.step(f"MEXCLP: {n_units} units, q = {q:.3f}")
+            res = ems_models.mexclp(mat, w, n_units, q, T, base_ids=ids, capacity=cap, min_units=min_units,
+                                    time_limit=e["time_limit_s"])
+            if res.status != "optimal":
+                print(f"kazerne: warning: MEXCLP stopped by its time limit before proving optimality "
+                      f"(status {res.status}, gap {res.gap})", file=sys.stderr)
+            solve = res.to_dict()
+            units = res.extra.get("units", {})
+            counts = np.array([int(units.get(b, 0)) for b in ids])
+            progress.done("solve")
+        ev, per = _evaluate(mat, w, counts, e, muni, ctx.demand.municipality_names)
     placed = [{"base": ids[i], "name": names[i], "units": int(c), "lon": round(float(lons[i]), 6),
                "lat": round(float(lats[i]), 6)} for i, c in enumerate(counts) if c]
     a = assumptions(ctx)

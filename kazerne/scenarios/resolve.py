@@ -16,15 +16,25 @@ OUTSIDE_ZONE_TOLERANCE_M = 3000.0
 
 
 @contextlib.contextmanager
-def in_file(path):
-    """Re-raise user errors that lack a file name as :class:`ScenarioError` naming ``path``."""
+def in_file(path, fields: dict | None = None, default: str | None = None):
+    """Re-raise user errors that lack a file name as :class:`ScenarioError` naming ``path``.
+
+    Errors of the models and the queueing code name their own arguments (``p``, ``radius``,
+    ``arrival_rate`` ...); ``fields`` maps those names to the scenario's fields (e.g.
+    ``{"p": "study.p_max"}``) and ``default`` names the field for any other, so that the user
+    reads ``FILE: study.p_max: ...`` and not an argument they never wrote.
+    """
     try:
         yield
     except ScenarioError as exc:
         if exc.source:
             raise
-        raise ScenarioError(str(exc), source=str(path)) from None
+        fld = (fields or {}).get(exc.field, default if default else exc.field)
+        raise ScenarioError(exc.detail, source=str(path), field=fld) from None
     except KazerneError as exc:
+        if exc.source is None and (fields or default):
+            fld = (fields or {}).get(exc.field, default)
+            raise ScenarioError(exc.detail, source=str(path), field=fld) from None
         raise ScenarioError(str(exc), source=str(path)) from None
 
 

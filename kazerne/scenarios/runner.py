@@ -19,9 +19,9 @@ import numpy as np
 from .. import __version__
 from ..coverage.metrics import CoverageReport, evaluate, worst_served
 from ..demand.points import DemandPoints, demand_from_file, population_grid
-from ..errors import KazerneError
+from ..errors import ScenarioError
 from ..jsonsafe import json_safe as _json_safe
-from ..report.atomic import atomic_dir, write_json
+from ..report.atomic import atomic_dir, check_output_dir, write_json
 from ..report.geo import points_geojson, write_geojson
 from ..report.tables import text_table, write_csv
 from ..routing.travel import drive_times
@@ -80,6 +80,13 @@ def load_context(sc: Scenario, progress: Progress) -> Context:
             kw = {"road_classes": sc.demand["road_classes"]} if "road_classes" in sc.demand else {}
             demand = population_grid(zone, cell_m=sc.demand["grid_m"], max_snap_m=sc.demand["max_snap_m"], **kw)
     progress.done("demand")
+    w = demand.weight[~demand.no_road_data]
+    if not (w.sum() > 0):
+        fld = "demand.file" if "file" in sc.demand else "demand.grid_m"
+        raise ScenarioError(f"the demand has no weight where there is road data ({len(demand)} points, total weight "
+                            f"{float(demand.weight.sum()):g}, {int(demand.no_road_data.sum())} without road data); "
+                            f"expected some positive weight to measure coverage against", source=str(sc.path),
+                            field=fld)
     return Context(sc=sc, zone=zone, profile=profile, demand=demand,
                    thresholds_s=np.array(sc.thresholds_min, dtype=float) * 60.0)
 
@@ -261,7 +268,13 @@ def print_summary(summary: dict, th) -> None:
 
 
 def run_file(path, out_root="out", quiet=False) -> Path:
+    """Run a scenario file; results in ``out_root/<name>/``.
+
+    The file is read and validated completely, and the output folder checked (writable, not
+    something kazerne did not write), before anything is computed.
+    """
     sc = parse_scenario(path)
+    check_output_dir(Path(out_root) / sc.name)
     progress = Progress(quiet)
     if sc.study:
         from .studies import run_study
@@ -285,8 +298,5 @@ def main(argv=None) -> int:
     ap.add_argument("--out", default="out", help="output folder (default: out/); results go to OUT/<name>/")
     ap.add_argument("--quiet", action="store_true", help="no progress or table on the terminal")
     args = ap.parse_args(argv)
-    try:
-        return run_main(args)
-    except KazerneError as exc:
-        print(f"kazerne: error: {exc}", file=sys.stderr)
-        return exc.exit_code
+    from ..cli import guarded
+    return guarded(run_main, args)

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import ScenarioError
+from ..routing.profiles import CLASS_INDEX
 
 #: Default turnout (seconds) per crew type; see the README for the rationale.
 DEFAULT_TURNOUT_S = {"professional": 90.0, "volunteer": 300.0, "mixed": 300.0}
@@ -26,6 +27,36 @@ POSTS_KEYS = {"active", "override", "add"}
 OVERRIDE_KEYS = {"closed", "lat", "lon", "street", "municipality", "crew", "turnout_s", "name"}
 ADD_KEYS = {"id", "name", "lat", "lon", "street", "municipality", "crew", "turnout_s"}
 OUTPUT_KEYS = {"geojson", "first_due_areas", "isochrones", "map"}
+
+#: ``[study]`` fields and kinds (see scenarios/README.md).
+STUDY_KEYS = {"kind", "threshold", "k", "m", "p_min", "p_max", "share", "objective", "new_crew",
+              "new_turnout_s", "spacing_m", "buffer_m", "candidate_classes", "sites", "time_limit_s",
+              "sensitivity", "include_generated"}
+STUDY_KINDS = ("add", "close", "relocate", "greenfield", "minimum", "compare")
+STUDY_SITE_KEYS = {"id", "name", "lat", "lon", "street", "municipality", "crew", "turnout_s"}
+DEFAULT_CANDIDATE_CLASSES = ("trunk", "primary", "secondary", "tertiary")
+#: ``[ems]`` fields, kinds and unit types.
+EMS_KEYS = {"kind", "unit", "threshold", "norm_share", "calls_per_year", "mission_minutes", "busy_fraction",
+            "turnout_s", "units", "bases", "n_units", "profile", "time_limit_s", "capacity_per_base"}
+EMS_KINDS = ("ems-evaluate", "ems-place", "pit-add")
+EMS_UNIT_TYPES = ("ambulance", "pit", "mug")
+EMS_UNIT_KEYS = {"base", "count"}
+EMS_BASE_KEYS = {"id", "name", "lat", "lon", "street", "municipality"}
+DEFAULT_EMS_TURNOUT_S = {"ambulance": 120.0, "pit": 120.0, "mug": 120.0}
+
+#: Limits of what a scenario may ask for (beyond them the models or the memory give out).
+MAX_FILE_BYTES = 4 << 20           # a scenario file is at most 4 MiB of TOML
+MAX_NAME_CHARS = 100               # the run name is a folder name (with temporaries: < 255 bytes)
+MAX_NAME_BYTES = 150
+MAX_TEXT_CHARS = 200               # ids, names, streets, crew types
+MAX_THRESHOLD_MIN = 240.0
+MAX_TURNOUT_S = 3600.0
+MAX_TIME_LIMIT_S = 7 * 86400.0
+MAX_SITES = 10000                  # [[study.sites]], [[posts.add]], [[ems.bases]] entries
+MAX_P = 10000                      # posts in a study (k, p_min, p_max)
+#: Most EMS units of one type: the hypercube approximation's correction factors (busy fraction
+#: to the power N) underflow beyond, and its matrices grow with demand points x units.
+MAX_EMS_UNITS = 100
 
 
 def crew_type(label: str) -> str:
@@ -75,6 +106,16 @@ class Scenario:
     raw: dict = field(default_factory=dict)
 
 
+def _show(v, limit: int = 60) -> str:
+    """``repr(v)`` cut to ``limit`` characters (a hostile value must not flood the error line)."""
+    r = repr(v)
+    return r if len(r) <= limit else r[: limit - 4] + " ..."
+
+
+def _plain(text: str) -> bool:
+    return not any(ord(c) < 32 or ord(c) == 127 for c in text)
+
+
 class _V:
     """Small validation helper bound to one file."""
 
@@ -82,34 +123,65 @@ class _V:
         self.src = str(path)
 
     def fail(self, fld: str, msg: str):
-        raise ScenarioError(msg, source=self.src, field=fld)
+        raise ScenarioError(msg, source=self.src, field=fld or None)
 
     def table(self, d, fld, allowed):
         if not isinstance(d, dict):
             self.fail(fld, f"expected a table, got {type(d).__name__}")
         unknown = sorted(set(d) - set(allowed))
         if unknown:
-            self.fail(f"{fld}.{unknown[0]}" if fld else unknown[0],
-                      f"unknown key; expected one of {', '.join(sorted(allowed))}")
+            key = unknown[0] if _plain(unknown[0]) and len(unknown[0]) <= 60 else _show(unknown[0])
+            self.fail(f"{fld}.{key}" if fld else key, f"unknown key; expected one of {', '.join(sorted(allowed))}")
         return d
 
+    def tables(self, v, fld, allowed, limit: int = MAX_SITES) -> list:
+        """A list of tables (``[[fld]]`` entries), each with keys from ``allowed``."""
+        if not isinstance(v, list):
+            self.fail(fld, f"expected [[{fld}]] entries (a list of tables), got {type(v).__name__}")
+        if len(v) > limit:
+            self.fail(fld, f"expected at most {limit} entries, got {len(v)}")
+        for i, d in enumerate(v):
+            self.table(d, f"{fld}[{i}]", allowed)
+        return v
+
     def number(self, v, fld, lo=None, lo_open=False, hi=None):
-        if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
-            self.fail(fld, f"expected a number, got {v!r}")
+        if isinstance(v, bool) or not isinstance(v, (int, float)):
+            self.fail(fld, f"expected a number, got {_show(v)}")
+        if not math.isfinite(v):
+            self.fail(fld, f"expected a finite number, got {_show(v)}")
         if lo is not None and (v < lo or (lo_open and v == lo)):
-            self.fail(fld, f"expected a number {'>' if lo_open else '>='} {lo:g}, got {v!r}")
+            rng = f"{'>' if lo_open else '>='} {lo:g}" + (f" and <= {hi:g}" if hi is not None else "")
+            self.fail(fld, f"expected a number {rng}, got {_show(v)}")
         if hi is not None and v > hi:
-            self.fail(fld, f"expected a number <= {hi:g}, got {v!r}")
+            self.fail(fld, f"expected a number <= {hi:g}, got {_show(v)}")
         return float(v)
 
-    def string(self, v, fld):
+    def integer(self, v, fld, lo: int, hi: int) -> int:
+        """A whole number in ``[lo, hi]`` (a TOML integer, or a float with no fraction)."""
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or (isinstance(v, float) and not
+                                                                        (math.isfinite(v) and v.is_integer())):
+            self.fail(fld, f"expected a whole number from {lo} to {hi}, got {_show(v)}")
+        if not lo <= v <= hi:
+            self.fail(fld, f"expected a whole number from {lo} to {hi}, got {_show(v)}")
+        return int(v)
+
+    def string(self, v, fld, max_len: int = MAX_TEXT_CHARS):
         if not isinstance(v, str) or not v.strip():
-            self.fail(fld, f"expected a non-empty string, got {v!r}")
+            self.fail(fld, f"expected a non-empty string, got {_show(v)}")
+        if not _plain(v):
+            self.fail(fld, f"expected text without control characters (newline, tab, NUL ...), got {_show(v)}")
+        if len(v) > max_len:
+            self.fail(fld, f"expected at most {max_len} characters, got {len(v)}")
         return v.strip()
 
     def boolean(self, v, fld):
         if not isinstance(v, bool):
-            self.fail(fld, f"expected true or false, got {v!r}")
+            self.fail(fld, f"expected true or false (a TOML boolean, without quotes), got {_show(v)}")
+        return v
+
+    def choice(self, v, fld, options):
+        if not isinstance(v, str) or v not in options:
+            self.fail(fld, f"expected one of {', '.join(options)}, got {_show(v)}")
         return v
 
 
@@ -130,40 +202,76 @@ def _position(v: _V, d: dict, fld: str) -> dict:
     return out
 
 
+def _read_toml(path: Path) -> dict:
+    src = str(path)
+    if path.is_dir():
+        raise ScenarioError("is a folder; expected a scenario file (TOML)", source=src)
+    if not path.exists():
+        raise ScenarioError("file not found", source=src)
+    if not path.is_file():
+        raise ScenarioError("is not a regular file; expected a scenario file (TOML)", source=src)
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise ScenarioError(f"file of {size / 2 ** 20:.1f} MiB; a scenario file is at most "
+                                f"{MAX_FILE_BYTES >> 20} MiB of TOML", source=src)
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ScenarioError(f"cannot read the file ({exc.strerror})", source=src) from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ScenarioError("not a UTF-8 text file", source=src) from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ScenarioError(f"TOML syntax error: {exc}", source=src) from None
+    except RecursionError:
+        raise ScenarioError("TOML nested too deeply (arrays or tables inside each other); expected the "
+                            "fields of scenarios/README.md", source=src) from None
+
+
+def _name(v: _V, raw) -> str:
+    name = v.string(raw, "name", max_len=MAX_NAME_CHARS)
+    if any(c in name for c in "/\\") or name.startswith(".") or len(name.encode("utf-8")) > MAX_NAME_BYTES:
+        v.fail("name", f"expected a plain name usable as a folder (at most {MAX_NAME_CHARS} characters, "
+                       f"no / or \\, not starting with '.'), got {_show(name)}")
+    return name
+
+
 def parse_scenario(path: str | Path) -> Scenario:
-    """Read and validate a scenario file (structure and types; ids are checked against the pack by
-    :func:`kazerne.scenarios.runner.resolve`)."""
+    """Read and validate a scenario file: every field typed and range-checked, ``[study]`` and
+    ``[ems]`` included (ids and places are checked against the pack by
+    :func:`kazerne.scenarios.resolve.resolve_posts` and the study runners)."""
     path = Path(path)
     v = _V(path)
-    if not path.is_file():
-        raise ScenarioError("file not found", source=str(path))
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise ScenarioError(f"TOML syntax error: {exc}", source=str(path)) from None
-    except UnicodeDecodeError:
-        raise ScenarioError("not a UTF-8 text file", source=str(path)) from None
+    raw = _read_toml(path)
     v.table(raw, "", TOP_KEYS)
     for req in ("name", "zone") + (() if "ems" in raw else ("posts",)):
         if req not in raw:
             v.fail(req, "missing (required)")
-    name = v.string(raw["name"], "name")
-    if any(c in name for c in "/\\") or name.startswith("."):
-        v.fail("name", f"expected a plain name usable as a folder, got {name!r}")
+    name = _name(v, raw["name"])
     sc = Scenario(path=path, name=name, zone=v.string(raw["zone"], "zone"), raw=raw)
     if "description" in raw:
-        sc.description = str(raw["description"])
+        d = raw["description"]
+        if not isinstance(d, str) or "\x00" in d or len(d) > 10000:
+            v.fail("description", f"expected text of at most 10000 characters, got {_show(d)}")
+        sc.description = d
 
     prof = v.table(raw.get("profile", {}), "profile", PROFILE_KEYS)
     pd = {"name": v.string(prof.get("name", "fire_engine"), "profile.name")}
-    for k in ("speed_scale", "maxspeed_factor", "vehicle_max_kmh"):
+    for k in ("speed_scale", "maxspeed_factor"):
         if k in prof:
-            pd[k] = v.number(prof[k], f"profile.{k}", lo=0, lo_open=True)
+            pd[k] = v.number(prof[k], f"profile.{k}", lo=0, lo_open=True, hi=10)
+    if "vehicle_max_kmh" in prof:
+        pd["vehicle_max_kmh"] = v.number(prof["vehicle_max_kmh"], "profile.vehicle_max_kmh", lo=0, lo_open=True,
+                                         hi=300)
     if "oneway_reverse_factor" in prof:
         pd["oneway_reverse_factor"] = v.number(prof["oneway_reverse_factor"], "profile.oneway_reverse_factor",
                                                lo=0, hi=1)
     if "intersection_delay_s" in prof:
-        pd["intersection_delay_s"] = v.number(prof["intersection_delay_s"], "profile.intersection_delay_s", lo=0)
+        pd["intersection_delay_s"] = v.number(prof["intersection_delay_s"], "profile.intersection_delay_s", lo=0,
+                                              hi=600)
     if "period" in prof:
         pd["period"] = v.string(prof["period"], "profile.period")
     if "speeds_kmh" in prof:
@@ -172,35 +280,43 @@ def parse_scenario(path: str | Path) -> Scenario:
             v.fail("profile.speeds_kmh", "expected a table class = speed or [urban, rural]")
         out = {}
         for cls, val in sp.items():
-            f = f"profile.speeds_kmh.{cls}"
+            f = f"profile.speeds_kmh.{cls if _plain(cls) and len(cls) <= 60 else _show(cls)}"
+            if cls not in CLASS_INDEX:
+                v.fail(f, f"unknown road class; expected one of {', '.join(CLASS_INDEX)}")
             if isinstance(val, list):
                 if len(val) != 2:
-                    v.fail(f, f"expected [urban, rural] km/h, got {val!r}")
-                out[cls] = tuple(v.number(x, f, lo=0, lo_open=True) for x in val)
+                    v.fail(f, f"expected [urban, rural] km/h, got {_show(val)}")
+                out[cls] = tuple(v.number(x, f, lo=0, lo_open=True, hi=300) for x in val)
             else:
-                out[cls] = v.number(val, f, lo=0, lo_open=True)
+                out[cls] = v.number(val, f, lo=0, lo_open=True, hi=300)
         pd["speeds_kmh"] = out
     sc.profile = pd
 
     if "thresholds" in raw:
         th = raw["thresholds"]
-        if not isinstance(th, list) or not th:
-            v.fail("thresholds", f"expected a non-empty list of minutes, got {th!r}")
-        sc.thresholds_min = sorted({v.number(t, "thresholds", lo=0, lo_open=True, hi=240) for t in th})
+        if not isinstance(th, list) or not th or len(th) > 100:
+            v.fail("thresholds", f"expected a non-empty list of minutes (at most 100), got {_show(th)}")
+        sc.thresholds_min = sorted({v.number(t, "thresholds", lo=0, lo_open=True, hi=MAX_THRESHOLD_MIN)
+                                    for t in th})
 
     dm = v.table(raw.get("demand", {}), "demand", DEMAND_KEYS)
-    dd = {"max_snap_m": v.number(dm.get("max_snap_m", 500.0), "demand.max_snap_m", lo=0, lo_open=True)}
+    dd = {"max_snap_m": v.number(dm.get("max_snap_m", 500.0), "demand.max_snap_m", lo=0, lo_open=True,
+                                 hi=100000)}
     if "file" in dm and "grid_m" in dm:
         v.fail("demand", "give either grid_m or file, not both")
     if "file" in dm:
-        f = Path(v.string(dm["file"], "demand.file"))
-        dd["file"] = str(f if f.is_absolute() else (path.parent / f))
+        f = Path(v.string(dm["file"], "demand.file", max_len=4096))
+        f = f if f.is_absolute() else (path.parent / f)
+        if f.is_dir():
+            v.fail("demand.file", f"{f} is a folder; expected a CSV (lon,lat,weight) or GeoJSON file")
+        dd["file"] = str(f)
     else:
         dd["grid_m"] = v.number(dm.get("grid_m", 250.0), "demand.grid_m", lo=25, hi=5000)
         if "road_classes" in dm:
             rc = dm["road_classes"]
-            if not isinstance(rc, list) or not rc or not all(isinstance(c, str) for c in rc):
-                v.fail("demand.road_classes", f"expected a non-empty list of OSM highway classes, got {rc!r}")
+            if not isinstance(rc, list) or not rc or not all(isinstance(c, str) and c in CLASS_INDEX for c in rc):
+                v.fail("demand.road_classes", f"expected a non-empty list of OSM highway classes from "
+                                              f"{', '.join(CLASS_INDEX)}, got {_show(rc)}")
             dd["road_classes"] = tuple(rc)
     sc.demand = dd
 
@@ -208,12 +324,15 @@ def parse_scenario(path: str | Path) -> Scenario:
     if not isinstance(to, dict):
         v.fail("turnout", "expected a table crew_type = seconds")
     for k, val in to.items():
-        sc.turnout_s[str(k)] = v.number(val, f"turnout.{k}", lo=0, hi=3600)
+        fk = f"turnout.{k if _plain(k) and len(k) <= 60 else _show(k)}"
+        sc.turnout_s[str(k)] = v.number(val, fk, lo=0, hi=MAX_TURNOUT_S)
 
     posts = v.table(raw.get("posts", {"active": []}), "posts", POSTS_KEYS)
     active = posts.get("active")
-    if not isinstance(active, list) or not all(isinstance(a, str) for a in active):
-        v.fail("posts.active", f"expected a list of post ids, got {active!r}")
+    if not isinstance(active, list) or not all(isinstance(a, str) for a in active) or len(active) > MAX_SITES:
+        v.fail("posts.active", f"expected a list of post ids, got {_show(active)}")
+    for a in active:
+        v.string(a, "posts.active")
     if len(set(active)) != len(active):
         dup = next(a for a in active if active.count(a) > 1)
         v.fail("posts.active", f"duplicate post id {dup!r}")
@@ -222,7 +341,7 @@ def parse_scenario(path: str | Path) -> Scenario:
         v.fail("posts.override", "expected tables [posts.override.<id>]")
     specs = {a: PostSpec(id=a) for a in active}
     for pid, od in overrides.items():
-        fld = f"posts.override.{pid}"
+        fld = f"posts.override.{pid if _plain(pid) and len(pid) <= 60 else _show(pid)}"
         v.table(od, fld, OVERRIDE_KEYS)
         if pid not in specs:
             v.fail(fld, f"post {pid!r} is not in posts.active")
@@ -234,26 +353,24 @@ def parse_scenario(path: str | Path) -> Scenario:
         if "crew" in od:
             spec.crew = v.string(od["crew"], f"{fld}.crew")
         if "turnout_s" in od:
-            spec.turnout_s = v.number(od["turnout_s"], f"{fld}.turnout_s", lo=0, hi=3600)
+            spec.turnout_s = v.number(od["turnout_s"], f"{fld}.turnout_s", lo=0, hi=MAX_TURNOUT_S)
         if "name" in od:
             spec.name = v.string(od["name"], f"{fld}.name")
-    adds = posts.get("add", [])
-    if not isinstance(adds, list):
-        v.fail("posts.add", "expected [[posts.add]] entries")
+    adds = v.tables(posts.get("add", []), "posts.add", ADD_KEYS)
     for i, ad in enumerate(adds):
         fld = f"posts.add[{i}]"
-        v.table(ad, fld, ADD_KEYS)
         pid = v.string(ad.get("id"), f"{fld}.id")
         if pid in specs:
             v.fail(f"{fld}.id", f"duplicate post id {pid!r}")
         pos = _position(v, ad, fld)
         if "lat" not in pos and "street" not in pos:
             v.fail(fld, "a new post needs lat/lon or street")
-        spec = PostSpec(id=pid, name=ad.get("name", pid), new=True, **pos)
+        spec = PostSpec(id=pid, name=v.string(ad["name"], f"{fld}.name") if "name" in ad else pid, new=True,
+                        **pos)
         if "crew" in ad:
             spec.crew = v.string(ad["crew"], f"{fld}.crew")
         if "turnout_s" in ad:
-            spec.turnout_s = v.number(ad["turnout_s"], f"{fld}.turnout_s", lo=0, hi=3600)
+            spec.turnout_s = v.number(ad["turnout_s"], f"{fld}.turnout_s", lo=0, hi=MAX_TURNOUT_S)
         specs[pid] = spec
     sc.posts = [s for s in specs.values() if s.id not in sc.closed]
     study = raw.get("study")
@@ -266,13 +383,145 @@ def parse_scenario(path: str | Path) -> Scenario:
         if k in out:
             sc.outputs[k] = v.boolean(out[k], f"outputs.{k}")
     if "worst_n" in raw:
-        sc.worst_n = int(v.number(raw["worst_n"], "worst_n", lo=0, hi=10000))
+        sc.worst_n = v.integer(raw["worst_n"], "worst_n", 0, 10000)
+    if "study" in raw and "ems" in raw:
+        v.fail("ems", "give either [study] or [ems], not both")
     if "study" in raw:
-        if not isinstance(raw["study"], dict):
-            v.fail("study", "expected a table")
-        sc.study = raw["study"]
+        sc.study = _study_section(v, raw["study"], sc)
     if "ems" in raw:
-        if not isinstance(raw["ems"], dict):
-            v.fail("ems", "expected a table")
-        sc.ems = raw["ems"]
+        sc.ems = _ems_section(v, raw["ems"])
     return sc
+
+
+def _study_section(v: _V, raw, sc: Scenario) -> dict:
+    """The validated ``[study]`` table, defaults filled in."""
+    v.table(raw, "study", STUDY_KEYS)
+    if "kind" not in raw:
+        v.fail("study.kind", f"missing (required); expected one of {', '.join(STUDY_KINDS)}")
+    kind = v.choice(raw["kind"], "study.kind", STUDY_KINDS)
+    n_posts = len(sc.posts)
+    st = {"kind": kind}
+    th = sc.thresholds_min
+    st["threshold"] = v.number(raw.get("threshold", th[len(th) // 2]), "study.threshold", lo=0.1,
+                               hi=MAX_THRESHOLD_MIN)
+    st["k"] = v.integer(raw.get("k", 1), "study.k", 1, MAX_P)
+    st["m"] = v.integer(raw.get("m", 1), "study.m", 1, 2)
+    if kind == "relocate" and st["m"] > n_posts:
+        v.fail("study.m", f"expected at most the number of open posts ({n_posts}), got {st['m']}")
+    st["p_min"] = v.integer(raw.get("p_min", 1), "study.p_min", 1, MAX_P)
+    st["p_max"] = v.integer(raw.get("p_max", max(st["p_min"], n_posts)), "study.p_max", 1, MAX_P)
+    if st["p_max"] < st["p_min"]:
+        v.fail("study.p_max", f"expected p_max >= p_min ({st['p_min']}), got {st['p_max']}")
+    st["share"] = v.number(raw.get("share", 1.0), "study.share", lo=0.0, lo_open=True, hi=1.0)
+    st["spacing_m"] = v.number(raw.get("spacing_m", 500.0), "study.spacing_m", lo=50, hi=100000)
+    st["buffer_m"] = v.number(raw.get("buffer_m", 0.0), "study.buffer_m", lo=0, hi=100000)
+    st["time_limit_s"] = v.number(raw.get("time_limit_s", 120.0), "study.time_limit_s", lo=1,
+                                  hi=MAX_TIME_LIMIT_S)
+    st["objective"] = v.choice(raw.get("objective", "coverage"), "study.objective", ("coverage", "pmedian"))
+    st["new_crew"] = crew_type(v.string(raw.get("new_crew", "professional"), "study.new_crew"))
+    if "new_turnout_s" in raw:
+        st["new_turnout_s"] = v.number(raw["new_turnout_s"], "study.new_turnout_s", lo=0, hi=MAX_TURNOUT_S)
+    st["sensitivity"] = v.boolean(raw.get("sensitivity", False), "study.sensitivity")
+    st["include_generated"] = v.boolean(raw.get("include_generated", kind not in ("compare", "close")),
+                                        "study.include_generated")
+    classes = raw.get("candidate_classes", list(DEFAULT_CANDIDATE_CLASSES))
+    if not isinstance(classes, list) or not classes or any(not isinstance(c, str) or c not in CLASS_INDEX
+                                                           for c in classes):
+        v.fail("study.candidate_classes", f"expected a non-empty list of road classes from "
+                                          f"{', '.join(CLASS_INDEX)}, got {_show(classes)}")
+    st["candidate_classes"] = list(classes)
+    sites = []
+    seen = {p.id for p in sc.posts}
+    for k, sd in enumerate(v.tables(raw.get("sites", []), "study.sites", STUDY_SITE_KEYS)):
+        fld = f"study.sites[{k}]"
+        if "id" not in sd:
+            v.fail(f"{fld}.id", "missing (required)")
+        sid = v.string(sd["id"], f"{fld}.id")
+        if sid in seen:
+            v.fail(f"{fld}.id", f"duplicate site id {sid!r} (a post or an earlier site has it)")
+        seen.add(sid)
+        site = {"id": sid, **_position(v, sd, fld)}
+        if "lat" not in site and "street" not in site:
+            v.fail(fld, "a site needs lat/lon or street")
+        if "name" in sd:
+            site["name"] = v.string(sd["name"], f"{fld}.name")
+        if "crew" in sd:
+            site["crew"] = v.string(sd["crew"], f"{fld}.crew")
+        if "turnout_s" in sd:
+            site["turnout_s"] = v.number(sd["turnout_s"], f"{fld}.turnout_s", lo=0, hi=MAX_TURNOUT_S)
+        sites.append(site)
+    if kind == "compare" and not sites:
+        v.fail("study.sites", "a compare study needs [[study.sites]] entries")
+    st["sites"] = sites
+    return st
+
+
+def _ems_section(v: _V, raw) -> dict:
+    """The validated ``[ems]`` table, defaults filled in (``None`` for absent optional numbers)."""
+    v.table(raw, "ems", EMS_KEYS)
+    if "kind" not in raw:
+        v.fail("ems.kind", f"missing (required); expected one of {', '.join(EMS_KINDS)}")
+    e = {"kind": v.choice(raw["kind"], "ems.kind", EMS_KINDS)}
+    e["unit"] = v.choice(raw.get("unit", "ambulance"), "ems.unit", EMS_UNIT_TYPES)
+    e["threshold"] = v.number(raw.get("threshold", 15.0), "ems.threshold", lo=0, lo_open=True, hi=MAX_THRESHOLD_MIN)
+    e["norm_share"] = v.number(raw.get("norm_share", 0.9), "ems.norm_share", lo=0, lo_open=True, hi=1.0)
+    e["calls_per_year"] = (v.number(raw["calls_per_year"], "ems.calls_per_year", lo=0, lo_open=True, hi=1e8)
+                           if "calls_per_year" in raw else None)
+    e["mission_minutes"] = v.number(raw.get("mission_minutes", 60.0), "ems.mission_minutes", lo=0, lo_open=True,
+                                    hi=1440)
+    e["busy_fraction"] = (v.number(raw["busy_fraction"], "ems.busy_fraction", lo=0, hi=0.99)
+                          if "busy_fraction" in raw else None)
+    e["turnout_s"] = v.number(raw.get("turnout_s", DEFAULT_EMS_TURNOUT_S[e["unit"]]), "ems.turnout_s", lo=0,
+                              hi=MAX_TURNOUT_S)
+    e["time_limit_s"] = v.number(raw.get("time_limit_s", 120.0), "ems.time_limit_s", lo=0, lo_open=True,
+                                 hi=MAX_TIME_LIMIT_S)
+    if "profile" in raw:
+        e["profile"] = v.string(raw["profile"], "ems.profile")
+    if e["calls_per_year"] is None and e["busy_fraction"] is None:
+        v.fail("ems.calls_per_year", "give calls_per_year (with mission_minutes) or a system-wide busy_fraction")
+    units = []
+    for k, u in enumerate(v.tables(raw.get("units", []), "ems.units", EMS_UNIT_KEYS, limit=MAX_EMS_UNITS)):
+        fld = f"ems.units[{k}]"
+        if "base" not in u:
+            v.fail(f"{fld}.base", "missing (required): the id of the base")
+        units.append({"base": v.string(u["base"], f"{fld}.base"),
+                      "count": v.integer(u.get("count", 1), f"{fld}.count", 1, MAX_EMS_UNITS)})
+    e["units"] = units
+    today = sum(u["count"] for u in units)
+    if e["kind"] in ("ems-evaluate", "pit-add") and not units:
+        v.fail("ems.units", "list today's units as [[ems.units]] base = \"H01\", count = 1")
+    if e["kind"] == "ems-place":
+        if "n_units" not in raw:
+            v.fail("ems.n_units", f"missing (required for ems-place); expected a whole number from 1 to "
+                                  f"{MAX_EMS_UNITS}")
+        e["n_units"] = v.integer(raw["n_units"], "ems.n_units", 1, MAX_EMS_UNITS)
+        n_total, n_fld = e["n_units"], "ems.n_units"
+    else:
+        if "n_units" in raw:
+            v.fail("ems.n_units", f"only for kind = \"ems-place\"; {e['kind']} counts [[ems.units]]")
+        n_total, n_fld = today + (1 if e["kind"] == "pit-add" else 0), "ems.units"
+    if n_total > MAX_EMS_UNITS:
+        v.fail(n_fld, f"{n_total} units; at most {MAX_EMS_UNITS} units of one type are supported (the hypercube "
+                      f"approximation of busy units)")
+    if "capacity_per_base" in raw:
+        e["capacity_per_base"] = v.integer(raw["capacity_per_base"], "ems.capacity_per_base", 1, MAX_EMS_UNITS)
+    if e["calls_per_year"] is not None:
+        load = e["calls_per_year"] * e["mission_minutes"] / 60.0 / 8760.0      # units busy on average
+        if load >= n_total:
+            v.fail("ems.calls_per_year", f"{e['calls_per_year']:g} calls/year x {e['mission_minutes']:g} min keep "
+                                         f"{load:.2f} units busy on average, but there are {n_total}: the queue "
+                                         f"grows without bound; expected fewer calls or shorter missions, or more "
+                                         f"units")
+    bases = []
+    for k, b in enumerate(v.tables(raw.get("bases", []), "ems.bases", EMS_BASE_KEYS)):
+        fld = f"ems.bases[{k}]"
+        if "id" not in b:
+            v.fail(f"{fld}.id", "missing (required)")
+        base = {"id": v.string(b["id"], f"{fld}.id"), **_position(v, b, fld)}
+        if "lat" not in base and "street" not in base:
+            v.fail(fld, "a base needs lat/lon or street")
+        if "name" in b:
+            base["name"] = v.string(b["name"], f"{fld}.name")
+        bases.append(base)
+    e["bases"] = bases
+    return e

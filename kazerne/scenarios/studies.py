@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as _dt
 import itertools
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,16 +31,41 @@ from ..report.geo import write_geojson
 from ..report.tables import text_table, write_csv
 from ..routing.profiles import CLASS_INDEX
 from ..routing.travel import drive_times
-from .resolve import Posts, resolve_posts, resolve_site, turnout_for
+from ..limits import require_memory
+from .resolve import Posts, in_file, resolve_posts, resolve_site, turnout_for
 from .runner import (Context, Progress, _json_safe, _mins, assumptions, headline, load_context,
                      municipality_rows, write_first_due)
-from .schema import Scenario, crew_type
+from .schema import DEFAULT_CANDIDATE_CLASSES, STUDY_KINDS, Scenario, crew_type
 
-STUDY_KEYS = {"kind", "threshold", "k", "m", "p_min", "p_max", "share", "objective", "new_crew",
-              "new_turnout_s", "spacing_m", "buffer_m", "candidate_classes", "sites", "time_limit_s",
-              "sensitivity", "include_generated"}
-KINDS = ("add", "close", "relocate", "greenfield", "minimum", "compare")
-DEFAULT_CANDIDATE_CLASSES = ("trunk", "primary", "secondary", "tertiary")
+__all__ = ["DEFAULT_CANDIDATE_CLASSES", "KINDS", "Candidates", "Deadline", "build_candidates", "candidate_matrix",
+           "generate_candidates", "run_study"]
+
+KINDS = STUDY_KINDS
+#: Model argument -> scenario field, for the rare model error a study's own checks let through.
+MODEL_FIELDS = {"p": "study.p_max", "radius": "study.threshold", "coverage": "study.share",
+                "time_limit": "study.time_limit_s", "fixed": "posts.active", "weights": "demand"}
+
+
+class Deadline:
+    """What is left of a study step's time limit.
+
+    ``time_limit_s`` bounds a whole step (the placement solves of the study, then again the
+    re-solves of the sensitivity analysis), not each solve: every solve gets the time left, and
+    a loop of solves (relocate's combinations, greenfield's values of p, the sensitivity
+    variants) starts no new solve once it is spent; what was not run is reported as such.
+    """
+
+    def __init__(self, seconds: float, clock=time.monotonic):
+        self.seconds = float(seconds)
+        self._clock = clock
+        self._end = clock() + self.seconds
+
+    def left(self) -> float:
+        """Seconds left (<= 0 once spent)."""
+        return self._end - self._clock()
+
+    def expired(self) -> bool:
+        return self.left() <= 0.0
 
 
 @dataclass
@@ -54,62 +80,6 @@ class Candidates:
     turnout_s: np.ndarray
     origin: list
     excluded_in_gap: int = 0
-
-
-def _study(sc: Scenario) -> dict:
-    st = dict(sc.study or {})
-    src = str(sc.path)
-    unknown = sorted(set(st) - STUDY_KEYS)
-    if unknown:
-        raise ScenarioError(f"unknown key; expected one of {', '.join(sorted(STUDY_KEYS))}", source=src,
-                            field=f"study.{unknown[0]}")
-    kind = st.get("kind")
-    if kind not in KINDS:
-        raise ScenarioError(f"expected one of {', '.join(KINDS)}, got {kind!r}", source=src, field="study.kind")
-
-    def num(key, default, lo=None, integer=False):
-        v = st.get(key, default)
-        if isinstance(v, bool) or not isinstance(v, (int, float)) or (integer and int(v) != v):
-            raise ScenarioError(f"expected {'an integer' if integer else 'a number'}, got {v!r}", source=src,
-                                field=f"study.{key}")
-        if lo is not None and v < lo:
-            raise ScenarioError(f"expected a number >= {lo}, got {v!r}", source=src, field=f"study.{key}")
-        return int(v) if integer else float(v)
-
-    st["threshold"] = num("threshold", sc.thresholds_min[len(sc.thresholds_min) // 2], lo=0.1)
-    st["k"] = num("k", 1, lo=1, integer=True)
-    st["m"] = num("m", 1, lo=1, integer=True)
-    st["p_min"] = num("p_min", 1, lo=1, integer=True)
-    st["p_max"] = num("p_max", max(st["p_min"], len(sc.posts)), lo=1, integer=True)
-    if st["p_max"] < st["p_min"]:
-        raise ScenarioError("p_max must be >= p_min", source=src, field="study.p_max")
-    st["share"] = num("share", 1.0, lo=0.0)
-    if st["share"] > 1:
-        raise ScenarioError(f"expected a share in (0, 1], got {st['share']}", source=src, field="study.share")
-    st["spacing_m"] = num("spacing_m", 500.0, lo=50)
-    st["buffer_m"] = num("buffer_m", 0.0, lo=0)
-    st["time_limit_s"] = num("time_limit_s", 120.0, lo=1)
-    st["objective"] = st.get("objective", "coverage")
-    if st["objective"] not in ("coverage", "pmedian"):
-        raise ScenarioError("expected 'coverage' (MCLP at threshold) or 'pmedian'", source=src,
-                            field="study.objective")
-    st["new_crew"] = crew_type(st.get("new_crew", "professional"))
-    if "new_turnout_s" in st:
-        st["new_turnout_s"] = num("new_turnout_s", 0, lo=0)
-    st["sensitivity"] = bool(st.get("sensitivity", False))
-    st["include_generated"] = bool(st.get("include_generated", kind not in ("compare", "close")))
-    classes = st.get("candidate_classes", list(DEFAULT_CANDIDATE_CLASSES))
-    if not isinstance(classes, list) or any(c not in CLASS_INDEX for c in classes):
-        raise ScenarioError(f"expected a list of road classes from {', '.join(CLASS_INDEX)}", source=src,
-                            field="study.candidate_classes")
-    st["candidate_classes"] = classes
-    sites = st.get("sites", [])
-    if not isinstance(sites, list):
-        raise ScenarioError("expected [[study.sites]] entries", source=src, field="study.sites")
-    if kind == "compare" and not sites:
-        raise ScenarioError("a compare study needs [[study.sites]] entries", source=src, field="study.sites")
-    st["sites"] = sites
-    return st
 
 
 def generate_candidates(ctx: Context, st: dict, turnout_s: float) -> tuple[list, np.ndarray, int]:
@@ -171,8 +141,10 @@ def build_candidates(ctx: Context, posts: Posts, st: dict) -> Candidates:
         have = set(nodes)
         keep = [i for i, n in enumerate(gnodes) if n not in have]
         gl, gb = to_wgs84(ctx.zone.net.x[gnodes[keep]], ctx.zone.net.y[gnodes[keep]])
+        taken = set(ids)
         for j, i in enumerate(keep):
-            ids.append(gids[i]); names.append(f"candidate node {gnodes[i]}"); nodes.append(gnodes[i])
+            gid = gids[i] if gids[i] not in taken else f"{gids[i]}-generated"   # a user site may be called C123
+            ids.append(gid); names.append(f"candidate node {gnodes[i]}"); nodes.append(gnodes[i])
             turnout.append(float(new_turnout)); origin.append("generated"); lons.append(gl[j]); lats.append(gb[j])
     return Candidates(ids=ids, names=names, node=np.array(nodes, dtype=np.int64), lon=np.array(lons),
                       lat=np.array(lats), turnout_s=np.array(turnout, dtype=float), origin=origin,
@@ -184,7 +156,7 @@ def candidate_matrix(ctx: Context, cand: Candidates, cutoff_s: float | None, pro
     """Candidates × road-data demand response times (s), float32, ``inf`` beyond the cutoff."""
     profile = profile or ctx.profile
     dn = ctx.demand.node
-    out = np.empty((len(cand.ids), len(dn)), dtype=np.float32)
+    out = np.empty((len(cand.ids), len(dn)), dtype=np.float32)   # size checked by run_study
     limit = None if cutoff_s is None else max(0.0, cutoff_s - float(cand.turnout_s.min()))
     bar = progress.bar(len(cand.ids), "travel times")
     step = 256
@@ -234,65 +206,91 @@ def _weights(ctx):
     return np.where(ctx.demand.no_road_data, 0.0, ctx.demand.weight)
 
 
-def _solve(kind, mat, w, cand, st, *, p=None, fixed=(), closed=(), radius=None):
+def _solve(kind, mat, w, cand, st, deadline: Deadline, *, p=None, fixed=(), closed=(), radius=None):
     prob = from_cost_matrix(mat, w, site_ids=cand.ids, fixed=list(fixed), closed=list(closed))
-    tl = st["time_limit_s"]
+    tl = max(deadline.left(), 0.5)      # a solve that is started gets at least half a second
     if kind == "mclp":
         return models.mclp(prob, p, radius, time_limit=tl)
     if kind == "pmedian":
-        return models.pmedian(prob, p, time_limit=tl)
+        return models.pmedian(prob, p, time_limit=tl, heuristic_seconds=min(10.0, tl / 4))
     if kind == "lscp":
         return models.lscp(prob, radius, coverage=st["share"], time_limit=tl)
     raise ValueError(kind)
 
 
+def _warn(msg: str) -> None:
+    print(f"kazerne: warning: {msg}", file=sys.stderr)
+
+
 def _warn_status(res, what: str, progress: Progress) -> None:
     if res.status != "optimal":
         gap = f"{100 * res.gap:.2f}%" if res.gap == res.gap else "unknown"
-        print(f"kazerne: warning: {what}: solve stopped by its time limit before proving optimality "
-              f"(status {res.status}, gap {gap})", file=sys.stderr)
+        _warn(f"{what}: solve stopped by the study time limit before proving optimality "
+              f"(status {res.status}, gap {gap})")
 
 
-def _place(ctx, mat, cand, st, fixed_ids, n_open, progress, what):
+def _place(ctx, mat, cand, st, fixed_ids, n_open, progress, what, deadline):
     w = _weights(ctx)
     if st["objective"] == "pmedian":
         full = np.where(np.isfinite(mat), mat, 10 * 3600.0).astype(np.float64)  # unreachable: 10 h penalty
-        res = _solve("pmedian", full, w, cand, st, p=n_open, fixed=fixed_ids)
+        res = _solve("pmedian", full, w, cand, st, deadline, p=n_open, fixed=fixed_ids)
     else:
-        res = _solve("mclp", mat, w, cand, st, p=n_open, fixed=fixed_ids, radius=st["threshold"] * 60)
+        res = _solve("mclp", mat, w, cand, st, deadline, p=n_open, fixed=fixed_ids, radius=st["threshold"] * 60)
     _warn_status(res, what, progress)
     return res
 
 
-def _relocate(ctx, mat, cand, st, posts, progress, label=""):
+def _relocate(ctx, mat, cand, st, posts, progress, deadline, label=""):
     """Best move of ``st["m"]`` of today's posts: one placement solve per combination of moved posts.
 
-    Returns ``(moved post indices, SolveResult, list of solve dicts)``.
+    Returns ``(moved post indices, SolveResult, list of solve dicts, combinations tried, total)``;
+    once ``deadline`` is spent no further combination is tried (the best of those tried is returned).
     """
     n_posts = len(posts)
     best, solves = None, []
     combos = list(itertools.combinations(range(n_posts), st["m"]))
     with progress.bar(len(combos), f"relocate{label}") as bar:
         for moved in combos:
+            if best is not None and deadline.expired():
+                break
             keep = [posts.ids[i] for i in range(n_posts) if i not in moved]
             res = _place(ctx, mat, cand, st, keep, n_posts, progress,
-                         f"relocate {','.join(posts.ids[i] for i in moved)}{label}")
+                         f"relocate {','.join(posts.ids[i] for i in moved)}{label}", deadline)
             solves.append({**res.to_dict(), "moved": [posts.ids[i] for i in moved]})
             score = res.objective if st["objective"] == "coverage" else -res.objective
             if best is None or score > best[0] + 1e-9:
                 best = (score, moved, res)
             bar.update(1)
-    return best[1], best[2], solves
+    return best[1], best[2], solves, len(solves), len(combos)
+
+
+def _check_sizes(sc: Scenario, st: dict, cand: "Candidates", n_posts: int, n_demand: int) -> None:
+    """Refuse, before the matrix is computed, a study that asks for more sites than there are
+    candidates or for a matrix that cannot fit in memory."""
+    src = str(sc.path)
+    n = len(cand.ids)
+    if st["kind"] == "add" and n_posts + st["k"] > n:
+        raise ScenarioError(f"expected at most {n - n_posts} new posts: there are {n} candidate sites of which "
+                            f"{n_posts} are today's posts, got k = {st['k']}", source=src, field="study.k")
+    if st["kind"] == "greenfield" and st["p_max"] > n:
+        raise ScenarioError(f"expected at most {n} posts (the number of candidate sites), got p_max = "
+                            f"{st['p_max']}", source=src, field="study.p_max")
+    copies = (2 if st["sensitivity"] else 1) * (8.0 if st["objective"] == "pmedian" else 1.5)
+    require_memory(4.0 * n * n_demand * copies,
+                   f"the response-time matrix of {n:,} candidate sites x {n_demand:,} demand points"
+                   f"{' (p-median copies included)' if st['objective'] == 'pmedian' else ''}",
+                   source=src, field="study.spacing_m", error=ScenarioError)
 
 
 def run_study(sc: Scenario, out_root: Path, progress: Progress) -> Path:
-    st = _study(sc)
+    st = dict(sc.study)
     ctx = load_context(sc, progress)
     posts = resolve_posts(ctx.zone, sc) if sc.posts else None
     if posts is None:
         posts = Posts([], [], [], np.zeros(0), np.zeros(0), np.zeros(0, np.int64), np.zeros(0), np.zeros(0), [])
     progress.step("candidate sites")
     cand = build_candidates(ctx, posts, st)
+    _check_sizes(sc, st, cand, len(posts), len(ctx.demand))
     progress.done("candidates")
     cutoff = None if st["objective"] == "pmedian" or st["kind"] in ("close", "compare") else \
         max(st["threshold"], max(sc.thresholds_min)) * 60.0
@@ -311,115 +309,122 @@ def run_study(sc: Scenario, out_root: Path, progress: Progress) -> Path:
     result = {}
     kind = st["kind"]
     progress.step(f"study {kind}")
+    deadline = Deadline(st["time_limit_s"])
+    with in_file(sc.path, MODEL_FIELDS, default="study"):      # model errors name scenario fields
 
-    def share_at(rep, t=T):
-        return float(rep.zone_weight_within[list(rep.thresholds_s).index(t * 60)] / rep.total_weight) \
-            if t * 60 in list(rep.thresholds_s) else float(
-                np.sum(_weights(ctx)[rep.first_s <= t * 60]) / rep.total_weight)
+        def share_at(rep, t=T):
+            return float(rep.zone_weight_within[list(rep.thresholds_s).index(t * 60)] / rep.total_weight) \
+                if t * 60 in list(rep.thresholds_s) else float(
+                    np.sum(_weights(ctx)[rep.first_s <= t * 60]) / rep.total_weight)
 
-    if kind == "add":
-        res = _place(ctx, mat, cand, st, posts.ids, n_posts + st["k"], progress, "add")
-        solves.append(res.to_dict())
-        new = [s for s in res.sites if s not in posts.ids]
-        chosen_rows = np.array([cand.ids.index(s) for s in posts.ids + new])
-        after = _eval(ctx, full, chosen_rows)
-        rows = []
-        for s in new:
-            j = cand.ids.index(s)
-            rep1 = _eval(ctx, full, np.append(post_rows, j))
-            gain = float(_weights(ctx)[(rep1.first_s <= T * 60) & ~(base.first_s <= T * 60)].sum())
-            per_m = {}
-            for mi, mname in enumerate(ctx.demand.municipality_names):
-                sel = (ctx.demand.municipality == mi) & (rep1.first_s <= T * 60) & ~(base.first_s <= T * 60)
-                g = float(_weights(ctx)[sel].sum())
-                if g > 0:
-                    per_m[mname] = round(g, 1)
-            rows.append({"site": s, "name": cand.names[j], "lon": round(cand.lon[j], 6), "lat": round(cand.lat[j], 6),
-                         "turnout_s": cand.turnout_s[j], f"newly_within_{tkey}min": round(gain, 1),
-                         "by_municipality": per_m})
-        result = {"new_sites": rows, "before": headline(base, th), "after": headline(after, th)}
-        tables["new_sites.csv"] = [{k: v for k, v in r.items() if k != "by_municipality"} for r in rows]
-        tables["new_sites_by_municipality.csv"] = [
-            {"site": r["site"], "municipality": mname, f"newly_within_{tkey}min": g}
-            for r in rows for mname, g in sorted(r["by_municipality"].items(), key=lambda kv: -kv[1])]
-    elif kind == "close":
-        rows, wt = [], _weights(ctx)
-        for i in range(n_posts):
-            rep = _eval(ctx, full, np.delete(post_rows, i))
-            r = {"post": posts.ids[i], "name": posts.names[i]}
-            for t, a, b in zip(th, base.zone_weight_within, rep.zone_weight_within):
-                r[f"loss_within_{t:g}min"] = round(float(a - b), 1)
-            if T not in th:   # rank on the study's threshold even when it is not a report threshold
-                r[f"loss_within_{tkey}min"] = round(float(wt[base.first_s <= T * 60].sum()
-                                                          - wt[rep.first_s <= T * 60].sum()), 1)
-            r["mean_min_after"] = _mins(rep.mean_s)
-            rows.append(r)
-        key = f"loss_within_{tkey}min"
-        rows.sort(key=lambda r: (r[key], r["post"]))
-        for k, r in enumerate(rows):
-            r["rank"] = k + 1
-        result = {"ranking_by": key, "least_loss": rows[0]["post"], "most_loss": rows[-1]["post"], "ranking": rows}
-        tables["close_ranking.csv"] = rows
-    elif kind == "relocate":
-        m = st["m"]
-        if m > 2 or m > n_posts:
-            raise ScenarioError("relocate supports m = 1 or 2 (and at most the number of posts)",
-                                source=str(sc.path), field="study.m")
-        moved, res, rel_solves = _relocate(ctx, mat, cand, st, posts, progress)
-        solves.extend(rel_solves)
-        chosen_rows = np.array([cand.ids.index(s) for s in res.sites])
-        after = _eval(ctx, full, chosen_rows)
-        result = {"moved_posts": [posts.ids[i] for i in moved],
-                  "new_sites": [{"site": s, "name": cand.names[cand.ids.index(s)],
-                                 "lon": round(cand.lon[cand.ids.index(s)], 6),
-                                 "lat": round(cand.lat[cand.ids.index(s)], 6)}
-                                for s in res.sites if s not in posts.ids],
-                  "before": headline(base, th), "after": headline(after, th)}
-    elif kind == "greenfield":
-        curve = []
-        bar = progress.bar(st["p_max"] - st["p_min"] + 1, "greenfield p")
-        for p in range(st["p_min"], st["p_max"] + 1):
-            bar.set_postfix_str(f"p={p}")
-            res = _place(ctx, mat, cand, st, [], p, progress, f"greenfield p={p}")
-            bar.update(1)
-            solves.append({**res.to_dict(), "p": p})
-            rows_p = np.array([cand.ids.index(s) for s in res.sites])
-            rep = _eval(ctx, full, rows_p)
-            curve.append({"p": p, f"share_within_{tkey}min": share_at(rep), "status": res.status,
-                          "gap": res.gap, "sites": " ".join(res.sites)})
-            chosen_rows = rows_p
-        bar.close()
-        today = {"p": n_posts, f"share_within_{tkey}min": share_at(base)} if n_posts else None
-        result = {"curve": curve, "today": today, "threshold_min": T}
-        tables["frontier.csv"] = curve + ([{**today, "status": "today", "sites": " ".join(posts.ids)}] if today else [])
-        _plot_frontier(curve, today, tkey, result)
-    elif kind == "minimum":
-        res = _solve("lscp", mat, _weights(ctx), cand, st, radius=T * 60)
-        _warn_status(res, "minimum", progress)
-        solves.append(res.to_dict())
-        chosen_rows = np.array([cand.ids.index(s) for s in res.sites])
-        rep = _eval(ctx, full, chosen_rows)
-        result = {"posts_needed": len(res.sites), "share_required": st["share"], "threshold_min": T,
-                  "sites": res.sites, "after": headline(rep, th)}
-    elif kind == "compare":
-        rows = [_compare_row(ctx, base, base, "today", "(today's posts)", th, T)]
-        for k, j in enumerate(range(n_posts, n_posts + len(st["sites"]))):
-            rep = _eval(ctx, full, np.append(post_rows, j))
-            rows.append(_compare_row(ctx, base, rep, cand.ids[j], cand.names[j], th, T))
-        key = f"share_within_{tkey}min"
-        rows[1:] = sorted(rows[1:], key=lambda r: -r[key])
-        result = {"sorted_by": key, "rows": rows}
-        tables["comparison.csv"] = [{k: v for k, v in r.items() if k != "gain_by_municipality"} for r in rows]
-        tables["comparison_by_municipality.csv"] = [
-            {"site": r["site"], "municipality": mname, f"share_gain_within_{tkey}min": g}
-            for r in rows[1:] for mname, g in sorted(r["gain_by_municipality"].items(), key=lambda kv: -kv[1])]
-    progress.done("study")
+        if kind == "add":
+            res = _place(ctx, mat, cand, st, posts.ids, n_posts + st["k"], progress, "add", deadline)
+            solves.append(res.to_dict())
+            new = [s for s in res.sites if s not in posts.ids]
+            chosen_rows = np.array([cand.ids.index(s) for s in posts.ids + new])
+            after = _eval(ctx, full, chosen_rows)
+            rows = []
+            for s in new:
+                j = cand.ids.index(s)
+                rep1 = _eval(ctx, full, np.append(post_rows, j))
+                gain = float(_weights(ctx)[(rep1.first_s <= T * 60) & ~(base.first_s <= T * 60)].sum())
+                per_m = {}
+                for mi, mname in enumerate(ctx.demand.municipality_names):
+                    sel = (ctx.demand.municipality == mi) & (rep1.first_s <= T * 60) & ~(base.first_s <= T * 60)
+                    g = float(_weights(ctx)[sel].sum())
+                    if g > 0:
+                        per_m[mname] = round(g, 1)
+                rows.append({"site": s, "name": cand.names[j], "lon": round(cand.lon[j], 6), "lat": round(cand.lat[j], 6),
+                             "turnout_s": cand.turnout_s[j], f"newly_within_{tkey}min": round(gain, 1),
+                             "by_municipality": per_m})
+            result = {"new_sites": rows, "before": headline(base, th), "after": headline(after, th)}
+            tables["new_sites.csv"] = [{k: v for k, v in r.items() if k != "by_municipality"} for r in rows]
+            tables["new_sites_by_municipality.csv"] = [
+                {"site": r["site"], "municipality": mname, f"newly_within_{tkey}min": g}
+                for r in rows for mname, g in sorted(r["by_municipality"].items(), key=lambda kv: -kv[1])]
+        elif kind == "close":
+            rows, wt = [], _weights(ctx)
+            for i in range(n_posts):
+                rep = _eval(ctx, full, np.delete(post_rows, i))
+                r = {"post": posts.ids[i], "name": posts.names[i]}
+                for t, a, b in zip(th, base.zone_weight_within, rep.zone_weight_within):
+                    r[f"loss_within_{t:g}min"] = round(float(a - b), 1)
+                if T not in th:   # rank on the study's threshold even when it is not a report threshold
+                    r[f"loss_within_{tkey}min"] = round(float(wt[base.first_s <= T * 60].sum()
+                                                              - wt[rep.first_s <= T * 60].sum()), 1)
+                r["mean_min_after"] = _mins(rep.mean_s)
+                rows.append(r)
+            key = f"loss_within_{tkey}min"
+            rows.sort(key=lambda r: (r[key], r["post"]))
+            for k, r in enumerate(rows):
+                r["rank"] = k + 1
+            result = {"ranking_by": key, "least_loss": rows[0]["post"], "most_loss": rows[-1]["post"], "ranking": rows}
+            tables["close_ranking.csv"] = rows
+        elif kind == "relocate":
+            moved, res, rel_solves, tried, total = _relocate(ctx, mat, cand, st, posts, progress, deadline)
+            solves.extend(rel_solves)
+            if tried < total:
+                _warn(f"relocate: the study time limit ({st['time_limit_s']:g} s) ran out after {tried} of {total} "
+                      f"combinations of moved posts; the answer is the best of those tried")
+            chosen_rows = np.array([cand.ids.index(s) for s in res.sites])
+            after = _eval(ctx, full, chosen_rows)
+            result = {"moved_posts": [posts.ids[i] for i in moved],
+                      "new_sites": [{"site": s, "name": cand.names[cand.ids.index(s)],
+                                     "lon": round(cand.lon[cand.ids.index(s)], 6),
+                                     "lat": round(cand.lat[cand.ids.index(s)], 6)}
+                                    for s in res.sites if s not in posts.ids],
+                      "before": headline(base, th), "after": headline(after, th),
+                      "combinations_tried": tried, "combinations_total": total, "complete": tried == total}
+        elif kind == "greenfield":
+            curve = []
+            bar = progress.bar(st["p_max"] - st["p_min"] + 1, "greenfield p")
+            for p in range(st["p_min"], st["p_max"] + 1):
+                if curve and deadline.expired():
+                    _warn(f"greenfield: the study time limit ({st['time_limit_s']:g} s) ran out after p = {p - 1}; "
+                          f"p = {p}..{st['p_max']} not solved")
+                    break
+                bar.set_postfix_str(f"p={p}")
+                res = _place(ctx, mat, cand, st, [], p, progress, f"greenfield p={p}", deadline)
+                bar.update(1)
+                solves.append({**res.to_dict(), "p": p})
+                rows_p = np.array([cand.ids.index(s) for s in res.sites])
+                rep = _eval(ctx, full, rows_p)
+                curve.append({"p": p, f"share_within_{tkey}min": share_at(rep), "status": res.status,
+                              "gap": res.gap, "sites": " ".join(res.sites)})
+                chosen_rows = rows_p
+            bar.close()
+            today = {"p": n_posts, f"share_within_{tkey}min": share_at(base)} if n_posts else None
+            result = {"curve": curve, "today": today, "threshold_min": T,
+                      "complete": len(curve) == st["p_max"] - st["p_min"] + 1}
+            tables["frontier.csv"] = curve + ([{**today, "status": "today", "sites": " ".join(posts.ids)}] if today else [])
+            _plot_frontier(curve, today, tkey, result)
+        elif kind == "minimum":
+            res = _solve("lscp", mat, _weights(ctx), cand, st, deadline, radius=T * 60)
+            _warn_status(res, "minimum", progress)
+            solves.append(res.to_dict())
+            chosen_rows = np.array([cand.ids.index(s) for s in res.sites])
+            rep = _eval(ctx, full, chosen_rows)
+            result = {"posts_needed": len(res.sites), "share_required": st["share"], "threshold_min": T,
+                      "sites": res.sites, "after": headline(rep, th)}
+        elif kind == "compare":
+            rows = [_compare_row(ctx, base, base, "today", "(today's posts)", th, T)]
+            for k, j in enumerate(range(n_posts, n_posts + len(st["sites"]))):
+                rep = _eval(ctx, full, np.append(post_rows, j))
+                rows.append(_compare_row(ctx, base, rep, cand.ids[j], cand.names[j], th, T))
+            key = f"share_within_{tkey}min"
+            rows[1:] = sorted(rows[1:], key=lambda r: -r[key])
+            result = {"sorted_by": key, "rows": rows}
+            tables["comparison.csv"] = [{k: v for k, v in r.items() if k != "gain_by_municipality"} for r in rows]
+            tables["comparison_by_municipality.csv"] = [
+                {"site": r["site"], "municipality": mname, f"share_gain_within_{tkey}min": g}
+                for r in rows[1:] for mname, g in sorted(r["gain_by_municipality"].items(), key=lambda kv: -kv[1])]
+        progress.done("study")
 
-    if st["sensitivity"] and kind in ("add", "relocate", "greenfield", "minimum"):
-        progress.step("sensitivity (speed ±15 %, turnout ±60 s, threshold ±1 min)")
-        result["sensitivity"] = _sensitivity(ctx, posts, cand, st, progress, kind,
-                                             [cand.ids[r] for r in chosen_rows])
-        progress.done("sensitivity")
+        if st["sensitivity"] and kind in ("add", "relocate", "greenfield", "minimum"):
+            progress.step("sensitivity (speed ±15 %, turnout ±60 s, threshold ±1 min)")
+            result["sensitivity"] = _sensitivity(ctx, posts, cand, st, progress, kind,
+                                                 [cand.ids[r] for r in chosen_rows], Deadline(st["time_limit_s"]))
+            progress.done("sensitivity")
 
     chosen = {"ids": [cand.ids[r] for r in chosen_rows]}
     summary = {
@@ -492,9 +497,10 @@ def _compare_row(ctx, base, rep, sid, name, th, t_study):
     return r
 
 
-def _sensitivity(ctx, posts, cand, st, progress, kind, base_sites):
+def _sensitivity(ctx, posts, cand, st, progress, kind, base_sites, deadline: Deadline):
     """Re-solve under perturbed speed, turnout and threshold; report whether the recommended sites
-    (``base_sites``: the study's answer) change."""
+    (``base_sites``: the study's answer) change. Variants not started before ``deadline`` are
+    reported as not run (and do not count either way)."""
     variants = [("speed -15%", {"speed_scale": ctx.profile.speed_scale * 0.85}, 0, 0),
                 ("speed +15%", {"speed_scale": ctx.profile.speed_scale * 1.15}, 0, 0),
                 ("turnout -60 s", {}, -60, 0), ("turnout +60 s", {}, 60, 0),
@@ -505,6 +511,11 @@ def _sensitivity(ctx, posts, cand, st, progress, kind, base_sites):
     n_posts = len(posts)
     bar = progress.bar(len(variants), "sensitivity")
     for label, prof_kw, dturn, dth in variants:
+        if out and deadline.expired():
+            out.append({"variant": label, "sites": None, "status": "not run (study time limit)",
+                        "same_sites": None})
+            bar.update(1)
+            continue
         prof = ctx.profile.with_overrides(**prof_kw) if prof_kw else ctx.profile
         c2 = Candidates(cand.ids, cand.names, cand.node, cand.lon, cand.lat,
                         np.maximum(0.0, cand.turnout_s + dturn), cand.origin)
@@ -512,19 +523,26 @@ def _sensitivity(ctx, posts, cand, st, progress, kind, base_sites):
         cutoff = None if st["objective"] == "pmedian" else (st2["threshold"]) * 60.0
         mat = candidate_matrix(ctx, c2, cutoff, Progress(True), profile=prof)
         if kind == "add":
-            res = _place(ctx, mat, c2, st2, posts.ids, n_posts + st["k"], progress, f"sensitivity {label}")
-        elif kind == "greenfield":
-            res = _place(ctx, mat, c2, st2, [], st["p_max"], progress, f"sensitivity {label}")
+            res = _place(ctx, mat, c2, st2, posts.ids, n_posts + st["k"], progress, f"sensitivity {label}",
+                         deadline)
+        elif kind == "greenfield":     # the largest p the study solved
+            res = _place(ctx, mat, c2, st2, [], len(base_sites), progress, f"sensitivity {label}", deadline)
         elif kind == "minimum":
-            res = _solve("lscp", mat, _weights(ctx), c2, st2, radius=st2["threshold"] * 60)
+            res = _solve("lscp", mat, _weights(ctx), c2, st2, deadline, radius=st2["threshold"] * 60)
         else:   # relocate: the same search over which posts move, under the variant
-            _, res, _ = _relocate(ctx, mat, c2, st2, posts, Progress(True), f" ({label})")
+            _, res, _, tried, total = _relocate(ctx, mat, c2, st2, posts, Progress(True), deadline, f" ({label})")
+            if tried < total:
+                _warn(f"sensitivity {label}: the time limit ran out after {tried} of {total} combinations")
         out.append({"variant": label, "sites": res.sites, "status": res.status,
                     "same_sites": sorted(res.sites) == sorted(base_sites)})
         bar.update(1)
     bar.close()
-    return {"base_sites": base_sites, "variants": out,
-            "recommendation_changes": any(not v["same_sites"] for v in out)}
+    run = [v for v in out if v["same_sites"] is not None]
+    if len(run) < len(out):
+        _warn(f"sensitivity: the study time limit ({deadline.seconds:g} s) ran out after {len(run)} of "
+              f"{len(out)} variants")
+    return {"base_sites": base_sites, "variants": out, "variants_run": len(run), "complete": len(run) == len(out),
+            "recommendation_changes": any(not v["same_sites"] for v in run)}
 
 
 def _plot_frontier(curve, today, tkey, result):
