@@ -19,12 +19,13 @@ DEFAULT_THRESHOLDS_MIN = [8.0, 10.0, 12.0, 15.0]
 
 TOP_KEYS = {"name", "zone", "description", "profile", "thresholds", "demand", "posts", "turnout", "outputs",
             "worst_n", "study", "ems"}
-PROFILE_KEYS = {"name", "period", "speed_scale", "intersection_delay_s", "maxspeed_factor", "vehicle_max_kmh",
+PROFILE_KEYS = {"name", "period", "emergency_passages", "emergency_passage_kmh", "speed_scale", "intersection_delay_s",
+                "maxspeed_factor", "vehicle_max_kmh",
                 "speeds_kmh", "oneway_reverse_factor"}
 DEMAND_KEYS = {"grid_m", "file", "max_snap_m", "road_classes"}
 POSTS_KEYS = {"active", "override", "add"}
-OVERRIDE_KEYS = {"closed", "lat", "lon", "street", "municipality", "crew", "turnout_s", "name"}
-ADD_KEYS = {"id", "name", "lat", "lon", "street", "municipality", "crew", "turnout_s"}
+OVERRIDE_KEYS = {"closed", "lat", "lon", "street", "municipality", "crew", "turnout_s", "name", "snap"}
+ADD_KEYS = {"id", "name", "lat", "lon", "street", "municipality", "crew", "turnout_s", "snap"}
 OUTPUT_KEYS = {"geojson", "first_due_areas", "isochrones", "map"}
 
 
@@ -53,6 +54,7 @@ class PostSpec:
     crew: str | None = None
     turnout_s: float | None = None
     new: bool = False
+    snap: str = "public"   # "public": nearest public road a vehicle leaves by; "any": nearest node
 
 
 @dataclass
@@ -156,7 +158,7 @@ def parse_scenario(path: str | Path) -> Scenario:
 
     prof = v.table(raw.get("profile", {}), "profile", PROFILE_KEYS)
     pd = {"name": v.string(prof.get("name", "fire_engine"), "profile.name")}
-    for k in ("speed_scale", "maxspeed_factor", "vehicle_max_kmh"):
+    for k in ("speed_scale", "maxspeed_factor", "vehicle_max_kmh", "emergency_passage_kmh"):
         if k in prof:
             pd[k] = v.number(prof[k], f"profile.{k}", lo=0, lo_open=True)
     if "oneway_reverse_factor" in prof:
@@ -164,6 +166,8 @@ def parse_scenario(path: str | Path) -> Scenario:
                                                lo=0, hi=1)
     if "intersection_delay_s" in prof:
         pd["intersection_delay_s"] = v.number(prof["intersection_delay_s"], "profile.intersection_delay_s", lo=0)
+    if "emergency_passages" in prof:
+        pd["emergency_passages"] = v.boolean(prof["emergency_passages"], "profile.emergency_passages")
     if "period" in prof:
         pd["period"] = v.string(prof["period"], "profile.period")
     if "speeds_kmh" in prof:
@@ -237,6 +241,10 @@ def parse_scenario(path: str | Path) -> Scenario:
             spec.turnout_s = v.number(od["turnout_s"], f"{fld}.turnout_s", lo=0, hi=3600)
         if "name" in od:
             spec.name = v.string(od["name"], f"{fld}.name")
+        if "snap" in od:
+            spec.snap = v.string(od["snap"], f"{fld}.snap")
+            if spec.snap not in ("public", "any"):
+                v.fail(f"{fld}.snap", f"expected \"public\" or \"any\", got {spec.snap!r}")
     adds = posts.get("add", [])
     if not isinstance(adds, list):
         v.fail("posts.add", "expected [[posts.add]] entries")
@@ -254,6 +262,10 @@ def parse_scenario(path: str | Path) -> Scenario:
             spec.crew = v.string(ad["crew"], f"{fld}.crew")
         if "turnout_s" in ad:
             spec.turnout_s = v.number(ad["turnout_s"], f"{fld}.turnout_s", lo=0, hi=3600)
+        if "snap" in ad:
+            spec.snap = v.string(ad["snap"], f"{fld}.snap")
+            if spec.snap not in ("public", "any"):
+                v.fail(f"{fld}.snap", f"expected \"public\" or \"any\", got {spec.snap!r}")
         specs[pid] = spec
     sc.posts = [s for s in specs.values() if s.id not in sc.closed]
     study = raw.get("study")
