@@ -134,6 +134,15 @@ def _cmd_audit(args) -> int:
     return 0
 
 
+def _cmd_build_pack(args) -> int:
+    from .routing.buildpack import build_pack
+    path, rep = build_pack(args.name, args.osm, Path(args.municipalities), Path(args.posts), Path(args.out),
+                           join_m=args.join_m, road_data_date=args.date or "", force=args.force)
+    joined = rep.joined if rep else 0
+    print(f"wrote zone pack {path} ({joined} nodes joined within {args.join_m:g} m)")
+    return 0
+
+
 def _cmd_fetch_zone(args) -> int:
     from .routing.fetch import fetch_zone
     path = fetch_zone(args.name, args.municipality, Path(args.out), population_csv=args.population,
@@ -192,6 +201,16 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("--out", default="data")
     f.add_argument("--force", action="store_true", help="replace an existing pack folder of that name")
 
+    b = sub.add_parser("build-pack", help="build a zone pack from local OSM files (XML or PBF)")
+    b.add_argument("name")
+    b.add_argument("--osm", action="append", required=True, help="OSM XML (.osm, .osm.bz2) or PBF; repeatable")
+    b.add_argument("--municipalities", required=True, help="GeoJSON polygons with name and population_<year>")
+    b.add_argument("--posts", required=True, help="posts CSV (id,name,municipality,street,crew,status,lat,lon,...)")
+    b.add_argument("--out", default="data")
+    b.add_argument("--join-m", type=float, default=2.0, help="join nodes closer than this (metres, same level)")
+    b.add_argument("--date", default=None, help="road data date for the file name (default: this month)")
+    b.add_argument("--force", action="store_true")
+
     sub.add_parser("solve", help="solve a placement model on a cost-matrix instance (see kazerne solve -h)",
                    add_help=False)
     return ap
@@ -209,6 +228,8 @@ def main(argv=None) -> int:
             return _cmd_route(args)
         if args.cmd == "audit":
             return _cmd_audit(args)
+        if args.cmd == "build-pack":
+            return _cmd_build_pack(args)
         if args.cmd == "fetch-zone":
             return _cmd_fetch_zone(args)
         if args.cmd == "run":

@@ -29,23 +29,57 @@ def test_pack_and_network_sizes(hvz_zone):
     assert len(z.pack.municipalities) == 18
     assert {m.name for m in z.pack.municipalities} == MUNICIPALITIES
     assert z.pack.total_population == 562055          # README: 562,055 inhabitants on 1 January 2020
-    # README: 35,055 nodes / 83,505 edges after simplification; largest SCC 30,914 nodes
-    assert z.net.n_nodes_source == 35055
-    assert z.net.n_edges_source == 83505
-    assert z.net.n_nodes == 30914
     assert z.gap_metric is not None and z.gap_metric.area > 1e6
+
+
+@pytest.fixture(scope="module")
+def raw_reference(hvz_zone):
+    """The pack's OSM file read independently (tests/zone_reference.py: stdlib XML + networkx)."""
+    import zone_reference
+    return zone_reference.summary(hvz_zone.pack.roads_file)
+
+
+def test_network_nodes_match_an_independent_reading(hvz_zone, raw_reference):
+    """Pack v2, figures of tests/zone_reference.py (not of the engine): 181,924 raw nodes (the pack
+    README's figure), 180,001 of them in the largest strongly connected component of the fire engine's
+    graph; 35,239 junctions and dead ends, 34,891 of them in that component. The engine must keep
+    exactly those 34,891 (plus nodes where a street's name or class changes) and nothing outside it."""
+    ref, net = raw_reference, hvz_zone.net
+    assert ref["raw_nodes"] == 181924
+    assert ref["raw_scc_nodes"] == 180001
+    assert ref["junctions_dead_ends"] == 35239
+    assert ref["junctions_dead_ends_in_scc"] == 34891
+    by_coord = {}
+    for osm_id, (lon, lat) in ref["coords"].items():
+        by_coord.setdefault((round(lon, 7), round(lat, 7)), []).append(osm_id)
+    kept_ids = set()
+    for lon, lat in zip(net.lon, net.lat):
+        ids = by_coord[(round(float(lon), 7), round(float(lat), 7))]
+        assert any(i in ref["scc"] for i in ids)      # every kept node lies in the component
+        kept_ids.update(i for i in ids if i in ref["scc"])
+    jd_scc = ref["jd"] & ref["scc"]
+    assert jd_scc <= kept_ids                           # every junction / dead end of it is kept
+    assert net.n_nodes >= 34891 and net.n_nodes_source - net.n_nodes >= 35239 - 34891
 
 
 def test_posts_snap_within_500m_not_in_gap(hvz_zone):
     z = hvz_zone
     located = [p for p in z.pack.posts if p.located]
     assert {p.id for p in located} >= set(POSTS)
-    s = z.snap_lonlat([p.lon for p in located], [p.lat for p in located])
+    s = z.snap_lonlat([p.lon for p in located], [p.lat for p in located], only="site")
     assert (s.distance_m <= 500.0).all(), dict(zip([p.id for p in located], s.distance_m.round()))
     assert not s.in_gap.any() and not s.no_road_data.any()
     # the same node through site_node (raises SnapError otherwise)
     for p, n in zip(located, s.node):
         assert z.site_node(p.lon, p.lat, what=p.id) == n
+    # every post leaves by a public road: an edge at its node that is neither a service road, a track,
+    # a pedestrian street nor an emergency-only passage
+    net = z.net
+    bad = {"service", "track", "pedestrian", "busway"}
+    from kazerne.routing.profiles import HIGHWAY_CLASSES
+    for p, n in zip(located, s.node):
+        e = np.flatnonzero(net.u == n)
+        assert any(HIGHWAY_CLASSES[net.cls[i]] not in bad and net.access[i] == 0 for i in e), p.id
 
 
 def test_gap_point_is_no_road_data(hvz_zone):

@@ -139,14 +139,11 @@ class RoadNetwork:
                                   junction=self.is_junction()[self.v])
 
     def is_junction(self) -> np.ndarray:
-        """Per node: True where three or more streets meet (distinct neighbours, either direction).
-        Nodes where only a street's name, class or access changes are not junctions."""
+        """Per node: True where three or more streets meet (:func:`street_degree` >= 3). Nodes where
+        only a street's name, class or access changes are not junctions."""
         j = self._csr_cache.get("_junction")
         if j is None:
-            a = np.concatenate([self.u, self.v]).astype(np.int64)
-            b = np.concatenate([self.v, self.u]).astype(np.int64)
-            key = np.unique(a[a != b] * self.n_nodes + b[a != b])
-            j = np.bincount(key // self.n_nodes, minlength=self.n_nodes) >= 3
+            j = street_degree(self.u, self.v, self.length, self.n_nodes) >= 3
             self._csr_cache["_junction"] = j
         return j
 
@@ -356,8 +353,10 @@ def from_osmnx(G, source: str = "", source_sha256: str = "", road_data_date: str
 
     x, y = x_all[kept], y_all[kept]
     length = np.asarray(lens)[eidx]
-    # urban flag: intersection density around the edge midpoint
-    tree = cKDTree(np.column_stack([x, y]))
+    # urban flag: intersection density around the edge midpoint (junctions and dead ends; not the
+    # nodes kept only because a street's name or class changes)
+    sdeg = street_degree(u2, v2, length, len(kept))
+    tree = cKDTree(np.column_stack([x, y])[sdeg != 2])
     mid = np.column_stack([(x[u2] + x[v2]) / 2, (y[u2] + y[v2]) / 2])
     counts = tree.query_ball_point(mid, r=URBAN_RADIUS_M, return_length=True)
     urban = counts >= URBAN_MIN_NODES
@@ -374,6 +373,15 @@ def from_osmnx(G, source: str = "", source_sha256: str = "", road_data_date: str
         n_nodes_source=n_src, n_edges_source=m_src, source=str(source), source_sha256=source_sha256,
         road_data_date=road_data_date,
     )
+
+
+def street_degree(u, v, length, n_nodes: int) -> np.ndarray:
+    """Per node: how many streets end there. A two-way street (a->b and b->a of the same length) counts
+    once; parallel streets between the same nodes (a loop, a service road beside a main road) each count."""
+    a, b = np.minimum(u, v).astype(np.int64), np.maximum(u, v).astype(np.int64)
+    key = np.unique(np.column_stack([a, b, np.round(np.asarray(length, dtype=float), 1)]), axis=0)
+    key = key[key[:, 0] != key[:, 1]].astype(np.int64)
+    return np.bincount(key[:, 0], minlength=n_nodes) + np.bincount(key[:, 1], minlength=n_nodes)
 
 
 def morton_code(x, y, cell_m: float = 50.0) -> np.ndarray:
