@@ -178,3 +178,36 @@ def test_first_due_areas_cover_posts_own_nodes(hvz_zone):
     owned = shapely.union_all([a for k, a in areas.items() if k >= 0])
     gap_core = shapely.buffer(z.gap_metric, -300.0)    # deeper than a 200 m cell inside the gap
     assert gap_core.area > 0 and shapely.intersection(owned, gap_core).area == pytest.approx(0.0, abs=1.0)
+
+
+def test_route_hq_to_sint_pieters_along_the_r40(hvz_zone):
+    """HQ (Roggestraat) -> Sint-Pieters station (forecourt, lon 3.7106 lat 51.0360): the way a Ghent
+    driver takes, south along the Coupure and the western R40 (Martelaarslaan, Godshuizenlaan), then
+    Kortrijksesteenweg and Koningin Elisabethlaan — never the R4 or the E40, which v1 of the pack
+    forced (22.7 km, 32 min)."""
+    from kazerne.routing.routes import route
+    z = hvz_zone
+    hq = z.pack.post("P01")
+    a = z.site_node(hq.lon, hq.lat, what="P01")
+    b = z.site_node(3.7106, 51.0360, what="Sint-Pieters", snap="any")
+    r = route(z.net, PROFILE, a, b)
+    streets = [leg.street for leg in r.legs]
+    for s in ("Coupure Rechts", "Martelaarslaan", "Godshuizenlaan", "Kortrijksesteenweg", "Koningin Elisabethlaan"):
+        assert s in streets, streets
+    assert not any(leg.road_class in ("motorway", "motorway_link", "trunk") for leg in r.legs)
+    assert r.length_m < 5500 and r.detour_index < 1.5
+    assert r.drive_s == pytest.approx(float(drive_times(z.net, PROFILE, [a])[0, b]), abs=1e-6)
+
+
+def test_audit_gent_detours_plausible(hvz_zone):
+    """After the repair (pack v2), fastest routes in Gent between random node pairs 0.5-5 km apart
+    are 1.3-1.6 times the straight line at the median and below 3 at the 95th percentile (v1: 1.69 /
+    4.48 for 1-3 km pairs, pack README); the largest component keeps more than 98 % of the nodes."""
+    from kazerne.routing.audit import audit
+    rep = audit(hvz_zone, PROFILE, sources_per_municipality=25, targets_per_source=12)
+    g = next(m for m in rep.municipalities if m["municipality"] == "Gent")
+    assert g["pairs"] == 300 and g["unreached"] == 0
+    assert 1.3 <= g["detour_median"] <= 1.6
+    assert g["detour_p95"] < 3.0
+    assert rep.network["nodes_dropped"] / rep.network["nodes_source"] < 0.02
+    assert len(rep.near_pairs) == 0                      # pack v2 joined vertices closer than 2 m
