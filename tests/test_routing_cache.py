@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import os
+import stat
+import subprocess
+import sys
+
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import osm_fixture as fx
 from kazerne.errors import ZonePackError
+from kazerne.files import temp_prefix
 from kazerne.routing import network
 from kazerne.routing.network import load_cache, load_network
 from kazerne.routing.profiles import get_profile
@@ -108,16 +116,94 @@ def test_truncated_cache_is_rebuilt(counting_reader, monkeypatch, tmp_path):
     _same(good, _rebuild_check(osm, tmp_path, counting_reader, monkeypatch))
 
 
+@pytest.fixture(scope="module")
+def good_cache(tmp_path_factory):
+    """The bytes of one good cache file of the fixture network, and the network itself."""
+    d = tmp_path_factory.mktemp("good-cache")
+    osm = fx.write_osm(d / "roads.osm")
+    net = load_network(osm, use_cache=False, quiet=True)
+    path = d / "cache.npz"
+    network.save_cache(net, path)
+    assert load_cache(path) is not None
+    return path.read_bytes(), net
+
+
+# Every byte of the file is covered: the zip local headers, the .npy headers, the array data,
+# the metadata members, the central directory and the trailer with the digest itself.
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(where=st.floats(min_value=0.0, max_value=1.0, exclude_max=True), xor=st.integers(1, 255))
+def test_any_flipped_byte_is_a_cache_miss(good_cache, tmp_path_factory, where, xor):
+    data, _ = good_cache
+    bad = bytearray(data)
+    bad[int(where * len(data))] ^= xor
+    path = tmp_path_factory.mktemp("flip") / "cache.npz"
+    path.write_bytes(bytes(bad))
+    assert load_cache(path) is None        # never trusted, never an exception
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(keep=st.floats(min_value=0.0, max_value=1.0, exclude_max=True), tail=st.binary(max_size=64))
+def test_any_truncated_or_extended_file_is_a_cache_miss(good_cache, tmp_path_factory, keep, tail):
+    data, _ = good_cache
+    path = tmp_path_factory.mktemp("cut") / "cache.npz"
+    path.write_bytes(data[: int(keep * len(data))] + tail)
+    assert load_cache(path) is None
+
+
 def test_flipped_bytes_cache_is_rebuilt(counting_reader, monkeypatch, tmp_path):
+    """A damaged cache in the cache folder is rebuilt by load_network, and the new file is good."""
     osm = fx.write_osm(tmp_path / "roads.osm")
     good = load_network(osm, quiet=True)
     (path,) = _cache_files(tmp_path)
     data = bytearray(path.read_bytes())
-    for i in range(len(data) // 3, len(data) // 3 + 16):
-        data[i] ^= 0xFF
+    for i in (0, 40, len(data) // 3, len(data) - 1):   # a zip header, an array, the digest
+        data[i] ^= 0x5A
     path.write_bytes(bytes(data))
-    assert load_cache(path) is None
     _same(good, _rebuild_check(osm, tmp_path, counting_reader, monkeypatch))
+
+
+def test_cache_file_follows_the_umask(tmp_path, good_cache):
+    _, net = good_cache
+    old = os.umask(0o027)
+    try:
+        network.save_cache(net, tmp_path / "a.npz")
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE((tmp_path / "a.npz").stat().st_mode) == 0o640
+    old = os.umask(0o002)
+    try:
+        network.save_cache(net, tmp_path / "b.npz")
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE((tmp_path / "b.npz").stat().st_mode) == 0o664
+
+
+def test_leftover_temporaries_of_dead_writers_are_removed(tmp_path, good_cache):
+    """A writer killed half-way leaves '.NAME.tmp-HOST-PID-xxxx.tmp'; the next load removes it,
+    unless its writer is still alive (another process building the same cache right now)."""
+    data, _ = good_cache
+    path = tmp_path / "network-x-v8.npz"
+    path.write_bytes(data)
+    dead = _dead_pid()
+    host = temp_prefix("x").split("-")[1]
+    stale = tmp_path / f".{path.name}.tmp-{host}-{dead}-abc123.tmp"
+    live = tmp_path / f".{path.name}.tmp-{host}-{os.getppid()}-def456.tmp"
+    other_host = tmp_path / f".{path.name}.tmp-otherhost-{dead}-ghi789.tmp"
+    old_style = tmp_path / f"{path.name}q1w2e3.tmp"          # naming of earlier versions
+    fresh_old_style = tmp_path / f"{path.name}r4t5y6.tmp"
+    for p in (stale, live, other_host, old_style, fresh_old_style):
+        p.write_bytes(b"half a cache")
+    os.utime(old_style, (1_000_000, 1_000_000))              # 1970: long abandoned
+    assert load_cache(path) is not None
+    assert not stale.exists() and not old_style.exists()
+    assert live.exists() and other_host.exists() and fresh_old_style.exists()
+
+
+def _dead_pid() -> int:
+    """The pid of a process that has exited (and was reaped)."""
+    p = subprocess.Popen([sys.executable, "-c", "pass"])
+    p.wait()
+    return p.pid
 
 
 def test_valid_zip_with_tampered_array_fails_the_digest(counting_reader, monkeypatch, tmp_path):

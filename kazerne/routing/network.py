@@ -25,7 +25,6 @@ import os
 import sys
 import tempfile
 import time
-import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -36,7 +35,7 @@ from scipy.sparse import csgraph
 from .profiles import HIGHWAY_CLASSES, SpeedProfile, classify_highway, parse_maxspeed
 
 #: Bump when the way arrays are derived from OSM changes: old caches are then ignored.
-BUILD_VERSION = "7"
+BUILD_VERSION = "9"
 #: Metric CRS used inside the engine.
 METRIC_CRS = "EPSG:31370"
 #: An edge is "urban" when at least this many intersections lie within URBAN_RADIUS_M of its midpoint.
@@ -401,27 +400,56 @@ def morton_code(x, y, cell_m: float = 50.0) -> np.ndarray:
 
 
 # ---------------------------------------------------------------------- cache
-def _digest(arrays: dict) -> str:
-    h = hashlib.sha256()
-    for k in _ARRAYS:
-        a = np.ascontiguousarray(arrays[k])
-        h.update(k.encode())
-        h.update(str(a.dtype).encode())
-        h.update(str(a.shape).encode())
-        h.update(a.tobytes())
-    return h.hexdigest()
+#: A cache file is the .npz body followed by this tag and the SHA-256 of the body (32 bytes).
+_TRAILER = b"KAZERNE-SHA256:"
+#: Temporaries of the old naming (``<name><random>.tmp``) older than this are removed, seconds.
+_OLD_TMP_AGE_S = 3600.0
+
+
+def _digest(body: bytes) -> bytes:
+    """SHA-256 of the whole cache body: every array and every metadata field, headers included."""
+    return hashlib.sha256(body).digest()
+
+
+def _clean_cache_temps(path: Path) -> None:
+    """Remove temporaries of ``path`` left by interrupted writes (dead writers, or old and unnamed)."""
+    from ..files import remove_stale
+    remove_stale(path.parent, path.name)
+    now = time.time()
+    for p in path.parent.glob(f"{path.name}*.tmp"):      # the naming before BUILD_VERSION 8
+        try:
+            if now - p.stat().st_mtime > _OLD_TMP_AGE_S:
+                p.unlink()
+        except OSError:
+            pass
 
 
 def save_cache(net: RoadNetwork, path: Path) -> None:
-    """Write ``net`` to ``path`` (.npz) atomically, with a digest of its arrays."""
+    """Write ``net`` to ``path`` atomically: the .npz body, then a SHA-256 of that whole body.
+
+    Written to a temporary beside ``path`` (named with host and process id, so that leftovers of
+    a killed writer are removed by the next load or save) and renamed; the file gets the
+    permissions of the user's umask.
+    """
+    import io
+
+    from ..files import apply_umask, temp_prefix
     arrays = {k: np.asarray(getattr(net, k)) for k in _ARRAYS}
+    buf = io.BytesIO()
+    np.savez(buf, source=np.array(net.source), source_sha256=np.array(net.source_sha256),
+             road_data_date=np.array(net.road_data_date), **arrays)
+    body = buf.getvalue()
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=path.name, suffix=".tmp", dir=path.parent)
+    _clean_cache_temps(path)
+    fd, tmp = tempfile.mkstemp(prefix=temp_prefix(path.name), suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as fh:
-            np.savez(fh, digest=np.array(_digest(arrays)), source=np.array(net.source),
-                     source_sha256=np.array(net.source_sha256), road_data_date=np.array(net.road_data_date),
-                     **arrays)
+            fh.write(body)
+            fh.write(_TRAILER)
+            fh.write(_digest(body))
+            fh.flush()
+            os.fsync(fh.fileno())
+        apply_umask(tmp)
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
@@ -430,21 +458,31 @@ def save_cache(net: RoadNetwork, path: Path) -> None:
 
 
 def load_cache(path: Path) -> RoadNetwork | None:
-    """Read a cache file; ``None`` when it is missing, truncated, corrupt or incomplete."""
+    """Read a cache file; ``None`` (a miss: rebuild) unless the SHA-256 of the whole body matches.
+
+    Any problem at all while reading — missing, truncated, a flipped byte anywhere, a member
+    missing, an exception of any kind from the reader — is a miss, never an error.
+    """
+    import io
     if not path.is_file():
         return None
     try:
-        with np.load(path, allow_pickle=False) as z:
+        _clean_cache_temps(path)
+        data = path.read_bytes()
+        n = len(_TRAILER) + 32
+        if len(data) <= n or data[-n:-32] != _TRAILER:
+            return None
+        body = data[:-n]
+        if _digest(body) != data[-32:]:
+            return None
+        with np.load(io.BytesIO(body), allow_pickle=False) as z:
             arrays = {k: z[k] for k in _ARRAYS}
-            digest = str(z["digest"])
             meta = {k: str(z[k]) for k in ("source", "source_sha256", "road_data_date")}
-    except (OSError, ValueError, KeyError, zipfile.BadZipFile, EOFError):
+        arrays["n_nodes_source"] = int(arrays["n_nodes_source"])
+        arrays["n_edges_source"] = int(arrays["n_edges_source"])
+        return RoadNetwork(**arrays, **meta)
+    except Exception:   # noqa: BLE001 - whatever a damaged file raises, it is not trusted
         return None
-    if _digest(arrays) != digest:
-        return None
-    arrays["n_nodes_source"] = int(arrays["n_nodes_source"])
-    arrays["n_edges_source"] = int(arrays["n_edges_source"])
-    return RoadNetwork(**arrays, **meta)
 
 
 def load_network(roads_file: str | Path, road_data_date: str = "", use_cache: bool = True,
