@@ -1,4 +1,4 @@
-"""Command line: ``kazerne run | compare | batch | solve | isochrones | fetch-zone``.
+"""Command line: ``kazerne run | solve | isochrones | route | audit | fetch-zone | build-pack``.
 
 User mistakes (:class:`kazerne.errors.KazerneError`) print one line on stderr and exit with 2,
 without a traceback.
@@ -98,6 +98,97 @@ def _cmd_isochrones(args) -> int:
     return 0
 
 
+def _site_arg(zone, text: str, what: str):
+    """A post / site id of the pack, or ``LON,LAT``: (label, node)."""
+    from .errors import ScenarioError
+    parts = text.split(",")
+    if len(parts) == 2:
+        try:
+            lon, lat = float(parts[0]), float(parts[1])
+        except ValueError:
+            lon = lat = None
+        if lon is not None:
+            if not (-180 <= lon <= 180 and -90 <= lat <= 90):
+                raise ScenarioError(f"expected LON,LAT in degrees, got {text!r}", field=what)
+            return f"{lon:.6f},{lat:.6f}", zone.site_node(lon, lat, what=what, snap="any")
+    try:
+        site = zone.pack.site(text)
+    except KeyError:
+        known = ", ".join(p.id for p in zone.pack.posts)
+        raise ScenarioError(f"expected a post id ({known}) or LON,LAT, got {text!r}", field=what) from None
+    return f"{site.id} {site.name}", zone.site_node(site.lon, site.lat, what=what)
+
+
+def _cmd_route(args) -> int:
+    from .report.atomic import write_json
+    from .report.tables import text_table
+    from .routing.profiles import get_profile
+    from .routing.routes import route
+    from .routing.zone import load_zone
+
+    zone = load_zone(args.zone, quiet=args.quiet)
+    profile = get_profile(args.profile)
+    a_label, a = _site_arg(zone, args.from_, "--from")
+    b_label, b = _site_arg(zone, args.to, "--to")
+    r = route(zone.net, profile, a, b)
+    rows = [[leg.street, leg.road_class, f"{leg.length_m:.0f}", f"{leg.speed_kmh:.0f}", f"{leg.time_s:.0f}",
+             ("against one-way " if leg.against_oneway else "") + ("emergency passage " if leg.emergency_passage
+                                                                   else "") +
+             ("direction unknown" if leg.unknown_direction else "")] for leg in r.legs]
+    s = r.summary()
+    print(f"{a_label} -> {b_label}, profile {profile.name} (driving only, no turnout)")
+    print(text_table(rows, ["street", "class", "m", "km/h", "s", "note"]))
+    print(f"\ndriving time {s['drive_min']:.1f} min over {s['length_km']:.2f} km; straight line "
+          f"{s['straight_km']:.2f} km; detour index {s['detour_index']:.2f}; effective speed {s['effective_kmh']:.0f} km/h")
+    d = zone.net.describe()
+    print(f"road data {d['source']} ({d['road_data_date']}); against one-way {s['against_oneway_m']:.0f} m, "
+          f"emergency passages {s['emergency_passage_m']:.0f} m, one-way streets of unknown direction "
+          f"{s['unknown_direction_m']:.0f} m")
+    if args.output:
+        from .jsonsafe import json_safe
+        feat = r.to_geojson()
+        feat["properties"].update({"from": a_label, "to": b_label, "road_data": d})
+        write_json(args.output, json_safe({"type": "FeatureCollection", "features": [feat]}))
+        if not args.quiet:
+            print(f"wrote {args.output}", file=sys.stderr)
+    return 0
+
+
+def _cmd_audit(args) -> int:
+    from .report.audit_report import write_audit
+    from .report.tables import text_table
+    from .routing.audit import audit
+    from .routing.zone import load_zone
+
+    zone = load_zone(args.zone, quiet=args.quiet)
+    rep = audit(zone, profile=args.profile, seed=args.seed)
+    out = write_audit(rep, zone, Path(args.out) / f"audit-{zone.name}")
+    n = rep.network
+    print(f"road network audit of {zone.name} ({n['source']}, {n['road_data_date']}), profile {rep.profile}")
+    print(f"largest strongly connected component: {n['nodes_kept']} of {n['nodes_source']} nodes kept "
+          f"({n['nodes_dropped']} dropped), {n['edges_kept']} of {n['edges_source']} edges")
+    print(f"near-coincident unjoined node pairs (< {rep.params['near_m']:g} m): {len(rep.near_pairs)}; "
+          f"facing dead ends (< {rep.params['dead_end_m']:g} m): {len(rep.facing_dead_ends)}")
+    print(f"emergency-only passages: {n['emergency_passages_km']} km; one-way streets of unknown direction "
+          f"(two-way): {n['unknown_oneway_direction_km']} km of edges\n")
+    rows = [[m["municipality"], m["pairs"], m.get("detour_median", ""), m.get("detour_p95", ""),
+             m.get("speed_kmh_median", ""), "yes" if m.get("plausible", True) else "NO"] for m in rep.municipalities]
+    print(text_table(rows, ["municipality", "pairs", "detour median", "detour p95", "km/h median", "plausible"]))
+    for w in rep.warnings:
+        print(f"kazerne: warning: {w}", file=sys.stderr)
+    print(f"\noutputs in {out}/")
+    return 0
+
+
+def _cmd_build_pack(args) -> int:
+    from .routing.buildpack import build_pack
+    path, rep = build_pack(args.name, args.osm, Path(args.municipalities), Path(args.posts), Path(args.out),
+                           join_m=args.join_m, road_data_date=args.date or "", force=args.force)
+    joined = rep.joined if rep else 0
+    print(f"wrote zone pack {path} ({joined} nodes joined within {args.join_m:g} m)")
+    return 0
+
+
 def _cmd_fetch_zone(args) -> int:
     from .routing.fetch import fetch_zone
     path = fetch_zone(args.name, args.municipality, Path(args.out), population_csv=args.population,
@@ -134,12 +225,37 @@ def build_parser() -> argparse.ArgumentParser:
     i.add_argument("-o", "--output", required=True)
     i.add_argument("--quiet", action="store_true")
 
+    rt = sub.add_parser("route", help="the fastest route between two places, street by street")
+    rt.add_argument("--zone", required=True)
+    rt.add_argument("--from", dest="from_", required=True, help="post id or LON,LAT")
+    rt.add_argument("--to", required=True, help="post id or LON,LAT")
+    rt.add_argument("--profile", default="fire_engine")
+    rt.add_argument("-o", "--output", default=None, help="write the route as GeoJSON")
+    rt.add_argument("--quiet", action="store_true")
+
+    au = sub.add_parser("audit", help="plausibility audit of a zone's road network")
+    au.add_argument("--zone", required=True)
+    au.add_argument("--profile", default="fire_engine")
+    au.add_argument("--seed", type=int, default=20261201, help="seed of the random pairs")
+    au.add_argument("--out", default="out", help="output folder (default: out/; results in OUT/audit-ZONE/)")
+    au.add_argument("--quiet", action="store_true")
+
     f = sub.add_parser("fetch-zone", help="build a zone pack from live OpenStreetMap (needs internet)")
     f.add_argument("name")
     f.add_argument("--municipality", action="append", required=True)
     f.add_argument("--population", type=Path, default=None, help="CSV name,population")
     f.add_argument("--out", default="data")
     f.add_argument("--force", action="store_true", help="replace an existing pack folder of that name")
+
+    b = sub.add_parser("build-pack", help="build a zone pack from local OSM files (XML or PBF)")
+    b.add_argument("name")
+    b.add_argument("--osm", action="append", required=True, help="OSM XML (.osm, .osm.bz2) or PBF; repeatable")
+    b.add_argument("--municipalities", required=True, help="GeoJSON polygons with name and population_<year>")
+    b.add_argument("--posts", required=True, help="posts CSV (id,name,municipality,street,crew,status,lat,lon,...)")
+    b.add_argument("--out", default="data")
+    b.add_argument("--join-m", type=float, default=2.0, help="join nodes closer than this (metres, same level)")
+    b.add_argument("--date", default=None, help="road data date for the file name (default: this month)")
+    b.add_argument("--force", action="store_true")
 
     sub.add_parser("solve", help="solve a placement model on a cost-matrix instance (see kazerne solve -h)",
                    add_help=False)
@@ -152,6 +268,12 @@ def _dispatch(argv) -> int:
     args = build_parser().parse_args(argv)
     if args.cmd == "isochrones":
         return _cmd_isochrones(args)
+    if args.cmd == "route":
+        return _cmd_route(args)
+    if args.cmd == "audit":
+        return _cmd_audit(args)
+    if args.cmd == "build-pack":
+        return _cmd_build_pack(args)
     if args.cmd == "fetch-zone":
         return _cmd_fetch_zone(args)
     if args.cmd == "run":

@@ -12,7 +12,7 @@ import itertools
 import numpy as np
 import pytest
 
-from kazerne.coverage.ems import dsm, malp, mexclp, units_for_reliability
+from kazerne.coverage.ems import dsm, local_units_for_reliability, malp, malp2, mexclp, units_for_reliability
 from kazerne.errors import InfeasibleError, ModelInputError
 
 
@@ -112,6 +112,80 @@ def test_malp_capacity_brute_force():
     res = malp(cost, w, n, q, alpha, t, capacity=caps)
     assert res.extra["b"] == 2
     assert res.objective == pytest.approx(best)
+
+
+# ---------------------------------------------------------------- MALP II
+
+def malp2_brute(cost, w, n, lpw, alpha, t, caps, nbh=None):
+    """Best MALP II placement by enumeration, from the definitions: rho_i = lpw * weight of M_i,
+    b_i = smallest b in 1..n with rho_i / b < 1 and 1 - (rho_i / b)^b >= alpha."""
+    cover = cost <= t
+    open_b = [j for j in range(len(cost)) if caps[j] > 0]
+    nd = cost.shape[1]
+    if nbh is None:    # the default: points some open base within T of i also covers
+        nbh = np.array([[any(cover[j, i] and cover[j, k] for j in open_b) for k in range(nd)] for i in range(nd)])
+    rho = lpw * (nbh.astype(float) @ w)
+    b = np.array([next((k for k in range(1, n + 1) if r / k < 1 and 1 - (r / k) ** k >= alpha - 1e-12), n + 1)
+                  for r in rho])
+    best = max(float(w[(x[:, None] * cover).sum(0) >= b].sum()) for x in placements(caps, n))
+    return best, b
+
+
+@pytest.mark.parametrize("seed,nb,n,lpw,alpha", [(41, 4, 4, 0.004, 0.8), (42, 5, 5, 0.003, 0.9),
+                                                 (43, 6, 4, 0.006, 0.7), (44, 5, 6, 0.002, 0.95)])
+def test_malp2_matches_brute_force(seed, nb, n, lpw, alpha):
+    cost, w = instance(seed, nb, 40)
+    t = 900.0
+    best, b = malp2_brute(cost, w, n, lpw, alpha, t, [n] * nb)
+    assert len(set(b.tolist())) > 1          # local busy fractions really differ between points
+    res = malp2(cost, w, n, lpw, alpha, t)
+    assert res.status == "optimal"
+    assert res.extra["b_by_demand"] == b.tolist()
+    assert res.objective == pytest.approx(best)
+    x = np.zeros(nb, dtype=int)
+    for k, v in res.extra["units"].items():
+        x[k] = v
+    assert x.sum() == n
+    assert float(w[(x[:, None] * (cost <= t)).sum(0) >= b].sum()) == pytest.approx(res.objective)
+
+
+def test_malp2_given_neighbourhood_capacity_and_closed_match_brute_force():
+    cost, w = instance(45, 5, 30)
+    rng = np.random.default_rng(45)
+    pts = rng.uniform(0, 10, (30, 2))
+    nbh = np.linalg.norm(pts[:, None] - pts[None], axis=2) <= 4.0       # "within T" between points
+    n, lpw, alpha, t = 5, 0.01, 0.85, 1000.0
+    caps = [2, 0, 3, 2, 2]          # base 1 closed
+    best, b = malp2_brute(cost, w, n, lpw, alpha, t, caps, nbh)
+    assert len(set(b.tolist())) > 1
+    res = malp2(cost, w, n, lpw, alpha, t, neighbourhood=nbh, capacity={0: 2, 1: 9, 2: 3, 3: 2, 4: 2},
+                closed=[1])
+    assert res.extra["b_by_demand"] == b.tolist()
+    assert res.objective == pytest.approx(best)
+    assert 1 not in res.extra["units"]
+
+
+def test_malp2_with_uniform_load_is_malp1_at_its_busy_fraction():
+    """Every point's neighbourhood is every point, so every point carries the whole load, 1.2
+    Erlangs; by hand, alpha 0.9: b = 1: 1.2 / 1 >= 1, no; b = 2: 1 - 0.6^2 = 0.64, no;
+    b = 3: 1 - 0.4^3 = 0.936, yes. Load 0 needs one unit; 5 Erlangs cannot be met by 4 units (5)."""
+    assert local_units_for_reliability([1.2, 0.0, 5.0], 0.9, 4).tolist() == [3, 1, 5]
+    cost, w = instance(46, 4, 20)
+    res = malp2(cost, w, 4, 1.2 / w.sum(), 0.9, 900.0, neighbourhood=np.ones((20, 20), dtype=bool))
+    assert set(res.extra["b_by_demand"]) == {3}
+    cover = cost <= 900.0
+    best = max(float(w[(x[:, None] * cover).sum(0) >= 3].sum()) for x in placements([4] * 4, 4))
+    assert res.objective == pytest.approx(best)
+
+
+def test_malp2_bad_inputs():
+    cost = np.array([[100.0, 200.0], [300.0, 400.0]])
+    with pytest.raises(ModelInputError, match="load_per_weight"):
+        malp2(cost, [1.0, 1.0], 2, -1.0)
+    with pytest.raises(ModelInputError, match="alpha"):
+        malp2(cost, [1.0, 1.0], 2, 0.1, alpha=1.0)
+    with pytest.raises(ModelInputError, match="neighbourhood"):
+        malp2(cost, [1.0, 1.0], 2, 0.1, neighbourhood=np.ones((3, 3), dtype=bool))
 
 
 # ---------------------------------------------------------------- DSM

@@ -13,7 +13,7 @@ from scipy.optimize import linprog
 
 from kazerne.coverage.cli_solve import solve_main
 from kazerne.coverage.heuristics import greedy_interchange, lagrangian_branch_and_bound
-from kazerne.coverage.instances import read_long_csv, read_orlib_pmed
+from kazerne.coverage.instances import ORLIB_PMED_SHAPES, orlib_pmed_like, read_long_csv, read_orlib_pmed
 from kazerne.coverage.models import backup, lscp, mclp, pcenter, pmedian
 from kazerne.coverage.problem import from_cost_matrix
 from kazerne.coverage.reduce import reduce_cover
@@ -124,6 +124,30 @@ def test_partial_lscp_mclp_descent_matches_enumeration(seed):
     S = [int(s) for s in res.sites]
     assert w[cover[S].any(axis=0)].sum() >= need - 1e-9
     assert len(res.extra["reduction"]["mclp_descent"]) == res.extra["reduction"]["greedy_sites"] - expect + 1
+
+
+@pytest.mark.parametrize("seed", [17, 53, 100])
+def test_partial_lscp_out_of_time_says_so_with_a_true_bound(seed):
+    """A time limit already spent when the descent starts (1e-9 s: the reduction alone takes longer
+    on any machine): the greedy choice comes back as "feasible", it reaches the share, a warning
+    says the solve stopped, and the bound is a true lower bound (<= the enumerated optimum) while
+    the objective is >= it. These seeds are the ones where greedy is one site above the optimum."""
+    n, m = 16, 120
+    cost, w = plane_instance(np.random.default_rng(seed), n, m, 40)
+    T, share = 2.5, 0.7
+    cover = cost <= T
+    need = share * w.sum()
+    expect = next(k for k in range(1, n + 1)
+                  if any(w[cover[list(S)].any(axis=0)].sum() >= need - 1e-9
+                         for S in itertools.combinations(range(n), k)))
+    with pytest.warns(RuntimeWarning, match="stopped at its time limit"):
+        res = lscp(from_cost_matrix(cost, w), T, coverage=share, time_limit=1e-9)
+    assert res.status == "feasible"
+    assert res.bound <= expect < res.objective == len(res.sites)
+    S = [int(s) for s in res.sites]
+    assert w[cover[S].any(axis=0)].sum() >= need - 1e-9
+    assert res.extra["reduction"]["stopped_by_time_limit"] is True
+    assert "mclp_descent" not in res.extra["reduction"]
 
 
 def test_tiny_weights_still_count_for_full_cover_and_pcenter():
@@ -441,6 +465,25 @@ def test_read_orlib_last_line_wins(tmp_path):
     assert d["p"] == 1
     assert d["cost"][0, 1] == 1 and d["cost"][1, 2] == 7 and d["cost"][0, 2] == 8
     assert d["cost"][2, 0] == 8 and d["site_ids"] == [1, 2, 3]
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_orlib_shaped_instances_are_shortest_paths_and_pmedian_matches_enumeration(seed):
+    """The generated instances: connected (the cycle), symmetric, zero diagonal, integer costs, the
+    triangle inequality (shortest paths), reproducible by seed; p-median on them = enumeration."""
+    d = orlib_pmed_like(14, 3, seed)
+    c = d["cost"]
+    assert c.shape == (14, 14) and np.isfinite(c).all() and (np.diag(c) == 0).all() and (c == c.T).all()
+    assert (c == np.round(c)).all() and (c[~np.eye(14, dtype=bool)] >= 1).all()
+    assert (c[:, None, :] <= c[:, :, None] + c[None, :, :]).all()       # c[i, k] <= c[i, j] + c[j, k]
+    assert np.array_equal(orlib_pmed_like(14, 3, seed)["cost"], c)
+    assert not np.array_equal(orlib_pmed_like(14, 3, seed + 10)["cost"], c)
+    p = d.pop("p")
+    res = pmedian(from_cost_matrix(**d), p)
+    expect = min(c[list(S)].min(axis=0).sum() for S in itertools.combinations(range(14), p))
+    assert res.status == "optimal" and res.objective == expect
+    assert ORLIB_PMED_SHAPES["pmed38"] == (900, 5) and ORLIB_PMED_SHAPES["pmed40"] == (900, 90)
+    assert ORLIB_PMED_SHAPES["pmed20"] == (400, 133) and len(ORLIB_PMED_SHAPES) == 40
 
 
 def test_read_orlib_errors(tmp_path):

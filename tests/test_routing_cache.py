@@ -63,7 +63,7 @@ def test_second_load_reuses_the_cache(counting_reader, monkeypatch, tmp_path):
     _forbid_parsing(monkeypatch)
     second = load_network(osm, quiet=True)
     _same(first, second)
-    assert second.n_nodes == 50 and second.n_nodes_source == 53
+    assert second.n_nodes == 54 and second.n_nodes_source == 57
     assert second.source_sha256 == first.source_sha256
 
 

@@ -119,7 +119,14 @@ def test_fetch_zone_with_stub_writes_a_loadable_pack(tmp_path, monkeypatch, caps
                "--population", str(pop), "--out", str(out)])
     assert rc == 0, capsys.readouterr().err
     assert calls["geocode"] == ["Westdorp", "Oostdorp"]
-    assert calls["graph"]["network_type"] == "drive"
+    # the custom filter keeps the ways cars may not use but emergency vehicles do
+    flt = calls["graph"]["custom_filter"]
+    assert "network_type" not in calls["graph"]
+    assert '["highway"]' in flt and '["emergency"!~"no"]' in flt
+    for kept in ("pedestrian", "busway", "service", "track", "residential"):
+        assert kept not in flt
+    for dropped in ("footway", "cycleway", "steps", "construction"):
+        assert dropped in flt
     monkeypatch.setitem(sys.modules, "osmnx", osmnx)          # loading uses the real one
     pack = load_pack(str(out / "stubzone"))
     assert [m.name for m in pack.municipalities] == ["Westdorp", "Oostdorp"]

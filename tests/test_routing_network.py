@@ -1,7 +1,9 @@
 """Road network, travel times and snapping on the tiny OSM fixture (tests/osm_fixture.py).
 
 Every expected time is computed here from the fixture's coordinates (haversine lengths, as osmnx
-measures them) and the test profile's table: ``length / (km/h / 3.6) + intersection_delay_s``.
+measures them) and the test profile's table: ``length / (km/h / 3.6) + intersection_delay_s``, the
+delay only where the edge ends at a junction (three or more streets: every fixture node but the
+grid's corners and the motorway's dead end M).
 """
 
 from __future__ import annotations
@@ -70,12 +72,16 @@ def times(net, a: str, profile=PROFILE, engine="numba", cutoff=None) -> np.ndarr
 
 # ------------------------------------------------------------------ structure
 def test_largest_scc_kept_island_and_one_way_spur_dropped(net):
-    # after simplification: 45 grid intersections (corners are mere bends) + A B C F M + S + I1 I3
-    assert net.n_nodes_source == 53
-    assert net.n_nodes == 50
-    # 176 directed edges in the source graph; C->S and the island's two directions are dropped
-    assert net.n_edges_source == 176
-    assert net.n_edges == 173
+    # after simplification: 45 grid intersections + the 4 corners (kept: the street's name changes
+    # there, Oost-Weststraat 0 -> Noord-Zuidstraat 0) + A B C F M + S + I1 I3
+    assert net.n_nodes_source == 57
+    assert net.n_nodes == 54
+    # grid: 7 rows + 7 columns of 6 two-way segments, less the 4 x 2 corner segments counted in the
+    # corner bends = 84 - 8 + 8 = 84 streets = 168 directed; + g6_3-A (2) + A->B (1) + loop (2) + B-C (2)
+    # + C-F service (2) + C-K-F (2) + motorway (2) + C->S (1) + island (2) = 184; C->S and the island's
+    # two directions are dropped
+    assert net.n_edges_source == 184
+    assert net.n_edges == 181
     for gone in ("S", "I1", "I3"):
         lon, lat = fx.NODES[gone]
         assert not np.any(np.isclose(net.lon, lon, atol=1e-9) & np.isclose(net.lat, lat, atol=1e-9)), gone
@@ -89,9 +95,9 @@ def test_csr_and_edges_sorted_and_consistent(net):
     same_tail = net.u[1:] == net.u[:-1]
     assert np.all(net.v[1:][same_tail] >= net.v[:-1][same_tail])
     g = net.csr(PROFILE)
-    assert g.shape == (50, 50)
-    # 173 edges, three pairs of parallel edges (A->B, C->F, F->C) collapse into one entry each
-    assert g.nnz == 170
+    assert g.shape == (54, 54)
+    # 181 edges, three pairs of parallel edges (A->B, C->F, F->C) collapse into one entry each
+    assert g.nnz == 178
 
 
 def test_bz2_file_gives_the_same_network(tiny_osm, net):
@@ -105,9 +111,9 @@ def test_bz2_file_gives_the_same_network(tiny_osm, net):
 def test_urban_flag_only_inside_the_dense_grid(net):
     grid = np.zeros(net.n_nodes, dtype=bool)
     for name in fx.NODES:
-        if name.startswith("g") and name not in ("g0_0", "g0_6", "g6_0", "g6_6"):
+        if name.startswith("g"):
             grid[node(net, name)] = True
-    assert grid.sum() == 45
+    assert grid.sum() == 49
     both = grid[net.u] & grid[net.v]
     np.testing.assert_array_equal(net.urban, both)
 
@@ -165,7 +171,7 @@ def test_maxspeed_caps_and_vehicle_max(net, engine):
     f = times(net, "F", engine=engine)
     m = times(net, "M", engine=engine)
     # F->M: motorway class 100 km/h, maxspeed 70 (factor 1.0) -> 70 km/h
-    assert f[node(net, "M")] == pytest.approx(t(hav("F", "M"), 70), abs=1e-3)
+    assert f[node(net, "M")] == pytest.approx(t(hav("F", "M"), 70, 0.0), abs=1e-3)   # M: dead end, no junction delay
     # M->F: maxspeed 120 does not bind; the vehicle's 90 km/h does
     assert m[node(net, "F")] == pytest.approx(t(hav("F", "M"), 90), abs=1e-3)
     # B->C: primary rural 60 km/h, merged edge with maxspeed ['70', '50'] -> the lowest, 50 km/h
@@ -176,7 +182,7 @@ def test_maxspeed_caps_and_vehicle_max(net, engine):
 def test_maxspeed_factor_scales_the_cap(net):
     prof = PROFILE.with_overrides(maxspeed_factor=1.2)
     f = times(net, "F", profile=prof)
-    assert f[node(net, "M")] == pytest.approx(t(hav("F", "M"), 84), abs=1e-3)   # 70 * 1.2
+    assert f[node(net, "M")] == pytest.approx(t(hav("F", "M"), 84, 0.0), abs=1e-3)   # 70 * 1.2
     b = times(net, "B", profile=prof)
     assert b[node(net, "C")] == pytest.approx(t(path_len("B", "H", "C"), 60), abs=1e-3)  # min(60, 50*1.2)
 
@@ -190,7 +196,7 @@ def test_urban_and_rural_speeds(net, engine):
     # the maxspeed list, the bent primary, the motorway at 70
     grid = sum(t(hav(f"g{i}_3", f"g{i + 1}_3"), 20) for i in range(6))
     expect = (grid + t(hav("g6_3", "A"), 50) + t(hav("A", "B"), 40) + t(path_len("B", "H", "C"), 50)
-              + t(path_len("C", "K", "F"), 60) + t(hav("F", "M"), 70))
+              + t(path_len("C", "K", "F"), 60) + t(hav("F", "M"), 70, 0.0))
     assert g[node(net, "M")] == pytest.approx(expect, abs=1e-3)
     back = times(net, "M", engine=engine)[node(net, "g0_3")]
     expect_back = (t(hav("F", "M"), 90) + t(path_len("C", "K", "F"), 60) + t(path_len("B", "H", "C"), 50)
@@ -203,7 +209,7 @@ def test_stock_fire_engine_table(net):
     primary 45 / 65, maxspeed x 1.1, vehicle 90 km/h; the delay set explicitly."""
     fire = get_profile("fire_engine", intersection_delay_s=2.5)
     d = 2.5
-    assert times(net, "F", profile=fire)[node(net, "M")] == pytest.approx(t(hav("F", "M"), 77, d), abs=1e-3)
+    assert times(net, "F", profile=fire)[node(net, "M")] == pytest.approx(t(hav("F", "M"), 77, 0.0), abs=1e-3)
     assert times(net, "M", profile=fire)[node(net, "F")] == pytest.approx(t(hav("F", "M"), 85, d), abs=1e-3)
     assert times(net, "A", profile=fire)[node(net, "B")] == pytest.approx(t(hav("A", "B"), 40, d), abs=1e-3)
     assert times(net, "g0_3", profile=fire)[node(net, "g1_3")] == pytest.approx(t(hav("g0_3", "g1_3"), 28, d),
@@ -335,7 +341,8 @@ def test_classify_highway_slowest_of_a_list_and_unknown_as_road():
     assert classify_highway("primary") == HIGHWAY_CLASSES.index("primary")
     assert classify_highway(["primary", "residential"]) == HIGHWAY_CLASSES.index("residential")
     assert classify_highway(["motorway_link", "motorway"]) == HIGHWAY_CLASSES.index("motorway_link")
-    assert classify_highway("busway") == HIGHWAY_CLASSES.index("road")
+    assert classify_highway("busway") == HIGHWAY_CLASSES.index("busway")
+    assert classify_highway("bus_guideway") == HIGHWAY_CLASSES.index("road")
 
 
 def test_maxspeed_semicolon_list_takes_the_lowest():

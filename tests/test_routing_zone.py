@@ -29,23 +29,57 @@ def test_pack_and_network_sizes(hvz_zone):
     assert len(z.pack.municipalities) == 18
     assert {m.name for m in z.pack.municipalities} == MUNICIPALITIES
     assert z.pack.total_population == 562055          # README: 562,055 inhabitants on 1 January 2020
-    # README: 35,055 nodes / 83,505 edges after simplification; largest SCC 30,914 nodes
-    assert z.net.n_nodes_source == 35055
-    assert z.net.n_edges_source == 83505
-    assert z.net.n_nodes == 30914
     assert z.gap_metric is not None and z.gap_metric.area > 1e6
+
+
+@pytest.fixture(scope="module")
+def raw_reference(hvz_zone):
+    """The pack's OSM file read independently (tests/zone_reference.py: stdlib XML + networkx)."""
+    import zone_reference
+    return zone_reference.summary(hvz_zone.pack.roads_file)
+
+
+def test_network_nodes_match_an_independent_reading(hvz_zone, raw_reference):
+    """Pack v2, figures of tests/zone_reference.py (not of the engine): 181,924 raw nodes (the pack
+    README's figure), 180,001 of them in the largest strongly connected component of the fire engine's
+    graph; 35,239 junctions and dead ends, 34,891 of them in that component. The engine must keep
+    exactly those 34,891 (plus nodes where a street's name or class changes) and nothing outside it."""
+    ref, net = raw_reference, hvz_zone.net
+    assert ref["raw_nodes"] == 181924
+    assert ref["raw_scc_nodes"] == 180001
+    assert ref["junctions_dead_ends"] == 35239
+    assert ref["junctions_dead_ends_in_scc"] == 34891
+    by_coord = {}
+    for osm_id, (lon, lat) in ref["coords"].items():
+        by_coord.setdefault((round(lon, 7), round(lat, 7)), []).append(osm_id)
+    kept_ids = set()
+    for lon, lat in zip(net.lon, net.lat):
+        ids = by_coord[(round(float(lon), 7), round(float(lat), 7))]
+        assert any(i in ref["scc"] for i in ids)      # every kept node lies in the component
+        kept_ids.update(i for i in ids if i in ref["scc"])
+    jd_scc = ref["jd"] & ref["scc"]
+    assert jd_scc <= kept_ids                           # every junction / dead end of it is kept
+    assert net.n_nodes >= 34891 and net.n_nodes_source - net.n_nodes >= 35239 - 34891
 
 
 def test_posts_snap_within_500m_not_in_gap(hvz_zone):
     z = hvz_zone
     located = [p for p in z.pack.posts if p.located]
     assert {p.id for p in located} >= set(POSTS)
-    s = z.snap_lonlat([p.lon for p in located], [p.lat for p in located])
+    s = z.snap_lonlat([p.lon for p in located], [p.lat for p in located], only="site")
     assert (s.distance_m <= 500.0).all(), dict(zip([p.id for p in located], s.distance_m.round()))
     assert not s.in_gap.any() and not s.no_road_data.any()
     # the same node through site_node (raises SnapError otherwise)
     for p, n in zip(located, s.node):
         assert z.site_node(p.lon, p.lat, what=p.id) == n
+    # every post leaves by a public road: an edge at its node that is neither a service road, a track,
+    # a pedestrian street nor an emergency-only passage
+    net = z.net
+    bad = {"service", "track", "pedestrian", "busway"}
+    from kazerne.routing.profiles import HIGHWAY_CLASSES
+    for p, n in zip(located, s.node):
+        e = np.flatnonzero(net.u == n)
+        assert any(HIGHWAY_CLASSES[net.cls[i]] not in bad and net.access[i] == 0 for i in e), p.id
 
 
 def test_gap_point_is_no_road_data(hvz_zone):
@@ -144,3 +178,36 @@ def test_first_due_areas_cover_posts_own_nodes(hvz_zone):
     owned = shapely.union_all([a for k, a in areas.items() if k >= 0])
     gap_core = shapely.buffer(z.gap_metric, -300.0)    # deeper than a 200 m cell inside the gap
     assert gap_core.area > 0 and shapely.intersection(owned, gap_core).area == pytest.approx(0.0, abs=1.0)
+
+
+def test_route_hq_to_sint_pieters_along_the_r40(hvz_zone):
+    """HQ (Roggestraat) -> Sint-Pieters station (forecourt, lon 3.7106 lat 51.0360): the way a Ghent
+    driver takes, south along the Coupure and the western R40 (Martelaarslaan, Godshuizenlaan), then
+    Kortrijksesteenweg and Koningin Elisabethlaan — never the R4 or the E40, which v1 of the pack
+    forced (22.7 km, 32 min)."""
+    from kazerne.routing.routes import route
+    z = hvz_zone
+    hq = z.pack.post("P01")
+    a = z.site_node(hq.lon, hq.lat, what="P01")
+    b = z.site_node(3.7106, 51.0360, what="Sint-Pieters", snap="any")
+    r = route(z.net, PROFILE, a, b)
+    streets = [leg.street for leg in r.legs]
+    for s in ("Coupure Rechts", "Martelaarslaan", "Godshuizenlaan", "Kortrijksesteenweg", "Koningin Elisabethlaan"):
+        assert s in streets, streets
+    assert not any(leg.road_class in ("motorway", "motorway_link", "trunk") for leg in r.legs)
+    assert r.length_m < 5500 and r.detour_index < 1.5
+    assert r.drive_s == pytest.approx(float(drive_times(z.net, PROFILE, [a])[0, b]), abs=1e-6)
+
+
+def test_audit_gent_detours_plausible(hvz_zone):
+    """After the repair (pack v2), fastest routes in Gent between random node pairs 0.5-5 km apart
+    are 1.3-1.6 times the straight line at the median and below 3 at the 95th percentile (v1: 1.69 /
+    4.48 for 1-3 km pairs, pack README); the largest component keeps more than 98 % of the nodes."""
+    from kazerne.routing.audit import audit
+    rep = audit(hvz_zone, PROFILE, sources_per_municipality=25, targets_per_source=12)
+    g = next(m for m in rep.municipalities if m["municipality"] == "Gent")
+    assert g["pairs"] == 300 and g["unreached"] == 0
+    assert 1.3 <= g["detour_median"] <= 1.6
+    assert g["detour_p95"] < 3.0
+    assert rep.network["nodes_dropped"] / rep.network["nodes_source"] < 0.02
+    assert len(rep.near_pairs) == 0                      # pack v2 joined vertices closer than 2 m

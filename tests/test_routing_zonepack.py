@@ -69,7 +69,7 @@ def test_synthetic_pack_loads_by_name(pack_dir):
 
 def test_zone_site_node_and_snap_errors(pack_dir):
     z = load_zone("tinyzone", quiet=True)
-    assert z.net.n_nodes == 50
+    assert z.net.n_nodes == 54
     a = z.pack.post("T2")
     n = z.site_node(a.lon, a.lat, what="post T2")
     assert (z.net.lon[n], z.net.lat[n]) == pytest.approx(fx.NODES["A"], abs=1e-9)

@@ -1,4 +1,4 @@
-"""EMS placement models with busy units: MEXCLP, MALP and the Double Standard Model.
+"""EMS placement models with busy units: MEXCLP, MALP I and II and the Double Standard Model.
 
 Ambulances and PIT teams are often busy, so a demand point "covered" by a busy unit is not
 covered. The models here place an integer number of units per base.
@@ -40,7 +40,7 @@ each demand point (-1 if no site reaches it at all).
 References
 ----------
 Daskin (1983) Transp. Sci. 17:48-70 (MEXCLP); ReVelle & Hogan (1989) Transp. Sci. 23:192-200
-(MALP); Gendreau, Laporte & Semet (1997) Parallel Computing 23:1655-1665 (DSM).
+(MALP I and II); Gendreau, Laporte & Semet (1997) Parallel Computing 23:1655-1665 (DSM).
 """
 
 from __future__ import annotations
@@ -527,6 +527,14 @@ def malp(cost, weights, n_units: int, q: float, alpha: float = 0.9, t_seconds: f
     b = units_for_reliability(q, alpha)
     t = _check_t(t_seconds, "t_seconds")
     rows, a, aw, stats = _single_radius(prob, t)
+    extra = {"q": float(q), "alpha": float(alpha), "b": b, "t_seconds": t}
+    return _malp_solve("malp", prob, rows, a, aw, np.full(a.shape[1], b, dtype=np.int64), stats, extra,
+                       solver, time_limit, threads, t0)
+
+
+def _malp_solve(model: str, prob: _Problem, rows, a, aw, b_atom, stats, extra, solver, time_limit, threads,
+                t0) -> SolveResult:
+    """The MALP MIP on reduced atoms with ``b_atom[i]`` units needed by atom ``i`` (MALP I and II)."""
     s = make_solver(solver, time_limit, threads)
     x = _add_unit_vars(s, prob, rows)
     obj = s.Objective()
@@ -535,6 +543,7 @@ def malp(cost, weights, n_units: int, q: float, alpha: float = 0.9, t_seconds: f
     unreachable = 0.0
     for i in range(a.shape[1]):
         js = np.flatnonzero(a[:, i])
+        b = int(b_atom[i])
         if min(prob.n_units, int(cap_open[js].sum())) < b:
             unreachable += aw[i]             # can never have b units within T
             continue
@@ -549,14 +558,149 @@ def malp(cost, weights, n_units: int, q: float, alpha: float = 0.9, t_seconds: f
     stats.update(variables=len(x) + n_z, constraints=n_z + 1, atoms_never_reliable=int(a.shape[1] - n_z),
                  weight_never_reliable=float(unreachable))
     out = run(s)   # stops at the default 1e-4 gap; bound and gap are read back and reported
-    extra = {"reduction": stats, "q": float(q), "alpha": float(alpha), "b": b, "t_seconds": t,
-             "solve_seconds": out.seconds}
+    extra = {"reduction": stats, **extra, "solve_seconds": out.seconds}
     if out.status not in (OPTIMAL, FEASIBLE):
-        return _result("malp", prob, out, None, solver.upper(), t0, extra)
+        return _result(model, prob, out, None, solver.upper(), t0, extra)
     units = _units_from(x, prob, rows)
     total = float(prob.weights.sum())
     extra["covered_share"] = out.objective / total if total > 0 else float("nan")
-    return _result("malp", prob, out, units, solver.upper(), t0, extra)
+    return _result(model, prob, out, units, solver.upper(), t0, extra)
+
+
+def local_units_for_reliability(load, alpha: float, n_max: int) -> np.ndarray:
+    """MALP II's units needed per demand point (ReVelle & Hogan 1989).
+
+    With ``b`` units near a point whose neighbourhood generates ``load`` busy units on average
+    (Erlangs), each is busy with the local fraction ``q = load / b``; the point is covered with
+    reliability ``alpha`` when ``1 - (load / b)^b >= alpha``. Returns, per point, the smallest
+    such ``b`` in ``1..n_max`` (``load = 0`` needs one unit), or ``n_max + 1`` when none is enough.
+
+    Parameters
+    ----------
+    load : array_like
+        Local workload per point, Erlangs (>= 0).
+    alpha : float
+        Reliability in (0, 1).
+    n_max : int
+        Largest number of units worth trying (the fleet size).
+    """
+    rho = np.asarray(load, dtype=np.float64)
+    b = np.full(rho.shape, int(n_max) + 1, dtype=np.int64)
+    for k in range(int(n_max), 0, -1):          # downwards: the smallest k that works is kept
+        qk = rho / k
+        ok = (qk < 1.0) & (1.0 - qk ** k >= alpha - 1e-12)
+        b[ok] = k
+    return b
+
+
+def _check_alpha(alpha) -> float:
+    try:
+        a = float(alpha)
+    except (TypeError, ValueError):
+        raise ModelInputError(f"expected a reliability in (0, 1), got {alpha!r}", field="alpha") from None
+    if not (0.0 < a < 1.0):
+        raise ModelInputError(f"expected a reliability in (0, 1), got {alpha!r}", field="alpha")
+    return a
+
+
+def _neighbourhood_weight(cover: np.ndarray, rows: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """Per demand point ``i``: the weight of every point that a base covering ``i`` also covers.
+
+    Computed on covering-set atoms (points with the same bases share the answer), so the work is
+    ``atoms^2 x bases`` rather than ``points^2 x bases``."""
+    sub = cover[rows]
+    n_demand = sub.shape[1]
+    packed = np.ascontiguousarray(np.packbits(sub, axis=0).T)
+    if n_demand == 0:
+        return np.zeros(0)
+    view = packed.view(np.dtype((np.void, packed.shape[1])))[:, 0]
+    _, first, inv = np.unique(view, return_index=True, return_inverse=True)
+    inv = inv.ravel()
+    atoms = sub[:, first].astype(np.float32)                       # (bases, atoms)
+    aw = np.bincount(inv, weights=w, minlength=len(first))
+    out = np.zeros(len(first))
+    block = max(1, int(5e7 // max(len(first), 1)))
+    for s0 in range(0, len(first), block):
+        share = (atoms[:, s0:s0 + block].T @ atoms) > 0              # atom a and atom c share a base
+        out[s0:s0 + block] = share @ aw
+    return out[inv]
+
+
+def malp2(cost, weights, n_units: int, load_per_weight: float, alpha: float = 0.9,
+          t_seconds: float = DEFAULT_T, *, neighbourhood=None, base_ids=None, capacity=None, min_units=None,
+          closed: Iterable = (), solver: str = "SCIP", time_limit: float | None = None,
+          threads: int | None = None) -> SolveResult:
+    """Maximum Availability Location Problem II (ReVelle & Hogan 1989): local busy fractions.
+
+    MALP I assumes one busy fraction for the whole system. MALP II estimates it per demand point
+    ``i`` from the demand around it: the neighbourhood ``M_i`` generates the workload
+    ``rho_i = load_per_weight * sum_{k in M_i} w_k`` (Erlangs), shared by the units within T of
+    ``i``; with ``b`` of them each is busy ``rho_i / b`` of the time, and ``i`` is covered with
+    reliability ``alpha`` when ``1 - (rho_i / b)^b >= alpha``. ``b_i`` =
+    :func:`local_units_for_reliability`; then maximise ``sum_i w_i z_i`` subject to
+    ``sum_{j covers i} x_j >= b_i z_i``, ``sum_j x_j = n``, integer ``x_j`` in ``[min_j, cap_j]``.
+
+    Parameters
+    ----------
+    load_per_weight : float
+        Busy units generated per unit of demand weight (Erlangs): calls per hour per weight unit
+        x mean mission hours. E.g. weights in calls per year and missions of 60 min:
+        ``1 / 8760``.
+    alpha : float
+        Reliability in (0, 1).
+    neighbourhood : array_like of bool, optional
+        ``(n_demand, n_demand)``: ``neighbourhood[i, k]`` when ``k`` is in ``M_i`` (ReVelle &
+        Hogan: the points within T of ``i``; pass ``demand_to_demand_cost <= T`` for that). Default:
+        the points that some base able to receive units and within T of ``i`` also covers within
+        T (the calls that the units able to cover ``i`` are sent to) — computable from ``cost``.
+
+    Other parameters are as for :func:`mexclp`.
+
+    Returns
+    -------
+    SolveResult
+        ``objective`` = weight covered with reliability alpha; ``extra["b_by_demand"]`` (list,
+        ``n_units + 1`` = never reliable), ``extra["local_load"]`` (Erlangs per point),
+        ``extra["covered_share"]``.
+    """
+    t0 = time.perf_counter()
+    prob = _problem(cost, weights, n_units, base_ids, capacity, min_units, closed)
+    a_ = _check_alpha(alpha)
+    try:
+        lpw = float(load_per_weight)
+    except (TypeError, ValueError):
+        raise ModelInputError(f"expected a number of Erlangs per weight unit >= 0, got {load_per_weight!r}",
+                              field="load_per_weight") from None
+    if not (math.isfinite(lpw) and lpw >= 0):
+        raise ModelInputError(f"expected a finite number of Erlangs per weight unit >= 0, got {load_per_weight!r}",
+                              field="load_per_weight")
+    t = _check_t(t_seconds, "t_seconds")
+    n_demand = prob.weights.size
+    if neighbourhood is None:
+        local_w = _neighbourhood_weight(prob.cost <= t, _open_rows(prob), prob.weights)
+    else:
+        nb = np.asarray(neighbourhood)
+        if nb.shape != (n_demand, n_demand):
+            raise ModelInputError(f"expected a ({n_demand}, {n_demand}) boolean matrix, got shape {nb.shape}",
+                                  field="neighbourhood")
+        local_w = nb.astype(bool).astype(np.float64) @ prob.weights
+    load = lpw * local_w
+    b_dem = local_units_for_reliability(load, a_, prob.n_units)
+    # merge demand by covering set AND units needed: one more mask per distinct b keeps them apart
+    rows = _open_rows(prob)
+    cover = prob.cost <= t
+    rows, n_dom = _drop_dominated(prob, [cover], rows)
+    masks = [cover] + [cover & (b_dem == v)[None, :] for v in np.unique(b_dem)]
+    atoms, aw, atom_of, stats = _reduce(masks, prob.weights, rows)
+    stats["dominated_bases_dropped"] = n_dom
+    a = atoms[0]
+    b_atom = np.zeros(a.shape[1], dtype=np.int64)
+    has = atom_of >= 0
+    b_atom[atom_of[has]] = b_dem[has]
+    extra = {"alpha": a_, "load_per_weight": lpw, "t_seconds": t, "b_by_demand": b_dem.tolist(),
+             "local_load": load.tolist(), "neighbourhood": "given" if neighbourhood is not None else
+             "points covered by a base that covers the point"}
+    return _malp_solve("malp2", prob, rows, a, aw, b_atom, stats, extra, solver, time_limit, threads, t0)
 
 
 # --------------------------------------------------------------------------------------

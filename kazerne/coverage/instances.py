@@ -5,6 +5,8 @@
   unreachable (``inf``).
 * :func:`read_orlib_pmed` — Beasley's OR-Library p-median files (``pmed1.txt`` ...): graph edges,
   all-pairs shortest paths, every vertex both a demand point (weight 1) and a candidate site.
+* :func:`orlib_pmed_like` — a seeded instance of the same shape, built the way the OR-Library
+  generator built them (pmed21-pmed40 are not shipped with the developer benchmarks).
 
 Both return plain pieces (a dict) that go straight into
 :func:`kazerne.coverage.problem.from_cost_matrix`, and raise
@@ -24,7 +26,7 @@ from scipy.sparse.csgraph import shortest_path
 from ..errors import ModelInputError
 from ..limits import require_memory
 
-__all__ = ["read_long_csv", "read_orlib_pmed"]
+__all__ = ["read_long_csv", "read_orlib_pmed", "orlib_pmed_like", "ORLIB_PMED_SHAPES"]
 
 
 def _open_text(path):
@@ -200,6 +202,76 @@ def _read_long_csv(path, demand_path):
     return {"cost": cost, "weights": w, "site_ids": list(s_index), "demand_ids": demand_ids}
 
 
+#: (n, p) of OR-Library pmed1-pmed40 (Beasley 1985 / 1990); the files have ``n * n / 50`` edge lines.
+ORLIB_PMED_SHAPES = {
+    **{f"pmed{k + 1}": (100 * (k // 5 + 1), p) for k, p in enumerate(
+        [5, 10, 10, 20, 33, 5, 10, 20, 40, 67, 5, 10, 30, 60, 100, 5, 10, 40, 80, 133,
+         5, 10, 50, 100, 167, 5, 10, 60, 120, 200])},
+    "pmed31": (700, 5), "pmed32": (700, 10), "pmed33": (700, 70), "pmed34": (700, 140),
+    "pmed35": (800, 5), "pmed36": (800, 10), "pmed37": (800, 80),
+    "pmed38": (900, 5), "pmed39": (900, 10), "pmed40": (900, 90),
+}
+
+
+def _pmed_cost(n: int, edges: dict) -> np.ndarray:
+    """All-pairs shortest paths over undirected ``{(i, j): cost}`` edges on vertices ``0..n-1``."""
+    if not edges:
+        dist = np.full((n, n), np.inf)
+        np.fill_diagonal(dist, 0.0)
+        return dist
+    ij = np.array(list(edges.keys()), dtype=np.int64)
+    c = np.array(list(edges.values()), dtype=np.float64)
+    loops = ij[:, 0] == ij[:, 1]
+    ij, c = ij[~loops], c[~loops]
+    # zero-cost edges would vanish in the sparse format: store them as a tiny positive cost
+    g = coo_matrix((c, (ij[:, 0], ij[:, 1])), shape=(n, n)).tocsr()
+    if (c == 0).any():
+        g.data[g.data == 0] = np.finfo(float).tiny  # explicit zero edges (tiny positive)
+    dist = shortest_path(g, method="D", directed=False)
+    if (c == 0).any():
+        dist = np.where(dist < 1e-300, 0.0, dist)
+    return dist
+
+
+def orlib_pmed_like(n: int, p: int, seed: int, edges: int | None = None) -> dict:
+    """A seeded p-median instance shaped like OR-Library's pmed files.
+
+    The OR-Library files show how they were generated: a Hamiltonian cycle ``1-2-...-n-1`` (the
+    first ``n`` edge lines), then random vertex pairs up to ``n * n / 50`` lines in all, every
+    cost a uniform integer in 1..100; a pair drawn again overwrites the earlier cost (the last line
+    wins). Distances are shortest paths (the graph is connected by the cycle); every vertex is a
+    demand point of weight 1 and a candidate site. Optimal values are unknown: these instances
+    measure speed and proof, not correctness against a table.
+
+    Parameters
+    ----------
+    n, p : int
+        Vertices and medians (``1 <= p <= n``), e.g. ``ORLIB_PMED_SHAPES["pmed38"]``.
+    seed : int
+        Seed of :func:`numpy.random.default_rng`.
+    edges : int, optional
+        Edge lines (default ``n * n // 50``, at least ``n``).
+
+    Returns
+    -------
+    dict
+        As :func:`read_orlib_pmed`.
+    """
+    n, p = int(n), int(p)
+    if n < 2 or not 1 <= p <= n:
+        raise ValueError(f"expected n >= 2 and 1 <= p <= n, got n={n} p={p}")
+    rng = np.random.default_rng(seed)
+    m = max(n, n * n // 50 if edges is None else int(edges))
+    cost = rng.integers(1, 101, size=m)
+    a = np.concatenate([np.arange(n), rng.integers(0, n, size=m - n)])
+    b = np.concatenate([(np.arange(n) + 1) % n, (a[n:] + rng.integers(1, n, size=m - n)) % n])  # b != a
+    table = {}
+    for i, j, c in zip(a.tolist(), b.tolist(), cost.tolist()):
+        table[(min(i, j), max(i, j))] = float(c)     # last line for a pair wins
+    ids = list(range(1, n + 1))
+    return {"cost": _pmed_cost(n, table), "weights": np.ones(n), "site_ids": ids, "demand_ids": ids, "p": p}
+
+
 def read_orlib_pmed(path) -> dict:
     """Read an OR-Library p-median instance (Beasley 1985).
 
@@ -273,20 +345,6 @@ def read_orlib_pmed(path) -> dict:
         count += 1
     if count < m:
         raise ModelInputError(f"expected {m} edge lines, found {count}", source=src)
-    if edges:
-        ij = np.array(list(edges.keys()), dtype=np.int64) - 1
-        c = np.array(list(edges.values()), dtype=np.float64)
-        loops = ij[:, 0] == ij[:, 1]
-        ij, c = ij[~loops], c[~loops]
-        # zero-cost edges would vanish in the sparse format: store them as a tiny positive cost
-        g = coo_matrix((c, (ij[:, 0], ij[:, 1])), shape=(n, n)).tocsr()
-        if (c == 0).any():
-            g.data[g.data == 0] = np.finfo(float).tiny  # explicit zero edges (tiny positive)
-        dist = shortest_path(g, method="D", directed=False)
-        if (c == 0).any():
-            dist = np.where(dist < 1e-300, 0.0, dist)
-    else:
-        dist = np.full((n, n), np.inf)
-        np.fill_diagonal(dist, 0.0)
+    dist = _pmed_cost(n, {(i - 1, j - 1): c for (i, j), c in edges.items()})
     ids = list(range(1, n + 1))
     return {"cost": dist, "weights": np.ones(n), "site_ids": ids, "demand_ids": ids, "p": p}

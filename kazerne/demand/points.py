@@ -86,7 +86,7 @@ class DemandPoints:
         return float(self.weight[self.no_road_data].sum())
 
 
-def _municipality_of(zone, x, y) -> np.ndarray:
+def municipality_of(zone, x, y) -> np.ndarray:
     out = -np.ones(len(x), dtype=np.int64)
     for i, g in enumerate(zone.municipalities_metric):
         hit = (out < 0) & shapely.contains_xy(g, x, y)
@@ -109,7 +109,7 @@ def population_grid(zone, cell_m: float = 250.0, max_snap_m: float = DEFAULT_MAX
     xs = np.arange(x0, x1, cell_m) + cell_m / 2
     ys = np.arange(y0, y1, cell_m) + cell_m / 2
     gx, gy = (a.ravel() for a in np.meshgrid(xs, ys))
-    muni = _municipality_of(zone, gx, gy)
+    muni = municipality_of(zone, gx, gy)
     keep = muni >= 0
     gx, gy, muni = gx[keep], gy[keep], muni[keep]
     in_gap = shapely.contains_xy(zone.gap_metric, gx, gy) if zone.gap_metric is not None else np.zeros(len(gx), bool)
@@ -224,7 +224,7 @@ def demand_from_file(zone, path: str | Path, max_snap_m: float = DEFAULT_MAX_SNA
     if not np.all(np.isfinite(w)) or (w < 0).any():
         raise ScenarioError("weights must be finite and >= 0", source=str(path))
     x, y = to_metric(np.asarray(lons), np.asarray(lats))
-    muni = _municipality_of(zone, x, y)
+    muni = municipality_of(zone, x, y)
     if (muni < 0).any():
         k = int(np.flatnonzero(muni < 0)[0])
         raise ScenarioError(f"point {k + 1} (lon={lons[k]}, lat={lats[k]}) lies outside the zone's municipalities",

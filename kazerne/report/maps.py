@@ -76,3 +76,56 @@ def response_map(x, y, minutes, no_road_data, municipalities_metric, posts_xy, p
     fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
     plt.close(fig)
     return buf.getvalue()
+
+
+def audit_map(net, municipalities_metric, names, implausible_xy, near_xy, facing_xy, title: str,
+              footer: str = "") -> bytes:
+    """A PNG (bytes) of the road network audit: the roads (emergency-only passages in blue), the
+    nodes dropped outside the largest strongly connected component (red dots), the straight lines of
+    pairs whose fastest route is implausibly long (orange), near-coincident nodes and facing dead ends
+    (purple). Coordinates in EPSG:31370."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.collections import LineCollection
+
+    fig, ax = plt.subplots(figsize=(10, 10))
+    seg = np.stack([np.column_stack([net.x[net.u], net.y[net.u]]), np.column_stack([net.x[net.v], net.y[net.v]])],
+                   axis=1)
+    em = net.emergency_only()
+    ax.add_collection(LineCollection(seg[~em], colors="#9a9a9a", linewidths=0.25, zorder=1))
+    ax.add_collection(LineCollection(seg[em], colors="#2b83ba", linewidths=0.6, zorder=2))
+    for g, nm in zip(municipalities_metric, names):
+        for poly in getattr(g, "geoms", [g]):
+            xs, ys = poly.exterior.xy
+            ax.plot(xs, ys, color="#333333", lw=0.8, zorder=3)
+        c = g.representative_point()
+        ax.annotate(nm, (c.x, c.y), fontsize=7, ha="center", color="#222222", zorder=6,
+                    bbox=dict(boxstyle="round,pad=0.15", fc="white", ec="none", alpha=0.7))
+    if net.dropped_xy is not None and len(net.dropped_xy):
+        ax.scatter(net.dropped_xy[:, 0], net.dropped_xy[:, 1], s=3, c="#d7191c", zorder=4)
+    if len(implausible_xy):
+        ax.add_collection(LineCollection(np.asarray(implausible_xy).reshape(-1, 2, 2), colors="#fd8d3c",
+                                         linewidths=0.8, zorder=5))
+    for pts in (near_xy, facing_xy):
+        if len(pts):
+            ax.scatter(np.asarray(pts)[:, 0], np.asarray(pts)[:, 1], s=14, facecolors="none",
+                       edgecolors="#7b3294", zorder=5)
+    handles = [plt.Line2D([], [], color="#9a9a9a", lw=1, label="road (public)"),
+               plt.Line2D([], [], color="#2b83ba", lw=1.5, label="emergency-only passage"),
+               plt.Line2D([], [], color="#d7191c", marker=".", ls="", label="node dropped (outside largest component)"),
+               plt.Line2D([], [], color="#fd8d3c", lw=1.5, label="pair with implausible detour (straight line)"),
+               plt.Line2D([], [], color="#7b3294", marker="o", mfc="none", ls="",
+                          label="near-coincident nodes / facing dead ends")]
+    ax.legend(handles=handles, loc="lower left", fontsize=8)
+    ax.autoscale()
+    ax.set_aspect("equal")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.set_title(title, fontsize=11)
+    fig.text(0.01, 0.005, (footer + "\n" if footer else "") + "© OpenStreetMap contributors", fontsize=7,
+             color="#333333")
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=150, bbox_inches="tight")
+    plt.close(fig)
+    return buf.getvalue()

@@ -20,6 +20,15 @@ from pathlib import Path
 
 from ..errors import NetworkFetchError, ZonePackError
 
+#: The Overpass filter of ``fetch-zone``: osmnx's "drive" roads plus the ways closed to cars that
+#: emergency vehicles use (pedestrian streets, bus links and bus gates, emergency access roads, modal
+#: filters tagged motor_vehicle=no, private service roads), so that the fire engine and ambulance
+#: profiles can use them; the car profile never does (see kazerne.routing.osmread).
+EMERGENCY_FILTER = (
+    '["highway"]["area"!~"yes"]["highway"!~"abandoned|bridleway|construction|corridor|cycleway|elevator|'
+    'escalator|footway|no|path|platform|proposed|raceway|razed|steps"]["emergency"!~"no"]'
+)
+
 POST_HEADER = ["id", "name", "municipality", "street", "crew", "status", "lat", "lon", "location_grade"]
 MED_HEADER = ["id", "name", "municipality", "address", "services", "lat", "lon", "location_grade"]
 
@@ -80,7 +89,7 @@ def _fetch_zone(name: str, municipalities: list[str], out_dir: Path, population_
             buffer_m)
         import geopandas as gpd
         poly_wgs = gpd.GeoSeries([poly], crs="EPSG:31370").to_crs("EPSG:4326").iloc[0]
-        G = ox.graph_from_polygon(poly_wgs, network_type="drive", simplify=False, retain_all=True)
+        G = ox.graph_from_polygon(poly_wgs, custom_filter=EMERGENCY_FILTER, simplify=False, retain_all=True)
     except (ConnectionError, OSError) as exc:
         raise NetworkFetchError(f"cannot reach OpenStreetMap ({type(exc).__name__}); fetch-zone needs internet, "
                                 f"or use an existing zone pack on KAZERNE_DATA", field="fetch-zone") from None
@@ -107,6 +116,8 @@ def _fetch_zone(name: str, municipalities: list[str], out_dir: Path, population_
             json.dump({"type": "FeatureCollection", "features": feats}, fh)
         date = _dt.date.today().strftime("%Y-%m")
         osm_path = tmp / f"roads-{date}.osm"
+        from .osmread import join_close_nodes
+        G, joined = join_close_nodes(G)
         ox.io.save_graph_xml(G, filepath=str(osm_path))
         with open(osm_path, "rb") as src, bz2.open(str(osm_path) + ".bz2", "wb") as dst:
             shutil.copyfileobj(src, dst)
@@ -119,6 +130,7 @@ def _fetch_zone(name: str, municipalities: list[str], out_dir: Path, population_
                      f"OpenStreetMap (© OpenStreetMap contributors, ODbL).\nMunicipalities: "
                      f"{', '.join(municipalities)}.\nPopulation: "
                      f"{'from ' + str(population_csv) if pops else 'NOT SET (0): give --population'}.\n"
+                     f"Nodes closer than {joined.tolerance_m:g} m on the same level joined: {joined.joined}.\n"
                      f"posts.csv and medical-sites.csv are empty: fill them in.\n")
         final = out_dir / name
         if final.exists():

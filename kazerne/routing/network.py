@@ -35,7 +35,7 @@ from scipy.sparse import csgraph
 from .profiles import HIGHWAY_CLASSES, SpeedProfile, classify_highway, parse_maxspeed
 
 #: Bump when the way arrays are derived from OSM changes: old caches are then ignored.
-BUILD_VERSION = "8"
+BUILD_VERSION = "9"
 #: Metric CRS used inside the engine.
 METRIC_CRS = "EPSG:31370"
 #: An edge is "urban" when at least this many intersections lie within URBAN_RADIUS_M of its midpoint.
@@ -43,7 +43,8 @@ URBAN_MIN_NODES = 40
 URBAN_RADIUS_M = 500.0
 
 _ARRAYS = ("lon", "lat", "x", "y", "u", "v", "length", "cls", "maxspeed", "urban", "geom_offsets",
-           "geom_xy", "n_nodes_source", "n_edges_source", "name_id", "names", "oneway")
+           "geom_xy", "n_nodes_source", "n_edges_source", "name_id", "names", "oneway", "access", "level",
+           "fixme", "dropped_xy", "dropped_edges_xy")
 
 
 def cache_dir() -> Path:
@@ -102,6 +103,11 @@ class RoadNetwork:
     name_id: np.ndarray = None     # per edge: index into ``names`` (-1 = unnamed)
     names: np.ndarray = None       # distinct OSM ``name`` values (str)
     oneway: np.ndarray = None      # per edge: the OSM way is one-way (osmnx ``oneway``)
+    access: np.ndarray = None      # per edge: 0 public road, 1 emergency-only passage (osmread.way_access)
+    level: np.ndarray = None       # per edge: vertical level (layer; bridge +1, tunnel -1)
+    fixme: np.ndarray = None       # per edge: one-way street of unknown direction written two-way
+    dropped_xy: np.ndarray = None  # (k, 2) EPSG:31370: nodes outside the largest strongly connected component
+    dropped_edges_xy: np.ndarray = None  # (k, 4) x0 y0 x1 y1 of the dropped edges (straight), for maps
     n_nodes_source: int = 0
     n_edges_source: int = 0
     source: str = ""
@@ -127,39 +133,72 @@ class RoadNetwork:
 
     # --------------------------------------------------------------- routing
     def edge_times(self, profile: SpeedProfile) -> np.ndarray:
-        """Traversal time (s) of every edge under ``profile``."""
-        return profile.edge_times(self.length, self.cls, self.urban, self.maxspeed)
+        """Traversal time (s) of every edge under ``profile`` (``inf`` where the profile may not drive)."""
+        return profile.edge_times(self.length, self.cls, self.urban, self.maxspeed, emergency=self.emergency_only(),
+                                  junction=self.is_junction()[self.v])
+
+    def is_junction(self) -> np.ndarray:
+        """Per node: True where three or more streets meet (:func:`street_degree` >= 3). Nodes where
+        only a street's name, class or access changes are not junctions."""
+        j = self._csr_cache.get("_junction")
+        if j is None:
+            j = street_degree(self.u, self.v, self.length, self.n_nodes) >= 3
+            self._csr_cache["_junction"] = j
+        return j
+
+    def emergency_only(self) -> np.ndarray:
+        """Per edge: True for a way cars may not use but emergency vehicles do."""
+        if self.access is None:
+            return np.zeros(self.n_edges, dtype=bool)
+        return self.access == 1
 
     def csr(self, profile: SpeedProfile) -> sparse.csr_matrix:
-        """Routing graph for ``profile``: CSR matrix, entry (a, b) = fastest edge time a→b in seconds."""
+        """Routing graph for ``profile``: CSR matrix, entry (a, b) = fastest edge time a→b in seconds.
+
+        Edges the profile may not use (emergency passages for the car) are left out. Which edge of
+        the network each entry stands for is :meth:`csr_edges`."""
+        return self._routing(profile)[0]
+
+    def csr_edges(self, profile: SpeedProfile) -> tuple[np.ndarray, np.ndarray]:
+        """Per entry of :meth:`csr` (in CSR order): the network edge it uses and whether it drives that
+        edge against its one-way direction."""
+        _, e, rev = self._routing(profile)
+        return e, rev
+
+    def _routing(self, profile: SpeedProfile):
         key = profile.key()
-        m = self._csr_cache.get(key)
-        if m is None:
+        r = self._csr_cache.get(key)
+        if r is None:
             t = np.maximum(self.edge_times(profile), 1e-3)  # csgraph must not see zero weights as missing
-            u, v = self.u, self.v
+            eid = np.arange(self.n_edges, dtype=np.int64)
+            u, v, rev = self.u, self.v, np.zeros(self.n_edges, dtype=bool)
             if profile.oneway_reverse_factor > 0:
-                one = self.oneway
+                one = np.flatnonzero(self.oneway)
                 rev_t = profile.edge_times(self.length[one], self.cls[one], self.urban[one], self.maxspeed[one],
-                                           speed_factor=profile.oneway_reverse_factor)
+                                           speed_factor=profile.oneway_reverse_factor,
+                                           emergency=self.emergency_only()[one], junction=self.is_junction()[self.u[one]])
                 u = np.concatenate([u, self.v[one]])
                 v = np.concatenate([v, self.u[one]])
                 t = np.concatenate([t, np.maximum(rev_t, 1e-3)])
-                order = np.lexsort((v, u))
-                u, v, t = u[order], v[order], t[order]
-                new = np.ones(len(u), dtype=bool)
-                new[1:] = (u[1:] != u[:-1]) | (v[1:] != v[:-1])
-                starts = np.flatnonzero(new)
-            else:
-                starts = self._pair_starts()
-            tmin = np.minimum.reduceat(t, starts)
+                eid = np.concatenate([eid, one])
+                rev = np.concatenate([rev, np.ones(len(one), dtype=bool)])
+            ok = np.isfinite(t)
+            u, v, t, eid, rev = u[ok], v[ok], t[ok], eid[ok], rev[ok]
+            # by tail, head, then time: the first entry of each (tail, head) run is the fastest edge
+            order = np.lexsort((eid, t, v, u))
+            u, v, t, eid, rev = u[order], v[order], t[order], eid[order], rev[order]
+            new = np.ones(len(u), dtype=bool)
+            new[1:] = (u[1:] != u[:-1]) | (v[1:] != v[:-1])
+            starts = np.flatnonzero(new)
             heads = v[starts].astype(np.int32)
             offsets = np.zeros(self.n_nodes + 1, dtype=np.int64)
             np.add.at(offsets, u[starts] + 1, 1)
             offsets = np.cumsum(offsets)
-            m = sparse.csr_matrix((tmin, heads, offsets), shape=(self.n_nodes, self.n_nodes))
+            m = sparse.csr_matrix((t[starts], heads, offsets), shape=(self.n_nodes, self.n_nodes))
             m.has_sorted_indices = True
-            self._csr_cache[key] = m
-        return m
+            r = (m, eid[starts], rev[starts])
+            self._csr_cache[key] = r
+        return r
 
     def has_reverse(self) -> np.ndarray:
         """Per edge: True when the network also has an edge in the opposite direction (two-way street)."""
@@ -170,15 +209,6 @@ class RoadNetwork:
             r = np.isin(rev, key)
             self._csr_cache["_has_reverse"] = r
         return r
-
-    def _pair_starts(self) -> np.ndarray:
-        s = self._csr_cache.get("_pair_starts")
-        if s is None:
-            new = np.ones(self.n_edges, dtype=bool)
-            new[1:] = (self.u[1:] != self.u[:-1]) | (self.v[1:] != self.v[:-1])
-            s = np.flatnonzero(new)
-            self._csr_cache["_pair_starts"] = s
-        return s
 
     def edge_geometry(self, i: int) -> np.ndarray:
         """Coordinates (k, 2) of edge ``i`` in EPSG:31370, from tail to head."""
@@ -231,8 +261,12 @@ class RoadNetwork:
         return g
 
     def describe(self) -> dict:
+        em = self.emergency_only()
         return {"source": Path(self.source).name, "sha256": self.source_sha256[:16],
-                "road_data_date": self.road_data_date, **self.dropped()}
+                "road_data_date": self.road_data_date, **self.dropped(),
+                "emergency_passages_km": round(float(self.length[em].sum()) / 1000, 1),
+                "unknown_oneway_direction_km": round(float(self.length[self.fixme].sum()) / 1000, 1)
+                if self.fixme is not None else 0.0}
 
 
 # ---------------------------------------------------------------------- build
@@ -250,8 +284,8 @@ def from_osmnx(G, source: str = "", source_sha256: str = "", road_data_date: str
     lat = np.array([G.nodes[n]["y"] for n in osm_ids], dtype=np.float64)
     n_src = len(osm_ids)
 
-    us, vs, lens, clss, maxs, geoms, nms, ows = [], [], [], [], [], [], [], []
-    name_index: dict = {}
+    us, vs, lens, clss, maxs, geoms, nms, ows, accs, lvls, fixs = ([] for _ in range(11))
+    raw_names = []
     for a, b, d in G.edges(data=True):
         us.append(index[int(a)])
         vs.append(index[int(b)])
@@ -262,10 +296,23 @@ def from_osmnx(G, source: str = "", source_sha256: str = "", road_data_date: str
         geoms.append(np.asarray(g.coords, dtype=np.float64) if g is not None else None)
         ow = d.get("oneway", False)
         ows.append(bool(any(ow) if isinstance(ow, (list, tuple)) else ow))
+        acc = d.get("kz_access")
+        if acc is None:  # a graph not read by osmread (tests, fetch): classify from the tags
+            from .osmread import way_access
+            acc = way_access(d)
+        accs.append(max(acc) if isinstance(acc, (list, tuple)) else int(acc))
+        lv = d.get("kz_level", 0)
+        lvls.append(int(lv[0] if isinstance(lv, (list, tuple)) else lv))
+        fx = d.get("kz_fixme", False)
+        fixs.append(bool(any(fx) if isinstance(fx, (list, tuple)) else fx))
         nm = d.get("name")
-        if isinstance(nm, (list, tuple)):
-            nm = nm[0] if nm else None
-        nms.append(name_index.setdefault(str(nm), len(name_index)) if nm else -1)
+        if isinstance(nm, (list, tuple)):  # osmnx merges differing names into an unordered list
+            nm = sorted(str(x) for x in nm)[0] if nm else None
+        raw_names.append(str(nm) if nm else None)
+    # names numbered in sorted order: the same file gives the same arrays in every process
+    name_list = sorted({n for n in raw_names if n is not None})
+    name_index = {n: i for i, n in enumerate(name_list)}
+    nms = [name_index[n] if n is not None else -1 for n in raw_names]
     u = np.array(us, dtype=np.int64)
     v = np.array(vs, dtype=np.int64)
     m_src = len(u)
@@ -278,6 +325,9 @@ def from_osmnx(G, source: str = "", source_sha256: str = "", road_data_date: str
     keep_edge = keep_node[u] & keep_node[v]
 
     x_all, y_all = to_metric(lon, lat)
+    dropped_xy = np.column_stack([x_all[~keep_node], y_all[~keep_node]])
+    de = np.flatnonzero(~keep_edge)
+    dropped_edges_xy = np.column_stack([x_all[u[de]], y_all[u[de]], x_all[v[de]], y_all[v[de]]])
     # Number the kept nodes along a Z-order (Morton) curve: neighbours in space get neighbouring
     # indices, which almost halves Dijkstra's time through better cache locality.
     kept = np.flatnonzero(keep_node)
@@ -302,8 +352,10 @@ def from_osmnx(G, source: str = "", source_sha256: str = "", road_data_date: str
 
     x, y = x_all[kept], y_all[kept]
     length = np.asarray(lens)[eidx]
-    # urban flag: intersection density around the edge midpoint
-    tree = cKDTree(np.column_stack([x, y]))
+    # urban flag: intersection density around the edge midpoint (junctions and dead ends; not the
+    # nodes kept only because a street's name or class changes)
+    sdeg = street_degree(u2, v2, length, len(kept))
+    tree = cKDTree(np.column_stack([x, y])[sdeg != 2])
     mid = np.column_stack([(x[u2] + x[v2]) / 2, (y[u2] + y[v2]) / 2])
     counts = tree.query_ball_point(mid, r=URBAN_RADIUS_M, return_length=True)
     urban = counts >= URBAN_MIN_NODES
@@ -313,11 +365,22 @@ def from_osmnx(G, source: str = "", source_sha256: str = "", road_data_date: str
         length=length.astype(np.float64), cls=np.asarray(clss, dtype=np.int8)[eidx],
         maxspeed=np.asarray(maxs, dtype=np.float64)[eidx], urban=urban,
         geom_offsets=np.asarray(offsets, dtype=np.int64), geom_xy=np.column_stack([gx, gy]),
-        name_id=np.asarray(nms, dtype=np.int32)[eidx], names=np.array(list(name_index), dtype=str),
-        oneway=np.asarray(ows, dtype=bool)[eidx],
+        name_id=np.asarray(nms, dtype=np.int32)[eidx], names=np.array(name_list, dtype=str),
+        oneway=np.asarray(ows, dtype=bool)[eidx], access=np.asarray(accs, dtype=np.int8)[eidx],
+        level=np.asarray(lvls, dtype=np.int8)[eidx], fixme=np.asarray(fixs, dtype=bool)[eidx],
+        dropped_xy=dropped_xy.reshape(-1, 2), dropped_edges_xy=dropped_edges_xy.reshape(-1, 4),
         n_nodes_source=n_src, n_edges_source=m_src, source=str(source), source_sha256=source_sha256,
         road_data_date=road_data_date,
     )
+
+
+def street_degree(u, v, length, n_nodes: int) -> np.ndarray:
+    """Per node: how many streets end there. A two-way street (a->b and b->a of the same length) counts
+    once; parallel streets between the same nodes (a loop, a service road beside a main road) each count."""
+    a, b = np.minimum(u, v).astype(np.int64), np.maximum(u, v).astype(np.int64)
+    key = np.unique(np.column_stack([a, b, np.round(np.asarray(length, dtype=float), 1)]), axis=0)
+    key = key[key[:, 0] != key[:, 1]].astype(np.int64)
+    return np.bincount(key[:, 0], minlength=n_nodes) + np.bincount(key[:, 1], minlength=n_nodes)
 
 
 def morton_code(x, y, cell_m: float = 50.0) -> np.ndarray:
@@ -457,14 +520,9 @@ def load_network(roads_file: str | Path, road_data_date: str = "", use_cache: bo
 
 
 def _read_osm(path: Path):
-    import warnings
-
-    import osmnx as ox
-
     from ..errors import ZonePackError
+    from .osmread import read_osm_graph
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            return ox.graph_from_xml(str(path), simplify=True, retain_all=True)
+        return read_osm_graph(path)
     except Exception as exc:  # osmnx raises many kinds; all mean "this file is not usable"
         raise ZonePackError(f"could not read OSM XML ({type(exc).__name__}: {exc})", source=str(path)) from None

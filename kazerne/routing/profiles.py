@@ -36,7 +36,7 @@ from ..errors import ScenarioError
 HIGHWAY_CLASSES = (
     "motorway", "trunk", "primary", "secondary", "motorway_link", "trunk_link", "tertiary",
     "primary_link", "secondary_link", "tertiary_link", "unclassified", "road", "residential",
-    "living_street", "service", "track",
+    "living_street", "service", "track", "pedestrian", "busway",
 )
 CLASS_INDEX = {c: i for i, c in enumerate(HIGHWAY_CLASSES)}
 #: Road classes whose length is used to spread population (the "residential-type" roads).
@@ -51,20 +51,20 @@ def _table(urban: dict, rural: dict | None = None) -> dict:
 _FIRE = _table(
     urban=dict(motorway=85, trunk=65, primary=45, secondary=40, motorway_link=50, trunk_link=40,
                tertiary=35, primary_link=35, secondary_link=30, tertiary_link=30, unclassified=30,
-               road=30, residential=28, living_street=15, service=15, track=15),
+               road=30, residential=28, living_street=15, service=15, track=15, pedestrian=15, busway=30),
     rural=dict(trunk=75, primary=65, secondary=60, tertiary=55, unclassified=45, road=40, residential=40,
                track=15),
 )
 _AMBULANCE = _table(
     urban=dict(motorway=115, trunk=80, primary=50, secondary=45, motorway_link=60, trunk_link=50,
                tertiary=40, primary_link=40, secondary_link=35, tertiary_link=35, unclassified=35,
-               road=35, residential=30, living_street=15, service=20, track=20),
+               road=35, residential=30, living_street=15, service=20, track=20, pedestrian=15, busway=35),
     rural=dict(trunk=90, primary=75, secondary=70, tertiary=60, unclassified=50, road=45, residential=45),
 )
 _CAR = _table(
     urban=dict(motorway=110, trunk=75, primary=45, secondary=40, motorway_link=60, trunk_link=50,
                tertiary=35, primary_link=35, secondary_link=30, tertiary_link=30, unclassified=30,
-               road=30, residential=25, living_street=10, service=15, track=15),
+               road=30, residential=25, living_street=10, service=15, track=15, pedestrian=6, busway=30),
     rural=dict(trunk=85, primary=70, secondary=65, tertiary=60, unclassified=50, road=40, residential=40),
 )
 
@@ -99,7 +99,14 @@ class SpeedProfile:
     speed_scale : float
         A global multiplier on all speeds (sensitivity studies: 0.85 = 15 % slower).
     intersection_delay_s : float
-        Fixed delay added per edge traversal (edges end at intersections), seconds.
+        Fixed delay added when the vehicle reaches a junction (a node joining three or more streets;
+        not the nodes where only a street's name or class changes), seconds.
+    emergency_passages : bool
+        Whether the vehicle may use ways closed to cars but open to emergency vehicles (pedestrian
+        streets, modal filters, bus links, private service roads: ``motor_vehicle=no`` and the like,
+        see :mod:`kazerne.routing.osmread`). True for the fire engine and the ambulance, False for the car.
+    emergency_passage_kmh : float
+        The highest speed on such a passage (km/h): bollards to lower, pedestrians, narrow gates.
     oneway_reverse_factor : float
         0 = one-way streets are driven only in their direction. A value > 0 lets the vehicle drive
         against a one-way street at this fraction of its speed there (priority vehicles under blue
@@ -116,6 +123,8 @@ class SpeedProfile:
     speed_scale: float = 1.0
     intersection_delay_s: float = 0.0
     oneway_reverse_factor: float = 0.0
+    emergency_passages: bool = False
+    emergency_passage_kmh: float = 20.0
 
     def with_overrides(self, **kw) -> "SpeedProfile":
         """A copy with fields replaced. ``speeds_kmh`` may be partial: ``{"primary": (50, 70)}`` or
@@ -152,6 +161,12 @@ class SpeedProfile:
         if not isinstance(f, (int, float)) or not np.isfinite(f) or f < 0 or f > 1:
             raise ScenarioError(f"expected a number from 0 (one-way respected) to 1, got {f!r}",
                                 field="profile.oneway_reverse_factor")
+        if not isinstance(self.emergency_passages, bool):
+            raise ScenarioError(f"expected true or false, got {self.emergency_passages!r}",
+                                field="profile.emergency_passages")
+        v = self.emergency_passage_kmh
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not np.isfinite(v) or v <= 0:
+            raise ScenarioError(f"expected a positive speed in km/h, got {v!r}", field="profile.emergency_passage_kmh")
         if not isinstance(self.intersection_delay_s, (int, float)) or self.intersection_delay_s < 0:
             raise ScenarioError(f"expected a number >= 0, got {self.intersection_delay_s!r}",
                                 field="profile.intersection_delay_s")
@@ -168,20 +183,35 @@ class SpeedProfile:
         fac = np.array([float(facs.get(c, 1.0)) for c in HIGHWAY_CLASSES], dtype=np.float64)
         return urb, rur, fac
 
-    def edge_speeds(self, cls: np.ndarray, urban: np.ndarray, maxspeed: np.ndarray) -> np.ndarray:
-        """Speed in km/h per edge, from class index, urban flag and ``maxspeed`` (km/h, NaN if absent)."""
+    def edge_speeds(self, cls: np.ndarray, urban: np.ndarray, maxspeed: np.ndarray,
+                    emergency: np.ndarray | None = None) -> np.ndarray:
+        """Speed in km/h per edge, from class index, urban flag and ``maxspeed`` (km/h, NaN if absent).
+
+        ``emergency`` flags emergency-only passages: capped at ``emergency_passage_kmh``, and 0 (not
+        drivable) when the profile has no ``emergency_passages``."""
         urb, rur, fac = self.class_speed_arrays()
         v = np.where(urban, urb[cls], rur[cls])
         cap = np.where(np.isfinite(maxspeed), maxspeed * self.maxspeed_factor, np.inf)
         v = np.minimum(np.minimum(v, cap), self.vehicle_max_kmh)
         v = v * fac[cls] * self.speed_scale
-        return np.minimum(v, self.vehicle_max_kmh)
+        v = np.minimum(v, self.vehicle_max_kmh)
+        if emergency is not None:
+            emergency = np.asarray(emergency, dtype=bool)
+            lim = self.emergency_passage_kmh * self.speed_scale if self.emergency_passages else 0.0
+            v = np.where(emergency, np.minimum(v, lim), v)
+        return v
 
     def edge_times(self, length_m: np.ndarray, cls: np.ndarray, urban: np.ndarray,
-                   maxspeed: np.ndarray, speed_factor: float = 1.0) -> np.ndarray:
-        """Traversal time in seconds per edge (``length / (speed * speed_factor) + intersection_delay_s``)."""
-        v = self.edge_speeds(cls, urban, maxspeed) * speed_factor / 3.6
-        return length_m / v + self.intersection_delay_s
+                   maxspeed: np.ndarray, speed_factor: float = 1.0, emergency: np.ndarray | None = None,
+                   junction: np.ndarray | None = None) -> np.ndarray:
+        """Traversal time in seconds per edge: ``length / (speed * speed_factor)``, plus
+        ``intersection_delay_s`` where the edge ends at a junction (``junction``: per edge, its head
+        node joins three or more streets; all edges when not given). ``inf`` on an edge the profile may
+        not drive (see :meth:`edge_speeds`)."""
+        v = self.edge_speeds(cls, urban, maxspeed, emergency) * speed_factor / 3.6
+        delay = self.intersection_delay_s if junction is None else np.where(junction, self.intersection_delay_s, 0.0)
+        with np.errstate(divide="ignore"):
+            return np.where(v > 0, length_m / np.where(v > 0, v, 1.0), np.inf) + delay
 
     def key(self) -> str:
         """A hash of every parameter: two profiles with equal keys give equal edge times."""
@@ -200,6 +230,8 @@ class SpeedProfile:
             "speed_scale": self.speed_scale,
             "intersection_delay_s": self.intersection_delay_s,
             "oneway_reverse_factor": self.oneway_reverse_factor,
+            "emergency_passages": self.emergency_passages,
+            "emergency_passage_kmh": self.emergency_passage_kmh if self.emergency_passages else None,
             "speeds_kmh_urban_rural": {k: list(v) for k, v in self.speeds_kmh.items()},
             "key": self.key(),
         }
@@ -207,9 +239,11 @@ class SpeedProfile:
 
 PROFILES = {
     "fire_engine": SpeedProfile("fire_engine", _FIRE, vehicle_max_kmh=90.0, maxspeed_factor=1.1,
-                                intersection_delay_s=2.0, oneway_reverse_factor=0.5),
+                                intersection_delay_s=2.0, oneway_reverse_factor=0.5, emergency_passages=True,
+                                emergency_passage_kmh=20.0),
     "ambulance": SpeedProfile("ambulance", _AMBULANCE, vehicle_max_kmh=130.0, maxspeed_factor=1.2,
-                              intersection_delay_s=1.0, oneway_reverse_factor=0.5),
+                              intersection_delay_s=1.0, oneway_reverse_factor=0.5, emergency_passages=True,
+                              emergency_passage_kmh=25.0),
     "car": SpeedProfile("car", _CAR, vehicle_max_kmh=120.0, maxspeed_factor=1.0, intersection_delay_s=0.0),
 }
 

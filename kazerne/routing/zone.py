@@ -27,15 +27,23 @@ class Zone:
     def name(self) -> str:
         return self.pack.name
 
-    def snap_lonlat(self, lon, lat, max_snap_m: float = DEFAULT_MAX_SNAP_M) -> Snapped:
+    def snap_lonlat(self, lon, lat, max_snap_m: float = DEFAULT_MAX_SNAP_M, only: str | None = None) -> Snapped:
+        """Snap WGS84 points; ``only`` as in :func:`~kazerne.routing.snapping.snap_xy`."""
         x, y = to_metric(np.atleast_1d(lon), np.atleast_1d(lat))
-        return snap_xy(self.net, x, y, max_snap_m=max_snap_m, gap_metric=self.gap_metric)
+        return snap_xy(self.net, x, y, max_snap_m=max_snap_m, gap_metric=self.gap_metric, only=only)
 
-    def site_node(self, lon: float, lat: float, what: str, max_snap_m: float = DEFAULT_MAX_SNAP_M) -> int:
-        """Network node of a site; :class:`SnapError` when it is off the network or in the gap."""
+    def site_node(self, lon: float, lat: float, what: str, max_snap_m: float = DEFAULT_MAX_SNAP_M,
+                  snap: str = "public") -> int:
+        """Network node of a site; :class:`SnapError` when it is off the network or in the gap.
+
+        ``snap="public"`` (default) places the site on the nearest node of a public road a vehicle
+        leaves by (not a service road, car park, track or emergency-only passage); ``snap="any"`` on
+        the nearest node of any kind."""
         if not (np.isfinite(lon) and np.isfinite(lat)):
             raise SnapError("position unknown (no lat/lon); give lat/lon or a street for it", field=what)
-        s = self.snap_lonlat([lon], [lat], max_snap_m=max_snap_m)
+        if snap not in ("public", "any"):
+            raise SnapError(f"expected snap = \"public\" or \"any\", got {snap!r}", field=what)
+        s = self.snap_lonlat([lon], [lat], max_snap_m=max_snap_m, only="site" if snap == "public" else None)
         if s.in_gap[0]:
             raise SnapError(f"lat={lat:.6f} lon={lon:.6f} lies in the zone's road-data gap; no travel times there",
                             field=what)

@@ -51,15 +51,17 @@ class Posts:
     turnout_s: np.ndarray
     snap_m: np.ndarray
     grade: list
+    road: list = None   # the road the site snaps to: "Name (class)"
 
     def __len__(self):
         return len(self.ids)
 
     def rows(self) -> list[dict]:
+        roads = self.road or [""] * len(self.ids)
         return [{"id": i, "name": n, "crew": c, "turnout_s": float(t), "lon": float(lo), "lat": float(la),
-                 "snap_m": float(s), "location_grade": g}
-                for i, n, c, t, lo, la, s, g in zip(self.ids, self.names, self.crew, self.turnout_s, self.lon,
-                                                   self.lat, self.snap_m, self.grade)]
+                 "snap_m": float(s), "snap_road": r, "location_grade": g}
+                for i, n, c, t, lo, la, s, r, g in zip(self.ids, self.names, self.crew, self.turnout_s, self.lon,
+                                                      self.lat, self.snap_m, roads, self.grade)]
 
 
 def profile_of(sc: Scenario, name: str | None = None) -> SpeedProfile:
@@ -77,8 +79,23 @@ def turnout_for(sc: Scenario, crew: str, field: str) -> float:
     return float(sc.turnout_s[crew])
 
 
-def resolve_site(zone, sc: Scenario, *, field: str, lat=None, lon=None, street=None, municipality=None):
-    """(lon, lat, node, snap_m) for a site given by lat/lon or street; errors name ``field``."""
+def node_road(net, node: int) -> str:
+    """The road a node lies on, for reports: "Name (class)" of its most important edge."""
+    from ..routing.profiles import HIGHWAY_CLASSES
+    e = np.flatnonzero((net.u == node) | (net.v == node))
+    if len(e) == 0:
+        return ""
+    e = e[np.lexsort((net.name_id[e] < 0, net.cls[e]))][0]
+    name = str(net.names[net.name_id[e]]) if net.name_id[e] >= 0 else "unnamed"
+    return f"{name} ({HIGHWAY_CLASSES[net.cls[e]]})"
+
+
+def resolve_site(zone, sc: Scenario, *, field: str, lat=None, lon=None, street=None, municipality=None,
+                 snap: str = "public"):
+    """(lon, lat, node, snap_m) for a site given by lat/lon or street; errors name ``field``.
+
+    ``snap="public"`` places it on the nearest public road a vehicle leaves by, ``"any"`` on the
+    nearest node (see :meth:`kazerne.routing.zone.Zone.site_node`)."""
     from ..routing.network import to_metric
     with in_file(sc.path):
         if street is not None:
@@ -90,7 +107,7 @@ def resolve_site(zone, sc: Scenario, *, field: str, lat=None, lon=None, street=N
             raise ScenarioError(f"lat={lat} lon={lon} lies outside zone {zone.name} (more than "
                                 f"{OUTSIDE_ZONE_TOLERANCE_M / 1000:g} km from its municipalities)",
                                 source=str(sc.path), field=field)
-        node = zone.site_node(lon, lat, what=field)
+        node = zone.site_node(lon, lat, what=field, snap=snap)
         x, y = to_metric([lon], [lat])
         snap = float(np.hypot(zone.net.x[node] - x[0], zone.net.y[node] - y[0]))
     return float(lon), float(lat), node, snap
@@ -99,7 +116,7 @@ def resolve_site(zone, sc: Scenario, *, field: str, lat=None, lon=None, street=N
 def resolve_posts(zone, sc: Scenario) -> Posts:
     """The scenario's open posts, placed on the network, with their turnout times."""
     known = {p.id: p for p in zone.pack.posts}
-    ids, names, crews, lons, lats, nodes, turnouts, snaps, grades = [], [], [], [], [], [], [], [], []
+    ids, names, crews, lons, lats, nodes, turnouts, snaps, grades, roads = ([] for _ in range(10))
     for spec in sc.posts:
         fld = f"posts.override.{spec.id}" if not spec.new else f"posts.add.{spec.id}"
         if not spec.new and spec.id not in known:
@@ -111,7 +128,7 @@ def resolve_posts(zone, sc: Scenario) -> Posts:
         muni = spec.municipality or (base.municipality if base else None)
         lo, la, node, snap = resolve_site(zone, sc, field=fld if (spec.new or spec.lat or spec.street) else
                                           f"posts.active.{spec.id}", lat=lat, lon=lon, street=spec.street,
-                                          municipality=muni)
+                                          municipality=muni, snap=spec.snap)
         crew = crew_type(spec.crew or (base.crew if base else "professional"))
         t = spec.turnout_s if spec.turnout_s is not None else turnout_for(sc, crew, f"{fld}.crew")
         ids.append(spec.id)
@@ -122,8 +139,9 @@ def resolve_posts(zone, sc: Scenario) -> Posts:
         nodes.append(node)
         turnouts.append(t)
         snaps.append(snap)
+        roads.append(node_road(zone.net, node))
         moved = spec.lat is not None or spec.street is not None
         grades.append("user" if (spec.new or moved) else (base.location_grade if base else ""))
     return Posts(ids=ids, names=names, crew=crews, lon=np.array(lons), lat=np.array(lats),
                  node=np.array(nodes, dtype=np.int64), turnout_s=np.array(turnouts, dtype=float),
-                 snap_m=np.array(snaps), grade=grades)
+                 snap_m=np.array(snaps), grade=grades, road=roads)

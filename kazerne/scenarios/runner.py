@@ -184,11 +184,21 @@ def run_baseline(sc: Scenario, out_root: Path, progress: Progress) -> Path:
                    "population": round(float(d.weight[i]), 1), "first_min": _mins(rep.first_s[i]),
                    "first_post": posts.ids[rep.first_site[i]] if rep.first_site[i] >= 0 else None,
                    "second_min": _mins(rep.second_s[i])} for k, i in enumerate(worst)]
+    progress.step("auditing the road network")
+    from ..routing.audit import audit
+    aud = audit(ctx.zone, ctx.profile, posts=list(zip(posts.ids, posts.node.tolist())), demand=d,
+                sources_per_municipality=10, targets_per_source=10)
+    progress.done("audit")
+    ok = np.isfinite(rep.first_s) & (rep.first_site >= 0) & ~d.no_road_data
+    drive = rep.first_s[ok] - posts.turnout_s[rep.first_site[ok]]
+    mean_drive = float(np.average(drive, weights=d.weight[ok])) if ok.any() and d.weight[ok].sum() > 0 else None
     summary = {
         "kazerne_version": __version__,
         "scenario": {"name": sc.name, "file": str(sc.path), "description": sc.description},
         "created": _dt.datetime.now().isoformat(timespec="seconds"),
         "assumptions": assumptions(ctx, posts),
+        "road_network_audit": {**aud.headline(), "posts": aud.posts},
+        "mean_drive_min_first_unit": _mins(mean_drive),
         "demand": {"points": len(d), "population": d.total, "no_road_data_points": int(d.no_road_data.sum()),
                    "no_road_data_population": d.total_no_road_data, "notes": d.meta.get("notes", {})},
         "posts": post_rows,
@@ -264,6 +274,18 @@ def print_summary(summary: dict, th) -> None:
                     [("" if m[f"share_within_{t:g}min"] is None else f"{100 * m[f'share_within_{t:g}min']:.1f}%")
                      for t in th] + [m["mean_min"], m["p90_min"]])
     print(text_table(rows, ["", "population"] + [f"≤{t:g} min" for t in th] + ["mean min", "p90 min"]))
+    if summary.get("mean_drive_min_first_unit") is not None:
+        print(f"\nmean driving time of the first unit (population-weighted, no turnout): "
+              f"{summary['mean_drive_min_first_unit']:.2f} min")
+    au = summary.get("road_network_audit")
+    if au:
+        med = au["detour_median_by_municipality"]
+        print(f"road network audit: {au['nodes_dropped_outside_largest_component']} nodes outside the largest "
+              f"component, {au['near_coincident_node_pairs']} unjoined near-coincident node pairs, detour "
+              f"index median {min(med.values()):.2f}-{max(med.values()):.2f} by municipality")
+        for w in au["warnings"]:
+            print(f"WARNING: {w}")
+            print(f"kazerne: warning: {w}", file=sys.stderr)
     print()
 
 

@@ -20,12 +20,13 @@ DEFAULT_THRESHOLDS_MIN = [8.0, 10.0, 12.0, 15.0]
 
 TOP_KEYS = {"name", "zone", "description", "profile", "thresholds", "demand", "posts", "turnout", "outputs",
             "worst_n", "study", "ems"}
-PROFILE_KEYS = {"name", "period", "speed_scale", "intersection_delay_s", "maxspeed_factor", "vehicle_max_kmh",
+PROFILE_KEYS = {"name", "period", "emergency_passages", "emergency_passage_kmh", "speed_scale", "intersection_delay_s",
+                "maxspeed_factor", "vehicle_max_kmh",
                 "speeds_kmh", "oneway_reverse_factor"}
 DEMAND_KEYS = {"grid_m", "file", "max_snap_m", "road_classes"}
 POSTS_KEYS = {"active", "override", "add"}
-OVERRIDE_KEYS = {"closed", "lat", "lon", "street", "municipality", "crew", "turnout_s", "name"}
-ADD_KEYS = {"id", "name", "lat", "lon", "street", "municipality", "crew", "turnout_s"}
+OVERRIDE_KEYS = {"closed", "lat", "lon", "street", "municipality", "crew", "turnout_s", "name", "snap"}
+ADD_KEYS = {"id", "name", "lat", "lon", "street", "municipality", "crew", "turnout_s", "snap"}
 OUTPUT_KEYS = {"geojson", "first_due_areas", "isochrones", "map"}
 
 #: ``[study]`` fields and kinds (see scenarios/README.md).
@@ -84,6 +85,7 @@ class PostSpec:
     crew: str | None = None
     turnout_s: float | None = None
     new: bool = False
+    snap: str = "public"   # "public": nearest public road a vehicle leaves by; "any": nearest node
 
 
 @dataclass
@@ -272,6 +274,11 @@ def parse_scenario(path: str | Path) -> Scenario:
     if "intersection_delay_s" in prof:
         pd["intersection_delay_s"] = v.number(prof["intersection_delay_s"], "profile.intersection_delay_s", lo=0,
                                               hi=600)
+    if "emergency_passages" in prof:
+        pd["emergency_passages"] = v.boolean(prof["emergency_passages"], "profile.emergency_passages")
+    if "emergency_passage_kmh" in prof:
+        pd["emergency_passage_kmh"] = v.number(prof["emergency_passage_kmh"], "profile.emergency_passage_kmh", lo=0,
+                                               lo_open=True, hi=300)
     if "period" in prof:
         pd["period"] = v.string(prof["period"], "profile.period")
     if "speeds_kmh" in prof:
@@ -356,6 +363,8 @@ def parse_scenario(path: str | Path) -> Scenario:
             spec.turnout_s = v.number(od["turnout_s"], f"{fld}.turnout_s", lo=0, hi=MAX_TURNOUT_S)
         if "name" in od:
             spec.name = v.string(od["name"], f"{fld}.name")
+        if "snap" in od:
+            spec.snap = v.choice(od["snap"], f"{fld}.snap", ("public", "any"))
     adds = v.tables(posts.get("add", []), "posts.add", ADD_KEYS)
     for i, ad in enumerate(adds):
         fld = f"posts.add[{i}]"
@@ -371,6 +380,8 @@ def parse_scenario(path: str | Path) -> Scenario:
             spec.crew = v.string(ad["crew"], f"{fld}.crew")
         if "turnout_s" in ad:
             spec.turnout_s = v.number(ad["turnout_s"], f"{fld}.turnout_s", lo=0, hi=MAX_TURNOUT_S)
+        if "snap" in ad:
+            spec.snap = v.choice(ad["snap"], f"{fld}.snap", ("public", "any"))
         specs[pid] = spec
     sc.posts = [s for s in specs.values() if s.id not in sc.closed]
     study = raw.get("study")

@@ -1,0 +1,201 @@
+"""Fastest routes, street by street, and route lengths for the detour index.
+
+``route()`` answers "why does the engine say 32 minutes?": the fastest route of a profile from one
+node to another as a list of legs (street, road class, length, speed, time; legs driven against a
+one-way street and emergency-only passages are marked), its line geometry, and its **detour index**
+(route length / straight-line distance) and effective speed. Its time is the same shortest-path time
+the travel-time matrices use (same routing graph, same Dijkstra weights).
+
+``tree_lengths()`` gives, for a whole shortest-path tree, both the driving time and the length of
+the fastest route to every node; the network audit uses it for detour indices over many pairs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy.sparse import csgraph
+
+from ..errors import ModelInputError
+from .network import RoadNetwork, to_wgs84
+from .profiles import HIGHWAY_CLASSES, SpeedProfile
+
+
+@dataclass
+class RouteLeg:
+    """A stretch of the route along one street (same name, class and manner of driving)."""
+
+    street: str
+    road_class: str
+    length_m: float
+    speed_kmh: float
+    time_s: float
+    against_oneway: bool
+    emergency_passage: bool
+    unknown_direction: bool
+
+    def row(self) -> dict:
+        return {"street": self.street, "road_class": self.road_class, "length_m": round(self.length_m, 1),
+                "speed_kmh": round(self.speed_kmh, 1), "time_s": round(self.time_s, 1),
+                "against_oneway": self.against_oneway, "emergency_passage": self.emergency_passage,
+                "oneway_direction_unknown": self.unknown_direction}
+
+
+@dataclass
+class Route:
+    """The fastest route from ``from_node`` to ``to_node`` under ``profile``.
+
+    ``drive_s`` is the driving time in seconds (no turnout), ``length_m`` the route length,
+    ``straight_m`` the straight-line distance between the two nodes, ``detour_index`` their ratio and
+    ``effective_kmh`` the route length over the driving time. ``xy`` is the route's line in
+    EPSG:31370; ``edges`` the network edges used, ``reverse`` whether each is driven against its
+    one-way direction.
+    """
+
+    profile: str
+    from_node: int
+    to_node: int
+    drive_s: float
+    length_m: float
+    straight_m: float
+    legs: list
+    xy: np.ndarray
+    edges: np.ndarray
+    reverse: np.ndarray
+    meta: dict = field(default_factory=dict)
+
+    @property
+    def detour_index(self) -> float:
+        return self.length_m / self.straight_m if self.straight_m > 0 else float("nan")
+
+    @property
+    def effective_kmh(self) -> float:
+        return self.length_m / self.drive_s * 3.6 if self.drive_s > 0 else float("nan")
+
+    def lonlat(self) -> np.ndarray:
+        """The route's coordinates as WGS84 (lon, lat) pairs."""
+        lon, lat = to_wgs84(self.xy[:, 0], self.xy[:, 1])
+        return np.column_stack([lon, lat])
+
+    def summary(self) -> dict:
+        return {"profile": self.profile, "drive_min": round(self.drive_s / 60, 2),
+                "length_km": round(self.length_m / 1000, 3), "straight_km": round(self.straight_m / 1000, 3),
+                "detour_index": round(self.detour_index, 3), "effective_kmh": round(self.effective_kmh, 1),
+                "against_oneway_m": round(sum(leg.length_m for leg in self.legs if leg.against_oneway), 1),
+                "emergency_passage_m": round(sum(leg.length_m for leg in self.legs if leg.emergency_passage), 1),
+                "unknown_direction_m": round(sum(leg.length_m for leg in self.legs if leg.unknown_direction), 1),
+                **self.meta}
+
+    def to_geojson(self) -> dict:
+        """A GeoJSON Feature: the route's LineString (WGS84) with its summary and legs."""
+        ll = self.lonlat()
+        return {"type": "Feature",
+                "geometry": {"type": "LineString", "coordinates": [[round(float(a), 7), round(float(b), 7)]
+                                                                   for a, b in ll]},
+                "properties": {**self.summary(), "legs": [leg.row() for leg in self.legs]}}
+
+
+def _check_node(net: RoadNetwork, node, what: str) -> int:
+    if isinstance(node, (bool, np.bool_)) or not isinstance(node, (int, np.integer)):
+        raise ModelInputError(f"expected a node index (int), got {node!r}", field=what)
+    if not 0 <= int(node) < net.n_nodes:
+        raise ModelInputError(f"node {node} is not in the network (0..{net.n_nodes - 1})", field=what)
+    return int(node)
+
+
+def _entry_index(net: RoadNetwork, profile: SpeedProfile, tails: np.ndarray, heads: np.ndarray) -> np.ndarray:
+    """CSR entry index of each (tail, head) arc of the routing graph (arcs must exist)."""
+    g = net.csr(profile)
+    key = net._csr_cache.get(("_entry_keys", profile.key()))
+    if key is None:
+        rows = np.repeat(np.arange(net.n_nodes, dtype=np.int64), np.diff(g.indptr))
+        key = rows * net.n_nodes + g.indices
+        net._csr_cache[("_entry_keys", profile.key())] = key
+    return np.searchsorted(key, np.asarray(tails, np.int64) * net.n_nodes + np.asarray(heads, np.int64))
+
+
+def route(net: RoadNetwork, profile: SpeedProfile, from_node: int, to_node: int) -> Route:
+    """The fastest route from ``from_node`` to ``to_node`` (node indices) under ``profile``.
+
+    Raises :class:`~kazerne.errors.ModelInputError` when ``to_node`` cannot be reached.
+    """
+    a = _check_node(net, from_node, "from")
+    b = _check_node(net, to_node, "to")
+    g = net.csr(profile)
+    dist, pred = csgraph.dijkstra(g, directed=True, indices=a, return_predecessors=True)
+    if not np.isfinite(dist[b]):
+        raise ModelInputError(f"node {b} cannot be reached from node {a} with the {profile.name} profile", field="to")
+    path = [b]
+    while path[-1] != a:
+        path.append(int(pred[path[-1]]))
+    path = np.array(path[::-1], dtype=np.int64)
+    ent = _entry_index(net, profile, path[:-1], path[1:])
+    eids, revs = net.csr_edges(profile)
+    edges, rev = eids[ent], revs[ent]
+    times = g.data[ent]
+    em = net.emergency_only()
+    speeds = profile.edge_speeds(net.cls[edges], net.urban[edges], net.maxspeed[edges], em[edges])
+    speeds = np.where(rev, speeds * profile.oneway_reverse_factor, speeds)
+    fix = net.fixme[edges] if net.fixme is not None else np.zeros(len(edges), bool)
+    legs: list[RouteLeg] = []
+    prev = None
+    for e, r, t, sp, f in zip(edges, rev, times, speeds, fix):
+        name = str(net.names[net.name_id[e]]) if net.name_id[e] >= 0 else "(unnamed)"
+        k = (name, int(net.cls[e]), bool(r), bool(em[e]), bool(f))
+        if k == prev:
+            leg = legs[-1]
+            drive_h = leg.length_m / 1000 / leg.speed_kmh + net.length[e] / 1000 / sp
+            leg.length_m += float(net.length[e])
+            leg.time_s += float(t)
+            leg.speed_kmh = float(leg.length_m / 1000 / drive_h)
+        else:
+            legs.append(RouteLeg(street=name, road_class=HIGHWAY_CLASSES[net.cls[e]], length_m=float(net.length[e]),
+                                 speed_kmh=float(sp), time_s=float(t), against_oneway=bool(r),
+                                 emergency_passage=bool(em[e]), unknown_direction=bool(f)))
+        prev = k
+    pieces = []
+    for e, r in zip(edges, rev):
+        c = net.edge_geometry(int(e))
+        pieces.append(c[::-1] if r else c)
+    xy = np.concatenate(pieces) if pieces else np.array([[net.x[a], net.y[a]]])
+    straight = float(np.hypot(net.x[a] - net.x[b], net.y[a] - net.y[b]))
+    return Route(profile=profile.name, from_node=a, to_node=b, drive_s=float(dist[b]),
+                 length_m=float(net.length[edges].sum()), straight_m=straight, legs=legs, xy=xy, edges=edges,
+                 reverse=rev)
+
+
+def tree_lengths(net: RoadNetwork, profile: SpeedProfile, sources, limit_s: float | None = None):
+    """Driving time (s) and fastest-route length (m) from each source to every node.
+
+    Returns ``(times, lengths)``, arrays (len(sources), n_nodes); ``inf`` where not reached (or beyond
+    ``limit_s``). The length is that of the route the time was found on (ties broken by Dijkstra).
+    """
+    src = np.atleast_1d(np.asarray(sources, dtype=np.int64))
+    for s in src:
+        _check_node(net, int(s), "sources")
+    g = net.csr(profile)
+    dist, pred = csgraph.dijkstra(g, directed=True, indices=src, return_predecessors=True,
+                                  limit=np.inf if limit_s is None else float(limit_s))
+    dist = np.atleast_2d(dist)
+    pred = np.atleast_2d(pred).astype(np.int64)
+    eids, _ = net.csr_edges(profile)
+    lengths = np.full(dist.shape, np.inf)
+    n = net.n_nodes
+    for i in range(len(src)):
+        p = pred[i]
+        has = p >= 0
+        step = np.zeros(n)
+        idx = np.flatnonzero(has)
+        step[idx] = net.length[eids[_entry_index(net, profile, p[idx], idx)]]
+        P = np.where(has, p, np.arange(n))
+        L = step.copy()
+        while True:  # pointer jumping: L[v] = sum of the steps from v back to the source (L = 0 there)
+            L = L + L[P]
+            PP = P[P]
+            if np.array_equal(PP, P):
+                break
+            P = PP
+        reached = np.isfinite(dist[i])
+        lengths[i, reached] = L[reached]
+    return dist, lengths
