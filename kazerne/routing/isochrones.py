@@ -32,7 +32,10 @@ def _sample_reached(net: RoadNetwork, edge_t: np.ndarray, node_t: np.ndarray, li
     ok = np.flatnonzero(np.isfinite(du) & (du <= limit_s))
     if len(ok) == 0:
         return np.zeros((0, 2))
-    frac_lim = np.minimum(1.0, np.where(edge_t[ok] > 0, (limit_s - du[ok]) / edge_t[ok], 1.0))
+    et = edge_t[ok]
+    pos = et > 0   # a zero-length edge without a junction delay takes no time: wholly reached
+    frac_lim = np.ones(len(ok))
+    frac_lim[pos] = np.minimum(1.0, (limit_s - du[ok][pos]) / et[pos])
     pts, part, along, _ = net.sample_points(ok, step_m)
     keep = along <= frac_lim[part] + 1e-12
     tails = net.u[ok]
