@@ -98,6 +98,22 @@ def test_baseline_writes_every_file(base):
     assert [p.name for p in base.parent.iterdir() if p.name.startswith(".")] == []
 
 
+def test_outputs_follow_the_umask_and_list_what_kazerne_wrote(base):
+    """Every file (the PNG map too) gets the permissions of the user's umask, and the marker lists
+    exactly the files of the run, so that a later run replaces this folder and nothing else."""
+    import stat
+
+    from kazerne.files import umask
+    from kazerne.report.atomic import MARKER
+    mask = umask()
+    assert stat.S_IMODE(base.stat().st_mode) == 0o777 & ~mask
+    for p in base.iterdir():
+        assert stat.S_IMODE(p.stat().st_mode) == 0o666 & ~mask, p.name
+    listed = json.loads((base / MARKER).read_text(encoding="utf-8"))["files"]
+    assert sorted(listed) == sorted(p.name for p in base.iterdir() if p.name != MARKER)
+    assert set(OUTPUT_FILES) <= set(listed)
+
+
 def test_municipalities_all_present_with_pack_population(base, pack):
     rows = read_csv(base / "municipalities.csv")
     assert sorted(r["municipality"] for r in rows) == sorted(pack)

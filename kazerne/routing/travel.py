@@ -47,14 +47,15 @@ def check_nodes(ids, n_nodes: int, field: str = "sources") -> np.ndarray:
     if a.dtype.kind == "f":
         bad = ~np.isfinite(a) | (a != np.round(a))
         if bad.any():
-            raise NodeIdError(f"node id {a[bad][0]!r} is not an integer; expected ids in 0..{n_nodes - 1}",
+            raise NodeIdError(f"node id {a[bad][0].item()!r} is not an integer; expected ids in 0..{n_nodes - 1}",
                               field=field)
     elif a.dtype.kind not in "iu":
         first = a.ravel()[0]
+        first = first.item() if hasattr(first, "item") else first
         raise NodeIdError(f"expected integer node ids in 0..{n_nodes - 1}, got {first!r} ({a.dtype})", field=field)
     lo, hi = a.min(), a.max()
     if lo < 0 or hi >= n_nodes:
-        bad = a[(a < 0) | (a >= n_nodes)][0]
+        bad = a[(a < 0) | (a >= n_nodes)][0].item()
         raise NodeIdError(f"node id {bad!r} outside the network's 0..{n_nodes - 1}", field=field)
     return a.astype(np.int64)
 
