@@ -126,6 +126,10 @@ def _cmd_route(args) -> int:
     from .routing.routes import route
     from .routing.zone import load_zone
 
+    from .errors import OutputError
+    if args.output and Path(args.output).is_dir():
+        raise OutputError("is a folder; expected the path of a GeoJSON file to write", source=args.output,
+                          field="--output")
     zone = load_zone(args.zone, quiet=args.quiet)
     profile = get_profile(args.profile)
     a_label, a = _site_arg(zone, args.from_, "--from")
@@ -148,7 +152,11 @@ def _cmd_route(args) -> int:
         from .jsonsafe import json_safe
         feat = r.to_geojson()
         feat["properties"].update({"from": a_label, "to": b_label, "road_data": d})
-        write_json(args.output, json_safe({"type": "FeatureCollection", "features": [feat]}))
+        try:
+            write_json(args.output, json_safe({"type": "FeatureCollection", "features": [feat]}))
+        except OSError as exc:
+            raise OutputError(f"cannot write the file ({exc.strerror or exc})", source=args.output,
+                              field="--output") from None
         if not args.quiet:
             print(f"wrote {args.output}", file=sys.stderr)
     return 0
@@ -160,6 +168,8 @@ def _cmd_audit(args) -> int:
     from .routing.audit import audit
     from .routing.zone import load_zone
 
+    from .report.atomic import check_output_dir
+    check_output_dir(Path(args.out) / f"audit-{Path(args.zone).name}")     # before the audit, not after
     zone = load_zone(args.zone, quiet=args.quiet)
     rep = audit(zone, profile=args.profile, seed=args.seed)
     out = write_audit(rep, zone, Path(args.out) / f"audit-{zone.name}")

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import ScenarioError
-from ..routing.profiles import CLASS_INDEX
+from ..routing.profiles import CLASS_INDEX, PERIOD_FACTORS, PROFILES
 
 #: Default turnout (seconds) per crew type; see the README for the rationale.
 DEFAULT_TURNOUT_S = {"professional": 90.0, "volunteer": 300.0, "mixed": 300.0}
@@ -261,7 +261,7 @@ def parse_scenario(path: str | Path) -> Scenario:
         sc.description = d
 
     prof = v.table(raw.get("profile", {}), "profile", PROFILE_KEYS)
-    pd = {"name": v.string(prof.get("name", "fire_engine"), "profile.name")}
+    pd = {"name": v.choice(prof.get("name", "fire_engine"), "profile.name", tuple(PROFILES))}
     for k in ("speed_scale", "maxspeed_factor"):
         if k in prof:
             pd[k] = v.number(prof[k], f"profile.{k}", lo=0, lo_open=True, hi=10)
@@ -280,7 +280,7 @@ def parse_scenario(path: str | Path) -> Scenario:
         pd["emergency_passage_kmh"] = v.number(prof["emergency_passage_kmh"], "profile.emergency_passage_kmh", lo=0,
                                                lo_open=True, hi=300)
     if "period" in prof:
-        pd["period"] = v.string(prof["period"], "profile.period")
+        pd["period"] = v.choice(prof["period"], "profile.period", tuple(PERIOD_FACTORS))
     if "speeds_kmh" in prof:
         sp = prof["speeds_kmh"]
         if not isinstance(sp, dict):
@@ -487,7 +487,7 @@ def _ems_section(v: _V, raw) -> dict:
     e["time_limit_s"] = v.number(raw.get("time_limit_s", 120.0), "ems.time_limit_s", lo=0, lo_open=True,
                                  hi=MAX_TIME_LIMIT_S)
     if "profile" in raw:
-        e["profile"] = v.string(raw["profile"], "ems.profile")
+        e["profile"] = v.choice(raw["profile"], "ems.profile", tuple(PROFILES))
     if e["calls_per_year"] is None and e["busy_fraction"] is None:
         v.fail("ems.calls_per_year", "give calls_per_year (with mission_minutes) or a system-wide busy_fraction")
     units = []

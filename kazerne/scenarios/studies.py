@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import itertools
+import math
 import sys
 import time
 from dataclasses import dataclass
@@ -264,6 +265,19 @@ def _relocate(ctx, mat, cand, st, posts, progress, deadline, label=""):
     return best[1], best[2], solves, len(solves), len(combos)
 
 
+def _check_share(sc: Scenario, st: dict, mat: np.ndarray, w: np.ndarray) -> None:
+    """``minimum``: refuse a share no choice of sites can reach (instead of an infeasible model)."""
+    T = st["threshold"]
+    reach = (mat <= T * 60.0).any(axis=0)
+    total = float(w.sum())
+    best = float(w[reach].sum()) / total if total > 0 else 0.0
+    if st["share"] > best * (1 + 1e-9):
+        raise ScenarioError(f"only {100 * best:.2f} % of the population with road data can be reached within "
+                            f"{T:g} min from any candidate site (all of them open); expected a share <= "
+                            f"{math.floor(best * 1e4) / 1e4:g} (or a larger threshold), got {st['share']:g}", source=str(sc.path),
+                            field="study.share")
+
+
 def _check_sizes(sc: Scenario, st: dict, cand: "Candidates", n_posts: int, n_demand: int) -> None:
     """Refuse, before the matrix is computed, a study that asks for more sites than there are
     candidates or for a matrix that cannot fit in memory."""
@@ -399,6 +413,7 @@ def run_study(sc: Scenario, out_root: Path, progress: Progress) -> Path:
             tables["frontier.csv"] = curve + ([{**today, "status": "today", "sites": " ".join(posts.ids)}] if today else [])
             _plot_frontier(curve, today, tkey, result)
         elif kind == "minimum":
+            _check_share(sc, st, mat, _weights(ctx))
             res = _solve("lscp", mat, _weights(ctx), cand, st, deadline, radius=T * 60)
             _warn_status(res, "minimum", progress)
             solves.append(res.to_dict())
