@@ -22,7 +22,8 @@ TOP_KEYS = {"name", "zone", "description", "profile", "thresholds", "demand", "p
 PROFILE_KEYS = {"name", "period", "emergency_passages", "emergency_passage_kmh", "speed_scale", "intersection_delay_s",
                 "maxspeed_factor", "vehicle_max_kmh",
                 "speeds_kmh", "oneway_reverse_factor"}
-DEMAND_KEYS = {"grid_m", "file", "max_snap_m", "road_classes"}
+DEMAND_KEYS = {"grid_m", "file", "max_snap_m", "road_classes", "density_exponent", "density_radius_m",
+               "max_density_km2"}
 POSTS_KEYS = {"active", "override", "add"}
 OVERRIDE_KEYS = {"closed", "lat", "lon", "street", "municipality", "crew", "turnout_s", "name", "snap"}
 ADD_KEYS = {"id", "name", "lat", "lon", "street", "municipality", "crew", "turnout_s", "snap"}
@@ -206,6 +207,11 @@ def parse_scenario(path: str | Path) -> Scenario:
             if not isinstance(rc, list) or not rc or not all(isinstance(c, str) for c in rc):
                 v.fail("demand.road_classes", f"expected a non-empty list of OSM highway classes, got {rc!r}")
             dd["road_classes"] = tuple(rc)
+        if "density_exponent" in dm:
+            dd["density_exponent"] = v.number(dm["density_exponent"], "demand.density_exponent", lo=0, hi=4)
+        for k in ("density_radius_m", "max_density_km2"):
+            if k in dm:
+                dd[k] = v.number(dm[k], f"demand.{k}", lo=0, lo_open=True)
     sc.demand = dd
 
     to = raw.get("turnout", {})
