@@ -7,7 +7,7 @@ Layout (metres east / north of lon 3.70, lat 51.05; lengths computed here with t
             |   (motor_vehicle=no)     |       Q1  (a dead end)
             |                          |        |
             P2 ----------------------- P3 ----- Q0
-    Westlaan P0-P1, Oostlaan P4-P5, Omweg P1-P2-P3-P4 (residential), Zijstraat Q0-Q1, Verbinding P3-Q0.
+    Westlaan P0-P1, Oostlaan P4-P5 (a one-way street of unknown direction, written two-way), Omweg P1-P2-P3-P4 (residential), Zijstraat Q0-Q1, Verbinding P3-Q0.
 
 The fire engine takes the pedestrian street P1-P4 (500 m at its passage speed); the car must go round
 by Omweg (2,500 m). Q1 lies 1 m from P5 without being joined: the audit finds the pair (and the two
@@ -42,7 +42,7 @@ WAYS = [
     (["P0", "P1"], {"highway": "residential", "name": "Westlaan"}),
     (["P1", "P4"], {"highway": "pedestrian", "name": "Voetgangersstraat", "motor_vehicle": "no"}),
     (["P1", "P2", "P3", "P4"], {"highway": "residential", "name": "Omweg"}),
-    (["P4", "P5"], {"highway": "residential", "name": "Oostlaan"}),
+    (["P4", "P5"], {"highway": "residential", "name": "Oostlaan", "fixme": "one-way, driving direction unknown"}),
     (["P3", "Q0"], {"highway": "residential", "name": "Verbinding"}),
     (["Q0", "Q1"], {"highway": "residential", "name": "Zijstraat"}),
 ]
@@ -175,3 +175,15 @@ def test_way_access_classes():
     assert way_access({"highway": "cycleway", "emergency": "designated"}) == EMERGENCY
     assert way_access({"highway": "residential", "emergency": "no"}) == NO_ACCESS
     assert way_access({"highway": "residential", "access": "private", "motor_vehicle": "yes"}) == PUBLIC
+
+
+def test_unknown_direction_streets_flagged_and_slowed_on_request(net):
+    a, b = idx(net, "P0"), idx(net, "P5")
+    r = route(net, FIRE, a, b)
+    assert [leg.unknown_direction for leg in r.legs] == [False, False, True]
+    assert r.summary()["unknown_direction_m"] == pytest.approx(hav("P4", "P5"), abs=0.01)
+    worst = FIRE.with_overrides(unknown_direction_factor=0.5)
+    t0 = drive_times(net, FIRE, [a])[0, b]
+    t1 = drive_times(net, worst, [a])[0, b]
+    assert t1 - t0 == pytest.approx(hav("P4", "P5") / (30 / 3.6), abs=1e-3)   # Oostlaan at 15 instead of 30
+    assert route(net, worst, a, b).drive_s == pytest.approx(t1, abs=1e-6)

@@ -19,7 +19,7 @@ DEFAULT_THRESHOLDS_MIN = [8.0, 10.0, 12.0, 15.0]
 
 TOP_KEYS = {"name", "zone", "description", "profile", "thresholds", "demand", "posts", "turnout", "outputs",
             "worst_n", "study", "ems"}
-PROFILE_KEYS = {"name", "period", "emergency_passages", "emergency_passage_kmh", "speed_scale", "intersection_delay_s",
+PROFILE_KEYS = {"name", "period", "emergency_passages", "emergency_passage_kmh", "unknown_direction_factor", "speed_scale", "intersection_delay_s",
                 "maxspeed_factor", "vehicle_max_kmh",
                 "speeds_kmh", "oneway_reverse_factor"}
 DEMAND_KEYS = {"grid_m", "file", "max_snap_m", "road_classes", "density_exponent", "density_radius_m",
@@ -167,6 +167,9 @@ def parse_scenario(path: str | Path) -> Scenario:
                                                lo=0, hi=1)
     if "intersection_delay_s" in prof:
         pd["intersection_delay_s"] = v.number(prof["intersection_delay_s"], "profile.intersection_delay_s", lo=0)
+    if "unknown_direction_factor" in prof:
+        pd["unknown_direction_factor"] = v.number(prof["unknown_direction_factor"], "profile.unknown_direction_factor",
+                                                  lo=0, lo_open=True, hi=1)
     if "emergency_passages" in prof:
         pd["emergency_passages"] = v.boolean(prof["emergency_passages"], "profile.emergency_passages")
     if "period" in prof:
