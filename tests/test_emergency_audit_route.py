@@ -48,7 +48,7 @@ WAYS = [
 ]
 FIRE = get_profile("fire_engine", intersection_delay_s=0.0, emergency_passage_kmh=20.0,
                    speeds_kmh={"residential": (30, 30), "pedestrian": (15, 15)})
-CAR = get_profile("car", speeds_kmh={"residential": (30, 30)})
+CAR = get_profile("car", intersection_delay_s=0.0, speeds_kmh={"residential": (30, 30)})
 
 
 def hav(a, b):
@@ -187,3 +187,31 @@ def test_unknown_direction_streets_flagged_and_slowed_on_request(net):
     t1 = drive_times(net, worst, [a])[0, b]
     assert t1 - t0 == pytest.approx(hav("P4", "P5") / (30 / 3.6), abs=1e-3)   # Oostlaan at 15 instead of 30
     assert route(net, worst, a, b).drive_s == pytest.approx(t1, abs=1e-6)
+
+
+def test_build_pack_reads_pbf_like_xml(tmp_path, monkeypatch):
+    """The same roads as OSM XML and as PBF (written here with pyosmium) give the same network."""
+    import osmium
+    src = write_osm(tmp_path / "src.osm")
+    pbf = tmp_path / "src.osm.pbf"
+    w = osmium.SimpleWriter(str(pbf))
+    for obj in osmium.FileProcessor(str(src)):
+        (w.add_node if obj.is_node() else w.add_way)(obj)
+    w.close()
+    mun = tmp_path / "m.geojson"
+    lo0, la0 = NODES["P0"][0] - 0.01, NODES["P0"][1] - 0.01
+    lo1, la1 = NODES["Q0"][0] + 0.01, NODES["Q0"][1] + 0.01
+    mun.write_text(json.dumps({"type": "FeatureCollection", "features": [{
+        "type": "Feature", "properties": {"name": "Testdorp", "nis_code": "1", "population_2020": 100},
+        "geometry": {"type": "Polygon", "coordinates": [[[lo0, la0], [lo1, la0], [lo1, la1], [lo0, la1], [lo0, la0]]]}}]}))
+    posts = tmp_path / "posts.csv"
+    posts.write_text("id,name,municipality,street,crew,status,lat,lon\n")
+    monkeypatch.setenv("KAZERNE_CACHE", str(tmp_path / "cache"))
+    nets = []
+    for name, f in (("x", src), ("p", pbf)):
+        assert main(["build-pack", name, "--osm", str(f), "--municipalities", str(mun), "--posts", str(posts),
+                     "--out", str(tmp_path / "packs"), "--date", "2026-12", "--join-m", "0"]) == 0
+        nets.append(load_network(tmp_path / "packs" / name / "roads-2026-12.osm.bz2", use_cache=False, quiet=True))
+    for k in ("lon", "lat", "u", "v", "length", "cls", "access", "fixme"):
+        np.testing.assert_array_equal(getattr(nets[0], k), getattr(nets[1], k), err_msg=k)
+    assert int(nets[1].emergency_only().sum()) == 2
