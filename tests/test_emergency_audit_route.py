@@ -7,7 +7,7 @@ Layout (metres east / north of lon 3.70, lat 51.05; lengths computed here with t
             |   (motor_vehicle=no)     |       Q1  (a dead end)
             |                          |        |
             P2 ----------------------- P3 ----- Q0
-    Westlaan P0-P1, Oostlaan P4-P5, Omweg P1-P2-P3-P4 (residential), Zijstraat Q0-Q1, Verbinding P3-Q0.
+    Westlaan P0-P1, Oostlaan P4-P5 (a one-way street of unknown direction, written two-way), Omweg P1-P2-P3-P4 (residential), Zijstraat Q0-Q1, Verbinding P3-Q0.
 
 The fire engine takes the pedestrian street P1-P4 (500 m at its passage speed); the car must go round
 by Omweg (2,500 m). Q1 lies 1 m from P5 without being joined: the audit finds the pair (and the two
@@ -42,13 +42,13 @@ WAYS = [
     (["P0", "P1"], {"highway": "residential", "name": "Westlaan"}),
     (["P1", "P4"], {"highway": "pedestrian", "name": "Voetgangersstraat", "motor_vehicle": "no"}),
     (["P1", "P2", "P3", "P4"], {"highway": "residential", "name": "Omweg"}),
-    (["P4", "P5"], {"highway": "residential", "name": "Oostlaan"}),
+    (["P4", "P5"], {"highway": "residential", "name": "Oostlaan", "fixme": "one-way, driving direction unknown"}),
     (["P3", "Q0"], {"highway": "residential", "name": "Verbinding"}),
     (["Q0", "Q1"], {"highway": "residential", "name": "Zijstraat"}),
 ]
 FIRE = get_profile("fire_engine", intersection_delay_s=0.0, emergency_passage_kmh=20.0,
                    speeds_kmh={"residential": (30, 30), "pedestrian": (15, 15)})
-CAR = get_profile("car", speeds_kmh={"residential": (30, 30)})
+CAR = get_profile("car", intersection_delay_s=0.0, speeds_kmh={"residential": (30, 30)})
 
 
 def hav(a, b):
@@ -175,3 +175,43 @@ def test_way_access_classes():
     assert way_access({"highway": "cycleway", "emergency": "designated"}) == EMERGENCY
     assert way_access({"highway": "residential", "emergency": "no"}) == NO_ACCESS
     assert way_access({"highway": "residential", "access": "private", "motor_vehicle": "yes"}) == PUBLIC
+
+
+def test_unknown_direction_streets_flagged_and_slowed_on_request(net):
+    a, b = idx(net, "P0"), idx(net, "P5")
+    r = route(net, FIRE, a, b)
+    assert [leg.unknown_direction for leg in r.legs] == [False, False, True]
+    assert r.summary()["unknown_direction_m"] == pytest.approx(hav("P4", "P5"), abs=0.01)
+    worst = FIRE.with_overrides(unknown_direction_factor=0.5)
+    t0 = drive_times(net, FIRE, [a])[0, b]
+    t1 = drive_times(net, worst, [a])[0, b]
+    assert t1 - t0 == pytest.approx(hav("P4", "P5") / (30 / 3.6), abs=1e-3)   # Oostlaan at 15 instead of 30
+    assert route(net, worst, a, b).drive_s == pytest.approx(t1, abs=1e-6)
+
+
+def test_build_pack_reads_pbf_like_xml(tmp_path, monkeypatch):
+    """The same roads as OSM XML and as PBF (written here with pyosmium) give the same network."""
+    import osmium
+    src = write_osm(tmp_path / "src.osm")
+    pbf = tmp_path / "src.osm.pbf"
+    w = osmium.SimpleWriter(str(pbf))
+    for obj in osmium.FileProcessor(str(src)):
+        (w.add_node if obj.is_node() else w.add_way)(obj)
+    w.close()
+    mun = tmp_path / "m.geojson"
+    lo0, la0 = NODES["P0"][0] - 0.01, NODES["P0"][1] - 0.01
+    lo1, la1 = NODES["Q0"][0] + 0.01, NODES["Q0"][1] + 0.01
+    mun.write_text(json.dumps({"type": "FeatureCollection", "features": [{
+        "type": "Feature", "properties": {"name": "Testdorp", "nis_code": "1", "population_2020": 100},
+        "geometry": {"type": "Polygon", "coordinates": [[[lo0, la0], [lo1, la0], [lo1, la1], [lo0, la1], [lo0, la0]]]}}]}))
+    posts = tmp_path / "posts.csv"
+    posts.write_text("id,name,municipality,street,crew,status,lat,lon\n")
+    monkeypatch.setenv("KAZERNE_CACHE", str(tmp_path / "cache"))
+    nets = []
+    for name, f in (("x", src), ("p", pbf)):
+        assert main(["build-pack", name, "--osm", str(f), "--municipalities", str(mun), "--posts", str(posts),
+                     "--out", str(tmp_path / "packs"), "--date", "2026-12", "--join-m", "0"]) == 0
+        nets.append(load_network(tmp_path / "packs" / name / "roads-2026-12.osm.bz2", use_cache=False, quiet=True))
+    for k in ("lon", "lat", "u", "v", "length", "cls", "access", "fixme"):
+        np.testing.assert_array_equal(getattr(nets[0], k), getattr(nets[1], k), err_msg=k)
+    assert int(nets[1].emergency_only().sum()) == 2

@@ -198,8 +198,9 @@ def audit(zone, profile: SpeedProfile | str = "fire_engine", posts=None, demand=
         if bad:
             warns.append(f"{m.name}: detour index median {row['detour_median']:.2f}, p95 {row['detour_p95']:.2f}"
                          f"{', ' + str(row['unreached']) + ' pairs unreachable' if row['unreached'] else ''}"
-                         f" (plausible: median <= {p['warn_median']}, p95 <= {p['warn_p95']}); check the road "
-                         f"data before believing its shares")
+                         f" (plausible: median <= {p['warn_median']}, p95 <= {p['warn_p95']}): water with few "
+                         f"bridges, or a fault in the road data — look at the audit map (kazerne audit) "
+                         f"before believing its shares")
         munis.append(row)
         for s, g, di, tt, dd in od:
             if di > p["max_detour"]:

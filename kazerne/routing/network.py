@@ -135,7 +135,13 @@ class RoadNetwork:
     def edge_times(self, profile: SpeedProfile) -> np.ndarray:
         """Traversal time (s) of every edge under ``profile`` (``inf`` where the profile may not drive)."""
         return profile.edge_times(self.length, self.cls, self.urban, self.maxspeed, emergency=self.emergency_only(),
-                                  junction=self.is_junction()[self.v])
+                                  junction=self.is_junction()[self.v], speed_factor=self._unknown_factor(profile))
+
+    def _unknown_factor(self, profile: SpeedProfile):
+        f = profile.unknown_direction_factor
+        if f == 1.0 or self.fixme is None:
+            return 1.0
+        return np.where(self.fixme, f, 1.0)
 
     def is_junction(self) -> np.ndarray:
         """Per node: True where three or more streets meet (:func:`street_degree` >= 3). Nodes where

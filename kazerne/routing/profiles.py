@@ -107,6 +107,11 @@ class SpeedProfile:
         see :mod:`kazerne.routing.osmread`). True for the fire engine and the ambulance, False for the car.
     emergency_passage_kmh : float
         The highest speed on such a passage (km/h): bollards to lower, pedestrians, narrow gates.
+    unknown_direction_factor : float
+        Speed factor on one-way streets whose direction the road data does not know (written two-way
+        with a ``fixme``; pack hvz-centrum v2: 1,888 ways). 1 (default) drives them both ways at full
+        speed (optimistic); ``oneway_reverse_factor`` (0.5) is the worst case for a priority vehicle
+        (as if every such street were driven against its direction). A sensitivity knob.
     oneway_reverse_factor : float
         0 = one-way streets are driven only in their direction. A value > 0 lets the vehicle drive
         against a one-way street at this fraction of its speed there (priority vehicles under blue
@@ -125,6 +130,7 @@ class SpeedProfile:
     oneway_reverse_factor: float = 0.0
     emergency_passages: bool = False
     emergency_passage_kmh: float = 20.0
+    unknown_direction_factor: float = 1.0
 
     def with_overrides(self, **kw) -> "SpeedProfile":
         """A copy with fields replaced. ``speeds_kmh`` may be partial: ``{"primary": (50, 70)}`` or
@@ -161,6 +167,9 @@ class SpeedProfile:
         if not isinstance(f, (int, float)) or not np.isfinite(f) or f < 0 or f > 1:
             raise ScenarioError(f"expected a number from 0 (one-way respected) to 1, got {f!r}",
                                 field="profile.oneway_reverse_factor")
+        f = self.unknown_direction_factor
+        if isinstance(f, bool) or not isinstance(f, (int, float)) or not np.isfinite(f) or not 0 < f <= 1:
+            raise ScenarioError(f"expected a number > 0 and <= 1, got {f!r}", field="profile.unknown_direction_factor")
         if not isinstance(self.emergency_passages, bool):
             raise ScenarioError(f"expected true or false, got {self.emergency_passages!r}",
                                 field="profile.emergency_passages")
@@ -231,6 +240,7 @@ class SpeedProfile:
             "intersection_delay_s": self.intersection_delay_s,
             "oneway_reverse_factor": self.oneway_reverse_factor,
             "emergency_passages": self.emergency_passages,
+            "unknown_direction_factor": self.unknown_direction_factor,
             "emergency_passage_kmh": self.emergency_passage_kmh if self.emergency_passages else None,
             "speeds_kmh_urban_rural": {k: list(v) for k, v in self.speeds_kmh.items()},
             "key": self.key(),
@@ -244,7 +254,7 @@ PROFILES = {
     "ambulance": SpeedProfile("ambulance", _AMBULANCE, vehicle_max_kmh=130.0, maxspeed_factor=1.2,
                               intersection_delay_s=1.0, oneway_reverse_factor=0.5, emergency_passages=True,
                               emergency_passage_kmh=25.0),
-    "car": SpeedProfile("car", _CAR, vehicle_max_kmh=120.0, maxspeed_factor=1.0, intersection_delay_s=0.0),
+    "car": SpeedProfile("car", _CAR, vehicle_max_kmh=120.0, maxspeed_factor=1.0, intersection_delay_s=4.0),
 }
 
 

@@ -138,6 +138,7 @@ def route(net: RoadNetwork, profile: SpeedProfile, from_node: int, to_node: int)
     speeds = profile.edge_speeds(net.cls[edges], net.urban[edges], net.maxspeed[edges], em[edges])
     speeds = np.where(rev, speeds * profile.oneway_reverse_factor, speeds)
     fix = net.fixme[edges] if net.fixme is not None else np.zeros(len(edges), bool)
+    speeds = np.where(fix, speeds * profile.unknown_direction_factor, speeds)
     legs: list[RouteLeg] = []
     prev = None
     for e, r, t, sp, f in zip(edges, rev, times, speeds, fix):

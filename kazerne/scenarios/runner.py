@@ -77,7 +77,8 @@ def load_context(sc: Scenario, progress: Progress) -> Context:
         if "file" in sc.demand:
             demand = demand_from_file(zone, sc.demand["file"], max_snap_m=sc.demand["max_snap_m"])
         else:
-            kw = {"road_classes": sc.demand["road_classes"]} if "road_classes" in sc.demand else {}
+            kw = {k: sc.demand[k] for k in ("road_classes", "density_exponent", "density_radius_m", "max_density_km2")
+                  if k in sc.demand}
             demand = population_grid(zone, cell_m=sc.demand["grid_m"], max_snap_m=sc.demand["max_snap_m"], **kw)
     progress.done("demand")
     w = demand.weight[~demand.no_road_data]

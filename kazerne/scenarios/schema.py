@@ -20,10 +20,11 @@ DEFAULT_THRESHOLDS_MIN = [8.0, 10.0, 12.0, 15.0]
 
 TOP_KEYS = {"name", "zone", "description", "profile", "thresholds", "demand", "posts", "turnout", "outputs",
             "worst_n", "study", "ems"}
-PROFILE_KEYS = {"name", "period", "emergency_passages", "emergency_passage_kmh", "speed_scale", "intersection_delay_s",
+PROFILE_KEYS = {"name", "period", "emergency_passages", "emergency_passage_kmh", "unknown_direction_factor", "speed_scale", "intersection_delay_s",
                 "maxspeed_factor", "vehicle_max_kmh",
                 "speeds_kmh", "oneway_reverse_factor"}
-DEMAND_KEYS = {"grid_m", "file", "max_snap_m", "road_classes"}
+DEMAND_KEYS = {"grid_m", "file", "max_snap_m", "road_classes", "density_exponent", "density_radius_m",
+               "max_density_km2"}
 POSTS_KEYS = {"active", "override", "add"}
 OVERRIDE_KEYS = {"closed", "lat", "lon", "street", "municipality", "crew", "turnout_s", "name", "snap"}
 ADD_KEYS = {"id", "name", "lat", "lon", "street", "municipality", "crew", "turnout_s", "snap"}
@@ -274,6 +275,9 @@ def parse_scenario(path: str | Path) -> Scenario:
     if "intersection_delay_s" in prof:
         pd["intersection_delay_s"] = v.number(prof["intersection_delay_s"], "profile.intersection_delay_s", lo=0,
                                               hi=600)
+    if "unknown_direction_factor" in prof:
+        pd["unknown_direction_factor"] = v.number(prof["unknown_direction_factor"], "profile.unknown_direction_factor",
+                                                  lo=0, lo_open=True, hi=1)
     if "emergency_passages" in prof:
         pd["emergency_passages"] = v.boolean(prof["emergency_passages"], "profile.emergency_passages")
     if "emergency_passage_kmh" in prof:
@@ -325,6 +329,11 @@ def parse_scenario(path: str | Path) -> Scenario:
                 v.fail("demand.road_classes", f"expected a non-empty list of OSM highway classes from "
                                               f"{', '.join(CLASS_INDEX)}, got {_show(rc)}")
             dd["road_classes"] = tuple(rc)
+        if "density_exponent" in dm:
+            dd["density_exponent"] = v.number(dm["density_exponent"], "demand.density_exponent", lo=0, hi=4)
+        for k in ("density_radius_m", "max_density_km2"):
+            if k in dm:
+                dd[k] = v.number(dm[k], f"demand.{k}", lo=0, lo_open=True, hi=1e6)
     sc.demand = dd
 
     to = raw.get("turnout", {})
