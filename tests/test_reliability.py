@@ -391,6 +391,11 @@ def test_other_public_functions_check_node_ids(small_net):
         isochrone_polygons(small_net, prof, -3, 90.0, [8])
     with pytest.raises(ModelInputError, match="^cutoff_s: "):
         travel_matrix(small_net, prof, [0], 90.0, [0], cutoff_s=float("nan"))
+    from kazerne.routing.routes import route, tree_lengths
+    with pytest.raises(NodeIdError, match="^sources: node id 1.7 is not an integer"):
+        tree_lengths(small_net, prof, [1.7])
+    with pytest.raises(ModelInputError, match="^from: expected a node index"):
+        route(small_net, prof, 1.7, 2)
 
 
 def test_orlib_header_of_an_impossible_size_is_refused_with_its_size(tmp_path, capsys):

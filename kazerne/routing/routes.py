@@ -172,9 +172,8 @@ def tree_lengths(net: RoadNetwork, profile: SpeedProfile, sources, limit_s: floa
     Returns ``(times, lengths)``, arrays (len(sources), n_nodes); ``inf`` where not reached (or beyond
     ``limit_s``). The length is that of the route the time was found on (ties broken by Dijkstra).
     """
-    src = np.atleast_1d(np.asarray(sources, dtype=np.int64))
-    for s in src:
-        _check_node(net, int(s), "sources")
+    from .travel import check_nodes
+    src = check_nodes(sources, net.n_nodes, "sources")       # no silent 1.7 -> 1
     g = net.csr(profile)
     dist, pred = csgraph.dijkstra(g, directed=True, indices=src, return_predecessors=True,
                                   limit=np.inf if limit_s is None else float(limit_s))

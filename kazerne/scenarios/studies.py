@@ -27,12 +27,12 @@ from ..coverage import models
 from ..coverage.metrics import evaluate
 from ..coverage.problem import from_cost_matrix
 from ..errors import ScenarioError
+from ..limits import require_memory
 from ..report.atomic import atomic_dir, write_json
 from ..report.geo import write_geojson
 from ..report.tables import text_table, write_csv
 from ..routing.profiles import CLASS_INDEX
 from ..routing.travel import drive_times
-from ..limits import require_memory
 from .resolve import Posts, in_file, resolve_posts, resolve_site, turnout_for
 from .runner import (Context, Progress, _json_safe, _mins, assumptions, headline, load_context,
                      municipality_rows, write_first_due)
