@@ -28,6 +28,16 @@ def one_line(text: str, limit: int = 2000) -> str:
     return out if len(out) <= limit else out[: limit - 4] + " ..."
 
 
+def _close_progress_bars() -> None:
+    """Close open tqdm bars first, so that the error is the last line on the terminal."""
+    tq = sys.modules.get("tqdm")
+    for bar in list(getattr(getattr(tq, "tqdm", None), "_instances", []) or []):
+        try:
+            bar.close()
+        except Exception:  # noqa: BLE001 - a bar that cannot close must not hide the error
+            pass
+
+
 def guarded(fn, *args) -> int:
     """Run ``fn(*args)`` as a command: a user error is one line on stderr and exit code 2, Ctrl-C one
     line and 130, SIGTERM one line and 143; never a traceback for these."""
@@ -38,12 +48,15 @@ def guarded(fn, *args) -> int:
     try:
         return fn(*args)
     except KazerneError as exc:
+        _close_progress_bars()
         print(f"kazerne: error: {one_line(exc)}", file=sys.stderr)
         return exc.exit_code
     except Terminated:
+        _close_progress_bars()
         print("kazerne: terminated", file=sys.stderr)
         return 143
     except KeyboardInterrupt:
+        _close_progress_bars()
         print("kazerne: interrupted", file=sys.stderr)
         return 130
     finally:

@@ -40,7 +40,7 @@ from .heuristics import greedy_cover, greedy_interchange, lagrangian_branch_and_
 from .problem import Problem
 from .reduce import merge_columns, reduce_cover
 from .result import FEASIBLE, INFEASIBLE, OPTIMAL, TIME_LIMIT, SolveResult, relative_gap
-from .solver import MipOutcome, make_solver, run
+from .solver import MipOutcome, make_solver, run, set_params
 
 __all__ = ["lscp", "mclp", "pmedian", "pcenter", "backup", "DEFAULT_SOLVER"]
 
@@ -117,7 +117,7 @@ class _Mip:
         (pywraplp's default would stop at 1e-4 and still say OPTIMAL)."""
         proto = self.proto(maximize=maximize, offset=offset)
         solver = make_solver(backend, time_limit)
-        if params and not solver.SetSolverSpecificParametersAsString(params):
+        if params and not set_params(solver, backend, params):
             # only speed depends on these settings; say so rather than fail on another OR-Tools build
             warnings.warn(f"{backend} rejected some tuning parameters; solving with its defaults", RuntimeWarning)
         err = solver.LoadModelFromProto(proto)

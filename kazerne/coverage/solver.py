@@ -7,7 +7,11 @@ workers stalled for minutes on these models on a 2-core machine, so it is not a 
 
 from __future__ import annotations
 
+import contextlib
 import math
+import signal
+import socket
+import threading
 import time
 from dataclasses import dataclass
 
@@ -20,6 +24,14 @@ DEFAULT_BACKEND = "SCIP"
 #: magnitude on a bound is unknown and reported as ``nan``, never as a number.
 NO_BOUND = 1e19
 KNOWN_BACKENDS = ("SCIP", "HIGHS", "CBC", "CP-SAT")
+#: SCIP must not take Ctrl-C for itself: it would print "pressed CTRL-C", stop the solve and let the
+#: run go on with a worse answer. Ctrl-C reaches Python instead, which interrupts the solve (see run()).
+_BASE_PARAMS = {"SCIP": "misc/catchctrlc = FALSE\n"}
+
+
+def set_params(solver: pywraplp.Solver, backend: str, params: str = "") -> bool:
+    """Backend-specific parameters (``SetSolverSpecificParametersAsString``), on top of ours."""
+    return solver.SetSolverSpecificParametersAsString(_BASE_PARAMS.get(backend.upper(), "") + (params or ""))
 
 
 def make_solver(backend: str = DEFAULT_BACKEND, time_limit: float | None = None,
@@ -54,7 +66,47 @@ def make_solver(backend: str = DEFAULT_BACKEND, time_limit: float | None = None,
         solver.SetTimeLimit(max(1, int(t * 1000)))
     if threads is not None:
         solver.SetNumThreads(int(threads))
+    set_params(solver, name)
     return solver
+
+
+@contextlib.contextmanager
+def _interruptible(solver: pywraplp.Solver):
+    """Ctrl-C (or SIGTERM) during a solve interrupts it; Python raises KeyboardInterrupt once it returns.
+
+    The solve runs without the GIL, so a watcher thread woken by the signal wakeup fd can call
+    ``InterruptSolve``. Only in the main thread (signals are delivered there); elsewhere a no-op.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    r, w = socket.socketpair()
+    w.setblocking(False)
+    try:
+        old = signal.set_wakeup_fd(w.fileno(), warn_on_full_buffer=False)
+    except (ValueError, OSError):
+        r.close()
+        w.close()
+        yield
+        return
+    done = threading.Event()
+
+    def watch():
+        with contextlib.suppress(OSError):
+            if r.recv(1) and not done.is_set():
+                solver.InterruptSolve()
+    t = threading.Thread(target=watch, name="kazerne-solve-interrupt", daemon=True)
+    t.start()
+    try:
+        yield
+    finally:
+        done.set()
+        signal.set_wakeup_fd(old)
+        with contextlib.suppress(OSError):
+            w.send(b"\0")
+        t.join(timeout=5)
+        r.close()
+        w.close()
 
 
 @dataclass
@@ -74,12 +126,13 @@ def run(solver: pywraplp.Solver, rel_gap: float | None = None) -> MipOutcome:
     both cases ``bound`` and ``gap`` are read back from the solver, never assumed.
     """
     t0 = time.perf_counter()
-    if rel_gap is None:
-        code = solver.Solve()
-    else:
-        params = pywraplp.MPSolverParameters()
-        params.SetDoubleParam(pywraplp.MPSolverParameters.RELATIVE_MIP_GAP, float(rel_gap))
-        code = solver.Solve(params)
+    with _interruptible(solver):
+        if rel_gap is None:
+            code = solver.Solve()
+        else:
+            params = pywraplp.MPSolverParameters()
+            params.SetDoubleParam(pywraplp.MPSolverParameters.RELATIVE_MIP_GAP, float(rel_gap))
+            code = solver.Solve(params)
     secs = time.perf_counter() - t0
     if code in (pywraplp.Solver.OPTIMAL, pywraplp.Solver.FEASIBLE):
         obj = solver.Objective().Value()
