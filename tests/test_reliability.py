@@ -89,6 +89,12 @@ def _forged_marker(target: Path):
     (target / "notes.txt").write_text("notes\n")
 
 
+def _output_of_an_earlier_version(target: Path):
+    target.mkdir(parents=True)
+    (target / "summary.json").write_text('{\n  "kazerne_version": "0.1.0"\n}\n')
+    (target / "posts.csv").write_text("id\nP01\n")
+
+
 def _symlink_to_user_folder(target: Path):
     real = target.parent.parent / "elsewhere"
     real.mkdir(parents=True)
@@ -103,7 +109,9 @@ def _symlink_to_user_folder(target: Path):
     (_kazerne_folder_plus_user_file, "my-analysis.xlsx"),
     (_forged_marker, "not kazerne's"),
     (_symlink_to_user_folder, "symbolic link"),
-], ids=["user-folder", "plain-file", "kazerne-folder-with-a-user-file", "forged-marker", "symlink"])
+    (_output_of_an_earlier_version, "earlier kazerne version"),
+], ids=["user-folder", "plain-file", "kazerne-folder-with-a-user-file", "forged-marker", "symlink",
+        "earlier-version-output"])
 def test_what_kazerne_did_not_write_is_refused_before_the_computation(prepare, words, tmp_path, capsys,
                                                                        monkeypatch):
     def no_computation(*a, **k):

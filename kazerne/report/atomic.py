@@ -63,6 +63,14 @@ def _fail(path: Path, field: str | None, msg: str):
     raise OutputError(msg, source=str(path), field=field)
 
 
+def _head(path: Path, n: int = 4096) -> str:
+    try:
+        with open(path, encoding="utf-8", errors="replace") as fh:
+            return fh.read(n)
+    except OSError:
+        return ""
+
+
 def _check_replaceable(path: Path, field: str | None) -> None:
     """Nothing at ``path``, or a folder a previous kazerne run wrote (marker, no foreign file)."""
     if not os.path.lexists(path):
@@ -80,6 +88,9 @@ def _check_replaceable(path: Path, field: str | None) -> None:
         if info.get("written_by") != "kazerne" or not all(isinstance(f, str) for f in written):
             raise ValueError
     except FileNotFoundError:
+        if (path / "summary.json").is_file() and '"kazerne_version"' in _head(path / "summary.json"):
+            _fail(path, field, f"holds results of an earlier kazerne version (no {MARKER} inside, so its files "
+                               "cannot be told from yours); move it away once, or choose another --out")
         _fail(path, field, f"exists and was not written by kazerne (no {MARKER} inside); kazerne will not "
                            "replace it (move it away or choose another --out)")
     except (OSError, ValueError, KeyError, TypeError, UnicodeDecodeError):
