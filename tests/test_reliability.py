@@ -218,6 +218,23 @@ def test_leftovers_of_a_killed_run_are_removed_by_the_next_one(tmp_path):
     assert not stale_file.exists()
 
 
+def test_leftovers_of_earlier_versions_are_removed_once_a_day_old(tmp_path):
+    """Before host/pid names an interrupted run left '.NAME.xxxxxxxx/' folders that nothing removed."""
+    parent = tmp_path / "out"
+    parent.mkdir()
+    old = [parent / ".run.k2j4h1x9", parent / ".run.old.a8d7f6s5"]
+    recent = parent / ".run.q1w2e3r4"
+    mine = parent / ".run.notes"                      # not a temporary's name: never touched
+    for d in old + [recent, mine]:
+        d.mkdir()
+        (d / "summary.json").write_text("{}")
+    for d in old + [mine]:
+        os.utime(d, (1_000_000, 1_000_000))
+    with atomic_dir(parent / "run") as d:
+        (d / "a.csv").write_text("x\n")
+    assert sorted(p.name for p in parent.iterdir()) == sorted(["run", recent.name, mine.name])
+
+
 @pytest.mark.parametrize("mask", [0o022, 0o027, 0o002])
 def test_every_output_follows_the_umask(mask, tmp_path):
     from kazerne.report.geo import write_geojson

@@ -10,8 +10,8 @@ performs the same checks (and a write probe) before the computation, so that an 
 is found in the first second, not after an hour of solving.
 
 Temporaries carry host and process id (:func:`kazerne.files.temp_prefix`); those left by a run
-that was killed are removed by the next run writing beside them. Everything is written with the
-user's umask.
+that was killed are removed by the next run writing beside them (those of earlier kazerne versions,
+without host and pid, once they are a day old). Everything is written with the user's umask.
 """
 
 from __future__ import annotations
@@ -19,8 +19,10 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import shutil
 import tempfile
+import time
 from pathlib import Path
 
 from ..errors import OutputError
@@ -57,6 +59,30 @@ def write_text(path: str | Path, text: str) -> None:
 
 def write_json(path: str | Path, obj) -> None:
     write_text(path, json.dumps(obj, indent=2, ensure_ascii=False, allow_nan=False) + "\n")
+
+
+#: Temporaries of kazerne versions before host/pid names (``.NAME.xxxxxxxx``, ``.NAME.old.xxxxxxxx``,
+#: ``.NAME.xxxxxxxx.tmp``) are removed once they are this old (seconds): no run takes a day to write.
+LEGACY_TEMP_AGE_S = 86400.0
+
+
+def _remove_legacy(folder: Path, name: str) -> None:
+    pat = re.compile(r"^\." + re.escape(name) + r"\.(old\.)?[a-z0-9_]{8}(\.tmp)?$")
+    now = time.time()
+    try:
+        entries = [p for p in folder.iterdir() if pat.match(p.name)]
+    except OSError:
+        return
+    for p in entries:
+        try:
+            if now - p.lstat().st_mtime < LEGACY_TEMP_AGE_S:
+                continue
+            if p.is_dir() and not p.is_symlink():
+                shutil.rmtree(p)
+            else:
+                p.unlink()
+        except OSError:
+            pass
 
 
 def _fail(path: Path, field: str | None, msg: str):
@@ -146,6 +172,7 @@ def atomic_dir(path: str | Path, field: str | None = "--out"):
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         remove_stale(path.parent, path.name)
+        _remove_legacy(path.parent, path.name)
         tmp = Path(tempfile.mkdtemp(prefix=temp_prefix(path.name), dir=path.parent))
         apply_umask(tmp, directory=True)
     except OSError as exc:
