@@ -430,6 +430,22 @@ def _clean_cache_temps(path: Path) -> None:
             pass
 
 
+def _npz_bytes(arrays: dict) -> bytes:
+    """An .npz (zip of .npy members) with fixed member order, timestamps and attributes: the same
+    arrays give the same bytes in every process and at every time (``np.savez`` stamps the clock)."""
+    import io
+    import zipfile
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as zf:
+        for k in sorted(arrays):
+            info = zipfile.ZipInfo(f"{k}.npy", date_time=(1980, 1, 1, 0, 0, 0))
+            info.external_attr = 0o644 << 16
+            member = io.BytesIO()
+            np.lib.format.write_array(member, np.asanyarray(arrays[k]), allow_pickle=False)
+            zf.writestr(info, member.getvalue())
+    return buf.getvalue()
+
+
 def save_cache(net: RoadNetwork, path: Path) -> None:
     """Write ``net`` to ``path`` atomically: the .npz body, then a SHA-256 of that whole body.
 
@@ -441,10 +457,8 @@ def save_cache(net: RoadNetwork, path: Path) -> None:
 
     from ..files import apply_umask, temp_prefix
     arrays = {k: np.asarray(getattr(net, k)) for k in _ARRAYS}
-    buf = io.BytesIO()
-    np.savez(buf, source=np.array(net.source), source_sha256=np.array(net.source_sha256),
-             road_data_date=np.array(net.road_data_date), **arrays)
-    body = buf.getvalue()
+    body = _npz_bytes({"source": np.array(net.source), "source_sha256": np.array(net.source_sha256),
+                       "road_data_date": np.array(net.road_data_date), **arrays})
     path.parent.mkdir(parents=True, exist_ok=True)
     _clean_cache_temps(path)
     fd, tmp = tempfile.mkstemp(prefix=temp_prefix(path.name), suffix=".tmp", dir=path.parent)
