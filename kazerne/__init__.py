@@ -1,8 +1,90 @@
 """kazerne: where a fire and rescue zone's posts and paramedic teams should stand.
 
-Stages (one direction): ``routing`` (zone packs, road network, travel times) ->
-``demand`` (demand points) -> ``coverage`` (metrics and placement models) ->
-``scenarios`` (scenario files, runner, studies) -> ``report`` (writers).
+The public API, one typed path (travel times -> problem -> result)::
+
+    import kazerne as kz
+    zone = kz.load_zone("hvz-centrum")                        # zone pack + road network (cached)
+    demand = kz.population_grid(zone)                         # DemandPoints (250 m grid)
+    posts = kz.Sites.from_posts(zone)                         # today's active posts
+    tt = kz.travel_times(zone, posts, demand, "fire_engine")  # TravelTimes: seconds, turnout included
+    report = kz.evaluate(tt, demand, thresholds_min=[8, 10, 12, 15])   # CoverageReport
+    cand = kz.Sites.candidates(zone, spacing_m=1000)
+    res = kz.mclp(kz.travel_times(zone, cand, demand, cutoff_s=600).to_problem(demand.weight), p=14, radius=600)
+
+Stages (one direction): ``routing`` (zone packs, road network, travel times, routes, audit) ->
+``demand`` (demand points) -> ``coverage`` (metrics, placement models, queueing) -> ``scenarios``
+(scenario files, runner, studies) -> ``report`` (writers). Names are loaded on first use, so
+``import kazerne`` stays light.
 """
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
+
+#: public name -> (module, attribute)
+_EXPORTS = {
+    # zone and network
+    "load_zone": ("kazerne.routing.zone", "load_zone"),
+    "Zone": ("kazerne.routing.zone", "Zone"),
+    "RoadNetwork": ("kazerne.routing.network", "RoadNetwork"),
+    "get_profile": ("kazerne.routing.profiles", "get_profile"),
+    "SpeedProfile": ("kazerne.routing.profiles", "SpeedProfile"),
+    "route": ("kazerne.routing.routes", "route"),
+    "Route": ("kazerne.routing.routes", "Route"),
+    "audit": ("kazerne.routing.audit", "audit"),
+    "isochrone_polygons": ("kazerne.routing.isochrones", "isochrone_polygons"),
+    "drive_times": ("kazerne.routing.travel", "drive_times"),
+    # demand and sites
+    "population_grid": ("kazerne.demand.points", "population_grid"),
+    "demand_from_file": ("kazerne.demand.points", "demand_from_file"),
+    "DemandPoints": ("kazerne.demand.points", "DemandPoints"),
+    "Sites": ("kazerne.sites", "Sites"),
+    # the seam
+    "travel_times": ("kazerne.routing.travel", "travel_times"),
+    "TravelTimes": ("kazerne.routing.travel", "TravelTimes"),
+    "evaluate": ("kazerne.coverage.metrics", "evaluate_travel_times"),
+    "CoverageReport": ("kazerne.coverage.metrics", "CoverageReport"),
+    "from_cost_matrix": ("kazerne.coverage.problem", "from_cost_matrix"),
+    "Problem": ("kazerne.coverage.problem", "Problem"),
+    "SolveResult": ("kazerne.coverage.result", "SolveResult"),
+    # models
+    "lscp": ("kazerne.coverage.models", "lscp"),
+    "mclp": ("kazerne.coverage.models", "mclp"),
+    "pmedian": ("kazerne.coverage.models", "pmedian"),
+    "pcenter": ("kazerne.coverage.models", "pcenter"),
+    "backup": ("kazerne.coverage.models", "backup"),
+    "mexclp": ("kazerne.coverage.ems", "mexclp"),
+    "malp": ("kazerne.coverage.ems", "malp"),
+    "malp2": ("kazerne.coverage.ems", "malp2"),
+    "dsm": ("kazerne.coverage.ems", "dsm"),
+    # queueing (hypercube)
+    "hypercube_exact": ("kazerne.coverage.queueing", "hypercube_exact"),
+    "hypercube_approx": ("kazerne.coverage.queueing", "hypercube_approx"),
+    "unit_busy_fractions": ("kazerne.coverage.queueing", "unit_busy_fractions"),
+    "system_busy_fraction": ("kazerne.coverage.queueing", "system_busy_fraction"),
+    "erlang_b": ("kazerne.coverage.queueing", "erlang_b"),
+    "erlang_c": ("kazerne.coverage.queueing", "erlang_c"),
+    # errors
+    "KazerneError": ("kazerne.errors", "KazerneError"),
+    "ScenarioError": ("kazerne.errors", "ScenarioError"),
+    "ModelInputError": ("kazerne.errors", "ModelInputError"),
+    "InfeasibleError": ("kazerne.errors", "InfeasibleError"),
+    "SnapError": ("kazerne.errors", "SnapError"),
+    "ZonePackError": ("kazerne.errors", "ZonePackError"),
+    # scenario files
+    "run_scenario": ("kazerne.scenarios.runner", "run_file"),
+}
+
+__all__ = ["__version__", *_EXPORTS]
+
+
+def __getattr__(name):
+    if name in _EXPORTS:
+        import importlib
+        mod, attr = _EXPORTS[name]
+        value = getattr(importlib.import_module(mod), attr)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'kazerne' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(__all__)

@@ -243,7 +243,7 @@ def test_cutoff_gives_inf_beyond(net, engine):
     assert np.isinf(d2[node(net, "C")])
 
 
-def test_travel_matrix_turnout_cutoff_nan_and_sparse(net):
+def test_travel_matrix_turnout_cutoff_no_road_data_and_sparse(net):
     a, b, c, f = (node(net, n) for n in "ABCF")
     ab, bc, cf = t(hav("A", "B"), 40), t(path_len("B", "H", "C"), 50), t(path_len("C", "K", "F"), 60)
     ba = t(path_len("B", "D", "E", "A"), 40)
@@ -255,9 +255,12 @@ def test_travel_matrix_turnout_cutoff_nan_and_sparse(net):
     assert tt.site_ids == ["pa", "pb"]
     assert m.dtype == np.float32 and m.shape == (2, 4)
     inf = np.inf
-    expect = np.array([[60 + ab, 60 + ab + bc, inf, np.nan],
-                       [30.0, 30 + bc, inf, np.nan]])   # 60+ab+bc+cf = 157 s and 30+bc+cf = 115 s > 112 s
+    # the last demand point has no road data: inf like every time not reached (one convention), and
+    # the mask is kept beside the times
+    expect = np.array([[60 + ab, 60 + ab + bc, inf, inf],
+                       [30.0, 30 + bc, inf, inf]])      # 60+ab+bc+cf = 157 s and 30+bc+cf = 115 s > 112 s
     np.testing.assert_allclose(m, expect, atol=1e-3)
+    assert tt.no_road_data.tolist() == [False, False, False, True]
     sp = travel_matrix(net, PROFILE, [a, b], [60.0, 30.0], demand, cutoff_s=cutoff, sparse_out=True)
     assert sp.seconds.nnz == 5
     expect[:, 3] = [60.0, inf]                         # 30 + ba = 132 s > 112 s

@@ -120,7 +120,7 @@ def _cutoff(cutoff_s) -> float:
 
 @dataclass
 class TravelTimes:
-    """Response times from sites to demand points.
+    """Response times from sites to demand points: the seam between routing and the models.
 
     Attributes
     ----------
@@ -128,10 +128,19 @@ class TravelTimes:
     turnout_s : ndarray
         Turnout time per site, seconds.
     seconds : ndarray or scipy.sparse.csr_matrix
-        (n_sites, n_demand) response time = turnout + drive, seconds; ``inf`` (dense) or absent
-        (sparse) beyond ``cutoff_s`` or unreachable. Demand flagged ``no_road_data`` is ``nan``.
+        (n_sites, n_demand) response time = turnout + drive, seconds. **One convention**: ``inf``
+        (dense) or absent (sparse) = not reached — beyond ``cutoff_s``, unreachable, or a demand
+        point without road data (``no_road_data`` says which). Every model accepts it.
     cutoff_s : float
         Largest response time kept (``inf`` = none).
+    no_road_data : ndarray of bool, optional
+        Per demand point: no road data there (reported apart, never covered nor uncovered).
+    demand_ids : ndarray, optional
+        Demand point ids (default 0..n-1).
+    node_seconds : ndarray, optional
+        (n_sites, n_nodes) response times to every network node (``keep_nodes=True``; first-due areas).
+    profile : str
+        Name of the speed profile.
     """
 
     site_ids: list
@@ -139,6 +148,14 @@ class TravelTimes:
     seconds: np.ndarray
     cutoff_s: float = float("inf")
     meta: dict = field(default_factory=dict)
+    no_road_data: np.ndarray | None = None
+    demand_ids: np.ndarray | None = None
+    node_seconds: np.ndarray | None = None
+    profile: str = ""
+
+    @property
+    def shape(self) -> tuple:
+        return tuple(self.seconds.shape)
 
     def dense(self) -> np.ndarray:
         if sparse.issparse(self.seconds):
@@ -147,6 +164,69 @@ class TravelTimes:
             d[c.row, c.col] = c.data
             return d
         return self.seconds
+
+    def rows(self, which) -> "TravelTimes":
+        """The sites at the given positions (ints) or with the given ids (strings), in that order."""
+        idx = [self.site_ids.index(w) if isinstance(w, str) else int(w) for w in np.atleast_1d(which).tolist()]
+        return TravelTimes(site_ids=[self.site_ids[i] for i in idx], turnout_s=self.turnout_s[idx],
+                           seconds=self.dense()[idx], cutoff_s=self.cutoff_s, meta=dict(self.meta),
+                           no_road_data=self.no_road_data, demand_ids=self.demand_ids,
+                           node_seconds=None if self.node_seconds is None else self.node_seconds[idx],
+                           profile=self.profile)
+
+    def to_problem(self, weights, **kw):
+        """A :class:`~kazerne.coverage.problem.Problem` for the models: these times as costs (s) and
+        ``weights`` per demand point, demand without road data weighted 0. ``kw`` goes to
+        :func:`~kazerne.coverage.problem.from_cost_matrix` (``fixed``, ``closed``, ``demand_ids``)."""
+        from ..coverage.problem import from_cost_matrix
+        w = np.asarray(weights, dtype=float)
+        if self.no_road_data is not None:
+            w = np.where(self.no_road_data, 0.0, w)
+        return from_cost_matrix(self.dense(), w, site_ids=self.site_ids, **kw)
+
+    def to_dataframe(self):
+        """A ``pandas.DataFrame`` of the times in minutes: one row per site, one column per demand point."""
+        import pandas as pd
+        cols = self.demand_ids if self.demand_ids is not None else np.arange(self.shape[1])
+        return pd.DataFrame(self.dense() / 60.0, index=pd.Index(self.site_ids, name="site"), columns=cols)
+
+
+def travel_times(zone, sites, demand, profile="fire_engine", *, cutoff_s: float | None = None,
+                 keep_nodes: bool = False, workers: int | None = None, progress=None) -> TravelTimes:
+    """Sites × demand response times (turnout + drive, seconds) on ``zone``'s road network.
+
+    Parameters
+    ----------
+    zone : kazerne.routing.zone.Zone
+    sites : kazerne.Sites
+        Where the units stand (network node and turnout per site).
+    demand : kazerne.demand.points.DemandPoints
+        The demand points (network node and ``no_road_data`` per point).
+    profile : str or SpeedProfile
+        Speed profile (``fire_engine``, ``ambulance``, ``car``, or a :class:`SpeedProfile`).
+    cutoff_s : float, optional
+        Response times above this are ``inf``: the searches stop early (covering models at T).
+    keep_nodes : bool
+        Also keep the times to every network node (``node_seconds``; first-due areas, isochrones).
+    progress : object with ``update(n)``, optional
+        Advanced by the number of sites searched (e.g. a ``tqdm`` bar).
+
+    Returns
+    -------
+    TravelTimes
+        ``inf`` = beyond the cutoff, unreachable, or no road data (see :class:`TravelTimes`).
+    """
+    from .profiles import get_profile
+    prof = get_profile(profile) if isinstance(profile, str) else profile
+    nodes = check_nodes(sites.node, zone.net.n_nodes, "sites")
+    dn = check_nodes(demand.node, zone.net.n_nodes, "demand")
+    turnout = np.asarray(sites.turnout_s, dtype=float)
+    cutoff = _cutoff(cutoff_s)
+    nrd = np.asarray(demand.no_road_data, dtype=bool)
+    out, node_out = _response_times(zone.net, prof, nodes, turnout, dn, nrd, cutoff, keep_nodes, workers, progress)
+    return TravelTimes(site_ids=list(sites.ids), turnout_s=turnout, seconds=out, cutoff_s=cutoff,
+                       meta={"profile": prof.describe()}, no_road_data=nrd, node_seconds=node_out,
+                       profile=prof.name)
 
 
 def travel_matrix(net: RoadNetwork, profile: SpeedProfile, site_nodes, turnout_s, demand_nodes,
@@ -165,41 +245,51 @@ def travel_matrix(net: RoadNetwork, profile: SpeedProfile, site_nodes, turnout_s
     cutoff_s : float, optional
         Response times above this are ``inf`` (dense) / absent (sparse). Speeds the searches up.
     no_road_data : array of bool, optional
-        Demand points without road data: their column is ``nan`` (dense) — never a time.
+        Demand points without road data: their column is ``inf`` (never a time; the one convention of
+        :class:`TravelTimes`), and the mask is kept in ``TravelTimes.no_road_data``.
     sparse_out : bool
         Return a ``scipy.sparse.csr_matrix`` of finite entries instead of a dense float32 array.
     """
-    site_nodes = check_nodes(site_nodes, net.n_nodes, "site_nodes")
-    demand_nodes = check_nodes(demand_nodes, net.n_nodes, "demand_nodes")
-    try:
-        turnout = np.broadcast_to(np.asarray(turnout_s, dtype=np.float64), site_nodes.shape).copy()
-    except (TypeError, ValueError):
-        raise ModelInputError(f"expected one number or one per site (seconds), got {turnout_s!r}",
-                              field="turnout_s") from None
+    net_nodes = check_nodes(site_nodes, net.n_nodes, "site_nodes")
+    dn = check_nodes(demand_nodes, net.n_nodes, "demand_nodes")
+    turnout = np.broadcast_to(np.asarray(turnout_s, dtype=np.float64), net_nodes.shape).copy()
     if np.any(turnout < 0) or not np.all(np.isfinite(turnout)):
         raise ModelInputError("turnout times must be finite and >= 0 seconds", field="turnout_s")
-    cutoff = _cutoff(cutoff_s)
-    limit = cutoff - float(turnout.min()) if len(turnout) and np.isfinite(cutoff) else None
-    n_s, n_d = len(site_nodes), len(demand_nodes)
-    # distinct site nodes are searched once (several posts may share a building)
-    uniq, inv = np.unique(site_nodes, return_inverse=True)
-    mat = np.empty((n_s, n_d), dtype=np.float32)
+    nrd = np.zeros(len(dn), bool) if no_road_data is None else np.asarray(no_road_data, dtype=bool)
+    mat, _ = _response_times(net, profile, net_nodes, turnout, dn, nrd, _cutoff(cutoff_s), False, workers, progress)
+    ids = list(site_ids) if site_ids is not None else [str(i) for i in range(len(net_nodes))]
+    if sparse_out:
+        r, c = np.nonzero(np.isfinite(mat))
+        mat = sparse.csr_matrix((mat[r, c], (r, c)), shape=mat.shape)
+    return TravelTimes(site_ids=ids, turnout_s=turnout, seconds=mat, cutoff_s=_cutoff(cutoff_s),
+                       no_road_data=None if no_road_data is None else nrd, profile=profile.name)
+
+
+def _response_times(net, prof, nodes, turnout, dn, nrd, cutoff, keep_nodes, workers, progress):
+    """(sites x demand float32, sites x nodes or None): turnout + drive, ``inf`` beyond ``cutoff``,
+    unreachable or without road data. Distinct site nodes are searched once."""
+    from ..limits import require_memory
+    n_s, n_d = len(nodes), len(dn)
+    require_memory(4.0 * n_s * n_d + (8.0 * n_s * net.n_nodes if keep_nodes else 0),
+                   f"the times from {n_s:,} sites to {n_d:,} demand points", field="sites")
+    out = np.empty((n_s, n_d), dtype=np.float32)
+    node_out = np.empty((n_s, net.n_nodes)) if keep_nodes else None
+    limit = None if not np.isfinite(cutoff) or n_s == 0 else max(0.0, cutoff - float(turnout.min()))
+    uniq, inv = np.unique(nodes, return_inverse=True)
     step = 256
     for start in range(0, len(uniq), step):
         part = uniq[start:start + step]
-        d = drive_times(net, profile, part, cutoff_s=limit, workers=workers, progress=progress)[:, demand_nodes]
+        d = drive_times(net, prof, part, cutoff_s=limit, workers=workers)
         rows = np.flatnonzero((inv >= start) & (inv < start + len(part)))
-        mat[rows] = d[inv[rows] - start] + turnout[rows, None]
+        out[rows] = d[inv[rows] - start][:, dn] + turnout[rows, None]
+        if keep_nodes:
+            node_out[rows] = d[inv[rows] - start] + turnout[rows, None]
+        if progress is not None:
+            progress.update(len(rows))
     if np.isfinite(cutoff):
-        mat[mat > cutoff] = np.inf
-    if no_road_data is not None:
-        mat[:, np.asarray(no_road_data, dtype=bool)] = np.nan
-    ids = list(site_ids) if site_ids is not None else [str(i) for i in range(n_s)]
-    if sparse_out:
-        keep = np.isfinite(mat)
-        r, c = np.nonzero(keep)
-        mat = sparse.csr_matrix((mat[r, c], (r, c)), shape=(n_s, n_d))
-    return TravelTimes(site_ids=ids, turnout_s=turnout, seconds=mat, cutoff_s=cutoff)
+        out[out > cutoff] = np.inf
+    out[:, nrd] = np.inf
+    return out, node_out
 
 
 def kth_nearest(seconds: np.ndarray, k: int = 2) -> tuple[np.ndarray, np.ndarray]:

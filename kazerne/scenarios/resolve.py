@@ -9,7 +9,8 @@ import numpy as np
 
 from ..errors import KazerneError, ScenarioError
 from ..routing.profiles import SpeedProfile, get_profile
-from .schema import Scenario, crew_type
+from ..sites import crew_type, node_road
+from .schema import Scenario
 
 #: A post may stand this far outside the zone's municipalities (neighbouring stations), metres.
 OUTSIDE_ZONE_TOLERANCE_M = 3000.0
@@ -77,17 +78,6 @@ def turnout_for(sc: Scenario, crew: str, field: str) -> float:
         raise ScenarioError(f"no turnout time for crew type {crew!r}; add it under [turnout] "
                             f"(known: {', '.join(sorted(sc.turnout_s))})", source=str(sc.path), field=field)
     return float(sc.turnout_s[crew])
-
-
-def node_road(net, node: int) -> str:
-    """The road a node lies on, for reports: "Name (class)" of its most important edge."""
-    from ..routing.profiles import HIGHWAY_CLASSES
-    e = np.flatnonzero((net.u == node) | (net.v == node))
-    if len(e) == 0:
-        return ""
-    e = e[np.lexsort((net.name_id[e] < 0, net.cls[e]))][0]
-    name = str(net.names[net.name_id[e]]) if net.name_id[e] >= 0 else "unnamed"
-    return f"{name} ({HIGHWAY_CLASSES[net.cls[e]]})"
 
 
 def resolve_site(zone, sc: Scenario, *, field: str, lat=None, lon=None, street=None, municipality=None,

@@ -13,9 +13,9 @@ from pathlib import Path
 
 from ..errors import ScenarioError
 from ..routing.profiles import CLASS_INDEX, PERIOD_FACTORS, PROFILES
+from ..sites import DEFAULT_CANDIDATE_CLASSES, DEFAULT_TURNOUT_S, crew_type  # noqa: F401  (re-exported)
 
 #: Default turnout (seconds) per crew type; see the README for the rationale.
-DEFAULT_TURNOUT_S = {"professional": 90.0, "volunteer": 300.0, "mixed": 300.0}
 DEFAULT_THRESHOLDS_MIN = [8.0, 10.0, 12.0, 15.0]
 
 TOP_KEYS = {"name", "zone", "description", "profile", "thresholds", "demand", "posts", "turnout", "outputs",
@@ -36,7 +36,6 @@ STUDY_KEYS = {"kind", "threshold", "k", "m", "p_min", "p_max", "share", "objecti
               "sensitivity", "include_generated"}
 STUDY_KINDS = ("add", "close", "relocate", "greenfield", "minimum", "compare")
 STUDY_SITE_KEYS = {"id", "name", "lat", "lon", "street", "municipality", "crew", "turnout_s"}
-DEFAULT_CANDIDATE_CLASSES = ("trunk", "primary", "secondary", "tertiary")
 #: ``[ems]`` fields, kinds and unit types.
 EMS_KEYS = {"kind", "unit", "threshold", "norm_share", "calls_per_year", "mission_minutes", "busy_fraction",
             "turnout_s", "units", "bases", "n_units", "profile", "time_limit_s", "capacity_per_base"}
@@ -59,18 +58,6 @@ MAX_P = 10000                      # posts in a study (k, p_min, p_max)
 #: Most EMS units of one type: the hypercube approximation's correction factors (busy fraction
 #: to the power N) underflow beyond, and its matrices grow with demand points x units.
 MAX_EMS_UNITS = 100
-
-
-def crew_type(label: str) -> str:
-    """Normalise a pack's crew label: ``professional``, ``volunteer`` or ``mixed``."""
-    s = (label or "").lower()
-    if "professional" in s and "volunteer" in s:
-        return "mixed"
-    if "volunteer" in s:
-        return "volunteer"
-    if "professional" in s:
-        return "professional"
-    return s or "volunteer"
 
 
 @dataclass

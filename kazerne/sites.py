@@ -1,0 +1,212 @@
+"""Sites: where units stand — fire posts, candidate sites, named sites, ambulance bases.
+
+A :class:`Sites` is a plain table (ids, names, network node, WGS84 position, crew type, turnout in
+seconds, snap distance and the road it stands on). It needs no scenario file: build it from the
+pack's posts (:meth:`Sites.from_posts`), from points (:meth:`Sites.from_lonlat`) or from the road
+network (:meth:`Sites.candidates`), and join tables with :meth:`Sites.concat`.
+
+Turnout (alarm to wheels rolling) defaults by crew type, :data:`DEFAULT_TURNOUT_S`: professional
+crews wait in the station (90 s), volunteers come from home or work (300 s); a mixed post counts as
+volunteer since most hours of the week are.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .errors import ScenarioError
+
+#: Turnout in seconds by crew type (README table).
+DEFAULT_TURNOUT_S = {"professional": 90.0, "volunteer": 300.0, "mixed": 300.0}
+#: Road classes candidate sites are generated on by default.
+DEFAULT_CANDIDATE_CLASSES = ("trunk", "primary", "secondary", "tertiary")
+
+
+def crew_type(label: str) -> str:
+    """Normalise a pack's crew label: ``professional``, ``volunteer`` or ``mixed``."""
+    s = (label or "").lower()
+    if "professional" in s and "volunteer" in s:
+        return "mixed"
+    if "volunteer" in s:
+        return "volunteer"
+    if "professional" in s:
+        return "professional"
+    return s or "professional"
+
+
+def node_road(net, node: int) -> str:
+    """The road a node lies on, for reports: "Name (class)" of its most important edge."""
+    from .routing.profiles import HIGHWAY_CLASSES
+    e = np.flatnonzero((net.u == node) | (net.v == node))
+    if len(e) == 0:
+        return ""
+    e = e[np.lexsort((net.name_id[e] < 0, net.cls[e]))][0]
+    name = str(net.names[net.name_id[e]]) if net.name_id[e] >= 0 else "unnamed"
+    return f"{name} ({HIGHWAY_CLASSES[net.cls[e]]})"
+
+
+@dataclass
+class Sites:
+    """Sites as aligned arrays (see the module docstring). Positions in WGS84 degrees, turnout in s."""
+
+    ids: list
+    names: list
+    node: np.ndarray
+    lon: np.ndarray
+    lat: np.ndarray
+    turnout_s: np.ndarray
+    crew: list = field(default_factory=list)
+    snap_m: np.ndarray | None = None
+    road: list = field(default_factory=list)
+    origin: list = field(default_factory=list)
+    grade: list = field(default_factory=list)     # the pack's location grade (B..E), "user", "" when unknown
+
+    def __post_init__(self):
+        n = len(self.ids)
+        self.node = np.asarray(self.node, dtype=np.int64).reshape(n)
+        self.lon = np.asarray(self.lon, dtype=float).reshape(n)
+        self.lat = np.asarray(self.lat, dtype=float).reshape(n)
+        self.turnout_s = np.broadcast_to(np.asarray(self.turnout_s, dtype=float), (n,)).copy()
+        self.crew = list(self.crew) or [""] * n
+        self.snap_m = np.zeros(n) if self.snap_m is None else np.asarray(self.snap_m, dtype=float).reshape(n)
+        self.road = list(self.road) or [""] * n
+        self.origin = list(self.origin) or [""] * n
+        self.grade = list(self.grade) or [""] * n
+        if len(set(self.ids)) != n:
+            dup = next(i for i in self.ids if list(self.ids).count(i) > 1)
+            raise ScenarioError(f"duplicate site id {dup!r}", field="sites")
+        if n and (not np.all(np.isfinite(self.turnout_s)) or (self.turnout_s < 0).any()):
+            raise ScenarioError("turnout times must be finite and >= 0 seconds", field="turnout_s")
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    # ------------------------------------------------------------ building
+    @classmethod
+    def from_posts(cls, zone, ids=None, turnout: dict | None = None, snap: str = "public") -> "Sites":
+        """The pack's fire posts: ``ids`` (default: those with status ``active``), placed on the network.
+
+        ``turnout`` maps crew type to seconds (default :data:`DEFAULT_TURNOUT_S`)."""
+        known = {p.id: p for p in zone.pack.posts}
+        if ids is None:
+            ids = [p.id for p in zone.pack.posts if p.status == "active" and p.located]
+        turnout = {**DEFAULT_TURNOUT_S, **(turnout or {})}
+        rows = []
+        for pid in ids:
+            if pid not in known:
+                raise ScenarioError(f"unknown post {pid!r}; the pack {zone.name} has {', '.join(known)}", field="posts")
+            p = known[pid]
+            c = crew_type(p.crew)
+            if c not in turnout:
+                raise ScenarioError(f"no turnout time for crew type {c!r}", field="turnout")
+            rows.append((p.id, p.name, p.lon, p.lat, c, turnout[c]))
+        out = cls._place(zone, rows, snap, origin="post")
+        out.grade = [known[i].location_grade for i in out.ids]
+        return out
+
+    @classmethod
+    def from_lonlat(cls, zone, ids, lon, lat, *, names=None, crew="professional", turnout_s=None,
+                    snap: str = "public", origin: str = "user") -> "Sites":
+        """Sites at WGS84 points (degrees). ``turnout_s`` defaults by ``crew`` (one or one per site)."""
+        ids = [str(i) for i in ids]
+        n = len(ids)
+        crews = [crew] * n if isinstance(crew, str) else list(crew)
+        if turnout_s is None:
+            turnout_s = [DEFAULT_TURNOUT_S.get(crew_type(c), 300.0) for c in crews]
+        t = np.broadcast_to(np.asarray(turnout_s, dtype=float), (n,))
+        names = list(names) if names is not None else ids
+        rows = [(ids[i], names[i], float(np.atleast_1d(lon)[i]), float(np.atleast_1d(lat)[i]), crew_type(crews[i]),
+                 float(t[i])) for i in range(n)]
+        return cls._place(zone, rows, snap, origin=origin)
+
+    @classmethod
+    def _place(cls, zone, rows, snap, origin):
+        from .routing.network import to_metric
+        nodes, snaps, roads = [], [], []
+        for sid, _, lo, la, _, _ in rows:
+            node = zone.site_node(lo, la, what=f"site {sid}", snap=snap)
+            x, y = to_metric([lo], [la])
+            nodes.append(node)
+            snaps.append(float(np.hypot(zone.net.x[node] - x[0], zone.net.y[node] - y[0])))
+            roads.append(node_road(zone.net, node))
+        return cls(ids=[r[0] for r in rows], names=[r[1] for r in rows], node=np.array(nodes, dtype=np.int64),
+                   lon=[r[2] for r in rows], lat=[r[3] for r in rows], turnout_s=[r[5] for r in rows],
+                   crew=[r[4] for r in rows], snap_m=snaps, road=roads, origin=[origin] * len(rows))
+
+    @classmethod
+    def candidates(cls, zone, spacing_m: float = 1000.0, classes=DEFAULT_CANDIDATE_CLASSES, turnout_s: float = 90.0,
+                   crew: str = "professional", buffer_m: float = 0.0) -> "Sites":
+        """Candidate sites: network nodes on roads of ``classes`` inside the zone (+``buffer_m``) and
+        outside the road-data gap, thinned to one per ``spacing_m`` square (the node nearest the
+        square's centre). Ids are ``C<node>``; ``meta`` of the result tells how many the gap excluded."""
+        import shapely
+
+        from .routing.profiles import CLASS_INDEX
+        if isinstance(spacing_m, bool) or not isinstance(spacing_m, (int, float)) or not np.isfinite(spacing_m) \
+                or spacing_m <= 0:
+            raise ScenarioError(f"expected a spacing > 0 metres, got {spacing_m!r}", field="spacing_m")
+        unknown = [c for c in classes if c not in CLASS_INDEX]
+        if unknown or not classes:
+            raise ScenarioError(f"expected road classes from {', '.join(CLASS_INDEX)}, got {list(classes)!r}",
+                                field="candidate_classes")
+        net = zone.net
+        cl = np.array([CLASS_INDEX[c] for c in classes])
+        e = np.isin(net.cls, cl) & ~net.emergency_only()
+        nodes = np.unique(np.concatenate([net.u[e], net.v[e]]))
+        geom = zone.zone_metric if not buffer_m else shapely.buffer(zone.zone_metric, buffer_m)
+        nodes = nodes[shapely.contains_xy(geom, net.x[nodes], net.y[nodes])]
+        in_gap = np.zeros(len(nodes), bool)
+        if zone.gap_metric is not None:
+            in_gap = shapely.contains_xy(zone.gap_metric, net.x[nodes], net.y[nodes])
+        excluded = int(in_gap.sum())
+        nodes = nodes[~in_gap]
+        s = float(spacing_m)
+        cx, cy = np.floor(net.x[nodes] / s), np.floor(net.y[nodes] / s)
+        d = np.hypot(net.x[nodes] - (cx + 0.5) * s, net.y[nodes] - (cy + 0.5) * s)
+        order = np.lexsort((d, cy, cx))
+        key = np.column_stack([cx, cy])[order]
+        first = np.ones(len(order), bool)
+        first[1:] = np.any(key[1:] != key[:-1], axis=1)
+        chosen = np.sort(nodes[order[first]])
+        out = cls(ids=[f"C{n}" for n in chosen], names=[node_road(net, int(n)) for n in chosen], node=chosen,
+                  lon=net.lon[chosen], lat=net.lat[chosen], turnout_s=turnout_s, crew=[crew] * len(chosen),
+                  road=[node_road(net, int(n)) for n in chosen], origin=["generated"] * len(chosen))
+        out.excluded_in_gap = excluded
+        return out
+
+    def concat(self, *others: "Sites") -> "Sites":
+        """This table followed by ``others`` (ids must stay unique)."""
+        parts = (self,) + others
+        return Sites(ids=[i for p in parts for i in p.ids], names=[n for p in parts for n in p.names],
+                     node=np.concatenate([p.node for p in parts]), lon=np.concatenate([p.lon for p in parts]),
+                     lat=np.concatenate([p.lat for p in parts]), turnout_s=np.concatenate([p.turnout_s for p in parts]),
+                     crew=[c for p in parts for c in p.crew], snap_m=np.concatenate([p.snap_m for p in parts]),
+                     road=[r for p in parts for r in p.road], origin=[o for p in parts for o in p.origin],
+                     grade=[g for p in parts for g in p.grade])
+
+    def subset(self, which) -> "Sites":
+        """The sites at the given positions (ints) or with the given ids (strings), in that order."""
+        which = list(which)
+        idx = [self.ids.index(w) if isinstance(w, str) else int(w) for w in which]
+        return Sites(ids=[self.ids[i] for i in idx], names=[self.names[i] for i in idx], node=self.node[idx],
+                     lon=self.lon[idx], lat=self.lat[idx], turnout_s=self.turnout_s[idx],
+                     crew=[self.crew[i] for i in idx], snap_m=self.snap_m[idx], road=[self.road[i] for i in idx],
+                     origin=[self.origin[i] for i in idx], grade=[self.grade[i] for i in idx])
+
+    # ------------------------------------------------------------ output
+    def rows(self) -> list[dict]:
+        """One dict per site (``lon``, ``lat`` in that order)."""
+        return [{"id": self.ids[i], "name": self.names[i], "crew": self.crew[i], "turnout_s": float(self.turnout_s[i]),
+                 "lon": round(float(self.lon[i]), 6), "lat": round(float(self.lat[i]), 6),
+                 "snap_m": round(float(self.snap_m[i]), 1), "snap_road": self.road[i], "origin": self.origin[i],
+                 "location_grade": self.grade[i]}
+                for i in range(len(self))]
+
+    def to_geodataframe(self):
+        """A ``geopandas.GeoDataFrame`` of the sites (points, EPSG:4326)."""
+        import geopandas as gpd
+        import pandas as pd
+        df = pd.DataFrame(self.rows())
+        return gpd.GeoDataFrame(df, geometry=gpd.points_from_xy(self.lon, self.lat), crs="EPSG:4326")
