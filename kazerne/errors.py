@@ -1,7 +1,10 @@
 """User-facing error types.
 
 Every error a user can cause (a bad scenario file, an unknown post, a point outside the
-network, an infeasible model) is raised as a subclass of :class:`KazerneError`. The command
+network, an infeasible model) is raised as a subclass of :class:`KazerneError`; bad values are also
+``ValueError`` s (:class:`ScenarioError`, :class:`ModelInputError`, :class:`InfeasibleError`,
+:class:`SnapError`) and missing or unreadable data ``OSError`` s (:class:`ZonePackError`,
+:class:`NetworkFetchError`), so ``except ValueError`` works in a notebook. The command
 line prints ``str(error)`` as one line and exits with code 2, without a traceback. Messages
 name the file (when there is one), the field and what was expected.
 """
@@ -27,27 +30,27 @@ class KazerneError(Exception):
         super().__init__(f"{prefix}: {message}" if prefix else message)
 
 
-class ZonePackError(KazerneError):
+class ZonePackError(KazerneError, OSError):
     """A zone pack is missing, incomplete or malformed."""
 
 
-class ScenarioError(KazerneError):
+class ScenarioError(KazerneError, ValueError):
     """A scenario file is malformed or names something that does not exist."""
 
 
-class ModelInputError(KazerneError):
+class ModelInputError(KazerneError, ValueError):
     """Bad input to an optimisation model (NaN / negative costs, unknown site ids, bad p)."""
 
 
-class InfeasibleError(KazerneError):
+class InfeasibleError(KazerneError, ValueError):
     """A model has no feasible solution; the message says why (e.g. which demand is unreachable)."""
 
 
-class SnapError(KazerneError):
+class SnapError(KazerneError, ValueError):
     """A point cannot be placed on the road network (outside it, or in the data gap)."""
 
 
-class NetworkFetchError(KazerneError):
+class NetworkFetchError(KazerneError, OSError):
     """Building a zone pack from live OpenStreetMap failed (e.g. no internet)."""
 
 

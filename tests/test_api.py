@@ -62,3 +62,23 @@ def test_api_and_cli_give_the_same_baseline(example, tmp_path):
             got = table.loc[row["municipality"], f"share_within_{t:g}min"]
             want = row[f"share_within_{t:g}min"]
             assert (want is None and np.isnan(got)) or got == pytest.approx(want, abs=1e-12)
+
+
+def test_errors_are_value_and_os_errors():
+    import kazerne as kz
+    with pytest.raises(ValueError):
+        kz.get_profile("tractor")
+    with pytest.raises(OSError):
+        kz.load_zone("no-such-zone-pack")
+    with pytest.raises(ValueError):
+        kz.from_cost_matrix(np.array([[np.nan]]))
+    assert issubclass(kz.ZonePackError, kz.KazerneError) and issubclass(kz.ScenarioError, kz.KazerneError)
+
+
+def test_import_is_light_and_names_resolve():
+    import subprocess
+    import sys
+    code = ("import sys, kazerne; assert 'ortools' not in sys.modules and 'osmnx' not in sys.modules; "
+            "print(kazerne.__version__); import kazerne as kz; kz.mclp; kz.Sites; kz.travel_times")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip().count(".") == 2
