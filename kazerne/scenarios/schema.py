@@ -27,7 +27,7 @@ DEMAND_KEYS = {"grid_m", "file", "max_snap_m", "road_classes", "density_exponent
 POSTS_KEYS = {"active", "override", "add"}
 OVERRIDE_KEYS = {"closed", "lat", "lon", "street", "municipality", "crew", "turnout_s", "name", "snap"}
 ADD_KEYS = {"id", "name", "lat", "lon", "street", "municipality", "crew", "turnout_s", "snap"}
-OUTPUT_KEYS = {"geojson", "first_due_areas", "isochrones", "map"}
+OUTPUT_KEYS = {"geojson", "first_due_areas", "isochrones", "map", "report", "gpkg", "gpkg_epsg"}
 
 
 def crew_type(label: str) -> str:
@@ -283,9 +283,14 @@ def parse_scenario(path: str | Path) -> Scenario:
         v.fail("posts.active", "no post left open: give at least one active post")
 
     out = v.table(raw.get("outputs", {}), "outputs", OUTPUT_KEYS)
-    for k in OUTPUT_KEYS:
+    for k in OUTPUT_KEYS - {"gpkg_epsg"}:
         if k in out:
             sc.outputs[k] = v.boolean(out[k], f"outputs.{k}")
+    if "gpkg_epsg" in out:
+        if out["gpkg_epsg"] not in (31370, 4326) or isinstance(out["gpkg_epsg"], bool):
+            v.fail("outputs.gpkg_epsg", f"expected 31370 (Belgian Lambert 72, default) or 4326 (WGS84), "
+                                        f"got {out['gpkg_epsg']!r}")
+        sc.outputs["gpkg_epsg"] = int(out["gpkg_epsg"])
     if "worst_n" in raw:
         sc.worst_n = int(v.number(raw["worst_n"], "worst_n", lo=0, hi=10000))
     if "study" in raw:
