@@ -199,6 +199,14 @@ def _area_overlap(a, boxes) -> float:
     return s
 
 
+def _text_box(t, renderer):
+    """The box of a label's text alone (an annotation's own extent includes its leader line)."""
+    from matplotlib.text import Text
+    if hasattr(t, "update_positions"):
+        t.update_positions(renderer)
+    return Text.get_window_extent(t, renderer)
+
+
 def place_labels(ax, xy, texts, obstacles=(), fontsize=7.5, leader_from: int = 1, **text_kw) -> list:
     """Annotate points ``xy`` (data coordinates) with ``texts`` so that no label overlaps another
     label, an obstacle box (display pixels: markers, names) or leaves the axes.
@@ -222,7 +230,7 @@ def place_labels(ax, xy, texts, obstacles=(), fontsize=7.5, leader_from: int = 1
                 f = 1.0 if (dx == 0 or dy == 0) else 0.75
                 t = ax.annotate(s, (x, y), xytext=(dx * r * f, dy * r * f), textcoords="offset points", ha=ha,
                                 va=va, fontsize=fontsize, zorder=9, annotation_clip=False, **text_kw)
-                bb = t.get_window_extent(renderer)
+                bb = _text_box(t, renderer)
                 inside = bb.x0 >= axbox.x0 + 2 and bb.x1 <= axbox.x1 - 2 and bb.y0 >= axbox.y0 + 2 and \
                     bb.y1 <= axbox.y1 - 2
                 cost = _area_overlap(bb, placed) + (0 if inside else 1e9)
@@ -248,18 +256,23 @@ def place_labels(ax, xy, texts, obstacles=(), fontsize=7.5, leader_from: int = 1
                             fontsize=fontsize, zorder=9, annotation_clip=False,
                             arrowprops=dict(arrowstyle="-", lw=0.6, color="#333333", shrinkA=0, shrinkB=4 * scale),
                             **text_kw)
-            bb = t.get_window_extent(renderer)
+            bb = _text_box(t, renderer)
         placed.append(bb)
         out.append(t)
     return out
 
 
-def _spread(ax, xs, ys, min_px=11.0):
-    """Positions (data) of markers, coincident ones spread side by side so each stays visible."""
+def _spread(ax, xs, ys, size_pt2=None):
+    """Positions (data) of markers, coincident ones spread side by side so each stays visible.
+
+    ``size_pt2``: marker sizes (points²); markers closer than the largest diameter (+2 px) are a
+    group, drawn side by side around the group's centre."""
     xs, ys = np.asarray(xs, float).copy(), np.asarray(ys, float).copy()
     if len(xs) < 2:
         return xs, ys
     tr = ax.transData
+    sizes = np.full(len(xs), 100.0) if size_pt2 is None else np.asarray(size_pt2, float)
+    min_px = float(np.sqrt(sizes.max()) * ax.figure.dpi / 72.0) + 3.0
     p = tr.transform(np.column_stack([xs, ys]))
     n = len(xs)
     group = np.arange(n)
@@ -273,7 +286,7 @@ def _spread(ax, xs, ys, min_px=11.0):
         if len(idx) < 2:
             continue
         c = p[idx].mean(axis=0)
-        offs = (np.arange(len(idx)) - (len(idx) - 1) / 2) * min_px * 1.05
+        offs = (np.arange(len(idx)) - (len(idx) - 1) / 2) * min_px
         q = np.column_stack([c[0] + offs, np.full(len(idx), c[1])])
         d = inv.transform(q)
         xs[idx], ys[idx] = d[:, 0], d[:, 1]
@@ -480,7 +493,7 @@ def council_map(base: Basemap, *, title: str, subtitle: str = "", surface: dict 
     # sites
     renderer = fig.canvas.get_renderer()
     order = sorted(range(len(sites)), key=lambda i: (sites[i].priority, i))
-    sx, sy = _spread(ax, [s.x for s in sites], [s.y for s in sites])
+    sx, sy = _spread(ax, [s.x for s in sites], [s.y for s in sites], [SITE_STYLES[s.kind][1] for s in sites])
     marker_boxes = []
     kinds_seen = []
     for i in order:
@@ -531,7 +544,7 @@ def council_map(base: Basemap, *, title: str, subtitle: str = "", surface: dict 
     for i, t in zip(lab_idx, texts):
         if sites[i].kind in ("new", "moved_to", "unit_new", "closed"):
             t.set_fontweight("bold")
-    label_boxes = [t.get_window_extent(renderer) for t in texts]
+    label_boxes = [_text_box(t, renderer) for t in texts]
 
     # furniture
     _scale_bar(ax)
