@@ -243,7 +243,7 @@ def compare_runs(folders, out_root="out", threshold: float | None = None, name: 
                 "threshold_min": T, "thresholds_min": ths}
         write_json(tmp / "summary.json", meta)
         # report
-        cols = [("area", "area", None), ("population_with_road_data", "population", H.fmt_int)]
+        cols = [("area", "area", None), ("population_with_road_data", "people with road data", H.fmt_int)]
         for t in ths:
             tk = f"{t:g}"
             for run in runs:

@@ -99,7 +99,7 @@ def assumption_lines(a: dict, demand_meta: dict | None = None, extra=()) -> list
     if spd:
         parts = [f"{c} {spd[c][0]:g}/{spd[c][1]:g}" for c in ("motorway", "primary", "secondary", "residential")
                  if c in spd]
-        out.append(f"Speeds of a {sp.get('name', '?').replace('_', ' ')} (km/h, town/country): "
+        out.append(f"Speeds, profile '{sp.get('name', '?').replace('_', ' ')}' (km/h, town/country): "
                    + ", ".join(parts) + f"; {sp.get('intersection_delay_s', 0):g} s per junction"
                    + (f"; period {sp['period']}" if sp.get("period") else "")
                    + (f"; speeds x{sp['speed_scale']:g}" if sp.get("speed_scale", 1) != 1 else "") + ".")
@@ -250,7 +250,7 @@ def muni_table(rows: list, th, before_rows: list | None = None, t_study: float |
 
 
 def zone_row(head: dict, th, label="zone (all)") -> dict:
-    r = {"municipality": label, "population": head["population_with_road_data"],
+    r = {"municipality": label, "population": head["population_with_road_data"] + head["population_no_road_data"],
          "no_road_data": head["population_no_road_data"], "mean_min": head["mean_response_min"],
          "p90_min": head["p90_response_min"]}
     for t in th:
@@ -276,8 +276,10 @@ def headline_cards(head: dict, th, before: dict | None = None) -> str:
 
 def _files_section(folder: Path) -> str:
     names = sorted(p.name for p in Path(folder).iterdir() if not p.name.startswith("."))
+    note = " layers.gpkg opens in QGIS (EPSG:31370 unless the scenario asked for 4326)." \
+        if "layers.gpkg" in names else ""
     return H.section("Files of this run", H.paragraph("Beside this report: " + ", ".join(names + ["report.html"]) +
-                                                     ". layers.gpkg opens in QGIS (EPSG:31370 unless stated)."))
+                                                     "." + note))
 
 
 def write_report(folder: Path, title: str, subtitle: list, sections: list, footer: str) -> Path:
@@ -399,7 +401,7 @@ def write_baseline_outputs(folder, ctx, posts, rep, node_t, summary: dict, *, ep
 # ------------------------------------------------------------------------------------------------
 
 STUDY_TITLES = {
-    "add": "where should {k} new post(s) stand?",
+    "add": "where should {k} stand?",
     "close": "what does closing each post cost?",
     "relocate": "which post should move, and where?",
     "greenfield": "how many posts, and where, if we started from scratch?",
@@ -471,8 +473,12 @@ def write_study_outputs(folder, ctx, *, summary: dict, tables: dict, posts, cand
              f"New posts get a {st['new_crew']} crew" + (f" ({st['new_turnout_s']:g} s turnout)."
                                                          if st.get("new_turnout_s") is not None else ".")]
     lines = assumption_lines(a, extra=extra)
-    title = f"{bm.zone_title}: " + STUDY_TITLES[kind].format(k=st.get("k", 1))
-    sub = f"{summary['scenario']['description'] or summary['scenario']['name']} — threshold {T:g} min"
+    k = int(st.get("k", 1))
+    title = f"{bm.zone_title}: " + STUDY_TITLES[kind].format(k="one new post" if k == 1 else f"{k} new posts")
+    sub = f"{summary['scenario']['description'] or summary['scenario']['name']} — threshold {T:g} min" + \
+        (f" — the best network of {len(chosen_rows)} posts" if kind in ("greenfield", "minimum") else "") + \
+        (f" — in brackets: people no longer reached within {T:g} min if that post closes" if kind == "close" else
+         f" — in brackets: the share reached within {T:g} min with that site" if kind == "compare" else "")
     # sites and surface per kind
     sites, moves, surface, caption = [], [], None, ""
     post_ids = list(posts.ids)
@@ -481,20 +487,24 @@ def write_study_outputs(folder, ctx, *, summary: dict, tables: dict, posts, cand
     if kind == "close":
         key = res["ranking_by"]
         for r in res["ranking"]:
-            label_extra[r["post"]] = f" ({-r[key]:+,.0f})"
+            label_extra[r["post"]] = f" (−{r[key]:,.0f})" if r[key] > 0.5 else " (no loss)"
     if kind in ("add", "relocate", "greenfield", "minimum"):
         for i, pid in enumerate(post_ids):
             if pid not in chosen_ids:
-                kinds[pid] = "moved_from" if kind == "relocate" else "closed"
+                kinds[pid] = {"relocate": "moved_from", "add": "closed"}.get(kind, "not_chosen")
     if kind == "close" and change_rows is not None:
         for r in change_rows:
             kinds[cand.ids[r]] = "closed"
     sites += _posts_sites(posts, kinds, label_extra) if n_posts else []
     new_ids = [s for s in chosen_ids if s not in post_ids]
-    for s in new_ids:
+    moved = list(res.get("moved_posts", [])) if kind == "relocate" else []
+    for k, s in enumerate(new_ids):
         j = cand.ids.index(s)
-        kind_s = "moved_to" if kind == "relocate" else "new"
-        sites.append(Site(float(cx[j]), float(cy[j]), f"NEW {post_label(s, cand.names[j])}", kind_s, priority=0))
+        if kind == "relocate" and k < len(moved):
+            sites.append(Site(float(cx[j]), float(cy[j]), f"{moved[k]} MOVES TO {post_label(s, cand.names[j])}",
+                              "moved_to", priority=0))
+        else:
+            sites.append(Site(float(cx[j]), float(cy[j]), f"NEW {post_label(s, cand.names[j])}", "new", priority=0))
     if kind == "relocate":
         for pid, s in zip(res.get("moved_posts", []), new_ids):
             i, j = post_ids.index(pid), cand.ids.index(s)
@@ -506,7 +516,7 @@ def write_study_outputs(folder, ctx, *, summary: dict, tables: dict, posts, cand
             j = cand.ids.index(r["site"])
             lab = f"{'BEST ' if j == best else ''}{post_label(r['site'], cand.names[j])} " \
                   f"({100 * r[f'share_within_{T:g}min']:.1f} %)"
-            sites.append(Site(float(cx[j]), float(cy[j]), lab, "new" if j == best else "candidate", priority=0))
+            sites.append(Site(float(cx[j]), float(cy[j]), lab, "best" if j == best else "candidate", priority=0))
     after_first = after_rep.first_s if after_rep is not None else None
     before_first = base_rep.first_s if base_rep is not None else None
     if kind in ("close", "compare") and change_rows is not None and len(change_rows):
@@ -657,7 +667,7 @@ def write_ems_outputs(folder, ctx, *, summary: dict, ids, names, lons, lats, cou
     ev = summary["result"]
     T = float(e["threshold"])
     norm = float(e["norm_share"])
-    unit = e["unit"]
+    unit = {"ambulance": "ambulance", "pit": "PIT team", "mug": "MUG team"}.get(e["unit"], e["unit"])
     key = f"share_within_{T:g}min_busy_aware"
     shares = {r["municipality"]: r[key] for r in summary["municipalities"]}
     bm = basemap(zone)

@@ -91,7 +91,10 @@ def fmt_signed_int(v) -> str:
 
 
 def fmt_signed_pct(v, digits=1) -> str:
-    return "" if v is None else f"{100 * float(v):+.{digits}f} pp"
+    if v is None:
+        return ""
+    t = f"{100 * float(v):+.{digits}f}"
+    return f"{t.lstrip('+-') if float(t) == 0 else t} pp"
 
 
 def section(title: str, body: str, id: str | None = None) -> str:
@@ -126,6 +129,8 @@ def table(rows: list, columns: list, id: str | None = None, sortable: bool = Tru
             v = r.get(key)
             if f is None:
                 cells.append(f'<td class="t">{esc("" if v is None else str(v))}</td>')
+            elif v is None or isinstance(v, str):
+                cells.append(f'<td data-sort="">{esc("" if v is None else v)}</td>')
             else:
                 raw = "" if v is None or (isinstance(v, float) and math.isnan(v)) else \
                     ("1e300" if isinstance(v, float) and math.isinf(v) else repr(float(v)))

@@ -54,6 +54,8 @@ SITE_STYLES = {
     "moved_to": ("*", 420, "#2c7bb6", "white", "post moved here (new position)"),
     "moved_from": ("X", 110, "#9e9e9e", "#404040", "post moved away from here (old position)"),
     "closed": ("X", 150, "#111111", "white", "post CLOSED in this option"),
+    "not_chosen": ("X", 90, "#8c8c8c", "#303030", "today's post, not in this network"),
+    "best": ("*", 420, "#2c7bb6", "white", "best of the compared sites"),
     "candidate": ("P", 110, "#6a3d9a", "white", "candidate site (compared)"),
     "base": ("s", 40, "#bdbdbd", "#555555", "possible base without a unit"),
     "unit": ("s", 130, "#d62728", "white", "base with unit(s) (count in the label)"),
@@ -542,7 +544,7 @@ def council_map(base: Basemap, *, title: str, subtitle: str = "", surface: dict 
                          obstacles=marker_boxes + muni_boxes, fontsize=7.2, path_effects=halo,
                          color="#111111")
     for i, t in zip(lab_idx, texts):
-        if sites[i].kind in ("new", "moved_to", "unit_new", "closed"):
+        if sites[i].kind in ("new", "best", "moved_to", "unit_new", "closed"):
             t.set_fontweight("bold")
     label_boxes = [_text_box(t, renderer) for t in texts]
 
@@ -607,18 +609,25 @@ def frontier_figure(curve_p, curve_share, today_p, today_share, threshold_min: f
     """The greenfield frontier: best share within T for p posts (new posts of crew ``new_crew``)
     and today's network as a star. Returns a figure."""
     plt = _mpl()
+    from matplotlib.ticker import MaxNLocator
     fig, ax = plt.subplots(figsize=(8.0, 5.2))
-    fig.subplots_adjust(top=0.83, bottom=0.24)
-    ax.plot(curve_p, [100 * s for s in curve_share], "o-", color="#2c7bb6",
-            label=f"best p posts from scratch (all {new_crew})")
+    fig.subplots_adjust(top=0.88, bottom=0.24)
+    ys = [100 * s for s in curve_share]
+    ax.plot(curve_p, ys, "o-", color="#2c7bb6", label=f"best p posts from scratch (all {new_crew})")
+    for p, y in zip(curve_p, ys):
+        ax.annotate(f"{y:.1f} %", (p, y), xytext=(0, 8), textcoords="offset points", ha="center", fontsize=8,
+                    color="#2c7bb6")
+    lo = min(ys + ([100 * today_share] if today_p is not None else []))
     if today_p is not None:
         ax.plot([today_p], [100 * today_share], "*", color="#b2182b", ms=16, label="today's network")
-        ax.annotate(f"today: {100 * today_share:.1f} %", (today_p, 100 * today_share), xytext=(8, -14),
-                    textcoords="offset points", fontsize=9, color="#b2182b")
+        ax.annotate(f"today: {100 * today_share:.1f} %", (today_p, 100 * today_share), xytext=(0, 12),
+                    textcoords="offset points", ha="center", fontsize=9, color="#b2182b", fontweight="bold")
+    ax.set_ylim(max(0.0, lo - 8), min(100.0, max(ys) + 6) if max(ys) < 99 else 102)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("number of posts")
     ax.set_ylabel(f"population reached within {threshold_min:g} min (%)")
     ax.grid(alpha=0.3)
-    ax.legend(loc="lower right", fontsize=9)
+    ax.legend(loc="center right", fontsize=9, framealpha=0.95)
     fig.suptitle(title, fontsize=12, fontweight="bold", x=0.02, ha="left")
     fig.text(0.02, 0.03, "\n".join(textwrap.wrap(today_note, 120)), fontsize=8, color="#333333")
     return fig
