@@ -185,6 +185,7 @@ def test_every_run_kind_draws_a_print_map(runs, which, stem):
 
 def _basemap_square():
     import shapely
+
     from kazerne.report.maps import Basemap
     zone = shapely.box(0, 0, 20000, 20000)
     munis = [("West", shapely.box(0, 0, 10000, 20000)), ("East", shapely.box(10000, 0, 20000, 20000))]
@@ -310,6 +311,7 @@ def test_gpkg_layers_crs_types_fields_and_shares(runs):
 def test_gpkg_in_wgs84_on_request(tmp_path):
     import pyogrio
     import shapely
+
     from kazerne.report.gpkg import write_gpkg
     sq = shapely.box(104000, 194000, 105000, 195000)      # a square km in Ghent, EPSG:31370
     names = write_gpkg(tmp_path / "x.gpkg", {"areas": ([{"Name X": "a", "Share 8 min": 0.5, "ok": True}], [sq],

@@ -192,8 +192,7 @@ def compare_runs(folders, out_root="out", threshold: float | None = None, name: 
     from . import html as H
     from .atomic import atomic_dir, write_json
     from .council import basemap, change_surface
-    from .maps import figure_bytes, save_map
-    from .maps import council_map
+    from .maps import council_map, figure_bytes, save_map
     from .tables import write_csv
     if len(folders) < 2:
         raise CompareError("give at least two run folders: kazerne compare out/a out/b [...]", field="folders")

@@ -522,7 +522,7 @@ def write_study_outputs(folder, ctx, *, summary: dict, tables: dict, posts, cand
     if kind in ("close", "compare") and change_rows is not None and len(change_rows):
         after_first = change_first_s
     if before_first is not None and after_first is not None and kind != "greenfield" and kind != "minimum":
-        lab = {"add": f"What the new post(s) change (today → with the new post)",
+        lab = {"add": "What the new post(s) change (today → with the new post)",
                "relocate": "What the move changes (today → after the move)",
                "close": "What closing {c} changes (today → without it)",
                "compare": "What the best site changes (today → with it)"}[kind]
@@ -580,6 +580,20 @@ def write_study_outputs(folder, ctx, *, summary: dict, tables: dict, posts, cand
                 "With the recommended network" + (" (before: today's posts)." if bh else "."))))
         if fig_htmls:
             secs.append(H.section("Map", "".join(fig_htmls), id="map"))
+        if chosen and kind != "close":
+            streets = site_streets(zone, cand.node[chosen])
+            mun = municipality_of(zone, cx[chosen], cy[chosen])
+            srows = [{"site": cand.ids[r], "name": cand.names[r],
+                      "status": "today's post" if cand.origin[r] == "post" else "NEW",
+                      "street": st_, "municipality": m_, "lon": float(cand.lon[r]), "lat": float(cand.lat[r]),
+                      "turnout_s": float(cand.turnout_s[r])} for r, st_, m_ in zip(chosen, streets, mun)]
+            srows.sort(key=lambda r: (r["status"] != "NEW", r["site"]))
+            cols = [("site", "site", None), ("name", "name", None), ("status", "status", None),
+                    ("street", "street", None), ("municipality", "municipality", None),
+                    ("lon", "lon", lambda v: H.fmt_num(v, 5)), ("lat", "lat", lambda v: H.fmt_num(v, 5)),
+                    ("turnout_s", "turnout s", lambda v: H.fmt_num(v, 0))]
+            secs.append(H.section(f"The {'recommended' if kind != 'compare' else 'reference'} network "
+                                  f"({len(chosen)} sites)", H.table(srows, cols, id="chosen-sites"), id="chosen"))
         for name, rows in tables.items():
             if rows:
                 secs.append(H.section(name.replace(".csv", "").replace("_", " ").capitalize(),

@@ -364,10 +364,10 @@ def council_map(base: Basemap, *, title: str, subtitle: str = "", surface: dict 
         Short sentences for the assumptions block.
     """
     plt = _mpl()
+    import matplotlib.patheffects as pe
     from matplotlib.colors import BoundaryNorm, ListedColormap
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
-    import matplotlib.patheffects as pe
 
     sites = sites or []
     fig = plt.figure(figsize=figsize)
