@@ -1,4 +1,4 @@
-"""Command line: ``kazerne run | solve | isochrones | route | audit | fetch-zone | build-pack``.
+"""Command line: ``kazerne run | compare | solve | isochrones | route | audit | fetch-zone | build-pack``.
 
 User mistakes (:class:`kazerne.errors.KazerneError`) print one line on stderr and exit with 2,
 without a traceback.
@@ -225,6 +225,13 @@ def _cmd_solve(argv) -> int:
     return solve_main(argv)
 
 
+def _cmd_compare(args) -> int:
+    from .report.compare import compare_runs
+    target = compare_runs(args.runs, args.out, threshold=args.threshold, name=args.name)
+    print(f"comparison of {len(args.runs)} runs in {target}/ (compare.csv, report.html, difference map)")
+    return 0
+
+
 def _cmd_run(args) -> int:
     from .scenarios.runner import run_main
     return run_main(args)
@@ -238,6 +245,13 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("scenario")
     r.add_argument("--out", default="out", help="output folder (default: out/)")
     r.add_argument("--quiet", action="store_true", help="no progress on stderr")
+
+    c = sub.add_parser("compare", help="compare finished runs side by side (table, difference map, HTML, CSV)")
+    c.add_argument("runs", nargs="+", help="run folders (out/NAME); the first is the reference")
+    c.add_argument("--out", default="out", help="output folder (default: out/; results in OUT/compare-A-vs-B/)")
+    c.add_argument("--threshold", type=float, default=None, help="minutes for the map and the headline "
+                   "(default: the middle report threshold)")
+    c.add_argument("--name", default=None, help="name of the result folder")
 
     i = sub.add_parser("isochrones", help="isochrone polygons of posts as GeoJSON")
     i.add_argument("--zone", required=True)
@@ -301,6 +315,8 @@ def _dispatch(argv) -> int:
         return _cmd_fetch_zone(args)
     if args.cmd == "run":
         return _cmd_run(args)
+    if args.cmd == "compare":
+        return _cmd_compare(args)
     return 2
 
 

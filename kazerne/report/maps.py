@@ -1,81 +1,636 @@
-"""PNG maps with matplotlib (no basemap: the zone's own municipality outlines)."""
+"""Print-quality maps with matplotlib (no basemap, no tiles: the zone's own outlines and roads).
+
+Every function takes plain values in EPSG:31370 metres (numpy arrays, shapely geometries, dicts)
+and returns a matplotlib figure or bytes; :func:`save_map` writes a PNG (200 dpi) and a PDF.
+
+The council map (:func:`council_map`) draws, in this order: the zone's land (cells without
+inhabitants), a surface (first-arrival minutes, or the change between two networks, or a
+per-municipality share), the no-road-data area (hatched), main roads, municipality borders and
+names, sites (posts by crew type; new / moved / closed sites highlighted) with labels that never
+overlap one another or a marker (:func:`place_labels`), a scale bar, a north arrow, a legend that
+explains every colour and a readable assumptions block.
+"""
 
 from __future__ import annotations
 
 import io
+import textwrap
+from dataclasses import dataclass, field
 
 import numpy as np
+import shapely
+
+#: Print resolution of the PNG maps (dots per inch).
+PRINT_DPI = 200
+
+LAND = "#f3efe6"          # zone land without inhabitants
+GAP = "#8f8f8f"           # no road data
+ROAD_MAJOR = "#4d4d4d"
+ROAD_MAIN = "#7a7a7a"
+BORDER = "#262626"
+ATTRIBUTION = "© OpenStreetMap contributors (roads), Statbel (population), kazerne"
+
+#: First-arrival classes: colours for ≤ t1, t1–t2, ..., > tn, unreachable.
+MINUTE_COLOURS = ["#1a9850", "#91cf60", "#fee08b", "#fc8d59", "#d73027", "#a50026", "#67001f"]
+UNREACHED = "#3b0012"
+
+#: Change classes (before → after), best first.
+CHANGE_CLASSES = [
+    ("newly", "#08519c", "now within {T:g} min (was not)"),
+    ("faster_in", "#6baed6", "faster by ≥ {d:g} min, already within {T:g} min"),
+    ("faster_out", "#c6dbef", "faster by ≥ {d:g} min, still beyond {T:g} min"),
+    ("same", "#d9d9d9", "no change (less than {d:g} min)"),
+    ("slower_out", "#fcbba1", "slower by ≥ {d:g} min, already beyond {T:g} min"),
+    ("slower_in", "#fb6a4a", "slower by ≥ {d:g} min, still within {T:g} min"),
+    ("lost", "#a50f15", "no longer within {T:g} min"),
+]
+
+#: How each kind of site is drawn: marker, size (points²), face, edge, legend text.
+SITE_STYLES = {
+    "professional": ("^", 110, "#b2182b", "white", "fire post, professional crew (waits in the station)"),
+    "volunteer": ("o", 80, "#f4a11d", "#3a2a00", "fire post, volunteer crew (comes from home or work)"),
+    "mixed": ("D", 70, "#8c510a", "white", "fire post, volunteers + daytime professionals"),
+    "new": ("*", 420, "#2c7bb6", "white", "NEW site (the study's recommendation)"),
+    "moved_to": ("*", 420, "#2c7bb6", "white", "post moved here (new position)"),
+    "moved_from": ("X", 110, "#9e9e9e", "#404040", "post moved away from here (old position)"),
+    "closed": ("X", 150, "#111111", "white", "post CLOSED in this option"),
+    "not_chosen": ("X", 90, "#8c8c8c", "#303030", "today's post, not in this network"),
+    "best": ("*", 420, "#2c7bb6", "white", "best of the compared sites"),
+    "candidate": ("P", 110, "#6a3d9a", "white", "candidate site (compared)"),
+    "base": ("s", 40, "#bdbdbd", "#555555", "possible base without a unit"),
+    "unit": ("s", 130, "#d62728", "white", "base with unit(s) (count in the label)"),
+    "unit_new": ("*", 420, "#2c7bb6", "white", "NEW unit (the study's recommendation)"),
+}
 
 
-def response_map(x, y, minutes, no_road_data, municipalities_metric, posts_xy, post_ids, title: str,
-                 thresholds=(8, 10, 12, 15), cell_m: float | None = None, footer: str = "") -> bytes:
-    """A PNG (bytes): demand points coloured by first-arrival minutes, posts, municipality outlines.
+@dataclass
+class Basemap:
+    """What every map of a zone shows, in EPSG:31370 metres.
 
-    Coordinates in EPSG:31370 metres. Points without road data are grey crosses.
+    ``municipalities``: list of (name, shapely geometry); ``roads``: {"major": (k, 2, 2) segments
+    (motorway, trunk), "main": (k, 2, 2) segments (primary, secondary)}; ``gap``: the no-road-data
+    area (shapely geometry or None); ``zone_title``: a human name ("Hulpverleningszone Centrum").
     """
+
+    zone: object
+    municipalities: list
+    roads: dict = field(default_factory=dict)
+    gap: object | None = None
+    zone_title: str = ""
+
+
+@dataclass
+class Site:
+    """One marker: position (EPSG:31370), label text and kind (a key of :data:`SITE_STYLES`)."""
+
+    x: float
+    y: float
+    label: str
+    kind: str
+    priority: int = 1   # lower is labelled first (gets the best spot)
+
+
+@dataclass
+class MapInfo:
+    """What :func:`council_map` placed, in display pixels (for checks): every label's box and text,
+    every marker's box, and the legend entries."""
+
+    label_boxes: list
+    label_texts: list
+    marker_boxes: list
+    municipality_boxes: list
+    legend_labels: list
+
+
+def _mpl():
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    from matplotlib.colors import BoundaryNorm, ListedColormap
+    return plt
 
-    bounds = [0] + [float(t) for t in thresholds] + [1e9]
-    colours = ["#1a9850", "#91cf60", "#fee08b", "#fc8d59", "#d73027"][: len(bounds) - 1]
-    if len(colours) < len(bounds) - 1:
-        colours += ["#7f0000"] * (len(bounds) - 1 - len(colours))
-    cmap = ListedColormap(colours)
-    norm = BoundaryNorm(bounds, cmap.N)
-    fig, ax = plt.subplots(figsize=(9, 9))
-    for g in municipalities_metric:
-        for poly in getattr(g, "geoms", [g]):
-            xs, ys = poly.exterior.xy
-            ax.plot(xs, ys, color="#555555", lw=0.6)
-    m = np.asarray(minutes, dtype=float)
-    nrd = np.asarray(no_road_data, dtype=bool)
-    ok = ~nrd & np.isfinite(m)
-    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
-    if cell_m:
-        # a grid: paint whole cells as an image (no gaps between markers)
-        x0, y0 = x.min() - cell_m / 2, y.min() - cell_m / 2
-        ix = np.round((x - x0 - cell_m / 2) / cell_m).astype(int)
-        iy = np.round((y - y0 - cell_m / 2) / cell_m).astype(int)
-        img = np.full((iy.max() + 1, ix.max() + 1), np.nan)
-        img[iy[ok], ix[ok]] = m[ok]
-        img[iy[~nrd & ~np.isfinite(m)], ix[~nrd & ~np.isfinite(m)]] = 1e6
-        ext = (x0, x0 + (ix.max() + 1) * cell_m, y0, y0 + (iy.max() + 1) * cell_m)
-        ax.imshow(np.ma.masked_invalid(img), origin="lower", extent=ext, cmap=cmap, norm=norm,
-                  interpolation="nearest", zorder=1)
-        gap = np.zeros_like(img)
-        gap[iy[nrd], ix[nrd]] = 1
-        if nrd.any():
-            ax.imshow(np.ma.masked_equal(gap, 0), origin="lower", extent=ext, cmap=ListedColormap(["#bbbbbb"]),
-                      interpolation="nearest", zorder=1)
-            ax.plot([], [], "s", color="#bbbbbb", label="no road data")
+
+def _polys(g):
+    if g is None or g.is_empty:
+        return []
+    return list(getattr(g, "geoms", [g]))
+
+
+def _patch_of(g, **kw):
+    """A matplotlib PathPatch of a (Multi)Polygon with holes."""
+    from matplotlib.patches import PathPatch
+    from matplotlib.path import Path as MPath
+    verts, codes = [], []
+    for p in _polys(g):
+        if p.geom_type != "Polygon":
+            continue
+        for ring in [p.exterior, *p.interiors]:
+            c = np.asarray(ring.coords)[:, :2]
+            if len(c) < 3:
+                continue
+            verts.append(c)
+            codes.append(np.r_[MPath.MOVETO, np.full(len(c) - 2, MPath.LINETO), MPath.CLOSEPOLY])
+    if not verts:
+        return None
+    return PathPatch(MPath(np.vstack(verts), np.concatenate(codes)), **kw)
+
+
+def _grid(x, y, cell_m):
+    """Integer cell indices and the image extent of grid points (cell centres)."""
+    x0, y0 = x.min() - cell_m / 2, y.min() - cell_m / 2
+    ix = np.round((x - x0 - cell_m / 2) / cell_m).astype(int)
+    iy = np.round((y - y0 - cell_m / 2) / cell_m).astype(int)
+    shape = (iy.max() + 1, ix.max() + 1)
+    ext = (x0, x0 + shape[1] * cell_m, y0, y0 + shape[0] * cell_m)
+    return ix, iy, shape, ext
+
+
+def minute_classes(thresholds) -> tuple[list, list]:
+    """Colours and legend labels of first-arrival classes for thresholds (minutes)."""
+    th = [float(t) for t in thresholds]
+    cols = MINUTE_COLOURS[: len(th) + 1]
+    while len(cols) < len(th) + 1:
+        cols.append(MINUTE_COLOURS[-1])
+    labels = [f"≤ {th[0]:g} min"] + [f"{a:g}–{b:g} min" for a, b in zip(th[:-1], th[1:])] + [f"> {th[-1]:g} min"]
+    return cols, labels
+
+
+def change_class(before_min, after_min, threshold_min: float, min_change: float = 0.5) -> np.ndarray:
+    """Index into :data:`CHANGE_CLASSES` per cell (-1 where either time is unknown: no road data).
+
+    ``inf`` (not reached) counts as beyond every threshold."""
+    b = np.asarray(before_min, dtype=float)
+    a = np.asarray(after_min, dtype=float)
+    T = float(threshold_min)
+    out = np.full(b.shape, 3, dtype=int)
+    known = ~(np.isnan(a) | np.isnan(b))
+    inb, ina = b <= T, a <= T
+    with np.errstate(invalid="ignore"):
+        d = np.where(np.isinf(a) & np.isinf(b), 0.0, a - b)
+    d = np.where(np.isnan(d), 0.0, d)
+    out[(d <= -min_change) & ina] = 1
+    out[(d <= -min_change) & ~ina] = 2
+    out[(d >= min_change) & ~ina] = 4
+    out[(d >= min_change) & ina] = 5
+    out[ina & ~inb] = 0
+    out[inb & ~ina] = 6
+    out[~known] = -1
+    return out
+
+
+# ------------------------------------------------------------------------------------------------
+# labels that do not overlap
+# ------------------------------------------------------------------------------------------------
+
+_DIRS = [(1, 0, "left", "center"), (1, 1, "left", "bottom"), (1, -1, "left", "top"), (-1, 0, "right", "center"),
+         (0, 1, "center", "bottom"), (0, -1, "center", "top"), (-1, 1, "right", "bottom"),
+         (-1, -1, "right", "top")]
+_RADII = (7, 14, 24, 36, 52, 72, 96, 124)
+
+
+def _overlap(a, b, pad=1.5) -> bool:
+    return not (a.x1 + pad <= b.x0 or b.x1 + pad <= a.x0 or a.y1 + pad <= b.y0 or b.y1 + pad <= a.y0)
+
+
+def _area_overlap(a, boxes) -> float:
+    s = 0.0
+    for b in boxes:
+        w = min(a.x1, b.x1) - max(a.x0, b.x0)
+        h = min(a.y1, b.y1) - max(a.y0, b.y0)
+        if w > 0 and h > 0:
+            s += w * h
+    return s
+
+
+def _text_box(t, renderer):
+    """The box of a label's text alone (an annotation's own extent includes its leader line)."""
+    from matplotlib.text import Text
+    if hasattr(t, "update_positions"):
+        t.update_positions(renderer)
+    return Text.get_window_extent(t, renderer)
+
+
+def place_labels(ax, xy, texts, obstacles=(), fontsize=7.5, leader_from: int = 1, **text_kw) -> list:
+    """Annotate points ``xy`` (data coordinates) with ``texts`` so that no label overlaps another
+    label, an obstacle box (display pixels: markers, names) or leaves the axes.
+
+    Each label tries positions around its point (right, upper right, lower right, left, above,
+    below, ...) at growing distances and takes the first free one; a label pushed beyond the first
+    ring gets a thin leader line to its point. When no free spot exists (never on the maps this
+    project draws; the tests check that) the spot with the least overlap is used. Returns the
+    matplotlib Text artists in input order.
+    """
+    fig = ax.figure
+    renderer = fig.canvas.get_renderer()
+    axbox = ax.get_window_extent(renderer)
+    placed = list(obstacles)
+    out = []
+    scale = fig.dpi / 72.0
+    for (x, y), s in zip(xy, texts):
+        best = None
+        for k, r in enumerate(_RADII):
+            for dx, dy, ha, va in _DIRS:
+                f = 1.0 if (dx == 0 or dy == 0) else 0.75
+                t = ax.annotate(s, (x, y), xytext=(dx * r * f, dy * r * f), textcoords="offset points", ha=ha,
+                                va=va, fontsize=fontsize, zorder=9, annotation_clip=False, **text_kw)
+                bb = _text_box(t, renderer)
+                inside = bb.x0 >= axbox.x0 + 2 and bb.x1 <= axbox.x1 - 2 and bb.y0 >= axbox.y0 + 2 and \
+                    bb.y1 <= axbox.y1 - 2
+                cost = _area_overlap(bb, placed) + (0 if inside else 1e9)
+                free = inside and not any(_overlap(bb, p) for p in placed)
+                if free:
+                    if best is not None:
+                        best[1].remove()
+                    best = (0.0, t, bb, k)
+                    break
+                if best is None or cost < best[0]:
+                    if best is not None:
+                        best[1].remove()
+                    best = (cost, t, bb, k)
+                else:
+                    t.remove()
+            if best is not None and best[0] == 0.0:
+                break
+        cost, t, bb, k = best
+        if k >= leader_from:
+            t.remove()
+            off = t.xyann
+            t = ax.annotate(s, (x, y), xytext=off, textcoords="offset points", ha=t.get_ha(), va=t.get_va(),
+                            fontsize=fontsize, zorder=9, annotation_clip=False,
+                            arrowprops=dict(arrowstyle="-", lw=0.6, color="#333333", shrinkA=0, shrinkB=4 * scale),
+                            **text_kw)
+            bb = _text_box(t, renderer)
+        placed.append(bb)
+        out.append(t)
+    return out
+
+
+def _spread(ax, xs, ys, size_pt2=None):
+    """Positions (data) of markers, coincident ones spread side by side so each stays visible.
+
+    ``size_pt2``: marker sizes (points²); markers closer than the largest diameter (+2 px) are a
+    group, drawn side by side around the group's centre."""
+    xs, ys = np.asarray(xs, float).copy(), np.asarray(ys, float).copy()
+    if len(xs) < 2:
+        return xs, ys
+    tr = ax.transData
+    sizes = np.full(len(xs), 100.0) if size_pt2 is None else np.asarray(size_pt2, float)
+    min_px = float(np.sqrt(sizes.max()) * ax.figure.dpi / 72.0) + 3.0
+    p = tr.transform(np.column_stack([xs, ys]))
+    n = len(xs)
+    group = np.arange(n)
+    for i in range(n):
+        for j in range(i):
+            if np.hypot(*(p[i] - p[j])) < min_px:
+                group[group == group[i]] = group[j]
+    inv = tr.inverted()
+    for g in np.unique(group):
+        idx = np.flatnonzero(group == g)
+        if len(idx) < 2:
+            continue
+        c = p[idx].mean(axis=0)
+        offs = (np.arange(len(idx)) - (len(idx) - 1) / 2) * min_px
+        q = np.column_stack([c[0] + offs, np.full(len(idx), c[1])])
+        d = inv.transform(q)
+        xs[idx], ys[idx] = d[:, 0], d[:, 1]
+    return xs, ys
+
+
+# ------------------------------------------------------------------------------------------------
+# map furniture
+# ------------------------------------------------------------------------------------------------
+
+def _scale_bar(ax, length_m=None):
+    from matplotlib.patches import Rectangle
+    x0, x1 = ax.get_xlim()
+    y0, y1 = ax.get_ylim()
+    width = x1 - x0
+    if length_m is None:
+        length_m = 10000.0 if width > 40000 else 5000.0 if width > 15000 else 1000.0
+    h = (y1 - y0) * 0.008
+    bx, by = x1 - width * 0.04 - length_m, y0 + (y1 - y0) * 0.035
+    ax.add_patch(Rectangle((bx - width * 0.012, by - h * 2.6), length_m + width * 0.024, h * 7.6, fc="white",
+                           ec="#888888", lw=0.5, alpha=0.9, zorder=10))
+    n = 4
+    for k in range(n):
+        ax.add_patch(Rectangle((bx + k * length_m / n, by), length_m / n, h, fc="black" if k % 2 == 0 else "white",
+                               ec="black", lw=0.6, zorder=11))
+    for k in (0, n // 2, n):
+        v = k * length_m / n / 1000
+        ax.text(bx + k * length_m / n, by + h * 1.8, f"{v:g}" + (" km" if k == n else ""), ha="center", va="bottom",
+                fontsize=7, zorder=11)
+    return length_m
+
+
+def _north_arrow(ax):
+    x0, x1 = ax.get_xlim()
+    y0, y1 = ax.get_ylim()
+    x = x1 - (x1 - x0) * 0.045
+    ya, yb = y1 - (y1 - y0) * 0.13, y1 - (y1 - y0) * 0.05
+    ax.annotate("", xy=(x, yb), xytext=(x, ya), zorder=11,
+                arrowprops=dict(arrowstyle="-|>,head_width=0.5,head_length=1.0", lw=2.2, color="black"))
+    ax.text(x, yb + (y1 - y0) * 0.006, "N", ha="center", va="bottom", fontsize=12, fontweight="bold", zorder=11)
+
+
+def _wrap_lines(lines, width=58):
+    out = []
+    for ln in lines:
+        out.extend(textwrap.wrap(ln, width=width, subsequent_indent="   ") or [""])
+    return out
+
+
+# ------------------------------------------------------------------------------------------------
+# the council map
+# ------------------------------------------------------------------------------------------------
+
+def council_map(base: Basemap, *, title: str, subtitle: str = "", surface: dict | None = None,
+                sites: list | None = None, moves: list | None = None, choropleth: dict | None = None,
+                assumptions: list | None = None, figsize=(14.0, 9.6)):
+    """A map for a council: returns ``(figure, MapInfo)``.
+
+    Parameters
+    ----------
+    surface : dict, optional
+        ``{"kind": "minutes", "x", "y", "cell_m", "minutes", "population", "no_road_data",
+        "thresholds", "label"}`` — first-arrival minutes per demand cell; or ``{"kind": "change",
+        "x", "y", "cell_m", "before", "after", "population", "no_road_data", "threshold",
+        "min_change", "label"}`` — what a change of network does per cell. Cells with zero
+        population are left as land ("no inhabitants").
+    sites : list of :class:`Site`
+    moves : list of ((x0, y0), (x1, y1)) arrows from an old to a new position.
+    choropleth : dict, optional
+        ``{"values": {municipality: share 0..1}, "norm": 0.9, "label": "..."}`` — municipalities
+        coloured against a norm (EMS).
+    assumptions : list of str
+        Short sentences for the assumptions block.
+    """
+    plt = _mpl()
+    import matplotlib.patheffects as pe
+    from matplotlib.colors import BoundaryNorm, ListedColormap
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    sites = sites or []
+    fig = plt.figure(figsize=figsize)
+    ax = fig.add_axes([0.01, 0.07, 0.635, 0.83])
+    side = fig.add_axes([0.655, 0.07, 0.335, 0.83])
+    side.axis("off")
+    legend = []   # (handle, label) with None handle for a heading
+
+    # land (cells without inhabitants are not painted: the land colour shows)
+    p = _patch_of(base.zone, fc=LAND, ec="none", zorder=0)
+    if p is not None:
+        ax.add_patch(p)
+    # surface
+    if surface is not None and surface["kind"] in ("minutes", "change"):
+        x = np.asarray(surface["x"], float)
+        y = np.asarray(surface["y"], float)
+        pop = np.asarray(surface["population"], float)
+        nrd = np.asarray(surface["no_road_data"], bool)
+        cell = float(surface["cell_m"])
+        ix, iy, shape, ext = _grid(x, y, cell)
+        img = np.full(shape, -1, dtype=int)
+        show = (pop > 0) & ~nrd
+        if surface["kind"] == "minutes":
+            m = np.asarray(surface["minutes"], float)
+            th = [float(t) for t in surface["thresholds"]]
+            cols, labels = minute_classes(th)
+            cls = np.searchsorted(np.array(th), m, side="left")     # ≤ t1 → 0, ..., > tn → n
+            cls = np.where(np.isfinite(m), cls, len(th) + 1)
+            cmap_cols = cols + [UNREACHED]
+            legend.append((None, surface.get("label", "First fire engine on scene (turnout + driving)")))
+            legend += [(Patch(fc=c, ec="none"), lab) for c, lab in zip(cols, labels)]
+            if (~np.isfinite(m[show])).any():
+                legend.append((Patch(fc=UNREACHED, ec="none"), "not reached"))
+        else:
+            T = float(surface["threshold"])
+            dmin = float(surface.get("min_change", 0.5))
+            cls = change_class(surface["before"], surface["after"], T, dmin)
+            show &= cls >= 0
+            cmap_cols = [c for _, c, _ in CHANGE_CLASSES]
+            present = set(np.unique(cls[show]).tolist())
+            legend.append((None, surface.get("label", "What the change does (where people live)")))
+            legend += [(Patch(fc=c, ec="none"), lab.format(T=T, d=dmin))
+                       for k, (_, c, lab) in enumerate(CHANGE_CLASSES) if k in present or k in (0, 3, 6)]
+        img[iy[show], ix[show]] = cls[show]
+        cmap = ListedColormap(cmap_cols)
+        ax.imshow(np.ma.masked_less(img, 0), origin="lower", extent=ext, cmap=cmap,
+                  norm=BoundaryNorm(np.arange(len(cmap_cols) + 1) - 0.5, len(cmap_cols)), interpolation="nearest",
+                  zorder=1)
+        legend.append((Patch(fc=LAND, ec="#999999", lw=0.5), f"no inhabitants in the {cell:g} m cell"))
+    if choropleth is not None:
+        norm = float(choropleth.get("norm", 0.9))
+        bands = [(norm, 1.01, "#1a9850", f"meets the norm (≥ {100 * norm:g} %)"),
+                 (norm - 0.1, norm, "#fee08b", f"{100 * (norm - 0.1):g}–{100 * norm:g} % (below the norm)"),
+                 (-0.01, norm - 0.1, "#d73027", f"< {100 * (norm - 0.1):g} % (far below the norm)")]
+        legend.append((None, choropleth.get("label", "Share of calls reached in time")))
+        for name, g in base.municipalities:
+            v = choropleth["values"].get(name)
+            col = "#ffffff" if v is None else next(c for lo, hi, c, _ in bands if lo <= v < hi)
+            pp = _patch_of(g, fc=col, ec="none", alpha=0.85, zorder=1)
+            if pp is not None:
+                ax.add_patch(pp)
+        legend += [(Patch(fc=c, ec="none", alpha=0.85), lab) for _, _, c, lab in bands]
+    # no road data
+    nrd_shown = False
+    if base.gap is not None and not base.gap.is_empty:
+        pp = _patch_of(base.gap, fc="#cfcfcf", ec=GAP, hatch="////", lw=0.5, zorder=2)
+        if pp is not None:
+            ax.add_patch(pp)
+            nrd_shown = True
+    if surface is not None and "no_road_data" in surface:
+        nrd = np.asarray(surface["no_road_data"], bool)
+        if nrd.any():   # cells off the road data outside the pack's gap polygon: grey, hatched too
+            x = np.asarray(surface["x"], float)
+            y = np.asarray(surface["y"], float)
+            cell = float(surface["cell_m"])
+            boxes = shapely.box(x[nrd] - cell / 2, y[nrd] - cell / 2, x[nrd] + cell / 2, y[nrd] + cell / 2)
+            cells = shapely.coverage_union_all(boxes)
+            if base.gap is not None:
+                cells = shapely.difference(cells, base.gap)
+            pp = _patch_of(cells, fc="#cfcfcf", ec=GAP, hatch="////", lw=0.3, zorder=2)
+            if pp is not None:
+                ax.add_patch(pp)
+            nrd_shown = True
+    if nrd_shown:
+        legend.append((None, "Map"))
+        legend.append((Patch(fc="#cfcfcf", ec=GAP, hatch="////", lw=0.5),
+                       "no road data in the 2017 extract: people here are not counted"))
     else:
-        ax.scatter(x[ok], y[ok], c=m[ok], cmap=cmap, norm=norm, s=8, linewidths=0)
-        unre = ~nrd & ~np.isfinite(m)
-        ax.scatter(x[unre], y[unre], c="#7f0000", s=8, linewidths=0)
-        if nrd.any():
-            ax.scatter(x[nrd], y[nrd], c="#aaaaaa", s=8, marker="x", linewidths=0.5, label="no road data")
-    px, py = np.asarray(posts_xy).T if len(posts_xy) else ([], [])
-    ax.scatter(px, py, marker="^", s=90, c="black", edgecolors="white", zorder=5, label="posts")
-    for i, pid in enumerate(post_ids):
-        ax.annotate(pid, (px[i], py[i]), xytext=(4, 4), textcoords="offset points", fontsize=7)
-    handles = [plt.Rectangle((0, 0), 1, 1, color=c) for c in colours]
-    labels = [f"≤ {bounds[1]:g} min"] + [f"{bounds[i]:g}–{bounds[i + 1]:g} min" for i in range(1, len(bounds) - 2)] \
-        + [f"> {bounds[-2]:g} min"]
-    leg1 = ax.legend(handles, labels, loc="lower left", title="first arrival", fontsize=8)
-    ax.add_artist(leg1)
-    ax.legend(loc="upper right", fontsize=8)
-    ax.set_aspect("equal")
+        legend.append((None, "Map"))
+    # roads
+    from matplotlib.collections import LineCollection
+    for key, colour, lw, lab in (("main", ROAD_MAIN, 0.45, "main road (primary, secondary)"),
+                                 ("major", ROAD_MAJOR, 1.1, "motorway, expressway")):
+        seg = base.roads.get(key)
+        if seg is not None and len(seg):
+            ax.add_collection(LineCollection(seg, colors=colour, linewidths=lw, alpha=0.75, zorder=3,
+                                             capstyle="round"))
+            legend.append((Line2D([], [], color=colour, lw=lw * 2), lab))
+    # municipality borders
+    for _, g in base.municipalities:
+        for poly in _polys(g):
+            if poly.geom_type == "Polygon":
+                xs, ys = poly.exterior.xy
+                ax.plot(xs, ys, color=BORDER, lw=0.8, zorder=4)
+    legend.append((Line2D([], [], color=BORDER, lw=1.0), "municipality border"))
+
+    x0, y0, x1, y1 = base.zone.bounds
+    pad = 0.03 * max(x1 - x0, y1 - y0)
+    allx = [s.x for s in sites] + [x0, x1]
+    ally = [s.y for s in sites] + [y0, y1]
+    ax.set_xlim(min(allx) - pad, max(allx) + pad)
+    ax.set_ylim(min(ally) - pad * 1.6, max(ally) + pad)
+    ax.set_aspect("equal", adjustable="box")
     ax.set_xticks([])
     ax.set_yticks([])
-    ax.set_title(title, fontsize=11)
-    if footer:
-        fig.text(0.01, 0.01, footer, fontsize=7, color="#333333")
+    for s in ax.spines.values():
+        s.set_color("#888888")
+    fig.canvas.draw()
+
+    # moves (arrows old → new)
+    for (a, b) in (moves or []):
+        ax.annotate("", xy=b, xytext=a, zorder=6,
+                    arrowprops=dict(arrowstyle="-|>", lw=1.6, color="#2c7bb6", shrinkA=6, shrinkB=10,
+                                    connectionstyle="arc3,rad=0.15"))
+    # sites
+    renderer = fig.canvas.get_renderer()
+    order = sorted(range(len(sites)), key=lambda i: (sites[i].priority, i))
+    sx, sy = _spread(ax, [s.x for s in sites], [s.y for s in sites], [SITE_STYLES[s.kind][1] for s in sites])
+    marker_boxes = []
+    kinds_seen = []
+    for i in order:
+        s = sites[i]
+        mk, size, fc, ec, _ = SITE_STYLES[s.kind]
+        art = ax.scatter([sx[i]], [sy[i]], marker=mk, s=size, c=fc, edgecolors=ec, linewidths=0.9, zorder=8)
+        bb = art.get_window_extent(renderer)
+        if not np.isfinite([bb.x0, bb.x1]).all() or bb.width == 0:
+            px, py = ax.transData.transform((sx[i], sy[i]))
+            r = np.sqrt(size) / 2 * fig.dpi / 72
+            from matplotlib.transforms import Bbox
+            bb = Bbox([[px - r, py - r], [px + r, py + r]])
+        marker_boxes.append(bb)
+        if s.kind not in kinds_seen:
+            kinds_seen.append(s.kind)
+    if sites:
+        legend.append((None, "Posts and sites"))
+        for k in SITE_STYLES:
+            if k in kinds_seen:
+                mk, size, fc, ec, lab = SITE_STYLES[k]
+                legend.append((Line2D([], [], ls="", marker=mk, ms=np.sqrt(size) * 0.8, mfc=fc, mec=ec), lab))
+    halo = [pe.withStroke(linewidth=2.6, foreground="white")]
+    # municipality names first at their centres (moved a little if they would cover a marker)
+    muni_xy = []
+    for name, g in base.municipalities:
+        c = g.representative_point()
+        muni_xy.append((c.x, c.y))
+    muni_texts = []
+    muni_boxes = []
+    for (mx, my), (name, _) in zip(muni_xy, base.municipalities):
+        t = None
+        for dy in (0, 14, -14, 28, -28, 42, -42):
+            if t is not None:
+                t.remove()
+            t = ax.annotate(name.upper(), (mx, my), xytext=(0, dy), textcoords="offset points", ha="center",
+                            va="center", fontsize=6.8, color="#3a3a3a", fontweight="bold", zorder=7,
+                            path_effects=halo)
+            bb = t.get_window_extent(renderer)
+            if not any(_overlap(bb, o) for o in marker_boxes + muni_boxes):
+                break
+        muni_texts.append(t)
+        muni_boxes.append(t.get_window_extent(renderer))
+    # site labels: the important ones first
+    lab_idx = [i for i in order if sites[i].label]
+    texts = place_labels(ax, [(sx[i], sy[i]) for i in lab_idx], [sites[i].label for i in lab_idx],
+                         obstacles=marker_boxes + muni_boxes, fontsize=7.2, path_effects=halo,
+                         color="#111111")
+    for i, t in zip(lab_idx, texts):
+        if sites[i].kind in ("new", "best", "moved_to", "unit_new", "closed"):
+            t.set_fontweight("bold")
+    label_boxes = [_text_box(t, renderer) for t in texts]
+
+    # furniture
+    _scale_bar(ax)
+    _north_arrow(ax)
+    fig.text(0.01, 0.965, title, fontsize=15, fontweight="bold", va="top")
+    if subtitle:
+        fig.text(0.01, 0.925, subtitle, fontsize=10, va="top", color="#333333")
+    fig.text(0.01, 0.035, ATTRIBUTION + ". Positions of posts are approximate (see posts.csv: location grade).",
+             fontsize=7.5, color="#333333")
+    # legend (headings in bold) and assumptions in the side panel
+    handles = [h if h is not None else Patch(fc="none", ec="none") for h, _ in legend]
+    labels = [lab for _, lab in legend]
+    labels_wrapped = ["\n".join(textwrap.wrap(lab, 50)) for lab in labels]
+    leg = side.legend(handles, labels_wrapped, loc="upper left", bbox_to_anchor=(0.0, 1.0), frameon=False,
+                      fontsize=8, handlelength=1.8, handleheight=1.1, borderaxespad=0.0, labelspacing=0.45)
+    for (h, _), txt in zip(legend, leg.get_texts()):
+        if h is None:
+            txt.set_fontweight("bold")
+            txt.set_fontsize(9)
+            txt.set_x(-30)
+    fig.canvas.draw()
+    lb = leg.get_window_extent(renderer).transformed(side.transAxes.inverted())
+    if assumptions:
+        body = _wrap_lines(assumptions, width=64)
+        side.text(0.0, lb.y0 - 0.03, "Assumptions", fontsize=9, fontweight="bold", va="top",
+                  transform=side.transAxes)
+        side.text(0.0, lb.y0 - 0.065, "\n".join(body), fontsize=7.8, va="top", linespacing=1.35,
+                  transform=side.transAxes, color="#222222")
+    info = MapInfo(label_boxes=label_boxes, label_texts=[sites[i].label for i in lab_idx],
+                   marker_boxes=marker_boxes, municipality_boxes=muni_boxes, legend_labels=labels)
+    return fig, info
+
+
+def figure_bytes(fig, fmt: str = "png", dpi: int = PRINT_DPI) -> bytes:
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
-    plt.close(fig)
+    fig.savefig(buf, format=fmt, dpi=dpi, facecolor="white")
     return buf.getvalue()
+
+
+def save_map(fig, folder, stem: str, dpi: int = PRINT_DPI) -> tuple:
+    """Write ``stem.png`` (``dpi``) and ``stem.pdf`` into ``folder`` (atomically); close the figure."""
+    from pathlib import Path
+
+    from .atomic import atomic_path
+    plt = _mpl()
+    folder = Path(folder)
+    out = []
+    try:
+        for fmt in ("png", "pdf"):
+            with atomic_path(folder / f"{stem}.{fmt}") as tmp:
+                Path(tmp).write_bytes(figure_bytes(fig, fmt, dpi))
+            out.append(folder / f"{stem}.{fmt}")
+    finally:
+        plt.close(fig)
+    return tuple(out)
+
+
+def frontier_figure(curve_p, curve_share, today_p, today_share, threshold_min: float, *, title: str,
+                    new_crew: str, today_note: str):
+    """The greenfield frontier: best share within T for p posts (new posts of crew ``new_crew``)
+    and today's network as a star. Returns a figure."""
+    plt = _mpl()
+    from matplotlib.ticker import MaxNLocator
+    fig, ax = plt.subplots(figsize=(8.0, 5.2))
+    fig.subplots_adjust(top=0.88, bottom=0.24)
+    ys = [100 * s for s in curve_share]
+    ax.plot(curve_p, ys, "o-", color="#2c7bb6", label=f"best p posts from scratch (all {new_crew})")
+    for p, y in zip(curve_p, ys):
+        ax.annotate(f"{y:.1f} %", (p, y), xytext=(0, 8), textcoords="offset points", ha="center", fontsize=8,
+                    color="#2c7bb6")
+    lo = min(ys + ([100 * today_share] if today_p is not None else []))
+    if today_p is not None:
+        ax.plot([today_p], [100 * today_share], "*", color="#b2182b", ms=16, label="today's network")
+        ax.annotate(f"today: {100 * today_share:.1f} %", (today_p, 100 * today_share), xytext=(0, 12),
+                    textcoords="offset points", ha="center", fontsize=9, color="#b2182b", fontweight="bold")
+    ax.set_ylim(max(0.0, lo - 8), min(100.0, max(ys) + 6) if max(ys) < 99 else 102)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_xlabel("number of posts")
+    ax.set_ylabel(f"population reached within {threshold_min:g} min (%)")
+    ax.grid(alpha=0.3)
+    ax.legend(loc="center right", fontsize=9, framealpha=0.95)
+    fig.suptitle(title, fontsize=12, fontweight="bold", x=0.02, ha="left")
+    fig.text(0.02, 0.03, "\n".join(textwrap.wrap(today_note, 120)), fontsize=8, color="#333333")
+    return fig
 
 
 def audit_map(net, municipalities_metric, names, implausible_xy, near_xy, facing_xy, title: str,
@@ -84,9 +639,7 @@ def audit_map(net, municipalities_metric, names, implausible_xy, near_xy, facing
     nodes dropped outside the largest strongly connected component (red dots), the straight lines of
     pairs whose fastest route is implausibly long (orange), near-coincident nodes and facing dead ends
     (purple). Coordinates in EPSG:31370."""
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = _mpl()
     from matplotlib.collections import LineCollection
 
     fig, ax = plt.subplots(figsize=(10, 10))

@@ -106,7 +106,29 @@ def _evaluate(mat, w, counts, e, muni, names):
     return {"units": int(n), "arrival_rate_per_hour": rate * 3600, "mean_busy_fraction": hc.mean_busy(),
             "unit_busy_fraction": [float(b) for b in hc.busy], "p_all_busy": hc.p_all_busy,
             "share_within_busy_aware": share, "share_within_if_all_free": float(w[det].sum() / w.sum()),
-            "norm_share": e["norm_share"], "meets_norm": bool(share >= e["norm_share"])}, per
+            "norm_share": e["norm_share"], "meets_norm": bool(share >= e["norm_share"])}, per, p
+
+
+def _write_ems_report(tmp, ctx, sc, summary, ids, names, lons, lats, counts, mat, keep, kind, e, p_within) -> None:
+    """Map, report.html and layers.gpkg of the EMS study (kazerne.report.council)."""
+    from ..report.council import write_ems_outputs
+    from .runner import report_options
+    opts = report_options(sc)
+    if not any(opts[k] for k in ("maps", "report", "gpkg")):
+        return
+    n = len(ctx.demand)
+    first = np.full(n, np.nan)
+    pw = np.full(n, np.nan)
+    units = np.repeat(np.arange(len(counts)), counts)
+    if len(units):
+        first[keep] = mat[units].min(axis=0)
+        pw[keep] = p_within
+    new = np.zeros(len(ids), int)
+    if kind == "pit-add":
+        today = _units(e, ids, sc)
+        new = np.maximum(0, counts - today)
+    write_ems_outputs(tmp, ctx, summary=summary, ids=ids, names=names, lons=lons, lats=lats, counts=counts,
+                      new_counts=new, first_s=first, p_within=pw, **opts)
 
 
 def run_ems(sc: Scenario, out_root: Path, progress: Progress) -> Path:
@@ -152,7 +174,7 @@ def run_ems(sc: Scenario, out_root: Path, progress: Progress) -> Path:
             units = res.extra.get("units", {})
             counts = np.array([int(units.get(b, 0)) for b in ids])
             progress.done("solve")
-        ev, per = _evaluate(mat, w, counts, e, muni, ctx.demand.municipality_names)
+        ev, per, p_within = _evaluate(mat, w, counts, e, muni, ctx.demand.municipality_names)
     placed = [{"base": ids[i], "name": names[i], "units": int(c), "lon": round(float(lons[i]), 6),
                "lat": round(float(lats[i]), 6)} for i, c in enumerate(counts) if c]
     a = assumptions(ctx)
@@ -176,6 +198,7 @@ def run_ems(sc: Scenario, out_root: Path, progress: Progress) -> Path:
         from shapely.geometry import Point
         write_geojson(tmp / "placement.geojson", [{**p, "geometry": Point(p["lon"], p["lat"])} for p in placed],
                       metadata={"assumptions": _json_safe(a)})
+        _write_ems_report(tmp, ctx, sc, summary, ids, names, lons, lats, counts, mat, keep, kind, e, p_within)
     if not progress.quiet:
         print(f"\n{sc.name}: {kind}, {ev['units']} {e['unit']} unit(s), profile {ctx.profile.name}")
         if solve:

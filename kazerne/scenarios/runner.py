@@ -227,22 +227,19 @@ def run_baseline(sc: Scenario, out_root: Path, progress: Progress) -> Path:
                 metadata={"assumptions": _json_safe(summary["assumptions"])})
         if sc.outputs.get("first_due_areas", True):
             write_first_due(tmp / "first_due.geojson", ctx, posts, node_t, summary["assumptions"])
-        if sc.outputs.get("map", True):
-            from ..report.maps import response_map
-            from ..routing.network import to_metric
-            px, py = to_metric(posts.lon, posts.lat)
-            a = summary["assumptions"]
-            png = response_map(d.x, d.y, rep.first_s / 60.0, d.no_road_data, ctx.zone.municipalities_metric,
-                               np.column_stack([px, py]), posts.ids, f"{sc.name}: first arrival",
-                               thresholds=th, cell_m=d.cell_m,
-                               footer=f"roads: {a['road_data']['source']} ({a['road_data_date']}); profile "
-                                      f"{a['speed_profile']['name']}; turnout {a['turnout_s_by_crew']} s; "
-                                      f"population {a['population_year']} by residential road length")
-            (tmp / "map.png").write_bytes(png)
+        from ..report.council import write_baseline_outputs
+        write_baseline_outputs(tmp, ctx, posts, rep, node_t, summary, **report_options(sc))
     progress.done("write")
     if not progress.quiet:
         print_summary(summary, th)
     return target
+
+
+def report_options(sc: Scenario) -> dict:
+    """What the scenario's ``[outputs]`` asks of the report writers (maps, report.html, layers.gpkg)."""
+    o = sc.outputs
+    return {"maps": o.get("map", True), "report": o.get("report", True), "gpkg": o.get("gpkg", True),
+            "epsg": int(o.get("gpkg_epsg", 31370))}
 
 
 def write_first_due(path, ctx: Context, posts: Posts, node_t: np.ndarray, assumptions_: dict) -> None:

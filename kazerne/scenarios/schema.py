@@ -28,7 +28,7 @@ DEMAND_KEYS = {"grid_m", "file", "max_snap_m", "road_classes", "density_exponent
 POSTS_KEYS = {"active", "override", "add"}
 OVERRIDE_KEYS = {"closed", "lat", "lon", "street", "municipality", "crew", "turnout_s", "name", "snap"}
 ADD_KEYS = {"id", "name", "lat", "lon", "street", "municipality", "crew", "turnout_s", "snap"}
-OUTPUT_KEYS = {"geojson", "first_due_areas", "isochrones", "map"}
+OUTPUT_KEYS = {"geojson", "first_due_areas", "isochrones", "map", "report", "gpkg", "gpkg_epsg"}
 
 #: ``[study]`` fields and kinds (see scenarios/README.md).
 STUDY_KEYS = {"kind", "threshold", "k", "m", "p_min", "p_max", "share", "objective", "new_crew",
@@ -386,9 +386,14 @@ def parse_scenario(path: str | Path) -> Scenario:
         v.fail("posts.active", "no post left open: give at least one active post")
 
     out = v.table(raw.get("outputs", {}), "outputs", OUTPUT_KEYS)
-    for k in OUTPUT_KEYS:
+    for k in OUTPUT_KEYS - {"gpkg_epsg"}:
         if k in out:
             sc.outputs[k] = v.boolean(out[k], f"outputs.{k}")
+    if "gpkg_epsg" in out:
+        if out["gpkg_epsg"] not in (31370, 4326) or isinstance(out["gpkg_epsg"], bool):
+            v.fail("outputs.gpkg_epsg", f"expected 31370 (Belgian Lambert 72, default) or 4326 (WGS84), "
+                                        f"got {out['gpkg_epsg']!r}")
+        sc.outputs["gpkg_epsg"] = int(out["gpkg_epsg"])
     if "worst_n" in raw:
         sc.worst_n = v.integer(raw["worst_n"], "worst_n", 0, 10000)
     if "study" in raw and "ems" in raw:

@@ -81,6 +81,8 @@ class Candidates:
     turnout_s: np.ndarray
     origin: list
     excluded_in_gap: int = 0
+    street: list = None         # the street each site stands on (OSM name; "" when unnamed)
+    municipality: list = None   # the municipality each site lies in
 
 
 def generate_candidates(ctx: Context, st: dict, turnout_s: float) -> tuple[list, np.ndarray, int]:
@@ -136,20 +138,28 @@ def build_candidates(ctx: Context, posts: Posts, st: dict) -> Candidates:
         ids.append(sid); names.append(str(sd.get("name", sid))); nodes.append(node); turnout.append(float(t))
         origin.append("user"); lons.append(lo); lats.append(la)
     excluded = 0
+    from ..report.council import municipality_of, site_streets
     if st["include_generated"]:
         from ..routing.network import to_wgs84
         gids, gnodes, excluded = generate_candidates(ctx, st, new_turnout)
         have = set(nodes)
         keep = [i for i, n in enumerate(gnodes) if n not in have]
         gl, gb = to_wgs84(ctx.zone.net.x[gnodes[keep]], ctx.zone.net.y[gnodes[keep]])
+        gstreet = site_streets(ctx.zone, gnodes[keep])
+        gmun = municipality_of(ctx.zone, ctx.zone.net.x[gnodes[keep]], ctx.zone.net.y[gnodes[keep]])
         taken = set(ids)
         for j, i in enumerate(keep):
             gid = gids[i] if gids[i] not in taken else f"{gids[i]}-generated"   # a user site may be called C123
-            ids.append(gid); names.append(f"candidate node {gnodes[i]}"); nodes.append(gnodes[i])
+            # a name people recognise: the street and the municipality of the road junction
+            where = ", ".join(x for x in (gstreet[j] or "unnamed road", gmun[j]) if x)
+            ids.append(gid); names.append(where); nodes.append(gnodes[i])
             turnout.append(float(new_turnout)); origin.append("generated"); lons.append(gl[j]); lats.append(gb[j])
-    return Candidates(ids=ids, names=names, node=np.array(nodes, dtype=np.int64), lon=np.array(lons),
+    node_arr = np.array(nodes, dtype=np.int64)
+    street = site_streets(ctx.zone, node_arr) if len(node_arr) else []
+    muni = municipality_of(ctx.zone, ctx.zone.net.x[node_arr], ctx.zone.net.y[node_arr]) if len(node_arr) else []
+    return Candidates(ids=ids, names=names, node=node_arr, lon=np.array(lons),
                       lat=np.array(lats), turnout_s=np.array(turnout, dtype=float), origin=origin,
-                      excluded_in_gap=excluded)
+                      excluded_in_gap=excluded, street=list(street), municipality=list(muni))
 
 
 def candidate_matrix(ctx: Context, cand: Candidates, cutoff_s: float | None, progress: Progress,
@@ -348,8 +358,12 @@ def run_study(sc: Scenario, out_root: Path, progress: Progress) -> Path:
                     g = float(_weights(ctx)[sel].sum())
                     if g > 0:
                         per_m[mname] = round(g, 1)
-                rows.append({"site": s, "name": cand.names[j], "lon": round(cand.lon[j], 6), "lat": round(cand.lat[j], 6),
-                             "turnout_s": cand.turnout_s[j], f"newly_within_{tkey}min": round(gain, 1),
+                rows.append({"site": s, "name": cand.names[j], "street": cand.street[j],
+                             "municipality": cand.municipality[j], "lon": round(cand.lon[j], 6),
+                             "lat": round(cand.lat[j], 6), "turnout_s": cand.turnout_s[j],
+                             f"newly_within_{tkey}min": round(gain, 1),
+                             f"share_within_{tkey}min_before": share_at(base),
+                             f"share_within_{tkey}min_after": share_at(rep1),
                              "by_municipality": per_m})
             result = {"new_sites": rows, "before": headline(base, th), "after": headline(after, th)}
             tables["new_sites.csv"] = [{k: v for k, v in r.items() if k != "by_municipality"} for r in rows]
@@ -366,6 +380,9 @@ def run_study(sc: Scenario, out_root: Path, progress: Progress) -> Path:
                 if T not in th:   # rank on the study's threshold even when it is not a report threshold
                     r[f"loss_within_{tkey}min"] = round(float(wt[base.first_s <= T * 60].sum()
                                                               - wt[rep.first_s <= T * 60].sum()), 1)
+                r[f"population_within_{tkey}min_before"] = round(float(wt[base.first_s <= T * 60].sum()), 1)
+                r[f"population_within_{tkey}min_after"] = round(float(wt[rep.first_s <= T * 60].sum()), 1)
+                r["mean_min_before"] = _mins(base.mean_s)
                 r["mean_min_after"] = _mins(rep.mean_s)
                 rows.append(r)
             key = f"loss_within_{tkey}min"
@@ -389,6 +406,14 @@ def run_study(sc: Scenario, out_root: Path, progress: Progress) -> Path:
                                     for s in res.sites if s not in posts.ids],
                       "before": headline(base, th), "after": headline(after, th),
                       "combinations_tried": tried, "combinations_total": total, "complete": tried == total}
+            new_ids = [s for s in res.sites if s not in posts.ids]
+            tables["relocation.csv"] = [
+                {"moved_post": posts.ids[i], "post_name": posts.names[i], "to_site": s,
+                 "to_name": cand.names[cand.ids.index(s)], "to_street": cand.street[cand.ids.index(s)],
+                 "to_municipality": cand.municipality[cand.ids.index(s)],
+                 "to_lon": round(cand.lon[cand.ids.index(s)], 6), "to_lat": round(cand.lat[cand.ids.index(s)], 6),
+                 f"share_within_{tkey}min_before": share_at(base), f"share_within_{tkey}min_after": share_at(after)}
+                for i, s in zip(moved, new_ids)]
         elif kind == "greenfield":
             curve = []
             bar = progress.bar(st["p_max"] - st["p_min"] + 1, "greenfield p")
@@ -411,7 +436,6 @@ def run_study(sc: Scenario, out_root: Path, progress: Progress) -> Path:
             result = {"curve": curve, "today": today, "threshold_min": T,
                       "complete": len(curve) == st["p_max"] - st["p_min"] + 1}
             tables["frontier.csv"] = curve + ([{**today, "status": "today", "sites": " ".join(posts.ids)}] if today else [])
-            _plot_frontier(curve, today, tkey, result)
         elif kind == "minimum":
             _check_share(sc, st, mat, _weights(ctx))
             res = _solve("lscp", mat, _weights(ctx), cand, st, deadline, radius=T * 60)
@@ -421,12 +445,18 @@ def run_study(sc: Scenario, out_root: Path, progress: Progress) -> Path:
             rep = _eval(ctx, full, chosen_rows)
             result = {"posts_needed": len(res.sites), "share_required": st["share"], "threshold_min": T,
                       "sites": res.sites, "after": headline(rep, th)}
+            if n_posts:
+                result["before"] = headline(base, th)
+            tables["sites.csv"] = [_site_row(cand, cand.ids.index(s)) for s in res.sites]
         elif kind == "compare":
             rows = [_compare_row(ctx, base, base, "today", "(today's posts)", th, T)]
             for k, j in enumerate(range(n_posts, n_posts + len(st["sites"]))):
                 rep = _eval(ctx, full, np.append(post_rows, j))
-                rows.append(_compare_row(ctx, base, rep, cand.ids[j], cand.names[j], th, T))
+                rows.append(_compare_row(ctx, base, rep, cand.ids[j], cand.names[j], th, T, cand))
             key = f"share_within_{tkey}min"
+            for r in rows:
+                r[f"change_vs_today_{tkey}min"] = r[key] - rows[0][key]
+                r[f"population_gain_{tkey}min"] = round((r[key] - rows[0][key]) * base.total_weight, 1)
             rows[1:] = sorted(rows[1:], key=lambda r: -r[key])
             result = {"sorted_by": key, "rows": rows}
             tables["comparison.csv"] = [{k: v for k, v in r.items() if k != "gain_by_municipality"} for r in rows]
@@ -459,7 +489,6 @@ def run_study(sc: Scenario, out_root: Path, progress: Progress) -> Path:
     }
     progress.step("writing outputs")
     target = out_root / sc.name
-    frontier_png = result.pop("_png", None)
     with atomic_dir(target) as tmp:
         write_json(tmp / "summary.json", _json_safe(summary))
         for name, rows in tables.items():
@@ -472,6 +501,7 @@ def run_study(sc: Scenario, out_root: Path, progress: Progress) -> Path:
             from shapely.geometry import Point
             write_geojson(tmp / "chosen_sites.geojson",
                           [{"id": cand.ids[r], "name": cand.names[r], "origin": cand.origin[r],
+                            "street": cand.street[r], "municipality": cand.municipality[r],
                             "turnout_s": cand.turnout_s[r], "geometry": Point(cand.lon[r], cand.lat[r])}
                            for r in chosen_rows], metadata={"assumptions": _json_safe(summary["assumptions"])})
             if sc.outputs.get("first_due_areas", True):
@@ -481,17 +511,21 @@ def run_study(sc: Scenario, out_root: Path, progress: Progress) -> Path:
                             snap_m=np.zeros(len(chosen_rows)), grade=[""] * len(chosen_rows))
                 node_t = drive_times(ctx.zone.net, ctx.profile, sel.node) + sel.turnout_s[:, None]
                 write_first_due(tmp / "first_due.geojson", ctx, sel, node_t, summary["assumptions"])
-        if frontier_png:
-            (tmp / "frontier.png").write_bytes(frontier_png)
+        _write_study_report(tmp, ctx, sc, summary, tables, posts, cand, chosen_rows, base, full)
     progress.done("write")
     if not progress.quiet:
         _print_study(summary)
     return target
 
 
-def _compare_row(ctx, base, rep, sid, name, th, t_study):
+def _compare_row(ctx, base, rep, sid, name, th, t_study, cand=None):
+    cand_ids = cand.ids if cand is not None else []
     w = _weights(ctx)
     r = {"site": sid, "name": name}
+    if sid in cand_ids:
+        j = cand_ids.index(sid)
+        r.update({"street": cand.street[j], "municipality": cand.municipality[j], "lon": round(float(cand.lon[j]), 6),
+                  "lat": round(float(cand.lat[j]), 6)})
     for t, s in zip(th, rep.zone_share):
         r[f"share_within_{t:g}min"] = float(s)
     if t_study not in th:   # the study's threshold, sorted on, even when it is not a report threshold
@@ -560,24 +594,55 @@ def _sensitivity(ctx, posts, cand, st, progress, kind, base_sites, deadline: Dea
             "recommendation_changes": any(not v["same_sites"] for v in run)}
 
 
-def _plot_frontier(curve, today, tkey, result):
-    import io
+def _write_study_report(tmp, ctx, sc, summary, tables, posts, cand, chosen_rows, base, full) -> None:
+    """Maps, report.html and layers.gpkg of the study (kazerne.report.council)."""
+    from ..report.council import write_study_outputs
+    from .runner import report_options
+    opts = report_options(sc)
+    if not any(opts[k] for k in ("maps", "report", "gpkg")):
+        return
+    res, st = summary["result"], summary["study"]
+    kind, T = st["kind"], st["threshold"]
+    n_posts = len(posts)
+    after = _eval(ctx, full, chosen_rows) if len(chosen_rows) else None
+    node_t = drive_times(ctx.zone.net, ctx.profile, cand.node[chosen_rows]) + cand.turnout_s[chosen_rows, None] \
+        if len(chosen_rows) and opts["gpkg"] else None
+    change_rows = change_first = None
+    if kind == "close" and res.get("ranking"):
+        i = posts.ids.index(res["ranking"][0]["post"])           # the cheapest closure
+        change_rows = [i]
+        change_first = _eval(ctx, full, np.delete(np.arange(n_posts), i)).first_s
+    elif kind == "compare" and len(res.get("rows", [])) > 1:
+        j = cand.ids.index(res["rows"][1]["site"])              # the best option
+        change_rows = [j]
+        change_first = _eval(ctx, full, np.append(np.arange(n_posts), j)).first_s
+    frontier = None
+    if kind == "greenfield":
+        tk = f"share_within_{T:g}min"
+        today = res.get("today")
+        crews = sorted(set(_crew_kinds(posts)))
+        frontier = {"p": [c["p"] for c in res["curve"]], "share": [c[tk] for c in res["curve"]],
+                    "today_p": today["p"] if today else None, "today_share": today[tk] if today else None,
+                    "note": f"Every post on the curve is assumed to have a {st['new_crew']} crew "
+                            f"({cand.turnout_s[len(posts)] if len(cand.ids) > n_posts else 0:g} s turnout)"
+                            + (f"; today's network (star) has {', '.join(crews)} posts (turnout by crew: "
+                               f"{', '.join(f'{k} {v:g} s' for k, v in sc.turnout_s.items())}), so part of the "
+                               "distance between the star and the curve is the crews, not the places."
+                               if today else ".")}
+    write_study_outputs(tmp, ctx, summary=summary, tables=tables, posts=posts, cand=cand, chosen_rows=chosen_rows,
+                        base_rep=base, after_rep=after, node_t=node_t, frontier=frontier, change_rows=change_rows,
+                        change_first_s=change_first, **opts)
 
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    fig, ax = plt.subplots(figsize=(6, 4))
-    ax.plot([c["p"] for c in curve], [100 * c[f"share_within_{tkey}min"] for c in curve], "o-", label="best p posts")
-    if today:
-        ax.plot([today["p"]], [100 * today[f"share_within_{tkey}min"]], "r*", ms=14, label="today")
-    ax.set_xlabel("number of posts")
-    ax.set_ylabel(f"population within {tkey} min (%)")
-    ax.grid(alpha=0.3)
-    ax.legend()
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=100, bbox_inches="tight")
-    plt.close(fig)
-    result["_png"] = buf.getvalue()
+
+def _crew_kinds(posts) -> list:
+    from ..report.council import crew_kind
+    return [crew_kind(c) for c in posts.crew]
+
+
+def _site_row(cand, j) -> dict:
+    return {"site": cand.ids[j], "name": cand.names[j], "origin": cand.origin[j], "street": cand.street[j],
+            "municipality": cand.municipality[j], "lon": round(float(cand.lon[j]), 6),
+            "lat": round(float(cand.lat[j]), 6), "turnout_s": float(cand.turnout_s[j])}
 
 
 def _print_study(summary):
@@ -592,8 +657,9 @@ def _print_study(summary):
     kind = st["kind"]
     if kind == "add":
         for r in res["new_sites"]:
-            print(f"  new site {r['site']} ({r['lat']}, {r['lon']}): +{list(r.values())[5]:,.0f} people within "
-                  f"{st['threshold']:g} min")
+            gain = r[f"newly_within_{st['threshold']:g}min"]
+            print(f"  new site {r['site']} {r['name']} (lon {r['lon']}, lat {r['lat']}): "
+                  f"+{gain:,.0f} people within {st['threshold']:g} min")
         tk = f"{st['threshold']:g}"
         if tk in res["after"]["share_within"]:
             print(f"  zone share within {tk} min: {100 * res['before']['share_within'][tk]:.1f}% -> "
