@@ -33,12 +33,12 @@ if not os.environ.get("KAZERNE_DATA") and (REPO.parent / "shared" / "zone-data")
 
 from kazerne.coverage.ems import mexclp  # noqa: E402
 from kazerne.coverage.queueing import hypercube_approx, system_busy_fraction  # noqa: E402
-from kazerne.routing.travel import drive_times  # noqa: E402
+import kazerne as kz  # noqa: E402
 from kazerne.scenarios.ems import ems_bases  # noqa: E402
 from kazerne.scenarios.resolve import profile_of  # noqa: E402
 from kazerne.scenarios.runner import Progress, load_context  # noqa: E402
 from kazerne.scenarios.schema import parse_scenario  # noqa: E402
-from kazerne.scenarios.studies import DEFAULT_CANDIDATE_CLASSES, generate_candidates  # noqa: E402
+from kazerne.sites import DEFAULT_CANDIDATE_CLASSES  # noqa: E402
 
 SCENARIO = """\
 name = "bench-ems"
@@ -77,16 +77,17 @@ def main(argv=None) -> dict:
         ctx = load_context(sc, Progress(True))
         prof = profile_of(sc)
         ids, _, nodes, _, _, _ = ems_bases(ctx, sc)
-    st = {"candidate_classes": list(DEFAULT_CANDIDATE_CLASSES), "buffer_m": 0.0, "spacing_m": args.spacing}
-    gids, gnodes, _ = generate_candidates(ctx, st, 120.0)
+    gen = kz.Sites.candidates(ctx.zone, spacing_m=args.spacing, classes=DEFAULT_CANDIDATE_CLASSES, turnout_s=120.0)
     have = set(int(n) for n in nodes)
-    extra = [(g, n) for g, n in zip(gids, gnodes) if int(n) not in have]
-    base_ids = list(ids) + [g for g, _ in extra]
-    base_nodes = np.concatenate([nodes, np.array([n for _, n in extra], dtype=np.int64)])
+    gen = gen.subset([i for i, n in enumerate(gen.node.tolist()) if n not in have])
+    extra = list(zip(gen.ids, gen.node))
+    bases = kz.Sites(ids=list(ids), names=list(ids), node=nodes, lon=ctx.zone.net.lon[nodes],
+                     lat=ctx.zone.net.lat[nodes], turnout_s=120.0).concat(gen)
+    base_ids = bases.ids
     keep = ~ctx.demand.no_road_data
     w = ctx.demand.weight[keep]
     t0 = time.perf_counter()
-    mat = (drive_times(ctx.zone.net, prof, base_nodes)[:, ctx.demand.node[keep]] + 120.0).astype(np.float32)
+    mat = kz.travel_times(ctx.zone, bases, ctx.demand, prof).seconds[:, keep]
     t_mat = time.perf_counter() - t0
     T = args.t_min * 60.0
     q = system_busy_fraction(args.calls_per_year, args.mission_minutes, args.units)

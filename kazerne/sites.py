@@ -47,6 +47,21 @@ def node_road(net, node: int) -> str:
     return f"{name} ({HIGHWAY_CLASSES[net.cls[e]]})"
 
 
+def site_streets(zone, nodes) -> list:
+    """The street of each network node: the name of its most important named edge ("" if none)."""
+    net = zone.net
+    nodes = np.atleast_1d(np.asarray(nodes, dtype=np.int64))
+    e = np.flatnonzero(net.name_id >= 0)
+    ends = np.concatenate([net.u[e], net.v[e]])
+    ee = np.concatenate([e, e])
+    order = np.lexsort((net.cls[ee], ends))          # per node, the fastest class first
+    ends, ee = ends[order], ee[order]
+    first = np.ones(len(ends), bool)
+    first[1:] = ends[1:] != ends[:-1]
+    best = dict(zip(ends[first].tolist(), ee[first].tolist()))
+    return [str(net.names[net.name_id[best[n]]]) if n in best else "" for n in nodes.tolist()]
+
+
 @dataclass
 class Sites:
     """Sites as aligned arrays (see the module docstring). Positions in WGS84 degrees, turnout in s."""
@@ -62,6 +77,9 @@ class Sites:
     road: list = field(default_factory=list)
     origin: list = field(default_factory=list)
     grade: list = field(default_factory=list)     # the pack's location grade (B..E), "user", "" when unknown
+    street: list = field(default_factory=list)    # the street the site stands on ("" when unnamed)
+    municipality: list = field(default_factory=list)
+    excluded_in_gap: int = 0                      # candidates: nodes left out because they lie in the data gap
 
     def __post_init__(self):
         n = len(self.ids)
@@ -74,6 +92,8 @@ class Sites:
         self.road = list(self.road) or [""] * n
         self.origin = list(self.origin) or [""] * n
         self.grade = list(self.grade) or [""] * n
+        self.street = list(self.street) or [""] * n
+        self.municipality = list(self.municipality) or [""] * n
         if len(set(self.ids)) != n:
             dup = next(i for i in self.ids if list(self.ids).count(i) > 1)
             raise ScenarioError(f"duplicate site id {dup!r}", field="sites")
@@ -170,11 +190,15 @@ class Sites:
         first = np.ones(len(order), bool)
         first[1:] = np.any(key[1:] != key[:-1], axis=1)
         chosen = np.sort(nodes[order[first]])
-        out = cls(ids=[f"C{n}" for n in chosen], names=[node_road(net, int(n)) for n in chosen], node=chosen,
-                  lon=net.lon[chosen], lat=net.lat[chosen], turnout_s=turnout_s, crew=[crew] * len(chosen),
-                  road=[node_road(net, int(n)) for n in chosen], origin=["generated"] * len(chosen))
-        out.excluded_in_gap = excluded
-        return out
+        from .demand.points import municipality_of
+        names = [m.name for m in zone.pack.municipalities]
+        mun = [names[i] if i >= 0 else "" for i in municipality_of(zone, net.x[chosen], net.y[chosen])]
+        street = site_streets(zone, chosen)
+        # a name people recognise: the street and the municipality of the road junction
+        label = [", ".join(x for x in (st or "unnamed road", m) if x) for st, m in zip(street, mun)]
+        return cls(ids=[f"C{n}" for n in chosen], names=label, node=chosen, lon=net.lon[chosen], lat=net.lat[chosen],
+                   turnout_s=turnout_s, crew=[crew] * len(chosen), road=[node_road(net, int(n)) for n in chosen],
+                   origin=["generated"] * len(chosen), street=street, municipality=mun, excluded_in_gap=excluded)
 
     def concat(self, *others: "Sites") -> "Sites":
         """This table followed by ``others`` (ids must stay unique)."""
@@ -184,7 +208,9 @@ class Sites:
                      lat=np.concatenate([p.lat for p in parts]), turnout_s=np.concatenate([p.turnout_s for p in parts]),
                      crew=[c for p in parts for c in p.crew], snap_m=np.concatenate([p.snap_m for p in parts]),
                      road=[r for p in parts for r in p.road], origin=[o for p in parts for o in p.origin],
-                     grade=[g for p in parts for g in p.grade])
+                     grade=[g for p in parts for g in p.grade], street=[x for p in parts for x in p.street],
+                     municipality=[x for p in parts for x in p.municipality],
+                     excluded_in_gap=sum(p.excluded_in_gap for p in parts))
 
     def subset(self, which) -> "Sites":
         """The sites at the given positions (ints) or with the given ids (strings), in that order."""
@@ -193,7 +219,8 @@ class Sites:
         return Sites(ids=[self.ids[i] for i in idx], names=[self.names[i] for i in idx], node=self.node[idx],
                      lon=self.lon[idx], lat=self.lat[idx], turnout_s=self.turnout_s[idx],
                      crew=[self.crew[i] for i in idx], snap_m=self.snap_m[idx], road=[self.road[i] for i in idx],
-                     origin=[self.origin[i] for i in idx], grade=[self.grade[i] for i in idx])
+                     origin=[self.origin[i] for i in idx], grade=[self.grade[i] for i in idx],
+                     street=[self.street[i] for i in idx], municipality=[self.municipality[i] for i in idx])
 
     # ------------------------------------------------------------ output
     def rows(self) -> list[dict]:

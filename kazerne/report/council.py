@@ -16,6 +16,7 @@ import numpy as np
 import shapely
 
 from . import html as H
+from ..sites import site_streets
 from .maps import Basemap, Site, council_map, figure_bytes, save_map
 
 log = logging.getLogger("kazerne")
@@ -647,21 +648,6 @@ def _add_share(rows, rep, d, T):
         sel = d.municipality == idx[r["municipality"]]
         tot = w[sel].sum()
         r[f"share_within_{T:g}min"] = float(w[sel & (rep.first_s <= T * 60)].sum() / tot) if tot > 0 else None
-
-
-def site_streets(zone, nodes) -> list:
-    """The street of each network node: the name of its most important named edge ("" if none)."""
-    net = zone.net
-    nodes = np.atleast_1d(np.asarray(nodes, dtype=np.int64))
-    e = np.flatnonzero(net.name_id >= 0)
-    ends = np.concatenate([net.u[e], net.v[e]])
-    ee = np.concatenate([e, e])
-    order = np.lexsort((net.cls[ee], ends))          # per node, the fastest class first
-    ends, ee = ends[order], ee[order]
-    first = np.ones(len(ends), bool)
-    first[1:] = ends[1:] != ends[:-1]
-    best = dict(zip(ends[first].tolist(), ee[first].tolist()))
-    return [str(net.names[net.name_id[best[n]]]) if n in best else "" for n in nodes.tolist()]
 
 
 # ------------------------------------------------------------------------------------------------

@@ -32,7 +32,8 @@ from ..errors import ScenarioError
 from ..report.atomic import atomic_dir, write_json
 from ..report.geo import write_geojson
 from ..report.tables import text_table, write_csv
-from ..routing.travel import drive_times
+from ..routing.travel import travel_times
+from ..sites import Sites
 from .resolve import in_file, profile_of, resolve_site
 from .runner import Progress, _json_safe, assumptions, load_context
 from .schema import Scenario
@@ -143,7 +144,8 @@ def run_ems(sc: Scenario, out_root: Path, progress: Progress) -> Path:
     w = ctx.demand.weight[keep]
     muni = ctx.demand.municipality[keep]
     progress.step(f"response times from {len(ids)} bases")
-    mat = (drive_times(ctx.zone.net, ctx.profile, nodes)[:, ctx.demand.node[keep]] + e["turnout_s"])
+    bases = Sites(ids=list(ids), names=list(names), node=nodes, lon=lons, lat=lats, turnout_s=e["turnout_s"])
+    mat = travel_times(ctx.zone, bases, ctx.demand, ctx.profile).seconds[:, keep]
     progress.done("matrix")
     with in_file(sc.path, MODEL_FIELDS, default="ems"):      # model errors name scenario fields
         kind = e["kind"]

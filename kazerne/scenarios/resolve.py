@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import contextlib
-from dataclasses import dataclass
 
 import numpy as np
 
 from ..errors import KazerneError, ScenarioError
 from ..routing.profiles import SpeedProfile, get_profile
-from ..sites import crew_type, node_road
+from ..sites import Sites, crew_type, node_road
 from .schema import Scenario
 
 #: A post may stand this far outside the zone's municipalities (neighbouring stations), metres.
@@ -37,32 +36,6 @@ def in_file(path, fields: dict | None = None, default: str | None = None):
             fld = (fields or {}).get(exc.field, default)
             raise ScenarioError(exc.detail, source=str(path), field=fld) from None
         raise ScenarioError(str(exc), source=str(path)) from None
-
-
-@dataclass
-class Posts:
-    """Resolved posts (arrays aligned by index)."""
-
-    ids: list
-    names: list
-    crew: list
-    lon: np.ndarray
-    lat: np.ndarray
-    node: np.ndarray
-    turnout_s: np.ndarray
-    snap_m: np.ndarray
-    grade: list
-    road: list = None   # the road the site snaps to: "Name (class)"
-
-    def __len__(self):
-        return len(self.ids)
-
-    def rows(self) -> list[dict]:
-        roads = self.road or [""] * len(self.ids)
-        return [{"id": i, "name": n, "crew": c, "turnout_s": float(t), "lon": float(lo), "lat": float(la),
-                 "snap_m": float(s), "snap_road": r, "location_grade": g}
-                for i, n, c, t, lo, la, s, r, g in zip(self.ids, self.names, self.crew, self.turnout_s, self.lon,
-                                                      self.lat, self.snap_m, roads, self.grade)]
 
 
 def profile_of(sc: Scenario, name: str | None = None) -> SpeedProfile:
@@ -103,7 +76,7 @@ def resolve_site(zone, sc: Scenario, *, field: str, lat=None, lon=None, street=N
     return float(lon), float(lat), node, snap
 
 
-def resolve_posts(zone, sc: Scenario) -> Posts:
+def resolve_posts(zone, sc: Scenario) -> Sites:
     """The scenario's open posts, placed on the network, with their turnout times."""
     known = {p.id: p for p in zone.pack.posts}
     ids, names, crews, lons, lats, nodes, turnouts, snaps, grades, roads = ([] for _ in range(10))
@@ -132,6 +105,8 @@ def resolve_posts(zone, sc: Scenario) -> Posts:
         roads.append(node_road(zone.net, node))
         moved = spec.lat is not None or spec.street is not None
         grades.append("user" if (spec.new or moved) else (base.location_grade if base else ""))
-    return Posts(ids=ids, names=names, crew=crews, lon=np.array(lons), lat=np.array(lats),
+    from ..sites import site_streets
+    return Sites(ids=ids, names=names, crew=crews, lon=np.array(lons), lat=np.array(lats),
                  node=np.array(nodes, dtype=np.int64), turnout_s=np.array(turnouts, dtype=float),
-                 snap_m=np.array(snaps), grade=grades, road=roads)
+                 snap_m=np.array(snaps), grade=grades, road=roads, origin=["post"] * len(ids),
+                 street=site_streets(zone, nodes) if ids else [])

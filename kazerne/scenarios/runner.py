@@ -17,16 +17,17 @@ from pathlib import Path
 import numpy as np
 
 from .. import __version__
-from ..coverage.metrics import CoverageReport, evaluate, worst_served
+from ..coverage.metrics import CoverageReport, evaluate_travel_times, worst_served
 from ..demand.points import DemandPoints, demand_from_file, population_grid
 from ..errors import ScenarioError
 from ..jsonsafe import json_safe as _json_safe
 from ..report.atomic import atomic_dir, check_output_dir, write_json
 from ..report.geo import points_geojson, write_geojson
 from ..report.tables import text_table, write_csv
-from ..routing.travel import drive_times
+from ..routing.travel import travel_times
 from ..routing.zone import Zone, load_zone
-from .resolve import Posts, in_file, profile_of, resolve_posts
+from ..sites import Sites
+from .resolve import in_file, profile_of, resolve_posts
 from .schema import Scenario, parse_scenario
 
 
@@ -92,7 +93,7 @@ def load_context(sc: Scenario, progress: Progress) -> Context:
                    thresholds_s=np.array(sc.thresholds_min, dtype=float) * 60.0)
 
 
-def assumptions(ctx: Context, posts: Posts | None = None) -> dict:
+def assumptions(ctx: Context, posts: Sites | None = None) -> dict:
     """What produced the numbers: road data and date, speed profile, turnout, population model."""
     z = ctx.zone
     out = {
@@ -115,19 +116,15 @@ def assumptions(ctx: Context, posts: Posts | None = None) -> dict:
     return out
 
 
-def post_times(ctx: Context, posts: Posts) -> tuple[np.ndarray, np.ndarray]:
-    """(all-node times, demand times): response times (s) from each post, turnout included."""
-    d = drive_times(ctx.zone.net, ctx.profile, posts.node) + posts.turnout_s[:, None]
-    return d, d[:, ctx.demand.node].astype(np.float64)
+def post_times(ctx: Context, posts: Sites):
+    """The posts' response times (turnout + drive, s) to the demand and to every network node."""
+    return travel_times(ctx.zone, posts, ctx.demand, ctx.profile, keep_nodes=True)
 
 
-def evaluate_posts(ctx: Context, posts: Posts) -> tuple[CoverageReport, np.ndarray]:
-    node_t, dem_t = post_times(ctx, posts)
-    cell_km2 = (ctx.demand.cell_m / 1000.0) ** 2 if ctx.demand.cell_m else None
-    rep = evaluate(dem_t, ctx.demand.weight, ctx.thresholds_s, no_road_data=ctx.demand.no_road_data,
-                   municipality=ctx.demand.municipality, municipality_names=ctx.demand.municipality_names,
-                   cell_area_km2=cell_km2)
-    return rep, node_t
+def evaluate_posts(ctx: Context, posts: Sites) -> tuple[CoverageReport, np.ndarray]:
+    """Coverage of ``posts`` at the scenario's thresholds, and the times to every node (first-due areas)."""
+    tt = post_times(ctx, posts)
+    return evaluate_travel_times(tt, ctx.demand, ctx.sc.thresholds_min), tt.node_seconds
 
 
 def _mins(s):
@@ -242,7 +239,7 @@ def report_options(sc: Scenario) -> dict:
             "epsg": int(o.get("gpkg_epsg", 31370))}
 
 
-def write_first_due(path, ctx: Context, posts: Posts, node_t: np.ndarray, assumptions_: dict) -> None:
+def write_first_due(path, ctx: Context, posts: Sites, node_t: np.ndarray, assumptions_: dict) -> None:
     from ..routing.isochrones import first_due_areas, polygons_to_wgs84
     first = np.where(np.isfinite(node_t).any(axis=0), np.argmin(node_t, axis=0), -1)
     areas = first_due_areas(ctx.zone.net, first, ctx.zone.zone_metric, gap_metric=ctx.zone.gap_metric)

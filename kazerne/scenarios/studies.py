@@ -32,14 +32,14 @@ from ..report.atomic import atomic_dir, write_json
 from ..report.geo import write_geojson
 from ..report.tables import text_table, write_csv
 from ..routing.profiles import CLASS_INDEX
-from ..routing.travel import drive_times
-from .resolve import Posts, in_file, resolve_posts, resolve_site, turnout_for
+from ..routing.travel import travel_times
+from ..sites import Sites
+from .resolve import in_file, resolve_posts, resolve_site, turnout_for
 from .runner import (Context, Progress, _json_safe, _mins, assumptions, headline, load_context,
                      municipality_rows, write_first_due)
 from .schema import DEFAULT_CANDIDATE_CLASSES, STUDY_KINDS, Scenario, crew_type
 
-__all__ = ["DEFAULT_CANDIDATE_CLASSES", "KINDS", "Candidates", "Deadline", "build_candidates", "candidate_matrix",
-           "generate_candidates", "run_study"]
+__all__ = ["DEFAULT_CANDIDATE_CLASSES", "KINDS", "Deadline", "build_candidates", "candidate_matrix", "run_study"]
 
 KINDS = STUDY_KINDS
 #: Model argument -> scenario field, for the rare model error a study's own checks let through.
@@ -69,50 +69,8 @@ class Deadline:
         return self.left() <= 0.0
 
 
-@dataclass
-class Candidates:
-    """Candidate sites: ids, names, nodes, lon/lat, turnout (s), origin (post / generated / user)."""
-
-    ids: list
-    names: list
-    node: np.ndarray
-    lon: np.ndarray
-    lat: np.ndarray
-    turnout_s: np.ndarray
-    origin: list
-    excluded_in_gap: int = 0
-    street: list = None         # the street each site stands on (OSM name; "" when unnamed)
-    municipality: list = None   # the municipality each site lies in
-
-
-def generate_candidates(ctx: Context, st: dict, turnout_s: float) -> tuple[list, np.ndarray, int]:
-    """Network nodes on roads of the given classes, inside the zone (+buffer), outside the gap,
-    thinned to one per ``spacing_m`` square (the node nearest the square's centre)."""
-    import shapely
-    net = ctx.zone.net
-    cls = np.array([CLASS_INDEX[c] for c in st["candidate_classes"]])
-    e = np.isin(net.cls, cls)
-    nodes = np.unique(np.concatenate([net.u[e], net.v[e]]))
-    zone_geom = ctx.zone.zone_metric if not st["buffer_m"] else shapely.buffer(ctx.zone.zone_metric, st["buffer_m"])
-    inside = shapely.contains_xy(zone_geom, net.x[nodes], net.y[nodes])
-    nodes = nodes[inside]
-    in_gap = np.zeros(len(nodes), bool)
-    if ctx.zone.gap_metric is not None:
-        in_gap = shapely.contains_xy(ctx.zone.gap_metric, net.x[nodes], net.y[nodes])
-    excluded = int(in_gap.sum())
-    nodes = nodes[~in_gap]
-    s = st["spacing_m"]
-    cx, cy = np.floor(net.x[nodes] / s), np.floor(net.y[nodes] / s)
-    d = np.hypot(net.x[nodes] - (cx + 0.5) * s, net.y[nodes] - (cy + 0.5) * s)
-    order = np.lexsort((d, cy, cx))
-    key = np.column_stack([cx, cy])[order]
-    first = np.ones(len(order), bool)
-    first[1:] = np.any(key[1:] != key[:-1], axis=1)
-    chosen = np.sort(nodes[order[first]])
-    return [f"C{n}" for n in chosen], chosen, excluded
-
-
-def build_candidates(ctx: Context, posts: Posts, st: dict) -> Candidates:
+def build_candidates(ctx: Context, posts: Sites, st: dict) -> Sites:
+    """Today's posts, then the scenario's named sites, then generated candidates (see :meth:`Sites.candidates`)."""
     sc = ctx.sc
     new_turnout = st.get("new_turnout_s", None)
     if new_turnout is None:
@@ -137,50 +95,38 @@ def build_candidates(ctx: Context, posts: Posts, st: dict) -> Candidates:
                 if "crew" in sd else new_turnout
         ids.append(sid); names.append(str(sd.get("name", sid))); nodes.append(node); turnout.append(float(t))
         origin.append("user"); lons.append(lo); lats.append(la)
-    excluded = 0
-    from ..report.council import municipality_of, site_streets
-    if st["include_generated"]:
-        from ..routing.network import to_wgs84
-        gids, gnodes, excluded = generate_candidates(ctx, st, new_turnout)
-        have = set(nodes)
-        keep = [i for i, n in enumerate(gnodes) if n not in have]
-        gl, gb = to_wgs84(ctx.zone.net.x[gnodes[keep]], ctx.zone.net.y[gnodes[keep]])
-        gstreet = site_streets(ctx.zone, gnodes[keep])
-        gmun = municipality_of(ctx.zone, ctx.zone.net.x[gnodes[keep]], ctx.zone.net.y[gnodes[keep]])
-        taken = set(ids)
-        for j, i in enumerate(keep):
-            gid = gids[i] if gids[i] not in taken else f"{gids[i]}-generated"   # a user site may be called C123
-            # a name people recognise: the street and the municipality of the road junction
-            where = ", ".join(x for x in (gstreet[j] or "unnamed road", gmun[j]) if x)
-            ids.append(gid); names.append(where); nodes.append(gnodes[i])
-            turnout.append(float(new_turnout)); origin.append("generated"); lons.append(gl[j]); lats.append(gb[j])
+    from ..report.council import municipality_of
+    from ..sites import site_streets
     node_arr = np.array(nodes, dtype=np.int64)
-    street = site_streets(ctx.zone, node_arr) if len(node_arr) else []
-    muni = municipality_of(ctx.zone, ctx.zone.net.x[node_arr], ctx.zone.net.y[node_arr]) if len(node_arr) else []
-    return Candidates(ids=ids, names=names, node=node_arr, lon=np.array(lons),
-                      lat=np.array(lats), turnout_s=np.array(turnout, dtype=float), origin=origin,
-                      excluded_in_gap=excluded, street=list(street), municipality=list(muni))
-
-
-def candidate_matrix(ctx: Context, cand: Candidates, cutoff_s: float | None, progress: Progress,
-                     profile=None) -> np.ndarray:
-    """Candidates × road-data demand response times (s), float32, ``inf`` beyond the cutoff."""
-    profile = profile or ctx.profile
-    dn = ctx.demand.node
-    out = np.empty((len(cand.ids), len(dn)), dtype=np.float32)   # size checked by run_study
-    limit = None if cutoff_s is None else max(0.0, cutoff_s - float(cand.turnout_s.min()))
-    bar = progress.bar(len(cand.ids), "travel times")
-    step = 256
-    for s in range(0, len(cand.ids), step):
-        sl = slice(s, min(s + step, len(cand.ids)))
-        d = drive_times(ctx.zone.net, profile, cand.node[sl], cutoff_s=limit)[:, dn] + cand.turnout_s[sl, None]
-        out[sl] = d
-        bar.update(sl.stop - sl.start)
-    bar.close()
-    if cutoff_s is not None:
-        out[out > cutoff_s] = np.inf
-    out[:, ctx.demand.no_road_data] = np.inf
+    user = Sites(ids=ids, names=names, node=node_arr, lon=np.array(lons), lat=np.array(lats),
+                 turnout_s=np.array(turnout, dtype=float), origin=origin,
+                 street=site_streets(ctx.zone, node_arr) if len(node_arr) else [],
+                 municipality=list(municipality_of(ctx.zone, ctx.zone.net.x[node_arr], ctx.zone.net.y[node_arr]))
+                 if len(node_arr) else [])
+    if not st["include_generated"]:
+        return user
+    gen = Sites.candidates(ctx.zone, spacing_m=st["spacing_m"], classes=st["candidate_classes"],
+                           turnout_s=float(new_turnout), crew=st["new_crew"], buffer_m=st["buffer_m"])
+    excluded = gen.excluded_in_gap
+    have = set(nodes)
+    gen = gen.subset([i for i, n in enumerate(gen.node.tolist()) if n not in have])
+    taken = set(ids)
+    gen.ids = [g if g not in taken else f"{g}-generated" for g in gen.ids]   # a user site may be called C123
+    out = user.concat(gen)
+    out.excluded_in_gap = excluded
     return out
+
+
+def candidate_matrix(ctx: Context, cand: Sites, cutoff_s: float | None, progress: Progress,
+                     profile=None) -> np.ndarray:
+    """Candidates × demand response times (s), float32, ``inf`` beyond the cutoff or without road data
+    (:func:`kazerne.routing.travel.travel_times`)."""
+    bar = progress.bar(len(cand.ids), "travel times")
+    try:
+        return travel_times(ctx.zone, cand, ctx.demand, profile or ctx.profile, cutoff_s=cutoff_s,
+                            progress=bar).seconds
+    finally:
+        bar.close()
 
 
 class FullTimes:
@@ -190,19 +136,17 @@ class FullTimes:
     thresholds above T, second arrivals) need every site's full times.
     """
 
-    def __init__(self, ctx: Context, cand: "Candidates"):
+    def __init__(self, ctx: Context, cand: Sites):
         self.ctx, self.cand, self.rows = ctx, cand, {}
 
     def __call__(self, rows) -> np.ndarray:
         rows = [int(r) for r in np.atleast_1d(rows)]
         todo = [r for r in dict.fromkeys(rows) if r not in self.rows]
         if todo:
-            d = drive_times(self.ctx.zone.net, self.ctx.profile, self.cand.node[todo])[:, self.ctx.demand.node]
+            d = travel_times(self.ctx.zone, self.cand.subset(todo), self.ctx.demand, self.ctx.profile).seconds
             for k, r in enumerate(todo):
-                self.rows[r] = d[k] + self.cand.turnout_s[r]
-        out = np.vstack([self.rows[r] for r in rows]) if rows else np.zeros((0, len(self.ctx.demand)))
-        out[:, self.ctx.demand.no_road_data] = np.inf
-        return out
+                self.rows[r] = d[k].astype(np.float64)
+        return np.vstack([self.rows[r] for r in rows]) if rows else np.zeros((0, len(self.ctx.demand)))
 
 
 def _eval(ctx: Context, full: FullTimes, rows) -> object:
@@ -288,7 +232,7 @@ def _check_share(sc: Scenario, st: dict, mat: np.ndarray, w: np.ndarray) -> None
                             field="study.share")
 
 
-def _check_sizes(sc: Scenario, st: dict, cand: "Candidates", n_posts: int, n_demand: int) -> None:
+def _check_sizes(sc: Scenario, st: dict, cand: Sites, n_posts: int, n_demand: int) -> None:
     """Refuse, before the matrix is computed, a study that asks for more sites than there are
     candidates or for a matrix that cannot fit in memory."""
     src = str(sc.path)
@@ -311,7 +255,7 @@ def run_study(sc: Scenario, out_root: Path, progress: Progress) -> Path:
     ctx = load_context(sc, progress)
     posts = resolve_posts(ctx.zone, sc) if sc.posts else None
     if posts is None:
-        posts = Posts([], [], [], np.zeros(0), np.zeros(0), np.zeros(0, np.int64), np.zeros(0), np.zeros(0), [])
+        posts = Sites(ids=[], names=[], node=[], lon=[], lat=[], turnout_s=[])
     progress.step("candidate sites")
     cand = build_candidates(ctx, posts, st)
     _check_sizes(sc, st, cand, len(posts), len(ctx.demand))
@@ -505,11 +449,8 @@ def run_study(sc: Scenario, out_root: Path, progress: Progress) -> Path:
                             "turnout_s": cand.turnout_s[r], "geometry": Point(cand.lon[r], cand.lat[r])}
                            for r in chosen_rows], metadata={"assumptions": _json_safe(summary["assumptions"])})
             if sc.outputs.get("first_due_areas", True):
-                sel = Posts(ids=[cand.ids[r] for r in chosen_rows], names=[cand.names[r] for r in chosen_rows],
-                            crew=[""] * len(chosen_rows), lon=cand.lon[chosen_rows], lat=cand.lat[chosen_rows],
-                            node=cand.node[chosen_rows], turnout_s=cand.turnout_s[chosen_rows],
-                            snap_m=np.zeros(len(chosen_rows)), grade=[""] * len(chosen_rows))
-                node_t = drive_times(ctx.zone.net, ctx.profile, sel.node) + sel.turnout_s[:, None]
+                sel = cand.subset(chosen_rows)
+                node_t = travel_times(ctx.zone, sel, ctx.demand, ctx.profile, keep_nodes=True).node_seconds
                 write_first_due(tmp / "first_due.geojson", ctx, sel, node_t, summary["assumptions"])
         _write_study_report(tmp, ctx, sc, summary, tables, posts, cand, chosen_rows, base, full)
     progress.done("write")
@@ -566,8 +507,8 @@ def _sensitivity(ctx, posts, cand, st, progress, kind, base_sites, deadline: Dea
             bar.update(1)
             continue
         prof = ctx.profile.with_overrides(**prof_kw) if prof_kw else ctx.profile
-        c2 = Candidates(cand.ids, cand.names, cand.node, cand.lon, cand.lat,
-                        np.maximum(0.0, cand.turnout_s + dturn), cand.origin)
+        c2 = cand.subset(range(len(cand)))
+        c2.turnout_s = np.maximum(0.0, cand.turnout_s + dturn)
         st2 = dict(st, threshold=st["threshold"] + dth)
         cutoff = None if st["objective"] == "pmedian" else (st2["threshold"]) * 60.0
         mat = candidate_matrix(ctx, c2, cutoff, Progress(True), profile=prof)
@@ -605,7 +546,7 @@ def _write_study_report(tmp, ctx, sc, summary, tables, posts, cand, chosen_rows,
     kind, T = st["kind"], st["threshold"]
     n_posts = len(posts)
     after = _eval(ctx, full, chosen_rows) if len(chosen_rows) else None
-    node_t = drive_times(ctx.zone.net, ctx.profile, cand.node[chosen_rows]) + cand.turnout_s[chosen_rows, None] \
+    node_t = travel_times(ctx.zone, cand.subset(chosen_rows), ctx.demand, ctx.profile, keep_nodes=True).node_seconds \
         if len(chosen_rows) and opts["gpkg"] else None
     change_rows = change_first = None
     if kind == "close" and res.get("ranking"):
