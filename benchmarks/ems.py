@@ -36,7 +36,7 @@ from kazerne.coverage.queueing import hypercube_approx, system_busy_fraction  # 
 import kazerne as kz  # noqa: E402
 from kazerne.scenarios.ems import ems_bases  # noqa: E402
 from kazerne.scenarios.resolve import profile_of  # noqa: E402
-from kazerne.scenarios.runner import Progress, load_context  # noqa: E402
+from kazerne.scenarios.context import Progress, load_context  # noqa: E402
 from kazerne.scenarios.schema import parse_scenario  # noqa: E402
 from kazerne.sites import DEFAULT_CANDIDATE_CLASSES  # noqa: E402
 

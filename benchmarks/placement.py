@@ -36,7 +36,7 @@ if not os.environ.get("KAZERNE_DATA") and (REPO.parent / "shared" / "zone-data")
 from kazerne.coverage import models  # noqa: E402
 from kazerne.coverage.problem import from_cost_matrix  # noqa: E402
 from kazerne.scenarios.resolve import resolve_posts  # noqa: E402
-from kazerne.scenarios.runner import Progress, load_context  # noqa: E402
+from kazerne.scenarios.context import Progress, load_context  # noqa: E402
 from kazerne.scenarios.schema import parse_scenario  # noqa: E402
 from kazerne.scenarios.studies import build_candidates, candidate_matrix  # noqa: E402
 

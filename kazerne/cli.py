@@ -38,15 +38,56 @@ def _close_progress_bars() -> None:
             pass
 
 
-def guarded(fn, *args) -> int:
+class _Console:
+    """The command line's view of the library: ``logging.getLogger("kazerne")`` records on stderr as
+    ``kazerne: message`` (info only without ``--quiet``) and ``KazerneWarning`` s as one
+    ``kazerne: warning: ...`` line each (always)."""
+
+    def __init__(self, quiet: bool):
+        import logging
+        self.logger = logging.getLogger("kazerne")
+        self.handler = logging.StreamHandler(sys.stderr)
+        self.handler.setFormatter(logging.Formatter("kazerne: %(message)s"))
+        self.handler.setLevel(logging.WARNING if quiet else logging.INFO)
+        self.level = self.logger.level
+
+    def __enter__(self):
+        import logging
+        import warnings
+        self.logger.addHandler(self.handler)
+        self.logger.setLevel(logging.INFO)
+        self.logger.propagate = False
+        self._warn = warnings.showwarning
+
+        def show(message, category, filename, lineno, file=None, line=None):
+            from .errors import KazerneWarning
+            if issubclass(category, KazerneWarning):
+                print(f"kazerne: warning: {message}", file=sys.stderr, flush=True)
+            else:
+                self._warn(message, category, filename, lineno, file, line)
+        warnings.showwarning = show
+        return self
+
+    def __exit__(self, *exc):
+        import warnings
+        warnings.showwarning = self._warn
+        self.logger.removeHandler(self.handler)
+        self.logger.setLevel(self.level)
+        self.logger.propagate = True
+        return False
+
+
+def guarded(fn, *args, quiet: bool = False) -> int:
     """Run ``fn(*args)`` as a command: a user error is one line on stderr and exit code 2, Ctrl-C one
-    line and 130, SIGTERM one line and 143; never a traceback for these."""
+    line and 130, SIGTERM one line and 143; never a traceback for these. Library log records and
+    warnings are shown on stderr (see :class:`_Console`)."""
     try:
         old = signal.signal(signal.SIGTERM, _on_sigterm)
     except ValueError:          # not the main thread (e.g. called from a notebook's worker)
         old = None
     try:
-        return fn(*args)
+        with _Console(quiet):
+            return fn(*args)
     except KazerneError as exc:
         _close_progress_bars()
         print(f"kazerne: error: {one_line(exc)}", file=sys.stderr)
@@ -322,7 +363,7 @@ def _dispatch(argv) -> int:
 
 def main(argv=None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    return guarded(_dispatch, argv)
+    return guarded(_dispatch, argv, quiet="--quiet" in argv)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -60,3 +60,8 @@ class OutputError(KazerneError):
 
 class NodeIdError(KazerneError, ValueError):
     """A network node id that is not an integer in ``[0, n_nodes)``."""
+
+
+class KazerneWarning(UserWarning):
+    """Something a user must know about a result (a time limit hit, an incomplete sweep); the command
+    line shows it as one ``kazerne: warning:`` line on stderr."""

@@ -31,7 +31,7 @@ def _ems_matrix(sc, turnout_s):
     from kazerne.routing.travel import drive_times
     from kazerne.scenarios.ems import ems_bases
     from kazerne.scenarios.resolve import profile_of
-    from kazerne.scenarios.runner import Progress, load_context
+    from kazerne.scenarios.context import Progress, load_context
     ctx = load_context(sc, Progress(True))
     ids, _, nodes, _, _, _ = ems_bases(ctx, sc)
     keep = ~ctx.demand.no_road_data

@@ -66,7 +66,7 @@ def _summary(folder: Path) -> dict:
 def ctx2019(zone_data_dir, tmp_path_factory):
     """Context (zone, demand, profile) and resolved posts of the 2019 network, loaded once."""
     from kazerne.scenarios.resolve import resolve_posts
-    from kazerne.scenarios.runner import Progress, load_context
+    from kazerne.scenarios.context import Progress, load_context
     from kazerne.scenarios.schema import parse_scenario
     d = tmp_path_factory.mktemp("ctx")
     sc = parse_scenario(_write(d / "base.toml", HEADER.format(name="ctx-2019")))

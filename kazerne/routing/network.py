@@ -21,6 +21,7 @@ is detected, discarded and rebuilt.
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import sys
 import tempfile
@@ -33,6 +34,8 @@ from scipy import sparse
 from scipy.sparse import csgraph
 
 from .profiles import HIGHWAY_CLASSES, SpeedProfile, classify_highway, parse_maxspeed
+
+log = logging.getLogger("kazerne")
 
 #: Bump when the way arrays are derived from OSM changes: old caches are then ignored.
 BUILD_VERSION = "9"
@@ -521,21 +524,18 @@ def load_network(roads_file: str | Path, road_data_date: str = "", use_cache: bo
             return net
     t0 = time.perf_counter()
     if not quiet:
-        print(f"kazerne: building road network from {roads_file.name} (first time, cached afterwards)…",
-              file=sys.stderr)
+        log.info("building road network from %s (first time, cached afterwards)…", roads_file.name)
     G = _read_osm(roads_file)
     net = from_osmnx(G, source=str(roads_file), source_sha256=sha, road_data_date=road_data_date)
     if use_cache:
         try:
             save_cache(net, path)
         except OSError as exc:  # a read-only cache folder must not stop the run
-            if not quiet:
-                print(f"kazerne: could not write network cache {path}: {exc}", file=sys.stderr)
+            log.warning("could not write network cache %s: %s", path, exc)
     if not quiet:
-        print(f"kazerne: road network ready in {time.perf_counter() - t0:.1f} s "
-              f"({net.n_nodes} nodes, {net.n_edges} edges kept; "
-              f"{net.n_nodes_source - net.n_nodes} nodes outside the largest strongly connected component dropped)",
-              file=sys.stderr)
+        log.info("road network ready in %.1f s (%d nodes, %d edges kept; %d nodes outside the largest strongly "
+                 "connected component dropped)", time.perf_counter() - t0, net.n_nodes, net.n_edges,
+                 net.n_nodes_source - net.n_nodes)
     return net
 
 

@@ -29,13 +29,14 @@ from .. import __version__
 from ..coverage import ems as ems_models
 from ..coverage.queueing import hypercube_approx, system_busy_fraction
 from ..errors import ScenarioError
+from ..jsonsafe import json_safe as _json_safe
 from ..report.atomic import atomic_dir, write_json
 from ..report.geo import write_geojson
 from ..report.tables import text_table, write_csv
 from ..routing.travel import travel_times
 from ..sites import Sites
+from .context import Progress, assumptions, load_context
 from .resolve import in_file, profile_of, resolve_site
-from .runner import Progress, _json_safe, assumptions, load_context
 from .schema import Scenario
 
 __all__ = ["ems_bases", "run_ems"]
@@ -113,7 +114,7 @@ def _evaluate(mat, w, counts, e, muni, names):
 def _write_ems_report(tmp, ctx, sc, summary, ids, names, lons, lats, counts, mat, keep, kind, e, p_within) -> None:
     """Map, report.html and layers.gpkg of the EMS study (kazerne.report.council)."""
     from ..report.council import write_ems_outputs
-    from .runner import report_options
+    from .context import report_options
     opts = report_options(sc)
     if not any(opts[k] for k in ("maps", "report", "gpkg")):
         return
@@ -170,8 +171,11 @@ def run_ems(sc: Scenario, out_root: Path, progress: Progress) -> Path:
             res = ems_models.mexclp(mat, w, n_units, q, T, base_ids=ids, capacity=cap, min_units=min_units,
                                     time_limit=e["time_limit_s"])
             if res.status != "optimal":
-                print(f"kazerne: warning: MEXCLP stopped by its time limit before proving optimality "
-                      f"(status {res.status}, gap {res.gap})", file=sys.stderr)
+                import warnings
+
+                from ..errors import KazerneWarning
+                warnings.warn(f"{res.model.upper()} stopped by its time limit before proving optimality "
+                              f"(status {res.status}, gap {res.gap})", KazerneWarning, stacklevel=2)
             solve = res.to_dict()
             units = res.extra.get("units", {})
             counts = np.array([int(units.get(b, 0)) for b in ids])

@@ -17,7 +17,6 @@ import itertools
 import math
 import sys
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -27,16 +26,15 @@ from ..coverage import models
 from ..coverage.metrics import evaluate
 from ..coverage.problem import from_cost_matrix
 from ..errors import ScenarioError
+from ..jsonsafe import json_safe as _json_safe
 from ..limits import require_memory
 from ..report.atomic import atomic_dir, write_json
 from ..report.geo import write_geojson
 from ..report.tables import text_table, write_csv
-from ..routing.profiles import CLASS_INDEX
 from ..routing.travel import travel_times
 from ..sites import Sites
+from .context import Context, Progress, assumptions, headline, load_context, mins, municipality_rows, write_first_due
 from .resolve import in_file, resolve_posts, resolve_site, turnout_for
-from .runner import (Context, Progress, _json_safe, _mins, assumptions, headline, load_context,
-                     municipality_rows, write_first_due)
 from .schema import DEFAULT_CANDIDATE_CLASSES, STUDY_KINDS, Scenario, crew_type
 
 __all__ = ["DEFAULT_CANDIDATE_CLASSES", "KINDS", "Deadline", "build_candidates", "candidate_matrix", "run_study"]
@@ -174,7 +172,12 @@ def _solve(kind, mat, w, cand, st, deadline: Deadline, *, p=None, fixed=(), clos
 
 
 def _warn(msg: str) -> None:
-    print(f"kazerne: warning: {msg}", file=sys.stderr)
+    """A study result the user must know about (a time limit, an incomplete sweep): ``warnings.warn``;
+    the command line shows it as one ``kazerne: warning:`` line."""
+    import warnings
+
+    from ..errors import KazerneWarning
+    warnings.warn(msg, KazerneWarning, stacklevel=2)
 
 
 def _warn_status(res, what: str, progress: Progress) -> None:
@@ -326,8 +329,8 @@ def run_study(sc: Scenario, out_root: Path, progress: Progress) -> Path:
                                                               - wt[rep.first_s <= T * 60].sum()), 1)
                 r[f"population_within_{tkey}min_before"] = round(float(wt[base.first_s <= T * 60].sum()), 1)
                 r[f"population_within_{tkey}min_after"] = round(float(wt[rep.first_s <= T * 60].sum()), 1)
-                r["mean_min_before"] = _mins(base.mean_s)
-                r["mean_min_after"] = _mins(rep.mean_s)
+                r["mean_min_before"] = mins(base.mean_s)
+                r["mean_min_after"] = mins(rep.mean_s)
                 rows.append(r)
             key = f"loss_within_{tkey}min"
             rows.sort(key=lambda r: (r[key], r["post"]))
@@ -471,8 +474,8 @@ def _compare_row(ctx, base, rep, sid, name, th, t_study, cand=None):
         r[f"share_within_{t:g}min"] = float(s)
     if t_study not in th:   # the study's threshold, sorted on, even when it is not a report threshold
         r[f"share_within_{t_study:g}min"] = float(w[rep.first_s <= t_study * 60].sum() / rep.total_weight)
-    r["mean_min"] = _mins(rep.mean_s)
-    r["p90_min"] = _mins(rep.p90_s)
+    r["mean_min"] = mins(rep.mean_s)
+    r["p90_min"] = mins(rep.p90_s)
     r[f"second_unit_within_{th[-1]:g}min"] = round(float(w[rep.second_s <= th[-1] * 60].sum()), 1)
     gains = {}              # share within the study's threshold T (which need not be in thresholds)
     in_now, in_base = rep.first_s <= t_study * 60, base.first_s <= t_study * 60
@@ -538,7 +541,7 @@ def _sensitivity(ctx, posts, cand, st, progress, kind, base_sites, deadline: Dea
 def _write_study_report(tmp, ctx, sc, summary, tables, posts, cand, chosen_rows, base, full) -> None:
     """Maps, report.html and layers.gpkg of the study (kazerne.report.council)."""
     from ..report.council import write_study_outputs
-    from .runner import report_options
+    from .context import report_options
     opts = report_options(sc)
     if not any(opts[k] for k in ("maps", "report", "gpkg")):
         return
