@@ -21,6 +21,11 @@ if not os.environ.get("KAZERNE_DATA") and DEFAULT_ZONE_DATA.is_dir():
 # CLI subprocesses started in a temporary folder find the packs too.
 os.environ["KAZERNE_DATA"] = os.pathsep.join(
     str(Path(p).resolve()) for p in os.environ.get("KAZERNE_DATA", "").split(os.pathsep) if p.strip())
+# Hermetic: the tests never read or write the user's ~/.cache/kazerne. Unless KAZERNE_CACHE says
+# otherwise, the network cache of the test sessions lives in the checkout (<repo>/.cache/kazerne,
+# git-ignored): the first session parses the zone's OSM file once (~45 s), later ones reuse it.
+if not os.environ.get("KAZERNE_CACHE"):
+    os.environ["KAZERNE_CACHE"] = str(REPO / ".cache" / "kazerne")
 for _var in ("KAZERNE_BENCHMARKS", "KAZERNE_CACHE"):
     if os.environ.get(_var):
         os.environ[_var] = str(Path(os.environ[_var]).resolve())
@@ -39,8 +44,8 @@ def zone_data_dir() -> Path:
 
 @pytest.fixture(scope="session")
 def network_cache_dir(tmp_path_factory) -> Path:
-    """The network cache folder of the session: ``KAZERNE_CACHE`` or the default
-    (``~/.cache/kazerne``), so a warm machine does not parse the zone's OSM file again. The cold
+    """The network cache folder of the session: ``KAZERNE_CACHE`` or ``<repo>/.cache/kazerne`` (never
+    the user's home), so a second session does not parse the zone's OSM file again. The cold
     path (parse, write, reuse, rebuild) is tested on the tiny fixture in test_routing_cache.py."""
     from kazerne.routing.network import cache_dir
     return cache_dir()
@@ -51,3 +56,4 @@ def hvz_zone(zone_data_dir, network_cache_dir):
     """The real zone, loaded once per session (the first load ever parses the OSM file, ~40 s)."""
     from kazerne.routing.zone import load_zone
     return load_zone(ZONE, quiet=True)
+

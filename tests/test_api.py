@@ -82,3 +82,11 @@ def test_import_is_light_and_names_resolve():
             "print(kazerne.__version__); import kazerne as kz; kz.mclp; kz.Sites; kz.travel_times")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip().count(".") == 2
+
+
+def test_tests_are_hermetic():
+    """The test session's network cache is not the user's ~/.cache/kazerne (conftest sets it)."""
+    from pathlib import Path
+
+    from kazerne.routing.network import cache_dir
+    assert not str(cache_dir()).startswith(str(Path.home() / ".cache"))

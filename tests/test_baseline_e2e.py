@@ -4,7 +4,7 @@ Runs the 2019 baseline in-process, two variants with one post closed (temporary 
 and the 2022 scenario as a real ``--quiet`` subprocess. The expected totals come from the pack's
 own files, read here with ``json``/``csv``. The zone pack must be present: ``zone_data_dir`` (in
 conftest) fails the test with a clear message when it is not. The network cache is the usual one
-(``KAZERNE_CACHE`` or ``~/.cache/kazerne``): a cold cache costs one ~35 s OSM parse.
+(``KAZERNE_CACHE`` or ``<repo>/.cache/kazerne``): a cold cache costs one ~45 s OSM parse.
 """
 
 from __future__ import annotations

@@ -13,7 +13,7 @@
 * a bad ``[study]`` section: exit 2, one-line error, no output folder.
 
 Needs the real zone pack (``KAZERNE_DATA``, default ``<repo>/../shared/zone-data``); fails
-otherwise. The network cache is the normal one (``KAZERNE_CACHE`` or ``~/.cache/kazerne``).
+otherwise. The network cache is the test one (``KAZERNE_CACHE`` or ``<repo>/.cache/kazerne``).
 """
 
 from __future__ import annotations
