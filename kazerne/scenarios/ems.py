@@ -6,8 +6,9 @@ Kinds:
   (default: on scene within 15 minutes for 90 % of calls), with busy units taken into account by
   Larson's hypercube approximation (nearest available unit; calls finding every unit busy wait and
   count as not within T); per municipality as well;
-* ``ems-place`` — where should ``n_units`` units stand (MEXCLP with the system-wide busy fraction,
-  then evaluated with the hypercube);
+* ``ems-place`` — where should ``n_units`` units stand (``model``: ``"mexclp"``, the default, with the
+  system-wide busy fraction; ``"malp"``, MALP I, or ``"malp2"``, MALP II with local busy fractions,
+  each point covered with ``reliability`` (default 0.9)), then evaluated with the hypercube;
 * ``pit-add`` — today's units stay, where does one more unit bring the most (MEXCLP with today's
   units as minimum counts).
 
@@ -39,7 +40,9 @@ from .schema import Scenario
 
 EMS_KEYS = {"kind", "unit", "threshold", "norm_share", "calls_per_year", "mission_minutes", "busy_fraction",
             "turnout_s", "units", "bases", "n_units", "profile", "time_limit_s", "generated_candidates",
-            "spacing_m", "capacity_per_base"}
+            "spacing_m", "capacity_per_base", "model", "reliability"}
+MODELS = ("mexclp", "malp", "malp2")
+MODEL_NAMES = {"mexclp": "MEXCLP", "malp": "MALP I", "malp2": "MALP II"}
 KINDS = ("ems-evaluate", "ems-place", "pit-add")
 UNIT_TYPES = ("ambulance", "pit", "mug")
 DEFAULT_TURNOUT = {"ambulance": 120.0, "pit": 120.0, "mug": 120.0}
@@ -74,6 +77,12 @@ def _cfg(sc: Scenario) -> dict:
     e["busy_fraction"] = num("busy_fraction", None, hi=0.99)
     e["turnout_s"] = num("turnout_s", DEFAULT_TURNOUT[e["unit"]])
     e["time_limit_s"] = num("time_limit_s", 120.0, strict=True)
+    e["reliability"] = num("reliability", 0.9, strict=True)
+    if e["reliability"] >= 1:
+        raise ScenarioError(f"expected a reliability in (0, 1), got {e['reliability']!r}", source=src,
+                            field="ems.reliability")
+    if e.setdefault("model", "mexclp") not in MODELS:
+        raise ScenarioError(f"expected one of {', '.join(MODELS)}, got {e['model']!r}", source=src, field="ems.model")
     if e["calls_per_year"] is None and e["busy_fraction"] is None:
         raise ScenarioError("give calls_per_year (with mission_minutes) or a system-wide busy_fraction",
                             source=src, field="ems.calls_per_year")
@@ -190,11 +199,23 @@ def run_ems(sc: Scenario, out_root: Path, progress: Progress) -> Path:
         else:
             q = system_busy_fraction(e["calls_per_year"], e["mission_minutes"], n_units)
         cap = int(e.get("capacity_per_base", n_units))
-        progress.step(f"MEXCLP: {n_units} units, q = {q:.3f}")
-        res = ems_models.mexclp(mat, w, n_units, q, T, base_ids=ids, capacity=cap, min_units=min_units,
-                                time_limit=e["time_limit_s"])
-        if res.status != "optimal":
-            print(f"kazerne: warning: MEXCLP stopped by its time limit before proving optimality "
+        name = MODEL_NAMES[e["model"]]
+        progress.step(f"{name}: {n_units} units, q = {q:.3f}")
+        kw = {"base_ids": ids, "capacity": cap, "min_units": min_units, "time_limit": e["time_limit_s"]}
+        if e["model"] == "mexclp":
+            res = ems_models.mexclp(mat, w, n_units, q, T, **kw)
+        elif e["model"] == "malp":
+            res = ems_models.malp(mat, w, n_units, q, e["reliability"], T, **kw)
+        else:
+            # busy units per unit of demand weight: the calls (spread like the weights) x mission time,
+            # or the system-wide busy fraction x units when only that is given
+            total_w = float(w.sum())
+            busy = (e["calls_per_year"] * e["mission_minutes"] / 525_600.0 if e["busy_fraction"] is None
+                    else q * n_units)
+            res = ems_models.malp2(mat, w, n_units, busy / total_w if total_w > 0 else 0.0, e["reliability"], T,
+                                   **kw)
+        if res.status not in ("optimal",):
+            print(f"kazerne: warning: {name} stopped by its time limit before proving optimality "
                   f"(status {res.status}, gap {res.gap})", file=sys.stderr)
         solve = res.to_dict()
         units = res.extra.get("units", {})
@@ -227,7 +248,8 @@ def run_ems(sc: Scenario, out_root: Path, progress: Progress) -> Path:
     if not progress.quiet:
         print(f"\n{sc.name}: {kind}, {ev['units']} {e['unit']} unit(s), profile {ctx.profile.name}")
         if solve:
-            print(f"  MEXCLP {solve['status']}, objective {solve['objective']:.1f}, {solve['seconds']:.2f} s")
+            print(f"  {MODEL_NAMES[e['model']]} {solve['status']}, objective {solve['objective']:.1f}, "
+                  f"{solve['seconds']:.2f} s")
         print(text_table([[p["base"], p["name"][:40], p["units"]] for p in placed], ["base", "name", "units"]))
         print(f"  within {e['threshold']:g} min: {100 * ev['share_within_busy_aware']:.1f}% of calls (busy-aware), "
               f"{100 * ev['share_within_if_all_free']:.1f}% if every unit were free; norm "

@@ -378,9 +378,19 @@ def run_study(sc: Scenario, out_root: Path, progress: Progress) -> Path:
     elif kind == "greenfield":
         curve = []
         bar = progress.bar(st["p_max"] - st["p_min"] + 1, "greenfield p")
-        for p in range(st["p_min"], st["p_max"] + 1):
+        ps = range(st["p_min"], st["p_max"] + 1)
+        if st["objective"] == "pmedian":
+            frontier = None
+        else:   # every p in one pass: shared reduction, each optimum the next start, both cores
+            prob = from_cost_matrix(mat, _weights(ctx), site_ids=cand.ids)
+            frontier = models.mclp_frontier(prob, ps, st["threshold"] * 60, time_limit=st["time_limit_s"])
+        for k, p in enumerate(ps):
             bar.set_postfix_str(f"p={p}")
-            res = _place(ctx, mat, cand, st, [], p, progress, f"greenfield p={p}")
+            if frontier is None:
+                res = _place(ctx, mat, cand, st, [], p, progress, f"greenfield p={p}")
+            else:
+                res = frontier[k]
+                _warn_status(res, f"greenfield p={p}", progress)
             bar.update(1)
             solves.append({**res.to_dict(), "p": p})
             rows_p = np.array([cand.ids.index(s) for s in res.sites])
