@@ -14,6 +14,7 @@ The frontier (issue 17): the MCLP for every p in ``--frontier`` (default 8-16) a
 with ``models.mclp_frontier`` (one pass: shared reduction, heuristic chain, each optimum the next
 start, LP / larger-p proofs, two worker processes) and once solving each p separately with
 ``models.mclp`` in the same run; wall times, every status, the ratio, equal objectives asserted.
+``--workers 2`` runs the frontier's proofs on two processes.
 Goal: every point proven, the frontier in under 60 s.
 
 Run:  KAZERNE_DATA=/path/to/zone-data python benchmarks/placement.py [--p 14] [--t-min 10]
@@ -81,6 +82,7 @@ def main(argv=None) -> dict:
     ap.add_argument("--frontier", default="8-16", help="p range of the frontier ('' = skip)")
     ap.add_argument("--frontier-limit", type=float, default=600.0, help="time limit per frontier point, s")
     ap.add_argument("--skip-single", action="store_true", help="skip the single-p solve and its peer")
+    ap.add_argument("--workers", type=int, default=1, help="processes for the frontier's proofs")
     args = ap.parse_args(argv)
 
     with tempfile.TemporaryDirectory() as d:
@@ -145,7 +147,8 @@ def frontier(prob, args, T: float) -> dict:
     lo, hi = (int(x) for x in args.frontier.split("-"))
     ps = list(range(lo, hi + 1))
     t0 = time.perf_counter()
-    one = models.mclp_frontier(prob, ps, T, time_limit=args.frontier_limit, solver=args.solver)
+    one = models.mclp_frontier(prob, ps, T, time_limit=args.frontier_limit, solver=args.solver,
+                               workers=args.workers)
     t_one = time.perf_counter() - t0
     print(f"frontier p={lo}..{hi} in one pass: {t_one:.1f} s wall")
     t0 = time.perf_counter()
@@ -169,7 +172,7 @@ def frontier(prob, args, T: float) -> dict:
     all_proven = all(a.status == "optimal" for a in one)
     print(f"frontier: one pass {t_one:.1f} s vs separately {t_sep:.1f} s -> {t_sep / t_one:.2f}x; "
           f"every point proven: {all_proven}; goal < 60 s: {'met' if all_proven and t_one < 60 else 'NOT met'}")
-    return {"p_range": [lo, hi], "one_pass_s": round(t_one, 2), "separate_s": round(t_sep, 2),
+    return {"p_range": [lo, hi], "workers": args.workers, "one_pass_s": round(t_one, 2), "separate_s": round(t_sep, 2),
             "ratio_separate_over_one_pass": round(t_sep / t_one, 2), "all_proven": bool(all_proven),
             "separate_all_proven": all(b.status == "optimal" for b in sep), "goal_s": 60,
             "meets_goal": bool(all_proven and t_one < 60), "time_limit_per_point_s": args.frontier_limit,

@@ -104,13 +104,9 @@ def test_lscp_brute_force_random():
     assert checked > 20 and infeasible > 3
 
 
-@pytest.mark.parametrize("seed", [17, 53, 100, 3])
-def test_partial_lscp_mclp_descent_matches_enumeration(seed):
-    """Share < 1 runs a descent over exact MCLPs from the greedy count: on 16 sites x 120 points
-    the fewest sites reaching the share is checked against enumeration of all subsets by size.
-    Seeds 17, 53 and 100 are instances where greedy needs one site more than the optimum, so the
-    descent takes more than one step."""
-    n, m = 16, 120
+def share_instance(seed, n=16, m=120):
+    """16 sites x 120 points in the plane, T = 2.5, share 0.7, and the fewest sites reaching the
+    share by enumeration: ``(cost, w, T, share, cover, need, expect)``."""
     cost, w = plane_instance(np.random.default_rng(seed), n, m, 40)
     T, share = 2.5, 0.7
     cover = cost <= T
@@ -118,6 +114,16 @@ def test_partial_lscp_mclp_descent_matches_enumeration(seed):
     expect = next(k for k in range(1, n + 1)
                   if any(w[cover[list(S)].any(axis=0)].sum() >= need - 1e-9
                          for S in itertools.combinations(range(n), k)))
+    return cost, w, T, share, cover, need, expect
+
+
+@pytest.mark.parametrize("seed", [17, 53, 100, 3])
+def test_partial_lscp_mclp_descent_matches_enumeration(seed):
+    """Share < 1 runs a descent over exact MCLPs from the greedy count: on 16 sites x 120 points
+    the fewest sites reaching the share is checked against enumeration of all subsets by size.
+    Seeds 17, 53 and 100 are instances where greedy needs one site more than the optimum, so the
+    descent takes more than one step."""
+    cost, w, T, share, cover, need, expect = share_instance(seed)
     assert expect >= 3
     res = lscp(from_cost_matrix(cost, w), T, coverage=share)
     assert res.status == "optimal" and res.objective == expect == len(res.sites) and res.bound == expect
@@ -132,14 +138,7 @@ def test_partial_lscp_out_of_time_says_so_with_a_true_bound(seed):
     on any machine): the greedy choice comes back as "feasible", it reaches the share, a warning
     says the solve stopped, and the bound is a true lower bound (<= the enumerated optimum) while
     the objective is >= it. These seeds are the ones where greedy is one site above the optimum."""
-    n, m = 16, 120
-    cost, w = plane_instance(np.random.default_rng(seed), n, m, 40)
-    T, share = 2.5, 0.7
-    cover = cost <= T
-    need = share * w.sum()
-    expect = next(k for k in range(1, n + 1)
-                  if any(w[cover[list(S)].any(axis=0)].sum() >= need - 1e-9
-                         for S in itertools.combinations(range(n), k)))
+    cost, w, T, share, cover, need, expect = share_instance(seed)
     with pytest.warns(RuntimeWarning, match="stopped at its time limit"):
         res = lscp(from_cost_matrix(cost, w), T, coverage=share, time_limit=1e-9)
     assert res.status == "feasible"

@@ -381,7 +381,7 @@ def run_study(sc: Scenario, out_root: Path, progress: Progress) -> Path:
         ps = range(st["p_min"], st["p_max"] + 1)
         if st["objective"] == "pmedian":
             frontier = None
-        else:   # every p in one pass: shared reduction, each optimum the next start, both cores
+        else:   # every p in one pass: shared reduction, each optimum the start of the next
             prob = from_cost_matrix(mat, _weights(ctx), site_ids=cand.ids)
             frontier = models.mclp_frontier(prob, ps, st["threshold"] * 60, time_limit=st["time_limit_s"])
         for k, p in enumerate(ps):
