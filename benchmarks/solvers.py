@@ -10,6 +10,12 @@ with one JSON line of headline figures.
     (goal: every instance proven, each < 120 s, all 40 < 10 min). No optima are published for
     these instances; "proven" is the solver's own zero-gap proof (the tests check the same code
     against the published pmed1-20 optima and against enumeration).
+    Measured (issue 17, shared 2-core machine, --skip-spopt --plain pmed1): all 40 proven; pmed1-20
+    10.8 s; generated pmed21-40 163.5 s, the slowest pmed39-like (900 nodes, p = 10, root gap
+    0.86 %) 45.7 s by the Lagrangian branch and bound (it was unproven at 120 s before, SCIP gap
+    0.8 %); all 40 together 174 s. Measured and not taken: restarting the subgradient (the bound
+    had converged to 9672.07 against the LP bound 9672.87, optimum 9756: no restart can close it);
+    the radius MIP in SCIP from the Lagrangian incumbent (0.8 % gap at 120 s).
 (b) MCLP on a synthetic road-like instance (20,000 demand points x 300 sites in a 30 x 30 km
     square, travel time = Euclidean distance x detour factor 1.2-1.6 / 60 km/h, p = 15,
     radius 330 s, about 82 % of the weight coverable), proven optimal, and the same instance
