@@ -103,6 +103,44 @@ def test_pit_add_brute_force(zone_data_dir, tmp_path):
     assert min(obj.values()) < best * 0.99
 
 
+def test_ems_place_malp2_brute_force(zone_data_dir, tmp_path):
+    """ems-place with model = "malp2": two PIT teams, 6000 calls a year of 50 min spread like the
+    population. Recomputed here: each point's neighbourhood (every point that a base within 15 min
+    of it also reaches), its load in Erlangs, the units it needs (1 - (load / b)^b >= 0.9), and
+    the best pair of bases by enumeration."""
+    import itertools
+
+    from kazerne.scenarios.runner import run_file
+    from kazerne.scenarios.schema import parse_scenario
+    text = (SCEN / "pit-add-merelbeke.toml").read_text(encoding="utf-8")
+    text = text.replace('name = "pit-add-merelbeke"', 'name = "ems-place-malp2"').replace(
+        'kind = "pit-add"', 'kind = "ems-place"\nn_units = 2\nmodel = "malp2"\nreliability = 0.9')
+    text = text[:text.index("[[ems.units]]")]
+    path = tmp_path / "malp2.toml"
+    path.write_text(text, encoding="utf-8")
+    s = _summary(run_file(path, tmp_path, quiet=True))
+    assert s["solve"]["model"] == "malp2" and s["solve"]["status"] == "optimal"
+    assert s["ems"]["model"] == "malp2"
+    sc = parse_scenario(path)
+    ids, w, mat, _ = _ems_matrix(sc, 90.0)
+    cover = mat <= 15 * 60
+    keys = [tuple(np.flatnonzero(cover[:, i])) for i in range(cover.shape[1])]
+    local = {k: float(w[cover[list(k)].any(axis=0)].sum()) if k else 0.0 for k in set(keys)}
+    load = np.array([local[k] for k in keys]) * (6000 * 50 / 525_600) / w.sum()
+    need = np.array([next((b for b in (1, 2) if x / b < 1 and 1 - (x / b) ** b >= 0.9 - 1e-12), 3) for x in load])
+    assert set(need.tolist()) >= {1, 2}            # local busy fractions matter here
+    best = 0.0
+    for a, b in itertools.combinations_with_replacement(range(len(ids)), 2):
+        cnt = cover[a].astype(int) + cover[b]
+        best = max(best, float(w[cnt >= need].sum()))
+    assert s["solve"]["objective"] == pytest.approx(best, rel=1e-4)
+    placed = {p["base"]: p["units"] for p in s["placement"]}
+    assert sum(placed.values()) == 2
+    rows = [ids.index(b) for b, c in placed.items() for _ in range(c)]
+    cnt = cover[rows].sum(axis=0)
+    assert float(w[cnt >= need].sum()) == pytest.approx(s["solve"]["objective"], rel=1e-9)
+
+
 def test_unknown_base_exit_2(zone_data_dir, tmp_path, capsys):
     from kazerne.scenarios.runner import main
     text = (SCEN / "ems-evaluate-2020.toml").read_text(encoding="utf-8").replace(

@@ -14,7 +14,7 @@ from scipy.optimize import linprog
 from kazerne.coverage.cli_solve import solve_main
 from kazerne.coverage.heuristics import greedy_interchange, lagrangian_branch_and_bound
 from kazerne.coverage.instances import ORLIB_PMED_SHAPES, orlib_pmed_like, read_long_csv, read_orlib_pmed
-from kazerne.coverage.models import backup, lscp, mclp, pcenter, pmedian
+from kazerne.coverage.models import backup, lscp, mclp, mclp_frontier, pcenter, pmedian
 from kazerne.coverage.problem import from_cost_matrix
 from kazerne.coverage.reduce import reduce_cover
 from kazerne.errors import InfeasibleError, ModelInputError
@@ -104,13 +104,9 @@ def test_lscp_brute_force_random():
     assert checked > 20 and infeasible > 3
 
 
-@pytest.mark.parametrize("seed", [17, 53, 100, 3])
-def test_partial_lscp_mclp_descent_matches_enumeration(seed):
-    """Share < 1 runs a descent over exact MCLPs from the greedy count: on 16 sites x 120 points
-    the fewest sites reaching the share is checked against enumeration of all subsets by size.
-    Seeds 17, 53 and 100 are instances where greedy needs one site more than the optimum, so the
-    descent takes more than one step."""
-    n, m = 16, 120
+def share_instance(seed, n=16, m=120):
+    """16 sites x 120 points in the plane, T = 2.5, share 0.7, and the fewest sites reaching the
+    share by enumeration: ``(cost, w, T, share, cover, need, expect)``."""
     cost, w = plane_instance(np.random.default_rng(seed), n, m, 40)
     T, share = 2.5, 0.7
     cover = cost <= T
@@ -118,6 +114,16 @@ def test_partial_lscp_mclp_descent_matches_enumeration(seed):
     expect = next(k for k in range(1, n + 1)
                   if any(w[cover[list(S)].any(axis=0)].sum() >= need - 1e-9
                          for S in itertools.combinations(range(n), k)))
+    return cost, w, T, share, cover, need, expect
+
+
+@pytest.mark.parametrize("seed", [17, 53, 100, 3])
+def test_partial_lscp_mclp_descent_matches_enumeration(seed):
+    """Share < 1 runs a descent over exact MCLPs from the greedy count: on 16 sites x 120 points
+    the fewest sites reaching the share is checked against enumeration of all subsets by size.
+    Seeds 17, 53 and 100 are instances where greedy needs one site more than the optimum, so the
+    descent takes more than one step."""
+    cost, w, T, share, cover, need, expect = share_instance(seed)
     assert expect >= 3
     res = lscp(from_cost_matrix(cost, w), T, coverage=share)
     assert res.status == "optimal" and res.objective == expect == len(res.sites) and res.bound == expect
@@ -132,14 +138,7 @@ def test_partial_lscp_out_of_time_says_so_with_a_true_bound(seed):
     on any machine): the greedy choice comes back as "feasible", it reaches the share, a warning
     says the solve stopped, and the bound is a true lower bound (<= the enumerated optimum) while
     the objective is >= it. These seeds are the ones where greedy is one site above the optimum."""
-    n, m = 16, 120
-    cost, w = plane_instance(np.random.default_rng(seed), n, m, 40)
-    T, share = 2.5, 0.7
-    cover = cost <= T
-    need = share * w.sum()
-    expect = next(k for k in range(1, n + 1)
-                  if any(w[cover[list(S)].any(axis=0)].sum() >= need - 1e-9
-                         for S in itertools.combinations(range(n), k)))
+    cost, w, T, share, cover, need, expect = share_instance(seed)
     with pytest.warns(RuntimeWarning, match="stopped at its time limit"):
         res = lscp(from_cost_matrix(cost, w), T, coverage=share, time_limit=1e-9)
     assert res.status == "feasible"
@@ -267,6 +266,32 @@ def capacitated_value(cost, w, S, T, cap):
         b.append(cap)
     r = linprog(c, A_ub=np.array(A), b_ub=np.array(b), bounds=(0, 1), method="highs")
     return -r.fun
+
+
+@pytest.mark.parametrize("seed,workers", [(1, 1), (5, 2)])
+def test_mclp_frontier_matches_enumeration_for_every_p(seed, workers):
+    """The frontier in one pass (in this process, and on two worker processes) against the best
+    subset of every size by enumeration, with a fixed and a closed site; the sites returned reach
+    the objective, and the curve never falls as p grows. Random integer costs: the LP relaxation
+    is fractional for several p here, so the proof MIPs really run."""
+    n, m = 14, 150
+    rng = np.random.default_rng(seed)
+    cost, w = rng.integers(0, 12, (n, m)).astype(float), rng.integers(1, 30, m).astype(float)
+    T, fixed, closed = 2.5, [2], [7]
+    prob = from_cost_matrix(cost, w, fixed=fixed, closed=closed)
+    ps = [1, 2, 3, 4, 5, 6, 13]
+    out = mclp_frontier(prob, ps, T, workers=workers)
+    assert [r.extra["p"] for r in out] == ps
+    for p, r in zip(ps, out):
+        expect = max(covered_weight(cost, w, S, T) for S in subsets(n, fixed, closed, p))
+        assert r.status == "optimal" and abs(r.objective - expect) < TOL, (p, r.objective, expect)
+        S = [int(x) for x in r.sites]
+        assert len(S) == p and 2 in S and 7 not in S
+        assert abs(covered_weight(cost, w, S, T) - r.objective) < TOL
+    assert all(a.objective <= b.objective + TOL for a, b in zip(out, out[1:]))
+    assert sum("full_mip_s" in r.extra["reduction"] for r in out) >= 3
+    with pytest.raises(ModelInputError):
+        mclp_frontier(prob, [0, 3], T)
 
 
 def test_capacitated_mclp_brute_force():

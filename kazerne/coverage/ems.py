@@ -477,6 +477,16 @@ def _mexclp_heuristic(a: np.ndarray, aw: np.ndarray, q: float, n: int, lo: np.nd
 # MALP
 # --------------------------------------------------------------------------------------
 
+def _check_alpha(alpha) -> float:
+    try:
+        a = float(alpha)
+    except (TypeError, ValueError):
+        raise ModelInputError(f"expected a reliability in (0, 1), got {alpha!r}", field="alpha") from None
+    if not (0.0 < a < 1.0):
+        raise ModelInputError(f"expected a reliability in (0, 1), got {alpha!r}", field="alpha")
+    return a
+
+
 def units_for_reliability(q: float, alpha: float) -> int:
     """Smallest ``b`` with ``1 - q^b >= alpha`` (ReVelle & Hogan 1989, MALP I).
 
@@ -488,12 +498,7 @@ def units_for_reliability(q: float, alpha: float) -> int:
         Reliability in (0, 1), e.g. 0.9.
     """
     qv = _check_q(q)
-    try:
-        a = float(alpha)
-    except (TypeError, ValueError):
-        raise ModelInputError(f"expected a reliability in (0, 1), got {alpha!r}", field="alpha") from None
-    if not (0.0 < a < 1.0):
-        raise ModelInputError(f"expected a reliability in (0, 1), got {alpha!r}", field="alpha")
+    a = _check_alpha(alpha)
     if qv == 0.0:
         return 1
     b = max(1, math.ceil(math.log(1.0 - a) / math.log(qv) - 1e-12))
@@ -591,16 +596,6 @@ def local_units_for_reliability(load, alpha: float, n_max: int) -> np.ndarray:
         ok = (qk < 1.0) & (1.0 - qk ** k >= alpha - 1e-12)
         b[ok] = k
     return b
-
-
-def _check_alpha(alpha) -> float:
-    try:
-        a = float(alpha)
-    except (TypeError, ValueError):
-        raise ModelInputError(f"expected a reliability in (0, 1), got {alpha!r}", field="alpha") from None
-    if not (0.0 < a < 1.0):
-        raise ModelInputError(f"expected a reliability in (0, 1), got {alpha!r}", field="alpha")
-    return a
 
 
 def _neighbourhood_weight(cover: np.ndarray, rows: np.ndarray, w: np.ndarray) -> np.ndarray:

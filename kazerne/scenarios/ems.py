@@ -41,6 +41,9 @@ from .schema import Scenario
 
 __all__ = ["ems_bases", "run_ems"]
 
+#: How reports name the placement models.
+MODEL_NAMES = {"mexclp": "MEXCLP", "malp": "MALP I", "malp2": "MALP II"}
+
 #: Queueing / model argument -> scenario field, so that an error names what the user wrote.
 MODEL_FIELDS = {"arrival_rate": "ems.calls_per_year", "calls_per_year": "ems.calls_per_year",
                 "n_units": "ems.n_units", "capacity": "ems.capacity_per_base", "min_units": "ems.units",
@@ -167,14 +170,26 @@ def run_ems(sc: Scenario, out_root: Path, progress: Progress) -> Path:
             else:
                 q = system_busy_fraction(e["calls_per_year"], e["mission_minutes"], n_units)
             cap = int(e.get("capacity_per_base", n_units))
-            progress.step(f"MEXCLP: {n_units} units, q = {q:.3f}")
-            res = ems_models.mexclp(mat, w, n_units, q, T, base_ids=ids, capacity=cap, min_units=min_units,
-                                    time_limit=e["time_limit_s"])
+            name = MODEL_NAMES[e["model"]]
+            progress.step(f"{name}: {n_units} units, q = {q:.3f}")
+            kw = {"base_ids": ids, "capacity": cap, "min_units": min_units, "time_limit": e["time_limit_s"]}
+            if e["model"] == "mexclp":
+                res = ems_models.mexclp(mat, w, n_units, q, T, **kw)
+            elif e["model"] == "malp":
+                res = ems_models.malp(mat, w, n_units, q, e["reliability"], T, **kw)
+            else:
+                # busy units per unit of demand weight: the calls (spread like the weights) x mission time,
+                # or the system-wide busy fraction x units when only that is given
+                total_w = float(w.sum())
+                busy = (e["calls_per_year"] * e["mission_minutes"] / 525_600.0 if e["busy_fraction"] is None
+                        else q * n_units)
+                res = ems_models.malp2(mat, w, n_units, busy / total_w if total_w > 0 else 0.0, e["reliability"], T,
+                                       **kw)
             if res.status != "optimal":
                 import warnings
 
                 from ..errors import KazerneWarning
-                warnings.warn(f"{res.model.upper()} stopped by its time limit before proving optimality "
+                warnings.warn(f"{name} stopped by its time limit before proving optimality "
                               f"(status {res.status}, gap {res.gap})", KazerneWarning, stacklevel=2)
             solve = res.to_dict()
             units = res.extra.get("units", {})

@@ -38,8 +38,11 @@ STUDY_KINDS = ("add", "close", "relocate", "greenfield", "minimum", "compare")
 STUDY_SITE_KEYS = {"id", "name", "lat", "lon", "street", "municipality", "crew", "turnout_s"}
 #: ``[ems]`` fields, kinds and unit types.
 EMS_KEYS = {"kind", "unit", "threshold", "norm_share", "calls_per_year", "mission_minutes", "busy_fraction",
-            "turnout_s", "units", "bases", "n_units", "profile", "time_limit_s", "capacity_per_base"}
+            "turnout_s", "units", "bases", "n_units", "profile", "time_limit_s", "capacity_per_base", "model",
+            "reliability"}
 EMS_KINDS = ("ems-evaluate", "ems-place", "pit-add")
+#: Placement models of ems-place / pit-add and their names in reports.
+EMS_MODELS = ("mexclp", "malp", "malp2")
 EMS_UNIT_TYPES = ("ambulance", "pit", "mug")
 EMS_UNIT_KEYS = {"base", "count"}
 EMS_BASE_KEYS = {"id", "name", "lat", "lon", "street", "municipality"}
@@ -489,6 +492,8 @@ def _ems_section(v: _V, raw) -> dict:
                                  hi=MAX_TIME_LIMIT_S)
     if "profile" in raw:
         e["profile"] = v.choice(raw["profile"], "ems.profile", tuple(PROFILES))
+    e["model"] = v.choice(raw.get("model", "mexclp"), "ems.model", EMS_MODELS)
+    e["reliability"] = v.number(raw.get("reliability", 0.9), "ems.reliability", lo=0, lo_open=True, hi=0.999)
     if e["calls_per_year"] is None and e["busy_fraction"] is None:
         v.fail("ems.calls_per_year", "give calls_per_year (with mission_minutes) or a system-wide busy_fraction")
     units = []
