@@ -543,14 +543,26 @@ def test_relocate_time_limit_bounds_the_whole_study_step(monkeypatch, tmp_path, 
 
 
 def test_greenfield_time_limit_bounds_the_whole_study_step(monkeypatch, tmp_path, capsys, zone_data_dir):
-    rc, s, limits = _fake_clock_study(monkeypatch, tmp_path,
-                                      'kind = "greenfield"\np_min = 1\np_max = 6\ninclude_generated = false\n'
-                                      'time_limit_s = 2.5\n')
+    """The coverage frontier is solved in one pass (models.mclp_frontier): the study's limit is shared
+    evenly between its points, so the whole step stays within it."""
+    from kazerne.coverage import models
+    seen = []
+    real = models.mclp_frontier
+
+    def recorded(problem, ps, radius, *, time_limit=None, **k):
+        seen.append((list(ps), time_limit))
+        return real(problem, ps, radius, time_limit=time_limit, **k)
+
+    monkeypatch.setattr(models, "mclp_frontier", recorded)
+    rc, s, _ = _fake_clock_study(monkeypatch, tmp_path,
+                                 'kind = "greenfield"\np_min = 1\np_max = 6\ninclude_generated = false\n'
+                                 'time_limit_s = 2.5\n')
     err = capsys.readouterr().err
     assert rc == 0, err
-    assert limits == [2.5, 1.5, 0.5]
-    assert [c["p"] for c in s["result"]["curve"]] == [1, 2, 3] and s["result"]["complete"] is False
-    assert "p = 4..6 not solved" in err
+    ((ps, limit),) = seen
+    assert ps == [1, 2, 3, 4, 5, 6]
+    assert limit * len(ps) == pytest.approx(2.5)
+    assert [c["p"] for c in s["result"]["curve"]] == ps
 
 
 def test_model_error_fields_map_to_scenario_fields(tmp_path):
