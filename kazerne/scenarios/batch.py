@@ -529,8 +529,8 @@ def plan_batch(spec: BatchSpec, out_root, retry_failed: bool = False, quiet: boo
             scr.name = r.id
             if not spec.council:
                 scr.outputs = {**scr.outputs, "map": False, "report": False, "gpkg": False}
-            digest = _digest({"v": __version__, "path": "runner", "net": net_id, "demand": ddig, "raw": r.raw,
-                              "council": spec.council, "source": str(sc.path)})
+            digest = _digest({"v": __version__, "path": "runner", "net": net_id, "demand": ddig, "raw": raw_out,
+                              "council": spec.council})
             t = RunTask(id=r.id, kind="runner", digest=digest, params=r.params, out_dir=str(out_dir),
                         scenario_toml=toml_text, run_kind=r.kind, scenario=scr)
         tasks[r.id] = t
@@ -775,7 +775,7 @@ def execute_run(task: RunTask) -> dict:
         rec["status"] = "failed"
         rec["error"] = _one_line(f"{type(exc).__name__}: {exc}" if not isinstance(exc, KazerneError) else exc)
         rec["folder"] = ""
-        log.warning("batch run %s failed: %s", task.id, rec["error"])
+        log.info("batch run %s failed: %s", task.id, rec["error"])
     rec["numbers"] = nums
     rec["wall_s"] = round(time.perf_counter() - t0, 4)
     rec["attempts"] = task.attempts
@@ -805,16 +805,39 @@ def _serial(tasks, bar):
         bar.update(1)
 
 
+def _running_dir(task: RunTask) -> Path:
+    return Path(task.out_dir) / "records" / ".running"
+
+
+def _pool_task(task: RunTask) -> dict:
+    """Entry point in a pool worker: marks the run as started (so that the parent knows which run a
+    dead worker was running), runs :func:`execute_run`, removes the mark."""
+    mark = _running_dir(task) / task.id
+    mark.parent.mkdir(parents=True, exist_ok=True)
+    mark.write_text(str(os.getpid()))
+    rec = execute_run(task)
+    mark.unlink(missing_ok=True)
+    return rec
+
+
 def _pool(tasks, workers: int, bar):
+    """A spawn process pool. When a worker process dies the pool breaks: the runs that were started
+    in it are suspects and re-run one at a time, each in its own process; a run that kills its
+    process ``MAX_ATTEMPTS`` times is recorded as failed, the others are done normally."""
     import concurrent.futures as cf
     import multiprocessing as mp
+    import shutil
     from concurrent.futures.process import BrokenProcessPool
     pending = {t.id: t for t in tasks}
+    suspects: list = []
     ctx = mp.get_context("spawn")
     while pending:
+        group = [pending[suspects[0]]] if suspects else list(pending.values())
+        running = _running_dir(group[0])
+        shutil.rmtree(running, ignore_errors=True)
         broken = False
-        with cf.ProcessPoolExecutor(max_workers=min(workers, len(pending)), mp_context=ctx) as ex:
-            futs = {ex.submit(execute_run, t): t for t in pending.values()}
+        with cf.ProcessPoolExecutor(max_workers=min(workers, len(group)), mp_context=ctx) as ex:
+            futs = {ex.submit(_pool_task, t): t for t in group}
             for f in cf.as_completed(futs):
                 t = futs[f]
                 try:
@@ -823,17 +846,25 @@ def _pool(tasks, workers: int, bar):
                     broken = True
                     continue
                 pending.pop(t.id, None)
+                if t.id in suspects:
+                    suspects.remove(t.id)
                 bar.update(1)
                 yield rec
-        if broken:
-            for t in list(pending.values()):
-                t.attempts += 1
-                if t.attempts > MAX_ATTEMPTS:
-                    pending.pop(t.id)
-                    bar.update(1)
-                    yield _failed_record(t, f"the worker process died {MAX_ATTEMPTS} times while running it")
-            if pending:
-                log.warning("a batch worker process died; %d run(s) are retried in a new pool", len(pending))
+        if not broken:
+            continue
+        started = [t for t in group if t.id in pending and (running / t.id).exists()] or \
+            [t for t in group if t.id in pending]
+        for t in started:
+            t.attempts += 1
+            if t.id not in suspects:
+                suspects.append(t.id)
+            if t.attempts > MAX_ATTEMPTS:
+                pending.pop(t.id)
+                suspects.remove(t.id)
+                bar.update(1)
+                yield _failed_record(t, f"the worker process died {MAX_ATTEMPTS} times while running it")
+        log.info("a batch worker process died; %d run(s) go on in a new pool", len(pending))
+    shutil.rmtree(_running_dir(tasks[0]), ignore_errors=True) if tasks else None
 
 
 def _dask(tasks, bar, scheduler: str | None, workers: int):
@@ -851,7 +882,7 @@ def _dask(tasks, bar, scheduler: str | None, workers: int):
                 raise ScenarioError(f"cannot reach the Dask scheduler at {scheduler} ({exc})",
                                     field="--scheduler") from None
         else:
-            cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None)
+            cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address="127.0.0.1:0")
             client = Client(cluster)
         try:
             futs = {}
