@@ -475,7 +475,7 @@ def plan_batch(spec: BatchSpec, out_root, retry_failed: bool = False, quiet: boo
     """Resolve every run against its zone (loaded once per zone and demand), give each its inputs
     digest and its task, and find which runs are missing (no record with that digest)."""
     from ..report.atomic import check_output_dir
-    from .resolve import in_file, profile_of, resolve_posts
+    from .resolve import in_file, profile_of
     from .runner import Progress, assumptions, load_context
     out_dir = Path(out_root) / spec.name
     check_batch_dir(out_dir)
@@ -487,6 +487,7 @@ def plan_batch(spec: BatchSpec, out_root, retry_failed: bool = False, quiet: boo
     groups: dict = {}          # (ctx key, profile key) -> {"nodes": set, "runs": [...]}
     tasks: dict = {}
     progress = Progress(quiet=True)
+    post_cache: dict = {}
     for r in spec.runs:
         sc = r.sc
         raw_out = copy.deepcopy(r.raw)
@@ -506,7 +507,7 @@ def plan_batch(spec: BatchSpec, out_root, retry_failed: bool = False, quiet: boo
         net_id = ctx.zone.net.source_sha256
         if fast:
             ctx_r = _with_scenario(ctx, sc)
-            posts = resolve_posts(ctx.zone, sc)
+            posts = _resolve_posts_cached(ctx.zone, sc, post_cache)
             prof = profile_of(sc)
             pkey = prof.key() if hasattr(prof, "key") else _digest(prof.describe())
             g = groups.setdefault((ckey, _digest(prof.describe())), {"nodes": set(), "tasks": [], "ctx": ctx,
@@ -560,6 +561,29 @@ def plan_batch(spec: BatchSpec, out_root, retry_failed: bool = False, quiet: boo
             todo.append(r.id)
     return Plan(spec=spec, out_dir=out_dir, tasks=[tasks[r.id] for r in spec.runs], todo=todo, states=states,
                 matrices=matrices)
+
+
+def _resolve_posts_cached(zone, sc: Scenario, cache: dict):
+    """:func:`~kazerne.scenarios.resolve.resolve_posts`, each distinct post (its spec and the
+    turnout table) placed once per batch: runs differ in a few fields, not in where posts stand."""
+    from .resolve import Posts, resolve_posts
+    parts = []
+    turnout = tuple(sorted(sc.turnout_s.items()))
+    for spec in sc.posts:
+        key = (sc.zone, repr(spec), turnout, str(sc.path))
+        if key not in cache:
+            one = copy.copy(sc)
+            one.posts = [spec]
+            cache[key] = resolve_posts(zone, one)
+        parts.append(cache[key])
+    if not parts:
+        return resolve_posts(zone, sc)
+    cat = np.concatenate
+    return Posts(ids=[i for p in parts for i in p.ids], names=[n for p in parts for n in p.names],
+                 crew=[c for p in parts for c in p.crew], lon=cat([p.lon for p in parts]),
+                 lat=cat([p.lat for p in parts]), node=cat([p.node for p in parts]),
+                 turnout_s=cat([p.turnout_s for p in parts]), snap_m=cat([p.snap_m for p in parts]),
+                 grade=[g for p in parts for g in p.grade], road=[r for p in parts for r in p.road])
 
 
 def _with_scenario(ctx, sc):
@@ -1018,8 +1042,12 @@ def write_figure(df, params: list, path: Path) -> bool:
             dx = 0.0 if per_cat[xs[j]] == 1 else 0.3 * (k / (per_cat[xs[j]] - 1) - 0.5)
             ax.plot(pos[xs[j]] + dx, 100 * vals[i], "o", ms=4, alpha=0.7,
                     color=f"C{sorted({ths[k] for k in ok}).index(ths[i]) % 10}" if multi_t else "C0")
-        means = [np.mean([100 * vals[i] for j, i in enumerate(ok) if xs[j] == c]) for c in cats]
-        ax.plot(range(len(cats)), means, "-", color="0.3", lw=1, label="mean over the other parameters")
+        tset = sorted({ths[i] for i in ok})
+        for k, tt in enumerate(tset if multi_t else [None]):
+            means = [np.mean([100 * vals[i] for j, i in enumerate(ok) if xs[j] == c and (tt is None or ths[i] == tt)]
+                             or [np.nan]) for c in cats]
+            ax.plot(range(len(cats)), means, "-", color=f"C{k % 10}" if multi_t else "0.3", lw=1,
+                    label="mean over the other parameters" if k == 0 else None)
         ax.set_xticks(range(len(cats)))
         ax.set_xticklabels(cats, rotation=60 if len(cats) > 6 else 0, fontsize=8)
         ax.set_xlabel(p)
