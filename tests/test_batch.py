@@ -367,6 +367,20 @@ def test_dask_not_asked_not_imported(work):
     assert p.stdout.strip() == "False False", p.stderr
 
 
+def test_shipped_batch_files_expand_and_plan(zone_data_dir):
+    files = [f for f in sorted((REPO / "scenarios").glob("*.toml"))
+             if "batch" in tomllib.loads(f.read_text(encoding="utf-8"))]
+    assert files
+    for f in files:
+        spec = kb.parse_batch(f)
+        assert len(spec.runs) >= 2 and len({r.id for r in spec.runs}) == len(spec.runs)
+    spec = kb.parse_batch(REPO / "scenarios" / "batch-closures-turnout-2019.toml")
+    assert len(spec.runs) == 4 * 14 * 2
+    closed = {r.params["posts.closed"] for r in spec.runs}
+    assert closed == {"none", "P01", "P02", "P03", "P05", "P06", "P07", "P08", "P09", "P10", "P11", "P12", "P13",
+                      "P14"}
+
+
 def test_scenario_error_type():
     with pytest.raises(ScenarioError):
         kb.parse_batch(REPO / "scenarios" / "hvz-centrum-2019.toml")     # a scenario, not a batch file
