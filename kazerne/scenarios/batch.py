@@ -56,7 +56,13 @@ import numpy as np
 
 from .. import __version__
 from ..errors import KazerneError, OutputError, ScenarioError
-from .schema import MAX_NAME_CHARS, Scenario, parse_scenario, parse_scenario_data, read_toml
+from .schema import (
+    MAX_NAME_CHARS,
+    Scenario,
+    parse_scenario,
+    parse_scenario_data,
+    read_toml,
+)
 
 log = logging.getLogger("kazerne")
 
@@ -71,8 +77,19 @@ BATCH_MARKER = ".kazerne-batch.json"
 #: Columns that differ between two executions of the same batch (left out when tables are compared).
 VOLATILE_COLUMNS = ("wall_s", "attempts")
 
-__all__ = ["BatchSpec", "Run", "RunTask", "parse_batch", "plan_batch", "run_batch", "execute_run", "dumps_toml",
-           "read_table", "BatchResult", "VOLATILE_COLUMNS"]
+__all__ = [
+    "VOLATILE_COLUMNS",
+    "BatchResult",
+    "BatchSpec",
+    "Run",
+    "RunTask",
+    "dumps_toml",
+    "execute_run",
+    "parse_batch",
+    "plan_batch",
+    "read_table",
+    "run_batch",
+]
 
 
 # ------------------------------------------------------------------------------------------- TOML out
@@ -596,9 +613,8 @@ def _with_scenario(ctx, sc):
 
 def _save_npy(path: Path, arr: np.ndarray) -> None:
     from ..report.atomic import atomic_path
-    with atomic_path(path) as tmp:
-        with open(tmp, "wb") as fh:
-            np.save(fh, arr)
+    with atomic_path(path) as tmp, open(tmp, "wb") as fh:
+        np.save(fh, arr)
 
 
 def build_shared(plan: Plan, quiet: bool = True) -> dict:
@@ -705,7 +721,7 @@ def _fast_run(task: RunTask, target: Path) -> dict:
                              "layers.gpkg; run scenario.toml with kazerne run for those"},
         "assumptions": task.assumptions,
         "mean_drive_min_first_unit": mins(mean_drive),
-        "demand": {"points": int(len(d["weight"])), "population": float(d["population"]),
+        "demand": {"points": len(d["weight"]), "population": float(d["population"]),
                    "no_road_data_points": int(d["no_road_data"].sum()),
                    "no_road_data_population": float(d["no_road_data_population"]),
                    "notes": json.loads(str(d["notes"]))},
@@ -785,8 +801,8 @@ def execute_run(task: RunTask) -> dict:
     An exception becomes a ``failed`` record with its message (the batch goes on); only
     ``KeyboardInterrupt`` / ``SystemExit`` pass through.
     """
-    from ..report.atomic import write_json
     from ..jsonsafe import json_safe
+    from ..report.atomic import write_json
     out_dir = Path(task.out_dir)
     target = out_dir / "runs" / task.id
     t0 = time.perf_counter()
@@ -1019,6 +1035,7 @@ def write_figure(df, params: list, path: Path) -> bool:
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+
     from ..report.atomic import atomic_path
     vals, ths = _headline_values(df)
     ok = [i for i, v in enumerate(vals) if v is not None and df["status"].iloc[i] == "done"]
