@@ -1,4 +1,4 @@
-"""Command line: ``kazerne run | compare | solve | isochrones | route | audit | fetch-zone | build-pack``.
+"""Command line: ``kazerne run | batch | compare | solve | isochrones | route | audit | fetch-zone | build-pack``.
 
 User mistakes (:class:`kazerne.errors.KazerneError`) print one line on stderr and exit with 2,
 without a traceback.
@@ -287,6 +287,17 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--out", default="out", help="output folder (default: out/)")
     r.add_argument("--quiet", action="store_true", help="no progress on stderr")
 
+    bt = sub.add_parser("batch", help="run a batch file: sweeps of a base scenario, or a list of scenarios")
+    bt.add_argument("file")
+    bt.add_argument("--out", default="out", help="output folder (default: out/; results in OUT/<batch name>/)")
+    bt.add_argument("--workers", type=int, default=1, help="processes (default 1: in this process)")
+    bt.add_argument("--scheduler", default=None, help="a running Dask scheduler, tcp://host:port (needs kazerne[dask])")
+    bt.add_argument("--dask-local", action="store_true", help="start a local Dask cluster of --workers processes")
+    bt.add_argument("--dry-run", action="store_true", help="list the runs and what is already recorded; run nothing")
+    bt.add_argument("--retry-failed", action="store_true", help="also re-run runs recorded as failed")
+    bt.add_argument("--council", action="store_true", help="per-run maps, report.html and layers.gpkg (slow)")
+    bt.add_argument("--quiet", action="store_true", help="no progress bar or summary on stderr")
+
     c = sub.add_parser("compare", help="compare finished runs side by side (table, difference map, HTML, CSV)")
     c.add_argument("runs", nargs="+", help="run folders (out/NAME); the first is the reference")
     c.add_argument("--out", default="out", help="output folder (default: out/; results in OUT/compare-A-vs-B/)")
@@ -358,6 +369,9 @@ def _dispatch(argv) -> int:
         return _cmd_run(args)
     if args.cmd == "compare":
         return _cmd_compare(args)
+    if args.cmd == "batch":
+        from .scenarios.batch import batch_main
+        return batch_main(args)
     return 2
 
 

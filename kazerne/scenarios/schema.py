@@ -237,8 +237,19 @@ def parse_scenario(path: str | Path) -> Scenario:
     ``[ems]`` included (ids and places are checked against the pack by
     :func:`kazerne.scenarios.resolve.resolve_posts` and the study runners)."""
     path = Path(path)
+    return parse_scenario_data(_read_toml(path), path)
+
+
+def read_toml(path: str | Path) -> dict:
+    """A TOML file as a dict, with the checks and one-line errors of scenario files (size, UTF-8, syntax)."""
+    return _read_toml(Path(path))
+
+
+def parse_scenario_data(raw: dict, path: str | Path) -> Scenario:
+    """Validate a scenario given as a dict (as ``tomllib`` reads it); ``path`` names it in errors and
+    anchors relative paths (``demand.file``). :func:`parse_scenario` reads the file and calls this."""
+    path = Path(path)
     v = _V(path)
-    raw = _read_toml(path)
     v.table(raw, "", TOP_KEYS)
     for req in ("name", "zone") + (() if "ems" in raw else ("posts",)):
         if req not in raw:
