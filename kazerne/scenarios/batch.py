@@ -493,7 +493,7 @@ def plan_batch(spec: BatchSpec, out_root, retry_failed: bool = False, quiet: boo
     digest and its task, and find which runs are missing (no record with that digest)."""
     from ..report.atomic import check_output_dir
     from .resolve import in_file, profile_of
-    from .runner import Progress, assumptions, load_context
+    from .context import Progress, assumptions, load_context
     out_dir = Path(out_root) / spec.name
     check_batch_dir(out_dir)
     for r in spec.runs:
@@ -583,7 +583,7 @@ def plan_batch(spec: BatchSpec, out_root, retry_failed: bool = False, quiet: boo
 def _resolve_posts_cached(zone, sc: Scenario, cache: dict):
     """:func:`~kazerne.scenarios.resolve.resolve_posts`, each distinct post (its spec and the
     turnout table) placed once per batch: runs differ in a few fields, not in where posts stand."""
-    from .resolve import Posts, resolve_posts
+    from .resolve import resolve_posts
     parts = []
     turnout = tuple(sorted(sc.turnout_s.items()))
     for spec in sc.posts:
@@ -595,18 +595,13 @@ def _resolve_posts_cached(zone, sc: Scenario, cache: dict):
         parts.append(cache[key])
     if not parts:
         return resolve_posts(zone, sc)
-    cat = np.concatenate
-    return Posts(ids=[i for p in parts for i in p.ids], names=[n for p in parts for n in p.names],
-                 crew=[c for p in parts for c in p.crew], lon=cat([p.lon for p in parts]),
-                 lat=cat([p.lat for p in parts]), node=cat([p.node for p in parts]),
-                 turnout_s=cat([p.turnout_s for p in parts]), snap_m=cat([p.snap_m for p in parts]),
-                 grade=[g for p in parts for g in p.grade], road=[r for p in parts for r in p.road])
+    return parts[0].concat(*parts[1:])
 
 
 def _with_scenario(ctx, sc):
     """The loaded context with another scenario's thresholds and profile (same zone and demand)."""
     from .resolve import profile_of
-    from .runner import Context
+    from .context import Context
     return Context(sc=sc, zone=ctx.zone, profile=profile_of(sc), demand=ctx.demand,
                    thresholds_s=np.array(sc.thresholds_min, dtype=float) * 60.0)
 
@@ -686,11 +681,13 @@ def _fast_run(task: RunTask, target: Path) -> dict:
     from ..jsonsafe import json_safe
     from ..report.atomic import atomic_dir, write_json, write_text
     from ..report.tables import write_csv
-    from .runner import headline, municipality_rows
+    from .context import headline, municipality_rows
     d = _demand(task.demand)
     mm = _mmap(task.matrix)
     turnout = np.asarray(task.turnout_s, dtype=float)
-    dem_t = np.asarray(mm[task.rows], dtype=np.float64) + turnout[:, None]
+    # the travel_times convention: turnout + drive summed in float64, kept as float32 (identical to a
+    # scenario run's numbers, ties included)
+    dem_t = (np.asarray(mm[task.rows], dtype=np.float64) + turnout[:, None]).astype(np.float32)
     th = list(task.thresholds_min)
     cell = float(d["cell_m"])
     rep = evaluate(dem_t, d["weight"], np.array(th, dtype=float) * 60.0, no_road_data=d["no_road_data"],
