@@ -31,8 +31,12 @@ GOAL_S = 10.0
 
 def one_run(scenario: Path, out: Path) -> tuple[float, dict, dict]:
     t0 = time.perf_counter()
-    p = subprocess.run([sys.executable, str(REPO / "run_scenario.py"), str(scenario), "--out", str(out), "--quiet"],
-                       cwd=REPO, capture_output=True, text=True)
+    p = subprocess.run(
+        [sys.executable, str(REPO / "run_scenario.py"), str(scenario), "--out", str(out), "--quiet"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+    )
     wall = time.perf_counter() - t0
     if p.returncode != 0:
         sys.exit(f"run failed (exit {p.returncode}): {p.stderr.strip()}")
@@ -60,8 +64,10 @@ def main() -> int:
             wall, timings, summary = one_run(scenario, tmp / f"run{i}")
             walls.append(wall)
             stages.append(timings)
-            print(f"run {i + 1}: wall {wall:6.2f} s   " + "  ".join(f"{k} {v:.3f}" for k, v in timings.items()),
-                  flush=True)
+            print(
+                f"run {i + 1}: wall {wall:6.2f} s   " + "  ".join(f"{k} {v:.3f}" for k, v in timings.items()),
+                flush=True,
+            )
 
     keys = list(stages[0])
     med = {k: round(statistics.median(s[k] for s in stages), 3) for k in keys}
@@ -69,18 +75,35 @@ def main() -> int:
     med["other"] = round(wall_med - sum(med[k] for k in keys), 3)
     d = summary["demand"]
     print()
-    print(f"zone {summary['assumptions']['zone']}: {len(summary['posts'])} posts, {d['points']} demand points "
-          f"(250 m grid), road nodes kept {summary['assumptions']['road_data']['nodes_kept']}")
+    print(
+        f"zone {summary['assumptions']['zone']}: {len(summary['posts'])} posts, {d['points']} demand points "
+        f"(250 m grid), road nodes kept {summary['assumptions']['road_data']['nodes_kept']}"
+    )
     print(f"{'stage':22s} {'median s':>9s}")
     for k, v in med.items():
         print(f"{k:22s} {v:9.3f}")
-    print(f"{'wall (median of ' + str(args.runs) + ')':22s} {wall_med:9.3f}   goal < {GOAL_S:g} s: "
-          f"{'met' if wall_med < GOAL_S else 'NOT met'}")
-    print(json.dumps({"benchmark": "baseline_warm", "scenario": summary["scenario"]["name"], "grid_m": 250,
-                      "demand_points": d["points"], "posts": len(summary["posts"]), "runs": args.runs,
-                      "wall_s_median": wall_med, "wall_s_runs": [round(w, 3) for w in walls],
-                      "stages_s_median": med, "goal_s": GOAL_S, "goal_met": wall_med < GOAL_S,
-                      "share_within_15min": round(summary["zone"]["share_within"]["15"], 4)}))
+    print(
+        f"{'wall (median of ' + str(args.runs) + ')':22s} {wall_med:9.3f}   goal < {GOAL_S:g} s: "
+        f"{'met' if wall_med < GOAL_S else 'NOT met'}"
+    )
+    print(
+        json.dumps(
+            {
+                "benchmark": "baseline_warm",
+                "scenario": summary["scenario"]["name"],
+                "grid_m": 250,
+                "demand_points": d["points"],
+                "posts": len(summary["posts"]),
+                "runs": args.runs,
+                "wall_s_median": wall_med,
+                "wall_s_runs": [round(w, 3) for w in walls],
+                "stages_s_median": med,
+                "goal_s": GOAL_S,
+                "goal_met": wall_med < GOAL_S,
+                "share_within_15min": round(summary["zone"]["share_within"]["15"], 4),
+            }
+        )
+    )
     return 0
 
 

@@ -63,16 +63,28 @@ def main(argv=None) -> int:
         # warm the network cache (not part of either measurement)
         _timed([sys.executable, "-c", "import kazerne as kz; kz.load_zone('hvz-centrum', quiet=True)"], work)
 
-        cmd = [sys.executable, "-m", "kazerne.cli", "batch", str(BATCH), "--out", str(work / "out"),
-               "--workers", str(args.workers), "--quiet"]
+        cmd = [
+            sys.executable,
+            "-m",
+            "kazerne.cli",
+            "batch",
+            str(BATCH),
+            "--out",
+            str(work / "out"),
+            "--workers",
+            str(args.workers),
+            "--quiet",
+        ]
         batch_s = _timed(cmd, work)
         bdir = work / "out" / spec.name
         import pandas as pd
+
         table = pd.read_csv(bdir / "batch.csv")
         assert len(table) == n and (table["status"] == "done").all(), "the batch did not complete"
 
         # marginal cost: the batch again with the matrices on disk, records and run folders gone
         from kazerne.scenarios.batch import run_batch
+
         marg = {}
         for w in (args.workers, 1):
             shutil.rmtree(bdir / "records")
@@ -102,8 +114,18 @@ def main(argv=None) -> int:
 
         def naive(files):
             def one(f):
-                return _timed([sys.executable, str(REPO / "run_scenario.py"), str(f), "--out",
-                               str(work / "naive-out"), "--quiet"], work)
+                return _timed(
+                    [
+                        sys.executable,
+                        str(REPO / "run_scenario.py"),
+                        str(f),
+                        "--out",
+                        str(work / "naive-out"),
+                        "--quiet",
+                    ],
+                    work,
+                )
+
             t0 = time.perf_counter()
             with ThreadPoolExecutor(max_workers=args.workers) as ex:
                 per = list(ex.map(one, files))
@@ -118,7 +140,10 @@ def main(argv=None) -> int:
         shutil.rmtree(work, ignore_errors=True)
 
     out = {
-        "benchmark": "batch", "zone": "hvz-centrum", "runs": n, "workers": args.workers,
+        "benchmark": "batch",
+        "zone": "hvz-centrum",
+        "runs": n,
+        "workers": args.workers,
         "batch_wall_s": round(batch_s, 2),
         "batch_per_run_s": round(batch_s / n, 4),
         "marginal_per_run_s_matrices_cached": round(marg[args.workers], 4),
@@ -135,14 +160,17 @@ def main(argv=None) -> int:
         "goal_speedup": 10.0,
         "goal_met": naive_light_total / batch_s >= 10.0,
         "note": f"naive measured on {k} of {n} runs ({args.workers} at a time) and extrapolated; "
-                "light = the scenario's maps, report.html and layers.gpkg off, as in the batch's per-run outputs; "
-                "marginal = batch re-run with the matrices on disk, minus loading and planning, divided by the runs",
+        "light = the scenario's maps, report.html and layers.gpkg off, as in the batch's per-run outputs; "
+        "marginal = batch re-run with the matrices on disk, minus loading and planning, divided by the runs",
     }
-    print(f"{n} runs: batch {batch_s:.1f} s on {args.workers} workers; naive (one run_scenario.py per run, "
-          f"{k} sampled, extrapolated) {naive_light_total:.0f} s with the batch's outputs "
-          f"({out['speedup_vs_naive_light']}x), {naive_full_total:.0f} s with every council output "
-          f"({out['speedup_vs_naive_full']}x); marginal cost {1000 * marg[args.workers]:.0f} ms per run "
-          f"({args.workers} workers), {1000 * marg[1]:.0f} ms in one process", file=sys.stderr)
+    print(
+        f"{n} runs: batch {batch_s:.1f} s on {args.workers} workers; naive (one run_scenario.py per run, "
+        f"{k} sampled, extrapolated) {naive_light_total:.0f} s with the batch's outputs "
+        f"({out['speedup_vs_naive_light']}x), {naive_full_total:.0f} s with every council output "
+        f"({out['speedup_vs_naive_full']}x); marginal cost {1000 * marg[args.workers]:.0f} ms per run "
+        f"({args.workers} workers), {1000 * marg[1]:.0f} ms in one process",
+        file=sys.stderr,
+    )
     print(json.dumps(out))
     return 0
 

@@ -31,12 +31,12 @@ sys.path.insert(0, str(REPO))
 if not os.environ.get("KAZERNE_DATA") and (REPO.parent / "shared" / "zone-data").is_dir():
     os.environ["KAZERNE_DATA"] = str(REPO.parent / "shared" / "zone-data")
 
+import kazerne as kz  # noqa: E402
 from kazerne.coverage.ems import mexclp  # noqa: E402
 from kazerne.coverage.queueing import hypercube_approx, system_busy_fraction  # noqa: E402
-import kazerne as kz  # noqa: E402
+from kazerne.scenarios.context import Progress, load_context  # noqa: E402
 from kazerne.scenarios.ems import ems_bases  # noqa: E402
 from kazerne.scenarios.resolve import profile_of  # noqa: E402
-from kazerne.scenarios.context import Progress, load_context  # noqa: E402
 from kazerne.scenarios.schema import parse_scenario  # noqa: E402
 from kazerne.sites import DEFAULT_CANDIDATE_CLASSES  # noqa: E402
 
@@ -65,9 +65,12 @@ def main(argv=None) -> dict:
     ap.add_argument("--mission-minutes", type=float, default=60.0)
     ap.add_argument("--t-min", type=float, default=15.0)
     ap.add_argument("--time-limit", type=float, default=150.0)
-    ap.add_argument("--peer", default="none",
-                    help="second MIP backend to compare with SCIP (e.g. HiGHS), or 'none' (default: the OR-Tools "
-                         "HiGHS backend segfaulted on this model in our run)")
+    ap.add_argument(
+        "--peer",
+        default="none",
+        help="second MIP backend to compare with SCIP (e.g. HiGHS), or 'none' (default: the OR-Tools "
+        "HiGHS backend segfaulted on this model in our run)",
+    )
     args = ap.parse_args(argv)
 
     with tempfile.TemporaryDirectory() as d:
@@ -81,8 +84,14 @@ def main(argv=None) -> dict:
     have = set(int(n) for n in nodes)
     gen = gen.subset([i for i, n in enumerate(gen.node.tolist()) if n not in have])
     extra = list(zip(gen.ids, gen.node))
-    bases = kz.Sites(ids=list(ids), names=list(ids), node=nodes, lon=ctx.zone.net.lon[nodes],
-                     lat=ctx.zone.net.lat[nodes], turnout_s=120.0).concat(gen)
+    bases = kz.Sites(
+        ids=list(ids),
+        names=list(ids),
+        node=nodes,
+        lon=ctx.zone.net.lon[nodes],
+        lat=ctx.zone.net.lat[nodes],
+        turnout_s=120.0,
+    ).concat(gen)
     base_ids = bases.ids
     keep = ~ctx.demand.no_road_data
     w = ctx.demand.weight[keep]
@@ -91,9 +100,11 @@ def main(argv=None) -> dict:
     t_mat = time.perf_counter() - t0
     T = args.t_min * 60.0
     q = system_busy_fraction(args.calls_per_year, args.mission_minutes, args.units)
-    print(f"bases: {len(base_ids)} ({len(ids)} pack medical sites/posts + {len(extra)} generated at "
-          f"{args.spacing:g} m); demand {mat.shape[1]} points with road data; matrix in {t_mat:.1f} s; "
-          f"q = {q:.4f}")
+    print(
+        f"bases: {len(base_ids)} ({len(ids)} pack medical sites/posts + {len(extra)} generated at "
+        f"{args.spacing:g} m); demand {mat.shape[1]} points with road data; matrix in {t_mat:.1f} s; "
+        f"q = {q:.4f}"
+    )
 
     runs = {}
     for solver in ["SCIP"] + ([args.peer] if args.peer.lower() != "none" else []):
@@ -101,9 +112,11 @@ def main(argv=None) -> dict:
         res = mexclp(mat, w, args.units, q, T, base_ids=base_ids, solver=solver, time_limit=args.time_limit)
         dt = time.perf_counter() - t0
         red = res.extra.get("reduction", {})
-        print(f"MEXCLP {solver}: status {res.status}, objective {res.objective:,.1f} "
-              f"({res.extra.get('expected_coverage_share', float('nan')):.4%}), bound {res.bound:,.1f}, "
-              f"gap {res.gap:.2e}, {dt:.2f} s; reduction {json.dumps(red)}")
+        print(
+            f"MEXCLP {solver}: status {res.status}, objective {res.objective:,.1f} "
+            f"({res.extra.get('expected_coverage_share', float('nan')):.4%}), bound {res.bound:,.1f}, "
+            f"gap {res.gap:.2e}, {dt:.2f} s; reduction {json.dumps(red)}"
+        )
         runs[solver] = (res, dt)
     res, t_scip = runs["SCIP"]
     units = res.extra["units"]
@@ -113,20 +126,40 @@ def main(argv=None) -> dict:
     hc = hypercube_approx(mat, w, unit_bases, rate, args.mission_minutes * 60.0, queue=True)
     t_hc = time.perf_counter() - t0
     share = hc.share_within(T)
-    print(f"hypercube approx ({len(unit_bases)} units on {len(units)} bases): {t_hc:.3f} s, "
-          f"{hc.extra.get('iterations') if hasattr(hc, 'extra') else ''} iterations; share within "
-          f"{args.t_min:g} min busy-aware {share:.4f}, mean busy {hc.mean_busy():.3f}")
-    out = {"benchmark": "mexclp_zone", "zone": "hvz-centrum", "units": args.units, "bases": len(base_ids),
-           "demand_points": int(mat.shape[1]), "q": round(q, 5), "t_min": args.t_min,
-           "scip_status": res.status, "scip_gap": res.gap, "scip_s": round(t_scip, 2),
-           "expected_coverage_share": round(res.extra.get("expected_coverage_share", float("nan")), 5),
-           "reduction": res.extra.get("reduction"), "hypercube_s": round(t_hc, 3),
-           "hypercube_share_within_T": round(share, 5), "matrix_s": round(t_mat, 2)}
+    print(
+        f"hypercube approx ({len(unit_bases)} units on {len(units)} bases): {t_hc:.3f} s, "
+        f"{hc.extra.get('iterations') if hasattr(hc, 'extra') else ''} iterations; share within "
+        f"{args.t_min:g} min busy-aware {share:.4f}, mean busy {hc.mean_busy():.3f}"
+    )
+    out = {
+        "benchmark": "mexclp_zone",
+        "zone": "hvz-centrum",
+        "units": args.units,
+        "bases": len(base_ids),
+        "demand_points": int(mat.shape[1]),
+        "q": round(q, 5),
+        "t_min": args.t_min,
+        "scip_status": res.status,
+        "scip_gap": res.gap,
+        "scip_s": round(t_scip, 2),
+        "expected_coverage_share": round(res.extra.get("expected_coverage_share", float("nan")), 5),
+        "reduction": res.extra.get("reduction"),
+        "hypercube_s": round(t_hc, 3),
+        "hypercube_share_within_T": round(share, 5),
+        "matrix_s": round(t_mat, 2),
+    }
     if len(runs) > 1:
         peer, (pres, pt) = [(k, v) for k, v in runs.items() if k != "SCIP"][0]
-        out.update({"peer": peer, "peer_status": pres.status, "peer_gap": pres.gap, "peer_s": round(pt, 2),
-                    "peer_over_scip_time": round(pt / t_scip, 2),
-                    "same_objective": bool(abs(pres.objective - res.objective) <= 1e-4 * abs(res.objective))})
+        out.update(
+            {
+                "peer": peer,
+                "peer_status": pres.status,
+                "peer_gap": pres.gap,
+                "peer_s": round(pt, 2),
+                "peer_over_scip_time": round(pt / t_scip, 2),
+                "same_objective": bool(abs(pres.objective - res.objective) <= 1e-4 * abs(res.objective)),
+            }
+        )
     print(json.dumps(out))
     return out
 

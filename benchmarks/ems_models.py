@@ -31,8 +31,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from kazerne.coverage.ems import mexclp  # noqa: E402
-from kazerne.coverage.queueing import (SECONDS_PER_YEAR, hypercube_approx, simulate,  # noqa: E402
-                                       system_busy_fraction)
+from kazerne.coverage.queueing import SECONDS_PER_YEAR, hypercube_approx, simulate, system_busy_fraction  # noqa: E402
 
 
 def instance(n_bases: int, n_demand: int, seed: int):
@@ -61,8 +60,12 @@ def main(argv=None) -> dict:
     ap.add_argument("--t-minutes", type=float, default=15.0)
     ap.add_argument("--solver", default="SCIP")
     ap.add_argument("--time-limit", type=float, default=600.0)
-    ap.add_argument("--tail-tolerance", type=float, default=0.0,
-                    help="MEXCLP level truncation (0 = exact model); the tail is added to the bound")
+    ap.add_argument(
+        "--tail-tolerance",
+        type=float,
+        default=0.0,
+        help="MEXCLP level truncation (0 = exact model); the tail is added to the bound",
+    )
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--sim-calls", type=int, default=100_000)
     args = ap.parse_args(argv)
@@ -72,23 +75,39 @@ def main(argv=None) -> dict:
     cost, w, _, _ = instance(args.bases, args.demand, args.seed)
     t_inst = time.perf_counter() - t0
     q = system_busy_fraction(args.calls_per_year, args.mission_minutes, args.units)
-    print(f"instance: {args.bases} bases x {args.demand} demand points, built in {t_inst:.1f} s; "
-          f"q = {q:.4f} ({args.calls_per_year:g} calls/yr, {args.mission_minutes:g} min, {args.units} units)")
+    print(
+        f"instance: {args.bases} bases x {args.demand} demand points, built in {t_inst:.1f} s; "
+        f"q = {q:.4f} ({args.calls_per_year:g} calls/yr, {args.mission_minutes:g} min, {args.units} units)"
+    )
     cover = cost <= t_sec
-    print(f"coverage within {t_sec:g} s: mean {cover.sum(axis=0).mean():.1f} bases per demand point, "
-          f"{int((~cover.any(axis=0)).sum())} points uncovered by every base")
+    print(
+        f"coverage within {t_sec:g} s: mean {cover.sum(axis=0).mean():.1f} bases per demand point, "
+        f"{int((~cover.any(axis=0)).sum())} points uncovered by every base"
+    )
 
-    res = mexclp(cost, w, args.units, q, t_sec, solver=args.solver, time_limit=args.time_limit,
-                 tail_tolerance=args.tail_tolerance)
+    res = mexclp(
+        cost,
+        w,
+        args.units,
+        q,
+        t_sec,
+        solver=args.solver,
+        time_limit=args.time_limit,
+        tail_tolerance=args.tail_tolerance,
+    )
     red = res.extra["reduction"]
-    print(f"MEXCLP: status {res.status}, objective {res.objective:.3f} "
-          f"({res.extra.get('expected_coverage_share', float('nan')):.4%} of demand), bound {res.bound:.3f}, "
-          f"gap {res.gap:.2e}; {red['demand_points']} points -> {red['demand_atoms']} atoms, "
-          f"{red['variables']} variables, {red['constraints']} constraints; "
-          f"solve {res.extra['solve_seconds']:.1f} s, total {res.seconds:.1f} s ({res.solver})")
-    print(f"heuristic (greedy + swaps) {res.extra.get('heuristic_objective', float('nan')):.3f} in "
-          f"{res.extra.get('heuristic_seconds', float('nan')):.1f} s; modelled levels "
-          f"{res.extra.get('levels', args.units)}, tail weight {res.extra.get('tail_weight', 0.0):.3g}")
+    print(
+        f"MEXCLP: status {res.status}, objective {res.objective:.3f} "
+        f"({res.extra.get('expected_coverage_share', float('nan')):.4%} of demand), bound {res.bound:.3f}, "
+        f"gap {res.gap:.2e}; {red['demand_points']} points -> {red['demand_atoms']} atoms, "
+        f"{red['variables']} variables, {red['constraints']} constraints; "
+        f"solve {res.extra['solve_seconds']:.1f} s, total {res.seconds:.1f} s ({res.solver})"
+    )
+    print(
+        f"heuristic (greedy + swaps) {res.extra.get('heuristic_objective', float('nan')):.3f} in "
+        f"{res.extra.get('heuristic_seconds', float('nan')):.1f} s; modelled levels "
+        f"{res.extra.get('levels', args.units)}, tail weight {res.extra.get('tail_weight', 0.0):.3g}"
+    )
     print(f"units per base: {res.extra.get('units')}")
 
     # hypercube approximation of the chosen placement (queue version)
@@ -99,30 +118,44 @@ def main(argv=None) -> dict:
     hc = hypercube_approx(cost, w, unit_bases, lam, s, queue=True)
     t_hc = time.perf_counter() - t1
     share_hc = hc.share_within(t_sec)
-    print(f"hypercube approx ({unit_bases.size} units, {hc.extra['preference_lists']} preference lists): "
-          f"{t_hc:.2f} s, {hc.extra['iterations']} iterations, busy {hc.busy.min():.3f}-{hc.busy.max():.3f} "
-          f"(mean {hc.busy.mean():.3f}), P(all busy) {hc.p_all_busy:.2e}, share within {t_sec:g} s "
-          f"{share_hc:.4f}")
+    print(
+        f"hypercube approx ({unit_bases.size} units, {hc.extra['preference_lists']} preference lists): "
+        f"{t_hc:.2f} s, {hc.extra['iterations']} iterations, busy {hc.busy.min():.3f}-{hc.busy.max():.3f} "
+        f"(mean {hc.busy.mean():.3f}), P(all busy) {hc.p_all_busy:.2e}, share within {t_sec:g} s "
+        f"{share_hc:.4f}"
+    )
 
     t2 = time.perf_counter()
-    sim = simulate(cost, w, unit_bases, lam, s, queue=True, n_calls=args.sim_calls, seed=args.seed,
-                   t_values=(t_sec,))
+    sim = simulate(cost, w, unit_bases, lam, s, queue=True, n_calls=args.sim_calls, seed=args.seed, t_values=(t_sec,))
     t_sim = time.perf_counter() - t2
     share_sim = sim.share_within(t_sec)
-    print(f"simulation ({args.sim_calls} calls, seed {args.seed}): {t_sim:.1f} s, share within {t_sec:g} s "
-          f"{share_sim:.4f} +- {sim.extra['se_share'][t_sec]:.4f}, max |busy - approx| "
-          f"{np.max(np.abs(sim.busy - hc.busy)):.4f}")
+    print(
+        f"simulation ({args.sim_calls} calls, seed {args.seed}): {t_sim:.1f} s, share within {t_sec:g} s "
+        f"{share_sim:.4f} +- {sim.extra['se_share'][t_sec]:.4f}, max |busy - approx| "
+        f"{np.max(np.abs(sim.busy - hc.busy)):.4f}"
+    )
 
     headline = {
-        "benchmark": "ems_models", "bases": args.bases, "demand_points": args.demand,
-        "demand_atoms": red["demand_atoms"], "units": args.units, "q": round(q, 5),
-        "solver": res.solver, "status": res.status, "objective": round(res.objective, 4),
-        "bound": round(res.bound, 4), "gap": res.gap, "levels": res.extra.get("levels", args.units),
+        "benchmark": "ems_models",
+        "bases": args.bases,
+        "demand_points": args.demand,
+        "demand_atoms": red["demand_atoms"],
+        "units": args.units,
+        "q": round(q, 5),
+        "solver": res.solver,
+        "status": res.status,
+        "objective": round(res.objective, 4),
+        "bound": round(res.bound, 4),
+        "gap": res.gap,
+        "levels": res.extra.get("levels", args.units),
         "time_limit": args.time_limit,
-        "mexclp_seconds": round(res.seconds, 2), "mexclp_solve_seconds": round(res.extra["solve_seconds"], 2),
+        "mexclp_seconds": round(res.seconds, 2),
+        "mexclp_solve_seconds": round(res.extra["solve_seconds"], 2),
         "expected_coverage_share": round(res.extra.get("expected_coverage_share", float("nan")), 5),
-        "hypercube_approx_seconds": round(t_hc, 3), "hypercube_share_within_T": round(share_hc, 5),
-        "simulation_seconds": round(t_sim, 2), "simulation_share_within_T": round(share_sim, 5),
+        "hypercube_approx_seconds": round(t_hc, 3),
+        "hypercube_share_within_T": round(share_hc, 5),
+        "simulation_seconds": round(t_sim, 2),
+        "simulation_share_within_T": round(share_sim, 5),
         "t_seconds": t_sec,
     }
     print(json.dumps(headline))

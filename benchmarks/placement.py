@@ -46,8 +46,8 @@ if not os.environ.get("KAZERNE_DATA") and (REPO.parent / "shared" / "zone-data")
 
 from kazerne.coverage import models  # noqa: E402
 from kazerne.coverage.problem import from_cost_matrix  # noqa: E402
-from kazerne.scenarios.resolve import resolve_posts  # noqa: E402
 from kazerne.scenarios.context import Progress, load_context  # noqa: E402
+from kazerne.scenarios.resolve import resolve_posts  # noqa: E402
 from kazerne.scenarios.schema import parse_scenario  # noqa: E402
 from kazerne.scenarios.studies import build_candidates, candidate_matrix  # noqa: E402
 
@@ -101,18 +101,28 @@ def main(argv=None) -> dict:
         t0 = time.perf_counter()
         cand = build_candidates(ctx, posts, st)
         t_cand = time.perf_counter() - t0
-        print(f"candidates: {len(cand.ids)} ({cand.origin.count('generated')} generated at {args.spacing:g} m, "
-              f"{len(posts)} today's posts; {cand.excluded_in_gap} excluded in the network gap)")
+        print(
+            f"candidates: {len(cand.ids)} ({cand.origin.count('generated')} generated at {args.spacing:g} m, "
+            f"{len(posts)} today's posts; {cand.excluded_in_gap} excluded in the network gap)"
+        )
         T = args.t_min * 60.0
         t0 = time.perf_counter()
         mat = candidate_matrix(ctx, cand, T, Progress(True))
         t_mat = time.perf_counter() - t0
     w = np.where(ctx.demand.no_road_data, 0.0, ctx.demand.weight)
-    print(f"demand: {len(ctx.demand)} points (250 m grid), population {w.sum():,.0f} with road data; "
-          f"matrix {mat.shape[0]} x {mat.shape[1]} in {t_mat:.1f} s (zone load {t_load:.1f} s)")
+    print(
+        f"demand: {len(ctx.demand)} points (250 m grid), population {w.sum():,.0f} with road data; "
+        f"matrix {mat.shape[0]} x {mat.shape[1]} in {t_mat:.1f} s (zone load {t_load:.1f} s)"
+    )
     prob = from_cost_matrix(mat, w, site_ids=cand.ids)
-    base = {"benchmark": "greenfield_mclp", "zone": "hvz-centrum", "t_min": args.t_min, "spacing_m": args.spacing,
-            "candidates": len(cand.ids), "demand_points": int(len(ctx.demand))}
+    base = {
+        "benchmark": "greenfield_mclp",
+        "zone": "hvz-centrum",
+        "t_min": args.t_min,
+        "spacing_m": args.spacing,
+        "candidates": len(cand.ids),
+        "demand_points": int(len(ctx.demand)),
+    }
     out = {**base, "frontier": frontier(prob, args, T) if args.frontier else None}
     if args.skip_single:
         print(json.dumps(out))
@@ -121,27 +131,44 @@ def main(argv=None) -> dict:
     res = models.mclp(prob, args.p, T, time_limit=args.time_limit, solver=args.solver)
     t_solve = time.perf_counter() - t0
     red = res.extra.get("reduction", {})
-    print(f"MCLP p={args.p} T={args.t_min:g} min: status {res.status}, objective {res.objective:,.1f} "
-          f"({res.objective / w.sum():.2%}), bound {res.bound:,.1f}, gap {res.gap:.2e}, "
-          f"{t_solve:.2f} s wall ({res.solver}); reduction {json.dumps(red)}")
+    print(
+        f"MCLP p={args.p} T={args.t_min:g} min: status {res.status}, objective {res.objective:,.1f} "
+        f"({res.objective / w.sum():.2%}), bound {res.bound:,.1f}, gap {res.gap:.2e}, "
+        f"{t_solve:.2f} s wall ({res.solver}); reduction {json.dumps(red)}"
+    )
     peer = plain_mip(mat, w, args.p, T, args.peer_limit) if args.peer_limit > 0 else None
     if peer is not None:
-        print(f"peer, plain MIP (SCIP defaults, {peer['rows']:,} rows x {peer['cols']:,} columns, "
-              f"{peer['nonzeros']:,} nonzeros): {peer['status']}, objective {peer['objective']:,.1f}, "
-              f"bound {peer['bound']:,.1f}, {peer['seconds']:.1f} s -> ratio "
-              f"{'>= ' if peer['status'] != 'optimal' else ''}{peer['seconds'] / t_solve:.1f}x")
+        print(
+            f"peer, plain MIP (SCIP defaults, {peer['rows']:,} rows x {peer['cols']:,} columns, "
+            f"{peer['nonzeros']:,} nonzeros): {peer['status']}, objective {peer['objective']:,.1f}, "
+            f"bound {peer['bound']:,.1f}, {peer['seconds']:.1f} s -> ratio "
+            f"{'>= ' if peer['status'] != 'optimal' else ''}{peer['seconds'] / t_solve:.1f}x"
+        )
         if peer["status"] == "optimal":
             assert abs(peer["objective"] - res.objective) <= 1e-6 * res.objective, (peer, res.objective)
     # today's 13 posts at the same T, for reference
     today = float(w[mat[: len(posts)].min(axis=0) <= T].sum())
-    out.update({"p": args.p, "reduction": red, "status": res.status, "proven_optimal": res.status == "optimal",
-           "gap": res.gap, "objective": round(res.objective, 1),
-           "share_within_T": round(res.objective / w.sum(), 5), "today_share_within_T": round(today / w.sum(), 5),
-           "solve_s": round(t_solve, 2), "solver": res.solver, "matrix_s": round(t_mat, 2),
-           "candidates_s": round(t_cand, 2), "peer_plain_mip": peer,
-           "speedup_vs_plain_mip": None if peer is None else round(peer["seconds"] / t_solve, 2),
-           "speedup_is_lower_bound": None if peer is None else peer["status"] != "optimal",
-           "goal_solve_s": 60, "meets_goal": bool(res.status == "optimal" and t_solve < 60)})
+    out.update(
+        {
+            "p": args.p,
+            "reduction": red,
+            "status": res.status,
+            "proven_optimal": res.status == "optimal",
+            "gap": res.gap,
+            "objective": round(res.objective, 1),
+            "share_within_T": round(res.objective / w.sum(), 5),
+            "today_share_within_T": round(today / w.sum(), 5),
+            "solve_s": round(t_solve, 2),
+            "solver": res.solver,
+            "matrix_s": round(t_mat, 2),
+            "candidates_s": round(t_cand, 2),
+            "peer_plain_mip": peer,
+            "speedup_vs_plain_mip": None if peer is None else round(peer["seconds"] / t_solve, 2),
+            "speedup_is_lower_bound": None if peer is None else peer["status"] != "optimal",
+            "goal_solve_s": 60,
+            "meets_goal": bool(res.status == "optimal" and t_solve < 60),
+        }
+    )
     print(json.dumps(out))
     return out
 
@@ -151,8 +178,7 @@ def frontier(prob, args, T: float) -> dict:
     lo, hi = (int(x) for x in args.frontier.split("-"))
     ps = list(range(lo, hi + 1))
     t0 = time.perf_counter()
-    one = models.mclp_frontier(prob, ps, T, time_limit=args.frontier_limit, solver=args.solver,
-                               workers=args.workers)
+    one = models.mclp_frontier(prob, ps, T, time_limit=args.frontier_limit, solver=args.solver, workers=args.workers)
     t_one = time.perf_counter() - t0
     print(f"frontier p={lo}..{hi} in one pass: {t_one:.1f} s wall")
     t0 = time.perf_counter()
@@ -164,23 +190,43 @@ def frontier(prob, args, T: float) -> dict:
     points = []
     for p, a, b in zip(ps, one, sep):
         red = a.extra["reduction"]
-        how = ("LP bound" if red.get("proven_by_lp") else "larger p" if red.get("proven_by_larger_p")
-               else a.solver)
-        print(f"  p={p:2d}: one pass {a.status:8s} {a.objective:12,.1f} ({a.seconds:6.1f} s, proof: {how}); "
-              f"separately {b.status:8s} {b.objective:12,.1f} ({b.seconds:6.1f} s)")
+        how = "LP bound" if red.get("proven_by_lp") else "larger p" if red.get("proven_by_larger_p") else a.solver
+        print(
+            f"  p={p:2d}: one pass {a.status:8s} {a.objective:12,.1f} ({a.seconds:6.1f} s, proof: {how}); "
+            f"separately {b.status:8s} {b.objective:12,.1f} ({b.seconds:6.1f} s)"
+        )
         if a.status == b.status == "optimal":
             assert abs(a.objective - b.objective) <= 1e-6 * max(1.0, b.objective), (p, a.objective, b.objective)
-        points.append({"p": p, "status": a.status, "objective": round(a.objective, 1), "seconds": round(a.seconds, 2),
-                       "proof": how, "start": a.extra["frontier"]["start"], "separate_status": b.status,
-                       "separate_seconds": round(b.seconds, 2)})
+        points.append(
+            {
+                "p": p,
+                "status": a.status,
+                "objective": round(a.objective, 1),
+                "seconds": round(a.seconds, 2),
+                "proof": how,
+                "start": a.extra["frontier"]["start"],
+                "separate_status": b.status,
+                "separate_seconds": round(b.seconds, 2),
+            }
+        )
     all_proven = all(a.status == "optimal" for a in one)
-    print(f"frontier: one pass {t_one:.1f} s vs separately {t_sep:.1f} s -> {t_sep / t_one:.2f}x; "
-          f"every point proven: {all_proven}; goal < 60 s: {'met' if all_proven and t_one < 60 else 'NOT met'}")
-    return {"p_range": [lo, hi], "workers": args.workers, "one_pass_s": round(t_one, 2), "separate_s": round(t_sep, 2),
-            "ratio_separate_over_one_pass": round(t_sep / t_one, 2), "all_proven": bool(all_proven),
-            "separate_all_proven": all(b.status == "optimal" for b in sep), "goal_s": 60,
-            "meets_goal": bool(all_proven and t_one < 60), "time_limit_per_point_s": args.frontier_limit,
-            "points": points}
+    print(
+        f"frontier: one pass {t_one:.1f} s vs separately {t_sep:.1f} s -> {t_sep / t_one:.2f}x; "
+        f"every point proven: {all_proven}; goal < 60 s: {'met' if all_proven and t_one < 60 else 'NOT met'}"
+    )
+    return {
+        "p_range": [lo, hi],
+        "workers": args.workers,
+        "one_pass_s": round(t_one, 2),
+        "separate_s": round(t_sep, 2),
+        "ratio_separate_over_one_pass": round(t_sep / t_one, 2),
+        "all_proven": bool(all_proven),
+        "separate_all_proven": all(b.status == "optimal" for b in sep),
+        "goal_s": 60,
+        "meets_goal": bool(all_proven and t_one < 60),
+        "time_limit_per_point_s": args.frontier_limit,
+        "points": points,
+    }
 
 
 def plain_mip(mat: np.ndarray, w: np.ndarray, p: int, T: float, limit: float) -> dict:
@@ -189,9 +235,17 @@ def plain_mip(mat: np.ndarray, w: np.ndarray, p: int, T: float, limit: float) ->
     n, m = cover.shape
     mip = models._mclp_model(cover, w[w > 0], p)
     out, _ = mip.solve(maximize=True, backend="SCIP", time_limit=limit)
-    return {"status": out.status, "objective": out.objective, "bound": out.bound, "gap": out.gap,
-            "seconds": round(out.seconds, 2), "time_limit_s": limit, "rows": m + 1, "cols": n + m,
-            "nonzeros": mip.nnz}
+    return {
+        "status": out.status,
+        "objective": out.objective,
+        "bound": out.bound,
+        "gap": out.gap,
+        "seconds": round(out.seconds, 2),
+        "time_limit_s": limit,
+        "rows": m + 1,
+        "cols": n + m,
+        "nonzeros": mip.nnz,
+    }
 
 
 if __name__ == "__main__":

@@ -58,8 +58,10 @@ def main(argv=None) -> int:
     from kazerne.routing.travel import drive_times
     from kazerne.routing.zone import load_zone
 
-    print(f"machine: {os.cpu_count()} cores, numba threads {numba.get_num_threads()}; "
-          f"load average {os.getloadavg()[0]:.2f} (other jobs share the cores)")
+    print(
+        f"machine: {os.cpu_count()} cores, numba threads {numba.get_num_threads()}; "
+        f"load average {os.getloadavg()[0]:.2f} (other jobs share the cores)"
+    )
     res: dict = {"zone": args.zone}
 
     # ------------------------------------------------------------------ (a)
@@ -86,9 +88,11 @@ def main(argv=None) -> int:
                 os.environ["KAZERNE_CACHE"] = old_cache
     warm = float(np.median(warm_runs))
     net = zone.net
-    print(f"(a) zone load: cold {cold:.1f} s (osmnx parse + build, empty cache), warm {warm:.3f} s "
-          f"(median of 3: {', '.join(f'{w:.3f}' for w in warm_runs)}) -> {cold / warm:.0f}x; "
-          f"goal warm < 1 s: {'met' if warm < 1 else 'MISSED'}")
+    print(
+        f"(a) zone load: cold {cold:.1f} s (osmnx parse + build, empty cache), warm {warm:.3f} s "
+        f"(median of 3: {', '.join(f'{w:.3f}' for w in warm_runs)}) -> {cold / warm:.0f}x; "
+        f"goal warm < 1 s: {'met' if warm < 1 else 'MISSED'}"
+    )
     print(f"    network: {net.n_nodes} nodes / {net.n_edges} edges kept of {net.n_nodes_source} / {net.n_edges_source}")
     res.update(load_cold_s=round(cold, 2), load_warm_s=round(warm, 3))
 
@@ -97,7 +101,7 @@ def main(argv=None) -> int:
     rng = np.random.default_rng(args.seed)
     src = rng.choice(net.n_nodes, size=args.sources, replace=False)
     net.csr(prof)
-    drive_times(net, prof, src[:2], cutoff_s=args.cutoff, engine="numba")   # load the compiled kernel
+    drive_times(net, prof, src[:2], cutoff_s=args.cutoff, engine="numba")  # load the compiled kernel
     d_numba, t_numba = _t(drive_times, net, prof, src, cutoff_s=args.cutoff, engine="numba")
     d_scipy, t_scipy = _t(drive_times, net, prof, src, cutoff_s=args.cutoff, engine="scipy")
     assert np.array_equal(np.isfinite(d_numba), np.isfinite(d_scipy)), "engines reach different nodes"
@@ -118,24 +122,36 @@ def main(argv=None) -> int:
         fin = np.isfinite(ref)
         diff_nx = max(diff_nx, float(np.abs(ref[fin] - d_numba[i][fin]).max()))
     reached = float(np.isfinite(d_numba).sum(axis=1).mean())
-    print(f"(b) matrix {args.sources} sources x {net.n_nodes} nodes, cutoff {args.cutoff:.0f} s "
-          f"(mean {reached:.0f} nodes reached per source):")
+    print(
+        f"(b) matrix {args.sources} sources x {net.n_nodes} nodes, cutoff {args.cutoff:.0f} s "
+        f"(mean {reached:.0f} nodes reached per source):"
+    )
     print(f"    kazerne numba ({numba.get_num_threads()} threads): {t_numba:.2f} s")
     print(f"    kazerne scipy csgraph:                {t_scipy:.2f} s   -> numba is {t_scipy / t_numba:.1f}x faster")
-    print(f"    networkx on net.to_networkx: {t_nx_k:.2f} s for {k} sources, extrapolated to {args.sources}: "
-          f"{t_nx:.1f} s   -> numba is {t_nx / t_numba:.1f}x faster, scipy {t_nx / t_scipy:.1f}x "
-          f"(DiGraph built in {t_conv:.2f} s, not counted)")
+    print(
+        f"    networkx on net.to_networkx: {t_nx_k:.2f} s for {k} sources, extrapolated to {args.sources}: "
+        f"{t_nx:.1f} s   -> numba is {t_nx / t_numba:.1f}x faster, scipy {t_nx / t_scipy:.1f}x "
+        f"(DiGraph built in {t_conv:.2f} s, not counted)"
+    )
     print(f"    max |numba - scipy| = {diff_engines:.2e} s, max |numba - networkx| = {diff_nx:.2e} s")
-    res.update(matrix_sources=args.sources, matrix_cutoff_s=args.cutoff, matrix_numba_s=round(t_numba, 3),
-               matrix_scipy_s=round(t_scipy, 3), matrix_networkx_s=round(t_nx, 2),
-               networkx_timed_sources=k, networkx_extrapolated=k < args.sources,
-               speedup_vs_networkx=round(t_nx / t_numba, 1), speedup_vs_scipy=round(t_scipy / t_numba, 2))
+    res.update(
+        matrix_sources=args.sources,
+        matrix_cutoff_s=args.cutoff,
+        matrix_numba_s=round(t_numba, 3),
+        matrix_scipy_s=round(t_scipy, 3),
+        matrix_networkx_s=round(t_nx, 2),
+        networkx_timed_sources=k,
+        networkx_extrapolated=k < args.sources,
+        speedup_vs_networkx=round(t_nx / t_numba, 1),
+        speedup_vs_scipy=round(t_scipy / t_numba, 2),
+    )
 
     # networkx on osmnx's own MultiDiGraph (osmnx travel_time, not the kazerne profile: a timing
     # comparison only), sources = the same nodes found by coordinates
     Gm = captured.get("G")
     if Gm is not None:
         import osmnx as ox
+
         Gm = ox.routing.add_edge_travel_times(ox.routing.add_edge_speeds(Gm))
         by_xy = {(d["x"], d["y"]): n for n, d in Gm.nodes(data=True)}
         msrc = [by_xy[(float(net.lon[s]), float(net.lat[s]))] for s in src[:k]]
@@ -143,9 +159,11 @@ def main(argv=None) -> int:
         for s in msrc:
             nx.single_source_dijkstra_path_length(Gm, s, cutoff=args.cutoff, weight="travel_time")
         t_m = (time.perf_counter() - t0) * args.sources / k
-        print(f"    networkx on the osmnx MultiDiGraph (travel_time, {Gm.number_of_nodes()} nodes): "
-              f"{t_m * k / args.sources:.2f} s for {k} sources, extrapolated {t_m:.1f} s -> numba is "
-              f"{t_m / t_numba:.1f}x faster")
+        print(
+            f"    networkx on the osmnx MultiDiGraph (travel_time, {Gm.number_of_nodes()} nodes): "
+            f"{t_m * k / args.sources:.2f} s for {k} sources, extrapolated {t_m:.1f} s -> numba is "
+            f"{t_m / t_numba:.1f}x faster"
+        )
         res.update(matrix_networkx_osmnx_multidigraph_s=round(t_m, 2))
         del Gm, captured["G"]
     ok_b = t_nx / t_numba >= 20 and t_numba < 10
@@ -163,11 +181,17 @@ def main(argv=None) -> int:
         polys = polygons_to_wgs84(isochrone_polygons(net, prof, node, turnout, minutes))
         n_polys += sum(not g.is_empty for g in polys)
     t_iso = time.perf_counter() - t0
-    print(f"(c) isochrones {len(posts)} posts x {len(minutes)} thresholds ({n_polys} non-empty polygons), warm: "
-          f"{t_iso:.2f} s ({t_iso / len(posts):.2f} s per post); goal < 5 s: {'met' if t_iso < 5 else 'MISSED'}")
+    print(
+        f"(c) isochrones {len(posts)} posts x {len(minutes)} thresholds ({n_polys} non-empty polygons), warm: "
+        f"{t_iso:.2f} s ({t_iso / len(posts):.2f} s per post); goal < 5 s: {'met' if t_iso < 5 else 'MISSED'}"
+    )
     res.update(isochrones_posts=len(posts), isochrones_s=round(t_iso, 2))
-    res["goals_met"] = {"warm_load_lt_1s": warm < 1, "matrix_ge_20x_networkx": t_nx / t_numba >= 20,
-                        "matrix_lt_10s": t_numba < 10, "isochrones_lt_5s": t_iso < 5}
+    res["goals_met"] = {
+        "warm_load_lt_1s": warm < 1,
+        "matrix_ge_20x_networkx": t_nx / t_numba >= 20,
+        "matrix_lt_10s": t_numba < 10,
+        "isochrones_lt_5s": t_iso < 5,
+    }
     res["load_average_1min"] = round(os.getloadavg()[0], 2)
     print(json.dumps(res))
     return 0

@@ -64,12 +64,18 @@ def plain_pmedian(cost: np.ndarray, p: int, time_limit: float, backend: str = "S
     t0 = time.perf_counter()
     mip = _Mip()
     y = mip.add_vars(n, 0, 1, 0.0, integer=True)
-    x = mip.add_vars(n * m, 0, 1, cost.ravel())          # x[j * m + i]
+    x = mip.add_vars(n * m, 0, 1, cost.ravel())  # x[j * m + i]
     jj, ii = np.divmod(np.arange(n * m), m)
     mip.add_rows(m, ii, x, 1.0, 1.0, 1.0)
     k = np.arange(n * m)
-    mip.add_rows(n * m, np.concatenate([k, k]), np.concatenate([x, y[jj]]),
-                 np.concatenate([np.ones(n * m), -np.ones(n * m)]), -np.inf, 0.0)
+    mip.add_rows(
+        n * m,
+        np.concatenate([k, k]),
+        np.concatenate([x, y[jj]]),
+        np.concatenate([np.ones(n * m), -np.ones(n * m)]),
+        -np.inf,
+        0.0,
+    )
     mip.add_rows(1, np.zeros(n), y, 1.0, p, p)
     out, _ = mip.solve(maximize=False, backend=backend, time_limit=time_limit)
     return out.status, out.objective, time.perf_counter() - t0
@@ -83,8 +89,8 @@ def synthetic_mclp(n_demand=20_000, n_sites=300, seed=0):
     fd, fs = rng.uniform(1.2, 1.6, n_demand), rng.uniform(1.2, 1.6, n_sites)
     cost = np.empty((n_sites, n_demand), dtype=np.float32)
     for a in range(0, n_sites, 64):
-        dist = np.sqrt(((s[a:a + 64, None, :] - d[None]) ** 2).sum(-1))
-        cost[a:a + 64] = (dist * np.sqrt(fs[a:a + 64, None] * fd[None]) / (60 / 3.6)).astype(np.float32)
+        dist = np.sqrt(((s[a : a + 64, None, :] - d[None]) ** 2).sum(-1))
+        cost[a : a + 64] = (dist * np.sqrt(fs[a : a + 64, None] * fd[None]) / (60 / 3.6)).astype(np.float32)
     w = rng.integers(1, 5, n_demand).astype(np.float64)
     return cost, w
 
@@ -134,8 +140,10 @@ def main(argv=None) -> int:
         all_ok &= ok
         per[name] = round(secs, 3)
         ours[name] = (d["cost"], p, secs)
-        print(f"  {name:7s} n={d['cost'].shape[0]:3d} p={p:3d}  {res.objective:7.0f} (opt {optima[name]:5.0f}) "
-              f"{res.status:8s} {secs:6.2f} s  via {res.solver}")
+        print(
+            f"  {name:7s} n={d['cost'].shape[0]:3d} p={p:3d}  {res.objective:7.0f} (opt {optima[name]:5.0f}) "
+            f"{res.status:8s} {secs:6.2f} s  via {res.solver}"
+        )
     total = time.perf_counter() - t_all
     print(f"  total pmed1-20: {total:.1f} s (goal < 120 s), all proven optimal: {all_ok}")
     headline.update({"pmed_total_s": round(total, 2), "pmed_all_optimal": bool(all_ok), "pmed_per_instance_s": per})
@@ -143,17 +151,23 @@ def main(argv=None) -> int:
     for name in [x for x in args.plain.split(",") if x]:
         cost, p, secs = ours[name]
         st, obj, psecs = plain_pmedian(cost, p, args.plain_limit)
-        plain[name] = {"status": st, "objective": obj, "seconds": round(psecs, 2),
-                       "ratio_plain_over_ours": round(psecs / secs, 1)}
+        plain[name] = {
+            "status": st,
+            "objective": obj,
+            "seconds": round(psecs, 2),
+            "ratio_plain_over_ours": round(psecs / secs, 1),
+        }
         print(f"  plain x_ij MIP {name}: {st} {obj:.0f} in {psecs:.1f} s -> {psecs / secs:.1f}x slower than ours")
     headline["plain_xij"] = plain
 
     # ---------------------------------------------------------------- (a2) pmed21-40-shaped
     if args.generated:
         lo, hi = (int(x) for x in args.generated.split("-"))
-        gen, all_proven, worst = {}, True, max(per.values())     # the slowest of pmed1-20 counts too
-        print(f"(a2) pmed{lo}-{hi}-shaped instances (OR-Library recipe, seed = instance number), "
-              f"time limit {args.pmed_limit:g} s each")
+        gen, all_proven, worst = {}, True, max(per.values())  # the slowest of pmed1-20 counts too
+        print(
+            f"(a2) pmed{lo}-{hi}-shaped instances (OR-Library recipe, seed = instance number), "
+            f"time limit {args.pmed_limit:g} s each"
+        )
         t_gen = time.perf_counter()
         for k in range(lo, hi + 1):
             name = f"pmed{k}"
@@ -165,35 +179,68 @@ def main(argv=None) -> int:
             secs = time.perf_counter() - t0
             all_proven &= res.status == "optimal"
             worst = max(worst, secs)
-            gen[name] = {"n": n, "p": p, "status": res.status, "objective": res.objective, "seconds": round(secs, 2),
-                         "gap": res.gap, "via": res.solver}
-            print(f"  {name}-like n={n:3d} p={p:3d}  {res.objective:7.0f} {res.status:8s} gap {res.gap:.2e} "
-                  f"{secs:6.2f} s  via {res.solver}")
+            gen[name] = {
+                "n": n,
+                "p": p,
+                "status": res.status,
+                "objective": res.objective,
+                "seconds": round(secs, 2),
+                "gap": res.gap,
+                "via": res.solver,
+            }
+            print(
+                f"  {name}-like n={n:3d} p={p:3d}  {res.objective:7.0f} {res.status:8s} gap {res.gap:.2e} "
+                f"{secs:6.2f} s  via {res.solver}"
+            )
         gen_total = time.perf_counter() - t_gen
         total40 = total + gen_total
-        print(f"  total generated: {gen_total:.1f} s; pmed1-20 + generated: {total40:.1f} s (goal < 600 s); "
-              f"slowest of all {worst:.1f} s (goal < 120 s); all proven: {all_proven}")
-        headline.update({"generated": gen, "generated_total_s": round(gen_total, 2),
-                         "generated_all_proven": bool(all_proven), "generated_slowest_s": round(worst, 2),
-                         "pmed1_40_total_s": round(total40, 2),
-                         "pmed_goal_met": bool(all_ok and all_proven and worst < args.pmed_limit and total40 < 600)})
+        print(
+            f"  total generated: {gen_total:.1f} s; pmed1-20 + generated: {total40:.1f} s (goal < 600 s); "
+            f"slowest of all {worst:.1f} s (goal < 120 s); all proven: {all_proven}"
+        )
+        headline.update(
+            {
+                "generated": gen,
+                "generated_total_s": round(gen_total, 2),
+                "generated_all_proven": bool(all_proven),
+                "generated_slowest_s": round(worst, 2),
+                "pmed1_40_total_s": round(total40, 2),
+                "pmed_goal_met": bool(all_ok and all_proven and worst < args.pmed_limit and total40 < 600),
+            }
+        )
 
     # ---------------------------------------------------------------- (b) MCLP
     cost, w = synthetic_mclp()
     prob = from_cost_matrix(cost, w)
     print(f"(b) MCLP 20,000 demand x 300 sites, p=15, radius {args.radius:g} s")
     res = mclp(prob, 15, args.radius)
-    print(f"  kazerne: {res.status}, covered {res.objective:.0f} of {w.sum():.0f} "
-          f"({res.extra['covered_share']:.1%}), {res.seconds:.1f} s, reduction {res.extra['reduction']}")
-    headline.update({"mclp_status": res.status, "mclp_objective": res.objective, "mclp_s": round(res.seconds, 2),
-                     "mclp_covered_share": round(res.extra["covered_share"], 4),
-                     "mclp_reduction": res.extra["reduction"]})
+    print(
+        f"  kazerne: {res.status}, covered {res.objective:.0f} of {w.sum():.0f} "
+        f"({res.extra['covered_share']:.1%}), {res.seconds:.1f} s, reduction {res.extra['reduction']}"
+    )
+    headline.update(
+        {
+            "mclp_status": res.status,
+            "mclp_objective": res.objective,
+            "mclp_s": round(res.seconds, 2),
+            "mclp_covered_share": round(res.extra["covered_share"], 4),
+            "mclp_reduction": res.extra["reduction"],
+        }
+    )
     if not args.skip_spopt:
         st, covered, ssecs, _ = spopt_mclp(cost, w, args.radius, 15, args.spopt_limit)
-        print(f"  spopt (PuLP + CBC): {st}, covered {covered:.0f}, {ssecs:.1f} s -> "
-              f"{ssecs / res.seconds:.1f}x slower than kazerne")
-        headline.update({"spopt_status": st, "spopt_objective": covered, "spopt_s": round(ssecs, 2),
-                         "spopt_over_kazerne": round(ssecs / res.seconds, 2)})
+        print(
+            f"  spopt (PuLP + CBC): {st}, covered {covered:.0f}, {ssecs:.1f} s -> "
+            f"{ssecs / res.seconds:.1f}x slower than kazerne"
+        )
+        headline.update(
+            {
+                "spopt_status": st,
+                "spopt_objective": covered,
+                "spopt_s": round(ssecs, 2),
+                "spopt_over_kazerne": round(ssecs / res.seconds, 2),
+            }
+        )
         if st == "Optimal" and res.status == "optimal":
             assert abs(covered - res.objective) < 1e-6, (covered, res.objective)
             headline["objectives_equal"] = True

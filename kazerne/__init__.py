@@ -79,6 +79,7 @@ __all__ = ["__version__", *_EXPORTS]
 def __getattr__(name):
     if name in _EXPORTS:
         import importlib
+
         mod, attr = _EXPORTS[name]
         value = getattr(importlib.import_module(mod), attr)
         globals()[name] = value

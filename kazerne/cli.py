@@ -45,6 +45,7 @@ class _Console:
 
     def __init__(self, quiet: bool):
         import logging
+
         self.logger = logging.getLogger("kazerne")
         self.handler = logging.StreamHandler(sys.stderr)
         self.handler.setFormatter(logging.Formatter("kazerne: %(message)s"))
@@ -54,6 +55,7 @@ class _Console:
     def __enter__(self):
         import logging
         import warnings
+
         self.logger.addHandler(self.handler)
         self.logger.setLevel(logging.INFO)
         self.logger.propagate = False
@@ -61,15 +63,18 @@ class _Console:
 
         def show(message, category, filename, lineno, file=None, line=None):
             from .errors import KazerneWarning
+
             if issubclass(category, KazerneWarning):
                 print(f"kazerne: warning: {message}", file=sys.stderr, flush=True)
             else:
                 self._warn(message, category, filename, lineno, file, line)
+
         warnings.showwarning = show
         return self
 
     def __exit__(self, *exc):
         import warnings
+
         warnings.showwarning = self._warn
         self.logger.removeHandler(self.handler)
         self.logger.setLevel(self.level)
@@ -83,7 +88,7 @@ def guarded(fn, *args, quiet: bool = False) -> int:
     warnings are shown on stderr (see :class:`_Console`)."""
     try:
         old = signal.signal(signal.SIGTERM, _on_sigterm)
-    except ValueError:          # not the main thread (e.g. called from a notebook's worker)
+    except ValueError:  # not the main thread (e.g. called from a notebook's worker)
         old = None
     try:
         with _Console(quiet):
@@ -106,26 +111,28 @@ def guarded(fn, *args, quiet: bool = False) -> int:
 
 
 def _cmd_isochrones(args) -> int:
+    from .errors import OutputError, ScenarioError
     from .report.geo import write_geojson
     from .routing.isochrones import isochrone_polygons, polygons_to_wgs84
     from .routing.profiles import get_profile
     from .routing.zone import load_zone
-    from .errors import OutputError, ScenarioError
     from .scenarios.schema import DEFAULT_TURNOUT_S, crew_type
 
     try:
         minutes = [float(m) for m in args.minutes.split(",") if m.strip()]
     except ValueError:
-        raise ScenarioError(f"expected comma-separated minutes like 8,10,12,15, got {args.minutes!r}",
-                            field="--minutes") from None
+        raise ScenarioError(
+            f"expected comma-separated minutes like 8,10,12,15, got {args.minutes!r}", field="--minutes"
+        ) from None
     if not minutes or any(not 0 < m <= 240 for m in minutes):
         raise ScenarioError(f"expected thresholds > 0 and <= 240 minutes, got {args.minutes!r}", field="--minutes")
     if args.turnout is not None and not 0 <= args.turnout <= 3600:
         raise ScenarioError(f"expected seconds from 0 to 3600, got {args.turnout!r}", field="--turnout")
     out = Path(args.output)
     if out.is_dir():
-        raise OutputError("is a folder; expected the path of a GeoJSON file to write", source=str(out),
-                          field="--output")
+        raise OutputError(
+            "is a folder; expected the path of a GeoJSON file to write", source=str(out), field="--output"
+        )
     zone = load_zone(args.zone, quiet=args.quiet)
     profile = get_profile(args.profile)
     feats = []
@@ -139,10 +146,21 @@ def _cmd_isochrones(args) -> int:
         turnout = args.turnout if args.turnout is not None else DEFAULT_TURNOUT_S.get(crew_type(site.crew), 300.0)
         polys = polygons_to_wgs84(isochrone_polygons(zone.net, profile, node, turnout, minutes))
         for m, g in zip(sorted(minutes), polys):
-            feats.append({"post": pid, "name": site.name, "minutes": m, "turnout_s": turnout,
-                          "profile": profile.name, "geometry": g})
-    assumptions = {"road_data": zone.net.describe(), "profile": profile.name,
-                   "note": "isochrone = roads reached within the threshold incl. turnout, buffered 100 m"}
+            feats.append(
+                {
+                    "post": pid,
+                    "name": site.name,
+                    "minutes": m,
+                    "turnout_s": turnout,
+                    "profile": profile.name,
+                    "geometry": g,
+                }
+            )
+    assumptions = {
+        "road_data": zone.net.describe(),
+        "profile": profile.name,
+        "note": "isochrone = roads reached within the threshold incl. turnout, buffered 100 m",
+    }
     try:
         write_geojson(out, feats, metadata=assumptions)
     except OSError as exc:
@@ -155,6 +173,7 @@ def _cmd_isochrones(args) -> int:
 def _site_arg(zone, text: str, what: str):
     """A post / site id of the pack, or ``LON,LAT``: (label, node)."""
     from .errors import ScenarioError
+
     parts = text.split(",")
     if len(parts) == 2:
         try:
@@ -174,69 +193,100 @@ def _site_arg(zone, text: str, what: str):
 
 
 def _cmd_route(args) -> int:
+    from .errors import OutputError
     from .report.atomic import write_json
     from .report.tables import text_table
     from .routing.profiles import get_profile
     from .routing.routes import route
     from .routing.zone import load_zone
 
-    from .errors import OutputError
     if args.output and Path(args.output).is_dir():
-        raise OutputError("is a folder; expected the path of a GeoJSON file to write", source=args.output,
-                          field="--output")
+        raise OutputError(
+            "is a folder; expected the path of a GeoJSON file to write", source=args.output, field="--output"
+        )
     zone = load_zone(args.zone, quiet=args.quiet)
     profile = get_profile(args.profile)
     a_label, a = _site_arg(zone, args.from_, "--from")
     b_label, b = _site_arg(zone, args.to, "--to")
     r = route(zone.net, profile, a, b)
-    rows = [[leg.street, leg.road_class, f"{leg.length_m:.0f}", f"{leg.speed_kmh:.0f}", f"{leg.time_s:.0f}",
-             ("against one-way " if leg.against_oneway else "") + ("emergency passage " if leg.emergency_passage
-                                                                   else "") +
-             ("direction unknown" if leg.unknown_direction else "")] for leg in r.legs]
+    rows = [
+        [
+            leg.street,
+            leg.road_class,
+            f"{leg.length_m:.0f}",
+            f"{leg.speed_kmh:.0f}",
+            f"{leg.time_s:.0f}",
+            ("against one-way " if leg.against_oneway else "")
+            + ("emergency passage " if leg.emergency_passage else "")
+            + ("direction unknown" if leg.unknown_direction else ""),
+        ]
+        for leg in r.legs
+    ]
     s = r.summary()
     print(f"{a_label} -> {b_label}, profile {profile.name} (driving only, no turnout)")
     print(text_table(rows, ["street", "class", "m", "km/h", "s", "note"]))
-    print(f"\ndriving time {s['drive_min']:.1f} min over {s['length_km']:.2f} km; straight line "
-          f"{s['straight_km']:.2f} km; detour index {s['detour_index']:.2f}; effective speed {s['effective_kmh']:.0f} km/h")
+    print(
+        f"\ndriving time {s['drive_min']:.1f} min over {s['length_km']:.2f} km; straight line "
+        f"{s['straight_km']:.2f} km; detour index {s['detour_index']:.2f}; effective speed {s['effective_kmh']:.0f} km/h"
+    )
     d = zone.net.describe()
-    print(f"road data {d['source']} ({d['road_data_date']}); against one-way {s['against_oneway_m']:.0f} m, "
-          f"emergency passages {s['emergency_passage_m']:.0f} m, one-way streets of unknown direction "
-          f"{s['unknown_direction_m']:.0f} m")
+    print(
+        f"road data {d['source']} ({d['road_data_date']}); against one-way {s['against_oneway_m']:.0f} m, "
+        f"emergency passages {s['emergency_passage_m']:.0f} m, one-way streets of unknown direction "
+        f"{s['unknown_direction_m']:.0f} m"
+    )
     if args.output:
         from .jsonsafe import json_safe
+
         feat = r.to_geojson()
         feat["properties"].update({"from": a_label, "to": b_label, "road_data": d})
         try:
             write_json(args.output, json_safe({"type": "FeatureCollection", "features": [feat]}))
         except OSError as exc:
-            raise OutputError(f"cannot write the file ({exc.strerror or exc})", source=args.output,
-                              field="--output") from None
+            raise OutputError(
+                f"cannot write the file ({exc.strerror or exc})", source=args.output, field="--output"
+            ) from None
         if not args.quiet:
             print(f"wrote {args.output}", file=sys.stderr)
     return 0
 
 
 def _cmd_audit(args) -> int:
+    from .report.atomic import check_output_dir
     from .report.audit_report import write_audit
     from .report.tables import text_table
     from .routing.audit import audit
     from .routing.zone import load_zone
 
-    from .report.atomic import check_output_dir
-    check_output_dir(Path(args.out) / f"audit-{Path(args.zone).name}")     # before the audit, not after
+    check_output_dir(Path(args.out) / f"audit-{Path(args.zone).name}")  # before the audit, not after
     zone = load_zone(args.zone, quiet=args.quiet)
     rep = audit(zone, profile=args.profile, seed=args.seed)
     out = write_audit(rep, zone, Path(args.out) / f"audit-{zone.name}")
     n = rep.network
     print(f"road network audit of {zone.name} ({n['source']}, {n['road_data_date']}), profile {rep.profile}")
-    print(f"largest strongly connected component: {n['nodes_kept']} of {n['nodes_source']} nodes kept "
-          f"({n['nodes_dropped']} dropped), {n['edges_kept']} of {n['edges_source']} edges")
-    print(f"near-coincident unjoined node pairs (< {rep.params['near_m']:g} m): {len(rep.near_pairs)}; "
-          f"facing dead ends (< {rep.params['dead_end_m']:g} m): {len(rep.facing_dead_ends)}")
-    print(f"emergency-only passages: {n['emergency_passages_km']} km; one-way streets of unknown direction "
-          f"(two-way): {n['unknown_oneway_direction_km']} km of edges\n")
-    rows = [[m["municipality"], m["pairs"], m.get("detour_median", ""), m.get("detour_p95", ""),
-             m.get("speed_kmh_median", ""), "yes" if m.get("plausible", True) else "NO"] for m in rep.municipalities]
+    print(
+        f"largest strongly connected component: {n['nodes_kept']} of {n['nodes_source']} nodes kept "
+        f"({n['nodes_dropped']} dropped), {n['edges_kept']} of {n['edges_source']} edges"
+    )
+    print(
+        f"near-coincident unjoined node pairs (< {rep.params['near_m']:g} m): {len(rep.near_pairs)}; "
+        f"facing dead ends (< {rep.params['dead_end_m']:g} m): {len(rep.facing_dead_ends)}"
+    )
+    print(
+        f"emergency-only passages: {n['emergency_passages_km']} km; one-way streets of unknown direction "
+        f"(two-way): {n['unknown_oneway_direction_km']} km of edges\n"
+    )
+    rows = [
+        [
+            m["municipality"],
+            m["pairs"],
+            m.get("detour_median", ""),
+            m.get("detour_p95", ""),
+            m.get("speed_kmh_median", ""),
+            "yes" if m.get("plausible", True) else "NO",
+        ]
+        for m in rep.municipalities
+    ]
     print(text_table(rows, ["municipality", "pairs", "detour median", "detour p95", "km/h median", "plausible"]))
     for w in rep.warnings:
         print(f"kazerne: warning: {w}", file=sys.stderr)
@@ -246,8 +296,17 @@ def _cmd_audit(args) -> int:
 
 def _cmd_build_pack(args) -> int:
     from .routing.buildpack import build_pack
-    path, rep = build_pack(args.name, args.osm, Path(args.municipalities), Path(args.posts), Path(args.out),
-                           join_m=args.join_m, road_data_date=args.date or "", force=args.force)
+
+    path, rep = build_pack(
+        args.name,
+        args.osm,
+        Path(args.municipalities),
+        Path(args.posts),
+        Path(args.out),
+        join_m=args.join_m,
+        road_data_date=args.date or "",
+        force=args.force,
+    )
     joined = rep.joined if rep else 0
     print(f"wrote zone pack {path} ({joined} nodes joined within {args.join_m:g} m)")
     return 0
@@ -255,19 +314,21 @@ def _cmd_build_pack(args) -> int:
 
 def _cmd_fetch_zone(args) -> int:
     from .routing.fetch import fetch_zone
-    path = fetch_zone(args.name, args.municipality, Path(args.out), population_csv=args.population,
-                      force=args.force)
+
+    path = fetch_zone(args.name, args.municipality, Path(args.out), population_csv=args.population, force=args.force)
     print(f"wrote zone pack {path}")
     return 0
 
 
 def _cmd_solve(argv) -> int:
     from .coverage.cli_solve import solve_main
+
     return solve_main(argv)
 
 
 def _cmd_compare(args) -> int:
     from .report.compare import compare_runs
+
     target = compare_runs(args.runs, args.out, threshold=args.threshold, name=args.name)
     print(f"comparison of {len(args.runs)} runs in {target}/ (compare.csv, report.html, difference map)")
     return 0
@@ -275,6 +336,7 @@ def _cmd_compare(args) -> int:
 
 def _cmd_run(args) -> int:
     from .scenarios.runner import run_main
+
     return run_main(args)
 
 
@@ -301,8 +363,12 @@ def build_parser() -> argparse.ArgumentParser:
     c = sub.add_parser("compare", help="compare finished runs side by side (table, difference map, HTML, CSV)")
     c.add_argument("runs", nargs="+", help="run folders (out/NAME); the first is the reference")
     c.add_argument("--out", default="out", help="output folder (default: out/; results in OUT/compare-A-vs-B/)")
-    c.add_argument("--threshold", type=float, default=None, help="minutes for the map and the headline "
-                   "(default: the middle report threshold)")
+    c.add_argument(
+        "--threshold",
+        type=float,
+        default=None,
+        help="minutes for the map and the headline (default: the middle report threshold)",
+    )
     c.add_argument("--name", default=None, help="name of the result folder")
 
     i = sub.add_parser("isochrones", help="isochrone polygons of posts as GeoJSON")
@@ -310,7 +376,12 @@ def build_parser() -> argparse.ArgumentParser:
     i.add_argument("--post", required=True, action="append", help="post id (repeatable)")
     i.add_argument("--minutes", default="8,10,12,15")
     i.add_argument("--profile", default="fire_engine")
-    i.add_argument("--turnout", type=float, default=None, help="turnout seconds (default by crew type: professional 90, volunteer/mixed 300)")
+    i.add_argument(
+        "--turnout",
+        type=float,
+        default=None,
+        help="turnout seconds (default by crew type: professional 90, volunteer/mixed 300)",
+    )
     i.add_argument("-o", "--output", required=True)
     i.add_argument("--quiet", action="store_true")
 
@@ -346,8 +417,9 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--date", default=None, help="road data date for the file name (default: this month)")
     b.add_argument("--force", action="store_true")
 
-    sub.add_parser("solve", help="solve a placement model on a cost-matrix instance (see kazerne solve -h)",
-                   add_help=False)
+    sub.add_parser(
+        "solve", help="solve a placement model on a cost-matrix instance (see kazerne solve -h)", add_help=False
+    )
     return ap
 
 
@@ -371,6 +443,7 @@ def _dispatch(argv) -> int:
         return _cmd_compare(args)
     if args.cmd == "batch":
         from .scenarios.batch import batch_main
+
         return batch_main(args)
     return 2
 

@@ -20,7 +20,7 @@ class KazerneError(Exception):
     def __init__(self, message: str, *, source: str | None = None, field: str | None = None):
         self.source = source
         self.field = field
-        self.detail = message       # the message without the "file: field: " prefix
+        self.detail = message  # the message without the "file: field: " prefix
         parts = []
         if source:
             parts.append(str(source))

@@ -37,8 +37,14 @@ def format_bytes(n: float) -> str:
     return f"{n:.1f} PiB"  # pragma: no cover
 
 
-def require_memory(nbytes: float, what: str, *, source: str | None = None, field: str | None = None,
-                   error: type[KazerneError] = ModelInputError) -> None:
+def require_memory(
+    nbytes: float,
+    what: str,
+    *,
+    source: str | None = None,
+    field: str | None = None,
+    error: type[KazerneError] = ModelInputError,
+) -> None:
     """Raise ``error`` (one line with both sizes) when ``nbytes`` exceed the available memory.
 
     Parameters
@@ -50,5 +56,8 @@ def require_memory(nbytes: float, what: str, *, source: str | None = None, field
     """
     avail = available_memory()
     if avail is not None and nbytes > avail:
-        raise error(f"{what} needs {format_bytes(nbytes)} of memory; only {format_bytes(avail)} is available",
-                    source=source, field=field)
+        raise error(
+            f"{what} needs {format_bytes(nbytes)} of memory; only {format_bytes(avail)} is available",
+            source=source,
+            field=field,
+        )

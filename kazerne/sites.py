@@ -39,6 +39,7 @@ def crew_type(label: str) -> str:
 def node_road(net, node: int) -> str:
     """The road a node lies on, for reports: "Name (class)" of its most important edge."""
     from .routing.profiles import HIGHWAY_CLASSES
+
     e = np.flatnonzero((net.u == node) | (net.v == node))
     if len(e) == 0:
         return ""
@@ -54,7 +55,7 @@ def site_streets(zone, nodes) -> list:
     e = np.flatnonzero(net.name_id >= 0)
     ends = np.concatenate([net.u[e], net.v[e]])
     ee = np.concatenate([e, e])
-    order = np.lexsort((net.cls[ee], ends))          # per node, the fastest class first
+    order = np.lexsort((net.cls[ee], ends))  # per node, the fastest class first
     ends, ee = ends[order], ee[order]
     first = np.ones(len(ends), bool)
     first[1:] = ends[1:] != ends[:-1]
@@ -76,10 +77,10 @@ class Sites:
     snap_m: np.ndarray | None = None
     road: list = field(default_factory=list)
     origin: list = field(default_factory=list)
-    grade: list = field(default_factory=list)     # the pack's location grade (B..E), "user", "" when unknown
-    street: list = field(default_factory=list)    # the street the site stands on ("" when unnamed)
+    grade: list = field(default_factory=list)  # the pack's location grade (B..E), "user", "" when unknown
+    street: list = field(default_factory=list)  # the street the site stands on ("" when unnamed)
     municipality: list = field(default_factory=list)
-    excluded_in_gap: int = 0                      # candidates: nodes left out because they lie in the data gap
+    excluded_in_gap: int = 0  # candidates: nodes left out because they lie in the data gap
 
     def __post_init__(self):
         n = len(self.ids)
@@ -127,8 +128,19 @@ class Sites:
         return out
 
     @classmethod
-    def from_lonlat(cls, zone, ids, lon, lat, *, names=None, crew="professional", turnout_s=None,
-                    snap: str = "public", origin: str = "user") -> "Sites":
+    def from_lonlat(
+        cls,
+        zone,
+        ids,
+        lon,
+        lat,
+        *,
+        names=None,
+        crew="professional",
+        turnout_s=None,
+        snap: str = "public",
+        origin: str = "user",
+    ) -> "Sites":
         """Sites at WGS84 points (degrees). ``turnout_s`` defaults by ``crew`` (one or one per site)."""
         ids = [str(i) for i in ids]
         n = len(ids)
@@ -137,13 +149,23 @@ class Sites:
             turnout_s = [DEFAULT_TURNOUT_S.get(crew_type(c), 300.0) for c in crews]
         t = np.broadcast_to(np.asarray(turnout_s, dtype=float), (n,))
         names = list(names) if names is not None else ids
-        rows = [(ids[i], names[i], float(np.atleast_1d(lon)[i]), float(np.atleast_1d(lat)[i]), crew_type(crews[i]),
-                 float(t[i])) for i in range(n)]
+        rows = [
+            (
+                ids[i],
+                names[i],
+                float(np.atleast_1d(lon)[i]),
+                float(np.atleast_1d(lat)[i]),
+                crew_type(crews[i]),
+                float(t[i]),
+            )
+            for i in range(n)
+        ]
         return cls._place(zone, rows, snap, origin=origin)
 
     @classmethod
     def _place(cls, zone, rows, snap, origin):
         from .routing.network import to_metric
+
         nodes, snaps, roads = [], [], []
         for sid, _, lo, la, _, _ in rows:
             node = zone.site_node(lo, la, what=f"site {sid}", snap=snap)
@@ -151,26 +173,48 @@ class Sites:
             nodes.append(node)
             snaps.append(float(np.hypot(zone.net.x[node] - x[0], zone.net.y[node] - y[0])))
             roads.append(node_road(zone.net, node))
-        return cls(ids=[r[0] for r in rows], names=[r[1] for r in rows], node=np.array(nodes, dtype=np.int64),
-                   lon=[r[2] for r in rows], lat=[r[3] for r in rows], turnout_s=[r[5] for r in rows],
-                   crew=[r[4] for r in rows], snap_m=snaps, road=roads, origin=[origin] * len(rows))
+        return cls(
+            ids=[r[0] for r in rows],
+            names=[r[1] for r in rows],
+            node=np.array(nodes, dtype=np.int64),
+            lon=[r[2] for r in rows],
+            lat=[r[3] for r in rows],
+            turnout_s=[r[5] for r in rows],
+            crew=[r[4] for r in rows],
+            snap_m=snaps,
+            road=roads,
+            origin=[origin] * len(rows),
+        )
 
     @classmethod
-    def candidates(cls, zone, spacing_m: float = 1000.0, classes=DEFAULT_CANDIDATE_CLASSES, turnout_s: float = 90.0,
-                   crew: str = "professional", buffer_m: float = 0.0) -> "Sites":
+    def candidates(
+        cls,
+        zone,
+        spacing_m: float = 1000.0,
+        classes=DEFAULT_CANDIDATE_CLASSES,
+        turnout_s: float = 90.0,
+        crew: str = "professional",
+        buffer_m: float = 0.0,
+    ) -> "Sites":
         """Candidate sites: network nodes on roads of ``classes`` inside the zone (+``buffer_m``) and
         outside the road-data gap, thinned to one per ``spacing_m`` square (the node nearest the
         square's centre). Ids are ``C<node>``; ``meta`` of the result tells how many the gap excluded."""
         import shapely
 
         from .routing.profiles import CLASS_INDEX
-        if isinstance(spacing_m, bool) or not isinstance(spacing_m, (int, float)) or not np.isfinite(spacing_m) \
-                or spacing_m <= 0:
+
+        if (
+            isinstance(spacing_m, bool)
+            or not isinstance(spacing_m, (int, float))
+            or not np.isfinite(spacing_m)
+            or spacing_m <= 0
+        ):
             raise ScenarioError(f"expected a spacing > 0 metres, got {spacing_m!r}", field="spacing_m")
         unknown = [c for c in classes if c not in CLASS_INDEX]
         if unknown or not classes:
-            raise ScenarioError(f"expected road classes from {', '.join(CLASS_INDEX)}, got {list(classes)!r}",
-                                field="candidate_classes")
+            raise ScenarioError(
+                f"expected road classes from {', '.join(CLASS_INDEX)}, got {list(classes)!r}", field="candidate_classes"
+            )
         net = zone.net
         cl = np.array([CLASS_INDEX[c] for c in classes])
         e = np.isin(net.cls, cl) & ~net.emergency_only()
@@ -191,49 +235,90 @@ class Sites:
         first[1:] = np.any(key[1:] != key[:-1], axis=1)
         chosen = np.sort(nodes[order[first]])
         from .demand.points import municipality_of
+
         names = [m.name for m in zone.pack.municipalities]
         mun = [names[i] if i >= 0 else "" for i in municipality_of(zone, net.x[chosen], net.y[chosen])]
         street = site_streets(zone, chosen)
         # a name people recognise: the street and the municipality of the road junction
         label = [", ".join(x for x in (st or "unnamed road", m) if x) for st, m in zip(street, mun)]
-        return cls(ids=[f"C{n}" for n in chosen], names=label, node=chosen, lon=net.lon[chosen], lat=net.lat[chosen],
-                   turnout_s=turnout_s, crew=[crew] * len(chosen), road=[node_road(net, int(n)) for n in chosen],
-                   origin=["generated"] * len(chosen), street=street, municipality=mun, excluded_in_gap=excluded)
+        return cls(
+            ids=[f"C{n}" for n in chosen],
+            names=label,
+            node=chosen,
+            lon=net.lon[chosen],
+            lat=net.lat[chosen],
+            turnout_s=turnout_s,
+            crew=[crew] * len(chosen),
+            road=[node_road(net, int(n)) for n in chosen],
+            origin=["generated"] * len(chosen),
+            street=street,
+            municipality=mun,
+            excluded_in_gap=excluded,
+        )
 
     def concat(self, *others: "Sites") -> "Sites":
         """This table followed by ``others`` (ids must stay unique)."""
         parts = (self,) + others
-        return Sites(ids=[i for p in parts for i in p.ids], names=[n for p in parts for n in p.names],
-                     node=np.concatenate([p.node for p in parts]), lon=np.concatenate([p.lon for p in parts]),
-                     lat=np.concatenate([p.lat for p in parts]), turnout_s=np.concatenate([p.turnout_s for p in parts]),
-                     crew=[c for p in parts for c in p.crew], snap_m=np.concatenate([p.snap_m for p in parts]),
-                     road=[r for p in parts for r in p.road], origin=[o for p in parts for o in p.origin],
-                     grade=[g for p in parts for g in p.grade], street=[x for p in parts for x in p.street],
-                     municipality=[x for p in parts for x in p.municipality],
-                     excluded_in_gap=sum(p.excluded_in_gap for p in parts))
+        return Sites(
+            ids=[i for p in parts for i in p.ids],
+            names=[n for p in parts for n in p.names],
+            node=np.concatenate([p.node for p in parts]),
+            lon=np.concatenate([p.lon for p in parts]),
+            lat=np.concatenate([p.lat for p in parts]),
+            turnout_s=np.concatenate([p.turnout_s for p in parts]),
+            crew=[c for p in parts for c in p.crew],
+            snap_m=np.concatenate([p.snap_m for p in parts]),
+            road=[r for p in parts for r in p.road],
+            origin=[o for p in parts for o in p.origin],
+            grade=[g for p in parts for g in p.grade],
+            street=[x for p in parts for x in p.street],
+            municipality=[x for p in parts for x in p.municipality],
+            excluded_in_gap=sum(p.excluded_in_gap for p in parts),
+        )
 
     def subset(self, which) -> "Sites":
         """The sites at the given positions (ints) or with the given ids (strings), in that order."""
         which = list(which)
         idx = [self.ids.index(w) if isinstance(w, str) else int(w) for w in which]
-        return Sites(ids=[self.ids[i] for i in idx], names=[self.names[i] for i in idx], node=self.node[idx],
-                     lon=self.lon[idx], lat=self.lat[idx], turnout_s=self.turnout_s[idx],
-                     crew=[self.crew[i] for i in idx], snap_m=self.snap_m[idx], road=[self.road[i] for i in idx],
-                     origin=[self.origin[i] for i in idx], grade=[self.grade[i] for i in idx],
-                     street=[self.street[i] for i in idx], municipality=[self.municipality[i] for i in idx])
+        return Sites(
+            ids=[self.ids[i] for i in idx],
+            names=[self.names[i] for i in idx],
+            node=self.node[idx],
+            lon=self.lon[idx],
+            lat=self.lat[idx],
+            turnout_s=self.turnout_s[idx],
+            crew=[self.crew[i] for i in idx],
+            snap_m=self.snap_m[idx],
+            road=[self.road[i] for i in idx],
+            origin=[self.origin[i] for i in idx],
+            grade=[self.grade[i] for i in idx],
+            street=[self.street[i] for i in idx],
+            municipality=[self.municipality[i] for i in idx],
+        )
 
     # ------------------------------------------------------------ output
     def rows(self) -> list[dict]:
         """One dict per site (``lon``, ``lat`` in that order)."""
-        return [{"id": self.ids[i], "name": self.names[i], "crew": self.crew[i], "turnout_s": float(self.turnout_s[i]),
-                 "lon": round(float(self.lon[i]), 6), "lat": round(float(self.lat[i]), 6),
-                 "snap_m": round(float(self.snap_m[i]), 1), "snap_road": self.road[i], "origin": self.origin[i],
-                 "location_grade": self.grade[i]}
-                for i in range(len(self))]
+        return [
+            {
+                "id": self.ids[i],
+                "name": self.names[i],
+                "crew": self.crew[i],
+                "turnout_s": float(self.turnout_s[i]),
+                "lon": round(float(self.lon[i]), 6),
+                "lat": round(float(self.lat[i]), 6),
+                "snap_m": round(float(self.snap_m[i]), 1),
+                "snap_road": self.road[i],
+                "origin": self.origin[i],
+                "location_grade": self.grade[i],
+            }
+            for i in range(len(self))
+        ]
 
     def to_geodataframe(self):
         """A ``geopandas.GeoDataFrame`` of the sites (points, EPSG:4326)."""
         import geopandas as gpd
         import pandas as pd
+
         df = pd.DataFrame(self.rows())
         return gpd.GeoDataFrame(df, geometry=gpd.points_from_xy(self.lon, self.lat), crs="EPSG:4326")

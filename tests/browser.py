@@ -19,9 +19,20 @@ import tempfile
 import time
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         "--disable-default-apps", "--disable-extensions", "--mute-audio", "--hide-scrollbars"]
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-default-apps",
+    "--disable-extensions",
+    "--mute-audio",
+    "--hide-scrollbars",
+]
 
 
 class Page:
@@ -129,25 +140,33 @@ def open_page(url: str, width=1400, height=1000) -> Page:
     profile = tempfile.mkdtemp(prefix="kazerne-chromium-")
 
     def child():
-        a, b = os.dup(to_chrome_r), os.dup(from_chrome_w)   # dup2 onto 3 / 4 (inheritable)
+        a, b = os.dup(to_chrome_r), os.dup(from_chrome_w)  # dup2 onto 3 / 4 (inheritable)
         os.dup2(a, 3)
         os.dup2(b, 4)
 
-    proc = subprocess.Popen([CHROMIUM, *FLAGS, f"--user-data-dir={profile}", "--remote-debugging-pipe",
-                             "about:blank"], close_fds=False, preexec_fn=child, stdin=subprocess.DEVNULL,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [CHROMIUM, *FLAGS, f"--user-data-dir={profile}", "--remote-debugging-pipe", "about:blank"],
+        close_fds=False,
+        preexec_fn=child,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     os.close(to_chrome_r)
     os.close(from_chrome_w)
     events: list = []
     page = Page(proc, to_chrome_w, from_chrome_r, None, events, profile)
     try:
         t = page.call("Target.createTarget", {"url": "about:blank"}, session=False)
-        page.session = page.call("Target.attachToTarget", {"targetId": t["targetId"], "flatten": True},
-                                 session=False)["sessionId"]
+        page.session = page.call("Target.attachToTarget", {"targetId": t["targetId"], "flatten": True}, session=False)[
+            "sessionId"
+        ]
         for dom in ("Page.enable", "Network.enable", "Runtime.enable", "Log.enable"):
             page.call(dom)
-        page.call("Emulation.setDeviceMetricsOverride", {"width": width, "height": height, "deviceScaleFactor": 1,
-                                                         "mobile": False})
+        page.call(
+            "Emulation.setDeviceMetricsOverride",
+            {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False},
+        )
         events.clear()
         page.call("Page.navigate", {"url": url})
         page.wait_for("Page.loadEventFired")

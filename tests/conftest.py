@@ -20,7 +20,8 @@ if not os.environ.get("KAZERNE_DATA") and DEFAULT_ZONE_DATA.is_dir():
 # Relative entries (the README's ``KAZERNE_DATA=../shared/zone-data``) are made absolute, so that
 # CLI subprocesses started in a temporary folder find the packs too.
 os.environ["KAZERNE_DATA"] = os.pathsep.join(
-    str(Path(p).resolve()) for p in os.environ.get("KAZERNE_DATA", "").split(os.pathsep) if p.strip())
+    str(Path(p).resolve()) for p in os.environ.get("KAZERNE_DATA", "").split(os.pathsep) if p.strip()
+)
 # Hermetic: the tests never read or write the user's ~/.cache/kazerne. Unless KAZERNE_CACHE says
 # otherwise, the network cache of the test sessions lives in the checkout (<repo>/.cache/kazerne,
 # git-ignored): the first session parses the zone's OSM file once (~45 s), later ones reuse it.
@@ -37,9 +38,12 @@ def zone_data_dir() -> Path:
     for p in os.environ.get("KAZERNE_DATA", "").split(os.pathsep):
         if p.strip() and (Path(p) / ZONE).is_dir():
             return Path(p)
-    pytest.fail(f"zone pack {ZONE!r} not found on KAZERNE_DATA={os.environ.get('KAZERNE_DATA', '')!r}: set "
-                f"KAZERNE_DATA to the folder holding it (the default, {DEFAULT_ZONE_DATA}, is used when it "
-                f"exists and KAZERNE_DATA is unset)", pytrace=False)
+    pytest.fail(
+        f"zone pack {ZONE!r} not found on KAZERNE_DATA={os.environ.get('KAZERNE_DATA', '')!r}: set "
+        f"KAZERNE_DATA to the folder holding it (the default, {DEFAULT_ZONE_DATA}, is used when it "
+        f"exists and KAZERNE_DATA is unset)",
+        pytrace=False,
+    )
 
 
 @pytest.fixture(scope="session")
@@ -48,6 +52,7 @@ def network_cache_dir(tmp_path_factory) -> Path:
     the user's home), so a second session does not parse the zone's OSM file again. The cold
     path (parse, write, reuse, rebuild) is tested on the tiny fixture in test_routing_cache.py."""
     from kazerne.routing.network import cache_dir
+
     return cache_dir()
 
 
@@ -55,5 +60,5 @@ def network_cache_dir(tmp_path_factory) -> Path:
 def hvz_zone(zone_data_dir, network_cache_dir):
     """The real zone, loaded once per session (the first load ever parses the OSM file, ~40 s)."""
     from kazerne.routing.zone import load_zone
-    return load_zone(ZONE, quiet=True)
 
+    return load_zone(ZONE, quiet=True)

@@ -36,12 +36,23 @@ def _deg(x_m: float, y_m: float) -> tuple[float, float]:
 
 #: name -> (x, y) metres in the local frame
 LOCAL = {f"g{i}_{j}": (50.0 * i, 50.0 * j) for i in range(7) for j in range(7)}
-LOCAL.update({
-    "A": (2000.0, 150.0), "B": (2100.0, 150.0), "D": (2100.0, 650.0), "E": (2000.0, 650.0),
-    "H": (2350.0, 150.0), "C": (2600.0, 150.0), "K": (2800.0, 450.0), "F": (3000.0, 150.0),
-    "M": (5000.0, 150.0), "S": (2600.0, -400.0),
-    "I1": (6000.0, 3000.0), "I2": (6200.0, 3000.0), "I3": (6400.0, 3000.0),
-})
+LOCAL.update(
+    {
+        "A": (2000.0, 150.0),
+        "B": (2100.0, 150.0),
+        "D": (2100.0, 650.0),
+        "E": (2000.0, 650.0),
+        "H": (2350.0, 150.0),
+        "C": (2600.0, 150.0),
+        "K": (2800.0, 450.0),
+        "F": (3000.0, 150.0),
+        "M": (5000.0, 150.0),
+        "S": (2600.0, -400.0),
+        "I1": (6000.0, 3000.0),
+        "I2": (6200.0, 3000.0),
+        "I3": (6400.0, 3000.0),
+    }
+)
 #: name -> (lon, lat) degrees, exactly as written to the file
 NODES = {k: _deg(*v) for k, v in LOCAL.items()}
 NODE_ID = {k: i + 1 for i, k in enumerate(NODES)}
@@ -69,8 +80,7 @@ WAYS = [(1000 + k, nodes, tags) for k, (nodes, tags) in enumerate(WAYS)]
 
 def osm_xml(variant: int = 0) -> str:
     """The OSM XML text. ``variant`` != 0 gives different bytes (an XML comment) for the same roads."""
-    out = ["<?xml version='1.0' encoding='UTF-8'?>",
-           '<osm version="0.6" generator="kazerne-tests">']
+    out = ["<?xml version='1.0' encoding='UTF-8'?>", '<osm version="0.6" generator="kazerne-tests">']
     if variant:
         out.append(f"<!-- variant {variant} -->")
     for name, (lon, lat) in NODES.items():
@@ -98,4 +108,5 @@ def write_osm(path, variant: int = 0) -> Path:
 
 if __name__ == "__main__":  # pragma: no cover
     import sys
+
     write_osm(sys.argv[1] if len(sys.argv) > 1 else "tiny.osm")

@@ -14,13 +14,14 @@ REPO = Path(__file__).resolve().parents[1]
 
 def _readme_example() -> str:
     text = (REPO / "README.md").read_text(encoding="utf-8")
-    sec = text[text.index("## Python API"):]
+    sec = text[text.index("## Python API") :]
     return re.search(r"```python\n(.*?)```", sec, re.S).group(1)
 
 
 @pytest.fixture(scope="module")
 def example(hvz_zone):
     import matplotlib
+
     matplotlib.use("Agg")
     ns: dict = {}
     exec(compile(_readme_example(), "README.md (Python API)", "exec"), ns)
@@ -30,7 +31,8 @@ def example(hvz_zone):
 def test_readme_example_runs_and_makes_sense(example):
     import geopandas as gpd
     import networkx as nx
-    report, demand, posts, res = example["report"], example["demand"], example["posts"], example["res"]
+
+    demand, posts, res = example["demand"], example["posts"], example["res"]
     assert isinstance(example["gdf"], gpd.GeoDataFrame) and len(example["gdf"]) == len(demand)
     assert example["gdf"].crs.to_epsg() == 4326
     assert isinstance(example["G"], nx.DiGraph) and example["G"].number_of_nodes() == example["zone"].net.n_nodes
@@ -51,6 +53,7 @@ def test_readme_example_runs_and_makes_sense(example):
 
 def test_api_and_cli_give_the_same_baseline(example, tmp_path):
     from kazerne.scenarios.runner import run_file
+
     out = run_file(REPO / "scenarios" / "hvz-centrum-2019.toml", out_root=tmp_path, quiet=True)
     summary = json.loads((Path(out) / "summary.json").read_text())
     report = example["report"]
@@ -66,6 +69,7 @@ def test_api_and_cli_give_the_same_baseline(example, tmp_path):
 
 def test_errors_are_value_and_os_errors():
     import kazerne as kz
+
     with pytest.raises(ValueError):
         kz.get_profile("tractor")
     with pytest.raises(OSError):
@@ -78,8 +82,11 @@ def test_errors_are_value_and_os_errors():
 def test_import_is_light_and_names_resolve():
     import subprocess
     import sys
-    code = ("import sys, kazerne; assert 'ortools' not in sys.modules and 'osmnx' not in sys.modules; "
-            "print(kazerne.__version__); import kazerne as kz; kz.mclp; kz.Sites; kz.travel_times")
+
+    code = (
+        "import sys, kazerne; assert 'ortools' not in sys.modules and 'osmnx' not in sys.modules; "
+        "print(kazerne.__version__); import kazerne as kz; kz.mclp; kz.Sites; kz.travel_times"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip().count(".") == 2
 
@@ -89,4 +96,5 @@ def test_tests_are_hermetic():
     from pathlib import Path
 
     from kazerne.routing.network import cache_dir
+
     assert not str(cache_dir()).startswith(str(Path.home() / ".cache"))

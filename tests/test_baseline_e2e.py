@@ -24,11 +24,10 @@ from kazerne.scenarios.runner import run_file
 REPO = Path(__file__).resolve().parents[1]
 SCEN_2019 = REPO / "scenarios" / "hvz-centrum-2019.toml"
 SCEN_2022 = REPO / "scenarios" / "hvz-centrum-2022.toml"
-OUTPUT_FILES = ["summary.json", "municipalities.csv", "posts.csv", "worst.csv", "demand.geojson",
-                "first_due.geojson"]
+OUTPUT_FILES = ["summary.json", "municipalities.csv", "posts.csv", "worst.csv", "demand.geojson", "first_due.geojson"]
 ACTIVE_2019 = ["P01", "P02", "P03", "P05", "P06", "P07", "P08", "P09", "P10", "P11", "P12", "P13", "P14"]
 THRESHOLDS = ["8", "10", "12", "15"]
-PACK_TOTAL = 562_055          # README of the pack: 562,055 inhabitants on 1 January 2020
+PACK_TOTAL = 562_055  # README of the pack: 562,055 inhabitants on 1 January 2020
 
 
 def read_csv(path: Path) -> list[dict]:
@@ -83,6 +82,7 @@ def summary(d: Path) -> dict:
 
 # ------------------------------------------------------------------------------------------------
 
+
 def test_pack_total_is_the_published_figure(pack):
     assert len(pack) == 18
     assert sum(pack.values()) == PACK_TOTAL
@@ -93,7 +93,7 @@ def test_baseline_writes_every_file(base):
         p = base / name
         assert p.is_file() and p.stat().st_size > 0, name
     for name in ("summary.json", "demand.geojson", "first_due.geojson"):
-        json.loads((base / name).read_text(encoding="utf-8"))          # valid JSON
+        json.loads((base / name).read_text(encoding="utf-8"))  # valid JSON
     # atomic: no temp folders left beside the result
     assert [p.name for p in base.parent.iterdir() if p.name.startswith(".")] == []
 
@@ -105,6 +105,7 @@ def test_outputs_follow_the_umask_and_list_what_kazerne_wrote(base):
 
     from kazerne.files import umask
     from kazerne.report.atomic import MARKER
+
     mask = umask()
     assert stat.S_IMODE(base.stat().st_mode) == 0o777 & ~mask
     for p in base.iterdir():
@@ -169,7 +170,7 @@ def test_posts_table(base):
     rows = read_csv(base / "posts.csv")
     assert [r["id"] for r in rows] == ACTIVE_2019
     turnout = {r["id"]: num(r["turnout_s"]) for r in rows}
-    assert turnout["P01"] == 90 and turnout["P07"] == 300 and turnout["P08"] == 300   # P08 is "mixed"
+    assert turnout["P01"] == 90 and turnout["P07"] == 300 and turnout["P08"] == 300  # P08 is "mixed"
     z = summary(base)["zone"]
     first_due = sum(num(r["first_due_population"]) for r in rows)
     assert abs(first_due + z["population_unreachable"] - z["population_with_road_data"]) <= 0.05 * len(rows) + 1e-6
@@ -201,8 +202,7 @@ def _all_shares(d: Path) -> dict:
     return out
 
 
-@pytest.mark.parametrize("which,post,municipality", [("closed_p01", "P01", "Gent"),
-                                                     ("closed_p07", "P07", "Assenede")])
+@pytest.mark.parametrize("which,post,municipality", [("closed_p01", "P01", "Gent"), ("closed_p07", "P07", "Assenede")])
 def test_closing_a_post_never_increases_a_share(which, post, municipality, base, request):
     closed = request.getfixturevalue(which)
     assert post not in [r["id"] for r in read_csv(closed / "posts.csv")]
@@ -220,9 +220,14 @@ def test_closing_a_post_never_increases_a_share(which, post, municipality, base,
 def test_2022_runs_quietly(out_root, zone_data_dir):
     """The 2022 scenario as a real command: --quiet prints nothing at all."""
     out = out_root / "cli"
-    p = subprocess.run([sys.executable, str(REPO / "run_scenario.py"), str(SCEN_2022), "--out", str(out),
-                        "--quiet"], cwd=out_root, env=dict(os.environ), capture_output=True, text=True,
-                       timeout=300)
+    p = subprocess.run(
+        [sys.executable, str(REPO / "run_scenario.py"), str(SCEN_2022), "--out", str(out), "--quiet"],
+        cwd=out_root,
+        env=dict(os.environ),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert p.returncode == 0, p.stderr
     assert p.stderr == ""
     assert p.stdout == ""

@@ -68,8 +68,16 @@ def _stable(df: pd.DataFrame) -> pd.DataFrame:
 
 def _cli(args, cwd, **kw):
     env = {**os.environ, "PYTHONPATH": str(REPO)}
-    return subprocess.run([sys.executable, "-m", "kazerne.cli", *args], cwd=cwd, env=env, capture_output=True,
-                          text=True, timeout=600, check=False, **kw)
+    return subprocess.run(
+        [sys.executable, "-m", "kazerne.cli", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+        **kw,
+    )
 
 
 # ----------------------------------------------------------------------------------- the batch file
@@ -88,8 +96,10 @@ def test_expansion_ids_and_dry_run(work):
     (work / "sweep2.toml").write_text(SWEEP.replace("thresholds = [2, 3, 4]", "thresholds = [4, 2, 3]"))
     assert {r.id for r in kb.parse_batch(work / "sweep2.toml").runs} == set(ids)
     # zip pairs the lists
-    (work / "zip.toml").write_text('[batch]\nbase = "base.toml"\ncombine = "zip"\n[sweep]\nthresholds = [2, 4]\n'
-                                   '"turnout.professional" = [30, 90]\n')
+    (work / "zip.toml").write_text(
+        '[batch]\nbase = "base.toml"\ncombine = "zip"\n[sweep]\nthresholds = [2, 4]\n'
+        '"turnout.professional" = [30, 90]\n'
+    )
     z = kb.parse_batch(work / "zip.toml")
     assert [(r.sc.thresholds_min, r.sc.turnout_s["professional"]) for r in z.runs] == [([2.0], 30.0), ([4.0], 90.0)]
     p = _cli(["batch", "sweep.toml", "--dry-run", "--out", "out"], work)
@@ -103,8 +113,9 @@ def test_expansion_ids_and_dry_run(work):
 
 def test_list_of_scenario_files(work):
     (work / "a.toml").write_text(BASE.replace('name = "tiny"', 'name = "a"'))
-    (work / "b.toml").write_text(BASE.replace('name = "tiny"', 'name = "b"').replace('active = ["T1", "T2"]',
-                                                                                     'active = ["T1"]'))
+    (work / "b.toml").write_text(
+        BASE.replace('name = "tiny"', 'name = "b"').replace('active = ["T1", "T2"]', 'active = ["T1"]')
+    )
     (work / "list.toml").write_text('[batch]\nname = "two"\nscenarios = ["a.toml", "b.toml"]\n')
     res = kb.run_batch(work / "list.toml", work / "out", quiet=True)
     assert list(res.table["run_id"]) == ["a", "b"] and list(res.table["status"]) == ["done", "done"]
@@ -115,16 +126,25 @@ def test_list_of_scenario_files(work):
 
 
 BAD = [
-    ('[batch]\nbase = "base.toml"\n[sweep]\n"turnout.professional" = [60, -5]\n', "sweep.turnout.professional",
-     "expected a number >= 0"),
+    (
+        '[batch]\nbase = "base.toml"\n[sweep]\n"turnout.professional" = [60, -5]\n',
+        "sweep.turnout.professional",
+        "expected a number >= 0",
+    ),
     ('[batch]\nbase = "base.toml"\nworkers = 3\n', "batch.workers", "unknown key"),
-    ('[batch]\nbase = "base.toml"\ncombine = "zip"\n[sweep]\nthresholds = [2, 3]\n"turnout.volunteer" = [1]\n',
-     "sweep.turnout.volunteer", "equal length"),
+    (
+        '[batch]\nbase = "base.toml"\ncombine = "zip"\n[sweep]\nthresholds = [2, 3]\n"turnout.volunteer" = [1]\n',
+        "sweep.turnout.volunteer",
+        "equal length",
+    ),
     ('[batch]\nbase = "base.toml"\n[sweep]\n"posts.closed" = ["none", "T9"]\n', "sweep.posts.closed", "T9"),
     ('[batch]\nbase = "missing.toml"\n', "missing.toml", "file not found"),
     ('[batch]\nbase = "base.toml"\n[sweep]\nthresholds = 8\n', "sweep.thresholds", "expected a list of values"),
-    ('[batch]\nbase = "base.toml"\n[sweep]\nthresholds = {from = 9, to = 3}\n', "sweep.thresholds.to",
-     "expected to >= from"),
+    (
+        '[batch]\nbase = "base.toml"\n[sweep]\nthresholds = {from = 9, to = 3}\n',
+        "sweep.thresholds.to",
+        "expected to >= from",
+    ),
     ('[batch]\nbase = "base.toml"\n[sweep]\n"profile.perod" = ["night"]\n', "sweep.profile.perod", "unknown key"),
     ('[batch]\nbase = "base.toml"\nscenarios = ["base.toml"]\n', "batch", "not both"),
 ]
@@ -153,14 +173,24 @@ def test_toml_writer_round_trips_every_example_scenario():
 def test_fast_path_equals_the_scenario_runner(work):
     res = kb.run_batch(work / "sweep.toml", work / "out", quiet=True)
     assert res.done == 18 and res.failed == 0 and res.shared["matrices_built"] == 1
-    for rid in ("thresholds=3_closed=none_professional=60", "thresholds=4_closed=T2_professional=120",
-                "thresholds=2_closed=T1_professional=60"):
+    for rid in (
+        "thresholds=3_closed=none_professional=60",
+        "thresholds=4_closed=T2_professional=120",
+        "thresholds=2_closed=T1_professional=60",
+    ):
         folder = work / "out" / "sweep" / "runs" / rid
-        solo = run_file(folder / "scenario.toml", work / "solo", quiet=True)   # the run's own scenario file
+        solo = run_file(folder / "scenario.toml", work / "solo", quiet=True)  # the run's own scenario file
         a = json.loads((folder / "summary.json").read_text())
         b = json.loads((solo / "summary.json").read_text())
-        for k in ("zone", "municipalities", "worst_served", "posts", "assumptions", "demand",
-                  "mean_drive_min_first_unit"):
+        for k in (
+            "zone",
+            "municipalities",
+            "worst_served",
+            "posts",
+            "assumptions",
+            "demand",
+            "mean_drive_min_first_unit",
+        ):
             assert a[k] == b[k], (rid, k)
         row = res.table.set_index("run_id").loc[rid]
         t = f"{b['assumptions']['thresholds_min'][0]:g}"
@@ -175,12 +205,15 @@ def test_fast_path_equals_the_scenario_runner(work):
     assert (work / "out" / "sweep" / "headline.png").stat().st_size > 10000
     # closing the only professional post makes the professional turnout irrelevant: same inputs
     t = res.table.set_index("run_id")
-    assert t.loc["thresholds=2_closed=T1_professional=60", "inputs_digest"] == \
-        t.loc["thresholds=2_closed=T1_professional=120", "inputs_digest"]
+    assert (
+        t.loc["thresholds=2_closed=T1_professional=60", "inputs_digest"]
+        == t.loc["thresholds=2_closed=T1_professional=120", "inputs_digest"]
+    )
 
 
 def test_same_table_serially_on_a_pool_and_on_dask(work):
     from distributed import LocalCluster
+
     serial = kb.run_batch(work / "sweep.toml", work / "serial", workers=1, quiet=True)
     pool = kb.run_batch(work / "sweep.toml", work / "pool", workers=2, quiet=True)
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address="127.0.0.1:0") as cluster:
@@ -201,6 +234,7 @@ def _install_killer(marker: str, nth: int):
     import signal as _signal
 
     from kazerne.scenarios import batch as _kb
+
     orig = _kb.execute_run
     count = [0]
 
@@ -222,6 +256,7 @@ def _install_killer(marker: str, nth: int):
 
 def test_dask_worker_killed_mid_batch_every_run_once(work):
     from distributed import Client, LocalCluster
+
     serial = kb.run_batch(work / "sweep.toml", work / "serial", quiet=True)
     marker = work / "killed.pid"
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address="127.0.0.1:0") as cluster:
@@ -229,12 +264,12 @@ def test_dask_worker_killed_mid_batch_every_run_once(work):
             before = set(client.run(_install_killer, str(marker), 3).values())
         res = kb.run_batch(work / "sweep.toml", work / "dask", scheduler=cluster.scheduler_address, quiet=True)
     killed = int(marker.read_text())
-    assert killed in before                          # a worker process really died, mid-batch
+    assert killed in before  # a worker process really died, mid-batch
     assert res.done == 18 and res.failed == 0
     assert sorted(res.table["run_id"]) == sorted(serial.table["run_id"])
     assert res.table["run_id"].is_unique
     workers = {json.loads(p.read_text())["worker"] for p in (work / "dask" / "sweep" / "records").glob("*.json")}
-    assert killed not in workers                     # its run was done elsewhere
+    assert killed not in workers  # its run was done elsewhere
     pd.testing.assert_frame_equal(_stable(serial.table), _stable(res.table))
 
 
@@ -244,7 +279,8 @@ def test_pool_worker_killed_runs_retried(work, monkeypatch):
     # workers' environment: a sitecustomize on PYTHONPATH)
     hook = work / "hook"
     hook.mkdir()
-    (hook / "sitecustomize.py").write_text(textwrap.dedent("""
+    (hook / "sitecustomize.py").write_text(
+        textwrap.dedent("""
         import os, signal
         if os.environ.get("KILL_RUN"):
             from kazerne.scenarios import batch as kb
@@ -254,7 +290,8 @@ def test_pool_worker_killed_runs_retried(work, monkeypatch):
                     os.kill(os.getpid(), signal.SIGKILL)
                 return orig(task)
             kb.execute_run = killer
-    """))
+    """)
+    )
     monkeypatch.setenv("PYTHONPATH", f"{hook}{os.pathsep}{REPO}")
     monkeypatch.setenv("KILL_RUN", "thresholds=3_closed=none_professional=60")
     res = kb.run_batch(work / "sweep.toml", work / "out", workers=2, quiet=True)
@@ -265,8 +302,10 @@ def test_pool_worker_killed_runs_retried(work, monkeypatch):
 
 
 def test_a_run_that_raises_is_recorded_and_the_batch_goes_on(work):
-    (work / "study.toml").write_text(BASE + '[study]\nkind = "add"\nthreshold = 3\nspacing_m = 200\n'
-                                            'candidate_classes = ["residential", "tertiary", "secondary", "primary"]\n')
+    (work / "study.toml").write_text(
+        BASE + '[study]\nkind = "add"\nthreshold = 3\nspacing_m = 200\n'
+        'candidate_classes = ["residential", "tertiary", "secondary", "primary"]\n'
+    )
     (work / "b.toml").write_text('[batch]\nname = "k"\nbase = "study.toml"\n[sweep]\n"study.k" = [1, 2, 5000]\n')
     p = _cli(["batch", "b.toml", "--out", "out", "--quiet"], work)
     assert p.returncode == 1 and p.stderr == ""
@@ -300,8 +339,15 @@ sys.exit(main(["batch", "sweep.toml", "--out", "out", "--quiet"]))
 
 def test_sigkill_half_way_then_resume_runs_only_the_missing(work):
     (work / "driver.py").write_text(DRIVER)
-    p = subprocess.run([sys.executable, "driver.py"], cwd=work, env={**os.environ, "PYTHONPATH": str(REPO)},
-                       capture_output=True, text=True, timeout=600, check=False)
+    p = subprocess.run(
+        [sys.executable, "driver.py"],
+        cwd=work,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
     assert p.returncode == -9
     recs = sorted(x.stem for x in (work / "out" / "sweep" / "records").glob("*.json"))
     assert len(recs) == 6
@@ -324,7 +370,7 @@ def test_changed_base_field_reruns_exactly_the_affected_runs(work):
     first = kb.run_batch(work / "sweep.toml", work / "out", quiet=True)
     assert first.ran == 18
     # post T2 turns out faster: every run where T2 is open is affected, the six with T2 closed are not
-    (work / "base.toml").write_text(BASE + '[posts.override.T2]\nturnout_s = 200\n')
+    (work / "base.toml").write_text(BASE + "[posts.override.T2]\nturnout_s = 200\n")
     spec = kb.parse_batch(work / "sweep.toml")
     affected = {r.id for r in spec.runs if r.params["posts.closed"] != "T2"}
     assert len(affected) == 12
@@ -338,8 +384,10 @@ def test_changed_base_field_reruns_exactly_the_affected_runs(work):
         same = t1.loc[rid, "inputs_digest"] == t2.loc[rid, "inputs_digest"]
         assert same == (rid not in affected)
     # T2 (volunteer, 300 s) at 200 s: with T1 closed, 4 min is now reachable for some
-    assert t2.loc["thresholds=4_closed=T1_professional=60", "share_within_4min"] > \
-        t1.loc["thresholds=4_closed=T1_professional=60", "share_within_4min"]
+    assert (
+        t2.loc["thresholds=4_closed=T1_professional=60", "share_within_4min"]
+        > t1.loc["thresholds=4_closed=T1_professional=60", "share_within_4min"]
+    )
     fresh = kb.run_batch(work / "sweep.toml", work / "fresh", quiet=True)
     pd.testing.assert_frame_equal(_stable(second.table), _stable(fresh.table))
 
@@ -360,17 +408,29 @@ def test_cli_summary_and_quiet(work):
 
 
 def test_dask_not_asked_not_imported(work):
-    code = ("import sys; from kazerne.scenarios.batch import run_batch; "
-            "run_batch('sweep.toml', 'out', workers=1, quiet=True); "
-            "print('distributed' in sys.modules, 'dask' in sys.modules)")
-    p = subprocess.run([sys.executable, "-c", code], cwd=work, env={**os.environ, "PYTHONPATH": str(REPO)},
-                       capture_output=True, text=True, timeout=600, check=False)
+    code = (
+        "import sys; from kazerne.scenarios.batch import run_batch; "
+        "run_batch('sweep.toml', 'out', workers=1, quiet=True); "
+        "print('distributed' in sys.modules, 'dask' in sys.modules)"
+    )
+    p = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=work,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
     assert p.stdout.strip() == "False False", p.stderr
 
 
 def test_shipped_batch_files_expand_and_plan(zone_data_dir):
-    files = [f for f in sorted((REPO / "scenarios").glob("*.toml"))
-             if "batch" in tomllib.loads(f.read_text(encoding="utf-8"))]
+    files = [
+        f
+        for f in sorted((REPO / "scenarios").glob("*.toml"))
+        if "batch" in tomllib.loads(f.read_text(encoding="utf-8"))
+    ]
     assert files
     for f in files:
         spec = kb.parse_batch(f)
@@ -378,10 +438,9 @@ def test_shipped_batch_files_expand_and_plan(zone_data_dir):
     spec = kb.parse_batch(REPO / "scenarios" / "batch-closures-turnout-2019.toml")
     assert len(spec.runs) == 4 * 14 * 2
     closed = {r.params["posts.closed"] for r in spec.runs}
-    assert closed == {"none", "P01", "P02", "P03", "P05", "P06", "P07", "P08", "P09", "P10", "P11", "P12", "P13",
-                      "P14"}
+    assert closed == {"none", "P01", "P02", "P03", "P05", "P06", "P07", "P08", "P09", "P10", "P11", "P12", "P13", "P14"}
 
 
 def test_scenario_error_type():
     with pytest.raises(ScenarioError):
-        kb.parse_batch(REPO / "scenarios" / "hvz-centrum-2019.toml")     # a scenario, not a batch file
+        kb.parse_batch(REPO / "scenarios" / "hvz-centrum-2019.toml")  # a scenario, not a batch file

@@ -31,6 +31,7 @@ IN_GAP = (3.76, 50.975)
 @pytest.fixture(scope="module")
 def zone(zone_data_dir):
     from kazerne.routing.zone import load_zone
+
     return load_zone("hvz-centrum", quiet=True)
 
 
@@ -40,9 +41,11 @@ def pack_geo(zone_data_dir):
     munis = json.loads((d / "municipalities.geojson").read_text(encoding="utf-8"))["features"]
     gap = json.loads((d / "network-gap.geojson").read_text(encoding="utf-8"))
     gap_geom = shape(gap["geometry"] if gap.get("type") == "Feature" else gap["features"][0]["geometry"])
-    return {"pop": {f["properties"]["name"]: float(f["properties"]["population_2020"]) for f in munis},
-            "geom": {f["properties"]["name"]: shape(f["geometry"]) for f in munis},
-            "gap": gap_geom}
+    return {
+        "pop": {f["properties"]["name"]: float(f["properties"]["population_2020"]) for f in munis},
+        "geom": {f["properties"]["name"]: shape(f["geometry"]) for f in munis},
+        "gap": gap_geom,
+    }
 
 
 @pytest.fixture(scope="module")
@@ -57,11 +60,15 @@ def test_in_gap_point_really_is_in_the_gap(pack_geo):
 
 # ---------------------------------------------------------------- user files: happy paths
 
+
 def test_csv_happy_path(zone, tmp_path):
     f = tmp_path / "incidents.csv"
-    f.write_text("lon,lat,weight\n"
-                 f"{GENT[0]},{GENT[1]},10\n{DEINZE[0]},{DEINZE[1]},2.5\n{ZELZATE[0]},{ZELZATE[1]},0\n"
-                 f"{IN_GAP[0]},{IN_GAP[1]},4\n", encoding="utf-8")
+    f.write_text(
+        "lon,lat,weight\n"
+        f"{GENT[0]},{GENT[1]},10\n{DEINZE[0]},{DEINZE[1]},2.5\n{ZELZATE[0]},{ZELZATE[1]},0\n"
+        f"{IN_GAP[0]},{IN_GAP[1]},4\n",
+        encoding="utf-8",
+    )
     d = demand_from_file(zone, f)
     assert len(d) == 4
     np.testing.assert_array_equal(d.weight, [10.0, 2.5, 0.0, 4.0])
@@ -89,17 +96,30 @@ def test_csv_without_weight_column_weighs_one(zone, tmp_path):
 
 def test_geojson_happy_path(zone, tmp_path):
     f = tmp_path / "calls.geojson"
-    f.write_text(json.dumps({"type": "FeatureCollection", "features": [
-        {"type": "Feature", "properties": {"weight": 7}, "geometry": {"type": "Point", "coordinates": list(ZELZATE)}},
-        {"type": "Feature", "properties": {}, "geometry": {"type": "Point", "coordinates": list(GENT)}},
-    ]}), encoding="utf-8")
+    f.write_text(
+        json.dumps(
+            {
+                "type": "FeatureCollection",
+                "features": [
+                    {
+                        "type": "Feature",
+                        "properties": {"weight": 7},
+                        "geometry": {"type": "Point", "coordinates": list(ZELZATE)},
+                    },
+                    {"type": "Feature", "properties": {}, "geometry": {"type": "Point", "coordinates": list(GENT)}},
+                ],
+            }
+        ),
+        encoding="utf-8",
+    )
     d = demand_from_file(zone, f)
-    np.testing.assert_array_equal(d.weight, [7.0, 1.0])       # no weight property -> 1
+    np.testing.assert_array_equal(d.weight, [7.0, 1.0])  # no weight property -> 1
     assert [d.municipality_names[i] for i in d.municipality] == ["Zelzate", "Gent"]
     assert not d.no_road_data.any()
 
 
 # ---------------------------------------------------------------- user files: errors
+
 
 def _geojson(features):
     return json.dumps({"type": "FeatureCollection", "features": features})
@@ -112,19 +132,35 @@ def _pt(coords, **props):
 ERRORS = [
     ("missing-lat.csv", "lon,weight\n3.7,5\n", ["missing column 'lat'"]),
     ("missing-lon.csv", "lat,weight\n51.05,5\n", ["missing column 'lon'"]),
-    ("outside.csv", f"lon,lat,weight\n{GENT[0]},{GENT[1]},1\n{BRUSSELS[0]},{BRUSSELS[1]},3\n",
-     ["point 2", "outside the zone"]),
+    (
+        "outside.csv",
+        f"lon,lat,weight\n{GENT[0]},{GENT[1]},1\n{BRUSSELS[0]},{BRUSSELS[1]},3\n",
+        ["point 2", "outside the zone"],
+    ),
     ("not-a-number.csv", f"lon,lat,weight\n{GENT[0]},{GENT[1]},1\n{GENT[0]},north,1\n", [":3", "expected numbers"]),
     ("negative.csv", f"lon,lat,weight\n{GENT[0]},{GENT[1]},-1\n", ["finite and >= 0"]),
     ("nan-weight.csv", f"lon,lat,weight\n{GENT[0]},{GENT[1]},nan\n", ["finite and >= 0"]),
     ("empty.csv", "lon,lat,weight\n", ["no demand points"]),
     ("latin1.csv", "lon,lat,weight,note\n3.7,51.05,1,caf\u00e9\n", ["UTF-8"]),
     ("outside.geojson", _geojson([_pt(list(BRUSSELS), weight=1)]), ["point 1", "outside the zone"]),
-    ("line.geojson", _geojson([{"type": "Feature", "properties": {},
-                                "geometry": {"type": "LineString", "coordinates": [[3.7, 51.0], [3.8, 51.1]]}}]),
-     ["feature 0", "Point"]),
-    ("no-coordinates.geojson", _geojson([{"type": "Feature", "properties": {}, "geometry": {"type": "Point"}}]),
-     ["feature 0", "coordinates"]),
+    (
+        "line.geojson",
+        _geojson(
+            [
+                {
+                    "type": "Feature",
+                    "properties": {},
+                    "geometry": {"type": "LineString", "coordinates": [[3.7, 51.0], [3.8, 51.1]]},
+                }
+            ]
+        ),
+        ["feature 0", "Point"],
+    ),
+    (
+        "no-coordinates.geojson",
+        _geojson([{"type": "Feature", "properties": {}, "geometry": {"type": "Point"}}]),
+        ["feature 0", "coordinates"],
+    ),
     ("text-coordinates.geojson", _geojson([_pt(["3.7", "51.05"])]), ["feature 0", "coordinates"]),
     ("not-a-collection.geojson", json.dumps([1, 2]), ["FeatureCollection"]),
     ("bad-json.geojson", '{"type": "FeatureCollection", "features": [', ["not valid JSON"]),
@@ -152,6 +188,7 @@ def test_missing_file_names_the_field(zone, tmp_path):
 
 
 # ---------------------------------------------------------------- population grid
+
 
 def test_grid_weights_per_municipality_sum_to_the_pack(grid, pack_geo):
     per = defaultdict(float)
@@ -199,7 +236,7 @@ def test_gap_part_gets_the_area_share_of_the_population(grid, pack_geo):
     melle = shapely.transform(pack_geo["geom"]["Melle"], to_lambert)
     gap = shapely.transform(pack_geo["gap"], to_lambert)
     share = melle.intersection(gap).area / melle.area
-    assert 0.3 < share < 1.0                        # "most of Melle" per the pack's README
+    assert 0.3 < share < 1.0  # "most of Melle" per the pack's README
     sel = np.array([grid.municipality_names[m] == "Melle" for m in grid.municipality])
     in_gap_weight = grid.weight[sel & grid.in_gap].sum()
     assert in_gap_weight == pytest.approx(pack_geo["pop"]["Melle"] * share, rel=1e-6)

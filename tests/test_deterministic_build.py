@@ -15,14 +15,19 @@ from pathlib import Path
 import osm_fixture as fx
 
 REPO = Path(__file__).resolve().parents[1]
-SCRIPT = "import sys; from pathlib import Path; from kazerne.routing.network import load_network; " \
-         "load_network(Path(sys.argv[1]), quiet=True)"
+SCRIPT = (
+    "import sys; from pathlib import Path; from kazerne.routing.network import load_network; "
+    "load_network(Path(sys.argv[1]), quiet=True)"
+)
 
 
 def _build(osm: Path, cache: Path, seed: str) -> bytes:
-    env = dict(os.environ, KAZERNE_CACHE=str(cache), PYTHONHASHSEED=seed,
-               PYTHONPATH=os.pathsep.join([str(REPO)] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep)
-                                                          if p]))
+    env = dict(
+        os.environ,
+        KAZERNE_CACHE=str(cache),
+        PYTHONHASHSEED=seed,
+        PYTHONPATH=os.pathsep.join([str(REPO)] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]),
+    )
     subprocess.run([sys.executable, "-c", SCRIPT, str(osm)], env=env, check=True, timeout=300)
     (f,) = [p for p in cache.iterdir() if p.suffix == ".npz"]
     return f.read_bytes()

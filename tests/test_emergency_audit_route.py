@@ -34,8 +34,16 @@ LON0, LAT0 = 3.70, 51.05
 R = 6371009.0
 M_LAT = R * math.pi / 180
 M_LON = M_LAT * math.cos(math.radians(LAT0))
-LOCAL = {"P0": (0, 0), "P1": (500, 0), "P2": (500, 1000), "P3": (1000, 1000), "P4": (1000, 0), "P5": (1500, 0),
-         "Q1": (1500, 1.0), "Q0": (1500, 1000)}
+LOCAL = {
+    "P0": (0, 0),
+    "P1": (500, 0),
+    "P2": (500, 1000),
+    "P3": (1000, 1000),
+    "P4": (1000, 0),
+    "P5": (1500, 0),
+    "Q1": (1500, 1.0),
+    "Q0": (1500, 1000),
+}
 NODES = {k: (round(LON0 + x / M_LON, 7), round(LAT0 + y / M_LAT, 7)) for k, (x, y) in LOCAL.items()}
 IDS = {k: i + 1 for i, k in enumerate(NODES)}
 WAYS = [
@@ -46,8 +54,12 @@ WAYS = [
     (["P3", "Q0"], {"highway": "residential", "name": "Verbinding"}),
     (["Q0", "Q1"], {"highway": "residential", "name": "Zijstraat"}),
 ]
-FIRE = get_profile("fire_engine", intersection_delay_s=0.0, emergency_passage_kmh=20.0,
-                   speeds_kmh={"residential": (30, 30), "pedestrian": (15, 15)})
+FIRE = get_profile(
+    "fire_engine",
+    intersection_delay_s=0.0,
+    emergency_passage_kmh=20.0,
+    speeds_kmh={"residential": (30, 30), "pedestrian": (15, 15)},
+)
 CAR = get_profile("car", intersection_delay_s=0.0, speeds_kmh={"residential": (30, 30)})
 
 
@@ -97,9 +109,10 @@ def test_emergency_link_used_by_fire_engine_not_by_car(net):
     # the passage speed cap binds below the class speed
     slow = FIRE.with_overrides(emergency_passage_kmh=5.0)
     t_slow = drive_times(net, slow, [a])[0, b]
-    assert t_slow == pytest.approx(min(expect_fire - hav("P1", "P4") / (15 / 3.6) + hav("P1", "P4") / (5 / 3.6),
-                                       expect_car), abs=1e-3)
-    assert int(net.emergency_only().sum()) == 2            # P1->P4 and P4->P1
+    assert t_slow == pytest.approx(
+        min(expect_fire - hav("P1", "P4") / (15 / 3.6) + hav("P1", "P4") / (5 / 3.6), expect_car), abs=1e-3
+    )
+    assert int(net.emergency_only().sum()) == 2  # P1->P4 and P4->P1
 
 
 def test_route_street_by_street_equals_the_matrix(net):
@@ -135,18 +148,48 @@ def test_audit_finds_the_unjoined_pair_and_build_pack_joins_it(net, tmp_path, mo
     mun = tmp_path / "m.geojson"
     lo0, la0 = NODES["P0"][0] - 0.01, NODES["P0"][1] - 0.01
     lo1, la1 = NODES["Q0"][0] + 0.01, NODES["Q0"][1] + 0.01
-    mun.write_text(json.dumps({"type": "FeatureCollection", "features": [{
-        "type": "Feature", "properties": {"name": "Testdorp", "nis_code": "1", "population_2020": 100},
-        "geometry": {"type": "Polygon", "coordinates": [[[lo0, la0], [lo1, la0], [lo1, la1], [lo0, la1], [lo0, la0]]]}}]}))
+    mun.write_text(
+        json.dumps(
+            {
+                "type": "FeatureCollection",
+                "features": [
+                    {
+                        "type": "Feature",
+                        "properties": {"name": "Testdorp", "nis_code": "1", "population_2020": 100},
+                        "geometry": {
+                            "type": "Polygon",
+                            "coordinates": [[[lo0, la0], [lo1, la0], [lo1, la1], [lo0, la1], [lo0, la0]]],
+                        },
+                    }
+                ],
+            }
+        )
+    )
     posts = tmp_path / "posts.csv"
     with open(posts, "w", newline="") as fh:
         w = csv.writer(fh)
         w.writerow(["id", "name", "municipality", "street", "crew", "status", "lat", "lon", "location_grade"])
-        w.writerow(["T1", "Post", "Testdorp", "Westlaan", "professional", "active", NODES["P0"][1], NODES["P0"][0], "B"])
+        w.writerow(
+            ["T1", "Post", "Testdorp", "Westlaan", "professional", "active", NODES["P0"][1], NODES["P0"][0], "B"]
+        )
     out = tmp_path / "packs"
     monkeypatch.setenv("KAZERNE_CACHE", str(tmp_path / "cache"))
-    rc = main(["build-pack", "joined", "--osm", str(src), "--municipalities", str(mun), "--posts", str(posts),
-               "--out", str(out), "--date", "2026-12"])
+    rc = main(
+        [
+            "build-pack",
+            "joined",
+            "--osm",
+            str(src),
+            "--municipalities",
+            str(mun),
+            "--posts",
+            str(posts),
+            "--out",
+            str(out),
+            "--date",
+            "2026-12",
+        ]
+    )
     assert rc == 0
     rep = json.loads((out / "joined" / "build-report.json").read_text())
     assert rep["join"]["nodes_joined"] == 1
@@ -155,16 +198,23 @@ def test_audit_finds_the_unjoined_pair_and_build_pack_joins_it(net, tmp_path, mo
     near2, _, facing2, _ = close_pairs(net2, near_m=2.0, dead_end_m=15.0)
     assert len(near2) == 0 and len(facing2) == 0
     # now P5 -> Q0 is the 999 m Zijstraat, no longer back round by Verbinding
-    a = int(np.flatnonzero(np.isclose(net2.lon, NODES["P5"][0], atol=1e-9) & np.isclose(net2.lat, NODES["P5"][1],
-                                                                                         atol=1e-9))[0])
-    q0 = int(np.flatnonzero(np.isclose(net2.lon, NODES["Q0"][0], atol=1e-9) & np.isclose(net2.lat, NODES["Q0"][1],
-                                                                                          atol=1e-9))[0])
+    a = int(
+        np.flatnonzero(
+            np.isclose(net2.lon, NODES["P5"][0], atol=1e-9) & np.isclose(net2.lat, NODES["P5"][1], atol=1e-9)
+        )[0]
+    )
+    q0 = int(
+        np.flatnonzero(
+            np.isclose(net2.lon, NODES["Q0"][0], atol=1e-9) & np.isclose(net2.lat, NODES["Q0"][1], atol=1e-9)
+        )[0]
+    )
     r = route(net2, CAR, a, q0)
     assert [leg.street for leg in r.legs] == ["Zijstraat"]
 
 
 def test_way_access_classes():
     from kazerne.routing.osmread import EMERGENCY, NO_ACCESS, PUBLIC, way_access
+
     assert way_access({"highway": "residential"}) == PUBLIC
     assert way_access({"highway": "residential", "motor_vehicle": "no"}) == EMERGENCY
     assert way_access({"highway": "service", "access": "no", "emergency": "yes"}) == EMERGENCY
@@ -185,13 +235,14 @@ def test_unknown_direction_streets_flagged_and_slowed_on_request(net):
     worst = FIRE.with_overrides(unknown_direction_factor=0.5)
     t0 = drive_times(net, FIRE, [a])[0, b]
     t1 = drive_times(net, worst, [a])[0, b]
-    assert t1 - t0 == pytest.approx(hav("P4", "P5") / (30 / 3.6), abs=1e-3)   # Oostlaan at 15 instead of 30
+    assert t1 - t0 == pytest.approx(hav("P4", "P5") / (30 / 3.6), abs=1e-3)  # Oostlaan at 15 instead of 30
     assert route(net, worst, a, b).drive_s == pytest.approx(t1, abs=1e-6)
 
 
 def test_build_pack_reads_pbf_like_xml(tmp_path, monkeypatch):
     """The same roads as OSM XML and as PBF (written here with pyosmium) give the same network."""
     import osmium
+
     src = write_osm(tmp_path / "src.osm")
     pbf = tmp_path / "src.osm.pbf"
     w = osmium.SimpleWriter(str(pbf))
@@ -201,16 +252,49 @@ def test_build_pack_reads_pbf_like_xml(tmp_path, monkeypatch):
     mun = tmp_path / "m.geojson"
     lo0, la0 = NODES["P0"][0] - 0.01, NODES["P0"][1] - 0.01
     lo1, la1 = NODES["Q0"][0] + 0.01, NODES["Q0"][1] + 0.01
-    mun.write_text(json.dumps({"type": "FeatureCollection", "features": [{
-        "type": "Feature", "properties": {"name": "Testdorp", "nis_code": "1", "population_2020": 100},
-        "geometry": {"type": "Polygon", "coordinates": [[[lo0, la0], [lo1, la0], [lo1, la1], [lo0, la1], [lo0, la0]]]}}]}))
+    mun.write_text(
+        json.dumps(
+            {
+                "type": "FeatureCollection",
+                "features": [
+                    {
+                        "type": "Feature",
+                        "properties": {"name": "Testdorp", "nis_code": "1", "population_2020": 100},
+                        "geometry": {
+                            "type": "Polygon",
+                            "coordinates": [[[lo0, la0], [lo1, la0], [lo1, la1], [lo0, la1], [lo0, la0]]],
+                        },
+                    }
+                ],
+            }
+        )
+    )
     posts = tmp_path / "posts.csv"
     posts.write_text("id,name,municipality,street,crew,status,lat,lon\n")
     monkeypatch.setenv("KAZERNE_CACHE", str(tmp_path / "cache"))
     nets = []
     for name, f in (("x", src), ("p", pbf)):
-        assert main(["build-pack", name, "--osm", str(f), "--municipalities", str(mun), "--posts", str(posts),
-                     "--out", str(tmp_path / "packs"), "--date", "2026-12", "--join-m", "0"]) == 0
+        assert (
+            main(
+                [
+                    "build-pack",
+                    name,
+                    "--osm",
+                    str(f),
+                    "--municipalities",
+                    str(mun),
+                    "--posts",
+                    str(posts),
+                    "--out",
+                    str(tmp_path / "packs"),
+                    "--date",
+                    "2026-12",
+                    "--join-m",
+                    "0",
+                ]
+            )
+            == 0
+        )
         nets.append(load_network(tmp_path / "packs" / name / "roads-2026-12.osm.bz2", use_cache=False, quiet=True))
     for k in ("lon", "lat", "u", "v", "length", "cls", "access", "fixme"):
         np.testing.assert_array_equal(getattr(nets[0], k), getattr(nets[1], k), err_msg=k)

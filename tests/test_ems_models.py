@@ -18,7 +18,7 @@ from kazerne.errors import InfeasibleError, ModelInputError
 
 def placements(caps, n, lo=None):
     lo = lo or [0] * len(caps)
-    for x in itertools.product(*[range(l, c + 1) for l, c in zip(lo, caps)]):
+    for x in itertools.product(*[range(a, c + 1) for a, c in zip(lo, caps)]):
         if sum(x) == n:
             yield np.array(x)
 
@@ -32,6 +32,7 @@ def instance(seed, nb, nd, dtype=np.float64):
 
 
 # ---------------------------------------------------------------- MEXCLP
+
 
 @pytest.mark.parametrize("seed,nb,n,q", [(1, 4, 3, 0.3), (2, 5, 4, 0.5), (3, 6, 5, 0.2), (4, 6, 3, 0.7)])
 def test_mexclp_matches_brute_force(seed, nb, n, q):
@@ -65,12 +66,21 @@ def test_mexclp_expected_value_by_hand():
 def test_mexclp_min_units_closed_and_capacity_match_brute_force():
     cost, w = instance(7, 5, 50)
     t, q, n = 900.0, 0.4, 5
-    caps = [2, 0, 3, 2, 2]          # base 1 closed
-    lo = [1, 0, 0, 0, 1]            # today's units at bases 0 and 4
+    caps = [2, 0, 3, 2, 2]  # base 1 closed
+    lo = [1, 0, 0, 0, 1]  # today's units at bases 0 and 4
     cover = cost <= t
     best = max(float((w * (1 - q ** (x[:, None] * cover).sum(0))).sum()) for x in placements(caps, n, lo))
-    res = mexclp(cost, w, n, q, t, base_ids=["A", "B", "C", "D", "E"],
-                 capacity={"A": 2, "B": 5, "C": 3, "D": 2, "E": 2}, min_units={"A": 1, "E": 1}, closed=["B"])
+    res = mexclp(
+        cost,
+        w,
+        n,
+        q,
+        t,
+        base_ids=["A", "B", "C", "D", "E"],
+        capacity={"A": 2, "B": 5, "C": 3, "D": 2, "E": 2},
+        min_units={"A": 1, "E": 1},
+        closed=["B"],
+    )
     assert res.objective == pytest.approx(best, rel=1e-7)
     units = res.extra["units"]
     assert "B" not in units and units["A"] >= 1 and units["E"] >= 1 and sum(units.values()) == n
@@ -79,8 +89,10 @@ def test_mexclp_min_units_closed_and_capacity_match_brute_force():
 
 # ---------------------------------------------------------------- MALP
 
-@pytest.mark.parametrize("q,alpha,b", [(0.4, 0.9, 3), (0.4, 0.84, 2), (0.1, 0.9, 1), (0.3, 0.95, 3),
-                                       (0.0, 0.99, 1), (0.5, 0.875, 3)])
+
+@pytest.mark.parametrize(
+    "q,alpha,b", [(0.4, 0.9, 3), (0.4, 0.84, 2), (0.1, 0.9, 1), (0.3, 0.95, 3), (0.0, 0.99, 1), (0.5, 0.875, 3)]
+)
 def test_units_for_reliability_by_hand(q, alpha, b):
     # 1 - 0.4^2 = 0.84 < 0.9 <= 1 - 0.4^3 = 0.936;  1 - 0.3^2 = 0.91 < 0.95 <= 0.973;  1 - 0.5^3 = 0.875
     assert units_for_reliability(q, alpha) == b
@@ -90,7 +102,7 @@ def test_units_for_reliability_by_hand(q, alpha, b):
 def test_malp_matches_brute_force(seed, nb, n, q, alpha):
     cost, w = instance(seed, nb, 40)
     t = 900.0
-    b = next(k for k in range(1, 50) if 1 - q ** k >= alpha)
+    b = next(k for k in range(1, 50) if 1 - q**k >= alpha)
     cover = cost <= t
     best = max(float(w[(x[:, None] * cover).sum(0) >= b].sum()) for x in placements([n] * nb, n))
     res = malp(cost, w, n, q, alpha, t)
@@ -105,7 +117,7 @@ def test_malp_matches_brute_force(seed, nb, n, q, alpha):
 
 def test_malp_capacity_brute_force():
     cost, w = instance(14, 5, 40)
-    q, alpha, n, t = 0.45, 0.75, 5, 1000.0    # 1 - 0.45 = 0.55 < 0.75 <= 1 - 0.45^2 = 0.7975: b = 2
+    q, alpha, n, t = 0.45, 0.75, 5, 1000.0  # 1 - 0.45 = 0.55 < 0.75 <= 1 - 0.45^2 = 0.7975: b = 2
     caps = [1, 2, 1, 2, 1]
     cover = cost <= t
     best = max(float(w[(x[:, None] * cover).sum(0) >= 2].sum()) for x in placements(caps, n))
@@ -116,28 +128,32 @@ def test_malp_capacity_brute_force():
 
 # ---------------------------------------------------------------- MALP II
 
+
 def malp2_brute(cost, w, n, lpw, alpha, t, caps, nbh=None):
     """Best MALP II placement by enumeration, from the definitions: rho_i = lpw * weight of M_i,
     b_i = smallest b in 1..n with rho_i / b < 1 and 1 - (rho_i / b)^b >= alpha."""
     cover = cost <= t
     open_b = [j for j in range(len(cost)) if caps[j] > 0]
     nd = cost.shape[1]
-    if nbh is None:    # the default: points some open base within T of i also covers
+    if nbh is None:  # the default: points some open base within T of i also covers
         nbh = np.array([[any(cover[j, i] and cover[j, k] for j in open_b) for k in range(nd)] for i in range(nd)])
     rho = lpw * (nbh.astype(float) @ w)
-    b = np.array([next((k for k in range(1, n + 1) if r / k < 1 and 1 - (r / k) ** k >= alpha - 1e-12), n + 1)
-                  for r in rho])
+    b = np.array(
+        [next((k for k in range(1, n + 1) if r / k < 1 and 1 - (r / k) ** k >= alpha - 1e-12), n + 1) for r in rho]
+    )
     best = max(float(w[(x[:, None] * cover).sum(0) >= b].sum()) for x in placements(caps, n))
     return best, b
 
 
-@pytest.mark.parametrize("seed,nb,n,lpw,alpha", [(41, 4, 4, 0.004, 0.8), (42, 5, 5, 0.003, 0.9),
-                                                 (43, 6, 4, 0.006, 0.7), (44, 5, 6, 0.002, 0.95)])
+@pytest.mark.parametrize(
+    "seed,nb,n,lpw,alpha",
+    [(41, 4, 4, 0.004, 0.8), (42, 5, 5, 0.003, 0.9), (43, 6, 4, 0.006, 0.7), (44, 5, 6, 0.002, 0.95)],
+)
 def test_malp2_matches_brute_force(seed, nb, n, lpw, alpha):
     cost, w = instance(seed, nb, 40)
     t = 900.0
     best, b = malp2_brute(cost, w, n, lpw, alpha, t, [n] * nb)
-    assert len(set(b.tolist())) > 1          # local busy fractions really differ between points
+    assert len(set(b.tolist())) > 1  # local busy fractions really differ between points
     res = malp2(cost, w, n, lpw, alpha, t)
     assert res.status == "optimal"
     assert res.extra["b_by_demand"] == b.tolist()
@@ -153,13 +169,12 @@ def test_malp2_given_neighbourhood_capacity_and_closed_match_brute_force():
     cost, w = instance(45, 5, 30)
     rng = np.random.default_rng(45)
     pts = rng.uniform(0, 10, (30, 2))
-    nbh = np.linalg.norm(pts[:, None] - pts[None], axis=2) <= 4.0       # "within T" between points
+    nbh = np.linalg.norm(pts[:, None] - pts[None], axis=2) <= 4.0  # "within T" between points
     n, lpw, alpha, t = 5, 0.01, 0.85, 1000.0
-    caps = [2, 0, 3, 2, 2]          # base 1 closed
+    caps = [2, 0, 3, 2, 2]  # base 1 closed
     best, b = malp2_brute(cost, w, n, lpw, alpha, t, caps, nbh)
     assert len(set(b.tolist())) > 1
-    res = malp2(cost, w, n, lpw, alpha, t, neighbourhood=nbh, capacity={0: 2, 1: 9, 2: 3, 3: 2, 4: 2},
-                closed=[1])
+    res = malp2(cost, w, n, lpw, alpha, t, neighbourhood=nbh, capacity={0: 2, 1: 9, 2: 3, 3: 2, 4: 2}, closed=[1])
     assert res.extra["b_by_demand"] == b.tolist()
     assert res.objective == pytest.approx(best)
     assert 1 not in res.extra["units"]
@@ -189,6 +204,7 @@ def test_malp2_bad_inputs():
 
 
 # ---------------------------------------------------------------- DSM
+
 
 def dsm_brute(cost, w, n, r1, r2, alpha, caps):
     c1 = cost <= r1
@@ -235,8 +251,7 @@ def test_dsm_brute_force_found_feasible_cases():
 
 
 def test_dsm_names_unreachable_demand():
-    cost = np.array([[100.0, 300.0, 2000.0, 50.0, np.inf],
-                     [200.0, 100.0, 1900.0, 60.0, np.inf]])
+    cost = np.array([[100.0, 300.0, 2000.0, 50.0, np.inf], [200.0, 100.0, 1900.0, 60.0, np.inf]])
     with pytest.raises(InfeasibleError) as e:
         dsm(cost, [1, 1, 1, 1, 1], 2, 300.0, 900.0, 0.5, demand_ids=["a", "b", "c", "d", "e"])
     msg = str(e.value)
@@ -265,6 +280,7 @@ def test_dsm_closed_base_makes_demand_unreachable():
 
 
 # ---------------------------------------------------------------- validation
+
 
 @pytest.mark.parametrize("model", ["mexclp", "malp", "dsm"])
 def test_bad_inputs_raise_model_input_error(model):
@@ -307,16 +323,16 @@ def test_mexclp_tail_truncation_keeps_a_proven_bound(seed, tol):
     cover = cost <= t
     best = max(float((w * (1 - q ** (x[:, None] * cover).sum(0))).sum()) for x in placements([n] * 5, n))
     res = mexclp(cost, w, n, q, t, tail_tolerance=tol)
-    levels = next(k for k in range(1, n + 1) if q ** k <= tol)
+    levels = next(k for k in range(1, n + 1) if q**k <= tol)
     assert res.extra["levels"] == levels
     x = np.zeros(5, dtype=int)
     for b, k in res.extra["units"].items():
         x[b] = k
     exact_value = float((w * (1 - q ** (x[:, None] * cover).sum(0))).sum())
-    assert res.objective == pytest.approx(exact_value, rel=1e-9)   # exact value, not the truncated one
-    assert res.bound >= best - 1e-7                                # bound is valid
+    assert res.objective == pytest.approx(exact_value, rel=1e-9)  # exact value, not the truncated one
+    assert res.bound >= best - 1e-7  # bound is valid
     assert best - res.objective <= res.gap * res.objective + 1e-7
-    assert res.bound - best <= float(w[cover.any(0)].sum()) * q ** levels + 1e-6 * best
+    assert res.bound - best <= float(w[cover.any(0)].sum()) * q**levels + 1e-6 * best
 
 
 def test_mexclp_without_warm_start_same_optimum():
@@ -329,11 +345,16 @@ def test_mexclp_without_warm_start_same_optimum():
 
 def test_dominated_bases_are_dropped_without_changing_the_optimum():
     # base 1 reaches a subset of what base 0 reaches, base 3 is a copy of base 2
-    cost = np.array([[100, 200, 300, 2000, 2000, 2000],
-                     [150, 250, 2000, 2000, 2000, 2000],
-                     [2000, 2000, 2000, 100, 200, 300],
-                     [2000, 2000, 2000, 120, 220, 320],
-                     [2000, 500, 2000, 500, 2000, 2000]], dtype=float)
+    cost = np.array(
+        [
+            [100, 200, 300, 2000, 2000, 2000],
+            [150, 250, 2000, 2000, 2000, 2000],
+            [2000, 2000, 2000, 100, 200, 300],
+            [2000, 2000, 2000, 120, 220, 320],
+            [2000, 500, 2000, 500, 2000, 2000],
+        ],
+        dtype=float,
+    )
     w = np.array([3.0, 1.0, 2.0, 5.0, 1.0, 1.0])
     q, n, t = 0.35, 3, 600.0
     cover = cost <= t

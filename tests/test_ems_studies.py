@@ -29,9 +29,10 @@ def _summary(folder: Path) -> dict:
 def _ems_matrix(sc, turnout_s):
     """(base ids, demand weights, base x demand response times) computed here for the scenario."""
     from kazerne.routing.travel import drive_times
+    from kazerne.scenarios.context import Progress, load_context
     from kazerne.scenarios.ems import ems_bases
     from kazerne.scenarios.resolve import profile_of
-    from kazerne.scenarios.context import Progress, load_context
+
     ctx = load_context(sc, Progress(True))
     ids, _, nodes, _, _, _ = ems_bases(ctx, sc)
     keep = ~ctx.demand.no_road_data
@@ -43,6 +44,7 @@ def _ems_matrix(sc, turnout_s):
 def test_ems_evaluate_2020(zone_data_dir, tmp_path):
     from kazerne.scenarios.runner import run_file
     from kazerne.scenarios.schema import parse_scenario
+
     path = SCEN / "ems-evaluate-2020.toml"
     s = _summary(run_file(path, tmp_path, quiet=True))
     r = s["result"]
@@ -73,6 +75,7 @@ def test_pit_add_brute_force(zone_data_dir, tmp_path):
     from kazerne.coverage.queueing import system_busy_fraction
     from kazerne.scenarios.runner import run_file
     from kazerne.scenarios.schema import parse_scenario
+
     path = SCEN / "pit-add-merelbeke.toml"
     s = _summary(run_file(path, tmp_path, quiet=True))
     assert s["solve"]["status"] == "optimal"
@@ -88,7 +91,7 @@ def test_pit_add_brute_force(zone_data_dir, tmp_path):
 
     def objective(j):
         c = today + cover[j]
-        return float(np.sum(w * (1.0 - q ** c)))
+        return float(np.sum(w * (1.0 - q**c)))
 
     obj = {b: objective(j) for j, b in enumerate(ids)}
     best = max(obj.values())
@@ -96,8 +99,12 @@ def test_pit_add_brute_force(zone_data_dir, tmp_path):
     extra["H03"] -= 1
     added = [b for b, c in extra.items() for _ in range(c)]
     assert len(added) == 1
-    assert obj[added[0]] >= best - 1e-6 * best, (added[0], obj[added[0]], best,
-                                                 sorted(obj.items(), key=lambda x: -x[1])[:3])
+    assert obj[added[0]] >= best - 1e-6 * best, (
+        added[0],
+        obj[added[0]],
+        best,
+        sorted(obj.items(), key=lambda x: -x[1])[:3],
+    )
     assert s["solve"]["objective"] == pytest.approx(obj[added[0]], rel=1e-6)
     # the brute force discriminates: the worst extra base is clearly worse
     assert min(obj.values()) < best * 0.99
@@ -112,10 +119,12 @@ def test_ems_place_malp2_brute_force(zone_data_dir, tmp_path):
 
     from kazerne.scenarios.runner import run_file
     from kazerne.scenarios.schema import parse_scenario
+
     text = (SCEN / "pit-add-merelbeke.toml").read_text(encoding="utf-8")
     text = text.replace('name = "pit-add-merelbeke"', 'name = "ems-place-malp2"').replace(
-        'kind = "pit-add"', 'kind = "ems-place"\nn_units = 2\nmodel = "malp2"\nreliability = 0.9')
-    text = text[:text.index("[[ems.units]]")]
+        'kind = "pit-add"', 'kind = "ems-place"\nn_units = 2\nmodel = "malp2"\nreliability = 0.9'
+    )
+    text = text[: text.index("[[ems.units]]")]
     path = tmp_path / "malp2.toml"
     path.write_text(text, encoding="utf-8")
     s = _summary(run_file(path, tmp_path, quiet=True))
@@ -128,7 +137,7 @@ def test_ems_place_malp2_brute_force(zone_data_dir, tmp_path):
     local = {k: float(w[cover[list(k)].any(axis=0)].sum()) if k else 0.0 for k in set(keys)}
     load = np.array([local[k] for k in keys]) * (6000 * 50 / 525_600) / w.sum()
     need = np.array([next((b for b in (1, 2) if x / b < 1 and 1 - (x / b) ** b >= 0.9 - 1e-12), 3) for x in load])
-    assert set(need.tolist()) >= {1, 2}            # local busy fractions matter here
+    assert set(need.tolist()) >= {1, 2}  # local busy fractions matter here
     best = 0.0
     for a, b in itertools.combinations_with_replacement(range(len(ids)), 2):
         cnt = cover[a].astype(int) + cover[b]
@@ -143,8 +152,12 @@ def test_ems_place_malp2_brute_force(zone_data_dir, tmp_path):
 
 def test_unknown_base_exit_2(zone_data_dir, tmp_path, capsys):
     from kazerne.scenarios.runner import main
-    text = (SCEN / "ems-evaluate-2020.toml").read_text(encoding="utf-8").replace(
-        'name = "ems-evaluate-2020"', 'name = "ems-bad-base"')
+
+    text = (
+        (SCEN / "ems-evaluate-2020.toml")
+        .read_text(encoding="utf-8")
+        .replace('name = "ems-evaluate-2020"', 'name = "ems-bad-base"')
+    )
     text += '\n[[ems.units]]\nbase = "H99"\ncount = 1\n'
     f = tmp_path / "bad.toml"
     f.write_text(text, encoding="utf-8")

@@ -25,7 +25,7 @@ def expected_field(path: Path) -> str:
         return "-"
     first = path.read_bytes().split(b"\n", 1)[0].decode("ascii")
     assert first.startswith("# field: "), f"{path.name}: first line must be '# field: <field>'"
-    return first[len("# field: "):].strip()
+    return first[len("# field: ") :].strip()
 
 
 def test_the_folder_is_not_empty():
@@ -48,6 +48,6 @@ def test_hostile_file(path, tmp_path, capsys, zone_data_dir):
     assert len(lines) == 1, lines
     prefix = f"kazerne: error: {path}: " + ("" if field == "-" else f"{field}: ")
     assert lines[0].startswith(prefix), (prefix, lines[0])
-    assert len(lines[0]) > len(prefix) + 10            # and says what was expected
-    assert sorted(p.name for p in out.iterdir()) == ["keep.txt"]      # nothing written, nothing removed
+    assert len(lines[0]) > len(prefix) + 10  # and says what was expected
+    assert sorted(p.name for p in out.iterdir()) == ["keep.txt"]  # nothing written, nothing removed
     assert (out / "keep.txt").read_text() == "the user's own file\n"

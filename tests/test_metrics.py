@@ -31,22 +31,32 @@ INF = math.inf
 #   d6     300   601   inf    4      0                            300 (A)       601 (B)   exactly 300
 #   d7     inf   inf   590    6      1                            590 (C)       inf (-1)  one unit only
 # ---------------------------------------------------------------------------------------------
-SECONDS = np.array([
-    [200, 500, INF, INF, 100, 800, 300, INF],
-    [400, 500, 350, INF, 100, INF, 601, INF],
-    [700, 900, 650, INF, 100, 250, INF, 590],
-], dtype=float)
+SECONDS = np.array(
+    [
+        [200, 500, INF, INF, 100, 800, 300, INF],
+        [400, 500, 350, INF, 100, INF, 601, INF],
+        [700, 900, 650, INF, 100, 250, INF, 590],
+    ],
+    dtype=float,
+)
 WEIGHTS = np.array([10, 20, 5, 7, 3, 15, 4, 6], dtype=float)
 MUNI = np.array([0, 0, 1, 1, 0, 1, 0, 1])
 NAMES = ["Noord", "Zuid"]
 NRD = np.array([False, False, False, False, True, False, False, False])
-THRESHOLDS = [600, 300]   # given unsorted on purpose: the report sorts them (300, 600)
+THRESHOLDS = [600, 300]  # given unsorted on purpose: the report sorts them (300, 600)
 
 
 @pytest.fixture(scope="module")
 def rep():
-    return evaluate(SECONDS, WEIGHTS, THRESHOLDS, no_road_data=NRD, municipality=MUNI,
-                    municipality_names=NAMES, cell_area_km2=0.0625)
+    return evaluate(
+        SECONDS,
+        WEIGHTS,
+        THRESHOLDS,
+        no_road_data=NRD,
+        municipality=MUNI,
+        municipality_names=NAMES,
+        cell_area_km2=0.0625,
+    )
 
 
 def test_thresholds_are_sorted(rep):
@@ -225,7 +235,7 @@ def brute(s, w, nrd, mun, th):
     for j in range(n_d):
         if nrd[j]:
             continue
-        col = sorted((s[i, j], i) for i in range(n_s))     # (time, site): ties by site order
+        col = sorted((s[i, j], i) for i in range(n_s))  # (time, site): ties by site order
         f = col[0][0]
         sec = col[1][0] if n_s > 1 else INF
         tot += w[j]
@@ -264,7 +274,7 @@ def test_shares_monotone_in_threshold(inst):
     r = evaluate(s, w, th, no_road_data=nrd, municipality=mun, municipality_names=["a", "b", "c"])
     if r.total_weight > 0:
         assert np.all(np.diff(r.zone_share) >= -1e-15)
-        assert np.all(np.diff(r.zone_no_second) <= 1e-12)     # more time -> fewer without a 2nd unit
+        assert np.all(np.diff(r.zone_no_second) <= 1e-12)  # more time -> fewer without a 2nd unit
     for m in r.municipalities:
         sh = np.array(m["share_within"])
         if not np.isnan(sh).any():
@@ -291,7 +301,6 @@ def test_removing_a_site_never_increases_a_share(inst, drop):
 
 def test_weightless_unreachable_point_does_not_spoil_the_mean():
     # point 1 is unreachable but has weight 0: mean = p90 = 100 (it used to be nan: inf * 0)
-    r = evaluate(np.array([[100.0, INF]]), [1.0, 0.0], [60], municipality=np.array([0, 0]),
-                 municipality_names=["a"])
+    r = evaluate(np.array([[100.0, INF]]), [1.0, 0.0], [60], municipality=np.array([0, 0]), municipality_names=["a"])
     assert r.mean_s == 100.0 and r.p90_s == 100.0
     assert r.municipalities[0]["mean_s"] == 100.0

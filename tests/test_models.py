@@ -35,7 +35,7 @@ def random_instance(rng, n_sites=None, n_demand=None, inf_share=0.15, zero_weigh
         nf = int(rng.integers(0, 2))
         nc = int(rng.integers(0, 2))
         fixed = [int(x) for x in perm[:nf]]
-        closed = [int(x) for x in perm[nf:nf + nc]]
+        closed = [int(x) for x in perm[nf : nf + nc]]
     return cost, w, fixed, closed
 
 
@@ -111,9 +111,11 @@ def share_instance(seed, n=16, m=120):
     T, share = 2.5, 0.7
     cover = cost <= T
     need = share * w.sum()
-    expect = next(k for k in range(1, n + 1)
-                  if any(w[cover[list(S)].any(axis=0)].sum() >= need - 1e-9
-                         for S in itertools.combinations(range(n), k)))
+    expect = next(
+        k
+        for k in range(1, n + 1)
+        if any(w[cover[list(S)].any(axis=0)].sum() >= need - 1e-9 for S in itertools.combinations(range(n), k))
+    )
     return cost, w, T, share, cover, need, expect
 
 
@@ -162,8 +164,9 @@ def test_tiny_weights_still_count_for_full_cover_and_pcenter():
 def test_share_a_hair_above_reachable_is_clamped_not_a_crash():
     """A share asking 5e-4 people more than can be reached (inside the 1e-9 tolerance) with a fixed
     site: answered (both sites), not a crash."""
-    prob = from_cost_matrix(np.array([[1.0, 9.0, 9.0], [9.0, 1.0, 9.0]]), np.array([999000.0, 1000.0, 1000.0]),
-                            fixed=[0])
+    prob = from_cost_matrix(
+        np.array([[1.0, 9.0, 9.0], [9.0, 1.0, 9.0]]), np.array([999000.0, 1000.0, 1000.0]), fixed=[0]
+    )
     res = lscp(prob, 2.0, coverage=(1e6 + 0.0005) / 1001000)
     assert res.status == "optimal" and sorted(res.sites) == [0, 1]
 
@@ -217,7 +220,6 @@ def test_mclp_hypothesis_with_duplicates_and_ties(seed):
     assert abs(res.objective - brute_mclp(cost, w, [], [], p, 5.0)) < TOL
 
 
-
 @pytest.mark.parametrize("seed", range(4))
 def test_mclp_exact_kernels_and_lp_fixing_match_brute_force(seed):
     """The exact MCLP path (LP, growing kernels, reduced-cost fixing, proof MIP) from a poor start.
@@ -226,11 +228,12 @@ def test_mclp_exact_kernels_and_lp_fixing_match_brute_force(seed):
     LP fixing really run; the optimum comes from enumerating all C(30, 3) site triples.
     """
     from kazerne.coverage.models import _mclp_exact
+
     n, m, p = 30, 160, 3
     cost, w = plane_instance(np.random.default_rng(100 + seed), n, m, 50)
     cover = cost <= 2.2
     best = max(float(w[cover[list(S)].any(axis=0)].sum()) for S in itertools.combinations(range(n), p))
-    worst_start = np.argsort(cover.sum(axis=1))[:p]        # the three sites covering least
+    worst_start = np.argsort(cover.sum(axis=1))[:p]  # the three sites covering least
     stats = {}
     status, bound, chosen = _mclp_exact(cover, w, p, worst_start, "SCIP", None, stats)
     assert status == "optimal" and len(chosen) == p
@@ -244,8 +247,12 @@ def test_solver_tuning_strings_are_accepted():
     from ortools.linear_solver import pywraplp
 
     from kazerne.coverage import models
-    for backend, params in (("SCIP", models._SCIP_COVER_PARAMS), ("SCIP", models._SCIP_PROOF_PARAMS),
-                            ("GLOP", models._GLOP_COVER_PARAMS)):
+
+    for backend, params in (
+        ("SCIP", models._SCIP_COVER_PARAMS),
+        ("SCIP", models._SCIP_PROOF_PARAMS),
+        ("GLOP", models._GLOP_COVER_PARAMS),
+    ):
         solver = pywraplp.Solver.CreateSolver(backend)
         assert solver.SetSolverSpecificParametersAsString(params), (backend, params)
         assert not solver.SetSolverSpecificParametersAsString(params + "\nno/such/param = 1")
@@ -380,8 +387,9 @@ def test_pcenter_brute_force_random():
         p = int(rng.integers(max(1, len(fixed)), n_allowed + 1))
         prob = from_cost_matrix(cost, w, fixed=fixed, closed=closed)
         pos = w > 0
-        vals = [float(cost[S][:, pos].min(axis=0).max()) if pos.any() else 0.0
-                for S in subsets(len(cost), fixed, closed, p)]
+        vals = [
+            float(cost[S][:, pos].min(axis=0).max()) if pos.any() else 0.0 for S in subsets(len(cost), fixed, closed, p)
+        ]
         expect = min(vals)
         if not np.isfinite(expect):
             with pytest.raises(InfeasibleError):
@@ -449,12 +457,15 @@ def test_float32_costs_and_all_ties():
 
 
 # ----------------------------------------------------------------------------- input checks
-@pytest.mark.parametrize("cost, field", [
-    ([[1.0, float("nan")]], "NaN"),
-    ([[1.0, -1.0]], "negative"),
-    ([["a", "b"]], "numeric"),
-    ([1.0, 2.0], "2-D"),
-])
+@pytest.mark.parametrize(
+    "cost, field",
+    [
+        ([[1.0, float("nan")]], "NaN"),
+        ([[1.0, -1.0]], "negative"),
+        ([["a", "b"]], "numeric"),
+        ([1.0, 2.0], "2-D"),
+    ],
+)
 def test_bad_costs_rejected(cost, field):
     with pytest.raises(ModelInputError) as ei:
         from_cost_matrix(cost)
@@ -500,7 +511,7 @@ def test_orlib_shaped_instances_are_shortest_paths_and_pmedian_matches_enumerati
     c = d["cost"]
     assert c.shape == (14, 14) and np.isfinite(c).all() and (np.diag(c) == 0).all() and (c == c.T).all()
     assert (c == np.round(c)).all() and (c[~np.eye(14, dtype=bool)] >= 1).all()
-    assert (c[:, None, :] <= c[:, :, None] + c[None, :, :]).all()       # c[i, k] <= c[i, j] + c[j, k]
+    assert (c[:, None, :] <= c[:, :, None] + c[None, :, :]).all()  # c[i, k] <= c[i, j] + c[j, k]
     assert np.array_equal(orlib_pmed_like(14, 3, seed)["cost"], c)
     assert not np.array_equal(orlib_pmed_like(14, 3, seed + 10)["cost"], c)
     p = d.pop("p")
@@ -534,12 +545,15 @@ def test_read_long_csv(tmp_path):
     assert np.isinf(d["cost"][:, 1]).all()
 
 
-@pytest.mark.parametrize("row, msg", [
-    ("d1,s1,nan", "line 3, column 'cost': NaN"),
-    ("d1,s1,-2", "line 3, column 'cost': negative"),
-    ("d1,s1,abc", "line 3, column 'cost': expected a number"),
-    ("d1,s1", "line 3: expected 3 fields"),
-])
+@pytest.mark.parametrize(
+    "row, msg",
+    [
+        ("d1,s1,nan", "line 3, column 'cost': NaN"),
+        ("d1,s1,-2", "line 3, column 'cost': negative"),
+        ("d1,s1,abc", "line 3, column 'cost': expected a number"),
+        ("d1,s1", "line 3: expected 3 fields"),
+    ],
+)
 def test_read_long_csv_errors(tmp_path, row, msg):
     f = tmp_path / "c.csv"
     f.write_text(f"demand_id,site_id,cost\nd0,s0,1\n{row}\n")
@@ -573,8 +587,7 @@ def test_cli_infeasible_lscp_prints_demand_ids(tmp_path, capsys):
 
 def test_cli_json_last_line(tmp_path, capsys):
     f = tmp_path / "c.csv"
-    f.write_text("demand_id,site_id,cost,weight\n"
-                 "a,s1,1,1\nb,s1,9,2\nb,s2,2,2\nc,s2,3,1\nc,s3,1,1\n")
+    f.write_text("demand_id,site_id,cost,weight\na,s1,1,1\nb,s1,9,2\nb,s2,2,2\nc,s2,3,1\nc,s3,1,1\n")
     assert solve_main([str(f), "--model", "mclp", "--p", "1", "--radius", "3", "--json", "--fixed", ""]) == 0
     out = capsys.readouterr().out.strip().splitlines()
     data = json.loads(out[-1])

@@ -25,8 +25,11 @@ def benchmarks_dir() -> Path:
     root = Path(os.environ.get("KAZERNE_BENCHMARKS") or REPO.parent / "shared" / "benchmarks")
     folder = root / "orlib-pmed"
     if not (folder / "optima.csv").is_file():
-        pytest.fail(f"OR-Library p-median instances not found: expected {folder}/optima.csv and pmedN.txt "
-                    f"(set KAZERNE_BENCHMARKS to the folder holding orlib-pmed/)", pytrace=False)
+        pytest.fail(
+            f"OR-Library p-median instances not found: expected {folder}/optima.csv and pmedN.txt "
+            f"(set KAZERNE_BENCHMARKS to the folder holding orlib-pmed/)",
+            pytrace=False,
+        )
     return folder
 
 
@@ -56,6 +59,7 @@ def test_pmed1_min_rule_would_be_wrong():
 
 def test_cli_on_orlib_json(capsys):
     import json
+
     path = benchmarks_dir() / "pmed2.txt"
     assert solve_main([str(path), "--model", "pmedian", "--json"]) == 0
     data = json.loads(capsys.readouterr().out.strip().splitlines()[-1])

@@ -4,19 +4,20 @@ on the tiny generated pack (expected values from the fixture's own layout)."""
 from __future__ import annotations
 
 import numpy as np
+import osm_fixture as fx
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from pyproj import Transformer
-
-import osm_fixture as fx
-from kazerne.demand.points import cap_weights, population_grid
 from test_routing_zonepack import write_pack
+
+from kazerne.demand.points import cap_weights, population_grid
 
 
 @pytest.fixture
 def tiny_zone(tmp_path, monkeypatch):
     from kazerne.routing.zone import load_zone
+
     monkeypatch.setenv("KAZERNE_DATA", str(tmp_path / "packs"))
     monkeypatch.setenv("KAZERNE_CACHE", str(tmp_path / "cache"))
     write_pack(tmp_path / "packs")
@@ -28,15 +29,15 @@ def tiny_zone(tmp_path, monkeypatch):
 def test_cap_weights_keeps_the_total_caps_and_proportions(ws, slack):
     w = np.array(ws)
     total = float(w.sum())
-    cap = max(total / len(w) / slack * 0.999, total / len(w))   # the total always fits under the cap
+    cap = max(total / len(w) / slack * 0.999, total / len(w))  # the total always fits under the cap
     out = cap_weights(w, cap, total)
     assert out.sum() == pytest.approx(total, rel=1e-9)
     assert out.max() <= cap * (1 + 1e-9)
     free = out < cap * (1 - 1e-9)
-    if free.sum() >= 2:                        # uncapped entries keep their ratios
+    if free.sum() >= 2:  # uncapped entries keep their ratios
         r = out[free] / w[free]
         assert np.ptp(r) <= 1e-9 * r.max()
-    if free.any() and (~free).any():           # the capped ones had the largest weights
+    if free.any() and (~free).any():  # the capped ones had the largest weights
         assert w[~free].min() >= w[free].max() * (1 - 1e-9)
 
 
@@ -47,8 +48,12 @@ def test_cap_weights_refuses_what_cannot_fit():
 
 #: junctions of the kept fixture network: grid nodes with 3 or 4 streets (all but the 4 corners),
 #: and A (3), B (3), C (4), F (3); H lies inside the merged Steenweg, M is a dead end
-JUNCTIONS = [f"g{i}_{j}" for i in range(7) for j in range(7)
-             if (i, j) not in ((0, 0), (0, 6), (6, 0), (6, 6))] + ["A", "B", "C", "F"]
+JUNCTIONS = [f"g{i}_{j}" for i in range(7) for j in range(7) if (i, j) not in ((0, 0), (0, 6), (6, 0), (6, 6))] + [
+    "A",
+    "B",
+    "C",
+    "F",
+]
 
 
 def test_junction_weighting_on_the_tiny_pack(tiny_zone):
@@ -67,6 +72,6 @@ def test_junction_weighting_on_the_tiny_pack(tiny_zone):
     assert "junctions within 500 m" in dense.model and "junctions" not in plain.model
     # a cap well below the peak flattens the peak and keeps the total
     capped = population_grid(tiny_zone, cell_m=250.0, density_exponent=1.0, max_density_km2=5000.0)
-    cap = 5000.0 * 0.25 ** 2
+    cap = 5000.0 * 0.25**2
     assert capped.weight.max() <= cap * (1 + 1e-9)
     assert capped.weight.sum() == pytest.approx(dense.weight.sum(), rel=1e-9)

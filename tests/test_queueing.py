@@ -25,24 +25,32 @@ import time
 import numpy as np
 import pytest
 
-from kazerne.coverage.queueing import (correction_factors, erlang_b, erlang_c, hypercube_approx,
-                                       hypercube_exact, simulate, system_busy_fraction,
-                                       unit_busy_fractions)
+from kazerne.coverage.queueing import (
+    correction_factors,
+    erlang_b,
+    erlang_c,
+    hypercube_approx,
+    hypercube_exact,
+    simulate,
+    system_busy_fraction,
+    unit_busy_fractions,
+)
 from kazerne.errors import ModelInputError
 
 
 def erlang_b_sum(n, a):
     """Erlang B from the textbook sum (a^N/N!) / sum_k a^k/k!."""
-    return (a ** n / math.factorial(n)) / sum(a ** k / math.factorial(k) for k in range(n + 1))
+    return (a**n / math.factorial(n)) / sum(a**k / math.factorial(k) for k in range(n + 1))
 
 
 def erlang_c_sum(n, a):
     """Erlang C from the textbook formula."""
-    top = a ** n / math.factorial(n) * n / (n - a)
-    return top / (sum(a ** k / math.factorial(k) for k in range(n)) + top)
+    top = a**n / math.factorial(n) * n / (n - a)
+    return top / (sum(a**k / math.factorial(k) for k in range(n)) + top)
 
 
 # ------------------------------------------------------------------ Daskin busy fraction
+
 
 def test_system_busy_fraction_by_hand():
     # 8760 calls/year of 60 min on 2 units: 8760 unit-hours / (2 * 8760 h) = 0.5
@@ -65,8 +73,8 @@ def test_system_busy_fraction_overloaded_and_bad_inputs():
 
 
 def test_erlang_formulas_by_hand():
-    assert erlang_b(2, 1.0) == pytest.approx(0.2)          # (1/2) / (1 + 1 + 1/2)
-    assert erlang_c(2, 1.0) == pytest.approx(1 / 3)        # 1 / (1 + 1 + 1) ... textbook
+    assert erlang_b(2, 1.0) == pytest.approx(0.2)  # (1/2) / (1 + 1 + 1/2)
+    assert erlang_c(2, 1.0) == pytest.approx(1 / 3)  # 1 / (1 + 1 + 1) ... textbook
     for n, a in [(3, 1.5), (5, 3.7), (12, 9.0)]:
         assert erlang_b(n, a) == pytest.approx(erlang_b_sum(n, a), rel=1e-10)
         assert erlang_c(n, a) == pytest.approx(erlang_c_sum(n, a), rel=1e-10)
@@ -78,6 +86,7 @@ def test_correction_factors_match_larson_odoni_example():
 
 
 # ------------------------------------------------------------------ exact model, closed forms
+
 
 @pytest.mark.parametrize("n,a", [(1, 0.4), (3, 1.2), (4, 2.5), (6, 4.0)])
 def test_exact_single_base_loss_is_erlang_b_with_ordered_hunt(n, a):
@@ -147,6 +156,7 @@ def test_hypercube_bad_inputs():
 
 # ------------------------------------------------------------------ approximation vs exact
 
+
 def spatial_instance(seed, n_bases=6, n_demand=60):
     rng = np.random.default_rng(seed)
     bases = rng.uniform(0, 20_000, (n_bases, 2))
@@ -168,7 +178,7 @@ def test_approx_within_two_percent_of_exact(seed, units, load, queue):
     assert ap.extra["converged"]
     assert np.max(np.abs(ap.busy - ex.busy)) < 0.02
     assert np.max(np.abs(ap.rank_share() - ex.rank_share())) < 0.02
-    assert ap.p_all_busy == pytest.approx(ex.p_all_busy, abs=1e-12)     # both Erlang
+    assert ap.p_all_busy == pytest.approx(ex.p_all_busy, abs=1e-12)  # both Erlang
     for t in (600.0, 900.0):
         assert abs(ap.share_within(t) - ex.share_within(t)) < 0.02
 
@@ -176,7 +186,7 @@ def test_approx_within_two_percent_of_exact(seed, units, load, queue):
 def test_approx_fast_for_twenty_five_units():
     cost, w = spatial_instance(5, n_bases=40, n_demand=3000)
     ub = np.arange(0, 40, 2)[:20].copy()
-    ub = np.concatenate([ub, ub[:5]])                       # 25 units, some bases with two
+    ub = np.concatenate([ub, ub[:5]])  # 25 units, some bases with two
     s = 3000.0
     t0 = time.perf_counter()
     ap = hypercube_approx(cost, w, ub, 12.0 / s, s, queue=True)
@@ -187,6 +197,7 @@ def test_approx_fast_for_twenty_five_units():
 
 
 # ------------------------------------------------------------------ simulation vs exact / approx
+
 
 @pytest.mark.parametrize("queue", [True, False])
 def test_simulation_agrees_with_exact_and_approx(queue):
@@ -231,8 +242,9 @@ def test_simulation_single_unit_queue_matches_mm1():
 
 def test_simulation_share_for_unrecorded_t_is_a_clear_error():
     cost = np.array([[100.0, 300.0]])
-    sim = simulate(cost, [1, 1], np.array([0]), 0.3 / 600, 600.0, n_calls=2000, warmup_calls=100, seed=1,
-                   t_values=(900.0,))
+    sim = simulate(
+        cost, [1, 1], np.array([0]), 0.3 / 600, 600.0, n_calls=2000, warmup_calls=100, seed=1, t_values=(900.0,)
+    )
     with pytest.raises(ModelInputError, match="t_values"):
         sim.share_within(600.0)
 

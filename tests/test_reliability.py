@@ -19,9 +19,9 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import osm_fixture as fx
 import pytest
 
-import osm_fixture as fx
 from kazerne.errors import KazerneError, ModelInputError, NodeIdError, OutputError, ZonePackError
 from kazerne.files import temp_prefix
 from kazerne.report.atomic import MARKER, atomic_dir, write_json
@@ -34,8 +34,11 @@ ACTIVE = '"P01", "P02", "P03", "P05", "P06", "P07", "P08", "P09", "P10", "P11", 
 
 def scenario(tmp_path: Path, name: str = "safe-run", extra: str = "", active: str = '"P01", "P02"') -> Path:
     f = tmp_path / f"{name}.toml"
-    f.write_text(f'name = "{name}"\nzone = "hvz-centrum"\n\n[outputs]\ngeojson = false\nfirst_due_areas = false\n'
-                 f'map = false\n\n[posts]\nactive = [{active}]\n{extra}', encoding="utf-8")
+    f.write_text(
+        f'name = "{name}"\nzone = "hvz-centrum"\n\n[outputs]\ngeojson = false\nfirst_due_areas = false\n'
+        f"map = false\n\n[posts]\nactive = [{active}]\n{extra}",
+        encoding="utf-8",
+    )
     return f
 
 
@@ -65,6 +68,7 @@ def _mode(p: Path) -> int:
 # ------------------------------------------------------------------------------------------
 # item 3: the output folder
 # ------------------------------------------------------------------------------------------
+
 
 def _user_folder(target: Path):
     target.mkdir(parents=True)
@@ -103,19 +107,29 @@ def _symlink_to_user_folder(target: Path):
     target.symlink_to(real, target_is_directory=True)
 
 
-@pytest.mark.parametrize("prepare, words", [
-    (_user_folder, "not written by kazerne"),
-    (_plain_file, "is a file"),
-    (_kazerne_folder_plus_user_file, "my-analysis.xlsx"),
-    (_forged_marker, "not kazerne's"),
-    (_symlink_to_user_folder, "symbolic link"),
-    (_output_of_an_earlier_version, "earlier kazerne version"),
-], ids=["user-folder", "plain-file", "kazerne-folder-with-a-user-file", "forged-marker", "symlink",
-        "earlier-version-output"])
-def test_what_kazerne_did_not_write_is_refused_before_the_computation(prepare, words, tmp_path, capsys,
-                                                                       monkeypatch):
+@pytest.mark.parametrize(
+    "prepare, words",
+    [
+        (_user_folder, "not written by kazerne"),
+        (_plain_file, "is a file"),
+        (_kazerne_folder_plus_user_file, "my-analysis.xlsx"),
+        (_forged_marker, "not kazerne's"),
+        (_symlink_to_user_folder, "symbolic link"),
+        (_output_of_an_earlier_version, "earlier kazerne version"),
+    ],
+    ids=[
+        "user-folder",
+        "plain-file",
+        "kazerne-folder-with-a-user-file",
+        "forged-marker",
+        "symlink",
+        "earlier-version-output",
+    ],
+)
+def test_what_kazerne_did_not_write_is_refused_before_the_computation(prepare, words, tmp_path, capsys, monkeypatch):
     def no_computation(*a, **k):
         raise AssertionError("the computation started before the output folder was checked")
+
     monkeypatch.setattr(runner, "load_context", no_computation)
     out = tmp_path / "out"
     target = out / "safe-run"
@@ -125,8 +139,8 @@ def test_what_kazerne_did_not_write_is_refused_before_the_computation(prepare, w
     rc = main([str(f), "--out", str(out), "--quiet"])
     line = one_error_line(rc, capsys.readouterr().err)
     assert f"{target}: --out: " in line and words in line, line
-    assert {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()} == before     # nothing touched
-    assert sorted(p.name for p in out.iterdir()) == ["safe-run"]                          # nothing added
+    assert {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()} == before  # nothing touched
+    assert sorted(p.name for p in out.iterdir()) == ["safe-run"]  # nothing added
 
 
 @pytest.mark.parametrize("layout", ["out-is-a-file", "out-below-a-file"])
@@ -147,6 +161,7 @@ def test_an_unwritable_out_is_found_before_the_computation(tmp_path, capsys, mon
 
     def denied(*a, **k):
         raise PermissionError(13, "Permission denied")
+
     monkeypatch.setattr(runner, "load_context", lambda *a, **k: pytest.fail("computation started"))
     monkeypatch.setattr(atomic.tempfile, "mkdtemp", denied)
     out = tmp_path / "out"
@@ -167,7 +182,7 @@ def test_a_previous_kazerne_output_is_replaced(tmp_path):
     assert sorted(p.name for p in target.iterdir()) == sorted([MARKER, "summary.json"])
     assert json.loads((target / "summary.json").read_text()) == {"run": 2}
     assert json.loads((target / MARKER).read_text())["files"] == ["summary.json"]
-    assert sorted(p.name for p in target.parent.iterdir()) == ["run"]        # no temporaries left
+    assert sorted(p.name for p in target.parent.iterdir()) == ["run"]  # no temporaries left
 
 
 def test_a_failed_or_interrupted_write_leaves_the_previous_output_and_nothing_else(tmp_path):
@@ -189,13 +204,14 @@ def test_a_real_baseline_run_twice_into_the_same_out(tmp_path, zone_data_dir):
     assert main([str(f), "--out", str(out), "--quiet"]) == 0
     first = json.loads((out / "safe-run" / MARKER).read_text())
     assert "summary.json" in first["files"] and "municipalities.csv" in first["files"]
-    assert main([str(f), "--out", str(out), "--quiet"]) == 0        # its own output: replaced
+    assert main([str(f), "--out", str(out), "--quiet"]) == 0  # its own output: replaced
     assert sorted(p.name for p in out.iterdir()) == ["safe-run"]
 
 
 # ------------------------------------------------------------------------------------------
 # item 8: leftovers and the umask
 # ------------------------------------------------------------------------------------------
+
 
 def test_leftovers_of_a_killed_run_are_removed_by_the_next_one(tmp_path):
     parent = tmp_path / "out"
@@ -204,8 +220,8 @@ def test_leftovers_of_a_killed_run_are_removed_by_the_next_one(tmp_path):
     stale_tmp = parent / f".run.tmp-{host}-{dead}-abc123"
     stale_old = parent / f".run.old-{host}-{dead}-def456"
     stale_file = parent / f".summary.json.tmp-{host}-{dead}-ghi789.tmp"
-    live = parent / f".run.tmp-{host}-{os.getppid()}-jkl012"           # a run still going on
-    foreign = parent / f".run.tmp-otherhost-{dead}-mno345"              # another machine's run
+    live = parent / f".run.tmp-{host}-{os.getppid()}-jkl012"  # a run still going on
+    foreign = parent / f".run.tmp-otherhost-{dead}-mno345"  # another machine's run
     for d in (stale_tmp, stale_old / "x", live, foreign):
         d.mkdir(parents=True)
         (d / "summary.json").write_text("{}")
@@ -214,7 +230,7 @@ def test_leftovers_of_a_killed_run_are_removed_by_the_next_one(tmp_path):
         (d / "a.csv").write_text("x\n")
     names = sorted(p.name for p in parent.iterdir())
     assert names == sorted(["run", live.name, foreign.name, stale_file.name])
-    write_json(parent / "summary.json", {})          # a single-file write cleans its own leftovers
+    write_json(parent / "summary.json", {})  # a single-file write cleans its own leftovers
     assert not stale_file.exists()
 
 
@@ -224,7 +240,7 @@ def test_leftovers_of_earlier_versions_are_removed_once_a_day_old(tmp_path):
     parent.mkdir()
     old = [parent / ".run.k2j4h1x9", parent / ".run.old.a8d7f6s5"]
     recent = parent / ".run.q1w2e3r4"
-    mine = parent / ".run.notes"                      # not a temporary's name: never touched
+    mine = parent / ".run.notes"  # not a temporary's name: never touched
     for d in old + [recent, mine]:
         d.mkdir()
         (d / "summary.json").write_text("{}")
@@ -239,13 +255,14 @@ def test_leftovers_of_earlier_versions_are_removed_once_a_day_old(tmp_path):
 def test_every_output_follows_the_umask(mask, tmp_path):
     from kazerne.report.geo import write_geojson
     from kazerne.report.tables import write_csv
+
     old = os.umask(mask)
     try:
         with atomic_dir(tmp_path / "out" / "run") as d:
             write_json(d / "summary.json", {"a": 1})
             write_csv(d / "t.csv", [{"a": 1}])
             write_geojson(d / "x.geojson", [])
-            (d / "map.png").write_bytes(b"\x89PNG")                   # as the runner writes PNGs
+            (d / "map.png").write_bytes(b"\x89PNG")  # as the runner writes PNGs
     finally:
         os.umask(old)
     target = tmp_path / "out" / "run"
@@ -258,25 +275,43 @@ def test_every_output_follows_the_umask(mask, tmp_path):
 # item 5: no tracebacks (signals, other commands, zone pack files)
 # ------------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("sig, rc, word, when", [
-    (signal.SIGINT, 130, "interrupted", "loading zone"), (signal.SIGTERM, 143, "terminated", "loading zone"),
-    (signal.SIGINT, 130, "interrupted", "study greenfield"), (signal.SIGTERM, 143, "terminated", "study greenfield")],
-    ids=["ctrl-c-loading", "sigterm-loading", "ctrl-c-solving", "sigterm-solving"])
+
+@pytest.mark.parametrize(
+    "sig, rc, word, when",
+    [
+        (signal.SIGINT, 130, "interrupted", "loading zone"),
+        (signal.SIGTERM, 143, "terminated", "loading zone"),
+        (signal.SIGINT, 130, "interrupted", "study greenfield"),
+        (signal.SIGTERM, 143, "terminated", "study greenfield"),
+    ],
+    ids=["ctrl-c-loading", "sigterm-loading", "ctrl-c-solving", "sigterm-solving"],
+)
 def test_run_scenario_stops_cleanly_on_a_signal(sig, rc, word, when, tmp_path, zone_data_dir):
     """Ctrl-C (or a kill) during a run of run_scenario.py: one line, no traceback, no leftovers. During
     the solves too: SCIP used to take Ctrl-C for itself, stop one solve and let the study run on."""
     import time
+
     out = tmp_path / "out"
-    p = subprocess.Popen([sys.executable, str(REPO / "run_scenario.py"),
-                          str(REPO / "scenarios" / "greenfield-frontier-10min.toml"), "--out", str(out)],
-                         cwd=tmp_path, env=dict(os.environ), stderr=subprocess.PIPE, stdout=subprocess.PIPE,
-                         text=True)
+    p = subprocess.Popen(
+        [
+            sys.executable,
+            str(REPO / "run_scenario.py"),
+            str(REPO / "scenarios" / "greenfield-frontier-10min.toml"),
+            "--out",
+            str(out),
+        ],
+        cwd=tmp_path,
+        env=dict(os.environ),
+        stderr=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     line = p.stderr.readline()
-    while line and when not in line:                  # "kazerne [   0.0 s] loading zone ...", ...
+    while line and when not in line:  # "kazerne [   0.0 s] loading zone ...", ...
         line = p.stderr.readline()
     assert when in line, line
     if when.startswith("study"):
-        time.sleep(3.0)                               # into the first MCLP (LP, kernels, SCIP)
+        time.sleep(3.0)  # into the first MCLP (LP, kernels, SCIP)
     p.send_signal(sig)
     _, rest = p.communicate(timeout=120)
     assert p.returncode == rc, rest
@@ -287,6 +322,7 @@ def test_run_scenario_stops_cleanly_on_a_signal(sig, rc, word, when, tmp_path, z
 
 def _solve(args, capsys):
     from kazerne.cli import main as kazerne
+
     rc = kazerne(["solve", *args])
     return rc, capsys.readouterr()
 
@@ -310,10 +346,14 @@ def test_solve_model_errors_name_the_option(tmp_path, capsys):
     assert one_error_line(rc, cap.err).startswith("kazerne: error: --radius: "), cap.err
 
 
-@pytest.mark.parametrize("content, words", [
-    (bytes(range(256)) * 4, "not a UTF-8 text file"),
-    (b"demand_id,site_id,cost\nd1,s1,\x005\n", "line 2, column 'cost': expected a number"),
-], ids=["binary", "nul-byte"])
+@pytest.mark.parametrize(
+    "content, words",
+    [
+        (bytes(range(256)) * 4, "not a UTF-8 text file"),
+        (b"demand_id,site_id,cost\nd1,s1,\x005\n", "line 2, column 'cost': expected a number"),
+    ],
+    ids=["binary", "nul-byte"],
+)
 def test_solve_binary_csv_is_one_line(content, words, tmp_path, capsys):
     f = tmp_path / "instance.csv"
     f.write_bytes(content)
@@ -328,6 +368,7 @@ def test_a_folder_given_as_a_file_says_so(tmp_path, capsys):
     rc, cap = _solve([str(d), "--model", "pmedian", "--p", "1"], capsys)
     assert f"{d}: is a folder" in one_error_line(rc, cap.err)
     from kazerne.cli import main as kazerne
+
     rc = kazerne(["isochrones", "--zone", "hvz-centrum", "--post", "P01", "-o", str(d)])
     assert f"{d}: --output: is a folder" in one_error_line(rc, capsys.readouterr().err)
 
@@ -346,6 +387,7 @@ def _pack_copy(tmp_path: Path, zone_data_dir: Path) -> Path:
 
 def test_a_pack_posts_csv_that_is_not_utf8(tmp_path, zone_data_dir):
     from kazerne.routing.zonepack import load_pack
+
     pack = _pack_copy(tmp_path, zone_data_dir)
     text = (pack / "posts.csv").read_text(encoding="utf-8")
     (pack / "posts.csv").write_bytes(text.replace("Gent", "Gént").encode("latin-1", errors="replace"))
@@ -354,19 +396,29 @@ def test_a_pack_posts_csv_that_is_not_utf8(tmp_path, zone_data_dir):
     assert str(ei.value) == f"{pack / 'posts.csv'}: not a UTF-8 text file"
 
 
-@pytest.mark.parametrize("geometry, outcome", [
-    ({"type": "Polygon", "coordinates": "not coordinates"}, "invalid geometry"),
-    ({"type": "Polygon", "coordinates": [[[3.7, 51.0], [3.8, 51.1]]]}, "invalid geometry"),
-    ({"type": "Point", "coordinates": [3.7, 51.0]}, "expected a Polygon or MultiPolygon"),
-    # a bow tie (self-intersecting): repaired into its two triangles, 2 x (0.1 x 0.05 / 2) square degrees
-    ({"type": "Polygon", "coordinates": [[[3.7, 51.0], [3.8, 51.1], [3.8, 51.0], [3.7, 51.1], [3.7, 51.0]]]},
-     0.005),
-], ids=["garbage", "too-few-points", "a-point", "bow-tie"])
+@pytest.mark.parametrize(
+    "geometry, outcome",
+    [
+        ({"type": "Polygon", "coordinates": "not coordinates"}, "invalid geometry"),
+        ({"type": "Polygon", "coordinates": [[[3.7, 51.0], [3.8, 51.1]]]}, "invalid geometry"),
+        ({"type": "Point", "coordinates": [3.7, 51.0]}, "expected a Polygon or MultiPolygon"),
+        # a bow tie (self-intersecting): repaired into its two triangles, 2 x (0.1 x 0.05 / 2) square degrees
+        (
+            {"type": "Polygon", "coordinates": [[[3.7, 51.0], [3.8, 51.1], [3.8, 51.0], [3.7, 51.1], [3.7, 51.0]]]},
+            0.005,
+        ),
+    ],
+    ids=["garbage", "too-few-points", "a-point", "bow-tie"],
+)
 def test_a_bad_gap_geometry(geometry, outcome, tmp_path, zone_data_dir):
     from kazerne.routing.zonepack import load_pack
+
     pack = _pack_copy(tmp_path, zone_data_dir)
-    (pack / "network-gap.geojson").write_text(json.dumps(
-        {"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {}, "geometry": geometry}]}))
+    (pack / "network-gap.geojson").write_text(
+        json.dumps(
+            {"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {}, "geometry": geometry}]}
+        )
+    )
     if isinstance(outcome, str):
         with pytest.raises(ZonePackError) as ei:
             load_pack(str(pack))
@@ -380,9 +432,11 @@ def test_a_bad_gap_geometry(geometry, outcome, tmp_path, zone_data_dir):
 # item 6: ids at the public API, sizes that cannot fit
 # ------------------------------------------------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def small_net(tmp_path_factory):
     from kazerne.routing.network import load_network
+
     return load_network(fx.write_osm(tmp_path_factory.mktemp("net") / "roads.osm"), use_cache=False, quiet=True)
 
 
@@ -394,6 +448,7 @@ PROFILE_NAME = "fire_engine"
 def test_drive_times_refuses_bad_node_ids(small_net, bad, engine):
     from kazerne.routing.profiles import get_profile
     from kazerne.routing.travel import drive_times
+
     ids = [small_net.n_nodes] if bad == "n_nodes" else (bad if isinstance(bad, list) else [bad])
     with pytest.raises(NodeIdError) as ei:
         drive_times(small_net, get_profile(PROFILE_NAME), ids, engine=engine)
@@ -405,6 +460,7 @@ def test_drive_times_refuses_bad_node_ids(small_net, bad, engine):
 def test_whole_float_ids_are_the_same_nodes(small_net):
     from kazerne.routing.profiles import get_profile
     from kazerne.routing.travel import drive_times
+
     prof = get_profile(PROFILE_NAME)
     np.testing.assert_array_equal(drive_times(small_net, prof, [1.0, 3.0]), drive_times(small_net, prof, [1, 3]))
 
@@ -413,6 +469,7 @@ def test_other_public_functions_check_node_ids(small_net):
     from kazerne.routing.isochrones import isochrone_polygons
     from kazerne.routing.profiles import get_profile
     from kazerne.routing.travel import shortest_tree, travel_matrix
+
     prof = get_profile(PROFILE_NAME)
     n = small_net.n_nodes
     with pytest.raises(NodeIdError, match="^demand_nodes: node id -1 outside"):
@@ -426,6 +483,7 @@ def test_other_public_functions_check_node_ids(small_net):
     with pytest.raises(ModelInputError, match="^cutoff_s: "):
         travel_matrix(small_net, prof, [0], 90.0, [0], cutoff_s=float("nan"))
     from kazerne.routing.routes import route, tree_lengths
+
     with pytest.raises(NodeIdError, match="^sources: node id 1.7 is not an integer"):
         tree_lengths(small_net, prof, [1.7])
     with pytest.raises(ModelInputError, match="^from: expected a node index"):
@@ -434,9 +492,10 @@ def test_other_public_functions_check_node_ids(small_net):
 
 def test_orlib_header_of_an_impossible_size_is_refused_with_its_size(tmp_path, capsys):
     from kazerne.coverage.instances import read_orlib_pmed
+
     f = tmp_path / "pmed-huge.txt"
-    f.write_text("10000000 0 1\n")                   # 12 bytes announcing 10^7 vertices
-    size_tib = 8 * 10 ** 14 / 2 ** 40                # float64 10^7 x 10^7 matrix
+    f.write_text("10000000 0 1\n")  # 12 bytes announcing 10^7 vertices
+    size_tib = 8 * 10**14 / 2**40  # float64 10^7 x 10^7 matrix
     with pytest.raises(ModelInputError) as ei:
         read_orlib_pmed(f)
     assert f"needs {size_tib:.1f} TiB of memory" in str(ei.value) and str(f) in str(ei.value)
@@ -447,6 +506,7 @@ def test_orlib_header_of_an_impossible_size_is_refused_with_its_size(tmp_path, c
 # ------------------------------------------------------------------------------------------
 # item 7: honest solver reports
 # ------------------------------------------------------------------------------------------
+
 
 class _Objective:
     def __init__(self, value, bound, maximize):
@@ -481,12 +541,13 @@ def test_an_unknown_bound_is_nan_not_a_number(raw_bound):
 
     from kazerne.coverage.result import SolveResult
     from kazerne.coverage.solver import run
+
     out = run(_Backend(pywraplp.Solver.FEASIBLE, 1234.0, raw_bound))
     assert out.status == "feasible" and out.objective == 1234.0
     assert np.isnan(out.bound) and np.isnan(out.gap)
     d = SolveResult("pmedian", out.status, out.objective, out.bound, out.gap, [], np.zeros(0), 0.0, "SCIP").to_dict()
     assert d["bound"] is None and d["gap"] is None
-    opt = run(_Backend(pywraplp.Solver.OPTIMAL, 99.0, raw_bound))       # optimal: its own bound
+    opt = run(_Backend(pywraplp.Solver.OPTIMAL, 99.0, raw_bound))  # optimal: its own bound
     assert opt.bound == 99.0 and opt.gap == 0.0
 
 
@@ -494,6 +555,7 @@ def test_a_real_bound_is_kept():
     from ortools.linear_solver import pywraplp
 
     from kazerne.coverage.solver import run
+
     out = run(_Backend(pywraplp.Solver.FEASIBLE, 110.0, 100.0))
     assert out.bound == 100.0 and out.gap == pytest.approx(10.0 / 110.0)
 
@@ -502,6 +564,7 @@ def _fake_clock_study(monkeypatch, tmp_path, study: str, seconds_per_solve: floa
     """Run a study whose clock only moves when a solve ends (by ``seconds_per_solve``)."""
     from kazerne.coverage import models
     from kazerne.scenarios import studies
+
     clock = [0.0]
     limits = []
 
@@ -520,20 +583,26 @@ def _fake_clock_study(monkeypatch, tmp_path, study: str, seconds_per_solve: floa
     monkeypatch.setattr(studies, "Deadline", FakeDeadline)
     monkeypatch.setattr(models, "mclp", timed_mclp)
     f = tmp_path / "s.toml"
-    f.write_text(f'name = "timed"\nzone = "hvz-centrum"\n\n[outputs]\ngeojson = false\nfirst_due_areas = false\n'
-                 f'\n[posts]\nactive = [{ACTIVE}]\n\n[study]\n{study}', encoding="utf-8")
+    f.write_text(
+        f'name = "timed"\nzone = "hvz-centrum"\n\n[outputs]\ngeojson = false\nfirst_due_areas = false\n'
+        f"\n[posts]\nactive = [{ACTIVE}]\n\n[study]\n{study}",
+        encoding="utf-8",
+    )
     out = tmp_path / "out"
     rc = main([str(f), "--out", str(out), "--quiet"])
     return rc, json.loads((out / "timed" / "summary.json").read_text()), limits
 
 
 def test_relocate_time_limit_bounds_the_whole_study_step(monkeypatch, tmp_path, capsys, zone_data_dir):
-    rc, s, limits = _fake_clock_study(monkeypatch, tmp_path,
-                                      'kind = "relocate"\nm = 1\ninclude_generated = false\ntime_limit_s = 3\n'
-                                      '\n[[study.sites]]\nid = "S1"\nlat = 51.054\nlon = 3.725\n')
+    rc, s, limits = _fake_clock_study(
+        monkeypatch,
+        tmp_path,
+        'kind = "relocate"\nm = 1\ninclude_generated = false\ntime_limit_s = 3\n'
+        '\n[[study.sites]]\nid = "S1"\nlat = 51.054\nlon = 3.725\n',
+    )
     err = capsys.readouterr().err
     assert rc == 0, err
-    assert limits == [3.0, 2.0, 1.0]                  # each solve gets what is left, and no 4th starts
+    assert limits == [3.0, 2.0, 1.0]  # each solve gets what is left, and no 4th starts
     r = s["result"]
     assert (r["combinations_tried"], r["combinations_total"], r["complete"]) == (3, 13, False)
     assert len(s["solves"]) == 3
@@ -546,6 +615,7 @@ def test_greenfield_time_limit_bounds_the_whole_study_step(monkeypatch, tmp_path
     """The coverage frontier is solved in one pass (models.mclp_frontier): the study's limit is shared
     evenly between its points, so the whole step stays within it."""
     from kazerne.coverage import models
+
     seen = []
     real = models.mclp_frontier
 
@@ -554,9 +624,11 @@ def test_greenfield_time_limit_bounds_the_whole_study_step(monkeypatch, tmp_path
         return real(problem, ps, radius, time_limit=time_limit, **k)
 
     monkeypatch.setattr(models, "mclp_frontier", recorded)
-    rc, s, _ = _fake_clock_study(monkeypatch, tmp_path,
-                                 'kind = "greenfield"\np_min = 1\np_max = 6\ninclude_generated = false\n'
-                                 'time_limit_s = 2.5\n')
+    rc, s, _ = _fake_clock_study(
+        monkeypatch,
+        tmp_path,
+        'kind = "greenfield"\np_min = 1\np_max = 6\ninclude_generated = false\ntime_limit_s = 2.5\n',
+    )
     err = capsys.readouterr().err
     assert rc == 0, err
     ((ps, limit),) = seen
@@ -569,6 +641,7 @@ def test_model_error_fields_map_to_scenario_fields(tmp_path):
     """The safety net for errors the study's own checks let through: named by the scenario field."""
     from kazerne.errors import ScenarioError
     from kazerne.scenarios.resolve import in_file
+
     f = tmp_path / "s.toml"
     with pytest.raises(ScenarioError) as ei:
         with in_file(f, {"p": "study.p_max"}, default="study"):

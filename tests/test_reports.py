@@ -48,15 +48,23 @@ def runs(tmp_path_factory, zone_data_dir):
     """Baseline 2019, the same with P07 closed, an add study, an EMS study, and their comparison."""
     out = tmp_path_factory.mktemp("reports")
     base = run_file(SCEN / "hvz-centrum-2019.toml", out, quiet=True)
-    text = (SCEN / "hvz-centrum-2019.toml").read_text(encoding="utf-8").replace(
-        'name = "hvz-centrum-2019"', 'name = "close-p07"')
+    text = (
+        (SCEN / "hvz-centrum-2019.toml")
+        .read_text(encoding="utf-8")
+        .replace('name = "hvz-centrum-2019"', 'name = "close-p07"')
+    )
     f = out.parent / "close-p07.toml"
     f.write_text(text + "\n[posts.override.P07]\nclosed = true\n", encoding="utf-8")
     closed = run_file(f, out, quiet=True)
     add = run_file(SCEN / "add-one-post-12min.toml", out, quiet=True)
     ems = run_file(SCEN / "ems-evaluate-2020.toml", out, quiet=True)
-    p = subprocess.run([sys.executable, "-m", "kazerne.cli", "compare", str(base), str(closed), "--out", str(out)],
-                       capture_output=True, text=True, env=dict(os.environ), timeout=300)
+    p = subprocess.run(
+        [sys.executable, "-m", "kazerne.cli", "compare", str(base), str(closed), "--out", str(out)],
+        capture_output=True,
+        text=True,
+        env=dict(os.environ),
+        timeout=300,
+    )
     assert p.returncode == 0, p.stderr
     comp = out / "compare-hvz-centrum-2019-vs-close-p07"
     return {"baseline": base, "closed": closed, "add": add, "ems": ems, "compare": comp}
@@ -66,8 +74,10 @@ def runs(tmp_path_factory, zone_data_dir):
 # report.html in headless chromium
 # ------------------------------------------------------------------------------------------------
 
+
 def _open(path: Path):
     from browser import open_page
+
     return open_page(path.resolve().as_uri())
 
 
@@ -83,8 +93,10 @@ def test_browser_recorder_sees_requests_and_errors(tmp_path):
     """The recorder is not blind: a page that loads an image from a (closed) local port and logs
     an error shows both."""
     p = tmp_path / "leaky.html"
-    p.write_text('<html><body><img src="http://127.0.0.1:9/x.png"><script>console.error("boom")</script>'
-                 '</body></html>', encoding="utf-8")
+    p.write_text(
+        '<html><body><img src="http://127.0.0.1:9/x.png"><script>console.error("boom")</script></body></html>',
+        encoding="utf-8",
+    )
     page = _open(p)
     try:
         assert "http://127.0.0.1:9/x.png" in page.requests()
@@ -101,11 +113,13 @@ def test_baseline_report_opens_offline_with_maps_numbers_and_sortable_table(runs
     page = _open(d / "report.html")
     try:
         _offline_checks(page, url)
-        box = page.evaluate("(() => {const i = document.querySelector('#map-main img');"
-                            "const r = i.getBoundingClientRect();"
-                            "return [r.width, r.height, i.naturalWidth, i.naturalHeight, i.complete];})()")
+        box = page.evaluate(
+            "(() => {const i = document.querySelector('#map-main img');"
+            "const r = i.getBoundingClientRect();"
+            "return [r.width, r.height, i.naturalWidth, i.naturalHeight, i.complete];})()"
+        )
         assert box[0] > 500 and box[1] > 300, box
-        assert box[2] >= 2800 and box[3] >= 1900 and box[4], box     # the full 200 dpi map is embedded
+        assert box[2] >= 2800 and box[3] >= 1900 and box[4], box  # the full 200 dpi map is embedded
         text = page.evaluate("document.body.innerText")
         for t in THRESHOLDS:
             assert f"{100 * s['zone']['share_within'][t]:.1f} %" in text, t
@@ -125,8 +139,10 @@ def test_baseline_report_opens_offline_with_maps_numbers_and_sortable_table(runs
         got = {m["municipality"]: m["share_within_10min"] for m in s["municipalities"]}
         assert [got[n] for n in order[1:]] == [m["share_within_10min"] for m in expect]
         # click the map: it switches to full resolution (wider than the window)
-        w = page.evaluate("(() => {const i = document.querySelector('#map-main img'); i.click();"
-                          "return i.getBoundingClientRect().width;})()")
+        w = page.evaluate(
+            "(() => {const i = document.querySelector('#map-main img'); i.click();"
+            "return i.getBoundingClientRect().width;})()"
+        )
         assert w >= 2800
         page.evaluate("document.querySelector('#map-main img').click()")
         page.settle(0.3)
@@ -145,8 +161,10 @@ def test_other_reports_open_offline(runs, which, tmp_path):
     try:
         _offline_checks(page, url)
         sel = "#map-main img" if which != "compare" else "figure.map img"
-        box = page.evaluate(f"(() => {{const r = document.querySelector('{sel}').getBoundingClientRect();"
-                            "return [r.width, r.height];})()")
+        box = page.evaluate(
+            f"(() => {{const r = document.querySelector('{sel}').getBoundingClientRect();"
+            "return [r.width, r.height];})()"
+        )
         assert box[0] > 500 and box[1] > 300
         text = page.evaluate("document.body.innerText")
         if which == "add":
@@ -171,10 +189,13 @@ def test_other_reports_open_offline(runs, which, tmp_path):
 # maps
 # ------------------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("which,stem", [("baseline", "map"), ("closed", "map"), ("add", "map"), ("ems", "map"),
-                                        ("compare", "difference")])
+
+@pytest.mark.parametrize(
+    "which,stem", [("baseline", "map"), ("closed", "map"), ("add", "map"), ("ems", "map"), ("compare", "difference")]
+)
 def test_every_run_kind_draws_a_print_map(runs, which, stem):
     from PIL import Image
+
     d = runs[which]
     with Image.open(d / f"{stem}.png") as im:
         assert im.size[0] >= 2800 and im.size[1] >= 1900
@@ -187,10 +208,12 @@ def _basemap_square():
     import shapely
 
     from kazerne.report.maps import Basemap
+
     zone = shapely.box(0, 0, 20000, 20000)
     munis = [("West", shapely.box(0, 0, 10000, 20000)), ("East", shapely.box(10000, 0, 20000, 20000))]
-    return Basemap(zone=zone, municipalities=munis, roads={}, gap=shapely.box(15000, 0, 20000, 4000),
-                   zone_title="Test zone")
+    return Basemap(
+        zone=zone, municipalities=munis, roads={}, gap=shapely.box(15000, 0, 20000, 4000), zone_title="Test zone"
+    )
 
 
 def _assert_no_overlap(info):
@@ -206,22 +229,41 @@ def test_labels_of_crowded_sites_never_overlap():
     """Twelve sites on one spot plus three in a corner: every label is placed free of every other
     label, every marker and the municipality names."""
     from kazerne.report.maps import Site, council_map
-    sites = [Site(5000 + (k % 3), 9000, f"P{k:02d} Post number {k}", "professional" if k % 2 else "volunteer")
-             for k in range(12)]
+
+    sites = [
+        Site(5000 + (k % 3), 9000, f"P{k:02d} Post number {k}", "professional" if k % 2 else "volunteer")
+        for k in range(12)
+    ]
     sites += [Site(19500, 19500 - 60 * k, f"C{k} corner site", "new") for k in range(3)]
     x, y = np.meshgrid(np.arange(125, 20000, 250.0), np.arange(125, 20000, 250.0))
-    surf = {"kind": "minutes", "x": x.ravel(), "y": y.ravel(), "cell_m": 250.0, "minutes": (x.ravel() / 1000),
-            "population": np.where(x.ravel() > 3000, 10.0, 0.0), "no_road_data": y.ravel() < 1000,
-            "thresholds": [8, 10, 12, 15]}
+    surf = {
+        "kind": "minutes",
+        "x": x.ravel(),
+        "y": y.ravel(),
+        "cell_m": 250.0,
+        "minutes": (x.ravel() / 1000),
+        "population": np.where(x.ravel() > 3000, 10.0, 0.0),
+        "no_road_data": y.ravel() < 1000,
+        "thresholds": [8, 10, 12, 15],
+    }
     fig, info = council_map(_basemap_square(), title="t", surface=surf, sites=sites, assumptions=["a"])
     import matplotlib.pyplot as plt
+
     plt.close(fig)
     assert len(info.label_boxes) == 15
     _assert_no_overlap(info)
     labels = " | ".join(info.legend_labels)
     # every colour explained: the classes, no inhabitants, no road data, crew types, new sites
-    for want in ("≤ 8 min", "8–10 min", "> 15 min", "no inhabitants", "no road data", "professional crew",
-                 "volunteer crew", "NEW site"):
+    for want in (
+        "≤ 8 min",
+        "8–10 min",
+        "> 15 min",
+        "no inhabitants",
+        "no road data",
+        "professional crew",
+        "volunteer crew",
+        "NEW site",
+    ):
         assert want in labels, want
 
 
@@ -231,13 +273,17 @@ def test_zone_map_labels_do_not_overlap(hvz_zone):
     from kazerne.report.council import basemap
     from kazerne.report.maps import Site, council_map
     from kazerne.routing.network import to_metric
+
     pack = hvz_zone.pack
     posts = [p for p in pack.posts if p.id not in ("P04", "P15")]
     x, y = to_metric(np.array([p.lon for p in posts]), np.array([p.lat for p in posts]))
-    sites = [Site(float(a), float(b), f"{p.id} {p.name}", "professional" if p.crew == "professional" else "volunteer")
-             for p, a, b in zip(posts, x, y)]
+    sites = [
+        Site(float(a), float(b), f"{p.id} {p.name}", "professional" if p.crew == "professional" else "volunteer")
+        for p, a, b in zip(posts, x, y)
+    ]
     fig, info = council_map(basemap(hvz_zone), title="t", sites=sites)
     import matplotlib.pyplot as plt
+
     plt.close(fig)
     assert sorted(info.label_texts) == sorted(s.label for s in sites)
     _assert_no_overlap(info)
@@ -252,13 +298,20 @@ def test_zone_map_labels_do_not_overlap(hvz_zone):
 # GeoPackage
 # ------------------------------------------------------------------------------------------------
 
-LAYERS = {"demand_cells": "Polygon", "posts": "Point", "isochrone_bands": "MultiPolygon",
-          "isochrones": "MultiPolygon", "first_due_areas": "MultiPolygon", "municipalities": "MultiPolygon"}
+LAYERS = {
+    "demand_cells": "Polygon",
+    "posts": "Point",
+    "isochrone_bands": "MultiPolygon",
+    "isochrones": "MultiPolygon",
+    "first_due_areas": "MultiPolygon",
+    "municipalities": "MultiPolygon",
+}
 
 
 def test_gpkg_layers_crs_types_fields_and_shares(runs):
     import geopandas as gpd
     import pyogrio
+
     d = runs["baseline"]
     s = summary(d)
     g = d / "layers.gpkg"
@@ -272,9 +325,17 @@ def test_gpkg_layers_crs_types_fields_and_shares(runs):
             assert f == f.lower() and len(f) <= 30 and f.replace("_", "").isalnum(), (name, f)
     cells = gpd.read_file(g, layer="demand_cells", engine="pyogrio")
     assert len(cells) == s["demand"]["points"]
-    assert {"population", "no_road_data", "first_min", "first_post", "second_min", "second_post",
-            "municipality", "first_band"} <= set(cells.columns)
-    assert cells.geometry.area.round(3).eq(250.0 * 250.0).all()        # 250 m squares
+    assert {
+        "population",
+        "no_road_data",
+        "first_min",
+        "first_post",
+        "second_min",
+        "second_post",
+        "municipality",
+        "first_band",
+    } <= set(cells.columns)
+    assert cells.geometry.area.round(3).eq(250.0 * 250.0).all()  # 250 m squares
     w = np.where(cells["no_road_data"].astype(bool), 0.0, cells["population"])
     assert w.sum() == pytest.approx(s["zone"]["population_with_road_data"], rel=1e-9)
     for t in THRESHOLDS:
@@ -288,19 +349,22 @@ def test_gpkg_layers_crs_types_fields_and_shares(runs):
     assert list(iso["within_min"]) == [8.0, 10.0, 12.0, 15.0] and len(bands) == 4
     areas = list(iso.geometry.area)
     assert areas == sorted(areas) and areas[0] > 0
-    assert bands.geometry.area.sum() == pytest.approx(areas[-1], rel=1e-3)     # bands tile the 15 min area
+    assert bands.geometry.area.sum() == pytest.approx(areas[-1], rel=1e-3)  # bands tile the 15 min area
     for t, pop in zip(THRESHOLDS, iso["population_within"]):
         assert pop == pytest.approx(s["zone"]["population_within"][t], abs=0.06)
     fd = gpd.read_file(g, layer="first_due_areas", engine="pyogrio")
     # every post that arrives first somewhere has its area (P06 shares P05's spot and never arrives first)
-    assert {p["id"] for p in s["posts"] if p["first_due_population"] > 0} <= set(fd["post_id"]) <= \
-        {p["id"] for p in s["posts"]} | {""}
+    assert (
+        {p["id"] for p in s["posts"] if p["first_due_population"] > 0}
+        <= set(fd["post_id"])
+        <= {p["id"] for p in s["posts"]} | {""}
+    )
     fd_area = fd.geometry.area.sum()
     # municipalities with their shares: exactly municipalities.csv
     mun = gpd.read_file(g, layer="municipalities", engine="pyogrio")
     rows = {r["municipality"]: r for r in read_csv(d / "municipalities.csv")}
     assert sorted(mun["name"]) == sorted(rows) and len(mun) == 18
-    assert fd_area == pytest.approx(mun.geometry.area.sum(), rel=1e-3)     # first-due areas tile the zone
+    assert fd_area == pytest.approx(mun.geometry.area.sum(), rel=1e-3)  # first-due areas tile the zone
     for _, m in mun.iterrows():
         r = rows[m["name"]]
         for t in THRESHOLDS:
@@ -313,18 +377,23 @@ def test_gpkg_in_wgs84_on_request(tmp_path):
     import shapely
 
     from kazerne.report.gpkg import write_gpkg
-    sq = shapely.box(104000, 194000, 105000, 195000)      # a square km in Ghent, EPSG:31370
-    names = write_gpkg(tmp_path / "x.gpkg", {"areas": ([{"Name X": "a", "Share 8 min": 0.5, "ok": True}], [sq],
-                                                       "MultiPolygon"),
-                                             "pts": ({"n": [1]}, [shapely.Point(104500, 194500)], "Point")},
-                       epsg=4326)
+
+    sq = shapely.box(104000, 194000, 105000, 195000)  # a square km in Ghent, EPSG:31370
+    names = write_gpkg(
+        tmp_path / "x.gpkg",
+        {
+            "areas": ([{"Name X": "a", "Share 8 min": 0.5, "ok": True}], [sq], "MultiPolygon"),
+            "pts": ({"n": [1]}, [shapely.Point(104500, 194500)], "Point"),
+        },
+        epsg=4326,
+    )
     assert names == ["areas", "pts"]
     info = pyogrio.read_info(tmp_path / "x.gpkg", layer="areas")
     assert info["crs"] == "EPSG:4326" and info["geometry_type"] == "MultiPolygon"
     assert list(info["fields"]) == ["name_x", "share_8_min", "ok"]
     df = pyogrio.read_dataframe(tmp_path / "x.gpkg", layer="pts")
     x, y = df.geometry.iloc[0].x, df.geometry.iloc[0].y
-    assert 3.70 < x < 3.75 and 51.03 < y < 51.07          # lon, lat of Ghent
+    assert 3.70 < x < 3.75 and 51.03 < y < 51.07  # lon, lat of Ghent
     assert [p.name for p in tmp_path.iterdir()] == ["x.gpkg"]
 
 
@@ -332,8 +401,10 @@ def test_gpkg_in_wgs84_on_request(tmp_path):
 # sites people recognise; study tables with before / after
 # ------------------------------------------------------------------------------------------------
 
+
 def test_new_site_has_street_and_municipality_and_before_after(runs, zone_data_dir):
     import shapely
+
     d = runs["add"]
     rows = read_csv(d / "new_sites.csv")
     assert len(rows) == 1
@@ -352,12 +423,14 @@ def test_new_site_has_street_and_municipality_and_before_after(runs, zone_data_d
     assert b == pytest.approx(s["result"]["before"]["share_within"]["12"], rel=1e-5)
     assert a == pytest.approx(s["result"]["after"]["share_within"]["12"], rel=1e-5)
     assert (a - b) * s["result"]["before"]["population_with_road_data"] == pytest.approx(
-        num(r["newly_within_12min"]), abs=2.0)
+        num(r["newly_within_12min"]), abs=2.0
+    )
 
 
 # ------------------------------------------------------------------------------------------------
 # kazerne compare
 # ------------------------------------------------------------------------------------------------
+
 
 def test_compare_shows_exactly_the_losses_of_closing_p07(runs):
     base, closed, comp = runs["baseline"], runs["closed"], runs["compare"]
@@ -372,7 +445,8 @@ def test_compare_shows_exactly_the_losses_of_closing_p07(runs):
         # closing a post can only lengthen times: nobody gains; the losses are the drop in population within T
         assert num(z[f"gaining_{t}min__close-p07"]) == 0
         assert num(z[f"losing_{t}min__close-p07"]) == pytest.approx(
-            zb["population_within"][t] - zc["population_within"][t], abs=0.06)
+            zb["population_within"][t] - zc["population_within"][t], abs=0.06
+        )
         assert num(z[f"share_{t}min__hvz-centrum-2019"]) == pytest.approx(zb["share_within"][t], rel=1e-5)
         assert num(z[f"share_{t}min__close-p07"]) == pytest.approx(zc["share_within"][t], rel=1e-5)
         for r in rows[1:]:
@@ -389,9 +463,22 @@ def test_compare_shows_exactly_the_losses_of_closing_p07(runs):
 
 
 def test_compare_rejects_a_folder_that_is_not_a_run(runs, tmp_path):
-    p = subprocess.run([sys.executable, "-m", "kazerne.cli", "compare", str(runs["baseline"]), str(tmp_path),
-                        "--out", str(tmp_path / "o")], capture_output=True, text=True, env=dict(os.environ),
-                       timeout=120)
+    p = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "kazerne.cli",
+            "compare",
+            str(runs["baseline"]),
+            str(tmp_path),
+            "--out",
+            str(tmp_path / "o"),
+        ],
+        capture_output=True,
+        text=True,
+        env=dict(os.environ),
+        timeout=120,
+    )
     assert p.returncode == 2
     assert p.stderr.count("\n") == 1 and "Traceback" not in p.stderr
     assert str(tmp_path) in p.stderr and "summary.json" in p.stderr

@@ -8,11 +8,11 @@ import subprocess
 import sys
 
 import numpy as np
+import osm_fixture as fx
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import osm_fixture as fx
 from kazerne.errors import ZonePackError
 from kazerne.files import temp_prefix
 from kazerne.routing import network
@@ -20,8 +20,9 @@ from kazerne.routing.network import load_cache, load_network
 from kazerne.routing.profiles import get_profile
 from kazerne.routing.travel import drive_times
 
-PROFILE = get_profile("fire_engine", speeds_kmh={"residential": (20, 40)}, maxspeed_factor=1.0,
-                      intersection_delay_s=3.0)
+PROFILE = get_profile(
+    "fire_engine", speeds_kmh={"residential": (20, 40)}, maxspeed_factor=1.0, intersection_delay_s=3.0
+)
 ARRAYS = ("lon", "lat", "u", "v", "length", "cls", "urban", "geom_offsets", "geom_xy")
 
 
@@ -43,6 +44,7 @@ def counting_reader(monkeypatch, tmp_path):
 def _forbid_parsing(monkeypatch):
     def boom(path):
         raise AssertionError(f"OSM file parsed again: {path}")
+
     monkeypatch.setattr(network, "_read_osm", boom)
 
 
@@ -70,7 +72,7 @@ def test_second_load_reuses_the_cache(counting_reader, monkeypatch, tmp_path):
 def test_changed_source_bytes_rebuild(counting_reader, tmp_path):
     osm = fx.write_osm(tmp_path / "roads.osm")
     a = load_network(osm, quiet=True)
-    fx.write_osm(osm, variant=1)            # same roads, different bytes
+    fx.write_osm(osm, variant=1)  # same roads, different bytes
     b = load_network(osm, quiet=True)
     assert len(counting_reader) == 2
     assert a.source_sha256 != b.source_sha256
@@ -80,10 +82,16 @@ def test_changed_source_bytes_rebuild(counting_reader, tmp_path):
 
 def test_changed_profile_gives_new_times(tmp_path):
     net = load_network(fx.write_osm(tmp_path / "roads.osm"), use_cache=False, quiet=True)
-    ia = int(np.flatnonzero(np.isclose(net.lon, fx.NODES["A"][0], atol=1e-9)
-                            & np.isclose(net.lat, fx.NODES["A"][1], atol=1e-9))[0])
-    ib = int(np.flatnonzero(np.isclose(net.lon, fx.NODES["B"][0], atol=1e-9)
-                            & np.isclose(net.lat, fx.NODES["B"][1], atol=1e-9))[0])
+    ia = int(
+        np.flatnonzero(
+            np.isclose(net.lon, fx.NODES["A"][0], atol=1e-9) & np.isclose(net.lat, fx.NODES["A"][1], atol=1e-9)
+        )[0]
+    )
+    ib = int(
+        np.flatnonzero(
+            np.isclose(net.lon, fx.NODES["B"][0], atol=1e-9) & np.isclose(net.lat, fx.NODES["B"][1], atol=1e-9)
+        )[0]
+    )
     t1 = drive_times(net, PROFILE, [ia])[0, ib]
     slower = PROFILE.with_overrides(intersection_delay_s=10.0)
     t2 = drive_times(net, slower, [ia])[0, ib]
@@ -138,7 +146,7 @@ def test_any_flipped_byte_is_a_cache_miss(good_cache, tmp_path_factory, where, x
     bad[int(where * len(data))] ^= xor
     path = tmp_path_factory.mktemp("flip") / "cache.npz"
     path.write_bytes(bytes(bad))
-    assert load_cache(path) is None        # never trusted, never an exception
+    assert load_cache(path) is None  # never trusted, never an exception
 
 
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -156,7 +164,7 @@ def test_flipped_bytes_cache_is_rebuilt(counting_reader, monkeypatch, tmp_path):
     good = load_network(osm, quiet=True)
     (path,) = _cache_files(tmp_path)
     data = bytearray(path.read_bytes())
-    for i in (0, 40, len(data) // 3, len(data) - 1):   # a zip header, an array, the digest
+    for i in (0, 40, len(data) // 3, len(data) - 1):  # a zip header, an array, the digest
         data[i] ^= 0x5A
     path.write_bytes(bytes(data))
     _same(good, _rebuild_check(osm, tmp_path, counting_reader, monkeypatch))
@@ -189,11 +197,11 @@ def test_leftover_temporaries_of_dead_writers_are_removed(tmp_path, good_cache):
     stale = tmp_path / f".{path.name}.tmp-{host}-{dead}-abc123.tmp"
     live = tmp_path / f".{path.name}.tmp-{host}-{os.getppid()}-def456.tmp"
     other_host = tmp_path / f".{path.name}.tmp-otherhost-{dead}-ghi789.tmp"
-    old_style = tmp_path / f"{path.name}q1w2e3.tmp"          # naming of earlier versions
+    old_style = tmp_path / f"{path.name}q1w2e3.tmp"  # naming of earlier versions
     fresh_old_style = tmp_path / f"{path.name}r4t5y6.tmp"
     for p in (stale, live, other_host, old_style, fresh_old_style):
         p.write_bytes(b"half a cache")
-    os.utime(old_style, (1_000_000, 1_000_000))              # 1970: long abandoned
+    os.utime(old_style, (1_000_000, 1_000_000))  # 1970: long abandoned
     assert load_cache(path) is not None
     assert not stale.exists() and not old_style.exists()
     assert live.exists() and other_host.exists() and fresh_old_style.exists()
@@ -213,7 +221,7 @@ def test_valid_zip_with_tampered_array_fails_the_digest(counting_reader, monkeyp
     (path,) = _cache_files(tmp_path)
     with np.load(path, allow_pickle=False) as z:
         content = {k: z[k] for k in z.files}
-    content["length"] = content["length"] * 2.0     # e.g. a stale or hand-edited cache
+    content["length"] = content["length"] * 2.0  # e.g. a stale or hand-edited cache
     with open(path, "wb") as fh:
         np.savez(fh, **content)
     assert load_cache(path) is None

@@ -27,13 +27,27 @@ ZONE = "hvz-centrum"
 # ---------------------------------------------------------------- isochrones
 def test_isochrones_geojson_four_features_per_post(hvz_zone, tmp_path, capsys):
     out = tmp_path / "iso.geojson"
-    rc = main(["isochrones", "--zone", ZONE, "--post", "P01", "--post", "P09", "--minutes", "8,10,12,15",
-               "-o", str(out), "--quiet"])
+    rc = main(
+        [
+            "isochrones",
+            "--zone",
+            ZONE,
+            "--post",
+            "P01",
+            "--post",
+            "P09",
+            "--minutes",
+            "8,10,12,15",
+            "-o",
+            str(out),
+            "--quiet",
+        ]
+    )
     assert rc == 0, capsys.readouterr().err
     data = json.loads(out.read_text())
     feats = data["features"]
     assert len(feats) == 8
-    for post, crew_turnout in (("P01", 90.0), ("P09", 300.0)):   # professional / volunteer defaults (README)
+    for post, crew_turnout in (("P01", 90.0), ("P09", 300.0)):  # professional / volunteer defaults (README)
         mine = [f for f in feats if f["properties"]["post"] == post]
         assert [f["properties"]["minutes"] for f in mine] == [8, 10, 12, 15]
         assert all(f["properties"]["turnout_s"] == crew_turnout for f in mine)
@@ -51,8 +65,14 @@ def test_isochrones_geojson_four_features_per_post(hvz_zone, tmp_path, capsys):
 def test_isochrones_unknown_post_exit_2_one_line(hvz_zone, tmp_path):
     env = dict(os.environ, PYTHONPATH=str(REPO))
     out = tmp_path / "x.geojson"
-    r = subprocess.run([sys.executable, "-m", "kazerne.cli", "isochrones", "--zone", ZONE, "--post", "P99",
-                        "-o", str(out)], capture_output=True, text=True, env=env, cwd=tmp_path, timeout=120)
+    r = subprocess.run(
+        [sys.executable, "-m", "kazerne.cli", "isochrones", "--zone", ZONE, "--post", "P99", "-o", str(out)],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=120,
+    )
     assert r.returncode == 2
     lines = r.stderr.strip().splitlines()
     assert len(lines) == 1, r.stderr
@@ -92,9 +112,11 @@ def _stub(fail: Exception | None = None, fail_at: str = "geocode"):
         calls["geocode"] = list(names)
         if fail is not None and fail_at == "geocode":
             raise fail
-        return gpd.GeoDataFrame({"display_name": names},
-                                geometry=[shapely.box(3.69, 51.04, 3.70, 51.06), shapely.box(3.70, 51.04, 3.71, 51.06)],
-                                crs="EPSG:4326")
+        return gpd.GeoDataFrame(
+            {"display_name": names},
+            geometry=[shapely.box(3.69, 51.04, 3.70, 51.06), shapely.box(3.70, 51.04, 3.71, 51.06)],
+            crs="EPSG:4326",
+        )
 
     def graph_from_polygon(poly, **kw):
         calls["graph"] = kw
@@ -102,21 +124,36 @@ def _stub(fail: Exception | None = None, fail_at: str = "geocode"):
             raise fail
         return _graph()
 
-    stub = types.SimpleNamespace(geocode_to_gdf=geocode_to_gdf, graph_from_polygon=graph_from_polygon,
-                                 io=types.SimpleNamespace(save_graph_xml=osmnx.io.save_graph_xml),
-                                 settings=osmnx.settings)
+    stub = types.SimpleNamespace(
+        geocode_to_gdf=geocode_to_gdf,
+        graph_from_polygon=graph_from_polygon,
+        io=types.SimpleNamespace(save_graph_xml=osmnx.io.save_graph_xml),
+        settings=osmnx.settings,
+    )
     return stub, calls
 
 
 def test_fetch_zone_with_stub_writes_a_loadable_pack(tmp_path, monkeypatch, capsys):
     stub, calls = _stub()
-    monkeypatch.setitem(sys.modules, "osmnx", stub)           # what `import osmnx` gives fetch_zone
+    monkeypatch.setitem(sys.modules, "osmnx", stub)  # what `import osmnx` gives fetch_zone
     monkeypatch.setenv("KAZERNE_CACHE", str(tmp_path / "cache"))
     pop = tmp_path / "pop.csv"
     pop.write_text("name,population\nWestdorp,1500\nOostdorp,2500\n")
     out = tmp_path / "packs"
-    rc = main(["fetch-zone", "stubzone", "--municipality", "Westdorp", "--municipality", "Oostdorp",
-               "--population", str(pop), "--out", str(out)])
+    rc = main(
+        [
+            "fetch-zone",
+            "stubzone",
+            "--municipality",
+            "Westdorp",
+            "--municipality",
+            "Oostdorp",
+            "--population",
+            str(pop),
+            "--out",
+            str(out),
+        ]
+    )
     assert rc == 0, capsys.readouterr().err
     assert calls["geocode"] == ["Westdorp", "Oostdorp"]
     # the custom filter keeps the ways cars may not use but emergency vehicles do
@@ -127,19 +164,20 @@ def test_fetch_zone_with_stub_writes_a_loadable_pack(tmp_path, monkeypatch, caps
         assert kept not in flt
     for dropped in ("footway", "cycleway", "steps", "construction"):
         assert dropped in flt
-    monkeypatch.setitem(sys.modules, "osmnx", osmnx)          # loading uses the real one
+    monkeypatch.setitem(sys.modules, "osmnx", osmnx)  # loading uses the real one
     pack = load_pack(str(out / "stubzone"))
     assert [m.name for m in pack.municipalities] == ["Westdorp", "Oostdorp"]
     assert [m.population for m in pack.municipalities] == [1500.0, 2500.0]
     # 0.01 deg x 0.02 deg at lat 51.05: about 0.70 km x 2.22 km = 1.56 km2
-    assert pack.municipalities[0].area_km2 == pytest.approx(0.01 * 111.2 * np.cos(np.radians(51.05))
-                                                            * 0.02 * 111.2, rel=0.01)
+    assert pack.municipalities[0].area_km2 == pytest.approx(
+        0.01 * 111.2 * np.cos(np.radians(51.05)) * 0.02 * 111.2, rel=0.01
+    )
     assert pack.posts == [] and pack.medical_sites == []
     assert pack.roads_file.name.endswith(".osm.bz2")
     net = load_network(pack.roads_file, quiet=True)
     assert net.n_nodes == 5 and net.n_edges == 16
     assert sorted(zip(net.lon.round(6), net.lat.round(6))) == sorted(_LONLAT.values())
-    assert [p.name for p in out.iterdir()] == ["stubzone"]   # no temp folder left
+    assert [p.name for p in out.iterdir()] == ["stubzone"]  # no temp folder left
 
 
 @pytest.mark.parametrize("fail_at", ["geocode", "graph"])
@@ -147,8 +185,7 @@ def test_fetch_zone_connection_error_one_line_no_folder(tmp_path, monkeypatch, c
     stub, _ = _stub(ConnectionError("Max retries exceeded with url: nominatim"), fail_at=fail_at)
     monkeypatch.setitem(sys.modules, "osmnx", stub)
     out = tmp_path / "packs"
-    rc = main(["fetch-zone", "stubzone", "--municipality", "Westdorp", "--municipality", "Oostdorp",
-               "--out", str(out)])
+    rc = main(["fetch-zone", "stubzone", "--municipality", "Westdorp", "--municipality", "Oostdorp", "--out", str(out)])
     err = capsys.readouterr().err
     assert rc == 2
     assert len(err.strip().splitlines()) == 1 and "Traceback" not in err

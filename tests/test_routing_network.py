@@ -11,11 +11,11 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import osm_fixture as fx
 import pytest
 import shapely
 from pyproj import Transformer
 
-import osm_fixture as fx
 from kazerne.routing.network import load_network
 from kazerne.routing.profiles import HIGHWAY_CLASSES, classify_highway, get_profile, parse_maxspeed
 from kazerne.routing.snapping import snap_lonlat, snap_xy
@@ -25,10 +25,20 @@ DELAY = 3.0
 #: the test profile: (urban, rural) km/h per class, no period, factor 1 on maxspeed
 PROFILE = get_profile(
     "fire_engine",
-    speeds_kmh={"residential": (20, 40), "tertiary": (30, 50), "primary": (45, 60), "service": (15, 15),
-                "motorway": (100, 100)},
-    vehicle_max_kmh=90.0, maxspeed_factor=1.0, intersection_delay_s=DELAY, period=None, speed_scale=1.0,
-    oneway_reverse_factor=0.0)
+    speeds_kmh={
+        "residential": (20, 40),
+        "tertiary": (30, 50),
+        "primary": (45, 60),
+        "service": (15, 15),
+        "motorway": (100, 100),
+    },
+    vehicle_max_kmh=90.0,
+    maxspeed_factor=1.0,
+    intersection_delay_s=DELAY,
+    period=None,
+    speed_scale=1.0,
+    oneway_reverse_factor=0.0,
+)
 ENGINES = ("numba", "scipy")
 
 
@@ -123,7 +133,7 @@ def test_urban_flag_only_inside_the_dense_grid(net):
 def test_one_way_street_direction(net, engine):
     a_to_b = times(net, "A", engine=engine)[node(net, "B")]
     b_to_a = times(net, "B", engine=engine)[node(net, "A")]
-    assert a_to_b == pytest.approx(t(hav("A", "B"), 40), abs=1e-3)          # 100 m rural residential
+    assert a_to_b == pytest.approx(t(hav("A", "B"), 40), abs=1e-3)  # 100 m rural residential
     assert b_to_a == pytest.approx(t(path_len("B", "D", "E", "A"), 40), abs=1e-3)  # round the loop, 1100 m
     assert b_to_a > 10 * (a_to_b - DELAY)
 
@@ -142,12 +152,14 @@ def test_priority_vehicle_may_drive_against_one_way_at_reduced_speed(net, engine
     against = {(int(v), int(u)) for u, v in zip(net.u[net.oneway], net.v[net.oneway])}
     same = np.array([(int(u), int(v)) not in against for u, v in zip(net.u, net.v)])
     assert same.sum() > 100 and (~same).sum() >= 1
-    assert np.allclose(np.asarray(g1[net.u[same], net.v[same]]).ravel(),
-                       np.asarray(g0[net.u[same], net.v[same]]).ravel())
+    assert np.allclose(
+        np.asarray(g1[net.u[same], net.v[same]]).ravel(), np.asarray(g0[net.u[same], net.v[same]]).ravel()
+    )
 
 
 def test_car_profile_respects_one_way_streets():
     from kazerne.routing.profiles import PROFILES
+
     assert PROFILES["car"].oneway_reverse_factor == 0.0
     assert PROFILES["fire_engine"].oneway_reverse_factor > 0
 
@@ -155,8 +167,8 @@ def test_car_profile_respects_one_way_streets():
 @pytest.mark.parametrize("engine", ENGINES)
 def test_parallel_edges_take_the_fastest(net, engine):
     c_to_f = times(net, "C", engine=engine)[node(net, "F")]
-    service = t(hav("C", "F"), 15)              # 400 m straight at 15 km/h: 99 s
-    bend = t(path_len("C", "K", "F"), 60)       # 721 m primary (rural) at 60 km/h: 46.3 s
+    service = t(hav("C", "F"), 15)  # 400 m straight at 15 km/h: 99 s
+    bend = t(path_len("C", "K", "F"), 60)  # 721 m primary (rural) at 60 km/h: 46.3 s
     assert bend < service
     assert c_to_f == pytest.approx(bend, abs=1e-3)
     g = net.csr(PROFILE)
@@ -171,7 +183,7 @@ def test_maxspeed_caps_and_vehicle_max(net, engine):
     f = times(net, "F", engine=engine)
     m = times(net, "M", engine=engine)
     # F->M: motorway class 100 km/h, maxspeed 70 (factor 1.0) -> 70 km/h
-    assert f[node(net, "M")] == pytest.approx(t(hav("F", "M"), 70, 0.0), abs=1e-3)   # M: dead end, no junction delay
+    assert f[node(net, "M")] == pytest.approx(t(hav("F", "M"), 70, 0.0), abs=1e-3)  # M: dead end, no junction delay
     # M->F: maxspeed 120 does not bind; the vehicle's 90 km/h does
     assert m[node(net, "F")] == pytest.approx(t(hav("F", "M"), 90), abs=1e-3)
     # B->C: primary rural 60 km/h, merged edge with maxspeed ['70', '50'] -> the lowest, 50 km/h
@@ -182,7 +194,7 @@ def test_maxspeed_caps_and_vehicle_max(net, engine):
 def test_maxspeed_factor_scales_the_cap(net):
     prof = PROFILE.with_overrides(maxspeed_factor=1.2)
     f = times(net, "F", profile=prof)
-    assert f[node(net, "M")] == pytest.approx(t(hav("F", "M"), 84, 0.0), abs=1e-3)   # 70 * 1.2
+    assert f[node(net, "M")] == pytest.approx(t(hav("F", "M"), 84, 0.0), abs=1e-3)  # 70 * 1.2
     b = times(net, "B", profile=prof)
     assert b[node(net, "C")] == pytest.approx(t(path_len("B", "H", "C"), 60), abs=1e-3)  # min(60, 50*1.2)
 
@@ -195,12 +207,24 @@ def test_urban_and_rural_speeds(net, engine):
     # the whole way to the motorway's end: 6 grid edges, tertiary (rural 50), one-way, primary with
     # the maxspeed list, the bent primary, the motorway at 70
     grid = sum(t(hav(f"g{i}_3", f"g{i + 1}_3"), 20) for i in range(6))
-    expect = (grid + t(hav("g6_3", "A"), 50) + t(hav("A", "B"), 40) + t(path_len("B", "H", "C"), 50)
-              + t(path_len("C", "K", "F"), 60) + t(hav("F", "M"), 70, 0.0))
+    expect = (
+        grid
+        + t(hav("g6_3", "A"), 50)
+        + t(hav("A", "B"), 40)
+        + t(path_len("B", "H", "C"), 50)
+        + t(path_len("C", "K", "F"), 60)
+        + t(hav("F", "M"), 70, 0.0)
+    )
     assert g[node(net, "M")] == pytest.approx(expect, abs=1e-3)
     back = times(net, "M", engine=engine)[node(net, "g0_3")]
-    expect_back = (t(hav("F", "M"), 90) + t(path_len("C", "K", "F"), 60) + t(path_len("B", "H", "C"), 50)
-                   + t(path_len("B", "D", "E", "A"), 40) + t(hav("g6_3", "A"), 50) + grid)
+    expect_back = (
+        t(hav("F", "M"), 90)
+        + t(path_len("C", "K", "F"), 60)
+        + t(path_len("B", "H", "C"), 50)
+        + t(path_len("B", "D", "E", "A"), 40)
+        + t(hav("g6_3", "A"), 50)
+        + grid
+    )
     assert back == pytest.approx(expect_back, abs=1e-3)
 
 
@@ -212,23 +236,20 @@ def test_stock_fire_engine_table(net):
     assert times(net, "F", profile=fire)[node(net, "M")] == pytest.approx(t(hav("F", "M"), 77, 0.0), abs=1e-3)
     assert times(net, "M", profile=fire)[node(net, "F")] == pytest.approx(t(hav("F", "M"), 85, d), abs=1e-3)
     assert times(net, "A", profile=fire)[node(net, "B")] == pytest.approx(t(hav("A", "B"), 40, d), abs=1e-3)
-    assert times(net, "g0_3", profile=fire)[node(net, "g1_3")] == pytest.approx(t(hav("g0_3", "g1_3"), 28, d),
-                                                                                abs=1e-3)
+    assert times(net, "g0_3", profile=fire)[node(net, "g1_3")] == pytest.approx(t(hav("g0_3", "g1_3"), 28, d), abs=1e-3)
     assert times(net, "g6_3", profile=fire)[node(net, "A")] == pytest.approx(t(hav("g6_3", "A"), 55, d), abs=1e-3)
     # primary rural 65, capped by maxspeed min(70, 50) * 1.1 = 55
-    assert times(net, "B", profile=fire)[node(net, "C")] == pytest.approx(t(path_len("B", "H", "C"), 55, d),
-                                                                          abs=1e-3)
+    assert times(net, "B", profile=fire)[node(net, "C")] == pytest.approx(t(path_len("B", "H", "C"), 55, d), abs=1e-3)
 
 
 def test_period_factor_and_speed_scale(net):
-    rush = PROFILE.with_overrides(period="rush_hour")   # residential x0.9, motorway x0.55
+    rush = PROFILE.with_overrides(period="rush_hour")  # residential x0.9, motorway x0.55
     assert times(net, "A", profile=rush)[node(net, "B")] == pytest.approx(t(hav("A", "B"), 40 * 0.9), abs=1e-3)
     assert times(net, "M", profile=rush)[node(net, "F")] == pytest.approx(t(hav("F", "M"), 90 * 0.55), abs=1e-3)
     slow = PROFILE.with_overrides(speed_scale=0.5)
     assert times(net, "M", profile=slow)[node(net, "F")] == pytest.approx(t(hav("F", "M"), 45), abs=1e-3)
     nodelay = PROFILE.with_overrides(intersection_delay_s=0.0)
-    assert times(net, "A", profile=nodelay)[node(net, "B")] == pytest.approx(t(hav("A", "B"), 40, 0.0),
-                                                                              abs=1e-3)
+    assert times(net, "A", profile=nodelay)[node(net, "B")] == pytest.approx(t(hav("A", "B"), 40, 0.0), abs=1e-3)
 
 
 @pytest.mark.parametrize("engine", ENGINES)
@@ -247,23 +268,32 @@ def test_travel_matrix_turnout_cutoff_no_road_data_and_sparse(net):
     a, b, c, f = (node(net, n) for n in "ABCF")
     ab, bc, cf = t(hav("A", "B"), 40), t(path_len("B", "H", "C"), 50), t(path_len("C", "K", "F"), 60)
     ba = t(path_len("B", "D", "E", "A"), 40)
-    cutoff = 60 + ab + bc + 1.0                       # 112 s
+    cutoff = 60 + ab + bc + 1.0  # 112 s
     demand = [b, c, f, a]
-    tt = travel_matrix(net, PROFILE, [a, b], [60.0, 30.0], demand, cutoff_s=cutoff, site_ids=["pa", "pb"],
-                       no_road_data=[False, False, False, True])
+    tt = travel_matrix(
+        net,
+        PROFILE,
+        [a, b],
+        [60.0, 30.0],
+        demand,
+        cutoff_s=cutoff,
+        site_ids=["pa", "pb"],
+        no_road_data=[False, False, False, True],
+    )
     m = tt.seconds
     assert tt.site_ids == ["pa", "pb"]
     assert m.dtype == np.float32 and m.shape == (2, 4)
     inf = np.inf
     # the last demand point has no road data: inf like every time not reached (one convention), and
     # the mask is kept beside the times
-    expect = np.array([[60 + ab, 60 + ab + bc, inf, inf],
-                       [30.0, 30 + bc, inf, inf]])      # 60+ab+bc+cf = 157 s and 30+bc+cf = 115 s > 112 s
+    expect = np.array(
+        [[60 + ab, 60 + ab + bc, inf, inf], [30.0, 30 + bc, inf, inf]]
+    )  # 60+ab+bc+cf = 157 s and 30+bc+cf = 115 s > 112 s
     np.testing.assert_allclose(m, expect, atol=1e-3)
     assert tt.no_road_data.tolist() == [False, False, False, True]
     sp = travel_matrix(net, PROFILE, [a, b], [60.0, 30.0], demand, cutoff_s=cutoff, sparse_out=True)
     assert sp.seconds.nnz == 5
-    expect[:, 3] = [60.0, inf]                         # 30 + ba = 132 s > 112 s
+    expect[:, 3] = [60.0, inf]  # 30 + ba = 132 s > 112 s
     assert 30 + ba > cutoff
     np.testing.assert_allclose(sp.dense(), expect, atol=1e-3)
     # no cutoff: everything reached, the same numbers
@@ -272,9 +302,7 @@ def test_travel_matrix_turnout_cutoff_no_road_data_and_sparse(net):
 
 
 def test_kth_nearest_by_hand():
-    m = np.array([[5.0, np.inf, np.nan, 7.0],
-                  [3.0, 4.0, np.nan, 7.0],
-                  [9.0, np.inf, np.nan, np.inf]])
+    m = np.array([[5.0, np.inf, np.nan, 7.0], [3.0, 4.0, np.nan, 7.0], [9.0, np.inf, np.nan, np.inf]])
     times_, sites = kth_nearest(m, k=2)
     np.testing.assert_array_equal(times_[0], [3.0, 4.0, np.nan, 7.0])
     np.testing.assert_array_equal(times_[1], [5.0, np.inf, np.nan, 7.0])
@@ -305,7 +333,7 @@ def test_snap_distance_hand_computed(net):
 
 
 def test_snap_far_point_flagged(net):
-    mx, my = l72("M")   # the motorway's end: 2 km from any other node
+    mx, my = l72("M")  # the motorway's end: 2 km from any other node
     s = snap_xy(net, [mx, mx, mx], [my + 400.0, my + 499.0, my + 600.0])
     assert list(s.node) == [node(net, "M")] * 3
     np.testing.assert_allclose(s.distance_m, [400.0, 499.0, 600.0], atol=1e-6)
@@ -323,14 +351,24 @@ def test_snap_inside_gap_polygon_flagged(net):
     assert list(s.node) == [node(net, "A"), node(net, "F")]
     np.testing.assert_allclose(s.distance_m, [50.0, 20.0], atol=1e-3)
     assert list(s.in_gap) == [True, False]
-    assert list(s.no_road_data) == [True, False]   # 50 m from a road, but inside the gap: no data
+    assert list(s.no_road_data) == [True, False]  # 50 m from a road, but inside the gap: no data
 
 
 # ------------------------------------------------------------ tag parsing
-@pytest.mark.parametrize("value, kmh", [
-    ("50", 50.0), (70, 70.0), (["70", "50"], 50.0), (["none", "90"], 90.0), ("30 mph", 30 * 1.609344),
-    ("50 km/h", 50.0), ("BE:zone30", 30.0), ("be-vlg:rural", 70.0), ("walk", 6.0),
-])
+@pytest.mark.parametrize(
+    "value, kmh",
+    [
+        ("50", 50.0),
+        (70, 70.0),
+        (["70", "50"], 50.0),
+        (["none", "90"], 90.0),
+        ("30 mph", 30 * 1.609344),
+        ("50 km/h", 50.0),
+        ("BE:zone30", 30.0),
+        ("be-vlg:rural", 70.0),
+        ("walk", 6.0),
+    ],
+)
 def test_parse_maxspeed(value, kmh):
     assert parse_maxspeed(value) == pytest.approx(kmh, abs=1e-9)
 

@@ -11,16 +11,33 @@ import numpy as np
 import pytest
 import shapely
 
-from kazerne.routing.network import to_wgs84
 from kazerne.routing.isochrones import first_due_areas, isochrone_polygons
+from kazerne.routing.network import to_wgs84
 from kazerne.routing.profiles import get_profile
 from kazerne.routing.travel import drive_times
 
 PROFILE = get_profile("fire_engine")
 #: from the pack's README
-MUNICIPALITIES = {"Assenede", "De Pinte", "Deinze", "Destelbergen", "Evergem", "Gavere", "Gent", "Lievegem",
-                  "Lochristi", "Melle", "Merelbeke", "Moerbeke", "Nazareth", "Oosterzele", "Sint-Martens-Latem",
-                  "Wachtebeke", "Zelzate", "Zulte"}
+MUNICIPALITIES = {
+    "Assenede",
+    "De Pinte",
+    "Deinze",
+    "Destelbergen",
+    "Evergem",
+    "Gavere",
+    "Gent",
+    "Lievegem",
+    "Lochristi",
+    "Melle",
+    "Merelbeke",
+    "Moerbeke",
+    "Nazareth",
+    "Oosterzele",
+    "Sint-Martens-Latem",
+    "Wachtebeke",
+    "Zelzate",
+    "Zulte",
+}
 POSTS = [f"P{i:02d}" for i in range(1, 15)]
 
 
@@ -28,7 +45,7 @@ def test_pack_and_network_sizes(hvz_zone):
     z = hvz_zone
     assert len(z.pack.municipalities) == 18
     assert {m.name for m in z.pack.municipalities} == MUNICIPALITIES
-    assert z.pack.total_population == 562055          # README: 562,055 inhabitants on 1 January 2020
+    assert z.pack.total_population == 562055  # README: 562,055 inhabitants on 1 January 2020
     assert z.gap_metric is not None and z.gap_metric.area > 1e6
 
 
@@ -36,6 +53,7 @@ def test_pack_and_network_sizes(hvz_zone):
 def raw_reference(hvz_zone):
     """The pack's OSM file read independently (tests/zone_reference.py: stdlib XML + networkx)."""
     import zone_reference
+
     return zone_reference.summary(hvz_zone.pack.roads_file)
 
 
@@ -55,10 +73,10 @@ def test_network_nodes_match_an_independent_reading(hvz_zone, raw_reference):
     kept_ids = set()
     for lon, lat in zip(net.lon, net.lat):
         ids = by_coord[(round(float(lon), 7), round(float(lat), 7))]
-        assert any(i in ref["scc"] for i in ids)      # every kept node lies in the component
+        assert any(i in ref["scc"] for i in ids)  # every kept node lies in the component
         kept_ids.update(i for i in ids if i in ref["scc"])
     jd_scc = ref["jd"] & ref["scc"]
-    assert jd_scc <= kept_ids                           # every junction / dead end of it is kept
+    assert jd_scc <= kept_ids  # every junction / dead end of it is kept
     assert net.n_nodes >= 34891 and net.n_nodes_source - net.n_nodes >= 35239 - 34891
 
 
@@ -77,6 +95,7 @@ def test_posts_snap_within_500m_not_in_gap(hvz_zone):
     net = z.net
     bad = {"service", "track", "pedestrian", "busway"}
     from kazerne.routing.profiles import HIGHWAY_CLASSES
+
     for p, n in zip(located, s.node):
         e = np.flatnonzero(net.u == n)
         assert any(HIGHWAY_CLASSES[net.cls[i]] not in bad and net.access[i] == 0 for i in e), p.id
@@ -84,7 +103,7 @@ def test_posts_snap_within_500m_not_in_gap(hvz_zone):
 
 def test_gap_point_is_no_road_data(hvz_zone):
     z = hvz_zone
-    c = shapely.point_on_surface(z.gap_metric)        # a point inside the data gap
+    c = shapely.point_on_surface(z.gap_metric)  # a point inside the data gap
     s = z.snap_lonlat(*to_wgs84([c.x], [c.y]))
     assert s.in_gap[0] and s.no_road_data[0]
 
@@ -106,7 +125,7 @@ def nx_reference(hvz_zone):
 @pytest.mark.parametrize("engine", ["numba", "scipy"])
 def test_matrix_equals_networkx(hvz_zone, nx_reference, engine):
     sources, ref = nx_reference
-    assert np.isfinite(ref).all()                      # one strongly connected component
+    assert np.isfinite(ref).all()  # one strongly connected component
     got = drive_times(hvz_zone.net, PROFILE, sources, engine=engine)
     assert np.abs(got - ref).max() < 1e-6
     # with a 10-minute cutoff: the same numbers up to it, inf beyond
@@ -162,7 +181,7 @@ def test_first_due_areas_cover_posts_own_nodes(hvz_zone):
     for pid in POSTS:
         p = z.pack.post(pid)
         n = z.site_node(p.lon, p.lat, what=pid)
-        if n not in nodes:                             # P05 and P06 share a building
+        if n not in nodes:  # P05 and P06 share a building
             nodes.append(n)
             ids.append(pid)
     assert len(nodes) == 13
@@ -176,7 +195,7 @@ def test_first_due_areas_cover_posts_own_nodes(hvz_zone):
     total = sum(a.area for k, a in areas.items() if k >= 0)
     assert shapely.union_all([a for k, a in areas.items() if k >= 0]).area == pytest.approx(total, rel=1e-9)
     owned = shapely.union_all([a for k, a in areas.items() if k >= 0])
-    gap_core = shapely.buffer(z.gap_metric, -300.0)    # deeper than a 200 m cell inside the gap
+    gap_core = shapely.buffer(z.gap_metric, -300.0)  # deeper than a 200 m cell inside the gap
     assert gap_core.area > 0 and shapely.intersection(owned, gap_core).area == pytest.approx(0.0, abs=1.0)
 
 
@@ -186,6 +205,7 @@ def test_route_hq_to_sint_pieters_along_the_r40(hvz_zone):
     Kortrijksesteenweg and Koningin Elisabethlaan — never the R4 or the E40, which v1 of the pack
     forced (22.7 km, 32 min)."""
     from kazerne.routing.routes import route
+
     z = hvz_zone
     hq = z.pack.post("P01")
     a = z.site_node(hq.lon, hq.lat, what="P01")
@@ -204,10 +224,11 @@ def test_audit_gent_detours_plausible(hvz_zone):
     are 1.3-1.6 times the straight line at the median and below 3 at the 95th percentile (v1: 1.69 /
     4.48 for 1-3 km pairs, pack README); the largest component keeps more than 98 % of the nodes."""
     from kazerne.routing.audit import audit
+
     rep = audit(hvz_zone, PROFILE, sources_per_municipality=25, targets_per_source=12)
     g = next(m for m in rep.municipalities if m["municipality"] == "Gent")
     assert g["pairs"] == 300 and g["unreached"] == 0
     assert 1.3 <= g["detour_median"] <= 1.6
     assert g["detour_p95"] < 3.0
     assert rep.network["nodes_dropped"] / rep.network["nodes_source"] < 0.02
-    assert len(rep.near_pairs) == 0                      # pack v2 joined vertices closer than 2 m
+    assert len(rep.near_pairs) == 0  # pack v2 joined vertices closer than 2 m

@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import osm_fixture as fx
 import pytest
 
-import osm_fixture as fx
 from kazerne.errors import SnapError, ZonePackError
 from kazerne.routing.zone import load_zone
 from kazerne.routing.zonepack import find_pack, load_pack
@@ -20,26 +20,42 @@ MEDICAL = "id,name,municipality,lat,lon\nH1,Ziekenhuis,Gemeente West,,\n"
 
 
 def _square(lon0, lat0, lon1, lat1):
-    return {"type": "Polygon", "coordinates": [[[lon0, lat0], [lon1, lat0], [lon1, lat1], [lon0, lat1],
-                                                [lon0, lat0]]]}
+    return {"type": "Polygon", "coordinates": [[[lon0, lat0], [lon1, lat0], [lon1, lat1], [lon0, lat1], [lon0, lat0]]]}
 
 
 def write_pack(base, name="tinyzone"):
     d = base / name
     d.mkdir(parents=True)
     fx.write_osm(d / "roads-2020-05.osm.bz2")
-    munis = {"type": "FeatureCollection", "features": [
-        {"type": "Feature", "properties": {"name": "Gemeente West", "nis_code": "99001", "population_2020": 1200},
-         "geometry": _square(3.695, 51.045, 3.72, 51.06)},
-        {"type": "Feature", "properties": {"name": "Gemeente Oost", "nis_code": "99002", "population_2020": 800},
-         "geometry": _square(3.72, 51.045, 3.78, 51.06)}]}
+    munis = {
+        "type": "FeatureCollection",
+        "features": [
+            {
+                "type": "Feature",
+                "properties": {"name": "Gemeente West", "nis_code": "99001", "population_2020": 1200},
+                "geometry": _square(3.695, 51.045, 3.72, 51.06),
+            },
+            {
+                "type": "Feature",
+                "properties": {"name": "Gemeente Oost", "nis_code": "99002", "population_2020": 800},
+                "geometry": _square(3.72, 51.045, 3.78, 51.06),
+            },
+        ],
+    }
     (d / "municipalities.geojson").write_text(json.dumps(munis))
     (d / "posts.csv").write_text(POSTS.format(g=fx.NODES["g3_3"], a=fx.NODES["A"]))
     (d / "medical-sites.csv").write_text(MEDICAL)
     f = fx.NODES["F"]
-    gap = {"type": "FeatureCollection", "features": [
-        {"type": "Feature", "properties": {}, "geometry": _square(f[0] - 0.003, f[1] - 0.003, f[0] + 0.003,
-                                                                  f[1] + 0.003)}]}
+    gap = {
+        "type": "FeatureCollection",
+        "features": [
+            {
+                "type": "Feature",
+                "properties": {},
+                "geometry": _square(f[0] - 0.003, f[1] - 0.003, f[0] + 0.003, f[1] + 0.003),
+            }
+        ],
+    }
     (d / "network-gap.geojson").write_text(json.dumps(gap))
     return d
 
@@ -61,7 +77,7 @@ def test_synthetic_pack_loads_by_name(pack_dir):
     assert p.roads_file == pack_dir / "roads-2020-05.osm.bz2"
     assert [s.id for s in p.posts] == ["T1", "T2"]
     assert p.post("T2").lat == fx.NODES["A"][1] and p.post("T2").crew == "volunteer"
-    assert not p.site("H1").located       # empty lat/lon = position unknown, kept
+    assert not p.site("H1").located  # empty lat/lon = position unknown, kept
     assert p.gap is not None and p.gap.contains(__import__("shapely").Point(*fx.NODES["F"]))
     # a folder path works as well as a name
     assert load_pack(str(pack_dir)).name == "tinyzone"
@@ -75,9 +91,9 @@ def test_zone_site_node_and_snap_errors(pack_dir):
     assert (z.net.lon[n], z.net.lat[n]) == pytest.approx(fx.NODES["A"], abs=1e-9)
     f = fx.NODES["F"]
     with pytest.raises(SnapError, match="gap"):
-        z.site_node(f[0], f[1], what="post X")       # on a node, but inside the gap polygon
+        z.site_node(f[0], f[1], what="post X")  # on a node, but inside the gap polygon
     with pytest.raises(SnapError, match="from the nearest road"):
-        z.site_node(3.70, 51.10, what="post Y")      # ~5.5 km north of the grid
+        z.site_node(3.70, 51.10, what="post Y")  # ~5.5 km north of the grid
     with pytest.raises(SnapError, match="position unknown"):
         z.site_node(np.nan, np.nan, what="site H1")
 
@@ -110,7 +126,7 @@ def test_bad_csv_row_non_numeric_lat(pack_dir):
     lines[2] = lines[2].replace(f",{fx.NODES['A'][1]},", ",51.0x,")
     (pack_dir / "posts.csv").write_text("\n".join(lines) + "\n")
     msg = _err()
-    assert f"{pack_dir / 'posts.csv'}:3" in msg      # file and line of the bad row
+    assert f"{pack_dir / 'posts.csv'}:3" in msg  # file and line of the bad row
     assert "51.0x" in msg and "lat" in msg
 
 
@@ -136,4 +152,4 @@ def test_duplicate_id_in_medical_sites(pack_dir):
 def test_unknown_pack_name(pack_dir):
     msg = _err("no-such-zone")
     assert "'no-such-zone'" in msg and "not found" in msg
-    assert str(pack_dir.parent) in msg           # says where it looked
+    assert str(pack_dir.parent) in msg  # says where it looked

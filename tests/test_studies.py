@@ -65,9 +65,10 @@ def _summary(folder: Path) -> dict:
 @pytest.fixture(scope="module")
 def ctx2019(zone_data_dir, tmp_path_factory):
     """Context (zone, demand, profile) and resolved posts of the 2019 network, loaded once."""
-    from kazerne.scenarios.resolve import resolve_posts
     from kazerne.scenarios.context import Progress, load_context
+    from kazerne.scenarios.resolve import resolve_posts
     from kazerne.scenarios.schema import parse_scenario
+
     d = tmp_path_factory.mktemp("ctx")
     sc = parse_scenario(_write(d / "base.toml", HEADER.format(name="ctx-2019")))
     ctx = load_context(sc, Progress(True))
@@ -84,10 +85,12 @@ def _within(ctx, times: np.ndarray, t_s: float) -> float:
 # add: user-listed sites, argmax checked by enumeration
 # ------------------------------------------------------------------------------------------
 
+
 def test_add_user_sites_picks_enumerated_best(ctx2019, tmp_path):
     from kazerne.routing.travel import drive_times
     from kazerne.scenarios.resolve import resolve_site
     from kazerne.scenarios.runner import run_file
+
     sc, ctx, posts = ctx2019
     net, dem = ctx.zone.net, ctx.demand
     T = T_MIN * 60
@@ -121,13 +124,16 @@ def test_add_user_sites_picks_enumerated_best(ctx2019, tmp_path):
     vals = sorted(gains.values())
     assert vals[-1] > 0 and vals[-1] > vals[0] + 100, f"enumeration does not discriminate: {gains}"
 
-    text = HEADER.format(name="add-user-sites") + f"""
+    text = (
+        HEADER.format(name="add-user-sites")
+        + f"""
 [study]
 kind = "add"
 threshold = {T_MIN:g}
 k = 1
 include_generated = false
 """
+    )
     for s in sites:
         text += f'\n[[study.sites]]\nid = "{s["id"]}"\nname = "site {s["id"]}"\nlat = {s["lat"]}\nlon = {s["lon"]}\n'
     out = run_file(_write(tmp_path / "add.toml", text), tmp_path / "out", quiet=True)
@@ -141,8 +147,9 @@ include_generated = false
     assert new[0][f"newly_within_{T_MIN:g}min"] == pytest.approx(gains[chosen], abs=1.0)
     # before/after population within T agree with the recomputation as well
     assert summ["result"]["before"]["population_within"][f"{T_MIN:g}"] == pytest.approx(base_w, rel=1e-6, abs=1.0)
-    assert summ["result"]["after"]["population_within"][f"{T_MIN:g}"] == pytest.approx(base_w + gains[chosen],
-                                                                                          rel=1e-6, abs=1.0)
+    assert summ["result"]["after"]["population_within"][f"{T_MIN:g}"] == pytest.approx(
+        base_w + gains[chosen], rel=1e-6, abs=1.0
+    )
     assert summ["chosen_sites"][-1] == chosen and len(summ["chosen_sites"]) == len(posts) + 1
     by_m = [ln.split(",") for ln in (out / "new_sites_by_municipality.csv").read_text(encoding="utf-8").splitlines()]
     assert by_m[0] == ["site", "municipality", f"newly_within_{T_MIN:g}min"]
@@ -153,6 +160,7 @@ include_generated = false
 # greenfield, minimum, relocate, compare: on today's posts + four named sites, by enumeration
 # ------------------------------------------------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def small_candidates(ctx2019):
     """Today's 13 posts + 4 lat/lon sites (professional turnout) and the test's own times matrix.
@@ -162,6 +170,7 @@ def small_candidates(ctx2019):
     """
     from kazerne.routing.travel import drive_times
     from kazerne.scenarios.resolve import resolve_site
+
     sc, ctx, posts = ctx2019
     net, dem = ctx.zone.net, ctx.demand
     T = T_MIN * 60
@@ -174,35 +183,50 @@ def small_candidates(ctx2019):
             picks.append(int(i))
         if len(picks) == 4:
             break
-    sites = [{"id": f"S{k}", "lat": round(float(dem.lat[i]), 6), "lon": round(float(dem.lon[i]), 6)}
-             for k, i in enumerate(picks)]
+    sites = [
+        {"id": f"S{k}", "lat": round(float(dem.lat[i]), 6), "lon": round(float(dem.lon[i]), 6)}
+        for k, i in enumerate(picks)
+    ]
     nodes = [resolve_site(ctx.zone, sc, field="test", lat=s["lat"], lon=s["lon"])[2] for s in sites]
     site_t = drive_times(net, ctx.profile, np.array(nodes))[:, dem.node] + 90.0
-    times = np.vstack([post_t, site_t])            # rows: P01..P14 (13), then S0..S3
+    times = np.vstack([post_t, site_t])  # rows: P01..P14 (13), then S0..S3
     ids = list(posts.ids) + [s["id"] for s in sites]
-    text = "".join(f'\n[[study.sites]]\nid = "{s["id"]}"\nname = "site {s["id"]}"\nlat = {s["lat"]}\n'
-                   f'lon = {s["lon"]}\n' for s in sites)
+    text = "".join(
+        f'\n[[study.sites]]\nid = "{s["id"]}"\nname = "site {s["id"]}"\nlat = {s["lat"]}\nlon = {s["lon"]}\n'
+        for s in sites
+    )
     return ctx, posts, ids, times, text
 
 
 def _best_subset(ctx, times, rows, size, T):
     """Largest population within T over all subsets of ``rows`` of the given size (enumeration)."""
     import itertools
+
     return max(_within(ctx, times[list(S)], T) for S in itertools.combinations(rows, size))
 
 
 def test_greenfield_frontier_matches_enumeration(small_candidates, tmp_path):
     from kazerne.scenarios.runner import run_file
+
     ctx, posts, ids, times, sites_text = small_candidates
     T = T_MIN * 60
-    out = run_file(_write(tmp_path / "gf.toml", HEADER.format(name="gf-small") + f"""
+    out = run_file(
+        _write(
+            tmp_path / "gf.toml",
+            HEADER.format(name="gf-small")
+            + f"""
 [study]
 kind = "greenfield"
 threshold = {T_MIN:g}
 p_min = 1
 p_max = 3
 include_generated = false
-""" + sites_text), tmp_path / "out", quiet=True)
+"""
+            + sites_text,
+        ),
+        tmp_path / "out",
+        quiet=True,
+    )
     summ = _summary(out)
     total = float(np.where(ctx.demand.no_road_data, 0.0, ctx.demand.weight).sum())
     key = f"share_within_{T_MIN:g}min"
@@ -215,8 +239,9 @@ include_generated = false
         chosen = [ids.index(s) for s in c["sites"].split()]
         assert len(chosen) == c["p"] and _within(ctx, times[chosen], T) == pytest.approx(best, abs=1.0)
     today = summ["result"]["today"]
-    assert today["p"] == len(posts) and today[key] * total == pytest.approx(_within(ctx, times[:len(posts)], T),
-                                                                             abs=1.0)
+    assert today["p"] == len(posts) and today[key] * total == pytest.approx(
+        _within(ctx, times[: len(posts)], T), abs=1.0
+    )
     frontier = (out / "frontier.csv").read_text(encoding="utf-8").splitlines()
     assert len(frontier) == 1 + 3 + 1 and frontier[-1].split(",")[0] == str(len(posts))
     assert (out / "frontier.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
@@ -225,20 +250,30 @@ include_generated = false
 
 def test_minimum_is_the_fewest_posts_by_enumeration(small_candidates, tmp_path):
     from kazerne.scenarios.runner import run_file
+
     ctx, posts, ids, times, sites_text = small_candidates
     T = T_MIN * 60
     total = float(np.where(ctx.demand.no_road_data, 0.0, ctx.demand.weight).sum())
     b2 = _best_subset(ctx, times, range(len(ids)), 2, T)
     b3 = _best_subset(ctx, times, range(len(ids)), 3, T)
     assert b3 > b2 + 100
-    share = round((b2 + b3) / 2 / total, 4)        # reachable with 3 posts, not with 2
-    out = run_file(_write(tmp_path / "min.toml", HEADER.format(name="min-small") + f"""
+    share = round((b2 + b3) / 2 / total, 4)  # reachable with 3 posts, not with 2
+    out = run_file(
+        _write(
+            tmp_path / "min.toml",
+            HEADER.format(name="min-small")
+            + f"""
 [study]
 kind = "minimum"
 threshold = {T_MIN:g}
 share = {share}
 include_generated = false
-""" + sites_text), tmp_path / "out", quiet=True)
+"""
+            + sites_text,
+        ),
+        tmp_path / "out",
+        quiet=True,
+    )
     summ = _summary(out)
     assert summ["solves"][0]["status"] == "optimal"
     assert summ["result"]["posts_needed"] == 3
@@ -248,17 +283,27 @@ include_generated = false
 
 def test_relocate_one_post_matches_enumeration(small_candidates, tmp_path):
     from kazerne.scenarios.runner import run_file
+
     ctx, posts, ids, times, sites_text = small_candidates
     T = T_MIN * 60
     n = len(posts)
     best, best_rows = _best_relocation(ctx, times, n, T)
-    out = run_file(_write(tmp_path / "rel.toml", HEADER.format(name="rel-small") + f"""
+    out = run_file(
+        _write(
+            tmp_path / "rel.toml",
+            HEADER.format(name="rel-small")
+            + f"""
 [study]
 kind = "relocate"
 threshold = {T_MIN:g}
 m = 1
 include_generated = false
-""" + sites_text), tmp_path / "out", quiet=True)
+"""
+            + sites_text,
+        ),
+        tmp_path / "out",
+        quiet=True,
+    )
     summ = _summary(out)
     assert all(s["status"] == "optimal" for s in summ["solves"]) and len(summ["solves"]) == n
     after = summ["result"]["after"]["population_within"][f"{T_MIN:g}"]
@@ -273,18 +318,28 @@ def test_add_pmedian_objective_minimises_weighted_response_time(small_candidates
     """objective = "pmedian": the added site minimises the population-weighted mean first-arrival
     time (enumerated over the four sites with the test's own times)."""
     from kazerne.scenarios.runner import run_file
+
     ctx, posts, ids, times, sites_text = small_candidates
     n = len(posts)
     w = np.where(ctx.demand.no_road_data, 0.0, ctx.demand.weight)
     cost = {ids[j]: float((w * np.minimum(times[:n].min(axis=0), times[j])).sum()) for j in range(n, len(ids))}
     assert max(cost.values()) - min(cost.values()) > 1e-3 * min(cost.values()), cost
-    out = run_file(_write(tmp_path / "add-pmed.toml", HEADER.format(name="add-pmed") + f"""
+    out = run_file(
+        _write(
+            tmp_path / "add-pmed.toml",
+            HEADER.format(name="add-pmed")
+            + """
 [study]
 kind = "add"
 k = 1
 objective = "pmedian"
 include_generated = false
-""" + sites_text), tmp_path / "out", quiet=True)
+"""
+            + sites_text,
+        ),
+        tmp_path / "out",
+        quiet=True,
+    )
     summ = _summary(out)
     assert summ["solves"][0]["model"] == "pmedian" and summ["solves"][0]["status"] == "optimal"
     chosen = summ["result"]["new_sites"][0]["site"]
@@ -308,23 +363,37 @@ def test_relocate_sensitivity_re_solves_the_relocation(small_candidates, tmp_pat
     """sensitivity = true: the base is the study's answer, and the turnout and threshold variants
     equal the relocation re-enumerated with turnout +-60 s / T +-1 min (speed variants: consistency)."""
     from kazerne.scenarios.runner import run_file
+
     ctx, posts, ids, times, sites_text = small_candidates
     n = len(posts)
-    out = run_file(_write(tmp_path / "rel-sens.toml", HEADER.format(name="rel-sens") + f"""
+    out = run_file(
+        _write(
+            tmp_path / "rel-sens.toml",
+            HEADER.format(name="rel-sens")
+            + f"""
 [study]
 kind = "relocate"
 threshold = {T_MIN:g}
 m = 1
 include_generated = false
 sensitivity = true
-""" + sites_text), tmp_path / "out", quiet=True)
+"""
+            + sites_text,
+        ),
+        tmp_path / "out",
+        quiet=True,
+    )
     summ = _summary(out)
     sens = summ["result"]["sensitivity"]
     assert sorted(sens["base_sites"]) == sorted(summ["chosen_sites"])
     variants = {v["variant"]: v for v in sens["variants"]}
     assert len(variants) == 6
-    for label, dt, dT in (("turnout -60 s", -60.0, 0.0), ("turnout +60 s", 60.0, 0.0),
-                          ("threshold -1 min", 0.0, -60.0), ("threshold +1 min", 0.0, 60.0)):
+    for label, dt, dT in (
+        ("turnout -60 s", -60.0, 0.0),
+        ("turnout +60 s", 60.0, 0.0),
+        ("threshold -1 min", 0.0, -60.0),
+        ("threshold +1 min", 0.0, 60.0),
+    ):
         v = variants[label]
         best, _ = _best_relocation(ctx, times + dt, n, T_MIN * 60 + dT)
         got = _within(ctx, times[[ids.index(s) for s in v["sites"]]] + dt, T_MIN * 60 + dT)
@@ -337,13 +406,23 @@ sensitivity = true
 
 def test_compare_rows_match_recomputation(small_candidates, tmp_path):
     from kazerne.scenarios.runner import run_file
+
     ctx, posts, ids, times, sites_text = small_candidates
     n = len(posts)
-    out = run_file(_write(tmp_path / "cmp.toml", HEADER.format(name="cmp-small") + f"""
+    out = run_file(
+        _write(
+            tmp_path / "cmp.toml",
+            HEADER.format(name="cmp-small")
+            + f"""
 [study]
 kind = "compare"
 threshold = {T_MIN:g}
-""" + sites_text), tmp_path / "out", quiet=True)
+"""
+            + sites_text,
+        ),
+        tmp_path / "out",
+        quiet=True,
+    )
     summ = _summary(out)
     assert summ["candidates"]["generated"] == 0
     rows = summ["result"]["rows"]
@@ -382,39 +461,60 @@ def test_compare_at_a_threshold_outside_the_report_thresholds(small_candidates, 
     """T = 11 min is not among thresholds [8, 10, 12, 15]: rows get a share within 11 min, are
     sorted on it, and the municipal gains are at 11 min too (recomputed here)."""
     from kazerne.scenarios.runner import run_file
+
     ctx, posts, ids, times, sites_text = small_candidates
     n = len(posts)
-    out = run_file(_write(tmp_path / "cmp11.toml", HEADER.format(name="cmp-11") + """
+    out = run_file(
+        _write(
+            tmp_path / "cmp11.toml",
+            HEADER.format(name="cmp-11")
+            + """
 [study]
 kind = "compare"
 threshold = 11
-""" + sites_text), tmp_path / "out", quiet=True)
+"""
+            + sites_text,
+        ),
+        tmp_path / "out",
+        quiet=True,
+    )
     rows = _summary(out)["result"]["rows"]
     dem = ctx.demand
     w = np.where(dem.no_road_data, 0.0, dem.weight)
     today_first = times[:n].min(axis=0)
     for r in rows:
         first = today_first if r["site"] == "today" else np.minimum(today_first, times[ids.index(r["site"])])
-        assert r["share_within_11min"] * w.sum() == pytest.approx(_within(ctx, times[:n], 660.0) if r["site"] == "today"
-                                                                  else float(w[first <= 660.0].sum()), abs=1.0)
+        assert r["share_within_11min"] * w.sum() == pytest.approx(
+            _within(ctx, times[:n], 660.0) if r["site"] == "today" else float(w[first <= 660.0].sum()), abs=1.0
+        )
         for mname, g in r["gain_by_municipality"].items():
             sel = dem.municipality == dem.municipality_names.index(mname)
             expect = (w[sel & (first <= 660.0)].sum() - w[sel & (today_first <= 660.0)].sum()) / w[sel].sum()
             assert g == pytest.approx(expect, abs=2e-4), (r["site"], mname)
-    assert [r["share_within_11min"] for r in rows[1:]] == sorted((r["share_within_11min"] for r in rows[1:]),
-                                                                 reverse=True)
+    assert [r["share_within_11min"] for r in rows[1:]] == sorted(
+        (r["share_within_11min"] for r in rows[1:]), reverse=True
+    )
 
 
 def test_close_at_a_threshold_outside_the_report_thresholds(small_candidates, tmp_path):
     """T = 11 min: the ranking is by the loss within 11 min, recomputed here for every post."""
     from kazerne.scenarios.runner import run_file
+
     ctx, posts, ids, times, _ = small_candidates
     n = len(posts)
-    out = run_file(_write(tmp_path / "close11.toml", HEADER.format(name="close-11") + """
+    out = run_file(
+        _write(
+            tmp_path / "close11.toml",
+            HEADER.format(name="close-11")
+            + """
 [study]
 kind = "close"
 threshold = 11
-"""), tmp_path / "out", quiet=True)
+""",
+        ),
+        tmp_path / "out",
+        quiet=True,
+    )
     res = _summary(out)["result"]
     assert res["ranking_by"] == "loss_within_11min"
     full = _within(ctx, times[:n], 660.0)
@@ -434,13 +534,22 @@ CLOSE_SUBSET = ["P01", "P03", "P07", "P10", "P13"]
 
 def test_close_ranking_matches_baseline_reruns(zone_data_dir, tmp_path):
     from kazerne.scenarios.runner import run_file
+
     out = tmp_path / "out"
-    study = run_file(_write(tmp_path / "close.toml", HEADER.format(name="close-study") + f"""
+    study = run_file(
+        _write(
+            tmp_path / "close.toml",
+            HEADER.format(name="close-study")
+            + f"""
 [study]
 kind = "close"
 threshold = {T_MIN:g}
 include_generated = false
-"""), out, quiet=True)
+""",
+        ),
+        out,
+        quiet=True,
+    )
     summ = _summary(study)
     key = f"loss_within_{T_MIN:g}min"
     assert summ["result"]["ranking_by"] == key
@@ -455,8 +564,10 @@ include_generated = false
     base_w = base["zone"]["population_within"][f"{T_MIN:g}"]
     ref = {}
     for pid in CLOSE_SUBSET:
-        f = _write(tmp_path / f"closed-{pid}.toml",
-                   HEADER.format(name=f"closed-{pid}") + f"\n[posts.override.{pid}]\nclosed = true\n")
+        f = _write(
+            tmp_path / f"closed-{pid}.toml",
+            HEADER.format(name=f"closed-{pid}") + f"\n[posts.override.{pid}]\nclosed = true\n",
+        )
         s = _summary(run_file(f, out, quiet=True))
         assert pid not in [p["id"] for p in s["posts"]] and len(s["posts"]) == 12
         ref[pid] = base_w - s["zone"]["population_within"][f"{T_MIN:g}"]
@@ -473,8 +584,10 @@ include_generated = false
 # add k = 1 end-to-end with generated candidates
 # ------------------------------------------------------------------------------------------
 
+
 def test_add_one_post_end_to_end_improves_and_reproduces(zone_data_dir, tmp_path):
     from kazerne.scenarios.runner import run_file
+
     base = _summary(run_file(SCEN / "hvz-centrum-2019.toml", tmp_path / "base", quiet=True))
     a1 = _summary(run_file(SCEN / "add-one-post-12min.toml", tmp_path / "run1", quiet=True))
     a2 = _summary(run_file(SCEN / "add-one-post-12min.toml", tmp_path / "run2", quiet=True))
@@ -500,10 +613,13 @@ def test_add_one_post_end_to_end_improves_and_reproduces(zone_data_dir, tmp_path
 # errors
 # ------------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("study, field", [('kind = "expand"\n', "study.kind"),
-                                          ('kind = "add"\nk = 1\nradius = 12\n', "study.radius")])
+
+@pytest.mark.parametrize(
+    "study, field", [('kind = "expand"\n', "study.kind"), ('kind = "add"\nk = 1\nradius = 12\n', "study.radius")]
+)
 def test_bad_study_section_exit_2(zone_data_dir, tmp_path, capsys, study, field):
     from kazerne.scenarios.runner import main
+
     name = "bad-study"
     f = _write(tmp_path / "bad.toml", HEADER.format(name=name) + "\n[study]\n" + study)
     out = tmp_path / "out"

@@ -15,8 +15,21 @@ from pathlib import Path
 
 import networkx as nx
 
-NOT_FOR_VEHICLES = {"footway", "cycleway", "path", "steps", "bridleway", "construction", "proposed", "platform",
-                    "corridor", "elevator", "escalator", "abandoned", "raceway"}
+NOT_FOR_VEHICLES = {
+    "footway",
+    "cycleway",
+    "path",
+    "steps",
+    "bridleway",
+    "construction",
+    "proposed",
+    "platform",
+    "corridor",
+    "elevator",
+    "escalator",
+    "abandoned",
+    "raceway",
+}
 
 
 def read_raw(path: Path):
@@ -64,11 +77,19 @@ def summary(path: Path) -> dict:
     coords, g = read_raw(path)
     scc = max(nx.strongly_connected_components(g), key=len)
     jd = junctions_and_dead_ends(g)
-    return {"raw_nodes": g.number_of_nodes(), "raw_scc_nodes": len(scc), "junctions_dead_ends": len(jd),
-            "junctions_dead_ends_in_scc": len(jd & scc), "coords": coords, "scc": scc, "jd": jd}
+    return {
+        "raw_nodes": g.number_of_nodes(),
+        "raw_scc_nodes": len(scc),
+        "junctions_dead_ends": len(jd),
+        "junctions_dead_ends_in_scc": len(jd & scc),
+        "coords": coords,
+        "scc": scc,
+        "jd": jd,
+    }
 
 
 if __name__ == "__main__":  # prints the figures the zone tests assert
     import sys
+
     s = summary(Path(sys.argv[1]))
     print({k: v for k, v in s.items() if isinstance(v, int)})

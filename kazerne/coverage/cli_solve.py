@@ -59,9 +59,17 @@ def _ids(text: str, site_ids: list) -> list:
 
 
 #: Model argument -> command-line option, so that an error names what the user typed.
-_OPTION = {"p": "--p", "radius": "--radius", "capacity": "--capacity", "coverage": "--coverage",
-           "min_primary": "--min-primary", "time_limit": "--time-limit", "fixed": "--fixed", "closed": "--closed",
-           "solver": "--solver"}
+_OPTION = {
+    "p": "--p",
+    "radius": "--radius",
+    "capacity": "--capacity",
+    "coverage": "--coverage",
+    "min_primary": "--min-primary",
+    "time_limit": "--time-limit",
+    "fixed": "--fixed",
+    "closed": "--closed",
+    "solver": "--solver",
+}
 
 
 def _run(argv) -> int:
@@ -77,8 +85,9 @@ def _run(argv) -> int:
     else:
         pieces = read_long_csv(args.instance, args.demand)
         file_p = None
-    problem = from_cost_matrix(**pieces, fixed=_ids(args.fixed, pieces["site_ids"]),
-                               closed=_ids(args.closed, pieces["site_ids"]))
+    problem = from_cost_matrix(
+        **pieces, fixed=_ids(args.fixed, pieces["site_ids"]), closed=_ids(args.closed, pieces["site_ids"])
+    )
     p = args.p if args.p is not None else file_p
     needs_p = args.model in ("mclp", "pmedian", "pcenter", "backup")
     needs_r = args.model in ("lscp", "mclp", "backup")
@@ -102,8 +111,10 @@ def _run(argv) -> int:
     summary = res.to_dict()
     bound = "unknown" if math.isnan(res.bound) else f"{res.bound:g}"
     gap = "unknown" if math.isnan(res.gap) else f"{res.gap:.3g}"
-    print(f"{res.model}: {res.status}, objective {res.objective:g}, bound {bound}, "
-          f"gap {gap}, {len(res.sites)} site(s), {res.seconds:.2f} s ({res.solver})")
+    print(
+        f"{res.model}: {res.status}, objective {res.objective:g}, bound {bound}, "
+        f"gap {gap}, {len(res.sites)} site(s), {res.seconds:.2f} s ({res.solver})"
+    )
     print("sites: " + ", ".join(str(s) for s in res.sites))
     if args.json:
         line = {k: summary.get(k) for k in ("model", "status", "objective", "bound", "gap", "sites", "seconds")}

@@ -47,8 +47,9 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -65,37 +66,42 @@ DEFAULT_T = 900.0  # Belgian norm: on scene within 15 minutes (seconds)
 # validation and reduction
 # --------------------------------------------------------------------------------------
 
+
 @dataclass
 class _Problem:
-    cost: np.ndarray            # (n_bases, n_demand) as given (float32 or float64)
-    weights: np.ndarray         # (n_demand,) float64
+    cost: np.ndarray  # (n_bases, n_demand) as given (float32 or float64)
+    weights: np.ndarray  # (n_demand,) float64
     base_ids: list
     n_units: int
-    cap: np.ndarray             # (n_bases,) int, 0 for closed bases
-    lo: np.ndarray              # (n_bases,) int, minimum units
+    cap: np.ndarray  # (n_bases,) int, 0 for closed bases
+    lo: np.ndarray  # (n_bases,) int, minimum units
 
 
 def _check_cost(cost) -> np.ndarray:
     c = np.asarray(cost)
     if c.ndim != 2:
-        raise ModelInputError(f"expected a 2-D (n_bases, n_demand) array of seconds, got shape {c.shape}",
-                              field="cost")
+        raise ModelInputError(f"expected a 2-D (n_bases, n_demand) array of seconds, got shape {c.shape}", field="cost")
     if not np.issubdtype(c.dtype, np.floating) and not np.issubdtype(c.dtype, np.integer):
         raise ModelInputError(f"expected numbers (seconds), got dtype {c.dtype}", field="cost")
     if c.shape[0] == 0 or c.shape[1] == 0:
-        raise ModelInputError(f"expected at least one base and one demand point, got shape {c.shape}",
-                              field="cost")
+        raise ModelInputError(f"expected at least one base and one demand point, got shape {c.shape}", field="cost")
     if np.issubdtype(c.dtype, np.floating):
         nan = np.isnan(c)
         if nan.any():
             b, d = np.argwhere(nan)[0]
-            raise ModelInputError(f"{int(nan.sum())} NaN response times (first at base row {b}, demand {d}); "
-                                  f"expected seconds >= 0 or inf for unreachable", field="cost")
+            raise ModelInputError(
+                f"{int(nan.sum())} NaN response times (first at base row {b}, demand {d}); "
+                f"expected seconds >= 0 or inf for unreachable",
+                field="cost",
+            )
     neg = c < 0
     if neg.any():
         b, d = np.argwhere(neg)[0]
-        raise ModelInputError(f"{int(neg.sum())} negative response times (first {float(c[b, d]):g} at base row "
-                              f"{b}, demand {d}); expected seconds >= 0", field="cost")
+        raise ModelInputError(
+            f"{int(neg.sum())} negative response times (first {float(c[b, d]):g} at base row "
+            f"{b}, demand {d}); expected seconds >= 0",
+            field="cost",
+        )
     return c
 
 
@@ -140,7 +146,7 @@ def _problem(cost, weights, n_units, base_ids, capacity, min_units, closed, defa
     cap = _per_base(capacity, "capacity", ids, n if default_cap is None else default_cap)
     lo = _per_base(min_units, "min_units", ids, 0)
     index = {b: i for i, b in enumerate(ids)}
-    for b in (closed or ()):
+    for b in closed or ():
         if b not in index:
             raise ModelInputError(f"unknown base id {b!r}", field="closed")
         if lo[index[b]] > 0:
@@ -149,14 +155,17 @@ def _problem(cost, weights, n_units, base_ids, capacity, min_units, closed, defa
     bad = np.flatnonzero(lo > cap)
     if bad.size:
         b = ids[bad[0]]
-        raise ModelInputError(f"base {b!r} needs at least {lo[bad[0]]} units but its capacity is {cap[bad[0]]}",
-                              field="min_units")
+        raise ModelInputError(
+            f"base {b!r} needs at least {lo[bad[0]]} units but its capacity is {cap[bad[0]]}", field="min_units"
+        )
     if lo.sum() > n:
-        raise ModelInputError(f"min_units fix {int(lo.sum())} units but only n_units = {n} are available",
-                              field="min_units")
+        raise ModelInputError(
+            f"min_units fix {int(lo.sum())} units but only n_units = {n} are available", field="min_units"
+        )
     if cap.sum() < n:
-        raise ModelInputError(f"n_units = {n} units do not fit: total capacity of the open bases is "
-                              f"{int(cap.sum())}", field="n_units")
+        raise ModelInputError(
+            f"n_units = {n} units do not fit: total capacity of the open bases is {int(cap.sum())}", field="n_units"
+        )
     return _Problem(c, w, ids, n, cap, lo)
 
 
@@ -171,7 +180,7 @@ def _reduce(masks: Sequence[np.ndarray], w: np.ndarray, open_rows: np.ndarray):
     stacked = np.concatenate(sub, axis=0) if len(sub) > 1 else sub[0]
     keep = (w > 0) & stacked.any(axis=0)
     idx = np.flatnonzero(keep)
-    packed = np.packbits(stacked[:, idx], axis=0).T              # (n_keep, bytes)
+    packed = np.packbits(stacked[:, idx], axis=0).T  # (n_keep, bytes)
     packed = np.ascontiguousarray(packed)
     if idx.size:
         view = packed.view(np.dtype((np.void, packed.shape[1])))[:, 0]
@@ -186,11 +195,15 @@ def _reduce(masks: Sequence[np.ndarray], w: np.ndarray, open_rows: np.ndarray):
         atoms = [m[:, :0] for m in sub]
     atom_of = np.full(n_demand, -1, dtype=np.int64)
     atom_of[idx] = inv
-    stats = {"demand_points": int(n_demand), "demand_atoms": int(first.size),
-             "dropped_zero_weight": int((w == 0).sum()),
-             "dropped_uncovered": int(((w > 0) & ~stacked.any(axis=0)).sum()),
-             "uncovered_weight": float(w[(w > 0) & ~stacked.any(axis=0)].sum()),
-             "bases": int(masks[0].shape[0]), "model_bases": int(open_rows.size)}
+    stats = {
+        "demand_points": int(n_demand),
+        "demand_atoms": int(first.size),
+        "dropped_zero_weight": int((w == 0).sum()),
+        "dropped_uncovered": int(((w > 0) & ~stacked.any(axis=0)).sum()),
+        "uncovered_weight": float(w[(w > 0) & ~stacked.any(axis=0)].sum()),
+        "bases": int(masks[0].shape[0]),
+        "model_bases": int(open_rows.size),
+    }
     return atoms, aw, atom_of, stats
 
 
@@ -237,18 +250,37 @@ def _assignment(cost: np.ndarray, site_rows: list[int]) -> np.ndarray:
     return a
 
 
-def _result(model, prob: _Problem, outcome, units_rows: np.ndarray | None, solver_name: str,
-            t0: float, extra: dict[str, Any]) -> SolveResult:
+def _result(
+    model, prob: _Problem, outcome, units_rows: np.ndarray | None, solver_name: str, t0: float, extra: dict[str, Any]
+) -> SolveResult:
     if units_rows is None:
-        return SolveResult(model, outcome.status, float("nan"), float("nan"), float("nan"), [],
-                           np.full(prob.cost.shape[1], -1, dtype=np.int64), time.perf_counter() - t0,
-                           solver_name, extra)
+        return SolveResult(
+            model,
+            outcome.status,
+            float("nan"),
+            float("nan"),
+            float("nan"),
+            [],
+            np.full(prob.cost.shape[1], -1, dtype=np.int64),
+            time.perf_counter() - t0,
+            solver_name,
+            extra,
+        )
     rows = [int(j) for j in np.flatnonzero(units_rows > 0)]
     extra = dict(extra)
     extra["units"] = {prob.base_ids[j]: int(units_rows[j]) for j in rows}
-    return SolveResult(model, outcome.status, float(outcome.objective), float(outcome.bound),
-                       float(outcome.gap), [prob.base_ids[j] for j in rows], _assignment(prob.cost, rows),
-                       time.perf_counter() - t0, solver_name, extra)
+    return SolveResult(
+        model,
+        outcome.status,
+        float(outcome.objective),
+        float(outcome.bound),
+        float(outcome.gap),
+        [prob.base_ids[j] for j in rows],
+        _assignment(prob.cost, rows),
+        time.perf_counter() - t0,
+        solver_name,
+        extra,
+    )
 
 
 def _add_unit_vars(solver, prob: _Problem, open_rows: np.ndarray):
@@ -272,8 +304,9 @@ def _check_q(q) -> float:
     except (TypeError, ValueError):
         raise ModelInputError(f"expected a busy fraction in [0, 1), got {q!r}", field="q") from None
     if not (0.0 <= v < 1.0):
-        raise ModelInputError(f"expected a busy fraction in [0, 1), got {q!r}; q >= 1 means the system is "
-                              f"overloaded", field="q")
+        raise ModelInputError(
+            f"expected a busy fraction in [0, 1), got {q!r}; q >= 1 means the system is overloaded", field="q"
+        )
     return v
 
 
@@ -306,10 +339,24 @@ def _open_rows(prob: _Problem) -> np.ndarray:
 # MEXCLP
 # --------------------------------------------------------------------------------------
 
-def mexclp(cost, weights, n_units: int, q: float, t_seconds: float = DEFAULT_T, *, base_ids=None,
-           capacity=None, min_units=None, closed: Iterable = (), solver: str = "SCIP",
-           time_limit: float | None = None, threads: int | None = None,
-           warm_start: bool = True, tail_tolerance: float = 0.0) -> SolveResult:
+
+def mexclp(
+    cost,
+    weights,
+    n_units: int,
+    q: float,
+    t_seconds: float = DEFAULT_T,
+    *,
+    base_ids=None,
+    capacity=None,
+    min_units=None,
+    closed: Iterable = (),
+    solver: str = "SCIP",
+    time_limit: float | None = None,
+    threads: int | None = None,
+    warm_start: bool = True,
+    tail_tolerance: float = 0.0,
+) -> SolveResult:
     """Maximum Expected Covering Location Problem (Daskin 1983).
 
     maximise ``sum_i w_i sum_{k=1..n} (1-q) q^(k-1) y_ik`` subject to
@@ -358,12 +405,12 @@ def mexclp(cost, weights, n_units: int, q: float, t_seconds: float = DEFAULT_T, 
     coef = [(1.0 - qv) * qv ** (k - 1) for k in range(1, n + 1)]
     levels = n
     if tail_tolerance and tail_tolerance > 0 and qv > 0:
-        levels = next((k for k in range(1, n + 1) if qv ** k <= tail_tolerance), n)
+        levels = next((k for k in range(1, n + 1) if qv**k <= tail_tolerance), n)
     obj = s.Objective()
     n_y = 0
     cap_open = prob.cap[rows]
-    y_atom: list[int] = []          # atom of each y variable
-    y_level: list[int] = []         # level k (1-based) of each y variable
+    y_atom: list[int] = []  # atom of each y variable
+    y_level: list[int] = []  # level k (1-based) of each y variable
     y_vars = []
     for i in range(a.shape[1]):
         js = np.flatnonzero(a[:, i])
@@ -394,7 +441,7 @@ def mexclp(cost, weights, n_units: int, q: float, t_seconds: float = DEFAULT_T, 
         cnt = (heur[:, None] * a).sum(axis=0)
         y_hint = (np.array(y_level) <= cnt[np.array(y_atom, dtype=np.int64)]).astype(float) if y_vars else []
         s.SetHint(x + y_vars, [float(v) for v in heur] + [float(v) for v in y_hint])
-    out = run(s)   # stops at the default 1e-4 gap; bound and gap are read back and reported
+    out = run(s)  # stops at the default 1e-4 gap; bound and gap are read back and reported
     extra["solve_seconds"] = out.seconds
     if out.status not in (OPTIMAL, FEASIBLE):
         if heur is None or out.status == INFEASIBLE:
@@ -408,16 +455,19 @@ def mexclp(cost, weights, n_units: int, q: float, t_seconds: float = DEFAULT_T, 
     if levels < n:
         # exact value of the placement and a bound that covers the truncated levels
         cnt = (units[rows][:, None] * a).sum(axis=0)
-        tail = float(np.sum(aw * qv ** levels))
+        tail = float(np.sum(aw * qv**levels))
         model_obj = out.objective
-        out.objective = float(np.dot(aw, 1.0 - qv ** cnt))
+        out.objective = float(np.dot(aw, 1.0 - qv**cnt))
         out.bound = max(out.bound + tail, out.objective) if np.isfinite(out.bound) else out.bound
         out.gap = relative_gap(out.objective, out.bound)
         if out.status == OPTIMAL and not out.gap <= 1e-4:
             out.status = FEASIBLE
         extra.update(levels=levels, tail_weight=tail, truncated_model_objective=model_obj)
-    if heur is not None and out.status == FEASIBLE and \
-            extra["heuristic_objective"] > out.objective + 1e-9 * abs(out.objective):
+    if (
+        heur is not None
+        and out.status == FEASIBLE
+        and extra["heuristic_objective"] > out.objective + 1e-9 * abs(out.objective)
+    ):
         # time limit hit with an incumbent worse than the warm start (hint not used): keep the better one
         units = np.zeros(len(prob.base_ids), dtype=np.int64)
         units[rows] = heur
@@ -445,7 +495,7 @@ def _mexclp_heuristic(a: np.ndarray, aw: np.ndarray, q: float, n: int, lo: np.nd
         return float(np.dot(aw, 1.0 - q ** cnt.astype(np.float64)))
 
     def gains(cnt, xx):
-        g = (am @ (aw * (1.0 - q) * q ** cnt).astype(np.float32)).astype(np.float64)
+        g = (am @ (aw * (1.0 - q) * q**cnt).astype(np.float32)).astype(np.float64)
         g[xx >= cap] = -np.inf
         return g
 
@@ -477,6 +527,7 @@ def _mexclp_heuristic(a: np.ndarray, aw: np.ndarray, q: float, n: int, lo: np.nd
 # MALP
 # --------------------------------------------------------------------------------------
 
+
 def _check_alpha(alpha) -> float:
     try:
         a = float(alpha)
@@ -502,16 +553,29 @@ def units_for_reliability(q: float, alpha: float) -> int:
     if qv == 0.0:
         return 1
     b = max(1, math.ceil(math.log(1.0 - a) / math.log(qv) - 1e-12))
-    while 1.0 - qv ** b < a - 1e-12:       # guard against rounding of the logarithms
+    while 1.0 - qv**b < a - 1e-12:  # guard against rounding of the logarithms
         b += 1
     while b > 1 and 1.0 - qv ** (b - 1) >= a - 1e-12:
         b -= 1
     return int(b)
 
 
-def malp(cost, weights, n_units: int, q: float, alpha: float = 0.9, t_seconds: float = DEFAULT_T, *,
-         base_ids=None, capacity=None, min_units=None, closed: Iterable = (), solver: str = "SCIP",
-         time_limit: float | None = None, threads: int | None = None) -> SolveResult:
+def malp(
+    cost,
+    weights,
+    n_units: int,
+    q: float,
+    alpha: float = 0.9,
+    t_seconds: float = DEFAULT_T,
+    *,
+    base_ids=None,
+    capacity=None,
+    min_units=None,
+    closed: Iterable = (),
+    solver: str = "SCIP",
+    time_limit: float | None = None,
+    threads: int | None = None,
+) -> SolveResult:
     """Maximum Availability Location Problem I (ReVelle & Hogan 1989), system-wide ``q``.
 
     A point is covered with reliability ``alpha`` when at least ``b`` units are within T,
@@ -533,12 +597,14 @@ def malp(cost, weights, n_units: int, q: float, alpha: float = 0.9, t_seconds: f
     t = _check_t(t_seconds, "t_seconds")
     rows, a, aw, stats = _single_radius(prob, t)
     extra = {"q": float(q), "alpha": float(alpha), "b": b, "t_seconds": t}
-    return _malp_solve("malp", prob, rows, a, aw, np.full(a.shape[1], b, dtype=np.int64), stats, extra,
-                       solver, time_limit, threads, t0)
+    return _malp_solve(
+        "malp", prob, rows, a, aw, np.full(a.shape[1], b, dtype=np.int64), stats, extra, solver, time_limit, threads, t0
+    )
 
 
-def _malp_solve(model: str, prob: _Problem, rows, a, aw, b_atom, stats, extra, solver, time_limit, threads,
-                t0) -> SolveResult:
+def _malp_solve(
+    model: str, prob: _Problem, rows, a, aw, b_atom, stats, extra, solver, time_limit, threads, t0
+) -> SolveResult:
     """The MALP MIP on reduced atoms with ``b_atom[i]`` units needed by atom ``i`` (MALP I and II)."""
     s = make_solver(solver, time_limit, threads)
     x = _add_unit_vars(s, prob, rows)
@@ -550,7 +616,7 @@ def _malp_solve(model: str, prob: _Problem, rows, a, aw, b_atom, stats, extra, s
         js = np.flatnonzero(a[:, i])
         b = int(b_atom[i])
         if min(prob.n_units, int(cap_open[js].sum())) < b:
-            unreachable += aw[i]             # can never have b units within T
+            unreachable += aw[i]  # can never have b units within T
             continue
         z = s.BoolVar("")
         obj.SetCoefficient(z, float(aw[i]))
@@ -560,9 +626,13 @@ def _malp_solve(model: str, prob: _Problem, rows, a, aw, b_atom, stats, extra, s
             con.SetCoefficient(x[j], 1.0)
         n_z += 1
     obj.SetMaximization()
-    stats.update(variables=len(x) + n_z, constraints=n_z + 1, atoms_never_reliable=int(a.shape[1] - n_z),
-                 weight_never_reliable=float(unreachable))
-    out = run(s)   # stops at the default 1e-4 gap; bound and gap are read back and reported
+    stats.update(
+        variables=len(x) + n_z,
+        constraints=n_z + 1,
+        atoms_never_reliable=int(a.shape[1] - n_z),
+        weight_never_reliable=float(unreachable),
+    )
+    out = run(s)  # stops at the default 1e-4 gap; bound and gap are read back and reported
     extra = {"reduction": stats, **extra, "solve_seconds": out.seconds}
     if out.status not in (OPTIMAL, FEASIBLE):
         return _result(model, prob, out, None, solver.upper(), t0, extra)
@@ -591,9 +661,9 @@ def local_units_for_reliability(load, alpha: float, n_max: int) -> np.ndarray:
     """
     rho = np.asarray(load, dtype=np.float64)
     b = np.full(rho.shape, int(n_max) + 1, dtype=np.int64)
-    for k in range(int(n_max), 0, -1):          # downwards: the smallest k that works is kept
+    for k in range(int(n_max), 0, -1):  # downwards: the smallest k that works is kept
         qk = rho / k
-        ok = (qk < 1.0) & (1.0 - qk ** k >= alpha - 1e-12)
+        ok = (qk < 1.0) & (1.0 - qk**k >= alpha - 1e-12)
         b[ok] = k
     return b
 
@@ -611,20 +681,33 @@ def _neighbourhood_weight(cover: np.ndarray, rows: np.ndarray, w: np.ndarray) ->
     view = packed.view(np.dtype((np.void, packed.shape[1])))[:, 0]
     _, first, inv = np.unique(view, return_index=True, return_inverse=True)
     inv = inv.ravel()
-    atoms = sub[:, first].astype(np.float32)                       # (bases, atoms)
+    atoms = sub[:, first].astype(np.float32)  # (bases, atoms)
     aw = np.bincount(inv, weights=w, minlength=len(first))
     out = np.zeros(len(first))
     block = max(1, int(5e7 // max(len(first), 1)))
     for s0 in range(0, len(first), block):
-        share = (atoms[:, s0:s0 + block].T @ atoms) > 0              # atom a and atom c share a base
-        out[s0:s0 + block] = share @ aw
+        share = (atoms[:, s0 : s0 + block].T @ atoms) > 0  # atom a and atom c share a base
+        out[s0 : s0 + block] = share @ aw
     return out[inv]
 
 
-def malp2(cost, weights, n_units: int, load_per_weight: float, alpha: float = 0.9,
-          t_seconds: float = DEFAULT_T, *, neighbourhood=None, base_ids=None, capacity=None, min_units=None,
-          closed: Iterable = (), solver: str = "SCIP", time_limit: float | None = None,
-          threads: int | None = None) -> SolveResult:
+def malp2(
+    cost,
+    weights,
+    n_units: int,
+    load_per_weight: float,
+    alpha: float = 0.9,
+    t_seconds: float = DEFAULT_T,
+    *,
+    neighbourhood=None,
+    base_ids=None,
+    capacity=None,
+    min_units=None,
+    closed: Iterable = (),
+    solver: str = "SCIP",
+    time_limit: float | None = None,
+    threads: int | None = None,
+) -> SolveResult:
     """Maximum Availability Location Problem II (ReVelle & Hogan 1989): local busy fractions.
 
     MALP I assumes one busy fraction for the whole system. MALP II estimates it per demand point
@@ -664,11 +747,14 @@ def malp2(cost, weights, n_units: int, load_per_weight: float, alpha: float = 0.
     try:
         lpw = float(load_per_weight)
     except (TypeError, ValueError):
-        raise ModelInputError(f"expected a number of Erlangs per weight unit >= 0, got {load_per_weight!r}",
-                              field="load_per_weight") from None
+        raise ModelInputError(
+            f"expected a number of Erlangs per weight unit >= 0, got {load_per_weight!r}", field="load_per_weight"
+        ) from None
     if not (math.isfinite(lpw) and lpw >= 0):
-        raise ModelInputError(f"expected a finite number of Erlangs per weight unit >= 0, got {load_per_weight!r}",
-                              field="load_per_weight")
+        raise ModelInputError(
+            f"expected a finite number of Erlangs per weight unit >= 0, got {load_per_weight!r}",
+            field="load_per_weight",
+        )
     t = _check_t(t_seconds, "t_seconds")
     n_demand = prob.weights.size
     if neighbourhood is None:
@@ -676,8 +762,9 @@ def malp2(cost, weights, n_units: int, load_per_weight: float, alpha: float = 0.
     else:
         nb = np.asarray(neighbourhood)
         if nb.shape != (n_demand, n_demand):
-            raise ModelInputError(f"expected a ({n_demand}, {n_demand}) boolean matrix, got shape {nb.shape}",
-                                  field="neighbourhood")
+            raise ModelInputError(
+                f"expected a ({n_demand}, {n_demand}) boolean matrix, got shape {nb.shape}", field="neighbourhood"
+            )
         local_w = nb.astype(bool).astype(np.float64) @ prob.weights
     load = lpw * local_w
     b_dem = local_units_for_reliability(load, a_, prob.n_units)
@@ -692,9 +779,14 @@ def malp2(cost, weights, n_units: int, load_per_weight: float, alpha: float = 0.
     b_atom = np.zeros(a.shape[1], dtype=np.int64)
     has = atom_of >= 0
     b_atom[atom_of[has]] = b_dem[has]
-    extra = {"alpha": a_, "load_per_weight": lpw, "t_seconds": t, "b_by_demand": b_dem.tolist(),
-             "local_load": load.tolist(), "neighbourhood": "given" if neighbourhood is not None else
-             "points covered by a base that covers the point"}
+    extra = {
+        "alpha": a_,
+        "load_per_weight": lpw,
+        "t_seconds": t,
+        "b_by_demand": b_dem.tolist(),
+        "local_load": load.tolist(),
+        "neighbourhood": "given" if neighbourhood is not None else "points covered by a base that covers the point",
+    }
     return _malp_solve("malp2", prob, rows, a, aw, b_atom, stats, extra, solver, time_limit, threads, t0)
 
 
@@ -702,14 +794,29 @@ def malp2(cost, weights, n_units: int, load_per_weight: float, alpha: float = 0.
 # Double Standard Model
 # --------------------------------------------------------------------------------------
 
+
 def _ids_text(ids: list, limit: int = 10) -> str:
     shown = ", ".join(repr(i) for i in ids[:limit])
     return shown + (f" and {len(ids) - limit} more" if len(ids) > limit else "")
 
 
-def dsm(cost, weights, n_units: int, r1: float = 480.0, r2: float = DEFAULT_T, alpha: float = 0.9, *,
-        demand_ids=None, base_ids=None, capacity=2, min_units=None, closed: Iterable = (),
-        solver: str = "SCIP", time_limit: float | None = None, threads: int | None = None) -> SolveResult:
+def dsm(
+    cost,
+    weights,
+    n_units: int,
+    r1: float = 480.0,
+    r2: float = DEFAULT_T,
+    alpha: float = 0.9,
+    *,
+    demand_ids=None,
+    base_ids=None,
+    capacity=2,
+    min_units=None,
+    closed: Iterable = (),
+    solver: str = "SCIP",
+    time_limit: float | None = None,
+    threads: int | None = None,
+) -> SolveResult:
     """Double Standard Model (Gendreau, Laporte & Semet 1997).
 
     maximise ``sum_i w_i y2_i`` (demand covered twice within r1) subject to
@@ -765,13 +872,17 @@ def dsm(cost, weights, n_units: int, r1: float = 480.0, r2: float = DEFAULT_T, a
     if lost.size:
         raise InfeasibleError(
             f"{lost.size} demand point(s) have no open base within r2 = {r2v:g} s: "
-            f"{_ids_text([dids[i] for i in lost])}", field="r2")
+            f"{_ids_text([dids[i] for i in lost])}",
+            field="r2",
+        )
     total = float(w.sum())
     reach1_w = float(w[c1[rows].any(axis=0)].sum())
     if reach1_w < al * total - 1e-9 * max(total, 1.0):
         raise InfeasibleError(
             f"even with a unit at every open base only {reach1_w / total:.1%} of the demand is within "
-            f"r1 = {r1v:g} s; alpha = {al:.1%} cannot be met", field="alpha")
+            f"r1 = {r1v:g} s; alpha = {al:.1%} cannot be met",
+            field="alpha",
+        )
 
     # merge on the pair (r1 set, r2 set); r2 rows are needed for the r2 constraint
     rows, n_dom = _drop_dominated(prob, [c1, c2], rows)
@@ -803,13 +914,14 @@ def dsm(cost, weights, n_units: int, r1: float = 480.0, r2: float = DEFAULT_T, a
         link.SetCoefficient(y2, -1.0)
     obj.SetMaximization()
     stats.update(variables=s.NumVariables(), constraints=s.NumConstraints())
-    out = run(s)   # stops at the default 1e-4 gap; bound and gap are read back and reported
+    out = run(s)  # stops at the default 1e-4 gap; bound and gap are read back and reported
     extra = {"reduction": stats, "r1": r1v, "r2": r2v, "alpha": al, "solve_seconds": out.seconds}
     if out.status == INFEASIBLE:
         raise InfeasibleError(
             f"n_units = {prob.n_units} units (at most {_cap_text(prob)} per base) are too few to have every "
             f"demand point within r2 = {r2v:g} s and {al:.1%} of the demand within r1 = {r1v:g} s",
-            field="n_units")
+            field="n_units",
+        )
     if out.status not in (OPTIMAL, FEASIBLE):
         return _result("dsm", prob, out, None, solver.upper(), t0, extra)
     units = _units_from(x, prob, rows)

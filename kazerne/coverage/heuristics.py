@@ -32,8 +32,15 @@ def _objective(Cf, w, base, open_idx):
     return float(d @ w)
 
 
-def greedy_interchange(C: np.ndarray, w: np.ndarray, p: int, base: np.ndarray | None = None,
-                       init=None, time_budget: float = 10.0, dtype=np.float64):
+def greedy_interchange(
+    C: np.ndarray,
+    w: np.ndarray,
+    p: int,
+    base: np.ndarray | None = None,
+    init=None,
+    time_budget: float = 10.0,
+    dtype=np.float64,
+):
     """Greedy + swap heuristic for ``min sum_i w_i min(base_i, min_{j in S} C[j, i])``, ``|S| = p``.
 
     Parameters
@@ -84,7 +91,7 @@ def greedy_interchange(C: np.ndarray, w: np.ndarray, p: int, base: np.ndarray | 
         for _ in range(p):
             gains = np.empty(n, dtype=np.float64)
             for s in range(0, n, block):
-                gains[s:s + block] = np.maximum(d[None, :] - Cf[s:s + block], 0) @ w
+                gains[s : s + block] = np.maximum(d[None, :] - Cf[s : s + block], 0) @ w
             gains[is_open] = -1.0
             j = int(np.argmax(gains))
             chosen.append(j)
@@ -93,7 +100,7 @@ def greedy_interchange(C: np.ndarray, w: np.ndarray, p: int, base: np.ndarray | 
     chosen = np.array(chosen, dtype=np.int64)
     # --- interchange (best improvement, Whitaker-style evaluation of all p x (n - p) swaps) ---
     while time.perf_counter() - t0 < time_budget:
-        rows = np.vstack([Cf[chosen], b[None, :]])           # last row: base, never removed
+        rows = np.vstack([Cf[chosen], b[None, :]])  # last row: base, never removed
         order = np.argpartition(rows, 1, axis=0)[:2] if rows.shape[0] > 1 else np.zeros((2, m), dtype=np.int64)
         c1 = order[0]
         d1 = rows[c1, np.arange(m)]
@@ -108,16 +115,16 @@ def greedy_interchange(C: np.ndarray, w: np.ndarray, p: int, base: np.ndarray | 
         best_delta, best_j, best_r = -1e-9 * max(abs(cur), 1.0), -1, -1
         is_open = np.zeros(n, dtype=bool)
         is_open[chosen] = True
-        onehot = np.zeros((m, k), dtype=dtype)              # demand i served by open site r
+        onehot = np.zeros((m, k), dtype=dtype)  # demand i served by open site r
         onehot[np.flatnonzero(served), c1[served]] = 1.0
         for s in range(0, n, block):
-            Cb = Cf[s:s + block]
+            Cb = Cf[s : s + block]
             m1 = np.minimum(Cb, d1[None, :])
-            gain = (m1 - d1[None, :]) @ w                      # <= 0: change when adding j
+            gain = (m1 - d1[None, :]) @ w  # <= 0: change when adding j
             # extra cost when r closes: its demand falls back to min(C_j, second nearest)
             loss = ((np.minimum(Cb, d2[None, :]) - m1) * w[None, :]) @ onehot
             delta = gain[:, None] + loss
-            delta[is_open[s:s + block]] = np.inf
+            delta[is_open[s : s + block]] = np.inf
             flat = int(np.argmin(delta))
             jj, rr = divmod(flat, k)
             if delta[jj, rr] < best_delta:
@@ -129,8 +136,9 @@ def greedy_interchange(C: np.ndarray, w: np.ndarray, p: int, base: np.ndarray | 
     return chosen, _objective(Cf, w, b, chosen)
 
 
-def greedy_cover(cover: np.ndarray, w: np.ndarray, target: float | None = None,
-                 max_sites: int | None = None) -> np.ndarray | None:
+def greedy_cover(
+    cover: np.ndarray, w: np.ndarray, target: float | None = None, max_sites: int | None = None
+) -> np.ndarray | None:
     """Greedy set cover with redundancy removal.
 
     Parameters
@@ -164,7 +172,7 @@ def greedy_cover(cover: np.ndarray, w: np.ndarray, target: float | None = None,
             if max_sites is not None and len(chosen) >= max_sites:
                 return None
             gains = covf @ (w * uncovered).astype(np.float32)
-            if gains.max() <= 0:                        # only zero-weight columns left: by count
+            if gains.max() <= 0:  # only zero-weight columns left: by count
                 gains = covf @ uncovered.astype(np.float32)
             j = int(np.argmax(gains))
             chosen.append(j)
@@ -205,9 +213,17 @@ def greedy_cover(cover: np.ndarray, w: np.ndarray, target: float | None = None,
     return np.sort(np.array(chosen, dtype=np.int64))
 
 
-def lagrangian_pmedian(C: np.ndarray, w: np.ndarray, p: int, base: np.ndarray, ub: float,
-                       iterations: int = 3000, time_budget: float = 10.0, lam0: np.ndarray | None = None,
-                       step0: float = 2.0):
+def lagrangian_pmedian(
+    C: np.ndarray,
+    w: np.ndarray,
+    p: int,
+    base: np.ndarray,
+    ub: float,
+    iterations: int = 3000,
+    time_budget: float = 10.0,
+    lam0: np.ndarray | None = None,
+    step0: float = 2.0,
+):
     """Lagrangian bound and reduction tests for the p-median (Beasley 1985 / 1993 style).
 
     Relaxing the assignment constraints ``sum_j x_ij = 1`` with multipliers ``lam`` gives
@@ -244,18 +260,18 @@ def lagrangian_pmedian(C: np.ndarray, w: np.ndarray, p: int, base: np.ndarray, u
     """
     t0 = time.perf_counter()
     n, m = C.shape
-    W = w[None, :] * C                           # inf stays inf
+    W = w[None, :] * C  # inf stays inf
     wb = w * base
     finite_W = np.where(np.isfinite(W), W, np.inf)
     srt = np.sort(finite_W, axis=0)
-    lam = np.minimum(srt[min(1, n - 1)], wb)     # start: second-smallest weighted cost
+    lam = np.minimum(srt[min(1, n - 1)], wb)  # start: second-smallest weighted cost
     lam = np.where(np.isfinite(lam), lam, np.where(np.isfinite(srt[0]), srt[0], 0.0))
     if lam0 is not None:
         lam = np.asarray(lam0, dtype=np.float64).copy()
     best_L, best_lam = -np.inf, lam.copy()
     step, stall = float(step0), 0
     for it in range(iterations):
-        red = np.minimum(0.0, W - lam[None, :])      # (n, m), -inf impossible since W >= 0
+        red = np.minimum(0.0, W - lam[None, :])  # (n, m), -inf impossible since W >= 0
         rho = red.sum(axis=1)
         sel = np.argpartition(rho, p - 1)[:p] if p < n else np.arange(n)
         fixed_term = np.minimum(0.0, wb - lam)
@@ -297,13 +313,29 @@ def lagrangian_pmedian(C: np.ndarray, w: np.ndarray, p: int, base: np.ndarray, u
     cap = np.where(alive, C, -np.inf).max(axis=0)
     fixed_alive = np.isfinite(base) & (L + np.maximum(0.0, wb - lam) <= ub + tol)
     cap = np.maximum(cap, np.where(fixed_alive, base, -np.inf))
-    return {"bound": max(L, best_L), "close": close, "open": opened, "cap": cap, "iterations": it + 1,
-            "lam": lam, "sel": np.sort(order[:p]), "rho": rho}
+    return {
+        "bound": max(L, best_L),
+        "close": close,
+        "open": opened,
+        "cap": cap,
+        "iterations": it + 1,
+        "lam": lam,
+        "sel": np.sort(order[:p]),
+        "rho": rho,
+    }
 
 
-def lagrangian_branch_and_bound(C: np.ndarray, w: np.ndarray, p: int, base: np.ndarray, ub: float,
-                                incumbent: np.ndarray, integral: bool, time_budget: float = 30.0,
-                                lam0: np.ndarray | None = None):
+def lagrangian_branch_and_bound(
+    C: np.ndarray,
+    w: np.ndarray,
+    p: int,
+    base: np.ndarray,
+    ub: float,
+    incumbent: np.ndarray,
+    integral: bool,
+    time_budget: float = 30.0,
+    lam0: np.ndarray | None = None,
+):
     """Exact p-median by depth-first branch and bound on the Lagrangian bound (Beasley 1985).
 
     Each node fixes some sites open / closed, raises the Lagrangian bound by a short warm-started
@@ -336,7 +368,6 @@ def lagrangian_branch_and_bound(C: np.ndarray, w: np.ndarray, p: int, base: np.n
     t0 = time.perf_counter()
     n, m = C.shape
     best = [float(ub), np.sort(np.asarray(incumbent, dtype=np.int64))]
-    W = w[None, :] * C
 
     def value(sites):
         d = np.minimum(base, C[sites].min(axis=0)) if len(sites) else base
@@ -369,8 +400,17 @@ def lagrangian_branch_and_bound(C: np.ndarray, w: np.ndarray, p: int, base: np.n
                     best[0], best[1] = v, np.sort(sol)
                 cand = None
                 break
-            lag = lagrangian_pmedian(C[cand], w, k, b, best[0], iterations=400, time_budget=5.0,
-                                     lam0=lam, step0=0.5 if lam is not None else 2.0)
+            lag = lagrangian_pmedian(
+                C[cand],
+                w,
+                k,
+                b,
+                best[0],
+                iterations=400,
+                time_budget=5.0,
+                lam0=lam,
+                step0=0.5 if lam is not None else 2.0,
+            )
             lam = lag["lam"]
             sol = np.concatenate([opened, cand[lag["sel"]]])
             v = value(sol)
@@ -394,6 +434,6 @@ def lagrangian_branch_and_bound(C: np.ndarray, w: np.ndarray, p: int, base: np.n
         a0[j] = True
         b1 = f1.copy()
         b1[j] = True
-        stack.append((f1, a0, lam))     # explored second: j closed
-        stack.append((b1, f0, lam))     # explored first: j open
+        stack.append((f1, a0, lam))  # explored second: j closed
+        stack.append((b1, f0, lam))  # explored first: j open
     return best[1], best[0], True, nodes

@@ -45,18 +45,23 @@ def _number(text: str, path, line: int, column: str, *, allow_inf: bool) -> floa
     try:
         v = float(text)
     except (TypeError, ValueError):
-        raise ModelInputError(f"line {line}, column {column!r}: expected a number, got {text!r}",
-                              source=str(path)) from None
+        raise ModelInputError(
+            f"line {line}, column {column!r}: expected a number, got {text!r}", source=str(path)
+        ) from None
     if math.isnan(v):
-        raise ModelInputError(f"line {line}, column {column!r}: NaN; expected a number >= 0"
-                              + (" (omit the row or write inf for unreachable)" if allow_inf else ""),
-                              source=str(path))
+        raise ModelInputError(
+            f"line {line}, column {column!r}: NaN; expected a number >= 0"
+            + (" (omit the row or write inf for unreachable)" if allow_inf else ""),
+            source=str(path),
+        )
     if v < 0:
-        raise ModelInputError(f"line {line}, column {column!r}: negative value {text!r}; expected >= 0",
-                              source=str(path))
+        raise ModelInputError(
+            f"line {line}, column {column!r}: negative value {text!r}; expected >= 0", source=str(path)
+        )
     if math.isinf(v) and not allow_inf:
-        raise ModelInputError(f"line {line}, column {column!r}: expected a finite number, got {text!r}",
-                              source=str(path))
+        raise ModelInputError(
+            f"line {line}, column {column!r}: expected a finite number, got {text!r}", source=str(path)
+        )
     return v
 
 
@@ -68,8 +73,11 @@ def _header(reader, path, required):
     cols = [h.strip() for h in header]
     missing = [c for c in required if c not in cols]
     if missing:
-        raise ModelInputError(f"line 1: missing column(s) {', '.join(missing)}; expected a header with "
-                              f"{','.join(required)}, got {','.join(cols)}", source=str(path))
+        raise ModelInputError(
+            f"line 1: missing column(s) {', '.join(missing)}; expected a header with "
+            f"{','.join(required)}, got {','.join(cols)}",
+            source=str(path),
+        )
     return cols
 
 
@@ -79,8 +87,9 @@ def _data_rows(reader, cols, path):
         if not row or all(not x.strip() for x in row):
             continue
         if len(row) != len(cols):
-            raise ModelInputError(f"line {lineno}: expected {len(cols)} fields ({','.join(cols)}), "
-                                  f"got {len(row)}", source=str(path))
+            raise ModelInputError(
+                f"line {lineno}: expected {len(cols)} fields ({','.join(cols)}), got {len(row)}", source=str(path)
+            )
         yield lineno, row
 
 
@@ -115,8 +124,9 @@ def read_long_csv(path, demand_path=None) -> dict:
         return _read_long_csv(path, demand_path)
     except UnicodeDecodeError:
         bad = path if demand_path is None or _is_utf8(path) else demand_path
-        raise ModelInputError("not a UTF-8 text file (a binary file?); expected a CSV "
-                              "demand_id,site_id,cost[,weight]", source=str(bad)) from None
+        raise ModelInputError(
+            "not a UTF-8 text file (a binary file?); expected a CSV demand_id,site_id,cost[,weight]", source=str(bad)
+        ) from None
     except csv.Error as exc:
         raise ModelInputError(f"not a CSV file ({exc})", source=str(path)) from None
 
@@ -151,13 +161,18 @@ def _read_long_csv(path, demand_path):
             if has_w:
                 wv = _number(row[ci["weight"]].strip(), path, lineno, "weight", allow_inf=False)
                 if did in weights and weights[did] != wv:
-                    raise ModelInputError(f"line {lineno}, column 'weight': {wv:g} differs from the weight "
-                                          f"{weights[did]:g} given earlier for demand {did!r}", source=str(path))
+                    raise ModelInputError(
+                        f"line {lineno}, column 'weight': {wv:g} differs from the weight "
+                        f"{weights[did]:g} given earlier for demand {did!r}",
+                        source=str(path),
+                    )
                 weights[did] = wv
             key = (did, sid)
             if key in pair_seen and pair_seen[key] != c:
-                raise ModelInputError(f"line {lineno}: demand {did!r} and site {sid!r} already have cost "
-                                      f"{pair_seen[key]:g}, now {c:g}", source=str(path))
+                raise ModelInputError(
+                    f"line {lineno}: demand {did!r} and site {sid!r} already have cost {pair_seen[key]:g}, now {c:g}",
+                    source=str(path),
+                )
             pair_seen[key] = c
             if did not in d_index:
                 d_index[did] = len(d_index)
@@ -176,14 +191,17 @@ def _read_long_csv(path, demand_path):
             for lineno, row in _data_rows(reader, cols, demand_path):
                 did = row[ci["demand_id"]].strip()
                 if did in file_w:
-                    raise ModelInputError(f"line {lineno}, column 'demand_id': {did!r} listed twice",
-                                          source=str(demand_path))
+                    raise ModelInputError(
+                        f"line {lineno}, column 'demand_id': {did!r} listed twice", source=str(demand_path)
+                    )
                 file_w[did] = _number(row[ci["weight"]].strip(), demand_path, lineno, "weight", allow_inf=False)
                 order.append(did)
         unknown = [d for d in d_index if d not in file_w]
         if unknown:
-            raise ModelInputError(f"demand id {unknown[0]!r} (in {path}) is not listed in the demand file "
-                                  f"({len(unknown)} unknown)", source=str(demand_path))
+            raise ModelInputError(
+                f"demand id {unknown[0]!r} (in {path}) is not listed in the demand file ({len(unknown)} unknown)",
+                source=str(demand_path),
+            )
         # demand order: the demand file's
         remap = {d: k for k, d in enumerate(order)}
         old_to_new = np.array([remap[d] for d in d_index], dtype=np.int64) if d_index else np.zeros(0, np.int64)
@@ -195,8 +213,11 @@ def _read_long_csv(path, demand_path):
         w = np.array([weights.get(d, 1.0) for d in demand_ids], dtype=np.float64)
     if not s_index:
         raise ModelInputError("no cost rows; expected at least one demand_id,site_id,cost line", source=str(path))
-    require_memory(8.0 * len(s_index) * len(demand_ids),
-                   f"the {len(s_index):,} sites x {len(demand_ids):,} demand points cost matrix", source=str(path))
+    require_memory(
+        8.0 * len(s_index) * len(demand_ids),
+        f"the {len(s_index):,} sites x {len(demand_ids):,} demand points cost matrix",
+        source=str(path),
+    )
     cost = np.full((len(s_index), len(demand_ids)), np.inf, dtype=np.float64)
     cost[np.asarray(rows_s, dtype=np.int64), np.asarray(rows_d, dtype=np.int64)] = rows_c
     return {"cost": cost, "weights": w, "site_ids": list(s_index), "demand_ids": demand_ids}
@@ -204,12 +225,53 @@ def _read_long_csv(path, demand_path):
 
 #: (n, p) of OR-Library pmed1-pmed40 (Beasley 1985 / 1990); the files have ``n * n / 50`` edge lines.
 ORLIB_PMED_SHAPES = {
-    **{f"pmed{k + 1}": (100 * (k // 5 + 1), p) for k, p in enumerate(
-        [5, 10, 10, 20, 33, 5, 10, 20, 40, 67, 5, 10, 30, 60, 100, 5, 10, 40, 80, 133,
-         5, 10, 50, 100, 167, 5, 10, 60, 120, 200])},
-    "pmed31": (700, 5), "pmed32": (700, 10), "pmed33": (700, 70), "pmed34": (700, 140),
-    "pmed35": (800, 5), "pmed36": (800, 10), "pmed37": (800, 80),
-    "pmed38": (900, 5), "pmed39": (900, 10), "pmed40": (900, 90),
+    **{
+        f"pmed{k + 1}": (100 * (k // 5 + 1), p)
+        for k, p in enumerate(
+            [
+                5,
+                10,
+                10,
+                20,
+                33,
+                5,
+                10,
+                20,
+                40,
+                67,
+                5,
+                10,
+                30,
+                60,
+                100,
+                5,
+                10,
+                40,
+                80,
+                133,
+                5,
+                10,
+                50,
+                100,
+                167,
+                5,
+                10,
+                60,
+                120,
+                200,
+            ]
+        )
+    },
+    "pmed31": (700, 5),
+    "pmed32": (700, 10),
+    "pmed33": (700, 70),
+    "pmed34": (700, 140),
+    "pmed35": (800, 5),
+    "pmed36": (800, 10),
+    "pmed37": (800, 80),
+    "pmed38": (900, 5),
+    "pmed39": (900, 10),
+    "pmed40": (900, 90),
 }
 
 
@@ -267,7 +329,7 @@ def orlib_pmed_like(n: int, p: int, seed: int, edges: int | None = None) -> dict
     b = np.concatenate([(np.arange(n) + 1) % n, (a[n:] + rng.integers(1, n, size=m - n)) % n])  # b != a
     table = {}
     for i, j, c in zip(a.tolist(), b.tolist(), cost.tolist()):
-        table[(min(i, j), max(i, j))] = float(c)     # last line for a pair wins
+        table[(min(i, j), max(i, j))] = float(c)  # last line for a pair wins
     ids = list(range(1, n + 1))
     return {"cost": _pmed_cost(n, table), "weights": np.ones(n), "site_ids": ids, "demand_ids": ids, "p": p}
 
@@ -301,8 +363,9 @@ def read_orlib_pmed(path) -> dict:
         with _open_text(path) as fh:
             lines = fh.read().split("\n")
     except UnicodeDecodeError:
-        raise ModelInputError("not a UTF-8 text file (a binary file?); expected an OR-Library pmed file",
-                              source=src) from None
+        raise ModelInputError(
+            "not a UTF-8 text file (a binary file?); expected an OR-Library pmed file", source=src
+        ) from None
     it = ((k + 1, ln.split()) for k, ln in enumerate(lines))
     head = None
     for lineno, parts in it:
@@ -317,11 +380,11 @@ def read_orlib_pmed(path) -> dict:
     try:
         n, m, p = (int(x) for x in parts)
     except ValueError:
-        raise ModelInputError(f"line {lineno}: expected three integers 'n m p', got {' '.join(parts)!r}",
-                              source=src) from None
+        raise ModelInputError(
+            f"line {lineno}: expected three integers 'n m p', got {' '.join(parts)!r}", source=src
+        ) from None
     if n < 1 or m < 0 or not (1 <= p <= n):
-        raise ModelInputError(f"line {lineno}: expected n >= 1, m >= 0, 1 <= p <= n; got n={n} m={m} p={p}",
-                              source=src)
+        raise ModelInputError(f"line {lineno}: expected n >= 1, m >= 0, 1 <= p <= n; got n={n} m={m} p={p}", source=src)
     require_memory(8.0 * n * n, f"line {lineno}: n = {n:,} vertices: the {n:,} x {n:,} cost matrix", source=src)
     edges = {}
     count = 0
@@ -335,13 +398,14 @@ def read_orlib_pmed(path) -> dict:
         try:
             i, j = int(parts[0]), int(parts[1])
         except ValueError:
-            raise ModelInputError(f"line {lineno}: expected integer vertex numbers, got {' '.join(parts[:2])!r}",
-                                  source=src) from None
+            raise ModelInputError(
+                f"line {lineno}: expected integer vertex numbers, got {' '.join(parts[:2])!r}", source=src
+            ) from None
         for col, v in (("i", i), ("j", j)):
             if not 1 <= v <= n:
                 raise ModelInputError(f"line {lineno}, column {col}: vertex {v} outside 1..{n}", source=src)
         c = _number(parts[2], path, lineno, "cost", allow_inf=False)
-        edges[(min(i, j), max(i, j))] = c     # last line for a pair wins
+        edges[(min(i, j), max(i, j))] = c  # last line for a pair wins
         count += 1
     if count < m:
         raise ModelInputError(f"expected {m} edge lines, found {count}", source=src)

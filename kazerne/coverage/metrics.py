@@ -52,19 +52,23 @@ class CoverageReport:
     municipalities: list
     sites: list
 
-
     # --------------------------------------------------------------- output
     def headline(self, thresholds_min=None) -> dict:
         """Zone figures: population with / without road data, share within each threshold, mean, p90."""
         th = thresholds_min if thresholds_min is not None else [t / 60.0 for t in self.thresholds_s]
-        return {"population_with_road_data": self.total_weight, "population_no_road_data": self.no_road_data_weight,
-                "share_within": {f"{t:g}": float(s) for t, s in zip(th, self.zone_share)},
-                "mean_min": self.mean_s / 60.0, "p90_min": self.p90_s / 60.0,
-                "population_unreachable": self.unreached_weight}
+        return {
+            "population_with_road_data": self.total_weight,
+            "population_no_road_data": self.no_road_data_weight,
+            "share_within": {f"{t:g}": float(s) for t, s in zip(th, self.zone_share)},
+            "mean_min": self.mean_s / 60.0,
+            "p90_min": self.p90_s / 60.0,
+            "population_unreachable": self.unreached_weight,
+        }
 
     def municipality_table(self):
         """A ``pandas.DataFrame``: one row per municipality, shares within each threshold, mean, p90 (min)."""
         import pandas as pd
+
         rows = []
         for m in self.municipalities:
             r = {"municipality": m["municipality"], "population": m["population"], "no_road_data": m["no_road_data"]}
@@ -80,28 +84,43 @@ class CoverageReport:
         first / second arrival (min) and the first / second site."""
         import geopandas as gpd
         import pandas as pd
+
         ids = np.asarray(list(site_ids) + [None], dtype=object) if site_ids is not None else None
         names = list(demand.municipality_names) + [None]
-        df = pd.DataFrame({
-            "weight": demand.weight, "municipality": [names[i] for i in demand.municipality],
-            "no_road_data": demand.no_road_data, "first_min": self.first_s / 60.0, "second_min": self.second_s / 60.0,
-            "first_site": ids[self.first_site] if ids is not None else self.first_site,
-            "second_site": ids[self.second_site] if ids is not None else self.second_site})
+        df = pd.DataFrame(
+            {
+                "weight": demand.weight,
+                "municipality": [names[i] for i in demand.municipality],
+                "no_road_data": demand.no_road_data,
+                "first_min": self.first_s / 60.0,
+                "second_min": self.second_s / 60.0,
+                "first_site": ids[self.first_site] if ids is not None else self.first_site,
+                "second_site": ids[self.second_site] if ids is not None else self.second_site,
+            }
+        )
         return gpd.GeoDataFrame(df, geometry=gpd.points_from_xy(demand.lon, demand.lat), crs="EPSG:4326")
 
     def plot(self, demand, ax=None, thresholds_min=None):
         """First-arrival minutes per demand point on ``ax`` (a new figure when None); returns the figure."""
         import matplotlib.pyplot as plt
         from matplotlib.colors import BoundaryNorm, ListedColormap
+
         th = list(thresholds_min) if thresholds_min is not None else [t / 60.0 for t in self.thresholds_s]
         bounds = [0.0] + th + [1e9]
-        cmap = ListedColormap(["#1a9850", "#91cf60", "#fee08b", "#fc8d59", "#d73027", "#7f0000"][:len(bounds) - 1])
+        cmap = ListedColormap(["#1a9850", "#91cf60", "#fee08b", "#fc8d59", "#d73027", "#7f0000"][: len(bounds) - 1])
         if ax is None:
             fig, ax = plt.subplots(figsize=(8, 8))
         fig = ax.figure
         ok = ~demand.no_road_data
-        sc = ax.scatter(demand.x[ok], demand.y[ok], c=np.minimum(self.first_s[ok] / 60.0, 1e8), s=4, cmap=cmap,
-                        norm=BoundaryNorm(bounds, cmap.N), linewidths=0)
+        sc = ax.scatter(
+            demand.x[ok],
+            demand.y[ok],
+            c=np.minimum(self.first_s[ok] / 60.0, 1e8),
+            s=4,
+            cmap=cmap,
+            norm=BoundaryNorm(bounds, cmap.N),
+            linewidths=0,
+        )
         ax.scatter(demand.x[~ok], demand.y[~ok], c="#bbbbbb", s=4, linewidths=0, label="no road data")
         fig.colorbar(sc, ax=ax, label="first arrival (min)", shrink=0.7)
         ax.set_aspect("equal")
@@ -117,11 +136,18 @@ def evaluate_travel_times(tt, demand, thresholds_min=(8, 10, 12, 15)) -> Coverag
     th = [float(t) for t in thresholds_min]
     if not th or any((not np.isfinite(t)) or t <= 0 for t in th):
         from ..errors import ModelInputError
+
         raise ModelInputError(f"expected thresholds in minutes > 0, got {list(thresholds_min)!r}", field="thresholds")
     cell_km2 = (demand.cell_m / 1000.0) ** 2 if getattr(demand, "cell_m", None) else None
-    return evaluate(tt.dense(), demand.weight, np.array(th) * 60.0, no_road_data=demand.no_road_data,
-                    municipality=demand.municipality, municipality_names=demand.municipality_names,
-                    cell_area_km2=cell_km2)
+    return evaluate(
+        tt.dense(),
+        demand.weight,
+        np.array(th) * 60.0,
+        no_road_data=demand.no_road_data,
+        municipality=demand.municipality,
+        municipality_names=demand.municipality_names,
+        cell_area_km2=cell_km2,
+    )
 
 
 def weighted_percentile(values: np.ndarray, weights: np.ndarray, q: float) -> float:
@@ -146,8 +172,15 @@ def _mean(values, weights):
     return float(np.sum(values[ok] * w) / w.sum())
 
 
-def evaluate(seconds: np.ndarray, weights: np.ndarray, thresholds_s, no_road_data=None, municipality=None,
-             municipality_names=None, cell_area_km2: float | None = None) -> CoverageReport:
+def evaluate(
+    seconds: np.ndarray,
+    weights: np.ndarray,
+    thresholds_s,
+    no_road_data=None,
+    municipality=None,
+    municipality_names=None,
+    cell_area_km2: float | None = None,
+) -> CoverageReport:
     """Coverage metrics from a sites × demand response-time matrix (seconds).
 
     Parameters
@@ -187,26 +220,45 @@ def evaluate(seconds: np.ndarray, weights: np.ndarray, thresholds_s, no_road_dat
             sel = mun == i
             wi = wr[sel]
             tot = float(wi.sum())
-            munis.append({
-                "municipality": name,
-                "population": float(w[sel].sum()),
-                "no_road_data": float(w[sel & nrd].sum()),
-                "share_within": [float(wi[first[sel] <= t].sum() / tot) if tot > 0 else float("nan") for t in th],
-                "no_second_within": [float(wi[~(second[sel] <= t)].sum()) for t in th],
-                "mean_s": _mean(fv[sel], w[sel]),
-                "p90_s": weighted_percentile(fv[sel], w[sel], 90),
-            })
+            munis.append(
+                {
+                    "municipality": name,
+                    "population": float(w[sel].sum()),
+                    "no_road_data": float(w[sel & nrd].sum()),
+                    "share_within": [float(wi[first[sel] <= t].sum() / tot) if tot > 0 else float("nan") for t in th],
+                    "no_second_within": [float(wi[~(second[sel] <= t)].sum()) for t in th],
+                    "mean_s": _mean(fv[sel], w[sel]),
+                    "p90_s": weighted_percentile(fv[sel], w[sel], 90),
+                }
+            )
     site_rows = []
     fs = sites[0]
     for j in range(n_sites):
         mine = (fs == j) & ~nrd
-        site_rows.append({"first_due_weight": float(w[mine].sum()), "first_due_points": int(mine.sum()),
-                          "first_due_area_km2": float(mine.sum() * cell_area_km2) if cell_area_km2 else None})
+        site_rows.append(
+            {
+                "first_due_weight": float(w[mine].sum()),
+                "first_due_points": int(mine.sum()),
+                "first_due_area_km2": float(mine.sum() * cell_area_km2) if cell_area_km2 else None,
+            }
+        )
     return CoverageReport(
-        first_s=first, second_s=second, first_site=sites[0], second_site=sites[1], thresholds_s=th,
-        total_weight=total, no_road_data_weight=float(w[nrd].sum()), zone_weight_within=within,
-        zone_share=share, zone_no_second=no_second, mean_s=_mean(fv, w), p90_s=weighted_percentile(fv, w, 90),
-        unreached_weight=float(wr[~np.isfinite(first) & ~nrd].sum()), municipalities=munis, sites=site_rows)
+        first_s=first,
+        second_s=second,
+        first_site=sites[0],
+        second_site=sites[1],
+        thresholds_s=th,
+        total_weight=total,
+        no_road_data_weight=float(w[nrd].sum()),
+        zone_weight_within=within,
+        zone_share=share,
+        zone_no_second=no_second,
+        mean_s=_mean(fv, w),
+        p90_s=weighted_percentile(fv, w, 90),
+        unreached_weight=float(wr[~np.isfinite(first) & ~nrd].sum()),
+        municipalities=munis,
+        sites=site_rows,
+    )
 
 
 def worst_served(report: CoverageReport, weights: np.ndarray, n: int = 20, min_weight: float = 1.0) -> np.ndarray:

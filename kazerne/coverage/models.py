@@ -54,8 +54,14 @@ BNB_SECONDS = 120.0
 BNB_SHARE = 0.8
 
 #: Backend per model, chosen by measurement (``benchmarks/solvers.py``).
-DEFAULT_SOLVER = {"lscp": "SCIP", "mclp": "SCIP", "mclp_capacitated": "SCIP", "pmedian": "SCIP",
-                  "pcenter": "SCIP", "backup": "SCIP"}
+DEFAULT_SOLVER = {
+    "lscp": "SCIP",
+    "mclp": "SCIP",
+    "mclp_capacitated": "SCIP",
+    "pmedian": "SCIP",
+    "pcenter": "SCIP",
+    "backup": "SCIP",
+}
 
 
 # ----------------------------------------------------------------------------- MIP plumbing
@@ -65,7 +71,7 @@ class _Mip:
     def __init__(self):
         self.lb, self.ub, self.obj, self.integer = [], [], [], []
         self.n = 0
-        self.rows = []       # (row_idx, col_idx, coef) blocks with local row numbering
+        self.rows = []  # (row_idx, col_idx, coef) blocks with local row numbering
         self.lo, self.hi = [], []
         self.m = 0
 
@@ -82,8 +88,13 @@ class _Mip:
     def add_rows(self, n_rows, row, col, coef, lo, hi) -> None:
         """Add ``n_rows`` rows given in coordinate form (``row`` local to this block)."""
         n_rows = int(n_rows)
-        self.rows.append((np.asarray(row, dtype=np.int64) + self.m, np.asarray(col, dtype=np.int64),
-                          np.broadcast_to(np.asarray(coef, dtype=np.float64), (len(row),))))
+        self.rows.append(
+            (
+                np.asarray(row, dtype=np.int64) + self.m,
+                np.asarray(col, dtype=np.int64),
+                np.broadcast_to(np.asarray(coef, dtype=np.float64), (len(row),)),
+            )
+        )
         self.lo.append(np.broadcast_to(np.asarray(lo, dtype=np.float64), (n_rows,)))
         self.hi.append(np.broadcast_to(np.asarray(hi, dtype=np.float64), (n_rows,)))
         self.m += n_rows
@@ -115,15 +126,26 @@ class _Mip:
         helper.set_objective_offset(float(offset))
         return mbh.to_mpmodel_proto(helper)
 
-    def solve(self, *, maximize: bool, backend: str, time_limit: float | None, offset: float = 0.0,
-              hint: np.ndarray | None = None, params: str | None = None, exact: bool = True):
+    def solve(
+        self,
+        *,
+        maximize: bool,
+        backend: str,
+        time_limit: float | None,
+        offset: float = 0.0,
+        hint: np.ndarray | None = None,
+        params: str | None = None,
+        exact: bool = True,
+    ):
         """Solve; returns ``(MipOutcome, x or None)``. ``exact``: prove to a zero relative gap
         (pywraplp's default would stop at 1e-4 and still say OPTIMAL)."""
         proto = self.proto(maximize=maximize, offset=offset)
         solver = make_solver(backend, time_limit)
         if params and not set_params(solver, backend, params):
             # only speed depends on these settings; say so rather than fail on another OR-Tools build
-            warnings.warn(f"{backend} rejected some tuning parameters; solving with its defaults", RuntimeWarning)
+            warnings.warn(
+                f"{backend} rejected some tuning parameters; solving with its defaults", RuntimeWarning, stacklevel=2
+            )
         err = solver.LoadModelFromProto(proto)
         if err:  # pragma: no cover - only on a malformed model, i.e. a bug here
             raise RuntimeError(f"OR-Tools rejected the model: {err}")
@@ -209,9 +231,18 @@ def _result(problem, model, status, objective, bound, open_rows, assignment, t0,
     gap = 0.0 if status == OPTIMAL else relative_gap(objective, bound)
     if status == OPTIMAL:
         bound = objective
-    return SolveResult(model=model, status=status, objective=float(objective), bound=float(bound),
-                       gap=float(gap), sites=[problem.site_ids[j] for j in open_rows],
-                       assignment=assignment, seconds=time.perf_counter() - t0, solver=solver, extra=extra)
+    return SolveResult(
+        model=model,
+        status=status,
+        objective=float(objective),
+        bound=float(bound),
+        gap=float(gap),
+        sites=[problem.site_ids[j] for j in open_rows],
+        assignment=assignment,
+        seconds=time.perf_counter() - t0,
+        solver=solver,
+        extra=extra,
+    )
 
 
 def _ids(problem, idx, limit=None):
@@ -229,8 +260,7 @@ def _covered_weight(problem, open_rows, radius) -> float:
 
 
 # ----------------------------------------------------------------------------- LSCP
-def _min_cover(cover: np.ndarray, w: np.ndarray, backend: str, time_limit: float | None,
-               max_sites: int | None = None):
+def _min_cover(cover: np.ndarray, w: np.ndarray, backend: str, time_limit: float | None, max_sites: int | None = None):
     """Fewest rows of ``cover`` covering every column (a set-covering MIP).
 
     Returns ``(status, chosen_rows or None, bound, solver_name)``; ``max_sites`` adds the
@@ -270,8 +300,9 @@ def _min_cover(cover: np.ndarray, w: np.ndarray, backend: str, time_limit: float
 TIME_LIMIT_MARGIN_S = 1.0
 
 
-def _partial_cover(cover: np.ndarray, w: np.ndarray, target: float, backend: str, time_limit: float | None,
-                   stats: dict):
+def _partial_cover(
+    cover: np.ndarray, w: np.ndarray, target: float, backend: str, time_limit: float | None, stats: dict
+):
     """Fewest rows of ``cover`` covering weight ``>= target``, as a descent over exact MCLPs.
 
     The greedy cover gives a solution with ``k`` sites; then MCLP(k - 1), MCLP(k - 2), ... are solved
@@ -289,7 +320,7 @@ def _partial_cover(cover: np.ndarray, w: np.ndarray, target: float, backend: str
     eps = 1e-9 * max(1.0, abs(float(target)))
     t0 = time.perf_counter()
     deadline = None if time_limit is None else t0 + time_limit
-    best = greedy_cover(cover, w, target=target)       # target <= w.sum(): clamped by the caller
+    best = greedy_cover(cover, w, target=target)  # target <= w.sum(): clamped by the caller
     if best is None:  # pragma: no cover - only if a caller passes an unreachable target
         raise ValueError(f"target {target!r} exceeds the coverable weight {float(w.sum())!r}")
     stats["greedy_sites"] = int(len(best))
@@ -305,26 +336,32 @@ def _partial_cover(cover: np.ndarray, w: np.ndarray, target: float, backend: str
         stats.setdefault("mclp_descent", []).append({"p": k, "status": st, "covered": round(value, 3)})
         if value >= target - eps:
             best = np.asarray(chosen, dtype=np.int64)
-            for j in list(best):               # drop sites the target does not need
+            for j in list(best):  # drop sites the target does not need
                 rest = best[best != j]
                 if len(rest) and float(w[cover[rest].any(axis=0)].sum()) >= target - eps:
                     best = rest
             k = len(best) - 1
             continue
         if st != OPTIMAL and not (np.isfinite(bound) and bound < target - eps):
-            status = FEASIBLE        # time limit: k sites might still reach the target
+            status = FEASIBLE  # time limit: k sites might still reach the target
             break
         lower = k + 1
         break
     else:
-        lower = len(best)            # k reached 0: one site is needed (target > 0)
+        lower = len(best)  # k reached 0: one site is needed (target > 0)
     if status != OPTIMAL:
         stats["stopped_by_time_limit"] = True
     return status, best, float(lower), used
 
 
-def lscp(problem: Problem, radius: float, *, coverage: float = 1.0, time_limit: float | None = None,
-         solver: str | None = None) -> SolveResult:
+def lscp(
+    problem: Problem,
+    radius: float,
+    *,
+    coverage: float = 1.0,
+    time_limit: float | None = None,
+    solver: str | None = None,
+) -> SolveResult:
     """Location set covering: fewest open sites so that demand is within ``radius``.
 
     Parameters
@@ -367,7 +404,9 @@ def lscp(problem: Problem, radius: float, *, coverage: float = 1.0, time_limit: 
     if full and len(red.uncoverable):
         err = InfeasibleError(
             f"{len(red.uncoverable)} demand point(s) cannot be reached within T={radius:g} by any allowed "
-            f"site: {_ids(problem, red.uncoverable)}", field="radius")
+            f"site: {_ids(problem, red.uncoverable)}",
+            field="radius",
+        )
         err.uncovered = [problem.demand_ids[i] for i in red.uncoverable]
         raise err
     target = None
@@ -378,40 +417,68 @@ def lscp(problem: Problem, radius: float, *, coverage: float = 1.0, time_limit: 
             err = InfeasibleError(
                 f"only {reachable / total:.4f} of the demand weight can be reached within T={radius:g} by "
                 f"allowed sites; {share:.4f} was asked ({len(red.uncoverable)} demand point(s) unreachable: "
-                f"{_ids(problem, red.uncoverable, 20)})", field="coverage")
+                f"{_ids(problem, red.uncoverable, 20)})",
+                field="coverage",
+            )
             err.uncovered = [problem.demand_ids[i] for i in red.uncoverable]
             raise err
         # within the tolerance above, the share may ask for a hair more than is reachable: clamp
         target = min(max(0.0, need - red.fixed_weight), float(red.weights.sum()))
     left = None if time_limit is None else time_limit - (time.perf_counter() - t0)
     if full:
-        status, chosen, bound, used = _min_cover(red.cover, red.weights, backend,
-                                                 None if left is None else max(left, 1e-3))
+        status, chosen, bound, used = _min_cover(
+            red.cover, red.weights, backend, None if left is None else max(left, 1e-3)
+        )
     else:
         status, chosen, bound, used = _partial_cover(red.cover, red.weights, target, backend, left, red.stats)
     if chosen is None:  # time limit without any solution (greedy always finds one, so rare)
-        return _result(problem, "lscp", TIME_LIMIT, float("nan"), float("nan"), [],
-                       np.full(problem.n_demand, -1), t0, used, {"reduction": red.stats})
+        return _result(
+            problem,
+            "lscp",
+            TIME_LIMIT,
+            float("nan"),
+            float("nan"),
+            [],
+            np.full(problem.n_demand, -1),
+            t0,
+            used,
+            {"reduction": red.stats},
+        )
     open_rows = np.concatenate([np.flatnonzero(problem.fixed), red.site_idx[chosen]])
     n_fixed = problem.n_fixed
     if status != OPTIMAL:
         what = "a full cover" if full else f"a {share:.4f} coverage share"
-        warnings.warn(f"lscp stopped at its time limit ({time_limit:g} s) before proving {what} optimal: "
-                      f"{len(open_rows)} site(s) found, at least {bound + n_fixed:g} needed", RuntimeWarning)
+        warnings.warn(
+            f"lscp stopped at its time limit ({time_limit:g} s) before proving {what} optimal: "
+            f"{len(open_rows)} site(s) found, at least {bound + n_fixed:g} needed",
+            RuntimeWarning,
+            stacklevel=2,
+        )
     cw = _covered_weight(problem, open_rows, radius)
-    extra = {"covered_weight": cw, "covered_share": cw / total if total > 0 else 1.0,
-             "reduction": red.stats}
-    return _result(problem, "lscp", status, float(len(open_rows)), bound + n_fixed, open_rows,
-                   _assign(problem, open_rows, radius), t0, used, extra)
+    extra = {"covered_weight": cw, "covered_share": cw / total if total > 0 else 1.0, "reduction": red.stats}
+    return _result(
+        problem,
+        "lscp",
+        status,
+        float(len(open_rows)),
+        bound + n_fixed,
+        open_rows,
+        _assign(problem, open_rows, radius),
+        t0,
+        used,
+        extra,
+    )
 
 
 # ----------------------------------------------------------------------------- MCLP
 #: SCIP settings for covering MIPs, measured on the zone's greenfield MCLP (2,024 sites x 8,773 cells,
 #: p = 14): no presolve restart (it re-solved the 10 s root LP), fewer root cut rounds and little
 #: strong branching (each strong-branching LP costs ~0.5 s there): full MIP 60 s -> 52 s.
-_SCIP_COVER_PARAMS = ("presolving/maxrestarts = 0\nseparating/maxroundsroot = 5\n"
-                      "branching/relpscost/initcand = 20\nbranching/relpscost/maxlookahead = 4\n"
-                      "branching/relpscost/minreliable = 0\nbranching/relpscost/maxreliable = 1")
+_SCIP_COVER_PARAMS = (
+    "presolving/maxrestarts = 0\nseparating/maxroundsroot = 5\n"
+    "branching/relpscost/initcand = 20\nbranching/relpscost/maxlookahead = 4\n"
+    "branching/relpscost/minreliable = 0\nbranching/relpscost/maxreliable = 1"
+)
 
 
 #: Kernel sizes, in multiples of p, tried in turn by the exact MCLP.
@@ -421,17 +488,23 @@ _KERNEL_SIZES = (6, 8, 10, 12)
 #: work is the proof: primal heuristics off (they found nothing better and cost ~8 s), depth-first
 #: search (cheap warm-started node LPs), 15 root cut rounds (root gap 0.55 % -> 0.41 %).
 #: Zone greenfield full MIP: 53 s -> 40 s. (Pricing "devex" or "steepest" were 1.5-2x slower.)
-_SCIP_PROOF_PARAMS = (_SCIP_COVER_PARAMS.replace("separating/maxroundsroot = 5", "separating/maxroundsroot = 15")
-                      + "\nnodeselection/dfs/stdpriority = 1000000\n"
-                      + "\n".join(f"heuristics/{h}/freq = -1" for h in (
-                          "actconsdiving adaptivediving alns bound clique coefdiving completesol conflictdiving "
-                          "crossover dins distributiondiving dps dualval farkasdiving feaspump fixandinfer "
-                          "fracdiving gins guideddiving indicator indicatordiving intdiving intshifting "
-                          "linesearchdiving localbranching locks lpface mpec multistart mutation nlpdiving "
-                          "objpscostdiving octane ofins oneopt padm proximity pscostdiving randrounding rens "
-                          "reoptsols repair rins rootsoldiving rounding scheduler shiftandpropagate shifting "
-                          "simplerounding subnlp trivial trivialnegation trustregion twoopt undercover vbounds "
-                          "veclendiving zeroobj zirounding").split()))
+_SCIP_PROOF_PARAMS = (
+    _SCIP_COVER_PARAMS.replace("separating/maxroundsroot = 5", "separating/maxroundsroot = 15")
+    + "\nnodeselection/dfs/stdpriority = 1000000\n"
+    + "\n".join(
+        f"heuristics/{h}/freq = -1"
+        for h in (
+            "actconsdiving adaptivediving alns bound clique coefdiving completesol conflictdiving "
+            "crossover dins distributiondiving dps dualval farkasdiving feaspump fixandinfer "
+            "fracdiving gins guideddiving indicator indicatordiving intdiving intshifting "
+            "linesearchdiving localbranching locks lpface mpec multistart mutation nlpdiving "
+            "objpscostdiving octane ofins oneopt padm proximity pscostdiving randrounding rens "
+            "reoptsols repair rins rootsoldiving rounding scheduler shiftandpropagate shifting "
+            "simplerounding subnlp trivial trivialnegation trustregion twoopt undercover vbounds "
+            "veclendiving zeroobj zirounding"
+        ).split()
+    )
+)
 
 
 _GLOP_COVER_PARAMS = "optimization_rule: DANTZIG, feasibility_rule: DANTZIG"
@@ -446,8 +519,14 @@ def _mclp_model(cover: np.ndarray, w: np.ndarray, p: int, integer: bool = True) 
     y = mip.add_vars(n, 0, 1, 0.0, integer=integer)
     z = mip.add_vars(m, 0, 1, w)
     g, k = np.nonzero(cover.T)
-    mip.add_rows(m, np.concatenate([g, np.arange(m)]), np.concatenate([y[k], z]),
-                 np.concatenate([np.full(len(g), -1.0), np.ones(m)]), -np.inf, 0.0)
+    mip.add_rows(
+        m,
+        np.concatenate([g, np.arange(m)]),
+        np.concatenate([y[k], z]),
+        np.concatenate([np.full(len(g), -1.0), np.ones(m)]),
+        -np.inf,
+        0.0,
+    )
     mip.add_rows(1, np.zeros(n), y, 1.0, -np.inf, float(p))
     return mip
 
@@ -456,6 +535,7 @@ def _mclp_lp(cover: np.ndarray, w: np.ndarray, p: int, time_limit: float | None 
     """LP relaxation of the MCLP with GLOP: ``(LP bound, y values, y reduced costs)`` or ``None``
     (also when ``time_limit`` seconds run out)."""
     from ortools.linear_solver import pywraplp
+
     n = cover.shape[0]
     mip = _mclp_model(cover, w, p, integer=False)
     solver = pywraplp.Solver.CreateSolver("GLOP")
@@ -481,8 +561,15 @@ def _mclp_mip(cover, w, p, hint_sites, backend, time_limit, offset=0.0, params=N
     hint = np.zeros(n + m)
     hint[hint_sites] = 1.0
     hint[n:] = cover[hint_sites].any(axis=0)
-    out, x = mip.solve(maximize=True, backend=backend, time_limit=time_limit, hint=hint, offset=offset,
-                       params=params if backend == "SCIP" else None, exact=exact)
+    out, x = mip.solve(
+        maximize=True,
+        backend=backend,
+        time_limit=time_limit,
+        hint=hint,
+        offset=offset,
+        params=params if backend == "SCIP" else None,
+        exact=exact,
+    )
     return out, (None if x is None else np.flatnonzero(x[:n] > 0.5))
 
 
@@ -525,14 +612,22 @@ def _mclp_exact(cover, w, p, heur, backend, time_limit, stats):
         for size in _KERNEL_SIZES:
             if kt is not None and time.perf_counter() - tk >= kt:
                 break
-            kernel = np.union1d(support, order[:max(0, size * p - len(support))])
+            kernel = np.union1d(support, order[: max(0, size * p - len(support))])
             sub = cover[kernel]
             live = sub.any(axis=0)
             kc, kw, _ = merge_columns(sub[:, live], w[live])
             pos = {int(j): i for i, j in enumerate(kernel)}
             budget = None if kt is None else max(1e-3, kt - (time.perf_counter() - tk))
-            _, ch = _mclp_mip(kc, kw, p, np.array([pos[int(j)] for j in best], dtype=np.int64), backend,
-                              budget, params=_SCIP_COVER_PARAMS, exact=False)   # an incumbent, no proof
+            _, ch = _mclp_mip(
+                kc,
+                kw,
+                p,
+                np.array([pos[int(j)] for j in best], dtype=np.int64),
+                backend,
+                budget,
+                params=_SCIP_COVER_PARAMS,
+                exact=False,
+            )  # an incumbent, no proof
             improved = False
             if ch is not None:
                 cand = kernel[ch]
@@ -548,7 +643,7 @@ def _mclp_exact(cover, w, p, heur, backend, time_limit, stats):
         stats["incumbent_before_full_mip"] = best_w
         margin = 1e-6 * max(1.0, abs(best_w)) + 1e-6
         if lp_bound <= best_w + 1e-9 * max(1.0, abs(best_w)):
-            stats["proven_by_lp"] = True           # the LP bound is reached: no MIP needed
+            stats["proven_by_lp"] = True  # the LP bound is reached: no MIP needed
             return OPTIMAL, lp_bound, best
         drop = (val < 1e-9) & (lp_bound + rc < best_w - margin)
         drop[best] = False
@@ -563,14 +658,15 @@ def _mclp_exact(cover, w, p, heur, backend, time_limit, stats):
     if remaining is not None and remaining <= 0:
         stats["full_mip_s"] = 0.0
         return FEASIBLE, (lp[0] if lp is not None else float("nan")), best
-    out, ch = _mclp_mip(fc, fw, p, np.array([pos[int(j)] for j in best], dtype=np.int64), backend, remaining,
-                        params=_SCIP_PROOF_PARAMS)
+    out, ch = _mclp_mip(
+        fc, fw, p, np.array([pos[int(j)] for j in best], dtype=np.int64), backend, remaining, params=_SCIP_PROOF_PARAMS
+    )
     stats["full_mip_s"] = round(out.seconds, 2)
     if ch is None:
         return FEASIBLE, (lp[0] if lp is not None else float("nan")), best
     chosen = keep[ch]
     bound = out.bound
-    if out.status == FEASIBLE and lp is not None:   # the LP bound when the MIP has none (nan) or a weaker one
+    if out.status == FEASIBLE and lp is not None:  # the LP bound when the MIP has none (nan) or a weaker one
         bound = lp[0] if not np.isfinite(bound) else min(bound, lp[0])
     return out.status, bound, chosen
 
@@ -585,14 +681,19 @@ def _mclp_reduced(cover, w, p, backend, time_limit, stats):
         return OPTIMAL, float("nan"), np.arange(n), "trivial"
     Cmat = 1.0 - cover.astype(np.float32)
     th = time.perf_counter()
-    heur, _ = greedy_interchange(Cmat, w, p, base=np.ones(m, dtype=np.float32),
-                                 time_budget=5.0 if time_limit is None else min(5.0, 0.1 * time_limit),
-                                 dtype=np.float32)
+    heur, _ = greedy_interchange(
+        Cmat,
+        w,
+        p,
+        base=np.ones(m, dtype=np.float32),
+        time_budget=5.0 if time_limit is None else min(5.0, 0.1 * time_limit),
+        dtype=np.float32,
+    )
     stats["heuristic_s"] = round(time.perf_counter() - th, 2)
     del Cmat
     if float(w[~cover[heur].any(axis=0)].sum()) <= 1e-12 * max(1.0, float(w.sum())):
-        return OPTIMAL, float("nan"), heur, "greedy"    # covers every coverable group: optimal
-    full = greedy_cover(cover, w, max_sites=p)           # a full cover within p?
+        return OPTIMAL, float("nan"), heur, "greedy"  # covers every coverable group: optimal
+    full = greedy_cover(cover, w, max_sites=p)  # a full cover within p?
     if full is not None:
         return OPTIMAL, float("nan"), full, "greedy-cover"
     left = None if time_limit is None else time_limit - (time.perf_counter() - th)
@@ -600,8 +701,15 @@ def _mclp_reduced(cover, w, p, backend, time_limit, stats):
     return status, bound, chosen, backend
 
 
-def mclp(problem: Problem, p: int, radius: float, *, capacity=None, time_limit: float | None = None,
-         solver: str | None = None) -> SolveResult:
+def mclp(
+    problem: Problem,
+    p: int,
+    radius: float,
+    *,
+    capacity=None,
+    time_limit: float | None = None,
+    solver: str | None = None,
+) -> SolveResult:
     """Maximal covering location: ``p`` sites maximising the demand weight within ``radius``.
 
     Parameters
@@ -649,12 +757,13 @@ def _mclp_result(problem, red, p, radius, status, bound, chosen, used, t0, stats
     open_rows = _pad(problem, open_rows, p)
     cw = _covered_weight(problem, open_rows, radius)
     extra = {"covered_share": cw / total if total > 0 else 1.0, "reduction": stats}
-    return _result(problem, "mclp", status, cw, bound_extra, open_rows, _assign(problem, open_rows, radius),
-                   t0, used, extra)
+    return _result(
+        problem, "mclp", status, cw, bound_extra, open_rows, _assign(problem, open_rows, radius), t0, used, extra
+    )
 
 
 # ----------------------------------------------------------------------------- MCLP frontier
-_FRONTIER = {}      # per worker process: the reduced cover matrix and weights, set once
+_FRONTIER = {}  # per worker process: the reduced cover matrix and weights, set once
 
 
 def _frontier_init(cover, w, backend):
@@ -691,8 +800,9 @@ def _add_greedy(cover, w, sites, k):
     return np.array(sorted(sites), dtype=np.int64)
 
 
-def mclp_frontier(problem: Problem, ps, radius: float, *, time_limit: float | None = None,
-                  solver: str | None = None, workers: int = 1) -> list[SolveResult]:
+def mclp_frontier(
+    problem: Problem, ps, radius: float, *, time_limit: float | None = None, solver: str | None = None, workers: int = 1
+) -> list[SolveResult]:
     """The MCLP for several ``p`` in one pass (a greenfield frontier), each point solved exactly.
 
     Work shared across ``p``: one reduction of the coverage matrix (valid for every ``p``); one
@@ -733,7 +843,6 @@ def mclp_frontier(problem: Problem, ps, radius: float, *, time_limit: float | No
     import logging
     import multiprocessing as mp
 
-    t0 = time.perf_counter()
     radius = _check_radius(radius)
     time_limit = _check_time(time_limit)
     ps = sorted({problem.check_p(p) for p in ps})
@@ -746,7 +855,7 @@ def mclp_frontier(problem: Problem, ps, radius: float, *, time_limit: float | No
     cover, w = red.cover, red.weights
     n, m = cover.shape
     nf = problem.n_fixed
-    done = {}          # p -> (status, bound, chosen, used, stats, seconds)
+    done = {}  # p -> (status, bound, chosen, used, stats, seconds)
     starts = {}
     # --- trivial points, and the smallest count covering everything coverable
     full = greedy_cover(cover, w) if m else np.zeros(0, dtype=np.int64)
@@ -762,8 +871,9 @@ def mclp_frontier(problem: Problem, ps, radius: float, *, time_limit: float | No
             done[p] = (OPTIMAL, float("nan"), full, "greedy-cover", {}, 0.0)
             continue
         init = None if prev is None else _add_greedy(cover, w, prev, pc - len(prev))
-        heur, _ = greedy_interchange(Cmat, w, pc, base=np.ones(m, dtype=np.float32), init=init,
-                                     time_budget=5.0, dtype=np.float32)
+        heur, _ = greedy_interchange(
+            Cmat, w, pc, base=np.ones(m, dtype=np.float32), init=init, time_budget=5.0, dtype=np.float32
+        )
         if float(w[~cover[heur].any(axis=0)].sum()) <= 1e-12 * max(1.0, float(w.sum())):
             done[p] = (OPTIMAL, float("nan"), heur, "greedy", {}, 0.0)
         starts[p] = heur
@@ -797,9 +907,10 @@ def mclp_frontier(problem: Problem, ps, radius: float, *, time_limit: float | No
                 start, origin[p] = best_start(p)
                 done[p] = _frontier_job(p - nf, start, time_limit, upper_for(p))
         else:
-            ctx = mp.get_context("spawn")     # fork is unsafe with solver threads in the parent
-            with cf.ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_frontier_init,
-                                        initargs=(cover, w, backend)) as pool:
+            ctx = mp.get_context("spawn")  # fork is unsafe with solver threads in the parent
+            with cf.ProcessPoolExecutor(
+                max_workers=workers, mp_context=ctx, initializer=_frontier_init, initargs=(cover, w, backend)
+            ) as pool:
                 queue = list(todo)
                 running = {}
                 while queue or running:
@@ -816,8 +927,11 @@ def mclp_frontier(problem: Problem, ps, radius: float, *, time_limit: float | No
         stats = {**red.stats, **stats, "p": p}
         res = _mclp_result(problem, red, p, radius, status, bound, chosen, used, time.perf_counter() - secs, stats)
         res.extra["p"] = p
-        res.extra["frontier"] = {"start": origin.get(p, "no exact solve needed"), "workers": workers,
-                                 "heuristic_chain_s": round(heur_s, 2)}
+        res.extra["frontier"] = {
+            "start": origin.get(p, "no exact solve needed"),
+            "workers": workers,
+            "heuristic_chain_s": round(heur_s, 2),
+        }
         out.append(res)
         log.debug("mclp frontier p=%d: %s %.1f in %.1f s", p, res.status, res.objective, secs)
     return out
@@ -827,13 +941,14 @@ def _mclp_capacitated(problem, p, radius, capacity, time_limit, backend, t0):
     try:
         cap = np.broadcast_to(np.asarray(capacity, dtype=np.float64), (problem.n_sites,))
     except (TypeError, ValueError):
-        raise ModelInputError(f"expected one number or one per site ({problem.n_sites}), got {capacity!r}",
-                              field="capacity") from None
+        raise ModelInputError(
+            f"expected one number or one per site ({problem.n_sites}), got {capacity!r}", field="capacity"
+        ) from None
     if not np.isfinite(cap).all() or (cap < 0).any():
         raise ModelInputError("expected finite capacities >= 0", field="capacity")
     red = reduce_cover(problem, radius, drop_fixed_covered=False, dominance=False)
     n, m = red.cover.shape
-    k, g = np.nonzero(red.cover)              # pairs (site, group)
+    k, g = np.nonzero(red.cover)  # pairs (site, group)
     npair = len(k)
     mip = _Mip()
     y = mip.add_vars(n, red.fixed_in_model.astype(float), 1, 0.0, integer=True)
@@ -842,39 +957,63 @@ def _mclp_capacitated(problem, p, radius, capacity, time_limit, backend, t0):
     mip.add_rows(m, g, x, 1.0, -np.inf, 1.0)
     # capacity: sum_g w_g x_kg - cap_k y_k <= 0
     capk = cap[red.site_idx]
-    mip.add_rows(n, np.concatenate([k, np.arange(n)]), np.concatenate([x, y]),
-                 np.concatenate([red.weights[g], -capk]), -np.inf, 0.0)
+    mip.add_rows(
+        n,
+        np.concatenate([k, np.arange(n)]),
+        np.concatenate([x, y]),
+        np.concatenate([red.weights[g], -capk]),
+        -np.inf,
+        0.0,
+    )
     if npair <= 2_000_000:  # x_kg <= y_k: a much tighter LP, at twice the nonzeros
-        mip.add_rows(npair, np.concatenate([np.arange(npair)] * 2), np.concatenate([x, y[k]]),
-                     np.concatenate([np.ones(npair), -np.ones(npair)]), -np.inf, 0.0)
+        mip.add_rows(
+            npair,
+            np.concatenate([np.arange(npair)] * 2),
+            np.concatenate([x, y[k]]),
+            np.concatenate([np.ones(npair), -np.ones(npair)]),
+            -np.inf,
+            0.0,
+        )
     mip.add_rows(1, np.zeros(n), y, 1.0, -np.inf, float(p))
     out, sol = mip.solve(maximize=True, backend=backend, time_limit=time_limit)
     total = problem.total_weight
     if sol is None:
         fixed_rows = np.flatnonzero(problem.fixed)
-        return _result(problem, "mclp", out.status if out.status != INFEASIBLE else INFEASIBLE, float("nan"),
-                       float("nan"), fixed_rows, np.full(problem.n_demand, -1), t0, backend,
-                       {"reduction": red.stats, "capacitated": True})
+        return _result(
+            problem,
+            "mclp",
+            out.status if out.status != INFEASIBLE else INFEASIBLE,
+            float("nan"),
+            float("nan"),
+            fixed_rows,
+            np.full(problem.n_demand, -1),
+            t0,
+            backend,
+            {"reduction": red.stats, "capacitated": True},
+        )
     chosen = np.flatnonzero(sol[y] > 0.5)
     xs = sol[x]
     share = np.zeros((m,))
     best_site = np.full(m, -1, dtype=np.int64)
     best_x = np.zeros(m)
     order = np.argsort(xs, kind="stable")
-    best_x[g[order]] = xs[order]              # last write wins: the largest share per group
+    best_x[g[order]] = xs[order]  # last write wins: the largest share per group
     best_site[g[order]] = red.site_idx[k[order]]
     np.add.at(share, g, xs)
     served = np.bincount(k, weights=red.weights[g] * xs, minlength=n)
     served_weight = float((red.weights[g] * xs).sum())
     open_rows = _pad(problem, red.site_idx[chosen], p)
     grp = red.group_of
-    site_ext = np.append(best_site, -1)       # group -1 (set aside) -> -1
+    site_ext = np.append(best_site, -1)  # group -1 (set aside) -> -1
     share_ext = np.append(share, 0.0)
     assignment = np.where(share_ext[grp] > 1e-9, site_ext[grp], -1).astype(np.int64)
-    extra = {"capacitated": True, "covered_share": served_weight / total if total > 0 else 1.0,
-             "served_by_site": {problem.site_ids[red.site_idx[j]]: float(served[j]) for j in chosen},
-             "assignment_note": "fractional assignment; assignment[i] is the site with the largest share",
-             "reduction": red.stats}
+    extra = {
+        "capacitated": True,
+        "covered_share": served_weight / total if total > 0 else 1.0,
+        "served_by_site": {problem.site_ids[red.site_idx[j]]: float(served[j]) for j in chosen},
+        "assignment_note": "fractional assignment; assignment[i] is the site with the largest share",
+        "reduction": red.stats,
+    }
     return _result(problem, "mclp", out.status, served_weight, out.bound, open_rows, assignment, t0, backend, extra)
 
 
@@ -897,7 +1036,7 @@ def _pmedian_mip(C, w, base, pc, ub, heur, backend, time_limit, cap_extra=None):
     mip = _Mip()
     y = mip.add_vars(n, 0, 1, 0.0, integer=True)
     srt = np.sort(C, axis=0)
-    rank_cap = srt[n - pc] if pc >= 1 else np.full(m, np.inf)   # pigeonhole: one of the n-p+1 nearest is open
+    rank_cap = srt[n - pc] if pc >= 1 else np.full(m, np.inf)  # pigeonhole: one of the n-p+1 nearest is open
     d0 = np.minimum(srt[0], base)
     lb0 = float((w * d0).sum())
     slack = ub - lb0 if np.isfinite(ub) else np.inf
@@ -920,10 +1059,10 @@ def _pmedian_mip(C, w, base, pc, ub, heur, backend, time_limit, cap_extra=None):
         if np.isfinite(base[i]) and base[i] <= cap[i]:
             levels = np.union1d(levels, [base[i]])
         K = len(levels) - 1
-        if K < 0:      # cannot happen: cap >= nearest allowed cost
+        if K < 0:  # cannot happen: cap >= nearest allowed cost
             raise InfeasibleError(f"demand column {i} has no reachable site", field="cost")
         levels_total += K + 1
-        lvl_of = np.searchsorted(levels, col[ok])        # level index of each site within the cap
+        lvl_of = np.searchsorted(levels, col[ok])  # level index of each site within the cap
         sites = np.flatnonzero(ok)
         # rows: r_1..r_K chain rows, then a final row (level K) unless a fixed site sits at D_K
         z = np.arange(zstart, zstart + K)
@@ -954,21 +1093,34 @@ def _pmedian_mip(C, w, base, pc, ub, heur, backend, time_limit, cap_extra=None):
         nrow += K + final
     nz = zstart - n
     mip.add_vars(nz, 0, 1, np.concatenate(obj_z) if obj_z else np.zeros(0))
-    mip.add_rows(nrow, np.concatenate(rows_r), np.concatenate(rows_c), np.concatenate(rows_v),
-                 np.concatenate(lo), np.inf)
+    mip.add_rows(
+        nrow, np.concatenate(rows_r), np.concatenate(rows_c), np.concatenate(rows_v), np.concatenate(lo), np.inf
+    )
     mip.add_rows(1, np.zeros(n), y, 1.0, float(pc), float(pc))
     hint = np.zeros(n + nz)
     hint[heur] = 1.0
     if hint_z:
         hint[n:] = np.concatenate(hint_z)
     out, x = mip.solve(maximize=False, backend=backend, time_limit=time_limit, offset=offset, hint=hint)
-    size = {"y_vars": n, "z_vars": int(nz), "rows": int(nrow + 1), "nonzeros": int(mip.nnz),
-            "levels_full": int(m * n), "levels_kept": int(levels_total)}
+    size = {
+        "y_vars": n,
+        "z_vars": int(nz),
+        "rows": int(nrow + 1),
+        "nonzeros": int(mip.nnz),
+        "levels_full": int(m * n),
+        "levels_kept": int(levels_total),
+    }
     return out, (None if x is None else np.flatnonzero(x[:n] > 0.5)), size
 
 
-def pmedian(problem: Problem, p: int, *, time_limit: float | None = None, solver: str | None = None,
-            heuristic_seconds: float = 10.0) -> SolveResult:
+def pmedian(
+    problem: Problem,
+    p: int,
+    *,
+    time_limit: float | None = None,
+    solver: str | None = None,
+    heuristic_seconds: float = 10.0,
+) -> SolveResult:
     """p-median: ``p`` sites minimising the total weighted cost to the nearest open site.
 
     Parameters
@@ -1015,15 +1167,25 @@ def pmedian(problem: Problem, p: int, *, time_limit: float | None = None, solver
     Call = problem.cost[np.ix_(allowed, dem)].astype(np.float64)
     unreach = dem[~np.isfinite(Call.min(axis=0))] if len(dem) else dem
     if len(unreach):
-        raise InfeasibleError(f"{len(unreach)} demand point(s) with positive weight cannot be reached by any "
-                              f"allowed site: {_ids(problem, unreach, 50)}", field="cost")
+        raise InfeasibleError(
+            f"{len(unreach)} demand point(s) with positive weight cannot be reached by any "
+            f"allowed site: {_ids(problem, unreach, 50)}",
+            field="cost",
+        )
     w = w_all[dem].astype(np.float64)
     C = problem.cost[np.ix_(cand, dem)].astype(np.float64)
-    base = (problem.cost[np.ix_(fixed_rows, dem)].astype(np.float64).min(axis=0) if len(fixed_rows)
-            else np.full(len(dem), np.inf))
+    base = (
+        problem.cost[np.ix_(fixed_rows, dem)].astype(np.float64).min(axis=0)
+        if len(fixed_rows)
+        else np.full(len(dem), np.inf)
+    )
     pc = p - len(fixed_rows)
-    stats = {"demand_before": int(problem.n_demand), "demand_after": int(len(dem)),
-             "sites_before": int(problem.n_sites), "sites_after": int(len(cand))}
+    stats = {
+        "demand_before": int(problem.n_demand),
+        "demand_after": int(len(dem)),
+        "sites_before": int(problem.n_sites),
+        "sites_after": int(len(cand)),
+    }
     status, bound, used = OPTIMAL, float("nan"), backend
     if len(dem) == 0 or pc == 0 or pc >= len(cand):
         chosen = np.arange(len(cand)) if pc >= len(cand) else np.zeros(0, dtype=np.int64)
@@ -1037,12 +1199,19 @@ def pmedian(problem: Problem, p: int, *, time_limit: float | None = None, solver
         chosen = None
         if np.isfinite(ub):
             lag = lagrangian_pmedian(C, w, pc, base, ub, time_budget=heuristic_seconds)
-            integral = bool(np.all(np.equal(np.mod(w, 1), 0)) and
-                            np.all(np.mod(C[np.isfinite(C)], 1) == 0) and
-                            np.all(np.mod(base[np.isfinite(base)], 1) == 0))
+            integral = bool(
+                np.all(np.equal(np.mod(w, 1), 0))
+                and np.all(np.mod(C[np.isfinite(C)], 1) == 0)
+                and np.all(np.mod(base[np.isfinite(base)], 1) == 0)
+            )
             lb = float(np.ceil(lag["bound"] - 1e-6)) if integral else lag["bound"]
-            stats.update({"lagrangian_bound": lag["bound"], "sites_closed_by_test": int(lag["close"].sum()),
-                          "sites_opened_by_test": int(lag["open"].sum())})
+            stats.update(
+                {
+                    "lagrangian_bound": lag["bound"],
+                    "sites_closed_by_test": int(lag["close"].sum()),
+                    "sites_opened_by_test": int(lag["open"].sum()),
+                }
+            )
             if lb >= ub - 1e-9 * max(1.0, abs(ub)):
                 chosen, status, bound, used = heur, OPTIMAL, ub, "lagrangian"
             else:
@@ -1068,10 +1237,11 @@ def pmedian(problem: Problem, p: int, *, time_limit: float | None = None, solver
                         budget = BNB_SECONDS if time_limit is None else BNB_SHARE * time_limit
                         tb = time.perf_counter()
                         sol, val, proven, nodes = lagrangian_branch_and_bound(
-                            C[kept], w, pc2, base2, ub, heur2, integral, time_budget=budget)
+                            C[kept], w, pc2, base2, ub, heur2, integral, time_budget=budget
+                        )
                         stats["bnb_nodes"] = nodes
                         stats["bnb_s"] = round(time.perf_counter() - tb, 2)
-                        if time_limit is not None:      # the MIP gets what the branch and bound left
+                        if time_limit is not None:  # the MIP gets what the branch and bound left
                             mip_limit = max(1.0, time_limit - (time.perf_counter() - tb))
                         if proven:
                             ch2, used = sol, "lagrangian-bnb"
@@ -1080,14 +1250,15 @@ def pmedian(problem: Problem, p: int, *, time_limit: float | None = None, solver
                             ub = val
                             heur2 = sol
                     if ch2 is None:
-                        out, ch2, size = _pmedian_mip(C[kept], w, base2, pc2, ub, heur2, backend, mip_limit,
-                                                      cap_extra=cap)
+                        out, ch2, size = _pmedian_mip(
+                            C[kept], w, base2, pc2, ub, heur2, backend, mip_limit, cap_extra=cap
+                        )
                         stats.update(size)
                     if ch2 is not None:
                         chosen, status, bound = np.concatenate([opened, kept[ch2]]), out.status, out.bound
                         if status != OPTIMAL and not (np.isfinite(bound) and bound >= lb):
-                            bound = lb      # the Lagrangian bound when the MIP has none (nan) or a weaker one
-                    elif out.status == INFEASIBLE:   # nothing better than the heuristic exists
+                            bound = lb  # the Lagrangian bound when the MIP has none (nan) or a weaker one
+                    elif out.status == INFEASIBLE:  # nothing better than the heuristic exists
                         chosen, status, bound = heur, OPTIMAL, ub
                     else:
                         chosen, status, bound = heur, FEASIBLE, lb
@@ -1095,11 +1266,20 @@ def pmedian(problem: Problem, p: int, *, time_limit: float | None = None, solver
             out, chosen, size = _pmedian_mip(C, w, base, pc, ub, heur, backend, time_limit)
             stats.update(size)
             if out.status == INFEASIBLE:
-                raise InfeasibleError(f"no {p} allowed sites reach every demand point with positive weight",
-                                      field="p")
+                raise InfeasibleError(f"no {p} allowed sites reach every demand point with positive weight", field="p")
             if chosen is None:
-                return _result(problem, "pmedian", TIME_LIMIT, float("nan"), float("nan"), fixed_rows,
-                               np.full(problem.n_demand, -1), t0, used, {"reduction": stats})
+                return _result(
+                    problem,
+                    "pmedian",
+                    TIME_LIMIT,
+                    float("nan"),
+                    float("nan"),
+                    fixed_rows,
+                    np.full(problem.n_demand, -1),
+                    t0,
+                    used,
+                    {"reduction": stats},
+                )
             status, bound = out.status, out.bound
     open_rows = _pad(problem, np.concatenate([fixed_rows, cand[chosen]]), p)
     d = problem.cost[open_rows][:, dem].astype(np.float64).min(axis=0) if len(dem) else np.zeros(0)
@@ -1107,10 +1287,14 @@ def pmedian(problem: Problem, p: int, *, time_limit: float | None = None, solver
     if not np.isfinite(objective):
         raise InfeasibleError(f"no {p} allowed sites reach every demand point with positive weight", field="p")
     total = float(w.sum())
-    extra = {"weighted_mean": objective / total if total > 0 else 0.0, "heuristic_objective": heur_obj,
-             "reduction": stats}
-    return _result(problem, "pmedian", status, objective, bound, open_rows, _assign(problem, open_rows),
-                   t0, used, extra)
+    extra = {
+        "weighted_mean": objective / total if total > 0 else 0.0,
+        "heuristic_objective": heur_obj,
+        "reduction": stats,
+    }
+    return _result(
+        problem, "pmedian", status, objective, bound, open_rows, _assign(problem, open_rows), t0, used, extra
+    )
 
 
 # ----------------------------------------------------------------------------- p-center
@@ -1149,13 +1333,13 @@ def pcenter(problem: Problem, p: int, *, time_limit: float | None = None, solver
     allowed = ~problem.closed
     if len(dem) == 0:
         open_rows = _pad(problem, np.flatnonzero(problem.fixed), p)
-        return _result(problem, "pcenter", OPTIMAL, 0.0, 0.0, open_rows, _assign(problem, open_rows), t0,
-                       "trivial", {})
+        return _result(problem, "pcenter", OPTIMAL, 0.0, 0.0, open_rows, _assign(problem, open_rows), t0, "trivial", {})
     near = problem.cost[np.ix_(np.flatnonzero(allowed), dem)].min(axis=0)
     if not np.isfinite(near).all():
         bad = dem[~np.isfinite(near)]
-        raise InfeasibleError(f"{len(bad)} demand point(s) cannot be reached by any allowed site: "
-                              f"{_ids(problem, bad, 50)}", field="cost")
+        raise InfeasibleError(
+            f"{len(bad)} demand point(s) cannot be reached by any allowed site: {_ids(problem, bad, 50)}", field="cost"
+        )
     lb = float(near.max())
     sub = problem.cost[allowed][:, dem]
     radii = np.unique(sub[np.isfinite(sub) & (sub >= lb)])
@@ -1205,8 +1389,18 @@ def pcenter(problem: Problem, p: int, *, time_limit: float | None = None, solver
         if ok is False:
             raise InfeasibleError(f"no {p} allowed sites reach every demand point with positive weight", field="p")
         if ok is None:
-            return _result(problem, "pcenter", TIME_LIMIT, float("nan"), lb, [], np.full(problem.n_demand, -1),
-                           t0, backend, {"checks": checks})
+            return _result(
+                problem,
+                "pcenter",
+                TIME_LIMIT,
+                float("nan"),
+                lb,
+                [],
+                np.full(problem.n_demand, -1),
+                t0,
+                backend,
+                {"checks": checks},
+            )
         best_k, best_sites = hi_k, s
     # exact search in [lo_k, best_k): first feasible index
     a, b = lo_k, best_k
@@ -1229,13 +1423,30 @@ def pcenter(problem: Problem, p: int, *, time_limit: float | None = None, solver
     dist = problem.cost[open_rows][:, dem].min(axis=0)
     objective = float(dist.max())
     bound = float(radii[a]) if status != OPTIMAL else objective
-    return _result(problem, "pcenter", status, objective, bound, open_rows, _assign(problem, open_rows), t0,
-                   backend, {"checks": checks, "lower_bound_start": lb})
+    return _result(
+        problem,
+        "pcenter",
+        status,
+        objective,
+        bound,
+        open_rows,
+        _assign(problem, open_rows),
+        t0,
+        backend,
+        {"checks": checks, "lower_bound_start": lb},
+    )
 
 
 # ----------------------------------------------------------------------------- backup coverage
-def backup(problem: Problem, p: int, radius: float, *, min_primary: float = 0.0,
-           time_limit: float | None = None, solver: str | None = None) -> SolveResult:
+def backup(
+    problem: Problem,
+    p: int,
+    radius: float,
+    *,
+    min_primary: float = 0.0,
+    time_limit: float | None = None,
+    solver: str | None = None,
+) -> SolveResult:
     """Backup coverage (Hogan & ReVelle 1986): maximise the weight covered at least twice.
 
     Parameters
@@ -1285,25 +1496,57 @@ def backup(problem: Problem, p: int, radius: float, *, min_primary: float = 0.0,
     u = mip.add_vars(m, 0, 1, red.weights)
     g, k = np.nonzero(red.cover.T)
     ar = np.arange(m)
-    mip.add_rows(m, np.concatenate([g, ar, ar]), np.concatenate([y[k], v, u]),
-                 np.concatenate([np.full(len(g), -1.0), np.ones(2 * m)]), -np.inf, 0.0)
-    mip.add_rows(m, np.concatenate([ar, ar]), np.concatenate([u, v]),
-                 np.concatenate([np.ones(m), -np.ones(m)]), -np.inf, 0.0)
+    mip.add_rows(
+        m,
+        np.concatenate([g, ar, ar]),
+        np.concatenate([y[k], v, u]),
+        np.concatenate([np.full(len(g), -1.0), np.ones(2 * m)]),
+        -np.inf,
+        0.0,
+    )
+    mip.add_rows(
+        m, np.concatenate([ar, ar]), np.concatenate([u, v]), np.concatenate([np.ones(m), -np.ones(m)]), -np.inf, 0.0
+    )
     if share > 0:
         mip.add_rows(1, np.zeros(m), v, red.weights, share * total - 1e-9 * max(1.0, total), np.inf)
     mip.add_rows(1, np.zeros(n), y, 1.0, -np.inf, float(p))
     out, x = mip.solve(maximize=True, backend=backend, time_limit=time_limit)
     if out.status == INFEASIBLE:
-        raise InfeasibleError(f"no {p} allowed sites cover {share:.4f} of the demand weight within T={radius:g}",
-                              field="min_primary")
+        raise InfeasibleError(
+            f"no {p} allowed sites cover {share:.4f} of the demand weight within T={radius:g}", field="min_primary"
+        )
     if x is None:
-        return _result(problem, "backup", TIME_LIMIT, float("nan"), float("nan"), [],
-                       np.full(problem.n_demand, -1), t0, backend, {"reduction": red.stats})
+        return _result(
+            problem,
+            "backup",
+            TIME_LIMIT,
+            float("nan"),
+            float("nan"),
+            [],
+            np.full(problem.n_demand, -1),
+            t0,
+            backend,
+            {"reduction": red.stats},
+        )
     open_rows = _pad(problem, red.site_idx[np.flatnonzero(x[y] > 0.5)], p)
     cnt = (problem.cost[open_rows] <= radius).sum(axis=0)
     prim = float(problem.weights[cnt >= 1].sum())
     twice = float(problem.weights[cnt >= 2].sum())
-    extra = {"primary_weight": prim, "primary_share": prim / total if total > 0 else 1.0,
-             "backup_share": twice / total if total > 0 else 1.0, "reduction": red.stats}
-    return _result(problem, "backup", out.status, twice, out.bound, open_rows, _assign(problem, open_rows, radius),
-                   t0, backend, extra)
+    extra = {
+        "primary_weight": prim,
+        "primary_share": prim / total if total > 0 else 1.0,
+        "backup_share": twice / total if total > 0 else 1.0,
+        "reduction": red.stats,
+    }
+    return _result(
+        problem,
+        "backup",
+        out.status,
+        twice,
+        out.bound,
+        open_rows,
+        _assign(problem, open_rows, radius),
+        t0,
+        backend,
+        extra,
+    )

@@ -15,8 +15,8 @@ Conventions
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Iterable, Sequence
 
 import numpy as np
 
@@ -98,12 +98,13 @@ class Problem:
                 raise ModelInputError(f"expected an integer number of sites, got {p!r}", field=field)
         p = int(p)
         if p < self.n_fixed:
-            raise ModelInputError(f"p={p} is smaller than the number of fixed sites ({self.n_fixed})",
-                                  field=field)
+            raise ModelInputError(f"p={p} is smaller than the number of fixed sites ({self.n_fixed})", field=field)
         if p > self.n_allowed:
-            raise ModelInputError(f"p={p} is larger than the number of sites allowed to open "
-                                  f"({self.n_allowed} of {self.n_sites}; {self.n_sites - self.n_allowed} closed)",
-                                  field=field)
+            raise ModelInputError(
+                f"p={p} is larger than the number of sites allowed to open "
+                f"({self.n_allowed} of {self.n_sites}; {self.n_sites - self.n_allowed} closed)",
+                field=field,
+            )
         if p < 1 and self.n_demand > 0 and self.n_fixed == 0:
             raise ModelInputError(f"expected p >= 1, got {p}", field=field)
         return p
@@ -128,8 +129,11 @@ def check_ids(ids, n: int, field: str) -> list:
         return list(range(n))
     ids = list(ids)
     if len(ids) != n:
-        raise ModelInputError(f"expected {n} ids (one per {'row' if field in ('site_ids', 'base_ids') else 'column'} of cost), "
-                              f"got {len(ids)}", field=field)
+        raise ModelInputError(
+            f"expected {n} ids (one per {'row' if field in ('site_ids', 'base_ids') else 'column'} of cost), "
+            f"got {len(ids)}",
+            field=field,
+        )
     if len(set(ids)) != n:
         seen, dup = set(), None
         for x in ids:
@@ -168,21 +172,27 @@ def check_weights(weights, n_demand: int) -> np.ndarray:
     except (TypeError, ValueError):
         raise ModelInputError("expected numeric weights", field="weights") from None
     if w.shape != (n_demand,):
-        raise ModelInputError(f"expected shape ({n_demand},) (one weight per demand column), got {w.shape}",
-                              field="weights")
+        raise ModelInputError(
+            f"expected shape ({n_demand},) (one weight per demand column), got {w.shape}", field="weights"
+        )
     if w.size and not np.isfinite(w).all():
         i = int(np.flatnonzero(~np.isfinite(w))[0])
-        raise ModelInputError(f"weight {w[i]!r} at demand column {i}; expected a finite number >= 0",
-                              field="weights")
+        raise ModelInputError(f"weight {w[i]!r} at demand column {i}; expected a finite number >= 0", field="weights")
     if w.size and w.min() < 0:
         i = int(np.flatnonzero(w < 0)[0])
         raise ModelInputError(f"negative weight {w[i]!r} at demand column {i}; expected >= 0", field="weights")
     return w
 
 
-def from_cost_matrix(cost, weights=None, *, site_ids: Sequence | None = None,
-                     demand_ids: Sequence | None = None, fixed: Iterable | None = None,
-                     closed: Iterable | None = None) -> Problem:
+def from_cost_matrix(
+    cost,
+    weights=None,
+    *,
+    site_ids: Sequence | None = None,
+    demand_ids: Sequence | None = None,
+    fixed: Iterable | None = None,
+    closed: Iterable | None = None,
+) -> Problem:
     """Validate inputs and build a :class:`Problem`.
 
     Parameters
@@ -229,12 +239,15 @@ def from_cost_matrix(cost, weights=None, *, site_ids: Sequence | None = None,
         lo = c.min()  # NaN propagates through min; one pass, no temporary mask
         if np.isnan(lo):
             j, i = np.argwhere(np.isnan(c))[0]
-            raise ModelInputError(f"NaN cost at site row {j}, demand column {i}; expected a number >= 0 "
-                                  "(use inf for unreachable)", field="cost")
+            raise ModelInputError(
+                f"NaN cost at site row {j}, demand column {i}; expected a number >= 0 (use inf for unreachable)",
+                field="cost",
+            )
         if lo < 0:
             j, i = np.argwhere(c < 0)[0]
-            raise ModelInputError(f"negative cost {c[j, i]!r} at site row {j}, demand column {i}; expected >= 0",
-                                  field="cost")
+            raise ModelInputError(
+                f"negative cost {c[j, i]!r} at site row {j}, demand column {i}; expected >= 0", field="cost"
+            )
     w = np.ones(n_demand, dtype=np.float64) if weights is None else check_weights(weights, n_demand)
     sids = check_ids(site_ids, n_sites, "site_ids")
     dids = check_ids(demand_ids, n_demand, "demand_ids")

@@ -39,8 +39,9 @@ from __future__ import annotations
 
 import heapq
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -55,6 +56,7 @@ SECONDS_PER_YEAR = 8760.0 * 3600.0
 # --------------------------------------------------------------------------------------
 # System-wide busy fraction (Daskin) and closed-form M/M/N results
 # --------------------------------------------------------------------------------------
+
 
 def system_busy_fraction(calls_per_year: float, mission_minutes: float, n_units: int) -> float:
     """System-wide busy fraction ``q`` of one unit type (Daskin 1983).
@@ -91,7 +93,8 @@ def system_busy_fraction(calls_per_year: float, mission_minutes: float, n_units:
             f"system overloaded: {calls:g} calls/year x {minutes:g} min per mission need "
             f"{calls * minutes / 60.0 / 8760.0:.2f} unit-years per year but only {n} units exist "
             f"(busy fraction q = {q:.3f} >= 1); add units or check the call volume",
-            field="calls_per_year")
+            field="calls_per_year",
+        )
     return float(q)
 
 
@@ -115,8 +118,9 @@ def erlang_c(n_servers: int, offered_load: float) -> float:
     """Erlang C probability of waiting ``C(N, a)`` (M/M/N, infinite queue); needs ``a < N``."""
     n = int(n_servers)
     if offered_load >= n:
-        raise ModelInputError(f"offered load {offered_load:.3f} Erlang >= {n} units: the queue grows without bound",
-                              field="arrival_rate")
+        raise ModelInputError(
+            f"offered load {offered_load:.3f} Erlang >= {n} units: the queue grows without bound", field="arrival_rate"
+        )
     b = erlang_b(n, offered_load)
     rho = offered_load / n
     return float(b / (1.0 - rho * (1.0 - b)))
@@ -130,12 +134,14 @@ def busy_count_distribution(n_units: int, offered_load: float, queue: bool = Tru
     """
     n = int(n_units)
     a = float(offered_load)
-    logp = np.array([k * math.log(a) - math.lgamma(k + 1) if a > 0 else (0.0 if k == 0 else -np.inf)
-                     for k in range(n + 1)])
+    logp = np.array(
+        [k * math.log(a) - math.lgamma(k + 1) if a > 0 else (0.0 if k == 0 else -np.inf) for k in range(n + 1)]
+    )
     if queue:
         if a >= n:
-            raise ModelInputError(f"offered load {a:.3f} Erlang >= {n} units: the queue grows without bound",
-                                  field="arrival_rate")
+            raise ModelInputError(
+                f"offered load {a:.3f} Erlang >= {n} units: the queue grows without bound", field="arrival_rate"
+            )
         # all-busy states: P_N * sum_{m>=0} rho^m = P_N / (1 - rho)
         logp[n] = logp[n] - math.log1p(-a / n)
     logp -= logp.max()
@@ -165,23 +171,31 @@ def correction_factors(n_units: int, offered_load: float, queue: bool = True) ->
         s = 0.0
         for k in range(j, n):
             # C(N-j-1, k-j) / C(N, k)
-            lc = (math.lgamma(n - j) - math.lgamma(k - j + 1) - math.lgamma(n - k)
-                  - (math.lgamma(n + 1) - math.lgamma(k + 1) - math.lgamma(n - k + 1)))
+            lc = (
+                math.lgamma(n - j)
+                - math.lgamma(k - j + 1)
+                - math.lgamma(n - k)
+                - (math.lgamma(n + 1) - math.lgamma(k + 1) - math.lgamma(n - k + 1))
+            )
             s += p[k] * math.exp(lc)
-        den = r ** j * (1.0 - r)
+        den = r**j * (1.0 - r)
         if not den > 0.0:
             break
         out[j] = s / den
     if not den > 0.0 or not np.all(np.isfinite(out)):
-        raise ModelInputError(f"{n} units at a busy fraction of {r:.2g} each are beyond the hypercube "
-                              f"approximation (busy fraction ** units underflows); expected fewer units or "
-                              f"more calls", field="arrival_rate")
+        raise ModelInputError(
+            f"{n} units at a busy fraction of {r:.2g} each are beyond the hypercube "
+            f"approximation (busy fraction ** units underflows); expected fewer units or "
+            f"more calls",
+            field="arrival_rate",
+        )
     return out
 
 
 # --------------------------------------------------------------------------------------
 # Inputs: units, preference lists, rates
 # --------------------------------------------------------------------------------------
+
 
 @dataclass
 class HypercubeResult:
@@ -231,8 +245,9 @@ class HypercubeResult:
         """Per demand point: probability a call is served immediately by a unit whose response
         time is ``<= t_seconds``. Calls finding all units busy count as not within T."""
         if self.dispatch is None:
-            raise ModelInputError("per-demand probabilities are not estimated by the simulation; "
-                                  "use share_within()", field="method")
+            raise ModelInputError(
+                "per-demand probabilities are not estimated by the simulation; use share_within()", field="method"
+            )
         return (self.dispatch * (self.response <= t_seconds)).sum(axis=1)
 
     def share_within(self, t_seconds: float) -> float:
@@ -240,8 +255,11 @@ class HypercubeResult:
         if self.dispatch is None:
             table = self.extra["share_within"]
             if float(t_seconds) not in table:
-                raise ModelInputError(f"the simulation recorded T = {sorted(table)} s only; pass t_values="
-                                      f"({float(t_seconds):g},) to simulate()", field="t_seconds")
+                raise ModelInputError(
+                    f"the simulation recorded T = {sorted(table)} s only; pass t_values="
+                    f"({float(t_seconds):g},) to simulate()",
+                    field="t_seconds",
+                )
             return float(table[float(t_seconds)])
         w = self.weights / self.weights.sum()
         return float(np.dot(w, self.prob_within(t_seconds)))
@@ -264,19 +282,18 @@ def _prepare(cost, weights, unit_bases, arrival_rate, service_time, queue):
         raise ModelInputError(f"expected a 2-D (n_bases, n_demand) array, got shape {cost.shape}", field="cost")
     cost = cost.astype(np.float64, copy=False)
     if np.isnan(cost).any():
-        raise ModelInputError(f"{int(np.isnan(cost).sum())} NaN response times; use inf for unreachable",
-                              field="cost")
+        raise ModelInputError(f"{int(np.isnan(cost).sum())} NaN response times; use inf for unreachable", field="cost")
     if (cost < 0).any():
-        raise ModelInputError(f"{int((cost < 0).sum())} negative response times; expected seconds >= 0",
-                              field="cost")
+        raise ModelInputError(f"{int((cost < 0).sum())} negative response times; expected seconds >= 0", field="cost")
     n_bases, n_demand = cost.shape
     w = _weights(weights, n_demand)
     if w.sum() <= 0:
         raise ModelInputError("all demand weights are zero; expected a positive total", field="weights")
     ub = np.asarray(unit_bases)
     if ub.ndim != 1 or ub.size == 0 or not np.issubdtype(ub.dtype, np.integer):
-        raise ModelInputError("expected a non-empty 1-D array of integer base indices, one per unit",
-                              field="unit_bases")
+        raise ModelInputError(
+            "expected a non-empty 1-D array of integer base indices, one per unit", field="unit_bases"
+        )
     if ub.min() < 0 or ub.max() >= n_bases:
         raise ModelInputError(f"base index out of range 0..{n_bases - 1}", field="unit_bases")
     lam = _finite_scalar(arrival_rate, "arrival_rate", minimum=0.0)
@@ -286,9 +303,10 @@ def _prepare(cost, weights, unit_bases, arrival_rate, service_time, queue):
         raise ModelInputError(
             f"offered load {lam * s:.3f} Erlang >= {n} units: with a queue the backlog grows without "
             f"bound (busy fraction {lam * s / n:.3f} >= 1); add units or use queue=False",
-            field="arrival_rate")
-    resp_units = cost[ub, :].T                                  # (n_demand, N)
-    pref = np.argsort(resp_units, axis=1, kind="stable")        # ties -> lower unit index first
+            field="arrival_rate",
+        )
+    resp_units = cost[ub, :].T  # (n_demand, N)
+    pref = np.argsort(resp_units, axis=1, kind="stable")  # ties -> lower unit index first
     resp = np.take_along_axis(resp_units, pref, axis=1)
     return cost, w, ub.astype(np.int64), lam, s, pref, resp
 
@@ -305,8 +323,10 @@ def _unique_prefs(pref: np.ndarray, w: np.ndarray):
 # Exact hypercube
 # --------------------------------------------------------------------------------------
 
-def hypercube_exact(cost, weights, unit_bases, arrival_rate: float, service_time: float,
-                    queue: bool = True, max_units: int = 14) -> HypercubeResult:
+
+def hypercube_exact(
+    cost, weights, unit_bases, arrival_rate: float, service_time: float, queue: bool = True, max_units: int = 14
+) -> HypercubeResult:
     """Exact hypercube model: 2^N states, balance equations solved with scipy sparse.
 
     Parameters
@@ -334,19 +354,21 @@ def hypercube_exact(cost, weights, unit_bases, arrival_rate: float, service_time
     cost, w, ub, lam, s, pref, resp = _prepare(cost, weights, unit_bases, arrival_rate, service_time, queue)
     n = ub.size
     if n > max_units:
-        raise ModelInputError(f"{n} units need 2^{n} states; the exact model allows at most {max_units} "
-                              f"units, use hypercube_approx()", field="unit_bases")
+        raise ModelInputError(
+            f"{n} units need 2^{n} states; the exact model allows at most {max_units} units, use hypercube_approx()",
+            field="unit_bases",
+        )
     mu = 1.0 / s
     n_states = 1 << n
     states = np.arange(n_states, dtype=np.int64)
-    busy_bits = ((states[:, None] >> np.arange(n)) & 1).astype(bool)     # (S, N)
+    busy_bits = ((states[:, None] >> np.arange(n)) & 1).astype(bool)  # (S, N)
     uniq, share, inv = _unique_prefs(pref, w)
 
     # first free rank of each preference list in each state
-    up_rate = np.zeros((n_states, n))          # rate state s -> s + unit n
+    up_rate = np.zeros((n_states, n))  # rate state s -> s + unit n
     first_rank = np.empty((uniq.shape[0], n_states), dtype=np.int64)
     for a in range(uniq.shape[0]):
-        b = busy_bits[:, uniq[a]]                                   # (S, N) in preference order
+        b = busy_bits[:, uniq[a]]  # (S, N) in preference order
         fr = np.where(b.all(axis=1), n, np.argmin(b, axis=1))
         first_rank[a] = fr
         ok = fr < n
@@ -360,17 +382,24 @@ def hypercube_exact(cost, weights, unit_bases, arrival_rate: float, service_time
         src = states[free]
         r = up_rate[free, u]
         keep = r > 0
-        rows.append(src[keep]); cols.append(src[keep] | bit); vals.append(r[keep])
-        bsy = states[~free]                                     # service completion
-        rows.append(bsy); cols.append(bsy & ~bit); vals.append(np.full(bsy.size, mu))
-    rows = np.concatenate(rows); cols = np.concatenate(cols); vals = np.concatenate(vals)
+        rows.append(src[keep])
+        cols.append(src[keep] | bit)
+        vals.append(r[keep])
+        bsy = states[~free]  # service completion
+        rows.append(bsy)
+        cols.append(bsy & ~bit)
+        vals.append(np.full(bsy.size, mu))
+    rows = np.concatenate(rows)
+    cols = np.concatenate(cols)
+    vals = np.concatenate(vals)
     gen = sp.csr_matrix((vals, (rows, cols)), shape=(n_states, n_states))
     out = np.asarray(gen.sum(axis=1)).ravel()
     gen = gen - sp.diags(out)
     # solve pi^T G = 0 with normalisation replacing the last equation
     a_mat = gen.T.tolil()
     a_mat[n_states - 1, :] = np.ones(n_states)
-    rhs = np.zeros(n_states); rhs[-1] = 1.0
+    rhs = np.zeros(n_states)
+    rhs[-1] = 1.0
     # symmetric-pattern minimum degree ordering: ~10x faster than COLAMD on the hypercube graph
     pi = spla.spsolve(a_mat.tocsc(), rhs, permc_spec="MMD_AT_PLUS_A")
     pi = np.clip(pi, 0.0, None)
@@ -391,16 +420,37 @@ def hypercube_exact(cost, weights, unit_bases, arrival_rate: float, service_time
         ok = fr < n
         dispatch_u[a] = np.bincount(fr[ok], weights=pi[ok], minlength=n)
     dispatch = dispatch_u[inv]
-    return HypercubeResult("exact", bool(queue), ub, busy, pref, resp, dispatch, p_full, w, lam, s,
-                           {"states": n_states, "preference_lists": int(uniq.shape[0])})
+    return HypercubeResult(
+        "exact",
+        bool(queue),
+        ub,
+        busy,
+        pref,
+        resp,
+        dispatch,
+        p_full,
+        w,
+        lam,
+        s,
+        {"states": n_states, "preference_lists": int(uniq.shape[0])},
+    )
 
 
 # --------------------------------------------------------------------------------------
 # Larson / Jarvis approximation
 # --------------------------------------------------------------------------------------
 
-def hypercube_approx(cost, weights, unit_bases, arrival_rate: float, service_time: float,
-                     queue: bool = True, tol: float = 1e-10, max_iter: int = 1000) -> HypercubeResult:
+
+def hypercube_approx(
+    cost,
+    weights,
+    unit_bases,
+    arrival_rate: float,
+    service_time: float,
+    queue: bool = True,
+    tol: float = 1e-10,
+    max_iter: int = 1000,
+) -> HypercubeResult:
     """Larson's (1975) hypercube approximation (Jarvis 1985 for the loss version).
 
     Given workloads ``rho``, a call from demand i is dispatched to its k-th preferred unit
@@ -425,14 +475,14 @@ def hypercube_approx(cost, weights, unit_bases, arrival_rate: float, service_tim
     a_load = lam * s
     pk = busy_count_distribution(n, a_load, queue)
     p_full = float(pk[n])
-    qf = correction_factors(n, a_load, queue)                  # (N,)
-    uniq, share, inv = _unique_prefs(pref, w)                  # (A, N), (A,)
+    qf = correction_factors(n, a_load, queue)  # (N,)
+    uniq, share, inv = _unique_prefs(pref, w)  # (A, N), (A,)
     mean_r = a_load / n if queue else a_load * (1.0 - p_full) / n
     c = a_load * p_full / n if queue else 0.0
     ones = np.ones((uniq.shape[0], 1))
 
     def dispatch(r):
-        rr = r[uniq]                                            # (A, N) busy prob in pref order
+        rr = r[uniq]  # (A, N) busy prob in pref order
         cum = np.cumprod(np.concatenate([ones, rr[:, :-1]], axis=1), axis=1)
         f = qf[None, :] * cum * (1.0 - rr)
         tot = f.sum(axis=1, keepdims=True)
@@ -449,19 +499,43 @@ def hypercube_approx(cost, weights, unit_bases, arrival_rate: float, service_tim
         if delta < tol:
             break
     disp = dispatch(rho)
-    return HypercubeResult("approx", bool(queue), ub, rho, pref, resp, disp[inv], p_full, w, lam, s,
-                           {"iterations": it, "converged": delta < tol,
-                            "preference_lists": int(uniq.shape[0]),
-                            "workload_sum": float(rho.sum()), "expected_workload_sum": float(mean_r * n)})
+    return HypercubeResult(
+        "approx",
+        bool(queue),
+        ub,
+        rho,
+        pref,
+        resp,
+        disp[inv],
+        p_full,
+        w,
+        lam,
+        s,
+        {
+            "iterations": it,
+            "converged": delta < tol,
+            "preference_lists": int(uniq.shape[0]),
+            "workload_sum": float(rho.sum()),
+            "expected_workload_sum": float(mean_r * n),
+        },
+    )
 
 
 # --------------------------------------------------------------------------------------
 # Per-unit busy fractions from a placement
 # --------------------------------------------------------------------------------------
 
-def unit_busy_fractions(cost, weights, unit_bases, calls_per_year: float, mission_minutes: float,
-                        queue: bool = True, exact: bool | None = None,
-                        method: str = "hypercube") -> np.ndarray:
+
+def unit_busy_fractions(
+    cost,
+    weights,
+    unit_bases,
+    calls_per_year: float,
+    mission_minutes: float,
+    queue: bool = True,
+    exact: bool | None = None,
+    method: str = "hypercube",
+) -> np.ndarray:
     """Per-unit busy fractions of a placement.
 
     Parameters
@@ -493,7 +567,7 @@ def unit_busy_fractions(cost, weights, unit_bases, calls_per_year: float, missio
         When the system-wide busy fraction ``q >= 1`` (see :func:`system_busy_fraction`).
     """
     n = len(np.asarray(unit_bases))
-    system_busy_fraction(calls_per_year, mission_minutes, max(n, 1))   # validates, q < 1
+    system_busy_fraction(calls_per_year, mission_minutes, max(n, 1))  # validates, q < 1
     lam = float(calls_per_year) / SECONDS_PER_YEAR
     s = float(mission_minutes) * 60.0
     if method == "first_choice":
@@ -503,8 +577,7 @@ def unit_busy_fractions(cost, weights, unit_bases, calls_per_year: float, missio
         per_base_units = np.bincount(ub, minlength=int(ub.max()) + 1)
         return calls_base[ub] / per_base_units[ub] * lam * s
     if method != "hypercube":
-        raise ModelInputError(f"unknown method {method!r}; expected 'hypercube' or 'first_choice'",
-                              field="method")
+        raise ModelInputError(f"unknown method {method!r}; expected 'hypercube' or 'first_choice'", field="method")
     if exact is None:
         exact = n <= 10
     fn = hypercube_exact if exact else hypercube_approx
@@ -515,9 +588,20 @@ def unit_busy_fractions(cost, weights, unit_bases, calls_per_year: float, missio
 # Discrete-event simulation
 # --------------------------------------------------------------------------------------
 
-def simulate(cost, weights, unit_bases, arrival_rate: float, service_time: float,
-             queue: bool = True, n_calls: int = 200_000, warmup_calls: int = 10_000,
-             seed: int = 12345, t_values: Sequence[float] = (900.0,), n_batches: int = 20) -> HypercubeResult:
+
+def simulate(
+    cost,
+    weights,
+    unit_bases,
+    arrival_rate: float,
+    service_time: float,
+    queue: bool = True,
+    n_calls: int = 200_000,
+    warmup_calls: int = 10_000,
+    seed: int = 12345,
+    t_values: Sequence[float] = (900.0,),
+    n_batches: int = 20,
+) -> HypercubeResult:
     """Discrete-event simulation of the same system (for validation).
 
     Poisson arrivals (rate ``arrival_rate``, calls per second), origin drawn with probability
@@ -557,13 +641,13 @@ def simulate(cost, weights, unit_bases, arrival_rate: float, service_time: float
     serv = rng.exponential(s, total)
     tvals = [float(t) for t in t_values]
     pref_l = pref.tolist()
-    within_rank = [(resp <= t) for t in tvals]                  # (n_demand, N) bools per T
+    within_rank = [(resp <= t) for t in tvals]  # (n_demand, N) bools per T
 
     free = [True] * n
     busy_since = [0.0] * n
     busy_time = np.zeros((n_batches, n))
-    events: list[tuple[float, int]] = []                       # (completion time, unit)
-    waiting: list[float] = []                                  # FIFO of queued service times
+    events: list[tuple[float, int]] = []  # (completion time, unit)
+    waiting: list[float] = []  # FIFO of queued service times
     wait_head = 0
     rank_count = np.zeros((n_batches, n))
     all_busy_count = np.zeros(n_batches)
@@ -661,13 +745,15 @@ def simulate(cost, weights, unit_bases, arrival_rate: float, service_time: float
         "n_calls": int(calls),
         "seed": int(seed),
     }
-    return HypercubeResult("simulation", bool(queue), ub, busy, pref, resp, None,
-                           float(all_busy_count.sum() / calls), w, lam, s, extra)
+    return HypercubeResult(
+        "simulation", bool(queue), ub, busy, pref, resp, None, float(all_busy_count.sum() / calls), w, lam, s, extra
+    )
 
 
 # --------------------------------------------------------------------------------------
 # small validation helpers (shared with ems.py)
 # --------------------------------------------------------------------------------------
+
 
 def _finite_scalar(x, name: str, minimum: float | None = None, strict: bool = False) -> float:
     try:
@@ -690,5 +776,3 @@ def _unit_count(x, name: str, minimum: int = 1) -> int:
     if int(x) < minimum:
         raise ModelInputError(f"expected at least {minimum} unit(s), got {int(x)}", field=name)
     return int(x)
-
-

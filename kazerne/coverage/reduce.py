@@ -142,7 +142,7 @@ def dominated_rows(cover: np.ndarray, max_work: float = 4e11) -> np.ndarray:
     # (no duplicates left, so that means a strict subset). Blocked to bound memory.
     block = max(1, int(2e8 // max(len(live), 1) // 4))
     for s in range(0, len(live), block):
-        inter = sub[s:s + block] @ sub.T
+        inter = sub[s : s + block] @ sub.T
         rows = np.arange(s, min(s + block, len(live)))
         inter[np.arange(len(rows)), rows] = -1.0
         hit = (np.abs(inter - size[rows, None]) < 0.5).any(axis=1)
@@ -150,8 +150,9 @@ def dominated_rows(cover: np.ndarray, max_work: float = 4e11) -> np.ndarray:
     return dom
 
 
-def reduce_cover(problem: Problem, radius: float, *, drop_fixed_covered: bool = True,
-                 merge: bool = True, dominance: bool = True) -> CoverReduction:
+def reduce_cover(
+    problem: Problem, radius: float, *, drop_fixed_covered: bool = True, merge: bool = True, dominance: bool = True
+) -> CoverReduction:
     """Coverage matrix of a problem at radius ``radius``, reduced as described in the module docs.
 
     Parameters
@@ -168,7 +169,7 @@ def reduce_cover(problem: Problem, radius: float, *, drop_fixed_covered: bool = 
     """
     cost, w = problem.cost, problem.weights
     allowed = ~problem.closed
-    cov = cost <= radius                      # boolean, 1 byte per pair
+    cov = cost <= radius  # boolean, 1 byte per pair
     n_sites, n_demand = cov.shape
     if problem.fixed.any():
         covered_by_fixed = cov[problem.fixed].any(axis=0)
@@ -187,8 +188,12 @@ def reduce_cover(problem: Problem, radius: float, *, drop_fixed_covered: bool = 
     dcols = np.flatnonzero(keep_d)
     sub = cov[np.ix_(site_idx, dcols)] if len(dcols) else np.zeros((len(site_idx), 0), dtype=bool)
     del cov
-    stats = {"demand_before": int(n_demand), "sites_before": int(n_sites),
-             "demand_set_aside": int(n_demand - len(dcols)), "closed": int(problem.closed.sum())}
+    stats = {
+        "demand_before": int(n_demand),
+        "sites_before": int(n_sites),
+        "demand_set_aside": int(n_demand - len(dcols)),
+        "closed": int(problem.closed.sum()),
+    }
     inverse = np.arange(len(dcols))
     gw = w[dcols].astype(np.float64)
     if merge and len(dcols):
@@ -207,6 +212,14 @@ def reduce_cover(problem: Problem, radius: float, *, drop_fixed_covered: bool = 
     group_of = np.full(n_demand, -1, dtype=np.int64)
     group_of[dcols] = inverse
     stats.update({"demand_after": int(sub.shape[1]), "sites_after": int(sub.shape[0])})
-    return CoverReduction(cover=np.ascontiguousarray(sub), weights=gw, site_idx=site_idx, group_of=group_of,
-                          fixed_in_model=fixed_in_model, covered_by_fixed=covered_by_fixed,
-                          uncoverable=uncoverable, fixed_weight=fixed_weight, stats=stats)
+    return CoverReduction(
+        cover=np.ascontiguousarray(sub),
+        weights=gw,
+        site_idx=site_idx,
+        group_of=group_of,
+        fixed_in_model=fixed_in_model,
+        covered_by_fixed=covered_by_fixed,
+        uncoverable=uncoverable,
+        fixed_weight=fixed_weight,
+        stats=stats,
+    )

@@ -10,9 +10,9 @@ import numpy as np
 from ..jsonsafe import json_safe
 
 OPTIMAL = "optimal"
-FEASIBLE = "feasible"          # a solution, not proven optimal (time limit hit)
+FEASIBLE = "feasible"  # a solution, not proven optimal (time limit hit)
 INFEASIBLE = "infeasible"
-TIME_LIMIT = "time_limit"      # stopped by the time limit without any solution
+TIME_LIMIT = "time_limit"  # stopped by the time limit without any solution
 
 
 @dataclass

@@ -34,8 +34,9 @@ def set_params(solver: pywraplp.Solver, backend: str, params: str = "") -> bool:
     return solver.SetSolverSpecificParametersAsString(_BASE_PARAMS.get(backend.upper(), "") + (params or ""))
 
 
-def make_solver(backend: str = DEFAULT_BACKEND, time_limit: float | None = None,
-                threads: int | None = None) -> pywraplp.Solver:
+def make_solver(
+    backend: str = DEFAULT_BACKEND, time_limit: float | None = None, threads: int | None = None
+) -> pywraplp.Solver:
     """Create a ``pywraplp`` MIP solver.
 
     Parameters
@@ -51,8 +52,9 @@ def make_solver(backend: str = DEFAULT_BACKEND, time_limit: float | None = None,
 
     name = backend.upper()
     if name not in KNOWN_BACKENDS:
-        raise ModelInputError(f"unknown solver backend {backend!r}; expected one of {', '.join(KNOWN_BACKENDS)}",
-                              field="solver")
+        raise ModelInputError(
+            f"unknown solver backend {backend!r}; expected one of {', '.join(KNOWN_BACKENDS)}", field="solver"
+        )
     solver = pywraplp.Solver.CreateSolver(name)
     if solver is None:  # pragma: no cover - depends on the OR-Tools build
         raise ModelInputError(f"solver backend {name} is not available in this OR-Tools build", field="solver")
@@ -95,6 +97,7 @@ def _interruptible(solver: pywraplp.Solver):
         with contextlib.suppress(OSError):
             if r.recv(1) and not done.is_set():
                 solver.InterruptSolve()
+
     t = threading.Thread(target=watch, name="kazerne-solve-interrupt", daemon=True)
     t.start()
     try:
@@ -111,7 +114,7 @@ def _interruptible(solver: pywraplp.Solver):
 
 @dataclass
 class MipOutcome:
-    status: str          # optimal / feasible / infeasible / time_limit
+    status: str  # optimal / feasible / infeasible / time_limit
     objective: float
     bound: float
     gap: float
@@ -141,7 +144,7 @@ def run(solver: pywraplp.Solver, rel_gap: float | None = None) -> MipOutcome:
         except Exception:  # pragma: no cover - backend without a bound
             bound = float("nan")
         if not math.isfinite(bound) or abs(bound) >= NO_BOUND:
-            bound = float("nan")          # unknown, not -1e20
+            bound = float("nan")  # unknown, not -1e20
         if code == pywraplp.Solver.OPTIMAL:
             maximize = solver.Objective().maximization()
             # an LP, or a solver that reports no bound: the optimum is its own bound

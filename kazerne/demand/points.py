@@ -34,10 +34,12 @@ from ..routing.network import to_metric, to_wgs84
 from ..routing.profiles import CLASS_INDEX, RESIDENTIAL_CLASSES
 from ..routing.snapping import DEFAULT_MAX_SNAP_M, snap_xy
 
-GRID_MODEL = ("population per municipality ({year}) spread over {cell:g} m grid cells in proportion to "
-              "residential-type road length ({classes}) per cell times (1 + junctions within {radius:g} m)^{beta:g}, "
-              "at most {cap:,.0f} inhabitants/km2 per cell; the part of "
-              "a municipality inside the road-data gap gets its area share of the population, flagged no_road_data")
+GRID_MODEL = (
+    "population per municipality ({year}) spread over {cell:g} m grid cells in proportion to "
+    "residential-type road length ({classes}) per cell times (1 + junctions within {radius:g} m)^{beta:g}, "
+    "at most {cap:,.0f} inhabitants/km2 per cell; the part of "
+    "a municipality inside the road-data gap gets its area share of the population, flagged no_road_data"
+)
 #: Defaults of the density weighting (see :func:`population_grid`).
 DENSITY_EXPONENT = 1.0
 DENSITY_RADIUS_M = 500.0
@@ -68,7 +70,6 @@ def cap_weights(w: np.ndarray, cap: float, total: float | None = None) -> np.nda
             w[free] *= rest / w[free].sum()
         else:
             w[free] = rest / max(free.sum(), 1)
-
 
 
 @dataclass
@@ -126,10 +127,15 @@ def municipality_of(zone, x, y) -> np.ndarray:
     return out
 
 
-def population_grid(zone, cell_m: float = 250.0, max_snap_m: float = DEFAULT_MAX_SNAP_M,
-                    road_classes=RESIDENTIAL_CLASSES, density_exponent: float = DENSITY_EXPONENT,
-                    density_radius_m: float = DENSITY_RADIUS_M, max_density_km2: float = MAX_DENSITY_KM2
-                    ) -> DemandPoints:
+def population_grid(
+    zone,
+    cell_m: float = 250.0,
+    max_snap_m: float = DEFAULT_MAX_SNAP_M,
+    road_classes=RESIDENTIAL_CLASSES,
+    density_exponent: float = DENSITY_EXPONENT,
+    density_radius_m: float = DENSITY_RADIUS_M,
+    max_density_km2: float = MAX_DENSITY_KM2,
+) -> DemandPoints:
     """Population on a ``cell_m`` grid per the model in the module docstring.
 
     ``road_classes`` are the OSM highway classes whose length spreads the population (default
@@ -148,9 +154,11 @@ def population_grid(zone, cell_m: float = 250.0, max_snap_m: float = DEFAULT_MAX
     """
     if not (cell_m > 0):
         raise ScenarioError(f"expected a grid size > 0 metres, got {cell_m}", field="demand.grid_m")
-    for val, fld, lo in ((density_exponent, "demand.density_exponent", 0.0),
-                         (density_radius_m, "demand.density_radius_m", 1e-9),
-                         (max_density_km2, "demand.max_density_km2", 1e-9)):
+    for val, fld, lo in (
+        (density_exponent, "demand.density_exponent", 0.0),
+        (density_radius_m, "demand.density_radius_m", 1e-9),
+        (max_density_km2, "demand.max_density_km2", 1e-9),
+    ):
         if isinstance(val, bool) or not isinstance(val, (int, float)) or not np.isfinite(val) or val < lo:
             raise ScenarioError(f"expected a finite number >= {lo:g}, got {val!r}", field=fld)
     net = zone.net
@@ -166,14 +174,16 @@ def population_grid(zone, cell_m: float = 250.0, max_snap_m: float = DEFAULT_MAX
     # residential-type road length per cell (each street once)
     unknown = [c for c in road_classes if c not in CLASS_INDEX]
     if unknown or not road_classes:
-        raise ScenarioError(f"expected road classes from {', '.join(CLASS_INDEX)}, got {list(road_classes)!r}",
-                            field="demand.road_classes")
+        raise ScenarioError(
+            f"expected road classes from {', '.join(CLASS_INDEX)}, got {list(road_classes)!r}",
+            field="demand.road_classes",
+        )
     res_cls = np.array([CLASS_INDEX[c] for c in road_classes])
     edges = net.undirected_edges()
     edges = edges[np.isin(net.cls[edges], res_cls)]
     pts, _, _, w = net.sample_points(edges, step_m=cell_m / 5)
     ncols = len(xs)
-    cell_of = lambda px, py: (((py - y0) // cell_m).astype(np.int64) * ncols + ((px - x0) // cell_m).astype(np.int64))
+    cell_of = lambda px, py: ((py - y0) // cell_m).astype(np.int64) * ncols + ((px - x0) // cell_m).astype(np.int64)
     road = np.zeros(len(ys) * ncols)
     ok = (pts[:, 0] >= x0) & (pts[:, 1] >= y0) & (pts[:, 0] < x0 + ncols * cell_m) & (pts[:, 1] < y0 + len(ys) * cell_m)
     np.add.at(road, cell_of(pts[ok, 0], pts[ok, 1]), w[ok])
@@ -182,6 +192,7 @@ def population_grid(zone, cell_m: float = 250.0, max_snap_m: float = DEFAULT_MAX
         from scipy.spatial import cKDTree
 
         from ..routing.network import street_degree
+
         junc = np.flatnonzero(street_degree(net.u, net.v, net.length, net.n_nodes) >= 3)
         jt = cKDTree(np.column_stack([net.x[junc], net.y[junc]]))
         jcount = jt.query_ball_point(np.column_stack([gx, gy]), r=density_radius_m, return_length=True)
@@ -223,18 +234,37 @@ def population_grid(zone, cell_m: float = 250.0, max_snap_m: float = DEFAULT_MAX
     gx, gy, muni, weight, in_gap = gx[pos], gy[pos], muni[pos], weight[pos], in_gap[pos]
     sn = snap_xy(net, gx, gy, max_snap_m=max_snap_m, gap_metric=zone.gap_metric)
     lon, lat = to_wgs84(gx, gy)
-    model = GRID_MODEL.format(year=zone.pack.population_year or "pack", cell=cell_m, classes=", ".join(road_classes),
-                              radius=density_radius_m, beta=density_exponent, cap=max_density_km2)
+    model = GRID_MODEL.format(
+        year=zone.pack.population_year or "pack",
+        cell=cell_m,
+        classes=", ".join(road_classes),
+        radius=density_radius_m,
+        beta=density_exponent,
+        cap=max_density_km2,
+    )
     if density_exponent == 0:
         model = model.replace(f" times (1 + junctions within {density_radius_m:g} m)^0", "")
-    return DemandPoints(x=gx, y=gy, lon=lon, lat=lat, weight=weight, municipality=muni,
-                        municipality_names=[m.name for m in zone.pack.municipalities], node=sn.node,
-                        snap_m=sn.distance_m, no_road_data=sn.no_road_data, in_gap=sn.in_gap, model=model,
-                        cell_m=cell_m, meta={"notes": notes, "max_snap_m": max_snap_m})
+    return DemandPoints(
+        x=gx,
+        y=gy,
+        lon=lon,
+        lat=lat,
+        weight=weight,
+        municipality=muni,
+        municipality_names=[m.name for m in zone.pack.municipalities],
+        node=sn.node,
+        snap_m=sn.distance_m,
+        no_road_data=sn.no_road_data,
+        in_gap=sn.in_gap,
+        model=model,
+        cell_m=cell_m,
+        meta={"notes": notes, "max_snap_m": max_snap_m},
+    )
 
 
-def demand_from_file(zone, path: str | Path, max_snap_m: float = DEFAULT_MAX_SNAP_M,
-                     field: str = "demand.file") -> DemandPoints:
+def demand_from_file(
+    zone, path: str | Path, max_snap_m: float = DEFAULT_MAX_SNAP_M, field: str = "demand.file"
+) -> DemandPoints:
     """Demand from a CSV (``lon,lat,weight``) or GeoJSON (points with a ``weight`` property)."""
     path = Path(path)
     if not path.is_file():
@@ -255,10 +285,14 @@ def demand_from_file(zone, path: str | Path, max_snap_m: float = DEFAULT_MAX_SNA
             if geom.get("type") != "Point":
                 raise ScenarioError(f"feature {i}: expected a Point geometry", source=str(path))
             c = geom.get("coordinates")
-            if (not isinstance(c, list) or len(c) < 2
-                    or not all(isinstance(a, (int, float)) and not isinstance(a, bool) for a in c[:2])):
-                raise ScenarioError(f"feature {i}: expected coordinates [lon, lat] as numbers, got {c!r}",
-                                    source=str(path))
+            if (
+                not isinstance(c, list)
+                or len(c) < 2
+                or not all(isinstance(a, (int, float)) and not isinstance(a, bool) for a in c[:2])
+            ):
+                raise ScenarioError(
+                    f"feature {i}: expected coordinates [lon, lat] as numbers, got {c!r}", source=str(path)
+                )
             w = (f.get("properties") or {}).get("weight", 1.0)
             lons.append(c[0])
             lats.append(c[1])
@@ -293,10 +327,22 @@ def demand_from_file(zone, path: str | Path, max_snap_m: float = DEFAULT_MAX_SNA
     muni = municipality_of(zone, x, y)
     if (muni < 0).any():
         k = int(np.flatnonzero(muni < 0)[0])
-        raise ScenarioError(f"point {k + 1} (lon={lons[k]}, lat={lats[k]}) lies outside the zone's municipalities",
-                            source=str(path))
+        raise ScenarioError(
+            f"point {k + 1} (lon={lons[k]}, lat={lats[k]}) lies outside the zone's municipalities", source=str(path)
+        )
     sn = snap_xy(zone.net, x, y, max_snap_m=max_snap_m, gap_metric=zone.gap_metric)
-    return DemandPoints(x=x, y=y, lon=np.asarray(lons), lat=np.asarray(lats), weight=w, municipality=muni,
-                        municipality_names=[m.name for m in zone.pack.municipalities], node=sn.node,
-                        snap_m=sn.distance_m, no_road_data=sn.no_road_data, in_gap=sn.in_gap,
-                        model=f"user file {path.name}: {len(w)} points, weights as given", cell_m=None)
+    return DemandPoints(
+        x=x,
+        y=y,
+        lon=np.asarray(lons),
+        lat=np.asarray(lats),
+        weight=w,
+        municipality=muni,
+        municipality_names=[m.name for m in zone.pack.municipalities],
+        node=sn.node,
+        snap_m=sn.distance_m,
+        no_road_data=sn.no_road_data,
+        in_gap=sn.in_gap,
+        model=f"user file {path.name}: {len(w)} points, weights as given",
+        cell_m=None,
+    )

@@ -102,11 +102,19 @@ def _check_replaceable(path: Path, field: str | None) -> None:
     if not os.path.lexists(path):
         return
     if path.is_symlink():
-        _fail(path, field, "exists and is a symbolic link; kazerne replaces only folders it wrote itself "
-                           "(move it away or choose another --out)")
+        _fail(
+            path,
+            field,
+            "exists and is a symbolic link; kazerne replaces only folders it wrote itself "
+            "(move it away or choose another --out)",
+        )
     if not path.is_dir():
-        _fail(path, field, "exists and is a file, not a kazerne output folder; kazerne will not replace it "
-                           "(move it away or choose another --out)")
+        _fail(
+            path,
+            field,
+            "exists and is a file, not a kazerne output folder; kazerne will not replace it "
+            "(move it away or choose another --out)",
+        )
     marker = path / MARKER
     try:
         info = json.loads(marker.read_text(encoding="utf-8"))
@@ -115,13 +123,25 @@ def _check_replaceable(path: Path, field: str | None) -> None:
             raise ValueError
     except FileNotFoundError:
         if (path / "summary.json").is_file() and '"kazerne_version"' in _head(path / "summary.json"):
-            _fail(path, field, f"holds results of an earlier kazerne version (no {MARKER} inside, so its files "
-                               "cannot be told from yours); move it away once, or choose another --out")
-        _fail(path, field, f"exists and was not written by kazerne (no {MARKER} inside); kazerne will not "
-                           "replace it (move it away or choose another --out)")
+            _fail(
+                path,
+                field,
+                f"holds results of an earlier kazerne version (no {MARKER} inside, so its files "
+                "cannot be told from yours); move it away once, or choose another --out",
+            )
+        _fail(
+            path,
+            field,
+            f"exists and was not written by kazerne (no {MARKER} inside); kazerne will not "
+            "replace it (move it away or choose another --out)",
+        )
     except (OSError, ValueError, KeyError, TypeError, UnicodeDecodeError):
-        _fail(path, field, f"exists but its {MARKER} is not kazerne's; kazerne will not replace it "
-                           "(move it away or choose another --out)")
+        _fail(
+            path,
+            field,
+            f"exists but its {MARKER} is not kazerne's; kazerne will not replace it "
+            "(move it away or choose another --out)",
+        )
     try:
         present = {p.name for p in path.iterdir()} - {MARKER}
     except OSError as exc:
@@ -129,8 +149,12 @@ def _check_replaceable(path: Path, field: str | None) -> None:
     foreign = sorted(present - written)
     if foreign:
         shown = ", ".join(foreign[:5]) + (f" and {len(foreign) - 5} more" if len(foreign) > 5 else "")
-        _fail(path, field, f"holds files kazerne did not write ({shown}); kazerne will not replace the folder "
-                           "(move them away or choose another --out)")
+        _fail(
+            path,
+            field,
+            f"holds files kazerne did not write ({shown}); kazerne will not replace the folder "
+            "(move them away or choose another --out)",
+        )
 
 
 def check_output_dir(path: str | Path, field: str | None = "--out") -> None:
@@ -181,8 +205,9 @@ def atomic_dir(path: str | Path, field: str | None = "--out"):
         yield tmp
         written = sorted(p.name for p in tmp.iterdir())
         from .. import __version__
+
         write_json(tmp / MARKER, {"written_by": "kazerne", "kazerne_version": __version__, "files": written})
-        _check_replaceable(path, field)       # again: someone may have put something there meanwhile
+        _check_replaceable(path, field)  # again: someone may have put something there meanwhile
         if os.path.lexists(path):
             old = Path(tempfile.mkdtemp(prefix=temp_prefix(path.name, "old"), dir=path.parent))
             os.replace(path, old / "x")

@@ -16,6 +16,7 @@ def write_audit(rep, zone, out: str | Path) -> Path:
     """Write ``rep`` into folder ``out`` (replaced atomically): ``audit.json``,
     ``audit_municipalities.csv``, ``audit_posts.csv``, ``implausible.geojson``, ``audit_map.png``."""
     from .maps import audit_map
+
     out = Path(out)
     net = zone.net
     imp = rep.implausible
@@ -25,16 +26,32 @@ def write_audit(rep, zone, out: str | Path) -> Path:
         lines = np.stack([np.column_stack([fx, fy]), np.column_stack([tx, ty])], axis=1)
     else:
         lines = np.zeros((0, 2, 2))
-    near = np.column_stack([net.x[rep.near_pairs[:, 0]], net.y[rep.near_pairs[:, 0]]]) if len(rep.near_pairs) \
+    near = (
+        np.column_stack([net.x[rep.near_pairs[:, 0]], net.y[rep.near_pairs[:, 0]]])
+        if len(rep.near_pairs)
         else np.zeros((0, 2))
-    facing = np.column_stack([net.x[rep.facing_dead_ends[:, 0]], net.y[rep.facing_dead_ends[:, 0]]]) \
-        if len(rep.facing_dead_ends) else np.zeros((0, 2))
+    )
+    facing = (
+        np.column_stack([net.x[rep.facing_dead_ends[:, 0]], net.y[rep.facing_dead_ends[:, 0]]])
+        if len(rep.facing_dead_ends)
+        else np.zeros((0, 2))
+    )
     d = net.describe()
-    footer = (f"road data {d['source']} ({d['road_data_date']}), profile {rep.profile}; "
-              f"{d['nodes_dropped']} of {d['nodes_source']} nodes dropped; {len(imp)} of the sampled pairs "
-              f"have a detour index > {rep.params['max_detour']}")
-    png = audit_map(net, zone.municipalities_metric, [m.name for m in zone.pack.municipalities], lines, near, facing,
-                    title=f"Road network audit — {zone.name}", footer=footer)
+    footer = (
+        f"road data {d['source']} ({d['road_data_date']}), profile {rep.profile}; "
+        f"{d['nodes_dropped']} of {d['nodes_source']} nodes dropped; {len(imp)} of the sampled pairs "
+        f"have a detour index > {rep.params['max_detour']}"
+    )
+    png = audit_map(
+        net,
+        zone.municipalities_metric,
+        [m.name for m in zone.pack.municipalities],
+        lines,
+        near,
+        facing,
+        title=f"Road network audit — {zone.name}",
+        footer=footer,
+    )
     with atomic_dir(out) as tmp:
         write_json(tmp / "audit.json", json_safe({**rep.to_dict(), "headline": rep.headline()}))
         write_csv(tmp / "audit_municipalities.csv", rep.municipality_rows())

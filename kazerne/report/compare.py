@@ -32,14 +32,14 @@ class Run:
     folder: Path
     name: str
     summary: dict
-    kind: str                # "baseline" or "study <kind>"
+    kind: str  # "baseline" or "study <kind>"
     zone: str
     thresholds: list
-    head: dict               # zone headline: share_within, population_within, mean/p90
-    municipalities: list     # rows of municipalities.csv
-    cells: dict              # x, y (EPSG:31370), population, no_road_data, first_min, municipality
+    head: dict  # zone headline: share_within, population_within, mean/p90
+    municipalities: list  # rows of municipalities.csv
+    cells: dict  # x, y (EPSG:31370), population, no_road_data, first_min, municipality
     cell_m: float
-    sites: list              # dicts: id, name, crew, lon, lat
+    sites: list  # dicts: id, name, crew, lon, lat
 
 
 def _num(s):
@@ -51,6 +51,7 @@ def _num(s):
 def load_run(folder) -> Run:
     """Read a finished run; :class:`CompareError` (one line) when it is not one."""
     import pyogrio
+
     folder = Path(folder)
     sp = folder / "summary.json"
     if not sp.is_file():
@@ -63,8 +64,11 @@ def load_run(folder) -> Run:
         raise CompareError("an EMS study; compare takes fire runs (baselines or placement studies)", source=str(sp))
     head = s.get("zone") or (s.get("result") or {}).get("after")
     if not head:
-        raise CompareError("no zone headline (summary.json field 'zone' or 'result.after'); compare takes "
-                           "baselines and add / relocate / greenfield / minimum studies", source=str(sp))
+        raise CompareError(
+            "no zone headline (summary.json field 'zone' or 'result.after'); compare takes "
+            "baselines and add / relocate / greenfield / minimum studies",
+            source=str(sp),
+        )
     mp = folder / "municipalities.csv"
     if not mp.is_file():
         raise CompareError("expected municipalities.csv beside summary.json", source=str(folder))
@@ -72,11 +76,12 @@ def load_run(folder) -> Run:
         munis = [{k: (v if k == "municipality" else _num(v)) for k, v in r.items()} for r in csv.DictReader(fh)]
     gp = folder / "layers.gpkg"
     if not gp.is_file():
-        raise CompareError("expected layers.gpkg (written by every run unless [outputs] gpkg = false)",
-                           source=str(folder))
+        raise CompareError(
+            "expected layers.gpkg (written by every run unless [outputs] gpkg = false)", source=str(folder)
+        )
     try:
         df = pyogrio.read_dataframe(gp, layer="demand_cells")
-    except Exception as exc:   # noqa: BLE001 - any read error is the user's file
+    except Exception as exc:  # noqa: BLE001 - any read error is the user's file
         raise CompareError(f"layer demand_cells not readable ({exc})", source=str(gp)) from None
     for f in ("population", "no_road_data", "first_min", "municipality"):
         if f not in df.columns:
@@ -86,9 +91,14 @@ def load_run(folder) -> Run:
     c = df.geometry.centroid
     b = df.geometry.bounds
     cell = float(np.median(b["maxx"] - b["minx"])) if len(df) else 0.0
-    cells = {"x": c.x.to_numpy(), "y": c.y.to_numpy(), "population": df["population"].to_numpy(float),
-             "no_road_data": df["no_road_data"].to_numpy().astype(bool),
-             "first_min": df["first_min"].to_numpy(float), "municipality": df["municipality"].to_numpy(object)}
+    cells = {
+        "x": c.x.to_numpy(),
+        "y": c.y.to_numpy(),
+        "population": df["population"].to_numpy(float),
+        "no_road_data": df["no_road_data"].to_numpy().astype(bool),
+        "first_min": df["first_min"].to_numpy(float),
+        "municipality": df["municipality"].to_numpy(object),
+    }
     sites = []
     layers = [ln for ln, _ in pyogrio.list_layers(gp)]
     lay = "posts" if "posts" in layers else "sites" if "sites" in layers else None
@@ -96,21 +106,44 @@ def load_run(folder) -> Run:
         sd = pyogrio.read_dataframe(gp, layer=lay)
         idf = "post_id" if "post_id" in sd.columns else "site_id"
         for _, r in sd.iterrows():
-            sites.append({"id": r[idf], "name": r.get("name", ""), "crew": r.get("crew", "") or "",
-                          "origin": r.get("origin", "") or "", "x": r.geometry.x, "y": r.geometry.y})
+            sites.append(
+                {
+                    "id": r[idf],
+                    "name": r.get("name", ""),
+                    "crew": r.get("crew", "") or "",
+                    "origin": r.get("origin", "") or "",
+                    "x": r.geometry.x,
+                    "y": r.geometry.y,
+                }
+            )
     kind = "baseline" if "zone" in s else f"study {s.get('study', {}).get('kind', '?')}"
-    return Run(folder=folder, name=s["scenario"]["name"], summary=s, kind=kind, zone=s["assumptions"]["zone"],
-               thresholds=[float(t) for t in s["assumptions"]["thresholds_min"]], head=head, municipalities=munis,
-               cells=cells, cell_m=cell, sites=sites)
+    return Run(
+        folder=folder,
+        name=s["scenario"]["name"],
+        summary=s,
+        kind=kind,
+        zone=s["assumptions"]["zone"],
+        thresholds=[float(t) for t in s["assumptions"]["thresholds_min"]],
+        head=head,
+        municipalities=munis,
+        cells=cells,
+        cell_m=cell,
+        sites=sites,
+    )
 
 
 def _check_same_demand(ref: Run, other: Run) -> None:
     if other.zone != ref.zone:
         raise CompareError(f"zone {other.zone!r} differs from the first run's {ref.zone!r}", source=str(other.folder))
     a, b = ref.cells, other.cells
-    if len(a["x"]) != len(b["x"]) or not (np.allclose(a["x"], b["x"], atol=1.0) and np.allclose(a["y"], b["y"], atol=1.0)):
-        raise CompareError("its demand cells differ from the first run's (another grid or demand file); compare "
-                           "needs runs on the same demand", source=str(other.folder))
+    if len(a["x"]) != len(b["x"]) or not (
+        np.allclose(a["x"], b["x"], atol=1.0) and np.allclose(a["y"], b["y"], atol=1.0)
+    ):
+        raise CompareError(
+            "its demand cells differ from the first run's (another grid or demand file); compare "
+            "needs runs on the same demand",
+            source=str(other.folder),
+        )
     if not np.allclose(a["population"], b["population"], rtol=1e-9, atol=1e-9):
         raise CompareError("its population per cell differs from the first run's", source=str(other.folder))
 
@@ -133,8 +166,9 @@ def comparison_rows(runs: list, thresholds: list) -> list:
     change of each later run against the first, the population gaining and losing; mean and p90."""
     ref = runs[0]
     w = np.where(ref.cells["no_road_data"], 0.0, ref.cells["population"])
-    areas = [("zone (all)", np.ones(len(w), bool))] + \
-        [(m["municipality"], ref.cells["municipality"] == m["municipality"]) for m in ref.municipalities]
+    areas = [("zone (all)", np.ones(len(w), bool))] + [
+        (m["municipality"], ref.cells["municipality"] == m["municipality"]) for m in ref.municipalities
+    ]
     mrow = [{m["municipality"]: m for m in r.municipalities} for r in runs]
     rows = []
     for area, sel in areas:
@@ -146,7 +180,7 @@ def comparison_rows(runs: list, thresholds: list) -> list:
                     v = run.head["share_within"].get(tk)
                 else:
                     v = (mrow[k].get(area) or {}).get(f"share_within_{tk}min")
-                if v is None:   # not a report threshold of that run: from its cells
+                if v is None:  # not a report threshold of that run: from its cells
                     ws = w[sel].sum()
                     v = float(w[sel & (run.cells["first_min"] <= t)].sum() / ws) if ws > 0 else None
                 r[f"share_{tk}min__{_label(run.name)}"] = v
@@ -172,6 +206,7 @@ def comparison_rows(runs: list, thresholds: list) -> list:
 def _sites_for_map(ref: Run, run: Run):
     from .council import crew_kind, post_label
     from .maps import Site
+
     ids_a = {s["id"] for s in ref.sites}
     ids_b = {s["id"] for s in run.sites}
     out = []
@@ -185,8 +220,9 @@ def _sites_for_map(ref: Run, run: Run):
     return out
 
 
-def compare_runs(folders, out_root="out", threshold: float | None = None, name: str | None = None,
-                 quiet: bool = True) -> Path:
+def compare_runs(
+    folders, out_root="out", threshold: float | None = None, name: str | None = None, quiet: bool = True
+) -> Path:
     """Compare run folders (the first is the reference); write ``compare.csv``, a difference map
     per later run (PNG 200 dpi + PDF) and ``report.html`` into ``out_root/<name>/``."""
     from . import html as H
@@ -194,6 +230,7 @@ def compare_runs(folders, out_root="out", threshold: float | None = None, name: 
     from .council import basemap, change_surface
     from .maps import council_map, figure_bytes, save_map
     from .tables import write_csv
+
     if len(folders) < 2:
         raise CompareError("give at least two run folders: kazerne compare out/a out/b [...]", field="folders")
     runs = [load_run(f) for f in folders]
@@ -208,11 +245,12 @@ def compare_runs(folders, out_root="out", threshold: float | None = None, name: 
     name = name or "compare-" + "-vs-".join(_label(r.name) for r in runs)
     target = Path(out_root) / name
     from ..routing.zone import load_zone
+
     zone = load_zone(ref.zone, quiet=True)
     bm = basemap(zone)
     w = np.where(ref.cells["no_road_data"], 0.0, ref.cells["population"])
 
-    class _D:   # the demand cells as change_surface expects them
+    class _D:  # the demand cells as change_surface expects them
         x, y = ref.cells["x"], ref.cells["y"]
         weight, no_road_data, cell_m = ref.cells["population"], ref.cells["no_road_data"], ref.cell_m
 
@@ -222,24 +260,42 @@ def compare_runs(folders, out_root="out", threshold: float | None = None, name: 
         for run in runs[1:]:
             g, lo = gain_loss(ref.cells["first_min"], run.cells["first_min"], w, T)
             title = f"{bm.zone_title}: {run.name} against {ref.name}"
-            sub = (f"Within {T:g} min: {g:,.0f} people gain, {lo:,.0f} lose; zone share "
-                   f"{100 * rows[0][f'share_{T:g}min__{_label(ref.name)}']:.1f} % → "
-                   f"{100 * rows[0][f'share_{T:g}min__{_label(run.name)}']:.1f} %")
-            surf = change_surface(_D, ref.cells["first_min"] * 60, run.cells["first_min"] * 60, T,
-                                  f"{ref.name} → {run.name}")
+            sub = (
+                f"Within {T:g} min: {g:,.0f} people gain, {lo:,.0f} lose; zone share "
+                f"{100 * rows[0][f'share_{T:g}min__{_label(ref.name)}']:.1f} % → "
+                f"{100 * rows[0][f'share_{T:g}min__{_label(run.name)}']:.1f} %"
+            )
+            surf = change_surface(
+                _D, ref.cells["first_min"] * 60, run.cells["first_min"] * 60, T, f"{ref.name} → {run.name}"
+            )
             from .council import assumption_lines
-            lines = assumption_lines(run.summary["assumptions"], extra=[
-                f"Reference: {ref.name} ({ref.folder}); compared: {run.name} ({run.folder}).",
-                "Both runs on the same demand cells; a cell's time is its first fire engine (turnout + driving)."])
-            fig, _ = council_map(bm, title=title, subtitle=sub, surface=surf, sites=_sites_for_map(ref, run),
-                                 assumptions=lines)
+
+            lines = assumption_lines(
+                run.summary["assumptions"],
+                extra=[
+                    f"Reference: {ref.name} ({ref.folder}); compared: {run.name} ({run.folder}).",
+                    "Both runs on the same demand cells; a cell's time is its first fire engine (turnout + driving).",
+                ],
+            )
+            fig, _ = council_map(
+                bm, title=title, subtitle=sub, surface=surf, sites=_sites_for_map(ref, run), assumptions=lines
+            )
             stem = "difference" if len(runs) == 2 else f"difference_{_label(run.name)}"
             png = figure_bytes(fig, "png")
             save_map(fig, tmp, stem)
-            figs.append(H.figure(png, f"What changes from {ref.name} to {run.name} (threshold {T:g} min).",
-                                 id=f"map-{_label(run.name)}", pdf_name=f"{stem}.pdf"))
-        meta = {"runs": [{"name": r.name, "folder": str(r.folder), "kind": r.kind} for r in runs],
-                "threshold_min": T, "thresholds_min": ths}
+            figs.append(
+                H.figure(
+                    png,
+                    f"What changes from {ref.name} to {run.name} (threshold {T:g} min).",
+                    id=f"map-{_label(run.name)}",
+                    pdf_name=f"{stem}.pdf",
+                )
+            )
+        meta = {
+            "runs": [{"name": r.name, "folder": str(r.folder), "kind": r.kind} for r in runs],
+            "threshold_min": T,
+            "thresholds_min": ths,
+        }
         write_json(tmp / "summary.json", meta)
         # report
         cols = [("area", "area", None), ("population_with_road_data", "people with road data", H.fmt_int)]
@@ -248,31 +304,65 @@ def compare_runs(folders, out_root="out", threshold: float | None = None, name: 
             for run in runs:
                 cols.append((f"share_{tk}min__{_label(run.name)}", f"≤ {tk} min {run.name}", H.fmt_pct))
             for run in runs[1:]:
-                cols += [(f"change_{tk}min__{_label(run.name)}", f"change ≤ {tk} ({run.name})", H.fmt_signed_pct),
-                         (f"gaining_{tk}min__{_label(run.name)}", f"people gaining ≤ {tk}", H.fmt_int),
-                         (f"losing_{tk}min__{_label(run.name)}", f"people losing ≤ {tk}", H.fmt_int)]
+                cols += [
+                    (f"change_{tk}min__{_label(run.name)}", f"change ≤ {tk} ({run.name})", H.fmt_signed_pct),
+                    (f"gaining_{tk}min__{_label(run.name)}", f"people gaining ≤ {tk}", H.fmt_int),
+                    (f"losing_{tk}min__{_label(run.name)}", f"people losing ≤ {tk}", H.fmt_int),
+                ]
         for run in runs:
-            cols += [(f"mean_min__{_label(run.name)}", f"mean min {run.name}", lambda v: H.fmt_num(v, 2)),
-                     (f"p90_min__{_label(run.name)}", f"p90 min {run.name}", lambda v: H.fmt_num(v, 2))]
+            cols += [
+                (f"mean_min__{_label(run.name)}", f"mean min {run.name}", lambda v: H.fmt_num(v, 2)),
+                (f"p90_min__{_label(run.name)}", f"p90 min {run.name}", lambda v: H.fmt_num(v, 2)),
+            ]
         cards = []
         for run in runs[1:]:
             g, lo = gain_loss(ref.cells["first_min"], run.cells["first_min"], w, T)
-            cards += [(H.fmt_signed_pct(rows[0][f"change_{T:g}min__{_label(run.name)}"]),
-                       f"zone share within {T:g} min", f"{run.name} vs {ref.name}"),
-                      (f"{g:,.0f}", f"people gaining (≤ {T:g} min)", run.name),
-                      (f"{lo:,.0f}", f"people losing (≤ {T:g} min)", run.name)]
-        secs = [H.section("Headline", H.cards(cards), id="headline"),
-                H.section("Difference map" + ("s" if len(figs) > 1 else ""), "".join(figs), id="map"),
-                H.section("Side by side", H.paragraph("Zone first, then each municipality. 'Gaining': people now "
-                                                      "within the time who were not; 'losing': the reverse. Click a "
-                                                      "column heading to sort.", "small") +
-                          H.table(rows, cols, id="compare", zone_first=True), id="side-by-side"),
-                H.section("Runs", H.table([{"name": r.name, "kind": r.kind, "folder": str(r.folder),
-                                            "description": r.summary["scenario"].get("description", "")}
-                                           for r in runs], [(k, k, None) for k in ("name", "kind", "folder",
-                                                                                    "description")]))]
+            cards += [
+                (
+                    H.fmt_signed_pct(rows[0][f"change_{T:g}min__{_label(run.name)}"]),
+                    f"zone share within {T:g} min",
+                    f"{run.name} vs {ref.name}",
+                ),
+                (f"{g:,.0f}", f"people gaining (≤ {T:g} min)", run.name),
+                (f"{lo:,.0f}", f"people losing (≤ {T:g} min)", run.name),
+            ]
+        secs = [
+            H.section("Headline", H.cards(cards), id="headline"),
+            H.section("Difference map" + ("s" if len(figs) > 1 else ""), "".join(figs), id="map"),
+            H.section(
+                "Side by side",
+                H.paragraph(
+                    "Zone first, then each municipality. 'Gaining': people now "
+                    "within the time who were not; 'losing': the reverse. Click a "
+                    "column heading to sort.",
+                    "small",
+                )
+                + H.table(rows, cols, id="compare", zone_first=True),
+                id="side-by-side",
+            ),
+            H.section(
+                "Runs",
+                H.table(
+                    [
+                        {
+                            "name": r.name,
+                            "kind": r.kind,
+                            "folder": str(r.folder),
+                            "description": r.summary["scenario"].get("description", ""),
+                        }
+                        for r in runs
+                    ],
+                    [(k, k, None) for k in ("name", "kind", "folder", "description")],
+                ),
+            ),
+        ]
         from .council import write_report
-        write_report(tmp, f"{bm.zone_title}: " + " vs ".join(r.name for r in runs),
-                     [f"Reference: {ref.name}; threshold {T:g} min"], secs,
-                     "Road data © OpenStreetMap contributors (ODbL); population Statbel.")
+
+        write_report(
+            tmp,
+            f"{bm.zone_title}: " + " vs ".join(r.name for r in runs),
+            [f"Reference: {ref.name}; threshold {T:g} min"],
+            secs,
+            "Road data © OpenStreetMap contributors (ODbL); population Statbel.",
+        )
     return target

@@ -15,8 +15,8 @@ from pathlib import Path
 import numpy as np
 import shapely
 
-from . import html as H
 from ..sites import site_streets
+from . import html as H
 from .maps import Basemap, Site, council_map, figure_bytes, save_map
 
 log = logging.getLogger("kazerne")
@@ -28,6 +28,7 @@ MAIN_CLASSES = ("primary", "secondary")
 # ------------------------------------------------------------------------------------------------
 # plain values from a zone
 # ------------------------------------------------------------------------------------------------
+
 
 def zone_title(pack) -> str:
     """A human name of the zone: the pack README's first heading ("Hulpverleningszone Centrum"),
@@ -46,16 +47,22 @@ def zone_title(pack) -> str:
 def basemap(zone) -> Basemap:
     """Municipalities, main roads and the no-road-data area of a zone, EPSG:31370."""
     from ..routing.profiles import CLASS_INDEX
+
     net = zone.net
     e = net.undirected_edges()
-    seg = np.stack([np.column_stack([net.x[net.u[e]], net.y[net.u[e]]]),
-                    np.column_stack([net.x[net.v[e]], net.y[net.v[e]]])], axis=1)
+    seg = np.stack(
+        [np.column_stack([net.x[net.u[e]], net.y[net.u[e]]]), np.column_stack([net.x[net.v[e]], net.y[net.v[e]]])],
+        axis=1,
+    )
     cls = net.cls[e]
-    roads = {"major": seg[np.isin(cls, [CLASS_INDEX[c] for c in MAJOR_CLASSES])],
-             "main": seg[np.isin(cls, [CLASS_INDEX[c] for c in MAIN_CLASSES])]}
+    roads = {
+        "major": seg[np.isin(cls, [CLASS_INDEX[c] for c in MAJOR_CLASSES])],
+        "main": seg[np.isin(cls, [CLASS_INDEX[c] for c in MAIN_CLASSES])],
+    }
     munis = [(m.name, g) for m, g in zip(zone.pack.municipalities, zone.municipalities_metric)]
-    return Basemap(zone=zone.zone_metric, municipalities=munis, roads=roads, gap=zone.gap_metric,
-                   zone_title=zone_title(zone.pack))
+    return Basemap(
+        zone=zone.zone_metric, municipalities=munis, roads=roads, gap=zone.gap_metric, zone_title=zone_title(zone.pack)
+    )
 
 
 def crew_kind(label: str) -> str:
@@ -75,7 +82,7 @@ def municipality_of(zone, x, y) -> list:
     for m, g in zip(zone.pack.municipalities, zone.municipalities_metric):
         hit = shapely.contains_xy(g, x, y) & (out == "")
         out[hit] = m.name
-    if (out == "").any():   # just outside: the nearest municipality within 3 km
+    if (out == "").any():  # just outside: the nearest municipality within 3 km
         for i in np.flatnonzero(out == ""):
             p = shapely.Point(x[i], y[i])
             d = [g.distance(p) for g in zone.municipalities_metric]
@@ -87,6 +94,7 @@ def municipality_of(zone, x, y) -> list:
 
 def _metric(lon, lat):
     from ..routing.network import to_metric
+
     return to_metric(np.atleast_1d(np.asarray(lon, float)), np.atleast_1d(np.asarray(lat, float)))
 
 
@@ -94,29 +102,42 @@ def assumption_lines(a: dict, demand_meta: dict | None = None, extra=()) -> list
     """The assumptions of a run in plain sentences (for maps and the HTML report)."""
     rd = a.get("road_data", {})
     sp = a.get("speed_profile", {})
-    out = [f"Roads: OpenStreetMap extract of {a.get('road_data_date', '?')} ({rd.get('source', '?')}); roads "
-           f"built since are missing; {rd.get('nodes_dropped', 0)} unconnected road nodes left out."]
+    out = [
+        f"Roads: OpenStreetMap extract of {a.get('road_data_date', '?')} ({rd.get('source', '?')}); roads "
+        f"built since are missing; {rd.get('nodes_dropped', 0)} unconnected road nodes left out."
+    ]
     spd = sp.get("speeds_kmh_urban_rural", {})
     if spd:
-        parts = [f"{c} {spd[c][0]:g}/{spd[c][1]:g}" for c in ("motorway", "primary", "secondary", "residential")
-                 if c in spd]
-        out.append(f"Speeds, profile '{sp.get('name', '?').replace('_', ' ')}' (km/h, town/country): "
-                   + ", ".join(parts) + f"; {sp.get('intersection_delay_s', 0):g} s per junction"
-                   + (f"; period {sp['period']}" if sp.get("period") else "")
-                   + (f"; speeds x{sp['speed_scale']:g}" if sp.get("speed_scale", 1) != 1 else "") + ".")
+        parts = [
+            f"{c} {spd[c][0]:g}/{spd[c][1]:g}" for c in ("motorway", "primary", "secondary", "residential") if c in spd
+        ]
+        out.append(
+            f"Speeds, profile '{sp.get('name', '?').replace('_', ' ')}' (km/h, town/country): "
+            + ", ".join(parts)
+            + f"; {sp.get('intersection_delay_s', 0):g} s per junction"
+            + (f"; period {sp['period']}" if sp.get("period") else "")
+            + (f"; speeds x{sp['speed_scale']:g}" if sp.get("speed_scale", 1) != 1 else "")
+            + "."
+        )
     tc = a.get("turnout_s_by_crew")
     if tc:
         out.append("Turnout (alarm to wheels rolling): " + ", ".join(f"{k} {v:g} s" for k, v in tc.items()) + ".")
-    out.append("Response time = turnout + driving time from the post to the road nearest each 250 m cell."
-               if "250" in str(a.get("population_model", "")) else
-               "Response time = turnout + driving time from the post to the road nearest each demand point.")
+    out.append(
+        "Response time = turnout + driving time from the post to the road nearest each 250 m cell."
+        if "250" in str(a.get("population_model", ""))
+        else "Response time = turnout + driving time from the post to the road nearest each demand point."
+    )
     pm = a.get("population_model", "")
     if pm:
-        out.append(f"Population: Statbel {a.get('population_year', '')} per municipality "
-                   f"({a.get('population_total_pack', 0):,.0f} inhabitants), spread over cells by the length of "
-                   "residential streets and junction density — a model, not addresses.")
-    out.append("Shares count only people with road data; people in the no-road-data area are reported apart, "
-               "never as covered or uncovered.")
+        out.append(
+            f"Population: Statbel {a.get('population_year', '')} per municipality "
+            f"({a.get('population_total_pack', 0):,.0f} inhabitants), spread over cells by the length of "
+            "residential streets and junction density — a model, not addresses."
+        )
+    out.append(
+        "Shares count only people with road data; people in the no-road-data area are reported apart, "
+        "never as covered or uncovered."
+    )
     out.extend(extra)
     return out
 
@@ -131,16 +152,33 @@ def _cells_minutes(seconds):
 
 
 def minutes_surface(d, first_s, thresholds, label: str) -> dict:
-    return {"kind": "minutes", "x": d.x, "y": d.y, "cell_m": d.cell_m or 250.0, "minutes": _cells_minutes(first_s),
-            "population": d.weight, "no_road_data": d.no_road_data, "thresholds": thresholds, "label": label}
+    return {
+        "kind": "minutes",
+        "x": d.x,
+        "y": d.y,
+        "cell_m": d.cell_m or 250.0,
+        "minutes": _cells_minutes(first_s),
+        "population": d.weight,
+        "no_road_data": d.no_road_data,
+        "thresholds": thresholds,
+        "label": label,
+    }
 
 
 def change_surface(d, before_s, after_s, threshold_min: float, label: str) -> dict:
-    return {"kind": "change", "x": d.x, "y": d.y, "cell_m": d.cell_m or 250.0,
-            "before": np.where(d.no_road_data, np.nan, _cells_minutes(before_s)),
-            "after": np.where(d.no_road_data, np.nan, _cells_minutes(after_s)),
-            "population": d.weight, "no_road_data": d.no_road_data, "threshold": threshold_min,
-            "min_change": 0.5, "label": label}
+    return {
+        "kind": "change",
+        "x": d.x,
+        "y": d.y,
+        "cell_m": d.cell_m or 250.0,
+        "before": np.where(d.no_road_data, np.nan, _cells_minutes(before_s)),
+        "after": np.where(d.no_road_data, np.nan, _cells_minutes(after_s)),
+        "population": d.weight,
+        "no_road_data": d.no_road_data,
+        "threshold": threshold_min,
+        "min_change": 0.5,
+        "label": label,
+    }
 
 
 def post_label(pid: str, name: str) -> str:
@@ -152,31 +190,51 @@ def post_label(pid: str, name: str) -> str:
 # GeoPackage layers of a network of sites
 # ------------------------------------------------------------------------------------------------
 
+
 def _band_labels(th):
     return [f"<= {th[0]:g} min"] + [f"{a:g}-{b:g} min" for a, b in zip(th[:-1], th[1:])] + [f"> {th[-1]:g} min"]
 
 
-def network_layers(zone, profile, d, rep, site_ids, site_names, node_t, thresholds, muni_rows: list,
-                   site_rows: list, site_xy, site_layer: str = "posts", before=None) -> dict:
+def network_layers(
+    zone,
+    profile,
+    d,
+    rep,
+    site_ids,
+    site_names,
+    node_t,
+    thresholds,
+    muni_rows: list,
+    site_rows: list,
+    site_xy,
+    site_layer: str = "posts",
+    before=None,
+) -> dict:
     """Layers of one network of sites: demand cells, sites, isochrone bands and cumulative
     isochrones (of the whole network: first unit), first-due areas, municipalities with shares."""
     from ..routing.isochrones import first_due_areas, isochrone_polygons
     from .gpkg import cell_polygons
+
     th = [float(t) for t in thresholds]
     pid = np.array(list(site_ids) + [None], dtype=object)
-    first_min = rep.first_s / 60.0       # full precision: threshold tests on the layer match the metrics
+    first_min = rep.first_s / 60.0  # full precision: threshold tests on the layer match the metrics
     second_min = rep.second_s / 60.0
     band = np.searchsorted(np.array(th), rep.first_s / 60.0, side="left")
     labels = np.array(_band_labels(th) + ["not reached", "no road data"], dtype=object)
     band = np.where(np.isfinite(rep.first_s), band, len(th) + 1)
     band = np.where(d.no_road_data, len(th) + 2, band)
     mnames = np.array(list(d.municipality_names) + [""], dtype=object)
-    cells = {"cell_id": np.arange(len(d.x)), "municipality": mnames[d.municipality],
-             "population": d.weight, "no_road_data": d.no_road_data.astype(bool),
-             "first_min": np.where(np.isfinite(first_min), first_min, np.nan),
-             "first_post": pid[rep.first_site], "first_band": labels[band],
-             "second_min": np.where(np.isfinite(second_min), second_min, np.nan),
-             "second_post": pid[rep.second_site]}
+    cells = {
+        "cell_id": np.arange(len(d.x)),
+        "municipality": mnames[d.municipality],
+        "population": d.weight,
+        "no_road_data": d.no_road_data.astype(bool),
+        "first_min": np.where(np.isfinite(first_min), first_min, np.nan),
+        "first_post": pid[rep.first_site],
+        "first_band": labels[band],
+        "second_min": np.where(np.isfinite(second_min), second_min, np.nan),
+        "second_post": pid[rep.second_site],
+    }
     if before is not None:
         bm = before / 60.0
         cells["first_min_before"] = np.where(np.isfinite(bm), bm, np.nan)
@@ -191,25 +249,46 @@ def network_layers(zone, profile, d, rep, site_ids, site_names, node_t, threshol
     iso_rows, iso_geoms, band_rows, band_geoms = [], [], [], []
     prev = shapely.Polygon()
     for k, (t, g) in enumerate(zip(th, cum)):
-        iso_rows.append({"within_min": t, "label": f"<= {t:g} min", "area_km2": round(g.area / 1e6, 3),
-                         "population_within": round(float(w[rep.first_s <= t * 60].sum()), 1)})
+        iso_rows.append(
+            {
+                "within_min": t,
+                "label": f"<= {t:g} min",
+                "area_km2": round(g.area / 1e6, 3),
+                "population_within": round(float(w[rep.first_s <= t * 60].sum()), 1),
+            }
+        )
         iso_geoms.append(g)
         b = shapely.difference(g, prev) if not prev.is_empty else g
         lo = th[k - 1] if k else 0.0
-        band_rows.append({"from_min": lo, "to_min": t, "label": labels[k], "area_km2": round(b.area / 1e6, 3),
-                          "population": round(float(w[(rep.first_s > lo * 60) & (rep.first_s <= t * 60)].sum()), 1)})
+        band_rows.append(
+            {
+                "from_min": lo,
+                "to_min": t,
+                "label": labels[k],
+                "area_km2": round(b.area / 1e6, 3),
+                "population": round(float(w[(rep.first_s > lo * 60) & (rep.first_s <= t * 60)].sum()), 1),
+            }
+        )
         band_geoms.append(b)
         prev = g
     # first-due areas
-    first = np.where(np.isfinite(node_t).any(axis=0), np.argmin(node_t, axis=0), -1) if len(node_t) else \
-        np.full(zone.net.n_nodes, -1)
+    first = (
+        np.where(np.isfinite(node_t).any(axis=0), np.argmin(node_t, axis=0), -1)
+        if len(node_t)
+        else np.full(zone.net.n_nodes, -1)
+    )
     areas = first_due_areas(zone.net, first, zone.zone_metric, gap_metric=zone.gap_metric)
     fd_rows, fd_geoms = [], []
     for k, g in sorted(areas.items()):
         pop = float(w[rep.first_site == k].sum()) if k >= 0 else float(d.weight[d.no_road_data].sum())
-        fd_rows.append({"post_id": site_ids[k] if k >= 0 else "", "post_name": site_names[k] if k >= 0 else
-                        "no road data / not reached", "area_km2": round(g.area / 1e6, 3),
-                        "population": round(pop, 1)})
+        fd_rows.append(
+            {
+                "post_id": site_ids[k] if k >= 0 else "",
+                "post_name": site_names[k] if k >= 0 else "no road data / not reached",
+                "area_km2": round(g.area / 1e6, 3),
+                "population": round(pop, 1),
+            }
+        )
         fd_geoms.append(g)
     # municipalities
     geoms = {m.name: g for m, g in zip(zone.pack.municipalities, zone.municipalities_metric)}
@@ -230,9 +309,13 @@ def network_layers(zone, profile, d, rep, site_ids, site_names, node_t, threshol
 # HTML building blocks shared by the run kinds
 # ------------------------------------------------------------------------------------------------
 
+
 def muni_table(rows: list, th, before_rows: list | None = None, t_study: float | None = None) -> str:
-    cols = [("municipality", "municipality", None), ("population", "population", H.fmt_int),
-            ("no_road_data", "no road data", H.fmt_int)]
+    cols = [
+        ("municipality", "municipality", None),
+        ("population", "population", H.fmt_int),
+        ("no_road_data", "no road data", H.fmt_int),
+    ]
     for t in th:
         cols.append((f"share_within_{t:g}min", f"≤ {t:g} min", H.fmt_pct))
     cols += [("mean_min", "mean min", lambda v: H.fmt_num(v, 1)), ("p90_min", "p90 min", lambda v: H.fmt_num(v, 1))]
@@ -251,9 +334,13 @@ def muni_table(rows: list, th, before_rows: list | None = None, t_study: float |
 
 
 def zone_row(head: dict, th, label="zone (all)") -> dict:
-    r = {"municipality": label, "population": head["population_with_road_data"] + head["population_no_road_data"],
-         "no_road_data": head["population_no_road_data"], "mean_min": head["mean_response_min"],
-         "p90_min": head["p90_response_min"]}
+    r = {
+        "municipality": label,
+        "population": head["population_with_road_data"] + head["population_no_road_data"],
+        "no_road_data": head["population_no_road_data"],
+        "mean_min": head["mean_response_min"],
+        "p90_min": head["p90_response_min"],
+    }
     for t in th:
         r[f"share_within_{t:g}min"] = head["share_within"][f"{t:g}"]
     if th:
@@ -265,11 +352,19 @@ def headline_cards(head: dict, th, before: dict | None = None) -> str:
     items = []
     for t in th:
         v = head["share_within"][f"{t:g}"]
-        note = f"before: {H.fmt_pct(before['share_within'][f'{t:g}'])}" if before else \
-            f"{H.fmt_int(head['population_within'][f'{t:g}'])} people"
+        note = (
+            f"before: {H.fmt_pct(before['share_within'][f'{t:g}'])}"
+            if before
+            else f"{H.fmt_int(head['population_within'][f'{t:g}'])} people"
+        )
         items.append((H.fmt_pct(v), f"reached within {t:g} min", note))
-    items.append((H.fmt_num(head["mean_response_min"], 1) + " min", "mean response time",
-                  f"p90: {H.fmt_num(head['p90_response_min'], 1)} min"))
+    items.append(
+        (
+            H.fmt_num(head["mean_response_min"], 1) + " min",
+            "mean response time",
+            f"p90: {H.fmt_num(head['p90_response_min'], 1)} min",
+        )
+    )
     items.append((H.fmt_int(head["population_with_road_data"]), "people with road data", ""))
     items.append((H.fmt_int(head["population_no_road_data"]), "people without road data", "not counted"))
     return H.cards(items)
@@ -277,22 +372,27 @@ def headline_cards(head: dict, th, before: dict | None = None) -> str:
 
 def _files_section(folder: Path) -> str:
     names = sorted(p.name for p in Path(folder).iterdir() if not p.name.startswith("."))
-    note = " layers.gpkg opens in QGIS (EPSG:31370 unless the scenario asked for 4326)." \
-        if "layers.gpkg" in names else ""
-    return H.section("Files of this run", H.paragraph("Beside this report: " + ", ".join(names + ["report.html"]) +
-                                                     "." + note))
+    note = (
+        " layers.gpkg opens in QGIS (EPSG:31370 unless the scenario asked for 4326)." if "layers.gpkg" in names else ""
+    )
+    return H.section(
+        "Files of this run", H.paragraph("Beside this report: " + ", ".join(names + ["report.html"]) + "." + note)
+    )
 
 
 def write_report(folder: Path, title: str, subtitle: list, sections: list, footer: str) -> Path:
     from .atomic import write_text
+
     doc = H.page(title, subtitle, sections + [_files_section(folder)], footer)
     write_text(Path(folder) / "report.html", doc)
     return Path(folder) / "report.html"
 
 
 def _footer(summary: dict) -> str:
-    return (f"kazerne {summary.get('kazerne_version', '')} — scenario file {summary['scenario']['file']} — created "
-            f"{summary.get('created', '')}. Road data © OpenStreetMap contributors (ODbL); population Statbel.")
+    return (
+        f"kazerne {summary.get('kazerne_version', '')} — scenario file {summary['scenario']['file']} — created "
+        f"{summary.get('created', '')}. Road data © OpenStreetMap contributors (ODbL); population Statbel."
+    )
 
 
 def _map_and_figure(fig, info, folder: Path, stem: str, caption: str, fig_id: str) -> str:
@@ -324,8 +424,10 @@ def _caveats(summary: dict) -> list:
     out += list(au.get("warnings", []))
     grades = [p for p in summary.get("posts", []) if p.get("location_grade") in ("D", "E")]
     if grades:
-        out.append("Positions of " + ", ".join(p["id"] for p in grades) + " are stand-ins (village centre or "
-                   "name only; 0.3–2 km off): their numbers move when the true address is known.")
+        out.append(
+            "Positions of " + ", ".join(p["id"] for p in grades) + " are stand-ins (village centre or "
+            "name only; 0.3–2 km off): their numbers move when the true address is known."
+        )
     return out
 
 
@@ -333,8 +435,20 @@ def _caveats(summary: dict) -> list:
 # baseline
 # ------------------------------------------------------------------------------------------------
 
-def write_baseline_outputs(folder, ctx, posts, rep, node_t, summary: dict, *, epsg: int = 31370,
-                           maps: bool = True, report: bool = True, gpkg: bool = True) -> None:
+
+def write_baseline_outputs(
+    folder,
+    ctx,
+    posts,
+    rep,
+    node_t,
+    summary: dict,
+    *,
+    epsg: int = 31370,
+    maps: bool = True,
+    report: bool = True,
+    gpkg: bool = True,
+) -> None:
     """Map (``map.png`` / ``map.pdf``), ``layers.gpkg`` and ``report.html`` of a baseline run."""
     folder = Path(folder)
     zone, d = ctx.zone, ctx.demand
@@ -344,57 +458,111 @@ def write_baseline_outputs(folder, ctx, posts, rep, node_t, summary: dict, *, ep
     lines = assumption_lines(a)
     z = summary["zone"]
     title = f"{bm.zone_title}: where does the first fire engine arrive in time?"
-    sub = (f"{summary['scenario']['description'] or summary['scenario']['name']} — reached within " + ", ".join(f"{t:g} min: {100 * z['share_within'][f'{t:g}']:.1f} %" for t in th))
+    sub = f"{summary['scenario']['description'] or summary['scenario']['name']} — reached within " + ", ".join(
+        f"{t:g} min: {100 * z['share_within'][f'{t:g}']:.1f} %" for t in th
+    )
     fig_html = ""
     if maps:
-        fig, info = council_map(bm, title=title, subtitle=sub,
-                                surface=minutes_surface(d, rep.first_s, th,
-                                                        "First fire engine on scene (turnout + driving)"),
-                                sites=_posts_sites(posts), assumptions=lines)
-        fig_html = _map_and_figure(fig, info, folder, "map", "First fire engine on scene per 250 m cell, with "
-                                   "every post by crew type.", "map-main")
+        fig, info = council_map(
+            bm,
+            title=title,
+            subtitle=sub,
+            surface=minutes_surface(d, rep.first_s, th, "First fire engine on scene (turnout + driving)"),
+            sites=_posts_sites(posts),
+            assumptions=lines,
+        )
+        fig_html = _map_and_figure(
+            fig,
+            info,
+            folder,
+            "map",
+            "First fire engine on scene per 250 m cell, with every post by crew type.",
+            "map-main",
+        )
     if gpkg:
         from .gpkg import write_gpkg
+
         px, py = _metric(posts.lon, posts.lat)
         srows = []
         mun = municipality_of(zone, px, py)
         for r, m in zip(summary["posts"], mun):
-            srows.append({"post_id": r["id"], "name": r["name"], "crew": r["crew"], "turnout_s": r["turnout_s"],
-                          "municipality": m, "snap_road": r.get("snap_road", ""),
-                          "location_grade": r.get("location_grade", ""),
-                          "first_due_population": r["first_due_population"],
-                          "first_due_area_km2": r["first_due_area_km2"], "lon": r["lon"], "lat": r["lat"]})
-        layers = network_layers(zone, ctx.profile, d, rep, posts.ids, posts.names, node_t, th,
-                                summary["municipalities"], srows, (px, py))
+            srows.append(
+                {
+                    "post_id": r["id"],
+                    "name": r["name"],
+                    "crew": r["crew"],
+                    "turnout_s": r["turnout_s"],
+                    "municipality": m,
+                    "snap_road": r.get("snap_road", ""),
+                    "location_grade": r.get("location_grade", ""),
+                    "first_due_population": r["first_due_population"],
+                    "first_due_area_km2": r["first_due_area_km2"],
+                    "lon": r["lon"],
+                    "lat": r["lat"],
+                }
+            )
+        layers = network_layers(
+            zone, ctx.profile, d, rep, posts.ids, posts.names, node_t, th, summary["municipalities"], srows, (px, py)
+        )
         write_gpkg(folder / "layers.gpkg", layers, epsg=epsg)
     if report:
         head = headline_cards(z, th)
         mrows = [zone_row(z, th)] + summary["municipalities"]
-        post_cols = [("id", "post", None), ("name", "name", None), ("crew", "crew", None),
-                     ("turnout_s", "turnout s", lambda v: H.fmt_num(v, 0)),
-                     ("first_due_population", "first-due population", H.fmt_int),
-                     ("first_due_area_km2", "first-due km²", lambda v: H.fmt_num(v, 1)),
-                     ("lon", "lon", lambda v: H.fmt_num(v, 5)), ("lat", "lat", lambda v: H.fmt_num(v, 5)),
-                     ("snap_road", "placed on road", None), ("location_grade", "position grade", None)]
-        worst_cols = [("rank", "rank", lambda v: H.fmt_num(v, 0)), ("municipality", "municipality", None),
-                      ("lon", "lon", lambda v: H.fmt_num(v, 5)), ("lat", "lat", lambda v: H.fmt_num(v, 5)),
-                      ("population", "people in cell", lambda v: H.fmt_num(v, 0)),
-                      ("first_min", "first unit min", lambda v: H.fmt_num(v, 1)), ("first_post", "from post", None),
-                      ("second_min", "second unit min", lambda v: H.fmt_num(v, 1))]
-        secs = [H.section("Headline", head + H.paragraph(
+        post_cols = [
+            ("id", "post", None),
+            ("name", "name", None),
+            ("crew", "crew", None),
+            ("turnout_s", "turnout s", lambda v: H.fmt_num(v, 0)),
+            ("first_due_population", "first-due population", H.fmt_int),
+            ("first_due_area_km2", "first-due km²", lambda v: H.fmt_num(v, 1)),
+            ("lon", "lon", lambda v: H.fmt_num(v, 5)),
+            ("lat", "lat", lambda v: H.fmt_num(v, 5)),
+            ("snap_road", "placed on road", None),
+            ("location_grade", "position grade", None),
+        ]
+        worst_cols = [
+            ("rank", "rank", lambda v: H.fmt_num(v, 0)),
+            ("municipality", "municipality", None),
+            ("lon", "lon", lambda v: H.fmt_num(v, 5)),
+            ("lat", "lat", lambda v: H.fmt_num(v, 5)),
+            ("population", "people in cell", lambda v: H.fmt_num(v, 0)),
+            ("first_min", "first unit min", lambda v: H.fmt_num(v, 1)),
+            ("first_post", "from post", None),
+            ("second_min", "second unit min", lambda v: H.fmt_num(v, 1)),
+        ]
+        secs = [
+            H.section(
+                "Headline",
+                head
+                + H.paragraph(
                     f"Share of the {z['population_with_road_data']:,.0f} people with road data whose first fire "
                     f"engine arrives within each time (turnout + driving). Mean driving time of the first unit "
-                    f"(no turnout): {H.fmt_num(summary.get('mean_drive_min_first_unit'), 2)} min."), id="headline")]
+                    f"(no turnout): {H.fmt_num(summary.get('mean_drive_min_first_unit'), 2)} min."
+                ),
+                id="headline",
+            )
+        ]
         if fig_html:
             secs.append(H.section("Map", fig_html, id="map"))
-        secs += [H.section("Per municipality", H.paragraph("Click a column heading to sort.", "small") +
-                           muni_table(mrows, th), id="per-municipality"),
-                 H.section("Posts", H.table(summary["posts"], post_cols, id="posts"), id="posts-section"),
-                 H.section("Worst-served places", H.table(summary["worst_served"], worst_cols, id="worst"),
-                           id="worst-section"),
-                 _assumption_section(lines, _caveats(summary))]
-        write_report(folder, title, [sub, f"Scenario {summary['scenario']['name']} ({summary['scenario']['file']})"],
-                     secs, _footer(summary))
+        secs += [
+            H.section(
+                "Per municipality",
+                H.paragraph("Click a column heading to sort.", "small") + muni_table(mrows, th),
+                id="per-municipality",
+            ),
+            H.section("Posts", H.table(summary["posts"], post_cols, id="posts"), id="posts-section"),
+            H.section(
+                "Worst-served places", H.table(summary["worst_served"], worst_cols, id="worst"), id="worst-section"
+            ),
+            _assumption_section(lines, _caveats(summary)),
+        ]
+        write_report(
+            folder,
+            title,
+            [sub, f"Scenario {summary['scenario']['name']} ({summary['scenario']['file']})"],
+            secs,
+            _footer(summary),
+        )
 
 
 # ------------------------------------------------------------------------------------------------
@@ -414,13 +582,28 @@ STUDY_TITLES = {
 def _solve_table(solves: list) -> str:
     rows = []
     for s in solves:
-        rows.append({"model": s.get("model"), "which": ", ".join(str(s[k]) for k in ("p", "moved") if k in s),
-                     "status": s.get("status"), "objective": s.get("objective"), "bound": s.get("bound"),
-                     "gap": s.get("gap"), "seconds": s.get("seconds"), "solver": s.get("solver")})
-    cols = [("model", "model", None), ("which", "case", None), ("status", "status", None),
-            ("objective", "objective", lambda v: H.fmt_num(v, 1)), ("bound", "bound", lambda v: H.fmt_num(v, 1)),
-            ("gap", "gap", lambda v: H.fmt_pct(v, 3)), ("seconds", "seconds", lambda v: H.fmt_num(v, 2)),
-            ("solver", "solver", None)]
+        rows.append(
+            {
+                "model": s.get("model"),
+                "which": ", ".join(str(s[k]) for k in ("p", "moved") if k in s),
+                "status": s.get("status"),
+                "objective": s.get("objective"),
+                "bound": s.get("bound"),
+                "gap": s.get("gap"),
+                "seconds": s.get("seconds"),
+                "solver": s.get("solver"),
+            }
+        )
+    cols = [
+        ("model", "model", None),
+        ("which", "case", None),
+        ("status", "status", None),
+        ("objective", "objective", lambda v: H.fmt_num(v, 1)),
+        ("bound", "bound", lambda v: H.fmt_num(v, 1)),
+        ("gap", "gap", lambda v: H.fmt_pct(v, 3)),
+        ("seconds", "seconds", lambda v: H.fmt_num(v, 2)),
+        ("solver", "solver", None),
+    ]
     return H.table(rows, cols, id="solves")
 
 
@@ -432,11 +615,11 @@ def _generic_cols(rows: list) -> list:
             if k.startswith("share") or k.endswith("_share") or "share_" in k:
                 f = H.fmt_pct
             elif k in ("lon", "lat"):
-                f = (lambda v: H.fmt_num(v, 5))
+                f = lambda v: H.fmt_num(v, 5)
             elif k.endswith("_min") or k.endswith("min_after") or k.endswith("min_before"):
-                f = (lambda v: H.fmt_num(v, 2))
+                f = lambda v: H.fmt_num(v, 2)
             else:
-                f = (lambda v: H.fmt_num(v, 1) if abs(float(v)) < 100 else H.fmt_int(v))
+                f = lambda v: H.fmt_num(v, 1) if abs(float(v)) < 100 else H.fmt_int(v)
             cols.append((k, k.replace("_", " "), f))
         elif vals and all(isinstance(v, (dict, list)) for v in vals):
             continue
@@ -445,10 +628,26 @@ def _generic_cols(rows: list) -> list:
     return cols
 
 
-def write_study_outputs(folder, ctx, *, summary: dict, tables: dict, posts, cand, chosen_rows, base_rep,
-                        after_rep, node_t, frontier: dict | None = None, change_rows=None, change_first_s=None,
-                        epsg: int = 31370,
-                        maps: bool = True, report: bool = True, gpkg: bool = True) -> None:
+def write_study_outputs(
+    folder,
+    ctx,
+    *,
+    summary: dict,
+    tables: dict,
+    posts,
+    cand,
+    chosen_rows,
+    base_rep,
+    after_rep,
+    node_t,
+    frontier: dict | None = None,
+    change_rows=None,
+    change_first_s=None,
+    epsg: int = 31370,
+    maps: bool = True,
+    report: bool = True,
+    gpkg: bool = True,
+) -> None:
     """Map, ``layers.gpkg`` and ``report.html`` of a placement study.
 
     ``base_rep``: today's network (None without posts); ``after_rep``: the recommended network
@@ -467,19 +666,28 @@ def write_study_outputs(folder, ctx, *, summary: dict, tables: dict, posts, cand
     n_posts = len(posts)
     chosen = [int(r) for r in chosen_rows]
     chosen_ids = [cand.ids[r] for r in chosen]
-    extra = [f"Candidate sites: {summary['candidates']['total']} ({summary['candidates']['today_posts']} today's "
-             f"posts, {summary['candidates']['user']} named, {summary['candidates']['generated']} road junctions on "
-             f"{', '.join(summary['candidates']['classes'])} roads, one per {summary['candidates']['spacing_m']:g} m "
-             f"square; {summary['candidates']['generated_excluded_in_gap']} left out in the no-road-data area).",
-             f"New posts get a {st['new_crew']} crew" + (f" ({st['new_turnout_s']:g} s turnout)."
-                                                         if st.get("new_turnout_s") is not None else ".")]
+    extra = [
+        f"Candidate sites: {summary['candidates']['total']} ({summary['candidates']['today_posts']} today's "
+        f"posts, {summary['candidates']['user']} named, {summary['candidates']['generated']} road junctions on "
+        f"{', '.join(summary['candidates']['classes'])} roads, one per {summary['candidates']['spacing_m']:g} m "
+        f"square; {summary['candidates']['generated_excluded_in_gap']} left out in the no-road-data area).",
+        f"New posts get a {st['new_crew']} crew"
+        + (f" ({st['new_turnout_s']:g} s turnout)." if st.get("new_turnout_s") is not None else "."),
+    ]
     lines = assumption_lines(a, extra=extra)
     k = int(st.get("k", 1))
     title = f"{bm.zone_title}: " + STUDY_TITLES[kind].format(k="one new post" if k == 1 else f"{k} new posts")
-    sub = f"{summary['scenario']['description'] or summary['scenario']['name']} — threshold {T:g} min" + \
-        (f" — the best network of {len(chosen_rows)} posts" if kind in ("greenfield", "minimum") else "") + \
-        (f" — in brackets: people no longer reached within {T:g} min if that post closes" if kind == "close" else
-         f" — in brackets: the share reached within {T:g} min with that site" if kind == "compare" else "")
+    sub = (
+        f"{summary['scenario']['description'] or summary['scenario']['name']} — threshold {T:g} min"
+        + (f" — the best network of {len(chosen_rows)} posts" if kind in ("greenfield", "minimum") else "")
+        + (
+            f" — in brackets: people no longer reached within {T:g} min if that post closes"
+            if kind == "close"
+            else f" — in brackets: the share reached within {T:g} min with that site"
+            if kind == "compare"
+            else ""
+        )
+    )
     # sites and surface per kind
     sites, moves, surface, caption = [], [], None, ""
     post_ids = list(posts.ids)
@@ -502,8 +710,15 @@ def write_study_outputs(folder, ctx, *, summary: dict, tables: dict, posts, cand
     for k, s in enumerate(new_ids):
         j = cand.ids.index(s)
         if kind == "relocate" and k < len(moved):
-            sites.append(Site(float(cx[j]), float(cy[j]), f"{moved[k]} MOVES TO {post_label(s, cand.names[j])}",
-                              "moved_to", priority=0))
+            sites.append(
+                Site(
+                    float(cx[j]),
+                    float(cy[j]),
+                    f"{moved[k]} MOVES TO {post_label(s, cand.names[j])}",
+                    "moved_to",
+                    priority=0,
+                )
+            )
         else:
             sites.append(Site(float(cx[j]), float(cy[j]), f"NEW {post_label(s, cand.names[j])}", "new", priority=0))
     if kind == "relocate":
@@ -515,91 +730,166 @@ def write_study_outputs(folder, ctx, *, summary: dict, tables: dict, posts, cand
         best = change_rows[0] if change_rows is not None and len(change_rows) else None
         for k, r in enumerate(res["rows"][1:]):
             j = cand.ids.index(r["site"])
-            lab = f"{'BEST ' if j == best else ''}{post_label(r['site'], cand.names[j])} " \
-                  f"({100 * r[f'share_within_{T:g}min']:.1f} %)"
+            lab = (
+                f"{'BEST ' if j == best else ''}{post_label(r['site'], cand.names[j])} "
+                f"({100 * r[f'share_within_{T:g}min']:.1f} %)"
+            )
             sites.append(Site(float(cx[j]), float(cy[j]), lab, "best" if j == best else "candidate", priority=0))
     after_first = after_rep.first_s if after_rep is not None else None
     before_first = base_rep.first_s if base_rep is not None else None
     if kind in ("close", "compare") and change_rows is not None and len(change_rows):
         after_first = change_first_s
     if before_first is not None and after_first is not None and kind != "greenfield" and kind != "minimum":
-        lab = {"add": "What the new post(s) change (today → with the new post)",
-               "relocate": "What the move changes (today → after the move)",
-               "close": "What closing {c} changes (today → without it)",
-               "compare": "What the best site changes (today → with it)"}[kind]
+        lab = {
+            "add": "What the new post(s) change (today → with the new post)",
+            "relocate": "What the move changes (today → after the move)",
+            "close": "What closing {c} changes (today → without it)",
+            "compare": "What the best site changes (today → with it)",
+        }[kind]
         lab = lab.format(c=", ".join(cand.ids[r] for r in (change_rows if change_rows is not None else [])))
         surface = change_surface(d, before_first, after_first, T, lab)
         caption = lab + f"; threshold {T:g} min."
     elif after_rep is not None:
         surface = minutes_surface(d, after_rep.first_s, th, "First fire engine on scene with the recommended posts")
-        caption = f"First fire engine on scene with the recommended {len(chosen)} posts (new ones starred); " \
-                  "today's posts that are not in this network are crossed."
+        caption = (
+            f"First fire engine on scene with the recommended {len(chosen)} posts (new ones starred); "
+            "today's posts that are not in this network are crossed."
+        )
     fig_htmls = []
     if maps:
-        fig, info = council_map(bm, title=title, subtitle=sub, surface=surface, sites=sites, moves=moves,
-                                assumptions=lines)
+        fig, info = council_map(
+            bm, title=title, subtitle=sub, surface=surface, sites=sites, moves=moves, assumptions=lines
+        )
         fig_htmls.append(_map_and_figure(fig, info, folder, "map", caption, "map-main"))
         if frontier is not None:
             from .maps import frontier_figure
-            ff = frontier_figure(frontier["p"], frontier["share"], frontier.get("today_p"),
-                                 frontier.get("today_share"), T,
-                                 title=f"{bm.zone_title}: best share within {T:g} min for 8..n posts".replace(
-                                     "8..n", f"{min(frontier['p'])}..{max(frontier['p'])}"),
-                                 new_crew=f"{st['new_crew']} crews",
-                                 today_note=frontier["note"])
+
+            ff = frontier_figure(
+                frontier["p"],
+                frontier["share"],
+                frontier.get("today_p"),
+                frontier.get("today_share"),
+                T,
+                title=f"{bm.zone_title}: best share within {T:g} min for 8..n posts".replace(
+                    "8..n", f"{min(frontier['p'])}..{max(frontier['p'])}"
+                ),
+                new_crew=f"{st['new_crew']} crews",
+                today_note=frontier["note"],
+            )
             png = figure_bytes(ff, "png")
             save_map(ff, folder, "frontier")
-            fig_htmls.append(H.figure(png, "The frontier: the best share reachable with p posts.", id="frontier",
-                                      pdf_name="frontier.pdf"))
+            fig_htmls.append(
+                H.figure(
+                    png, "The frontier: the best share reachable with p posts.", id="frontier", pdf_name="frontier.pdf"
+                )
+            )
     if gpkg and after_rep is not None:
         from .gpkg import write_gpkg
+
         sx, sy = cx[chosen], cy[chosen]
         streets = site_streets(zone, cand.node[chosen])
         mun = municipality_of(zone, sx, sy)
-        srows = [{"site_id": cand.ids[r], "name": cand.names[r], "status": ("today" if cand.origin[r] == "post"
-                                                                           else "new"),
-                  "origin": cand.origin[r], "turnout_s": float(cand.turnout_s[r]), "street": s, "municipality": m,
-                  "lon": round(float(cand.lon[r]), 6), "lat": round(float(cand.lat[r]), 6)}
-                 for r, s, m in zip(chosen, streets, mun)]
+        srows = [
+            {
+                "site_id": cand.ids[r],
+                "name": cand.names[r],
+                "status": ("today" if cand.origin[r] == "post" else "new"),
+                "origin": cand.origin[r],
+                "turnout_s": float(cand.turnout_s[r]),
+                "street": s,
+                "municipality": m,
+                "lon": round(float(cand.lon[r]), 6),
+                "lat": round(float(cand.lat[r]), 6),
+            }
+            for r, s, m in zip(chosen, streets, mun)
+        ]
         muni_rows = _muni_rows_of(after_rep, th)
-        layers = network_layers(zone, ctx.profile, d, after_rep, chosen_ids, [cand.names[r] for r in chosen],
-                                node_t, th, muni_rows, srows, (sx, sy), site_layer="sites",
-                                before=before_first)
+        layers = network_layers(
+            zone,
+            ctx.profile,
+            d,
+            after_rep,
+            chosen_ids,
+            [cand.names[r] for r in chosen],
+            node_t,
+            th,
+            muni_rows,
+            srows,
+            (sx, sy),
+            site_layer="sites",
+            before=before_first,
+        )
         if n_posts:
             px, py = _metric(posts.lon, posts.lat)
-            prow = [{"post_id": pid, "name": posts.names[i], "crew": posts.crew[i],
-                     "status": "kept" if pid in chosen_ids else ("moved" if kind == "relocate" else "not chosen"),
-                     "lon": round(float(posts.lon[i]), 6), "lat": round(float(posts.lat[i]), 6)}
-                    for i, pid in enumerate(post_ids)]
+            prow = [
+                {
+                    "post_id": pid,
+                    "name": posts.names[i],
+                    "crew": posts.crew[i],
+                    "status": "kept" if pid in chosen_ids else ("moved" if kind == "relocate" else "not chosen"),
+                    "lon": round(float(posts.lon[i]), 6),
+                    "lat": round(float(posts.lat[i]), 6),
+                }
+                for i, pid in enumerate(post_ids)
+            ]
             layers["posts_today"] = (prow, [shapely.Point(a_, b_) for a_, b_ in zip(px, py)], "Point")
         write_gpkg(folder / "layers.gpkg", layers, epsg=epsg)
     if report:
         secs = []
         bh, ah = res.get("before"), res.get("after")
         if ah:
-            secs.append(H.section("Headline", headline_cards(ah, th, before=bh) + H.paragraph(
-                "With the recommended network" + (" (before: today's posts)." if bh else "."))))
+            secs.append(
+                H.section(
+                    "Headline",
+                    headline_cards(ah, th, before=bh)
+                    + H.paragraph("With the recommended network" + (" (before: today's posts)." if bh else ".")),
+                )
+            )
         if fig_htmls:
             secs.append(H.section("Map", "".join(fig_htmls), id="map"))
         if chosen and kind != "close":
             streets = site_streets(zone, cand.node[chosen])
             mun = municipality_of(zone, cx[chosen], cy[chosen])
-            srows = [{"site": cand.ids[r], "name": cand.names[r],
-                      "status": "today's post" if cand.origin[r] == "post" else "NEW",
-                      "street": st_, "municipality": m_, "lon": float(cand.lon[r]), "lat": float(cand.lat[r]),
-                      "turnout_s": float(cand.turnout_s[r])} for r, st_, m_ in zip(chosen, streets, mun)]
+            srows = [
+                {
+                    "site": cand.ids[r],
+                    "name": cand.names[r],
+                    "status": "today's post" if cand.origin[r] == "post" else "NEW",
+                    "street": st_,
+                    "municipality": m_,
+                    "lon": float(cand.lon[r]),
+                    "lat": float(cand.lat[r]),
+                    "turnout_s": float(cand.turnout_s[r]),
+                }
+                for r, st_, m_ in zip(chosen, streets, mun)
+            ]
             srows.sort(key=lambda r: (r["status"] != "NEW", r["site"]))
-            cols = [("site", "site", None), ("name", "name", None), ("status", "status", None),
-                    ("street", "street", None), ("municipality", "municipality", None),
-                    ("lon", "lon", lambda v: H.fmt_num(v, 5)), ("lat", "lat", lambda v: H.fmt_num(v, 5)),
-                    ("turnout_s", "turnout s", lambda v: H.fmt_num(v, 0))]
-            secs.append(H.section(f"The {'recommended' if kind != 'compare' else 'reference'} network "
-                                  f"({len(chosen)} sites)", H.table(srows, cols, id="chosen-sites"), id="chosen"))
+            cols = [
+                ("site", "site", None),
+                ("name", "name", None),
+                ("status", "status", None),
+                ("street", "street", None),
+                ("municipality", "municipality", None),
+                ("lon", "lon", lambda v: H.fmt_num(v, 5)),
+                ("lat", "lat", lambda v: H.fmt_num(v, 5)),
+                ("turnout_s", "turnout s", lambda v: H.fmt_num(v, 0)),
+            ]
+            secs.append(
+                H.section(
+                    f"The {'recommended' if kind != 'compare' else 'reference'} network ({len(chosen)} sites)",
+                    H.table(srows, cols, id="chosen-sites"),
+                    id="chosen",
+                )
+            )
         for name, rows in tables.items():
             if rows:
-                secs.append(H.section(name.replace(".csv", "").replace("_", " ").capitalize(),
-                                      H.table(rows, _generic_cols(rows), id=name.replace(".", "-")),
-                                      id="table-" + name.replace(".", "-")))
+                secs.append(
+                    H.section(
+                        name.replace(".csv", "").replace("_", " ").capitalize(),
+                        H.table(rows, _generic_cols(rows), id=name.replace(".", "-")),
+                        id="table-" + name.replace(".", "-"),
+                    )
+                )
         if after_rep is not None:
             mrows = _muni_rows_of(after_rep, th)
             brows = _muni_rows_of(base_rep, th) if base_rep is not None else None
@@ -607,30 +897,62 @@ def write_study_outputs(folder, ctx, *, summary: dict, tables: dict, posts, cand
                 _add_share(mrows, after_rep, d, T)
                 if brows:
                     _add_share(brows, base_rep, d, T)
-            secs.append(H.section("Per municipality (recommended network)",
-                                  H.paragraph("Click a column heading to sort.", "small") +
-                                  muni_table(mrows, th, before_rows=brows, t_study=T), id="per-municipality"))
-        secs.append(H.section("Solves", H.paragraph(
-            "Every solve's status, objective, bound and gap: 'optimal' with gap 0 is proven best.") +
-            _solve_table(summary["solves"]), id="solves-section"))
+            secs.append(
+                H.section(
+                    "Per municipality (recommended network)",
+                    H.paragraph("Click a column heading to sort.", "small")
+                    + muni_table(mrows, th, before_rows=brows, t_study=T),
+                    id="per-municipality",
+                )
+            )
+        secs.append(
+            H.section(
+                "Solves",
+                H.paragraph("Every solve's status, objective, bound and gap: 'optimal' with gap 0 is proven best.")
+                + _solve_table(summary["solves"]),
+                id="solves-section",
+            )
+        )
         if "sensitivity" in res:
             s = res["sensitivity"]
-            rows = [{"variant": v["variant"], "sites": " ".join(v["sites"]), "same": "yes" if v["same_sites"] else
-                     "NO", "status": v["status"]} for v in s["variants"]]
-            secs.append(H.section("Sensitivity", H.paragraph(
-                "Recommendation " + ("CHANGES" if s["recommendation_changes"] else "is stable") +
-                " under speed ±15 %, turnout ±60 s and threshold ±1 min.") +
-                H.table(rows, [(k, k, None) for k in ("variant", "sites", "same", "status")], id="sensitivity")))
+            rows = [
+                {
+                    "variant": v["variant"],
+                    "sites": " ".join(v["sites"]),
+                    "same": "yes" if v["same_sites"] else "NO",
+                    "status": v["status"],
+                }
+                for v in s["variants"]
+            ]
+            secs.append(
+                H.section(
+                    "Sensitivity",
+                    H.paragraph(
+                        "Recommendation "
+                        + ("CHANGES" if s["recommendation_changes"] else "is stable")
+                        + " under speed ±15 %, turnout ±60 s and threshold ±1 min."
+                    )
+                    + H.table(rows, [(k, k, None) for k in ("variant", "sites", "same", "status")], id="sensitivity"),
+                )
+            )
         secs.append(_assumption_section(lines, _caveats(summary)))
-        write_report(folder, title, [sub, f"Scenario {summary['scenario']['name']} ({summary['scenario']['file']})"],
-                     secs, _footer(summary))
+        write_report(
+            folder,
+            title,
+            [sub, f"Scenario {summary['scenario']['name']} ({summary['scenario']['file']})"],
+            secs,
+            _footer(summary),
+        )
 
 
 def _muni_rows_of(rep, th) -> list:
     rows = []
     for m in rep.municipalities:
-        r = {"municipality": m["municipality"], "population": round(m["population"], 1),
-             "no_road_data": round(m["no_road_data"], 1)}
+        r = {
+            "municipality": m["municipality"],
+            "population": round(m["population"], 1),
+            "no_road_data": round(m["no_road_data"], 1),
+        }
         for t, s in zip(th, m["share_within"]):
             r[f"share_within_{t:g}min"] = s
         for t, s in zip(th, m["no_second_within"]):
@@ -654,9 +976,25 @@ def _add_share(rows, rep, d, T):
 # EMS
 # ------------------------------------------------------------------------------------------------
 
-def write_ems_outputs(folder, ctx, *, summary: dict, ids, names, lons, lats, counts, new_counts=None,
-                      first_s=None, p_within=None, epsg: int = 31370, maps: bool = True, report: bool = True,
-                      gpkg: bool = True) -> None:
+
+def write_ems_outputs(
+    folder,
+    ctx,
+    *,
+    summary: dict,
+    ids,
+    names,
+    lons,
+    lats,
+    counts,
+    new_counts=None,
+    first_s=None,
+    p_within=None,
+    epsg: int = 31370,
+    maps: bool = True,
+    report: bool = True,
+    gpkg: bool = True,
+) -> None:
     """Map, ``layers.gpkg`` and ``report.html`` of an EMS study: bases, units, the per-municipality
     share (busy units included) against the norm. ``first_s``: per demand point, seconds to the
     nearest unit if all were free (NaN without road data); ``p_within``: probability (busy-aware)
@@ -672,81 +1010,150 @@ def write_ems_outputs(folder, ctx, *, summary: dict, ids, names, lons, lats, cou
     shares = {r["municipality"]: r[key] for r in summary["municipalities"]}
     bm = basemap(zone)
     a = summary["assumptions"]
-    lines = assumption_lines(a, extra=[
-        f"Units: {unit}, turnout {e['turnout_s']:g} s, mean mission {e['mission_minutes']:g} min, "
-        + (f"{e['calls_per_year']:,.0f} calls a year" if e.get("calls_per_year") else
-           f"busy fraction {e['busy_fraction']:g}") + " spread like the population.",
-        "Busy units: Larson's hypercube approximation (nearest free unit is sent; a call finding every unit "
-        "busy waits and counts as late)."])
+    lines = assumption_lines(
+        a,
+        extra=[
+            f"Units: {unit}, turnout {e['turnout_s']:g} s, mean mission {e['mission_minutes']:g} min, "
+            + (
+                f"{e['calls_per_year']:,.0f} calls a year"
+                if e.get("calls_per_year")
+                else f"busy fraction {e['busy_fraction']:g}"
+            )
+            + " spread like the population.",
+            "Busy units: Larson's hypercube approximation (nearest free unit is sent; a call finding every unit "
+            "busy waits and counts as late).",
+        ],
+    )
     title = f"{bm.zone_title}: {unit} on scene within {T:g} min — the {100 * norm:g} % norm per municipality"
-    sub = (f"{summary['scenario']['description'] or summary['scenario']['name']} — {ev['units']} unit(s); zone: "
-           f"{100 * ev['share_within_busy_aware']:.1f} % of calls within {T:g} min (busy units included), "
-           f"{100 * ev['share_within_if_all_free']:.1f} % if every unit were free — norm "
-           f"{'met' if ev['meets_norm'] else 'NOT met'}")
+    sub = (
+        f"{summary['scenario']['description'] or summary['scenario']['name']} — {ev['units']} unit(s); zone: "
+        f"{100 * ev['share_within_busy_aware']:.1f} % of calls within {T:g} min (busy units included), "
+        f"{100 * ev['share_within_if_all_free']:.1f} % if every unit were free — norm "
+        f"{'met' if ev['meets_norm'] else 'NOT met'}"
+    )
     bx, by = _metric(lons, lats)
     sites = []
     new_counts = new_counts if new_counts is not None else np.zeros(len(ids), int)
     for i, bid in enumerate(ids):
         c, nc = int(counts[i]), int(new_counts[i])
         if nc > 0:
-            sites.append(Site(float(bx[i]), float(by[i]), f"NEW +{nc} {post_label(bid, names[i])}"
-                              + (f" ({c} in all)" if c != nc else ""), "unit_new", priority=0))
+            sites.append(
+                Site(
+                    float(bx[i]),
+                    float(by[i]),
+                    f"NEW +{nc} {post_label(bid, names[i])}" + (f" ({c} in all)" if c != nc else ""),
+                    "unit_new",
+                    priority=0,
+                )
+            )
         elif c > 0:
             sites.append(Site(float(bx[i]), float(by[i]), f"{post_label(bid, names[i])}: {c}", "unit", priority=1))
         else:
             sites.append(Site(float(bx[i]), float(by[i]), "", "base", priority=2))
     fig_html = ""
     if maps:
-        fig, info = council_map(bm, title=title, subtitle=sub,
-                                choropleth={"values": shares, "norm": norm,
-                                            "label": f"Calls reached within {T:g} min (busy units included)"},
-                                sites=sites, assumptions=lines)
-        fig_html = _map_and_figure(fig, info, folder, "map", f"Municipalities coloured by the share of calls with a "
-                                   f"{unit} on scene within {T:g} min; bases with units labelled with their "
-                                   "count.", "map-main")
+        fig, info = council_map(
+            bm,
+            title=title,
+            subtitle=sub,
+            choropleth={
+                "values": shares,
+                "norm": norm,
+                "label": f"Calls reached within {T:g} min (busy units included)",
+            },
+            sites=sites,
+            assumptions=lines,
+        )
+        fig_html = _map_and_figure(
+            fig,
+            info,
+            folder,
+            "map",
+            f"Municipalities coloured by the share of calls with a "
+            f"{unit} on scene within {T:g} min; bases with units labelled with their "
+            "count.",
+            "map-main",
+        )
     if gpkg:
         from .gpkg import cell_polygons, write_gpkg
+
         mnames = np.array(list(d.municipality_names) + [""], dtype=object)
         fm = np.asarray(first_s, float) / 60.0 if first_s is not None else np.full(len(d.x), np.nan)
-        cells = {"cell_id": np.arange(len(d.x)), "municipality": mnames[d.municipality],
-                 "population": np.round(d.weight, 3), "no_road_data": d.no_road_data.astype(bool),
-                 "first_min_all_free": np.where(np.isfinite(fm), np.round(fm, 3), np.nan),
-                 "p_within_busy_aware": np.asarray(p_within, float) if p_within is not None else np.nan}
-        brow = [{"base_id": bid, "name": names[i], "units": int(counts[i]), "new_units": int(new_counts[i]),
-                 "lon": round(float(lons[i]), 6), "lat": round(float(lats[i]), 6)} for i, bid in enumerate(ids)]
+        cells = {
+            "cell_id": np.arange(len(d.x)),
+            "municipality": mnames[d.municipality],
+            "population": np.round(d.weight, 3),
+            "no_road_data": d.no_road_data.astype(bool),
+            "first_min_all_free": np.where(np.isfinite(fm), np.round(fm, 3), np.nan),
+            "p_within_busy_aware": np.asarray(p_within, float) if p_within is not None else np.nan,
+        }
+        brow = [
+            {
+                "base_id": bid,
+                "name": names[i],
+                "units": int(counts[i]),
+                "new_units": int(new_counts[i]),
+                "lon": round(float(lons[i]), 6),
+                "lat": round(float(lats[i]), 6),
+            }
+            for i, bid in enumerate(ids)
+        ]
         geoms = {m.name: g for m, g in zip(zone.pack.municipalities, zone.municipalities_metric)}
         mrows = [{"name" if k == "municipality" else k: v for k, v in r.items()} for r in summary["municipalities"]]
         for r in mrows:
             v = r.get(key)
             r["meets_norm"] = None if v is None else bool(v >= norm)
-        layers = {"demand_cells": (cells, cell_polygons(d.x, d.y, d.cell_m or 250.0), "Polygon"),
-                  "bases": (brow, [shapely.Point(a_, b_) for a_, b_ in zip(bx, by)], "Point"),
-                  "municipalities": (mrows, [geoms[r["name"]] for r in mrows], "MultiPolygon")}
+        layers = {
+            "demand_cells": (cells, cell_polygons(d.x, d.y, d.cell_m or 250.0), "Polygon"),
+            "bases": (brow, [shapely.Point(a_, b_) for a_, b_ in zip(bx, by)], "Point"),
+            "municipalities": (mrows, [geoms[r["name"]] for r in mrows], "MultiPolygon"),
+        }
         write_gpkg(folder / "layers.gpkg", layers, epsg=epsg)
     if report:
-        cards = [(H.fmt_pct(ev["share_within_busy_aware"]), f"calls with a {unit} within {T:g} min",
-                  "busy units included"),
-                 (H.fmt_pct(ev["share_within_if_all_free"]), "if every unit were free", ""),
-                 ("met" if ev["meets_norm"] else "NOT met", f"the {100 * norm:g} % norm", ""),
-                 (f"{ev['units']}", f"{unit} units", f"mean busy fraction {ev['mean_busy_fraction']:.2f}")]
+        cards = [
+            (H.fmt_pct(ev["share_within_busy_aware"]), f"calls with a {unit} within {T:g} min", "busy units included"),
+            (H.fmt_pct(ev["share_within_if_all_free"]), "if every unit were free", ""),
+            ("met" if ev["meets_norm"] else "NOT met", f"the {100 * norm:g} % norm", ""),
+            (f"{ev['units']}", f"{unit} units", f"mean busy fraction {ev['mean_busy_fraction']:.2f}"),
+        ]
         secs = [H.section("Headline", H.cards(cards), id="headline")]
         if fig_html:
             secs.append(H.section("Map", fig_html, id="map"))
-        mrows = [dict(r, meets=("yes" if (r.get(key) or 0) >= norm else "NO") if r.get(key) is not None else "")
-                 for r in summary["municipalities"]]
-        cols = [("municipality", "municipality", None), ("population", "population", H.fmt_int),
-                (key, f"≤ {T:g} min, busy-aware", H.fmt_pct),
-                (f"share_within_{T:g}min_if_all_free", f"≤ {T:g} min if all free", H.fmt_pct),
-                ("meets", f"meets {100 * norm:g} %", None)]
-        secs.append(H.section("Per municipality", H.paragraph("Click a column heading to sort.", "small") +
-                              H.table(mrows, cols, id="municipalities"), id="per-municipality"))
+        mrows = [
+            dict(r, meets=("yes" if (r.get(key) or 0) >= norm else "NO") if r.get(key) is not None else "")
+            for r in summary["municipalities"]
+        ]
+        cols = [
+            ("municipality", "municipality", None),
+            ("population", "population", H.fmt_int),
+            (key, f"≤ {T:g} min, busy-aware", H.fmt_pct),
+            (f"share_within_{T:g}min_if_all_free", f"≤ {T:g} min if all free", H.fmt_pct),
+            ("meets", f"meets {100 * norm:g} %", None),
+        ]
+        secs.append(
+            H.section(
+                "Per municipality",
+                H.paragraph("Click a column heading to sort.", "small") + H.table(mrows, cols, id="municipalities"),
+                id="per-municipality",
+            )
+        )
         placed = summary.get("placement", [])
         if placed:
             secs.append(H.section("Units", H.table(placed, _generic_cols(placed), id="placement")))
         if summary.get("solve"):
             secs.append(H.section("Solve", _solve_table([summary["solve"]])))
-        secs.append(_assumption_section(lines, [f"Bases without a known position (left out): "
-                                                f"{', '.join(summary.get('bases_without_position', []))}"]
-                                        if summary.get("bases_without_position") else []))
-        write_report(folder, title, [sub, f"Scenario {summary['scenario']['name']} ({summary['scenario']['file']})"],
-                     secs, _footer(summary))
+        secs.append(
+            _assumption_section(
+                lines,
+                [f"Bases without a known position (left out): {', '.join(summary.get('bases_without_position', []))}"]
+                if summary.get("bases_without_position")
+                else [],
+            )
+        )
+        write_report(
+            folder,
+            title,
+            [sub, f"Scenario {summary['scenario']['name']} ({summary['scenario']['file']})"],
+            secs,
+            _footer(summary),
+        )

@@ -39,10 +39,17 @@ def points_geojson(path, lon, lat, columns: dict, metadata: dict | None = None) 
     parts = []
     for i in range(n):
         props = {k: _clean(c[i].item() if hasattr(c[i], "item") else c[i]) for k, c in zip(keys, cols)}
-        parts.append(json.dumps({"type": "Feature", "properties": props,
-                                 "geometry": {"type": "Point", "coordinates": [round(float(lon[i]), 6),
-                                                                               round(float(lat[i]), 6)]}},
-                                ensure_ascii=False, allow_nan=False))
+        parts.append(
+            json.dumps(
+                {
+                    "type": "Feature",
+                    "properties": props,
+                    "geometry": {"type": "Point", "coordinates": [round(float(lon[i]), 6), round(float(lat[i]), 6)]},
+                },
+                ensure_ascii=False,
+                allow_nan=False,
+            )
+        )
     head = {"type": "FeatureCollection"}
     if metadata:
         head["kazerne"] = metadata

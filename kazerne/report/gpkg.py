@@ -68,7 +68,7 @@ def write_gpkg(path, layers: dict, epsg: int = DEFAULT_EPSG) -> list:
     path = Path(path)
     names = []
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".gpkg", dir=path.parent)   # GDAL wants .gpkg
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".gpkg", dir=path.parent)  # GDAL wants .gpkg
     os.close(fd)
     os.unlink(tmp)
     try:
@@ -82,8 +82,9 @@ def write_gpkg(path, layers: dict, epsg: int = DEFAULT_EPSG) -> list:
                     vals = [v for v in df[c] if v is not None]
                     if vals and all(isinstance(v, (bool, np.bool_)) for v in vals):
                         df[c] = df[c].map(lambda v: None if v is None else int(v)).astype("Int16")
-                    elif vals and all(isinstance(v, (int, float, np.integer, np.floating)) and
-                                      not isinstance(v, bool) for v in vals):
+                    elif vals and all(
+                        isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool) for v in vals
+                    ):
                         df[c] = pd.to_numeric(df[c])
             g = list(geoms)
             if kind == "MultiPolygon":

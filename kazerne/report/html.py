@@ -98,21 +98,24 @@ def fmt_signed_pct(v, digits=1) -> str:
 
 
 def section(title: str, body: str, id: str | None = None) -> str:
-    return f'<section{f" id={chr(34)}{esc(id)}{chr(34)}" if id else ""}><h2>{esc(title)}</h2>{body}</section>'
+    return f"<section{f' id={chr(34)}{esc(id)}{chr(34)}' if id else ''}><h2>{esc(title)}</h2>{body}</section>"
 
 
 def cards(items) -> str:
     """Headline numbers: items of (value text, label, note)."""
     out = ['<div class="cards">']
     for v, label, note in items:
-        out.append(f'<div class="card"><div class="v">{esc(str(v))}</div><div class="l">{esc(label)}</div>'
-                   f'{f"<div class=n>{esc(note)}</div>" if note else ""}</div>')
+        out.append(
+            f'<div class="card"><div class="v">{esc(str(v))}</div><div class="l">{esc(label)}</div>'
+            f"{f'<div class=n>{esc(note)}</div>' if note else ''}</div>"
+        )
     out.append("</div>")
     return "".join(out)
 
 
-def table(rows: list, columns: list, id: str | None = None, sortable: bool = True, zone_first: bool = False,
-          caption: str = "") -> str:
+def table(
+    rows: list, columns: list, id: str | None = None, sortable: bool = True, zone_first: bool = False, caption: str = ""
+) -> str:
     """An HTML table. ``columns``: (key, header, formatter or None); text columns (formatter None)
     align left. Each cell carries its raw number in ``data-sort`` so sorting is numeric. With
     ``zone_first`` the first row is the zone total and stays on top when sorting."""
@@ -120,8 +123,11 @@ def table(rows: list, columns: list, id: str | None = None, sortable: bool = Tru
     out = [f'<div class="tablewrap"><table class="{cls}"{f" id={chr(34)}{esc(id)}{chr(34)}" if id else ""}>']
     if caption:
         out.append(f"<caption class=small>{esc(caption)}</caption>")
-    out.append("<thead><tr>" + "".join(f'<th class="{"t" if f is None else ""}">{esc(h)}</th>'
-                                        for _, h, f in columns) + "</tr></thead><tbody>")
+    out.append(
+        "<thead><tr>"
+        + "".join(f'<th class="{"t" if f is None else ""}">{esc(h)}</th>' for _, h, f in columns)
+        + "</tr></thead><tbody>"
+    )
     for k, r in enumerate(rows):
         tr = ' class="zone"' if zone_first and k == 0 else ""
         cells = []
@@ -132,8 +138,11 @@ def table(rows: list, columns: list, id: str | None = None, sortable: bool = Tru
             elif v is None or isinstance(v, str):
                 cells.append(f'<td data-sort="">{esc("" if v is None else v)}</td>')
             else:
-                raw = "" if v is None or (isinstance(v, float) and math.isnan(v)) else \
-                    ("1e300" if isinstance(v, float) and math.isinf(v) else repr(float(v)))
+                raw = (
+                    ""
+                    if v is None or (isinstance(v, float) and math.isnan(v))
+                    else ("1e300" if isinstance(v, float) and math.isinf(v) else repr(float(v)))
+                )
                 cells.append(f'<td data-sort="{raw}">{esc(f(v))}</td>')
         out.append(f"<tr{tr}>" + "".join(cells) + "</tr>")
     out.append("</tbody></table></div>")
@@ -143,9 +152,11 @@ def table(rows: list, columns: list, id: str | None = None, sortable: bool = Tru
 def figure(png: bytes, caption: str, id: str, pdf_name: str | None = None, alt: str = "") -> str:
     """A full-resolution PNG embedded as a data URI; click to view at print size."""
     b64 = base64.b64encode(png).decode("ascii")
-    pdf = f' Print version: <code>{esc(pdf_name)}</code> (beside this file).' if pdf_name else ""
-    return (f'<figure class="map" id="{esc(id)}"><img alt="{esc(alt or caption)}" src="data:image/png;base64,{b64}">'
-            f'<figcaption>{esc(caption)} Click the map to see it at full resolution.{pdf}</figcaption></figure>')
+    pdf = f" Print version: <code>{esc(pdf_name)}</code> (beside this file)." if pdf_name else ""
+    return (
+        f'<figure class="map" id="{esc(id)}"><img alt="{esc(alt or caption)}" src="data:image/png;base64,{b64}">'
+        f"<figcaption>{esc(caption)} Click the map to see it at full resolution.{pdf}</figcaption></figure>"
+    )
 
 
 def bullets(items, cls: str = "assume") -> str:
@@ -153,7 +164,7 @@ def bullets(items, cls: str = "assume") -> str:
 
 
 def paragraph(text: str, cls: str = "") -> str:
-    return f'<p{f" class={chr(34)}{cls}{chr(34)}" if cls else ""}>{esc(text)}</p>'
+    return f"<p{f' class={chr(34)}{cls}{chr(34)}' if cls else ''}>{esc(text)}</p>"
 
 
 def page(title: str, subtitle_lines: list, sections: list, footer: str = "") -> str:
@@ -161,9 +172,11 @@ def page(title: str, subtitle_lines: list, sections: list, footer: str = "") -> 
     A Content-Security-Policy forbids every network load, so even a stray reference cannot leak."""
     csp = "default-src 'none'; img-src data:; style-src 'unsafe-inline'; script-src 'unsafe-inline'"
     sub = "".join(f"<p>{esc(s)}</p>" for s in subtitle_lines if s)
-    return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-            f'<meta http-equiv="Content-Security-Policy" content="{csp}">'
-            '<meta name="viewport" content="width=device-width, initial-scale=1">'
-            f"<title>{esc(title)}</title><style>{CSS}</style></head><body>"
-            f"<header><h1>{esc(title)}</h1>{sub}</header><main>{''.join(sections)}</main>"
-            f"<footer>{esc(footer)}</footer><script>{SCRIPT}</script></body></html>\n")
+    return (
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        f'<meta http-equiv="Content-Security-Policy" content="{csp}">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{esc(title)}</title><style>{CSS}</style></head><body>"
+        f"<header><h1>{esc(title)}</h1>{sub}</header><main>{''.join(sections)}</main>"
+        f"<footer>{esc(footer)}</footer><script>{SCRIPT}</script></body></html>\n"
+    )

@@ -23,8 +23,8 @@ import shapely
 #: Print resolution of the PNG maps (dots per inch).
 PRINT_DPI = 200
 
-LAND = "#f3efe6"          # zone land without inhabitants
-GAP = "#8f8f8f"           # no road data
+LAND = "#f3efe6"  # zone land without inhabitants
+GAP = "#8f8f8f"  # no road data
 ROAD_MAJOR = "#4d4d4d"
 ROAD_MAIN = "#7a7a7a"
 BORDER = "#262626"
@@ -87,7 +87,7 @@ class Site:
     y: float
     label: str
     kind: str
-    priority: int = 1   # lower is labelled first (gets the best spot)
+    priority: int = 1  # lower is labelled first (gets the best spot)
 
 
 @dataclass
@@ -104,8 +104,10 @@ class MapInfo:
 
 def _mpl():
     import matplotlib
+
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+
     return plt
 
 
@@ -119,6 +121,7 @@ def _patch_of(g, **kw):
     """A matplotlib PathPatch of a (Multi)Polygon with holes."""
     from matplotlib.patches import PathPatch
     from matplotlib.path import Path as MPath
+
     verts, codes = [], []
     for p in _polys(g):
         if p.geom_type != "Polygon":
@@ -181,9 +184,16 @@ def change_class(before_min, after_min, threshold_min: float, min_change: float 
 # labels that do not overlap
 # ------------------------------------------------------------------------------------------------
 
-_DIRS = [(1, 0, "left", "center"), (1, 1, "left", "bottom"), (1, -1, "left", "top"), (-1, 0, "right", "center"),
-         (0, 1, "center", "bottom"), (0, -1, "center", "top"), (-1, 1, "right", "bottom"),
-         (-1, -1, "right", "top")]
+_DIRS = [
+    (1, 0, "left", "center"),
+    (1, 1, "left", "bottom"),
+    (1, -1, "left", "top"),
+    (-1, 0, "right", "center"),
+    (0, 1, "center", "bottom"),
+    (0, -1, "center", "top"),
+    (-1, 1, "right", "bottom"),
+    (-1, -1, "right", "top"),
+]
 _RADII = (7, 14, 24, 36, 52, 72, 96, 124)
 
 
@@ -204,6 +214,7 @@ def _area_overlap(a, boxes) -> float:
 def _text_box(t, renderer):
     """The box of a label's text alone (an annotation's own extent includes its leader line)."""
     from matplotlib.text import Text
+
     if hasattr(t, "update_positions"):
         t.update_positions(renderer)
     return Text.get_window_extent(t, renderer)
@@ -230,11 +241,22 @@ def place_labels(ax, xy, texts, obstacles=(), fontsize=7.5, leader_from: int = 1
         for k, r in enumerate(_RADII):
             for dx, dy, ha, va in _DIRS:
                 f = 1.0 if (dx == 0 or dy == 0) else 0.75
-                t = ax.annotate(s, (x, y), xytext=(dx * r * f, dy * r * f), textcoords="offset points", ha=ha,
-                                va=va, fontsize=fontsize, zorder=9, annotation_clip=False, **text_kw)
+                t = ax.annotate(
+                    s,
+                    (x, y),
+                    xytext=(dx * r * f, dy * r * f),
+                    textcoords="offset points",
+                    ha=ha,
+                    va=va,
+                    fontsize=fontsize,
+                    zorder=9,
+                    annotation_clip=False,
+                    **text_kw,
+                )
                 bb = _text_box(t, renderer)
-                inside = bb.x0 >= axbox.x0 + 2 and bb.x1 <= axbox.x1 - 2 and bb.y0 >= axbox.y0 + 2 and \
-                    bb.y1 <= axbox.y1 - 2
+                inside = (
+                    bb.x0 >= axbox.x0 + 2 and bb.x1 <= axbox.x1 - 2 and bb.y0 >= axbox.y0 + 2 and bb.y1 <= axbox.y1 - 2
+                )
                 cost = _area_overlap(bb, placed) + (0 if inside else 1e9)
                 free = inside and not any(_overlap(bb, p) for p in placed)
                 if free:
@@ -254,10 +276,19 @@ def place_labels(ax, xy, texts, obstacles=(), fontsize=7.5, leader_from: int = 1
         if k >= leader_from:
             t.remove()
             off = t.xyann
-            t = ax.annotate(s, (x, y), xytext=off, textcoords="offset points", ha=t.get_ha(), va=t.get_va(),
-                            fontsize=fontsize, zorder=9, annotation_clip=False,
-                            arrowprops=dict(arrowstyle="-", lw=0.6, color="#333333", shrinkA=0, shrinkB=4 * scale),
-                            **text_kw)
+            t = ax.annotate(
+                s,
+                (x, y),
+                xytext=off,
+                textcoords="offset points",
+                ha=t.get_ha(),
+                va=t.get_va(),
+                fontsize=fontsize,
+                zorder=9,
+                annotation_clip=False,
+                arrowprops=dict(arrowstyle="-", lw=0.6, color="#333333", shrinkA=0, shrinkB=4 * scale),
+                **text_kw,
+            )
             bb = _text_box(t, renderer)
         placed.append(bb)
         out.append(t)
@@ -299,8 +330,10 @@ def _spread(ax, xs, ys, size_pt2=None):
 # map furniture
 # ------------------------------------------------------------------------------------------------
 
+
 def _scale_bar(ax, length_m=None):
     from matplotlib.patches import Rectangle
+
     x0, x1 = ax.get_xlim()
     y0, y1 = ax.get_ylim()
     width = x1 - x0
@@ -308,16 +341,42 @@ def _scale_bar(ax, length_m=None):
         length_m = 10000.0 if width > 40000 else 5000.0 if width > 15000 else 1000.0
     h = (y1 - y0) * 0.008
     bx, by = x1 - width * 0.04 - length_m, y0 + (y1 - y0) * 0.035
-    ax.add_patch(Rectangle((bx - width * 0.012, by - h * 2.6), length_m + width * 0.024, h * 7.6, fc="white",
-                           ec="#888888", lw=0.5, alpha=0.9, zorder=10))
+    ax.add_patch(
+        Rectangle(
+            (bx - width * 0.012, by - h * 2.6),
+            length_m + width * 0.024,
+            h * 7.6,
+            fc="white",
+            ec="#888888",
+            lw=0.5,
+            alpha=0.9,
+            zorder=10,
+        )
+    )
     n = 4
     for k in range(n):
-        ax.add_patch(Rectangle((bx + k * length_m / n, by), length_m / n, h, fc="black" if k % 2 == 0 else "white",
-                               ec="black", lw=0.6, zorder=11))
+        ax.add_patch(
+            Rectangle(
+                (bx + k * length_m / n, by),
+                length_m / n,
+                h,
+                fc="black" if k % 2 == 0 else "white",
+                ec="black",
+                lw=0.6,
+                zorder=11,
+            )
+        )
     for k in (0, n // 2, n):
         v = k * length_m / n / 1000
-        ax.text(bx + k * length_m / n, by + h * 1.8, f"{v:g}" + (" km" if k == n else ""), ha="center", va="bottom",
-                fontsize=7, zorder=11)
+        ax.text(
+            bx + k * length_m / n,
+            by + h * 1.8,
+            f"{v:g}" + (" km" if k == n else ""),
+            ha="center",
+            va="bottom",
+            fontsize=7,
+            zorder=11,
+        )
     return length_m
 
 
@@ -326,8 +385,13 @@ def _north_arrow(ax):
     y0, y1 = ax.get_ylim()
     x = x1 - (x1 - x0) * 0.045
     ya, yb = y1 - (y1 - y0) * 0.13, y1 - (y1 - y0) * 0.05
-    ax.annotate("", xy=(x, yb), xytext=(x, ya), zorder=11,
-                arrowprops=dict(arrowstyle="-|>,head_width=0.5,head_length=1.0", lw=2.2, color="black"))
+    ax.annotate(
+        "",
+        xy=(x, yb),
+        xytext=(x, ya),
+        zorder=11,
+        arrowprops=dict(arrowstyle="-|>,head_width=0.5,head_length=1.0", lw=2.2, color="black"),
+    )
     ax.text(x, yb + (y1 - y0) * 0.006, "N", ha="center", va="bottom", fontsize=12, fontweight="bold", zorder=11)
 
 
@@ -342,9 +406,19 @@ def _wrap_lines(lines, width=58):
 # the council map
 # ------------------------------------------------------------------------------------------------
 
-def council_map(base: Basemap, *, title: str, subtitle: str = "", surface: dict | None = None,
-                sites: list | None = None, moves: list | None = None, choropleth: dict | None = None,
-                assumptions: list | None = None, figsize=(14.0, 9.6)):
+
+def council_map(
+    base: Basemap,
+    *,
+    title: str,
+    subtitle: str = "",
+    surface: dict | None = None,
+    sites: list | None = None,
+    moves: list | None = None,
+    choropleth: dict | None = None,
+    assumptions: list | None = None,
+    figsize=(14.0, 9.6),
+):
     """A map for a council: returns ``(figure, MapInfo)``.
 
     Parameters
@@ -374,7 +448,7 @@ def council_map(base: Basemap, *, title: str, subtitle: str = "", surface: dict 
     ax = fig.add_axes([0.01, 0.07, 0.635, 0.83])
     side = fig.add_axes([0.655, 0.07, 0.335, 0.83])
     side.axis("off")
-    legend = []   # (handle, label) with None handle for a heading
+    legend = []  # (handle, label) with None handle for a heading
 
     # land (cells without inhabitants are not painted: the land colour shows)
     p = _patch_of(base.zone, fc=LAND, ec="none", zorder=0)
@@ -394,7 +468,7 @@ def council_map(base: Basemap, *, title: str, subtitle: str = "", surface: dict 
             m = np.asarray(surface["minutes"], float)
             th = [float(t) for t in surface["thresholds"]]
             cols, labels = minute_classes(th)
-            cls = np.searchsorted(np.array(th), m, side="left")     # ≤ t1 → 0, ..., > tn → n
+            cls = np.searchsorted(np.array(th), m, side="left")  # ≤ t1 → 0, ..., > tn → n
             cls = np.where(np.isfinite(m), cls, len(th) + 1)
             cmap_cols = cols + [UNREACHED]
             legend.append((None, surface.get("label", "First fire engine on scene (turnout + driving)")))
@@ -409,19 +483,30 @@ def council_map(base: Basemap, *, title: str, subtitle: str = "", surface: dict 
             cmap_cols = [c for _, c, _ in CHANGE_CLASSES]
             present = set(np.unique(cls[show]).tolist())
             legend.append((None, surface.get("label", "What the change does (where people live)")))
-            legend += [(Patch(fc=c, ec="none"), lab.format(T=T, d=dmin))
-                       for k, (_, c, lab) in enumerate(CHANGE_CLASSES) if k in present or k in (0, 3, 6)]
+            legend += [
+                (Patch(fc=c, ec="none"), lab.format(T=T, d=dmin))
+                for k, (_, c, lab) in enumerate(CHANGE_CLASSES)
+                if k in present or k in (0, 3, 6)
+            ]
         img[iy[show], ix[show]] = cls[show]
         cmap = ListedColormap(cmap_cols)
-        ax.imshow(np.ma.masked_less(img, 0), origin="lower", extent=ext, cmap=cmap,
-                  norm=BoundaryNorm(np.arange(len(cmap_cols) + 1) - 0.5, len(cmap_cols)), interpolation="nearest",
-                  zorder=1)
+        ax.imshow(
+            np.ma.masked_less(img, 0),
+            origin="lower",
+            extent=ext,
+            cmap=cmap,
+            norm=BoundaryNorm(np.arange(len(cmap_cols) + 1) - 0.5, len(cmap_cols)),
+            interpolation="nearest",
+            zorder=1,
+        )
         legend.append((Patch(fc=LAND, ec="#999999", lw=0.5), f"no inhabitants in the {cell:g} m cell"))
     if choropleth is not None:
         norm = float(choropleth.get("norm", 0.9))
-        bands = [(norm, 1.01, "#1a9850", f"meets the norm (≥ {100 * norm:g} %)"),
-                 (norm - 0.1, norm, "#fee08b", f"{100 * (norm - 0.1):g}–{100 * norm:g} % (below the norm)"),
-                 (-0.01, norm - 0.1, "#d73027", f"< {100 * (norm - 0.1):g} % (far below the norm)")]
+        bands = [
+            (norm, 1.01, "#1a9850", f"meets the norm (≥ {100 * norm:g} %)"),
+            (norm - 0.1, norm, "#fee08b", f"{100 * (norm - 0.1):g}–{100 * norm:g} % (below the norm)"),
+            (-0.01, norm - 0.1, "#d73027", f"< {100 * (norm - 0.1):g} % (far below the norm)"),
+        ]
         legend.append((None, choropleth.get("label", "Share of calls reached in time")))
         for name, g in base.municipalities:
             v = choropleth["values"].get(name)
@@ -439,7 +524,7 @@ def council_map(base: Basemap, *, title: str, subtitle: str = "", surface: dict 
             nrd_shown = True
     if surface is not None and "no_road_data" in surface:
         nrd = np.asarray(surface["no_road_data"], bool)
-        if nrd.any():   # cells off the road data outside the pack's gap polygon: grey, hatched too
+        if nrd.any():  # cells off the road data outside the pack's gap polygon: grey, hatched too
             x = np.asarray(surface["x"], float)
             y = np.asarray(surface["y"], float)
             cell = float(surface["cell_m"])
@@ -453,18 +538,24 @@ def council_map(base: Basemap, *, title: str, subtitle: str = "", surface: dict 
             nrd_shown = True
     if nrd_shown:
         legend.append((None, "Map"))
-        legend.append((Patch(fc="#cfcfcf", ec=GAP, hatch="////", lw=0.5),
-                       "no road data in the 2017 extract: people here are not counted"))
+        legend.append(
+            (
+                Patch(fc="#cfcfcf", ec=GAP, hatch="////", lw=0.5),
+                "no road data in the 2017 extract: people here are not counted",
+            )
+        )
     else:
         legend.append((None, "Map"))
     # roads
     from matplotlib.collections import LineCollection
-    for key, colour, lw, lab in (("main", ROAD_MAIN, 0.45, "main road (primary, secondary)"),
-                                 ("major", ROAD_MAJOR, 1.1, "motorway, expressway")):
+
+    for key, colour, lw, lab in (
+        ("main", ROAD_MAIN, 0.45, "main road (primary, secondary)"),
+        ("major", ROAD_MAJOR, 1.1, "motorway, expressway"),
+    ):
         seg = base.roads.get(key)
         if seg is not None and len(seg):
-            ax.add_collection(LineCollection(seg, colors=colour, linewidths=lw, alpha=0.75, zorder=3,
-                                             capstyle="round"))
+            ax.add_collection(LineCollection(seg, colors=colour, linewidths=lw, alpha=0.75, zorder=3, capstyle="round"))
             legend.append((Line2D([], [], color=colour, lw=lw * 2), lab))
     # municipality borders
     for _, g in base.municipalities:
@@ -488,10 +579,16 @@ def council_map(base: Basemap, *, title: str, subtitle: str = "", surface: dict 
     fig.canvas.draw()
 
     # moves (arrows old → new)
-    for (a, b) in (moves or []):
-        ax.annotate("", xy=b, xytext=a, zorder=6,
-                    arrowprops=dict(arrowstyle="-|>", lw=1.6, color="#2c7bb6", shrinkA=6, shrinkB=10,
-                                    connectionstyle="arc3,rad=0.15"))
+    for a, b in moves or []:
+        ax.annotate(
+            "",
+            xy=b,
+            xytext=a,
+            zorder=6,
+            arrowprops=dict(
+                arrowstyle="-|>", lw=1.6, color="#2c7bb6", shrinkA=6, shrinkB=10, connectionstyle="arc3,rad=0.15"
+            ),
+        )
     # sites
     renderer = fig.canvas.get_renderer()
     order = sorted(range(len(sites)), key=lambda i: (sites[i].priority, i))
@@ -507,6 +604,7 @@ def council_map(base: Basemap, *, title: str, subtitle: str = "", surface: dict 
             px, py = ax.transData.transform((sx[i], sy[i]))
             r = np.sqrt(size) / 2 * fig.dpi / 72
             from matplotlib.transforms import Bbox
+
             bb = Bbox([[px - r, py - r], [px + r, py + r]])
         marker_boxes.append(bb)
         if s.kind not in kinds_seen:
@@ -530,9 +628,19 @@ def council_map(base: Basemap, *, title: str, subtitle: str = "", surface: dict 
         for dy in (0, 14, -14, 28, -28, 42, -42):
             if t is not None:
                 t.remove()
-            t = ax.annotate(name.upper(), (mx, my), xytext=(0, dy), textcoords="offset points", ha="center",
-                            va="center", fontsize=6.8, color="#3a3a3a", fontweight="bold", zorder=7,
-                            path_effects=halo)
+            t = ax.annotate(
+                name.upper(),
+                (mx, my),
+                xytext=(0, dy),
+                textcoords="offset points",
+                ha="center",
+                va="center",
+                fontsize=6.8,
+                color="#3a3a3a",
+                fontweight="bold",
+                zorder=7,
+                path_effects=halo,
+            )
             bb = t.get_window_extent(renderer)
             if not any(_overlap(bb, o) for o in marker_boxes + muni_boxes):
                 break
@@ -540,9 +648,15 @@ def council_map(base: Basemap, *, title: str, subtitle: str = "", surface: dict 
         muni_boxes.append(t.get_window_extent(renderer))
     # site labels: the important ones first
     lab_idx = [i for i in order if sites[i].label]
-    texts = place_labels(ax, [(sx[i], sy[i]) for i in lab_idx], [sites[i].label for i in lab_idx],
-                         obstacles=marker_boxes + muni_boxes, fontsize=7.2, path_effects=halo,
-                         color="#111111")
+    texts = place_labels(
+        ax,
+        [(sx[i], sy[i]) for i in lab_idx],
+        [sites[i].label for i in lab_idx],
+        obstacles=marker_boxes + muni_boxes,
+        fontsize=7.2,
+        path_effects=halo,
+        color="#111111",
+    )
     for i, t in zip(lab_idx, texts):
         if sites[i].kind in ("new", "best", "moved_to", "unit_new", "closed"):
             t.set_fontweight("bold")
@@ -554,14 +668,29 @@ def council_map(base: Basemap, *, title: str, subtitle: str = "", surface: dict 
     fig.text(0.01, 0.965, title, fontsize=15, fontweight="bold", va="top")
     if subtitle:
         fig.text(0.01, 0.925, subtitle, fontsize=10, va="top", color="#333333")
-    fig.text(0.01, 0.035, ATTRIBUTION + ". Positions of posts are approximate (see posts.csv: location grade).",
-             fontsize=7.5, color="#333333")
+    fig.text(
+        0.01,
+        0.035,
+        ATTRIBUTION + ". Positions of posts are approximate (see posts.csv: location grade).",
+        fontsize=7.5,
+        color="#333333",
+    )
     # legend (headings in bold) and assumptions in the side panel
     handles = [h if h is not None else Patch(fc="none", ec="none") for h, _ in legend]
     labels = [lab for _, lab in legend]
     labels_wrapped = ["\n".join(textwrap.wrap(lab, 50)) for lab in labels]
-    leg = side.legend(handles, labels_wrapped, loc="upper left", bbox_to_anchor=(0.0, 1.0), frameon=False,
-                      fontsize=8, handlelength=1.8, handleheight=1.1, borderaxespad=0.0, labelspacing=0.45)
+    leg = side.legend(
+        handles,
+        labels_wrapped,
+        loc="upper left",
+        bbox_to_anchor=(0.0, 1.0),
+        frameon=False,
+        fontsize=8,
+        handlelength=1.8,
+        handleheight=1.1,
+        borderaxespad=0.0,
+        labelspacing=0.45,
+    )
     for (h, _), txt in zip(legend, leg.get_texts()):
         if h is None:
             txt.set_fontweight("bold")
@@ -571,12 +700,24 @@ def council_map(base: Basemap, *, title: str, subtitle: str = "", surface: dict 
     lb = leg.get_window_extent(renderer).transformed(side.transAxes.inverted())
     if assumptions:
         body = _wrap_lines(assumptions, width=64)
-        side.text(0.0, lb.y0 - 0.03, "Assumptions", fontsize=9, fontweight="bold", va="top",
-                  transform=side.transAxes)
-        side.text(0.0, lb.y0 - 0.065, "\n".join(body), fontsize=7.8, va="top", linespacing=1.35,
-                  transform=side.transAxes, color="#222222")
-    info = MapInfo(label_boxes=label_boxes, label_texts=[sites[i].label for i in lab_idx],
-                   marker_boxes=marker_boxes, municipality_boxes=muni_boxes, legend_labels=labels)
+        side.text(0.0, lb.y0 - 0.03, "Assumptions", fontsize=9, fontweight="bold", va="top", transform=side.transAxes)
+        side.text(
+            0.0,
+            lb.y0 - 0.065,
+            "\n".join(body),
+            fontsize=7.8,
+            va="top",
+            linespacing=1.35,
+            transform=side.transAxes,
+            color="#222222",
+        )
+    info = MapInfo(
+        label_boxes=label_boxes,
+        label_texts=[sites[i].label for i in lab_idx],
+        marker_boxes=marker_boxes,
+        municipality_boxes=muni_boxes,
+        legend_labels=labels,
+    )
     return fig, info
 
 
@@ -591,6 +732,7 @@ def save_map(fig, folder, stem: str, dpi: int = PRINT_DPI) -> tuple:
     from pathlib import Path
 
     from .atomic import atomic_path
+
     plt = _mpl()
     folder = Path(folder)
     out = []
@@ -604,24 +746,35 @@ def save_map(fig, folder, stem: str, dpi: int = PRINT_DPI) -> tuple:
     return tuple(out)
 
 
-def frontier_figure(curve_p, curve_share, today_p, today_share, threshold_min: float, *, title: str,
-                    new_crew: str, today_note: str):
+def frontier_figure(
+    curve_p, curve_share, today_p, today_share, threshold_min: float, *, title: str, new_crew: str, today_note: str
+):
     """The greenfield frontier: best share within T for p posts (new posts of crew ``new_crew``)
     and today's network as a star. Returns a figure."""
     plt = _mpl()
     from matplotlib.ticker import MaxNLocator
+
     fig, ax = plt.subplots(figsize=(8.0, 5.2))
     fig.subplots_adjust(top=0.88, bottom=0.24)
     ys = [100 * s for s in curve_share]
     ax.plot(curve_p, ys, "o-", color="#2c7bb6", label=f"best p posts from scratch (all {new_crew})")
     for p, y in zip(curve_p, ys):
-        ax.annotate(f"{y:.1f} %", (p, y), xytext=(0, 8), textcoords="offset points", ha="center", fontsize=8,
-                    color="#2c7bb6")
+        ax.annotate(
+            f"{y:.1f} %", (p, y), xytext=(0, 8), textcoords="offset points", ha="center", fontsize=8, color="#2c7bb6"
+        )
     lo = min(ys + ([100 * today_share] if today_p is not None else []))
     if today_p is not None:
         ax.plot([today_p], [100 * today_share], "*", color="#b2182b", ms=16, label="today's network")
-        ax.annotate(f"today: {100 * today_share:.1f} %", (today_p, 100 * today_share), xytext=(0, 12),
-                    textcoords="offset points", ha="center", fontsize=9, color="#b2182b", fontweight="bold")
+        ax.annotate(
+            f"today: {100 * today_share:.1f} %",
+            (today_p, 100 * today_share),
+            xytext=(0, 12),
+            textcoords="offset points",
+            ha="center",
+            fontsize=9,
+            color="#b2182b",
+            fontweight="bold",
+        )
     ax.set_ylim(max(0.0, lo - 8), min(100.0, max(ys) + 6) if max(ys) < 99 else 102)
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("number of posts")
@@ -633,8 +786,9 @@ def frontier_figure(curve_p, curve_share, today_p, today_share, threshold_min: f
     return fig
 
 
-def audit_map(net, municipalities_metric, names, implausible_xy, near_xy, facing_xy, title: str,
-              footer: str = "") -> bytes:
+def audit_map(
+    net, municipalities_metric, names, implausible_xy, near_xy, facing_xy, title: str, footer: str = ""
+) -> bytes:
     """A PNG (bytes) of the road network audit: the roads (emergency-only passages in blue), the
     nodes dropped outside the largest strongly connected component (red dots), the straight lines of
     pairs whose fastest route is implausibly long (orange), near-coincident nodes and facing dead ends
@@ -643,8 +797,9 @@ def audit_map(net, municipalities_metric, names, implausible_xy, near_xy, facing
     from matplotlib.collections import LineCollection
 
     fig, ax = plt.subplots(figsize=(10, 10))
-    seg = np.stack([np.column_stack([net.x[net.u], net.y[net.u]]), np.column_stack([net.x[net.v], net.y[net.v]])],
-                   axis=1)
+    seg = np.stack(
+        [np.column_stack([net.x[net.u], net.y[net.u]]), np.column_stack([net.x[net.v], net.y[net.v]])], axis=1
+    )
     em = net.emergency_only()
     ax.add_collection(LineCollection(seg[~em], colors="#9a9a9a", linewidths=0.25, zorder=1))
     ax.add_collection(LineCollection(seg[em], colors="#2b83ba", linewidths=0.6, zorder=2))
@@ -653,31 +808,44 @@ def audit_map(net, municipalities_metric, names, implausible_xy, near_xy, facing
             xs, ys = poly.exterior.xy
             ax.plot(xs, ys, color="#333333", lw=0.8, zorder=3)
         c = g.representative_point()
-        ax.annotate(nm, (c.x, c.y), fontsize=7, ha="center", color="#222222", zorder=6,
-                    bbox=dict(boxstyle="round,pad=0.15", fc="white", ec="none", alpha=0.7))
+        ax.annotate(
+            nm,
+            (c.x, c.y),
+            fontsize=7,
+            ha="center",
+            color="#222222",
+            zorder=6,
+            bbox=dict(boxstyle="round,pad=0.15", fc="white", ec="none", alpha=0.7),
+        )
     if net.dropped_xy is not None and len(net.dropped_xy):
         ax.scatter(net.dropped_xy[:, 0], net.dropped_xy[:, 1], s=3, c="#d7191c", zorder=4)
     if len(implausible_xy):
-        ax.add_collection(LineCollection(np.asarray(implausible_xy).reshape(-1, 2, 2), colors="#fd8d3c",
-                                         linewidths=0.8, zorder=5))
+        ax.add_collection(
+            LineCollection(np.asarray(implausible_xy).reshape(-1, 2, 2), colors="#fd8d3c", linewidths=0.8, zorder=5)
+        )
     for pts in (near_xy, facing_xy):
         if len(pts):
-            ax.scatter(np.asarray(pts)[:, 0], np.asarray(pts)[:, 1], s=14, facecolors="none",
-                       edgecolors="#7b3294", zorder=5)
-    handles = [plt.Line2D([], [], color="#9a9a9a", lw=1, label="road (public)"),
-               plt.Line2D([], [], color="#2b83ba", lw=1.5, label="emergency-only passage"),
-               plt.Line2D([], [], color="#d7191c", marker=".", ls="", label="node dropped (outside largest component)"),
-               plt.Line2D([], [], color="#fd8d3c", lw=1.5, label="pair with implausible detour (straight line)"),
-               plt.Line2D([], [], color="#7b3294", marker="o", mfc="none", ls="",
-                          label="near-coincident nodes / facing dead ends")]
+            ax.scatter(
+                np.asarray(pts)[:, 0], np.asarray(pts)[:, 1], s=14, facecolors="none", edgecolors="#7b3294", zorder=5
+            )
+    handles = [
+        plt.Line2D([], [], color="#9a9a9a", lw=1, label="road (public)"),
+        plt.Line2D([], [], color="#2b83ba", lw=1.5, label="emergency-only passage"),
+        plt.Line2D([], [], color="#d7191c", marker=".", ls="", label="node dropped (outside largest component)"),
+        plt.Line2D([], [], color="#fd8d3c", lw=1.5, label="pair with implausible detour (straight line)"),
+        plt.Line2D(
+            [], [], color="#7b3294", marker="o", mfc="none", ls="", label="near-coincident nodes / facing dead ends"
+        ),
+    ]
     ax.legend(handles=handles, loc="lower left", fontsize=8)
     ax.autoscale()
     ax.set_aspect("equal")
     ax.set_xticks([])
     ax.set_yticks([])
     ax.set_title(title, fontsize=11)
-    fig.text(0.01, 0.005, (footer + "\n" if footer else "") + "© OpenStreetMap contributors", fontsize=7,
-             color="#333333")
+    fig.text(
+        0.01, 0.005, (footer + "\n" if footer else "") + "© OpenStreetMap contributors", fontsize=7, color="#333333"
+    )
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=150, bbox_inches="tight")
     plt.close(fig)

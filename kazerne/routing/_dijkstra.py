@@ -14,11 +14,13 @@ import numpy as np
 try:  # pragma: no cover - exercised implicitly
     import numba
     from numba import njit, prange
+
     HAVE_NUMBA = True
 except ImportError:  # pragma: no cover
     HAVE_NUMBA = False
 
 if HAVE_NUMBA:
+
     @njit(cache=True, nogil=True)
     def _search(indptr, indices, data, src, limit, dist, heap_d, heap_n):
         dist[src] = 0.0
@@ -83,6 +85,12 @@ if HAVE_NUMBA:
 
 def many_source(graph, sources: np.ndarray, limit: float, out: np.ndarray) -> None:
     """Fill ``out[i]`` with the times (s) from ``sources[i]`` to all nodes (``inf`` beyond ``limit``)."""
-    _many(graph.indptr.astype(np.int64, copy=False), graph.indices.astype(np.int64, copy=False),
-          graph.data.astype(np.float64, copy=False), np.asarray(sources, dtype=np.int64),
-          float(limit), out, max(1, min(len(sources), 4 * numba.get_num_threads())))
+    _many(
+        graph.indptr.astype(np.int64, copy=False),
+        graph.indices.astype(np.int64, copy=False),
+        graph.data.astype(np.float64, copy=False),
+        np.asarray(sources, dtype=np.int64),
+        float(limit),
+        out,
+        max(1, min(len(sources), 4 * numba.get_num_threads())),
+    )

@@ -36,9 +36,19 @@ from .routes import tree_lengths
 
 log = logging.getLogger("kazerne")
 
-DEFAULTS = dict(near_m=2.0, dead_end_m=15.0, pair_min_m=500.0, pair_max_m=5000.0, post_max_m=10000.0,
-                sources_per_municipality=25, targets_per_source=12, max_detour=2.5, warn_median=1.8,
-                warn_p95=3.0, seed=20261201)
+DEFAULTS = dict(
+    near_m=2.0,
+    dead_end_m=15.0,
+    pair_min_m=500.0,
+    pair_max_m=5000.0,
+    post_max_m=10000.0,
+    sources_per_municipality=25,
+    targets_per_source=12,
+    max_detour=2.5,
+    warn_median=1.8,
+    warn_p95=3.0,
+    seed=20261201,
+)
 
 
 def _q(a, q):
@@ -53,13 +63,13 @@ class AuditReport:
     zone: str
     profile: str
     network: dict
-    near_pairs: np.ndarray            # (k, 2) node indices closer than near_m, not joined
+    near_pairs: np.ndarray  # (k, 2) node indices closer than near_m, not joined
     near_dist_m: np.ndarray
-    facing_dead_ends: np.ndarray      # (k, 2) node indices
+    facing_dead_ends: np.ndarray  # (k, 2) node indices
     facing_dist_m: np.ndarray
-    municipalities: list              # one dict per municipality
-    posts: list                       # one dict per post
-    implausible: list                 # dicts: origin/destination lon/lat, municipality, detour, km, minutes
+    municipalities: list  # one dict per municipality
+    posts: list  # one dict per post
+    implausible: list  # dicts: origin/destination lon/lat, municipality, detour, km, minutes
     params: dict
     warnings: list = field(default_factory=list)
 
@@ -82,18 +92,32 @@ class AuditReport:
         return [dict(m) for m in self.municipalities]
 
     def implausible_geojson(self) -> dict:
-        feats = [{"type": "Feature",
-                  "geometry": {"type": "LineString", "coordinates": [[r["from_lon"], r["from_lat"]],
-                                                                     [r["to_lon"], r["to_lat"]]]},
-                  "properties": {k: v for k, v in r.items() if not k.endswith(("_lon", "_lat"))}}
-                 for r in self.implausible]
+        feats = [
+            {
+                "type": "Feature",
+                "geometry": {
+                    "type": "LineString",
+                    "coordinates": [[r["from_lon"], r["from_lat"]], [r["to_lon"], r["to_lat"]]],
+                },
+                "properties": {k: v for k, v in r.items() if not k.endswith(("_lon", "_lat"))},
+            }
+            for r in self.implausible
+        ]
         return {"type": "FeatureCollection", "features": feats}
 
     def to_dict(self) -> dict:
-        return {"zone": self.zone, "profile": self.profile, "network": self.network, "params": self.params,
-                "near_coincident_pairs": len(self.near_pairs), "facing_dead_ends": len(self.facing_dead_ends),
-                "municipalities": self.municipalities, "posts": self.posts,
-                "implausible_pairs": len(self.implausible), "warnings": self.warnings}
+        return {
+            "zone": self.zone,
+            "profile": self.profile,
+            "network": self.network,
+            "params": self.params,
+            "near_coincident_pairs": len(self.near_pairs),
+            "facing_dead_ends": len(self.facing_dead_ends),
+            "municipalities": self.municipalities,
+            "posts": self.posts,
+            "implausible_pairs": len(self.implausible),
+            "warnings": self.warnings,
+        }
 
 
 def _undirected_neighbours(net):
@@ -159,10 +183,11 @@ def audit(zone, profile: SpeedProfile | str = "fire_engine", posts=None, demand=
     near, near_d, facing, facing_d = close_pairs(net, p["near_m"], p["dead_end_m"])
 
     from ..demand.points import municipality_of
+
     node_muni = municipality_of(zone, net.x, net.y)
     if zone.gap_metric is not None:
         node_muni = np.where(shapely.contains_xy(zone.gap_metric, net.x, net.y), -1, node_muni)
-    limit = p["pair_max_m"] * 3 / (10 / 3.6)   # generous: 3x the distance at 10 km/h
+    limit = p["pair_max_m"] * 3 / (10 / 3.6)  # generous: 3x the distance at 10 km/h
     munis, implausible, warns = [], [], []
     for i, m in enumerate(zone.pack.municipalities):
         cand = np.flatnonzero(node_muni == i)
@@ -188,29 +213,44 @@ def audit(zone, profile: SpeedProfile | str = "fire_engine", posts=None, demand=
                 crow.append(dxy[g] / t[k, g] * 3.6)
                 od.append((s, g, L[k, g] / dxy[g], t[k, g], dxy[g]))
         det = np.asarray(det)
-        row = {"municipality": m.name, "pairs": int(len(det)), "unreached": int(np.isinf(det).sum()),
-               "detour_median": round(_q(det[np.isfinite(det)], 0.5), 3),
-               "detour_p95": round(_q(det[np.isfinite(det)], 0.95), 3),
-               "share_detour_over_max": round(float(np.mean(det > p["max_detour"])), 4) if len(det) else float("nan"),
-               "speed_kmh_median": round(_q(spd, 0.5), 1), "crow_fly_kmh_median": round(_q(crow, 0.5), 1)}
+        row = {
+            "municipality": m.name,
+            "pairs": int(len(det)),
+            "unreached": int(np.isinf(det).sum()),
+            "detour_median": round(_q(det[np.isfinite(det)], 0.5), 3),
+            "detour_p95": round(_q(det[np.isfinite(det)], 0.95), 3),
+            "share_detour_over_max": round(float(np.mean(det > p["max_detour"])), 4) if len(det) else float("nan"),
+            "speed_kmh_median": round(_q(spd, 0.5), 1),
+            "crow_fly_kmh_median": round(_q(crow, 0.5), 1),
+        }
         bad = (row["detour_median"] > p["warn_median"]) or (row["detour_p95"] > p["warn_p95"]) or row["unreached"]
         row["plausible"] = not bad
         if bad:
-            warns.append(f"{m.name}: detour index median {row['detour_median']:.2f}, p95 {row['detour_p95']:.2f}"
-                         f"{', ' + str(row['unreached']) + ' pairs unreachable' if row['unreached'] else ''}"
-                         f" (plausible: median <= {p['warn_median']}, p95 <= {p['warn_p95']}): water with few "
-                         f"bridges, or a fault in the road data — look at the audit map (kazerne audit) "
-                         f"before believing its shares")
+            warns.append(
+                f"{m.name}: detour index median {row['detour_median']:.2f}, p95 {row['detour_p95']:.2f}"
+                f"{', ' + str(row['unreached']) + ' pairs unreachable' if row['unreached'] else ''}"
+                f" (plausible: median <= {p['warn_median']}, p95 <= {p['warn_p95']}): water with few "
+                f"bridges, or a fault in the road data — look at the audit map (kazerne audit) "
+                f"before believing its shares"
+            )
         munis.append(row)
         for s, g, di, tt, dd in od:
             if di > p["max_detour"]:
                 lo, la = to_wgs84(net.x[[s, g]], net.y[[s, g]])
-                implausible.append({"from_lon": round(float(lo[0]), 6), "from_lat": round(float(la[0]), 6),
-                                    "to_lon": round(float(lo[1]), 6), "to_lat": round(float(la[1]), 6),
-                                    "municipality": m.name, "from_node": int(s), "to_node": int(g),
-                                    "detour_index": round(float(di), 2) if np.isfinite(di) else None,
-                                    "straight_km": round(float(dd) / 1000, 2),
-                                    "drive_min": round(float(tt) / 60, 1) if np.isfinite(tt) else None})
+                implausible.append(
+                    {
+                        "from_lon": round(float(lo[0]), 6),
+                        "from_lat": round(float(la[0]), 6),
+                        "to_lon": round(float(lo[1]), 6),
+                        "to_lat": round(float(la[1]), 6),
+                        "municipality": m.name,
+                        "from_node": int(s),
+                        "to_node": int(g),
+                        "detour_index": round(float(di), 2) if np.isfinite(di) else None,
+                        "straight_km": round(float(dd) / 1000, 2),
+                        "drive_min": round(float(tt) / 60, 1) if np.isfinite(tt) else None,
+                    }
+                )
 
     post_rows = []
     if posts is None:
@@ -235,16 +275,37 @@ def audit(zone, profile: SpeedProfile | str = "fire_engine", posts=None, demand=
             tt, ll = t[k, tnode[sel]], L[k, tnode[sel]]
             fin = np.isfinite(tt)
             det = ll[fin] / np.maximum(dd[sel][fin], 1.0)
-            post_rows.append({"post": pid, "node": int(node), "targets": int(sel.sum()), "unreached": int((~fin).sum()),
-                              "detour_median": round(_q(det, 0.5), 3), "detour_p95": round(_q(det, 0.95), 3),
-                              "speed_kmh_median": round(_q(ll[fin] / np.maximum(tt[fin], 1e-9) * 3.6, 0.5), 1)})
+            post_rows.append(
+                {
+                    "post": pid,
+                    "node": int(node),
+                    "targets": int(sel.sum()),
+                    "unreached": int((~fin).sum()),
+                    "detour_median": round(_q(det, 0.5), 3),
+                    "detour_p95": round(_q(det, 0.95), 3),
+                    "speed_kmh_median": round(_q(ll[fin] / np.maximum(tt[fin], 1e-9) * 3.6, 0.5), 1),
+                }
+            )
     network = net.describe()
     share_drop = network["nodes_dropped"] / max(network["nodes_source"], 1)
     if share_drop > 0.05:
-        warns.append(f"{network['nodes_dropped']} of {network['nodes_source']} nodes ({share_drop:.1%}) lie outside "
-                     f"the largest strongly connected component and are dropped")
+        warns.append(
+            f"{network['nodes_dropped']} of {network['nodes_source']} nodes ({share_drop:.1%}) lie outside "
+            f"the largest strongly connected component and are dropped"
+        )
     for w in warns:
-        log.info("road network audit: %s", w)   # the CLI and the runner print these
-    return AuditReport(zone=zone.name, profile=prof.name, network=network, near_pairs=near, near_dist_m=near_d,
-                       facing_dead_ends=facing, facing_dist_m=facing_d, municipalities=munis, posts=post_rows,
-                       implausible=implausible, params=p, warnings=warns)
+        log.info("road network audit: %s", w)  # the CLI and the runner print these
+    return AuditReport(
+        zone=zone.name,
+        profile=prof.name,
+        network=network,
+        near_pairs=near,
+        near_dist_m=near_d,
+        facing_dead_ends=facing,
+        facing_dist_m=facing_d,
+        municipalities=munis,
+        posts=post_rows,
+        implausible=implausible,
+        params=p,
+        warnings=warns,
+    )

@@ -43,8 +43,16 @@ def _read_source(path: Path, offset: int, tmpdir: Path):
     return nx.relabel_nodes(G, {n: int(n) + offset for n in G.nodes})
 
 
-def build_pack(name: str, osm_files: list, municipalities: Path, posts: Path, out_dir: Path,
-               join_m: float = JOIN_TOLERANCE_M, road_data_date: str = "", force: bool = False) -> tuple:
+def build_pack(
+    name: str,
+    osm_files: list,
+    municipalities: Path,
+    posts: Path,
+    out_dir: Path,
+    join_m: float = JOIN_TOLERANCE_M,
+    road_data_date: str = "",
+    force: bool = False,
+) -> tuple:
     """Write zone pack ``out_dir/name``; returns ``(path, JoinReport)``."""
     import networkx as nx
     import osmnx as ox
@@ -60,8 +68,9 @@ def build_pack(name: str, osm_files: list, municipalities: Path, posts: Path, ou
         feats = json.loads(Path(municipalities).read_text(encoding="utf-8"))["features"]
         assert all(f["properties"].get("name") for f in feats)
     except (OSError, ValueError, KeyError, TypeError, AssertionError):
-        raise ZonePackError("expected a GeoJSON FeatureCollection of polygons with a 'name' property",
-                            source=str(municipalities)) from None
+        raise ZonePackError(
+            "expected a GeoJSON FeatureCollection of polygons with a 'name' property", source=str(municipalities)
+        ) from None
     try:
         with open(posts, newline="", encoding="utf-8") as fh:
             cols = next(csv.reader(fh), [])
@@ -98,11 +107,13 @@ def build_pack(name: str, osm_files: list, municipalities: Path, posts: Path, ou
             csv.writer(fh).writerow(MED_HEADER)
         joined = rep.describe() if rep else {"nodes_joined": 0}
         with open(tmp / "README.md", "w", encoding="utf-8") as fh:
-            fh.write(f"# Zone pack {name}\n\nBuilt by `kazerne build-pack` on {_dt.date.today()} from "
-                     f"{', '.join(Path(f).name for f in osm_files)} (© OpenStreetMap contributors, ODbL).\n"
-                     f"Nodes closer than {join_m:g} m on the same level joined: {joined['nodes_joined']} "
-                     f"(pairs on different levels kept apart: {joined.get('pairs_skipped_different_levels', 0)}).\n"
-                     f"Posts: {Path(posts).name} (columns {', '.join(POST_HEADER)}).\n")
+            fh.write(
+                f"# Zone pack {name}\n\nBuilt by `kazerne build-pack` on {_dt.date.today()} from "
+                f"{', '.join(Path(f).name for f in osm_files)} (© OpenStreetMap contributors, ODbL).\n"
+                f"Nodes closer than {join_m:g} m on the same level joined: {joined['nodes_joined']} "
+                f"(pairs on different levels kept apart: {joined.get('pairs_skipped_different_levels', 0)}).\n"
+                f"Posts: {Path(posts).name} (columns {', '.join(POST_HEADER)}).\n"
+            )
         with open(tmp / "build-report.json", "w", encoding="utf-8") as fh:
             json.dump({"sources": [str(f) for f in osm_files], "join": joined}, fh, indent=2)
         if final.exists():

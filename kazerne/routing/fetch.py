@@ -42,13 +42,21 @@ def _read_population(path: Path | None) -> dict:
             try:
                 out[row["name"].strip()] = float(row["population"])
             except (KeyError, TypeError, ValueError):
-                raise ZonePackError("expected columns name,population with a number", source=f"{path}:{lineno}") \
-                    from None
+                raise ZonePackError(
+                    "expected columns name,population with a number", source=f"{path}:{lineno}"
+                ) from None
     return out
 
 
-def fetch_zone(name: str, municipalities: list[str], out_dir: Path, population_csv: Path | None = None,
-               buffer_m: float = 2500.0, ox=None, force: bool = False) -> Path:
+def fetch_zone(
+    name: str,
+    municipalities: list[str],
+    out_dir: Path,
+    population_csv: Path | None = None,
+    buffer_m: float = 2500.0,
+    ox=None,
+    force: bool = False,
+) -> Path:
     """Write zone pack ``out_dir/name`` from live OpenStreetMap; see :func:`_fetch_zone`."""
     if ox is None:
         import osmnx as ox
@@ -63,8 +71,9 @@ def fetch_zone(name: str, municipalities: list[str], out_dir: Path, population_c
             settings.all_oneway = old
 
 
-def _fetch_zone(name: str, municipalities: list[str], out_dir: Path, population_csv: Path | None,
-                buffer_m: float, ox, force: bool) -> Path:
+def _fetch_zone(
+    name: str, municipalities: list[str], out_dir: Path, population_csv: Path | None, buffer_m: float, ox, force: bool
+) -> Path:
     """Write zone pack ``out_dir/name`` from live OSM. ``ox`` is the osmnx module (tests pass a stub).
 
     Raises
@@ -77,27 +86,36 @@ def _fetch_zone(name: str, municipalities: list[str], out_dir: Path, population_
     if not municipalities:
         raise ZonePackError("give at least one --municipality", field="municipality")
     if (Path(out_dir) / name).exists() and not force:
-        raise ZonePackError(f"{Path(out_dir) / name} exists; it may hold hand-filled posts.csv — "
-                            f"remove it or pass --force to replace it", field="fetch-zone")
+        raise ZonePackError(
+            f"{Path(out_dir) / name} exists; it may hold hand-filled posts.csv — "
+            f"remove it or pass --force to replace it",
+            field="fetch-zone",
+        )
     pops = _read_population(population_csv)
     try:
         gdf = ox.geocode_to_gdf(list(municipalities))
         union = gdf.union_all() if hasattr(gdf, "union_all") else gdf.unary_union
         metric = gdf.to_crs("EPSG:31370")
         area = metric.geometry.area / 1e6
-        poly = metric.union_all().buffer(buffer_m) if hasattr(metric, "union_all") else metric.unary_union.buffer(
-            buffer_m)
+        poly = (
+            metric.union_all().buffer(buffer_m) if hasattr(metric, "union_all") else metric.unary_union.buffer(buffer_m)
+        )
         import geopandas as gpd
+
         poly_wgs = gpd.GeoSeries([poly], crs="EPSG:31370").to_crs("EPSG:4326").iloc[0]
         G = ox.graph_from_polygon(poly_wgs, custom_filter=EMERGENCY_FILTER, simplify=False, retain_all=True)
     except (ConnectionError, OSError) as exc:
-        raise NetworkFetchError(f"cannot reach OpenStreetMap ({type(exc).__name__}); fetch-zone needs internet, "
-                                f"or use an existing zone pack on KAZERNE_DATA", field="fetch-zone") from None
+        raise NetworkFetchError(
+            f"cannot reach OpenStreetMap ({type(exc).__name__}); fetch-zone needs internet, "
+            f"or use an existing zone pack on KAZERNE_DATA",
+            field="fetch-zone",
+        ) from None
     except Exception as exc:  # requests' errors subclass OSError; others mean a bad answer
         msg = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
         if "connect" in msg.lower() or "resolve" in msg.lower() or "timed out" in msg.lower():
-            raise NetworkFetchError(f"cannot reach OpenStreetMap ({msg}); fetch-zone needs internet",
-                                    field="fetch-zone") from None
+            raise NetworkFetchError(
+                f"cannot reach OpenStreetMap ({msg}); fetch-zone needs internet", field="fetch-zone"
+            ) from None
         raise NetworkFetchError(f"OpenStreetMap query failed: {msg}", field="fetch-zone") from None
     del union
 
@@ -108,15 +126,23 @@ def _fetch_zone(name: str, municipalities: list[str], out_dir: Path, population_
         feats = []
         for i, (_, row) in enumerate(gdf.iterrows()):
             nm = municipalities[i] if i < len(municipalities) else str(row.get("name", i))
-            feats.append({"type": "Feature",
-                          "properties": {"name": nm, "area_km2": round(float(area.iloc[i]), 3),
-                                         "population": pops.get(nm, 0)},
-                          "geometry": row.geometry.__geo_interface__})
+            feats.append(
+                {
+                    "type": "Feature",
+                    "properties": {
+                        "name": nm,
+                        "area_km2": round(float(area.iloc[i]), 3),
+                        "population": pops.get(nm, 0),
+                    },
+                    "geometry": row.geometry.__geo_interface__,
+                }
+            )
         with open(tmp / "municipalities.geojson", "w", encoding="utf-8") as fh:
             json.dump({"type": "FeatureCollection", "features": feats}, fh)
         date = _dt.date.today().strftime("%Y-%m")
         osm_path = tmp / f"roads-{date}.osm"
         from .osmread import join_close_nodes
+
         G, joined = join_close_nodes(G)
         ox.io.save_graph_xml(G, filepath=str(osm_path))
         with open(osm_path, "rb") as src, bz2.open(str(osm_path) + ".bz2", "wb") as dst:
@@ -126,12 +152,14 @@ def _fetch_zone(name: str, municipalities: list[str], out_dir: Path, population_
             with open(tmp / fname, "w", newline="", encoding="utf-8") as fh:
                 csv.writer(fh).writerow(header)
         with open(tmp / "README.md", "w", encoding="utf-8") as fh:
-            fh.write(f"# Zone pack {name}\n\nBuilt by `kazerne fetch-zone` on {_dt.date.today()} from "
-                     f"OpenStreetMap (© OpenStreetMap contributors, ODbL).\nMunicipalities: "
-                     f"{', '.join(municipalities)}.\nPopulation: "
-                     f"{'from ' + str(population_csv) if pops else 'NOT SET (0): give --population'}.\n"
-                     f"Nodes closer than {joined.tolerance_m:g} m on the same level joined: {joined.joined}.\n"
-                     f"posts.csv and medical-sites.csv are empty: fill them in.\n")
+            fh.write(
+                f"# Zone pack {name}\n\nBuilt by `kazerne fetch-zone` on {_dt.date.today()} from "
+                f"OpenStreetMap (© OpenStreetMap contributors, ODbL).\nMunicipalities: "
+                f"{', '.join(municipalities)}.\nPopulation: "
+                f"{'from ' + str(population_csv) if pops else 'NOT SET (0): give --population'}.\n"
+                f"Nodes closer than {joined.tolerance_m:g} m on the same level joined: {joined.joined}.\n"
+                f"posts.csv and medical-sites.csv are empty: fill them in.\n"
+            )
         final = out_dir / name
         if final.exists():
             shutil.rmtree(final)

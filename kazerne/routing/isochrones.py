@@ -21,8 +21,9 @@ from .profiles import SpeedProfile
 DEFAULT_MINUTES = (8, 10, 12, 15)
 
 
-def _sample_reached(net: RoadNetwork, edge_t: np.ndarray, node_t: np.ndarray, limit_s: float,
-                    step_m: float) -> np.ndarray:
+def _sample_reached(
+    net: RoadNetwork, edge_t: np.ndarray, node_t: np.ndarray, limit_s: float, step_m: float
+) -> np.ndarray:
     """Points (k, 2) every ``step_m`` along the road length reached within ``limit_s``.
 
     Each edge is walked from its tail; a point at fraction f of the edge's length is reached when
@@ -33,7 +34,7 @@ def _sample_reached(net: RoadNetwork, edge_t: np.ndarray, node_t: np.ndarray, li
     if len(ok) == 0:
         return np.zeros((0, 2))
     et = edge_t[ok]
-    pos = et > 0   # a zero-length edge without a junction delay takes no time: wholly reached
+    pos = et > 0  # a zero-length edge without a junction delay takes no time: wholly reached
     frac_lim = np.ones(len(ok))
     frac_lim[pos] = np.minimum(1.0, (limit_s - du[ok][pos]) / et[pos])
     pts, part, along, _ = net.sample_points(ok, step_m)
@@ -74,9 +75,17 @@ class _Raster:
         return shapely.coverage_union_all(boxes)
 
 
-def isochrone_polygons(net: RoadNetwork, profile: SpeedProfile, node: int, turnout_s: float,
-                       minutes=DEFAULT_MINUTES, buffer_m: float = 100.0, cell_m: float = 50.0,
-                       simplify_m: float = 25.0, node_t: np.ndarray | None = None) -> list:
+def isochrone_polygons(
+    net: RoadNetwork,
+    profile: SpeedProfile,
+    node: int,
+    turnout_s: float,
+    minutes=DEFAULT_MINUTES,
+    buffer_m: float = 100.0,
+    cell_m: float = 50.0,
+    simplify_m: float = 25.0,
+    node_t: np.ndarray | None = None,
+) -> list:
     """Polygons (EPSG:31370) reached from ``node`` within each threshold (minutes, turnout included).
 
     The reached road length is sampled every ``cell_m / 2`` metres, burnt into a ``cell_m`` raster,
@@ -86,6 +95,7 @@ def isochrone_polygons(net: RoadNetwork, profile: SpeedProfile, node: int, turno
     from scipy import ndimage
 
     from .travel import check_nodes, drive_times
+
     (node,) = check_nodes([node], net.n_nodes, "node")
     minutes = sorted(float(m) for m in minutes)
     if node_t is None:
@@ -94,8 +104,8 @@ def isochrone_polygons(net: RoadNetwork, profile: SpeedProfile, node: int, turno
     edge_t = net.edge_times(profile)
     raster = _Raster(net, cell_m, pad_m=buffer_m + 2 * cell_m)
     r = int(np.ceil(buffer_m / cell_m))
-    yy, xx = np.mgrid[-r:r + 1, -r:r + 1]
-    disc = (xx ** 2 + yy ** 2) * cell_m ** 2 <= buffer_m ** 2 + 1e-9
+    yy, xx = np.mgrid[-r : r + 1, -r : r + 1]
+    disc = (xx**2 + yy**2) * cell_m**2 <= buffer_m**2 + 1e-9
     out = []
     for m in minutes:
         pts = _sample_reached(net, edge_t, node_t, m * 60, step_m=cell_m / 2)
@@ -111,14 +121,22 @@ def isochrone_polygons(net: RoadNetwork, profile: SpeedProfile, node: int, turno
 
 def polygons_to_wgs84(geoms):
     """EPSG:31370 shapely geometries → WGS84."""
+
     def tr(c):
         lon, lat = to_wgs84(c[:, 0], c[:, 1])
         return np.column_stack([lon, lat])
+
     return [shapely.transform(g, tr) for g in geoms]
 
 
-def first_due_areas(net: RoadNetwork, first_site: np.ndarray, zone_metric, cell_m: float = 200.0,
-                    max_snap_m: float = 500.0, gap_metric=None) -> dict:
+def first_due_areas(
+    net: RoadNetwork,
+    first_site: np.ndarray,
+    zone_metric,
+    cell_m: float = 200.0,
+    max_snap_m: float = 500.0,
+    gap_metric=None,
+) -> dict:
     """Territories (EPSG:31370) where each site arrives first.
 
     Parameters
@@ -135,10 +153,14 @@ def first_due_areas(net: RoadNetwork, first_site: np.ndarray, zone_metric, cell_
     """
     from ..errors import NodeIdError
     from .snapping import snap_xy
+
     first_site = np.asarray(first_site)
     if first_site.shape != (net.n_nodes,) or first_site.dtype.kind not in "iu":
-        raise NodeIdError(f"expected one integer site index per network node, shape ({net.n_nodes},), got "
-                          f"{first_site.dtype} of shape {first_site.shape}", field="first_site")
+        raise NodeIdError(
+            f"expected one integer site index per network node, shape ({net.n_nodes},), got "
+            f"{first_site.dtype} of shape {first_site.shape}",
+            field="first_site",
+        )
     x0, y0, x1, y1 = zone_metric.bounds
     xs = np.arange(x0, x1 + cell_m, cell_m)
     ys = np.arange(y0, y1 + cell_m, cell_m)

@@ -23,7 +23,6 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -33,7 +32,7 @@ import numpy as np
 from scipy import sparse
 from scipy.sparse import csgraph
 
-from .profiles import HIGHWAY_CLASSES, SpeedProfile, classify_highway, parse_maxspeed
+from .profiles import SpeedProfile, classify_highway, parse_maxspeed
 
 log = logging.getLogger("kazerne")
 
@@ -45,9 +44,30 @@ METRIC_CRS = "EPSG:31370"
 URBAN_MIN_NODES = 40
 URBAN_RADIUS_M = 500.0
 
-_ARRAYS = ("lon", "lat", "x", "y", "u", "v", "length", "cls", "maxspeed", "urban", "geom_offsets",
-           "geom_xy", "n_nodes_source", "n_edges_source", "name_id", "names", "oneway", "access", "level",
-           "fixme", "dropped_xy", "dropped_edges_xy")
+_ARRAYS = (
+    "lon",
+    "lat",
+    "x",
+    "y",
+    "u",
+    "v",
+    "length",
+    "cls",
+    "maxspeed",
+    "urban",
+    "geom_offsets",
+    "geom_xy",
+    "n_nodes_source",
+    "n_edges_source",
+    "name_id",
+    "names",
+    "oneway",
+    "access",
+    "level",
+    "fixme",
+    "dropped_xy",
+    "dropped_edges_xy",
+)
 
 
 def cache_dir() -> Path:
@@ -66,7 +86,6 @@ def file_sha256(path: Path) -> str:
 
 def to_metric(lon, lat):
     """WGS84 lon/lat (degrees) → EPSG:31370 x/y (metres)."""
-    from pyproj import Transformer
     tr = _transformer("EPSG:4326", METRIC_CRS)
     return tr.transform(np.asarray(lon, dtype=float), np.asarray(lat, dtype=float))
 
@@ -82,6 +101,7 @@ _TR = {}
 
 def _transformer(a, b):
     from pyproj import Transformer
+
     if (a, b) not in _TR:
         _TR[(a, b)] = Transformer.from_crs(a, b, always_xy=True)
     return _TR[(a, b)]
@@ -103,12 +123,12 @@ class RoadNetwork:
     urban: np.ndarray
     geom_offsets: np.ndarray
     geom_xy: np.ndarray
-    name_id: np.ndarray = None     # per edge: index into ``names`` (-1 = unnamed)
-    names: np.ndarray = None       # distinct OSM ``name`` values (str)
-    oneway: np.ndarray = None      # per edge: the OSM way is one-way (osmnx ``oneway``)
-    access: np.ndarray = None      # per edge: 0 public road, 1 emergency-only passage (osmread.way_access)
-    level: np.ndarray = None       # per edge: vertical level (layer; bridge +1, tunnel -1)
-    fixme: np.ndarray = None       # per edge: one-way street of unknown direction written two-way
+    name_id: np.ndarray = None  # per edge: index into ``names`` (-1 = unnamed)
+    names: np.ndarray = None  # distinct OSM ``name`` values (str)
+    oneway: np.ndarray = None  # per edge: the OSM way is one-way (osmnx ``oneway``)
+    access: np.ndarray = None  # per edge: 0 public road, 1 emergency-only passage (osmread.way_access)
+    level: np.ndarray = None  # per edge: vertical level (layer; bridge +1, tunnel -1)
+    fixme: np.ndarray = None  # per edge: one-way street of unknown direction written two-way
     dropped_xy: np.ndarray = None  # (k, 2) EPSG:31370: nodes outside the largest strongly connected component
     dropped_edges_xy: np.ndarray = None  # (k, 4) x0 y0 x1 y1 of the dropped edges (straight), for maps
     n_nodes_source: int = 0
@@ -129,16 +149,27 @@ class RoadNetwork:
 
     def dropped(self) -> dict:
         """What keeping the largest strongly connected component dropped."""
-        return {"nodes_source": self.n_nodes_source, "edges_source": self.n_edges_source,
-                "nodes_kept": self.n_nodes, "edges_kept": self.n_edges,
-                "nodes_dropped": self.n_nodes_source - self.n_nodes,
-                "edges_dropped": self.n_edges_source - self.n_edges}
+        return {
+            "nodes_source": self.n_nodes_source,
+            "edges_source": self.n_edges_source,
+            "nodes_kept": self.n_nodes,
+            "edges_kept": self.n_edges,
+            "nodes_dropped": self.n_nodes_source - self.n_nodes,
+            "edges_dropped": self.n_edges_source - self.n_edges,
+        }
 
     # --------------------------------------------------------------- routing
     def edge_times(self, profile: SpeedProfile) -> np.ndarray:
         """Traversal time (s) of every edge under ``profile`` (``inf`` where the profile may not drive)."""
-        return profile.edge_times(self.length, self.cls, self.urban, self.maxspeed, emergency=self.emergency_only(),
-                                  junction=self.is_junction()[self.v], speed_factor=self._unknown_factor(profile))
+        return profile.edge_times(
+            self.length,
+            self.cls,
+            self.urban,
+            self.maxspeed,
+            emergency=self.emergency_only(),
+            junction=self.is_junction()[self.v],
+            speed_factor=self._unknown_factor(profile),
+        )
 
     def _unknown_factor(self, profile: SpeedProfile):
         f = profile.unknown_direction_factor
@@ -183,9 +214,15 @@ class RoadNetwork:
             u, v, rev = self.u, self.v, np.zeros(self.n_edges, dtype=bool)
             if profile.oneway_reverse_factor > 0:
                 one = np.flatnonzero(self.oneway)
-                rev_t = profile.edge_times(self.length[one], self.cls[one], self.urban[one], self.maxspeed[one],
-                                           speed_factor=profile.oneway_reverse_factor,
-                                           emergency=self.emergency_only()[one], junction=self.is_junction()[self.u[one]])
+                rev_t = profile.edge_times(
+                    self.length[one],
+                    self.cls[one],
+                    self.urban[one],
+                    self.maxspeed[one],
+                    speed_factor=profile.oneway_reverse_factor,
+                    emergency=self.emergency_only()[one],
+                    junction=self.is_junction()[self.u[one]],
+                )
                 u = np.concatenate([u, self.v[one]])
                 v = np.concatenate([v, self.u[one]])
                 t = np.concatenate([t, np.maximum(rev_t, 1e-3)])
@@ -221,7 +258,7 @@ class RoadNetwork:
 
     def edge_geometry(self, i: int) -> np.ndarray:
         """Coordinates (k, 2) of edge ``i`` in EPSG:31370, from tail to head."""
-        return self.geom_xy[self.geom_offsets[i]:self.geom_offsets[i + 1]]
+        return self.geom_xy[self.geom_offsets[i] : self.geom_offsets[i + 1]]
 
     def sample_points(self, edges: np.ndarray, step_m: float):
         """Points every ``step_m`` metres (at most) along the geometry of ``edges``.
@@ -263,6 +300,7 @@ class RoadNetwork:
     def to_networkx(self, profile: SpeedProfile):
         """A ``networkx.DiGraph`` with the same routing weights (``time``), for cross-checks."""
         import networkx as nx
+
         m = self.csr(profile).tocoo()
         g = nx.DiGraph()
         g.add_nodes_from(range(self.n_nodes))
@@ -271,11 +309,16 @@ class RoadNetwork:
 
     def describe(self) -> dict:
         em = self.emergency_only()
-        return {"source": Path(self.source).name, "sha256": self.source_sha256[:16],
-                "road_data_date": self.road_data_date, **self.dropped(),
-                "emergency_passages_km": round(float(self.length[em].sum()) / 1000, 1),
-                "unknown_oneway_direction_km": round(float(self.length[self.fixme].sum()) / 1000, 1)
-                if self.fixme is not None else 0.0}
+        return {
+            "source": Path(self.source).name,
+            "sha256": self.source_sha256[:16],
+            "road_data_date": self.road_data_date,
+            **self.dropped(),
+            "emergency_passages_km": round(float(self.length[em].sum()) / 1000, 1),
+            "unknown_oneway_direction_km": round(float(self.length[self.fixme].sum()) / 1000, 1)
+            if self.fixme is not None
+            else 0.0,
+        }
 
 
 # ---------------------------------------------------------------------- build
@@ -308,6 +351,7 @@ def from_osmnx(G, source: str = "", source_sha256: str = "", road_data_date: str
         acc = d.get("kz_access")
         if acc is None:  # a graph not read by osmread (tests, fetch): classify from the tags
             from .osmread import way_access
+
             acc = way_access(d)
         accs.append(max(acc) if isinstance(acc, (list, tuple)) else int(acc))
         lv = d.get("kz_level", 0)
@@ -370,15 +414,30 @@ def from_osmnx(G, source: str = "", source_sha256: str = "", road_data_date: str
     urban = counts >= URBAN_MIN_NODES
 
     return RoadNetwork(
-        lon=lon[kept], lat=lat[kept], x=x, y=y, u=u2.astype(np.int32), v=v2.astype(np.int32),
-        length=length.astype(np.float64), cls=np.asarray(clss, dtype=np.int8)[eidx],
-        maxspeed=np.asarray(maxs, dtype=np.float64)[eidx], urban=urban,
-        geom_offsets=np.asarray(offsets, dtype=np.int64), geom_xy=np.column_stack([gx, gy]),
-        name_id=np.asarray(nms, dtype=np.int32)[eidx], names=np.array(name_list, dtype=str),
-        oneway=np.asarray(ows, dtype=bool)[eidx], access=np.asarray(accs, dtype=np.int8)[eidx],
-        level=np.asarray(lvls, dtype=np.int8)[eidx], fixme=np.asarray(fixs, dtype=bool)[eidx],
-        dropped_xy=dropped_xy.reshape(-1, 2), dropped_edges_xy=dropped_edges_xy.reshape(-1, 4),
-        n_nodes_source=n_src, n_edges_source=m_src, source=str(source), source_sha256=source_sha256,
+        lon=lon[kept],
+        lat=lat[kept],
+        x=x,
+        y=y,
+        u=u2.astype(np.int32),
+        v=v2.astype(np.int32),
+        length=length.astype(np.float64),
+        cls=np.asarray(clss, dtype=np.int8)[eidx],
+        maxspeed=np.asarray(maxs, dtype=np.float64)[eidx],
+        urban=urban,
+        geom_offsets=np.asarray(offsets, dtype=np.int64),
+        geom_xy=np.column_stack([gx, gy]),
+        name_id=np.asarray(nms, dtype=np.int32)[eidx],
+        names=np.array(name_list, dtype=str),
+        oneway=np.asarray(ows, dtype=bool)[eidx],
+        access=np.asarray(accs, dtype=np.int8)[eidx],
+        level=np.asarray(lvls, dtype=np.int8)[eidx],
+        fixme=np.asarray(fixs, dtype=bool)[eidx],
+        dropped_xy=dropped_xy.reshape(-1, 2),
+        dropped_edges_xy=dropped_edges_xy.reshape(-1, 4),
+        n_nodes_source=n_src,
+        n_edges_source=m_src,
+        source=str(source),
+        source_sha256=source_sha256,
         road_data_date=road_data_date,
     )
 
@@ -423,9 +482,10 @@ def _digest(body: bytes) -> bytes:
 def _clean_cache_temps(path: Path) -> None:
     """Remove temporaries of ``path`` left by interrupted writes (dead writers, or old and unnamed)."""
     from ..files import remove_stale
+
     remove_stale(path.parent, path.name)
     now = time.time()
-    for p in path.parent.glob(f"{path.name}*.tmp"):      # the naming before BUILD_VERSION 8
+    for p in path.parent.glob(f"{path.name}*.tmp"):  # the naming before BUILD_VERSION 8
         try:
             if now - p.stat().st_mtime > _OLD_TMP_AGE_S:
                 p.unlink()
@@ -438,6 +498,7 @@ def _npz_bytes(arrays: dict) -> bytes:
     arrays give the same bytes in every process and at every time (``np.savez`` stamps the clock)."""
     import io
     import zipfile
+
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as zf:
         for k in sorted(arrays):
@@ -456,12 +517,18 @@ def save_cache(net: RoadNetwork, path: Path) -> None:
     a killed writer are removed by the next load or save) and renamed; the file gets the
     permissions of the user's umask.
     """
-    import io
 
     from ..files import apply_umask, temp_prefix
+
     arrays = {k: np.asarray(getattr(net, k)) for k in _ARRAYS}
-    body = _npz_bytes({"source": np.array(net.source), "source_sha256": np.array(net.source_sha256),
-                       "road_data_date": np.array(net.road_data_date), **arrays})
+    body = _npz_bytes(
+        {
+            "source": np.array(net.source),
+            "source_sha256": np.array(net.source_sha256),
+            "road_data_date": np.array(net.road_data_date),
+            **arrays,
+        }
+    )
     path.parent.mkdir(parents=True, exist_ok=True)
     _clean_cache_temps(path)
     fd, tmp = tempfile.mkstemp(prefix=temp_prefix(path.name), suffix=".tmp", dir=path.parent)
@@ -487,6 +554,7 @@ def load_cache(path: Path) -> RoadNetwork | None:
     missing, an exception of any kind from the reader — is a miss, never an error.
     """
     import io
+
     if not path.is_file():
         return None
     try:
@@ -504,12 +572,13 @@ def load_cache(path: Path) -> RoadNetwork | None:
         arrays["n_nodes_source"] = int(arrays["n_nodes_source"])
         arrays["n_edges_source"] = int(arrays["n_edges_source"])
         return RoadNetwork(**arrays, **meta)
-    except Exception:   # noqa: BLE001 - whatever a damaged file raises, it is not trusted
+    except Exception:  # noqa: BLE001 - whatever a damaged file raises, it is not trusted
         return None
 
 
-def load_network(roads_file: str | Path, road_data_date: str = "", use_cache: bool = True,
-                 quiet: bool = False) -> RoadNetwork:
+def load_network(
+    roads_file: str | Path, road_data_date: str = "", use_cache: bool = True, quiet: bool = False
+) -> RoadNetwork:
     """Load a road network from an OSM XML file (``.osm`` or ``.osm.bz2``), through the cache.
 
     The first load parses the XML with ``osmnx.graph_from_xml`` (about 20-30 s for a whole zone);
@@ -533,15 +602,21 @@ def load_network(roads_file: str | Path, road_data_date: str = "", use_cache: bo
         except OSError as exc:  # a read-only cache folder must not stop the run
             log.warning("could not write network cache %s: %s", path, exc)
     if not quiet:
-        log.info("road network ready in %.1f s (%d nodes, %d edges kept; %d nodes outside the largest strongly "
-                 "connected component dropped)", time.perf_counter() - t0, net.n_nodes, net.n_edges,
-                 net.n_nodes_source - net.n_nodes)
+        log.info(
+            "road network ready in %.1f s (%d nodes, %d edges kept; %d nodes outside the largest strongly "
+            "connected component dropped)",
+            time.perf_counter() - t0,
+            net.n_nodes,
+            net.n_edges,
+            net.n_nodes_source - net.n_nodes,
+        )
     return net
 
 
 def _read_osm(path: Path):
     from ..errors import ZonePackError
     from .osmread import read_osm_graph
+
     try:
         return read_osm_graph(path)
     except Exception as exc:  # osmnx raises many kinds; all mean "this file is not usable"

@@ -39,13 +39,44 @@ PUBLIC, EMERGENCY, NO_ACCESS = 0, 1, 2
 ACCESS_NAMES = ("public", "emergency", "none")
 
 #: OSM way tags the engine reads (osmnx drops all others).
-WAY_TAGS = ("highway", "name", "maxspeed", "oneway", "junction", "motor_vehicle", "motorcar", "access",
-            "emergency", "service", "bus", "psv", "bridge", "tunnel", "layer", "fixme", "FIXME", "ref")
+WAY_TAGS = (
+    "highway",
+    "name",
+    "maxspeed",
+    "oneway",
+    "junction",
+    "motor_vehicle",
+    "motorcar",
+    "access",
+    "emergency",
+    "service",
+    "bus",
+    "psv",
+    "bridge",
+    "tunnel",
+    "layer",
+    "fixme",
+    "FIXME",
+    "ref",
+)
 #: Tags whose change along a way keeps a node when the graph is simplified.
 SPLIT_TAGS = ("highway", "name", "kz_access", "kz_level", "kz_fixme")
 
-_NOT_FOR_VEHICLES = {"footway", "cycleway", "path", "steps", "bridleway", "construction", "proposed",
-                     "platform", "corridor", "elevator", "escalator", "abandoned", "raceway"}
+_NOT_FOR_VEHICLES = {
+    "footway",
+    "cycleway",
+    "path",
+    "steps",
+    "bridleway",
+    "construction",
+    "proposed",
+    "platform",
+    "corridor",
+    "elevator",
+    "escalator",
+    "abandoned",
+    "raceway",
+}
 _EMERGENCY_HIGHWAYS = {"pedestrian", "busway", "bus_guideway"}
 _NO = {"no", "private"}
 _YES = {"yes", "designated", "official", "permissive"}
@@ -113,8 +144,10 @@ def pbf_to_xml(pbf: Path, xml: Path) -> Path:
         import osmium
     except ImportError:
         from ..errors import ZonePackError
-        raise ZonePackError("reading .osm.pbf needs pyosmium: pip install 'kazerne[pbf]' (or give OSM XML)",
-                            source=str(pbf)) from None
+
+        raise ZonePackError(
+            "reading .osm.pbf needs pyosmium: pip install 'kazerne[pbf]' (or give OSM XML)", source=str(pbf)
+        ) from None
     writer = osmium.SimpleWriter(str(xml))
     try:
         for obj in osmium.FileProcessor(str(pbf)):
@@ -170,12 +203,16 @@ class JoinReport:
     pairs_within: int = 0
     joined: int = 0
     skipped_levels: int = 0
-    examples: list = field(default_factory=list)   # (lon, lat, distance_m) of joined pairs, first 20
+    examples: list = field(default_factory=list)  # (lon, lat, distance_m) of joined pairs, first 20
 
     def describe(self) -> dict:
-        return {"tolerance_m": self.tolerance_m, "pairs_within_tolerance": self.pairs_within,
-                "nodes_joined": self.joined, "pairs_skipped_different_levels": self.skipped_levels,
-                "examples": self.examples}
+        return {
+            "tolerance_m": self.tolerance_m,
+            "pairs_within_tolerance": self.pairs_within,
+            "nodes_joined": self.joined,
+            "pairs_skipped_different_levels": self.skipped_levels,
+            "examples": self.examples,
+        }
 
 
 def join_close_nodes(G, tolerance_m: float = JOIN_TOLERANCE_M):
@@ -223,8 +260,13 @@ def join_close_nodes(G, tolerance_m: float = JOIN_TOLERANCE_M):
         if ri != rj:
             parent[max(ri, rj)] = min(ri, rj)
             if len(rep.examples) < 20:
-                rep.examples.append((round(float(lon[j]), 7), round(float(lat[j]), 7),
-                                     round(float(np.hypot(x[i] - x[j], y[i] - y[j])), 3)))
+                rep.examples.append(
+                    (
+                        round(float(lon[j]), 7),
+                        round(float(lat[j]), 7),
+                        round(float(np.hypot(x[i] - x[j], y[i] - y[j])), 3),
+                    )
+                )
     mapping = {nodes[i]: nodes[find(i)] for i in range(len(nodes)) if find(i) != i}
     rep.joined = len(mapping)
     for old, new in mapping.items():
@@ -236,6 +278,10 @@ def join_close_nodes(G, tolerance_m: float = JOIN_TOLERANCE_M):
         G.remove_node(old)
     # joining can turn a short segment into a self-loop: drop those
     G.remove_edges_from([(a, b, k) for a, b, k in G.edges(keys=True) if a == b])
-    log.info("joined %d nodes closer than %.1f m (%d pairs on different levels kept apart)",
-             rep.joined, tolerance_m, rep.skipped_levels)
+    log.info(
+        "joined %d nodes closer than %.1f m (%d pairs on different levels kept apart)",
+        rep.joined,
+        tolerance_m,
+        rep.skipped_levels,
+    )
     return G, rep

@@ -34,9 +34,24 @@ from ..errors import ScenarioError
 #: OSM highway classes, fastest first. A merged edge carrying several classes gets the slowest
 #: of them (conservative). Anything else maps to ``road``.
 HIGHWAY_CLASSES = (
-    "motorway", "trunk", "primary", "secondary", "motorway_link", "trunk_link", "tertiary",
-    "primary_link", "secondary_link", "tertiary_link", "unclassified", "road", "residential",
-    "living_street", "service", "track", "pedestrian", "busway",
+    "motorway",
+    "trunk",
+    "primary",
+    "secondary",
+    "motorway_link",
+    "trunk_link",
+    "tertiary",
+    "primary_link",
+    "secondary_link",
+    "tertiary_link",
+    "unclassified",
+    "road",
+    "residential",
+    "living_street",
+    "service",
+    "track",
+    "pedestrian",
+    "busway",
 )
 CLASS_INDEX = {c: i for i, c in enumerate(HIGHWAY_CLASSES)}
 #: Road classes whose length is used to spread population (the "residential-type" roads).
@@ -49,32 +64,102 @@ def _table(urban: dict, rural: dict | None = None) -> dict:
 
 
 _FIRE = _table(
-    urban=dict(motorway=85, trunk=65, primary=45, secondary=40, motorway_link=50, trunk_link=40,
-               tertiary=35, primary_link=35, secondary_link=30, tertiary_link=30, unclassified=30,
-               road=30, residential=28, living_street=15, service=15, track=15, pedestrian=15, busway=30),
-    rural=dict(trunk=75, primary=65, secondary=60, tertiary=55, unclassified=45, road=40, residential=40,
-               track=15),
+    urban=dict(
+        motorway=85,
+        trunk=65,
+        primary=45,
+        secondary=40,
+        motorway_link=50,
+        trunk_link=40,
+        tertiary=35,
+        primary_link=35,
+        secondary_link=30,
+        tertiary_link=30,
+        unclassified=30,
+        road=30,
+        residential=28,
+        living_street=15,
+        service=15,
+        track=15,
+        pedestrian=15,
+        busway=30,
+    ),
+    rural=dict(trunk=75, primary=65, secondary=60, tertiary=55, unclassified=45, road=40, residential=40, track=15),
 )
 _AMBULANCE = _table(
-    urban=dict(motorway=115, trunk=80, primary=50, secondary=45, motorway_link=60, trunk_link=50,
-               tertiary=40, primary_link=40, secondary_link=35, tertiary_link=35, unclassified=35,
-               road=35, residential=30, living_street=15, service=20, track=20, pedestrian=15, busway=35),
+    urban=dict(
+        motorway=115,
+        trunk=80,
+        primary=50,
+        secondary=45,
+        motorway_link=60,
+        trunk_link=50,
+        tertiary=40,
+        primary_link=40,
+        secondary_link=35,
+        tertiary_link=35,
+        unclassified=35,
+        road=35,
+        residential=30,
+        living_street=15,
+        service=20,
+        track=20,
+        pedestrian=15,
+        busway=35,
+    ),
     rural=dict(trunk=90, primary=75, secondary=70, tertiary=60, unclassified=50, road=45, residential=45),
 )
 _CAR = _table(
-    urban=dict(motorway=110, trunk=75, primary=45, secondary=40, motorway_link=60, trunk_link=50,
-               tertiary=35, primary_link=35, secondary_link=30, tertiary_link=30, unclassified=30,
-               road=30, residential=25, living_street=10, service=15, track=15, pedestrian=6, busway=30),
+    urban=dict(
+        motorway=110,
+        trunk=75,
+        primary=45,
+        secondary=40,
+        motorway_link=60,
+        trunk_link=50,
+        tertiary=35,
+        primary_link=35,
+        secondary_link=30,
+        tertiary_link=30,
+        unclassified=30,
+        road=30,
+        residential=25,
+        living_street=10,
+        service=15,
+        track=15,
+        pedestrian=6,
+        busway=30,
+    ),
     rural=dict(trunk=85, primary=70, secondary=65, tertiary=60, unclassified=50, road=40, residential=40),
 )
 
 #: Time-of-day speed factors per class (1.0 where not listed).
 PERIOD_FACTORS = {
-    "rush_hour": dict(motorway=0.55, motorway_link=0.6, trunk=0.65, trunk_link=0.7, primary=0.7,
-                      primary_link=0.75, secondary=0.75, secondary_link=0.8, tertiary=0.8,
-                      tertiary_link=0.85, unclassified=0.9, road=0.9, residential=0.9),
-    "night": dict(motorway=1.0, trunk=1.05, primary=1.1, secondary=1.1, tertiary=1.1, unclassified=1.05,
-                  residential=1.05, road=1.05),
+    "rush_hour": dict(
+        motorway=0.55,
+        motorway_link=0.6,
+        trunk=0.65,
+        trunk_link=0.7,
+        primary=0.7,
+        primary_link=0.75,
+        secondary=0.75,
+        secondary_link=0.8,
+        tertiary=0.8,
+        tertiary_link=0.85,
+        unclassified=0.9,
+        road=0.9,
+        residential=0.9,
+    ),
+    "night": dict(
+        motorway=1.0,
+        trunk=1.05,
+        primary=1.1,
+        secondary=1.1,
+        tertiary=1.1,
+        unclassified=1.05,
+        residential=1.05,
+        road=1.05,
+    ),
 }
 
 
@@ -140,13 +225,17 @@ class SpeedProfile:
             merged = dict(self.speeds_kmh)
             for cls, val in (kw["speeds_kmh"] or {}).items():
                 if cls not in CLASS_INDEX:
-                    raise ScenarioError(f"unknown road class {cls!r}; expected one of {', '.join(HIGHWAY_CLASSES)}",
-                                        field="profile.speeds_kmh")
+                    raise ScenarioError(
+                        f"unknown road class {cls!r}; expected one of {', '.join(HIGHWAY_CLASSES)}",
+                        field="profile.speeds_kmh",
+                    )
                 if isinstance(val, (int, float)):
                     val = (val, val)
                 if len(val) != 2 or any((not isinstance(x, (int, float))) or x <= 0 for x in val):
-                    raise ScenarioError(f"expected a positive speed or [urban, rural] pair for {cls!r}, got {val!r}",
-                                        field="profile.speeds_kmh")
+                    raise ScenarioError(
+                        f"expected a positive speed or [urban, rural] pair for {cls!r}, got {val!r}",
+                        field="profile.speeds_kmh",
+                    )
                 merged[cls] = (float(val[0]), float(val[1]))
             kw["speeds_kmh"] = merged
         if "period_factors" in kw:
@@ -165,23 +254,28 @@ class SpeedProfile:
                 raise ScenarioError(f"expected a positive number, got {v!r}", field=f"profile.{attr}")
         f = self.oneway_reverse_factor
         if not isinstance(f, (int, float)) or not np.isfinite(f) or f < 0 or f > 1:
-            raise ScenarioError(f"expected a number from 0 (one-way respected) to 1, got {f!r}",
-                                field="profile.oneway_reverse_factor")
+            raise ScenarioError(
+                f"expected a number from 0 (one-way respected) to 1, got {f!r}", field="profile.oneway_reverse_factor"
+            )
         f = self.unknown_direction_factor
         if isinstance(f, bool) or not isinstance(f, (int, float)) or not np.isfinite(f) or not 0 < f <= 1:
             raise ScenarioError(f"expected a number > 0 and <= 1, got {f!r}", field="profile.unknown_direction_factor")
         if not isinstance(self.emergency_passages, bool):
-            raise ScenarioError(f"expected true or false, got {self.emergency_passages!r}",
-                                field="profile.emergency_passages")
+            raise ScenarioError(
+                f"expected true or false, got {self.emergency_passages!r}", field="profile.emergency_passages"
+            )
         v = self.emergency_passage_kmh
         if isinstance(v, bool) or not isinstance(v, (int, float)) or not np.isfinite(v) or v <= 0:
             raise ScenarioError(f"expected a positive speed in km/h, got {v!r}", field="profile.emergency_passage_kmh")
         if not isinstance(self.intersection_delay_s, (int, float)) or self.intersection_delay_s < 0:
-            raise ScenarioError(f"expected a number >= 0, got {self.intersection_delay_s!r}",
-                                field="profile.intersection_delay_s")
+            raise ScenarioError(
+                f"expected a number >= 0, got {self.intersection_delay_s!r}", field="profile.intersection_delay_s"
+            )
         if self.period is not None and self.period not in self.period_factors:
-            raise ScenarioError(f"unknown period {self.period!r}; expected one of "
-                                f"{', '.join(sorted(self.period_factors))}", field="profile.period")
+            raise ScenarioError(
+                f"unknown period {self.period!r}; expected one of {', '.join(sorted(self.period_factors))}",
+                field="profile.period",
+            )
 
     # ------------------------------------------------------------------ arrays
     def class_speed_arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -192,8 +286,9 @@ class SpeedProfile:
         fac = np.array([float(facs.get(c, 1.0)) for c in HIGHWAY_CLASSES], dtype=np.float64)
         return urb, rur, fac
 
-    def edge_speeds(self, cls: np.ndarray, urban: np.ndarray, maxspeed: np.ndarray,
-                    emergency: np.ndarray | None = None) -> np.ndarray:
+    def edge_speeds(
+        self, cls: np.ndarray, urban: np.ndarray, maxspeed: np.ndarray, emergency: np.ndarray | None = None
+    ) -> np.ndarray:
         """Speed in km/h per edge, from class index, urban flag and ``maxspeed`` (km/h, NaN if absent).
 
         ``emergency`` flags emergency-only passages: capped at ``emergency_passage_kmh``, and 0 (not
@@ -210,9 +305,16 @@ class SpeedProfile:
             v = np.where(emergency, np.minimum(v, lim), v)
         return v
 
-    def edge_times(self, length_m: np.ndarray, cls: np.ndarray, urban: np.ndarray,
-                   maxspeed: np.ndarray, speed_factor: float = 1.0, emergency: np.ndarray | None = None,
-                   junction: np.ndarray | None = None) -> np.ndarray:
+    def edge_times(
+        self,
+        length_m: np.ndarray,
+        cls: np.ndarray,
+        urban: np.ndarray,
+        maxspeed: np.ndarray,
+        speed_factor: float = 1.0,
+        emergency: np.ndarray | None = None,
+        junction: np.ndarray | None = None,
+    ) -> np.ndarray:
         """Traversal time in seconds per edge: ``length / (speed * speed_factor)``, plus
         ``intersection_delay_s`` where the edge ends at a junction (``junction``: per edge, its head
         node joins three or more streets; all edges when not given). ``inf`` on an edge the profile may
@@ -248,12 +350,26 @@ class SpeedProfile:
 
 
 PROFILES = {
-    "fire_engine": SpeedProfile("fire_engine", _FIRE, vehicle_max_kmh=90.0, maxspeed_factor=1.1,
-                                intersection_delay_s=2.0, oneway_reverse_factor=0.5, emergency_passages=True,
-                                emergency_passage_kmh=20.0),
-    "ambulance": SpeedProfile("ambulance", _AMBULANCE, vehicle_max_kmh=130.0, maxspeed_factor=1.2,
-                              intersection_delay_s=1.0, oneway_reverse_factor=0.5, emergency_passages=True,
-                              emergency_passage_kmh=25.0),
+    "fire_engine": SpeedProfile(
+        "fire_engine",
+        _FIRE,
+        vehicle_max_kmh=90.0,
+        maxspeed_factor=1.1,
+        intersection_delay_s=2.0,
+        oneway_reverse_factor=0.5,
+        emergency_passages=True,
+        emergency_passage_kmh=20.0,
+    ),
+    "ambulance": SpeedProfile(
+        "ambulance",
+        _AMBULANCE,
+        vehicle_max_kmh=130.0,
+        maxspeed_factor=1.2,
+        intersection_delay_s=1.0,
+        oneway_reverse_factor=0.5,
+        emergency_passages=True,
+        emergency_passage_kmh=25.0,
+    ),
     "car": SpeedProfile("car", _CAR, vehicle_max_kmh=120.0, maxspeed_factor=1.0, intersection_delay_s=4.0),
 }
 
@@ -277,8 +393,16 @@ def parse_maxspeed(value) -> float:
     s = str(value).strip().lower()
     if ";" in s:  # OSM multi-value "50;70": the lowest, like a list
         return parse_maxspeed([x for x in s.split(";") if x.strip()])
-    named = {"be:urban": 50.0, "be-vlg:urban": 50.0, "be:rural": 90.0, "be-vlg:rural": 70.0,
-             "be:motorway": 120.0, "be:zone30": 30.0, "be:living_street": 20.0, "walk": 6.0}
+    named = {
+        "be:urban": 50.0,
+        "be-vlg:urban": 50.0,
+        "be:rural": 90.0,
+        "be-vlg:rural": 70.0,
+        "be:motorway": 120.0,
+        "be:zone30": 30.0,
+        "be:living_street": 20.0,
+        "walk": 6.0,
+    }
     if s in named:
         return named[s]
     mph = s.endswith("mph")

@@ -36,10 +36,16 @@ class RouteLeg:
     unknown_direction: bool
 
     def row(self) -> dict:
-        return {"street": self.street, "road_class": self.road_class, "length_m": round(self.length_m, 1),
-                "speed_kmh": round(self.speed_kmh, 1), "time_s": round(self.time_s, 1),
-                "against_oneway": self.against_oneway, "emergency_passage": self.emergency_passage,
-                "oneway_direction_unknown": self.unknown_direction}
+        return {
+            "street": self.street,
+            "road_class": self.road_class,
+            "length_m": round(self.length_m, 1),
+            "speed_kmh": round(self.speed_kmh, 1),
+            "time_s": round(self.time_s, 1),
+            "against_oneway": self.against_oneway,
+            "emergency_passage": self.emergency_passage,
+            "oneway_direction_unknown": self.unknown_direction,
+        }
 
 
 @dataclass
@@ -79,21 +85,30 @@ class Route:
         return np.column_stack([lon, lat])
 
     def summary(self) -> dict:
-        return {"profile": self.profile, "drive_min": round(self.drive_s / 60, 2),
-                "length_km": round(self.length_m / 1000, 3), "straight_km": round(self.straight_m / 1000, 3),
-                "detour_index": round(self.detour_index, 3), "effective_kmh": round(self.effective_kmh, 1),
-                "against_oneway_m": round(sum(leg.length_m for leg in self.legs if leg.against_oneway), 1),
-                "emergency_passage_m": round(sum(leg.length_m for leg in self.legs if leg.emergency_passage), 1),
-                "unknown_direction_m": round(sum(leg.length_m for leg in self.legs if leg.unknown_direction), 1),
-                **self.meta}
+        return {
+            "profile": self.profile,
+            "drive_min": round(self.drive_s / 60, 2),
+            "length_km": round(self.length_m / 1000, 3),
+            "straight_km": round(self.straight_m / 1000, 3),
+            "detour_index": round(self.detour_index, 3),
+            "effective_kmh": round(self.effective_kmh, 1),
+            "against_oneway_m": round(sum(leg.length_m for leg in self.legs if leg.against_oneway), 1),
+            "emergency_passage_m": round(sum(leg.length_m for leg in self.legs if leg.emergency_passage), 1),
+            "unknown_direction_m": round(sum(leg.length_m for leg in self.legs if leg.unknown_direction), 1),
+            **self.meta,
+        }
 
     def to_geojson(self) -> dict:
         """A GeoJSON Feature: the route's LineString (WGS84) with its summary and legs."""
         ll = self.lonlat()
-        return {"type": "Feature",
-                "geometry": {"type": "LineString", "coordinates": [[round(float(a), 7), round(float(b), 7)]
-                                                                   for a, b in ll]},
-                "properties": {**self.summary(), "legs": [leg.row() for leg in self.legs]}}
+        return {
+            "type": "Feature",
+            "geometry": {
+                "type": "LineString",
+                "coordinates": [[round(float(a), 7), round(float(b), 7)] for a, b in ll],
+            },
+            "properties": {**self.summary(), "legs": [leg.row() for leg in self.legs]},
+        }
 
 
 def _check_node(net: RoadNetwork, node, what: str) -> int:
@@ -151,9 +166,18 @@ def route(net: RoadNetwork, profile: SpeedProfile, from_node: int, to_node: int)
             leg.time_s += float(t)
             leg.speed_kmh = float(leg.length_m / 1000 / drive_h)
         else:
-            legs.append(RouteLeg(street=name, road_class=HIGHWAY_CLASSES[net.cls[e]], length_m=float(net.length[e]),
-                                 speed_kmh=float(sp), time_s=float(t), against_oneway=bool(r),
-                                 emergency_passage=bool(em[e]), unknown_direction=bool(f)))
+            legs.append(
+                RouteLeg(
+                    street=name,
+                    road_class=HIGHWAY_CLASSES[net.cls[e]],
+                    length_m=float(net.length[e]),
+                    speed_kmh=float(sp),
+                    time_s=float(t),
+                    against_oneway=bool(r),
+                    emergency_passage=bool(em[e]),
+                    unknown_direction=bool(f),
+                )
+            )
         prev = k
     pieces = []
     for e, r in zip(edges, rev):
@@ -161,9 +185,18 @@ def route(net: RoadNetwork, profile: SpeedProfile, from_node: int, to_node: int)
         pieces.append(c[::-1] if r else c)
     xy = np.concatenate(pieces) if pieces else np.array([[net.x[a], net.y[a]]])
     straight = float(np.hypot(net.x[a] - net.x[b], net.y[a] - net.y[b]))
-    return Route(profile=profile.name, from_node=a, to_node=b, drive_s=float(dist[b]),
-                 length_m=float(net.length[edges].sum()), straight_m=straight, legs=legs, xy=xy, edges=edges,
-                 reverse=rev)
+    return Route(
+        profile=profile.name,
+        from_node=a,
+        to_node=b,
+        drive_s=float(dist[b]),
+        length_m=float(net.length[edges].sum()),
+        straight_m=straight,
+        legs=legs,
+        xy=xy,
+        edges=edges,
+        reverse=rev,
+    )
 
 
 def tree_lengths(net: RoadNetwork, profile: SpeedProfile, sources, limit_s: float | None = None):
@@ -173,10 +206,12 @@ def tree_lengths(net: RoadNetwork, profile: SpeedProfile, sources, limit_s: floa
     ``limit_s``). The length is that of the route the time was found on (ties broken by Dijkstra).
     """
     from .travel import check_nodes
-    src = check_nodes(sources, net.n_nodes, "sources")       # no silent 1.7 -> 1
+
+    src = check_nodes(sources, net.n_nodes, "sources")  # no silent 1.7 -> 1
     g = net.csr(profile)
-    dist, pred = csgraph.dijkstra(g, directed=True, indices=src, return_predecessors=True,
-                                  limit=np.inf if limit_s is None else float(limit_s))
+    dist, pred = csgraph.dijkstra(
+        g, directed=True, indices=src, return_predecessors=True, limit=np.inf if limit_s is None else float(limit_s)
+    )
     dist = np.atleast_2d(dist)
     pred = np.atleast_2d(pred).astype(np.int64)
     eids, _ = net.csr_edges(profile)

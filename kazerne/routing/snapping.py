@@ -55,6 +55,7 @@ def site_nodes_mask(net: RoadNetwork) -> np.ndarray:
     m = net._csr_cache.get("_site_mask")
     if m is None:
         from .profiles import CLASS_INDEX
+
         bad = np.isin(net.cls, [CLASS_INDEX[c] for c in SITE_EXCLUDED_CLASSES]) | net.emergency_only()
         m = np.zeros(net.n_nodes, dtype=bool)
         m[net.u[~bad]] = True
@@ -78,18 +79,23 @@ def public_nodes_mask(net: RoadNetwork) -> np.ndarray:
 def _tree(net: RoadNetwork, only: str | None = None):
     """KD-tree over all nodes, or over the nodes of ``only`` ("site" or "public") and their indices."""
     from scipy.spatial import cKDTree
+
     key = ("_kdtree", only)
     t = net._csr_cache.get(key)
     if t is None:
-        idx = np.arange(net.n_nodes) if only is None else np.flatnonzero(
-            site_nodes_mask(net) if only == "site" else public_nodes_mask(net))
+        idx = (
+            np.arange(net.n_nodes)
+            if only is None
+            else np.flatnonzero(site_nodes_mask(net) if only == "site" else public_nodes_mask(net))
+        )
         t = (cKDTree(np.column_stack([net.x[idx], net.y[idx]])), idx)
         net._csr_cache[key] = t
     return t
 
 
-def snap_xy(net: RoadNetwork, x, y, max_snap_m: float = DEFAULT_MAX_SNAP_M, gap=None,
-            gap_metric=None, only: str | None = None) -> Snapped:
+def snap_xy(
+    net: RoadNetwork, x, y, max_snap_m: float = DEFAULT_MAX_SNAP_M, gap=None, gap_metric=None, only: str | None = None
+) -> Snapped:
     """Snap points given in EPSG:31370 metres. ``gap`` is a WGS84 shapely geometry (or
     ``gap_metric`` the same in EPSG:31370). ``only="site"`` snaps to public roads a vehicle leaves by
     (:func:`site_nodes_mask`), ``only="public"`` to nodes cars can reach (no emergency-only passage),
@@ -108,8 +114,9 @@ def snap_xy(net: RoadNetwork, x, y, max_snap_m: float = DEFAULT_MAX_SNAP_M, gap=
     return Snapped(node=node.astype(np.int64), distance_m=dist, no_road_data=far | in_gap, in_gap=in_gap, x=x, y=y)
 
 
-def snap_lonlat(net: RoadNetwork, lon, lat, max_snap_m: float = DEFAULT_MAX_SNAP_M, gap=None,
-                only: str | None = None) -> Snapped:
+def snap_lonlat(
+    net: RoadNetwork, lon, lat, max_snap_m: float = DEFAULT_MAX_SNAP_M, gap=None, only: str | None = None
+) -> Snapped:
     """Snap WGS84 points (degrees) to the network; see :func:`snap_xy`."""
     x, y = to_metric(np.atleast_1d(lon), np.atleast_1d(lat))
     return snap_xy(net, x, y, max_snap_m=max_snap_m, gap=gap, only=only)

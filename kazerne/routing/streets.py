@@ -32,8 +32,11 @@ def find_street(zone, street: str, municipality: str | None = None, field: str =
     mx = (net.x[net.u[sel]] + net.x[net.v[sel]]) / 2
     my = (net.y[net.u[sel]] + net.y[net.v[sel]]) / 2
     if municipality:
-        geoms = [g for m, g in zip(zone.pack.municipalities, zone.municipalities_metric)
-                 if _norm(m.name) == _norm(municipality)]
+        geoms = [
+            g
+            for m, g in zip(zone.pack.municipalities, zone.municipalities_metric)
+            if _norm(m.name) == _norm(municipality)
+        ]
         if not geoms:
             raise SnapError(f"municipality {municipality!r} is not in zone {zone.name}", field=field)
         inside = shapely.contains_xy(geoms[0], mx, my)

@@ -47,8 +47,9 @@ def check_nodes(ids, n_nodes: int, field: str = "sources") -> np.ndarray:
     if a.dtype.kind == "f":
         bad = ~np.isfinite(a) | (a != np.round(a))
         if bad.any():
-            raise NodeIdError(f"node id {a[bad][0].item()!r} is not an integer; expected ids in 0..{n_nodes - 1}",
-                              field=field)
+            raise NodeIdError(
+                f"node id {a[bad][0].item()!r} is not an integer; expected ids in 0..{n_nodes - 1}", field=field
+            )
     elif a.dtype.kind not in "iu":
         first = a.ravel()[0]
         first = first.item() if hasattr(first, "item") else first
@@ -60,8 +61,16 @@ def check_nodes(ids, n_nodes: int, field: str = "sources") -> np.ndarray:
     return a.astype(np.int64)
 
 
-def drive_times(net: RoadNetwork, profile: SpeedProfile, sources, cutoff_s: float | None = None,
-                workers: int | None = None, chunk: int = 128, progress=None, engine: str = "auto") -> np.ndarray:
+def drive_times(
+    net: RoadNetwork,
+    profile: SpeedProfile,
+    sources,
+    cutoff_s: float | None = None,
+    workers: int | None = None,
+    chunk: int = 128,
+    progress=None,
+    engine: str = "auto",
+) -> np.ndarray:
     """Driving times (s) from each source node to every node: array (len(sources), n_nodes), float64.
 
     Unreached nodes (or beyond ``cutoff_s``) are ``inf``. ``engine`` is ``"numba"`` (compiled
@@ -76,12 +85,14 @@ def drive_times(net: RoadNetwork, profile: SpeedProfile, sources, cutoff_s: floa
         raise ModelInputError(f"expected one of {', '.join(ENGINES)}, got {engine!r}", field="engine")
     if isinstance(chunk, bool) or not isinstance(chunk, (int, np.integer)) or chunk < 1:
         raise ModelInputError(f"expected a whole number >= 1, got {chunk!r}", field="chunk")
-    if workers is not None and (isinstance(workers, bool) or not isinstance(workers, (int, np.integer))
-                                or workers < 1):
+    if workers is not None and (isinstance(workers, bool) or not isinstance(workers, (int, np.integer)) or workers < 1):
         raise ModelInputError(f"expected a whole number of threads >= 1, got {workers!r}", field="workers")
     limit = _cutoff(cutoff_s)
-    require_memory(8.0 * len(sources) * net.n_nodes,
-                   f"the times from {len(sources):,} sources to {net.n_nodes:,} nodes", field="sources")
+    require_memory(
+        8.0 * len(sources) * net.n_nodes,
+        f"the times from {len(sources):,} sources to {net.n_nodes:,} nodes",
+        field="sources",
+    )
     g = net.csr(profile)
     out = np.empty((len(sources), net.n_nodes), dtype=np.float64)
     if len(sources) == 0:
@@ -92,6 +103,7 @@ def drive_times(net: RoadNetwork, profile: SpeedProfile, sources, cutoff_s: floa
         if use_numba:
             if workers:
                 import numba
+
                 old = numba.get_num_threads()
                 numba.set_num_threads(max(1, min(workers, numba.config.NUMBA_NUM_THREADS)))
             try:
@@ -168,17 +180,24 @@ class TravelTimes:
     def rows(self, which) -> "TravelTimes":
         """The sites at the given positions (ints) or with the given ids (strings), in that order."""
         idx = [self.site_ids.index(w) if isinstance(w, str) else int(w) for w in np.atleast_1d(which).tolist()]
-        return TravelTimes(site_ids=[self.site_ids[i] for i in idx], turnout_s=self.turnout_s[idx],
-                           seconds=self.dense()[idx], cutoff_s=self.cutoff_s, meta=dict(self.meta),
-                           no_road_data=self.no_road_data, demand_ids=self.demand_ids,
-                           node_seconds=None if self.node_seconds is None else self.node_seconds[idx],
-                           profile=self.profile)
+        return TravelTimes(
+            site_ids=[self.site_ids[i] for i in idx],
+            turnout_s=self.turnout_s[idx],
+            seconds=self.dense()[idx],
+            cutoff_s=self.cutoff_s,
+            meta=dict(self.meta),
+            no_road_data=self.no_road_data,
+            demand_ids=self.demand_ids,
+            node_seconds=None if self.node_seconds is None else self.node_seconds[idx],
+            profile=self.profile,
+        )
 
     def to_problem(self, weights, **kw):
         """A :class:`~kazerne.coverage.problem.Problem` for the models: these times as costs (s) and
         ``weights`` per demand point, demand without road data weighted 0. ``kw`` goes to
         :func:`~kazerne.coverage.problem.from_cost_matrix` (``fixed``, ``closed``, ``demand_ids``)."""
         from ..coverage.problem import from_cost_matrix
+
         w = np.asarray(weights, dtype=float)
         if self.no_road_data is not None:
             w = np.where(self.no_road_data, 0.0, w)
@@ -187,12 +206,22 @@ class TravelTimes:
     def to_dataframe(self):
         """A ``pandas.DataFrame`` of the times in minutes: one row per site, one column per demand point."""
         import pandas as pd
+
         cols = self.demand_ids if self.demand_ids is not None else np.arange(self.shape[1])
         return pd.DataFrame(self.dense() / 60.0, index=pd.Index(self.site_ids, name="site"), columns=cols)
 
 
-def travel_times(zone, sites, demand, profile="fire_engine", *, cutoff_s: float | None = None,
-                 keep_nodes: bool = False, workers: int | None = None, progress=None) -> TravelTimes:
+def travel_times(
+    zone,
+    sites,
+    demand,
+    profile="fire_engine",
+    *,
+    cutoff_s: float | None = None,
+    keep_nodes: bool = False,
+    workers: int | None = None,
+    progress=None,
+) -> TravelTimes:
     """Sites × demand response times (turnout + drive, seconds) on ``zone``'s road network.
 
     Parameters
@@ -217,6 +246,7 @@ def travel_times(zone, sites, demand, profile="fire_engine", *, cutoff_s: float 
         ``inf`` = beyond the cutoff, unreachable, or no road data (see :class:`TravelTimes`).
     """
     from .profiles import get_profile
+
     prof = get_profile(profile) if isinstance(profile, str) else profile
     nodes = check_nodes(sites.node, zone.net.n_nodes, "sites")
     dn = check_nodes(demand.node, zone.net.n_nodes, "demand")
@@ -224,14 +254,31 @@ def travel_times(zone, sites, demand, profile="fire_engine", *, cutoff_s: float 
     cutoff = _cutoff(cutoff_s)
     nrd = np.asarray(demand.no_road_data, dtype=bool)
     out, node_out = _response_times(zone.net, prof, nodes, turnout, dn, nrd, cutoff, keep_nodes, workers, progress)
-    return TravelTimes(site_ids=list(sites.ids), turnout_s=turnout, seconds=out, cutoff_s=cutoff,
-                       meta={"profile": prof.describe()}, no_road_data=nrd, node_seconds=node_out,
-                       profile=prof.name)
+    return TravelTimes(
+        site_ids=list(sites.ids),
+        turnout_s=turnout,
+        seconds=out,
+        cutoff_s=cutoff,
+        meta={"profile": prof.describe()},
+        no_road_data=nrd,
+        node_seconds=node_out,
+        profile=prof.name,
+    )
 
 
-def travel_matrix(net: RoadNetwork, profile: SpeedProfile, site_nodes, turnout_s, demand_nodes,
-                  cutoff_s: float | None = None, site_ids=None, no_road_data=None, sparse_out: bool = False,
-                  workers: int | None = None, progress=None) -> TravelTimes:
+def travel_matrix(
+    net: RoadNetwork,
+    profile: SpeedProfile,
+    site_nodes,
+    turnout_s,
+    demand_nodes,
+    cutoff_s: float | None = None,
+    site_ids=None,
+    no_road_data=None,
+    sparse_out: bool = False,
+    workers: int | None = None,
+    progress=None,
+) -> TravelTimes:
     """Sites × demand response times (turnout + drive), seconds.
 
     Parameters
@@ -261,24 +308,34 @@ def travel_matrix(net: RoadNetwork, profile: SpeedProfile, site_nodes, turnout_s
     if sparse_out:
         r, c = np.nonzero(np.isfinite(mat))
         mat = sparse.csr_matrix((mat[r, c], (r, c)), shape=mat.shape)
-    return TravelTimes(site_ids=ids, turnout_s=turnout, seconds=mat, cutoff_s=_cutoff(cutoff_s),
-                       no_road_data=None if no_road_data is None else nrd, profile=profile.name)
+    return TravelTimes(
+        site_ids=ids,
+        turnout_s=turnout,
+        seconds=mat,
+        cutoff_s=_cutoff(cutoff_s),
+        no_road_data=None if no_road_data is None else nrd,
+        profile=profile.name,
+    )
 
 
 def _response_times(net, prof, nodes, turnout, dn, nrd, cutoff, keep_nodes, workers, progress):
     """(sites x demand float32, sites x nodes or None): turnout + drive, ``inf`` beyond ``cutoff``,
     unreachable or without road data. Distinct site nodes are searched once."""
     from ..limits import require_memory
+
     n_s, n_d = len(nodes), len(dn)
-    require_memory(4.0 * n_s * n_d + (8.0 * n_s * net.n_nodes if keep_nodes else 0),
-                   f"the times from {n_s:,} sites to {n_d:,} demand points", field="sites")
+    require_memory(
+        4.0 * n_s * n_d + (8.0 * n_s * net.n_nodes if keep_nodes else 0),
+        f"the times from {n_s:,} sites to {n_d:,} demand points",
+        field="sites",
+    )
     out = np.empty((n_s, n_d), dtype=np.float32)
     node_out = np.empty((n_s, net.n_nodes)) if keep_nodes else None
     limit = None if not np.isfinite(cutoff) or n_s == 0 else max(0.0, cutoff - float(turnout.min()))
     uniq, inv = np.unique(nodes, return_inverse=True)
     step = 256
     for start in range(0, len(uniq), step):
-        part = uniq[start:start + step]
+        part = uniq[start : start + step]
         d = drive_times(net, prof, part, cutoff_s=limit, workers=workers)
         rows = np.flatnonzero((inv >= start) & (inv < start + len(part)))
         out[rows] = d[inv[rows] - start][:, dn] + turnout[rows, None]
@@ -319,6 +376,5 @@ def shortest_tree(net: RoadNetwork, profile: SpeedProfile, node: int, cutoff_s: 
     """Single-site search: ``(times, predecessors)`` over all nodes (s; -9999 predecessor = none)."""
     (node,) = check_nodes([node], net.n_nodes, "node")
     g = net.csr(profile)
-    d, pred = csgraph.dijkstra(g, directed=True, indices=int(node), return_predecessors=True,
-                               limit=_cutoff(cutoff_s))
+    d, pred = csgraph.dijkstra(g, directed=True, indices=int(node), return_predecessors=True, limit=_cutoff(cutoff_s))
     return d, pred

@@ -32,8 +32,9 @@ class Zone:
         x, y = to_metric(np.atleast_1d(lon), np.atleast_1d(lat))
         return snap_xy(self.net, x, y, max_snap_m=max_snap_m, gap_metric=self.gap_metric, only=only)
 
-    def site_node(self, lon: float, lat: float, what: str, max_snap_m: float = DEFAULT_MAX_SNAP_M,
-                  snap: str = "public") -> int:
+    def site_node(
+        self, lon: float, lat: float, what: str, max_snap_m: float = DEFAULT_MAX_SNAP_M, snap: str = "public"
+    ) -> int:
         """Network node of a site; :class:`SnapError` when it is off the network or in the gap.
 
         ``snap="public"`` (default) places the site on the nearest node of a public road a vehicle
@@ -42,14 +43,18 @@ class Zone:
         if not (np.isfinite(lon) and np.isfinite(lat)):
             raise SnapError("position unknown (no lat/lon); give lat/lon or a street for it", field=what)
         if snap not in ("public", "any"):
-            raise SnapError(f"expected snap = \"public\" or \"any\", got {snap!r}", field=what)
+            raise SnapError(f'expected snap = "public" or "any", got {snap!r}', field=what)
         s = self.snap_lonlat([lon], [lat], max_snap_m=max_snap_m, only="site" if snap == "public" else None)
         if s.in_gap[0]:
-            raise SnapError(f"lat={lat:.6f} lon={lon:.6f} lies in the zone's road-data gap; no travel times there",
-                            field=what)
+            raise SnapError(
+                f"lat={lat:.6f} lon={lon:.6f} lies in the zone's road-data gap; no travel times there", field=what
+            )
         if s.no_road_data[0]:
-            raise SnapError(f"lat={lat:.6f} lon={lon:.6f} is {s.distance_m[0]:.0f} m from the nearest road of the "
-                            f"network (more than {max_snap_m:.0f} m)", field=what)
+            raise SnapError(
+                f"lat={lat:.6f} lon={lon:.6f} is {s.distance_m[0]:.0f} m from the nearest road of the "
+                f"network (more than {max_snap_m:.0f} m)",
+                field=what,
+            )
         return int(s.node[0])
 
     def contains_lonlat(self, lon: float, lat: float, buffer_m: float = 0.0) -> bool:
@@ -58,9 +63,14 @@ class Zone:
         return bool(shapely.contains_xy(geom, x[0], y[0]))
 
     def describe(self) -> dict:
-        return {"zone": self.pack.name, "road_data": self.net.describe(),
-                "road_data_date": self.pack.road_data_date, "population_year": self.pack.population_year,
-                "population_total": self.pack.total_population, "network_gap": self.gap_metric is not None}
+        return {
+            "zone": self.pack.name,
+            "road_data": self.net.describe(),
+            "road_data_date": self.pack.road_data_date,
+            "population_year": self.pack.population_year,
+            "population_total": self.pack.total_population,
+            "network_gap": self.gap_metric is not None,
+        }
 
 
 def load_zone(name: str, quiet: bool = False, use_cache: bool = True) -> Zone:
@@ -69,5 +79,6 @@ def load_zone(name: str, quiet: bool = False, use_cache: bool = True) -> Zone:
     net = load_network(pack.roads_file, road_data_date=pack.road_data_date, use_cache=use_cache, quiet=quiet)
     munis = [geom_to_metric(m.geometry) for m in pack.municipalities]
     zone_metric = shapely.union_all(munis)
-    return Zone(pack=pack, net=net, zone_metric=zone_metric, gap_metric=geom_to_metric(pack.gap),
-                municipalities_metric=munis)
+    return Zone(
+        pack=pack, net=net, zone_metric=zone_metric, gap_metric=geom_to_metric(pack.gap), municipalities_metric=munis
+    )

@@ -57,8 +57,9 @@ def find_pack(name: str) -> Path:
         if cand.is_dir():
             return cand
     where = ", ".join(str(p) for p in search_path())
-    raise ZonePackError(f"zone pack {name!r} not found; searched {where} (set KAZERNE_DATA to the folder holding it)",
-                        field="zone")
+    raise ZonePackError(
+        f"zone pack {name!r} not found; searched {where} (set KAZERNE_DATA to the folder holding it)", field="zone"
+    )
 
 
 @dataclass
@@ -130,8 +131,9 @@ class ZonePack:
 def _roads_file(folder: Path) -> Path:
     cands = sorted(list(folder.glob("roads*.osm.bz2")) + list(folder.glob("roads*.osm")))
     if not cands:
-        raise ZonePackError("no road network file (expected roads-<date>.osm or roads-<date>.osm.bz2)",
-                            source=str(folder))
+        raise ZonePackError(
+            "no road network file (expected roads-<date>.osm or roads-<date>.osm.bz2)", source=str(folder)
+        )
     return cands[0]
 
 
@@ -152,8 +154,9 @@ def _read_sites_rows(path: Path, required: tuple[str, ...]) -> list[Site]:
         cols = reader.fieldnames or []
         missing = [c for c in required if c not in cols]
         if missing:
-            raise ZonePackError(f"missing column(s) {', '.join(missing)}; expected at least {', '.join(required)}",
-                                source=str(path))
+            raise ZonePackError(
+                f"missing column(s) {', '.join(missing)}; expected at least {', '.join(required)}", source=str(path)
+            )
         sites, seen = [], set()
         for lineno, row in enumerate(reader, start=2):
             where = f"{path}:{lineno}"
@@ -173,18 +176,29 @@ def _read_sites_rows(path: Path, required: tuple[str, ...]) -> list[Site]:
                     lat = float(raw_lat)
                     lon = float(raw_lon)
                 except (TypeError, ValueError):
-                    raise ZonePackError(f"expected numbers (or both empty), got lat={raw_lat!r} lon={raw_lon!r}",
-                                        source=where, field="lat/lon") from None
+                    raise ZonePackError(
+                        f"expected numbers (or both empty), got lat={raw_lat!r} lon={raw_lon!r}",
+                        source=where,
+                        field="lat/lon",
+                    ) from None
                 if not (np.isfinite(lat) and np.isfinite(lon)) or not (
-                        _LAT_RANGE[0] <= lat <= _LAT_RANGE[1] and _LON_RANGE[0] <= lon <= _LON_RANGE[1]):
-                    raise ZonePackError(f"coordinates out of range: lat={lat} lon={lon}", source=where,
-                                        field="lat/lon")
-            sites.append(Site(id=sid, name=(row.get("name") or sid).strip(),
-                              municipality=(row.get("municipality") or "").strip(), lat=lat, lon=lon,
-                              crew=(row.get("crew") or "").strip(), status=(row.get("status") or "").strip(),
-                              services=(row.get("services") or "").strip(),
-                              location_grade=(row.get("location_grade") or "").strip(),
-                              street=(row.get("street") or row.get("address") or "").strip()))
+                    _LAT_RANGE[0] <= lat <= _LAT_RANGE[1] and _LON_RANGE[0] <= lon <= _LON_RANGE[1]
+                ):
+                    raise ZonePackError(f"coordinates out of range: lat={lat} lon={lon}", source=where, field="lat/lon")
+            sites.append(
+                Site(
+                    id=sid,
+                    name=(row.get("name") or sid).strip(),
+                    municipality=(row.get("municipality") or "").strip(),
+                    lat=lat,
+                    lon=lon,
+                    crew=(row.get("crew") or "").strip(),
+                    status=(row.get("status") or "").strip(),
+                    services=(row.get("services") or "").strip(),
+                    location_grade=(row.get("location_grade") or "").strip(),
+                    street=(row.get("street") or row.get("address") or "").strip(),
+                )
+            )
     return sites
 
 
@@ -202,8 +216,11 @@ def _read_geojson(path: Path) -> dict:
         raise ZonePackError("expected a GeoJSON FeatureCollection or Feature", source=str(path))
     if data.get("type") == "Feature":
         data = {"type": "FeatureCollection", "features": [data]}
-    if data.get("type") != "FeatureCollection" or not isinstance(data.get("features"), list) or not all(
-            isinstance(f, dict) for f in data["features"]):
+    if (
+        data.get("type") != "FeatureCollection"
+        or not isinstance(data.get("features"), list)
+        or not all(isinstance(f, dict) for f in data["features"])
+    ):
         raise ZonePackError("expected a GeoJSON FeatureCollection or Feature", source=str(path))
     return data
 
@@ -212,7 +229,7 @@ def _polygon(feat: dict, where: str):
     """The feature's (Multi)Polygon, repaired when self-intersecting; ZonePackError otherwise."""
     try:
         geom = shape(feat["geometry"])
-    except Exception:   # noqa: BLE001 - shapely raises many kinds on malformed GeoJSON
+    except Exception:  # noqa: BLE001 - shapely raises many kinds on malformed GeoJSON
         raise ZonePackError("invalid geometry", source=where) from None
     if geom.is_empty or geom.geom_type not in ("Polygon", "MultiPolygon"):
         raise ZonePackError(f"expected a Polygon or MultiPolygon, got {geom.geom_type}", source=where)
@@ -249,9 +266,15 @@ def _read_municipalities(path: Path) -> tuple[list[Municipality], str]:
         if not np.isfinite(pop) or pop < 0:
             raise ZonePackError(f"expected a non-negative number for {key}, got {pop}", source=where)
         geom = _polygon(feat, where)
-        out.append(Municipality(name=str(name), population=pop, geometry=geom,
-                                nis_code=str(props.get("nis_code", "")),
-                                area_km2=float(props.get("area_km2", float("nan")) or float("nan"))))
+        out.append(
+            Municipality(
+                name=str(name),
+                population=pop,
+                geometry=geom,
+                nis_code=str(props.get("nis_code", "")),
+                area_km2=float(props.get("area_km2", float("nan")) or float("nan")),
+            )
+        )
     if not out:
         raise ZonePackError("no municipalities", source=str(path))
     return out, year
@@ -278,6 +301,14 @@ def load_pack(name: str) -> ZonePack:
         geoms = [_polygon(f, f"{gap_path}: feature {i}") for i, f in enumerate(feats) if f.get("geometry")]
         gap = shapely.union_all(geoms) if geoms else None
     m = re.search(r"(\d{4}(?:-\d{2})?)", roads.name)
-    return ZonePack(name=folder.name, path=folder, roads_file=roads, municipalities=munis, posts=posts,
-                    medical_sites=medical, gap=gap, population_year=year,
-                    road_data_date=m.group(1) if m else "unknown")
+    return ZonePack(
+        name=folder.name,
+        path=folder,
+        roads_file=roads,
+        municipalities=munis,
+        posts=posts,
+        medical_sites=medical,
+        gap=gap,
+        population_year=year,
+        road_data_date=m.group(1) if m else "unknown",
+    )

@@ -151,8 +151,8 @@ class Run:
 
     id: str
     params: dict
-    raw: dict                    # the scenario as a TOML dict (name = id)
-    source: Path                 # the scenario file relative paths resolve against
+    raw: dict  # the scenario as a TOML dict (name = id)
+    source: Path  # the scenario file relative paths resolve against
     sc: Scenario | None = None
 
     @property
@@ -171,7 +171,7 @@ class BatchSpec:
     path: Path
     name: str
     runs: list
-    params: list                 # swept parameter names, in file order
+    params: list  # swept parameter names, in file order
     combine: str = "product"
     council: bool = False
     description: str = ""
@@ -284,10 +284,15 @@ def _remap_error(exc: ScenarioError, spec_path: Path, base_path: Path, params: d
     """A scenario error of one expanded run, named after the batch field that caused it."""
     fld = exc.field or ""
     for k, v in params.items():
-        if fld == k or fld.startswith(k + ".") or k.startswith(fld + ".") or (k == "posts.closed" and
-                                                                              fld.startswith("posts")):
-            return ScenarioError(f"{exc.detail} (value {_show(v)}, run {rid})", source=str(spec_path),
-                                 field=f"sweep.{k}")
+        if (
+            fld == k
+            or fld.startswith(k + ".")
+            or k.startswith(fld + ".")
+            or (k == "posts.closed" and fld.startswith("posts"))
+        ):
+            return ScenarioError(
+                f"{exc.detail} (value {_show(v)}, run {rid})", source=str(spec_path), field=f"sweep.{k}"
+            )
     if exc.source and Path(exc.source) == base_path:
         return exc
     return ScenarioError(f"{exc} (run {rid})", source=str(spec_path))
@@ -304,8 +309,11 @@ def parse_batch(path) -> BatchSpec:
     path = Path(path)
     raw = read_toml(path)
     if "batch" not in raw:
-        _fail(path, "batch", "missing (required): a [batch] table with base = \"scenario.toml\" and a [sweep], "
-                             "or scenarios = [...]")
+        _fail(
+            path,
+            "batch",
+            'missing (required): a [batch] table with base = "scenario.toml" and a [sweep], or scenarios = [...]',
+        )
     unknown = sorted(set(raw) - {"batch", "sweep"})
     if unknown:
         _fail(path, unknown[0], "unknown key; expected [batch] and [sweep]")
@@ -316,10 +324,20 @@ def parse_batch(path) -> BatchSpec:
         if k not in BATCH_KEYS:
             _fail(path, f"batch.{k}", f"unknown key; expected one of {', '.join(sorted(BATCH_KEYS))}")
     name = b.get("name", path.stem)
-    if (not isinstance(name, str) or not name.strip() or len(name) > MAX_NAME_CHARS or any(c in name for c in "/\\")
-            or name.startswith(".") or any(ord(c) < 32 for c in name)):
-        _fail(path, "batch.name", f"expected a plain name usable as a folder (at most {MAX_NAME_CHARS} characters, "
-                                  f"no / or \\, not starting with '.'), got {_show(name)}")
+    if (
+        not isinstance(name, str)
+        or not name.strip()
+        or len(name) > MAX_NAME_CHARS
+        or any(c in name for c in "/\\")
+        or name.startswith(".")
+        or any(ord(c) < 32 for c in name)
+    ):
+        _fail(
+            path,
+            "batch.name",
+            f"expected a plain name usable as a folder (at most {MAX_NAME_CHARS} characters, "
+            f"no / or \\, not starting with '.'), got {_show(name)}",
+        )
     combine = b.get("combine", "product")
     if combine not in COMBINE:
         _fail(path, "batch.combine", f"expected one of {', '.join(COMBINE)}, got {_show(combine)}")
@@ -331,13 +349,18 @@ def parse_batch(path) -> BatchSpec:
         _fail(path, "batch.description", f"expected text, got {_show(desc)}")
     has_base, has_list = "base" in b, "scenarios" in b
     if has_base == has_list:
-        _fail(path, "batch", "give either base = \"scenario.toml\" (with a [sweep]) or scenarios = [...], not both"
-              if has_base else "missing base = \"scenario.toml\" (with a [sweep]) or scenarios = [...]")
+        _fail(
+            path,
+            "batch",
+            'give either base = "scenario.toml" (with a [sweep]) or scenarios = [...], not both'
+            if has_base
+            else 'missing base = "scenario.toml" (with a [sweep]) or scenarios = [...]',
+        )
     runs: list = []
     params: list = []
     if has_list:
         if "sweep" in raw:
-            _fail(path, "sweep", "a [sweep] needs base = \"scenario.toml\", not scenarios = [...]")
+            _fail(path, "sweep", 'a [sweep] needs base = "scenario.toml", not scenarios = [...]')
         files = b["scenarios"]
         if not isinstance(files, list) or not files or not all(isinstance(f, str) and f.strip() for f in files):
             _fail(path, "batch.scenarios", f"expected a non-empty list of scenario files, got {_show(files)}")
@@ -351,7 +374,7 @@ def parse_batch(path) -> BatchSpec:
         if not isinstance(bf, str) or not bf.strip():
             _fail(path, "batch.base", f"expected the path of a scenario file, got {_show(bf)}")
         base_path = Path(bf) if Path(bf).is_absolute() else path.parent / bf
-        base_sc = parse_scenario(base_path)          # the base alone must be a valid scenario
+        base_sc = parse_scenario(base_path)  # the base alone must be a valid scenario
         base_raw = base_sc.raw
         sweep = raw.get("sweep", {})
         if not isinstance(sweep, dict):
@@ -361,22 +384,32 @@ def parse_batch(path) -> BatchSpec:
             if k == "name":
                 _fail(path, "sweep.name", "the run name is the run id; sweep other fields")
         if axes.get("posts.closed") == "each":
-            closed = {pid for pid, od in base_raw.get("posts", {}).get("override", {}).items()
-                      if isinstance(od, dict) and od.get("closed")}
-            axes["posts.closed"] = ["none"] + [a for a in base_raw.get("posts", {}).get("active", []) if a not in closed]
+            closed = {
+                pid
+                for pid, od in base_raw.get("posts", {}).get("override", {}).items()
+                if isinstance(od, dict) and od.get("closed")
+            }
+            axes["posts.closed"] = ["none"] + [
+                a for a in base_raw.get("posts", {}).get("active", []) if a not in closed
+            ]
         params = list(axes)
         if combine == "zip":
             lens = {k: len(v) for k, v in axes.items()}
             if len(set(lens.values())) > 1:
                 k = next(k for k in axes if lens[k] != lens[params[0]])
-                _fail(path, f"sweep.{k}", f"combine = \"zip\" needs lists of equal length: {params[0]} has "
-                                          f"{lens[params[0]]} values, {k} has {lens[k]}")
+                _fail(
+                    path,
+                    f"sweep.{k}",
+                    f'combine = "zip" needs lists of equal length: {params[0]} has '
+                    f"{lens[params[0]]} values, {k} has {lens[k]}",
+                )
             combos = [dict(zip(params, vals)) for vals in zip(*axes.values())] if axes else [{}]
         else:
             n = math.prod(len(v) for v in axes.values()) if axes else 1
             if n > MAX_RUNS:
                 _fail(path, "sweep", f"{n} runs; at most {MAX_RUNS} per batch file")
             import itertools
+
             combos = [dict(zip(params, vals)) for vals in itertools.product(*axes.values())] if axes else [{}]
         for combo in combos:
             rid = run_id(combo)
@@ -404,8 +437,9 @@ def parse_batch(path) -> BatchSpec:
         _fail(path, "batch.scenarios", f"two runs are named {dup!r}; expected distinct scenario names")
     if len(runs) > MAX_RUNS:
         _fail(path, "sweep", f"{len(runs)} runs; at most {MAX_RUNS} per batch file")
-    return BatchSpec(path=path, name=name.strip(), runs=runs, params=params, combine=combine, council=council,
-                     description=desc)
+    return BatchSpec(
+        path=path, name=name.strip(), runs=runs, params=params, combine=combine, council=council, description=desc
+    )
 
 
 # ------------------------------------------------------------------------------------------ planning
@@ -414,10 +448,10 @@ class RunTask:
     """What a worker needs for one run (picklable; no zone, no network)."""
 
     id: str
-    kind: str                         # "fast" (shared matrix) or "runner"
-    digest: str                       # the run's resolved inputs
+    kind: str  # "fast" (shared matrix) or "runner"
+    digest: str  # the run's resolved inputs
     params: dict
-    out_dir: str                      # OUT/<batch>/
+    out_dir: str  # OUT/<batch>/
     scenario_toml: str
     run_kind: str = "baseline"
     # fast path
@@ -439,10 +473,10 @@ class RunTask:
 class Plan:
     spec: BatchSpec
     out_dir: Path
-    tasks: list                      # every run, in file order
-    todo: list                       # ids to run
-    states: dict                     # id -> "done" / "failed" / "to run" (+ " (inputs changed)")
-    matrices: list = field(default_factory=list)     # (path, profile, nodes, demand) to compute
+    tasks: list  # every run, in file order
+    todo: list  # ids to run
+    states: dict  # id -> "done" / "failed" / "to run" (+ " (inputs changed)")
+    matrices: list = field(default_factory=list)  # (path, profile, nodes, demand) to compute
 
 
 def _array_digest(*arrays) -> str:
@@ -457,6 +491,7 @@ def _array_digest(*arrays) -> str:
 def _file_digest(p) -> str:
     try:
         from ..routing.network import file_sha256
+
         return file_sha256(Path(p))
     except OSError:
         return "missing"
@@ -477,14 +512,18 @@ def read_record(out_dir: Path, rid: str) -> dict | None:
 def check_batch_dir(out_dir: Path) -> None:
     """The batch folder is absent, empty, or one that kazerne batch wrote (its marker inside)."""
     from ..report.atomic import check_output_dir
+
     if out_dir.is_dir() and (out_dir / BATCH_MARKER).is_file():
         return
     if out_dir.is_dir() and not any(out_dir.iterdir()):
         return
     if os.path.lexists(out_dir):
-        raise OutputError(f"exists and was not written by kazerne batch (no {BATCH_MARKER} inside); kazerne will "
-                          "not write into it (move it away or choose another --out)", source=str(out_dir),
-                          field="--out")
+        raise OutputError(
+            f"exists and was not written by kazerne batch (no {BATCH_MARKER} inside); kazerne will "
+            "not write into it (move it away or choose another --out)",
+            source=str(out_dir),
+            field="--out",
+        )
     check_output_dir(out_dir)
 
 
@@ -492,8 +531,9 @@ def plan_batch(spec: BatchSpec, out_root, retry_failed: bool = False, quiet: boo
     """Resolve every run against its zone (loaded once per zone and demand), give each its inputs
     digest and its task, and find which runs are missing (no record with that digest)."""
     from ..report.atomic import check_output_dir
-    from .resolve import in_file, profile_of
     from .context import Progress, assumptions, load_context
+    from .resolve import in_file, profile_of
+
     out_dir = Path(out_root) / spec.name
     check_batch_dir(out_dir)
     for r in spec.runs:
@@ -501,7 +541,7 @@ def plan_batch(spec: BatchSpec, out_root, retry_failed: bool = False, quiet: boo
             check_output_dir(out_dir / "runs" / r.id)
     mdir = out_dir / "matrices"
     contexts: dict = {}
-    groups: dict = {}          # (ctx key, profile key) -> {"nodes": set, "runs": [...]}
+    groups: dict = {}  # (ctx key, profile key) -> {"nodes": set, "runs": [...]}
     tasks: dict = {}
     progress = Progress(quiet=True)
     post_cache: dict = {}
@@ -509,12 +549,17 @@ def plan_batch(spec: BatchSpec, out_root, retry_failed: bool = False, quiet: boo
         sc = r.sc
         raw_out = copy.deepcopy(r.raw)
         raw_out["name"] = r.id
-        if "file" in sc.demand:           # absolute, so that the run's scenario.toml runs from anywhere
+        if "file" in sc.demand:  # absolute, so that the run's scenario.toml runs from anywhere
             raw_out["demand"]["file"] = sc.demand["file"]
         toml_text = dumps_toml(raw_out)
         fast = not spec.council and not sc.study and not sc.ems
-        ckey = _digest({"zone": sc.zone, "demand": sc.demand,
-                        "demand_file": _file_digest(sc.demand["file"]) if "file" in sc.demand else None})
+        ckey = _digest(
+            {
+                "zone": sc.zone,
+                "demand": sc.demand,
+                "demand_file": _file_digest(sc.demand["file"]) if "file" in sc.demand else None,
+            }
+        )
         if ckey not in contexts:
             ctx = load_context(sc, progress)
             dem = ctx.demand
@@ -527,37 +572,77 @@ def plan_batch(spec: BatchSpec, out_root, retry_failed: bool = False, quiet: boo
             posts = _resolve_posts_cached(ctx.zone, sc, post_cache)
             prof = profile_of(sc)
             pkey = prof.key() if hasattr(prof, "key") else _digest(prof.describe())
-            g = groups.setdefault((ckey, _digest(prof.describe())), {"nodes": set(), "tasks": [], "ctx": ctx,
-                                                                      "profile": prof, "ddig": ddig})
+            g = groups.setdefault(
+                (ckey, _digest(prof.describe())),
+                {"nodes": set(), "tasks": [], "ctx": ctx, "profile": prof, "ddig": ddig},
+            )
             g["nodes"].update(int(n) for n in posts.node)
-            digest = _digest({"v": __version__, "path": "fast", "net": net_id, "demand": ddig, "profile": str(pkey),
-                              "profile_d": prof.describe(), "thresholds": list(sc.thresholds_min),
-                              "posts": posts.rows(), "nodes": [int(n) for n in posts.node], "worst_n": sc.worst_n})
+            digest = _digest(
+                {
+                    "v": __version__,
+                    "path": "fast",
+                    "net": net_id,
+                    "demand": ddig,
+                    "profile": str(pkey),
+                    "profile_d": prof.describe(),
+                    "thresholds": list(sc.thresholds_min),
+                    "posts": posts.rows(),
+                    "nodes": [int(n) for n in posts.node],
+                    "worst_n": sc.worst_n,
+                }
+            )
             with in_file(sc.path):
                 a = assumptions(ctx_r, posts)
-            t = RunTask(id=r.id, kind="fast", digest=digest, params=r.params, out_dir=str(out_dir),
-                        scenario_toml=toml_text, run_kind=r.kind, turnout_s=[float(x) for x in posts.turnout_s],
-                        thresholds_min=list(sc.thresholds_min), post_rows=posts.rows(), worst_n=sc.worst_n,
-                        assumptions=a, scenario_info={"name": r.id, "file": str(sc.path),
-                                                      "description": sc.description})
-            t._nodes = [int(n) for n in posts.node]       # resolved to matrix rows below
+            t = RunTask(
+                id=r.id,
+                kind="fast",
+                digest=digest,
+                params=r.params,
+                out_dir=str(out_dir),
+                scenario_toml=toml_text,
+                run_kind=r.kind,
+                turnout_s=[float(x) for x in posts.turnout_s],
+                thresholds_min=list(sc.thresholds_min),
+                post_rows=posts.rows(),
+                worst_n=sc.worst_n,
+                assumptions=a,
+                scenario_info={"name": r.id, "file": str(sc.path), "description": sc.description},
+            )
+            t._nodes = [int(n) for n in posts.node]  # resolved to matrix rows below
             g["tasks"].append(t)
         else:
             scr = copy.deepcopy(sc)
             scr.name = r.id
             if not spec.council:
                 scr.outputs = {**scr.outputs, "map": False, "report": False, "gpkg": False}
-            digest = _digest({"v": __version__, "path": "runner", "net": net_id, "demand": ddig, "raw": raw_out,
-                              "council": spec.council})
-            t = RunTask(id=r.id, kind="runner", digest=digest, params=r.params, out_dir=str(out_dir),
-                        scenario_toml=toml_text, run_kind=r.kind, scenario=scr)
+            digest = _digest(
+                {
+                    "v": __version__,
+                    "path": "runner",
+                    "net": net_id,
+                    "demand": ddig,
+                    "raw": raw_out,
+                    "council": spec.council,
+                }
+            )
+            t = RunTask(
+                id=r.id,
+                kind="runner",
+                digest=digest,
+                params=r.params,
+                out_dir=str(out_dir),
+                scenario_toml=toml_text,
+                run_kind=r.kind,
+                scenario=scr,
+            )
         tasks[r.id] = t
     matrices = []
     for (ckey, pdig), g in groups.items():
         nodes = sorted(g["nodes"])
         ctx = g["ctx"]
-        mdig = _digest({"net": ctx.zone.net.source_sha256, "demand": g["ddig"], "profile": pdig, "nodes": nodes,
-                        "v": 1})
+        mdig = _digest(
+            {"net": ctx.zone.net.source_sha256, "demand": g["ddig"], "profile": pdig, "nodes": nodes, "v": 1}
+        )
         mpath = mdir / f"times-{mdig[:24]}.npy"
         dpath = mdir / f"demand-{g['ddig'][:24]}.npz"
         pos = {n: i for i, n in enumerate(nodes)}
@@ -570,20 +655,25 @@ def plan_batch(spec: BatchSpec, out_root, retry_failed: bool = False, quiet: boo
     for r in spec.runs:
         rec = read_record(out_dir, r.id)
         t = tasks[r.id]
-        if rec is not None and rec.get("digest") == t.digest and (rec.get("status") == "done" or
-                                                                   (rec.get("status") == "failed" and not retry_failed)):
+        if (
+            rec is not None
+            and rec.get("digest") == t.digest
+            and (rec.get("status") == "done" or (rec.get("status") == "failed" and not retry_failed))
+        ):
             states[r.id] = rec["status"]
         else:
             states[r.id] = "to run" + (" (inputs changed)" if rec is not None and rec.get("digest") != t.digest else "")
             todo.append(r.id)
-    return Plan(spec=spec, out_dir=out_dir, tasks=[tasks[r.id] for r in spec.runs], todo=todo, states=states,
-                matrices=matrices)
+    return Plan(
+        spec=spec, out_dir=out_dir, tasks=[tasks[r.id] for r in spec.runs], todo=todo, states=states, matrices=matrices
+    )
 
 
 def _resolve_posts_cached(zone, sc: Scenario, cache: dict):
     """:func:`~kazerne.scenarios.resolve.resolve_posts`, each distinct post (its spec and the
     turnout table) placed once per batch: runs differ in a few fields, not in where posts stand."""
     from .resolve import resolve_posts
+
     parts = []
     turnout = tuple(sorted(sc.turnout_s.items()))
     for spec in sc.posts:
@@ -600,14 +690,21 @@ def _resolve_posts_cached(zone, sc: Scenario, cache: dict):
 
 def _with_scenario(ctx, sc):
     """The loaded context with another scenario's thresholds and profile (same zone and demand)."""
-    from .resolve import profile_of
     from .context import Context
-    return Context(sc=sc, zone=ctx.zone, profile=profile_of(sc), demand=ctx.demand,
-                   thresholds_s=np.array(sc.thresholds_min, dtype=float) * 60.0)
+    from .resolve import profile_of
+
+    return Context(
+        sc=sc,
+        zone=ctx.zone,
+        profile=profile_of(sc),
+        demand=ctx.demand,
+        thresholds_s=np.array(sc.thresholds_min, dtype=float) * 60.0,
+    )
 
 
 def _save_npy(path: Path, arr: np.ndarray) -> None:
     from ..report.atomic import atomic_path
+
     with atomic_path(path) as tmp, open(tmp, "wb") as fh:
         np.save(fh, arr)
 
@@ -616,6 +713,7 @@ def build_shared(plan: Plan, quiet: bool = True) -> dict:
     """Compute the missing driving-time matrices and demand files of the runs still to do."""
     from ..report.atomic import atomic_path
     from ..routing.travel import drive_times
+
     needed = {plan.tasks[i].matrix for i in range(len(plan.tasks)) if plan.tasks[i].id in set(plan.todo)}
     stats = {"matrices_built": 0, "matrices_reused": 0, "matrix_s": 0.0}
     for mpath, dpath, prof, nodes, ctx in plan.matrices:
@@ -625,18 +723,26 @@ def build_shared(plan: Plan, quiet: bool = True) -> dict:
             d = ctx.demand
             with atomic_path(dpath) as tmp:
                 with open(tmp, "wb") as fh:
-                    np.savez(fh, weight=d.weight, no_road_data=d.no_road_data, municipality=d.municipality,
-                             municipality_names=np.array(d.municipality_names, dtype=str), lon=d.lon, lat=d.lat,
-                             cell_m=np.array(d.cell_m if d.cell_m else 0.0), population=np.array(d.total),
-                             no_road_data_population=np.array(d.total_no_road_data),
-                             notes=np.array(json.dumps(d.meta.get("notes", {}), default=str)))
+                    np.savez(
+                        fh,
+                        weight=d.weight,
+                        no_road_data=d.no_road_data,
+                        municipality=d.municipality,
+                        municipality_names=np.array(d.municipality_names, dtype=str),
+                        lon=d.lon,
+                        lat=d.lat,
+                        cell_m=np.array(d.cell_m if d.cell_m else 0.0),
+                        population=np.array(d.total),
+                        no_road_data_population=np.array(d.total_no_road_data),
+                        notes=np.array(json.dumps(d.meta.get("notes", {}), default=str)),
+                    )
         if mpath.is_file():
             stats["matrices_reused"] += 1
             continue
         t0 = time.perf_counter()
         out = np.empty((len(nodes), len(ctx.demand)), dtype=np.float64)
         for i in range(0, len(nodes), 128):
-            out[i:i + 128] = drive_times(ctx.zone.net, prof, nodes[i:i + 128])[:, ctx.demand.node]
+            out[i : i + 128] = drive_times(ctx.zone.net, prof, nodes[i : i + 128])[:, ctx.demand.node]
         _save_npy(mpath, out)
         stats["matrices_built"] += 1
         stats["matrix_s"] += time.perf_counter() - t0
@@ -671,17 +777,13 @@ def _demand(path: str) -> dict:
     return d
 
 
-def mins(s):
-    """Seconds as minutes rounded to 0.01 (``None`` for none or inf), as the scenario runner reports them."""
-    return None if s is None or not np.isfinite(s) else round(float(s) / 60.0, 2)
-
-
 def _fast_run(task: RunTask, target: Path) -> dict:
     from ..coverage.metrics import evaluate, worst_served
     from ..jsonsafe import json_safe
     from ..report.atomic import atomic_dir, write_json, write_text
     from ..report.tables import write_csv
-    from .context import headline, municipality_rows
+    from .context import headline, mins, municipality_rows
+
     d = _demand(task.demand)
     mm = _mmap(task.matrix)
     turnout = np.asarray(task.turnout_s, dtype=float)
@@ -690,22 +792,41 @@ def _fast_run(task: RunTask, target: Path) -> dict:
     dem_t = (np.asarray(mm[task.rows], dtype=np.float64) + turnout[:, None]).astype(np.float32)
     th = list(task.thresholds_min)
     cell = float(d["cell_m"])
-    rep = evaluate(dem_t, d["weight"], np.array(th, dtype=float) * 60.0, no_road_data=d["no_road_data"],
-                   municipality=d["municipality"], municipality_names=d["municipality_names"],
-                   cell_area_km2=(cell / 1000.0) ** 2 if cell else None)
+    rep = evaluate(
+        dem_t,
+        d["weight"],
+        np.array(th, dtype=float) * 60.0,
+        no_road_data=d["no_road_data"],
+        municipality=d["municipality"],
+        municipality_names=d["municipality_names"],
+        cell_area_km2=(cell / 1000.0) ** 2 if cell else None,
+    )
     names = d["municipality_names"]
     ids = [p["id"] for p in task.post_rows]
     post_rows = []
     for i, r in enumerate(task.post_rows):
-        post_rows.append({**r, "first_due_population": round(rep.sites[i]["first_due_weight"], 1),
-                          "first_due_points": rep.sites[i]["first_due_points"],
-                          "first_due_area_km2": rep.sites[i]["first_due_area_km2"]})
+        post_rows.append(
+            {
+                **r,
+                "first_due_population": round(rep.sites[i]["first_due_weight"], 1),
+                "first_due_points": rep.sites[i]["first_due_points"],
+                "first_due_area_km2": rep.sites[i]["first_due_area_km2"],
+            }
+        )
     worst = worst_served(rep, d["weight"], n=task.worst_n)
-    worst_rows = [{"rank": k + 1, "municipality": names[d["municipality"][i]],
-                   "lon": round(float(d["lon"][i]), 6), "lat": round(float(d["lat"][i]), 6),
-                   "population": round(float(d["weight"][i]), 1), "first_min": mins(rep.first_s[i]),
-                   "first_post": ids[rep.first_site[i]] if rep.first_site[i] >= 0 else None,
-                   "second_min": mins(rep.second_s[i])} for k, i in enumerate(worst)]
+    worst_rows = [
+        {
+            "rank": k + 1,
+            "municipality": names[d["municipality"][i]],
+            "lon": round(float(d["lon"][i]), 6),
+            "lat": round(float(d["lat"][i]), 6),
+            "population": round(float(d["weight"][i]), 1),
+            "first_min": mins(rep.first_s[i]),
+            "first_post": ids[rep.first_site[i]] if rep.first_site[i] >= 0 else None,
+            "second_min": mins(rep.second_s[i]),
+        }
+        for k, i in enumerate(worst)
+    ]
     ok = np.isfinite(rep.first_s) & (rep.first_site >= 0) & ~d["no_road_data"]
     drive = rep.first_s[ok] - turnout[rep.first_site[ok]]
     w = d["weight"][ok]
@@ -713,15 +834,22 @@ def _fast_run(task: RunTask, target: Path) -> dict:
     summary = {
         "kazerne_version": __version__,
         "scenario": task.scenario_info,
-        "batch": {"run_id": task.id, "params": task.params, "inputs_digest": task.digest,
-                  "outputs": "batch (fast path): no audit, demand / first-due GeoJSON, maps, report.html or "
-                             "layers.gpkg; run scenario.toml with kazerne run for those"},
+        "batch": {
+            "run_id": task.id,
+            "params": task.params,
+            "inputs_digest": task.digest,
+            "outputs": "batch (fast path): no audit, demand / first-due GeoJSON, maps, report.html or "
+            "layers.gpkg; run scenario.toml with kazerne run for those",
+        },
         "assumptions": task.assumptions,
         "mean_drive_min_first_unit": mins(mean_drive),
-        "demand": {"points": len(d["weight"]), "population": float(d["population"]),
-                   "no_road_data_points": int(d["no_road_data"].sum()),
-                   "no_road_data_population": float(d["no_road_data_population"]),
-                   "notes": json.loads(str(d["notes"]))},
+        "demand": {
+            "points": len(d["weight"]),
+            "population": float(d["population"]),
+            "no_road_data_points": int(d["no_road_data"].sum()),
+            "no_road_data_population": float(d["no_road_data_population"]),
+            "notes": json.loads(str(d["notes"])),
+        },
         "posts": post_rows,
         "zone": headline(rep, th),
         "municipalities": municipality_rows(rep, th),
@@ -731,8 +859,11 @@ def _fast_run(task: RunTask, target: Path) -> dict:
         write_json(tmp / "summary.json", json_safe(summary))
         write_csv(tmp / "municipalities.csv", summary["municipalities"])
         write_csv(tmp / "posts.csv", post_rows)
-        write_csv(tmp / "worst.csv", worst_rows, columns=["rank", "municipality", "lon", "lat", "population",
-                                                          "first_min", "first_post", "second_min"])
+        write_csv(
+            tmp / "worst.csv",
+            worst_rows,
+            columns=["rank", "municipality", "lon", "lat", "population", "first_min", "first_post", "second_min"],
+        )
         write_text(tmp / "scenario.toml", task.scenario_toml)
     return _row_numbers(summary)
 
@@ -761,8 +892,11 @@ def _row_numbers(summary: dict) -> dict:
         for k, v in res.items():
             if isinstance(v, (int, float)) and not isinstance(v, bool):
                 row[f"result.{k}"] = v
-            elif isinstance(v, dict) and all(isinstance(x, (int, float)) and not isinstance(x, bool)
-                                             for x in v.values()) and len(v) <= 20:
+            elif (
+                isinstance(v, dict)
+                and all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in v.values())
+                and len(v) <= 20
+            ):
                 for kk, x in v.items():
                     row[f"result.{k}.{kk}"] = x
     return row
@@ -770,13 +904,16 @@ def _row_numbers(summary: dict) -> dict:
 
 def _runner_run(task: RunTask, target: Path) -> dict:
     from .runner import Progress, run_baseline
+
     progress = Progress(quiet=True)
     sc = task.scenario
     if sc.study:
         from .studies import run_study
+
         run_study(sc, target.parent, progress)
     elif sc.ems:
         from .ems import run_ems
+
         run_ems(sc, target.parent, progress)
     else:
         run_baseline(sc, target.parent, progress)
@@ -800,11 +937,19 @@ def execute_run(task: RunTask) -> dict:
     """
     from ..jsonsafe import json_safe
     from ..report.atomic import write_json
+
     out_dir = Path(task.out_dir)
     target = out_dir / "runs" / task.id
     t0 = time.perf_counter()
-    rec = {"run_id": task.id, "status": "done", "kind": task.run_kind, "digest": task.digest,
-           "params": task.params, "error": "", "folder": f"runs/{task.id}"}
+    rec = {
+        "run_id": task.id,
+        "status": "done",
+        "kind": task.run_kind,
+        "digest": task.digest,
+        "params": task.params,
+        "error": "",
+        "folder": f"runs/{task.id}",
+    }
     try:
         nums = _fast_run(task, target) if task.kind == "fast" else _runner_run(task, target)
     except Exception as exc:  # noqa: BLE001 - a failing run is recorded, the batch goes on
@@ -829,9 +974,20 @@ def _dask_task(task: RunTask) -> dict:
 # ------------------------------------------------------------------------------------------ executors
 def _failed_record(task: RunTask, msg: str) -> dict:
     from ..report.atomic import write_json
-    rec = {"run_id": task.id, "status": "failed", "kind": task.run_kind, "digest": task.digest,
-           "params": task.params, "error": msg, "folder": "", "numbers": {}, "wall_s": 0.0,
-           "attempts": task.attempts, "worker": None}
+
+    rec = {
+        "run_id": task.id,
+        "status": "failed",
+        "kind": task.run_kind,
+        "digest": task.digest,
+        "params": task.params,
+        "error": msg,
+        "folder": "",
+        "numbers": {},
+        "wall_s": 0.0,
+        "attempts": task.attempts,
+        "worker": None,
+    }
     write_json(_records_dir(Path(task.out_dir)) / f"{task.id}.json", rec)
     return rec
 
@@ -865,6 +1021,7 @@ def _pool(tasks, workers: int, bar):
     import multiprocessing as mp
     import shutil
     from concurrent.futures.process import BrokenProcessPool
+
     pending = {t.id: t for t in tasks}
     suspects: list = []
     ctx = mp.get_context("spawn")
@@ -889,8 +1046,9 @@ def _pool(tasks, workers: int, bar):
                 yield rec
         if not broken:
             continue
-        started = [t for t in group if t.id in pending and (running / t.id).exists()] or \
-            [t for t in group if t.id in pending]
+        started = [t for t in group if t.id in pending and (running / t.id).exists()] or [
+            t for t in group if t.id in pending
+        ]
         for t in started:
             t.attempts += 1
             if t.id not in suspects:
@@ -908,18 +1066,27 @@ def _dask(tasks, bar, scheduler: str | None, workers: int):
     try:
         from distributed import Client, LocalCluster, as_completed
     except ImportError:
-        raise ScenarioError("Dask is not installed; pip install 'kazerne[dask]' (dask[distributed])",
-                            field="--scheduler" if scheduler else "--dask-local") from None
+        raise ScenarioError(
+            "Dask is not installed; pip install 'kazerne[dask]' (dask[distributed])",
+            field="--scheduler" if scheduler else "--dask-local",
+        ) from None
     cluster = None
     try:
         if scheduler:
             try:
                 client = Client(scheduler, timeout="20s")
             except (OSError, TimeoutError) as exc:
-                raise ScenarioError(f"cannot reach the Dask scheduler at {scheduler} ({exc})",
-                                    field="--scheduler") from None
+                raise ScenarioError(
+                    f"cannot reach the Dask scheduler at {scheduler} ({exc})", field="--scheduler"
+                ) from None
         else:
-            cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address="127.0.0.1:0")
+            cluster = LocalCluster(
+                n_workers=workers,
+                threads_per_worker=1,
+                processes=True,
+                host="127.0.0.1",
+                dashboard_address="127.0.0.1:0",
+            )
             client = Client(cluster)
         try:
             futs = {}
@@ -945,7 +1112,7 @@ def _dask(tasks, bar, scheduler: str | None, workers: int):
 @dataclass
 class BatchResult:
     out_dir: Path
-    table: object                  # pandas.DataFrame, one row per run
+    table: object  # pandas.DataFrame, one row per run
     done: int
     failed: int
     skipped: int
@@ -956,6 +1123,7 @@ class BatchResult:
 
 def _table(plan: Plan):
     import pandas as pd
+
     rows = []
     for t in plan.tasks:
         rec = read_record(plan.out_dir, t.id) or {}
@@ -964,19 +1132,29 @@ def _table(plan: Plan):
         row = {"run_id": t.id}
         for k in plan.spec.params:
             v = t.params.get(k)
-            row[k] = "+".join(f"{x:g}" if isinstance(x, (int, float)) else str(x) for x in v) \
-                if isinstance(v, list) else v
+            row[k] = (
+                "+".join(f"{x:g}" if isinstance(x, (int, float)) else str(x) for x in v) if isinstance(v, list) else v
+            )
         row.update({"kind": t.run_kind, "status": rec.get("status"), "error": rec.get("error", "")})
         row.update(rec.get("numbers", {}))
-        row.update({"wall_s": rec.get("wall_s"), "attempts": rec.get("attempts"), "folder": rec.get("folder", ""),
-                    "inputs_digest": t.digest[:16]})
+        row.update(
+            {
+                "wall_s": rec.get("wall_s"),
+                "attempts": rec.get("attempts"),
+                "folder": rec.get("folder", ""),
+                "inputs_digest": t.digest[:16],
+            }
+        )
         rows.append(row)
     df = pd.DataFrame(rows)
     lead = ["run_id", *plan.spec.params, "kind", "status", "error"]
-    share = sorted([c for c in df.columns if c.startswith("share_within_")],
-                   key=lambda c: float(c[len("share_within_"):-3]))
-    popw = sorted([c for c in df.columns if c.startswith("population_within_")],
-                  key=lambda c: float(c[len("population_within_"):-3]))
+    share = sorted(
+        [c for c in df.columns if c.startswith("share_within_")], key=lambda c: float(c[len("share_within_") : -3])
+    )
+    popw = sorted(
+        [c for c in df.columns if c.startswith("population_within_")],
+        key=lambda c: float(c[len("population_within_") : -3]),
+    )
     tail = ["wall_s", "attempts", "folder", "inputs_digest"]
     rest = [c for c in df.columns if c not in lead + share + popw + tail]
     return df[lead + share + popw + rest + tail]
@@ -985,13 +1163,16 @@ def _table(plan: Plan):
 def read_table(path):
     """A batch table (``batch.csv`` or ``batch.parquet``) as a ``pandas.DataFrame``."""
     import pandas as pd
+
     path = Path(path)
-    return pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path, keep_default_na=False,
-                                                                               na_values=[""])
+    return (
+        pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path, keep_default_na=False, na_values=[""])
+    )
 
 
 def _write_table(df, out_dir: Path) -> None:
     from ..report.atomic import atomic_path
+
     with atomic_path(out_dir / "batch.csv") as tmp:
         df.to_csv(tmp, index=False)
     pq = df.copy()
@@ -1012,15 +1193,16 @@ def headline_column(df) -> tuple[str | None, str]:
 
 
 def _headline_values(df):
-    cols = sorted([c for c in df.columns if c.startswith("share_within_")],
-                  key=lambda c: float(c[len("share_within_"):-3]))
+    cols = sorted(
+        [c for c in df.columns if c.startswith("share_within_")], key=lambda c: float(c[len("share_within_") : -3])
+    )
     vals, ths = [], []
     for _, r in df.iterrows():
         v, t = None, None
         for c in cols:
             x = r[c]
             if x is not None and not (isinstance(x, float) and math.isnan(x)):
-                v, t = float(x), float(c[len("share_within_"):-3])
+                v, t = float(x), float(c[len("share_within_") : -3])
                 break
         vals.append(v)
         ths.append(t)
@@ -1030,10 +1212,12 @@ def _headline_values(df):
 def write_figure(df, params: list, path: Path) -> bool:
     """The headline share against each swept parameter (one panel each, a point per run)."""
     import matplotlib
+
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     from ..report.atomic import atomic_path
+
     vals, ths = _headline_values(df)
     ok = [i for i, v in enumerate(vals) if v is not None and df["status"].iloc[i] == "done"]
     if not ok or not params:
@@ -1054,14 +1238,30 @@ def write_figure(df, params: list, path: Path) -> bool:
         for j, i in enumerate(ok):
             k = seen[xs[j]] = seen.get(xs[j], -1) + 1
             dx = 0.0 if per_cat[xs[j]] == 1 else 0.3 * (k / (per_cat[xs[j]] - 1) - 0.5)
-            ax.plot(pos[xs[j]] + dx, 100 * vals[i], "o", ms=4, alpha=0.7,
-                    color=f"C{sorted({ths[k] for k in ok}).index(ths[i]) % 10}" if multi_t else "C0")
+            ax.plot(
+                pos[xs[j]] + dx,
+                100 * vals[i],
+                "o",
+                ms=4,
+                alpha=0.7,
+                color=f"C{sorted({ths[k] for k in ok}).index(ths[i]) % 10}" if multi_t else "C0",
+            )
         tset = sorted({ths[i] for i in ok})
         for k, tt in enumerate(tset if multi_t else [None]):
-            means = [np.mean([100 * vals[i] for j, i in enumerate(ok) if xs[j] == c and (tt is None or ths[i] == tt)]
-                             or [np.nan]) for c in cats]
-            ax.plot(range(len(cats)), means, "-", color=f"C{k % 10}" if multi_t else "0.3", lw=1,
-                    label="mean over the other parameters" if k == 0 else None)
+            means = [
+                np.mean(
+                    [100 * vals[i] for j, i in enumerate(ok) if xs[j] == c and (tt is None or ths[i] == tt)] or [np.nan]
+                )
+                for c in cats
+            ]
+            ax.plot(
+                range(len(cats)),
+                means,
+                "-",
+                color=f"C{k % 10}" if multi_t else "0.3",
+                lw=1,
+                label="mean over the other parameters" if k == 0 else None,
+            )
         ax.set_xticks(range(len(cats)))
         ax.set_xticklabels(cats, rotation=60 if len(cats) > 6 else 0, fontsize=8)
         ax.set_xlabel(p)
@@ -1081,14 +1281,30 @@ def write_figure(df, params: list, path: Path) -> bool:
 
 def _write_marker(out_dir: Path, spec: BatchSpec) -> None:
     from ..report.atomic import write_json
+
     out_dir.mkdir(parents=True, exist_ok=True)
-    write_json(out_dir / BATCH_MARKER, {"written_by": "kazerne batch", "kazerne_version": __version__,
-                                        "batch_file": str(spec.path), "runs": len(spec.runs)})
+    write_json(
+        out_dir / BATCH_MARKER,
+        {
+            "written_by": "kazerne batch",
+            "kazerne_version": __version__,
+            "batch_file": str(spec.path),
+            "runs": len(spec.runs),
+        },
+    )
 
 
-def run_batch(path, out_root="out", workers: int = 1, scheduler: str | None = None, dask_local: bool = False,
-              retry_failed: bool = False, council: bool | None = None, quiet: bool = False,
-              spec: BatchSpec | None = None) -> BatchResult:
+def run_batch(
+    path,
+    out_root="out",
+    workers: int = 1,
+    scheduler: str | None = None,
+    dask_local: bool = False,
+    retry_failed: bool = False,
+    council: bool | None = None,
+    quiet: bool = False,
+    spec: BatchSpec | None = None,
+) -> BatchResult:
     """Run a batch file: every missing run, on the chosen executor; returns the table and counts.
 
     Parameters
@@ -1113,8 +1329,8 @@ def run_batch(path, out_root="out", workers: int = 1, scheduler: str | None = No
     shared["prepare_s"] = round(time.perf_counter() - t0, 3)
     todo = [t for t in plan.tasks if t.id in set(plan.todo)]
     from tqdm import tqdm
-    bar = tqdm(total=len(todo), desc="batch runs", unit="run", disable=quiet or not todo, file=sys.stderr,
-               leave=False)
+
+    bar = tqdm(total=len(todo), desc="batch runs", unit="run", disable=quiet or not todo, file=sys.stderr, leave=False)
     try:
         if not todo:
             recs = []
@@ -1131,9 +1347,16 @@ def run_batch(path, out_root="out", workers: int = 1, scheduler: str | None = No
     _write_table(df, plan.out_dir)
     write_figure(df, spec.params, plan.out_dir / "headline.png")
     ran = len(recs)
-    return BatchResult(out_dir=plan.out_dir, table=df, done=int((df["status"] == "done").sum()),
-                       failed=int((df["status"] == "failed").sum()), skipped=len(plan.tasks) - len(todo), ran=ran,
-                       wall_s=round(time.perf_counter() - t0, 3), shared=shared)
+    return BatchResult(
+        out_dir=plan.out_dir,
+        table=df,
+        done=int((df["status"] == "done").sum()),
+        failed=int((df["status"] == "failed").sum()),
+        skipped=len(plan.tasks) - len(todo),
+        ran=ran,
+        wall_s=round(time.perf_counter() - t0, 3),
+        shared=shared,
+    )
 
 
 # ------------------------------------------------------------------------------------------ command
@@ -1148,8 +1371,10 @@ def batch_main(args) -> int:
         spec.council = True
     if args.dry_run:
         plan = plan_batch(spec, args.out, retry_failed=args.retry_failed)
-        print(f"batch {spec.name}: {len(spec.runs)} runs ({spec.combine} of {', '.join(spec.params) or 'nothing'}), "
-              f"results in {plan.out_dir}/")
+        print(
+            f"batch {spec.name}: {len(spec.runs)} runs ({spec.combine} of {', '.join(spec.params) or 'nothing'}), "
+            f"results in {plan.out_dir}/"
+        )
         w = max(len(r.id) for r in spec.runs)
         for r, t in zip(spec.runs, plan.tasks):
             vals = "  ".join(f"{k}={_slug_value(v) if isinstance(v, list) else v}" for k, v in r.params.items())
@@ -1157,13 +1382,24 @@ def batch_main(args) -> int:
         n_todo = len(plan.todo)
         print(f"{n_todo} to run, {len(spec.runs) - n_todo} already recorded (nothing was run)")
         return 0
-    res = run_batch(args.file, args.out, workers=args.workers, scheduler=args.scheduler, dask_local=args.dask_local,
-                    retry_failed=args.retry_failed, quiet=args.quiet, spec=spec)
+    res = run_batch(
+        args.file,
+        args.out,
+        workers=args.workers,
+        scheduler=args.scheduler,
+        dask_local=args.dask_local,
+        retry_failed=args.retry_failed,
+        quiet=args.quiet,
+        spec=spec,
+    )
     if not args.quiet:
         sh = res.shared
-        print(f"batch {spec.name}: {res.done} done, {res.failed} failed, {res.skipped} skipped (already recorded); "
-              f"{res.ran} run now in {res.wall_s:.1f} s; {sh.get('matrices_built', 0)} travel-time matrices "
-              f"computed, {sh.get('matrices_reused', 0)} reused", file=sys.stderr)
+        print(
+            f"batch {spec.name}: {res.done} done, {res.failed} failed, {res.skipped} skipped (already recorded); "
+            f"{res.ran} run now in {res.wall_s:.1f} s; {sh.get('matrices_built', 0)} travel-time matrices "
+            f"computed, {sh.get('matrices_reused', 0)} reused",
+            file=sys.stderr,
+        )
         for _, r in res.table[res.table["status"] == "failed"].head(10).iterrows():
             print(f"  failed {r['run_id']}: {r['error']}", file=sys.stderr)
         print(f"results in {res.out_dir}/ (batch.csv, batch.parquet, headline.png, runs/<id>/)", file=sys.stderr)

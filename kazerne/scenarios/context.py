@@ -23,8 +23,17 @@ from ..sites import Sites
 from .resolve import in_file, profile_of
 from .schema import Scenario
 
-__all__ = ["Context", "Progress", "assumptions", "headline", "load_context", "mins", "municipality_rows",
-           "report_options", "write_first_due"]
+__all__ = [
+    "Context",
+    "Progress",
+    "assumptions",
+    "headline",
+    "load_context",
+    "mins",
+    "municipality_rows",
+    "report_options",
+    "write_first_due",
+]
 
 
 class Progress:
@@ -49,6 +58,7 @@ class Progress:
 
     def bar(self, total: int, desc: str):
         from tqdm import tqdm
+
         return tqdm(total=total, desc=desc, disable=self.quiet, file=sys.stderr, leave=False)
 
 
@@ -74,19 +84,26 @@ def load_context(sc: Scenario, progress: Progress) -> Context:
         if "file" in sc.demand:
             demand = demand_from_file(zone, sc.demand["file"], max_snap_m=sc.demand["max_snap_m"])
         else:
-            kw = {k: sc.demand[k] for k in ("road_classes", "density_exponent", "density_radius_m", "max_density_km2")
-                  if k in sc.demand}
+            kw = {
+                k: sc.demand[k]
+                for k in ("road_classes", "density_exponent", "density_radius_m", "max_density_km2")
+                if k in sc.demand
+            }
             demand = population_grid(zone, cell_m=sc.demand["grid_m"], max_snap_m=sc.demand["max_snap_m"], **kw)
     progress.done("demand")
     w = demand.weight[~demand.no_road_data]
     if not (w.sum() > 0):
         fld = "demand.file" if "file" in sc.demand else "demand.grid_m"
-        raise ScenarioError(f"the demand has no weight where there is road data ({len(demand)} points, total weight "
-                            f"{float(demand.weight.sum()):g}, {int(demand.no_road_data.sum())} without road data); "
-                            f"expected some positive weight to measure coverage against", source=str(sc.path),
-                            field=fld)
-    return Context(sc=sc, zone=zone, profile=profile, demand=demand,
-                   thresholds_s=np.array(sc.thresholds_min, dtype=float) * 60.0)
+        raise ScenarioError(
+            f"the demand has no weight where there is road data ({len(demand)} points, total weight "
+            f"{float(demand.weight.sum()):g}, {int(demand.no_road_data.sum())} without road data); "
+            f"expected some positive weight to measure coverage against",
+            source=str(sc.path),
+            field=fld,
+        )
+    return Context(
+        sc=sc, zone=zone, profile=profile, demand=demand, thresholds_s=np.array(sc.thresholds_min, dtype=float) * 60.0
+    )
 
 
 def assumptions(ctx: Context, posts: Sites | None = None) -> dict:
@@ -97,8 +114,8 @@ def assumptions(ctx: Context, posts: Sites | None = None) -> dict:
         "road_data": {**z.net.describe(), "note": "OpenStreetMap extract; newer roads are absent"},
         "road_data_date": z.pack.road_data_date,
         "network_gap": "points inside the pack's network-gap polygon or > "
-                       f"{ctx.demand.meta.get('max_snap_m', 500):g} m from a road are no_road_data: "
-                       "reported apart, never counted as covered or uncovered",
+        f"{ctx.demand.meta.get('max_snap_m', 500):g} m from a road are no_road_data: "
+        "reported apart, never counted as covered or uncovered",
         "speed_profile": ctx.profile.describe(),
         "turnout_s_by_crew": dict(ctx.sc.turnout_s),
         "population_model": ctx.demand.model,
@@ -132,8 +149,11 @@ def headline(rep: CoverageReport, th_min) -> dict:
 def municipality_rows(rep: CoverageReport, th_min) -> list[dict]:
     rows = []
     for m in rep.municipalities:
-        r = {"municipality": m["municipality"], "population": round(m["population"], 1),
-             "no_road_data": round(m["no_road_data"], 1)}
+        r = {
+            "municipality": m["municipality"],
+            "population": round(m["population"], 1),
+            "no_road_data": round(m["no_road_data"], 1),
+        }
         for t, s in zip(th_min, m["share_within"]):
             r[f"share_within_{t:g}min"] = s
         for t, s in zip(th_min, m["no_second_within"]):
@@ -147,20 +167,28 @@ def municipality_rows(rep: CoverageReport, th_min) -> list[dict]:
 def report_options(sc: Scenario) -> dict:
     """What the scenario's ``[outputs]`` asks of the report writers (maps, report.html, layers.gpkg)."""
     o = sc.outputs
-    return {"maps": o.get("map", True), "report": o.get("report", True), "gpkg": o.get("gpkg", True),
-            "epsg": int(o.get("gpkg_epsg", 31370))}
+    return {
+        "maps": o.get("map", True),
+        "report": o.get("report", True),
+        "gpkg": o.get("gpkg", True),
+        "epsg": int(o.get("gpkg_epsg", 31370)),
+    }
 
 
 def write_first_due(path, ctx: Context, posts: Sites, node_t: np.ndarray, assumptions_: dict) -> None:
     from ..routing.isochrones import first_due_areas, polygons_to_wgs84
+
     first = np.where(np.isfinite(node_t).any(axis=0), np.argmin(node_t, axis=0), -1)
     areas = first_due_areas(ctx.zone.net, first, ctx.zone.zone_metric, gap_metric=ctx.zone.gap_metric)
     recs = []
     for k, g in areas.items():
         (gw,) = polygons_to_wgs84([g])
-        recs.append({"post": posts.ids[k] if k >= 0 else None,
-                     "name": posts.names[k] if k >= 0 else "no road data",
-                     "area_km2": round(g.area / 1e6, 3), "geometry": gw})
+        recs.append(
+            {
+                "post": posts.ids[k] if k >= 0 else None,
+                "name": posts.names[k] if k >= 0 else "no road data",
+                "area_km2": round(g.area / 1e6, 3),
+                "geometry": gw,
+            }
+        )
     write_geojson(path, recs, metadata={"assumptions": _json_safe(assumptions_)})
-
-

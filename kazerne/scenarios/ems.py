@@ -20,7 +20,6 @@ give a position to a pack site whose position is unknown (e.g. the PIT Merelbeke
 from __future__ import annotations
 
 import datetime as _dt
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -45,9 +44,16 @@ __all__ = ["ems_bases", "run_ems"]
 MODEL_NAMES = {"mexclp": "MEXCLP", "malp": "MALP I", "malp2": "MALP II"}
 
 #: Queueing / model argument -> scenario field, so that an error names what the user wrote.
-MODEL_FIELDS = {"arrival_rate": "ems.calls_per_year", "calls_per_year": "ems.calls_per_year",
-                "n_units": "ems.n_units", "capacity": "ems.capacity_per_base", "min_units": "ems.units",
-                "time_limit": "ems.time_limit_s", "unit_bases": "ems.units", "weights": "demand"}
+MODEL_FIELDS = {
+    "arrival_rate": "ems.calls_per_year",
+    "calls_per_year": "ems.calls_per_year",
+    "n_units": "ems.n_units",
+    "capacity": "ems.capacity_per_base",
+    "min_units": "ems.units",
+    "time_limit": "ems.time_limit_s",
+    "unit_bases": "ems.units",
+    "weights": "demand",
+}
 
 
 def ems_bases(ctx, sc: Scenario):
@@ -57,23 +63,49 @@ def ems_bases(ctx, sc: Scenario):
     pack = ctx.zone.pack
     entries = {}
     for s in list(pack.medical_sites) + list(pack.posts):
-        entries[s.id] = {"id": s.id, "name": s.name, "lat": s.lat, "lon": s.lon, "street": None,
-                         "municipality": s.municipality}
+        entries[s.id] = {
+            "id": s.id,
+            "name": s.name,
+            "lat": s.lat,
+            "lon": s.lon,
+            "street": None,
+            "municipality": s.municipality,
+        }
     for k, b in enumerate(e["bases"]):
         fld = f"ems.bases[{k}]"
-        cur = entries.get(str(b["id"]), {"id": str(b["id"]), "name": str(b["id"]), "lat": None, "lon": None,
-                                         "street": None, "municipality": None})
-        cur = dict(cur, name=b.get("name", cur["name"]), lat=b.get("lat"), lon=b.get("lon"),
-                   street=b.get("street"), municipality=b.get("municipality", cur["municipality"]), fld=fld)
+        cur = entries.get(
+            str(b["id"]),
+            {"id": str(b["id"]), "name": str(b["id"]), "lat": None, "lon": None, "street": None, "municipality": None},
+        )
+        cur = dict(
+            cur,
+            name=b.get("name", cur["name"]),
+            lat=b.get("lat"),
+            lon=b.get("lon"),
+            street=b.get("street"),
+            municipality=b.get("municipality", cur["municipality"]),
+            fld=fld,
+        )
         entries[cur["id"]] = cur
     ids, names, nodes, lons, lats, skipped = [], [], [], [], [], []
     for bid, b in entries.items():
         if b.get("fld") is None and not (b["lat"] is not None and np.isfinite(b["lat"])):
             skipped.append(bid)  # position unknown and not given
             continue
-        lo, la, node, _ = resolve_site(ctx.zone, sc, field=b.get("fld", f"base {bid}"), lat=b["lat"], lon=b["lon"],
-                                       street=b["street"], municipality=b["municipality"] if b["street"] else None)
-        ids.append(bid); names.append(b["name"]); nodes.append(node); lons.append(lo); lats.append(la)
+        lo, la, node, _ = resolve_site(
+            ctx.zone,
+            sc,
+            field=b.get("fld", f"base {bid}"),
+            lat=b["lat"],
+            lon=b["lon"],
+            street=b["street"],
+            municipality=b["municipality"] if b["street"] else None,
+        )
+        ids.append(bid)
+        names.append(b["name"])
+        nodes.append(node)
+        lons.append(lo)
+        lats.append(la)
     return ids, names, np.array(nodes, dtype=np.int64), np.array(lons), np.array(lats), skipped
 
 
@@ -82,8 +114,12 @@ def _units(e, ids, sc):
     for k, u in enumerate(e["units"]):
         fld = f"ems.units[{k}]"
         if u["base"] not in ids:
-            raise ScenarioError(f"unknown or unlocated base {u['base']!r}; known: {', '.join(ids)} "
-                                f"(give a position under [[ems.bases]])", source=str(sc.path), field=f"{fld}.base")
+            raise ScenarioError(
+                f"unknown or unlocated base {u['base']!r}; known: {', '.join(ids)} "
+                f"(give a position under [[ems.bases]])",
+                source=str(sc.path),
+                field=f"{fld}.base",
+            )
         counts[ids.index(u["base"])] += u["count"]
     return counts
 
@@ -104,20 +140,37 @@ def _evaluate(mat, w, counts, e, muni, names):
     for i, nm in enumerate(names):
         sel = muni == i
         ws = w[sel].sum()
-        per.append({"municipality": nm, "population": round(float(ws), 1),
-                    f"share_within_{e['threshold']:g}min_busy_aware": float(np.dot(w[sel], p[sel]) / ws) if ws else None,
-                    f"share_within_{e['threshold']:g}min_if_all_free": float(w[sel][det[sel]].sum() / ws) if ws else None})
+        per.append(
+            {
+                "municipality": nm,
+                "population": round(float(ws), 1),
+                f"share_within_{e['threshold']:g}min_busy_aware": float(np.dot(w[sel], p[sel]) / ws) if ws else None,
+                f"share_within_{e['threshold']:g}min_if_all_free": float(w[sel][det[sel]].sum() / ws) if ws else None,
+            }
+        )
     share = hc.share_within(T)
-    return {"units": int(n), "arrival_rate_per_hour": rate * 3600, "mean_busy_fraction": hc.mean_busy(),
-            "unit_busy_fraction": [float(b) for b in hc.busy], "p_all_busy": hc.p_all_busy,
-            "share_within_busy_aware": share, "share_within_if_all_free": float(w[det].sum() / w.sum()),
-            "norm_share": e["norm_share"], "meets_norm": bool(share >= e["norm_share"])}, per, p
+    return (
+        {
+            "units": int(n),
+            "arrival_rate_per_hour": rate * 3600,
+            "mean_busy_fraction": hc.mean_busy(),
+            "unit_busy_fraction": [float(b) for b in hc.busy],
+            "p_all_busy": hc.p_all_busy,
+            "share_within_busy_aware": share,
+            "share_within_if_all_free": float(w[det].sum() / w.sum()),
+            "norm_share": e["norm_share"],
+            "meets_norm": bool(share >= e["norm_share"]),
+        },
+        per,
+        p,
+    )
 
 
 def _write_ems_report(tmp, ctx, sc, summary, ids, names, lons, lats, counts, mat, keep, kind, e, p_within) -> None:
     """Map, report.html and layers.gpkg of the EMS study (kazerne.report.council)."""
     from ..report.council import write_ems_outputs
     from .context import report_options
+
     opts = report_options(sc)
     if not any(opts[k] for k in ("maps", "report", "gpkg")):
         return
@@ -132,8 +185,20 @@ def _write_ems_report(tmp, ctx, sc, summary, ids, names, lons, lats, counts, mat
     if kind == "pit-add":
         today = _units(e, ids, sc)
         new = np.maximum(0, counts - today)
-    write_ems_outputs(tmp, ctx, summary=summary, ids=ids, names=names, lons=lons, lats=lats, counts=counts,
-                      new_counts=new, first_s=first, p_within=pw, **opts)
+    write_ems_outputs(
+        tmp,
+        ctx,
+        summary=summary,
+        ids=ids,
+        names=names,
+        lons=lons,
+        lats=lats,
+        counts=counts,
+        new_counts=new,
+        first_s=first,
+        p_within=pw,
+        **opts,
+    )
 
 
 def run_ems(sc: Scenario, out_root: Path, progress: Progress) -> Path:
@@ -151,7 +216,7 @@ def run_ems(sc: Scenario, out_root: Path, progress: Progress) -> Path:
     bases = Sites(ids=list(ids), names=list(names), node=nodes, lon=lons, lat=lats, turnout_s=e["turnout_s"])
     mat = travel_times(ctx.zone, bases, ctx.demand, ctx.profile).seconds[:, keep]
     progress.done("matrix")
-    with in_file(sc.path, MODEL_FIELDS, default="ems"):      # model errors name scenario fields
+    with in_file(sc.path, MODEL_FIELDS, default="ems"):  # model errors name scenario fields
         kind = e["kind"]
         T = e["threshold"] * 60
         solve = None
@@ -181,52 +246,87 @@ def run_ems(sc: Scenario, out_root: Path, progress: Progress) -> Path:
                 # busy units per unit of demand weight: the calls (spread like the weights) x mission time,
                 # or the system-wide busy fraction x units when only that is given
                 total_w = float(w.sum())
-                busy = (e["calls_per_year"] * e["mission_minutes"] / 525_600.0 if e["busy_fraction"] is None
-                        else q * n_units)
-                res = ems_models.malp2(mat, w, n_units, busy / total_w if total_w > 0 else 0.0, e["reliability"], T,
-                                       **kw)
+                busy = (
+                    e["calls_per_year"] * e["mission_minutes"] / 525_600.0
+                    if e["busy_fraction"] is None
+                    else q * n_units
+                )
+                res = ems_models.malp2(
+                    mat, w, n_units, busy / total_w if total_w > 0 else 0.0, e["reliability"], T, **kw
+                )
             if res.status != "optimal":
                 import warnings
 
                 from ..errors import KazerneWarning
-                warnings.warn(f"{name} stopped by its time limit before proving optimality "
-                              f"(status {res.status}, gap {res.gap})", KazerneWarning, stacklevel=2)
+
+                warnings.warn(
+                    f"{name} stopped by its time limit before proving optimality (status {res.status}, gap {res.gap})",
+                    KazerneWarning,
+                    stacklevel=2,
+                )
             solve = res.to_dict()
             units = res.extra.get("units", {})
             counts = np.array([int(units.get(b, 0)) for b in ids])
             progress.done("solve")
         ev, per, p_within = _evaluate(mat, w, counts, e, muni, ctx.demand.municipality_names)
-    placed = [{"base": ids[i], "name": names[i], "units": int(c), "lon": round(float(lons[i]), 6),
-               "lat": round(float(lats[i]), 6)} for i, c in enumerate(counts) if c]
+    placed = [
+        {
+            "base": ids[i],
+            "name": names[i],
+            "units": int(c),
+            "lon": round(float(lons[i]), 6),
+            "lat": round(float(lats[i]), 6),
+        }
+        for i, c in enumerate(counts)
+        if c
+    ]
     a = assumptions(ctx)
     a.pop("turnout_s_by_crew", None)
-    a["ems"] = {"unit": e["unit"], "turnout_s": e["turnout_s"], "mission_minutes": e["mission_minutes"],
-                "calls_per_year": e["calls_per_year"], "busy_fraction_given": e["busy_fraction"],
-                "queueing": "Larson hypercube approximation, infinite queue, nearest-available dispatch; "
-                            "calls finding all units busy count as not within T",
-                "calls_spread": "like population (demand weights)"}
-    summary = {"kazerne_version": __version__,
-               "scenario": {"name": sc.name, "file": str(sc.path), "description": sc.description},
-               "created": _dt.datetime.now().isoformat(timespec="seconds"),
-               "ems": {k: v for k, v in e.items() if k not in ("units", "bases")},
-               "assumptions": a, "bases_without_position": skipped, "placement": placed,
-               "solve": solve, "result": ev, "municipalities": per, "timings_s": progress.timings}
+    a["ems"] = {
+        "unit": e["unit"],
+        "turnout_s": e["turnout_s"],
+        "mission_minutes": e["mission_minutes"],
+        "calls_per_year": e["calls_per_year"],
+        "busy_fraction_given": e["busy_fraction"],
+        "queueing": "Larson hypercube approximation, infinite queue, nearest-available dispatch; "
+        "calls finding all units busy count as not within T",
+        "calls_spread": "like population (demand weights)",
+    }
+    summary = {
+        "kazerne_version": __version__,
+        "scenario": {"name": sc.name, "file": str(sc.path), "description": sc.description},
+        "created": _dt.datetime.now().isoformat(timespec="seconds"),
+        "ems": {k: v for k, v in e.items() if k not in ("units", "bases")},
+        "assumptions": a,
+        "bases_without_position": skipped,
+        "placement": placed,
+        "solve": solve,
+        "result": ev,
+        "municipalities": per,
+        "timings_s": progress.timings,
+    }
     target = out_root / sc.name
     with atomic_dir(target) as tmp:
         write_json(tmp / "summary.json", _json_safe(summary))
         write_csv(tmp / "municipalities.csv", per)
         write_csv(tmp / "placement.csv", placed)
         from shapely.geometry import Point
-        write_geojson(tmp / "placement.geojson", [{**p, "geometry": Point(p["lon"], p["lat"])} for p in placed],
-                      metadata={"assumptions": _json_safe(a)})
+
+        write_geojson(
+            tmp / "placement.geojson",
+            [{**p, "geometry": Point(p["lon"], p["lat"])} for p in placed],
+            metadata={"assumptions": _json_safe(a)},
+        )
         _write_ems_report(tmp, ctx, sc, summary, ids, names, lons, lats, counts, mat, keep, kind, e, p_within)
     if not progress.quiet:
         print(f"\n{sc.name}: {kind}, {ev['units']} {e['unit']} unit(s), profile {ctx.profile.name}")
         if solve:
             print(f"  MEXCLP {solve['status']}, objective {solve['objective']:.1f}, {solve['seconds']:.2f} s")
         print(text_table([[p["base"], p["name"][:40], p["units"]] for p in placed], ["base", "name", "units"]))
-        print(f"  within {e['threshold']:g} min: {100 * ev['share_within_busy_aware']:.1f}% of calls (busy-aware), "
-              f"{100 * ev['share_within_if_all_free']:.1f}% if every unit were free; norm "
-              f"{100 * e['norm_share']:.0f}%: {'met' if ev['meets_norm'] else 'NOT met'}; "
-              f"mean busy fraction {ev['mean_busy_fraction']:.2f}\n")
+        print(
+            f"  within {e['threshold']:g} min: {100 * ev['share_within_busy_aware']:.1f}% of calls (busy-aware), "
+            f"{100 * ev['share_within_if_all_free']:.1f}% if every unit were free; norm "
+            f"{100 * e['norm_share']:.0f}%: {'met' if ev['meets_norm'] else 'NOT met'}; "
+            f"mean busy fraction {ev['mean_busy_fraction']:.2f}\n"
+        )
     return target

@@ -48,28 +48,38 @@ def profile_of(sc: Scenario, name: str | None = None) -> SpeedProfile:
 
 def turnout_for(sc: Scenario, crew: str, field: str) -> float:
     if crew not in sc.turnout_s:
-        raise ScenarioError(f"no turnout time for crew type {crew!r}; add it under [turnout] "
-                            f"(known: {', '.join(sorted(sc.turnout_s))})", source=str(sc.path), field=field)
+        raise ScenarioError(
+            f"no turnout time for crew type {crew!r}; add it under [turnout] "
+            f"(known: {', '.join(sorted(sc.turnout_s))})",
+            source=str(sc.path),
+            field=field,
+        )
     return float(sc.turnout_s[crew])
 
 
-def resolve_site(zone, sc: Scenario, *, field: str, lat=None, lon=None, street=None, municipality=None,
-                 snap: str = "public"):
+def resolve_site(
+    zone, sc: Scenario, *, field: str, lat=None, lon=None, street=None, municipality=None, snap: str = "public"
+):
     """(lon, lat, node, snap_m) for a site given by lat/lon or street; errors name ``field``.
 
     ``snap="public"`` places it on the nearest public road a vehicle leaves by, ``"any"`` on the
     nearest node (see :meth:`kazerne.routing.zone.Zone.site_node`)."""
     from ..routing.network import to_metric
+
     with in_file(sc.path):
         if street is not None:
             from ..routing.streets import find_street
+
             lon, lat = find_street(zone, street, municipality, field=f"{field}.street")
         if lat is None or lon is None or not (np.isfinite(lat) and np.isfinite(lon)):
             raise ScenarioError("position unknown: give lat/lon or street", source=str(sc.path), field=field)
         if not zone.contains_lonlat(lon, lat, buffer_m=OUTSIDE_ZONE_TOLERANCE_M):
-            raise ScenarioError(f"lat={lat} lon={lon} lies outside zone {zone.name} (more than "
-                                f"{OUTSIDE_ZONE_TOLERANCE_M / 1000:g} km from its municipalities)",
-                                source=str(sc.path), field=field)
+            raise ScenarioError(
+                f"lat={lat} lon={lon} lies outside zone {zone.name} (more than "
+                f"{OUTSIDE_ZONE_TOLERANCE_M / 1000:g} km from its municipalities)",
+                source=str(sc.path),
+                field=field,
+            )
         node = zone.site_node(lon, lat, what=field, snap=snap)
         x, y = to_metric([lon], [lat])
         snap = float(np.hypot(zone.net.x[node] - x[0], zone.net.y[node] - y[0]))
@@ -83,15 +93,25 @@ def resolve_posts(zone, sc: Scenario) -> Sites:
     for spec in sc.posts:
         fld = f"posts.override.{spec.id}" if not spec.new else f"posts.add.{spec.id}"
         if not spec.new and spec.id not in known:
-            raise ScenarioError(f"unknown post {spec.id!r}; the pack {zone.name} has {', '.join(known)}",
-                                source=str(sc.path), field="posts.active")
+            raise ScenarioError(
+                f"unknown post {spec.id!r}; the pack {zone.name} has {', '.join(known)}",
+                source=str(sc.path),
+                field="posts.active",
+            )
         base = known.get(spec.id)
         lat = spec.lat if spec.lat is not None else (base.lat if base and spec.street is None else None)
         lon = spec.lon if spec.lon is not None else (base.lon if base and spec.street is None else None)
         muni = spec.municipality or (base.municipality if base else None)
-        lo, la, node, snap = resolve_site(zone, sc, field=fld if (spec.new or spec.lat or spec.street) else
-                                          f"posts.active.{spec.id}", lat=lat, lon=lon, street=spec.street,
-                                          municipality=muni, snap=spec.snap)
+        lo, la, node, snap = resolve_site(
+            zone,
+            sc,
+            field=fld if (spec.new or spec.lat or spec.street) else f"posts.active.{spec.id}",
+            lat=lat,
+            lon=lon,
+            street=spec.street,
+            municipality=muni,
+            snap=spec.snap,
+        )
         crew = crew_type(spec.crew or (base.crew if base else "professional"))
         t = spec.turnout_s if spec.turnout_s is not None else turnout_for(sc, crew, f"{fld}.crew")
         ids.append(spec.id)
@@ -106,7 +126,18 @@ def resolve_posts(zone, sc: Scenario) -> Sites:
         moved = spec.lat is not None or spec.street is not None
         grades.append("user" if (spec.new or moved) else (base.location_grade if base else ""))
     from ..sites import site_streets
-    return Sites(ids=ids, names=names, crew=crews, lon=np.array(lons), lat=np.array(lats),
-                 node=np.array(nodes, dtype=np.int64), turnout_s=np.array(turnouts, dtype=float),
-                 snap_m=np.array(snaps), grade=grades, road=roads, origin=["post"] * len(ids),
-                 street=site_streets(zone, nodes) if ids else [])
+
+    return Sites(
+        ids=ids,
+        names=names,
+        crew=crews,
+        lon=np.array(lons),
+        lat=np.array(lats),
+        node=np.array(nodes, dtype=np.int64),
+        turnout_s=np.array(turnouts, dtype=float),
+        snap_m=np.array(snaps),
+        grade=grades,
+        road=roads,
+        origin=["post"] * len(ids),
+        street=site_streets(zone, nodes) if ids else [],
+    )

@@ -61,20 +61,39 @@ def run_baseline(sc: Scenario, out_root: Path, progress: Progress) -> Path:
 
     post_rows = []
     for i, r in enumerate(posts.rows()):
-        r.update({"first_due_population": round(rep.sites[i]["first_due_weight"], 1),
-                  "first_due_points": rep.sites[i]["first_due_points"],
-                  "first_due_area_km2": rep.sites[i]["first_due_area_km2"]})
+        r.update(
+            {
+                "first_due_population": round(rep.sites[i]["first_due_weight"], 1),
+                "first_due_points": rep.sites[i]["first_due_points"],
+                "first_due_area_km2": rep.sites[i]["first_due_area_km2"],
+            }
+        )
         post_rows.append(r)
     worst = worst_served(rep, d.weight, n=sc.worst_n)
-    worst_rows = [{"rank": k + 1, "municipality": d.municipality_names[d.municipality[i]],
-                   "lon": round(float(d.lon[i]), 6), "lat": round(float(d.lat[i]), 6),
-                   "population": round(float(d.weight[i]), 1), "first_min": mins(rep.first_s[i]),
-                   "first_post": posts.ids[rep.first_site[i]] if rep.first_site[i] >= 0 else None,
-                   "second_min": mins(rep.second_s[i])} for k, i in enumerate(worst)]
+    worst_rows = [
+        {
+            "rank": k + 1,
+            "municipality": d.municipality_names[d.municipality[i]],
+            "lon": round(float(d.lon[i]), 6),
+            "lat": round(float(d.lat[i]), 6),
+            "population": round(float(d.weight[i]), 1),
+            "first_min": mins(rep.first_s[i]),
+            "first_post": posts.ids[rep.first_site[i]] if rep.first_site[i] >= 0 else None,
+            "second_min": mins(rep.second_s[i]),
+        }
+        for k, i in enumerate(worst)
+    ]
     progress.step("auditing the road network")
     from ..routing.audit import audit
-    aud = audit(ctx.zone, ctx.profile, posts=list(zip(posts.ids, posts.node.tolist())), demand=d,
-                sources_per_municipality=10, targets_per_source=10)
+
+    aud = audit(
+        ctx.zone,
+        ctx.profile,
+        posts=list(zip(posts.ids, posts.node.tolist())),
+        demand=d,
+        sources_per_municipality=10,
+        targets_per_source=10,
+    )
     progress.done("audit")
     ok = np.isfinite(rep.first_s) & (rep.first_site >= 0) & ~d.no_road_data
     drive = rep.first_s[ok] - posts.turnout_s[rep.first_site[ok]]
@@ -86,8 +105,13 @@ def run_baseline(sc: Scenario, out_root: Path, progress: Progress) -> Path:
         "assumptions": assumptions(ctx, posts),
         "road_network_audit": {**aud.headline(), "posts": aud.posts},
         "mean_drive_min_first_unit": mins(mean_drive),
-        "demand": {"points": len(d), "population": d.total, "no_road_data_points": int(d.no_road_data.sum()),
-                   "no_road_data_population": d.total_no_road_data, "notes": d.meta.get("notes", {})},
+        "demand": {
+            "points": len(d),
+            "population": d.total,
+            "no_road_data_points": int(d.no_road_data.sum()),
+            "no_road_data_population": d.total_no_road_data,
+            "notes": d.meta.get("notes", {}),
+        },
         "posts": post_rows,
         "zone": headline(rep, th),
         "municipalities": municipality_rows(rep, th),
@@ -100,20 +124,33 @@ def run_baseline(sc: Scenario, out_root: Path, progress: Progress) -> Path:
         write_json(tmp / "summary.json", _json_safe(summary))
         write_csv(tmp / "municipalities.csv", summary["municipalities"])
         write_csv(tmp / "posts.csv", post_rows)
-        write_csv(tmp / "worst.csv", worst_rows, columns=["rank", "municipality", "lon", "lat", "population",
-                                                          "first_min", "first_post", "second_min"])
+        write_csv(
+            tmp / "worst.csv",
+            worst_rows,
+            columns=["rank", "municipality", "lon", "lat", "population", "first_min", "first_post", "second_min"],
+        )
         if sc.outputs.get("geojson", True):
             pid = np.array(posts.ids + [""], dtype=object)
-            points_geojson(tmp / "demand.geojson", d.lon, d.lat, {
-                "population": np.round(d.weight, 2),
-                "municipality": np.array(d.municipality_names, dtype=object)[d.municipality],
-                "first_min": np.round(rep.first_s / 60, 2), "first_post": pid[rep.first_site],
-                "second_min": np.round(rep.second_s / 60, 2), "second_post": pid[rep.second_site],
-                "no_road_data": d.no_road_data, "snap_m": np.round(d.snap_m, 1)},
-                metadata={"assumptions": _json_safe(summary["assumptions"])})
+            points_geojson(
+                tmp / "demand.geojson",
+                d.lon,
+                d.lat,
+                {
+                    "population": np.round(d.weight, 2),
+                    "municipality": np.array(d.municipality_names, dtype=object)[d.municipality],
+                    "first_min": np.round(rep.first_s / 60, 2),
+                    "first_post": pid[rep.first_site],
+                    "second_min": np.round(rep.second_s / 60, 2),
+                    "second_post": pid[rep.second_site],
+                    "no_road_data": d.no_road_data,
+                    "snap_m": np.round(d.snap_m, 1),
+                },
+                metadata={"assumptions": _json_safe(summary["assumptions"])},
+            )
         if sc.outputs.get("first_due_areas", True):
             write_first_due(tmp / "first_due.geojson", ctx, posts, node_t, summary["assumptions"])
         from ..report.council import write_baseline_outputs
+
         write_baseline_outputs(tmp, ctx, posts, rep, node_t, summary, **report_options(sc))
     progress.done("write")
     if not progress.quiet:
@@ -125,28 +162,40 @@ def print_summary(summary: dict, th) -> None:
     z = summary["zone"]
     a = summary["assumptions"]
     print(f"\n{summary['scenario']['name']}: {len(summary['posts'])} posts, zone {a['zone']}")
-    print(f"road data {a['road_data']['source']} ({a['road_data_date']}), profile {a['speed_profile']['name']}"
-          f"{' (' + a['speed_profile']['period'] + ')' if a['speed_profile']['period'] else ''}, "
-          f"turnout {a['turnout_s_by_crew']} s, population {a['population_year']}")
-    print(f"population {z['population_with_road_data']:,.0f} with road data; "
-          f"{z['population_no_road_data']:,.0f} without (not counted)\n")
-    rows = [["zone", round(z["population_with_road_data"])] +
-            [f"{100 * z['share_within'][f'{t:g}']:.1f}%" for t in th] +
-            [z["mean_response_min"], z["p90_response_min"]]]
+    print(
+        f"road data {a['road_data']['source']} ({a['road_data_date']}), profile {a['speed_profile']['name']}"
+        f"{' (' + a['speed_profile']['period'] + ')' if a['speed_profile']['period'] else ''}, "
+        f"turnout {a['turnout_s_by_crew']} s, population {a['population_year']}"
+    )
+    print(
+        f"population {z['population_with_road_data']:,.0f} with road data; "
+        f"{z['population_no_road_data']:,.0f} without (not counted)\n"
+    )
+    rows = [
+        ["zone", round(z["population_with_road_data"])]
+        + [f"{100 * z['share_within'][f'{t:g}']:.1f}%" for t in th]
+        + [z["mean_response_min"], z["p90_response_min"]]
+    ]
     for m in summary["municipalities"]:
-        rows.append([m["municipality"], round(m["population"])] +
-                    [("" if m[f"share_within_{t:g}min"] is None else f"{100 * m[f'share_within_{t:g}min']:.1f}%")
-                     for t in th] + [m["mean_min"], m["p90_min"]])
+        rows.append(
+            [m["municipality"], round(m["population"])]
+            + [("" if m[f"share_within_{t:g}min"] is None else f"{100 * m[f'share_within_{t:g}min']:.1f}%") for t in th]
+            + [m["mean_min"], m["p90_min"]]
+        )
     print(text_table(rows, ["", "population"] + [f"≤{t:g} min" for t in th] + ["mean min", "p90 min"]))
     if summary.get("mean_drive_min_first_unit") is not None:
-        print(f"\nmean driving time of the first unit (population-weighted, no turnout): "
-              f"{summary['mean_drive_min_first_unit']:.2f} min")
+        print(
+            f"\nmean driving time of the first unit (population-weighted, no turnout): "
+            f"{summary['mean_drive_min_first_unit']:.2f} min"
+        )
     au = summary.get("road_network_audit")
     if au:
         med = au["detour_median_by_municipality"]
-        print(f"road network audit: {au['nodes_dropped_outside_largest_component']} nodes outside the largest "
-              f"component, {au['near_coincident_node_pairs']} unjoined near-coincident node pairs, detour "
-              f"index median {min(med.values()):.2f}-{max(med.values()):.2f} by municipality")
+        print(
+            f"road network audit: {au['nodes_dropped_outside_largest_component']} nodes outside the largest "
+            f"component, {au['near_coincident_node_pairs']} unjoined near-coincident node pairs, detour "
+            f"index median {min(med.values()):.2f}-{max(med.values()):.2f} by municipality"
+        )
         for w in au["warnings"]:
             print(f"WARNING: {w}")
             print(f"kazerne: warning: {w}", file=sys.stderr)
@@ -164,9 +213,11 @@ def run_file(path, out_root="out", quiet=False) -> Path:
     progress = Progress(quiet)
     if sc.study:
         from .studies import run_study
+
         return run_study(sc, Path(out_root), progress)
     if sc.ems:
         from .ems import run_ems
+
         return run_ems(sc, Path(out_root), progress)
     return run_baseline(sc, Path(out_root), progress)
 
@@ -185,4 +236,5 @@ def main(argv=None) -> int:
     ap.add_argument("--quiet", action="store_true", help="no progress or table on the terminal")
     args = ap.parse_args(argv)
     from ..cli import guarded
+
     return guarded(run_main, args, quiet=args.quiet)

@@ -18,28 +18,88 @@ from ..sites import DEFAULT_CANDIDATE_CLASSES, DEFAULT_TURNOUT_S, crew_type  # n
 #: Default turnout (seconds) per crew type; see the README for the rationale.
 DEFAULT_THRESHOLDS_MIN = [8.0, 10.0, 12.0, 15.0]
 
-TOP_KEYS = {"name", "zone", "description", "profile", "thresholds", "demand", "posts", "turnout", "outputs",
-            "worst_n", "study", "ems"}
-PROFILE_KEYS = {"name", "period", "emergency_passages", "emergency_passage_kmh", "unknown_direction_factor", "speed_scale", "intersection_delay_s",
-                "maxspeed_factor", "vehicle_max_kmh",
-                "speeds_kmh", "oneway_reverse_factor"}
-DEMAND_KEYS = {"grid_m", "file", "max_snap_m", "road_classes", "density_exponent", "density_radius_m",
-               "max_density_km2"}
+TOP_KEYS = {
+    "name",
+    "zone",
+    "description",
+    "profile",
+    "thresholds",
+    "demand",
+    "posts",
+    "turnout",
+    "outputs",
+    "worst_n",
+    "study",
+    "ems",
+}
+PROFILE_KEYS = {
+    "name",
+    "period",
+    "emergency_passages",
+    "emergency_passage_kmh",
+    "unknown_direction_factor",
+    "speed_scale",
+    "intersection_delay_s",
+    "maxspeed_factor",
+    "vehicle_max_kmh",
+    "speeds_kmh",
+    "oneway_reverse_factor",
+}
+DEMAND_KEYS = {
+    "grid_m",
+    "file",
+    "max_snap_m",
+    "road_classes",
+    "density_exponent",
+    "density_radius_m",
+    "max_density_km2",
+}
 POSTS_KEYS = {"active", "override", "add"}
 OVERRIDE_KEYS = {"closed", "lat", "lon", "street", "municipality", "crew", "turnout_s", "name", "snap"}
 ADD_KEYS = {"id", "name", "lat", "lon", "street", "municipality", "crew", "turnout_s", "snap"}
 OUTPUT_KEYS = {"geojson", "first_due_areas", "isochrones", "map", "report", "gpkg", "gpkg_epsg"}
 
 #: ``[study]`` fields and kinds (see scenarios/README.md).
-STUDY_KEYS = {"kind", "threshold", "k", "m", "p_min", "p_max", "share", "objective", "new_crew",
-              "new_turnout_s", "spacing_m", "buffer_m", "candidate_classes", "sites", "time_limit_s",
-              "sensitivity", "include_generated"}
+STUDY_KEYS = {
+    "kind",
+    "threshold",
+    "k",
+    "m",
+    "p_min",
+    "p_max",
+    "share",
+    "objective",
+    "new_crew",
+    "new_turnout_s",
+    "spacing_m",
+    "buffer_m",
+    "candidate_classes",
+    "sites",
+    "time_limit_s",
+    "sensitivity",
+    "include_generated",
+}
 STUDY_KINDS = ("add", "close", "relocate", "greenfield", "minimum", "compare")
 STUDY_SITE_KEYS = {"id", "name", "lat", "lon", "street", "municipality", "crew", "turnout_s"}
 #: ``[ems]`` fields, kinds and unit types.
-EMS_KEYS = {"kind", "unit", "threshold", "norm_share", "calls_per_year", "mission_minutes", "busy_fraction",
-            "turnout_s", "units", "bases", "n_units", "profile", "time_limit_s", "capacity_per_base", "model",
-            "reliability"}
+EMS_KEYS = {
+    "kind",
+    "unit",
+    "threshold",
+    "norm_share",
+    "calls_per_year",
+    "mission_minutes",
+    "busy_fraction",
+    "turnout_s",
+    "units",
+    "bases",
+    "n_units",
+    "profile",
+    "time_limit_s",
+    "capacity_per_base",
+    "model",
+    "reliability",
+}
 EMS_KINDS = ("ems-evaluate", "ems-place", "pit-add")
 #: Placement models of ems-place / pit-add and their names in reports.
 EMS_MODELS = ("mexclp", "malp", "malp2")
@@ -49,15 +109,15 @@ EMS_BASE_KEYS = {"id", "name", "lat", "lon", "street", "municipality"}
 DEFAULT_EMS_TURNOUT_S = {"ambulance": 120.0, "pit": 120.0, "mug": 120.0}
 
 #: Limits of what a scenario may ask for (beyond them the models or the memory give out).
-MAX_FILE_BYTES = 4 << 20           # a scenario file is at most 4 MiB of TOML
-MAX_NAME_CHARS = 100               # the run name is a folder name (with temporaries: < 255 bytes)
+MAX_FILE_BYTES = 4 << 20  # a scenario file is at most 4 MiB of TOML
+MAX_NAME_CHARS = 100  # the run name is a folder name (with temporaries: < 255 bytes)
 MAX_NAME_BYTES = 150
-MAX_TEXT_CHARS = 200               # ids, names, streets, crew types
+MAX_TEXT_CHARS = 200  # ids, names, streets, crew types
 MAX_THRESHOLD_MIN = 240.0
 MAX_TURNOUT_S = 3600.0
 MAX_TIME_LIMIT_S = 7 * 86400.0
-MAX_SITES = 10000                  # [[study.sites]], [[posts.add]], [[ems.bases]] entries
-MAX_P = 10000                      # posts in a study (k, p_min, p_max)
+MAX_SITES = 10000  # [[study.sites]], [[posts.add]], [[ems.bases]] entries
+MAX_P = 10000  # posts in a study (k, p_min, p_max)
 #: Most EMS units of one type: the hypercube approximation's correction factors (busy fraction
 #: to the power N) underflow beyond, and its matrices grow with demand points x units.
 MAX_EMS_UNITS = 100
@@ -76,7 +136,7 @@ class PostSpec:
     crew: str | None = None
     turnout_s: float | None = None
     new: bool = False
-    snap: str = "public"   # "public": nearest public road a vehicle leaves by; "any": nearest node
+    snap: str = "public"  # "public": nearest public road a vehicle leaves by; "any": nearest node
 
 
 @dataclass
@@ -88,11 +148,12 @@ class Scenario:
     profile: dict = field(default_factory=lambda: {"name": "fire_engine"})
     thresholds_min: list = field(default_factory=lambda: list(DEFAULT_THRESHOLDS_MIN))
     demand: dict = field(default_factory=lambda: {"grid_m": 250.0, "max_snap_m": 500.0})
-    posts: list = field(default_factory=list)          # PostSpec, active ones only
-    closed: list = field(default_factory=list)         # ids closed by override
+    posts: list = field(default_factory=list)  # PostSpec, active ones only
+    closed: list = field(default_factory=list)  # ids closed by override
     turnout_s: dict = field(default_factory=lambda: dict(DEFAULT_TURNOUT_S))
-    outputs: dict = field(default_factory=lambda: {"geojson": True, "first_due_areas": True, "isochrones": False,
-                                                      "map": True})
+    outputs: dict = field(
+        default_factory=lambda: {"geojson": True, "first_due_areas": True, "isochrones": False, "map": True}
+    )
     worst_n: int = 20
     study: dict | None = None
     ems: dict | None = None
@@ -151,8 +212,11 @@ class _V:
 
     def integer(self, v, fld, lo: int, hi: int) -> int:
         """A whole number in ``[lo, hi]`` (a TOML integer, or a float with no fraction)."""
-        if isinstance(v, bool) or not isinstance(v, (int, float)) or (isinstance(v, float) and not
-                                                                        (math.isfinite(v) and v.is_integer())):
+        if (
+            isinstance(v, bool)
+            or not isinstance(v, (int, float))
+            or (isinstance(v, float) and not (math.isfinite(v) and v.is_integer()))
+        ):
             self.fail(fld, f"expected a whole number from {lo} to {hi}, got {_show(v)}")
         if not lo <= v <= hi:
             self.fail(fld, f"expected a whole number from {lo} to {hi}, got {_show(v)}")
@@ -206,8 +270,10 @@ def _read_toml(path: Path) -> dict:
     try:
         size = path.stat().st_size
         if size > MAX_FILE_BYTES:
-            raise ScenarioError(f"file of {size / 2 ** 20:.1f} MiB; a scenario file is at most "
-                                f"{MAX_FILE_BYTES >> 20} MiB of TOML", source=src)
+            raise ScenarioError(
+                f"file of {size / 2**20:.1f} MiB; a scenario file is at most {MAX_FILE_BYTES >> 20} MiB of TOML",
+                source=src,
+            )
         data = path.read_bytes()
     except OSError as exc:
         raise ScenarioError(f"cannot read the file ({exc.strerror})", source=src) from None
@@ -220,15 +286,20 @@ def _read_toml(path: Path) -> dict:
     except tomllib.TOMLDecodeError as exc:
         raise ScenarioError(f"TOML syntax error: {exc}", source=src) from None
     except RecursionError:
-        raise ScenarioError("TOML nested too deeply (arrays or tables inside each other); expected the "
-                            "fields of scenarios/README.md", source=src) from None
+        raise ScenarioError(
+            "TOML nested too deeply (arrays or tables inside each other); expected the fields of scenarios/README.md",
+            source=src,
+        ) from None
 
 
 def _name(v: _V, raw) -> str:
     name = v.string(raw, "name", max_len=MAX_NAME_CHARS)
     if any(c in name for c in "/\\") or name.startswith(".") or len(name.encode("utf-8")) > MAX_NAME_BYTES:
-        v.fail("name", f"expected a plain name usable as a folder (at most {MAX_NAME_CHARS} characters, "
-                       f"no / or \\, not starting with '.'), got {_show(name)}")
+        v.fail(
+            "name",
+            f"expected a plain name usable as a folder (at most {MAX_NAME_CHARS} characters, "
+            f"no / or \\, not starting with '.'), got {_show(name)}",
+        )
     return name
 
 
@@ -268,22 +339,25 @@ def parse_scenario_data(raw: dict, path: str | Path) -> Scenario:
         if k in prof:
             pd[k] = v.number(prof[k], f"profile.{k}", lo=0, lo_open=True, hi=10)
     if "vehicle_max_kmh" in prof:
-        pd["vehicle_max_kmh"] = v.number(prof["vehicle_max_kmh"], "profile.vehicle_max_kmh", lo=0, lo_open=True,
-                                         hi=300)
+        pd["vehicle_max_kmh"] = v.number(prof["vehicle_max_kmh"], "profile.vehicle_max_kmh", lo=0, lo_open=True, hi=300)
     if "oneway_reverse_factor" in prof:
-        pd["oneway_reverse_factor"] = v.number(prof["oneway_reverse_factor"], "profile.oneway_reverse_factor",
-                                               lo=0, hi=1)
+        pd["oneway_reverse_factor"] = v.number(
+            prof["oneway_reverse_factor"], "profile.oneway_reverse_factor", lo=0, hi=1
+        )
     if "intersection_delay_s" in prof:
-        pd["intersection_delay_s"] = v.number(prof["intersection_delay_s"], "profile.intersection_delay_s", lo=0,
-                                              hi=600)
+        pd["intersection_delay_s"] = v.number(
+            prof["intersection_delay_s"], "profile.intersection_delay_s", lo=0, hi=600
+        )
     if "unknown_direction_factor" in prof:
-        pd["unknown_direction_factor"] = v.number(prof["unknown_direction_factor"], "profile.unknown_direction_factor",
-                                                  lo=0, lo_open=True, hi=1)
+        pd["unknown_direction_factor"] = v.number(
+            prof["unknown_direction_factor"], "profile.unknown_direction_factor", lo=0, lo_open=True, hi=1
+        )
     if "emergency_passages" in prof:
         pd["emergency_passages"] = v.boolean(prof["emergency_passages"], "profile.emergency_passages")
     if "emergency_passage_kmh" in prof:
-        pd["emergency_passage_kmh"] = v.number(prof["emergency_passage_kmh"], "profile.emergency_passage_kmh", lo=0,
-                                               lo_open=True, hi=300)
+        pd["emergency_passage_kmh"] = v.number(
+            prof["emergency_passage_kmh"], "profile.emergency_passage_kmh", lo=0, lo_open=True, hi=300
+        )
     if "period" in prof:
         pd["period"] = v.choice(prof["period"], "profile.period", tuple(PERIOD_FACTORS))
     if "speeds_kmh" in prof:
@@ -308,12 +382,10 @@ def parse_scenario_data(raw: dict, path: str | Path) -> Scenario:
         th = raw["thresholds"]
         if not isinstance(th, list) or not th or len(th) > 100:
             v.fail("thresholds", f"expected a non-empty list of minutes (at most 100), got {_show(th)}")
-        sc.thresholds_min = sorted({v.number(t, "thresholds", lo=0, lo_open=True, hi=MAX_THRESHOLD_MIN)
-                                    for t in th})
+        sc.thresholds_min = sorted({v.number(t, "thresholds", lo=0, lo_open=True, hi=MAX_THRESHOLD_MIN) for t in th})
 
     dm = v.table(raw.get("demand", {}), "demand", DEMAND_KEYS)
-    dd = {"max_snap_m": v.number(dm.get("max_snap_m", 500.0), "demand.max_snap_m", lo=0, lo_open=True,
-                                 hi=100000)}
+    dd = {"max_snap_m": v.number(dm.get("max_snap_m", 500.0), "demand.max_snap_m", lo=0, lo_open=True, hi=100000)}
     if "file" in dm and "grid_m" in dm:
         v.fail("demand", "give either grid_m or file, not both")
     if "file" in dm:
@@ -327,8 +399,10 @@ def parse_scenario_data(raw: dict, path: str | Path) -> Scenario:
         if "road_classes" in dm:
             rc = dm["road_classes"]
             if not isinstance(rc, list) or not rc or not all(isinstance(c, str) and c in CLASS_INDEX for c in rc):
-                v.fail("demand.road_classes", f"expected a non-empty list of OSM highway classes from "
-                                              f"{', '.join(CLASS_INDEX)}, got {_show(rc)}")
+                v.fail(
+                    "demand.road_classes",
+                    f"expected a non-empty list of OSM highway classes from {', '.join(CLASS_INDEX)}, got {_show(rc)}",
+                )
             dd["road_classes"] = tuple(rc)
         if "density_exponent" in dm:
             dd["density_exponent"] = v.number(dm["density_exponent"], "demand.density_exponent", lo=0, hi=4)
@@ -384,8 +458,7 @@ def parse_scenario_data(raw: dict, path: str | Path) -> Scenario:
         pos = _position(v, ad, fld)
         if "lat" not in pos and "street" not in pos:
             v.fail(fld, "a new post needs lat/lon or street")
-        spec = PostSpec(id=pid, name=v.string(ad["name"], f"{fld}.name") if "name" in ad else pid, new=True,
-                        **pos)
+        spec = PostSpec(id=pid, name=v.string(ad["name"], f"{fld}.name") if "name" in ad else pid, new=True, **pos)
         if "crew" in ad:
             spec.crew = v.string(ad["crew"], f"{fld}.crew")
         if "turnout_s" in ad:
@@ -395,7 +468,7 @@ def parse_scenario_data(raw: dict, path: str | Path) -> Scenario:
         specs[pid] = spec
     sc.posts = [s for s in specs.values() if s.id not in sc.closed]
     study = raw.get("study")
-    study_kind = study.get("kind") if isinstance(study, dict) else None     # a non-table is reported below
+    study_kind = study.get("kind") if isinstance(study, dict) else None  # a non-table is reported below
     if not sc.posts and "ems" not in raw and study_kind not in ("greenfield", "minimum"):
         v.fail("posts.active", "no post left open: give at least one active post")
 
@@ -405,8 +478,10 @@ def parse_scenario_data(raw: dict, path: str | Path) -> Scenario:
             sc.outputs[k] = v.boolean(out[k], f"outputs.{k}")
     if "gpkg_epsg" in out:
         if out["gpkg_epsg"] not in (31370, 4326) or isinstance(out["gpkg_epsg"], bool):
-            v.fail("outputs.gpkg_epsg", f"expected 31370 (Belgian Lambert 72, default) or 4326 (WGS84), "
-                                        f"got {out['gpkg_epsg']!r}")
+            v.fail(
+                "outputs.gpkg_epsg",
+                f"expected 31370 (Belgian Lambert 72, default) or 4326 (WGS84), got {out['gpkg_epsg']!r}",
+            )
         sc.outputs["gpkg_epsg"] = int(out["gpkg_epsg"])
     if "worst_n" in raw:
         sc.worst_n = v.integer(raw["worst_n"], "worst_n", 0, 10000)
@@ -428,8 +503,7 @@ def _study_section(v: _V, raw, sc: Scenario) -> dict:
     n_posts = len(sc.posts)
     st = {"kind": kind}
     th = sc.thresholds_min
-    st["threshold"] = v.number(raw.get("threshold", th[len(th) // 2]), "study.threshold", lo=0.1,
-                               hi=MAX_THRESHOLD_MIN)
+    st["threshold"] = v.number(raw.get("threshold", th[len(th) // 2]), "study.threshold", lo=0.1, hi=MAX_THRESHOLD_MIN)
     st["k"] = v.integer(raw.get("k", 1), "study.k", 1, MAX_P)
     st["m"] = v.integer(raw.get("m", 1), "study.m", 1, 2)
     if kind == "relocate" and st["m"] > n_posts:
@@ -441,20 +515,25 @@ def _study_section(v: _V, raw, sc: Scenario) -> dict:
     st["share"] = v.number(raw.get("share", 1.0), "study.share", lo=0.0, lo_open=True, hi=1.0)
     st["spacing_m"] = v.number(raw.get("spacing_m", 500.0), "study.spacing_m", lo=50, hi=100000)
     st["buffer_m"] = v.number(raw.get("buffer_m", 0.0), "study.buffer_m", lo=0, hi=100000)
-    st["time_limit_s"] = v.number(raw.get("time_limit_s", 120.0), "study.time_limit_s", lo=1,
-                                  hi=MAX_TIME_LIMIT_S)
+    st["time_limit_s"] = v.number(raw.get("time_limit_s", 120.0), "study.time_limit_s", lo=1, hi=MAX_TIME_LIMIT_S)
     st["objective"] = v.choice(raw.get("objective", "coverage"), "study.objective", ("coverage", "pmedian"))
     st["new_crew"] = crew_type(v.string(raw.get("new_crew", "professional"), "study.new_crew"))
     if "new_turnout_s" in raw:
         st["new_turnout_s"] = v.number(raw["new_turnout_s"], "study.new_turnout_s", lo=0, hi=MAX_TURNOUT_S)
     st["sensitivity"] = v.boolean(raw.get("sensitivity", False), "study.sensitivity")
-    st["include_generated"] = v.boolean(raw.get("include_generated", kind not in ("compare", "close")),
-                                        "study.include_generated")
+    st["include_generated"] = v.boolean(
+        raw.get("include_generated", kind not in ("compare", "close")), "study.include_generated"
+    )
     classes = raw.get("candidate_classes", list(DEFAULT_CANDIDATE_CLASSES))
-    if not isinstance(classes, list) or not classes or any(not isinstance(c, str) or c not in CLASS_INDEX
-                                                           for c in classes):
-        v.fail("study.candidate_classes", f"expected a non-empty list of road classes from "
-                                          f"{', '.join(CLASS_INDEX)}, got {_show(classes)}")
+    if (
+        not isinstance(classes, list)
+        or not classes
+        or any(not isinstance(c, str) or c not in CLASS_INDEX for c in classes)
+    ):
+        v.fail(
+            "study.candidate_classes",
+            f"expected a non-empty list of road classes from {', '.join(CLASS_INDEX)}, got {_show(classes)}",
+        )
     st["candidate_classes"] = list(classes)
     sites = []
     seen = {p.id for p in sc.posts}
@@ -491,16 +570,23 @@ def _ems_section(v: _V, raw) -> dict:
     e["unit"] = v.choice(raw.get("unit", "ambulance"), "ems.unit", EMS_UNIT_TYPES)
     e["threshold"] = v.number(raw.get("threshold", 15.0), "ems.threshold", lo=0, lo_open=True, hi=MAX_THRESHOLD_MIN)
     e["norm_share"] = v.number(raw.get("norm_share", 0.9), "ems.norm_share", lo=0, lo_open=True, hi=1.0)
-    e["calls_per_year"] = (v.number(raw["calls_per_year"], "ems.calls_per_year", lo=0, lo_open=True, hi=1e8)
-                           if "calls_per_year" in raw else None)
-    e["mission_minutes"] = v.number(raw.get("mission_minutes", 60.0), "ems.mission_minutes", lo=0, lo_open=True,
-                                    hi=1440)
-    e["busy_fraction"] = (v.number(raw["busy_fraction"], "ems.busy_fraction", lo=0, hi=0.99)
-                          if "busy_fraction" in raw else None)
-    e["turnout_s"] = v.number(raw.get("turnout_s", DEFAULT_EMS_TURNOUT_S[e["unit"]]), "ems.turnout_s", lo=0,
-                              hi=MAX_TURNOUT_S)
-    e["time_limit_s"] = v.number(raw.get("time_limit_s", 120.0), "ems.time_limit_s", lo=0, lo_open=True,
-                                 hi=MAX_TIME_LIMIT_S)
+    e["calls_per_year"] = (
+        v.number(raw["calls_per_year"], "ems.calls_per_year", lo=0, lo_open=True, hi=1e8)
+        if "calls_per_year" in raw
+        else None
+    )
+    e["mission_minutes"] = v.number(
+        raw.get("mission_minutes", 60.0), "ems.mission_minutes", lo=0, lo_open=True, hi=1440
+    )
+    e["busy_fraction"] = (
+        v.number(raw["busy_fraction"], "ems.busy_fraction", lo=0, hi=0.99) if "busy_fraction" in raw else None
+    )
+    e["turnout_s"] = v.number(
+        raw.get("turnout_s", DEFAULT_EMS_TURNOUT_S[e["unit"]]), "ems.turnout_s", lo=0, hi=MAX_TURNOUT_S
+    )
+    e["time_limit_s"] = v.number(
+        raw.get("time_limit_s", 120.0), "ems.time_limit_s", lo=0, lo_open=True, hi=MAX_TIME_LIMIT_S
+    )
     if "profile" in raw:
         e["profile"] = v.choice(raw["profile"], "ems.profile", tuple(PROFILES))
     e["model"] = v.choice(raw.get("model", "mexclp"), "ems.model", EMS_MODELS)
@@ -512,34 +598,45 @@ def _ems_section(v: _V, raw) -> dict:
         fld = f"ems.units[{k}]"
         if "base" not in u:
             v.fail(f"{fld}.base", "missing (required): the id of the base")
-        units.append({"base": v.string(u["base"], f"{fld}.base"),
-                      "count": v.integer(u.get("count", 1), f"{fld}.count", 1, MAX_EMS_UNITS)})
+        units.append(
+            {
+                "base": v.string(u["base"], f"{fld}.base"),
+                "count": v.integer(u.get("count", 1), f"{fld}.count", 1, MAX_EMS_UNITS),
+            }
+        )
     e["units"] = units
     today = sum(u["count"] for u in units)
     if e["kind"] in ("ems-evaluate", "pit-add") and not units:
-        v.fail("ems.units", "list today's units as [[ems.units]] base = \"H01\", count = 1")
+        v.fail("ems.units", 'list today\'s units as [[ems.units]] base = "H01", count = 1')
     if e["kind"] == "ems-place":
         if "n_units" not in raw:
-            v.fail("ems.n_units", f"missing (required for ems-place); expected a whole number from 1 to "
-                                  f"{MAX_EMS_UNITS}")
+            v.fail(
+                "ems.n_units", f"missing (required for ems-place); expected a whole number from 1 to {MAX_EMS_UNITS}"
+            )
         e["n_units"] = v.integer(raw["n_units"], "ems.n_units", 1, MAX_EMS_UNITS)
         n_total, n_fld = e["n_units"], "ems.n_units"
     else:
         if "n_units" in raw:
-            v.fail("ems.n_units", f"only for kind = \"ems-place\"; {e['kind']} counts [[ems.units]]")
+            v.fail("ems.n_units", f'only for kind = "ems-place"; {e["kind"]} counts [[ems.units]]')
         n_total, n_fld = today + (1 if e["kind"] == "pit-add" else 0), "ems.units"
     if n_total > MAX_EMS_UNITS:
-        v.fail(n_fld, f"{n_total} units; at most {MAX_EMS_UNITS} units of one type are supported (the hypercube "
-                      f"approximation of busy units)")
+        v.fail(
+            n_fld,
+            f"{n_total} units; at most {MAX_EMS_UNITS} units of one type are supported (the hypercube "
+            f"approximation of busy units)",
+        )
     if "capacity_per_base" in raw:
         e["capacity_per_base"] = v.integer(raw["capacity_per_base"], "ems.capacity_per_base", 1, MAX_EMS_UNITS)
     if e["calls_per_year"] is not None:
-        load = e["calls_per_year"] * e["mission_minutes"] / 60.0 / 8760.0      # units busy on average
+        load = e["calls_per_year"] * e["mission_minutes"] / 60.0 / 8760.0  # units busy on average
         if load >= n_total:
-            v.fail("ems.calls_per_year", f"{e['calls_per_year']:g} calls/year x {e['mission_minutes']:g} min keep "
-                                         f"{load:.2f} units busy on average, but there are {n_total}: the queue "
-                                         f"grows without bound; expected fewer calls or shorter missions, or more "
-                                         f"units")
+            v.fail(
+                "ems.calls_per_year",
+                f"{e['calls_per_year']:g} calls/year x {e['mission_minutes']:g} min keep "
+                f"{load:.2f} units busy on average, but there are {n_total}: the queue "
+                f"grows without bound; expected fewer calls or shorter missions, or more "
+                f"units",
+            )
     bases = []
     for k, b in enumerate(v.tables(raw.get("bases", []), "ems.bases", EMS_BASE_KEYS)):
         fld = f"ems.bases[{k}]"

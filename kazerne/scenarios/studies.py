@@ -15,7 +15,6 @@ from __future__ import annotations
 import datetime as _dt
 import itertools
 import math
-import sys
 import time
 from pathlib import Path
 
@@ -41,8 +40,14 @@ __all__ = ["DEFAULT_CANDIDATE_CLASSES", "KINDS", "Deadline", "build_candidates",
 
 KINDS = STUDY_KINDS
 #: Model argument -> scenario field, for the rare model error a study's own checks let through.
-MODEL_FIELDS = {"p": "study.p_max", "radius": "study.threshold", "coverage": "study.share",
-                "time_limit": "study.time_limit_s", "fixed": "posts.active", "weights": "demand"}
+MODEL_FIELDS = {
+    "p": "study.p_max",
+    "radius": "study.threshold",
+    "coverage": "study.share",
+    "time_limit": "study.time_limit_s",
+    "fixed": "posts.active",
+    "weights": "demand",
+}
 
 
 class Deadline:
@@ -76,8 +81,13 @@ def build_candidates(ctx: Context, posts: Sites, st: dict) -> Sites:
     ids, names, nodes, turnout, origin = [], [], [], [], []
     lons, lats = [], []
     for i in range(len(posts)):
-        ids.append(posts.ids[i]); names.append(posts.names[i]); nodes.append(posts.node[i])
-        turnout.append(posts.turnout_s[i]); origin.append("post"); lons.append(posts.lon[i]); lats.append(posts.lat[i])
+        ids.append(posts.ids[i])
+        names.append(posts.names[i])
+        nodes.append(posts.node[i])
+        turnout.append(posts.turnout_s[i])
+        origin.append("post")
+        lons.append(posts.lon[i])
+        lats.append(posts.lat[i])
     for k, sd in enumerate(st["sites"]):
         fld = f"study.sites[{k}]"
         if not isinstance(sd, dict) or "id" not in sd:
@@ -85,44 +95,72 @@ def build_candidates(ctx: Context, posts: Sites, st: dict) -> Sites:
         sid = str(sd["id"])
         if sid in ids:
             raise ScenarioError(f"duplicate site id {sid!r}", source=str(sc.path), field=f"{fld}.id")
-        lo, la, node, _ = resolve_site(ctx.zone, sc, field=fld, lat=sd.get("lat"), lon=sd.get("lon"),
-                                       street=sd.get("street"), municipality=sd.get("municipality"))
+        lo, la, node, _ = resolve_site(
+            ctx.zone,
+            sc,
+            field=fld,
+            lat=sd.get("lat"),
+            lon=sd.get("lon"),
+            street=sd.get("street"),
+            municipality=sd.get("municipality"),
+        )
         t = sd.get("turnout_s")
         if t is None:
-            t = turnout_for(sc, crew_type(sd.get("crew", st["new_crew"])), f"{fld}.crew") \
-                if "crew" in sd else new_turnout
-        ids.append(sid); names.append(str(sd.get("name", sid))); nodes.append(node); turnout.append(float(t))
-        origin.append("user"); lons.append(lo); lats.append(la)
+            t = (
+                turnout_for(sc, crew_type(sd.get("crew", st["new_crew"])), f"{fld}.crew")
+                if "crew" in sd
+                else new_turnout
+            )
+        ids.append(sid)
+        names.append(str(sd.get("name", sid)))
+        nodes.append(node)
+        turnout.append(float(t))
+        origin.append("user")
+        lons.append(lo)
+        lats.append(la)
     from ..report.council import municipality_of
     from ..sites import site_streets
+
     node_arr = np.array(nodes, dtype=np.int64)
-    user = Sites(ids=ids, names=names, node=node_arr, lon=np.array(lons), lat=np.array(lats),
-                 turnout_s=np.array(turnout, dtype=float), origin=origin,
-                 street=site_streets(ctx.zone, node_arr) if len(node_arr) else [],
-                 municipality=list(municipality_of(ctx.zone, ctx.zone.net.x[node_arr], ctx.zone.net.y[node_arr]))
-                 if len(node_arr) else [])
+    user = Sites(
+        ids=ids,
+        names=names,
+        node=node_arr,
+        lon=np.array(lons),
+        lat=np.array(lats),
+        turnout_s=np.array(turnout, dtype=float),
+        origin=origin,
+        street=site_streets(ctx.zone, node_arr) if len(node_arr) else [],
+        municipality=list(municipality_of(ctx.zone, ctx.zone.net.x[node_arr], ctx.zone.net.y[node_arr]))
+        if len(node_arr)
+        else [],
+    )
     if not st["include_generated"]:
         return user
-    gen = Sites.candidates(ctx.zone, spacing_m=st["spacing_m"], classes=st["candidate_classes"],
-                           turnout_s=float(new_turnout), crew=st["new_crew"], buffer_m=st["buffer_m"])
+    gen = Sites.candidates(
+        ctx.zone,
+        spacing_m=st["spacing_m"],
+        classes=st["candidate_classes"],
+        turnout_s=float(new_turnout),
+        crew=st["new_crew"],
+        buffer_m=st["buffer_m"],
+    )
     excluded = gen.excluded_in_gap
     have = set(nodes)
     gen = gen.subset([i for i, n in enumerate(gen.node.tolist()) if n not in have])
     taken = set(ids)
-    gen.ids = [g if g not in taken else f"{g}-generated" for g in gen.ids]   # a user site may be called C123
+    gen.ids = [g if g not in taken else f"{g}-generated" for g in gen.ids]  # a user site may be called C123
     out = user.concat(gen)
     out.excluded_in_gap = excluded
     return out
 
 
-def candidate_matrix(ctx: Context, cand: Sites, cutoff_s: float | None, progress: Progress,
-                     profile=None) -> np.ndarray:
+def candidate_matrix(ctx: Context, cand: Sites, cutoff_s: float | None, progress: Progress, profile=None) -> np.ndarray:
     """Candidates × demand response times (s), float32, ``inf`` beyond the cutoff or without road data
     (:func:`kazerne.routing.travel.travel_times`)."""
     bar = progress.bar(len(cand.ids), "travel times")
     try:
-        return travel_times(ctx.zone, cand, ctx.demand, profile or ctx.profile, cutoff_s=cutoff_s,
-                            progress=bar).seconds
+        return travel_times(ctx.zone, cand, ctx.demand, profile or ctx.profile, cutoff_s=cutoff_s, progress=bar).seconds
     finally:
         bar.close()
 
@@ -150,9 +188,15 @@ class FullTimes:
 def _eval(ctx: Context, full: FullTimes, rows) -> object:
     """Coverage metrics of the sites ``rows`` (candidate indices), from full response times."""
     cell_km2 = (ctx.demand.cell_m / 1000.0) ** 2 if ctx.demand.cell_m else None
-    return evaluate(full(rows), ctx.demand.weight, ctx.thresholds_s,
-                    no_road_data=ctx.demand.no_road_data, municipality=ctx.demand.municipality,
-                    municipality_names=ctx.demand.municipality_names, cell_area_km2=cell_km2)
+    return evaluate(
+        full(rows),
+        ctx.demand.weight,
+        ctx.thresholds_s,
+        no_road_data=ctx.demand.no_road_data,
+        municipality=ctx.demand.municipality,
+        municipality_names=ctx.demand.municipality_names,
+        cell_area_km2=cell_km2,
+    )
 
 
 def _weights(ctx):
@@ -161,7 +205,7 @@ def _weights(ctx):
 
 def _solve(kind, mat, w, cand, st, deadline: Deadline, *, p=None, fixed=(), closed=(), radius=None):
     prob = from_cost_matrix(mat, w, site_ids=cand.ids, fixed=list(fixed), closed=list(closed))
-    tl = max(deadline.left(), 0.5)      # a solve that is started gets at least half a second
+    tl = max(deadline.left(), 0.5)  # a solve that is started gets at least half a second
     if kind == "mclp":
         return models.mclp(prob, p, radius, time_limit=tl)
     if kind == "pmedian":
@@ -177,14 +221,16 @@ def _warn(msg: str) -> None:
     import warnings
 
     from ..errors import KazerneWarning
+
     warnings.warn(msg, KazerneWarning, stacklevel=2)
 
 
 def _warn_status(res, what: str, progress: Progress) -> None:
     if res.status != "optimal":
         gap = f"{100 * res.gap:.2f}%" if res.gap == res.gap else "unknown"
-        _warn(f"{what}: solve stopped by the study time limit before proving optimality "
-              f"(status {res.status}, gap {gap})")
+        _warn(
+            f"{what}: solve stopped by the study time limit before proving optimality (status {res.status}, gap {gap})"
+        )
 
 
 def _place(ctx, mat, cand, st, fixed_ids, n_open, progress, what, deadline):
@@ -212,8 +258,17 @@ def _relocate(ctx, mat, cand, st, posts, progress, deadline, label=""):
             if best is not None and deadline.expired():
                 break
             keep = [posts.ids[i] for i in range(n_posts) if i not in moved]
-            res = _place(ctx, mat, cand, st, keep, n_posts, progress,
-                         f"relocate {','.join(posts.ids[i] for i in moved)}{label}", deadline)
+            res = _place(
+                ctx,
+                mat,
+                cand,
+                st,
+                keep,
+                n_posts,
+                progress,
+                f"relocate {','.join(posts.ids[i] for i in moved)}{label}",
+                deadline,
+            )
             solves.append({**res.to_dict(), "moved": [posts.ids[i] for i in moved]})
             score = res.objective if st["objective"] == "coverage" else -res.objective
             if best is None or score > best[0] + 1e-9:
@@ -229,10 +284,13 @@ def _check_share(sc: Scenario, st: dict, mat: np.ndarray, w: np.ndarray) -> None
     total = float(w.sum())
     best = float(w[reach].sum()) / total if total > 0 else 0.0
     if st["share"] > best * (1 + 1e-9):
-        raise ScenarioError(f"only {100 * best:.2f} % of the population with road data can be reached within "
-                            f"{T:g} min from any candidate site (all of them open); expected a share <= "
-                            f"{math.floor(best * 1e4) / 1e4:g} (or a larger threshold), got {st['share']:g}", source=str(sc.path),
-                            field="study.share")
+        raise ScenarioError(
+            f"only {100 * best:.2f} % of the population with road data can be reached within "
+            f"{T:g} min from any candidate site (all of them open); expected a share <= "
+            f"{math.floor(best * 1e4) / 1e4:g} (or a larger threshold), got {st['share']:g}",
+            source=str(sc.path),
+            field="study.share",
+        )
 
 
 def _check_sizes(sc: Scenario, st: dict, cand: Sites, n_posts: int, n_demand: int) -> None:
@@ -241,16 +299,27 @@ def _check_sizes(sc: Scenario, st: dict, cand: Sites, n_posts: int, n_demand: in
     src = str(sc.path)
     n = len(cand.ids)
     if st["kind"] == "add" and n_posts + st["k"] > n:
-        raise ScenarioError(f"expected at most {n - n_posts} new posts: there are {n} candidate sites of which "
-                            f"{n_posts} are today's posts, got k = {st['k']}", source=src, field="study.k")
+        raise ScenarioError(
+            f"expected at most {n - n_posts} new posts: there are {n} candidate sites of which "
+            f"{n_posts} are today's posts, got k = {st['k']}",
+            source=src,
+            field="study.k",
+        )
     if st["kind"] == "greenfield" and st["p_max"] > n:
-        raise ScenarioError(f"expected at most {n} posts (the number of candidate sites), got p_max = "
-                            f"{st['p_max']}", source=src, field="study.p_max")
+        raise ScenarioError(
+            f"expected at most {n} posts (the number of candidate sites), got p_max = {st['p_max']}",
+            source=src,
+            field="study.p_max",
+        )
     copies = (2 if st["sensitivity"] else 1) * (8.0 if st["objective"] == "pmedian" else 1.5)
-    require_memory(4.0 * n * n_demand * copies,
-                   f"the response-time matrix of {n:,} candidate sites x {n_demand:,} demand points"
-                   f"{' (p-median copies included)' if st['objective'] == 'pmedian' else ''}",
-                   source=src, field="study.spacing_m", error=ScenarioError)
+    require_memory(
+        4.0 * n * n_demand * copies,
+        f"the response-time matrix of {n:,} candidate sites x {n_demand:,} demand points"
+        f"{' (p-median copies included)' if st['objective'] == 'pmedian' else ''}",
+        source=src,
+        field="study.spacing_m",
+        error=ScenarioError,
+    )
 
 
 def run_study(sc: Scenario, out_root: Path, progress: Progress) -> Path:
@@ -263,8 +332,11 @@ def run_study(sc: Scenario, out_root: Path, progress: Progress) -> Path:
     cand = build_candidates(ctx, posts, st)
     _check_sizes(sc, st, cand, len(posts), len(ctx.demand))
     progress.done("candidates")
-    cutoff = None if st["objective"] == "pmedian" or st["kind"] in ("close", "compare") else \
-        max(st["threshold"], max(sc.thresholds_min)) * 60.0
+    cutoff = (
+        None
+        if st["objective"] == "pmedian" or st["kind"] in ("close", "compare")
+        else max(st["threshold"], max(sc.thresholds_min)) * 60.0
+    )
     progress.step(f"response times from {len(cand.ids)} sites to {len(ctx.demand)} demand points")
     mat = candidate_matrix(ctx, cand, cutoff, progress)
     progress.done("matrix")
@@ -281,12 +353,14 @@ def run_study(sc: Scenario, out_root: Path, progress: Progress) -> Path:
     kind = st["kind"]
     progress.step(f"study {kind}")
     deadline = Deadline(st["time_limit_s"])
-    with in_file(sc.path, MODEL_FIELDS, default="study"):      # model errors name scenario fields
+    with in_file(sc.path, MODEL_FIELDS, default="study"):  # model errors name scenario fields
 
         def share_at(rep, t=T):
-            return float(rep.zone_weight_within[list(rep.thresholds_s).index(t * 60)] / rep.total_weight) \
-                if t * 60 in list(rep.thresholds_s) else float(
-                    np.sum(_weights(ctx)[rep.first_s <= t * 60]) / rep.total_weight)
+            return (
+                float(rep.zone_weight_within[list(rep.thresholds_s).index(t * 60)] / rep.total_weight)
+                if t * 60 in list(rep.thresholds_s)
+                else float(np.sum(_weights(ctx)[rep.first_s <= t * 60]) / rep.total_weight)
+            )
 
         if kind == "add":
             res = _place(ctx, mat, cand, st, posts.ids, n_posts + st["k"], progress, "add", deadline)
@@ -305,18 +379,28 @@ def run_study(sc: Scenario, out_root: Path, progress: Progress) -> Path:
                     g = float(_weights(ctx)[sel].sum())
                     if g > 0:
                         per_m[mname] = round(g, 1)
-                rows.append({"site": s, "name": cand.names[j], "street": cand.street[j],
-                             "municipality": cand.municipality[j], "lon": round(cand.lon[j], 6),
-                             "lat": round(cand.lat[j], 6), "turnout_s": cand.turnout_s[j],
-                             f"newly_within_{tkey}min": round(gain, 1),
-                             f"share_within_{tkey}min_before": share_at(base),
-                             f"share_within_{tkey}min_after": share_at(rep1),
-                             "by_municipality": per_m})
+                rows.append(
+                    {
+                        "site": s,
+                        "name": cand.names[j],
+                        "street": cand.street[j],
+                        "municipality": cand.municipality[j],
+                        "lon": round(cand.lon[j], 6),
+                        "lat": round(cand.lat[j], 6),
+                        "turnout_s": cand.turnout_s[j],
+                        f"newly_within_{tkey}min": round(gain, 1),
+                        f"share_within_{tkey}min_before": share_at(base),
+                        f"share_within_{tkey}min_after": share_at(rep1),
+                        "by_municipality": per_m,
+                    }
+                )
             result = {"new_sites": rows, "before": headline(base, th), "after": headline(after, th)}
             tables["new_sites.csv"] = [{k: v for k, v in r.items() if k != "by_municipality"} for r in rows]
             tables["new_sites_by_municipality.csv"] = [
                 {"site": r["site"], "municipality": mname, f"newly_within_{tkey}min": g}
-                for r in rows for mname, g in sorted(r["by_municipality"].items(), key=lambda kv: -kv[1])]
+                for r in rows
+                for mname, g in sorted(r["by_municipality"].items(), key=lambda kv: -kv[1])
+            ]
         elif kind == "close":
             rows, wt = [], _weights(ctx)
             for i in range(n_posts):
@@ -324,9 +408,10 @@ def run_study(sc: Scenario, out_root: Path, progress: Progress) -> Path:
                 r = {"post": posts.ids[i], "name": posts.names[i]}
                 for t, a, b in zip(th, base.zone_weight_within, rep.zone_weight_within):
                     r[f"loss_within_{t:g}min"] = round(float(a - b), 1)
-                if T not in th:   # rank on the study's threshold even when it is not a report threshold
-                    r[f"loss_within_{tkey}min"] = round(float(wt[base.first_s <= T * 60].sum()
-                                                              - wt[rep.first_s <= T * 60].sum()), 1)
+                if T not in th:  # rank on the study's threshold even when it is not a report threshold
+                    r[f"loss_within_{tkey}min"] = round(
+                        float(wt[base.first_s <= T * 60].sum() - wt[rep.first_s <= T * 60].sum()), 1
+                    )
                 r[f"population_within_{tkey}min_before"] = round(float(wt[base.first_s <= T * 60].sum()), 1)
                 r[f"population_within_{tkey}min_after"] = round(float(wt[rep.first_s <= T * 60].sum()), 1)
                 r["mean_min_before"] = mins(base.mean_s)
@@ -342,25 +427,46 @@ def run_study(sc: Scenario, out_root: Path, progress: Progress) -> Path:
             moved, res, rel_solves, tried, total = _relocate(ctx, mat, cand, st, posts, progress, deadline)
             solves.extend(rel_solves)
             if tried < total:
-                _warn(f"relocate: the study time limit ({st['time_limit_s']:g} s) ran out after {tried} of {total} "
-                      f"combinations of moved posts; the answer is the best of those tried")
+                _warn(
+                    f"relocate: the study time limit ({st['time_limit_s']:g} s) ran out after {tried} of {total} "
+                    f"combinations of moved posts; the answer is the best of those tried"
+                )
             chosen_rows = np.array([cand.ids.index(s) for s in res.sites])
             after = _eval(ctx, full, chosen_rows)
-            result = {"moved_posts": [posts.ids[i] for i in moved],
-                      "new_sites": [{"site": s, "name": cand.names[cand.ids.index(s)],
-                                     "lon": round(cand.lon[cand.ids.index(s)], 6),
-                                     "lat": round(cand.lat[cand.ids.index(s)], 6)}
-                                    for s in res.sites if s not in posts.ids],
-                      "before": headline(base, th), "after": headline(after, th),
-                      "combinations_tried": tried, "combinations_total": total, "complete": tried == total}
+            result = {
+                "moved_posts": [posts.ids[i] for i in moved],
+                "new_sites": [
+                    {
+                        "site": s,
+                        "name": cand.names[cand.ids.index(s)],
+                        "lon": round(cand.lon[cand.ids.index(s)], 6),
+                        "lat": round(cand.lat[cand.ids.index(s)], 6),
+                    }
+                    for s in res.sites
+                    if s not in posts.ids
+                ],
+                "before": headline(base, th),
+                "after": headline(after, th),
+                "combinations_tried": tried,
+                "combinations_total": total,
+                "complete": tried == total,
+            }
             new_ids = [s for s in res.sites if s not in posts.ids]
             tables["relocation.csv"] = [
-                {"moved_post": posts.ids[i], "post_name": posts.names[i], "to_site": s,
-                 "to_name": cand.names[cand.ids.index(s)], "to_street": cand.street[cand.ids.index(s)],
-                 "to_municipality": cand.municipality[cand.ids.index(s)],
-                 "to_lon": round(cand.lon[cand.ids.index(s)], 6), "to_lat": round(cand.lat[cand.ids.index(s)], 6),
-                 f"share_within_{tkey}min_before": share_at(base), f"share_within_{tkey}min_after": share_at(after)}
-                for i, s in zip(moved, new_ids)]
+                {
+                    "moved_post": posts.ids[i],
+                    "post_name": posts.names[i],
+                    "to_site": s,
+                    "to_name": cand.names[cand.ids.index(s)],
+                    "to_street": cand.street[cand.ids.index(s)],
+                    "to_municipality": cand.municipality[cand.ids.index(s)],
+                    "to_lon": round(cand.lon[cand.ids.index(s)], 6),
+                    "to_lat": round(cand.lat[cand.ids.index(s)], 6),
+                    f"share_within_{tkey}min_before": share_at(base),
+                    f"share_within_{tkey}min_after": share_at(after),
+                }
+                for i, s in zip(moved, new_ids)
+            ]
         elif kind == "greenfield":
             curve = []
             bar = progress.bar(st["p_max"] - st["p_min"] + 1, "greenfield p")
@@ -373,8 +479,10 @@ def run_study(sc: Scenario, out_root: Path, progress: Progress) -> Path:
                 frontier = models.mclp_frontier(prob, ps, T * 60, time_limit=max(deadline.left(), 0.5) / len(ps))
             for k, p in enumerate(ps):
                 if frontier is None and curve and deadline.expired():
-                    _warn(f"greenfield: the study time limit ({st['time_limit_s']:g} s) ran out after p = {p - 1}; "
-                          f"p = {p}..{st['p_max']} not solved")
+                    _warn(
+                        f"greenfield: the study time limit ({st['time_limit_s']:g} s) ran out after p = {p - 1}; "
+                        f"p = {p}..{st['p_max']} not solved"
+                    )
                     break
                 bar.set_postfix_str(f"p={p}")
                 if frontier is None:
@@ -386,14 +494,27 @@ def run_study(sc: Scenario, out_root: Path, progress: Progress) -> Path:
                 solves.append({**res.to_dict(), "p": p})
                 rows_p = np.array([cand.ids.index(s) for s in res.sites])
                 rep = _eval(ctx, full, rows_p)
-                curve.append({"p": p, f"share_within_{tkey}min": share_at(rep), "status": res.status,
-                              "gap": res.gap, "sites": " ".join(res.sites)})
+                curve.append(
+                    {
+                        "p": p,
+                        f"share_within_{tkey}min": share_at(rep),
+                        "status": res.status,
+                        "gap": res.gap,
+                        "sites": " ".join(res.sites),
+                    }
+                )
                 chosen_rows = rows_p
             bar.close()
             today = {"p": n_posts, f"share_within_{tkey}min": share_at(base)} if n_posts else None
-            result = {"curve": curve, "today": today, "threshold_min": T,
-                      "complete": len(curve) == st["p_max"] - st["p_min"] + 1}
-            tables["frontier.csv"] = curve + ([{**today, "status": "today", "sites": " ".join(posts.ids)}] if today else [])
+            result = {
+                "curve": curve,
+                "today": today,
+                "threshold_min": T,
+                "complete": len(curve) == st["p_max"] - st["p_min"] + 1,
+            }
+            tables["frontier.csv"] = curve + (
+                [{**today, "status": "today", "sites": " ".join(posts.ids)}] if today else []
+            )
         elif kind == "minimum":
             _check_share(sc, st, mat, _weights(ctx))
             res = _solve("lscp", mat, _weights(ctx), cand, st, deadline, radius=T * 60)
@@ -401,8 +522,13 @@ def run_study(sc: Scenario, out_root: Path, progress: Progress) -> Path:
             solves.append(res.to_dict())
             chosen_rows = np.array([cand.ids.index(s) for s in res.sites])
             rep = _eval(ctx, full, chosen_rows)
-            result = {"posts_needed": len(res.sites), "share_required": st["share"], "threshold_min": T,
-                      "sites": res.sites, "after": headline(rep, th)}
+            result = {
+                "posts_needed": len(res.sites),
+                "share_required": st["share"],
+                "threshold_min": T,
+                "sites": res.sites,
+                "after": headline(rep, th),
+            }
             if n_posts:
                 result["before"] = headline(base, th)
             tables["sites.csv"] = [_site_row(cand, cand.ids.index(s)) for s in res.sites]
@@ -420,13 +546,16 @@ def run_study(sc: Scenario, out_root: Path, progress: Progress) -> Path:
             tables["comparison.csv"] = [{k: v for k, v in r.items() if k != "gain_by_municipality"} for r in rows]
             tables["comparison_by_municipality.csv"] = [
                 {"site": r["site"], "municipality": mname, f"share_gain_within_{tkey}min": g}
-                for r in rows[1:] for mname, g in sorted(r["gain_by_municipality"].items(), key=lambda kv: -kv[1])]
+                for r in rows[1:]
+                for mname, g in sorted(r["gain_by_municipality"].items(), key=lambda kv: -kv[1])
+            ]
         progress.done("study")
 
         if st["sensitivity"] and kind in ("add", "relocate", "greenfield", "minimum"):
             progress.step("sensitivity (speed ±15 %, turnout ±60 s, threshold ±1 min)")
-            result["sensitivity"] = _sensitivity(ctx, posts, cand, st, progress, kind,
-                                                 [cand.ids[r] for r in chosen_rows], Deadline(st["time_limit_s"]))
+            result["sensitivity"] = _sensitivity(
+                ctx, posts, cand, st, progress, kind, [cand.ids[r] for r in chosen_rows], Deadline(st["time_limit_s"])
+            )
             progress.done("sensitivity")
 
     chosen = {"ids": [cand.ids[r] for r in chosen_rows]}
@@ -436,10 +565,15 @@ def run_study(sc: Scenario, out_root: Path, progress: Progress) -> Path:
         "created": _dt.datetime.now().isoformat(timespec="seconds"),
         "study": {k: v for k, v in st.items() if k != "sites"},
         "assumptions": assumptions(ctx, posts if n_posts else None),
-        "candidates": {"total": len(cand.ids), "today_posts": n_posts,
-                       "user": cand.origin.count("user"), "generated": cand.origin.count("generated"),
-                       "generated_excluded_in_gap": cand.excluded_in_gap,
-                       "classes": st["candidate_classes"], "spacing_m": st["spacing_m"]},
+        "candidates": {
+            "total": len(cand.ids),
+            "today_posts": n_posts,
+            "user": cand.origin.count("user"),
+            "generated": cand.origin.count("generated"),
+            "generated_excluded_in_gap": cand.excluded_in_gap,
+            "classes": st["candidate_classes"],
+            "spacing_m": st["spacing_m"],
+        },
         "solves": solves,
         "result": result,
         "chosen_sites": chosen["ids"],
@@ -457,11 +591,23 @@ def run_study(sc: Scenario, out_root: Path, progress: Progress) -> Path:
             rep = _eval(ctx, full, chosen_rows)
             write_csv(tmp / "municipalities.csv", municipality_rows(rep, th))
             from shapely.geometry import Point
-            write_geojson(tmp / "chosen_sites.geojson",
-                          [{"id": cand.ids[r], "name": cand.names[r], "origin": cand.origin[r],
-                            "street": cand.street[r], "municipality": cand.municipality[r],
-                            "turnout_s": cand.turnout_s[r], "geometry": Point(cand.lon[r], cand.lat[r])}
-                           for r in chosen_rows], metadata={"assumptions": _json_safe(summary["assumptions"])})
+
+            write_geojson(
+                tmp / "chosen_sites.geojson",
+                [
+                    {
+                        "id": cand.ids[r],
+                        "name": cand.names[r],
+                        "origin": cand.origin[r],
+                        "street": cand.street[r],
+                        "municipality": cand.municipality[r],
+                        "turnout_s": cand.turnout_s[r],
+                        "geometry": Point(cand.lon[r], cand.lat[r]),
+                    }
+                    for r in chosen_rows
+                ],
+                metadata={"assumptions": _json_safe(summary["assumptions"])},
+            )
             if sc.outputs.get("first_due_areas", True):
                 sel = cand.subset(chosen_rows)
                 node_t = travel_times(ctx.zone, sel, ctx.demand, ctx.profile, keep_nodes=True).node_seconds
@@ -479,16 +625,22 @@ def _compare_row(ctx, base, rep, sid, name, th, t_study, cand=None):
     r = {"site": sid, "name": name}
     if sid in cand_ids:
         j = cand_ids.index(sid)
-        r.update({"street": cand.street[j], "municipality": cand.municipality[j], "lon": round(float(cand.lon[j]), 6),
-                  "lat": round(float(cand.lat[j]), 6)})
+        r.update(
+            {
+                "street": cand.street[j],
+                "municipality": cand.municipality[j],
+                "lon": round(float(cand.lon[j]), 6),
+                "lat": round(float(cand.lat[j]), 6),
+            }
+        )
     for t, s in zip(th, rep.zone_share):
         r[f"share_within_{t:g}min"] = float(s)
-    if t_study not in th:   # the study's threshold, sorted on, even when it is not a report threshold
+    if t_study not in th:  # the study's threshold, sorted on, even when it is not a report threshold
         r[f"share_within_{t_study:g}min"] = float(w[rep.first_s <= t_study * 60].sum() / rep.total_weight)
     r["mean_min"] = mins(rep.mean_s)
     r["p90_min"] = mins(rep.p90_s)
     r[f"second_unit_within_{th[-1]:g}min"] = round(float(w[rep.second_s <= th[-1] * 60].sum()), 1)
-    gains = {}              # share within the study's threshold T (which need not be in thresholds)
+    gains = {}  # share within the study's threshold T (which need not be in thresholds)
     in_now, in_base = rep.first_s <= t_study * 60, base.first_s <= t_study * 60
     for mi, mname in enumerate(ctx.demand.municipality_names):
         sel = ctx.demand.municipality == mi
@@ -505,19 +657,22 @@ def _sensitivity(ctx, posts, cand, st, progress, kind, base_sites, deadline: Dea
     """Re-solve under perturbed speed, turnout and threshold; report whether the recommended sites
     (``base_sites``: the study's answer) change. Variants not started before ``deadline`` are
     reported as not run (and do not count either way)."""
-    variants = [("speed -15%", {"speed_scale": ctx.profile.speed_scale * 0.85}, 0, 0),
-                ("speed +15%", {"speed_scale": ctx.profile.speed_scale * 1.15}, 0, 0),
-                ("turnout -60 s", {}, -60, 0), ("turnout +60 s", {}, 60, 0),
-                ("threshold -1 min", {}, 0, -1), ("threshold +1 min", {}, 0, 1)]
-    if st["threshold"] <= 1.0:          # T - 1 min would be no threshold at all
+    variants = [
+        ("speed -15%", {"speed_scale": ctx.profile.speed_scale * 0.85}, 0, 0),
+        ("speed +15%", {"speed_scale": ctx.profile.speed_scale * 1.15}, 0, 0),
+        ("turnout -60 s", {}, -60, 0),
+        ("turnout +60 s", {}, 60, 0),
+        ("threshold -1 min", {}, 0, -1),
+        ("threshold +1 min", {}, 0, 1),
+    ]
+    if st["threshold"] <= 1.0:  # T - 1 min would be no threshold at all
         variants = [v for v in variants if v[0] != "threshold -1 min"]
     out = []
     n_posts = len(posts)
     bar = progress.bar(len(variants), "sensitivity")
     for label, prof_kw, dturn, dth in variants:
         if out and deadline.expired():
-            out.append({"variant": label, "sites": None, "status": "not run (study time limit)",
-                        "same_sites": None})
+            out.append({"variant": label, "sites": None, "status": "not run (study time limit)", "same_sites": None})
             bar.update(1)
             continue
         prof = ctx.profile.with_overrides(**prof_kw) if prof_kw else ctx.profile
@@ -527,32 +682,45 @@ def _sensitivity(ctx, posts, cand, st, progress, kind, base_sites, deadline: Dea
         cutoff = None if st["objective"] == "pmedian" else (st2["threshold"]) * 60.0
         mat = candidate_matrix(ctx, c2, cutoff, Progress(True), profile=prof)
         if kind == "add":
-            res = _place(ctx, mat, c2, st2, posts.ids, n_posts + st["k"], progress, f"sensitivity {label}",
-                         deadline)
-        elif kind == "greenfield":     # the largest p the study solved
+            res = _place(ctx, mat, c2, st2, posts.ids, n_posts + st["k"], progress, f"sensitivity {label}", deadline)
+        elif kind == "greenfield":  # the largest p the study solved
             res = _place(ctx, mat, c2, st2, [], len(base_sites), progress, f"sensitivity {label}", deadline)
         elif kind == "minimum":
             res = _solve("lscp", mat, _weights(ctx), c2, st2, deadline, radius=st2["threshold"] * 60)
-        else:   # relocate: the same search over which posts move, under the variant
+        else:  # relocate: the same search over which posts move, under the variant
             _, res, _, tried, total = _relocate(ctx, mat, c2, st2, posts, Progress(True), deadline, f" ({label})")
             if tried < total:
                 _warn(f"sensitivity {label}: the time limit ran out after {tried} of {total} combinations")
-        out.append({"variant": label, "sites": res.sites, "status": res.status,
-                    "same_sites": sorted(res.sites) == sorted(base_sites)})
+        out.append(
+            {
+                "variant": label,
+                "sites": res.sites,
+                "status": res.status,
+                "same_sites": sorted(res.sites) == sorted(base_sites),
+            }
+        )
         bar.update(1)
     bar.close()
     run = [v for v in out if v["same_sites"] is not None]
     if len(run) < len(out):
-        _warn(f"sensitivity: the study time limit ({deadline.seconds:g} s) ran out after {len(run)} of "
-              f"{len(out)} variants")
-    return {"base_sites": base_sites, "variants": out, "variants_run": len(run), "complete": len(run) == len(out),
-            "recommendation_changes": any(not v["same_sites"] for v in run)}
+        _warn(
+            f"sensitivity: the study time limit ({deadline.seconds:g} s) ran out after {len(run)} of "
+            f"{len(out)} variants"
+        )
+    return {
+        "base_sites": base_sites,
+        "variants": out,
+        "variants_run": len(run),
+        "complete": len(run) == len(out),
+        "recommendation_changes": any(not v["same_sites"] for v in run),
+    }
 
 
 def _write_study_report(tmp, ctx, sc, summary, tables, posts, cand, chosen_rows, base, full) -> None:
     """Maps, report.html and layers.gpkg of the study (kazerne.report.council)."""
     from ..report.council import write_study_outputs
     from .context import report_options
+
     opts = report_options(sc)
     if not any(opts[k] for k in ("maps", "report", "gpkg")):
         return
@@ -560,15 +728,18 @@ def _write_study_report(tmp, ctx, sc, summary, tables, posts, cand, chosen_rows,
     kind, T = st["kind"], st["threshold"]
     n_posts = len(posts)
     after = _eval(ctx, full, chosen_rows) if len(chosen_rows) else None
-    node_t = travel_times(ctx.zone, cand.subset(chosen_rows), ctx.demand, ctx.profile, keep_nodes=True).node_seconds \
-        if len(chosen_rows) and opts["gpkg"] else None
+    node_t = (
+        travel_times(ctx.zone, cand.subset(chosen_rows), ctx.demand, ctx.profile, keep_nodes=True).node_seconds
+        if len(chosen_rows) and opts["gpkg"]
+        else None
+    )
     change_rows = change_first = None
     if kind == "close" and res.get("ranking"):
-        i = posts.ids.index(res["ranking"][0]["post"])           # the cheapest closure
+        i = posts.ids.index(res["ranking"][0]["post"])  # the cheapest closure
         change_rows = [i]
         change_first = _eval(ctx, full, np.delete(np.arange(n_posts), i)).first_s
     elif kind == "compare" and len(res.get("rows", [])) > 1:
-        j = cand.ids.index(res["rows"][1]["site"])              # the best option
+        j = cand.ids.index(res["rows"][1]["site"])  # the best option
         change_rows = [j]
         change_first = _eval(ctx, full, np.append(np.arange(n_posts), j)).first_s
     frontier = None
@@ -576,35 +747,65 @@ def _write_study_report(tmp, ctx, sc, summary, tables, posts, cand, chosen_rows,
         tk = f"share_within_{T:g}min"
         today = res.get("today")
         crews = sorted(set(_crew_kinds(posts)))
-        frontier = {"p": [c["p"] for c in res["curve"]], "share": [c[tk] for c in res["curve"]],
-                    "today_p": today["p"] if today else None, "today_share": today[tk] if today else None,
-                    "note": f"Every post on the curve is assumed to have a {st['new_crew']} crew "
-                            f"({cand.turnout_s[len(posts)] if len(cand.ids) > n_posts else 0:g} s turnout)"
-                            + (f"; today's network (star) has {', '.join(crews)} posts (turnout by crew: "
-                               f"{', '.join(f'{k} {v:g} s' for k, v in sc.turnout_s.items())}), so part of the "
-                               "distance between the star and the curve is the crews, not the places."
-                               if today else ".")}
-    write_study_outputs(tmp, ctx, summary=summary, tables=tables, posts=posts, cand=cand, chosen_rows=chosen_rows,
-                        base_rep=base, after_rep=after, node_t=node_t, frontier=frontier, change_rows=change_rows,
-                        change_first_s=change_first, **opts)
+        frontier = {
+            "p": [c["p"] for c in res["curve"]],
+            "share": [c[tk] for c in res["curve"]],
+            "today_p": today["p"] if today else None,
+            "today_share": today[tk] if today else None,
+            "note": f"Every post on the curve is assumed to have a {st['new_crew']} crew "
+            f"({cand.turnout_s[len(posts)] if len(cand.ids) > n_posts else 0:g} s turnout)"
+            + (
+                f"; today's network (star) has {', '.join(crews)} posts (turnout by crew: "
+                f"{', '.join(f'{k} {v:g} s' for k, v in sc.turnout_s.items())}), so part of the "
+                "distance between the star and the curve is the crews, not the places."
+                if today
+                else "."
+            ),
+        }
+    write_study_outputs(
+        tmp,
+        ctx,
+        summary=summary,
+        tables=tables,
+        posts=posts,
+        cand=cand,
+        chosen_rows=chosen_rows,
+        base_rep=base,
+        after_rep=after,
+        node_t=node_t,
+        frontier=frontier,
+        change_rows=change_rows,
+        change_first_s=change_first,
+        **opts,
+    )
 
 
 def _crew_kinds(posts) -> list:
     from ..report.council import crew_kind
+
     return [crew_kind(c) for c in posts.crew]
 
 
 def _site_row(cand, j) -> dict:
-    return {"site": cand.ids[j], "name": cand.names[j], "origin": cand.origin[j], "street": cand.street[j],
-            "municipality": cand.municipality[j], "lon": round(float(cand.lon[j]), 6),
-            "lat": round(float(cand.lat[j]), 6), "turnout_s": float(cand.turnout_s[j])}
+    return {
+        "site": cand.ids[j],
+        "name": cand.names[j],
+        "origin": cand.origin[j],
+        "street": cand.street[j],
+        "municipality": cand.municipality[j],
+        "lon": round(float(cand.lon[j]), 6),
+        "lat": round(float(cand.lat[j]), 6),
+        "turnout_s": float(cand.turnout_s[j]),
+    }
 
 
 def _print_study(summary):
     st = summary["study"]
     res = summary["result"]
-    print(f"\n{summary['scenario']['name']}: study {st['kind']} at {st['threshold']:g} min, "
-          f"{summary['candidates']['total']} candidate sites")
+    print(
+        f"\n{summary['scenario']['name']}: study {st['kind']} at {st['threshold']:g} min, "
+        f"{summary['candidates']['total']} candidate sites"
+    )
     for s in summary["solves"][:3]:
         obj = "none" if s["objective"] is None else f"{s['objective']:,.1f}"
         gap = "n/a" if s["gap"] is None else f"{100 * s['gap']:.3g}%"
@@ -613,15 +814,21 @@ def _print_study(summary):
     if kind == "add":
         for r in res["new_sites"]:
             gain = r[f"newly_within_{st['threshold']:g}min"]
-            print(f"  new site {r['site']} {r['name']} (lon {r['lon']}, lat {r['lat']}): "
-                  f"+{gain:,.0f} people within {st['threshold']:g} min")
+            print(
+                f"  new site {r['site']} {r['name']} (lon {r['lon']}, lat {r['lat']}): "
+                f"+{gain:,.0f} people within {st['threshold']:g} min"
+            )
         tk = f"{st['threshold']:g}"
         if tk in res["after"]["share_within"]:
-            print(f"  zone share within {tk} min: {100 * res['before']['share_within'][tk]:.1f}% -> "
-                  f"{100 * res['after']['share_within'][tk]:.1f}%")
+            print(
+                f"  zone share within {tk} min: {100 * res['before']['share_within'][tk]:.1f}% -> "
+                f"{100 * res['after']['share_within'][tk]:.1f}%"
+            )
     elif kind == "close":
-        rows = [[r["rank"], r["post"], r["name"]] + [v for k, v in r.items() if k.startswith("loss_")]
-                for r in res["ranking"]]
+        rows = [
+            [r["rank"], r["post"], r["name"]] + [v for k, v in r.items() if k.startswith("loss_")]
+            for r in res["ranking"]
+        ]
         hdr = ["rank", "post", "name"] + [k for k in res["ranking"][0] if k.startswith("loss_")]
         print(text_table(rows, hdr))
     elif kind == "greenfield":
@@ -634,11 +841,20 @@ def _print_study(summary):
     elif kind == "relocate":
         print(f"  move {', '.join(res['moved_posts'])} to {', '.join(s['site'] for s in res['new_sites'])}")
     elif kind == "compare":
-        print(text_table([[r["site"], r["name"][:30]] + [f"{100 * v:.1f}%" for k, v in r.items()
-                                                        if k.startswith("share_")] + [r["mean_min"], r["p90_min"]]
-                          for r in res["rows"]],
-                         ["site", "name"] + [k for k in res["rows"][0] if k.startswith("share_")] + ["mean", "p90"]))
+        print(
+            text_table(
+                [
+                    [r["site"], r["name"][:30]]
+                    + [f"{100 * v:.1f}%" for k, v in r.items() if k.startswith("share_")]
+                    + [r["mean_min"], r["p90_min"]]
+                    for r in res["rows"]
+                ],
+                ["site", "name"] + [k for k in res["rows"][0] if k.startswith("share_")] + ["mean", "p90"],
+            )
+        )
     if "sensitivity" in res:
-        print(f"  sensitivity: recommendation {'CHANGES' if res['sensitivity']['recommendation_changes'] else 'is stable'}"
-              f" under speed ±15 %, turnout ±60 s, threshold ±1 min")
+        print(
+            f"  sensitivity: recommendation {'CHANGES' if res['sensitivity']['recommendation_changes'] else 'is stable'}"
+            f" under speed ±15 %, turnout ±60 s, threshold ±1 min"
+        )
     print()
