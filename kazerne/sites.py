@@ -234,7 +234,7 @@ class Sites:
         first = np.ones(len(order), bool)
         first[1:] = np.any(key[1:] != key[:-1], axis=1)
         chosen = np.sort(nodes[order[first]])
-        from .demand.points import municipality_of
+        from .routing.zone import municipality_of
 
         names = [m.name for m in zone.pack.municipalities]
         mun = [names[i] if i >= 0 else "" for i in municipality_of(zone, net.x[chosen], net.y[chosen])]

@@ -33,6 +33,7 @@ from ..errors import ScenarioError
 from ..routing.network import to_metric, to_wgs84
 from ..routing.profiles import CLASS_INDEX, RESIDENTIAL_CLASSES
 from ..routing.snapping import DEFAULT_MAX_SNAP_M, snap_xy
+from ..routing.zone import municipality_of  # noqa: F401  (re-exported)
 
 GRID_MODEL = (
     "population per municipality ({year}) spread over {cell:g} m grid cells in proportion to "
@@ -117,14 +118,6 @@ class DemandPoints:
     @property
     def total_no_road_data(self) -> float:
         return float(self.weight[self.no_road_data].sum())
-
-
-def municipality_of(zone, x, y) -> np.ndarray:
-    out = -np.ones(len(x), dtype=np.int64)
-    for i, g in enumerate(zone.municipalities_metric):
-        hit = (out < 0) & shapely.contains_xy(g, x, y)
-        out[hit] = i
-    return out
 
 
 def population_grid(

@@ -182,7 +182,7 @@ def audit(zone, profile: SpeedProfile | str = "fire_engine", posts=None, demand=
     rng = np.random.default_rng(p["seed"])
     near, near_d, facing, facing_d = close_pairs(net, p["near_m"], p["dead_end_m"])
 
-    from ..demand.points import municipality_of
+    from .zone import municipality_of
 
     node_muni = municipality_of(zone, net.x, net.y)
     if zone.gap_metric is not None:

@@ -32,6 +32,7 @@ import numpy as np
 from scipy import sparse
 from scipy.sparse import csgraph
 
+from .crs import METRIC_CRS, to_metric, to_wgs84  # noqa: F401  (re-exported)
 from .profiles import SpeedProfile, classify_highway, parse_maxspeed
 
 log = logging.getLogger("kazerne")
@@ -39,7 +40,6 @@ log = logging.getLogger("kazerne")
 #: Bump when the way arrays are derived from OSM changes: old caches are then ignored.
 BUILD_VERSION = "9"
 #: Metric CRS used inside the engine.
-METRIC_CRS = "EPSG:31370"
 #: An edge is "urban" when at least this many intersections lie within URBAN_RADIUS_M of its midpoint.
 URBAN_MIN_NODES = 40
 URBAN_RADIUS_M = 500.0
@@ -82,29 +82,6 @@ def file_sha256(path: Path) -> str:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
             h.update(chunk)
     return h.hexdigest()
-
-
-def to_metric(lon, lat):
-    """WGS84 lon/lat (degrees) → EPSG:31370 x/y (metres)."""
-    tr = _transformer("EPSG:4326", METRIC_CRS)
-    return tr.transform(np.asarray(lon, dtype=float), np.asarray(lat, dtype=float))
-
-
-def to_wgs84(x, y):
-    """EPSG:31370 x/y (metres) → WGS84 lon/lat (degrees)."""
-    tr = _transformer(METRIC_CRS, "EPSG:4326")
-    return tr.transform(np.asarray(x, dtype=float), np.asarray(y, dtype=float))
-
-
-_TR = {}
-
-
-def _transformer(a, b):
-    from pyproj import Transformer
-
-    if (a, b) not in _TR:
-        _TR[(a, b)] = Transformer.from_crs(a, b, always_xy=True)
-    return _TR[(a, b)]
 
 
 @dataclass

@@ -225,7 +225,7 @@ def join_close_nodes(G, tolerance_m: float = JOIN_TOLERANCE_M):
     """
     from scipy.spatial import cKDTree
 
-    from .network import to_metric
+    from .crs import to_metric
 
     rep = JoinReport(tolerance_m=float(tolerance_m))
     nodes = sorted(G.nodes)

@@ -73,6 +73,16 @@ class Zone:
         }
 
 
+def municipality_of(zone, x, y) -> np.ndarray:
+    """Index (into ``zone.pack.municipalities``) of the municipality holding each EPSG:31370 point
+    (-1 outside every municipality)."""
+    out = -np.ones(len(x), dtype=np.int64)
+    for i, g in enumerate(zone.municipalities_metric):
+        hit = (out < 0) & shapely.contains_xy(g, x, y)
+        out[hit] = i
+    return out
+
+
 def load_zone(name: str, quiet: bool = False, use_cache: bool = True) -> Zone:
     """Load zone pack ``name`` and its road network (cached after the first load)."""
     pack = load_pack(name)

@@ -235,6 +235,6 @@ def main(argv=None) -> int:
     ap.add_argument("--out", default="out", help="output folder (default: out/); results go to OUT/<name>/")
     ap.add_argument("--quiet", action="store_true", help="no progress or table on the terminal")
     args = ap.parse_args(argv)
-    from ..cli import guarded
+    from ..console import guarded
 
     return guarded(run_main, args, quiet=args.quiet)
