@@ -98,3 +98,27 @@ def test_tests_are_hermetic():
     from kazerne.routing.network import cache_dir
 
     assert not str(cache_dir()).startswith(str(Path.home() / ".cache"))
+
+
+def test_api_and_cli_give_the_same_add_study(example, tmp_path):
+    """scenarios/add-one-post-12min.toml through the CLI, and the same question through the API: the
+    2019 posts fixed, candidates every 500 m on trunk..tertiary roads, MCLP with one more site at
+    12 min. Same candidates, same optimum."""
+    import kazerne as kz
+    from kazerne.scenarios.runner import run_file
+
+    out = run_file(REPO / "scenarios" / "add-one-post-12min.toml", out_root=tmp_path, quiet=True)
+    summary = json.loads((Path(out) / "summary.json").read_text())
+    zone, demand, posts = example["zone"], example["demand"], example["posts"]
+    gen = kz.Sites.candidates(zone, spacing_m=500, turnout_s=90.0)
+    gen = gen.subset([i for i, n in enumerate(gen.node.tolist()) if n not in set(posts.node.tolist())])
+    sites = posts.concat(gen)
+    tt = kz.travel_times(zone, sites, demand, "fire_engine", cutoff_s=720)
+    res = kz.mclp(tt.to_problem(demand.weight, fixed=posts.ids), p=len(posts) + 1, radius=720)
+    (solve,) = summary["solves"]
+    assert summary["candidates"]["total"] == len(sites)
+    assert res.status == solve["status"] == "optimal"
+    assert res.objective == pytest.approx(solve["objective"], rel=1e-9)
+    new_cli = [r["site"] for r in summary["result"]["new_sites"]]
+    new_api = [s for s in res.sites if s not in posts.ids]
+    assert len(new_api) == len(new_cli) == 1
