@@ -83,6 +83,20 @@ def write_osm(path):
     return path
 
 
+def write_municipality(path):
+    """One municipality, "Testdorp", a box around the whole fixture, as GeoJSON."""
+    lo0, la0 = NODES["P0"][0] - 0.01, NODES["P0"][1] - 0.01
+    lo1, la1 = NODES["Q0"][0] + 0.01, NODES["Q0"][1] + 0.01
+    ring = [[lo0, la0], [lo1, la0], [lo1, la1], [lo0, la1], [lo0, la0]]
+    feat = {
+        "type": "Feature",
+        "properties": {"name": "Testdorp", "nis_code": "1", "population_2020": 100},
+        "geometry": {"type": "Polygon", "coordinates": [ring]},
+    }
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": [feat]}))
+    return path
+
+
 @pytest.fixture()
 def net(tmp_path):
     return load_network(write_osm(tmp_path / "roads.osm"), use_cache=False, quiet=True)
@@ -145,26 +159,7 @@ def test_audit_finds_the_unjoined_pair_and_build_pack_joins_it(net, tmp_path, mo
     assert [set(p) for p in facing.tolist()] == [pair]
     # build-pack joins them
     src = write_osm(tmp_path / "src.osm")
-    mun = tmp_path / "m.geojson"
-    lo0, la0 = NODES["P0"][0] - 0.01, NODES["P0"][1] - 0.01
-    lo1, la1 = NODES["Q0"][0] + 0.01, NODES["Q0"][1] + 0.01
-    mun.write_text(
-        json.dumps(
-            {
-                "type": "FeatureCollection",
-                "features": [
-                    {
-                        "type": "Feature",
-                        "properties": {"name": "Testdorp", "nis_code": "1", "population_2020": 100},
-                        "geometry": {
-                            "type": "Polygon",
-                            "coordinates": [[[lo0, la0], [lo1, la0], [lo1, la1], [lo0, la1], [lo0, la0]]],
-                        },
-                    }
-                ],
-            }
-        )
-    )
+    mun = write_municipality(tmp_path / "m.geojson")
     posts = tmp_path / "posts.csv"
     with open(posts, "w", newline="") as fh:
         w = csv.writer(fh)
@@ -249,26 +244,7 @@ def test_build_pack_reads_pbf_like_xml(tmp_path, monkeypatch):
     for obj in osmium.FileProcessor(str(src)):
         (w.add_node if obj.is_node() else w.add_way)(obj)
     w.close()
-    mun = tmp_path / "m.geojson"
-    lo0, la0 = NODES["P0"][0] - 0.01, NODES["P0"][1] - 0.01
-    lo1, la1 = NODES["Q0"][0] + 0.01, NODES["Q0"][1] + 0.01
-    mun.write_text(
-        json.dumps(
-            {
-                "type": "FeatureCollection",
-                "features": [
-                    {
-                        "type": "Feature",
-                        "properties": {"name": "Testdorp", "nis_code": "1", "population_2020": 100},
-                        "geometry": {
-                            "type": "Polygon",
-                            "coordinates": [[[lo0, la0], [lo1, la0], [lo1, la1], [lo0, la1], [lo0, la0]]],
-                        },
-                    }
-                ],
-            }
-        )
-    )
+    mun = write_municipality(tmp_path / "m.geojson")
     posts = tmp_path / "posts.csv"
     posts.write_text("id,name,municipality,street,crew,status,lat,lon\n")
     monkeypatch.setenv("KAZERNE_CACHE", str(tmp_path / "cache"))

@@ -129,6 +129,30 @@ class CoverageReport:
         return fig
 
 
+def mins(s):
+    """Seconds as minutes rounded to 0.01, as reports show them (``None`` for none or not reached)."""
+    return None if s is None or not np.isfinite(s) else round(float(s) / 60.0, 2)
+
+
+def municipality_rows(rep: CoverageReport, th_min) -> list[dict]:
+    """Per-municipality table rows of ``rep`` (thresholds ``th_min`` in minutes), as every report writes them."""
+    rows = []
+    for m in rep.municipalities:
+        r = {
+            "municipality": m["municipality"],
+            "population": round(m["population"], 1),
+            "no_road_data": round(m["no_road_data"], 1),
+        }
+        for t, s in zip(th_min, m["share_within"]):
+            r[f"share_within_{t:g}min"] = s
+        for t, s in zip(th_min, m["no_second_within"]):
+            r[f"no_second_unit_{t:g}min"] = round(s, 1)
+        r["mean_min"] = mins(m["mean_s"])
+        r["p90_min"] = mins(m["p90_s"])
+        rows.append(r)
+    return rows
+
+
 def evaluate_travel_times(tt, demand, thresholds_min=(8, 10, 12, 15)) -> CoverageReport:
     """Coverage of the sites of ``tt`` (a :class:`~kazerne.routing.travel.TravelTimes`) for ``demand``
     (:class:`~kazerne.demand.points.DemandPoints`): share within each threshold (minutes, from the

@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import shapely
 
+from ..coverage.metrics import municipality_rows
 from ..sites import site_streets
 from . import html as H
 from .maps import Basemap, Site, council_map, figure_bytes, save_map
@@ -803,7 +804,7 @@ def write_study_outputs(
             }
             for r, s, m in zip(chosen, streets, mun)
         ]
-        muni_rows = _muni_rows_of(after_rep, th)
+        muni_rows = municipality_rows(after_rep, th)
         layers = network_layers(
             zone,
             ctx.profile,
@@ -891,8 +892,8 @@ def write_study_outputs(
                     )
                 )
         if after_rep is not None:
-            mrows = _muni_rows_of(after_rep, th)
-            brows = _muni_rows_of(base_rep, th) if base_rep is not None else None
+            mrows = municipality_rows(after_rep, th)
+            brows = municipality_rows(base_rep, th) if base_rep is not None else None
             if T not in th:
                 _add_share(mrows, after_rep, d, T)
                 if brows:
@@ -943,24 +944,6 @@ def write_study_outputs(
             secs,
             _footer(summary),
         )
-
-
-def _muni_rows_of(rep, th) -> list:
-    rows = []
-    for m in rep.municipalities:
-        r = {
-            "municipality": m["municipality"],
-            "population": round(m["population"], 1),
-            "no_road_data": round(m["no_road_data"], 1),
-        }
-        for t, s in zip(th, m["share_within"]):
-            r[f"share_within_{t:g}min"] = s
-        for t, s in zip(th, m["no_second_within"]):
-            r[f"no_second_unit_{t:g}min"] = round(s, 1)
-        r["mean_min"] = _mins(m["mean_s"])
-        r["p90_min"] = _mins(m["p90_s"])
-        rows.append(r)
-    return rows
 
 
 def _add_share(rows, rep, d, T):

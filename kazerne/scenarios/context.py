@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..coverage.metrics import CoverageReport
+from ..coverage.metrics import CoverageReport, mins, municipality_rows
 from ..demand.points import DemandPoints, demand_from_file, population_grid
 from ..errors import ScenarioError
 from ..jsonsafe import json_safe as _json_safe
@@ -129,10 +129,6 @@ def assumptions(ctx: Context, posts: Sites | None = None) -> dict:
     return out
 
 
-def mins(s):
-    return None if s is None or not np.isfinite(s) else round(float(s) / 60.0, 2)
-
-
 def headline(rep: CoverageReport, th_min) -> dict:
     return {
         "population_with_road_data": rep.total_weight,
@@ -144,24 +140,6 @@ def headline(rep: CoverageReport, th_min) -> dict:
         "p90_response_min": mins(rep.p90_s),
         "population_unreachable": rep.unreached_weight,
     }
-
-
-def municipality_rows(rep: CoverageReport, th_min) -> list[dict]:
-    rows = []
-    for m in rep.municipalities:
-        r = {
-            "municipality": m["municipality"],
-            "population": round(m["population"], 1),
-            "no_road_data": round(m["no_road_data"], 1),
-        }
-        for t, s in zip(th_min, m["share_within"]):
-            r[f"share_within_{t:g}min"] = s
-        for t, s in zip(th_min, m["no_second_within"]):
-            r[f"no_second_unit_{t:g}min"] = round(s, 1)
-        r["mean_min"] = mins(m["mean_s"])
-        r["p90_min"] = mins(m["p90_s"])
-        rows.append(r)
-    return rows
 
 
 def report_options(sc: Scenario) -> dict:
