@@ -333,6 +333,25 @@ def parse_scenario_data(raw: dict, path: str | Path) -> Scenario:
             v.fail("description", f"expected text of at most 10000 characters, got {_show(d)}")
         sc.description = d
 
+    sc.profile = _profile_section(v, raw)
+    sc.thresholds_min = _thresholds(v, raw)
+    sc.demand = _demand_section(v, raw, path)
+    sc.turnout_s = _turnout_section(v, raw)
+    sc.posts, sc.closed = _posts_section(v, raw)
+    sc.outputs = _outputs_section(v, raw, sc.outputs)
+    if "worst_n" in raw:
+        sc.worst_n = v.integer(raw["worst_n"], "worst_n", 0, 10000)
+    if "study" in raw and "ems" in raw:
+        v.fail("ems", "give either [study] or [ems], not both")
+    if "study" in raw:
+        sc.study = _study_section(v, raw["study"], sc)
+    if "ems" in raw:
+        sc.ems = _ems_section(v, raw["ems"])
+    return sc
+
+
+def _profile_section(v: _V, raw: dict) -> dict:
+    """The validated ``[profile]`` table (speed profile name and overrides)."""
     prof = v.table(raw.get("profile", {}), "profile", PROFILE_KEYS)
     pd = {"name": v.choice(prof.get("name", "fire_engine"), "profile.name", tuple(PROFILES))}
     for k in ("speed_scale", "maxspeed_factor"):
@@ -376,14 +395,22 @@ def parse_scenario_data(raw: dict, path: str | Path) -> Scenario:
             else:
                 out[cls] = v.number(val, f, lo=0, lo_open=True, hi=300)
         pd["speeds_kmh"] = out
-    sc.profile = pd
+    return pd
 
+
+def _thresholds(v: _V, raw: dict) -> list:
+    """The sorted, de-duplicated ``thresholds`` in minutes."""
     if "thresholds" in raw:
         th = raw["thresholds"]
         if not isinstance(th, list) or not th or len(th) > 100:
             v.fail("thresholds", f"expected a non-empty list of minutes (at most 100), got {_show(th)}")
-        sc.thresholds_min = sorted({v.number(t, "thresholds", lo=0, lo_open=True, hi=MAX_THRESHOLD_MIN) for t in th})
+        return sorted({v.number(t, "thresholds", lo=0, lo_open=True, hi=MAX_THRESHOLD_MIN) for t in th})
 
+    return list(DEFAULT_THRESHOLDS_MIN)
+
+
+def _demand_section(v: _V, raw: dict, path: Path) -> dict:
+    """The validated ``[demand]`` table; a relative ``file`` is anchored at the scenario's folder."""
     dm = v.table(raw.get("demand", {}), "demand", DEMAND_KEYS)
     dd = {"max_snap_m": v.number(dm.get("max_snap_m", 500.0), "demand.max_snap_m", lo=0, lo_open=True, hi=100000)}
     if "file" in dm and "grid_m" in dm:
@@ -409,15 +436,25 @@ def parse_scenario_data(raw: dict, path: str | Path) -> Scenario:
         for k in ("density_radius_m", "max_density_km2"):
             if k in dm:
                 dd[k] = v.number(dm[k], f"demand.{k}", lo=0, lo_open=True, hi=1e6)
-    sc.demand = dd
+    return dd
 
+
+def _turnout_section(v: _V, raw: dict) -> dict:
+    """Turnout seconds by crew type: the defaults overridden by ``[turnout]``."""
+    turnout = dict(DEFAULT_TURNOUT_S)
     to = raw.get("turnout", {})
     if not isinstance(to, dict):
         v.fail("turnout", "expected a table crew_type = seconds")
     for k, val in to.items():
         fk = f"turnout.{k if _plain(k) and len(k) <= 60 else _show(k)}"
-        sc.turnout_s[str(k)] = v.number(val, fk, lo=0, hi=MAX_TURNOUT_S)
+        turnout[str(k)] = v.number(val, fk, lo=0, hi=MAX_TURNOUT_S)
 
+    return turnout
+
+
+def _posts_section(v: _V, raw: dict) -> tuple[list, list]:
+    """``[posts]``: the open :class:`PostSpec` list (overrides and additions applied) and the closed ids."""
+    closed: list = []
     posts = v.table(raw.get("posts", {"active": []}), "posts", POSTS_KEYS)
     active = posts.get("active")
     if not isinstance(active, list) or not all(isinstance(a, str) for a in active) or len(active) > MAX_SITES:
@@ -438,7 +475,7 @@ def parse_scenario_data(raw: dict, path: str | Path) -> Scenario:
             v.fail(fld, f"post {pid!r} is not in posts.active")
         spec = specs[pid]
         if od.get("closed") is not None and v.boolean(od["closed"], f"{fld}.closed"):
-            sc.closed.append(pid)
+            closed.append(pid)
         for k, val in _position(v, od, fld).items():
             setattr(spec, k, val)
         if "crew" in od:
@@ -466,32 +503,30 @@ def parse_scenario_data(raw: dict, path: str | Path) -> Scenario:
         if "snap" in ad:
             spec.snap = v.choice(ad["snap"], f"{fld}.snap", ("public", "any"))
         specs[pid] = spec
-    sc.posts = [s for s in specs.values() if s.id not in sc.closed]
+    open_posts = [s for s in specs.values() if s.id not in closed]
     study = raw.get("study")
     study_kind = study.get("kind") if isinstance(study, dict) else None  # a non-table is reported below
-    if not sc.posts and "ems" not in raw and study_kind not in ("greenfield", "minimum"):
+    if not open_posts and "ems" not in raw and study_kind not in ("greenfield", "minimum"):
         v.fail("posts.active", "no post left open: give at least one active post")
 
+    return open_posts, closed
+
+
+def _outputs_section(v: _V, raw: dict, defaults: dict) -> dict:
+    """``[outputs]``: the defaults with the given switches."""
+    outputs = dict(defaults)
     out = v.table(raw.get("outputs", {}), "outputs", OUTPUT_KEYS)
     for k in OUTPUT_KEYS - {"gpkg_epsg"}:
         if k in out:
-            sc.outputs[k] = v.boolean(out[k], f"outputs.{k}")
+            outputs[k] = v.boolean(out[k], f"outputs.{k}")
     if "gpkg_epsg" in out:
         if out["gpkg_epsg"] not in (31370, 4326) or isinstance(out["gpkg_epsg"], bool):
             v.fail(
                 "outputs.gpkg_epsg",
                 f"expected 31370 (Belgian Lambert 72, default) or 4326 (WGS84), got {out['gpkg_epsg']!r}",
             )
-        sc.outputs["gpkg_epsg"] = int(out["gpkg_epsg"])
-    if "worst_n" in raw:
-        sc.worst_n = v.integer(raw["worst_n"], "worst_n", 0, 10000)
-    if "study" in raw and "ems" in raw:
-        v.fail("ems", "give either [study] or [ems], not both")
-    if "study" in raw:
-        sc.study = _study_section(v, raw["study"], sc)
-    if "ems" in raw:
-        sc.ems = _ems_section(v, raw["ems"])
-    return sc
+        outputs["gpkg_epsg"] = int(out["gpkg_epsg"])
+    return outputs
 
 
 def _study_section(v: _V, raw, sc: Scenario) -> dict:
