@@ -45,6 +45,16 @@ _EXPORTS = {
     "from_cost_matrix": ("kazerne.coverage.problem", "from_cost_matrix"),
     "Problem": ("kazerne.coverage.problem", "Problem"),
     "SolveResult": ("kazerne.coverage.result", "SolveResult"),
+    # vehicles, adequate responses, full first turnout, neighbouring zones' posts
+    "VehicleType": ("kazerne.coverage.fleet", "VehicleType"),
+    "Fleet": ("kazerne.coverage.fleet", "Fleet"),
+    "FleetReport": ("kazerne.coverage.fleet", "FleetReport"),
+    "DEFAULT_VEHICLE_TYPES": ("kazerne.coverage.fleet", "DEFAULT_VEHICLE_TYPES"),
+    "vehicle_profile": ("kazerne.coverage.fleet", "vehicle_profile"),
+    "fleet_times": ("kazerne.coverage.fleet", "fleet_times"),
+    "evaluate_fleet": ("kazerne.coverage.fleet", "evaluate_fleet"),
+    "arrival_time": ("kazerne.coverage.fleet", "arrival_time"),
+    "placement_costs": ("kazerne.coverage.fleet", "placement_costs"),
     # models
     "lscp": ("kazerne.coverage.models", "lscp"),
     "mclp": ("kazerne.coverage.models", "mclp"),
