@@ -58,12 +58,23 @@ def turnout_for(sc: Scenario, crew: str, field: str) -> float:
 
 
 def resolve_site(
-    zone, sc: Scenario, *, field: str, lat=None, lon=None, street=None, municipality=None, snap: str = "public"
+    zone,
+    sc: Scenario,
+    *,
+    field: str,
+    lat=None,
+    lon=None,
+    street=None,
+    municipality=None,
+    snap: str = "public",
+    outside_m: float | None = OUTSIDE_ZONE_TOLERANCE_M,
 ):
     """(lon, lat, node, snap_m) for a site given by lat/lon or street; errors name ``field``.
 
     ``snap="public"`` places it on the nearest public road a vehicle leaves by, ``"any"`` on the
-    nearest node (see :meth:`kazerne.routing.zone.Zone.site_node`)."""
+    nearest node (see :meth:`kazerne.routing.zone.Zone.site_node`). ``outside_m``: how far outside
+    the zone's municipalities it may stand (``None``: anywhere the road data reaches — the posts of
+    neighbouring zones)."""
     from ..routing.network import to_metric
 
     with in_file(sc.path):
@@ -73,10 +84,10 @@ def resolve_site(
             lon, lat = find_street(zone, street, municipality, field=f"{field}.street")
         if lat is None or lon is None or not (np.isfinite(lat) and np.isfinite(lon)):
             raise ScenarioError("position unknown: give lat/lon or street", source=str(sc.path), field=field)
-        if not zone.contains_lonlat(lon, lat, buffer_m=OUTSIDE_ZONE_TOLERANCE_M):
+        if outside_m is not None and not zone.contains_lonlat(lon, lat, buffer_m=outside_m):
             raise ScenarioError(
                 f"lat={lat} lon={lon} lies outside zone {zone.name} (more than "
-                f"{OUTSIDE_ZONE_TOLERANCE_M / 1000:g} km from its municipalities)",
+                f"{outside_m / 1000:g} km from its municipalities)",
                 source=str(sc.path),
                 field=field,
             )

@@ -95,6 +95,11 @@ def run_baseline(sc: Scenario, out_root: Path, progress: Progress) -> Path:
         targets_per_source=10,
     )
     progress.done("audit")
+    progress.step("vehicles, full first turnout, neighbouring posts")
+    from .fleet import fleet_outputs
+
+    fleet = fleet_outputs(ctx, posts)
+    progress.done("fleet")
     ok = np.isfinite(rep.first_s) & (rep.first_site >= 0) & ~d.no_road_data
     drive = rep.first_s[ok] - posts.turnout_s[rep.first_site[ok]]
     mean_drive = float(np.average(drive, weights=d.weight[ok])) if ok.any() and d.weight[ok].sum() > 0 else None
@@ -116,6 +121,7 @@ def run_baseline(sc: Scenario, out_root: Path, progress: Progress) -> Path:
         "zone": headline(rep, th),
         "municipalities": municipality_rows(rep, th),
         "worst_served": worst_rows,
+        "fleet": fleet.summary,
         "timings_s": progress.timings,
     }
     progress.step("writing outputs")
@@ -124,6 +130,7 @@ def run_baseline(sc: Scenario, out_root: Path, progress: Progress) -> Path:
         write_json(tmp / "summary.json", _json_safe(summary))
         write_csv(tmp / "municipalities.csv", summary["municipalities"])
         write_csv(tmp / "posts.csv", post_rows)
+        fleet.write(tmp)
         write_csv(
             tmp / "worst.csv",
             worst_rows,
@@ -188,6 +195,10 @@ def print_summary(summary: dict, th) -> None:
             f"\nmean driving time of the first unit (population-weighted, no turnout): "
             f"{summary['mean_drive_min_first_unit']:.2f} min"
         )
+    if summary.get("fleet"):
+        from .fleet import fleet_text
+
+        print("\n" + fleet_text(summary["fleet"]))
     au = summary.get("road_network_audit")
     if au:
         med = au["detour_median_by_municipality"]

@@ -31,6 +31,7 @@ TOP_KEYS = {
     "worst_n",
     "study",
     "ems",
+    "vehicles",
 }
 PROFILE_KEYS = {
     "name",
@@ -54,10 +55,31 @@ DEMAND_KEYS = {
     "density_radius_m",
     "max_density_km2",
 }
-POSTS_KEYS = {"active", "override", "add"}
+POSTS_KEYS = {"active", "override", "add", "vehicles", "neighbours"}
 OVERRIDE_KEYS = {"closed", "lat", "lon", "street", "municipality", "crew", "turnout_s", "name", "snap"}
 ADD_KEYS = {"id", "name", "lat", "lon", "street", "municipality", "crew", "turnout_s", "snap"}
 OUTPUT_KEYS = {"geojson", "first_due_areas", "isochrones", "map", "report", "gpkg", "gpkg_epsg"}
+
+#: ``[vehicles]`` (types, crews, adequate responses) and ``[[posts.neighbours]]`` fields.
+VEHICLES_KEYS = {"engine", "full_crew", "crew", "crew_by_post", "types", "responses"}
+VEHICLE_TYPE_KEYS = {"label", "profile", "speed_scale", "vehicle_max_kmh"}
+NEIGHBOUR_KEYS = {
+    "id",
+    "name",
+    "zone",
+    "lat",
+    "lon",
+    "street",
+    "municipality",
+    "crew",
+    "turnout_s",
+    "crew_size",
+    "vehicles",
+    "snap",
+}
+MAX_VEHICLES = 100  # of one type at one post; also the most crew per turnout and the full crew
+MAX_VEHICLE_TYPES = 50
+MAX_RESPONSES = 50
 
 #: ``[study]`` fields and kinds (see scenarios/README.md).
 STUDY_KEYS = {
@@ -157,6 +179,7 @@ class Scenario:
     worst_n: int = 20
     study: dict | None = None
     ems: dict | None = None
+    fleet: dict = field(default_factory=dict)  # [vehicles], [posts.vehicles], [[posts.neighbours]]
     raw: dict = field(default_factory=dict)
 
 
@@ -338,6 +361,7 @@ def parse_scenario_data(raw: dict, path: str | Path) -> Scenario:
     sc.demand = _demand_section(v, raw, path)
     sc.turnout_s = _turnout_section(v, raw)
     sc.posts, sc.closed = _posts_section(v, raw)
+    sc.fleet = _fleet_section(v, raw, sc)
     sc.outputs = _outputs_section(v, raw, sc.outputs)
     if "worst_n" in raw:
         sc.worst_n = v.integer(raw["worst_n"], "worst_n", 0, 10000)
@@ -685,3 +709,190 @@ def _ems_section(v: _V, raw) -> dict:
         bases.append(base)
     e["bases"] = bases
     return e
+
+
+def _fleet_name(v: _V, name, fld: str, what: str) -> str:
+    """A vehicle type or response name: it becomes a column name (letters, digits, _ or -)."""
+    from ..coverage.fleet import NAME_RE
+
+    if not isinstance(name, str) or not NAME_RE.match(name):
+        v.fail(
+            fld,
+            f"expected a {what} name of letters, digits, _ or - (at most 40, starting with a letter), got {_show(name)}",
+        )
+    return name
+
+
+def _vehicle_counts(v: _V, d, fld: str, types: dict) -> dict:
+    """``{type: count}`` of one post: known types, whole numbers 0-100, at least one vehicle."""
+    if not isinstance(d, dict):
+        v.fail(fld, f"expected a table type = count, e.g. {{AP = 1, aerial = 1}}, got {_show(d)}")
+    out = {}
+    for t, c in d.items():
+        f = f"{fld}.{t if _plain(t) and len(t) <= 60 else _show(t)}"
+        if t not in types:
+            v.fail(
+                f,
+                f"unknown vehicle type; expected one of {', '.join(types)} (or define it under [vehicles.types.<name>])",
+            )
+        out[t] = v.integer(c, f, 0, MAX_VEHICLES)
+    if not any(out.values()):
+        v.fail(fld, "expected at least one vehicle (a post without vehicles sends nothing; close it instead)")
+    return out
+
+
+def _fleet_section(v: _V, raw: dict, sc: Scenario) -> dict:
+    """``[vehicles]`` (vehicle types, crew per turnout, full crew, engine type, adequate responses),
+    ``[posts.vehicles]`` (which post has which vehicles; a post not listed has one AP) and
+    ``[[posts.neighbours]]`` (posts of neighbouring zones). Defaults: the built-in types, one AP per
+    post, no responses, no neighbours (the results of a run without them equal today's)."""
+    from ..coverage.fleet import (
+        DEFAULT_CREW_PER_TURNOUT,
+        DEFAULT_ENGINE,
+        DEFAULT_FULL_CREW,
+        DEFAULT_VEHICLE_TYPES,
+        VehicleType,
+    )
+
+    vd = v.table(raw.get("vehicles", {}), "vehicles", VEHICLES_KEYS)
+    types = dict(DEFAULT_VEHICLE_TYPES)
+    td = vd.get("types", {})
+    if not isinstance(td, dict):
+        v.fail("vehicles.types", "expected tables [vehicles.types.<name>]")
+    if len(td) > MAX_VEHICLE_TYPES:
+        v.fail("vehicles.types", f"expected at most {MAX_VEHICLE_TYPES} types, got {len(td)}")
+    for name, t in td.items():
+        fld = f"vehicles.types.{name if _plain(name) and len(name) <= 60 else _show(name)}"
+        _fleet_name(v, name, fld, "vehicle type")
+        v.table(t, fld, VEHICLE_TYPE_KEYS)
+        old = types.get(name, VehicleType(name))
+        types[name] = VehicleType(
+            name,
+            label=v.string(t["label"], f"{fld}.label") if "label" in t else (old.label or name),
+            profile=v.choice(t["profile"], f"{fld}.profile", tuple(PROFILES)) if "profile" in t else old.profile,
+            speed_scale=v.number(t["speed_scale"], f"{fld}.speed_scale", lo=0, lo_open=True, hi=10)
+            if "speed_scale" in t
+            else old.speed_scale,
+            vehicle_max_kmh=v.number(t["vehicle_max_kmh"], f"{fld}.vehicle_max_kmh", lo=0, lo_open=True, hi=300)
+            if "vehicle_max_kmh" in t
+            else old.vehicle_max_kmh,
+        )
+    engine = v.choice(vd.get("engine", DEFAULT_ENGINE), "vehicles.engine", tuple(types))
+    full_crew = v.integer(vd.get("full_crew", DEFAULT_FULL_CREW), "vehicles.full_crew", 1, MAX_VEHICLES)
+    crew = dict(DEFAULT_CREW_PER_TURNOUT)
+    cd = vd.get("crew", {})
+    if not isinstance(cd, dict):
+        v.fail("vehicles.crew", "expected a table crew_type = people per turnout")
+    for k, val in cd.items():
+        crew[str(k)] = v.integer(val, f"vehicles.crew.{k if _plain(k) and len(k) <= 60 else _show(k)}", 0, MAX_VEHICLES)
+    own = {p.id for p in sc.posts}
+    closed = set(sc.closed)
+    responses = {}
+    rd = vd.get("responses", {})
+    if not isinstance(rd, dict):
+        v.fail("vehicles.responses", 'expected a table name = ["AP", "aerial"] or name = {AP = 2, aerial = 1}')
+    if len(rd) > MAX_RESPONSES:
+        v.fail("vehicles.responses", f"expected at most {MAX_RESPONSES} responses, got {len(rd)}")
+    for name, spec in rd.items():
+        fld = f"vehicles.responses.{name if _plain(name) and len(name) <= 60 else _show(name)}"
+        _fleet_name(v, name, fld, "response")
+        if isinstance(spec, list):
+            if not spec or len(spec) > MAX_VEHICLE_TYPES + 10:
+                v.fail(fld, f'expected a non-empty list of vehicle types, e.g. ["AP", "aerial"], got {_show(spec)}')
+            counts: dict = {}
+            for t in spec:
+                if not isinstance(t, str) or t not in types:
+                    v.fail(fld, f"unknown vehicle type {_show(t)}; expected one of {', '.join(types)}")
+                counts[t] = counts.get(t, 0) + 1
+        elif isinstance(spec, dict):
+            counts = {}
+            for t, c in spec.items():
+                f = f"{fld}.{t if _plain(t) and len(t) <= 60 else _show(t)}"
+                if t not in types:
+                    v.fail(f, f"unknown vehicle type; expected one of {', '.join(types)}")
+                counts[t] = v.integer(c, f, 1, MAX_VEHICLES)
+            if not counts:
+                v.fail(fld, "expected at least one vehicle type")
+        else:
+            v.fail(fld, f'expected a list of vehicle types ["AP", "aerial"] or a table {{AP = 2}}, got {_show(spec)}')
+        responses[name] = counts
+    posts = raw.get("posts", {}) if isinstance(raw.get("posts", {}), dict) else {}
+    vehicles = {}
+    pv = posts.get("vehicles", {})
+    if not isinstance(pv, dict):
+        v.fail("posts.vehicles", "expected a table post_id = {AP = 1, aerial = 1}")
+    for pid, d in pv.items():
+        fld = f"posts.vehicles.{pid if _plain(pid) and len(pid) <= 60 else _show(pid)}"
+        if pid not in own and pid not in closed:
+            v.fail(
+                fld,
+                "not an open post of this scenario (posts.active or [[posts.add]]); neighbouring posts "
+                "give their vehicles in their [[posts.neighbours]] entry",
+            )
+        counts = _vehicle_counts(v, d, fld, types)
+        if pid in own:
+            vehicles[pid] = counts
+    neighbours = []
+    seen = own | closed
+    for i, nd in enumerate(v.tables(posts.get("neighbours", []), "posts.neighbours", NEIGHBOUR_KEYS)):
+        fld = f"posts.neighbours[{i}]"
+        for req in ("id", "zone", "crew"):
+            if req not in nd:
+                v.fail(
+                    f"{fld}.{req}",
+                    "missing (required)" + (": professional, volunteer or mixed" if req == "crew" else ""),
+                )
+        nid = v.string(nd["id"], f"{fld}.id")
+        if nid in seen:
+            v.fail(f"{fld}.id", f"duplicate post id {nid!r} (a post or an earlier neighbour has it)")
+        seen.add(nid)
+        pos = _position(v, nd, fld)
+        if "lat" not in pos and "street" not in pos:
+            v.fail(fld, "a neighbouring post needs lat/lon or street")
+        n = {
+            "id": nid,
+            "name": v.string(nd["name"], f"{fld}.name") if "name" in nd else nid,
+            "zone": v.string(nd["zone"], f"{fld}.zone"),
+            "crew": crew_type(v.string(nd["crew"], f"{fld}.crew")),
+            **pos,
+        }
+        if "turnout_s" in nd:
+            n["turnout_s"] = v.number(nd["turnout_s"], f"{fld}.turnout_s", lo=0, hi=MAX_TURNOUT_S)
+        if "crew_size" in nd:
+            n["crew_size"] = v.integer(nd["crew_size"], f"{fld}.crew_size", 0, MAX_VEHICLES)
+        elif n["crew"] not in crew:
+            v.fail(
+                f"{fld}.crew",
+                f"no crew size for crew type {n['crew']!r}; give crew_size or add it under [vehicles.crew]",
+            )
+        if "turnout_s" not in nd and n["crew"] not in sc.turnout_s:
+            v.fail(
+                f"{fld}.crew", f"no turnout time for crew type {n['crew']!r}; give turnout_s or add it under [turnout]"
+            )
+        n["vehicles"] = (
+            _vehicle_counts(v, nd["vehicles"], f"{fld}.vehicles", types) if "vehicles" in nd else {DEFAULT_ENGINE: 1}
+        )
+        n["snap"] = v.choice(nd.get("snap", "public"), f"{fld}.snap", ("public", "any"))
+        neighbours.append(n)
+    crew_by_post = {}
+    cb = vd.get("crew_by_post", {})
+    if not isinstance(cb, dict):
+        v.fail("vehicles.crew_by_post", "expected a table post_id = people per turnout")
+    for pid, val in cb.items():
+        fld = f"vehicles.crew_by_post.{pid if _plain(pid) and len(pid) <= 60 else _show(pid)}"
+        if pid not in own and pid not in closed:
+            v.fail(fld, "not an open post of this scenario (neighbouring posts give crew_size in their entry)")
+        c = v.integer(val, fld, 0, MAX_VEHICLES)
+        if pid in own:
+            crew_by_post[pid] = c
+    return {
+        "types": types,
+        "engine": engine,
+        "full_crew": full_crew,
+        "crew": crew,
+        "crew_by_post": crew_by_post,
+        "responses": responses,
+        "vehicles": vehicles,
+        "neighbours": neighbours,
+        "declared": bool(raw.get("vehicles")) or bool(pv) or bool(neighbours),
+    }
