@@ -577,6 +577,7 @@ STUDY_TITLES = {
     "greenfield": "how many posts, and where, if we started from scratch?",
     "minimum": "the fewest posts that reach the target",
     "compare": "which candidate site serves the population best?",
+    "add-vehicle": "where should {k} stand?",
 }
 
 
@@ -677,7 +678,11 @@ def write_study_outputs(
     ]
     lines = assumption_lines(a, extra=extra)
     k = int(st.get("k", 1))
-    title = f"{bm.zone_title}: " + STUDY_TITLES[kind].format(k="one new post" if k == 1 else f"{k} new posts")
+    if kind == "add-vehicle":
+        what = f"{'one' if k == 1 else k} more {st['vehicle']}"
+    else:
+        what = "one new post" if k == 1 else f"{k} new posts"
+    title = f"{bm.zone_title}: " + STUDY_TITLES[kind].format(k=what)
     sub = (
         f"{summary['scenario']['description'] or summary['scenario']['name']} — threshold {T:g} min"
         + (f" — the best network of {len(chosen_rows)} posts" if kind in ("greenfield", "minimum") else "")
@@ -705,8 +710,12 @@ def write_study_outputs(
     if kind == "close" and change_rows is not None:
         for r in change_rows:
             kinds[cand.ids[r]] = "closed"
+    if kind == "add-vehicle":
+        for r in res["new_sites"]:
+            label_extra[r["site"]] = f" + 1 {st['vehicle']} (NEW)"
+            kinds[r["site"]] = "best"
     sites += _posts_sites(posts, kinds, label_extra) if n_posts else []
-    new_ids = [s for s in chosen_ids if s not in post_ids]
+    new_ids = [s for s in chosen_ids if s not in post_ids]  # (add-vehicle: new sites beside the posts)
     moved = list(res.get("moved_posts", [])) if kind == "relocate" else []
     for k, s in enumerate(new_ids):
         j = cand.ids.index(s)
@@ -746,6 +755,7 @@ def write_study_outputs(
             "relocate": "What the move changes (today → after the move)",
             "close": "What closing {c} changes (today → without it)",
             "compare": "What the best site changes (today → with it)",
+            "add-vehicle": f"What the new {st.get('vehicle')} changes for the {res.get('measure')} (today → with it)",
         }[kind]
         lab = lab.format(c=", ".join(cand.ids[r] for r in (change_rows if change_rows is not None else [])))
         surface = change_surface(d, before_first, after_first, T, lab)

@@ -224,3 +224,52 @@ def fleet_text(fs: dict) -> str:
         parts = [f"{z} {100 * (v['share'] or 0):.1f}%" for z, v in split.items()]
         out += "\nfirst engine sent by: " + ", ".join(parts)
     return out
+
+
+@dataclass
+class VehicleStudyBase:
+    """What an ``add-vehicle`` study starts from: today's fleet (neighbours included), the rows of
+    the sites that already hold the vehicle type, their full response times with the type's profile,
+    and, for an adequate response, when its other required vehicles are on scene."""
+
+    sites: Sites
+    fleet: Fleet
+    vehicle: str
+    response: str
+    profile: object
+    holders: list  # row indices into sites
+    holder_s: np.ndarray  # (len(holders), n_demand) seconds, full
+    other_s: np.ndarray | None  # per demand point, or None (the first vehicle of the type alone)
+    before_s: np.ndarray  # the measure today, per demand point
+    label: str
+
+
+def vehicle_study_base(ctx, posts: Sites) -> VehicleStudyBase:
+    """Today's fleet measured for ``[study] vehicle`` (and ``response``): see :class:`VehicleStudyBase`."""
+    sc, zone, d = ctx.sc, ctx.zone, ctx.demand
+    st = sc.study
+    vt, rname = st["vehicle"], st.get("response", "")
+    sites, fleet = scenario_fleet(zone, sc, posts)
+    resp = dict(sc.fleet["responses"][rname]) if rname else {vt: 1}
+    others = {t: c for t, c in resp.items() if t != vt}
+    prof = vehicle_profile(ctx.profile, fleet.types[vt])
+    with in_file(sc.path, default="study.vehicle"):
+        need = [t for t in dict.fromkeys([vt, *others]) if fleet.total(t) > 0]
+        times = fleet_times(zone, sites, d, fleet, ctx.profile, vtypes=need)
+        rep = evaluate_fleet(
+            times, fleet, d, sc.thresholds_min, responses={"other": others} if others else None, engine=vt
+        )
+    counts = fleet.counts.get(vt, np.zeros(len(sites), dtype=np.int64))
+    holders = [int(i) for i in np.flatnonzero(counts > 0)]
+    holder_s = (
+        np.asarray(times[vt].dense(), dtype=np.float64)[holders] if holders else np.zeros((0, len(d)), dtype=float)
+    )
+    other = rep.measures["response_other"].seconds if others else None
+    first = rep.measures[f"first_{vt}"].seconds
+    before = first if other is None else np.maximum(first, np.where(np.isnan(other), np.nan, other))
+    label = (
+        f"adequate response {rname} ({' + '.join(f'{c} {t}' if c > 1 else t for t, c in resp.items())})"
+        if rname
+        else f"first {fleet.types[vt].label or vt}"
+    )
+    return VehicleStudyBase(sites, fleet, vt, rname, prof, holders, holder_s, other, before, label)
