@@ -552,6 +552,7 @@ def write_baseline_outputs(
                 id="per-municipality",
             ),
             H.section("Posts", H.table(summary["posts"], post_cols, id="posts"), id="posts-section"),
+            *([fleet_section(summary["fleet"])] if summary.get("fleet") else []),
             H.section(
                 "Worst-served places", H.table(summary["worst_served"], worst_cols, id="worst"), id="worst-section"
             ),
@@ -564,6 +565,58 @@ def write_baseline_outputs(
             secs,
             _footer(summary),
         )
+
+
+def fleet_section(fs: dict) -> str:
+    """The report's section on vehicles, the full first turnout and neighbouring posts (the
+    ``fleet`` block of a baseline's summary)."""
+    th = list(fs["thresholds_min"])
+    zrows = [
+        {
+            "label": m["label"],
+            **{f"s{t:g}": m["share_within"][f"{t:g}"] for t in th},
+            "mean": m["mean_min"],
+            "p90": m["p90_min"],
+        }
+        for m in fs["zone"].values()
+    ]
+    zcols = [("label", "measure (zone)", None)]
+    zcols += [(f"s{t:g}", f"≤ {t:g} min", H.fmt_pct) for t in th]
+    zcols += [("mean", "mean min", lambda v: H.fmt_num(v, 1)), ("p90", "p90 min", lambda v: H.fmt_num(v, 1))]
+    T = th[len(th) // 2]
+    names = list(fs["zone"])
+    by = {}
+    for r in fs["municipalities"]:
+        by.setdefault(r["municipality"], {"municipality": r["municipality"]})[r["measure"]] = r[
+            f"share_within_{T:g}min"
+        ]
+    for r in fs["first_arriving"]:
+        if r["municipality"] in by:
+            by[r["municipality"]]["neighbour"] = r["first_engine_neighbour_share"]
+    mcols = [("municipality", "municipality", None)]
+    mcols += [(n, fs["zone"][n]["label"], H.fmt_pct) for n in names]
+    mcols += [("neighbour", "first engine from a neighbouring zone", H.fmt_pct)]
+    frows = fs["posts"]
+    fcols = [(k, k, None if k in ("id", "name", "crew", "zone") else lambda v: H.fmt_num(v, 0)) for k in frows[0]]
+    a = fs["assumptions"]
+    notes = list(a["rules"]) + ([a["neighbour_posts"]] if "neighbour_posts" in a else []) + [f"fleet: {a['fleet']}"]
+    body = (
+        H.paragraph(
+            "Each vehicle type from its own nearest posts (turnout + driving with the type's speed profile); an "
+            "adequate response is complete when its last required vehicle arrives; the crew of "
+            f"{a['full_crew']} counts the crew per turnout of the posts arrived so far. Posts of neighbouring "
+            "zones count under the fastest-adequate-help rule."
+        )
+        + H.table(zrows, zcols, id="fleet-zone")
+        + "<h3>"
+        + H.esc(f"Per municipality: share within {T:g} min")
+        + "</h3>"
+        + H.table([by[k] for k in by], mcols, id="fleet-municipalities", zone_first=True)
+        + "<h3>Fleet per post</h3>"
+        + H.table(frows, fcols, id="fleet-posts")
+        + H.bullets(notes)
+    )
+    return H.section("Vehicles, full first turnout and neighbouring posts", body, id="fleet")
 
 
 # ------------------------------------------------------------------------------------------------

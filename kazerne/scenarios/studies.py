@@ -834,8 +834,11 @@ def write_study(res: StudyResult, out_root: Path) -> Path:
     def layers(tmp: Path) -> None:
         if not len(chosen_rows):
             return
-        after = res.outcome.reports.get("after") or inp.eval(chosen_rows)
-        write_csv(tmp / "municipalities.csv", municipality_rows(after, inp.th))
+        after = res.outcome.reports.get("after")
+        mrows = municipality_rows(after or inp.eval(chosen_rows), inp.th)
+        if after is not None:  # one measure per point (add-vehicle): no second unit to count
+            mrows = [{k: v for k, v in r.items() if not k.startswith("no_second_unit")} for r in mrows]
+        write_csv(tmp / "municipalities.csv", mrows)
         write_geojson(
             tmp / "chosen_sites.geojson",
             [
