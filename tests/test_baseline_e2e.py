@@ -239,3 +239,40 @@ def test_2022_runs_quietly(out_root, zone_data_dir):
     z = summary(d)["zone"]
     assert abs(z["population_with_road_data"] + z["population_no_road_data"] - PACK_TOTAL) <= 1e-6 * PACK_TOTAL
     assert summary(d)["scenario"]["name"] == "hvz-centrum-2022"
+
+
+def test_without_vehicle_fields_the_fleet_block_equals_todays_results(base):
+    """No [vehicles] / [posts.vehicles] / [[posts.neighbours]]: one AP per post. The first AP and the
+    second engine per demand point are exactly the first and second arrival of demand.geojson, and
+    the fleet block's zone shares are the baseline's shares."""
+    s = summary(base)
+    f = s["fleet"]
+    assert f["assumptions"]["fleet"].startswith("one AP per post")
+    assert [p["AP"] for p in f["posts"]] == [1] * len(ACTIVE_2019)
+    assert list(f["zone"]) == ["first_AP", "second_engine", "full_crew"]  # no neighbours, no responses
+    for t in THRESHOLDS:
+        assert f["zone"]["first_AP"]["share_within"][t] == s["zone"]["share_within"][t]
+        assert f["zone"]["first_AP"]["population_within"][t] == s["zone"]["population_within"][t]
+    assert f["zone"]["first_AP"]["mean_min"] == s["zone"]["mean_response_min"]
+    assert f["first_engine_by_zone"] == {
+        "hvz-centrum": {"population": pytest.approx(s["zone"]["population_with_road_data"], rel=1e-12), "share": 1.0}
+    }
+    gj = json.loads((base / "demand.geojson").read_text(encoding="utf-8"))["features"]
+    pts = read_csv(base / "fleet_points.csv")
+    assert len(pts) == len(gj)
+    for g, p in zip(gj, pts):
+        q = g["properties"]
+        assert num(p["lon"]) == pytest.approx(g["geometry"]["coordinates"][0], abs=1e-4)  # CSV: 6 digits
+        assert num(p["lat"]) == pytest.approx(g["geometry"]["coordinates"][1], abs=1e-4)
+        for mine, theirs in (("first_AP_min", "first_min"), ("second_engine_min", "second_min")):
+            a, b = num(p[mine]), q[theirs]
+            assert (math.isnan(a) and b is None) or a == b, (mine, p, q)
+        assert p["first_engine_post"] == (q["first_post"] or "")
+    # a crew of 6 never comes before the first engine, and from a professional post it comes with it
+    rows = {r["id"]: r for r in read_csv(base / "fleet.csv")}
+    for p in pts:
+        if p["first_AP_min"] in ("", "None"):
+            continue
+        assert num(p["full_crew_min"]) >= num(p["first_AP_min"])
+        if rows[p["first_engine_post"]]["crew"] == "professional":
+            assert num(p["full_crew_min"]) == num(p["first_AP_min"])
