@@ -47,8 +47,9 @@ def resolve_neighbours(zone, sc: Scenario) -> Sites:
         except ScenarioError as exc:
             if "from the nearest road" not in exc.detail:
                 raise
+            detail = exc.detail.removeprefix(f"{fld}: ")
             raise ScenarioError(
-                f"{exc.detail}: the zone's road data does not reach this post; a neighbouring post must "
+                f"{detail}: the zone's road data does not reach this post; a neighbouring post must "
                 f"stand within the road network of zone {zone.name}",
                 source=str(sc.path),
                 field=fld,
