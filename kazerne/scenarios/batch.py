@@ -21,7 +21,8 @@ that reads the batch); the driving times from every site any baseline run uses t
 point are computed once per (network, speed profile, demand, site set) and written as ``.npy``
 files under ``OUT/<name>/matrices/`` keyed by a digest of those inputs; each run memory-maps the
 file, takes its rows and adds its own turnout times. A baseline run then costs one evaluation.
-Runs with ``[study]`` or ``[ems]`` sections, and every run when ``council = true`` (the per-run
+Runs with ``[study]`` or ``[ems]`` sections, or with vehicles or neighbouring posts (``[vehicles]``,
+``[posts.vehicles]``, ``[[posts.neighbours]]``), and every run when ``council = true`` (the per-run
 maps, ``report.html`` and ``layers.gpkg``), go through the ordinary scenario runner instead.
 
 Nothing is lost: every finished run (done or failed, with its message) writes a record
@@ -552,7 +553,8 @@ def plan_batch(spec: BatchSpec, out_root, retry_failed: bool = False, quiet: boo
         if "file" in sc.demand:  # absolute, so that the run's scenario.toml runs from anywhere
             raw_out["demand"]["file"] = sc.demand["file"]
         toml_text = dumps_toml(raw_out)
-        fast = not spec.council and not sc.study and not sc.ems
+        # vehicles / neighbouring posts are measured by the ordinary runner (kazerne.scenarios.fleet)
+        fast = not spec.council and not sc.study and not sc.ems and not (sc.fleet or {}).get("declared")
         ckey = _digest(
             {
                 "zone": sc.zone,
