@@ -49,6 +49,16 @@ def test_readme_example_runs_and_makes_sense(example):
     post_cov = (tt10.dense()[: len(posts)] <= 600).any(axis=0)
     best = max(w[post_cov | (tt10.dense()[k] <= 600)].sum() for k in range(len(posts), len(tt10.site_ids)))
     assert res.objective == pytest.approx(best, rel=1e-9)
+    # MEXCLP: two ambulances on 13 sites, q = 0.2 -- every placement of 2 units enumerated here
+    within = example["amb"].dense() <= 900
+    expected = [
+        (w * (1 - 0.2 ** (within[i].astype(int) + within[j].astype(int)))).sum()
+        for i in range(len(posts))
+        for j in range(i, len(posts))
+    ]
+    ems = example["ems"]
+    assert ems.status == "optimal" and ems.gap == 0.0 and sum(ems.extra["units"].values()) == 2
+    assert ems.objective == pytest.approx(max(expected), rel=1e-9)
 
 
 def test_api_and_cli_give_the_same_baseline(example, tmp_path):
