@@ -154,19 +154,24 @@ def report_options(sc: Scenario) -> dict:
 
 
 def write_first_due(path, ctx: Context, posts: Sites, node_t: np.ndarray, assumptions_: dict) -> None:
-    from ..routing.isochrones import first_due_areas, polygons_to_wgs84
+    """``first_due.geojson``: where each post arrives first (:meth:`TravelTimes.first_due_areas`)."""
+    from ..routing.travel import TravelTimes
 
-    first = np.where(np.isfinite(node_t).any(axis=0), np.argmin(node_t, axis=0), -1)
-    areas = first_due_areas(ctx.zone.net, first, ctx.zone.zone_metric, gap_metric=ctx.zone.gap_metric)
-    recs = []
-    for k, g in areas.items():
-        (gw,) = polygons_to_wgs84([g])
-        recs.append(
-            {
-                "post": posts.ids[k] if k >= 0 else None,
-                "name": posts.names[k] if k >= 0 else "no road data",
-                "area_km2": round(g.area / 1e6, 3),
-                "geometry": gw,
-            }
-        )
+    tt = TravelTimes(
+        site_ids=list(posts.ids),
+        turnout_s=np.asarray(posts.turnout_s, dtype=float),
+        seconds=np.zeros((len(posts), 0), dtype=np.float32),
+        node_seconds=node_t,
+    )
+    gdf = tt.first_due_areas(ctx.zone)
+    names = dict(zip(posts.ids, posts.names))
+    recs = [
+        {
+            "post": site if isinstance(site, str) else None,
+            "name": names[site] if isinstance(site, str) else "no road data",
+            "area_km2": area,
+            "geometry": geom,
+        }
+        for site, area, geom in zip(gdf["site"], gdf["area_km2"], gdf.geometry)
+    ]
     write_geojson(path, recs, metadata={"assumptions": _json_safe(assumptions_)})
