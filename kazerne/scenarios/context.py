@@ -7,8 +7,6 @@ internals; the runner dispatches to the others).
 
 from __future__ import annotations
 
-import sys
-import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -17,6 +15,7 @@ from ..coverage.metrics import CoverageReport, mins, municipality_rows
 from ..demand.points import DemandPoints, demand_from_file, population_grid
 from ..errors import ScenarioError
 from ..jsonsafe import json_safe as _json_safe
+from ..progress import Progress
 from ..report.geo import write_geojson
 from ..routing.zone import Zone, load_zone
 from ..sites import Sites
@@ -34,32 +33,6 @@ __all__ = [
     "report_options",
     "write_first_due",
 ]
-
-
-class Progress:
-    """Stage messages on stderr (``--quiet`` silences them)."""
-
-    def __init__(self, quiet: bool = False):
-        self.quiet = quiet
-        self.t0 = time.perf_counter()
-        self.last = self.t0
-        self.timings: dict = {}
-
-    def step(self, what: str):
-        now = time.perf_counter()
-        if not self.quiet:
-            print(f"kazerne [{now - self.t0:6.1f} s] {what}", file=sys.stderr, flush=True)
-        self.last = now
-
-    def done(self, key: str):
-        now = time.perf_counter()
-        self.timings[key] = round(now - self.last, 3)
-        self.last = now
-
-    def bar(self, total: int, desc: str):
-        from tqdm import tqdm
-
-        return tqdm(total=total, desc=desc, disable=self.quiet, file=sys.stderr, leave=False)
 
 
 @dataclass
