@@ -71,6 +71,9 @@ _EXPORTS = {
     "ZonePackError": ("kazerne.errors", "ZonePackError"),
     # scenario files
     "run_scenario": ("kazerne.scenarios.runner", "run_file"),
+    "parse_scenario": ("kazerne.scenarios.schema", "parse_scenario"),
+    "solve_study": ("kazerne.scenarios.studies", "solve_study"),
+    "STUDIES": ("kazerne.scenarios.studies", "STUDIES"),
 }
 
 __all__ = ["__version__", *_EXPORTS]
