@@ -1,6 +1,6 @@
 """Progress of long work: stage lines and bars on stderr, timings, and the ``kazerne`` logger.
 
-Every stage is also logged (``logging.getLogger("kazerne")``, level INFO), so a notebook or a batch
+Every stage is also logged (``logging.getLogger("kazerne")``, level DEBUG), so a notebook or a batch
 worker that silences the terminal still has it; ``quiet=True`` silences stderr only.
 """
 
@@ -26,7 +26,7 @@ class Progress:
 
     def step(self, what: str):
         now = time.perf_counter()
-        log.info("%s", what)
+        log.debug("%s", what)  # the terminal already has the line (console shows INFO)
         if not self.quiet:
             print(f"kazerne [{now - self.t0:6.1f} s] {what}", file=sys.stderr, flush=True)
         self.last = now
