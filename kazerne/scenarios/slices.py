@@ -157,7 +157,7 @@ def _shifted(tt: TravelTimes, c: float) -> TravelTimes:
     return TravelTimes(
         site_ids=tt.site_ids,
         turnout_s=tt.turnout_s,
-        seconds=tt.dense() + np.float32(c),
+        seconds=tt.dense().astype(np.float64) + c,  # float64: exact for times of float32
         cutoff_s=tt.cutoff_s + c,
         meta=dict(tt.meta),
         no_road_data=tt.no_road_data,
