@@ -33,6 +33,7 @@ if not os.environ.get("KAZERNE_DATA") and (REPO.parent / "shared" / "zone-data")
 
 import kazerne as kz  # noqa: E402
 from kazerne.coverage.ems import mexclp  # noqa: E402
+from kazerne.coverage.problem import from_cost_matrix  # noqa: E402
 from kazerne.coverage.queueing import hypercube_approx, system_busy_fraction  # noqa: E402
 from kazerne.scenarios.context import Progress, load_context  # noqa: E402
 from kazerne.scenarios.ems import ems_bases  # noqa: E402
@@ -109,7 +110,9 @@ def main(argv=None) -> dict:
     runs = {}
     for solver in ["SCIP"] + ([args.peer] if args.peer.lower() != "none" else []):
         t0 = time.perf_counter()
-        res = mexclp(mat, w, args.units, q, T, base_ids=base_ids, solver=solver, time_limit=args.time_limit)
+        res = mexclp(
+            from_cost_matrix(mat, w, site_ids=base_ids), args.units, q, T, solver=solver, time_limit=args.time_limit
+        )
         dt = time.perf_counter() - t0
         red = res.extra.get("reduction", {})
         print(

@@ -31,6 +31,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from kazerne.coverage.ems import mexclp  # noqa: E402
+from kazerne.coverage.problem import from_cost_matrix  # noqa: E402
 from kazerne.coverage.queueing import SECONDS_PER_YEAR, hypercube_approx, simulate, system_busy_fraction  # noqa: E402
 
 
@@ -86,8 +87,7 @@ def main(argv=None) -> dict:
     )
 
     res = mexclp(
-        cost,
-        w,
+        from_cost_matrix(cost, w),
         args.units,
         q,
         t_sec,

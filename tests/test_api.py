@@ -49,6 +49,16 @@ def test_readme_example_runs_and_makes_sense(example):
     post_cov = (tt10.dense()[: len(posts)] <= 600).any(axis=0)
     best = max(w[post_cov | (tt10.dense()[k] <= 600)].sum() for k in range(len(posts), len(tt10.site_ids)))
     assert res.objective == pytest.approx(best, rel=1e-9)
+    # MEXCLP: two ambulances on 13 sites, q = 0.2 -- every placement of 2 units enumerated here
+    within = example["amb"].dense() <= 900
+    expected = [
+        (w * (1 - 0.2 ** (within[i].astype(int) + within[j].astype(int)))).sum()
+        for i in range(len(posts))
+        for j in range(i, len(posts))
+    ]
+    ems = example["ems"]
+    assert ems.status == "optimal" and ems.gap == 0.0 and sum(ems.extra["units"].values()) == 2
+    assert ems.objective == pytest.approx(max(expected), rel=1e-9)
 
 
 def test_api_and_cli_give_the_same_baseline(example, tmp_path):
@@ -122,3 +132,40 @@ def test_api_and_cli_give_the_same_add_study(example, tmp_path):
     new_cli = [r["site"] for r in summary["result"]["new_sites"]]
     new_api = [s for s in res.sites if s not in posts.ids]
     assert len(new_api) == len(new_cli) == 1
+
+
+def test_api_and_cli_give_the_same_ems_study(example, tmp_path):
+    """A pit-add study (scenarios/pit-add-merelbeke.toml without its extra base) through the CLI, and
+    the same question through the API: the pack's located medical sites and posts as bases, the
+    ambulance profile with 90 s turnout, 6000 calls a year of 50 min over 2 units, today's PIT at
+    H03 kept, MEXCLP at 15 min. Same optimum, same placement, both proven (zero gap)."""
+    import numpy as np
+
+    import kazerne as kz
+    from kazerne.scenarios.runner import run_file
+
+    text = (REPO / "scenarios" / "pit-add-merelbeke.toml").read_text(encoding="utf-8")
+    text = text[: text.index("[[ems.bases]]")] + text[text.index("[[ems.units]]") :]
+    scen = tmp_path / "pit-add.toml"
+    scen.write_text(text, encoding="utf-8")
+    summary = json.loads((Path(run_file(scen, out_root=tmp_path / "out", quiet=True)) / "summary.json").read_text())
+
+    zone, demand = example["zone"], example["demand"]
+    located = {}
+    for s in list(zone.pack.medical_sites) + list(zone.pack.posts):
+        if s.lat is not None and np.isfinite(s.lat):
+            located[s.id] = s
+    ids = list(located)
+    bases = kz.Sites.from_lonlat(
+        zone, ids, [located[i].lon for i in ids], [located[i].lat for i in ids], turnout_s=90.0
+    )
+    tt = kz.travel_times(zone, bases, demand, "ambulance")
+    keep = ~demand.no_road_data
+    prob = kz.from_cost_matrix(tt.seconds[:, keep], demand.weight[keep], site_ids=tt.site_ids)
+    res = kz.mexclp(prob, 2, kz.system_busy_fraction(6000, 50, 2), 15 * 60, min_units={"H03": 1})
+
+    solve = summary["solve"]
+    assert res.status == solve["status"] == "optimal"
+    assert res.gap == solve["gap"] == 0.0
+    assert res.objective == pytest.approx(solve["objective"], rel=1e-9)
+    assert res.extra["units"] == {p["base"]: p["units"] for p in summary["placement"]}

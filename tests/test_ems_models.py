@@ -13,7 +13,13 @@ import numpy as np
 import pytest
 
 from kazerne.coverage.ems import dsm, local_units_for_reliability, malp, malp2, mexclp, units_for_reliability
+from kazerne.coverage.problem import from_cost_matrix
 from kazerne.errors import InfeasibleError, ModelInputError
+
+
+def P(cost, w, **kw):
+    """The models' input: the shared validated problem (bases = sites)."""
+    return from_cost_matrix(cost, w, **kw)
 
 
 def placements(caps, n, lo=None):
@@ -40,7 +46,7 @@ def test_mexclp_matches_brute_force(seed, nb, n, q):
     t = 800.0
     cover = cost <= t
     best = max(float((w * (1 - q ** (x[:, None] * cover).sum(0))).sum()) for x in placements([n] * nb, n))
-    res = mexclp(cost, w, n, q, t)
+    res = mexclp(P(cost, w), n, q, t)
     assert res.status == "optimal"
     assert res.objective == pytest.approx(best, rel=1e-7)
     # the returned placement achieves the reported objective
@@ -58,7 +64,7 @@ def test_mexclp_expected_value_by_hand():
     # one demand point of weight 10 reachable from bases 0 and 1 only; q = 0.5, 2 units.
     # two units covering it: 10 * (1 - 0.25) = 7.5 (best); one unit: 5.
     cost = np.array([[100.0], [200.0], [2000.0]])
-    res = mexclp(cost, [10.0], 2, 0.5, 900.0)
+    res = mexclp(P(cost, [10.0]), 2, 0.5, 900.0)
     assert res.objective == pytest.approx(7.5)
     assert sum(res.extra["units"].get(b, 0) for b in (0, 1)) == 2
 
@@ -71,15 +77,12 @@ def test_mexclp_min_units_closed_and_capacity_match_brute_force():
     cover = cost <= t
     best = max(float((w * (1 - q ** (x[:, None] * cover).sum(0))).sum()) for x in placements(caps, n, lo))
     res = mexclp(
-        cost,
-        w,
+        P(cost, w, site_ids=["A", "B", "C", "D", "E"], closed=["B"]),
         n,
         q,
         t,
-        base_ids=["A", "B", "C", "D", "E"],
         capacity={"A": 2, "B": 5, "C": 3, "D": 2, "E": 2},
         min_units={"A": 1, "E": 1},
-        closed=["B"],
     )
     assert res.objective == pytest.approx(best, rel=1e-7)
     units = res.extra["units"]
@@ -105,7 +108,7 @@ def test_malp_matches_brute_force(seed, nb, n, q, alpha):
     b = next(k for k in range(1, 50) if 1 - q**k >= alpha)
     cover = cost <= t
     best = max(float(w[(x[:, None] * cover).sum(0) >= b].sum()) for x in placements([n] * nb, n))
-    res = malp(cost, w, n, q, alpha, t)
+    res = malp(P(cost, w), n, q, alpha, t)
     assert res.extra["b"] == b
     assert res.status == "optimal"
     assert res.objective == pytest.approx(best)
@@ -121,7 +124,7 @@ def test_malp_capacity_brute_force():
     caps = [1, 2, 1, 2, 1]
     cover = cost <= t
     best = max(float(w[(x[:, None] * cover).sum(0) >= 2].sum()) for x in placements(caps, n))
-    res = malp(cost, w, n, q, alpha, t, capacity=caps)
+    res = malp(P(cost, w), n, q, alpha, t, capacity=caps)
     assert res.extra["b"] == 2
     assert res.objective == pytest.approx(best)
 
@@ -154,7 +157,7 @@ def test_malp2_matches_brute_force(seed, nb, n, lpw, alpha):
     t = 900.0
     best, b = malp2_brute(cost, w, n, lpw, alpha, t, [n] * nb)
     assert len(set(b.tolist())) > 1  # local busy fractions really differ between points
-    res = malp2(cost, w, n, lpw, alpha, t)
+    res = malp2(P(cost, w), n, lpw, alpha, t)
     assert res.status == "optimal"
     assert res.extra["b_by_demand"] == b.tolist()
     assert res.objective == pytest.approx(best)
@@ -174,7 +177,7 @@ def test_malp2_given_neighbourhood_capacity_and_closed_match_brute_force():
     caps = [2, 0, 3, 2, 2]  # base 1 closed
     best, b = malp2_brute(cost, w, n, lpw, alpha, t, caps, nbh)
     assert len(set(b.tolist())) > 1
-    res = malp2(cost, w, n, lpw, alpha, t, neighbourhood=nbh, capacity={0: 2, 1: 9, 2: 3, 3: 2, 4: 2}, closed=[1])
+    res = malp2(P(cost, w, closed=[1]), n, lpw, alpha, t, neighbourhood=nbh, capacity={0: 2, 1: 9, 2: 3, 3: 2, 4: 2})
     assert res.extra["b_by_demand"] == b.tolist()
     assert res.objective == pytest.approx(best)
     assert 1 not in res.extra["units"]
@@ -186,7 +189,7 @@ def test_malp2_with_uniform_load_is_malp1_at_its_busy_fraction():
     b = 3: 1 - 0.4^3 = 0.936, yes. Load 0 needs one unit; 5 Erlangs cannot be met by 4 units (5)."""
     assert local_units_for_reliability([1.2, 0.0, 5.0], 0.9, 4).tolist() == [3, 1, 5]
     cost, w = instance(46, 4, 20)
-    res = malp2(cost, w, 4, 1.2 / w.sum(), 0.9, 900.0, neighbourhood=np.ones((20, 20), dtype=bool))
+    res = malp2(P(cost, w), 4, 1.2 / w.sum(), 0.9, 900.0, neighbourhood=np.ones((20, 20), dtype=bool))
     assert set(res.extra["b_by_demand"]) == {3}
     cover = cost <= 900.0
     best = max(float(w[(x[:, None] * cover).sum(0) >= 3].sum()) for x in placements([4] * 4, 4))
@@ -196,11 +199,11 @@ def test_malp2_with_uniform_load_is_malp1_at_its_busy_fraction():
 def test_malp2_bad_inputs():
     cost = np.array([[100.0, 200.0], [300.0, 400.0]])
     with pytest.raises(ModelInputError, match="load_per_weight"):
-        malp2(cost, [1.0, 1.0], 2, -1.0)
+        malp2(P(cost, [1.0, 1.0]), 2, -1.0)
     with pytest.raises(ModelInputError, match="alpha"):
-        malp2(cost, [1.0, 1.0], 2, 0.1, alpha=1.0)
+        malp2(P(cost, [1.0, 1.0]), 2, 0.1, alpha=1.0)
     with pytest.raises(ModelInputError, match="neighbourhood"):
-        malp2(cost, [1.0, 1.0], 2, 0.1, neighbourhood=np.ones((3, 3), dtype=bool))
+        malp2(P(cost, [1.0, 1.0]), 2, 0.1, neighbourhood=np.ones((3, 3), dtype=bool))
 
 
 # ---------------------------------------------------------------- DSM
@@ -231,9 +234,9 @@ def test_dsm_matches_brute_force(seed, nb, n, alpha):
     best = dsm_brute(cost, w, n, r1, r2, alpha, [2] * nb)
     if best is None:
         with pytest.raises(InfeasibleError):
-            dsm(cost, w, n, r1, r2, alpha)
+            dsm(P(cost, w), n, r1, r2, alpha)
         return
-    res = dsm(cost, w, n, r1, r2, alpha)
+    res = dsm(P(cost, w), n, r1, r2, alpha)
     assert res.status == "optimal"
     assert res.objective == pytest.approx(best)
     units = res.extra["units"]
@@ -253,7 +256,7 @@ def test_dsm_brute_force_found_feasible_cases():
 def test_dsm_names_unreachable_demand():
     cost = np.array([[100.0, 300.0, 2000.0, 50.0, np.inf], [200.0, 100.0, 1900.0, 60.0, np.inf]])
     with pytest.raises(InfeasibleError) as e:
-        dsm(cost, [1, 1, 1, 1, 1], 2, 300.0, 900.0, 0.5, demand_ids=["a", "b", "c", "d", "e"])
+        dsm(P(cost, [1, 1, 1, 1, 1], demand_ids=["a", "b", "c", "d", "e"]), 2, 300.0, 900.0, 0.5)
     msg = str(e.value)
     assert "'c'" in msg and "'e'" in msg and "'a'" not in msg and "r2" in msg and "2 demand point" in msg
 
@@ -262,21 +265,21 @@ def test_dsm_too_few_units():
     # three far-apart clusters, each reachable within r2 only from its own base: 2 units can't do it
     cost = np.array([[100.0, 2000.0, 2000.0], [2000.0, 100.0, 2000.0], [2000.0, 2000.0, 100.0]])
     with pytest.raises(InfeasibleError) as e:
-        dsm(cost, [1, 1, 1], 2, 300.0, 900.0, 0.5)
+        dsm(P(cost, [1, 1, 1]), 2, 300.0, 900.0, 0.5)
     assert "n_units" in str(e.value) and "too few" in str(e.value)
 
 
 def test_dsm_alpha_unreachable():
     cost = np.array([[100.0, 800.0, 800.0], [800.0, 800.0, 800.0]])
     with pytest.raises(InfeasibleError) as e:
-        dsm(cost, [1, 1, 1], 2, 300.0, 900.0, 0.9)
+        dsm(P(cost, [1, 1, 1]), 2, 300.0, 900.0, 0.9)
     assert "alpha" in str(e.value) and "33.3%" in str(e.value)
 
 
 def test_dsm_closed_base_makes_demand_unreachable():
     cost = np.array([[100.0, 2000.0], [2000.0, 100.0]])
     with pytest.raises(InfeasibleError, match="1 demand point.*no open base within r2.*: 1$"):
-        dsm(cost, [1, 1], 2, 300.0, 900.0, 0.0, base_ids=["x", "y"], closed=["y"])
+        dsm(P(cost, [1, 1], site_ids=["x", "y"], closed=["y"]), 2, 300.0, 900.0, 0.0)
 
 
 # ---------------------------------------------------------------- validation
@@ -287,12 +290,13 @@ def test_bad_inputs_raise_model_input_error(model):
     def call(cost=None, w=None, n=2, **kw):
         cost = np.array([[100.0, 200.0], [300.0, 400.0]]) if cost is None else cost
         w = [1.0, 1.0] if w is None else w
+        prob = P(cost, w, closed=kw.pop("closed", None))
         if model == "mexclp":
-            return mexclp(cost, w, n, kw.pop("q", 0.3), **kw)
+            return mexclp(prob, n, kw.pop("q", 0.3), **kw)
         if model == "malp":
-            return malp(cost, w, n, kw.pop("q", 0.3), 0.8, **kw)
+            return malp(prob, n, kw.pop("q", 0.3), 0.8, **kw)
         kw.pop("q", None)
-        return dsm(cost, w, n, 300.0, 900.0, 0.5, **kw)
+        return dsm(prob, n, 300.0, 900.0, 0.5, **kw)
 
     with pytest.raises(ModelInputError, match="cost.*NaN"):
         call(cost=np.array([[np.nan, 1.0], [1.0, 1.0]]))
@@ -307,7 +311,7 @@ def test_bad_inputs_raise_model_input_error(model):
             call(n=bad)
     with pytest.raises(ModelInputError, match="n_units.*capacity"):
         call(n=9, capacity=2)
-    with pytest.raises(ModelInputError, match="closed.*unknown base id 'zz'"):
+    with pytest.raises(ModelInputError, match="closed.*unknown site id 'zz'"):
         call(closed=["zz"])
     with pytest.raises(ModelInputError, match="min_units"):
         call(min_units=[3, 0], capacity=2)
@@ -322,7 +326,7 @@ def test_mexclp_tail_truncation_keeps_a_proven_bound(seed, tol):
     n, q, t = 5, 0.3, 1000.0
     cover = cost <= t
     best = max(float((w * (1 - q ** (x[:, None] * cover).sum(0))).sum()) for x in placements([n] * 5, n))
-    res = mexclp(cost, w, n, q, t, tail_tolerance=tol)
+    res = mexclp(P(cost, w), n, q, t, tail_tolerance=tol)
     levels = next(k for k in range(1, n + 1) if q**k <= tol)
     assert res.extra["levels"] == levels
     x = np.zeros(5, dtype=int)
@@ -337,8 +341,8 @@ def test_mexclp_tail_truncation_keeps_a_proven_bound(seed, tol):
 
 def test_mexclp_without_warm_start_same_optimum():
     cost, w = instance(41, 6, 50)
-    a = mexclp(cost, w, 4, 0.25, 900.0, warm_start=True)
-    b = mexclp(cost, w, 4, 0.25, 900.0, warm_start=False)
+    a = mexclp(P(cost, w), 4, 0.25, 900.0, warm_start=True)
+    b = mexclp(P(cost, w), 4, 0.25, 900.0, warm_start=False)
     assert a.objective == pytest.approx(b.objective, rel=1e-7)
     assert a.extra["heuristic_objective"] <= a.objective + 1e-9
 
@@ -359,12 +363,36 @@ def test_dominated_bases_are_dropped_without_changing_the_optimum():
     q, n, t = 0.35, 3, 600.0
     cover = cost <= t
     best = max(float((w * (1 - q ** (x[:, None] * cover).sum(0))).sum()) for x in placements([n] * 5, n))
-    res = mexclp(cost, w, n, q, t)
+    res = mexclp(P(cost, w), n, q, t)
     assert res.extra["reduction"]["dominated_bases_dropped"] == 2
     assert res.extra["reduction"]["model_bases"] == 3
     assert res.objective == pytest.approx(best)
     # with a capacity below n the move is not allowed: nothing dropped, same optimum by brute force
     best_cap = max(float((w * (1 - q ** (x[:, None] * cover).sum(0))).sum()) for x in placements([1] * 5, n))
-    res_cap = mexclp(cost, w, n, q, t, capacity=1)
+    res_cap = mexclp(P(cost, w), n, q, t, capacity=1)
     assert res_cap.extra["reduction"]["dominated_bases_dropped"] == 0
     assert res_cap.objective == pytest.approx(best_cap)
+
+
+@pytest.mark.parametrize("model", [mexclp, malp, malp2, dsm])
+def test_models_take_the_shared_problem_type(model):
+    """A raw matrix is refused with a line that says what to pass (the one seam of the models)."""
+    with pytest.raises(ModelInputError, match="expected a Problem .*from_cost_matrix.*got ndarray"):
+        model(np.array([[100.0, 200.0]]), 1, 0.3)
+
+
+def test_fixed_bases_keep_a_unit_and_optimal_means_a_zero_gap():
+    """``fixed`` in the problem = at least one unit there (brute force over placements with it)."""
+    cost, w = instance(8, 5, 40)
+    n, q, t = 4, 0.35, 900.0
+    cover = cost <= t
+    best = max(
+        float((w * (1 - q ** (x[:, None] * cover).sum(0))).sum()) for x in placements([n] * 5, n, [0, 0, 0, 1, 0])
+    )
+    free = mexclp(P(cost, w), n, q, t)
+    assert 3 not in free.extra["units"]  # without the constraint base 3 gets no unit
+    res = mexclp(P(cost, w, fixed=[3]), n, q, t)
+    assert res.extra["units"][3] >= 1
+    assert res.objective < free.objective
+    assert res.status == "optimal" and res.gap == 0.0
+    assert res.objective == pytest.approx(best, rel=1e-9)

@@ -3,34 +3,33 @@
 Ambulances and PIT teams are often busy, so a demand point "covered" by a busy unit is not
 covered. The models here place an integer number of units per base.
 
-All models take a dense ``cost`` matrix (n_bases, n_demand) of response times in **seconds**
-(``np.inf`` = unreachable, float32 accepted) and ``weights`` (n_demand,) of demand (calls or
-population). "Within T" means ``cost <= T``. Before solving, demand points with an identical
-set of covering bases are merged (weights summed); points that no open base covers and points
-of zero weight are dropped (they cannot change the optimum). Sizes before and after are in
-``result.extra["reduction"]``.
+All models take a :class:`~kazerne.coverage.problem.Problem`, the same validated problem as the
+covering models (:func:`~kazerne.coverage.problem.from_cost_matrix` or
+:meth:`kazerne.TravelTimes.to_problem`): costs are response times in **seconds** (``inf`` =
+unreachable, float32 accepted), the sites are the bases, the weights the demand (calls or
+population). "Within T" means ``cost <= T``. The problem's ``closed`` bases receive no unit, its
+``fixed`` bases keep at least one. Before solving, demand points with an identical set of covering
+bases are merged (weights summed, :func:`kazerne.coverage.reduce.merge_columns`); points that no
+open base covers and points of zero weight are dropped (they cannot change the optimum). Sizes
+before and after are in ``result.extra["reduction"]``.
 
 Common parameters
 -----------------
-base_ids : sequence, optional
-    Id of each base (row of ``cost``); default ``0..n_bases-1``.
 capacity : int, sequence or dict, optional
     Maximum units per base (scalar for all, per row, or dict base id -> cap). Default:
     unlimited (``n_units``) for MEXCLP / MALP, 2 for the DSM.
 min_units : sequence or dict, optional
     Units that must stay at a base (today's units), per row or dict base id -> count.
-closed : iterable, optional
-    Base ids that may not receive units.
 solver : str
     pywraplp backend (``SCIP`` default, ``HIGHS``, ``CBC``).
 time_limit : float, optional
     Seconds; when hit with a solution the status is ``"feasible"`` and the gap is reported.
 
-Status and gap: SCIP and HiGHS declare "optimal" when the relative gap is within their
-default tolerance (1e-4); ``bound`` and ``gap`` are always the solver's real best bound and
-the resulting gap, so an "optimal" result may show a gap up to 1e-4. Bases whose coverage
-is contained in that of another base able to take all ``n`` units are dropped before
-solving (``extra["reduction"]["dominated_bases_dropped"]``).
+Status and gap: as in the covering models, ``"optimal"`` means *proven*: the MIP is solved to a
+zero relative gap (:class:`kazerne.coverage.mip.Mip`), and ``bound`` and ``gap`` are the solver's
+best bound and the resulting gap. Bases whose coverage is contained in that of another base able
+to take all ``n`` units are dropped before solving
+(``extra["reduction"]["dominated_bases_dropped"]``).
 
 Every model returns a :class:`~kazerne.coverage.result.SolveResult` with
 ``extra["units"]`` = {base id: units} for bases with at least one unit, ``sites`` = those
@@ -47,17 +46,17 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from ..errors import InfeasibleError, ModelInputError
-from .problem import check_ids
-from .problem import check_weights as _check_weights
+from .mip import Mip
+from .problem import Problem
+from .reduce import merge_columns
 from .result import FEASIBLE, INFEASIBLE, OPTIMAL, SolveResult, relative_gap
-from .solver import make_solver, run
 
 DEFAULT_T = 900.0  # Belgian norm: on scene within 15 minutes (seconds)
 
@@ -68,41 +67,25 @@ DEFAULT_T = 900.0  # Belgian norm: on scene within 15 minutes (seconds)
 
 
 @dataclass
-class _Problem:
-    cost: np.ndarray  # (n_bases, n_demand) as given (float32 or float64)
-    weights: np.ndarray  # (n_demand,) float64
-    base_ids: list
+class _Fleet:
+    """A :class:`Problem` with the unit side of the EMS models: units to place, per-base bounds."""
+
+    problem: Problem
     n_units: int
     cap: np.ndarray  # (n_bases,) int, 0 for closed bases
     lo: np.ndarray  # (n_bases,) int, minimum units
 
+    @property
+    def cost(self) -> np.ndarray:
+        return self.problem.cost
 
-def _check_cost(cost) -> np.ndarray:
-    c = np.asarray(cost)
-    if c.ndim != 2:
-        raise ModelInputError(f"expected a 2-D (n_bases, n_demand) array of seconds, got shape {c.shape}", field="cost")
-    if not np.issubdtype(c.dtype, np.floating) and not np.issubdtype(c.dtype, np.integer):
-        raise ModelInputError(f"expected numbers (seconds), got dtype {c.dtype}", field="cost")
-    if c.shape[0] == 0 or c.shape[1] == 0:
-        raise ModelInputError(f"expected at least one base and one demand point, got shape {c.shape}", field="cost")
-    if np.issubdtype(c.dtype, np.floating):
-        nan = np.isnan(c)
-        if nan.any():
-            b, d = np.argwhere(nan)[0]
-            raise ModelInputError(
-                f"{int(nan.sum())} NaN response times (first at base row {b}, demand {d}); "
-                f"expected seconds >= 0 or inf for unreachable",
-                field="cost",
-            )
-    neg = c < 0
-    if neg.any():
-        b, d = np.argwhere(neg)[0]
-        raise ModelInputError(
-            f"{int(neg.sum())} negative response times (first {float(c[b, d]):g} at base row "
-            f"{b}, demand {d}); expected seconds >= 0",
-            field="cost",
-        )
-    return c
+    @property
+    def weights(self) -> np.ndarray:
+        return self.problem.weights
+
+    @property
+    def base_ids(self) -> list:
+        return self.problem.site_ids
 
 
 def _int_count(x, name: str, minimum: int = 0) -> int:
@@ -137,21 +120,26 @@ def _per_base(value, name: str, base_ids: list, default: int) -> np.ndarray:
     return np.array([_int_count(v, f"{name}[{i}]") for i, v in enumerate(arr)], dtype=np.int64)
 
 
-def _problem(cost, weights, n_units, base_ids, capacity, min_units, closed, default_cap=None) -> _Problem:
-    c = _check_cost(cost)
-    n_bases, n_demand = c.shape
-    w = _check_weights(weights, n_demand)
+def _fleet(problem, n_units, capacity, min_units, default_cap=None) -> _Fleet:
+    """Check the problem and the unit counts: closed bases get no unit, fixed bases at least one."""
+    if not isinstance(problem, Problem):
+        raise ModelInputError(
+            f"expected a Problem (kazerne.from_cost_matrix(cost, weights, site_ids=...) or "
+            f"TravelTimes.to_problem()), got {type(problem).__name__}",
+            field="problem",
+        )
+    if problem.n_demand == 0:
+        raise ModelInputError("expected at least one demand point (column)", field="cost")
     n = _int_count(n_units, "n_units", minimum=1)
-    ids = check_ids(base_ids, n_bases, "base_ids")
+    ids = problem.site_ids
     cap = _per_base(capacity, "capacity", ids, n if default_cap is None else default_cap)
     lo = _per_base(min_units, "min_units", ids, 0)
-    index = {b: i for i, b in enumerate(ids)}
-    for b in closed or ():
-        if b not in index:
-            raise ModelInputError(f"unknown base id {b!r}", field="closed")
-        if lo[index[b]] > 0:
-            raise ModelInputError(f"base {b!r} is closed but has min_units {lo[index[b]]}", field="closed")
-        cap[index[b]] = 0
+    lo[problem.fixed] = np.maximum(lo[problem.fixed], 1)
+    shut = np.flatnonzero(problem.closed & (lo > 0))
+    if shut.size:
+        b = ids[shut[0]]
+        raise ModelInputError(f"base {b!r} is closed but has min_units {lo[shut[0]]}", field="closed")
+    cap[problem.closed] = 0
     bad = np.flatnonzero(lo > cap)
     if bad.size:
         b = ids[bad[0]]
@@ -166,11 +154,12 @@ def _problem(cost, weights, n_units, base_ids, capacity, min_units, closed, defa
         raise ModelInputError(
             f"n_units = {n} units do not fit: total capacity of the open bases is {int(cap.sum())}", field="n_units"
         )
-    return _Problem(c, w, ids, n, cap, lo)
+    return _Fleet(problem, n, cap, lo)
 
 
 def _reduce(masks: Sequence[np.ndarray], w: np.ndarray, open_rows: np.ndarray):
-    """Merge demand points with identical covering-base sets (for every mask together).
+    """Merge demand points with identical covering-base sets (for every mask together), with the
+    covering models' :func:`~kazerne.coverage.reduce.merge_columns`.
 
     Returns (atom masks list of (n_open, n_atoms) bool, atom weights, atom of each demand
     (-1 when dropped), stats dict).
@@ -178,36 +167,26 @@ def _reduce(masks: Sequence[np.ndarray], w: np.ndarray, open_rows: np.ndarray):
     n_demand = w.size
     sub = [m[open_rows] for m in masks]
     stacked = np.concatenate(sub, axis=0) if len(sub) > 1 else sub[0]
-    keep = (w > 0) & stacked.any(axis=0)
-    idx = np.flatnonzero(keep)
-    packed = np.packbits(stacked[:, idx], axis=0).T  # (n_keep, bytes)
-    packed = np.ascontiguousarray(packed)
-    if idx.size:
-        view = packed.view(np.dtype((np.void, packed.shape[1])))[:, 0]
-        _, first, inv = np.unique(view, return_index=True, return_inverse=True)
-        inv = inv.ravel()
-        aw = np.bincount(inv, weights=w[idx], minlength=first.size)
-        atoms = [m[:, idx[first]] for m in sub]
-    else:
-        first = np.zeros(0, dtype=np.int64)
-        inv = np.zeros(0, dtype=np.int64)
-        aw = np.zeros(0)
-        atoms = [m[:, :0] for m in sub]
+    covered = stacked.any(axis=0)
+    idx = np.flatnonzero((w > 0) & covered)
+    merged, aw, inv = merge_columns(stacked[:, idx], w[idx])
+    k = open_rows.size
+    atoms = [merged[i * k : (i + 1) * k] for i in range(len(sub))]
     atom_of = np.full(n_demand, -1, dtype=np.int64)
     atom_of[idx] = inv
     stats = {
         "demand_points": int(n_demand),
-        "demand_atoms": int(first.size),
+        "demand_atoms": int(merged.shape[1]),
         "dropped_zero_weight": int((w == 0).sum()),
-        "dropped_uncovered": int(((w > 0) & ~stacked.any(axis=0)).sum()),
-        "uncovered_weight": float(w[(w > 0) & ~stacked.any(axis=0)].sum()),
+        "dropped_uncovered": int(((w > 0) & ~covered).sum()),
+        "uncovered_weight": float(w[(w > 0) & ~covered].sum()),
         "bases": int(masks[0].shape[0]),
         "model_bases": int(open_rows.size),
     }
     return atoms, aw, atom_of, stats
 
 
-def _drop_dominated(prob: _Problem, masks: Sequence[np.ndarray], rows: np.ndarray):
+def _drop_dominated(prob: _Fleet, masks: Sequence[np.ndarray], rows: np.ndarray):
     """Remove open bases whose coverage is contained in that of a kept base with room for every unit.
 
     Valid for MEXCLP, MALP and the DSM because their objectives and constraints only improve
@@ -251,7 +230,7 @@ def _assignment(cost: np.ndarray, site_rows: list[int]) -> np.ndarray:
 
 
 def _result(
-    model, prob: _Problem, outcome, units_rows: np.ndarray | None, solver_name: str, t0: float, extra: dict[str, Any]
+    model, prob: _Fleet, outcome, units_rows: np.ndarray | None, solver_name: str, t0: float, extra: dict[str, Any]
 ) -> SolveResult:
     if units_rows is None:
         return SolveResult(
@@ -283,19 +262,23 @@ def _result(
     )
 
 
-def _add_unit_vars(solver, prob: _Problem, open_rows: np.ndarray):
-    x = [solver.IntVar(float(prob.lo[j]), float(prob.cap[j]), f"x{j}") for j in open_rows]
-    total = solver.Constraint(float(prob.n_units), float(prob.n_units), "units")
-    for v in x:
-        total.SetCoefficient(v, 1.0)
+def _unit_columns(mip: Mip, prob: _Fleet, open_rows: np.ndarray) -> np.ndarray:
+    """Integer units per open base in ``[min, cap]``, ``sum = n``; returns their column indices."""
+    x = mip.add_vars(len(open_rows), lb=prob.lo[open_rows], ub=prob.cap[open_rows], integer=True)
+    mip.add_rows(1, np.zeros(len(x)), x, 1.0, float(prob.n_units), float(prob.n_units))
     return x
 
 
-def _units_from(x, prob: _Problem, open_rows: np.ndarray) -> np.ndarray:
+def _solve_units(mip: Mip, prob: _Fleet, open_rows, x, solver: str, time_limit, threads, hint=None):
+    """Solve to a zero gap (maximising); returns ``(MipOutcome, units per base or None)``."""
+    out, sol = mip.solve(
+        maximize=True, backend=solver.upper(), time_limit=time_limit, hint=hint, exact=True, threads=threads
+    )
+    if sol is None:
+        return out, None
     units = np.zeros(len(prob.base_ids), dtype=np.int64)
-    for v, j in zip(x, open_rows):
-        units[j] = int(round(v.solution_value()))
-    return units
+    units[open_rows] = np.rint(sol[x]).astype(np.int64)
+    return out, units
 
 
 def _check_q(q) -> float:
@@ -320,7 +303,7 @@ def _check_t(t, name: str) -> float:
     return v
 
 
-def _single_radius(prob: _Problem, t: float):
+def _single_radius(prob: _Fleet, t: float):
     """Open bases, the reduced coverage matrix within ``t`` seconds, its weights and size stats
     (dominated bases dropped, demand merged by covering set) — shared by MEXCLP and MALP."""
     rows = _open_rows(prob)
@@ -331,7 +314,7 @@ def _single_radius(prob: _Problem, t: float):
     return rows, a, aw, stats
 
 
-def _open_rows(prob: _Problem) -> np.ndarray:
+def _open_rows(prob: _Fleet) -> np.ndarray:
     return np.flatnonzero(prob.cap > 0)
 
 
@@ -341,16 +324,13 @@ def _open_rows(prob: _Problem) -> np.ndarray:
 
 
 def mexclp(
-    cost,
-    weights,
+    problem: Problem,
     n_units: int,
     q: float,
     t_seconds: float = DEFAULT_T,
     *,
-    base_ids=None,
     capacity=None,
     min_units=None,
-    closed: Iterable = (),
     solver: str = "SCIP",
     time_limit: float | None = None,
     threads: int | None = None,
@@ -365,10 +345,8 @@ def mexclp(
 
     Parameters
     ----------
-    cost : array_like
-        (n_bases, n_demand) response times, seconds.
-    weights : array_like
-        (n_demand,) demand.
+    problem : Problem
+        Bases (sites) x demand response times in seconds, demand weights, closed / fixed bases.
     n_units : int
         Units to place (>= 1).
     q : float
@@ -385,8 +363,7 @@ def mexclp(
         (a point's remaining expected coverage beyond K units is at most ``w_i q^K``). The
         reported ``objective`` is still the exact expected coverage of the placement, the
         ``bound`` adds ``sum_i w_i q^K`` to the truncated model's bound, so ``gap`` stays a
-        proven gap; the status is ``"optimal"`` only when that gap is within 1e-4 (the
-        solvers' default relative MIP gap).
+        proven gap; the status is ``"optimal"`` only when that gap is zero (relative 1e-9).
 
     Returns
     -------
@@ -395,43 +372,38 @@ def mexclp(
         / total weight; ``extra["units"]`` = {base id: units}.
     """
     t0 = time.perf_counter()
-    prob = _problem(cost, weights, n_units, base_ids, capacity, min_units, closed)
+    prob = _fleet(problem, n_units, capacity, min_units)
     qv = _check_q(q)
     t = _check_t(t_seconds, "t_seconds")
     rows, a, aw, stats = _single_radius(prob, t)
     n = prob.n_units
-    s = make_solver(solver, time_limit, threads)
-    x = _add_unit_vars(s, prob, rows)
-    coef = [(1.0 - qv) * qv ** (k - 1) for k in range(1, n + 1)]
+    mip = Mip()
+    x = _unit_columns(mip, prob, rows)
+    coef = np.array([(1.0 - qv) * qv ** (k - 1) for k in range(1, n + 1)])
     levels = n
     if tail_tolerance and tail_tolerance > 0 and qv > 0:
         levels = next((k for k in range(1, n + 1) if qv**k <= tail_tolerance), n)
-    obj = s.Objective()
-    n_y = 0
+    levels = min(levels, next((k for k in range(1, n) if coef[k] <= 0.0), n))  # q = 0: one level
     cap_open = prob.cap[rows]
-    y_atom: list[int] = []  # atom of each y variable
-    y_level: list[int] = []  # level k (1-based) of each y variable
-    y_vars = []
-    for i in range(a.shape[1]):
-        js = np.flatnonzero(a[:, i])
-        kmax = int(min(levels, cap_open[js].sum()))
-        con = s.Constraint(-s.infinity(), 0.0)
-        for k in range(kmax):
-            if coef[k] <= 0.0 and k > 0:
-                break
-            y = s.NumVar(0.0, 1.0, "")
-            y_vars.append(y)
-            y_atom.append(i)
-            y_level.append(k + 1)
-            con.SetCoefficient(y, 1.0)
-            obj.SetCoefficient(y, float(aw[i] * coef[k]))
-            n_y += 1
-        for j in js:
-            con.SetCoefficient(x[j], -1.0)
-    obj.SetMaximization()
-    stats.update(variables=len(x) + n_y, constraints=int(a.shape[1]) + 1)
+    n_atoms = a.shape[1]
+    # y_ik for k = 1..min(levels, units the covering bases can hold): level k of atom i is covered
+    kmax = np.minimum(levels, a.T.astype(np.int64) @ cap_open.astype(np.int64))
+    y_atom = np.repeat(np.arange(n_atoms), kmax)
+    y_level = np.arange(len(y_atom)) - np.repeat(np.cumsum(kmax) - kmax, kmax) + 1
+    y = mip.add_vars(len(y_atom), 0.0, 1.0, obj=aw[y_atom] * coef[y_level - 1])
+    jj, ii = np.nonzero(a)
+    mip.add_rows(  # sum_k y_ik <= units within T of i
+        n_atoms,
+        np.concatenate([y_atom, ii]),
+        np.concatenate([y, x[jj]]),
+        np.concatenate([np.ones(len(y)), -np.ones(len(jj))]),
+        -np.inf,
+        0.0,
+    )
+    stats.update(variables=mip.n, constraints=mip.m)
     extra = {"reduction": stats, "q": qv, "t_seconds": t}
     heur = None
+    hint = None
     if warm_start:
         th = time.perf_counter()
         heur, heur_val = _mexclp_heuristic(a, aw, qv, n, prob.lo[rows], cap_open)
@@ -439,9 +411,8 @@ def mexclp(
         extra["heuristic_seconds"] = time.perf_counter() - th
         # a complete hint (x and every y), so SCIP can take it as an incumbent directly
         cnt = (heur[:, None] * a).sum(axis=0)
-        y_hint = (np.array(y_level) <= cnt[np.array(y_atom, dtype=np.int64)]).astype(float) if y_vars else []
-        s.SetHint(x + y_vars, [float(v) for v in heur] + [float(v) for v in y_hint])
-    out = run(s)  # stops at the default 1e-4 gap; bound and gap are read back and reported
+        hint = np.concatenate([heur.astype(float), (y_level <= cnt[y_atom]).astype(float)])
+    out, units = _solve_units(mip, prob, rows, x, solver, time_limit, threads, hint)
     extra["solve_seconds"] = out.seconds
     if out.status not in (OPTIMAL, FEASIBLE):
         if heur is None or out.status == INFEASIBLE:
@@ -450,8 +421,6 @@ def mexclp(
         units[rows] = heur
         out.status, out.objective = FEASIBLE, extra["heuristic_objective"]
         extra["from_heuristic"] = True
-    else:
-        units = _units_from(x, prob, rows)
     if levels < n:
         # exact value of the placement and a bound that covers the truncated levels
         cnt = (units[rows][:, None] * a).sum(axis=0)
@@ -460,7 +429,7 @@ def mexclp(
         out.objective = float(np.dot(aw, 1.0 - qv**cnt))
         out.bound = max(out.bound + tail, out.objective) if np.isfinite(out.bound) else out.bound
         out.gap = relative_gap(out.objective, out.bound)
-        if out.status == OPTIMAL and not out.gap <= 1e-4:
+        if out.status == OPTIMAL and not out.gap <= 1e-9:
             out.status = FEASIBLE
         extra.update(levels=levels, tail_weight=tail, truncated_model_objective=model_obj)
     if (
@@ -507,7 +476,7 @@ def _mexclp_heuristic(a: np.ndarray, aw: np.ndarray, q: float, n: int, lo: np.nd
     tol = 1e-12 * max(float(aw.sum()), 1.0)
     for _ in range(50 * n):
         improved = False
-        for j in np.flatnonzero(x > lo):
+        for j in np.flatnonzero(x > lo).tolist():
             c2 = c - am[j]
             x[j] -= 1
             g = gains(c2, x)
@@ -561,17 +530,14 @@ def units_for_reliability(q: float, alpha: float) -> int:
 
 
 def malp(
-    cost,
-    weights,
+    problem: Problem,
     n_units: int,
     q: float,
     alpha: float = 0.9,
     t_seconds: float = DEFAULT_T,
     *,
-    base_ids=None,
     capacity=None,
     min_units=None,
-    closed: Iterable = (),
     solver: str = "SCIP",
     time_limit: float | None = None,
     threads: int | None = None,
@@ -592,7 +558,7 @@ def malp(
         ``extra["covered_share"]``.
     """
     t0 = time.perf_counter()
-    prob = _problem(cost, weights, n_units, base_ids, capacity, min_units, closed)
+    prob = _fleet(problem, n_units, capacity, min_units)
     b = units_for_reliability(q, alpha)
     t = _check_t(t_seconds, "t_seconds")
     rows, a, aw, stats = _single_radius(prob, t)
@@ -603,40 +569,33 @@ def malp(
 
 
 def _malp_solve(
-    model: str, prob: _Problem, rows, a, aw, b_atom, stats, extra, solver, time_limit, threads, t0
+    model: str, prob: _Fleet, rows, a, aw, b_atom, stats, extra, solver, time_limit, threads, t0
 ) -> SolveResult:
     """The MALP MIP on reduced atoms with ``b_atom[i]`` units needed by atom ``i`` (MALP I and II)."""
-    s = make_solver(solver, time_limit, threads)
-    x = _add_unit_vars(s, prob, rows)
-    obj = s.Objective()
-    cap_open = prob.cap[rows]
-    n_z = 0
-    unreachable = 0.0
-    for i in range(a.shape[1]):
-        js = np.flatnonzero(a[:, i])
-        b = int(b_atom[i])
-        if min(prob.n_units, int(cap_open[js].sum())) < b:
-            unreachable += aw[i]  # can never have b units within T
-            continue
-        z = s.BoolVar("")
-        obj.SetCoefficient(z, float(aw[i]))
-        con = s.Constraint(0.0, s.infinity())
-        con.SetCoefficient(z, -float(b))
-        for j in js:
-            con.SetCoefficient(x[j], 1.0)
-        n_z += 1
-    obj.SetMaximization()
-    stats.update(
-        variables=len(x) + n_z,
-        constraints=n_z + 1,
-        atoms_never_reliable=int(a.shape[1] - n_z),
-        weight_never_reliable=float(unreachable),
+    mip = Mip()
+    x = _unit_columns(mip, prob, rows)
+    reach = np.minimum(prob.n_units, a.T.astype(np.int64) @ prob.cap[rows].astype(np.int64))
+    zat = np.flatnonzero(reach >= b_atom)  # atoms that can ever have b units within T
+    z = mip.add_vars(len(zat), 0.0, 1.0, obj=aw[zat], integer=True)
+    jj, ii = np.nonzero(a[:, zat])
+    mip.add_rows(  # units within T of i >= b_i z_i
+        len(zat),
+        np.concatenate([np.arange(len(zat)), ii]),
+        np.concatenate([z, x[jj]]),
+        np.concatenate([-b_atom[zat].astype(float), np.ones(len(jj))]),
+        0.0,
+        np.inf,
     )
-    out = run(s)  # stops at the default 1e-4 gap; bound and gap are read back and reported
+    stats.update(
+        variables=mip.n,
+        constraints=mip.m,
+        atoms_never_reliable=int(a.shape[1] - len(zat)),
+        weight_never_reliable=float(aw.sum() - aw[zat].sum()),
+    )
+    out, units = _solve_units(mip, prob, rows, x, solver, time_limit, threads)
     extra = {"reduction": stats, **extra, "solve_seconds": out.seconds}
-    if out.status not in (OPTIMAL, FEASIBLE):
+    if units is None:
         return _result(model, prob, out, None, solver.upper(), t0, extra)
-    units = _units_from(x, prob, rows)
     total = float(prob.weights.sum())
     extra["covered_share"] = out.objective / total if total > 0 else float("nan")
     return _result(model, prob, out, units, solver.upper(), t0, extra)
@@ -692,18 +651,15 @@ def _neighbourhood_weight(cover: np.ndarray, rows: np.ndarray, w: np.ndarray) ->
 
 
 def malp2(
-    cost,
-    weights,
+    problem: Problem,
     n_units: int,
     load_per_weight: float,
     alpha: float = 0.9,
     t_seconds: float = DEFAULT_T,
     *,
     neighbourhood=None,
-    base_ids=None,
     capacity=None,
     min_units=None,
-    closed: Iterable = (),
     solver: str = "SCIP",
     time_limit: float | None = None,
     threads: int | None = None,
@@ -742,7 +698,7 @@ def malp2(
         ``extra["covered_share"]``.
     """
     t0 = time.perf_counter()
-    prob = _problem(cost, weights, n_units, base_ids, capacity, min_units, closed)
+    prob = _fleet(problem, n_units, capacity, min_units)
     a_ = _check_alpha(alpha)
     try:
         lpw = float(load_per_weight)
@@ -801,18 +757,14 @@ def _ids_text(ids: list, limit: int = 10) -> str:
 
 
 def dsm(
-    cost,
-    weights,
+    problem: Problem,
     n_units: int,
     r1: float = 480.0,
     r2: float = DEFAULT_T,
     alpha: float = 0.9,
     *,
-    demand_ids=None,
-    base_ids=None,
     capacity=2,
     min_units=None,
-    closed: Iterable = (),
     solver: str = "SCIP",
     time_limit: float | None = None,
     threads: int | None = None,
@@ -830,8 +782,6 @@ def dsm(
         Radii in seconds, ``r1 < r2`` (default 8 and 15 minutes).
     alpha : float
         Share of demand that must be within r1 of a unit, in [0, 1].
-    demand_ids : sequence, optional
-        Ids of the demand points used in error messages (default: column index).
     capacity : int, sequence or dict
         ``p_j``, maximum units per base (default 2).
 
@@ -849,7 +799,7 @@ def dsm(
         ``extra["covered_twice_r1_share"]``.
     """
     t0 = time.perf_counter()
-    prob = _problem(cost, weights, n_units, base_ids, capacity, min_units, closed)
+    prob = _fleet(problem, n_units, capacity, min_units)
     r1v = _check_t(r1, "r1")
     r2v = _check_t(r2, "r2")
     if not r1v < r2v:
@@ -860,8 +810,7 @@ def dsm(
         raise ModelInputError(f"expected a share in [0, 1], got {alpha!r}", field="alpha") from None
     if not (0.0 <= al <= 1.0):
         raise ModelInputError(f"expected a share in [0, 1], got {alpha!r}", field="alpha")
-    n_demand = prob.cost.shape[1]
-    dids = check_ids(demand_ids, n_demand, "demand_ids")
+    dids = problem.demand_ids
     rows = _open_rows(prob)
     c1 = prob.cost <= r1v
     c2 = prob.cost <= r2v
@@ -888,33 +837,31 @@ def dsm(
     rows, n_dom = _drop_dominated(prob, [c1, c2], rows)
     (a1, a2), aw, _, stats = _reduce([c1, c2], w, rows)
     stats["dominated_bases_dropped"] = n_dom
-    s = make_solver(solver, time_limit, threads)
-    x = _add_unit_vars(s, prob, rows)
-    obj = s.Objective()
-    share = s.Constraint(al * total - 1e-9 * max(total, 1.0), s.infinity(), "alpha")
-    for i in range(a1.shape[1]):
-        js2 = np.flatnonzero(a2[:, i])
-        con2 = s.Constraint(1.0, s.infinity())
-        for j in js2:
-            con2.SetCoefficient(x[j], 1.0)
-        js1 = np.flatnonzero(a1[:, i])
-        if js1.size == 0:
-            continue
-        y1 = s.BoolVar("")
-        y2 = s.BoolVar("")
-        share.SetCoefficient(y1, float(aw[i]))
-        obj.SetCoefficient(y2, float(aw[i]))
-        con1 = s.Constraint(0.0, s.infinity())
-        con1.SetCoefficient(y1, -1.0)
-        con1.SetCoefficient(y2, -1.0)
-        for j in js1:
-            con1.SetCoefficient(x[j], 1.0)
-        link = s.Constraint(0.0, s.infinity())
-        link.SetCoefficient(y1, 1.0)
-        link.SetCoefficient(y2, -1.0)
-    obj.SetMaximization()
-    stats.update(variables=s.NumVariables(), constraints=s.NumConstraints())
-    out = run(s)  # stops at the default 1e-4 gap; bound and gap are read back and reported
+    mip = Mip()
+    x = _unit_columns(mip, prob, rows)
+    n_atoms = a1.shape[1]
+    jj2, ii2 = np.nonzero(a2)
+    mip.add_rows(n_atoms, ii2, x[jj2], 1.0, 1.0, np.inf)  # a unit within r2 of every point
+    at = np.flatnonzero(a1.any(axis=0))
+    k = len(at)
+    ar = np.arange(k)
+    y1 = mip.add_vars(k, 0.0, 1.0, integer=True)  # covered within r1
+    y2 = mip.add_vars(k, 0.0, 1.0, obj=aw[at], integer=True)  # covered twice within r1
+    jj1, ii1 = np.nonzero(a1[:, at])
+    mip.add_rows(  # units within r1 >= y1 + y2
+        k,
+        np.concatenate([ii1, ar, ar]),
+        np.concatenate([x[jj1], y1, y2]),
+        np.concatenate([np.ones(len(jj1)), -np.ones(2 * k)]),
+        0.0,
+        np.inf,
+    )
+    mip.add_rows(
+        k, np.concatenate([ar, ar]), np.concatenate([y1, y2]), np.concatenate([np.ones(k), -np.ones(k)]), 0.0, np.inf
+    )
+    mip.add_rows(1, np.zeros(k), y1, aw[at], al * total - 1e-9 * max(total, 1.0), np.inf)  # alpha within r1
+    stats.update(variables=mip.n, constraints=mip.m)
+    out, units = _solve_units(mip, prob, rows, x, solver, time_limit, threads)
     extra = {"reduction": stats, "r1": r1v, "r2": r2v, "alpha": al, "solve_seconds": out.seconds}
     if out.status == INFEASIBLE:
         raise InfeasibleError(
@@ -922,9 +869,8 @@ def dsm(
             f"demand point within r2 = {r2v:g} s and {al:.1%} of the demand within r1 = {r1v:g} s",
             field="n_units",
         )
-    if out.status not in (OPTIMAL, FEASIBLE):
+    if units is None:
         return _result("dsm", prob, out, None, solver.upper(), t0, extra)
-    units = _units_from(x, prob, rows)
     on = units > 0
     cnt1 = (units[:, None] * c1).sum(axis=0)
     extra["covered_r1_share"] = float(w[cnt1 >= 1].sum() / total) if total > 0 else float("nan")
@@ -933,6 +879,6 @@ def dsm(
     return _result("dsm", prob, out, units, solver.upper(), t0, extra)
 
 
-def _cap_text(prob: _Problem) -> str:
+def _cap_text(prob: _Fleet) -> str:
     caps = set(int(c) for c in prob.cap[prob.cap > 0])
     return str(caps.pop()) if len(caps) == 1 else "the given capacity"

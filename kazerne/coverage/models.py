@@ -29,18 +29,17 @@ from __future__ import annotations
 import math
 import time
 import warnings
+from typing import Any
 
 import numpy as np
-import scipy.sparse as sp
-from ortools.linear_solver import linear_solver_pb2
-from ortools.linear_solver.python import model_builder_helper as mbh
 
 from ..errors import InfeasibleError, ModelInputError
 from .heuristics import greedy_cover, greedy_interchange, lagrangian_branch_and_bound, lagrangian_pmedian
+from .mip import Mip
 from .problem import Problem
 from .reduce import merge_columns, reduce_cover
 from .result import FEASIBLE, INFEASIBLE, OPTIMAL, TIME_LIMIT, SolveResult, relative_gap
-from .solver import MipOutcome, make_solver, run, set_params
+from .solver import MipOutcome
 
 __all__ = ["lscp", "mclp", "mclp_frontier", "pmedian", "pcenter", "backup", "DEFAULT_SOLVER"]
 
@@ -62,103 +61,6 @@ DEFAULT_SOLVER = {
     "pcenter": "SCIP",
     "backup": "SCIP",
 }
-
-
-# ----------------------------------------------------------------------------- MIP plumbing
-class _Mip:
-    """Columns and sparse rows of a MIP, loaded into ``pywraplp`` as one ``MPModelProto``."""
-
-    def __init__(self):
-        self.lb, self.ub, self.obj, self.integer = [], [], [], []
-        self.n = 0
-        self.rows = []  # (row_idx, col_idx, coef) blocks with local row numbering
-        self.lo, self.hi = [], []
-        self.m = 0
-
-    def add_vars(self, n, lb=0.0, ub=1.0, obj=0.0, integer=False) -> np.ndarray:
-        n = int(n)
-        self.lb.append(np.broadcast_to(np.asarray(lb, dtype=np.float64), (n,)))
-        self.ub.append(np.broadcast_to(np.asarray(ub, dtype=np.float64), (n,)))
-        self.obj.append(np.broadcast_to(np.asarray(obj, dtype=np.float64), (n,)))
-        self.integer.append(np.full(n, bool(integer)))
-        idx = np.arange(self.n, self.n + n)
-        self.n += n
-        return idx
-
-    def add_rows(self, n_rows, row, col, coef, lo, hi) -> None:
-        """Add ``n_rows`` rows given in coordinate form (``row`` local to this block)."""
-        n_rows = int(n_rows)
-        self.rows.append(
-            (
-                np.asarray(row, dtype=np.int64) + self.m,
-                np.asarray(col, dtype=np.int64),
-                np.broadcast_to(np.asarray(coef, dtype=np.float64), (len(row),)),
-            )
-        )
-        self.lo.append(np.broadcast_to(np.asarray(lo, dtype=np.float64), (n_rows,)))
-        self.hi.append(np.broadcast_to(np.asarray(hi, dtype=np.float64), (n_rows,)))
-        self.m += n_rows
-
-    @property
-    def nnz(self) -> int:
-        return int(sum(len(r[0]) for r in self.rows))
-
-    def proto(self, *, maximize: bool, offset: float = 0.0):
-        """The model as an ``MPModelProto``."""
-        lb, ub = np.concatenate(self.lb), np.concatenate(self.ub)
-        obj, integer = np.concatenate(self.obj), np.concatenate(self.integer)
-        if self.rows:
-            r = np.concatenate([b[0] for b in self.rows])
-            c = np.concatenate([b[1] for b in self.rows])
-            v = np.concatenate([b[2] for b in self.rows])
-        else:
-            r = c = np.zeros(0, dtype=np.int64)
-            v = np.zeros(0)
-        A = sp.csr_matrix((v, (r, c)), shape=(self.m, self.n), dtype=np.float64)
-        A.sum_duplicates()
-        helper = mbh.ModelBuilderHelper()
-        lo = np.concatenate(self.lo) if self.lo else np.zeros(0)
-        hi = np.concatenate(self.hi) if self.hi else np.zeros(0)
-        helper.fill_model_from_sparse_data(lb, ub, obj, lo, hi, A)
-        for j in np.flatnonzero(integer):
-            helper.set_var_integrality(int(j), True)
-        helper.set_maximize(bool(maximize))
-        helper.set_objective_offset(float(offset))
-        return mbh.to_mpmodel_proto(helper)
-
-    def solve(
-        self,
-        *,
-        maximize: bool,
-        backend: str,
-        time_limit: float | None,
-        offset: float = 0.0,
-        hint: np.ndarray | None = None,
-        params: str | None = None,
-        exact: bool = True,
-    ):
-        """Solve; returns ``(MipOutcome, x or None)``. ``exact``: prove to a zero relative gap
-        (pywraplp's default would stop at 1e-4 and still say OPTIMAL)."""
-        proto = self.proto(maximize=maximize, offset=offset)
-        solver = make_solver(backend, time_limit)
-        if params and not set_params(solver, backend, params):
-            # only speed depends on these settings; say so rather than fail on another OR-Tools build
-            warnings.warn(
-                f"{backend} rejected some tuning parameters; solving with its defaults", RuntimeWarning, stacklevel=2
-            )
-        err = solver.LoadModelFromProto(proto)
-        if err:  # pragma: no cover - only on a malformed model, i.e. a bug here
-            raise RuntimeError(f"OR-Tools rejected the model: {err}")
-        if hint is not None and backend != "HIGHS":  # SetHint + HiGHS segfaults in OR-Tools 9.15
-            variables = solver.variables()
-            solver.SetHint(variables, [float(x) for x in hint])
-        out = run(solver, rel_gap=0.0 if exact else None)
-        x = None
-        if out.status in (OPTIMAL, FEASIBLE):
-            resp = linear_solver_pb2.MPSolutionResponse()
-            solver.FillSolutionResponseProto(resp)
-            x = np.asarray(resp.variable_value, dtype=np.float64)
-        return out, x
 
 
 def _backend(solver: str | None, model: str) -> str:
@@ -272,7 +174,7 @@ def _min_cover(cover: np.ndarray, w: np.ndarray, backend: str, time_limit: float
     greedy = greedy_cover(cover, w)
     if greedy is not None and len(greedy) <= 1:
         return OPTIMAL, greedy, float(len(greedy)), "greedy"
-    mip = _Mip()
+    mip = Mip()
     y = mip.add_vars(n, 0, 1, 1.0, integer=True)
     g, k = np.nonzero(cover.T)
     mip.add_rows(m, g, y[k], 1.0, 1.0, np.inf)
@@ -430,6 +332,7 @@ def lscp(
             red.cover, red.weights, backend, None if left is None else max(left, 1e-3)
         )
     else:
+        assert target is not None  # set above whenever a share is asked
         status, chosen, bound, used = _partial_cover(red.cover, red.weights, target, backend, left, red.stats)
     if chosen is None:  # time limit without any solution (greedy always finds one, so rare)
         return _result(
@@ -510,12 +413,12 @@ _SCIP_PROOF_PARAMS = (
 _GLOP_COVER_PARAMS = "optimization_rule: DANTZIG, feasibility_rule: DANTZIG"
 
 
-def _mclp_model(cover: np.ndarray, w: np.ndarray, p: int, integer: bool = True) -> _Mip:
+def _mclp_model(cover: np.ndarray, w: np.ndarray, p: int, integer: bool = True) -> Mip:
     """The MCLP on a boolean ``(sites, groups)`` cover matrix: site columns first (binary when
     ``integer``), then one coverage column per group with weight ``w``; ``z_g <= sum of its
     sites``, ``sum of sites <= p``."""
     n, m = cover.shape
-    mip = _Mip()
+    mip = Mip()
     y = mip.add_vars(n, 0, 1, 0.0, integer=integer)
     z = mip.add_vars(m, 0, 1, w)
     g, k = np.nonzero(cover.T)
@@ -534,7 +437,7 @@ def _mclp_model(cover: np.ndarray, w: np.ndarray, p: int, integer: bool = True) 
 def _mclp_lp(cover: np.ndarray, w: np.ndarray, p: int, time_limit: float | None = None):
     """LP relaxation of the MCLP with GLOP: ``(LP bound, y values, y reduced costs)`` or ``None``
     (also when ``time_limit`` seconds run out)."""
-    from ortools.linear_solver import pywraplp
+    import ortools.linear_solver.pywraplp as pywraplp
 
     n = cover.shape[0]
     mip = _mclp_model(cover, w, p, integer=False)
@@ -950,7 +853,7 @@ def _mclp_capacitated(problem, p, radius, capacity, time_limit, backend, t0):
     n, m = red.cover.shape
     k, g = np.nonzero(red.cover)  # pairs (site, group)
     npair = len(k)
-    mip = _Mip()
+    mip = Mip()
     y = mip.add_vars(n, red.fixed_in_model.astype(float), 1, 0.0, integer=True)
     x = mip.add_vars(npair, 0, 1, red.weights[g])
     # each group served at most once
@@ -1033,7 +936,7 @@ def _pmedian_mip(C, w, base, pc, ub, heur, backend, time_limit, cap_extra=None):
     LP bound, but with one ``y`` entry per (site, demand) pair instead of one per level.
     """
     n, m = C.shape
-    mip = _Mip()
+    mip = Mip()
     y = mip.add_vars(n, 0, 1, 0.0, integer=True)
     srt = np.sort(C, axis=0)
     rank_cap = srt[n - pc] if pc >= 1 else np.full(m, np.inf)  # pigeonhole: one of the n-p+1 nearest is open
@@ -1180,7 +1083,7 @@ def pmedian(
         else np.full(len(dem), np.inf)
     )
     pc = p - len(fixed_rows)
-    stats = {
+    stats: dict[str, Any] = {
         "demand_before": int(problem.n_demand),
         "demand_after": int(len(dem)),
         "sites_before": int(problem.n_sites),
@@ -1345,7 +1248,7 @@ def pcenter(problem: Problem, p: int, *, time_limit: float | None = None, solver
     radii = np.unique(sub[np.isfinite(sub) & (sub >= lb)])
     del sub
     pc = p - problem.n_fixed
-    cache = {}
+    cache: dict[int, Any] = {}
 
     def greedy_ok(k):
         red = reduce_cover(problem, float(radii[k]), drop_fixed_covered=True, dominance=False)
@@ -1490,7 +1393,7 @@ def backup(
     red = reduce_cover(problem, radius, drop_fixed_covered=False, dominance=False)
     total = problem.total_weight
     n, m = red.cover.shape
-    mip = _Mip()
+    mip = Mip()
     y = mip.add_vars(n, red.fixed_in_model.astype(float), 1, 0.0, integer=True)
     v = mip.add_vars(m, 0, 1, 0.0, integer=True)
     u = mip.add_vars(m, 0, 1, red.weights)

@@ -903,20 +903,9 @@ def _row_numbers(summary: dict) -> dict:
 
 
 def _runner_run(task: RunTask, target: Path) -> dict:
-    from .runner import Progress, run_baseline
+    from .runner import Progress, run_scenario
 
-    progress = Progress(quiet=True)
-    sc = task.scenario
-    if sc.study:
-        from .studies import run_study
-
-        run_study(sc, target.parent, progress)
-    elif sc.ems:
-        from .ems import run_ems
-
-        run_ems(sc, target.parent, progress)
-    else:
-        run_baseline(sc, target.parent, progress)
+    run_scenario(task.scenario, target.parent, Progress(quiet=True))
     try:
         summary = json.loads((target / "summary.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):

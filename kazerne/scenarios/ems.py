@@ -26,6 +26,7 @@ import numpy as np
 
 from .. import __version__
 from ..coverage import ems as ems_models
+from ..coverage.problem import from_cost_matrix
 from ..coverage.queueing import hypercube_approx, system_busy_fraction
 from ..errors import ScenarioError
 from ..jsonsafe import json_safe as _json_safe
@@ -38,7 +39,7 @@ from .context import Progress, assumptions, load_context
 from .resolve import in_file, profile_of, resolve_site
 from .schema import Scenario
 
-__all__ = ["ems_bases", "run_ems"]
+__all__ = ["ems_bases", "print_ems", "run_ems"]
 
 #: How reports name the placement models.
 MODEL_NAMES = {"mexclp": "MEXCLP", "malp": "MALP I", "malp2": "MALP II"}
@@ -237,11 +238,12 @@ def run_ems(sc: Scenario, out_root: Path, progress: Progress) -> Path:
             cap = int(e.get("capacity_per_base", n_units))
             name = MODEL_NAMES[e["model"]]
             progress.step(f"{name}: {n_units} units, q = {q:.3f}")
-            kw = {"base_ids": ids, "capacity": cap, "min_units": min_units, "time_limit": e["time_limit_s"]}
+            kw = {"capacity": cap, "min_units": min_units, "time_limit": e["time_limit_s"]}
+            prob = from_cost_matrix(mat, w, site_ids=ids)  # bases x demand with road data
             if e["model"] == "mexclp":
-                res = ems_models.mexclp(mat, w, n_units, q, T, **kw)
+                res = ems_models.mexclp(prob, n_units, q, T, **kw)
             elif e["model"] == "malp":
-                res = ems_models.malp(mat, w, n_units, q, e["reliability"], T, **kw)
+                res = ems_models.malp(prob, n_units, q, e["reliability"], T, **kw)
             else:
                 # busy units per unit of demand weight: the calls (spread like the weights) x mission time,
                 # or the system-wide busy fraction x units when only that is given
@@ -251,9 +253,7 @@ def run_ems(sc: Scenario, out_root: Path, progress: Progress) -> Path:
                     if e["busy_fraction"] is None
                     else q * n_units
                 )
-                res = ems_models.malp2(
-                    mat, w, n_units, busy / total_w if total_w > 0 else 0.0, e["reliability"], T, **kw
-                )
+                res = ems_models.malp2(prob, n_units, busy / total_w if total_w > 0 else 0.0, e["reliability"], T, **kw)
             if res.status != "optimal":
                 import warnings
 
@@ -318,15 +318,23 @@ def run_ems(sc: Scenario, out_root: Path, progress: Progress) -> Path:
             metadata={"assumptions": _json_safe(a)},
         )
         _write_ems_report(tmp, ctx, sc, summary, ids, names, lons, lats, counts, mat, keep, kind, e, p_within)
-    if not progress.quiet:
-        print(f"\n{sc.name}: {kind}, {ev['units']} {e['unit']} unit(s), profile {ctx.profile.name}")
-        if solve:
-            print(f"  MEXCLP {solve['status']}, objective {solve['objective']:.1f}, {solve['seconds']:.2f} s")
-        print(text_table([[p["base"], p["name"][:40], p["units"]] for p in placed], ["base", "name", "units"]))
-        print(
-            f"  within {e['threshold']:g} min: {100 * ev['share_within_busy_aware']:.1f}% of calls (busy-aware), "
-            f"{100 * ev['share_within_if_all_free']:.1f}% if every unit were free; norm "
-            f"{100 * e['norm_share']:.0f}%: {'met' if ev['meets_norm'] else 'NOT met'}; "
-            f"mean busy fraction {ev['mean_busy_fraction']:.2f}\n"
-        )
     return target
+
+
+def print_ems(summary: dict) -> None:
+    """An EMS study's answer on the terminal (the command line calls this; the library never prints)."""
+    e, ev, solve, placed = summary["ems"], summary["result"], summary["solve"], summary["placement"]
+    name = MODEL_NAMES.get(e.get("model", "mexclp"), "MEXCLP")
+    print(
+        f"\n{summary['scenario']['name']}: {e['kind']}, {ev['units']} {e['unit']} unit(s), "
+        f"profile {summary['assumptions']['speed_profile']['name']}"
+    )
+    if solve:
+        print(f"  {name} {solve['status']}, objective {solve['objective']:.1f}, {solve['seconds']:.2f} s")
+    print(text_table([[p["base"], p["name"][:40], p["units"]] for p in placed], ["base", "name", "units"]))
+    print(
+        f"  within {e['threshold']:g} min: {100 * ev['share_within_busy_aware']:.1f}% of calls (busy-aware), "
+        f"{100 * ev['share_within_if_all_free']:.1f}% if every unit were free; norm "
+        f"{100 * e['norm_share']:.0f}%: {'met' if ev['meets_norm'] else 'NOT met'}; "
+        f"mean busy fraction {ev['mean_busy_fraction']:.2f}\n"
+    )

@@ -168,8 +168,6 @@ def run_baseline(sc: Scenario, out_root: Path, progress: Progress) -> Path:
 
         write_baseline_outputs(tmp, ctx, posts, rep, node_t, summary, **report_options(sc))
     progress.done("write")
-    if not progress.quiet:
-        print_summary(summary, th)
     return target
 
 
@@ -226,15 +224,10 @@ def print_summary(summary: dict, th) -> None:
     print()
 
 
-def run_file(path, out_root="out", quiet=False) -> Path:
-    """Run a scenario file; results in ``out_root/<name>/``.
-
-    The file is read and validated completely, and the output folder checked (writable, not
-    something kazerne did not write), before anything is computed.
-    """
-    sc = parse_scenario(path)
-    check_output_dir(Path(out_root) / sc.name)
-    progress = Progress(quiet)
+def run_scenario(sc: Scenario, out_root: Path, progress: Progress) -> Path:
+    """Run a parsed scenario: its ``[study]`` (:func:`kazerne.scenarios.studies.run_study`), its
+    ``[ems]`` (:func:`kazerne.scenarios.ems.run_ems`) or the baseline; results in ``out_root/<name>/``.
+    The scenario runner, the batch runner and the API all go through here."""
     if sc.study:
         from .studies import run_study
 
@@ -246,9 +239,39 @@ def run_file(path, out_root="out", quiet=False) -> Path:
     return run_baseline(sc, Path(out_root), progress)
 
 
+def run_file(path, out_root="out", quiet=True) -> Path:
+    """Run a scenario file; results in ``out_root/<name>/`` (``kz.run_scenario``).
+
+    The file is read and validated completely, and the output folder checked (writable, not
+    something kazerne did not write), before anything is computed. Nothing is printed; with
+    ``quiet=False`` progress goes to stderr.
+    """
+    sc = parse_scenario(path)
+    check_output_dir(Path(out_root) / sc.name)
+    return run_scenario(sc, Path(out_root), Progress(quiet))
+
+
+def print_run(target: Path) -> None:
+    """The answer of a finished run (its ``summary.json``) on the terminal: the command line's view."""
+    import json
+
+    summary = json.loads((Path(target) / "summary.json").read_text(encoding="utf-8"))
+    if "study" in summary:
+        from .studies import print_study
+
+        print_study(summary)
+    elif "ems" in summary:
+        from .ems import print_ems
+
+        print_ems(summary)
+    else:
+        print_summary(summary, sorted(float(t) for t in summary["zone"]["share_within"]))
+
+
 def run_main(args) -> int:
     target = run_file(args.scenario, args.out, args.quiet)
     if not args.quiet:
+        print_run(target)
         print(f"outputs in {target}/", file=sys.stderr)
     return 0
 

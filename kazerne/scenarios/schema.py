@@ -10,6 +10,7 @@ import math
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypedDict
 
 from ..errors import ScenarioError
 from ..routing.profiles import CLASS_INDEX, PERIOD_FACTORS, PROFILES
@@ -126,6 +127,70 @@ MAX_P = 10000  # posts in a study (k, p_min, p_max)
 MAX_EMS_UNITS = 100
 
 
+class StudySite(TypedDict, total=False):
+    """A ``[[study.sites]]`` entry: ``id`` and a position (lat/lon or street), optional name, crew, turnout."""
+
+    id: str
+    name: str
+    lat: float
+    lon: float
+    street: str
+    municipality: str
+    crew: str
+    turnout_s: float
+
+
+class StudySpec(TypedDict, total=False):
+    """``[study]`` as read and checked by :func:`parse_scenario` (every default filled in; only
+    ``new_turnout_s`` may be absent)."""
+
+    kind: str  # one of STUDY_KINDS
+    threshold: float  # minutes
+    k: int
+    m: int
+    p_min: int
+    p_max: int
+    share: float
+    spacing_m: float
+    buffer_m: float
+    time_limit_s: float
+    objective: str  # "coverage" | "pmedian"
+    new_crew: str
+    new_turnout_s: float
+    sensitivity: bool
+    include_generated: bool
+    candidate_classes: list[str]
+    sites: list[StudySite]
+    slice: str | None  # a [[slices]] name, "mix", or None (no response model)
+
+
+class EmsUnit(TypedDict):
+    base: str
+    count: int
+
+
+class EmsSpec(TypedDict, total=False):
+    """``[ems]`` as read and checked by :func:`parse_scenario` (``None`` for absent optional numbers;
+    ``profile``, ``n_units`` and ``capacity_per_base`` only when given or required)."""
+
+    kind: str  # one of EMS_KINDS
+    unit: str  # one of EMS_UNIT_TYPES
+    threshold: float  # minutes
+    norm_share: float
+    calls_per_year: float | None
+    mission_minutes: float
+    busy_fraction: float | None
+    turnout_s: float
+    time_limit_s: float
+    profile: str
+    model: str  # one of EMS_MODELS
+    reliability: float
+    units: list[EmsUnit]
+    n_units: int
+    capacity_per_base: int
+    bases: list[dict]
+
+
 @dataclass
 class PostSpec:
     """One post of a scenario (resolved against the pack later)."""
@@ -158,8 +223,8 @@ class Scenario:
         default_factory=lambda: {"geojson": True, "first_due_areas": True, "isochrones": False, "map": True}
     )
     worst_n: int = 20
-    study: dict | None = None
-    ems: dict | None = None
+    study: StudySpec | None = None
+    ems: EmsSpec | None = None
     response: dict | None = None  # [response]: call handling and turnout distributions (None: old model)
     slices: list | None = None  # [[slices]] (None: one slice, the whole week)
     raw: dict = field(default_factory=dict)
@@ -541,14 +606,14 @@ def _outputs_section(v: _V, raw: dict, defaults: dict) -> dict:
     return outputs
 
 
-def _study_section(v: _V, raw, sc: Scenario) -> dict:
+def _study_section(v: _V, raw, sc: Scenario) -> StudySpec:
     """The validated ``[study]`` table, defaults filled in."""
     v.table(raw, "study", STUDY_KEYS)
     if "kind" not in raw:
         v.fail("study.kind", f"missing (required); expected one of {', '.join(STUDY_KINDS)}")
     kind = v.choice(raw["kind"], "study.kind", STUDY_KINDS)
     n_posts = len(sc.posts)
-    st = {"kind": kind}
+    st: StudySpec = {"kind": kind}
     th = sc.thresholds_min
     st["threshold"] = v.number(raw.get("threshold", th[len(th) // 2]), "study.threshold", lo=0.1, hi=MAX_THRESHOLD_MIN)
     st["k"] = v.integer(raw.get("k", 1), "study.k", 1, MAX_P)
@@ -582,7 +647,7 @@ def _study_section(v: _V, raw, sc: Scenario) -> dict:
             f"expected a non-empty list of road classes from {', '.join(CLASS_INDEX)}, got {_show(classes)}",
         )
     st["candidate_classes"] = list(classes)
-    sites = []
+    sites: list[StudySite] = []
     seen = {p.id for p in sc.posts}
     for k, sd in enumerate(v.tables(raw.get("sites", []), "study.sites", STUDY_SITE_KEYS)):
         fld = f"study.sites[{k}]"
@@ -592,7 +657,7 @@ def _study_section(v: _V, raw, sc: Scenario) -> dict:
         if sid in seen:
             v.fail(f"{fld}.id", f"duplicate site id {sid!r} (a post or an earlier site has it)")
         seen.add(sid)
-        site = {"id": sid, **_position(v, sd, fld)}
+        site: StudySite = {"id": sid, **_position(v, sd, fld)}  # type: ignore[typeddict-item]
         if "lat" not in site and "street" not in site:
             v.fail(fld, "a site needs lat/lon or street")
         if "name" in sd:
@@ -608,12 +673,12 @@ def _study_section(v: _V, raw, sc: Scenario) -> dict:
     return st
 
 
-def _ems_section(v: _V, raw) -> dict:
+def _ems_section(v: _V, raw) -> EmsSpec:
     """The validated ``[ems]`` table, defaults filled in (``None`` for absent optional numbers)."""
     v.table(raw, "ems", EMS_KEYS)
     if "kind" not in raw:
         v.fail("ems.kind", f"missing (required); expected one of {', '.join(EMS_KINDS)}")
-    e = {"kind": v.choice(raw["kind"], "ems.kind", EMS_KINDS)}
+    e: EmsSpec = {"kind": v.choice(raw["kind"], "ems.kind", EMS_KINDS)}
     e["unit"] = v.choice(raw.get("unit", "ambulance"), "ems.unit", EMS_UNIT_TYPES)
     e["threshold"] = v.number(raw.get("threshold", 15.0), "ems.threshold", lo=0, lo_open=True, hi=MAX_THRESHOLD_MIN)
     e["norm_share"] = v.number(raw.get("norm_share", 0.9), "ems.norm_share", lo=0, lo_open=True, hi=1.0)
@@ -640,7 +705,7 @@ def _ems_section(v: _V, raw) -> dict:
     e["reliability"] = v.number(raw.get("reliability", 0.9), "ems.reliability", lo=0, lo_open=True, hi=0.999)
     if e["calls_per_year"] is None and e["busy_fraction"] is None:
         v.fail("ems.calls_per_year", "give calls_per_year (with mission_minutes) or a system-wide busy_fraction")
-    units = []
+    units: list[EmsUnit] = []
     for k, u in enumerate(v.tables(raw.get("units", []), "ems.units", EMS_UNIT_KEYS, limit=MAX_EMS_UNITS)):
         fld = f"ems.units[{k}]"
         if "base" not in u:

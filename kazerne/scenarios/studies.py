@@ -16,27 +16,46 @@ import datetime as _dt
 import itertools
 import math
 import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+from shapely.geometry import Point
 
 from .. import __version__
 from ..coverage import models
-from ..coverage.metrics import evaluate
+from ..coverage.metrics import CoverageReport, evaluate
 from ..coverage.problem import from_cost_matrix
 from ..errors import ScenarioError
 from ..jsonsafe import json_safe as _json_safe
 from ..limits import require_memory
-from ..report.atomic import atomic_dir, write_json
 from ..report.geo import write_geojson
 from ..report.tables import text_table, write_csv
 from ..routing.travel import travel_times
 from ..sites import Sites
 from .context import Context, Progress, assumptions, headline, load_context, mins, municipality_rows, write_first_due
+from .output import write_run
 from .resolve import in_file, resolve_posts, resolve_site, turnout_for
-from .schema import DEFAULT_CANDIDATE_CLASSES, STUDY_KINDS, Scenario, crew_type
+from .schema import DEFAULT_CANDIDATE_CLASSES, STUDY_KINDS, Scenario, StudySpec, crew_type
 
-__all__ = ["DEFAULT_CANDIDATE_CLASSES", "KINDS", "Deadline", "build_candidates", "candidate_matrix", "run_study"]
+__all__ = [
+    "DEFAULT_CANDIDATE_CLASSES",
+    "KINDS",
+    "STUDIES",
+    "Deadline",
+    "StudyInput",
+    "StudyOutcome",
+    "StudyResult",
+    "build_candidates",
+    "candidate_matrix",
+    "prepare_study",
+    "print_study",
+    "run_study",
+    "solve_study",
+    "study_kind",
+    "write_study",
+]
 
 KINDS = STUDY_KINDS
 #: Model argument -> scenario field, for the rare model error a study's own checks let through.
@@ -322,8 +341,318 @@ def _check_sizes(sc: Scenario, st: dict, cand: Sites, n_posts: int, n_demand: in
     )
 
 
-def run_study(sc: Scenario, out_root: Path, progress: Progress) -> Path:
-    st = dict(sc.study)
+@dataclass
+class StudyInput:
+    """What every study kind works on: the scenario and its ``[study]`` spec, the zone context,
+    today's posts, the candidate sites (today's posts first), their response-time matrix (cut at
+    the covering threshold), full times on demand, today's coverage, the time limit and progress."""
+
+    sc: Scenario
+    st: StudySpec
+    ctx: Context
+    posts: Sites
+    cand: Sites
+    mat: np.ndarray
+    full: FullTimes
+    base: CoverageReport | None
+    deadline: Deadline
+    progress: Progress
+
+    @property
+    def n_posts(self) -> int:
+        return len(self.posts)
+
+    @property
+    def post_rows(self) -> np.ndarray:
+        return np.arange(self.n_posts)
+
+    @property
+    def th(self) -> list:
+        return list(self.sc.thresholds_min)
+
+    @property
+    def T(self) -> float:
+        return float(self.st["threshold"])
+
+    @property
+    def tkey(self) -> str:
+        return f"{self.T:g}"
+
+    @property
+    def weights(self) -> np.ndarray:
+        return _weights(self.ctx)
+
+    def eval(self, rows) -> CoverageReport:
+        return _eval(self.ctx, self.full, rows)
+
+    def share_at(self, rep: CoverageReport, t: float | None = None) -> float:
+        """Share of the population within ``t`` minutes (default the study's threshold)."""
+        t = self.T if t is None else t
+        ts = list(rep.thresholds_s)
+        if t * 60 in ts:
+            return float(rep.zone_weight_within[ts.index(t * 60)] / rep.total_weight)
+        return float(np.sum(self.weights[rep.first_s <= t * 60]) / rep.total_weight)
+
+
+@dataclass
+class StudyOutcome:
+    """What a study kind returns: its result (``summary.json``'s ``result``), its tables (CSV name
+    -> rows), the solves it ran, and the sites it recommends (rows of the candidate table)."""
+
+    result: dict
+    tables: dict = field(default_factory=dict)
+    solves: list = field(default_factory=list)
+    chosen_rows: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+
+
+@dataclass
+class StudyResult:
+    """A finished study: its input, the kind's outcome and the summary written to ``summary.json``."""
+
+    inp: StudyInput
+    outcome: StudyOutcome
+    summary: dict
+
+    @property
+    def result(self) -> dict:
+        return self.outcome.result
+
+    @property
+    def chosen_sites(self) -> list:
+        return [self.inp.cand.ids[r] for r in self.outcome.chosen_rows]
+
+
+#: The study kinds: ``[study] kind`` -> the function solving it (see :func:`study_kind`).
+STUDIES: dict[str, Callable[[StudyInput], StudyOutcome]] = {}
+
+
+def study_kind(name: str):
+    """Register a study kind: ``@study_kind("add")`` on a function ``StudyInput -> StudyOutcome``."""
+
+    def deco(fn):
+        STUDIES[name] = fn
+        return fn
+
+    return deco
+
+
+@study_kind("add")
+def study_add(inp: StudyInput) -> StudyOutcome:
+    """Keep today's posts, open ``k`` new ones: the MCLP (or p-median) with today's posts fixed."""
+    st, ctx, cand, posts, base, T, tkey = inp.st, inp.ctx, inp.cand, inp.posts, inp.base, inp.T, inp.tkey
+    res = _place(ctx, inp.mat, cand, st, posts.ids, inp.n_posts + st["k"], inp.progress, "add", inp.deadline)
+    new = [s for s in res.sites if s not in posts.ids]
+    chosen_rows = np.array([cand.ids.index(s) for s in posts.ids + new])
+    after = inp.eval(chosen_rows)
+    w = inp.weights
+    rows = []
+    for s in new:
+        j = cand.ids.index(s)
+        rep1 = inp.eval(np.append(inp.post_rows, j))
+        gained = (rep1.first_s <= T * 60) & ~(base.first_s <= T * 60)
+        per_m = {}
+        for mi, mname in enumerate(ctx.demand.municipality_names):
+            g = float(w[(ctx.demand.municipality == mi) & gained].sum())
+            if g > 0:
+                per_m[mname] = round(g, 1)
+        rows.append(
+            {
+                "site": s,
+                "name": cand.names[j],
+                "street": cand.street[j],
+                "municipality": cand.municipality[j],
+                "lon": round(cand.lon[j], 6),
+                "lat": round(cand.lat[j], 6),
+                "turnout_s": cand.turnout_s[j],
+                f"newly_within_{tkey}min": round(float(w[gained].sum()), 1),
+                f"share_within_{tkey}min_before": inp.share_at(base),
+                f"share_within_{tkey}min_after": inp.share_at(rep1),
+                "by_municipality": per_m,
+            }
+        )
+    tables = {
+        "new_sites.csv": [{k: v for k, v in r.items() if k != "by_municipality"} for r in rows],
+        "new_sites_by_municipality.csv": [
+            {"site": r["site"], "municipality": mname, f"newly_within_{tkey}min": g}
+            for r in rows
+            for mname, g in sorted(r["by_municipality"].items(), key=lambda kv: -kv[1])
+        ],
+    }
+    result = {"new_sites": rows, "before": headline(base, inp.th), "after": headline(after, inp.th)}
+    return StudyOutcome(result, tables, [res.to_dict()], chosen_rows)
+
+
+@study_kind("close")
+def study_close(inp: StudyInput) -> StudyOutcome:
+    """Rank today's posts by the coverage lost when each one alone closes."""
+    base, th, T, tkey, wt = inp.base, inp.th, inp.T, inp.tkey, inp.weights
+    rows = []
+    for i in range(inp.n_posts):
+        rep = inp.eval(np.delete(inp.post_rows, i))
+        r = {"post": inp.posts.ids[i], "name": inp.posts.names[i]}
+        for t, a, b in zip(th, base.zone_weight_within, rep.zone_weight_within):
+            r[f"loss_within_{t:g}min"] = round(float(a - b), 1)
+        if T not in th:  # rank on the study's threshold even when it is not a report threshold
+            r[f"loss_within_{tkey}min"] = round(
+                float(wt[base.first_s <= T * 60].sum() - wt[rep.first_s <= T * 60].sum()), 1
+            )
+        r[f"population_within_{tkey}min_before"] = round(float(wt[base.first_s <= T * 60].sum()), 1)
+        r[f"population_within_{tkey}min_after"] = round(float(wt[rep.first_s <= T * 60].sum()), 1)
+        r["mean_min_before"] = mins(base.mean_s)
+        r["mean_min_after"] = mins(rep.mean_s)
+        rows.append(r)
+    key = f"loss_within_{tkey}min"
+    rows.sort(key=lambda r: (r[key], r["post"]))
+    for k, r in enumerate(rows):
+        r["rank"] = k + 1
+    result = {"ranking_by": key, "least_loss": rows[0]["post"], "most_loss": rows[-1]["post"], "ranking": rows}
+    return StudyOutcome(result, {"close_ranking.csv": rows}, [], inp.post_rows)
+
+
+@study_kind("relocate")
+def study_relocate(inp: StudyInput) -> StudyOutcome:
+    """Move ``m`` of today's posts: the best placement for every combination of moved posts."""
+    st, cand, posts, tkey = inp.st, inp.cand, inp.posts, inp.tkey
+    moved, res, solves, tried, total = _relocate(inp.ctx, inp.mat, cand, st, posts, inp.progress, inp.deadline)
+    if tried < total:
+        _warn(
+            f"relocate: the study time limit ({st['time_limit_s']:g} s) ran out after {tried} of {total} "
+            f"combinations of moved posts; the answer is the best of those tried"
+        )
+    chosen_rows = np.array([cand.ids.index(s) for s in res.sites])
+    after = inp.eval(chosen_rows)
+    new_ids = [s for s in res.sites if s not in posts.ids]
+    result = {
+        "moved_posts": [posts.ids[i] for i in moved],
+        "new_sites": [
+            {
+                "site": s,
+                "name": cand.names[cand.ids.index(s)],
+                "lon": round(cand.lon[cand.ids.index(s)], 6),
+                "lat": round(cand.lat[cand.ids.index(s)], 6),
+            }
+            for s in new_ids
+        ],
+        "before": headline(inp.base, inp.th),
+        "after": headline(after, inp.th),
+        "combinations_tried": tried,
+        "combinations_total": total,
+        "complete": tried == total,
+    }
+    table = [
+        {
+            "moved_post": posts.ids[i],
+            "post_name": posts.names[i],
+            "to_site": s,
+            "to_name": cand.names[cand.ids.index(s)],
+            "to_street": cand.street[cand.ids.index(s)],
+            "to_municipality": cand.municipality[cand.ids.index(s)],
+            "to_lon": round(cand.lon[cand.ids.index(s)], 6),
+            "to_lat": round(cand.lat[cand.ids.index(s)], 6),
+            f"share_within_{tkey}min_before": inp.share_at(inp.base),
+            f"share_within_{tkey}min_after": inp.share_at(after),
+        }
+        for i, s in zip(moved, new_ids)
+    ]
+    return StudyOutcome(result, {"relocation.csv": table}, solves, chosen_rows)
+
+
+@study_kind("greenfield")
+def study_greenfield(inp: StudyInput) -> StudyOutcome:
+    """The best ``p`` posts from scratch for ``p = p_min..p_max`` (the MCLP frontier in one pass, or
+    one p-median per ``p``), with today's network on the curve."""
+    st, ctx, cand, deadline, tkey, T = inp.st, inp.ctx, inp.cand, inp.deadline, inp.tkey, inp.T
+    curve, solves = [], []
+    chosen_rows = np.zeros(0, dtype=np.int64)
+    ps = list(range(st["p_min"], st["p_max"] + 1))
+    frontier = None
+    if st["objective"] != "pmedian":
+        # every p in one pass (shared reduction, each optimum the start of the next); the study's
+        # time limit is shared evenly between the points
+        prob = from_cost_matrix(inp.mat, inp.weights, site_ids=cand.ids)
+        frontier = models.mclp_frontier(prob, ps, T * 60, time_limit=max(deadline.left(), 0.5) / len(ps))
+    with inp.progress.bar(len(ps), "greenfield p") as bar:
+        for k, p in enumerate(ps):
+            if frontier is None and curve and deadline.expired():
+                _warn(
+                    f"greenfield: the study time limit ({st['time_limit_s']:g} s) ran out after p = {p - 1}; "
+                    f"p = {p}..{st['p_max']} not solved"
+                )
+                break
+            bar.set_postfix_str(f"p={p}")
+            if frontier is None:
+                res = _place(ctx, inp.mat, cand, st, [], p, inp.progress, f"greenfield p={p}", deadline)
+            else:
+                res = frontier[k]
+                _warn_status(res, f"greenfield p={p}", inp.progress)
+            bar.update(1)
+            solves.append({**res.to_dict(), "p": p})
+            chosen_rows = np.array([cand.ids.index(s) for s in res.sites])
+            curve.append(
+                {
+                    "p": p,
+                    f"share_within_{tkey}min": inp.share_at(inp.eval(chosen_rows)),
+                    "status": res.status,
+                    "gap": res.gap,
+                    "sites": " ".join(res.sites),
+                }
+            )
+    today = {"p": inp.n_posts, f"share_within_{tkey}min": inp.share_at(inp.base)} if inp.n_posts else None
+    result = {"curve": curve, "today": today, "threshold_min": T, "complete": len(curve) == len(ps)}
+    table = curve + ([{**today, "status": "today", "sites": " ".join(inp.posts.ids)}] if today else [])
+    return StudyOutcome(result, {"frontier.csv": table}, solves, chosen_rows)
+
+
+@study_kind("minimum")
+def study_minimum(inp: StudyInput) -> StudyOutcome:
+    """The fewest posts reaching everyone (or ``share``) within the threshold: the LSCP."""
+    st, cand, T = inp.st, inp.cand, inp.T
+    _check_share(inp.sc, st, inp.mat, inp.weights)
+    res = _solve("lscp", inp.mat, inp.weights, cand, st, inp.deadline, radius=T * 60)
+    _warn_status(res, "minimum", inp.progress)
+    chosen_rows = np.array([cand.ids.index(s) for s in res.sites])
+    result = {
+        "posts_needed": len(res.sites),
+        "share_required": st["share"],
+        "threshold_min": T,
+        "sites": res.sites,
+        "after": headline(inp.eval(chosen_rows), inp.th),
+    }
+    if inp.n_posts:
+        result["before"] = headline(inp.base, inp.th)
+    table = [_site_row(cand, cand.ids.index(s)) for s in res.sites]
+    return StudyOutcome(result, {"sites.csv": table}, [res.to_dict()], chosen_rows)
+
+
+@study_kind("compare")
+def study_compare(inp: StudyInput) -> StudyOutcome:
+    """Planners' comparison of named sites, each added alone to today's posts; today as reference row."""
+    ctx, cand, base, th, T, tkey = inp.ctx, inp.cand, inp.base, inp.th, inp.T, inp.tkey
+    rows = [_compare_row(ctx, base, base, "today", "(today's posts)", th, T)]
+    for j in range(inp.n_posts, inp.n_posts + len(inp.st["sites"])):
+        rep = inp.eval(np.append(inp.post_rows, j))
+        rows.append(_compare_row(ctx, base, rep, cand.ids[j], cand.names[j], th, T, cand))
+    key = f"share_within_{tkey}min"
+    for r in rows:
+        r[f"change_vs_today_{tkey}min"] = r[key] - rows[0][key]
+        r[f"population_gain_{tkey}min"] = round((r[key] - rows[0][key]) * base.total_weight, 1)
+    rows[1:] = sorted(rows[1:], key=lambda r: -r[key])
+    tables = {
+        "comparison.csv": [{k: v for k, v in r.items() if k != "gain_by_municipality"} for r in rows],
+        "comparison_by_municipality.csv": [
+            {"site": r["site"], "municipality": mname, f"share_gain_within_{tkey}min": g}
+            for r in rows[1:]
+            for mname, g in sorted(r["gain_by_municipality"].items(), key=lambda kv: -kv[1])
+        ],
+    }
+    return StudyOutcome({"sorted_by": key, "rows": rows}, tables, [], inp.post_rows)
+
+
+def prepare_study(sc: Scenario, progress: Progress) -> StudyInput:
+    """Load the zone, resolve today's posts, build the candidates and their response-time matrix."""
+    st = sc.study
+    if st is None:
+        raise ScenarioError("the scenario has no [study] section", source=str(sc.path), field="study")
     ctx = load_context(sc, progress)
     posts = resolve_posts(ctx.zone, sc) if sc.posts else None
     if posts is None:
@@ -340,231 +669,41 @@ def run_study(sc: Scenario, out_root: Path, progress: Progress) -> Path:
     progress.step(f"response times from {len(cand.ids)} sites to {len(ctx.demand)} demand points")
     mat = candidate_matrix(ctx, cand, cutoff, progress)
     progress.done("matrix")
-    n_posts = len(posts)
-    post_rows = np.arange(n_posts)
     full = FullTimes(ctx, cand)
-    th = list(sc.thresholds_min)
-    T = st["threshold"]
-    tkey = f"{T:g}"
-    solves, tables = [], {}
-    chosen_rows = post_rows
-    base = _eval(ctx, full, post_rows) if n_posts else None
-    result = {}
-    kind = st["kind"]
+    base = _eval(ctx, full, np.arange(len(posts))) if len(posts) else None
+    return StudyInput(sc, st, ctx, posts, cand, mat, full, base, Deadline(st["time_limit_s"]), progress)
+
+
+def solve_study(sc: Scenario, progress: Progress | None = None) -> StudyResult:
+    """Run the scenario's ``[study]``: the kind's function from :data:`STUDIES`, then the sensitivity
+    analysis when asked; nothing is written (see :func:`write_study`)."""
+    progress = progress or Progress(True)
+    inp = prepare_study(sc, progress)
+    st, kind = inp.st, inp.st["kind"]
     progress.step(f"study {kind}")
-    deadline = Deadline(st["time_limit_s"])
     with in_file(sc.path, MODEL_FIELDS, default="study"):  # model errors name scenario fields
-
-        def share_at(rep, t=T):
-            return (
-                float(rep.zone_weight_within[list(rep.thresholds_s).index(t * 60)] / rep.total_weight)
-                if t * 60 in list(rep.thresholds_s)
-                else float(np.sum(_weights(ctx)[rep.first_s <= t * 60]) / rep.total_weight)
-            )
-
-        if kind == "add":
-            res = _place(ctx, mat, cand, st, posts.ids, n_posts + st["k"], progress, "add", deadline)
-            solves.append(res.to_dict())
-            new = [s for s in res.sites if s not in posts.ids]
-            chosen_rows = np.array([cand.ids.index(s) for s in posts.ids + new])
-            after = _eval(ctx, full, chosen_rows)
-            rows = []
-            for s in new:
-                j = cand.ids.index(s)
-                rep1 = _eval(ctx, full, np.append(post_rows, j))
-                gain = float(_weights(ctx)[(rep1.first_s <= T * 60) & ~(base.first_s <= T * 60)].sum())
-                per_m = {}
-                for mi, mname in enumerate(ctx.demand.municipality_names):
-                    sel = (ctx.demand.municipality == mi) & (rep1.first_s <= T * 60) & ~(base.first_s <= T * 60)
-                    g = float(_weights(ctx)[sel].sum())
-                    if g > 0:
-                        per_m[mname] = round(g, 1)
-                rows.append(
-                    {
-                        "site": s,
-                        "name": cand.names[j],
-                        "street": cand.street[j],
-                        "municipality": cand.municipality[j],
-                        "lon": round(cand.lon[j], 6),
-                        "lat": round(cand.lat[j], 6),
-                        "turnout_s": cand.turnout_s[j],
-                        f"newly_within_{tkey}min": round(gain, 1),
-                        f"share_within_{tkey}min_before": share_at(base),
-                        f"share_within_{tkey}min_after": share_at(rep1),
-                        "by_municipality": per_m,
-                    }
-                )
-            result = {"new_sites": rows, "before": headline(base, th), "after": headline(after, th)}
-            tables["new_sites.csv"] = [{k: v for k, v in r.items() if k != "by_municipality"} for r in rows]
-            tables["new_sites_by_municipality.csv"] = [
-                {"site": r["site"], "municipality": mname, f"newly_within_{tkey}min": g}
-                for r in rows
-                for mname, g in sorted(r["by_municipality"].items(), key=lambda kv: -kv[1])
-            ]
-        elif kind == "close":
-            rows, wt = [], _weights(ctx)
-            for i in range(n_posts):
-                rep = _eval(ctx, full, np.delete(post_rows, i))
-                r = {"post": posts.ids[i], "name": posts.names[i]}
-                for t, a, b in zip(th, base.zone_weight_within, rep.zone_weight_within):
-                    r[f"loss_within_{t:g}min"] = round(float(a - b), 1)
-                if T not in th:  # rank on the study's threshold even when it is not a report threshold
-                    r[f"loss_within_{tkey}min"] = round(
-                        float(wt[base.first_s <= T * 60].sum() - wt[rep.first_s <= T * 60].sum()), 1
-                    )
-                r[f"population_within_{tkey}min_before"] = round(float(wt[base.first_s <= T * 60].sum()), 1)
-                r[f"population_within_{tkey}min_after"] = round(float(wt[rep.first_s <= T * 60].sum()), 1)
-                r["mean_min_before"] = mins(base.mean_s)
-                r["mean_min_after"] = mins(rep.mean_s)
-                rows.append(r)
-            key = f"loss_within_{tkey}min"
-            rows.sort(key=lambda r: (r[key], r["post"]))
-            for k, r in enumerate(rows):
-                r["rank"] = k + 1
-            result = {"ranking_by": key, "least_loss": rows[0]["post"], "most_loss": rows[-1]["post"], "ranking": rows}
-            tables["close_ranking.csv"] = rows
-        elif kind == "relocate":
-            moved, res, rel_solves, tried, total = _relocate(ctx, mat, cand, st, posts, progress, deadline)
-            solves.extend(rel_solves)
-            if tried < total:
-                _warn(
-                    f"relocate: the study time limit ({st['time_limit_s']:g} s) ran out after {tried} of {total} "
-                    f"combinations of moved posts; the answer is the best of those tried"
-                )
-            chosen_rows = np.array([cand.ids.index(s) for s in res.sites])
-            after = _eval(ctx, full, chosen_rows)
-            result = {
-                "moved_posts": [posts.ids[i] for i in moved],
-                "new_sites": [
-                    {
-                        "site": s,
-                        "name": cand.names[cand.ids.index(s)],
-                        "lon": round(cand.lon[cand.ids.index(s)], 6),
-                        "lat": round(cand.lat[cand.ids.index(s)], 6),
-                    }
-                    for s in res.sites
-                    if s not in posts.ids
-                ],
-                "before": headline(base, th),
-                "after": headline(after, th),
-                "combinations_tried": tried,
-                "combinations_total": total,
-                "complete": tried == total,
-            }
-            new_ids = [s for s in res.sites if s not in posts.ids]
-            tables["relocation.csv"] = [
-                {
-                    "moved_post": posts.ids[i],
-                    "post_name": posts.names[i],
-                    "to_site": s,
-                    "to_name": cand.names[cand.ids.index(s)],
-                    "to_street": cand.street[cand.ids.index(s)],
-                    "to_municipality": cand.municipality[cand.ids.index(s)],
-                    "to_lon": round(cand.lon[cand.ids.index(s)], 6),
-                    "to_lat": round(cand.lat[cand.ids.index(s)], 6),
-                    f"share_within_{tkey}min_before": share_at(base),
-                    f"share_within_{tkey}min_after": share_at(after),
-                }
-                for i, s in zip(moved, new_ids)
-            ]
-        elif kind == "greenfield":
-            curve = []
-            bar = progress.bar(st["p_max"] - st["p_min"] + 1, "greenfield p")
-            ps = list(range(st["p_min"], st["p_max"] + 1))
-            frontier = None
-            if st["objective"] != "pmedian":
-                # every p in one pass (shared reduction, each optimum the start of the next); the study's
-                # time limit is shared evenly between the points
-                prob = from_cost_matrix(mat, _weights(ctx), site_ids=cand.ids)
-                frontier = models.mclp_frontier(prob, ps, T * 60, time_limit=max(deadline.left(), 0.5) / len(ps))
-            for k, p in enumerate(ps):
-                if frontier is None and curve and deadline.expired():
-                    _warn(
-                        f"greenfield: the study time limit ({st['time_limit_s']:g} s) ran out after p = {p - 1}; "
-                        f"p = {p}..{st['p_max']} not solved"
-                    )
-                    break
-                bar.set_postfix_str(f"p={p}")
-                if frontier is None:
-                    res = _place(ctx, mat, cand, st, [], p, progress, f"greenfield p={p}", deadline)
-                else:
-                    res = frontier[k]
-                    _warn_status(res, f"greenfield p={p}", progress)
-                bar.update(1)
-                solves.append({**res.to_dict(), "p": p})
-                rows_p = np.array([cand.ids.index(s) for s in res.sites])
-                rep = _eval(ctx, full, rows_p)
-                curve.append(
-                    {
-                        "p": p,
-                        f"share_within_{tkey}min": share_at(rep),
-                        "status": res.status,
-                        "gap": res.gap,
-                        "sites": " ".join(res.sites),
-                    }
-                )
-                chosen_rows = rows_p
-            bar.close()
-            today = {"p": n_posts, f"share_within_{tkey}min": share_at(base)} if n_posts else None
-            result = {
-                "curve": curve,
-                "today": today,
-                "threshold_min": T,
-                "complete": len(curve) == st["p_max"] - st["p_min"] + 1,
-            }
-            tables["frontier.csv"] = curve + (
-                [{**today, "status": "today", "sites": " ".join(posts.ids)}] if today else []
-            )
-        elif kind == "minimum":
-            _check_share(sc, st, mat, _weights(ctx))
-            res = _solve("lscp", mat, _weights(ctx), cand, st, deadline, radius=T * 60)
-            _warn_status(res, "minimum", progress)
-            solves.append(res.to_dict())
-            chosen_rows = np.array([cand.ids.index(s) for s in res.sites])
-            rep = _eval(ctx, full, chosen_rows)
-            result = {
-                "posts_needed": len(res.sites),
-                "share_required": st["share"],
-                "threshold_min": T,
-                "sites": res.sites,
-                "after": headline(rep, th),
-            }
-            if n_posts:
-                result["before"] = headline(base, th)
-            tables["sites.csv"] = [_site_row(cand, cand.ids.index(s)) for s in res.sites]
-        elif kind == "compare":
-            rows = [_compare_row(ctx, base, base, "today", "(today's posts)", th, T)]
-            for k, j in enumerate(range(n_posts, n_posts + len(st["sites"]))):
-                rep = _eval(ctx, full, np.append(post_rows, j))
-                rows.append(_compare_row(ctx, base, rep, cand.ids[j], cand.names[j], th, T, cand))
-            key = f"share_within_{tkey}min"
-            for r in rows:
-                r[f"change_vs_today_{tkey}min"] = r[key] - rows[0][key]
-                r[f"population_gain_{tkey}min"] = round((r[key] - rows[0][key]) * base.total_weight, 1)
-            rows[1:] = sorted(rows[1:], key=lambda r: -r[key])
-            result = {"sorted_by": key, "rows": rows}
-            tables["comparison.csv"] = [{k: v for k, v in r.items() if k != "gain_by_municipality"} for r in rows]
-            tables["comparison_by_municipality.csv"] = [
-                {"site": r["site"], "municipality": mname, f"share_gain_within_{tkey}min": g}
-                for r in rows[1:]
-                for mname, g in sorted(r["gain_by_municipality"].items(), key=lambda kv: -kv[1])
-            ]
+        outcome = STUDIES[kind](inp)
         progress.done("study")
-
         if st["sensitivity"] and kind in ("add", "relocate", "greenfield", "minimum"):
             progress.step("sensitivity (speed ±15 %, turnout ±60 s, threshold ±1 min)")
-            result["sensitivity"] = _sensitivity(
-                ctx, posts, cand, st, progress, kind, [cand.ids[r] for r in chosen_rows], Deadline(st["time_limit_s"])
+            outcome.result["sensitivity"] = _sensitivity(
+                inp.ctx,
+                inp.posts,
+                inp.cand,
+                st,
+                progress,
+                kind,
+                [inp.cand.ids[r] for r in outcome.chosen_rows],
+                Deadline(st["time_limit_s"]),
             )
             progress.done("sensitivity")
-
-    chosen = {"ids": [cand.ids[r] for r in chosen_rows]}
+    cand, n_posts = inp.cand, inp.n_posts
     summary = {
         "kazerne_version": __version__,
         "scenario": {"name": sc.name, "file": str(sc.path), "description": sc.description},
         "created": _dt.datetime.now().isoformat(timespec="seconds"),
         "study": {k: v for k, v in st.items() if k != "sites"},
-        "assumptions": assumptions(ctx, posts if n_posts else None),
+        "assumptions": assumptions(inp.ctx, inp.posts if n_posts else None),
         "candidates": {
             "total": len(cand.ids),
             "today_posts": n_posts,
@@ -574,49 +713,60 @@ def run_study(sc: Scenario, out_root: Path, progress: Progress) -> Path:
             "classes": st["candidate_classes"],
             "spacing_m": st["spacing_m"],
         },
-        "solves": solves,
-        "result": result,
-        "chosen_sites": chosen["ids"],
+        "solves": outcome.solves,
+        "result": outcome.result,
+        "chosen_sites": [cand.ids[r] for r in outcome.chosen_rows],
         "timings_s": progress.timings,
     }
-    progress.step("writing outputs")
-    target = out_root / sc.name
-    with atomic_dir(target) as tmp:
-        write_json(tmp / "summary.json", _json_safe(summary))
-        for name, rows in tables.items():
-            if rows:
-                cols = list(dict.fromkeys(k for r in rows for k in r))
-                write_csv(tmp / name, rows, columns=cols)
-        if len(chosen_rows):
-            rep = _eval(ctx, full, chosen_rows)
-            write_csv(tmp / "municipalities.csv", municipality_rows(rep, th))
-            from shapely.geometry import Point
+    return StudyResult(inp, outcome, summary)
 
-            write_geojson(
-                tmp / "chosen_sites.geojson",
-                [
-                    {
-                        "id": cand.ids[r],
-                        "name": cand.names[r],
-                        "origin": cand.origin[r],
-                        "street": cand.street[r],
-                        "municipality": cand.municipality[r],
-                        "turnout_s": cand.turnout_s[r],
-                        "geometry": Point(cand.lon[r], cand.lat[r]),
-                    }
-                    for r in chosen_rows
-                ],
-                metadata={"assumptions": _json_safe(summary["assumptions"])},
-            )
-            if sc.outputs.get("first_due_areas", True):
-                sel = cand.subset(chosen_rows)
-                node_t = travel_times(ctx.zone, sel, ctx.demand, ctx.profile, keep_nodes=True).node_seconds
-                write_first_due(tmp / "first_due.geojson", ctx, sel, node_t, summary["assumptions"])
-        _write_study_report(tmp, ctx, sc, summary, tables, posts, cand, chosen_rows, base, full)
+
+def write_study(res: StudyResult, out_root: Path) -> Path:
+    """Write a finished study to ``out_root/<name>/`` (all or nothing): summary.json, the kind's
+    tables, the chosen sites' coverage per municipality, GeoJSON layers, maps and report."""
+    inp, sc, ctx, cand = res.inp, res.inp.sc, res.inp.ctx, res.inp.cand
+    chosen_rows, summary = res.outcome.chosen_rows, res.summary
+    progress = inp.progress
+    progress.step("writing outputs")
+
+    def layers(tmp: Path) -> None:
+        if not len(chosen_rows):
+            return
+        write_csv(tmp / "municipalities.csv", municipality_rows(inp.eval(chosen_rows), inp.th))
+        write_geojson(
+            tmp / "chosen_sites.geojson",
+            [
+                {
+                    "id": cand.ids[r],
+                    "name": cand.names[r],
+                    "origin": cand.origin[r],
+                    "street": cand.street[r],
+                    "municipality": cand.municipality[r],
+                    "turnout_s": cand.turnout_s[r],
+                    "geometry": Point(cand.lon[r], cand.lat[r]),
+                }
+                for r in chosen_rows
+            ],
+            metadata={"assumptions": _json_safe(summary["assumptions"])},
+        )
+        if sc.outputs.get("first_due_areas", True):
+            sel = cand.subset(chosen_rows)
+            node_t = travel_times(ctx.zone, sel, ctx.demand, ctx.profile, keep_nodes=True).node_seconds
+            write_first_due(tmp / "first_due.geojson", ctx, sel, node_t, summary["assumptions"])
+
+    target = write_run(
+        out_root / sc.name,
+        summary,
+        res.outcome.tables,
+        extra=[layers, lambda tmp: _write_study_report(tmp, res)],
+    )
     progress.done("write")
-    if not progress.quiet:
-        _print_study(summary)
     return target
+
+
+def run_study(sc: Scenario, out_root: Path, progress: Progress) -> Path:
+    """Solve the scenario's study and write it to ``out_root/<name>/``."""
+    return write_study(solve_study(sc, progress), Path(out_root))
 
 
 def _compare_row(ctx, base, rep, sid, name, th, t_study, cand=None):
@@ -716,10 +866,13 @@ def _sensitivity(ctx, posts, cand, st, progress, kind, base_sites, deadline: Dea
     }
 
 
-def _write_study_report(tmp, ctx, sc, summary, tables, posts, cand, chosen_rows, base, full) -> None:
+def _write_study_report(tmp: Path, res: StudyResult) -> None:
     """Maps, report.html and layers.gpkg of the study (kazerne.report.council)."""
     from ..report.council import write_study_outputs
     from .context import report_options
+
+    inp, summary, tables, chosen_rows = res.inp, res.summary, res.outcome.tables, res.outcome.chosen_rows
+    ctx, sc, posts, cand, base, full = inp.ctx, inp.sc, inp.posts, inp.cand, inp.base, inp.full
 
     opts = report_options(sc)
     if not any(opts[k] for k in ("maps", "report", "gpkg")):
@@ -799,7 +952,8 @@ def _site_row(cand, j) -> dict:
     }
 
 
-def _print_study(summary):
+def print_study(summary: dict) -> None:
+    """The study's answer on the terminal (the command line calls this; the library never prints)."""
     st = summary["study"]
     res = summary["result"]
     print(
