@@ -127,3 +127,84 @@ def test_example_scenario_slices_and_mix(slices_run):
     assert "FROM THE 112 CALL = call handling 90 s" in html and "From the call: time slices" in html
     assert "11:25" in html
     assert s["assumptions"]["thresholds_from"] == "call"
+
+
+# --------------------------------------------------------------------------- a study per time slice
+
+SITES = [
+    ("S1", 50.9195, 3.4490),  # Zulte
+    ("S2", 50.9575, 3.5960),  # Nazareth
+    ("S3", 50.9530, 3.8000),  # Oosterzele
+    ("S4", 51.1740, 3.9330),  # Moerbeke
+    ("S5", 50.9930, 3.6480),  # De Pinte
+    ("S6", 50.9800, 3.5600),  # Astene
+]
+STUDY_SLICES = """
+[[slices]]
+name = "day"
+days = "weekday"
+hours = [7, 19]
+period = "rush_hour"
+posts.P08 = { crew = "professional" }
+[[slices]]
+name = "night"
+days = "weekday"
+hours = [19, 7]
+period = "night"
+[[slices]]
+name = "weekend"
+days = "weekend"
+"""
+
+
+@pytest.fixture(scope="module")
+def slice_studies(tmp_path_factory, zone_data_dir):
+    tmp = tmp_path_factory.mktemp("slice-studies")
+    sites = ", ".join(f'{{ id = "{i}", lat = {la}, lon = {lo} }}' for i, la, lo in SITES)
+    out = {}
+    for sl in ("day", "night", "mix"):
+        extra = (
+            f'[study]\nkind = "add"\nk = 1\nthreshold = 12\nslice = "{sl}"\ninclude_generated = false\n'
+            f'new_crew = "professional"\nsites = [{sites}]\n{STUDY_SLICES}'
+        )
+        out[sl] = summary(run_file(scenario(tmp, f"add-{sl}", "[12]", extra), tmp / "out", quiet=True))
+    return out
+
+
+def test_best_new_post_differs_between_day_and_night_by_enumeration(slice_studies, hvz_zone):
+    """Enumerate the six sites: per slice, the population whose first engine arrives within 12 min from
+    the call (90 s call handling + fixed turnout at the median + driving at the slice's speeds), with
+    today's posts and the one new professional site. Turnouts written out here: professional 90 s,
+    volunteer and mixed 300 s; by day Deinze (P08, mixed) is professional."""
+    import numpy as np
+
+    import kazerne as kz
+
+    zone = hvz_zone
+    demand = kz.population_grid(zone)
+    w = np.where(demand.no_road_data, 0.0, demand.weight)
+    ids = ACTIVE_2019.strip("[]").replace('"', "").replace(" ", "").split(",")
+    covered = {}
+    for sl, period in (("day", "rush_hour"), ("night", "night"), ("weekend", None)):
+        posts = kz.Sites.from_posts(zone, ids, turnout={"professional": 90, "volunteer": 300, "mixed": 300})
+        if sl == "day":
+            posts.turnout_s[posts.ids.index("P08")] = 90.0
+        new = kz.Sites.from_lonlat(zone, [s[0] for s in SITES], [s[2] for s in SITES], [s[1] for s in SITES])
+        prof = kz.get_profile("fire_engine", period=period)
+        base = kz.travel_times(zone, posts, demand, prof).dense().astype(np.float64).min(axis=0) + 90.0
+        cand = kz.travel_times(zone, new, demand, prof).dense().astype(np.float64) + 90.0
+        covered[sl] = [float(w[np.minimum(base, cand[k]) <= 720.0].sum()) for k in range(len(SITES))]
+    best = {sl: SITES[int(np.argmax(covered[sl]))][0] for sl in covered}
+    assert best["day"] != best["night"]  # the point of the test: the answer depends on the hour
+    mix = [
+        60 / 168 * a + 60 / 168 * b + 48 / 168 * c
+        for a, b, c in zip(covered["day"], covered["night"], covered["weekend"])
+    ]
+    best["mix"] = SITES[int(np.argmax(mix))][0]
+    for sl, values in (("day", covered["day"]), ("night", covered["night"]), ("mix", mix)):
+        s = slice_studies[sl]
+        assert s["chosen_sites"][-1] == best[sl], sl
+        (solve,) = s["solves"]
+        assert solve["status"] == "optimal"
+        assert solve["objective"] == pytest.approx(max(values), rel=1e-6)
+        assert s["assumptions"]["study_slice"] == sl and s["assumptions"]["thresholds_from"] == "call"

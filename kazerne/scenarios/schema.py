@@ -424,6 +424,8 @@ def parse_scenario_data(raw: dict, path: str | Path) -> Scenario:
         sc.slices = _slices_section(v, raw, sc)
     if sc.study is not None:
         sc.study["slice"] = _study_slice(v, raw["study"], sc)
+        if sc.slices is not None and sc.study["sensitivity"]:
+            v.fail("study.sensitivity", "not yet with [response] / [[slices]]; expected false (or drop those sections)")
     return sc
 
 

@@ -345,3 +345,139 @@ def print_response(block: dict, th) -> None:
     print(text_table(rows, ["slice", "when", "h/week", "speeds", "posts"] + [f"≤{t:g} min" for t in th] + ["mean min"]))
     nat = block["national_mean_from_call_min"]
     print(f"published Belgian mean from the call to the first arrival: 2019 11:25 ({nat['2019']:.2f} min), 2020 11:21")
+
+
+# ------------------------------------------------------------------------------------------------
+# studies: optimise for one slice or the hour-weighted mix (deterministic model, from the call)
+# ------------------------------------------------------------------------------------------------
+
+
+def _study_turnouts(sc: Scenario, st: dict, setup: SliceSetup, cand: Sites, n_posts: int, posts: Sites) -> np.ndarray:
+    """Median turnout of every candidate row in one slice (``inf`` marks a post closed in it):
+    today's posts as the slice has them, named sites by their own turnout_s / crew, every other
+    candidate the slice's median for ``study.new_crew`` (or ``study.new_turnout_s``)."""
+    spec = setup.spec
+    med = {i: t.median_s for i, t in zip(setup.sites.ids, setup.dists)}
+    out = np.empty(len(cand.ids))
+    new = st.get("new_turnout_s")
+    new = float(new) if new is not None else _crew_dist(sc, spec, st["new_crew"]).median_s
+    for r in range(len(cand.ids)):
+        out[r] = new
+    for r in range(n_posts):
+        out[r] = med.get(posts.ids[r], np.inf)
+    from ..sites import crew_type
+
+    for k, sd in enumerate(st["sites"]):
+        r = n_posts + k
+        if "turnout_s" in sd:
+            out[r] = float(sd["turnout_s"])
+        elif "crew" in sd:
+            out[r] = _crew_dist(sc, spec, crew_type(sd["crew"])).median_s
+    return out
+
+
+class SliceTimes:
+    """Full response times (from the call, no cutoff) of candidate rows, the slices' columns side by
+    side: the ``full`` of a study under the response model."""
+
+    def __init__(self, ctx_zone, demand, cand: Sites, parts: list, call_handling_s: float):
+        self.zone, self.demand, self.cand, self.parts, self.ch = ctx_zone, demand, cand, parts, call_handling_s
+        self.rows: dict = {}
+
+    def __call__(self, rows) -> np.ndarray:
+        rows = [int(r) for r in np.atleast_1d(rows)]
+        todo = [r for r in dict.fromkeys(rows) if r not in self.rows]
+        if todo:
+            blocks = []
+            for profile, turnout in self.parts:
+                sub = self.cand.subset(todo)
+                t = turnout[todo]
+                sub.turnout_s = np.where(np.isfinite(t), t, 0.0)
+                m = travel_times(self.zone, sub, self.demand, profile).seconds.astype(np.float64) + self.ch
+                m[~np.isfinite(t)] = np.inf
+                blocks.append(m)
+            full = np.hstack(blocks)
+            for k, r in enumerate(todo):
+                self.rows[r] = full[k]
+        return np.vstack([self.rows[r] for r in rows]) if rows else np.zeros((0, len(self.demand) * len(self.parts)))
+
+
+def _stack_demand(demand, shares: list):
+    """The demand repeated once per slice, weights scaled by each slice's share of the week."""
+    from dataclasses import replace
+
+    k = len(shares)
+    if k == 1:
+        return demand
+    rep = {
+        f: np.concatenate([getattr(demand, f)] * k)
+        for f in ("x", "y", "lon", "lat", "municipality", "node", "snap_m", "no_road_data", "in_gap")
+    }
+    rep["weight"] = np.concatenate([demand.weight * s for s in shares])
+    return replace(demand, **rep, meta={**demand.meta, "stacked_slices": k})
+
+
+def slice_study(ctx, posts: Sites, cand: Sites, cutoff_s, progress):
+    """``(ctx, matrix, full times)`` of a study under the response model: times from the call
+    (call handling + the slice's median turnouts + driving at the slice's speeds; posts closed in a
+    slice never arrive), for ``study.slice`` or — ``mix`` — every slice's columns side by side with
+    the population weighted by the slice's share of the week (the MCLP then maximises the
+    hour-weighted covered population). The returned context carries the (stacked) demand and the
+    slice's profile (the scenario's for the mix)."""
+    from .context import Context
+
+    sc = ctx.sc
+    st = sc.study
+    ch = float(sc.response["call_handling_s"])
+    setups = slice_setups(sc, posts)
+    chosen = setups if st["slice"] == "mix" else [s for s in setups if s.name == st["slice"]]
+    parts, blocks = [], []
+    for s in chosen:
+        turnout = _study_turnouts(sc, st, s, cand, len(posts), posts)
+        progress.step(f"slice {s.name}: response times from {len(cand.ids)} sites")
+        sub = Sites(**{**cand.__dict__, "turnout_s": np.where(np.isfinite(turnout), turnout, 0.0)})
+        cut = None if cutoff_s is None else max(0.0, cutoff_s - ch)
+        bar = progress.bar(len(cand.ids), f"travel times ({s.name})")
+        try:
+            m = travel_times(ctx.zone, sub, ctx.demand, s.profile, cutoff_s=cut, progress=bar).seconds
+        finally:
+            bar.close()
+        m = m.astype(np.float32) + np.float32(ch)
+        m[~np.isfinite(turnout)] = np.inf
+        blocks.append(m)
+        parts.append((s.profile, turnout))
+    total = sum(c.weight for c in chosen)
+    demand = _stack_demand(ctx.demand, [c.weight / total for c in chosen])
+    if len(chosen) > 1:  # a cell has one time per slice: no single map or GeoPackage layer of the mix
+        sc.outputs.update(map=False, gpkg=False)
+    profile = chosen[0].profile if len(chosen) == 1 else ctx.profile
+    new_ctx = Context(sc=sc, zone=ctx.zone, profile=profile, demand=demand, thresholds_s=ctx.thresholds_s)
+    full = SliceTimes(ctx.zone, ctx.demand, cand, parts, ch)
+    return new_ctx, np.hstack(blocks) if len(blocks) > 1 else blocks[0], full
+
+
+def study_assumptions(sc: Scenario) -> dict:
+    """What the response model changes in a study's assumptions."""
+    st = sc.study
+    sl = [s for s in sc.slices if st["slice"] in ("mix", s["name"])]
+    return {
+        "response_time": "response time from the 112 call: call handling + turnout at its median + driving; "
+        "every threshold counts from the call (the study optimises the deterministic model)",
+        "call_handling_s": float(sc.response["call_handling_s"]),
+        "thresholds_from": "call",
+        "study_slice": st["slice"],
+        "time_slices": [
+            {
+                "name": s["name"],
+                "days": describe_days(s["slice"].days),
+                "hours": f"{_hhmm(s['slice'].start_h)}-{_hhmm(s['slice'].end_h)}",
+                "hours_per_week": s["hours_per_week"],
+                "speed_period": s["period"],
+            }
+            for s in sl
+        ],
+        "mix": "the population of each slice weighted by its share of the week (hours); shares and means are "
+        "hour-weighted; no map or GeoPackage (a cell has one time per slice)"
+        if st["slice"] == "mix"
+        else None,
+    }

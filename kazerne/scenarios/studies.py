@@ -38,6 +38,7 @@ from .context import Context, Progress, assumptions, headline, load_context, min
 from .output import write_run
 from .resolve import in_file, resolve_posts, resolve_site, turnout_for
 from .schema import DEFAULT_CANDIDATE_CLASSES, STUDY_KINDS, Scenario, StudySpec, crew_type
+from .slices import study_assumptions
 
 __all__ = [
     "DEFAULT_CANDIDATE_CLASSES",
@@ -667,9 +668,14 @@ def prepare_study(sc: Scenario, progress: Progress) -> StudyInput:
         else max(st["threshold"], max(sc.thresholds_min)) * 60.0
     )
     progress.step(f"response times from {len(cand.ids)} sites to {len(ctx.demand)} demand points")
-    mat = candidate_matrix(ctx, cand, cutoff, progress)
+    if sc.slices is None:
+        mat = candidate_matrix(ctx, cand, cutoff, progress)
+        full = FullTimes(ctx, cand)
+    else:  # from the call, for one time slice or the hour-weighted mix (kazerne.scenarios.slices)
+        from .slices import slice_study
+
+        ctx, mat, full = slice_study(ctx, posts, cand, cutoff, progress)
     progress.done("matrix")
-    full = FullTimes(ctx, cand)
     base = _eval(ctx, full, np.arange(len(posts))) if len(posts) else None
     return StudyInput(sc, st, ctx, posts, cand, mat, full, base, Deadline(st["time_limit_s"]), progress)
 
@@ -703,7 +709,8 @@ def solve_study(sc: Scenario, progress: Progress | None = None) -> StudyResult:
         "scenario": {"name": sc.name, "file": str(sc.path), "description": sc.description},
         "created": _dt.datetime.now().isoformat(timespec="seconds"),
         "study": {k: v for k, v in st.items() if k != "sites"},
-        "assumptions": assumptions(inp.ctx, inp.posts if n_posts else None),
+        "assumptions": assumptions(inp.ctx, inp.posts if n_posts else None)
+        | (study_assumptions(sc) if sc.slices is not None else {}),
         "candidates": {
             "total": len(cand.ids),
             "today_posts": n_posts,
