@@ -208,3 +208,22 @@ def test_best_new_post_differs_between_day_and_night_by_enumeration(slice_studie
         assert solve["status"] == "optimal"
         assert solve["objective"] == pytest.approx(max(values), rel=1e-6)
         assert s["assumptions"]["study_slice"] == sl and s["assumptions"]["thresholds_from"] == "call"
+
+
+def test_readme_response_example_runs(hvz_zone):
+    """The README's example (section *Response time from the call*) runs as written."""
+    import re
+
+    import numpy as np
+
+    text = (REPO / "README.md").read_text(encoding="utf-8")
+    sec = text[text.index("## Response time from the call") :]
+    code = re.search(r"```python\n(.*?)```", sec, re.S).group(1)
+    ns: dict = {}
+    exec(compile(code, "README.md (Response time from the call)", "exec"), ns)
+    assert ns["week"] == [60.0, 60.0, 48.0]
+    night, p, demand = ns["night"], ns["p"], ns["demand"]
+    w = np.where(demand.no_road_data, 0.0, demand.weight)
+    assert night.zone_share[0] == pytest.approx(float((w * p[0]).sum() / w.sum()), rel=1e-9)
+    assert 0 < night.zone_share[0] < night.zone_share[1] < 1
+    assert ns["vol"].quantile(0.9) == pytest.approx(480.0)
