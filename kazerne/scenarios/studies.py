@@ -967,6 +967,13 @@ def print_study(summary: dict) -> None:
         f"\n{summary['scenario']['name']}: study {st['kind']} at {st['threshold']:g} min, "
         f"{summary['candidates']['total']} candidate sites"
     )
+    a = summary.get("assumptions", {})
+    if a.get("thresholds_from") == "call":
+        print(
+            f"  times FROM THE 112 CALL (call handling {a['call_handling_s']:g} s + median turnout + driving), "
+            f"time slice: {a['study_slice']}"
+            + (" (hour-weighted population of every slice)" if a["study_slice"] == "mix" else "")
+        )
     for s in summary["solves"][:3]:
         obj = "none" if s["objective"] is None else f"{s['objective']:,.1f}"
         gap = "n/a" if s["gap"] is None else f"{100 * s['gap']:.3g}%"
