@@ -530,8 +530,9 @@ def check_batch_dir(out_dir: Path) -> None:
 def plan_batch(spec: BatchSpec, out_root, retry_failed: bool = False, quiet: bool = True) -> Plan:
     """Resolve every run against its zone (loaded once per zone and demand), give each its inputs
     digest and its task, and find which runs are missing (no record with that digest)."""
+    from ..progress import Progress
     from ..report.atomic import check_output_dir
-    from .context import Progress, assumptions, load_context
+    from .context import assumptions, load_context
     from .resolve import in_file, profile_of
 
     out_dir = Path(out_root) / spec.name
@@ -904,7 +905,8 @@ def _row_numbers(summary: dict) -> dict:
 
 
 def _runner_run(task: RunTask, target: Path) -> dict:
-    from .runner import Progress, run_scenario
+    from ..progress import Progress
+    from .runner import run_scenario
 
     run_scenario(task.scenario, target.parent, Progress(quiet=True))
     try:

@@ -30,11 +30,12 @@ from ..coverage.problem import from_cost_matrix
 from ..errors import ScenarioError
 from ..jsonsafe import json_safe as _json_safe
 from ..limits import require_memory
+from ..progress import Progress
 from ..report.geo import write_geojson
 from ..report.tables import text_table, write_csv
 from ..routing.travel import travel_times
 from ..sites import Sites
-from .context import Context, Progress, assumptions, headline, load_context, mins, municipality_rows, write_first_due
+from .context import Context, assumptions, headline, load_context, mins, municipality_rows, write_first_due
 from .output import write_run
 from .resolve import in_file, resolve_posts, resolve_site, turnout_for
 from .schema import DEFAULT_CANDIDATE_CLASSES, STUDY_KINDS, Scenario, StudySpec, crew_type
