@@ -164,6 +164,7 @@ def _shifted(tt: TravelTimes, c: float) -> TravelTimes:
         demand_ids=tt.demand_ids,
         node_seconds=None if tt.node_seconds is None else tt.node_seconds + c,
         profile=tt.profile,
+        speed_profile=tt.speed_profile,
     )
 
 
