@@ -45,6 +45,17 @@ _EXPORTS = {
     "from_cost_matrix": ("kazerne.coverage.problem", "from_cost_matrix"),
     "Problem": ("kazerne.coverage.problem", "Problem"),
     "SolveResult": ("kazerne.coverage.result", "SolveResult"),
+    # response time from the 112 call: call handling, turnout distributions, time slices
+    "TurnoutDist": ("kazerne.response", "TurnoutDist"),
+    "TimeSlice": ("kazerne.response", "TimeSlice"),
+    "ResponseReport": ("kazerne.response", "ResponseReport"),
+    "arrival_probability": ("kazerne.response", "arrival_probability"),
+    "expected_response": ("kazerne.response", "expected_response"),
+    "evaluate_response": ("kazerne.response", "evaluate_response"),
+    "mix_reports": ("kazerne.response", "mix_reports"),
+    "check_week": ("kazerne.response", "check_week"),
+    "DEFAULT_TURNOUT_DIST": ("kazerne.response", "DEFAULT_TURNOUT_DIST"),
+    "DEFAULT_CALL_HANDLING_S": ("kazerne.response", "DEFAULT_CALL_HANDLING_S"),
     # models
     "lscp": ("kazerne.coverage.models", "lscp"),
     "mclp": ("kazerne.coverage.models", "mclp"),

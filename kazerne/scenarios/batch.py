@@ -21,7 +21,7 @@ that reads the batch); the driving times from every site any baseline run uses t
 point are computed once per (network, speed profile, demand, site set) and written as ``.npy``
 files under ``OUT/<name>/matrices/`` keyed by a digest of those inputs; each run memory-maps the
 file, takes its rows and adds its own turnout times. A baseline run then costs one evaluation.
-Runs with ``[study]`` or ``[ems]`` sections, and every run when ``council = true`` (the per-run
+Runs with ``[study]``, ``[ems]``, ``[response]`` or ``[[slices]]`` sections, and every run when ``council = true`` (the per-run
 maps, ``report.html`` and ``layers.gpkg``), go through the ordinary scenario runner instead.
 
 Nothing is lost: every finished run (done or failed, with its message) writes a record
@@ -553,7 +553,8 @@ def plan_batch(spec: BatchSpec, out_root, retry_failed: bool = False, quiet: boo
         if "file" in sc.demand:  # absolute, so that the run's scenario.toml runs from anywhere
             raw_out["demand"]["file"] = sc.demand["file"]
         toml_text = dumps_toml(raw_out)
-        fast = not spec.council and not sc.study and not sc.ems
+        # the response model ([response] / [[slices]]) runs through the ordinary runner, like studies
+        fast = not spec.council and not sc.study and not sc.ems and sc.response is None
         ckey = _digest(
             {
                 "zone": sc.zone,
