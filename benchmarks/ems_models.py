@@ -14,6 +14,10 @@ Measured 2026-11-26 on the 2-core dev machine (defaults, seed 1, SCIP, 1 thread)
 MEXCLP 300 bases x 15,000 points (14,992 atoms, 300,130 variables) "optimal" within SCIP's
 1e-4 tolerance, real gap 3.3e-5, solve 354 s / total 360 s, expected coverage 99.959 %;
 without the warm start the same run stopped at the 600 s limit with gap 6.0e-4.
+2026-12-01, since "optimal" means a zero gap for the EMS models too (issue 13), on the same
+machine shared with two other jobs: stopped at the 600 s limit, status "feasible", objective
+22,398.015 (99.959 %), bound 22,407.23, gap 4.1e-4 -- the placement is as good, the proof is
+not reached at this size.
 Hypercube approximation for the 20 units: 0.26 s; share within 15 min 0.9992 vs 0.9963
 +- 0.0003 in the seeded simulation (100,000 calls, 0.5 s).
 """

@@ -55,6 +55,17 @@ _EXPORTS = {
     "evaluate_fleet": ("kazerne.coverage.fleet", "evaluate_fleet"),
     "arrival_time": ("kazerne.coverage.fleet", "arrival_time"),
     "placement_costs": ("kazerne.coverage.fleet", "placement_costs"),
+    # response time from the 112 call: call handling, turnout distributions, time slices
+    "TurnoutDist": ("kazerne.response", "TurnoutDist"),
+    "TimeSlice": ("kazerne.response", "TimeSlice"),
+    "ResponseReport": ("kazerne.response", "ResponseReport"),
+    "arrival_probability": ("kazerne.response", "arrival_probability"),
+    "expected_response": ("kazerne.response", "expected_response"),
+    "evaluate_response": ("kazerne.response", "evaluate_response"),
+    "mix_reports": ("kazerne.response", "mix_reports"),
+    "check_week": ("kazerne.response", "check_week"),
+    "DEFAULT_TURNOUT_DIST": ("kazerne.response", "DEFAULT_TURNOUT_DIST"),
+    "DEFAULT_CALL_HANDLING_S": ("kazerne.response", "DEFAULT_CALL_HANDLING_S"),
     # models
     "lscp": ("kazerne.coverage.models", "lscp"),
     "mclp": ("kazerne.coverage.models", "mclp"),
@@ -81,6 +92,9 @@ _EXPORTS = {
     "ZonePackError": ("kazerne.errors", "ZonePackError"),
     # scenario files
     "run_scenario": ("kazerne.scenarios.runner", "run_file"),
+    "parse_scenario": ("kazerne.scenarios.schema", "parse_scenario"),
+    "solve_study": ("kazerne.scenarios.studies", "solve_study"),
+    "STUDIES": ("kazerne.scenarios.studies", "STUDIES"),
 }
 
 __all__ = ["__version__", *_EXPORTS]

@@ -43,7 +43,11 @@ class ModelInputError(KazerneError, ValueError):
 
 
 class InfeasibleError(KazerneError, ValueError):
-    """A model has no feasible solution; the message says why (e.g. which demand is unreachable)."""
+    """A model has no feasible solution; the message says why (e.g. which demand is unreachable).
+
+    ``uncovered``: the ids of the demand points no allowed site reaches, when that is the reason."""
+
+    uncovered: list | None = None
 
 
 class SnapError(KazerneError, ValueError):

@@ -49,6 +49,16 @@ def test_readme_example_runs_and_makes_sense(example):
     post_cov = (tt10.dense()[: len(posts)] <= 600).any(axis=0)
     best = max(w[post_cov | (tt10.dense()[k] <= 600)].sum() for k in range(len(posts), len(tt10.site_ids)))
     assert res.objective == pytest.approx(best, rel=1e-9)
+    # MEXCLP: two ambulances on 13 sites, q = 0.2 -- every placement of 2 units enumerated here
+    within = example["amb"].dense() <= 900
+    expected = [
+        (w * (1 - 0.2 ** (within[i].astype(int) + within[j].astype(int)))).sum()
+        for i in range(len(posts))
+        for j in range(i, len(posts))
+    ]
+    ems = example["ems"]
+    assert ems.status == "optimal" and ems.gap == 0.0 and sum(ems.extra["units"].values()) == 2
+    assert ems.objective == pytest.approx(max(expected), rel=1e-9)
 
 
 def test_api_and_cli_give_the_same_baseline(example, tmp_path):
@@ -159,3 +169,35 @@ def test_api_and_cli_give_the_same_ems_study(example, tmp_path):
     assert res.gap == solve["gap"] == 0.0
     assert res.objective == pytest.approx(solve["objective"], rel=1e-9)
     assert res.extra["units"] == {p["base"]: p["units"] for p in summary["placement"]}
+
+
+def test_first_due_areas_and_isochrones_as_geodataframes(example):
+    """Network nodes inside a post's first-due area are reached first by that post, and every node
+    reached within T lies inside that post's T-minute isochrone (checked on the node times, not on
+    the polygon code)."""
+    import shapely
+
+    import kazerne as kz
+    from kazerne.routing.crs import to_wgs84
+
+    zone, demand, posts = example["zone"], example["demand"], example["posts"]
+    sub = posts.subset([0, 1, 2])
+    tt = kz.travel_times(zone, sub, demand, "fire_engine", keep_nodes=True)
+    fd = tt.first_due_areas(zone)
+    assert list(fd["site"][:3]) == sub.ids and fd.crs.to_epsg() == 4326
+    lon, lat = to_wgs84(zone.net.x, zone.net.y)
+    first = np.argmin(tt.node_seconds, axis=0)
+    rng = np.random.default_rng(0)
+    for k, sid in enumerate(sub.ids):
+        geom = fd.geometry[k]
+        # nodes well inside the territory (away from the 200 m cell edges) are the post's own
+        inner = shapely.buffer(geom, -0.004)  # ~300-450 m in degrees at 51 N
+        pick = rng.choice(np.flatnonzero(shapely.contains_xy(inner, lon, lat)), 200, replace=False)
+        assert (first[pick] == k).mean() > 0.97
+    iso = tt.isochrones(zone, minutes=(8,))
+    assert list(iso["site"]) == sub.ids and (iso["minutes"] == 8.0).all()
+    for k in range(3):
+        reached = np.flatnonzero(tt.node_seconds[k] <= 480)
+        assert shapely.contains_xy(shapely.buffer(iso.geometry[k], 1e-4), lon[reached], lat[reached]).all()
+    with pytest.raises(kz.ModelInputError, match="keep_nodes=True"):
+        kz.travel_times(zone, sub, demand, "fire_engine").first_due_areas(zone)

@@ -476,7 +476,7 @@ def _mexclp_heuristic(a: np.ndarray, aw: np.ndarray, q: float, n: int, lo: np.nd
     tol = 1e-12 * max(float(aw.sum()), 1.0)
     for _ in range(50 * n):
         improved = False
-        for j in np.flatnonzero(x > lo):
+        for j in np.flatnonzero(x > lo).tolist():
             c2 = c - am[j]
             x[j] -= 1
             g = gains(c2, x)

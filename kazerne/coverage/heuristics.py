@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import numpy as np
 
@@ -82,10 +83,11 @@ def greedy_interchange(
         idx = np.arange(n)
         return idx, _objective(Cf, w, b, idx)
     block = max(1, int(1.5e8 // max(m, 1) // np.dtype(dtype).itemsize))
+    picked: list[int]
     if init is not None:
-        chosen = list(int(x) for x in init)
+        picked = list(int(x) for x in init)
     else:
-        chosen = []
+        picked = []
         d = b.copy()
         is_open = np.zeros(n, dtype=bool)
         for _ in range(p):
@@ -94,10 +96,10 @@ def greedy_interchange(
                 gains[s : s + block] = np.maximum(d[None, :] - Cf[s : s + block], 0) @ w
             gains[is_open] = -1.0
             j = int(np.argmax(gains))
-            chosen.append(j)
+            picked.append(j)
             is_open[j] = True
             d = np.minimum(d, Cf[j])
-    chosen = np.array(chosen, dtype=np.int64)
+    chosen = np.array(picked, dtype=np.int64)
     # --- interchange (best improvement, Whitaker-style evaluation of all p x (n - p) swaps) ---
     while time.perf_counter() - t0 < time_budget:
         rows = np.vstack([Cf[chosen], b[None, :]])  # last row: base, never removed
@@ -132,8 +134,8 @@ def greedy_interchange(
         if best_j < 0:
             break
         chosen[best_r] = best_j
-    chosen = np.sort(chosen)
-    return chosen, _objective(Cf, w, b, chosen)
+    out = np.sort(chosen)
+    return out, _objective(Cf, w, b, out)
 
 
 def greedy_cover(
@@ -167,7 +169,7 @@ def greedy_cover(
             return np.zeros(0, dtype=np.int64)
         covf = cover.astype(np.float32)
         uncovered = coverable.copy()
-        chosen = []
+        chosen: list[int] = []
         while uncovered.any():
             if max_sites is not None and len(chosen) >= max_sites:
                 return None
@@ -179,7 +181,7 @@ def greedy_cover(
             uncovered &= ~cover[j]
         for j in list(reversed(chosen)):
             rest = [x for x in chosen if x != j]
-            if rest and cover[rest].any(axis=0)[coverable].all():
+            if rest and np.asarray(cover[rest].any(axis=0))[coverable].all():
                 chosen = rest
         return np.sort(np.array(chosen, dtype=np.int64))
     total = float(w[coverable].sum())
@@ -367,7 +369,7 @@ def lagrangian_branch_and_bound(
     """
     t0 = time.perf_counter()
     n, m = C.shape
-    best = [float(ub), np.sort(np.asarray(incumbent, dtype=np.int64))]
+    best: list[Any] = [float(ub), np.sort(np.asarray(incumbent, dtype=np.int64))]
 
     def value(sites):
         d = np.minimum(base, C[sites].min(axis=0)) if len(sites) else base
@@ -387,12 +389,13 @@ def lagrangian_branch_and_bound(
         nodes += 1
         while True:
             k = p - int(f1.sum())
-            cand = np.flatnonzero(~f0 & ~f1)
+            cand: np.ndarray | None = np.flatnonzero(~f0 & ~f1)
             opened = np.flatnonzero(f1)
             b = np.minimum(base, C[opened].min(axis=0)) if len(opened) else base
             if k < 0:
                 cand = None
                 break
+            assert cand is not None
             if k == 0 or len(cand) <= k:
                 sol = np.concatenate([opened, cand]) if k > 0 else opened
                 v = value(sol)

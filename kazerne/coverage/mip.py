@@ -11,8 +11,8 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
+import ortools.linear_solver.linear_solver_pb2 as linear_solver_pb2
 import scipy.sparse as sp
-from ortools.linear_solver import linear_solver_pb2
 from ortools.linear_solver.python import model_builder_helper as mbh
 
 from .result import FEASIBLE, OPTIMAL
@@ -75,7 +75,8 @@ class Mip:
         helper = mbh.ModelBuilderHelper()
         lo = np.concatenate(self.lo) if self.lo else np.zeros(0)
         hi = np.concatenate(self.hi) if self.hi else np.zeros(0)
-        helper.fill_model_from_sparse_data(lb, ub, obj, lo, hi, A)
+        # OR-Tools' stub types these arrays oddly (ndarray[float64, ...]); they are float64 vectors
+        helper.fill_model_from_sparse_data(lb, ub, obj, lo, hi, A)  # type: ignore[arg-type]
         for j in np.flatnonzero(integer):
             helper.set_var_integrality(int(j), True)
         helper.set_maximize(bool(maximize))

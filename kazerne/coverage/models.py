@@ -29,6 +29,7 @@ from __future__ import annotations
 import math
 import time
 import warnings
+from typing import Any
 
 import numpy as np
 
@@ -331,6 +332,7 @@ def lscp(
             red.cover, red.weights, backend, None if left is None else max(left, 1e-3)
         )
     else:
+        assert target is not None  # set above whenever a share is asked
         status, chosen, bound, used = _partial_cover(red.cover, red.weights, target, backend, left, red.stats)
     if chosen is None:  # time limit without any solution (greedy always finds one, so rare)
         return _result(
@@ -435,7 +437,7 @@ def _mclp_model(cover: np.ndarray, w: np.ndarray, p: int, integer: bool = True) 
 def _mclp_lp(cover: np.ndarray, w: np.ndarray, p: int, time_limit: float | None = None):
     """LP relaxation of the MCLP with GLOP: ``(LP bound, y values, y reduced costs)`` or ``None``
     (also when ``time_limit`` seconds run out)."""
-    from ortools.linear_solver import pywraplp
+    import ortools.linear_solver.pywraplp as pywraplp
 
     n = cover.shape[0]
     mip = _mclp_model(cover, w, p, integer=False)
@@ -1081,7 +1083,7 @@ def pmedian(
         else np.full(len(dem), np.inf)
     )
     pc = p - len(fixed_rows)
-    stats = {
+    stats: dict[str, Any] = {
         "demand_before": int(problem.n_demand),
         "demand_after": int(len(dem)),
         "sites_before": int(problem.n_sites),
@@ -1246,7 +1248,7 @@ def pcenter(problem: Problem, p: int, *, time_limit: float | None = None, solver
     radii = np.unique(sub[np.isfinite(sub) & (sub >= lb)])
     del sub
     pc = p - problem.n_fixed
-    cache = {}
+    cache: dict[int, Any] = {}
 
     def greedy_ok(k):
         red = reduce_cover(problem, float(radii[k]), drop_fixed_covered=True, dominance=False)

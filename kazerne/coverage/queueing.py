@@ -375,7 +375,9 @@ def hypercube_exact(
         unit = uniq[a][fr[ok]]
         np.add.at(up_rate, (states[ok], unit), lam * share[a])
 
-    rows, cols, vals = [], [], []
+    rows: list[np.ndarray] = []
+    cols: list[np.ndarray] = []
+    vals: list[np.ndarray] = []
     for u in range(n):
         bit = 1 << u
         free = (states & bit) == 0
@@ -389,10 +391,9 @@ def hypercube_exact(
         rows.append(bsy)
         cols.append(bsy & ~bit)
         vals.append(np.full(bsy.size, mu))
-    rows = np.concatenate(rows)
-    cols = np.concatenate(cols)
-    vals = np.concatenate(vals)
-    gen = sp.csr_matrix((vals, (rows, cols)), shape=(n_states, n_states))
+    gen = sp.csr_matrix(
+        (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(n_states, n_states)
+    )
     out = np.asarray(gen.sum(axis=1)).ravel()
     gen = gen - sp.diags(out)
     # solve pi^T G = 0 with normalisation replacing the last equation
@@ -727,6 +728,7 @@ def simulate(
     batch_start_time[n_batches] = t_end
     dur = np.diff(batch_start_time)
     busy_b = busy_time / dur[:, None]
+    assert t_start is not None  # the loop passes call number warmup_calls (n_calls > warmup_calls)
     busy = busy_time.sum(axis=0) / (t_end - t_start)
     calls = calls_in_batch.sum()
 

@@ -124,7 +124,7 @@ def dominated_rows(cover: np.ndarray, max_work: float = 4e11) -> np.ndarray:
         Boolean mask ``(n_rows,)`` of dominated rows.
     """
     n, m = cover.shape
-    dom = ~cover.any(axis=1)
+    dom = np.asarray(~cover.any(axis=1))
     if n <= 1 or m == 0:
         return dom
     packed = np.ascontiguousarray(np.packbits(cover, axis=1))

@@ -15,7 +15,7 @@ import threading
 import time
 from dataclasses import dataclass
 
-from ortools.linear_solver import pywraplp
+import ortools.linear_solver.pywraplp as pywraplp
 
 from .result import FEASIBLE, INFEASIBLE, OPTIMAL, TIME_LIMIT, relative_gap
 

@@ -121,13 +121,38 @@ def assumption_lines(a: dict, demand_meta: dict | None = None, extra=()) -> list
             + "."
         )
     tc = a.get("turnout_s_by_crew")
-    if tc:
+    dist = a.get("turnout_distribution_by_crew")
+    if dist:
+        out.append(
+            "Turnout (alarm to wheels rolling), "
+            + ("distribution: " if a.get("turnout_model") == "distribution" else "fixed: ")
+            + "; ".join(f"{k} {_dist_text(v)}" for k, v in dist.items())
+            + "."
+        )
+    elif tc:
         out.append("Turnout (alarm to wheels rolling): " + ", ".join(f"{k} {v:g} s" for k, v in tc.items()) + ".")
-    out.append(
-        "Response time = turnout + driving time from the post to the road nearest each 250 m cell."
-        if "250" in str(a.get("population_model", ""))
-        else "Response time = turnout + driving time from the post to the road nearest each demand point."
-    )
+    where = "each 250 m cell" if "250" in str(a.get("population_model", "")) else "each demand point"
+    if a.get("call_handling_s") is not None:
+        out.append(
+            f"Response time FROM THE 112 CALL = call handling {a['call_handling_s']:g} s + turnout + driving time "
+            f"from the post to the road nearest {where}; every threshold counts from the call."
+        )
+        sl = a.get("time_slices") or []
+        if len(sl) > 1:
+            out.append(
+                "Time slices: "
+                + "; ".join(
+                    f"{s['name']} ({s['days']} {s['hours']}, {s['hours_per_week']:g} h/week, "
+                    f"{s['speed_period'] or 'free-flowing'} speeds)"
+                    for s in sl
+                )
+                + "; the mix weights each by its hours."
+            )
+    else:
+        out.append(
+            f"Response time = turnout + driving time from the post to the road nearest {where}, from the alarm "
+            "at the post (the 112 call handling before it is not included)."
+        )
     pm = a.get("population_model", "")
     if pm:
         out.append(
@@ -433,6 +458,74 @@ def _caveats(summary: dict) -> list:
 
 
 # ------------------------------------------------------------------------------------------------
+def _dist_text(d: dict) -> str:
+    if d.get("kind") == "fixed":
+        return f"{d['median_s']:g} s"
+    return f"median {d['median_s']:g} s, p90 {d['p90_s']:g} s" + (
+        f", at least {d['min_s']:g} s" if d.get("min_s") else ""
+    )
+
+
+def _response_section(summary: dict, th) -> str:
+    """report.html: expected shares from the call per time slice and the hour-weighted mix."""
+    b = summary.get("response_model")
+    if not b:
+        return ""
+    rows = []
+    for s in b["slices"]:
+        z = s["zone"]
+        r = {
+            "slice": s["name"],
+            "when": f"{s['days']} {s['hours']}",
+            "hours": s["hours_per_week"],
+            "speeds": s["speed_period"] or "free-flowing",
+            "posts": len(s["open_posts"]),
+            "closed": ", ".join(s["closed_posts"]),
+            "mean": z["mean_response_min"],
+        }
+        r.update({f"t{t:g}": z["expected_share_within"][f"{t:g}"] for t in th})
+        rows.append(r)
+    if b.get("mix"):
+        z = b["mix"]["zone"]
+        r = {"slice": "mix (hour-weighted)", "when": "the whole week", "hours": 168.0, "mean": z["mean_response_min"]}
+        r.update({f"t{t:g}": z["expected_share_within"][f"{t:g}"] for t in th})
+        rows.append(r)
+    ref = b["reference_from_alarm"]
+    r = {"slice": "today's definition", "when": "from the alarm, fixed turnout", "mean": ref["mean_response_min"]}
+    r.update({f"t{t:g}": ref["share_within"][f"{t:g}"] for t in th})
+    rows.append(r)
+    cols = [
+        ("slice", "slice", None),
+        ("when", "when", None),
+        ("hours", "h / week", lambda v: H.fmt_num(v, 0)),
+        ("speeds", "speeds", None),
+        ("posts", "open posts", lambda v: H.fmt_num(v, 0)),
+        ("closed", "closed", None),
+    ]
+    cols += [(f"t{t:g}", f"≤ {t:g} min from the call", H.fmt_pct) for t in th]
+    cols.append(("mean", "mean min from the call", lambda v: H.fmt_num(v, 2)))
+    nat = b["national_mean_from_call_min"]["2019"]
+    mean_mix = (b["mix"] if b.get("mix") else b["slices"][0])["zone"]["mean_response_min"]
+    text = (
+        f"Times from the 112 call: call handling {b['call_handling_s']:g} s, then turnout "
+        f"({b['turnout_model']}) and driving. Shares are expected shares: each place counts with the "
+        "probability that its first fire engine arrives in time (turnouts of the posts independent). "
+        "The last row is the old definition (from the alarm at the post, every turnout fixed at its median), "
+        "for comparison. "
+        + (
+            f"Mean from the call {H.fmt_num(mean_mix, 2)} min against the published Belgian mean of 11:25 "
+            f"({nat:.2f} min, 2019; 2020: 11:21)."
+            if mean_mix is not None
+            else ""
+        )
+    )
+    return H.section(
+        "From the call: time slices",
+        H.paragraph(text) + H.table(rows, cols, id="slices", sortable=False),
+        id="slices-section",
+    )
+
+
 # baseline
 # ------------------------------------------------------------------------------------------------
 
@@ -468,7 +561,14 @@ def write_baseline_outputs(
             bm,
             title=title,
             subtitle=sub,
-            surface=minutes_surface(d, rep.first_s, th, "First fire engine on scene (turnout + driving)"),
+            surface=minutes_surface(
+                d,
+                rep.first_s,
+                th,
+                "First fire engine on scene (call handling + median turnout + driving)"
+                if a.get("call_handling_s") is not None
+                else "First fire engine on scene (turnout + driving)",
+            ),
             sites=_posts_sites(posts),
             assumptions=lines,
         )
@@ -537,12 +637,22 @@ def write_baseline_outputs(
                 head
                 + H.paragraph(
                     f"Share of the {z['population_with_road_data']:,.0f} people with road data whose first fire "
-                    f"engine arrives within each time (turnout + driving). Mean driving time of the first unit "
+                    f"engine arrives within each time ("
+                    + (
+                        f"from the 112 call: call handling {a['call_handling_s']:g} s + turnout at its median + "
+                        "driving; expected shares per time slice below"
+                        if a.get("call_handling_s") is not None
+                        else "from the alarm: turnout + driving"
+                    )
+                    + "). Mean driving time of the first unit "
                     f"(no turnout): {H.fmt_num(summary.get('mean_drive_min_first_unit'), 2)} min."
                 ),
                 id="headline",
             )
         ]
+        resp = _response_section(summary, th)
+        if resp:
+            secs.append(resp)
         if fig_html:
             secs.append(H.section("Map", fig_html, id="map"))
         secs += [

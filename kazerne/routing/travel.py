@@ -153,6 +153,8 @@ class TravelTimes:
         (n_sites, n_nodes) response times to every network node (``keep_nodes=True``; first-due areas).
     profile : str
         Name of the speed profile.
+    speed_profile : SpeedProfile, optional
+        The profile itself (with any overrides), for isochrones.
     """
 
     site_ids: list
@@ -164,6 +166,7 @@ class TravelTimes:
     demand_ids: np.ndarray | None = None
     node_seconds: np.ndarray | None = None
     profile: str = ""
+    speed_profile: SpeedProfile | None = None
 
     @property
     def shape(self) -> tuple:
@@ -190,6 +193,7 @@ class TravelTimes:
             demand_ids=self.demand_ids,
             node_seconds=None if self.node_seconds is None else self.node_seconds[idx],
             profile=self.profile,
+            speed_profile=self.speed_profile,
         )
 
     def to_problem(self, weights, **kw):
@@ -202,6 +206,57 @@ class TravelTimes:
         if self.no_road_data is not None:
             w = np.where(self.no_road_data, 0.0, w)
         return from_cost_matrix(self.dense(), w, site_ids=self.site_ids, **kw)
+
+    def first_due_areas(self, zone, cell_m: float = 200.0):
+        """Where each site arrives first, as a ``geopandas.GeoDataFrame`` (EPSG:4326): ``site``,
+        ``area_km2`` and the territory (``site`` is ``None`` for cells without road data or site).
+        Needs the times to every node (``travel_times(..., keep_nodes=True)``)."""
+        import geopandas as gpd
+
+        from .isochrones import first_due_areas, polygons_to_wgs84
+
+        node_t = self._node_seconds("first_due_areas")
+        first = np.where(np.isfinite(node_t).any(axis=0), np.argmin(node_t, axis=0), -1)
+        areas = first_due_areas(zone.net, first, zone.zone_metric, cell_m=cell_m, gap_metric=zone.gap_metric)
+        keys = sorted(areas, key=lambda k: (k < 0, k))
+        geoms = polygons_to_wgs84([areas[k] for k in keys])
+        return gpd.GeoDataFrame(
+            {
+                "site": [self.site_ids[k] if k >= 0 else None for k in keys],
+                "area_km2": [round(areas[k].area / 1e6, 3) for k in keys],
+            },
+            geometry=geoms,
+            crs="EPSG:4326",
+        )
+
+    def isochrones(self, zone, minutes=(8, 10, 12, 15), **kw):
+        """Isochrones of every site as a ``geopandas.GeoDataFrame`` (EPSG:4326): one row per site and
+        threshold (``site``, ``minutes``, ``area_km2``), turnout included; ``kw`` goes to
+        :func:`kazerne.routing.isochrones.isochrone_polygons` (``buffer_m``, ``cell_m``,
+        ``simplify_m``). Needs the times to every node (``travel_times(..., keep_nodes=True)``)."""
+        import geopandas as gpd
+
+        from .isochrones import isochrone_polygons, polygons_to_wgs84
+        from .profiles import get_profile
+
+        node_t = self._node_seconds("isochrones")
+        prof = self.speed_profile or get_profile(self.profile)
+        rows, geoms = [], []
+        for k, sid in enumerate(self.site_ids):
+            start = int(np.argmin(node_t[k]))  # the site's own node: time = its turnout
+            polys = isochrone_polygons(zone.net, prof, start, float(self.turnout_s[k]), minutes, node_t=node_t[k], **kw)
+            for m, g in zip(sorted(float(x) for x in minutes), polys):
+                rows.append({"site": sid, "minutes": m, "area_km2": round(g.area / 1e6, 3)})
+                geoms.append(g)
+        return gpd.GeoDataFrame(rows, geometry=polygons_to_wgs84(geoms), crs="EPSG:4326")
+
+    def _node_seconds(self, what: str) -> np.ndarray:
+        if self.node_seconds is None:
+            raise ModelInputError(
+                f"{what} needs the times to every network node: call travel_times(..., keep_nodes=True)",
+                field="keep_nodes",
+            )
+        return self.node_seconds
 
     def to_dataframe(self):
         """A ``pandas.DataFrame`` of the times in minutes: one row per site, one column per demand point."""
@@ -263,6 +318,7 @@ def travel_times(
         no_road_data=nrd,
         node_seconds=node_out,
         profile=prof.name,
+        speed_profile=prof,
     )
 
 

@@ -21,8 +21,9 @@ that reads the batch); the driving times from every site any baseline run uses t
 point are computed once per (network, speed profile, demand, site set) and written as ``.npy``
 files under ``OUT/<name>/matrices/`` keyed by a digest of those inputs; each run memory-maps the
 file, takes its rows and adds its own turnout times. A baseline run then costs one evaluation.
-Runs with ``[study]`` or ``[ems]`` sections, or with vehicles or neighbouring posts (``[vehicles]``,
-``[posts.vehicles]``, ``[[posts.neighbours]]``), and every run when ``council = true`` (the per-run
+Runs with ``[study]``, ``[ems]``, ``[response]`` or ``[[slices]]`` sections, or with vehicles or
+neighbouring posts (``[vehicles]``, ``[posts.vehicles]``, ``[[posts.neighbours]]``), and every run when
+``council = true`` (the per-run
 maps, ``report.html`` and ``layers.gpkg``), go through the ordinary scenario runner instead.
 
 Nothing is lost: every finished run (done or failed, with its message) writes a record
@@ -531,8 +532,9 @@ def check_batch_dir(out_dir: Path) -> None:
 def plan_batch(spec: BatchSpec, out_root, retry_failed: bool = False, quiet: bool = True) -> Plan:
     """Resolve every run against its zone (loaded once per zone and demand), give each its inputs
     digest and its task, and find which runs are missing (no record with that digest)."""
+    from ..progress import Progress
     from ..report.atomic import check_output_dir
-    from .context import Progress, assumptions, load_context
+    from .context import assumptions, load_context
     from .resolve import in_file, profile_of
 
     out_dir = Path(out_root) / spec.name
@@ -553,8 +555,15 @@ def plan_batch(spec: BatchSpec, out_root, retry_failed: bool = False, quiet: boo
         if "file" in sc.demand:  # absolute, so that the run's scenario.toml runs from anywhere
             raw_out["demand"]["file"] = sc.demand["file"]
         toml_text = dumps_toml(raw_out)
-        # vehicles / neighbouring posts are measured by the ordinary runner (kazerne.scenarios.fleet)
-        fast = not spec.council and not sc.study and not sc.ems and not (sc.fleet or {}).get("declared")
+        # the response model ([response] / [[slices]]) and vehicles / neighbouring posts
+        # (kazerne.scenarios.fleet) run through the ordinary runner, like studies
+        fast = (
+            not spec.council
+            and not sc.study
+            and not sc.ems
+            and sc.response is None
+            and not (sc.fleet or {}).get("declared")
+        )
         ckey = _digest(
             {
                 "zone": sc.zone,
@@ -905,7 +914,8 @@ def _row_numbers(summary: dict) -> dict:
 
 
 def _runner_run(task: RunTask, target: Path) -> dict:
-    from .runner import Progress, run_scenario
+    from ..progress import Progress
+    from .runner import run_scenario
 
     run_scenario(task.scenario, target.parent, Progress(quiet=True))
     try:

@@ -7,8 +7,6 @@ internals; the runner dispatches to the others).
 
 from __future__ import annotations
 
-import sys
-import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -17,6 +15,7 @@ from ..coverage.metrics import CoverageReport, mins, municipality_rows
 from ..demand.points import DemandPoints, demand_from_file, population_grid
 from ..errors import ScenarioError
 from ..jsonsafe import json_safe as _json_safe
+from ..progress import Progress
 from ..report.geo import write_geojson
 from ..routing.zone import Zone, load_zone
 from ..sites import Sites
@@ -34,32 +33,6 @@ __all__ = [
     "report_options",
     "write_first_due",
 ]
-
-
-class Progress:
-    """Stage messages on stderr (``--quiet`` silences them)."""
-
-    def __init__(self, quiet: bool = False):
-        self.quiet = quiet
-        self.t0 = time.perf_counter()
-        self.last = self.t0
-        self.timings: dict = {}
-
-    def step(self, what: str):
-        now = time.perf_counter()
-        if not self.quiet:
-            print(f"kazerne [{now - self.t0:6.1f} s] {what}", file=sys.stderr, flush=True)
-        self.last = now
-
-    def done(self, key: str):
-        now = time.perf_counter()
-        self.timings[key] = round(now - self.last, 3)
-        self.last = now
-
-    def bar(self, total: int, desc: str):
-        from tqdm import tqdm
-
-        return tqdm(total=total, desc=desc, disable=self.quiet, file=sys.stderr, leave=False)
 
 
 @dataclass
@@ -154,19 +127,24 @@ def report_options(sc: Scenario) -> dict:
 
 
 def write_first_due(path, ctx: Context, posts: Sites, node_t: np.ndarray, assumptions_: dict) -> None:
-    from ..routing.isochrones import first_due_areas, polygons_to_wgs84
+    """``first_due.geojson``: where each post arrives first (:meth:`TravelTimes.first_due_areas`)."""
+    from ..routing.travel import TravelTimes
 
-    first = np.where(np.isfinite(node_t).any(axis=0), np.argmin(node_t, axis=0), -1)
-    areas = first_due_areas(ctx.zone.net, first, ctx.zone.zone_metric, gap_metric=ctx.zone.gap_metric)
-    recs = []
-    for k, g in areas.items():
-        (gw,) = polygons_to_wgs84([g])
-        recs.append(
-            {
-                "post": posts.ids[k] if k >= 0 else None,
-                "name": posts.names[k] if k >= 0 else "no road data",
-                "area_km2": round(g.area / 1e6, 3),
-                "geometry": gw,
-            }
-        )
+    tt = TravelTimes(
+        site_ids=list(posts.ids),
+        turnout_s=np.asarray(posts.turnout_s, dtype=float),
+        seconds=np.zeros((len(posts), 0), dtype=np.float32),
+        node_seconds=node_t,
+    )
+    gdf = tt.first_due_areas(ctx.zone)
+    names = dict(zip(posts.ids, posts.names))
+    recs = [
+        {
+            "post": site if isinstance(site, str) else None,
+            "name": names[site] if isinstance(site, str) else "no road data",
+            "area_km2": area,
+            "geometry": geom,
+        }
+        for site, area, geom in zip(gdf["site"], gdf["area_km2"], gdf.geometry)
+    ]
     write_geojson(path, recs, metadata={"assumptions": _json_safe(assumptions_)})

@@ -30,12 +30,13 @@ from ..coverage.problem import from_cost_matrix
 from ..coverage.queueing import hypercube_approx, system_busy_fraction
 from ..errors import ScenarioError
 from ..jsonsafe import json_safe as _json_safe
+from ..progress import Progress
 from ..report.atomic import atomic_dir, write_json
 from ..report.geo import write_geojson
 from ..report.tables import text_table, write_csv
 from ..routing.travel import travel_times
 from ..sites import Sites
-from .context import Progress, assumptions, load_context
+from .context import assumptions, load_context
 from .resolve import in_file, profile_of, resolve_site
 from .schema import Scenario
 

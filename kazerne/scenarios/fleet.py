@@ -169,6 +169,11 @@ def fleet_outputs(ctx, posts: Sites) -> FleetOutputs:
             "fastest adequate help: the nearest post sends, whatever its zone",
         ],
     }
+    if getattr(sc, "response", None) is not None or getattr(sc, "slices", None) is not None:
+        assumptions["response_model"] = (
+            "with [response] / [[slices]] the vehicles are measured from the alarm (no call handling) with "
+            "each post's turnout of posts.csv, for one situation, not per time slice"
+        )
     if nb:
         assumptions["neighbour_posts"] = (
             "posts of neighbouring zones drive on the road data of this zone's pack only (the zone and a "

@@ -54,7 +54,13 @@ def run_baseline(sc: Scenario, out_root: Path, progress: Progress) -> Path:
     posts = resolve_posts(ctx.zone, sc)
     progress.done("posts")
     progress.step(f"response times from {len(posts)} posts")
-    rep, node_t = evaluate_posts(ctx, posts)
+    resp = None
+    if sc.response is None:
+        rep, node_t = evaluate_posts(ctx, posts)
+    else:  # from the call: call handling, turnout distributions, time slices (kazerne.response)
+        from .slices import response_baseline
+
+        posts, rep, node_t, resp = response_baseline(ctx, posts, progress)
     progress.done("travel_and_metrics")
     th = list(sc.thresholds_min)
     d = ctx.demand
@@ -101,7 +107,7 @@ def run_baseline(sc: Scenario, out_root: Path, progress: Progress) -> Path:
     fleet = fleet_outputs(ctx, posts)
     progress.done("fleet")
     ok = np.isfinite(rep.first_s) & (rep.first_site >= 0) & ~d.no_road_data
-    drive = rep.first_s[ok] - posts.turnout_s[rep.first_site[ok]]
+    drive = rep.first_s[ok] - posts.turnout_s[rep.first_site[ok]] - (resp["call_handling_s"] if resp else 0.0)
     mean_drive = float(np.average(drive, weights=d.weight[ok])) if ok.any() and d.weight[ok].sum() > 0 else None
     summary = {
         "kazerne_version": __version__,
@@ -124,6 +130,11 @@ def run_baseline(sc: Scenario, out_root: Path, progress: Progress) -> Path:
         "fleet": fleet.summary,
         "timings_s": progress.timings,
     }
+    if resp is not None:
+        from .slices import assumption_updates
+
+        summary["assumptions"].update(assumption_updates(resp))
+        summary["response_model"] = resp
     progress.step("writing outputs")
     target = out_root / sc.name
     with atomic_dir(target) as tmp:
@@ -131,6 +142,10 @@ def run_baseline(sc: Scenario, out_root: Path, progress: Progress) -> Path:
         write_csv(tmp / "municipalities.csv", summary["municipalities"])
         write_csv(tmp / "posts.csv", post_rows)
         fleet.write(tmp)
+        if resp is not None:
+            from .slices import slice_rows
+
+            write_csv(tmp / "slices.csv", slice_rows(resp, th))
         write_csv(
             tmp / "worst.csv",
             worst_rows,
@@ -172,6 +187,11 @@ def print_summary(summary: dict, th) -> None:
         f"{' (' + a['speed_profile']['period'] + ')' if a['speed_profile']['period'] else ''}, "
         f"turnout {a['turnout_s_by_crew']} s, population {a['population_year']}"
     )
+    if a.get("call_handling_s") is not None:
+        print(
+            f"times FROM THE 112 CALL: call handling {a['call_handling_s']:g} s + turnout + driving "
+            f"(table below: every turnout at its median; expected shares per time slice further down)"
+        )
     print(
         f"population {z['population_with_road_data']:,.0f} with road data; "
         f"{z['population_no_road_data']:,.0f} without (not counted)\n"
@@ -197,6 +217,10 @@ def print_summary(summary: dict, th) -> None:
         from .fleet import fleet_text
 
         print("\n" + fleet_text(summary["fleet"]))
+    if summary.get("response_model"):
+        from .slices import print_response
+
+        print_response(summary["response_model"], th)
     au = summary.get("road_network_audit")
     if au:
         med = au["detour_median_by_municipality"]

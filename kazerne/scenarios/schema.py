@@ -33,6 +33,8 @@ TOP_KEYS = {
     "study",
     "ems",
     "vehicles",
+    "response",
+    "slices",
 }
 PROFILE_KEYS = {
     "name",
@@ -103,6 +105,7 @@ STUDY_KEYS = {
     "include_generated",
     "vehicle",
     "response",
+    "slice",
 }
 STUDY_KINDS = ("add", "close", "relocate", "greenfield", "minimum", "compare", "add-vehicle")
 STUDY_SITE_KEYS = {"id", "name", "lat", "lon", "street", "municipality", "crew", "turnout_s"}
@@ -184,6 +187,7 @@ class StudySpec(TypedDict, total=False):
     sites: list[StudySite]
     vehicle: str  # add-vehicle: the vehicle type to place
     response: str  # add-vehicle: measure this adequate response ("" = the first vehicle of the type)
+    slice: str | None  # a [[slices]] name, "mix", or None (no response model)
 
 
 class EmsUnit(TypedDict):
@@ -248,6 +252,8 @@ class Scenario:
     study: StudySpec | None = None
     ems: EmsSpec | None = None
     fleet: dict = field(default_factory=dict)  # [vehicles], [posts.vehicles], [[posts.neighbours]]
+    response: dict | None = None  # [response]: call handling and turnout distributions (None: old model)
+    slices: list | None = None  # [[slices]] (None: one slice, the whole week)
     raw: dict = field(default_factory=dict)
 
 
@@ -439,6 +445,17 @@ def parse_scenario_data(raw: dict, path: str | Path) -> Scenario:
         sc.study = _study_section(v, raw["study"], sc)
     if "ems" in raw:
         sc.ems = _ems_section(v, raw["ems"])
+    if "response" in raw or "slices" in raw:
+        if "ems" in raw:
+            v.fail("response" if "response" in raw else "slices", "not for [ems] studies (they have their own turnout)")
+        sc.response = _response_section(v, raw, sc)
+        sc.slices = _slices_section(v, raw, sc)
+    if sc.study is not None:
+        sc.study["slice"] = _study_slice(v, raw["study"], sc)
+        if sc.slices is not None and sc.study["sensitivity"]:
+            v.fail("study.sensitivity", "not yet with [response] / [[slices]]; expected false (or drop those sections)")
+        if sc.study["kind"] == "add-vehicle" and (sc.response is not None or sc.slices is not None):
+            v.fail("study.kind", "add-vehicle is not yet available with [response] / [[slices]] (drop those sections)")
     return sc
 
 
@@ -1003,3 +1020,187 @@ def _fleet_section(v: _V, raw: dict, sc: Scenario) -> dict:
         "neighbours": neighbours,
         "declared": bool(raw.get("vehicles")) or bool(pv) or bool(neighbours),
     }
+
+
+# ------------------------------------------------------------------------------------------------
+# [response] and [[slices]]: the response time as the zone measures it (kazerne.response)
+# ------------------------------------------------------------------------------------------------
+
+RESPONSE_KEYS = {"call_handling_s", "turnout_model", "turnout", "posts"}
+DIST_KEYS = {"median_s", "p90_s", "min_s"}
+SLICE_KEYS = {"name", "days", "hours", "period", "posts", "turnout"}
+SLICE_POST_KEYS = {"crew", "closed", "median_s", "p90_s", "min_s"}
+TURNOUT_MODELS = ("distribution", "deterministic")
+DAY_SETS = {"weekday": (0, 1, 2, 3, 4), "weekend": (5, 6), "all": (0, 1, 2, 3, 4, 5, 6)}
+MAX_SLICES = 48
+
+
+def _key(k) -> str:
+    return k if isinstance(k, str) and _plain(k) and len(k) <= 60 else _show(k)
+
+
+def _dist(v: _V, d, fld: str, keys=DIST_KEYS):
+    """A turnout distribution table ``{median_s, p90_s, min_s}`` as a TurnoutDist (None when ``d``
+    gives none of the three, e.g. a slice's post entry with only ``crew``)."""
+    from ..errors import ModelInputError
+    from ..response import TurnoutDist
+
+    v.table(d, fld, keys)
+    if not DIST_KEYS & set(d):
+        return None
+    if "median_s" not in d:
+        v.fail(f"{fld}.median_s", "missing (required with p90_s / min_s): the median turnout in seconds")
+    nums = {k: v.number(d[k], f"{fld}.{k}", lo=0, hi=MAX_TURNOUT_S) for k in DIST_KEYS if k in d}
+    try:
+        return TurnoutDist(nums["median_s"], nums.get("p90_s"), nums.get("min_s", 0.0))
+    except ModelInputError as exc:
+        v.fail(f"{fld}.{exc.field}", exc.detail)
+
+
+def _response_section(v: _V, raw: dict, sc: Scenario) -> dict:
+    """``[response]``: call handling (s), the turnout model and distributions per crew / post."""
+    from ..response import DEFAULT_CALL_HANDLING_S
+
+    r = v.table(raw.get("response", {}), "response", RESPONSE_KEYS)
+    out = {
+        "call_handling_s": v.number(
+            r.get("call_handling_s", DEFAULT_CALL_HANDLING_S), "response.call_handling_s", lo=0, hi=MAX_TURNOUT_S
+        ),
+        "turnout_model": v.choice(r.get("turnout_model", "distribution"), "response.turnout_model", TURNOUT_MODELS),
+    }
+    tables = {}
+    for kind in ("turnout", "posts"):
+        t = r.get(kind, {})
+        if not isinstance(t, dict):
+            v.fail(f"response.{kind}", f"expected tables [response.{kind}.<{'crew' if kind == 'turnout' else 'id'}>]")
+        tables[kind] = {}
+        for k, d in t.items():
+            fld = f"response.{kind}.{_key(k)}"
+            if kind == "turnout" and k not in sc.turnout_s:
+                v.fail(
+                    fld,
+                    f"unknown crew type; expected one of {', '.join(sorted(sc.turnout_s))} (or add it to [turnout])",
+                )
+            if kind == "posts" and k not in {p.id for p in sc.posts} | set(sc.closed):
+                v.fail(fld, f"post {k!r} is not in posts.active or posts.add")
+            dist = _dist(v, d, fld)
+            if dist is None:
+                v.fail(f"{fld}.median_s", "missing (required): the median turnout in seconds")
+            tables[kind][k] = dist
+    out["turnout"], out["posts"] = tables["turnout"], tables["posts"]
+    return out
+
+
+def _days(v: _V, d, fld: str) -> tuple:
+    if isinstance(d, str):
+        if d not in DAY_SETS:
+            v.fail(fld, f"expected weekday, weekend, all or a list of day names, got {_show(d)}")
+        return DAY_SETS[d]
+    from ..response import DAY_NAMES
+
+    if not isinstance(d, list) or not d or not all(isinstance(x, str) and x.lower() in DAY_NAMES for x in d):
+        v.fail(fld, f"expected weekday, weekend, all or a list of day names ({', '.join(DAY_NAMES)}), got {_show(d)}")
+    days = [DAY_NAMES.index(x.lower()) for x in d]
+    if len(set(days)) != len(days):
+        v.fail(fld, f"day listed twice in {_show(d)}")
+    return tuple(sorted(days))
+
+
+def _slices_section(v: _V, raw: dict, sc: Scenario) -> list:
+    """``[[slices]]``: parts of the week with their own posts, crews, turnouts and speed period,
+    covering each hour of the week exactly once (one whole-week slice when absent)."""
+    from ..errors import ModelInputError
+    from ..response import TimeSlice, check_week
+
+    open_ids = [p.id for p in sc.posts]
+    if "slices" not in raw:
+        return [
+            {
+                "name": "week",
+                "slice": TimeSlice("week"),
+                "period": sc.profile.get("period"),
+                "posts": {},
+                "turnout": {},
+                "hours_per_week": 168.0,
+            }
+        ]
+    out = []
+    for i, sd in enumerate(v.tables(raw["slices"], "slices", SLICE_KEYS, limit=MAX_SLICES)):
+        fld = f"slices[{i}]"
+        if "name" not in sd:
+            v.fail(f"{fld}.name", "missing (required): a name such as weekday-day")
+        name = v.string(sd["name"], f"{fld}.name", max_len=60)
+        if name == "mix" or any(name == o["name"] for o in out):
+            v.fail(f"{fld}.name", f"{'duplicate slice name' if name != 'mix' else 'reserved name'} {name!r}")
+        days = _days(v, sd.get("days", "all"), f"{fld}.days")
+        hrs = sd.get("hours", [0, 24])
+        if not isinstance(hrs, list) or len(hrs) != 2:
+            v.fail(
+                f"{fld}.hours",
+                f"expected [start, end] in hours 0..24 (end <= start wraps past midnight), got {_show(hrs)}",
+            )
+        h = [v.number(x, f"{fld}.hours", lo=0, hi=24) for x in hrs]
+        period = sd.get("period", sc.profile.get("period") or "none")
+        period = v.choice(period, f"{fld}.period", ("none", *PERIOD_FACTORS))
+        posts = {}
+        pt = sd.get("posts", {})
+        if not isinstance(pt, dict):
+            v.fail(f"{fld}.posts", "expected tables [slices.posts.<id>] (crew, closed, median_s, p90_s, min_s)")
+        for pid, pd in pt.items():
+            pf = f"{fld}.posts.{_key(pid)}"
+            if pid not in open_ids:
+                v.fail(pf, f"post {pid!r} is not an open post of the scenario (posts.active, posts.add)")
+            dist = _dist(v, pd, pf, SLICE_POST_KEYS)
+            e = {"dist": dist}
+            if "crew" in pd:
+                crew = crew_type(v.string(pd["crew"], f"{pf}.crew"))
+                if crew not in sc.turnout_s:
+                    v.fail(
+                        f"{pf}.crew",
+                        f"no turnout for crew type {crew!r}; expected one of {', '.join(sorted(sc.turnout_s))}",
+                    )
+                e["crew"] = crew
+            e["closed"] = v.boolean(pd.get("closed", False), f"{pf}.closed")
+            if e["closed"] and (dist is not None or "crew" in pd):
+                v.fail(pf, "a closed post has no crew or turnout; give closed = true alone")
+            posts[pid] = e
+        if open_ids and all(posts.get(p, {}).get("closed") for p in open_ids):
+            v.fail(f"{fld}.posts", f"every post is closed in slice {name!r}; expected at least one open post")
+        turn = {}
+        tt = sd.get("turnout", {})
+        if not isinstance(tt, dict):
+            v.fail(f"{fld}.turnout", "expected tables [slices.turnout.<crew>] (median_s, p90_s, min_s)")
+        for crew, d in tt.items():
+            tf = f"{fld}.turnout.{_key(crew)}"
+            if crew not in sc.turnout_s:
+                v.fail(tf, f"unknown crew type; expected one of {', '.join(sorted(sc.turnout_s))}")
+            dist = _dist(v, d, tf)
+            if dist is None:
+                v.fail(f"{tf}.median_s", "missing (required): the median turnout in seconds")
+            turn[crew] = dist
+        try:
+            sl = TimeSlice(name, days, h[0], h[1])
+            sl.minutes()
+        except ModelInputError as exc:
+            v.fail(f"{fld}.hours", exc.detail)
+        out.append(
+            {"name": name, "slice": sl, "period": None if period == "none" else period, "posts": posts, "turnout": turn}
+        )
+    try:
+        hours = check_week([o["slice"] for o in out])
+    except ModelInputError as exc:
+        v.fail(exc.field, exc.detail)
+    for o, hh in zip(out, hours):
+        o["hours_per_week"] = hh
+    return out
+
+
+def _study_slice(v: _V, st: dict, sc: Scenario) -> str | None:
+    """``study.slice``: the time slice a study optimises for, ``mix`` (hour-weighted), or None (no
+    response model: the study runs as before)."""
+    if "slice" not in st:
+        return None if sc.slices is None else ("mix" if len(sc.slices) > 1 else sc.slices[0]["name"])
+    if sc.slices is None:
+        v.fail("study.slice", "only with [[slices]] (or [response]) in the scenario")
+    names = [s["name"] for s in sc.slices]
+    return v.choice(st["slice"], "study.slice", (*names, "mix"))

@@ -30,14 +30,16 @@ from ..coverage.problem import from_cost_matrix
 from ..errors import ScenarioError
 from ..jsonsafe import json_safe as _json_safe
 from ..limits import require_memory
+from ..progress import Progress
 from ..report.geo import write_geojson
 from ..report.tables import text_table, write_csv
 from ..routing.travel import travel_times
 from ..sites import Sites
-from .context import Context, Progress, assumptions, headline, load_context, mins, municipality_rows, write_first_due
+from .context import Context, assumptions, headline, load_context, mins, municipality_rows, write_first_due
 from .output import write_run
 from .resolve import in_file, resolve_posts, resolve_site, turnout_for
 from .schema import DEFAULT_CANDIDATE_CLASSES, STUDY_KINDS, Scenario, StudySpec, crew_type
+from .slices import study_assumptions
 
 __all__ = [
     "DEFAULT_CANDIDATE_CLASSES",
@@ -769,9 +771,14 @@ def prepare_study(sc: Scenario, progress: Progress) -> StudyInput:
         from ..coverage.fleet import vehicle_profile
 
         prof = vehicle_profile(ctx.profile, sc.fleet["types"][st["vehicle"]])
-    mat = candidate_matrix(ctx, cand, cutoff, progress, profile=prof)
+    if sc.slices is None:
+        mat = candidate_matrix(ctx, cand, cutoff, progress, profile=prof)
+        full = FullTimes(ctx, cand)
+    else:  # from the call, for one time slice or the hour-weighted mix (kazerne.scenarios.slices)
+        from .slices import slice_study
+
+        ctx, mat, full = slice_study(ctx, posts, cand, cutoff, progress)
     progress.done("matrix")
-    full = FullTimes(ctx, cand)
     base = _eval(ctx, full, np.arange(len(posts))) if len(posts) else None
     return StudyInput(sc, st, ctx, posts, cand, mat, full, base, Deadline(st["time_limit_s"]), progress)
 
@@ -805,7 +812,8 @@ def solve_study(sc: Scenario, progress: Progress | None = None) -> StudyResult:
         "scenario": {"name": sc.name, "file": str(sc.path), "description": sc.description},
         "created": _dt.datetime.now().isoformat(timespec="seconds"),
         "study": {k: v for k, v in st.items() if k != "sites"},
-        "assumptions": assumptions(inp.ctx, inp.posts if n_posts else None),
+        "assumptions": assumptions(inp.ctx, inp.posts if n_posts else None)
+        | (study_assumptions(sc) if sc.slices is not None else {}),
         "candidates": {
             "total": len(cand.ids),
             "today_posts": n_posts,
@@ -1070,6 +1078,13 @@ def print_study(summary: dict) -> None:
         f"\n{summary['scenario']['name']}: study {st['kind']} at {st['threshold']:g} min, "
         f"{summary['candidates']['total']} candidate sites"
     )
+    a = summary.get("assumptions", {})
+    if a.get("thresholds_from") == "call":
+        print(
+            f"  times FROM THE 112 CALL (call handling {a['call_handling_s']:g} s + median turnout + driving), "
+            f"time slice: {a['study_slice']}"
+            + (" (hour-weighted population of every slice)" if a["study_slice"] == "mix" else "")
+        )
     for s in summary["solves"][:3]:
         obj = "none" if s["objective"] is None else f"{s['objective']:,.1f}"
         gap = "n/a" if s["gap"] is None else f"{100 * s['gap']:.3g}%"
