@@ -837,10 +837,11 @@ def mclp_frontier(
         ``SCIP`` (default), ``HIGHS`` or ``CBC``.
     workers : int
         Processes for the exact solves (1, the default: in this process, one point after the
-        other). Measured on the zone (p = 8..16, T = 10 min, 2,138 candidates, this shared 2-core
-        machine): one process 379 s; two worker processes 537 s, each proof about twice as slow
-        next to the other (the two cores do not give twice the throughput here), against 495 s
-        solving each p on its own in the same run.
+        other). Measured on the zone (p = 8..16, T = 10 min, 2,206 candidates, 2-core machine):
+        one process 93.3 s against 112.3 s solving each p on its own in the same run (174.5 s
+        and 249.8 s before the proof MIP's strong branching was cut, issue 17). Two worker
+        processes were slower (pack v2: 537 s against 379 s with one): each LP and proof is
+        2-3x slower next to the other (memory bandwidth), so the two cores do not add up.
 
     Returns
     -------
