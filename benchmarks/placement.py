@@ -15,11 +15,13 @@ with ``models.mclp_frontier`` (one pass: shared reduction, heuristic chain, each
 start, LP / larger-p proofs, two worker processes) and once solving each p separately with
 ``models.mclp`` in the same run; wall times, every status, the ratio, equal objectives asserted.
 ``--workers 2`` runs the frontier's proofs on two processes.
-Goal: every point proven, the frontier in under 60 s. Measured (issue 17, pack v2, 2,138 candidates,
-shared 2-core machine, --skip-single): one pass 388 s, each p separately 438 s (1.13x), all 18 solves
-proven; two worker processes: 537 s against 495 s separately (each proof ~2x slower beside the
-other). The goal is NOT met: the proof MIPs for p = 15 and 16 alone take 67 s and 163 s (root LP
-gaps 0.30 % and 0.58 %); the incumbents are found in seconds.
+Goal: every point proven, the frontier in under 60 s. Measured (issue 17, zone pack of this run: 2,206
+candidates, 1,849 x 6,360 after the reduction; 2-core machine, --skip-single --peer-limit 0): before
+the proof-MIP branching change one pass 174.5 s (p = 16 alone 106.5 s), each p separately 249.8 s;
+after it one pass 93.3 s, each p separately 112.3 s (1.20x), all 18 solves proven. The goal is NOT
+met: p = 16 takes 37.6 s (LP 5 s, kernels 5 s, proof MIP ~28 s over 1,141 sites left by LP fixing,
+root LP gap 0.14 %, 11 nodes), p = 15 14.4 s, p = 8..14 34 s, the heuristic chain ~7 s.
+(Older figures, pack v2 with 2,138 candidates on a busier machine: 388 s one pass, 438 s separately.)
 
 Run:  KAZERNE_DATA=/path/to/zone-data python benchmarks/placement.py [--p 14] [--t-min 10]
       [--spacing 280] [--time-limit 300] [--peer-limit 300] [--frontier 8-16] [--skip-single]

@@ -391,8 +391,17 @@ _KERNEL_SIZES = (6, 8, 10, 12)
 #: work is the proof: primal heuristics off (they found nothing better and cost ~8 s), depth-first
 #: search (cheap warm-started node LPs), 15 root cut rounds (root gap 0.55 % -> 0.41 %).
 #: Zone greenfield full MIP: 53 s -> 40 s. (Pricing "devex" or "steepest" were 1.5-2x slower.)
+#: Strong branching cut to 2 initial candidates with a tenth of the usual simplex iterations (issue
+#: 17): the proof spends its time in strong-branching LPs (~2.5 s per node, 5,800 rows), not in
+#: nodes. Measured on the zone (pack v2, T = 10 min, the proof MIPs after LP fixing, optimal
+#: start): p = 16 (1,141 sites) 88 s -> 28 s (21 -> 11 nodes), p = 15 9.7 -> 7.4 s, p = 8 9.0 ->
+#: 7.6 s, p = 14 6.7 -> 4.8 s; initcand 4: 52 s, pure pseudo-cost branching 95 s, inference
+#: branching 248 s, no root cuts 105 s; HiGHS and CBC found no proof for p = 16 within 250 s.
 _SCIP_PROOF_PARAMS = (
-    _SCIP_COVER_PARAMS.replace("separating/maxroundsroot = 5", "separating/maxroundsroot = 15")
+    _SCIP_COVER_PARAMS.replace("separating/maxroundsroot = 5", "separating/maxroundsroot = 15").replace(
+        "branching/relpscost/initcand = 20", "branching/relpscost/initcand = 2"
+    )
+    + "\nbranching/relpscost/sbiterquot = 0.1"
     + "\nnodeselection/dfs/stdpriority = 1000000\n"
     + "\n".join(
         f"heuristics/{h}/freq = -1"
@@ -731,10 +740,11 @@ def mclp_frontier(
         ``SCIP`` (default), ``HIGHS`` or ``CBC``.
     workers : int
         Processes for the exact solves (1, the default: in this process, one point after the
-        other). Measured on the zone (p = 8..16, T = 10 min, 2,138 candidates, this shared 2-core
-        machine): one process 379 s; two worker processes 537 s, each proof about twice as slow
-        next to the other (the two cores do not give twice the throughput here), against 495 s
-        solving each p on its own in the same run.
+        other). Measured on the zone (p = 8..16, T = 10 min, 2,206 candidates, 2-core machine):
+        one process 93.3 s against 112.3 s solving each p on its own in the same run (174.5 s
+        and 249.8 s before the proof MIP's strong branching was cut, issue 17). Two worker
+        processes were slower (pack v2: 537 s against 379 s with one): each LP and proof is
+        2-3x slower next to the other (memory bandwidth), so the two cores do not add up.
 
     Returns
     -------
