@@ -176,6 +176,9 @@ def test_unknown_vehicle_type_is_refused():
     fl = Fleet.default(s)
     with pytest.raises(ModelInputError, match="unknown vehicle type 'ladder'"):
         evaluate_fleet({"AP": np.ones((1, 2))}, fl, demand([1, 1]), [1], responses={"x": ["AP", "ladder"]})
+    with pytest.raises(ModelInputError, match="unknown vehicle type 'ladder'") as e:
+        evaluate_fleet({"AP": np.ones((1, 2))}, fl, demand([1, 1]), [1], engine="ladder")
+    assert e.value.field == "engine"
     with pytest.raises(ModelInputError, match="whole numbers"):
         Fleet.from_vehicles(s, {"P1": {"AP": 1.5}})
     with pytest.raises(ModelInputError, match="no crew size for crew type 'part-time'"):

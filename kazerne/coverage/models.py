@@ -675,7 +675,7 @@ def _mclp_result(problem, red, p, radius, status, bound, chosen, used, t0, stats
 
 
 # ----------------------------------------------------------------------------- MCLP frontier
-_FRONTIER = {}  # per worker process: the reduced cover matrix and weights, set once
+_FRONTIER: dict[str, Any] = {}  # per worker process: the reduced cover matrix and weights, set once
 
 
 def _frontier_init(cover, w, backend):
@@ -768,7 +768,7 @@ def mclp_frontier(
     cover, w = red.cover, red.weights
     n, m = cover.shape
     nf = problem.n_fixed
-    done = {}  # p -> (status, bound, chosen, used, stats, seconds)
+    done: dict[int, tuple] = {}  # p -> (status, bound, chosen, used, stats, seconds)
     starts = {}
     # --- trivial points, and the smallest count covering everything coverable
     full = greedy_cover(cover, w) if m else np.zeros(0, dtype=np.int64)
@@ -783,7 +783,8 @@ def mclp_frontier(
         if full is not None and len(full) <= pc:
             done[p] = (OPTIMAL, float("nan"), full, "greedy-cover", {}, 0.0)
             continue
-        init = None if prev is None else _add_greedy(cover, w, prev, pc - len(prev))
+        init: np.ndarray | None = None if prev is None else _add_greedy(cover, w, prev, pc - len(prev))
+        assert Cmat is not None  # m > 0 here
         heur, _ = greedy_interchange(
             Cmat, w, pc, base=np.ones(m, dtype=np.float32), init=init, time_budget=5.0, dtype=np.float32
         )
@@ -825,7 +826,7 @@ def mclp_frontier(
                 max_workers=workers, mp_context=ctx, initializer=_frontier_init, initargs=(cover, w, backend)
             ) as pool:
                 queue = list(todo)
-                running = {}
+                running: dict[Any, int] = {}
                 while queue or running:
                     while queue and len(running) < workers:
                         p = queue.pop(0)
