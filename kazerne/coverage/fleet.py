@@ -531,7 +531,9 @@ def evaluate_fleet(
     if not th or any(not np.isfinite(t) or t <= 0 for t in th):
         raise ModelInputError(f"expected thresholds in minutes > 0, got {list(thresholds_min)!r}", field="thresholds")
     if engine not in fleet.types:
-        raise ModelInputError(f"unknown vehicle type {engine!r}; expected one of {', '.join(fleet.types)}", field="engine")
+        raise ModelInputError(
+            f"unknown vehicle type {engine!r}; expected one of {', '.join(fleet.types)}", field="engine"
+        )
     if not np.isfinite(full_crew) or full_crew <= 0:
         raise ModelInputError(f"expected a crew > 0, got {full_crew!r}", field="full_crew")
     resp = {name: parse_response(spec, fleet.types) for name, spec in (responses or {}).items()}
