@@ -64,6 +64,7 @@ _EXPORTS = {
     "evaluate_response": ("kazerne.response", "evaluate_response"),
     "mix_reports": ("kazerne.response", "mix_reports"),
     "check_week": ("kazerne.response", "check_week"),
+    "time_definition": ("kazerne.response", "time_definition"),
     "DEFAULT_TURNOUT_DIST": ("kazerne.response", "DEFAULT_TURNOUT_DIST"),
     "DEFAULT_CALL_HANDLING_S": ("kazerne.response", "DEFAULT_CALL_HANDLING_S"),
     # models
