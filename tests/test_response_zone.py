@@ -170,7 +170,7 @@ def test_example_scenario_slices_and_mix(slices_run):
         assert b["mix"]["zone"]["expected_share_within"][t] == pytest.approx(
             sum(h / 168 * v for h, v in zip(hours, shares)), abs=1e-12
         )
-        # from the call with spread is slower than today's definition
+        # from the call with spread is slower than the old definition (from the alarm)
         assert b["mix"]["zone"]["expected_share_within"][t] < b["reference_from_alarm"]["share_within"][t]
     means = [x["zone"]["mean_response_min"] for x in b["slices"]]
     assert b["mix"]["zone"]["mean_response_min"] == pytest.approx(

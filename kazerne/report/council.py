@@ -494,7 +494,7 @@ def _response_section(summary: dict, th) -> str:
         r.update({f"t{t:g}": z["expected_share_within"][f"{t:g}"] for t in th})
         rows.append(r)
     ref = b["reference_from_alarm"]
-    r = {"slice": "today's definition", "when": "from the alarm, fixed turnout", "mean": ref["mean_response_min"]}
+    r = {"slice": "from the alarm (0.2)", "when": "from the alarm, fixed turnout", "mean": ref["mean_response_min"]}
     r.update({f"t{t:g}": ref["share_within"][f"{t:g}"] for t in th})
     rows.append(r)
     cols = [

@@ -292,9 +292,14 @@ def print_response(block: dict, th) -> None:
     """The console table of the response model (the CLI's runner prints it)."""
     from ..report.tables import text_table
 
+    ch = block["call_handling_s"]
     print(
-        f"\nresponse time FROM THE CALL: call handling {block['call_handling_s']:g} s + turnout "
-        f"({block['turnout_model']}) + driving; expected shares"
+        (
+            f"\nresponse time FROM THE CALL: call handling {ch:g} s + turnout "
+            if ch
+            else "\nresponse time FROM THE ALARM (call_handling_s = 0): turnout "
+        )
+        + f"({block['turnout_model']}) + driving; expected shares"
     )
     rows = []
     for s in block["slices"]:
@@ -319,7 +324,7 @@ def print_response(block: dict, th) -> None:
         )
     ref = block["reference_from_alarm"]
     rows.append(
-        ["today's definition", "from the alarm, fixed turnout", "", "", ""]
+        ["from the alarm (0.2)", "from the alarm, fixed turnout", "", "", ""]
         + [f"{100 * ref['share_within'][f'{t:g}']:.1f}%" for t in th]
         + [ref["mean_response_min"]]
     )
