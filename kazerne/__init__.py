@@ -6,7 +6,8 @@ The public API, one typed path (travel times -> problem -> result)::
     zone = kz.load_zone("hvz-centrum")                        # zone pack + road network (cached)
     demand = kz.population_grid(zone)                         # DemandPoints (250 m grid)
     posts = kz.Sites.from_posts(zone)                         # today's active posts
-    tt = kz.travel_times(zone, posts, demand, "fire_engine")  # TravelTimes: seconds, turnout included
+    tt = kz.travel_times(zone, posts, demand, "fire_engine")  # TravelTimes: s from the alarm, turnout included
+    tt = tt.shifted(kz.DEFAULT_CALL_HANDLING_S)               # from the 112 call, as every scenario run
     report = kz.evaluate(tt, demand, thresholds_min=[8, 10, 12, 15])   # CoverageReport
     cand = kz.Sites.candidates(zone, spacing_m=1000)
     res = kz.mclp(kz.travel_times(zone, cand, demand, cutoff_s=600).to_problem(demand.weight), p=14, radius=600)
@@ -64,6 +65,7 @@ _EXPORTS = {
     "evaluate_response": ("kazerne.response", "evaluate_response"),
     "mix_reports": ("kazerne.response", "mix_reports"),
     "check_week": ("kazerne.response", "check_week"),
+    "time_definition": ("kazerne.response", "time_definition"),
     "DEFAULT_TURNOUT_DIST": ("kazerne.response", "DEFAULT_TURNOUT_DIST"),
     "DEFAULT_CALL_HANDLING_S": ("kazerne.response", "DEFAULT_CALL_HANDLING_S"),
     # models

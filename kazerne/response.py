@@ -5,8 +5,11 @@
     response = call handling + turnout + driving
 
 **Call handling** (112 call → alarm at the post, seconds) is one stated constant per run,
-:data:`DEFAULT_CALL_HANDLING_S` = 90 s unless the scenario says otherwise; ``0`` gives the old
-definition "from the alarm". Derivation: the published Belgian figures (Civiele Veiligheid, annual
+:data:`DEFAULT_CALL_HANDLING_S` = 90 s unless the scenario says otherwise (``[response]
+call_handling_s``); ``0`` gives the old definition "from the alarm". Every scenario run (baseline,
+studies, fleet, EMS, batch) counts its thresholds from the call with it; the library's
+:func:`kazerne.travel_times` stays from the alarm unless given ``call_handling_s`` (or
+:meth:`TravelTimes.shifted`). Derivation: the published Belgian figures (Civiele Veiligheid, annual
 report 2019, in the press: atv.be 2020-12) give a mean of 11:25 from the call to the arrival, of
 which 4:26 until the first vehicle leaves (call handling + turnout) and 6:59 driving. 4:26 = 266 s
 minus a turnout mix: with this module's default turnouts (means 94 s professional, 328 s volunteer)
@@ -74,12 +77,33 @@ __all__ = [
     "evaluate_response",
     "mix_reports",
     "check_week",
+    "time_definition",
 ]
 
 #: Standard normal 90th percentile.
 Z90 = float(ndtri(0.9))
 #: 112 call -> alarm at the post, seconds (see the module docstring for the derivation).
 DEFAULT_CALL_HANDLING_S = 90.0
+
+
+def time_definition(call_handling_s: float) -> dict:
+    """What every report states about its times: ``call_handling_s``, ``thresholds_from`` (``call``,
+    or ``alarm`` when the call handling is 0) and the ``response_time`` sentence."""
+    c = float(call_handling_s)
+    if c > 0:
+        text = (
+            f"response time from the 112 call: call handling {c:g} s + turnout + driving time from the post to the "
+            "nearest road node of the demand point; every threshold counts from the call"
+        )
+    else:
+        text = (
+            "response time from the alarm at the post (call_handling_s = 0: the 112 call handling is not "
+            "included; the definition before kazerne 0.3): turnout + driving time from the post to the nearest "
+            "road node of the demand point"
+        )
+    return {"call_handling_s": c, "thresholds_from": "call" if c > 0 else "alarm", "response_time": text}
+
+
 #: Upper tail left out of the expected-value integral (per post; the error is far below 0.01 s).
 _TAIL = 1e-12
 #: Composite Gauss-Legendre rule of :func:`expected_response`: panels x nodes per panel.

@@ -370,7 +370,7 @@ def test_changed_base_field_reruns_exactly_the_affected_runs(work):
     first = kb.run_batch(work / "sweep.toml", work / "out", quiet=True)
     assert first.ran == 18
     # post T2 turns out faster: every run where T2 is open is affected, the six with T2 closed are not
-    (work / "base.toml").write_text(BASE + "[posts.override.T2]\nturnout_s = 200\n")
+    (work / "base.toml").write_text(BASE + "[posts.override.T2]\nturnout_s = 100\n")
     spec = kb.parse_batch(work / "sweep.toml")
     affected = {r.id for r in spec.runs if r.params["posts.closed"] != "T2"}
     assert len(affected) == 12
@@ -383,7 +383,8 @@ def test_changed_base_field_reruns_exactly_the_affected_runs(work):
     for rid in t1.index:
         same = t1.loc[rid, "inputs_digest"] == t2.loc[rid, "inputs_digest"]
         assert same == (rid not in affected)
-    # T2 (volunteer, 300 s) at 200 s: with T1 closed, 4 min is now reachable for some
+    # T2 (volunteer, 300 s) at 100 s: with T1 closed, 4 min from the call (90 s call handling) is now
+    # reachable for some (90 + 100 s + driving), and was not (90 + 300 s > 240 s)
     assert (
         t2.loc["thresholds=4_closed=T1_professional=60", "share_within_4min"]
         > t1.loc["thresholds=4_closed=T1_professional=60", "share_within_4min"]

@@ -483,3 +483,23 @@ def test_compare_rejects_a_folder_that_is_not_a_run(runs, tmp_path):
     assert p.stderr.count("\n") == 1 and "Traceback" not in p.stderr
     assert str(tmp_path) in p.stderr and "summary.json" in p.stderr
     assert not (tmp_path / "o").exists()
+
+
+def test_compare_refuses_a_run_from_the_alarm_beside_one_from_the_call(runs, tmp_path):
+    """A run of kazerne 0.2 (no call_handling_s: from the alarm) is not compared with one from the call."""
+    import shutil
+
+    from kazerne.report.compare import CompareError, compare_runs
+
+    old = tmp_path / "close-p07-0.2"
+    shutil.copytree(runs["closed"], old)
+    s = summary(old)
+    for k in ("call_handling_s", "thresholds_from"):
+        s["assumptions"].pop(k)
+    (old / "summary.json").write_text(json.dumps(s), encoding="utf-8")
+    with pytest.raises(
+        CompareError, match=r"from the alarm \(no call handling\).*from the 112 call \(call handling 90 s\)"
+    ):
+        compare_runs([runs["baseline"], old], tmp_path / "o")
+    assert not (tmp_path / "o").exists()
+    assert summary(runs["compare"])["thresholds_from"] == "call"

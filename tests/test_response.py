@@ -207,3 +207,24 @@ def test_overlap_and_gap_are_named():
     with pytest.raises(ModelInputError, match="no slice covers Saturday 00:00 to Monday 00:00") as e:
         kz.check_week([day, kz.TimeSlice("night", (0, 1, 2, 3, 4), 19, 7)])
     assert e.value.field == "slices"
+
+
+def test_travel_times_shifted_to_the_call_is_exact():
+    """TravelTimes.shifted(C): every time + C in float64 (a float32 time + 90 s crossing 512 s is not
+    rounded), the cutoff and node times move with it, 0 is the identity, a negative C is refused."""
+    from kazerne.routing.travel import TravelTimes
+
+    sec = np.array([[np.nextafter(np.float32(480.0), np.float32(1e9)), np.inf], [100.0, 421.5]], dtype=np.float32)
+    tt = TravelTimes(site_ids=["a", "b"], turnout_s=np.array([90.0, 300.0]), seconds=sec, cutoff_s=600.0)
+    tt.node_seconds = np.array([[1.0, 2.0], [3.0, 4.0]])
+    call = tt.shifted(90)
+    assert call.seconds.dtype == np.float64
+    assert call.seconds[0, 0] == float(sec[0, 0]) + 90.0 and call.seconds[0, 0] > 570.0  # not rounded to 570
+    assert np.isinf(call.seconds[0, 1]) and call.seconds[1, 1] == 511.5
+    assert call.cutoff_s == 690.0 and call.meta["call_handling_s"] == 90.0
+    assert call.node_seconds.tolist() == [[91.0, 92.0], [93.0, 94.0]]
+    assert (call.dense() <= 570.0).sum() == (sec <= 480.0).sum()
+    assert tt.shifted(0) is tt
+    for bad in (-1.0, float("nan"), "90", True):
+        with pytest.raises(ModelInputError, match="call handling"):
+            tt.shifted(bad)

@@ -1,8 +1,10 @@
 """The response-time model on the real zone (hvz-centrum, posts of 2019), through the scenario runner.
 
-* zero spread, one slice, ``call_handling_s = 0``: every number equals today's baseline, exactly;
-* call handling C shifts every time by C: the shares within T + C from the call equal today's
-  shares within T (exactly), and the mean grows by C;
+* zero spread, one slice, ``call_handling_s = 0``: every number equals today's figures from the
+  alarm (computed through the API), exactly;
+* the default (no ``[response]``: 90 s call handling) shifts every time by 90 s: the shares within
+  T + 1.5 min from the call equal the shares within T from the alarm (exactly), baseline and an add
+  study, and the mean grows by 1.5 min;
 * the example scenario with three slices: the mix is the hour-weighted sum of the slices, Deinze
   turns out as a professional post by day only, and every output says "from the call".
 """
@@ -46,47 +48,102 @@ def summary(folder: Path) -> dict:
 def runs(tmp_path_factory, zone_data_dir):
     tmp = tmp_path_factory.mktemp("response-zone")
     out = tmp / "out"
-    th = "[8, 10, 12, 15]"
-    det = '[response]\ncall_handling_s = {c}\nturnout_model = "deterministic"\n'
     return {
-        "today": summary(run_file(scenario(tmp, "today", th), out, quiet=True)),
-        "zero": summary(run_file(scenario(tmp, "zero", th, det.format(c=0)), out, quiet=True)),
-        "call": summary(run_file(scenario(tmp, "call", "[9.5, 11.5, 13.5, 16.5]", det.format(c=90)), out, quiet=True)),
+        # [response] call_handling_s = 0: the old definition, from the alarm
+        "zero": summary(
+            run_file(scenario(tmp, "zero", "[8, 10, 12, 15]", "[response]\ncall_handling_s = 0\n"), out, quiet=True)
+        ),
+        # no [response]: the default, from the call with 90 s call handling, thresholds moved by 1.5 min
+        "default": summary(run_file(scenario(tmp, "default", "[9.5, 11.5, 13.5, 16.5]"), out, quiet=True)),
     }
 
 
-def test_zero_spread_one_slice_no_call_handling_is_today_exactly(runs):
-    today, zero = runs["today"], runs["zero"]
-    assert zero["zone"] == today["zone"]
-    assert zero["municipalities"] == today["municipalities"]
-    assert zero["mean_drive_min_first_unit"] == today["mean_drive_min_first_unit"]
+@pytest.fixture(scope="module")
+def from_alarm(hvz_zone):
+    """Today's figures from the alarm, computed here through the API (no scenario runner): the 2019
+    posts with the default fixed turnouts, no call handling."""
+    import kazerne as kz
+
+    demand = kz.population_grid(hvz_zone)
+    posts = kz.Sites.from_posts(hvz_zone, ACTIVE_2019.strip("[]").replace('"', "").replace(" ", "").split(","))
+    tt = kz.travel_times(hvz_zone, posts, demand, "fire_engine")
+    return kz.evaluate(tt, demand, thresholds_min=[8, 10, 12, 15])
+
+
+def test_zero_spread_one_slice_no_call_handling_is_today_exactly(runs, from_alarm):
+    zero = runs["zero"]
+    want = {f"{t:g}": float(s) for t, s in zip([8, 10, 12, 15], from_alarm.zone_share)}
+    assert zero["zone"]["share_within"] == want
+    assert zero["zone"]["mean_response_min"] == pytest.approx(from_alarm.mean_s / 60, abs=0.006)
+    table = from_alarm.municipality_table().set_index("municipality")
+    for m in zero["municipalities"]:
+        for t in (8, 10, 12, 15):
+            got, ref = m[f"share_within_{t}min"], table.loc[m["municipality"], f"share_within_{t}min"]
+            assert (got is None and ref != ref) or got == ref
     (sl,) = zero["response_model"]["slices"]
     assert sl["hours_per_week"] == 168
-    assert sl["zone"]["expected_share_within"] == today["zone"]["share_within"]
-    assert sl["zone"]["expected_population_within"] == today["zone"]["population_within"]
-    assert sl["zone"]["mean_response_min"] == today["zone"]["mean_response_min"]
-    for m, t in zip(sl["municipalities"], today["municipalities"]):
+    assert zero["response_model"]["turnout_model"] == "deterministic"  # the default with [response] too
+    assert sl["zone"]["expected_share_within"] == want
+    assert sl["zone"]["expected_population_within"] == zero["zone"]["population_within"]
+    assert sl["zone"]["mean_response_min"] == zero["zone"]["mean_response_min"]
+    for m, t in zip(sl["municipalities"], zero["municipalities"]):
         assert [m[f"share_within_{x}min"] for x in (8, 10, 12, 15)] == [
             t[f"share_within_{x}min"] for x in (8, 10, 12, 15)
         ]
         assert m["mean_min"] == t["mean_min"]
+    a = zero["assumptions"]
+    assert a["call_handling_s"] == 0 and a["thresholds_from"] == "alarm" and "from the alarm" in a["response_time"]
 
 
-def test_call_handling_shifts_every_time(runs):
-    today, call = runs["today"], runs["call"]
+def test_default_is_from_the_call_every_threshold_shifted_by_90_s(runs, from_alarm):
+    """The default run (no [response]) within T + 1.5 min equals the call_handling_s = 0 run and the
+    API's figures from the alarm within T, exactly; the mean grows by 1.5 min, the driving does not."""
+    zero, call = runs["zero"], runs["default"]
     shifted = dict(zip(["9.5", "11.5", "13.5", "16.5"], ["8", "10", "12", "15"]))
-    for t_call, t_alarm in shifted.items():
-        assert call["zone"]["share_within"][t_call] == today["zone"]["share_within"][t_alarm]
-        assert (
-            call["response_model"]["slices"][0]["zone"]["expected_share_within"][t_call]
-            == (today["zone"]["share_within"][t_alarm])
-        )
-    assert call["zone"]["mean_response_min"] == pytest.approx(today["zone"]["mean_response_min"] + 1.5, abs=0.006)
+    for k, (t_call, t_alarm) in enumerate(shifted.items()):
+        assert call["zone"]["share_within"][t_call] == zero["zone"]["share_within"][t_alarm]
+        assert call["zone"]["share_within"][t_call] == float(from_alarm.zone_share[k])
+        assert call["zone"]["population_within"][t_call] == zero["zone"]["population_within"][t_alarm]
+        for mc, mz in zip(call["municipalities"], zero["municipalities"]):
+            assert mc[f"share_within_{t_call}min"] == mz[f"share_within_{t_alarm}min"]
+    assert call["zone"]["mean_response_min"] == pytest.approx(zero["zone"]["mean_response_min"] + 1.5, abs=0.006)
+    assert call["zone"]["p90_response_min"] == pytest.approx(zero["zone"]["p90_response_min"] + 1.5, abs=0.006)
     # the driving time does not change with call handling
-    assert call["mean_drive_min_first_unit"] == today["mean_drive_min_first_unit"]
+    assert call["mean_drive_min_first_unit"] == zero["mean_drive_min_first_unit"]
     a = call["assumptions"]
     assert a["call_handling_s"] == 90 and a["thresholds_from"] == "call" and "112 call" in a["response_time"]
-    assert "call_handling_s" not in today["assumptions"]
+    assert "response_model" not in call  # the default needs no [response] section
+    assert call["fleet"]["assumptions"]["thresholds_from"] == "call"
+
+
+@pytest.fixture(scope="module")
+def shifted_studies(tmp_path_factory, zone_data_dir):
+    tmp = tmp_path_factory.mktemp("shifted-studies")
+    sites = ", ".join(f'{{ id = "{i}", lat = {la}, lon = {lo} }}' for i, la, lo in SITES)
+    out = {}
+    for name, th, extra in (("call", 12, ""), ("alarm", 10.5, "[response]\ncall_handling_s = 0\n")):
+        study = (
+            f'[study]\nkind = "add"\nk = 1\nthreshold = {th}\ninclude_generated = false\n'
+            f'new_crew = "volunteer"\nsites = [{sites}]\n{extra}'
+        )
+        out[name] = summary(run_file(scenario(tmp, f"add-{name}", f"[{th}]", study), tmp / "out", quiet=True))
+    return out
+
+
+def test_default_study_is_the_alarm_study_with_the_threshold_shifted(shifted_studies):
+    """An add study at 12 min from the call (default) equals the same study at 10.5 min from the
+    alarm (call_handling_s = 0): same site, same objective, same shares."""
+    call, alarm = shifted_studies["call"], shifted_studies["alarm"]
+    assert call["chosen_sites"] == alarm["chosen_sites"]
+    (sc,), (sa,) = call["solves"], alarm["solves"]
+    assert sc["status"] == sa["status"] == "optimal"
+    assert sc["objective"] == sa["objective"]
+    assert call["assumptions"]["thresholds_from"] == "call" and alarm["assumptions"]["thresholds_from"] == "alarm"
+    rc, ra = call["result"], alarm["result"]
+    for part in ("before", "after"):
+        assert rc[part]["share_within"]["12"] == ra[part]["share_within"]["10.5"]
+        assert rc[part]["mean_response_min"] == pytest.approx(ra[part]["mean_response_min"] + 1.5, abs=0.006)
+    assert rc["new_sites"][0]["newly_within_12min"] == ra["new_sites"][0]["newly_within_10.5min"] > 0
 
 
 @pytest.fixture(scope="module")
@@ -113,7 +170,7 @@ def test_example_scenario_slices_and_mix(slices_run):
         assert b["mix"]["zone"]["expected_share_within"][t] == pytest.approx(
             sum(h / 168 * v for h, v in zip(hours, shares)), abs=1e-12
         )
-        # from the call with spread is slower than today's definition
+        # from the call with spread is slower than the old definition (from the alarm)
         assert b["mix"]["zone"]["expected_share_within"][t] < b["reference_from_alarm"]["share_within"][t]
     means = [x["zone"]["mean_response_min"] for x in b["slices"]]
     assert b["mix"]["zone"]["mean_response_min"] == pytest.approx(

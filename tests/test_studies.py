@@ -1,5 +1,6 @@
 """Placement studies (``[study]``) on the real zone pack, checked against independent recomputation.
 
+* every time from the 112 call (the default 90 s call handling + turnout + driving);
 * ``add`` with a handful of user-listed sites: the test itself recomputes, for every candidate,
   the population within T of today's posts + that site (``drive_times`` + numpy) and checks the
   study picked an argmax and reports the right gain;
@@ -27,6 +28,8 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 SCEN = REPO / "scenarios"
 T_MIN = 12.0
+#: The default call handling (112 call -> alarm, s), written out: every study counts from the call.
+CALL_S = 90.0
 
 HEADER = """\
 name = "{name}"
@@ -94,7 +97,7 @@ def test_add_user_sites_picks_enumerated_best(ctx2019, tmp_path):
     sc, ctx, posts = ctx2019
     net, dem = ctx.zone.net, ctx.demand
     T = T_MIN * 60
-    post_t = drive_times(net, ctx.profile, posts.node)[:, dem.node] + posts.turnout_s[:, None]
+    post_t = drive_times(net, ctx.profile, posts.node)[:, dem.node] + posts.turnout_s[:, None] + CALL_S
     base_w = _within(ctx, post_t, T)
     # Candidate positions: the heaviest demand points beyond T today, spread out, plus two
     # points already well covered (a poor choice), all as lat/lon sites.
@@ -119,7 +122,7 @@ def test_add_user_sites_picks_enumerated_best(ctx2019, tmp_path):
     gains = {}
     for s in sites:
         _, _, node, _ = resolve_site(ctx.zone, sc, field="test", lat=s["lat"], lon=s["lon"])
-        st = drive_times(net, ctx.profile, np.array([node]))[:, dem.node] + 90.0  # professional turnout
+        st = drive_times(net, ctx.profile, np.array([node]))[:, dem.node] + 90.0 + CALL_S  # professional turnout
         gains[s["id"]] = _within(ctx, np.vstack([post_t, st]), T) - base_w
     vals = sorted(gains.values())
     assert vals[-1] > 0 and vals[-1] > vals[0] + 100, f"enumeration does not discriminate: {gains}"
@@ -163,7 +166,8 @@ include_generated = false
 
 @pytest.fixture(scope="module")
 def small_candidates(ctx2019):
-    """Today's 13 posts + 4 lat/lon sites (professional turnout) and the test's own times matrix.
+    """Today's 13 posts + 4 lat/lon sites (professional turnout) and the test's own times matrix
+    (from the call: + CALL_S).
 
     The sites are the heaviest demand points beyond T today, spread out, so the answers differ
     from "today's posts" and every study kind has something to choose.
@@ -174,7 +178,7 @@ def small_candidates(ctx2019):
     sc, ctx, posts = ctx2019
     net, dem = ctx.zone.net, ctx.demand
     T = T_MIN * 60
-    post_t = drive_times(net, ctx.profile, posts.node)[:, dem.node] + posts.turnout_s[:, None]
+    post_t = drive_times(net, ctx.profile, posts.node)[:, dem.node] + posts.turnout_s[:, None] + CALL_S
     first = post_t.min(axis=0)
     w = np.where(dem.no_road_data, 0.0, dem.weight)
     picks = []
@@ -188,7 +192,7 @@ def small_candidates(ctx2019):
         for k, i in enumerate(picks)
     ]
     nodes = [resolve_site(ctx.zone, sc, field="test", lat=s["lat"], lon=s["lon"])[2] for s in sites]
-    site_t = drive_times(net, ctx.profile, np.array(nodes))[:, dem.node] + 90.0
+    site_t = drive_times(net, ctx.profile, np.array(nodes))[:, dem.node] + 90.0 + CALL_S
     times = np.vstack([post_t, site_t])  # rows: P01..P14 (13), then S0..S3
     ids = list(posts.ids) + [s["id"] for s in sites]
     text = "".join(

@@ -18,7 +18,7 @@ a neighbouring zone comes when it is faster. This module works on the travel-tim
   type, the crew it sends per turnout and the zone it belongs to. :meth:`Fleet.default` is one AP
   per site: with it every result below equals today's first / second arrival exactly.
 * :func:`fleet_times` — per vehicle type, the response times (turnout + drive with that type's
-  profile) from every site; one search per distinct profile.
+  profile, plus ``call_handling_s``: from the call) from every site; one search per distinct profile.
 * :func:`arrival_time` — the earliest time by which the sites arrived so far bring ``need``
   vehicles (or crew members): the first vehicle of a type, the second engine, the crew of six.
 * :func:`evaluate_fleet` — a :class:`FleetReport`: per demand point the first vehicle of each type,
@@ -257,12 +257,22 @@ class Fleet:
 
 
 def fleet_times(
-    zone, sites, demand, fleet: Fleet, profile="fire_engine", *, vtypes=None, cutoff_s=None, workers=None
+    zone,
+    sites,
+    demand,
+    fleet: Fleet,
+    profile="fire_engine",
+    *,
+    vtypes=None,
+    cutoff_s=None,
+    workers=None,
+    call_handling_s: float = 0.0,
 ) -> dict:
     """Per vehicle type: a :class:`~kazerne.routing.travel.TravelTimes` from **every** site of
     ``sites`` (rows aligned with ``fleet``) with that type's profile (:func:`vehicle_profile`);
     types sharing a profile share one search. ``vtypes`` limits the types (default: those the fleet
-    has)."""
+    has). ``call_handling_s`` as in :func:`kazerne.travel_times` (0: from the alarm; the scenario
+    runner passes the scenario's, so that its times count from the 112 call)."""
     from ..routing.profiles import get_profile
     from ..routing.travel import travel_times
 
@@ -277,7 +287,9 @@ def fleet_times(
         prof = vehicle_profile(base, fleet.types[t])
         key = prof.key()
         if key not in by_key:
-            by_key[key] = travel_times(zone, sites, demand, prof, cutoff_s=cutoff_s, workers=workers)
+            by_key[key] = travel_times(
+                zone, sites, demand, prof, cutoff_s=cutoff_s, workers=workers, call_handling_s=call_handling_s
+            )
         out[t] = by_key[key]
     return out
 
@@ -516,7 +528,7 @@ def evaluate_fleet(
         Weights, ``no_road_data`` and municipalities (any object with ``weight`` and
         ``no_road_data``; ``municipality`` / ``municipality_names`` optional).
     thresholds_min : sequence of float
-        Norms in minutes (from the alarm: turnout + drive).
+        Norms in minutes, on the clock of ``times`` (from the call when they include call handling).
     responses : dict, optional
         Adequate responses: name -> list of types or ``{type: count}`` (e.g.
         ``{"building_fire": ["AP", "aerial"]}``). The response time is the arrival of the **last**

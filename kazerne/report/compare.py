@@ -40,6 +40,7 @@ class Run:
     cells: dict  # x, y (EPSG:31370), population, no_road_data, first_min, municipality
     cell_m: float
     sites: list  # dicts: id, name, crew, lon, lat
+    call_handling_s: float = 0.0  # 0: times from the alarm (every run before kazerne 0.3)
 
 
 def _num(s):
@@ -129,6 +130,7 @@ def load_run(folder) -> Run:
         cells=cells,
         cell_m=cell,
         sites=sites,
+        call_handling_s=float(s["assumptions"].get("call_handling_s") or 0.0),
     )
 
 
@@ -146,6 +148,16 @@ def _check_same_demand(ref: Run, other: Run) -> None:
         )
     if not np.allclose(a["population"], b["population"], rtol=1e-9, atol=1e-9):
         raise CompareError("its population per cell differs from the first run's", source=str(other.folder))
+    if other.call_handling_s != ref.call_handling_s:
+        raise CompareError(
+            f"its times count {_clock(other.call_handling_s)}, the first run's {_clock(ref.call_handling_s)}; "
+            "compare needs runs on one definition (set [response] call_handling_s alike and run again)",
+            source=str(other.folder),
+        )
+
+
+def _clock(ch: float) -> str:
+    return f"from the 112 call (call handling {ch:g} s)" if ch else "from the alarm (no call handling)"
 
 
 def gain_loss(before_min, after_min, weight, threshold_min: float) -> tuple:
@@ -274,7 +286,12 @@ def compare_runs(
                 run.summary["assumptions"],
                 extra=[
                     f"Reference: {ref.name} ({ref.folder}); compared: {run.name} ({run.folder}).",
-                    "Both runs on the same demand cells; a cell's time is its first fire engine (turnout + driving).",
+                    "Both runs on the same demand cells; a cell's time is its first fire engine "
+                    + (
+                        f"from the 112 call (call handling {ref.call_handling_s:g} s + turnout + driving)."
+                        if ref.call_handling_s
+                        else "from the alarm (turnout + driving)."
+                    ),
                 ],
             )
             fig, _ = council_map(
@@ -295,6 +312,8 @@ def compare_runs(
             "runs": [{"name": r.name, "folder": str(r.folder), "kind": r.kind} for r in runs],
             "threshold_min": T,
             "thresholds_min": ths,
+            "call_handling_s": ref.call_handling_s,
+            "thresholds_from": "call" if ref.call_handling_s else "alarm",
         }
         write_json(tmp / "summary.json", meta)
         # report
@@ -361,7 +380,14 @@ def compare_runs(
         write_report(
             tmp,
             f"{bm.zone_title}: " + " vs ".join(r.name for r in runs),
-            [f"Reference: {ref.name}; threshold {T:g} min"],
+            [
+                f"Reference: {ref.name}; threshold {T:g} min "
+                + (
+                    f"from the 112 call (call handling {ref.call_handling_s:g} s)"
+                    if ref.call_handling_s
+                    else "from the alarm"
+                )
+            ],
             secs,
             "Road data © OpenStreetMap contributors (ODbL); population Statbel.",
         )

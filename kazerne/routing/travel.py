@@ -118,6 +118,14 @@ def drive_times(
     return out
 
 
+def _call_handling(v) -> float:
+    """Call handling seconds: a finite number >= 0."""
+    ok = isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool)
+    if not ok or not np.isfinite(v) or v < 0:
+        raise ModelInputError(f"expected call handling seconds >= 0, got {v!r}", field="call_handling_s")
+    return float(v)
+
+
 def _cutoff(cutoff_s) -> float:
     if cutoff_s is None:
         return np.inf
@@ -179,6 +187,35 @@ class TravelTimes:
             d[c.row, c.col] = c.data
             return d
         return self.seconds
+
+    def shifted(self, call_handling_s: float) -> "TravelTimes":
+        """These times with ``call_handling_s`` seconds (112 call -> alarm at the post) added to every
+        time: response times **from the call** when ``self`` is from the alarm (turnout + drive).
+
+        The sum is taken in float64 (exact for the float32 times of :func:`travel_times`: a share
+        within ``T + C`` of the result equals the share within ``T`` of ``self``, to the last bit);
+        ``cutoff_s`` and ``node_seconds`` move with it, ``meta["call_handling_s"]`` adds up.
+        ``0`` returns ``self`` unchanged. A sparse matrix stays sparse (its entries shifted)."""
+        c = _call_handling(call_handling_s)
+        if c == 0:
+            return self
+        if sparse.issparse(self.seconds):
+            sec = self.seconds.astype(np.float64)
+            sec.data += c
+        else:
+            sec = np.asarray(self.seconds, dtype=np.float64) + c
+        return TravelTimes(
+            site_ids=list(self.site_ids),
+            turnout_s=self.turnout_s,
+            seconds=sec,
+            cutoff_s=self.cutoff_s + c,
+            meta={**self.meta, "call_handling_s": float(self.meta.get("call_handling_s", 0.0)) + c},
+            no_road_data=self.no_road_data,
+            demand_ids=self.demand_ids,
+            node_seconds=None if self.node_seconds is None else self.node_seconds + c,
+            profile=self.profile,
+            speed_profile=self.speed_profile,
+        )
 
     def rows(self, which) -> "TravelTimes":
         """The sites at the given positions (ints) or with the given ids (strings), in that order."""
@@ -276,8 +313,13 @@ def travel_times(
     keep_nodes: bool = False,
     workers: int | None = None,
     progress=None,
+    call_handling_s: float = 0.0,
 ) -> TravelTimes:
     """Sites × demand response times (turnout + drive, seconds) on ``zone``'s road network.
+
+    By default the times run **from the alarm** at the post. ``call_handling_s`` (e.g.
+    ``kz.DEFAULT_CALL_HANDLING_S``, 90 s) adds the 112 call handling: times **from the call**, as
+    the scenario runner measures them (:meth:`TravelTimes.shifted`).
 
     Parameters
     ----------
@@ -290,15 +332,19 @@ def travel_times(
         Speed profile (``fire_engine``, ``ambulance``, ``car``, or a :class:`SpeedProfile`).
     cutoff_s : float, optional
         Response times above this are ``inf``: the searches stop early (covering models at T).
+        With ``call_handling_s`` the cutoff counts from the call too.
     keep_nodes : bool
         Also keep the times to every network node (``node_seconds``; first-due areas, isochrones).
     progress : object with ``update(n)``, optional
         Advanced by the number of sites searched (e.g. a ``tqdm`` bar).
+    call_handling_s : float
+        112 call -> alarm at the post, seconds, added to every time (default 0: from the alarm).
 
     Returns
     -------
     TravelTimes
         ``inf`` = beyond the cutoff, unreachable, or no road data (see :class:`TravelTimes`).
+        float32 seconds from the alarm; float64 (exact) with call handling.
     """
     from .profiles import get_profile
 
@@ -306,7 +352,10 @@ def travel_times(
     nodes = check_nodes(sites.node, zone.net.n_nodes, "sites")
     dn = check_nodes(demand.node, zone.net.n_nodes, "demand")
     turnout = np.asarray(sites.turnout_s, dtype=float)
+    ch = _call_handling(call_handling_s)
     cutoff = _cutoff(cutoff_s)
+    if ch and np.isfinite(cutoff):
+        cutoff = max(0.0, cutoff - ch)  # from the call -> from the alarm
     nrd = np.asarray(demand.no_road_data, dtype=bool)
     out, node_out = _response_times(zone.net, prof, nodes, turnout, dn, nrd, cutoff, keep_nodes, workers, progress)
     return TravelTimes(
@@ -319,7 +368,7 @@ def travel_times(
         node_seconds=node_out,
         profile=prof.name,
         speed_profile=prof,
-    )
+    ).shifted(ch)
 
 
 def travel_matrix(

@@ -461,6 +461,7 @@ class RunTask:
     rows: list | None = None
     demand: str | None = None
     turnout_s: list | None = None
+    call_handling_s: float = 0.0
     thresholds_min: list | None = None
     post_rows: list | None = None
     worst_n: int = 20
@@ -597,6 +598,7 @@ def plan_batch(spec: BatchSpec, out_root, retry_failed: bool = False, quiet: boo
                     "profile": str(pkey),
                     "profile_d": prof.describe(),
                     "thresholds": list(sc.thresholds_min),
+                    "call_handling_s": sc.call_handling_s,
                     "posts": posts.rows(),
                     "nodes": [int(n) for n in posts.node],
                     "worst_n": sc.worst_n,
@@ -613,6 +615,7 @@ def plan_batch(spec: BatchSpec, out_root, retry_failed: bool = False, quiet: boo
                 scenario_toml=toml_text,
                 run_kind=r.kind,
                 turnout_s=[float(x) for x in posts.turnout_s],
+                call_handling_s=float(sc.call_handling_s),
                 thresholds_min=list(sc.thresholds_min),
                 post_rows=posts.rows(),
                 worst_n=sc.worst_n,
@@ -793,14 +796,19 @@ def _fast_run(task: RunTask, target: Path) -> dict:
     from ..jsonsafe import json_safe
     from ..report.atomic import atomic_dir, write_json, write_text
     from ..report.tables import write_csv
+    from ..routing.travel import TravelTimes
     from .context import headline, mins, municipality_rows
 
     d = _demand(task.demand)
     mm = _mmap(task.matrix)
     turnout = np.asarray(task.turnout_s, dtype=float)
-    # the travel_times convention: turnout + drive summed in float64, kept as float32 (identical to a
-    # scenario run's numbers, ties included)
+    # the travel_times convention: turnout + drive summed in float64, kept as float32, then the call
+    # handling added in float64 (TravelTimes.shifted): identical to a scenario run's numbers, ties included
     dem_t = (np.asarray(mm[task.rows], dtype=np.float64) + turnout[:, None]).astype(np.float32)
+    ch = float(task.call_handling_s)
+    dem_t = (
+        TravelTimes(site_ids=[p["id"] for p in task.post_rows], turnout_s=turnout, seconds=dem_t).shifted(ch).seconds
+    )
     th = list(task.thresholds_min)
     cell = float(d["cell_m"])
     rep = evaluate(
@@ -839,7 +847,7 @@ def _fast_run(task: RunTask, target: Path) -> dict:
         for k, i in enumerate(worst)
     ]
     ok = np.isfinite(rep.first_s) & (rep.first_site >= 0) & ~d["no_road_data"]
-    drive = rep.first_s[ok] - turnout[rep.first_site[ok]]
+    drive = rep.first_s[ok] - turnout[rep.first_site[ok]] - ch
     w = d["weight"][ok]
     mean_drive = float(np.average(drive, weights=w)) if ok.any() and w.sum() > 0 else None
     summary = {

@@ -17,6 +17,7 @@ from ..errors import ScenarioError
 from ..jsonsafe import json_safe as _json_safe
 from ..progress import Progress
 from ..report.geo import write_geojson
+from ..response import DEFAULT_CALL_HANDLING_S, time_definition
 from ..routing.zone import Zone, load_zone
 from ..sites import Sites
 from .resolve import in_file, profile_of
@@ -95,7 +96,11 @@ def assumptions(ctx: Context, posts: Sites | None = None) -> dict:
         "population_year": z.pack.population_year,
         "population_total_pack": z.pack.total_population,
         "thresholds_min": list(ctx.sc.thresholds_min),
-        "response_time": "turnout + driving time from the post to the nearest road node of the demand point",
+        **time_definition(ctx.sc.call_handling_s),
+        "call_handling_note": "112 call -> alarm at the post, one constant per run: [response] call_handling_s "
+        f"(default {DEFAULT_CALL_HANDLING_S:g} s, a documented estimate from the published Belgian figures; see "
+        "kazerne.response); 0 gives the times from the alarm",
+        "turnout_model": "deterministic: each post's turnout fixed (its crew's turnout_s)",
     }
     if posts is not None:
         out["turnout_s_by_post"] = {i: float(t) for i, t in zip(posts.ids, posts.turnout_s)}

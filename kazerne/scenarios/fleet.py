@@ -18,6 +18,7 @@ import numpy as np
 from ..coverage.fleet import Fleet, FleetReport, evaluate_fleet, fleet_times, vehicle_profile
 from ..errors import ScenarioError
 from ..report.tables import text_table, write_csv
+from ..response import time_definition
 from ..sites import Sites, node_road, site_streets
 from .resolve import in_file, resolve_site
 from .schema import Scenario
@@ -132,7 +133,7 @@ def fleet_outputs(ctx, posts: Sites) -> FleetOutputs:
     sites, fleet = scenario_fleet(zone, sc, posts)
     need = list(dict.fromkeys([engine, *(t for t in fleet.counts if fleet.total(t) > 0)]))
     with in_file(sc.path, default="vehicles"):
-        times = fleet_times(zone, sites, d, fleet, ctx.profile, vtypes=need)
+        times = fleet_times(zone, sites, d, fleet, ctx.profile, vtypes=need, call_handling_s=sc.call_handling_s)
         rep = evaluate_fleet(
             times,
             fleet,
@@ -169,10 +170,11 @@ def fleet_outputs(ctx, posts: Sites) -> FleetOutputs:
             "fastest adequate help: the nearest post sends, whatever its zone",
         ],
     }
+    assumptions.update(time_definition(sc.call_handling_s))
     if getattr(sc, "response", None) is not None or getattr(sc, "slices", None) is not None:
         assumptions["response_model"] = (
-            "with [response] / [[slices]] the vehicles are measured from the alarm (no call handling) with "
-            "each post's turnout of posts.csv, for one situation, not per time slice"
+            f"with [response] / [[slices]] the vehicles are measured with call handling {sc.call_handling_s:g} s "
+            "and each post's turnout of posts.csv (fixed at its median), for one situation, not per time slice"
         )
     if nb:
         assumptions["neighbour_posts"] = (
@@ -261,7 +263,7 @@ def vehicle_study_base(ctx, posts: Sites) -> VehicleStudyBase:
     prof = vehicle_profile(ctx.profile, fleet.types[vt])
     with in_file(sc.path, default="study.vehicle"):
         need = [t for t in dict.fromkeys([vt, *others]) if fleet.total(t) > 0]
-        times = fleet_times(zone, sites, d, fleet, ctx.profile, vtypes=need)
+        times = fleet_times(zone, sites, d, fleet, ctx.profile, vtypes=need, call_handling_s=sc.call_handling_s)
         rep = evaluate_fleet(
             times, fleet, d, sc.thresholds_min, responses={"other": others} if others else None, engine=vt
         )

@@ -38,8 +38,11 @@ from .schema import Scenario, parse_scenario
 
 
 def post_times(ctx: Context, posts: Sites):
-    """The posts' response times (turnout + drive, s) to the demand and to every network node."""
-    return travel_times(ctx.zone, posts, ctx.demand, ctx.profile, keep_nodes=True)
+    """The posts' response times from the call (call handling + turnout + drive, s) to the demand and
+    to every network node."""
+    return travel_times(
+        ctx.zone, posts, ctx.demand, ctx.profile, keep_nodes=True, call_handling_s=ctx.sc.call_handling_s
+    )
 
 
 def evaluate_posts(ctx: Context, posts: Sites) -> tuple[CoverageReport, np.ndarray]:
@@ -107,7 +110,7 @@ def run_baseline(sc: Scenario, out_root: Path, progress: Progress) -> Path:
     fleet = fleet_outputs(ctx, posts)
     progress.done("fleet")
     ok = np.isfinite(rep.first_s) & (rep.first_site >= 0) & ~d.no_road_data
-    drive = rep.first_s[ok] - posts.turnout_s[rep.first_site[ok]] - (resp["call_handling_s"] if resp else 0.0)
+    drive = rep.first_s[ok] - posts.turnout_s[rep.first_site[ok]] - sc.call_handling_s
     mean_drive = float(np.average(drive, weights=d.weight[ok])) if ok.any() and d.weight[ok].sum() > 0 else None
     summary = {
         "kazerne_version": __version__,
@@ -178,6 +181,23 @@ def run_baseline(sc: Scenario, out_root: Path, progress: Progress) -> Path:
     return target
 
 
+def time_line(a: dict, response_model: bool = False) -> str:
+    """The console's line on what the times measure (from the call, or from the alarm)."""
+    ch = a.get("call_handling_s")
+    if ch is None:  # a run of kazerne before 0.3
+        return "times from the alarm at the post: turnout + driving (no call handling)"
+    if ch == 0:
+        return "times FROM THE ALARM at the post (call_handling_s = 0): turnout + driving"
+    return (
+        f"times FROM THE 112 CALL: call handling {ch:g} s + turnout + driving; every threshold counts from the call"
+        + (
+            " (table below: every turnout at its median; expected shares per time slice further down)"
+            if response_model
+            else ""
+        )
+    )
+
+
 def print_summary(summary: dict, th) -> None:
     z = summary["zone"]
     a = summary["assumptions"]
@@ -187,11 +207,7 @@ def print_summary(summary: dict, th) -> None:
         f"{' (' + a['speed_profile']['period'] + ')' if a['speed_profile']['period'] else ''}, "
         f"turnout {a['turnout_s_by_crew']} s, population {a['population_year']}"
     )
-    if a.get("call_handling_s") is not None:
-        print(
-            f"times FROM THE 112 CALL: call handling {a['call_handling_s']:g} s + turnout + driving "
-            f"(table below: every turnout at its median; expected shares per time slice further down)"
-        )
+    print(time_line(a, summary.get("response_model") is not None))
     print(
         f"population {z['population_with_road_data']:,.0f} with road data; "
         f"{z['population_no_road_data']:,.0f} without (not counted)\n"

@@ -252,8 +252,10 @@ class Scenario:
     study: StudySpec | None = None
     ems: EmsSpec | None = None
     fleet: dict = field(default_factory=dict)  # [vehicles], [posts.vehicles], [[posts.neighbours]]
-    response: dict | None = None  # [response]: call handling and turnout distributions (None: old model)
+    response: dict | None = None  # [response]: call handling and turnout distributions (None: no section)
     slices: list | None = None  # [[slices]] (None: one slice, the whole week)
+    #: 112 call -> alarm at the post (s): every time and threshold counts from the call; 0 = from the alarm
+    call_handling_s: float = 90.0
     raw: dict = field(default_factory=dict)
 
 
@@ -445,18 +447,36 @@ def parse_scenario_data(raw: dict, path: str | Path) -> Scenario:
         sc.study = _study_section(v, raw["study"], sc)
     if "ems" in raw:
         sc.ems = _ems_section(v, raw["ems"])
-    if "response" in raw or "slices" in raw:
-        if "ems" in raw:
-            v.fail("response" if "response" in raw else "slices", "not for [ems] studies (they have their own turnout)")
+    from ..response import DEFAULT_CALL_HANDLING_S
+
+    sc.call_handling_s = float(DEFAULT_CALL_HANDLING_S)
+    if "ems" in raw:
+        if "slices" in raw:
+            v.fail("slices", "not for [ems] studies (they have their own turnout)")
+        if "response" in raw:  # call handling only: the EMS norm counts from the call too
+            r = v.table(raw["response"], "response", RESPONSE_KEYS)
+            for k in sorted(set(r) - {"call_handling_s"}):
+                v.fail(f"response.{k}", "not for [ems] studies (they have their own turnout); only call_handling_s")
+            sc.call_handling_s = _call_handling(v, r)
+    elif "response" in raw or "slices" in raw:
         sc.response = _response_section(v, raw, sc)
         sc.slices = _slices_section(v, raw, sc)
+        sc.call_handling_s = float(sc.response["call_handling_s"])
     if sc.study is not None:
         sc.study["slice"] = _study_slice(v, raw["study"], sc)
-        if sc.slices is not None and sc.study["sensitivity"]:
-            v.fail("study.sensitivity", "not yet with [response] / [[slices]]; expected false (or drop those sections)")
-        if sc.study["kind"] == "add-vehicle" and (sc.response is not None or sc.slices is not None):
-            v.fail("study.kind", "add-vehicle is not yet available with [response] / [[slices]] (drop those sections)")
+        if sc.study["slice"] is not None and sc.study["sensitivity"]:
+            v.fail("study.sensitivity", "not yet with [[slices]] or turnout tables; expected false (or drop those)")
+        if sc.study["kind"] == "add-vehicle" and sc.study["slice"] is not None:
+            v.fail("study.kind", "add-vehicle is not yet available with [[slices]] or turnout tables (drop those)")
     return sc
+
+
+def _call_handling(v: _V, r: dict) -> float:
+    from ..response import DEFAULT_CALL_HANDLING_S
+
+    return v.number(
+        r.get("call_handling_s", DEFAULT_CALL_HANDLING_S), "response.call_handling_s", lo=0, hi=MAX_TURNOUT_S
+    )
 
 
 def _profile_section(v: _V, raw: dict) -> dict:
@@ -1058,15 +1078,12 @@ def _dist(v: _V, d, fld: str, keys=DIST_KEYS):
 
 
 def _response_section(v: _V, raw: dict, sc: Scenario) -> dict:
-    """``[response]``: call handling (s), the turnout model and distributions per crew / post."""
-    from ..response import DEFAULT_CALL_HANDLING_S
-
+    """``[response]``: call handling (s), the turnout model (default deterministic: each turnout fixed
+    at its median) and distributions per crew / post."""
     r = v.table(raw.get("response", {}), "response", RESPONSE_KEYS)
     out = {
-        "call_handling_s": v.number(
-            r.get("call_handling_s", DEFAULT_CALL_HANDLING_S), "response.call_handling_s", lo=0, hi=MAX_TURNOUT_S
-        ),
-        "turnout_model": v.choice(r.get("turnout_model", "distribution"), "response.turnout_model", TURNOUT_MODELS),
+        "call_handling_s": _call_handling(v, r),
+        "turnout_model": v.choice(r.get("turnout_model", "deterministic"), "response.turnout_model", TURNOUT_MODELS),
     }
     tables = {}
     for kind in ("turnout", "posts"):
@@ -1197,10 +1214,14 @@ def _slices_section(v: _V, raw: dict, sc: Scenario) -> list:
 
 def _study_slice(v: _V, st: dict, sc: Scenario) -> str | None:
     """``study.slice``: the time slice a study optimises for, ``mix`` (hour-weighted), or None (no
-    response model: the study runs as before)."""
+    [[slices]] and no turnout tables in [response]: the study runs on the scenario's posts and
+    turnouts, from the call with ``call_handling_s``, like every study)."""
+    timed = "slices" in sc.raw or bool(sc.response and (sc.response["turnout"] or sc.response["posts"]))
     if "slice" not in st:
-        return None if sc.slices is None else ("mix" if len(sc.slices) > 1 else sc.slices[0]["name"])
-    if sc.slices is None:
-        v.fail("study.slice", "only with [[slices]] (or [response]) in the scenario")
+        if not timed:
+            return None
+        return "mix" if len(sc.slices) > 1 else sc.slices[0]["name"]
+    if not timed:
+        v.fail("study.slice", "only with [[slices]] (or [response] turnout tables) in the scenario")
     names = [s["name"] for s in sc.slices]
     return v.choice(st["slice"], "study.slice", (*names, "mix"))

@@ -3,8 +3,8 @@ distributions and time slices, through :mod:`kazerne.response`.
 
 :func:`response_baseline` is what the baseline runner calls when a scenario has either section;
 :func:`slice_setups` gives each slice's sites, turnout distributions and speed profile (the
-studies use it too). Without the sections nothing here runs and a scenario keeps the old
-definition (from the alarm, fixed turnout).
+studies use it too). Without the sections nothing here runs: a scenario is measured from the call
+with its ``call_handling_s`` (default 90 s) and fixed turnouts, by the ordinary runner.
 """
 
 from __future__ import annotations
@@ -19,9 +19,10 @@ from ..response import (
     TurnoutDist,
     evaluate_response,
     mix_reports,
+    time_definition,
 )
 from ..routing.profiles import get_profile
-from ..routing.travel import TravelTimes, travel_times
+from ..routing.travel import travel_times
 from ..sites import Sites
 from .resolve import in_file
 from .schema import Scenario
@@ -150,24 +151,6 @@ def reference_setup(sc: Scenario, posts: Sites, profile) -> SliceSetup:
     return SliceSetup(spec, sites, dists, profile, closed)
 
 
-def _shifted(tt: TravelTimes, c: float) -> TravelTimes:
-    """``tt`` with ``c`` seconds (call handling) added to every time."""
-    if c == 0:
-        return tt
-    return TravelTimes(
-        site_ids=tt.site_ids,
-        turnout_s=tt.turnout_s,
-        seconds=tt.dense().astype(np.float64) + c,  # float64: exact for times of float32
-        cutoff_s=tt.cutoff_s + c,
-        meta=dict(tt.meta),
-        no_road_data=tt.no_road_data,
-        demand_ids=tt.demand_ids,
-        node_seconds=None if tt.node_seconds is None else tt.node_seconds + c,
-        profile=tt.profile,
-        speed_profile=tt.speed_profile,
-    )
-
-
 def _munis(rep: ResponseReport, th) -> list:
     rows = []
     for m in rep.municipalities:
@@ -194,12 +177,12 @@ def response_baseline(ctx, posts: Sites, progress) -> tuple[Sites, CoverageRepor
     ``response_model`` block of summary.json)`` with each slice and the hour-weighted mix."""
     sc = ctx.sc
     th = list(sc.thresholds_min)
-    ch = float(sc.response["call_handling_s"])
+    ch = float(sc.call_handling_s)
     d = ctx.demand
     ref = reference_setup(sc, posts, ctx.profile)
     tt_ref = travel_times(ctx.zone, ref.sites, d, ctx.profile, keep_nodes=True)
     alarm = evaluate_travel_times(tt_ref, d, th)  # the old definition: from the alarm, fixed turnout
-    from_call = _shifted(tt_ref, ch)
+    from_call = tt_ref.shifted(ch)
     rep = evaluate_travel_times(from_call, d, th)
     setups = slice_setups(sc, posts)
     reports = []
@@ -236,8 +219,7 @@ def response_baseline(ctx, posts: Sites, progress) -> tuple[Sites, CoverageRepor
         )
     crews = sorted(set(ref.sites.crew))
     block = {
-        "definition": "response time from the 112 call: call handling + turnout + driving; every threshold "
-        "counts from the call",
+        "definition": time_definition(ch)["response_time"],
         "call_handling_s": ch,
         "turnout_model": sc.response["turnout_model"],
         "turnout_by_crew": {
@@ -272,12 +254,10 @@ def response_baseline(ctx, posts: Sites, progress) -> tuple[Sites, CoverageRepor
 def assumption_updates(block: dict) -> dict:
     """What the response model changes in the ``assumptions`` of summary.json."""
     return {
-        "response_time": block["definition"],
+        **time_definition(block["call_handling_s"]),
         "turnout_s_by_crew": {c: t["median_s"] for c, t in block["turnout_by_crew"].items()},
-        "call_handling_s": block["call_handling_s"],
         "turnout_model": block["turnout_model"],
         "turnout_distribution_by_crew": block["turnout_by_crew"],
-        "thresholds_from": "call",
         "time_slices": [
             {k: s[k] for k in ("name", "days", "hours", "hours_per_week", "speed_period")} for s in block["slices"]
         ],
@@ -312,9 +292,14 @@ def print_response(block: dict, th) -> None:
     """The console table of the response model (the CLI's runner prints it)."""
     from ..report.tables import text_table
 
+    ch = block["call_handling_s"]
     print(
-        f"\nresponse time FROM THE CALL: call handling {block['call_handling_s']:g} s + turnout "
-        f"({block['turnout_model']}) + driving; expected shares"
+        (
+            f"\nresponse time FROM THE CALL: call handling {ch:g} s + turnout "
+            if ch
+            else "\nresponse time FROM THE ALARM (call_handling_s = 0): turnout "
+        )
+        + f"({block['turnout_model']}) + driving; expected shares"
     )
     rows = []
     for s in block["slices"]:
@@ -339,7 +324,7 @@ def print_response(block: dict, th) -> None:
         )
     ref = block["reference_from_alarm"]
     rows.append(
-        ["today's definition", "from the alarm, fixed turnout", "", "", ""]
+        ["from the alarm (0.2)", "from the alarm, fixed turnout", "", "", ""]
         + [f"{100 * ref['share_within'][f'{t:g}']:.1f}%" for t in th]
         + [ref["mean_response_min"]]
     )
@@ -394,7 +379,8 @@ class SliceTimes:
                 sub = self.cand.subset(todo)
                 t = turnout[todo]
                 sub.turnout_s = np.where(np.isfinite(t), t, 0.0)
-                m = travel_times(self.zone, sub, self.demand, profile).seconds.astype(np.float64) + self.ch
+                m = travel_times(self.zone, sub, self.demand, profile, call_handling_s=self.ch).seconds
+                m = np.asarray(m, dtype=np.float64)
                 m[~np.isfinite(t)] = np.inf
                 blocks.append(m)
             full = np.hstack(blocks)
@@ -429,7 +415,7 @@ def slice_study(ctx, posts: Sites, cand: Sites, cutoff_s, progress):
 
     sc = ctx.sc
     st = sc.study
-    ch = float(sc.response["call_handling_s"])
+    ch = float(sc.call_handling_s)
     setups = slice_setups(sc, posts)
     chosen = setups if st["slice"] == "mix" else [s for s in setups if s.name == st["slice"]]
     parts, blocks = [], []
@@ -437,13 +423,12 @@ def slice_study(ctx, posts: Sites, cand: Sites, cutoff_s, progress):
         turnout = _study_turnouts(sc, st, s, cand, len(posts), posts)
         progress.step(f"slice {s.name}: response times from {len(cand.ids)} sites")
         sub = Sites(**{**cand.__dict__, "turnout_s": np.where(np.isfinite(turnout), turnout, 0.0)})
-        cut = None if cutoff_s is None else max(0.0, cutoff_s - ch)
         bar = progress.bar(len(cand.ids), f"travel times ({s.name})")
         try:
-            m = travel_times(ctx.zone, sub, ctx.demand, s.profile, cutoff_s=cut, progress=bar).seconds
+            tt = travel_times(ctx.zone, sub, ctx.demand, s.profile, cutoff_s=cutoff_s, progress=bar, call_handling_s=ch)
         finally:
             bar.close()
-        m = m.astype(np.float32) + np.float32(ch)
+        m = tt.seconds.astype(np.float32)
         m[~np.isfinite(turnout)] = np.inf
         blocks.append(m)
         parts.append((s.profile, turnout))
@@ -462,10 +447,8 @@ def study_assumptions(sc: Scenario) -> dict:
     st = sc.study
     sl = [s for s in sc.slices if st["slice"] in ("mix", s["name"])]
     return {
-        "response_time": "response time from the 112 call: call handling + turnout at its median + driving; "
-        "every threshold counts from the call (the study optimises the deterministic model)",
-        "call_handling_s": float(sc.response["call_handling_s"]),
-        "thresholds_from": "call",
+        **time_definition(sc.call_handling_s),
+        "turnout_model": "each turnout at its median (the study optimises the deterministic model)",
         "study_slice": st["slice"],
         "time_slices": [
             {

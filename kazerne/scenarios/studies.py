@@ -177,11 +177,21 @@ def build_candidates(ctx: Context, posts: Sites, st: dict) -> Sites:
 
 
 def candidate_matrix(ctx: Context, cand: Sites, cutoff_s: float | None, progress: Progress, profile=None) -> np.ndarray:
-    """Candidates × demand response times (s), float32, ``inf`` beyond the cutoff or without road data
+    """Candidates × demand response times from the call (s; call handling + turnout + drive), float32,
+    ``inf`` beyond the cutoff (from the call) or without road data
     (:func:`kazerne.routing.travel.travel_times`)."""
     bar = progress.bar(len(cand.ids), "travel times")
     try:
-        return travel_times(ctx.zone, cand, ctx.demand, profile or ctx.profile, cutoff_s=cutoff_s, progress=bar).seconds
+        tt = travel_times(
+            ctx.zone,
+            cand,
+            ctx.demand,
+            profile or ctx.profile,
+            cutoff_s=cutoff_s,
+            progress=bar,
+            call_handling_s=ctx.sc.call_handling_s,
+        )
+        return tt.seconds.astype(np.float32, copy=False)
     finally:
         bar.close()
 
@@ -200,7 +210,10 @@ class FullTimes:
         rows = [int(r) for r in np.atleast_1d(rows)]
         todo = [r for r in dict.fromkeys(rows) if r not in self.rows]
         if todo:
-            d = travel_times(self.ctx.zone, self.cand.subset(todo), self.ctx.demand, self.ctx.profile).seconds
+            ch = self.ctx.sc.call_handling_s
+            d = travel_times(
+                self.ctx.zone, self.cand.subset(todo), self.ctx.demand, self.ctx.profile, call_handling_s=ch
+            ).seconds
             for k, r in enumerate(todo):
                 self.rows[r] = d[k].astype(np.float64)
         return np.vstack([self.rows[r] for r in rows]) if rows else np.zeros((0, len(self.ctx.demand)))
@@ -681,7 +694,9 @@ def study_add_vehicle(inp: StudyInput) -> StudyOutcome:
     )
     new = [x for x in res.sites if x not in holder_ids]
     new_rows = [cand.ids.index(x) for x in new]
-    full = travel_times(ctx.zone, cand.subset(new_rows), ctx.demand, vb.profile).seconds.astype(np.float64)
+    full = travel_times(
+        ctx.zone, cand.subset(new_rows), ctx.demand, vb.profile, call_handling_s=inp.sc.call_handling_s
+    ).seconds.astype(np.float64)
     nrd = ctx.demand.no_road_data
 
     def measure(extra):
@@ -771,7 +786,7 @@ def prepare_study(sc: Scenario, progress: Progress) -> StudyInput:
         from ..coverage.fleet import vehicle_profile
 
         prof = vehicle_profile(ctx.profile, sc.fleet["types"][st["vehicle"]])
-    if sc.slices is None:
+    if st["slice"] is None:
         mat = candidate_matrix(ctx, cand, cutoff, progress, profile=prof)
         full = FullTimes(ctx, cand)
     else:  # from the call, for one time slice or the hour-weighted mix (kazerne.scenarios.slices)
@@ -813,7 +828,7 @@ def solve_study(sc: Scenario, progress: Progress | None = None) -> StudyResult:
         "created": _dt.datetime.now().isoformat(timespec="seconds"),
         "study": {k: v for k, v in st.items() if k != "sites"},
         "assumptions": assumptions(inp.ctx, inp.posts if n_posts else None)
-        | (study_assumptions(sc) if sc.slices is not None else {}),
+        | (study_assumptions(sc) if st["slice"] is not None else {}),
         "candidates": {
             "total": len(cand.ids),
             "today_posts": n_posts,
@@ -866,7 +881,9 @@ def write_study(res: StudyResult, out_root: Path) -> Path:
         if sc.outputs.get("first_due_areas", True):
             sel = cand.subset(chosen_rows)
             prof = res.outcome.profile or ctx.profile
-            node_t = travel_times(ctx.zone, sel, ctx.demand, prof, keep_nodes=True).node_seconds
+            node_t = travel_times(
+                ctx.zone, sel, ctx.demand, prof, keep_nodes=True, call_handling_s=sc.call_handling_s
+            ).node_seconds
             write_first_due(tmp / "first_due.geojson", ctx, sel, node_t, summary["assumptions"])
 
     target = write_run(
@@ -1000,7 +1017,9 @@ def _write_study_report(tmp: Path, res: StudyResult) -> None:
     base, after = outcome.reports.get("before", base), outcome.reports.get("after", after)
     prof = outcome.profile or ctx.profile
     node_t = (
-        travel_times(ctx.zone, cand.subset(chosen_rows), ctx.demand, prof, keep_nodes=True).node_seconds
+        travel_times(
+            ctx.zone, cand.subset(chosen_rows), ctx.demand, prof, keep_nodes=True, call_handling_s=sc.call_handling_s
+        ).node_seconds
         if len(chosen_rows) and opts["gpkg"]
         else None
     )
@@ -1081,10 +1100,13 @@ def print_study(summary: dict) -> None:
     a = summary.get("assumptions", {})
     if a.get("thresholds_from") == "call":
         print(
-            f"  times FROM THE 112 CALL (call handling {a['call_handling_s']:g} s + median turnout + driving), "
-            f"time slice: {a['study_slice']}"
-            + (" (hour-weighted population of every slice)" if a["study_slice"] == "mix" else "")
+            f"  times FROM THE 112 CALL (call handling {a['call_handling_s']:g} s + turnout + driving); "
+            f"every threshold counts from the call"
+            + (f", time slice: {a['study_slice']}" if a.get("study_slice") else "")
+            + (" (hour-weighted population of every slice)" if a.get("study_slice") == "mix" else "")
         )
+    elif a.get("thresholds_from") == "alarm":
+        print("  times FROM THE ALARM at the post (call_handling_s = 0): turnout + driving")
     for s in summary["solves"][:3]:
         obj = "none" if s["objective"] is None else f"{s['objective']:,.1f}"
         gap = "n/a" if s["gap"] is None else f"{100 * s['gap']:.3g}%"
