@@ -512,6 +512,9 @@ def _mclp_exact(cover, w, p, heur, backend, time_limit, stats):
     if lp is not None:
         lp_bound, val, rc = lp
         stats["lp_bound"] = lp_bound
+        if lp_bound <= best_w + 1e-9 * max(1.0, abs(best_w)):
+            stats["proven_by_lp"] = True  # the start reaches the LP bound: no kernel, no MIP
+            return OPTIMAL, lp_bound, best
         support = np.union1d(np.flatnonzero(val > 1e-9), best)
         order = np.argsort(-rc, kind="stable")
         order = order[~np.isin(order, support)]
