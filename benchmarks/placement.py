@@ -19,8 +19,9 @@ Goal: every point proven, the frontier in under 60 s. Measured (issue 17, zone p
 candidates, 1,849 x 6,360 after the reduction; 2-core machine): before the proof-MIP branching
 change one pass 174.5 s (p = 16 alone 106.5 s), each p separately 249.8 s; after it one pass on one
 process 93.3 s, each p separately 112.3 s. With two workers (the largest p first on one, the rest
-ascending on the other; idle machine): one pass 53.5-53.6 s, all points proven: the goal is met on
-an idle machine. The critical path is p = 16 (46 s: LP 5 s, kernels 6 s, proof MIP 35 s over the
+ascending on the other; idle machine, load average 0.03 before): one pass 53.0-53.6 s in three runs
+against 109-115 s for each p separately, all 18 solves proven: the goal is met on an idle machine
+(single p = 14: 10.7 s against the plain MIP peer's 56.6 s, 5.3x). The critical path is p = 16 (46 s: LP 5 s, kernels 6 s, proof MIP 35 s over the
 1,283 sites LP fixing leaves); p = 8..15 take ~45 s on the other core. Next to another job using one
 core the two workers took 99 s (goal not met then).
 (Older figures, pack v2 with 2,138 candidates on a busier machine: 388 s one pass, 438 s separately.)

@@ -746,10 +746,10 @@ def mclp_frontier(
         other). With more, the pool is started before the heuristic chain (its start-up overlaps
         the chain), the largest ``p`` (the longest proof) is given to one worker first and the
         others, in ascending order, to the rest. Measured on the zone (p = 8..16, T = 10 min,
-        2,206 candidates, 2-core machine, issue 17): ``workers=2`` 53.5 s and 53.6 s (idle
-        machine; p = 16 alone 46 s, the critical path, while p = 8..15 take ~45 s on the other
-        core, each point as fast as with one process), ``workers=1`` 93-95 s, each p solved on
-        its own 112 s (174.5 s and 249.8 s before the proof MIP's strong branching was cut).
+        2,206 candidates, 2-core machine, issue 17): ``workers=2`` 53.0-53.6 s in three runs
+        (idle machine; p = 16 alone 46 s, the critical path, while p = 8..15 take ~45 s on the
+        other core, each point as fast as with one process), ``workers=1`` 93-95 s, each p solved
+        on its own 109-115 s (174.5 s and 249.8 s before the proof MIP's strong branching was cut).
         Next to another job (a test suite on one core) ``workers=2`` took 99 s: two workers pay
         only on an otherwise idle machine. (Earlier 2-process measurements, 537 s against 379 s,
         were taken on a loaded machine with the old ascending order.)
