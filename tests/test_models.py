@@ -275,7 +275,7 @@ def capacitated_value(cost, w, S, T, cap):
     return -r.fun
 
 
-@pytest.mark.parametrize("seed,workers", [(1, 1), (5, 2)])
+@pytest.mark.parametrize("seed,workers", [(1, 1), (5, 2), (11, 2)])
 def test_mclp_frontier_matches_enumeration_for_every_p(seed, workers):
     """The frontier in one pass (in this process, and on two worker processes) against the best
     subset of every size by enumeration, with a fixed and a closed site; the sites returned reach

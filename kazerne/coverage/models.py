@@ -512,6 +512,9 @@ def _mclp_exact(cover, w, p, heur, backend, time_limit, stats):
     if lp is not None:
         lp_bound, val, rc = lp
         stats["lp_bound"] = lp_bound
+        if lp_bound <= best_w + 1e-9 * max(1.0, abs(best_w)):
+            stats["proven_by_lp"] = True  # the start reaches the LP bound: no kernel, no MIP
+            return OPTIMAL, lp_bound, best
         support = np.union1d(np.flatnonzero(val > 1e-9), best)
         order = np.argsort(-rc, kind="stable")
         order = order[~np.isin(order, support)]
@@ -740,11 +743,16 @@ def mclp_frontier(
         ``SCIP`` (default), ``HIGHS`` or ``CBC``.
     workers : int
         Processes for the exact solves (1, the default: in this process, one point after the
-        other). Measured on the zone (p = 8..16, T = 10 min, 2,206 candidates, 2-core machine):
-        one process 93.3 s against 112.3 s solving each p on its own in the same run (174.5 s
-        and 249.8 s before the proof MIP's strong branching was cut, issue 17). Two worker
-        processes were slower (pack v2: 537 s against 379 s with one): each LP and proof is
-        2-3x slower next to the other (memory bandwidth), so the two cores do not add up.
+        other). With more, the pool is started before the heuristic chain (its start-up overlaps
+        the chain), the largest ``p`` (the longest proof) is given to one worker first and the
+        others, in ascending order, to the rest. Measured on the zone (p = 8..16, T = 10 min,
+        2,206 candidates, 2-core machine, issue 17): ``workers=2`` 53.0-53.6 s in three runs
+        (idle machine; p = 16 alone 46 s, the critical path, while p = 8..15 take ~45 s on the
+        other core, each point as fast as with one process), ``workers=1`` 93-95 s, each p solved
+        on its own 109-115 s (174.5 s and 249.8 s before the proof MIP's strong branching was cut).
+        Next to another job (a test suite on one core) ``workers=2`` took 99 s: two workers pay
+        only on an otherwise idle machine. (Earlier 2-process measurements, 537 s against 379 s,
+        were taken on a loaded machine with the old ascending order.)
 
     Returns
     -------
@@ -770,71 +778,80 @@ def mclp_frontier(
     nf = problem.n_fixed
     done: dict[int, tuple] = {}  # p -> (status, bound, chosen, used, stats, seconds)
     starts = {}
-    # --- trivial points, and the smallest count covering everything coverable
-    full = greedy_cover(cover, w) if m else np.zeros(0, dtype=np.int64)
-    Cmat = 1.0 - cover.astype(np.float32) if m else None
-    prev = None
-    th = time.perf_counter()
-    for p in ps:
-        pc = p - nf
-        if pc >= n or m == 0:
-            done[p] = (OPTIMAL, float("nan"), np.arange(n), "trivial", {}, 0.0)
-            continue
-        if full is not None and len(full) <= pc:
-            done[p] = (OPTIMAL, float("nan"), full, "greedy-cover", {}, 0.0)
-            continue
-        init: np.ndarray | None = None if prev is None else _add_greedy(cover, w, prev, pc - len(prev))
-        assert Cmat is not None  # m > 0 here
-        heur, _ = greedy_interchange(
-            Cmat, w, pc, base=np.ones(m, dtype=np.float32), init=init, time_budget=5.0, dtype=np.float32
+    pool = None
+    if workers > 1 and len(ps) > 1 and m:
+        # started before the heuristic chain, so the workers' start-up (imports) overlaps it
+        ctx = mp.get_context("spawn")  # fork is unsafe with solver threads in the parent
+        pool = cf.ProcessPoolExecutor(
+            max_workers=workers, mp_context=ctx, initializer=_frontier_init, initargs=(cover, w, backend)
         )
-        if float(w[~cover[heur].any(axis=0)].sum()) <= 1e-12 * max(1.0, float(w.sum())):
-            done[p] = (OPTIMAL, float("nan"), heur, "greedy", {}, 0.0)
-        starts[p] = heur
-        prev = heur
-    heur_s = time.perf_counter() - th
-    del Cmat
-    todo = [p for p in ps if p not in done]
+    try:
+        # --- trivial points, and the smallest count covering everything coverable
+        full = greedy_cover(cover, w) if m else np.zeros(0, dtype=np.int64)
+        Cmat = 1.0 - cover.astype(np.float32) if m else None
+        prev = None
+        th = time.perf_counter()
+        for p in ps:
+            pc = p - nf
+            if pc >= n or m == 0:
+                done[p] = (OPTIMAL, float("nan"), np.arange(n), "trivial", {}, 0.0)
+                continue
+            if full is not None and len(full) <= pc:
+                done[p] = (OPTIMAL, float("nan"), full, "greedy-cover", {}, 0.0)
+                continue
+            init: np.ndarray | None = None if prev is None else _add_greedy(cover, w, prev, pc - len(prev))
+            assert Cmat is not None  # m > 0 here
+            heur, _ = greedy_interchange(
+                Cmat, w, pc, base=np.ones(m, dtype=np.float32), init=init, time_budget=5.0, dtype=np.float32
+            )
+            if float(w[~cover[heur].any(axis=0)].sum()) <= 1e-12 * max(1.0, float(w.sum())):
+                done[p] = (OPTIMAL, float("nan"), heur, "greedy", {}, 0.0)
+            starts[p] = heur
+            prev = heur
+        heur_s = time.perf_counter() - th
+        del Cmat
+        todo = [p for p in ps if p not in done]
 
-    def value(sites):
-        return float(w[cover[np.asarray(sites, dtype=np.int64)].any(axis=0)].sum())
+        def value(sites):
+            return float(w[cover[np.asarray(sites, dtype=np.int64)].any(axis=0)].sum())
 
-    def best_start(p):
-        start = starts[p]
-        below = [q for q in done if q < p and done[q][0] == OPTIMAL and q - nf < p - nf]
-        if below:
-            q = max(below)
-            alt = _add_greedy(cover, w, done[q][2], (p - nf) - len(done[q][2]))
-            if len(alt) == p - nf and value(alt) > value(start):
-                return alt, f"optimum for p={q} plus greedy sites"
-        return start, "heuristic chain"
+        def best_start(p):
+            start = starts[p]
+            below = [q for q in done if q < p and done[q][0] == OPTIMAL and q - nf < p - nf]
+            if below:
+                q = max(below)
+                alt = _add_greedy(cover, w, done[q][2], (p - nf) - len(done[q][2]))
+                if len(alt) == p - nf and value(alt) > value(start):
+                    return alt, f"optimum for p={q} plus greedy sites"
+            return start, "heuristic chain"
 
-    def upper_for(p):
-        above = [done[q][1] for q in done if q > p and done[q][0] == OPTIMAL and np.isfinite(done[q][1])]
-        return min(above) if above else None
+        def upper_for(p):
+            above = [done[q][1] for q in done if q > p and done[q][0] == OPTIMAL and np.isfinite(done[q][1])]
+            return min(above) if above else None
 
-    origin = {}
-    if todo:
-        if workers == 1 or len(todo) == 1:
+        origin = {}
+        if todo and (pool is None or len(todo) == 1):
             _frontier_init(cover, w, backend)
             for p in todo:
                 start, origin[p] = best_start(p)
                 done[p] = _frontier_job(p - nf, start, time_limit, upper_for(p))
-        else:
-            ctx = mp.get_context("spawn")  # fork is unsafe with solver threads in the parent
-            with cf.ProcessPoolExecutor(
-                max_workers=workers, mp_context=ctx, initializer=_frontier_init, initargs=(cover, w, backend)
-            ) as pool:
-                queue = list(todo)
-                running: dict[Any, int] = {}
-                while queue or running:
-                    while queue and len(running) < workers:
-                        p = queue.pop(0)
-                        start, origin[p] = best_start(p)
-                        running[pool.submit(_frontier_job, p - nf, start, time_limit, upper_for(p))] = p
-                    fin, _ = cf.wait(list(running), return_when=cf.FIRST_COMPLETED)
-                    for f in fin:
-                        done[running.pop(f)] = f.result()
+        elif todo:
+            assert pool is not None
+            # the largest p first (the longest proof), the others in ascending order on the other
+            # worker(s), each started from the optimum of the largest smaller p proven so far
+            queue = [todo[-1], *todo[:-1]]
+            running: dict[Any, int] = {}
+            while queue or running:
+                while queue and len(running) < workers:
+                    p = queue.pop(0)
+                    start, origin[p] = best_start(p)
+                    running[pool.submit(_frontier_job, p - nf, start, time_limit, upper_for(p))] = p
+                fin, _ = cf.wait(list(running), return_when=cf.FIRST_COMPLETED)
+                for f in fin:
+                    done[running.pop(f)] = f.result()
+    finally:
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
     out = []
     for p in ps:
         status, bound, chosen, used, stats, secs = done[p]
