@@ -576,6 +576,19 @@ def study_relocate(inp: StudyInput) -> StudyOutcome:
     return StudyOutcome(result, {"relocation.csv": table}, solves, chosen_rows)
 
 
+def frontier_workers(n_points: int) -> int:
+    """Processes for a greenfield frontier: two where there are two cores and more than one point
+    (the longest proof on one, the other points on the other: 53 s instead of 93 s for p = 8..16 on
+    the zone, ``benchmarks/placement.py``); one on one core, and inside a worker process (a batch
+    pool's or Dask's: its pool already uses the cores, and a daemonic process may not start any)."""
+    import multiprocessing as mp
+    import os
+
+    if n_points < 2 or (os.cpu_count() or 1) < 2 or mp.parent_process() is not None or mp.current_process().daemon:
+        return 1
+    return 2
+
+
 @study_kind("greenfield")
 def study_greenfield(inp: StudyInput) -> StudyOutcome:
     """The best ``p`` posts from scratch for ``p = p_min..p_max`` (the MCLP frontier in one pass, or
@@ -589,7 +602,9 @@ def study_greenfield(inp: StudyInput) -> StudyOutcome:
         # every p in one pass (shared reduction, each optimum the start of the next); the study's
         # time limit is shared evenly between the points
         prob = from_cost_matrix(inp.mat, inp.weights, site_ids=cand.ids)
-        frontier = models.mclp_frontier(prob, ps, T * 60, time_limit=max(deadline.left(), 0.5) / len(ps))
+        frontier = models.mclp_frontier(
+            prob, ps, T * 60, time_limit=max(deadline.left(), 0.5) / len(ps), workers=frontier_workers(len(ps))
+        )
     with inp.progress.bar(len(ps), "greenfield p") as bar:
         for k, p in enumerate(ps):
             if frontier is None and curve and deadline.expired():
