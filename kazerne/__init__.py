@@ -32,7 +32,7 @@ _EXPORTS = {
     "Route": ("kazerne.routing.routes", "Route"),
     "audit": ("kazerne.routing.audit", "audit"),
     "isochrone_polygons": ("kazerne.routing.isochrones", "isochrone_polygons"),
-    "drive_times": ("kazerne.routing.travel", "drive_times"),
+    "drive_times": ("kazerne.routing.paths", "drive_times"),
     # demand and sites
     "population_grid": ("kazerne.demand.points", "population_grid"),
     "demand_from_file": ("kazerne.demand.points", "demand_from_file"),

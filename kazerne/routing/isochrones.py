@@ -94,7 +94,7 @@ def isochrone_polygons(
     """
     from scipy import ndimage
 
-    from .travel import check_nodes, drive_times
+    from .paths import check_nodes, drive_times
 
     (node,) = check_nodes([node], net.n_nodes, "node")
     minutes = sorted(float(m) for m in minutes)

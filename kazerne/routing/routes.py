@@ -205,7 +205,7 @@ def tree_lengths(net: RoadNetwork, profile: SpeedProfile, sources, limit_s: floa
     Returns ``(times, lengths)``, arrays (len(sources), n_nodes); ``inf`` where not reached (or beyond
     ``limit_s``). The length is that of the route the time was found on (ties broken by Dijkstra).
     """
-    from .travel import check_nodes
+    from .paths import check_nodes
 
     src = check_nodes(sources, net.n_nodes, "sources")  # no silent 1.7 -> 1
     g = net.csr(profile)
