@@ -269,6 +269,11 @@ def _plain(text: str) -> bool:
     return not any(ord(c) < 32 or ord(c) == 127 for c in text)
 
 
+def _key(k) -> str:
+    """A table key as it appears in a field name: itself when plain and short, else its cut ``repr``."""
+    return k if isinstance(k, str) and _plain(k) and len(k) <= 60 else _show(k)
+
+
 class _V:
     """Small validation helper bound to one file."""
 
@@ -283,7 +288,7 @@ class _V:
             self.fail(fld, f"expected a table, got {type(d).__name__}")
         unknown = sorted(set(d) - set(allowed))
         if unknown:
-            key = unknown[0] if _plain(unknown[0]) and len(unknown[0]) <= 60 else _show(unknown[0])
+            key = _key(unknown[0])
             self.fail(f"{fld}.{key}" if fld else key, f"unknown key; expected one of {', '.join(sorted(allowed))}")
         return d
 
@@ -514,7 +519,7 @@ def _profile_section(v: _V, raw: dict) -> dict:
             v.fail("profile.speeds_kmh", "expected a table class = speed or [urban, rural]")
         out = {}
         for cls, val in sp.items():
-            f = f"profile.speeds_kmh.{cls if _plain(cls) and len(cls) <= 60 else _show(cls)}"
+            f = f"profile.speeds_kmh.{_key(cls)}"
             if cls not in CLASS_INDEX:
                 v.fail(f, f"unknown road class; expected one of {', '.join(CLASS_INDEX)}")
             if isinstance(val, list):
@@ -575,7 +580,7 @@ def _turnout_section(v: _V, raw: dict) -> dict:
     if not isinstance(to, dict):
         v.fail("turnout", "expected a table crew_type = seconds")
     for k, val in to.items():
-        fk = f"turnout.{k if _plain(k) and len(k) <= 60 else _show(k)}"
+        fk = f"turnout.{_key(k)}"
         turnout[str(k)] = v.number(val, fk, lo=0, hi=MAX_TURNOUT_S)
 
     return turnout
@@ -598,7 +603,7 @@ def _posts_section(v: _V, raw: dict) -> tuple[list, list]:
         v.fail("posts.override", "expected tables [posts.override.<id>]")
     specs = {a: PostSpec(id=a) for a in active}
     for pid, od in overrides.items():
-        fld = f"posts.override.{pid if _plain(pid) and len(pid) <= 60 else _show(pid)}"
+        fld = f"posts.override.{_key(pid)}"
         v.table(od, fld, OVERRIDE_KEYS)
         if pid not in specs:
             v.fail(fld, f"post {pid!r} is not in posts.active")
@@ -873,7 +878,7 @@ def _vehicle_counts(v: _V, d, fld: str, types: dict) -> dict:
         v.fail(fld, f"expected a table type = count, e.g. {{AP = 1, aerial = 1}}, got {_show(d)}")
     out = {}
     for t, c in d.items():
-        f = f"{fld}.{t if _plain(t) and len(t) <= 60 else _show(t)}"
+        f = f"{fld}.{_key(t)}"
         if t not in types:
             v.fail(
                 f,
@@ -906,7 +911,7 @@ def _fleet_section(v: _V, raw: dict, sc: Scenario) -> dict:
     if len(td) > MAX_VEHICLE_TYPES:
         v.fail("vehicles.types", f"expected at most {MAX_VEHICLE_TYPES} types, got {len(td)}")
     for name, t in td.items():
-        fld = f"vehicles.types.{name if _plain(name) and len(name) <= 60 else _show(name)}"
+        fld = f"vehicles.types.{_key(name)}"
         _fleet_name(v, name, fld, "vehicle type")
         v.table(t, fld, VEHICLE_TYPE_KEYS)
         old = types.get(name, VehicleType(name))
@@ -928,7 +933,7 @@ def _fleet_section(v: _V, raw: dict, sc: Scenario) -> dict:
     if not isinstance(cd, dict):
         v.fail("vehicles.crew", "expected a table crew_type = people per turnout")
     for k, val in cd.items():
-        crew[str(k)] = v.integer(val, f"vehicles.crew.{k if _plain(k) and len(k) <= 60 else _show(k)}", 0, MAX_VEHICLES)
+        crew[str(k)] = v.integer(val, f"vehicles.crew.{_key(k)}", 0, MAX_VEHICLES)
     own = {p.id for p in sc.posts}
     closed = set(sc.closed)
     responses = {}
@@ -938,7 +943,7 @@ def _fleet_section(v: _V, raw: dict, sc: Scenario) -> dict:
     if len(rd) > MAX_RESPONSES:
         v.fail("vehicles.responses", f"expected at most {MAX_RESPONSES} responses, got {len(rd)}")
     for name, spec in rd.items():
-        fld = f"vehicles.responses.{name if _plain(name) and len(name) <= 60 else _show(name)}"
+        fld = f"vehicles.responses.{_key(name)}"
         _fleet_name(v, name, fld, "response")
         if isinstance(spec, list):
             if not spec or len(spec) > MAX_VEHICLE_TYPES + 10:
@@ -951,7 +956,7 @@ def _fleet_section(v: _V, raw: dict, sc: Scenario) -> dict:
         elif isinstance(spec, dict):
             counts = {}
             for t, c in spec.items():
-                f = f"{fld}.{t if _plain(t) and len(t) <= 60 else _show(t)}"
+                f = f"{fld}.{_key(t)}"
                 if t not in types:
                     v.fail(f, f"unknown vehicle type; expected one of {', '.join(types)}")
                 counts[t] = v.integer(c, f, 1, MAX_VEHICLES)
@@ -966,7 +971,7 @@ def _fleet_section(v: _V, raw: dict, sc: Scenario) -> dict:
     if not isinstance(pv, dict):
         v.fail("posts.vehicles", "expected a table post_id = {AP = 1, aerial = 1}")
     for pid, d in pv.items():
-        fld = f"posts.vehicles.{pid if _plain(pid) and len(pid) <= 60 else _show(pid)}"
+        fld = f"posts.vehicles.{_key(pid)}"
         if pid not in own and pid not in closed:
             v.fail(
                 fld,
@@ -1023,7 +1028,7 @@ def _fleet_section(v: _V, raw: dict, sc: Scenario) -> dict:
     if not isinstance(cb, dict):
         v.fail("vehicles.crew_by_post", "expected a table post_id = people per turnout")
     for pid, val in cb.items():
-        fld = f"vehicles.crew_by_post.{pid if _plain(pid) and len(pid) <= 60 else _show(pid)}"
+        fld = f"vehicles.crew_by_post.{_key(pid)}"
         if pid not in own and pid not in closed:
             v.fail(fld, "not an open post of this scenario (neighbouring posts give crew_size in their entry)")
         c = v.integer(val, fld, 0, MAX_VEHICLES)
@@ -1053,10 +1058,6 @@ SLICE_POST_KEYS = {"crew", "closed", "median_s", "p90_s", "min_s"}
 TURNOUT_MODELS = ("distribution", "deterministic")
 DAY_SETS = {"weekday": (0, 1, 2, 3, 4), "weekend": (5, 6), "all": (0, 1, 2, 3, 4, 5, 6)}
 MAX_SLICES = 48
-
-
-def _key(k) -> str:
-    return k if isinstance(k, str) and _plain(k) and len(k) <= 60 else _show(k)
 
 
 def _dist(v: _V, d, fld: str, keys=DIST_KEYS):
