@@ -453,16 +453,9 @@ class ResponseReport:
 
     def municipality_table(self):
         """A ``pandas.DataFrame``: expected shares within each threshold and mean (min) per municipality."""
-        import pandas as pd
+        from .coverage.metrics import municipality_frame
 
-        rows = []
-        for m in self.municipalities:
-            r = {"municipality": m["municipality"], "population": m["population"], "no_road_data": m["no_road_data"]}
-            for t, sh in zip(self.thresholds_s, m["share_within"]):
-                r[f"share_within_{t / 60:g}min"] = sh
-            r["mean_min"] = m["mean_s"] / 60.0
-            rows.append(r)
-        return pd.DataFrame(rows)
+        return municipality_frame(self.municipalities, self.thresholds_s)
 
 
 def _wsum(w: np.ndarray, p: np.ndarray) -> float:

@@ -67,17 +67,7 @@ class CoverageReport:
 
     def municipality_table(self):
         """A ``pandas.DataFrame``: one row per municipality, shares within each threshold, mean, p90 (min)."""
-        import pandas as pd
-
-        rows = []
-        for m in self.municipalities:
-            r = {"municipality": m["municipality"], "population": m["population"], "no_road_data": m["no_road_data"]}
-            for t, sh in zip(self.thresholds_s, m["share_within"]):
-                r[f"share_within_{t / 60:g}min"] = sh
-            r["mean_min"] = m["mean_s"] / 60.0
-            r["p90_min"] = m["p90_s"] / 60.0
-            rows.append(r)
-        return pd.DataFrame(rows)
+        return municipality_frame(self.municipalities, self.thresholds_s)
 
     def to_geodataframe(self, demand, site_ids=None):
         """A ``geopandas.GeoDataFrame`` of the demand points (EPSG:4326) with weight, municipality,
@@ -127,6 +117,24 @@ class CoverageReport:
         ax.set_xticks([])
         ax.set_yticks([])
         return fig
+
+
+def municipality_frame(municipalities: list, thresholds_s) -> "pandas.DataFrame":  # noqa: F821
+    """Per-municipality rows (``CoverageReport.municipalities`` or the response model's) as a
+    ``pandas.DataFrame``: population, no road data, share within each threshold, mean and, when the
+    rows have it, p90 (minutes)."""
+    import pandas as pd
+
+    rows = []
+    for m in municipalities:
+        r = {"municipality": m["municipality"], "population": m["population"], "no_road_data": m["no_road_data"]}
+        for t, sh in zip(thresholds_s, m["share_within"]):
+            r[f"share_within_{t / 60:g}min"] = sh
+        r["mean_min"] = m["mean_s"] / 60.0
+        if "p90_s" in m:
+            r["p90_min"] = m["p90_s"] / 60.0
+        rows.append(r)
+    return pd.DataFrame(rows)
 
 
 def mins(s):

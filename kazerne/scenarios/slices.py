@@ -105,22 +105,9 @@ def _slice_sites(sc: Scenario, posts: Sites, spec: dict) -> tuple[Sites, list, l
         keep.append(i)
         dists.append(d)
         crews.append(crew)
-    k = np.array(keep, dtype=np.int64)
-    sites = Sites(
-        ids=[posts.ids[i] for i in keep],
-        names=[posts.names[i] for i in keep],
-        node=posts.node[k],
-        lon=posts.lon[k],
-        lat=posts.lat[k],
-        turnout_s=np.array([d.median_s for d in dists], dtype=float),
-        crew=crews,
-        snap_m=posts.snap_m[k],
-        road=[posts.road[i] for i in keep],
-        origin=[posts.origin[i] for i in keep],
-        grade=[posts.grade[i] for i in keep],
-        street=[posts.street[i] for i in keep],
-        municipality=[posts.municipality[i] for i in keep],
-    )
+    sites = posts.subset(keep)  # this slice's open posts, with its crews and median turnouts
+    sites.turnout_s = np.array([d.median_s for d in dists], dtype=float)
+    sites.crew = crews
     return sites, dists, closed
 
 
