@@ -119,7 +119,7 @@ class CoverageReport:
         return fig
 
 
-def municipality_frame(municipalities: list, thresholds_s) -> "pandas.DataFrame":  # noqa: F821
+def municipality_frame(municipalities: list, thresholds_s):
     """Per-municipality rows (``CoverageReport.municipalities`` or the response model's) as a
     ``pandas.DataFrame``: population, no road data, share within each threshold, mean and, when the
     rows have it, p90 (minutes)."""
