@@ -255,6 +255,11 @@ def run_scenario(sc: Scenario, out_root: Path, progress: Progress) -> Path:
     """Run a parsed scenario: its ``[study]`` (:func:`kazerne.scenarios.studies.run_study`), its
     ``[ems]`` (:func:`kazerne.scenarios.ems.run_ems`) or the baseline; results in ``out_root/<name>/``.
     The scenario runner, the batch runner and the API all go through here."""
+    from .kinds import kind_of, run_kind
+
+    own = kind_of(sc)
+    if own is not None:
+        return run_kind(own[0], own[1], sc, Path(out_root), progress)
     if sc.study:
         from .studies import run_study
 
@@ -282,8 +287,13 @@ def print_run(target: Path) -> None:
     """The answer of a finished run (its ``summary.json``) on the terminal: the command line's view."""
     import json
 
+    from .kinds import get_kind, kind_names
+
     summary = json.loads((Path(target) / "summary.json").read_text(encoding="utf-8"))
-    if "study" in summary:
+    if summary.get("kind") in kind_names():
+        for line in get_kind(summary["kind"]).console(summary):
+            print(line)
+    elif "study" in summary:
         from .studies import print_study
 
         print_study(summary)

@@ -256,6 +256,8 @@ class Scenario:
     slices: list | None = None  # [[slices]] (None: one slice, the whole week)
     #: 112 call -> alarm at the post (s): every time and threshold counts from the call; 0 = from the alarm
     call_handling_s: float = 90.0
+    #: sections of registered run kinds (:mod:`kazerne.scenarios.kinds`): section name -> typed spec
+    kinds: dict = field(default_factory=dict)
     raw: dict = field(default_factory=dict)
 
 
@@ -274,8 +276,8 @@ def _key(k) -> str:
     return k if isinstance(k, str) and _plain(k) and len(k) <= 60 else _show(k)
 
 
-class _V:
-    """Small validation helper bound to one file."""
+class Validator:
+    """Small validation helper bound to one file (run kinds validate their sections with it)."""
 
     def __init__(self, path: Path):
         self.src = str(path)
@@ -344,6 +346,9 @@ class _V:
         if not isinstance(v, str) or v not in options:
             self.fail(fld, f"expected one of {', '.join(options)}, got {_show(v)}")
         return v
+
+
+_V = Validator
 
 
 def _position(v: _V, d: dict, fld: str) -> dict:
@@ -425,8 +430,16 @@ def parse_scenario_data(raw: dict, path: str | Path) -> Scenario:
     anchors relative paths (``demand.file``). :func:`parse_scenario` reads the file and calls this."""
     path = Path(path)
     v = _V(path)
-    v.table(raw, "", TOP_KEYS)
-    for req in ("name", "zone") + (() if "ems" in raw else ("posts",)):
+    from .kinds import get_kind, kind_names
+
+    v.table(raw, "", TOP_KEYS | set(kind_names()))
+    own = [k for k in kind_names() if k in raw]
+    for k in own:
+        if len(own) > 1 or "study" in raw or "ems" in raw:
+            other = next(o for o in [*own, "study", "ems"] if o != k and o in raw)
+            v.fail(k, f"give one kind of run per scenario: [{k}] or [{other}], not both")
+    # [ems] and registered run kinds bring their own sites; a kind that needs posts checks for them
+    for req in ("name", "zone") + (() if "ems" in raw or any(k in raw for k in kind_names()) else ("posts",)):
         if req not in raw:
             v.fail(req, "missing (required)")
     name = _name(v, raw["name"])
@@ -467,6 +480,8 @@ def parse_scenario_data(raw: dict, path: str | Path) -> Scenario:
         sc.response = _response_section(v, raw, sc)
         sc.slices = _slices_section(v, raw, sc)
         sc.call_handling_s = float(sc.response["call_handling_s"])
+    for k in own:
+        sc.kinds[k] = get_kind(k).parse(v, raw[k], sc)
     if sc.study is not None:
         sc.study["slice"] = _study_slice(v, raw["study"], sc)
         if sc.study["slice"] is not None and sc.study["sensitivity"]:
@@ -640,7 +655,10 @@ def _posts_section(v: _V, raw: dict) -> tuple[list, list]:
     open_posts = [s for s in specs.values() if s.id not in closed]
     study = raw.get("study")
     study_kind = study.get("kind") if isinstance(study, dict) else None  # a non-table is reported below
-    if not open_posts and "ems" not in raw and study_kind not in ("greenfield", "minimum"):
+    from .kinds import kind_names
+
+    own_kind = any(k in raw for k in kind_names())  # a registered kind checks its own sites
+    if not open_posts and "ems" not in raw and not own_kind and study_kind not in ("greenfield", "minimum"):
         v.fail("posts.active", "no post left open: give at least one active post")
 
     return open_posts, closed
