@@ -62,3 +62,16 @@ def hvz_zone(zone_data_dir, network_cache_dir):
     from kazerne.routing.zone import load_zone
 
     return load_zone(ZONE, quiet=True)
+
+
+#: fixtures that need a real data pack: a test using any of them is marked ``zone`` (or ``benchmarks``)
+ZONE_FIXTURES = {"zone_data_dir", "hvz_zone", "network_cache_dir"}
+
+
+def pytest_collection_modifyitems(config, items):
+    """Mark every test that needs the zone pack ``zone``, so that ``pytest -m "not zone"`` runs the fast,
+    pack-free subset (the full suite stays the CI command). A test module that reaches the pack without
+    these fixtures sets ``pytestmark = pytest.mark.zone`` itself."""
+    for item in items:
+        if ZONE_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.zone)
