@@ -33,6 +33,8 @@ _EXPORTS = {
     "audit": ("kazerne.routing.audit", "audit"),
     "isochrone_polygons": ("kazerne.routing.isochrones", "isochrone_polygons"),
     "drive_times": ("kazerne.routing.paths", "drive_times"),
+    "NetworkChange": ("kazerne.routing.changes", "NetworkChange"),
+    "apply_changes": ("kazerne.routing.changes", "apply_changes"),
     # demand and sites
     "population_grid": ("kazerne.demand.points", "population_grid"),
     "demand_from_file": ("kazerne.demand.points", "demand_from_file"),
