@@ -233,6 +233,12 @@ def _cmd_compare(args) -> int:
     from .report.compare import compare_runs
 
     target = compare_runs(args.runs, args.out, threshold=args.threshold, name=args.name)
+    import json
+
+    meta = json.loads((target / "summary.json").read_text(encoding="utf-8"))
+    for r in meta["runs"]:
+        if r.get("road_changes"):
+            print(f"{r['name']}: road changes: {r['road_changes']}")
     print(f"comparison of {len(args.runs)} runs in {target}/ (compare.csv, report.html, difference map)")
     return 0
 

@@ -545,8 +545,12 @@ def write_baseline_outputs(
     maps: bool = True,
     report: bool = True,
     gpkg: bool = True,
+    extra_layers: dict | None = None,
+    extra_sections: tuple = (),
 ) -> None:
-    """Map (``map.png`` / ``map.pdf``), ``layers.gpkg`` and ``report.html`` of a baseline run."""
+    """Map (``map.png`` / ``map.pdf``), ``layers.gpkg`` and ``report.html`` of a baseline run
+    (``extra_layers`` / ``extra_sections``: more GeoPackage layers and report sections, e.g. the effect
+    of road changes)."""
     folder = Path(folder)
     zone, d = ctx.zone, ctx.demand
     th = list(summary["assumptions"]["thresholds_min"])
@@ -608,7 +612,7 @@ def write_baseline_outputs(
         layers = network_layers(
             zone, ctx.profile, d, rep, posts.ids, posts.names, node_t, th, summary["municipalities"], srows, (px, py)
         )
-        write_gpkg(folder / "layers.gpkg", layers, epsg=epsg)
+        write_gpkg(folder / "layers.gpkg", {**layers, **(extra_layers or {})}, epsg=epsg)
     if report:
         head = headline_cards(z, th)
         mrows = [zone_row(z, th)] + summary["municipalities"]
@@ -660,6 +664,7 @@ def write_baseline_outputs(
             secs.append(resp)
         if fig_html:
             secs.append(H.section("Map", fig_html, id="map"))
+        secs += list(extra_sections)
         secs += [
             H.section(
                 "Per municipality",
