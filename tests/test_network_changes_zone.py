@@ -139,3 +139,42 @@ def test_way_id_matches_the_ways_edges(tmp_path):
     assert len(sel) == int((net.names[net.name_id] == "Verbindingsweg").sum())
     with pytest.raises(ScenarioError, match="way 99999 not found"):
         apply_changes(z, [NetworkChange("close", way=(99999,))], roads_file=path)
+
+
+EXAMPLES = {
+    "close-bridge-meulestede-2019.toml": {"Meulestedebrug"},
+    "school-street-roggestraat-2019.toml": {"Roggestraat"},
+    "works-brusselsesteenweg-2026.toml": {"Brusselsesteenweg"},
+}
+
+
+@pytest.mark.parametrize("name", sorted(EXAMPLES))
+def test_shipped_examples_match_their_streets(hvz_zone, name):
+    from pathlib import Path
+
+    from kazerne.scenarios.context import changed_zone
+    from kazerne.scenarios.schema import parse_scenario
+
+    sc = parse_scenario(Path(__file__).resolve().parents[1] / "scenarios" / name)
+    net = changed_zone(sc, hvz_zone).net
+    for r in net.resolved:
+        sel = np.flatnonzero(r.close_fwd | r.close_rev)
+        named = {str(s) for s in net.names[net.name_id[sel][net.name_id[sel] >= 0]]}
+        assert EXAMPLES[name] <= named
+
+
+def test_works_hold_only_between_their_dates(hvz_zone):
+    import dataclasses
+    import datetime as dt
+    from pathlib import Path
+
+    from kazerne.scenarios.context import changed_zone
+    from kazerne.scenarios.schema import parse_scenario
+
+    sc = parse_scenario(Path(__file__).resolve().parents[1] / "scenarios" / "works-brusselsesteenweg-2026.toml")
+    assert changed_zone(sc, hvz_zone) is not hvz_zone  # 20 April 2026: inside the works
+    for day in (dt.date(2026, 3, 1), dt.date(2026, 6, 27)):
+        later = dataclasses.replace(sc, network={**sc.network, "date": day})
+        assert changed_zone(later, hvz_zone) is hvz_zone
+    inside = dataclasses.replace(sc, network={**sc.network, "date": dt.date(2026, 6, 26)})
+    assert changed_zone(inside, hvz_zone) is not hvz_zone
