@@ -259,3 +259,12 @@ def test_closing_a_one_way_street_closes_driving_against_it_too():
     m = ch.csr(fe)
     assert m[net.u[e], net.v[e]] == 0 and m[net.v[e], net.u[e]] == 0  # neither way
     assert net.csr(fe)[net.v[e], net.u[e]] > 0  # the base graph had the contraflow entry
+
+
+def test_changes_applied_twice_compose(zone):
+    one = apply_changes(zone, [NetworkChange("close", street="Kolom 3")])
+    two = apply_changes(one, [NetworkChange("close", street="Kolom 4")])
+    both = apply_changes(zone, [NetworkChange("close", street="Kolom 3"), NetworkChange("close", street="Kolom 4")])
+    assert two.net.base is zone.net and len(two.net.resolved) == 2
+    assert np.array_equal(drive_times(two.net, FE, [0, 5]), drive_times(both.net, FE, [0, 5]))
+    assert two.net.source_sha256 == both.net.source_sha256

@@ -135,8 +135,9 @@ def segment_losses(net, profile, site_nodes, turnout_s, demand_nodes, weights, b
     ends = np.r_[starts[1:], len(key)]
     cur = np.full(n, np.inf)
     tmark = np.zeros(n, dtype=np.int64)
-    heap_d = np.empty(len(g_arrays[1]) + n + 1)
-    heap_n = np.empty(len(g_arrays[1]) + n + 1, dtype=np.int64)
+    # a repair pushes at most once per edge entering the subtree and once per edge inside it
+    heap_d = np.empty(2 * len(g_arrays[1]) + 1)
+    heap_n = np.empty(2 * len(g_arrays[1]) + 1, dtype=np.int64)
     seg_a, seg_b, seg_lost, lost_lists = [], [], [], []
     for s, e in zip(starts.tolist(), ends.tolist()):
         a, b = int(lo[s]), int(hi[s])

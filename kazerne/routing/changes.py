@@ -297,20 +297,22 @@ def _extra_time(profile: SpeedProfile, ch: NetworkChange, length: float) -> floa
 # ------------------------------------------------------------------ resolving
 def apply_changes(zone, changes, day: _dt.date | None = None, roads_file=None):
     """``zone`` with its network changed by ``changes`` (a list of :class:`NetworkChange`) as they
-    hold on ``day``: a shallow copy whose ``net`` is a :class:`ChangedNetwork`. An empty list (or no
+    hold on ``day``: a shallow copy whose ``net`` is a :class:`ChangedNetwork` (on a changed zone, the
+    new changes are added to its own). An empty list (or no
     change holding on ``day``) returns ``zone`` itself, so the result equals the baseline to the last bit.
 
     Raises :class:`~kazerne.errors.ScenarioError` (naming the change's file and field) for a change that
     matches nothing or matches ambiguously."""
     from .match import resolve
 
+    prior = zone.net.resolved if isinstance(zone.net, ChangedNetwork) else []
     base = zone.net.base if isinstance(zone.net, ChangedNetwork) else zone.net
     held = [c for c in changes if c.holds_on(day)]
     if not held:
         return zone
-    resolved = [resolve(zone, base, c, roads_file) for c in held]
+    resolved = prior + [resolve(zone, base, c, roads_file) for c in held]
     digest = hashlib.sha256(
-        json.dumps([dataclasses.asdict(c) for c in held], sort_keys=True, default=str).encode()
+        json.dumps([dataclasses.asdict(r.change) for r in resolved], sort_keys=True, default=str).encode()
     ).hexdigest()[:16]
     return dataclasses.replace(zone, net=ChangedNetwork(base, resolved, digest))
 
