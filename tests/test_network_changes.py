@@ -268,3 +268,27 @@ def test_changes_applied_twice_compose(zone):
     assert two.net.base is zone.net and len(two.net.resolved) == 2
     assert np.array_equal(drive_times(two.net, FE, [0, 5]), drive_times(both.net, FE, [0, 5]))
     assert two.net.source_sha256 == both.net.source_sha256
+
+
+def test_geojson_file_of_a_polygon_is_read_relative_to_the_scenario(tmp_path):
+    import json
+
+    poly = {"type": "Polygon", "coordinates": [[[3.72, 51.05], [3.73, 51.05], [3.73, 51.06], [3.72, 51.05]]]}
+    fc = {"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {}, "geometry": poly}]}
+    (tmp_path / "zone30.geojson").write_text(json.dumps(fc), encoding="utf-8")
+    sc = _parse(tmp_path, '[[network.changes]]\naction = "slow"\ngeojson = "zone30.geojson"\nfactor = 0.6\n')
+    g = shapely.from_wkt(sc.network["changes"][0].geometry)
+    assert g.geom_type == "Polygon" and g.equals(shapely.Polygon(poly["coordinates"][0]))
+    with pytest.raises(ScenarioError, match=r"network.changes\[0\].geojson: file not found"):
+        _parse(tmp_path, '[[network.changes]]\naction = "slow"\ngeojson = "nope.geojson"\nfactor = 0.6\n')
+
+
+def test_cli_criticality_bad_option_is_one_line(tmp_path, capsys):
+    from kazerne.cli import main
+
+    p = tmp_path / "s.toml"
+    p.write_text('name = "s"\nzone = "hvz-centrum"\n[posts]\nactive = ["P01"]\n', encoding="utf-8")
+    assert main(["criticality", str(p), "--profiles", "bike", "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "criticality.profiles: expected one of" in err[0]
+    assert not (tmp_path / "o").exists()
