@@ -131,3 +131,18 @@ def test_zone_run_api_and_cli_agree(tmp_path, hvz_zone):
         ctx.zone.net, get_profile("fire_engine"), posts.node, posts.turnout_s, ctx.demand.node, w, 12 * 60 - 90.0, pairs
     )
     np.testing.assert_allclose(naive, [r["people_lost"] for r in c.segments], atol=0.051)
+
+
+def test_a_post_whose_turnout_exceeds_the_threshold_reaches_no_one():
+    z = grid_zone(7, seed=21)
+    net = z.net
+    rng = np.random.default_rng(3)
+    sites = np.array([0, net.n_nodes - 1])
+    turnout = np.array([10.0, 500.0])  # the second post cannot make it within 100 s
+    dnodes = rng.choice(net.n_nodes, 50)
+    w = np.ones(50)
+    got = segment_losses(net, FE, sites, turnout, dnodes, w, 100.0)
+    fast = dict(zip(zip(got.a.tolist(), got.b.tolist()), got.lost.tolist()))
+    assert {k: v for k, v in _brute(net, sites, turnout, dnodes, w, 100.0).items() if v > 0} == fast
+    alone = segment_losses(net, FE, sites[:1], turnout[:1], dnodes, w, 100.0)
+    assert np.array_equal(alone.lost, got.lost) and alone.covered_weight == got.covered_weight

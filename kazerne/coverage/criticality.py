@@ -76,7 +76,8 @@ def _trees(g, nodes, budgets, n):
     tout = np.empty((P, n), dtype=np.int64)
     order = np.empty((P, n), dtype=np.int64)
     for p in range(P):
-        d, pr = csgraph.dijkstra(g, directed=True, indices=int(nodes[p]), return_predecessors=True, limit=budgets[p])
+        lim = max(0.0, float(budgets[p]))  # a post whose turnout exceeds T reaches nothing (its node: 0 > budget)
+        d, pr = csgraph.dijkstra(g, directed=True, indices=int(nodes[p]), return_predecessors=True, limit=lim)
         pr = np.where(pr < 0, -1, pr).astype(np.int64)
         dist[p], pred[p] = d, pr
         cnt, child, ti, to, od = K.children(pr, n)
@@ -216,7 +217,7 @@ def _covered_weight(g, nodes, budgets, dnodes, wn, posts=None, base=None) -> np.
     reach = np.zeros(len(dnodes), dtype=bool) if base is None else base.copy()
     todo = range(len(nodes)) if posts is None else posts
     for p in todo:
-        d = csgraph.dijkstra(g, directed=True, indices=int(nodes[p]), limit=budgets[p])
+        d = csgraph.dijkstra(g, directed=True, indices=int(nodes[p]), limit=max(0.0, float(budgets[p])))
         reach |= d[dnodes] <= budgets[p]
     return reach
 

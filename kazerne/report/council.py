@@ -120,6 +120,19 @@ def assumption_lines(a: dict, demand_meta: dict | None = None, extra=()) -> list
             + (f"; speeds x{sp['speed_scale']:g}" if sp.get("speed_scale", 1) != 1 else "")
             + "."
         )
+    nc = (a.get("network_changes") or {}).get("applied") or []
+    if nc:
+        out.append(
+            "Road changes: "
+            + "; ".join(
+                c["change"]
+                + ("" if c["slices"] == "all" else f" (slices {', '.join(c['slices'])})")
+                + ("" if c["profiles"] == "all" else f" ({', '.join(c['profiles'])})")
+                for c in nc
+            )
+            + (f"; as on {a['network_changes']['date']}" if a["network_changes"].get("date") else "")
+            + "."
+        )
     tc = a.get("turnout_s_by_crew")
     dist = a.get("turnout_distribution_by_crew")
     if dist:
