@@ -169,7 +169,7 @@ def segment_losses(net, profile, site_nodes, turnout_s, demand_nodes, weights, b
     covered = np.zeros(len(inv), dtype=bool)
     covered_nodes_all = np.zeros(len(uniq), dtype=bool)
     covered_nodes_all[act[covered_node]] = True
-    covered[:] = covered_nodes_all[inv]
+    covered[:] = covered_nodes_all[inv] & (np.asarray(weights, dtype=float) > 0)  # weight 0: no road data
     return SegmentLosses(
         a=np.array(seg_a, dtype=np.int64),
         b=np.array(seg_b, dtype=np.int64),
