@@ -83,3 +83,55 @@ bridge = true
     layers = [n for n, _ in pyogrio.list_layers(target / "layers.gpkg")]
     assert "effect_cells" in layers and "changed_roads" in layers
     assert (target / "effect_streets.csv").is_file() and (target / "effect_posts.csv").is_file()
+
+
+def test_slice_limited_change_shows_its_effect_in_its_slice_only(tmp_path):
+    from kazerne.scenarios.runner import run_file
+
+    poly = (
+        "[[3.708438, 51.067356], [3.709209, 51.06746], [3.709695, 51.068662], [3.71026, 51.069273], "
+        "[3.710748, 51.069087], [3.710236, 51.068546], [3.709683, 51.067226], [3.709444, 51.067125], "
+        "[3.708554, 51.067004], [3.708438, 51.067356]]"
+    )
+    p = tmp_path / "s.toml"
+    p.write_text(
+        f"""name = "s"
+zone = "hvz-centrum"
+[demand]
+grid_m = 1000
+[posts]
+active = ["P01", "P02", "P03", "P05", "P06"]
+[outputs]
+map = false
+report = false
+gpkg = false
+[[slices]]
+name = "school"
+days = "weekday"
+hours = [8, 9]
+[[slices]]
+name = "rest-weekday"
+days = "weekday"
+hours = [9, 8]
+[[slices]]
+name = "weekend"
+days = "weekend"
+[[network.changes]]
+action = "slow"
+polygon = {poly}
+speed_kmh = 5
+slices = ["school"]
+""",
+        encoding="utf-8",
+    )
+    s = json.loads((run_file(p, tmp_path / "out", quiet=True) / "summary.json").read_text(encoding="utf-8"))
+    eff = {z["situation"]: z for z in s["network_effect"]["zone"]}
+    assert set(eff) == {"reference", "school"}
+    assert eff["reference"]["people_slower"] == 0 and eff["reference"]["people_faster"] == 0
+    assert eff["school"]["people_slower"] > 0 and eff["school"]["people_faster"] == 0
+    # the two weekday slices differ only by the change (same posts, crews, speeds): the school slice's
+    # own shares are measured with it, the other's without
+    rows = {r["name"]: r["zone"]["expected_population_within"] for r in s["response_model"]["slices"]}
+    school, rest = rows["school"], rows["rest-weekday"]
+    assert all(school[t] <= rest[t] for t in rest)
+    assert any(school[t] < rest[t] for t in rest)
