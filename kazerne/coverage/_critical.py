@@ -85,7 +85,7 @@ def dfs(root, cnt, child, tin, tout, order):
 
 
 @njit(cache=True)
-def _child_of(pred_p, a, b):
+def child_of(pred_p, a, b):
     """The node below segment {a, b} in a tree (-1 when the segment is not a tree edge)."""
     if pred_p[b] == a:
         return b
@@ -117,7 +117,7 @@ def vulnerable(dnodes, dist, pred, tin, tout, budget, count_only, out_k, out_a, 
             ok = True
             for j in range(1, nc):
                 p = cov[j]
-                c = _child_of(pred[p], par, v)
+                c = child_of(pred[p], par, v)
                 if c < 0 or not (tin[p, c] <= tin[p, d] and tin[p, d] < tout[p, c]):
                     ok = False
                     break

@@ -145,7 +145,7 @@ def segment_losses(net, profile, site_nodes, turnout_s, demand_nodes, weights, b
         ks = ok[s:e]  # positions in dnodes whose every covering path uses {a, b}
         saved = np.zeros(len(ks), dtype=bool)
         for p in np.flatnonzero(reach[:, ks].any(axis=1)):
-            c = K._child_of(pred[p], a, b)
+            c = K.child_of(pred[p], a, b)
             sel = reach[p, ks]
             targets = dnodes[ks[sel]]
             sub = order[p, tin[p, c] : tout[p, c]]
@@ -248,7 +248,7 @@ def pair_losses(net, profile, site_nodes, turnout_s, demand_nodes, weights, budg
     dist, pred, *_ = _trees(g, nodes, budgets, n)
     reach_p = dist[:, uniq] <= budgets[:, None]
     before = reach_p.any(axis=0)
-    uses = [{p for p in range(len(nodes)) if K._child_of(pred[p], int(a), int(b)) >= 0} for a, b in segments]
+    uses = [{p for p in range(len(nodes)) if K.child_of(pred[p], int(a), int(b)) >= 0} for a, b in segments]
     out = []
     for i in range(len(segments)):
         for j in range(i + 1, len(segments)):

@@ -204,12 +204,13 @@ class ChangedNetwork(RoadNetwork):
         r = self._csr_cache.get(key)
         if r is None:
             act = self.active(profile)
-            r = self.base._routing(profile) if not act else self._changed_routing(profile, act)
+            base = (self.base.csr(profile), *self.base.csr_edges(profile))
+            r = base if not act else self._changed_routing(profile, act, base)
             self._csr_cache[key] = r
         return r
 
-    def _changed_routing(self, profile, act):
-        m, eid, rev = self.base._routing(profile)
+    def _changed_routing(self, profile, act, base):
+        m, eid, rev = base
         n = self.n_nodes
         tails = np.repeat(np.arange(n, dtype=np.int64), np.diff(m.indptr))
         heads = m.indices.astype(np.int64)

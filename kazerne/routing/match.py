@@ -5,6 +5,7 @@ names the change's file and field and what was found."""
 from __future__ import annotations
 
 import bz2
+import unicodedata
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -60,10 +61,10 @@ def resolve(zone, net: RoadNetwork, ch: NetworkChange, roads_file=None) -> Resol
     return res
 
 
-def _norm(s):
-    from .streets import _norm as norm
-
-    return norm(s)
+def _norm(s) -> str:
+    """A street name compared case-, accent-, hyphen- and dot-insensitively (as kazerne.routing.streets)."""
+    s = unicodedata.normalize("NFKD", str(s)).encode("ascii", "ignore").decode()
+    return " ".join(s.lower().replace("-", " ").replace(".", " ").split())
 
 
 def street_edges(zone, net: RoadNetwork, ch: NetworkChange) -> np.ndarray:
