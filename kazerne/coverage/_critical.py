@@ -22,7 +22,7 @@ try:  # pragma: no cover - exercised implicitly
 except ImportError:  # pragma: no cover
     HAVE_NUMBA = False
 
-    def njit(*a, **k):
+    def njit(*a, **k):  # type: ignore[no-redef]
         if a and callable(a[0]):
             return a[0]
         return lambda f: f

@@ -101,7 +101,7 @@ def segment_losses(net, profile, site_nodes, turnout_s, demand_nodes, weights, b
     ``weights`` per demand point (0 for no road data); the sites' drive budget is ``budget_s - turnout``."""
     t0 = time.perf_counter()
     n = net.n_nodes
-    g_arrays = _graph(net, profile)
+    ip, ix, dt, rp, ri, rd = _graph(net, profile)
     g = net.csr(profile)
     nodes = np.asarray(site_nodes, dtype=np.int64)
     budgets = budget_s - np.broadcast_to(np.asarray(turnout_s, dtype=float), nodes.shape)
@@ -137,8 +137,8 @@ def segment_losses(net, profile, site_nodes, turnout_s, demand_nodes, weights, b
     cur = np.full(n, np.inf)
     tmark = np.zeros(n, dtype=np.int64)
     # a repair pushes at most once per edge entering the subtree and once per edge inside it
-    heap_d = np.empty(2 * len(g_arrays[1]) + 1)
-    heap_n = np.empty(2 * len(g_arrays[1]) + 1, dtype=np.int64)
+    heap_d = np.empty(2 * len(ix) + 1)
+    heap_n = np.empty(2 * len(ix) + 1, dtype=np.int64)
     seg_a, seg_b, seg_lost, lost_lists = [], [], [], []
     for s, e in zip(starts.tolist(), ends.tolist()):
         a, b = int(lo[s]), int(hi[s])
@@ -149,7 +149,9 @@ def segment_losses(net, profile, site_nodes, turnout_s, demand_nodes, weights, b
             sel = reach[p, ks]
             targets = dnodes[ks[sel]]
             sub = order[p, tin[p, c] : tout[p, c]]
-            res = K.repair(*g_arrays, dist[p], tin[p], sub, c, a, b, budgets[p], targets, cur, tmark, heap_d, heap_n)
+            res = K.repair(
+                ip, ix, dt, rp, ri, rd, dist[p], tin[p], sub, c, a, b, budgets[p], targets, cur, tmark, heap_d, heap_n
+            )
             saved[np.flatnonzero(sel)[res <= budgets[p]]] = True
         lost_k = ks[~saved]
         if len(lost_k):
@@ -298,7 +300,8 @@ def _stretches(net, L: SegmentLosses) -> list:
 def _pair_candidates(L: SegmentLosses, stretches: list, n: int) -> list:
     """The first stretches (by loss) whose lost people are not all lost by a stretch already taken:
     a stretch further along the same road adds nothing to a pair."""
-    out, sets = [], []
+    out: list = []
+    sets: list[set] = []
     for g in stretches:
         pts = set(L.lost_points(g[0]).tolist())
         if any(pts <= s for s in sets):
