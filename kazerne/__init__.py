@@ -33,6 +33,8 @@ _EXPORTS = {
     "audit": ("kazerne.routing.audit", "audit"),
     "isochrone_polygons": ("kazerne.routing.isochrones", "isochrone_polygons"),
     "drive_times": ("kazerne.routing.paths", "drive_times"),
+    "NetworkChange": ("kazerne.routing.changes", "NetworkChange"),
+    "apply_changes": ("kazerne.routing.changes", "apply_changes"),
     # demand and sites
     "population_grid": ("kazerne.demand.points", "population_grid"),
     "demand_from_file": ("kazerne.demand.points", "demand_from_file"),
@@ -78,6 +80,10 @@ _EXPORTS = {
     "malp": ("kazerne.coverage.ems", "malp"),
     "malp2": ("kazerne.coverage.ems", "malp2"),
     "dsm": ("kazerne.coverage.ems", "dsm"),
+    # road changes: their effect, the segments the zone cannot lose
+    "measure_effect": ("kazerne.coverage.effect", "measure_effect"),
+    "criticality": ("kazerne.coverage.criticality", "criticality"),
+    "segment_losses": ("kazerne.coverage.criticality", "segment_losses"),
     # queueing (hypercube)
     "hypercube_exact": ("kazerne.coverage.queueing", "hypercube_exact"),
     "hypercube_approx": ("kazerne.coverage.queueing", "hypercube_approx"),

@@ -233,7 +233,47 @@ def _cmd_compare(args) -> int:
     from .report.compare import compare_runs
 
     target = compare_runs(args.runs, args.out, threshold=args.threshold, name=args.name)
+    import json
+
+    meta = json.loads((target / "summary.json").read_text(encoding="utf-8"))
+    for r in meta["runs"]:
+        if r.get("road_changes"):
+            print(f"{r['name']}: road changes: {r['road_changes']}")
     print(f"comparison of {len(args.runs)} runs in {target}/ (compare.csv, report.html, difference map)")
+    return 0
+
+
+def _cmd_criticality(args) -> int:
+    import dataclasses
+    import json
+
+    from .errors import ScenarioError
+    from .progress import Progress
+    from .report.atomic import check_output_dir
+    from .scenarios.criticality import CRITICALITY, criticality_spec
+    from .scenarios.kinds import run_kind
+    from .scenarios.schema import Validator, parse_scenario
+
+    sc = parse_scenario(args.scenario)
+    if sc.study is not None or sc.ems is not None or (sc.kinds and "criticality" not in sc.kinds):
+        raise ScenarioError(
+            "expected a baseline scenario (posts, demand) or one with [criticality]", source=args.scenario
+        )
+    table = dict(sc.raw.get("criticality", {}))
+    for key, val in (("threshold_min", args.threshold), ("top", args.top), ("pairs_top", args.pairs)):
+        if val is not None:
+            table[key] = val
+    if args.profiles is not None:
+        table["profiles"] = [p.strip() for p in args.profiles.split(",") if p.strip()]
+    spec = criticality_spec(Validator("kazerne criticality (command line)"), table, "criticality")
+    if "criticality" not in sc.kinds:
+        sc = dataclasses.replace(sc, name=f"{sc.name}-criticality")
+    check_output_dir(Path(args.out) / sc.name)
+    target = run_kind(CRITICALITY, spec, sc, Path(args.out), Progress(args.quiet))
+    if not args.quiet:
+        for line in CRITICALITY.console(json.loads((target / "summary.json").read_text(encoding="utf-8"))):
+            print(line)
+        print(f"outputs in {target}/", file=sys.stderr)
     return 0
 
 
@@ -273,6 +313,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="minutes for the map and the headline (default: the middle report threshold)",
     )
     c.add_argument("--name", default=None, help="name of the result folder")
+
+    cr = sub.add_parser("criticality", help="rank the street segments by the coverage lost if each were closed")
+    cr.add_argument("scenario", help="a baseline scenario (its posts, demand, road changes) or one with [criticality]")
+    cr.add_argument("--threshold", type=float, default=None, help="minutes from the call (default 12)")
+    cr.add_argument("--profiles", default=None, help="comma-separated (default fire_engine,ambulance)")
+    cr.add_argument("--top", type=int, default=None, help="stretches listed per profile (default 20)")
+    cr.add_argument("--pairs", type=int, default=None, help="top stretches closed two by two (default 6)")
+    cr.add_argument("--out", default="out", help="output folder (default: out/; results in OUT/<name>-criticality/)")
+    cr.add_argument("--quiet", action="store_true")
 
     i = sub.add_parser("isochrones", help="isochrone polygons of posts as GeoJSON")
     i.add_argument("--zone", required=True)
@@ -344,6 +393,8 @@ def _dispatch(argv) -> int:
         return _cmd_run(args)
     if args.cmd == "compare":
         return _cmd_compare(args)
+    if args.cmd == "criticality":
+        return _cmd_criticality(args)
     if args.cmd == "batch":
         from .scenarios.batch import batch_main
 

@@ -169,6 +169,13 @@ def gain_loss(before_min, after_min, weight, threshold_min: float) -> tuple:
     return float(w[a & ~b].sum()), float(w[b & ~a].sum())
 
 
+def road_changes(summary: dict) -> str:
+    """A run's road changes (``[[network.changes]]``) in one line ("" when none)."""
+    nc = summary.get("assumptions", {}).get("network_changes") or {}
+    items = [f"{c['change']} ({c['edges']} edges)" for c in nc.get("applied", [])]
+    return "; ".join(items) + (f" on {nc['date']}" if items and nc.get("date") else "")
+
+
 def _label(name: str) -> str:
     return re.sub(r"[^0-9A-Za-z_.-]+", "-", name)
 
@@ -309,7 +316,10 @@ def compare_runs(
                 )
             )
         meta = {
-            "runs": [{"name": r.name, "folder": str(r.folder), "kind": r.kind} for r in runs],
+            "runs": [
+                {"name": r.name, "folder": str(r.folder), "kind": r.kind, "road_changes": road_changes(r.summary)}
+                for r in runs
+            ],
             "threshold_min": T,
             "thresholds_min": ths,
             "call_handling_s": ref.call_handling_s,
@@ -368,10 +378,11 @@ def compare_runs(
                             "kind": r.kind,
                             "folder": str(r.folder),
                             "description": r.summary["scenario"].get("description", ""),
+                            "road changes": road_changes(r.summary),
                         }
                         for r in runs
                     ],
-                    [(k, k, None) for k in ("name", "kind", "folder", "description")],
+                    [(k, k, None) for k in ("name", "kind", "folder", "description", "road changes")],
                 ),
             ),
         ]

@@ -120,6 +120,19 @@ def assumption_lines(a: dict, demand_meta: dict | None = None, extra=()) -> list
             + (f"; speeds x{sp['speed_scale']:g}" if sp.get("speed_scale", 1) != 1 else "")
             + "."
         )
+    nc = (a.get("network_changes") or {}).get("applied") or []
+    if nc:
+        out.append(
+            "Road changes: "
+            + "; ".join(
+                c["change"]
+                + ("" if c["slices"] == "all" else f" (slices {', '.join(c['slices'])})")
+                + ("" if c["profiles"] == "all" else f" ({', '.join(c['profiles'])})")
+                for c in nc
+            )
+            + (f"; as on {a['network_changes']['date']}" if a["network_changes"].get("date") else "")
+            + "."
+        )
     tc = a.get("turnout_s_by_crew")
     dist = a.get("turnout_distribution_by_crew")
     if dist:
@@ -545,8 +558,12 @@ def write_baseline_outputs(
     maps: bool = True,
     report: bool = True,
     gpkg: bool = True,
+    extra_layers: dict | None = None,
+    extra_sections: tuple = (),
 ) -> None:
-    """Map (``map.png`` / ``map.pdf``), ``layers.gpkg`` and ``report.html`` of a baseline run."""
+    """Map (``map.png`` / ``map.pdf``), ``layers.gpkg`` and ``report.html`` of a baseline run
+    (``extra_layers`` / ``extra_sections``: more GeoPackage layers and report sections, e.g. the effect
+    of road changes)."""
     folder = Path(folder)
     zone, d = ctx.zone, ctx.demand
     th = list(summary["assumptions"]["thresholds_min"])
@@ -608,7 +625,7 @@ def write_baseline_outputs(
         layers = network_layers(
             zone, ctx.profile, d, rep, posts.ids, posts.names, node_t, th, summary["municipalities"], srows, (px, py)
         )
-        write_gpkg(folder / "layers.gpkg", layers, epsg=epsg)
+        write_gpkg(folder / "layers.gpkg", {**layers, **(extra_layers or {})}, epsg=epsg)
     if report:
         head = headline_cards(z, th)
         mrows = [zone_row(z, th)] + summary["municipalities"]
@@ -660,6 +677,7 @@ def write_baseline_outputs(
             secs.append(resp)
         if fig_html:
             secs.append(H.section("Map", fig_html, id="map"))
+        secs += list(extra_sections)
         secs += [
             H.section(
                 "Per municipality",

@@ -43,6 +43,7 @@ are the same.
 from __future__ import annotations
 
 import copy
+import datetime as _dt
 import hashlib
 import json
 import logging
@@ -117,6 +118,8 @@ def _value(v) -> str:
         return "[" + ", ".join(_value(x) for x in v) + "]"
     if isinstance(v, dict):
         return "{" + ", ".join(f"{_key(k)} = {_value(x)}" for k, x in v.items()) + "}"
+    if isinstance(v, (_dt.date, _dt.time)):  # TOML dates ([network] date, a change's from / until)
+        return v.isoformat()
     raise ValueError(f"cannot write {type(v).__name__} in TOML")
 
 

@@ -52,6 +52,7 @@ def load_context(sc: Scenario, progress: Progress) -> Context:
     with in_file(sc.path):
         zone = load_zone(sc.zone, quiet=progress.quiet)
     progress.done("load_zone")
+    zone = changed_zone(sc, zone, progress)
     profile = profile_of(sc)
     progress.step("building demand points")
     with in_file(sc.path):
@@ -80,6 +81,23 @@ def load_context(sc: Scenario, progress: Progress) -> Context:
     )
 
 
+def changed_zone(sc: Scenario, zone: Zone, progress: Progress | None = None) -> Zone:
+    """The zone with the scenario's ``[[network.changes]]`` that hold on its ``[network] date`` (the one
+    place a scenario's road changes enter: every travel time of every run kind is computed on it);
+    ``zone`` itself when there are none."""
+    from ..routing.changes import apply_changes
+
+    ch = sc.network["changes"]
+    if not ch:
+        return zone
+    if progress is not None:
+        progress.step(f"applying {len(ch)} road change(s)")
+    out = apply_changes(zone, ch, day=sc.network["date"], roads_file=zone.pack.roads_file)
+    if progress is not None:
+        progress.done("network changes")
+    return out
+
+
 def assumptions(ctx: Context, posts: Sites | None = None) -> dict:
     """What produced the numbers: road data and date, speed profile, turnout, population model."""
     z = ctx.zone
@@ -102,6 +120,14 @@ def assumptions(ctx: Context, posts: Sites | None = None) -> dict:
         "kazerne.response); 0 gives the times from the alarm",
         "turnout_model": "deterministic: each post's turnout fixed (its crew's turnout_s)",
     }
+    if ctx.sc.network["changes"]:
+        out["network_changes"] = {
+            "date": ctx.sc.network["date"].isoformat() if ctx.sc.network["date"] else None,
+            "changes": [c.describe() for c in ctx.sc.network["changes"]],
+            "applied": z.net.describe().get("changes", []),
+            "note": "closures, slow areas, passages and links applied to the built road network per profile; "
+            "a change limited to time slices holds only in those slices",
+        }
     if posts is not None:
         out["turnout_s_by_post"] = {i: float(t) for i, t in zip(posts.ids, posts.turnout_s)}
     return out

@@ -58,6 +58,7 @@ def run_baseline(sc: Scenario, out_root: Path, progress: Progress) -> Path:
     progress.done("posts")
     progress.step(f"response times from {len(posts)} posts")
     resp = None
+    scenario_posts = posts
     if sc.response is None:
         rep, node_t = evaluate_posts(ctx, posts)
     else:  # from the call: call handling, turnout distributions, time slices (kazerne.response)
@@ -138,6 +139,15 @@ def run_baseline(sc: Scenario, out_root: Path, progress: Progress) -> Path:
 
         summary["assumptions"].update(assumption_updates(resp))
         summary["response_model"] = resp
+    effects = None
+    if sc.network["changes"]:
+        from .effect import effect_summary, network_effect
+
+        progress.step("effect of the road changes (the same scenario without them)")
+        effects = network_effect(ctx, posts, scenario_posts)
+        if effects:
+            summary["network_effect"] = effect_summary(effects)
+        progress.done("network_effect")
     progress.step("writing outputs")
     target = out_root / sc.name
     with atomic_dir(target) as tmp:
@@ -176,7 +186,12 @@ def run_baseline(sc: Scenario, out_root: Path, progress: Progress) -> Path:
             write_first_due(tmp / "first_due.geojson", ctx, posts, node_t, summary["assumptions"])
         from ..report.council import write_baseline_outputs
 
-        write_baseline_outputs(tmp, ctx, posts, rep, node_t, summary, **report_options(sc))
+        extra: dict = {}
+        if effects:
+            from .effect import effect_outputs
+
+            extra = effect_outputs(tmp, ctx, effects, summary, report_options(sc))
+        write_baseline_outputs(tmp, ctx, posts, rep, node_t, summary, **report_options(sc), **extra)
     progress.done("write")
     return target
 
@@ -224,6 +239,10 @@ def print_summary(summary: dict, th) -> None:
             + [m["mean_min"], m["p90_min"]]
         )
     print(text_table(rows, ["", "population"] + [f"≤{t:g} min" for t in th] + ["mean min", "p90 min"]))
+    from .effect import effect_console
+
+    for line in effect_console(summary):
+        print(line)
     if summary.get("mean_drive_min_first_unit") is not None:
         print(
             f"\nmean driving time of the first unit (population-weighted, no turnout): "

@@ -35,6 +35,7 @@ TOP_KEYS = {
     "vehicles",
     "response",
     "slices",
+    "network",
 }
 PROFILE_KEYS = {
     "name",
@@ -256,6 +257,8 @@ class Scenario:
     slices: list | None = None  # [[slices]] (None: one slice, the whole week)
     #: 112 call -> alarm at the post (s): every time and threshold counts from the call; 0 = from the alarm
     call_handling_s: float = 90.0
+    #: [network]: road changes of a measure (:mod:`kazerne.scenarios.network`): date, changes, compare
+    network: dict = field(default_factory=lambda: {"date": None, "changes": [], "compare": False})
     #: sections of registered run kinds (:mod:`kazerne.scenarios.kinds`): section name -> typed spec
     kinds: dict = field(default_factory=dict)
     raw: dict = field(default_factory=dict)
@@ -480,6 +483,9 @@ def parse_scenario_data(raw: dict, path: str | Path) -> Scenario:
         sc.response = _response_section(v, raw, sc)
         sc.slices = _slices_section(v, raw, sc)
         sc.call_handling_s = float(sc.response["call_handling_s"])
+    from .network import parse_network
+
+    sc.network = parse_network(v, raw, sc)
     for k in own:
         sc.kinds[k] = get_kind(k).parse(v, raw[k], sc)
     if sc.study is not None:

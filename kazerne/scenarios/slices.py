@@ -111,13 +111,19 @@ def _slice_sites(sc: Scenario, posts: Sites, spec: dict) -> tuple[Sites, list, l
     return sites, dists, closed
 
 
-def slice_profile(sc: Scenario, period):
-    """The scenario's speed profile with the slice's period (``None``: free-flowing traffic)."""
+def slice_profile(sc: Scenario, period, slice_name: str | None = None):
+    """The scenario's speed profile with the slice's period (``None``: free-flowing traffic), tagged
+    with the slice when a road change of the scenario holds only in some slices."""
     pd = dict(sc.profile)
     name = pd.pop("name", "fire_engine")
     pd["period"] = period
     with in_file(sc.path):
-        return get_profile(name, **pd)
+        prof = get_profile(name, **pd)
+    if slice_name is not None and any(c.slices for c in sc.network["changes"]):
+        from ..routing.changes import in_slice
+
+        prof = in_slice(prof, slice_name)
+    return prof
 
 
 def slice_setups(sc: Scenario, posts: Sites) -> list:
@@ -126,7 +132,7 @@ def slice_setups(sc: Scenario, posts: Sites) -> list:
     out = []
     for spec in sc.slices:
         sites, dists, closed = _slice_sites(sc, posts, spec)
-        out.append(SliceSetup(spec, sites, dists, slice_profile(sc, spec["period"]), closed))
+        out.append(SliceSetup(spec, sites, dists, slice_profile(sc, spec["period"], spec["name"]), closed))
     return out
 
 
