@@ -34,7 +34,7 @@ _EXPORTS = {
     "isochrone_polygons": ("kazerne.routing.isochrones", "isochrone_polygons"),
     "drive_times": ("kazerne.routing.paths", "drive_times"),
     "NetworkChange": ("kazerne.routing.changes", "NetworkChange"),
-    "apply_changes": ("kazerne.routing.changes", "apply_changes"),
+    "apply_changes": ("kazerne.routing.match", "apply_changes"),
     # demand and sites
     "population_grid": ("kazerne.demand.points", "population_grid"),
     "demand_from_file": ("kazerne.demand.points", "demand_from_file"),

@@ -12,7 +12,8 @@ import shapely
 from grid_net import X0, Y0, brute_times, grid_zone, lonlat, node_id
 
 from kazerne.errors import ScenarioError
-from kazerne.routing.changes import ChangedNetwork, NetworkChange, apply_changes, in_slice
+from kazerne.routing.changes import ChangedNetwork, NetworkChange, in_slice
+from kazerne.routing.match import apply_changes
 from kazerne.routing.paths import drive_times
 from kazerne.routing.profiles import get_profile
 from kazerne.scenarios.schema import parse_scenario_data

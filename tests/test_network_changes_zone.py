@@ -7,7 +7,8 @@ import osm_fixture as fx
 import pytest
 
 from kazerne.errors import ScenarioError
-from kazerne.routing.changes import NetworkChange, apply_changes
+from kazerne.routing.changes import NetworkChange
+from kazerne.routing.match import apply_changes
 from kazerne.routing.network import load_network
 from kazerne.routing.paths import drive_times
 from kazerne.routing.profiles import get_profile

@@ -20,8 +20,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as _dt
-import hashlib
-import json
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -38,7 +36,6 @@ __all__ = [
     "ChangedNetwork",
     "NetworkChange",
     "ResolvedChange",
-    "apply_changes",
     "in_slice",
     "profile_slice",
 ]
@@ -293,29 +290,6 @@ def _extra_time(profile: SpeedProfile, ch: NetworkChange, length: float) -> floa
         if ch.speed_kmh is not None:
             kmh = min(kmh, ch.speed_kmh)
     return length / (kmh / 3.6) if kmh > 0 else float("inf")
-
-
-# ------------------------------------------------------------------ resolving
-def apply_changes(zone, changes, day: _dt.date | None = None, roads_file=None):
-    """``zone`` with its network changed by ``changes`` (a list of :class:`NetworkChange`) as they
-    hold on ``day``: a shallow copy whose ``net`` is a :class:`ChangedNetwork` (on a changed zone, the
-    new changes are added to its own). An empty list (or no
-    change holding on ``day``) returns ``zone`` itself, so the result equals the baseline to the last bit.
-
-    Raises :class:`~kazerne.errors.ScenarioError` (naming the change's file and field) for a change that
-    matches nothing or matches ambiguously."""
-    from .match import resolve
-
-    prior = zone.net.resolved if isinstance(zone.net, ChangedNetwork) else []
-    base = zone.net.base if isinstance(zone.net, ChangedNetwork) else zone.net
-    held = [c for c in changes if c.holds_on(day)]
-    if not held:
-        return zone
-    resolved = prior + [resolve(zone, base, c, roads_file) for c in held]
-    digest = hashlib.sha256(
-        json.dumps([dataclasses.asdict(r.change) for r in resolved], sort_keys=True, default=str).encode()
-    ).hexdigest()[:16]
-    return dataclasses.replace(zone, net=ChangedNetwork(base, resolved, digest))
 
 
 def metric_xy(coords) -> np.ndarray:

@@ -5,6 +5,10 @@ names the change's file and field and what was found."""
 from __future__ import annotations
 
 import bz2
+import dataclasses
+import datetime as _dt
+import hashlib
+import json
 import unicodedata
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -12,10 +16,18 @@ from pathlib import Path
 import numpy as np
 import shapely
 
-from .changes import MAX_POINT_SNAP_M, NetworkChange, ResolvedChange, edge_lines, metric_xy, polygon_fraction
+from .changes import (
+    MAX_POINT_SNAP_M,
+    ChangedNetwork,
+    NetworkChange,
+    ResolvedChange,
+    edge_lines,
+    metric_xy,
+    polygon_fraction,
+)
 from .network import RoadNetwork
 
-__all__ = ["resolve", "street_edges", "way_lines"]
+__all__ = ["apply_changes", "resolve", "street_edges", "way_lines"]
 
 
 def resolve(zone, net: RoadNetwork, ch: NetworkChange, roads_file=None) -> ResolvedChange:
@@ -236,3 +248,24 @@ def _way_edges(zone, net: RoadNetwork, ch: NetworkChange, roads_file) -> np.ndar
     if len(sel) == 0:
         ch.fail(f"way {ch.way[0]} is not part of the routable network (dropped or not drivable)", "way")
     return sel
+
+
+# ------------------------------------------------------------------ resolving
+def apply_changes(zone, changes, day: _dt.date | None = None, roads_file=None):
+    """``zone`` with its network changed by ``changes`` (a list of :class:`NetworkChange`) as they
+    hold on ``day``: a shallow copy whose ``net`` is a :class:`ChangedNetwork` (on a changed zone, the
+    new changes are added to its own). An empty list (or no
+    change holding on ``day``) returns ``zone`` itself, so the result equals the baseline to the last bit.
+
+    Raises :class:`~kazerne.errors.ScenarioError` (naming the change's file and field) for a change that
+    matches nothing or matches ambiguously."""
+    prior = zone.net.resolved if isinstance(zone.net, ChangedNetwork) else []
+    base = zone.net.base if isinstance(zone.net, ChangedNetwork) else zone.net
+    held = [c for c in changes if c.holds_on(day)]
+    if not held:
+        return zone
+    resolved = prior + [resolve(zone, base, c, roads_file) for c in held]
+    digest = hashlib.sha256(
+        json.dumps([dataclasses.asdict(r.change) for r in resolved], sort_keys=True, default=str).encode()
+    ).hexdigest()[:16]
+    return dataclasses.replace(zone, net=ChangedNetwork(base, resolved, digest))

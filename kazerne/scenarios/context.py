@@ -85,7 +85,7 @@ def changed_zone(sc: Scenario, zone: Zone, progress: Progress | None = None) -> 
     """The zone with the scenario's ``[[network.changes]]`` that hold on its ``[network] date`` (the one
     place a scenario's road changes enter: every travel time of every run kind is computed on it);
     ``zone`` itself when there are none."""
-    from ..routing.changes import apply_changes
+    from ..routing.match import apply_changes
 
     ch = sc.network["changes"]
     if not ch:

@@ -1,7 +1,7 @@
 """``[network]`` of a scenario: the road changes of a measure (``[[network.changes]]``) and the day it
 describes. Parsed into :class:`kazerne.routing.changes.NetworkChange` (fields typed and range-checked
 here; whether each change matches a road is checked against the zone by
-:func:`kazerne.routing.changes.apply_changes` when the context loads)."""
+:func:`kazerne.routing.match.apply_changes` when the context loads)."""
 
 from __future__ import annotations
 
