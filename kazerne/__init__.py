@@ -94,6 +94,8 @@ _EXPORTS = {
     "SimResult": ("kazerne.coverage.simulation", "SimResult"),
     "ems_system": ("kazerne.coverage.simbuild", "ems_system"),
     "pack_units": ("kazerne.coverage.simbuild", "pack_units"),
+    "emergency_departments": ("kazerne.coverage.simbuild", "emergency_departments"),
+    "hypercube_figures": ("kazerne.coverage.simcompare", "hypercube_figures"),
     # errors
     "KazerneError": ("kazerne.errors", "KazerneError"),
     "ScenarioError": ("kazerne.errors", "ScenarioError"),
