@@ -46,6 +46,19 @@ def test_bad_sections_name_the_field(tmp_path, body, field):
     assert e.value.field == field
 
 
+def test_ems_simulate_field(tmp_path):
+    ems = '[ems]\nkind = "ems-evaluate"\ncalls_per_year = 1000\n[[ems.units]]\nbase = "H01"\n'
+    assert parse_scenario(write(tmp_path, ems)).ems["simulate"]["replications"] == 10
+    assert parse_scenario(write(tmp_path, ems.replace("[[ems", "simulate = false\n[[ems"))).ems["simulate"] is None
+    for bad, fld in (
+        ("simulate = { replications = 1 }", "ems.simulate.replications"),
+        ("simulate = { x = 1 }", "ems.simulate.x"),
+    ):
+        with pytest.raises(ScenarioError) as e:
+            parse_scenario(write(tmp_path, ems.replace("[[ems", bad + "\n[[ems")))
+        assert e.value.field == fld
+
+
 def test_cli_bad_input_is_one_line_exit_2(tmp_path, capsys):
     p = write(tmp_path, "[simulate]\ntransport_share = 2\n")
     assert cli_main(["simulate", str(p), "--out", str(tmp_path / "out"), "--quiet"]) == 2
@@ -126,3 +139,58 @@ def test_a_base_off_the_network_names_its_field(tmp_path, capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "simulate.bases[0]" in err[0]
     assert not (tmp_path / "out" / "sim").exists()
+
+
+def _records(path: Path, rows: list[str]) -> Path:
+    path.write_text("incident_id,vehicle_type,post_id,call_time,lon,lat\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    return path
+
+
+def test_call_records_rate_hours_places_and_rejects(tmp_path):
+    from kazerne.demand.callrecords import call_records
+
+    lon, lat = np.array([3.70, 3.75, 3.80]), np.array([51.05, 51.05, 51.05])
+    rows = []
+    for day in range(15):  # Monday 2022-06-06 .. Monday 2022-06-20, 10:15 each day
+        d = 6 + day
+        rows.append(f"I{day},ambulance,E12,2022-06-{d:02d}T10:15:00,3.7001,51.0501")
+        rows.append(f"I{day},pit,E10,2022-06-{d:02d}T10:16:00,3.7001,51.0501")  # a second vehicle: one call
+    rows.append("X1,ambulance,E12,not-a-time,3.75,51.05")
+    rows.append("X2,ambulance,E12,2022-06-07T01:00:00,,51.05")
+    rows.append("X3,ambulance,E12,2022-06-07T01:00:00,4.50,51.05")  # ~50 km away
+    rec = call_records(_records(tmp_path / "r.csv", rows), lon, lat)
+    assert rec.incidents == 15 and rec.span_days == pytest.approx(14.0)
+    assert rec.calls_per_year == pytest.approx(15 * 365 / 14.0)
+    assert list(rec.weights) == [15.0, 0.0, 0.0]
+    # every call at 10 h on a weekday or weekend day: intensity only in the 7 hours "day x 10 h"
+    hot = [d * 24 + 10 for d in range(7)]
+    assert set(np.flatnonzero(rec.hourly)) == set(hot) and rec.hourly.mean() == pytest.approx(1.0)
+    assert rec.rejected == {
+        "call_time unparsable": 1,
+        "lon/lat unparsable": 1,
+        "farther than 1000 m from the demand": 1,
+    }
+    with pytest.raises(ScenarioError) as e:
+        call_records(_records(tmp_path / "short.csv", rows[:4]), lon, lat)
+    assert "at least 7" in str(e.value) and "short.csv" in str(e.value)
+    (tmp_path / "nocol.csv").write_text("incident_id,lon,lat\n1,3.7,51.0\n", encoding="utf-8")
+    with pytest.raises(ScenarioError, match="call_time"):
+        call_records(tmp_path / "nocol.csv", lon, lat)
+
+
+@pytest.mark.skipif(not HAVE_PACK, reason="needs the hvz-centrum zone pack (KAZERNE_DATA)")
+def test_records_drive_the_simulated_calls(tmp_path):
+    from kazerne.scenarios.runner import run_file
+
+    # 3 weeks of calls, every one at the Korenmarkt in Gent
+    rows = [f"I{k},ambulance,E12,2022-06-{6 + k // 10:02d}T{k % 24:02d}:05:00,3.7211,51.0546" for k in range(210)]
+    _records(tmp_path / "calls.csv", rows)
+    p = write(tmp_path, '[simulate]\nrecords = "calls.csv"\nreplications = 2\ndays = 14\nanalytical = false\n')
+    s = json.loads((run_file(p, tmp_path / "out") / "summary.json").read_text(encoding="utf-8"))
+    rec = s["assumptions"]["simulation"]["records"]
+    assert rec["incidents"] == 210 and rec["rejected_rows"] == {}
+    span = 20 + 17 / 24  # 2022-06-06 00:05 .. 2022-06-26 17:05
+    assert s["assumptions"]["simulation"]["calls"]["calls_per_year"] == pytest.approx(210 * 365 / span)
+    by = {m["municipality"]: m["calls_per_year"] for m in s["municipalities"]}
+    assert by["Gent"] > 0 and all(v == 0 or v is None for k, v in by.items() if k != "Gent")
+    assert s["zone"]["calls_per_year"] == pytest.approx(by["Gent"])

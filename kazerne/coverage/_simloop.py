@@ -25,6 +25,7 @@ sent. A unit ending a mission takes the best waiting call of its type from where
 from __future__ import annotations
 
 import heapq
+from typing import Any
 
 import numpy as np
 
@@ -216,6 +217,7 @@ def _send(
     heapq.heappush(heap, (free_at[u], u))
 
 
+run_compiled: Any
 if HAVE_NUMBA:
     _time_to_c = njit(cache=True, nogil=True)(_time_to)
     _account_c = njit(cache=True, nogil=True)(_account)

@@ -448,7 +448,7 @@ def _stats(resp, first_base, wait_s, near_busy, near_base, dem, t, t_lo, sysm: E
     def figures(mask) -> dict:
         n = int(mask.sum())
         if n == 0:
-            return dict.fromkeys(FIGURES, np.nan)
+            return {**dict.fromkeys(FIGURES, np.nan), "calls": 0.0}
         rr = r[mask]
         ok = reached[mask]
         return {

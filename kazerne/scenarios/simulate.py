@@ -29,7 +29,7 @@ from .kinds import RunResult
 KEYS = {
     "pack", "teams", "neighbours", "bases", "units", "rate_per_1000", "calls_per_year", "hourly",
     "priorities", "onscene", "handover", "turnout", "transport_share", "queue", "threshold", "norm_share",
-    "replications", "seed", "days", "warmup_days", "periods", "profile", "analytical",
+    "replications", "seed", "days", "warmup_days", "periods", "profile", "analytical", "records",
 }  # fmt: skip
 DIST_KEYS = {"median_s", "p90_s", "min_s"}
 MAX_UNITS = 500
@@ -53,6 +53,7 @@ class SimulateSpec:
     profile: str
     analytical: bool
     turnout: TurnoutDist
+    records: str | None = None  # incident records (CSV): calls per year, hour of week and places from them
 
 
 def _dist(v, d, fld, default: TurnoutDist) -> TurnoutDist:
@@ -160,7 +161,19 @@ class SimulateKind:
         )
         from ..routing.profiles import PROFILES
 
+        records = None
+        if "records" in s:
+            from pathlib import Path
+
+            rp = Path(v.string(s["records"], "simulate.records", max_len=1000))
+            rp = rp if rp.is_absolute() else Path(sc.path).parent / rp
+            if not rp.is_file():
+                v.fail("simulate.records", f"file not found: {rp}")
+            if "calls_per_year" in s or "hourly" in s:
+                v.fail("simulate.records", "give records or calls_per_year / hourly, not both")
+            records = str(rp)
         return SimulateSpec(
+            records=records,
             pack=pack,
             teams=v.choice(s.get("teams", "service"), "simulate.teams", ("service", "location")),
             neighbours=v.boolean(s.get("neighbours", True), "simulate.neighbours"),
@@ -178,8 +191,20 @@ class SimulateKind:
         )
 
     def solve(self, sc, spec: SimulateSpec, progress) -> RunResult:
+        from dataclasses import replace
+
         ctx, system, base_rows = build_system(sc, spec, progress)
-        return run_summary(ctx, sc, spec, system, base_rows, progress)
+        rec = None
+        if spec.records:
+            from ..demand.callrecords import call_records
+
+            progress.step(f"calls from incident records {spec.records}")
+            keep = ~ctx.demand.no_road_data
+            rec = call_records(spec.records, ctx.demand.lon[keep], ctx.demand.lat[keep])
+            system = replace(system, weights=rec.weights)
+            spec = replace(spec, calls=replace(spec.calls, calls_per_year=rec.calls_per_year, hourly=rec.hourly))
+            progress.done("records")
+        return run_summary(ctx, sc, spec, system, base_rows, progress, rec)
 
     def console(self, summary) -> list[str]:
         return console_lines(summary)
@@ -326,7 +351,7 @@ def _rows(res, rows: list[dict], analytical: dict | None, key: str | None) -> li
             if k.startswith("share") and lo is not None:  # a share's interval stays inside [0, 1]
                 lo, hi = max(0.0, lo), min(1.0, hi)
             row[k], row[f"{k}_lo"], row[f"{k}_hi"] = _r(r[k]), _r(lo), _r(hi)
-        row["meets_norm"] = res.meets_norm(r)
+        row["meets_norm"] = res.meets_norm(r) if r["calls"] else "no calls"
         if analytical is not None:
             a = analytical if key is None else analytical["municipalities"].get(r[key], {})
             row["hypercube_share_within"] = _r(a.get("share_within"))
@@ -336,7 +361,7 @@ def _rows(res, rows: list[dict], analytical: dict | None, key: str | None) -> li
     return out
 
 
-def run_summary(ctx, sc, spec: SimulateSpec, system, base_rows, progress) -> RunResult:
+def run_summary(ctx, sc, spec: SimulateSpec, system, base_rows, progress, records=None) -> RunResult:
     from ..coverage.simcompare import hypercube_figures
     from ..coverage.simulation import simulate
     from .context import assumptions
@@ -392,7 +417,11 @@ def run_summary(ctx, sc, spec: SimulateSpec, system, base_rows, progress) -> Run
         "replications": f"{spec.replications} x {spec.days:g} days after a {spec.warmup_days:g}-day warm-up; 95 % Student-t "
         "intervals over the replications; seed " + str(spec.seed),
         "demand": "calls from demand points with road data in proportion to their population; points in the road-data gap "
-        "make no calls",
+        "make no calls"
+        if records is None
+        else f"calls from the incident records {spec.records}: calls per year, hour of the week and places (each incident "
+        "on its nearest demand point with road data)",
+        "records": None if records is None else records.describe(),
         "nearest_base_busy": "the call's nearest base (holding a unit of a type it needs) has no such unit idle at the base when "
         "the call is dispatched (units on their way back count as away)",
     }
