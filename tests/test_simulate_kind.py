@@ -194,3 +194,17 @@ def test_records_drive_the_simulated_calls(tmp_path):
     by = {m["municipality"]: m["calls_per_year"] for m in s["municipalities"]}
     assert by["Gent"] > 0 and all(v == 0 or v is None for k, v in by.items() if k != "Gent")
     assert s["zone"]["calls_per_year"] == pytest.approx(by["Gent"])
+
+
+@pytest.mark.skipif(not HAVE_PACK, reason="needs the hvz-centrum zone pack (KAZERNE_DATA)")
+def test_reverse_drive_times_are_the_times_towards_the_source():
+    import kazerne as kz
+
+    zone = kz.load_zone("hvz-centrum", quiet=True)
+    prof = kz.get_profile("ambulance")
+    src = int(zone.site_node(3.7211, 51.0546, what="test"))  # Korenmarkt, one-way streets around it
+    rev = kz.drive_times(zone.net, prof, [src], reverse=True)[0]
+    others = np.random.default_rng(0).choice(zone.net.n_nodes, 6, replace=False)
+    fwd = kz.drive_times(zone.net, prof, others)[:, src]  # from each node to the source, searched forward
+    np.testing.assert_allclose(rev[others], fwd, rtol=1e-9)
+    assert not np.allclose(kz.drive_times(zone.net, prof, [src])[0][others], fwd)  # the direction matters here

@@ -22,9 +22,10 @@ import numpy as np
 
 from .. import __version__
 from ..coverage.simulation import TYPE_NAMES, CallModel, Priority
-from ..errors import ScenarioError, SnapError
+from ..errors import ModelInputError, ScenarioError, SnapError
 from ..response import DEFAULT_TURNOUT_DIST, TurnoutDist
 from .kinds import RunResult
+from .resolve import in_file
 
 KEYS = {
     "pack", "teams", "neighbours", "bases", "units", "rate_per_1000", "calls_per_year", "hourly",
@@ -32,6 +33,15 @@ KEYS = {
     "replications", "seed", "days", "warmup_days", "periods", "profile", "analytical", "records",
 }  # fmt: skip
 DIST_KEYS = {"median_s", "p90_s", "min_s"}
+#: engine argument -> scenario field, so that an error names what the user wrote
+MODEL_FIELDS = {
+    "units": "simulate.units",
+    "transport_share": "simulate.transport_share",
+    "calls_per_year": "simulate.calls_per_year",
+    "rate_per_1000": "simulate.rate_per_1000",
+    "weights": "simulate.records",
+    "priorities": "simulate.priorities",
+}
 MAX_UNITS = 500
 
 
@@ -159,6 +169,11 @@ class SimulateKind:
             norm_share=v.number(s.get("norm_share", 0.9), "simulate.norm_share", lo=0, lo_open=True, hi=1),
             **calls_kw,
         )
+        if not pack and not any(u[2] == "ambulance" for u in units):
+            if any("ambulance" in p.units for p in calls.priorities if p.share > 0):
+                v.fail(
+                    "simulate.units", "no ambulance, but the priorities send ambulances; add one or change priorities"
+                )
         from ..routing.profiles import PROFILES
 
         records = None
@@ -238,8 +253,7 @@ def _site_rows(zone, sites, what: str, rows: list, keep_outside: bool = True):
 
 def build_system(sc, spec: SimulateSpec, progress):
     """The scenario's zone, demand, bases, units and hospitals as an :class:`EmsSystem`; base rows for the report."""
-    from ..coverage.simbuild import emergency_departments, ems_system, pack_units
-    from ..sites import Sites
+    from ..coverage.simbuild import emergency_departments, pack_units
     from .context import load_context
     from .resolve import profile_of, resolve_site
 
@@ -297,21 +311,40 @@ def build_system(sc, spec: SimulateSpec, progress):
         f"travel times: {len(ids)} bases + {len(h_ids)} hospitals x {int((~ctx.demand.no_road_data).sum())} demand points, both ways, {'3 speed periods' if spec.periods == 'week' else '1 speed period'}"
     )
 
-    def sites(i, n, nd, lo, la):
-        return Sites(
-            ids=i,
-            names=n,
-            node=np.array(nd, dtype=np.int64),
-            lon=np.array(lo),
-            lat=np.array(la),
-            turnout_s=np.zeros(len(i)),
+    hosp = _sites(h_ids, h_names, h_nodes, h_lons, h_lats)
+    with in_file(sc.path, MODEL_FIELDS, default="simulate"):
+        system = _system(
+            zone, ids, names, nodes, lons, lats, unit_base, unit_type, labels, ctx, hosp, profile, sc, spec
         )
+    for r in rows:
+        if r["kind"] != "emergency department" and r["used"] and r["id"] not in set(unit_base):
+            r["used"], r["note"] = False, "no unit here"
+    progress.done("travel_times")
+    return ctx, system, rows
 
-    used = sorted(set(unit_base), key=ids.index)  # only bases with a unit enter the matrices
+
+def _sites(i, n, nd, lo, la):
+    from ..sites import Sites
+
+    return Sites(
+        ids=i,
+        names=n,
+        node=np.array(nd, dtype=np.int64),
+        lon=np.array(lo),
+        lat=np.array(la),
+        turnout_s=np.zeros(len(i)),
+    )
+
+
+def _system(zone, ids, names, nodes, lons, lats, unit_base, unit_type, labels, ctx, hosp, profile, sc, spec):
+    """The :class:`EmsSystem` of the bases that hold a unit (only those enter the matrices)."""
+    from ..coverage.simbuild import ems_system
+
+    used = sorted(set(unit_base), key=ids.index)
     keep = [ids.index(b) for b in used]
-    system = ems_system(
+    return ems_system(
         zone,
-        sites(
+        _sites(
             [ids[j] for j in keep],
             [names[j] for j in keep],
             [nodes[j] for j in keep],
@@ -321,18 +354,13 @@ def build_system(sc, spec: SimulateSpec, progress):
         unit_base,
         unit_type,
         ctx.demand,
-        sites(h_ids, h_names, h_nodes, h_lons, h_lats),
+        hosp,
         profile,
         call_handling_s=sc.call_handling_s,
         turnout=dict.fromkeys(TYPE_NAMES, spec.turnout),
         periods=spec.periods,
         unit_labels=labels,
     )
-    for r in rows:
-        if r["kind"] != "emergency department" and r["used"] and r["id"] not in used:
-            r["used"], r["note"] = False, "no unit here"
-    progress.done("travel_times")
-    return ctx, system, rows
 
 
 def _r(x, nd=4):
@@ -369,17 +397,21 @@ def run_summary(ctx, sc, spec: SimulateSpec, system, base_rows, progress, record
     progress.step(f"simulating {spec.days:g} days x {spec.replications} replications, {system.n_units} units")
     bar = progress.bar(spec.replications, "replications")
     try:
-        res = simulate(
-            system, spec.calls, replications=spec.replications, seed=spec.seed, days=spec.days,
-            warmup_days=spec.warmup_days, progress=bar,
-        )  # fmt: skip
+        with in_file(sc.path, MODEL_FIELDS, default="simulate"):  # model errors name the scenario's fields
+            res = simulate(
+                system, spec.calls, replications=spec.replications, seed=spec.seed, days=spec.days,
+                warmup_days=spec.warmup_days, progress=bar,
+            )  # fmt: skip
     finally:
         bar.close()
     progress.done("simulate")
-    analytical = None
+    analytical, analytical_note = None, None
     if spec.analytical:
         progress.step("the hypercube approximation beside it")
-        analytical = hypercube_figures(res, "ambulance")
+        try:
+            analytical = hypercube_figures(res, "ambulance")
+        except ModelInputError as exc:  # e.g. an offered load the infinite-queue model cannot carry
+            analytical_note = f"no hypercube figure: {exc.detail}"
         progress.done("hypercube")
     zone = _rows(res, [res.zone_row()], analytical, None)[0]
     munis = _rows(res, res.municipality_rows(), analytical, "municipality")
@@ -447,6 +479,7 @@ def run_summary(ctx, sc, spec: SimulateSpec, system, base_rows, progress, record
         "units": units,
         "bases": base_rows,
         "analytical": analytical and {k: v for k, v in analytical.items() if k not in ("municipalities", "unit_busy")},
+        "analytical_note": analytical_note,
         "timings_s": progress.timings,
     }
 
