@@ -175,3 +175,22 @@ def test_teams_of_the_federal_list():
         ("E3", "ambulance"),
     ]
     assert len(pack_units(pack, teams="location")) == 5
+
+
+def test_hypercube_figures_beside_a_simulation():
+    # hypercube assumptions with a queue at a light load: the analytical figure beside the simulation
+    # uses the simulated mean busy time (here the exponential mean) and lands within the approximation's error
+    from kazerne.coverage.simcompare import hypercube_figures
+
+    rng = np.random.default_rng(8)
+    cost = rng.uniform(100, 1500, (4, 30))
+    w = rng.uniform(1, 10, 30)
+    ub = np.array([0, 1, 2, 3, 3])
+    s, lam = 1800.0, 1.0 / 1800.0
+    res = simulate(EmsSystem.from_matrices(cost, w, ub), hypercube_calls(lam, s, queue=True), replications=10, seed=2)
+    hc = hypercube_figures(res)
+    assert hc["service_time_min"] == pytest.approx(s / 60.0, rel=0.02)
+    direct = hypercube_exact(cost, w, ub, lam, s, queue=True)
+    assert hc["share_within"] == pytest.approx(direct.share_within(900.0), abs=0.02)
+    assert hc["share_within_if_all_free"] == pytest.approx(float(np.dot(w, cost[ub].min(0) <= 900) / w.sum()))
+    assert abs(res.zone_row()["share_within"] - hc["share_within"]) < 0.02
