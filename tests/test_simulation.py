@@ -194,3 +194,19 @@ def test_hypercube_figures_beside_a_simulation():
     assert hc["share_within"] == pytest.approx(direct.share_within(900.0), abs=0.02)
     assert hc["share_within_if_all_free"] == pytest.approx(float(np.dot(w, cost[ub].min(0) <= 900) / w.sum()))
     assert abs(res.zone_row()["share_within"] - hc["share_within"]) < 0.02
+
+
+def test_queue_waits_as_erlang_c():
+    # M/M/3 with a FCFS queue: a call waits with probability C(3, a) (Erlang C)
+    from kazerne.coverage.queueing import erlang_c
+
+    s, a = 1500.0, 1.5
+    sysm = EmsSystem.from_matrices(np.array([[300.0, 600.0], [400.0, 200.0]]), [1.0, 1.0], np.array([0, 0, 1]))
+    res = simulate(sysm, hypercube_calls(a / s, s, queue=True), replications=20, seed=4)
+    z = res.zone_row(1 - 0.05 / 2)  # two comparisons with the theory, 95 % together (Bonferroni)
+    c = erlang_c(3, a)
+    assert z["share_waited_lo"] <= c <= z["share_waited_hi"]
+    assert z["share_waited_hi"] - z["share_waited_lo"] < 0.01
+    # mean wait of the calls that waited: exponential with mean s / (N - a) (M/M/N)
+    assert z["mean_wait_min_if_waited_lo"] <= s / (3 - a) / 60 <= z["mean_wait_min_if_waited_hi"]
+    assert z["share_not_reached"] == 0.0  # nobody is lost in a queue
