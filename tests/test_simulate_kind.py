@@ -126,6 +126,9 @@ def test_the_pack_list_and_a_short_run_through_cli_and_runner(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "zone" in out and all(m["municipality"] in out for m in munis)
     assert np.isfinite(z["mean_min"])
+    page = (target / "report.html").read_text(encoding="utf-8")
+    assert f"{100 * z['share_within']:.1f} %" in page and "Per municipality" in page
+    assert 'src="http' not in page and 'href="http' not in page  # self-contained, opens offline
 
 
 @pytest.mark.skipif(not HAVE_PACK, reason="needs the hvz-centrum zone pack (KAZERNE_DATA)")

@@ -494,12 +494,73 @@ def run_summary(ctx, sc, spec: SimulateSpec, system, base_rows, progress, record
             metadata={"assumptions": a["simulation"]},
         )
 
+    from .context import report_options
+
+    layers = (layer, lambda tmp: write_html(tmp, summary)) if report_options(sc)["report"] else (layer,)
     return RunResult(
         kind="simulate",
         summary=summary,
         tables={"municipalities.csv": munis, "units.csv": units, "bases.csv": base_rows},
-        layers=(layer,),
+        layers=layers,
         value=res,
+    )
+
+
+def write_html(folder, summary: dict) -> None:
+    """``report.html``: the headline against the norm, per municipality and per unit, with intervals,
+    beside the hypercube; the bases and the assumptions (one self-contained page)."""
+    from ..report import html as H
+    from ..report.council import write_report
+
+    s, z, a = summary["simulate"], summary["zone"], summary["assumptions"]["simulation"]
+    t, norm = s["threshold_min"], s["norm_share"]
+    cards = [
+        (H.fmt_pct(z["share_within"]), f"calls with a unit on scene within {t:g} min of the call",
+         f"95 %: {H.fmt_pct(z['share_within_lo'])} – {H.fmt_pct(z['share_within_hi'])}"),
+        (z["meets_norm"], f"meets the {100 * norm:g} % norm", "yes / no: the whole interval; else uncertain"),
+        (H.fmt_pct(z.get("hypercube_share_within")), "hypercube (analytical)", "ambulances, same workload"),
+        (H.fmt_pct(z["share_nearest_base_busy"]), "nearest base had no unit in", "when the call was dispatched"),
+    ]  # fmt: skip
+    pct = H.fmt_pct
+    mcols = [
+        ("municipality", "municipality", None), ("calls_per_year", "calls / year", H.fmt_int),
+        ("share_within", f"≤ {t:g} min", pct), ("share_within_lo", "95 % low", pct), ("share_within_hi", "95 % high", pct),
+        ("meets_norm", "norm", None), ("hypercube_share_within", "hypercube", pct), ("mean_min", "mean min", H.fmt_num),
+        ("p90_min", "p90 min", H.fmt_num), ("share_nearest_base_busy", "nearest base busy", pct),
+        ("share_not_nearest_base", "not the nearest base's unit", pct), ("share_waited", "waited", pct),
+    ]  # fmt: skip
+    ucols = [
+        ("unit", "unit", None), ("type", "type", None), ("base_name", "base", None), ("utilisation", "utilisation", pct),
+        ("utilisation_lo", "95 % low", pct), ("utilisation_hi", "95 % high", pct),
+        ("missions_per_year", "missions / year", H.fmt_int), ("hypercube_busy", "hypercube busy", pct),
+    ]  # fmt: skip
+    bcols = [
+        ("id", "id", None),
+        ("name", "name", None),
+        ("kind", "kind", None),
+        ("used", "used", None),
+        ("note", "note", None),
+    ]
+    zone_row = dict(z, municipality="zone")
+    secs = [
+        H.section("Headline", H.cards(cards), id="headline"),
+        H.section(
+            "Per municipality",
+            H.table([zone_row, *summary["municipalities"]], mcols, id="municipalities", zone_first=True),
+        ),
+        H.section("Units", H.table(summary["units"], ucols, id="units")),
+        H.section("Bases and emergency departments", H.table(summary["bases"], bcols, id="bases")),
+        H.section(
+            "Assumptions", H.bullets([f"{k.replace('_', ' ')}: {v}" for k, v in a.items() if isinstance(v, str)])
+        ),
+    ]
+    write_report(
+        folder,
+        f"Dispatch simulation: {summary['scenario']['name']}",
+        [a["units"], f"{s['replications']} replications x {s['days']:g} days, seed {s['seed']}"],
+        secs,
+        f"kazerne {summary['kazerne_version']} — scenario file {summary['scenario']['file']} — created {summary['created']}. "
+        "Road data © OpenStreetMap contributors (ODbL); population Statbel; 112 departure locations FOD Volksgezondheid.",
     )
 
 
