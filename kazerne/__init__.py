@@ -91,6 +91,17 @@ _EXPORTS = {
     "system_busy_fraction": ("kazerne.coverage.queueing", "system_busy_fraction"),
     "erlang_b": ("kazerne.coverage.queueing", "erlang_b"),
     "erlang_c": ("kazerne.coverage.queueing", "erlang_c"),
+    # dispatch simulation (calls, missions, transport, way back; replications with intervals)
+    "simulate": ("kazerne.coverage.simulation", "simulate"),
+    "replay": ("kazerne.coverage.simulation", "replay"),
+    "CallModel": ("kazerne.coverage.simulation", "CallModel"),
+    "Priority": ("kazerne.coverage.simulation", "Priority"),
+    "EmsSystem": ("kazerne.coverage.simulation", "EmsSystem"),
+    "SimResult": ("kazerne.coverage.simulation", "SimResult"),
+    "ems_system": ("kazerne.coverage.simbuild", "ems_system"),
+    "pack_units": ("kazerne.coverage.simbuild", "pack_units"),
+    "emergency_departments": ("kazerne.coverage.simbuild", "emergency_departments"),
+    "hypercube_figures": ("kazerne.coverage.simcompare", "hypercube_figures"),
     # errors
     "KazerneError": ("kazerne.errors", "KazerneError"),
     "ScenarioError": ("kazerne.errors", "ScenarioError"),

@@ -1,4 +1,4 @@
-"""Command line: ``kazerne run | batch | compare | solve | isochrones | route | audit | fetch-zone | build-pack``.
+"""Command line: ``kazerne run | batch | compare | simulate | solve | isochrones | route | audit | fetch-zone | build-pack``.
 
 User mistakes (:class:`kazerne.errors.KazerneError`) print one line on stderr and exit with 2,
 without a traceback.
@@ -369,6 +369,17 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--date", default=None, help="road data date for the file name (default: this month)")
     b.add_argument("--force", action="store_true")
 
+    sm = sub.add_parser(
+        "simulate", help="dispatch simulation of 112 ambulance / PIT calls ([simulate] of a scenario, or --zone)"
+    )
+    sm.add_argument("scenario", nargs="?", default=None, help="scenario file (TOML); its [simulate] section")
+    sm.add_argument("--zone", default=None, help="zone pack (without a scenario: every default of [simulate])")
+    sm.add_argument("--replications", type=int, default=None, help="replications (default 30)")
+    sm.add_argument("--seed", type=int, default=None, help="seed (default 2026)")
+    sm.add_argument("--days", type=float, default=None, help="days simulated per replication (default 365)")
+    sm.add_argument("--out", default="out", help="output folder (default: out/; results in OUT/<name>/)")
+    sm.add_argument("--quiet", action="store_true", help="no progress or table on the terminal")
+
     sub.add_parser(
         "solve", help="solve a placement model on a cost-matrix instance (see kazerne solve -h)", add_help=False
     )
@@ -395,6 +406,15 @@ def _dispatch(argv) -> int:
         return _cmd_compare(args)
     if args.cmd == "criticality":
         return _cmd_criticality(args)
+    if args.cmd == "simulate":
+        from .scenarios.runner import print_run
+        from .scenarios.simulate import simulate_main
+
+        target = simulate_main(args)
+        if not args.quiet:
+            print_run(target)
+            print(f"outputs in {target}/", file=sys.stderr)
+        return 0
     if args.cmd == "batch":
         from .scenarios.batch import batch_main
 

@@ -72,6 +72,11 @@ def test_ems_evaluate_2020(zone_data_dir, tmp_path):
         b, f = m["share_within_15min_busy_aware"], m["share_within_15min_if_all_free"]
         assert 0.0 <= b <= f + 1e-12 <= 1.0 + 1e-12, m
     assert (tmp_path / sc.name / "municipalities.csv").is_file()
+    sim = s["simulation"]["rows"]
+    assert len(sim) == 1
+    assert dict(x.split(":") for x in sim[0]["units"].split(", ")) == {
+        u["base"]: str(u["count"]) for u in sc.ems["units"]
+    }
 
 
 def test_pit_add_brute_force(zone_data_dir, tmp_path):
@@ -111,6 +116,16 @@ def test_pit_add_brute_force(zone_data_dir, tmp_path):
     assert s["solve"]["objective"] == pytest.approx(obj[added[0]], rel=1e-6)
     # the brute force discriminates: the worst extra base is clearly worse
     assert min(obj.values()) < best * 0.99
+    # the simulation evaluates today and the three best extra bases by this objective, the model's choice first
+    rows = s["simulation"]["rows"]
+    assert rows[0]["placement"] == "today" and rows[0]["units"] == "H03:1"
+    ranked = sorted(obj, key=lambda b: -obj[b])
+    assert [r["placement"].split()[4] for r in rows[1:]] == [added[0]] + [b for b in ranked if b != added[0]][:2]
+    # one more PIT helps in the simulation too (paired interval above 0), and each row states its interval
+    for r in rows[1:]:
+        assert r["change_vs_first_lo"] > 0
+        assert r["simulated_share_within_lo"] <= r["simulated_share_within"] <= r["simulated_share_within_hi"]
+    assert (tmp_path / sc.name / "simulation.csv").is_file()
 
 
 def test_ems_place_malp2_brute_force(zone_data_dir, tmp_path):

@@ -1327,6 +1327,35 @@ def write_ems_outputs(
             secs.append(H.section("Units", H.table(placed, _generic_cols(placed), id="placement")))
         if summary.get("solve"):
             secs.append(H.section("Solve", _solve_table([summary["solve"]])))
+        sim = summary.get("simulation")
+        if sim:
+            scols = [
+                ("placement", "placement", None),
+                ("simulated_share_within", f"≤ {T:g} min simulated", H.fmt_pct),
+                ("simulated_share_within_lo", "95 % low", H.fmt_pct),
+                ("simulated_share_within_hi", "95 % high", H.fmt_pct),
+                ("meets_norm", "norm", None),
+                ("analytical_share_within", "analytical (hypercube)", H.fmt_pct),
+                ("change_vs_first", "change vs first row", H.fmt_pct),
+                ("change_vs_first_lo", "change 95 % low", H.fmt_pct),
+                ("change_vs_first_hi", "change 95 % high", H.fmt_pct),
+                ("share_nearest_base_busy", "nearest base busy", H.fmt_pct),
+                ("mean_mission_min", "mission (min)", H.fmt_num),
+            ]
+            note = (
+                f"{sim['replications']} replications of {sim['days']:g} days, {sim['calls_per_year']:.0f} calls a year, "
+                "the same calls for every placement (paired changes). "
+                + sim["note"][:1].upper()
+                + sim["note"][1:]
+                + "."
+            )
+            secs.append(
+                H.section(
+                    "Simulated (dispatch simulation)",
+                    H.paragraph(note, "small") + H.table(sim["rows"], scols, id="simulation"),
+                    id="simulation",
+                )
+            )
         secs.append(
             _assumption_section(
                 lines,

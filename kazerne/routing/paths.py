@@ -64,8 +64,12 @@ def drive_times(
     chunk: int = 128,
     progress=None,
     engine: str = "auto",
+    reverse: bool = False,
 ) -> np.ndarray:
     """Driving times (s) from each source node to every node: array (len(sources), n_nodes), float64.
+
+    ``reverse=True`` gives the times from every node **to** each source instead (the searches run on
+    the reversed graph: one-way streets and turn-free edge times as driven towards the source).
 
     Unreached nodes (or beyond ``cutoff_s``) are ``inf``. ``engine`` is ``"numba"`` (compiled
     binary-heap Dijkstra, threads over sources), ``"scipy"`` (``csgraph.dijkstra``) or ``"auto"``
@@ -88,6 +92,8 @@ def drive_times(
         field="sources",
     )
     g = net.csr(profile)
+    if reverse:
+        g = g.T.tocsr()
     out = np.empty((len(sources), net.n_nodes), dtype=np.float64)
     if len(sources) == 0:
         return out

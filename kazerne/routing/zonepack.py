@@ -7,6 +7,8 @@ A zone pack is a folder ``<name>/`` holding
 ``municipalities.geojson`` municipality polygons (WGS84) with ``name`` and ``population_*``
 ``posts.csv``              fire posts: ``id,name,municipality,street,crew,status,lat,lon`` (+ extra)
 ``medical-sites.csv``      hospitals, PIT and ambulance posts: ``id,name,municipality,lat,lon``…
+``ems-bases.csv``          optional: departure locations of the 112 ambulance / PIT services
+                           (``id,name,teams,lat,lon``…; ``teams`` lists the services, ``|``-separated)
 ``network-gap.geojson``    optional: where the road extract has no data
 ``README.md``              optional: provenance
 =========================  =====================================================================
@@ -34,6 +36,7 @@ REPO_DATA = Path(__file__).resolve().parents[2] / "data"
 
 POST_COLUMNS = ("id", "name", "municipality", "crew", "status", "lat", "lon")
 MEDICAL_COLUMNS = ("id", "name", "municipality", "lat", "lon")
+EMS_BASE_COLUMNS = ("id", "name", "teams", "lat", "lon")
 #: Belgium roughly, WGS84; a pack coordinate outside this box is a data error.
 _LON_RANGE = (-180.0, 180.0)
 _LAT_RANGE = (-90.0, 90.0)
@@ -76,6 +79,7 @@ class Site:
     services: str = ""
     location_grade: str = ""
     street: str = ""
+    teams: str = ""  # ems-bases.csv: the 112 services departing here ("ZW GENT 1 (Team: AOGENT01A) | ...")
 
     @property
     def located(self) -> bool:
@@ -106,6 +110,7 @@ class ZonePack:
     population_year: str = ""
     road_data_date: str = ""
     extra: dict = field(default_factory=dict)
+    ems_bases: list[Site] = field(default_factory=list)  # ems-bases.csv (pack version 3), [] when absent
 
     @property
     def total_population(self) -> float:
@@ -197,6 +202,7 @@ def _read_sites_rows(path: Path, required: tuple[str, ...]) -> list[Site]:
                     services=(row.get("services") or "").strip(),
                     location_grade=(row.get("location_grade") or "").strip(),
                     street=(row.get("street") or row.get("address") or "").strip(),
+                    teams=(row.get("teams") or "").strip(),
                 )
             )
     return sites
@@ -294,6 +300,8 @@ def load_pack(name: str) -> ZonePack:
     posts = _read_sites(folder / "posts.csv", POST_COLUMNS)
     med_path = folder / "medical-sites.csv"
     medical = _read_sites(med_path, MEDICAL_COLUMNS) if med_path.is_file() else []
+    ems_path = folder / "ems-bases.csv"
+    ems = _read_sites(ems_path, EMS_BASE_COLUMNS) if ems_path.is_file() else []
     gap = None
     gap_path = folder / "network-gap.geojson"
     if gap_path.is_file():
@@ -311,4 +319,5 @@ def load_pack(name: str) -> ZonePack:
         gap=gap,
         population_year=year,
         road_data_date=m.group(1) if m else "unknown",
+        ems_bases=ems,
     )

@@ -168,6 +168,41 @@ def _evaluate(mat, w, counts, e, muni, names):
     )
 
 
+def _simulate_study(ctx, sc, e, bases, mat, w, counts, muni, progress) -> dict:
+    """The study's top placements through the dispatch simulation (kazerne.scenarios.ems_sim)."""
+    from .ems_sim import pit_add_candidates, simulate_placements
+
+    ids = list(bases.ids)
+    n = int(counts.sum())
+    if e["busy_fraction"] is not None:
+        q = e["busy_fraction"]
+    else:
+        q = system_busy_fraction(e["calls_per_year"], e["mission_minutes"], max(n, 1))
+    kind = e["kind"]
+    if kind == "pit-add":
+        today = _units(e, ids, sc)
+        added = np.flatnonzero(counts > today)
+        chosen = int(added[0]) if added.size else None
+        cap = e.get("capacity_per_base")
+        cands = pit_add_candidates(mat, w, today, chosen, q, e["threshold"] * 60.0, e["simulate"]["candidates"], cap)
+        placements = [("today", today)]
+        for b in cands:
+            c = today.copy()
+            c[b] += 1
+            placements.append(
+                (f"today + 1 at {ids[b]}" + (" (model)" if b == chosen else "") + f" {bases.names[b]}", c)
+            )
+    elif kind == "ems-place":
+        placements = [(f"{MODEL_NAMES[e['model']]} placement", counts)]
+    else:
+        placements = [("stated units", counts)]
+
+    def analytical(c):
+        return _evaluate(mat, w, c, e, muni, ctx.demand.municipality_names)[0]["share_within_busy_aware"]
+
+    return simulate_placements(ctx, sc, e, bases, placements, analytical, q, progress)
+
+
 def _write_ems_report(tmp, ctx, sc, summary, ids, names, lons, lats, counts, mat, keep, kind, e, p_within) -> None:
     """Map, report.html and layers.gpkg of the EMS study (kazerne.report.council)."""
     from ..report.council import write_ems_outputs
@@ -271,6 +306,7 @@ def run_ems(sc: Scenario, out_root: Path, progress: Progress) -> Path:
             counts = np.array([int(units.get(b, 0)) for b in ids])
             progress.done("solve")
         ev, per, p_within = _evaluate(mat, w, counts, e, muni, ctx.demand.municipality_names)
+        sim = _simulate_study(ctx, sc, e, bases, mat, w, counts, muni, progress) if e.get("simulate") else None
     placed = [
         {
             "base": ids[i],
@@ -308,6 +344,7 @@ def run_ems(sc: Scenario, out_root: Path, progress: Progress) -> Path:
         "solve": solve,
         "result": ev,
         "municipalities": per,
+        "simulation": sim,
         "timings_s": progress.timings,
     }
     target = out_root / sc.name
@@ -315,6 +352,8 @@ def run_ems(sc: Scenario, out_root: Path, progress: Progress) -> Path:
         write_json(tmp / "summary.json", _json_safe(summary))
         write_csv(tmp / "municipalities.csv", per)
         write_csv(tmp / "placement.csv", placed)
+        if sim is not None:
+            write_csv(tmp / "simulation.csv", sim["rows"])
         from shapely.geometry import Point
 
         write_geojson(
@@ -342,9 +381,51 @@ def print_ems(summary: dict) -> None:
     if solve:
         print(f"  {name} {solve['status']}, objective {solve['objective']:.1f}, {solve['seconds']:.2f} s")
     print(text_table([[p["base"], p["name"][:40], p["units"]] for p in placed], ["base", "name", "units"]))
+    _print_simulation(summary.get("simulation"), e)
     print(
         f"  within {e['threshold']:g} min: {100 * ev['share_within_busy_aware']:.1f}% of calls (busy-aware), "
         f"{100 * ev['share_within_if_all_free']:.1f}% if every unit were free; norm "
         f"{100 * e['norm_share']:.0f}%: {'met' if ev['meets_norm'] else 'NOT met'}; "
         f"mean busy fraction {ev['mean_busy_fraction']:.2f}\n"
     )
+
+
+def _print_simulation(sim, e) -> None:
+    """The study's placements simulated: share within the norm with its interval, beside the analytical one."""
+    if not sim:
+        return
+
+    def pct(x):
+        return "" if x is None else f"{100 * x:.1f}%"
+
+    rows = [
+        [
+            r["placement"][:48],
+            pct(r["simulated_share_within"]),
+            f"{pct(r['simulated_share_within_lo'])}-{pct(r['simulated_share_within_hi'])}",
+            r["meets_norm"],
+            pct(r["analytical_share_within"]),
+            ""
+            if i == 0
+            else f"{100 * r['change_vs_first']:+.1f} [{100 * r['change_vs_first_lo']:+.1f}, "
+            f"{100 * r['change_vs_first_hi']:+.1f}]",
+            pct(r["share_nearest_base_busy"]),
+            "" if r["mean_mission_min"] is None else f"{r['mean_mission_min']:.0f}",
+        ]
+        for i, r in enumerate(sim["rows"])
+    ]
+    print(
+        f"  simulated ({sim['replications']} x {sim['days']:g} days, {sim['calls_per_year']:.0f} calls/year; "
+        f"missions from on-scene time, transport and the way back, not {e['mission_minutes']:g} min):"
+    )
+    head = [
+        "placement",
+        f"≤{e['threshold']:g} min sim",
+        "95% interval",
+        "norm",
+        "analytical",
+        "change (points) [95%]",
+        "nearest busy",
+        "mission min",
+    ]
+    print(text_table(rows, head))

@@ -35,6 +35,7 @@ __all__ = ["KIND_MODULES", "RunKind", "RunResult", "get_kind", "kind_names", "ki
 #: scenario section (top-level TOML table) -> "module:attribute" of its RunKind object; one line per kind
 KIND_MODULES: dict[str, str] = {
     "criticality": "kazerne.scenarios.criticality:CRITICALITY",
+    "simulate": "kazerne.scenarios.simulate:KIND",
 }
 
 

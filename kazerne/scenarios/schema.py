@@ -128,7 +128,11 @@ EMS_KEYS = {
     "capacity_per_base",
     "model",
     "reliability",
+    "simulate",
 }
+#: ``[ems] simulate = {...}``: the study's placements evaluated by the dispatch simulation too
+EMS_SIMULATE_KEYS = {"replications", "days", "seed", "candidates"}
+EMS_SIMULATE_DEFAULT = {"replications": 10, "days": 365.0, "seed": 2026, "candidates": 3}
 EMS_KINDS = ("ems-evaluate", "ems-place", "pit-add")
 #: Placement models of ems-place / pit-add and their names in reports.
 EMS_MODELS = ("mexclp", "malp", "malp2")
@@ -212,6 +216,7 @@ class EmsSpec(TypedDict, total=False):
     profile: str
     model: str  # one of EMS_MODELS
     reliability: float
+    simulate: dict | None  # replications, days, seed, candidates; None = no simulation
     units: list[EmsUnit]
     n_units: int
     capacity_per_base: int
@@ -848,7 +853,23 @@ def _ems_section(v: _V, raw) -> EmsSpec:
             base["name"] = v.string(b["name"], f"{fld}.name")
         bases.append(base)
     e["bases"] = bases
+    e["simulate"] = _ems_simulate(v, raw.get("simulate", True))
     return e
+
+
+def _ems_simulate(v: _V, raw) -> dict | None:
+    """``[ems] simulate``: true (the defaults), false (analytical only) or a table of
+    replications, days, seed and candidates (how many placements of a pit-add study)."""
+    if isinstance(raw, bool):
+        return dict(EMS_SIMULATE_DEFAULT) if raw else None
+    v.table(raw, "ems.simulate", EMS_SIMULATE_KEYS)
+    d = EMS_SIMULATE_DEFAULT
+    return {
+        "replications": v.integer(raw.get("replications", d["replications"]), "ems.simulate.replications", 2, 1000),
+        "days": v.number(raw.get("days", d["days"]), "ems.simulate.days", lo=0, lo_open=True, hi=3660),
+        "seed": v.integer(raw.get("seed", d["seed"]), "ems.simulate.seed", 0, 2**63 - 1),
+        "candidates": v.integer(raw.get("candidates", d["candidates"]), "ems.simulate.candidates", 1, 20),
+    }
 
 
 def _vehicle_study(v: _V, raw: dict, sc: Scenario, st: StudySpec) -> None:
