@@ -16,6 +16,7 @@ type, count), ``rate_per_1000`` or ``calls_per_year``, ``hourly``, ``[[simulate.
 from __future__ import annotations
 
 import datetime as _dt
+from pathlib import Path
 from dataclasses import dataclass
 
 import numpy as np
@@ -620,9 +621,8 @@ def console_lines(summary: dict) -> list[str]:
 def simulate_main(args) -> Path:
     """``kazerne simulate [SCENARIO] [--zone Z] [--replications N] [--seed S] [--days D] [--out DIR]``: the
     scenario's ``[simulate]`` (an empty one when it has none: every default), with the options written
-    into it, validated and run like ``kazerne run`` (same spec, same solve, same writer)."""
-    from pathlib import Path
-
+    into it, validated and run like ``kazerne run`` (same spec, same solve, same writer); returns the
+    run folder (the command line prints it)."""
     from ..progress import Progress
     from ..report.atomic import check_output_dir
     from .kinds import run_kind
