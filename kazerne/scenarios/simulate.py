@@ -16,8 +16,8 @@ type, count), ``rate_per_1000`` or ``calls_per_year``, ``hourly``, ``[[simulate.
 from __future__ import annotations
 
 import datetime as _dt
-from pathlib import Path
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
