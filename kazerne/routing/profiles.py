@@ -375,7 +375,12 @@ PROFILES = {
 
 
 def get_profile(name: str, **overrides) -> SpeedProfile:
-    """A named profile (``fire_engine``, ``ambulance``, ``car``), optionally with overrides."""
+    """A named profile (``fire_engine``, ``ambulance``, ``car``), optionally with overrides; or the path
+    of a profile file written by ``kazerne calibrate`` (``.json``, :mod:`kazerne.routing.factors`)."""
+    if name not in PROFILES and str(name).endswith(".json"):
+        from .factors import load_profile_file
+
+        return load_profile_file(name, **overrides)
     if name not in PROFILES:
         raise ScenarioError(f"unknown profile {name!r}; expected one of {', '.join(PROFILES)}", field="profile")
     prof = PROFILES[name]

@@ -33,7 +33,9 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
 __all__ = ["KIND_MODULES", "RunKind", "RunResult", "get_kind", "kind_names", "kind_of", "run_kind"]
 
 #: scenario section (top-level TOML table) -> "module:attribute" of its RunKind object; one line per kind
-KIND_MODULES: dict[str, str] = {}
+KIND_MODULES: dict[str, str] = {
+    "calibration": "kazerne.scenarios.calibration:CALIBRATION",
+}
 
 
 @dataclass(frozen=True)

@@ -38,6 +38,7 @@ TOP_KEYS = {
 }
 PROFILE_KEYS = {
     "name",
+    "file",
     "period",
     "emergency_passages",
     "emergency_passage_kmh",
@@ -450,7 +451,7 @@ def parse_scenario_data(raw: dict, path: str | Path) -> Scenario:
             v.fail("description", f"expected text of at most 10000 characters, got {_show(d)}")
         sc.description = d
 
-    sc.profile = _profile_section(v, raw)
+    sc.profile = _profile_section(v, raw, path)
     sc.thresholds_min = _thresholds(v, raw)
     sc.demand = _demand_section(v, raw, path)
     sc.turnout_s = _turnout_section(v, raw)
@@ -499,10 +500,24 @@ def _call_handling(v: _V, r: dict) -> float:
     )
 
 
-def _profile_section(v: _V, raw: dict) -> dict:
-    """The validated ``[profile]`` table (speed profile name and overrides)."""
+def _profile_section(v: _V, raw: dict, path: Path) -> dict:
+    """The validated ``[profile]`` table (speed profile name and overrides; ``file`` = a calibrated
+    profile file, anchored at the scenario's folder, which replaces ``name``)."""
     prof = v.table(raw.get("profile", {}), "profile", PROFILE_KEYS)
-    pd = {"name": v.choice(prof.get("name", "fire_engine"), "profile.name", tuple(PROFILES))}
+    if "file" in prof:
+        if "name" in prof:
+            v.fail("profile", "give either name or file, not both")
+        f = Path(v.string(prof["file"], "profile.file", max_len=4096))
+        f = f if f.is_absolute() else path.parent / f
+        from ..routing.factors import load_profile_file
+
+        try:
+            load_profile_file(f)
+        except ScenarioError as exc:
+            v.fail("profile.file", str(exc))
+        pd = {"name": str(f)}
+    else:
+        pd = {"name": v.choice(prof.get("name", "fire_engine"), "profile.name", tuple(PROFILES))}
     for k in ("speed_scale", "maxspeed_factor"):
         if k in prof:
             pd[k] = v.number(prof[k], f"profile.{k}", lo=0, lo_open=True, hi=10)
