@@ -254,3 +254,30 @@ def test_profile_file_in_the_api_and_a_scenario(calibrated, tmp_path, hvz_zone):
     with pytest.raises(ScenarioError) as e:
         kz.get_profile(str(bad))
     assert str(bad) in str(e.value) and "factors.free.local/urban" in str(e.value)
+
+
+# ------------------------------------------------------------------ validate
+def test_validate_headline_observed_side_by_hand(synthetic, tmp_path, capsys):
+    """The observed shares of ``kazerne validate`` equal the ones computed here from the CSV with the
+    standard library: per incident the first arrival after the call, the spoiled rows left out."""
+    path, df = synthetic
+    out = tmp_path / "out"
+    rc = main(["validate", str(path), str(ROOT / "scenarios" / "hvz-centrum-2019.toml"), "--out", str(out), "--quiet"])
+    cap = capsys.readouterr()
+    assert rc == 0 and "share of incidents reached within" in cap.out
+    summary = json.loads((out / "validate-hvz-centrum-2019" / "summary.json").read_text(encoding="utf-8"))
+    first: dict = {}
+    for r in df[df["synthetic_defect"] == ""].to_dict("records"):
+        t = (datetime.fromisoformat(r["arrival_time"]) - datetime.fromisoformat(r["call_time"])).total_seconds()
+        first[r["incident_id"]] = min(first.get(r["incident_id"], t), t)
+    obs = np.array(list(first.values()))
+    zone = summary["headline"][0]
+    assert zone["group"] == "zone" and zone["incidents"] == len(obs)
+    for t in (8, 10, 12, 15):
+        assert zone[f"observed_within_{t}"] == round(float(np.mean(obs <= t * 60)), 4)
+        assert 0 <= zone[f"modelled_within_{t}"] <= 1
+    assert zone["observed_mean_min"] == round(float(obs.mean()) / 60, 2)
+    with open(out / "validate-hvz-centrum-2019" / "validation_records.csv", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    assert len(rows) == int((df["synthetic_defect"] == "").sum())
+    assert summary["record_by_record"]["response_from_call"]["n"] == len(rows)

@@ -31,6 +31,7 @@ from scipy.special import ndtri
 
 from ..response import TurnoutDist
 from ..routing.factors import PERIOD_NAMES, FactorProfile, factor_names, with_factors
+from ._irls import irls_step
 from .periods import DEFAULT_PERIOD_RULES, period_of
 from .records import VEHICLE_TYPES, Records
 from .routes import route_parts
@@ -114,16 +115,13 @@ def _fit(des: _Design, theta0, d0, rows, sigma):
     prior_mean = np.zeros(k + 1)
     prior_mean[:k] = 1.0
     beta = np.concatenate([np.exp(-theta0[tuple(np.array(free).T)]) if k else np.zeros(0), [d0]])
-    w = np.ones(len(obs))
     lo = np.concatenate([np.full(k, math.exp(-2.0)), [0.0]])
     hi = np.concatenate([np.full(k, math.exp(2.0)), [60.0]])
-    for _ in range(100):
-        r = (X @ beta - y) / sigma
-        w = 1.0 / np.sqrt(1.0 + r * r)
-        A = (X * w[:, None]).T @ X / sigma**2 + P
-        b = (X * w[:, None]).T @ y / sigma**2 + P @ prior_mean
+    X = np.ascontiguousarray(X)
+    for _ in range(60):
+        A, b = irls_step(X, y, beta, sigma, P, P @ prior_mean)
         new = np.clip(np.linalg.solve(A, b), lo, hi)
-        done = np.max(np.abs(new - beta)) < 1e-7
+        done = np.max(np.abs(new - beta)) < 1e-6
         beta = new
         if done:
             break
@@ -196,6 +194,7 @@ class Calibration:
             "turnout_by_post": {k: dist(v) for k, v in self.turnout_posts.items()},
             "cross_validation": self.cv,
             "residuals": self.residuals,
+            "uncertainty": self.profile.uncertainty,
             "rounds": self.rounds,
             "residual_sd_s": round(self.noise_sd_s, 1),
             "method": (
@@ -291,10 +290,20 @@ def calibrate(
         if moved < 0.01 and rounds > 1:
             break
     final = _profiles(base, theta, d, "calibrate")
-    prof = with_factors(
-        base, {PERIOD_NAMES[p]: final[p].factors[PERIOD_NAMES[p]] for p in final}, d, source="kazerne calibrate"
-    )
     pred = _model(theta, d, des)
+    ch, turn = _call_handling(records), _turnouts(records, by="crew")
+    unc = {
+        "drive_rel_se": _drive_rel_se(des, theta, cov, use, pred),
+        "call_handling_median_se_s": ch["se"]["median_s"] if ch else None,
+        "turnout_median_se_s": {k: v["se"]["median_s"] for k, v in turn.items()},
+    }
+    prof = with_factors(
+        base,
+        {PERIOD_NAMES[p]: final[p].factors[PERIOD_NAMES[p]] for p in final},
+        d,
+        source="kazerne calibrate",
+        uncertainty=unc,
+    )
     pred_default = default_parts.drive_s / scale
     factors = []
     se = np.sqrt(np.clip(np.diag(cov), 0, None))
@@ -320,8 +329,8 @@ def calibrate(
         base_profile=base,
         factors=factors,
         junction_delay={"value": round(d, 2), "se": round(float(se[-1]), 2), "default": base.intersection_delay_s},
-        call_handling=_call_handling(records),
-        turnout=_turnouts(records, by="crew"),
+        call_handling=ch,
+        turnout=turn,
         turnout_posts=_turnouts(records, by="post"),
         cv=cv,
         residuals=_residuals(zone, rec, per, parts, pred, pred_default, obs),
@@ -338,6 +347,17 @@ def calibrate(
         noise_sd_s=sigma,
         points={"observed": obs[use], "default": pred_default[use], "calibrated": pred[use], "period": per[use]},
     )
+
+
+def _drive_rel_se(des, theta, cov, use, pred) -> float:
+    """Relative standard error of the modelled driving time summed over the records (every fitted
+    factor and the delay, their covariance included)."""
+    part = des.tau * np.exp(-theta[des.period])
+    g = np.zeros(len(des.free) + 1)
+    for j, (p, grp) in enumerate(des.free):
+        g[j] = -part[use & (des.period == p), grp].sum()
+    g[-1] = des.junctions[use].sum()
+    return round(float(np.sqrt(max(g @ cov @ g, 0.0)) / pred[use].sum()), 5)
 
 
 def _cross_validate(des, theta, d, use, rec, folds, sigma, pred_default, obs) -> dict:

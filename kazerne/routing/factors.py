@@ -93,11 +93,16 @@ class FactorProfile(SpeedProfile):
         The name of the profile the factors apply to (``fire_engine``, ``ambulance``, ``car``).
     source : str
         Where the factors come from (the profile file, or ``"calibrate"``).
+    uncertainty : dict
+        The calibration's standard errors (``drive_rel_se``: of the modelled driving time over the
+        records; ``call_handling_median_se_s``; ``turnout_median_se_s`` per crew type), used for the
+        intervals of the headlines (:mod:`kazerne.calibration.uncertainty`).
     """
 
     factors: dict = field(default_factory=dict, hash=False)
     base: str = ""
     source: str = ""
+    uncertainty: dict = field(default_factory=dict, hash=False)  # standard errors of the calibration
 
     def factor_table(self) -> np.ndarray:
         """The factors of this profile's period, in the order of :func:`factor_names`."""
@@ -137,14 +142,26 @@ class FactorProfile(SpeedProfile):
         return d
 
 
-def with_factors(base: SpeedProfile, factors: dict, intersection_delay_s: float | None = None, source: str = ""):
+def with_factors(
+    base: SpeedProfile,
+    factors: dict,
+    intersection_delay_s: float | None = None,
+    source: str = "",
+    uncertainty: dict | None = None,
+):
     """``base`` (a plain or factor profile) with the given factors (and delay)."""
     kw = {k: getattr(base, k) for k in SpeedProfile.__dataclass_fields__}
     name = base.base if isinstance(base, FactorProfile) else base.name
     if intersection_delay_s is not None:
         kw["intersection_delay_s"] = float(intersection_delay_s)
     kw["name"] = f"{name} (calibrated)"
-    out = FactorProfile(**kw, factors={p: dict(r) for p, r in factors.items()}, base=name, source=source)
+    out = FactorProfile(
+        **kw,
+        factors={p: dict(r) for p, r in factors.items()},
+        base=name,
+        source=source,
+        uncertainty=dict(uncertainty or {}),
+    )
     out.validate()
     return out
 
@@ -160,6 +177,7 @@ def profile_file_dict(profile: FactorProfile, provenance: dict | None = None) ->
             "speed factors per road-class group x urban/rural x period on top of the base profile's speeds, "
             "and the junction delay; read with kz.get_profile(path) or [profile] file = PATH"
         ),
+        "uncertainty": profile.uncertainty,
         "class_groups": {g: list(c) for g, c in CLASS_GROUPS.items()},
         "provenance": provenance or {},
     }
@@ -189,7 +207,10 @@ def load_profile_file(path: str | Path, **overrides) -> FactorProfile:
     if isinstance(delay, bool) or not isinstance(delay, (int, float)) or not 0 <= delay <= 600:
         raise ScenarioError(f"expected seconds from 0 to 600, got {delay!r}", source=src, field="intersection_delay_s")
     try:
-        prof = with_factors(PROFILES[base], d.get("factors") or {}, delay, source=p.name)
+        unc = d.get("uncertainty") or {}
+        if not isinstance(unc, dict):
+            raise ScenarioError(f"expected a table, got {unc!r}", field="uncertainty")
+        prof = with_factors(PROFILES[base], d.get("factors") or {}, delay, source=p.name, uncertainty=unc)
         return prof.with_overrides(**overrides) if overrides else prof
     except ScenarioError as exc:
         raise ScenarioError(exc.detail, source=src, field=exc.field) from None
