@@ -257,10 +257,14 @@ def test_profile_file_in_the_api_and_a_scenario(calibrated, tmp_path, hvz_zone):
 
 
 # ------------------------------------------------------------------ validate
-def test_validate_headline_observed_side_by_hand(synthetic, tmp_path, capsys):
+def test_validate_headline_observed_side_by_hand(synthetic, tmp_path, capsys, hvz_zone):
     """The observed shares of ``kazerne validate`` equal the ones computed here from the CSV with the
-    standard library: per incident the first arrival after the call, the spoiled rows left out."""
+    standard library: per incident the first arrival after the call, the spoiled rows left out, the
+    incidents outside the zone's municipalities (WGS84 polygons of the pack, shapely) too."""
+    import shapely
+
     path, df = synthetic
+    zone_poly = shapely.union_all([m.geometry for m in hvz_zone.pack.municipalities])
     out = tmp_path / "out"
     rc = main(["validate", str(path), str(ROOT / "scenarios" / "hvz-centrum-2019.toml"), "--out", str(out), "--quiet"])
     cap = capsys.readouterr()
@@ -268,6 +272,8 @@ def test_validate_headline_observed_side_by_hand(synthetic, tmp_path, capsys):
     summary = json.loads((out / "validate-hvz-centrum-2019" / "summary.json").read_text(encoding="utf-8"))
     first: dict = {}
     for r in df[df["synthetic_defect"] == ""].to_dict("records"):
+        if not shapely.contains_xy(zone_poly, float(r["lon"]), float(r["lat"])):
+            continue
         t = (datetime.fromisoformat(r["arrival_time"]) - datetime.fromisoformat(r["call_time"])).total_seconds()
         first[r["incident_id"]] = min(first.get(r["incident_id"], t), t)
     obs = np.array(list(first.values()))
@@ -281,3 +287,29 @@ def test_validate_headline_observed_side_by_hand(synthetic, tmp_path, capsys):
         rows = list(csv.DictReader(fh))
     assert len(rows) == int((df["synthetic_defect"] == "").sum())
     assert summary["record_by_record"]["response_from_call"]["n"] == len(rows)
+
+
+def test_incident_demand_is_the_validations_model(synthetic, hvz_zone, tmp_path):
+    """``[demand] incidents = RECORDS`` makes the baseline incident-weighted: its shares (the runner's
+    own path, post_times + evaluate) equal the modelled shares of ``validate`` on the same records."""
+    import kazerne as kz
+    from kazerne.calibration.records import incident_demand
+    from kazerne.calibration.validate import validate
+    from kazerne.progress import Progress
+    from kazerne.scenarios.context import load_context
+    from kazerne.scenarios.resolve import resolve_posts
+    from kazerne.scenarios.runner import post_times
+    from kazerne.scenarios.schema import parse_scenario
+
+    path, _ = synthetic
+    base = (ROOT / "scenarios" / "hvz-centrum-2019.toml").read_text(encoding="utf-8")
+    sc_path = tmp_path / "inc.toml"
+    sc_path.write_text(base.replace("grid_m = 250", f'incidents = "{path}"'), encoding="utf-8")
+    sc = parse_scenario(sc_path)
+    ctx = load_context(sc, Progress(True))
+    assert ctx.demand.meta["weighting"] == "incidents" and ctx.demand.model.startswith("incidents")
+    rep = kz.evaluate(post_times(ctx, resolve_posts(ctx.zone, sc)), ctx.demand, sc.thresholds_min)
+    head = validate(hvz_zone, path, sc)["summary"]["headline"][0]
+    assert head["incidents"] == len(incident_demand(hvz_zone, path)) == rep.total_weight
+    for t, share in zip(sc.thresholds_min, rep.zone_share):
+        assert head[f"modelled_within_{t:g}"] == round(float(share), 4)

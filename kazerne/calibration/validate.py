@@ -89,8 +89,9 @@ def validate(zone, records, sc, progress=None) -> dict:
     model_inc = call + np.min(posts.turnout_s[:, None] + dp[:, rec.node[idx]], axis=0)
     obs_inc = obs_resp[idx]
     th = list(sc.thresholds_min)
-    head = [_share_rows("group", "zone", obs_inc, model_inc, th)]
     muni = rec.municipality[idx]
+    inz = muni >= 0  # the zone's row: incidents inside its municipalities
+    head = [_share_rows("group", "zone", obs_inc[inz], model_inc[inz], th)]
     for m in sorted(set(muni.tolist())):
         sel = muni == m
         head.append(

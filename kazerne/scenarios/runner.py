@@ -133,6 +133,13 @@ def run_baseline(sc: Scenario, out_root: Path, progress: Progress) -> Path:
         },
         "posts": post_rows,
         "zone": headline(rep, th),
+        "comparison_with_published_figures": (
+            "incident-weighted ([demand] incidents): like for like with the published Belgian mean from the call "
+            "(11:25 in 2019, over incidents)"
+            if d.meta.get("weighting") == "incidents"
+            else "population-weighted: NOT like for like with the published Belgian mean from the call (11:25 in "
+            "2019), which is over incidents; [demand] incidents = RECORDS or kazerne validate give that figure"
+        ),
         "uncertainty": interval
         or {"note": "no interval yet for runs with [response] / [[slices]] (the deterministic baseline only)"},
         "municipalities": municipality_rows(rep, th),
@@ -250,10 +257,17 @@ def print_summary(summary: dict, th) -> None:
             "\ninterval of the zone's headline"
             f" from the parameters' uncertainty ({src}): {cells}; mean {lo:.2f}-{hi:.2f} min"
         )
-    print(
-        "these shares and means are population-weighted; the published Belgian mean (11:25 from the call, 2019) is "
-        "over incidents: not like for like (kazerne validate RECORDS SCENARIO gives the incident-weighted figure)"
-    )
+    if str(a.get("population_model", "")).startswith("incidents"):
+        print(
+            "these shares and means are incident-weighted ([demand] incidents): like for like with the published "
+            "Belgian mean over incidents (11:25 from the call, 2019), for the incidents of these records"
+        )
+    else:
+        print(
+            "these shares and means are population-weighted; the published Belgian mean (11:25 from the call, 2019) "
+            "is over incidents: not like for like ([demand] incidents = RECORDS, or kazerne validate RECORDS "
+            "SCENARIO, give the incident-weighted figure)"
+        )
     if summary.get("mean_drive_min_first_unit") is not None:
         print(
             f"\nmean driving time of the first unit (population-weighted, no turnout): "

@@ -53,6 +53,7 @@ PROFILE_KEYS = {
 DEMAND_KEYS = {
     "grid_m",
     "file",
+    "incidents",
     "max_snap_m",
     "road_classes",
     "density_exponent",
@@ -577,9 +578,15 @@ def _demand_section(v: _V, raw: dict, path: Path) -> dict:
     """The validated ``[demand]`` table; a relative ``file`` is anchored at the scenario's folder."""
     dm = v.table(raw.get("demand", {}), "demand", DEMAND_KEYS)
     dd = {"max_snap_m": v.number(dm.get("max_snap_m", 500.0), "demand.max_snap_m", lo=0, lo_open=True, hi=100000)}
-    if "file" in dm and "grid_m" in dm:
-        v.fail("demand", "give either grid_m or file, not both")
-    if "file" in dm:
+    if sum(k in dm for k in ("file", "grid_m", "incidents")) > 1:
+        v.fail("demand", "give one of grid_m, file or incidents, not several")
+    if "incidents" in dm:
+        f = Path(v.string(dm["incidents"], "demand.incidents", max_len=4096))
+        f = f if f.is_absolute() else (path.parent / f)
+        if f.is_dir():
+            v.fail("demand.incidents", f"{f} is a folder; expected a dispatch-records file (CSV, GeoPackage, Parquet)")
+        dd["incidents"] = str(f)
+    elif "file" in dm:
         f = Path(v.string(dm["file"], "demand.file", max_len=4096))
         f = f if f.is_absolute() else (path.parent / f)
         if f.is_dir():
