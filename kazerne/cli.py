@@ -239,6 +239,7 @@ def _cmd_compare(args) -> int:
 
 
 def _cmd_calibrate(args) -> int:
+    from .calibration.records import check_records_path
     from .progress import Progress
     from .report.atomic import check_output_dir
     from .scenarios.kinds import get_kind, run_kind
@@ -246,6 +247,7 @@ def _cmd_calibrate(args) -> int:
     from .scenarios.schema import parse_scenario_data
 
     rec = Path(args.records).resolve()
+    check_records_path(rec)  # named as the file itself, before the section is built around it
     name = f"calibration-{rec.stem}"[:100]
     prof = {"file": args.profile} if args.profile.endswith(".json") else {"name": args.profile}
     raw = {"name": name, "zone": args.zone, "profile": prof, "calibration": {"records": str(rec), "folds": args.folds}}

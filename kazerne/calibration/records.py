@@ -149,16 +149,18 @@ def _text(v) -> str:
     return str(v)
 
 
+def check_records_path(path: Path) -> None:
+    """:class:`RecordsError` naming ``path`` unless it is a file."""
+    what = "a CSV, GeoPackage or Parquet file of dispatch records"
+    if not path.exists():
+        raise RecordsError(f"no such file; expected {what}", source=str(path))
+    if path.is_dir():
+        raise RecordsError(f"is a folder; expected {what}", source=str(path))
+
+
 def _table_rows(path: Path) -> tuple[list[str], list[list[str]]]:
     """Header and rows (text) of a CSV, GeoPackage or Parquet file."""
-    if not path.exists():
-        raise RecordsError(
-            "no such file; expected a CSV, GeoPackage or Parquet file of dispatch records", source=str(path)
-        )
-    if path.is_dir():
-        raise RecordsError(
-            "is a folder; expected a CSV, GeoPackage or Parquet file of dispatch records", source=str(path)
-        )
+    check_records_path(path)
     suffix = path.suffix.lower()
     if suffix in (".gpkg", ".parquet"):
         try:

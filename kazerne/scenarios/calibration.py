@@ -40,7 +40,9 @@ class CalibrationKind:
         if "records" not in section:
             v.fail("calibration.records", "missing (required): the dispatch records file")
         f = Path(v.string(section["records"], "calibration.records", max_len=4096))
-        f = f if f.is_absolute() else Path(sc.path).parent / f  # the reader names the file in its errors
+        f = f if f.is_absolute() else Path(sc.path).parent / f
+        if not f.is_file():
+            v.fail("calibration.records", f"{f} is not a file; expected a CSV, GeoPackage or Parquet file of records")
         return CalibrationSpec(records=str(f), folds=v.integer(section.get("folds", 5), "calibration.folds", 2, 20))
 
     def solve(self, sc, spec: CalibrationSpec, progress) -> RunResult:
