@@ -87,3 +87,30 @@ if HAVE_NUMBA:
             out[node, grp] += t0 * table[grp]
             out[node, k] += np.rint((gd[jj] - t0) / delay)
         return out
+
+
+def _gram_numpy(X, wts):
+    return (X * wts[:, None]).T @ X
+
+
+if HAVE_NUMBA:
+
+    @njit(cache=True)
+    def _gram_numba(X, wts):  # pragma: no cover - compiled
+        n, k = X.shape
+        G = np.zeros((k, k))
+        for i in range(n):
+            for a in range(k):
+                xa = X[i, a] * wts[i]
+                if xa == 0.0:
+                    continue
+                for c in range(k):
+                    G[a, c] += xa * X[i, c]
+        return G
+
+
+def weighted_gram(X, wts) -> np.ndarray:
+    """``X' diag(wts) X`` (see the module docstring for why not BLAS)."""
+    X = np.ascontiguousarray(X, dtype=np.float64)
+    wts = np.ascontiguousarray(wts, dtype=np.float64)
+    return _gram_numba(X, wts) if HAVE_NUMBA else _gram_numpy(X, wts)

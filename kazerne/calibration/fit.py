@@ -9,7 +9,8 @@ scaled by their robust spread (1.4826 x MAD), with a weak prior ``log f ~ N(0, 1
 matters where records hardly drive; a factor whose group x period the records drive less than
 :data:`MIN_EXPOSURE_S` in total is not fitted (stays 1, reported so). The routes are then recomputed
 with the fitted speeds and the fit repeated until the factors move by less than 0.5 % (at most
-:data:`MAX_ROUNDS`). Uncertainty: the covariance of the weighted fit, ``(X'WX / sigma^2 + prior)^-1``, carried to ``f``.
+:data:`MAX_ROUNDS`). Uncertainty: the sandwich covariance of the M-estimator (robust to the trips' unequal spread),
+carried to ``f``.
 
 **Call handling** (call -> first alarm of the incident) and **turnout** (alarm -> departure, per crew
 type, and per post with at least :data:`MIN_POST_RECORDS` records): shifted log-normals
@@ -31,7 +32,7 @@ from scipy.special import ndtri
 
 from ..response import TurnoutDist
 from ..routing.factors import PERIOD_NAMES, FactorProfile, factor_names, with_factors
-from ._irls import irls_step
+from ._irls import irls_step, weighted_gram
 from .periods import DEFAULT_PERIOD_RULES, period_of
 from .records import VEHICLE_TYPES, Records
 from .routes import route_parts
@@ -125,8 +126,14 @@ def _fit(des: _Design, theta0, d0, rows, sigma):
         beta = new
         if done:
             break
+    # sandwich covariance of the M-estimator (robust to the trips' unequal spread):
+    # psi(z) = z / sqrt(1 + z^2), bread = X' psi'(z) X / sigma^2 + prior, meat = X' psi(z)^2 X / sigma^2
+    z = (X @ beta - y) / sigma if len(y) < 2000 else _residuals_z(X, y, beta, sigma)
+    bread = weighted_gram(X, (1.0 + z * z) ** -1.5) / sigma**2 + P
+    meat = weighted_gram(X, z * z / (1.0 + z * z)) / sigma**2
     try:
-        cov_u = np.linalg.inv(A)
+        hinv = np.linalg.inv(bread)
+        cov_u = hinv @ meat @ hinv
     except np.linalg.LinAlgError:
         cov_u = np.full((k + 1, k + 1), np.nan)
     # to log f = -log u: d(log f)/du = -1/u
@@ -136,6 +143,15 @@ def _fit(des: _Design, theta0, d0, rows, sigma):
     for j, (p, g) in enumerate(free):
         th[p, g] = -math.log(beta[j])
     return th, float(beta[k]), cov
+
+
+def _residuals_z(X, y, beta, sigma) -> np.ndarray:
+    """``(X beta - y) / sigma`` row by row (no BLAS: see :mod:`._irls`)."""
+    out = np.empty(len(y))
+    step = 4096
+    for i in range(0, len(y), step):
+        out[i : i + step] = (np.einsum("ij,j->i", X[i : i + step], beta) - y[i : i + step]) / sigma
+    return out
 
 
 def _robust_sd(r) -> float:
@@ -199,7 +215,7 @@ class Calibration:
             "residual_sd_s": round(self.noise_sd_s, 1),
             "method": (
                 "robust (soft-L1, IRLS) least squares of departure->arrival on the modelled routes, re-routed with the "
-                "fitted speeds until stable; uncertainty from the covariance of the weighted fit; call handling and "
+                "fitted speeds until stable; uncertainty from the sandwich covariance of the M-estimator; call handling and "
                 "turnout as shifted log-normals matched to the 10/50/90th percentiles, bootstrap standard errors"
             ),
         }
