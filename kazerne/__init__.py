@@ -70,6 +70,15 @@ _EXPORTS = {
     "time_definition": ("kazerne.response", "time_definition"),
     "DEFAULT_TURNOUT_DIST": ("kazerne.response", "DEFAULT_TURNOUT_DIST"),
     "DEFAULT_CALL_HANDLING_S": ("kazerne.response", "DEFAULT_CALL_HANDLING_S"),
+    # calibration on dispatch records
+    "read_records": ("kazerne.calibration.records", "read_records"),
+    "Records": ("kazerne.calibration.records", "Records"),
+    "calibrate": ("kazerne.calibration.fit", "calibrate"),
+    "Calibration": ("kazerne.calibration.fit", "Calibration"),
+    "synthetic_records": ("kazerne.calibration.synthetic", "synthetic_records"),
+    "Truth": ("kazerne.calibration.synthetic", "Truth"),
+    "validate": ("kazerne.calibration.validate", "validate"),
+    "FactorProfile": ("kazerne.routing.profiles", "FactorProfile"),
     # models
     "lscp": ("kazerne.coverage.models", "lscp"),
     "mclp": ("kazerne.coverage.models", "mclp"),

@@ -1,4 +1,5 @@
-"""Command line: ``kazerne run | batch | compare | simulate | solve | isochrones | route | audit | fetch-zone | build-pack``.
+"""Command line: ``kazerne run | batch | compare | criticality | simulate | calibrate | validate |
+synthetic-records | solve | isochrones | route | audit | fetch-zone | build-pack``.
 
 User mistakes (:class:`kazerne.errors.KazerneError`) print one line on stderr and exit with 2,
 without a traceback.
@@ -277,6 +278,81 @@ def _cmd_criticality(args) -> int:
     return 0
 
 
+def _cmd_calibrate(args) -> int:
+    from .calibration.records import check_records_path
+    from .progress import Progress
+    from .report.atomic import check_output_dir
+    from .scenarios.kinds import get_kind, run_kind
+    from .scenarios.runner import print_run
+    from .scenarios.schema import parse_scenario_data
+
+    rec = Path(args.records).resolve()
+    check_records_path(rec)  # named as the file itself, before the section is built around it
+    name = f"calibration-{rec.stem}"[:100]
+    prof = {"file": args.profile} if args.profile.endswith(".json") else {"name": args.profile}
+    raw = {"name": name, "zone": args.zone, "profile": prof, "calibration": {"records": str(rec), "folds": args.folds}}
+    sc = parse_scenario_data(raw, Path.cwd() / "kazerne-calibrate")
+    out = Path(args.out)
+    check_output_dir(out / name)  # before the work, not after
+    kind = get_kind("calibration")
+    target = run_kind(kind, sc.kinds["calibration"], sc, out, Progress(args.quiet))
+    print_run(target)
+    if not args.quiet:
+        print(f"outputs in {target}/", file=sys.stderr)
+    return 0
+
+
+def _cmd_validate(args) -> int:
+    from .calibration.records import read_records
+    from .calibration.validate import console_lines, validate
+    from .progress import Progress
+    from .report.atomic import check_output_dir
+    from .routing.zone import load_zone
+    from .scenarios.output import write_run
+    from .scenarios.resolve import in_file
+    from .scenarios.schema import parse_scenario
+
+    sc = parse_scenario(args.scenario)
+    target = Path(args.out) / f"validate-{sc.name}"
+    check_output_dir(target)
+    progress = Progress(args.quiet)
+    with in_file(sc.path):
+        zone = load_zone(sc.zone, quiet=args.quiet)
+    recs = read_records(Path(args.records).resolve(), zone)
+    res = validate(zone, recs, sc, progress)
+    rej = recs.rejects or [{"row": "", "reason": "", "column": "", "value": "", "detail": "none"}]
+    write_run(target, res["summary"], {**res["tables"], "rejects.csv": rej})
+    for line in console_lines(res["summary"]):
+        print(line)
+    if not args.quiet:
+        print(f"outputs in {target}/", file=sys.stderr)
+    return 0
+
+
+def _cmd_synthetic(args) -> int:
+    from .calibration.synthetic import DEFAULT_TRUTH, write_synthetic_records
+    from .errors import OutputError
+    from .routing.zone import load_zone
+    from .scenarios.schema import parse_scenario
+
+    sc = parse_scenario(args.scenario)
+    out = Path(args.output)
+    if out.is_dir():
+        raise OutputError("is a folder; expected the path of a CSV file to write", source=str(out), field="--output")
+    zone = load_zone(sc.zone, quiet=args.quiet)
+    df = write_synthetic_records(out, zone, sc, n=args.n, seed=args.seed)
+    bad = int((df["synthetic_defect"] != "").sum())
+    t = DEFAULT_TRUTH
+    print(f"wrote {len(df)} synthetic records ({args.n} incidents, {bad} with a named defect) to {out}")
+    print(
+        f"truth: junction delay {t.junction_delay_s:g} s, call handling {t.call_handling.label()}, turnout "
+        + "; ".join(f"{k} {d.label()}" for k, d in t.turnout.items())
+        + "; speed factors: "
+        + "; ".join(f"{p}: " + ", ".join(f"{k} {v:g}" for k, v in f.items()) for p, f in t.factors.items())
+    )
+    return 0
+
+
 def _cmd_run(args) -> int:
     from .scenarios.runner import run_main
 
@@ -379,6 +455,26 @@ def build_parser() -> argparse.ArgumentParser:
     sm.add_argument("--days", type=float, default=None, help="days simulated per replication (default 365)")
     sm.add_argument("--out", default="out", help="output folder (default: out/; results in OUT/<name>/)")
     sm.add_argument("--quiet", action="store_true", help="no progress or table on the terminal")
+    ca = sub.add_parser("calibrate", help="fit speeds, junction delay, call handling and turnout to dispatch records")
+    ca.add_argument("records", help="CSV, GeoPackage or Parquet: one row per vehicle per incident")
+    ca.add_argument("--zone", required=True)
+    ca.add_argument("--profile", default="fire_engine", help="base profile name, or a profile file (.json)")
+    ca.add_argument("--folds", type=int, default=5, help="cross-validation folds (default 5)")
+    ca.add_argument("--out", default="out", help="output folder (default: out/; results in OUT/calibration-NAME/)")
+    ca.add_argument("--quiet", action="store_true")
+
+    va = sub.add_parser("validate", help="a scenario's model against dispatch records, record by record and headline")
+    va.add_argument("records")
+    va.add_argument("scenario")
+    va.add_argument("--out", default="out", help="output folder (default: out/; results in OUT/validate-NAME/)")
+    va.add_argument("--quiet", action="store_true")
+
+    sy = sub.add_parser("synthetic-records", help="write synthetic dispatch records with a known truth (CSV)")
+    sy.add_argument("scenario", help="scenario file: its zone, posts, demand grid and profile")
+    sy.add_argument("-o", "--output", required=True)
+    sy.add_argument("--n", type=int, default=2000, help="incidents (default 2000)")
+    sy.add_argument("--seed", type=int, default=0)
+    sy.add_argument("--quiet", action="store_true")
 
     sub.add_parser(
         "solve", help="solve a placement model on a cost-matrix instance (see kazerne solve -h)", add_help=False
@@ -402,6 +498,12 @@ def _dispatch(argv) -> int:
         return _cmd_fetch_zone(args)
     if args.cmd == "run":
         return _cmd_run(args)
+    if args.cmd == "calibrate":
+        return _cmd_calibrate(args)
+    if args.cmd == "validate":
+        return _cmd_validate(args)
+    if args.cmd == "synthetic-records":
+        return _cmd_synthetic(args)
     if args.cmd == "compare":
         return _cmd_compare(args)
     if args.cmd == "criticality":

@@ -69,3 +69,9 @@ class NodeIdError(KazerneError, ValueError):
 class KazerneWarning(UserWarning):
     """Something a user must know about a result (a time limit hit, an incomplete sweep); the command
     line shows it as one ``kazerne: warning:`` line on stderr."""
+
+
+class RecordsError(KazerneError, ValueError):
+    """A dispatch-records file that cannot be used as a whole (missing column, not UTF-8, not a table);
+    the message names the file, the row and the column. Single bad records are not errors: they are
+    counted and listed as rejects."""

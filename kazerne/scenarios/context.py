@@ -56,7 +56,11 @@ def load_context(sc: Scenario, progress: Progress) -> Context:
     profile = profile_of(sc)
     progress.step("building demand points")
     with in_file(sc.path):
-        if "file" in sc.demand:
+        if "incidents" in sc.demand:
+            from ..calibration.records import incident_demand
+
+            demand = incident_demand(zone, sc.demand["incidents"], max_snap_m=sc.demand["max_snap_m"])
+        elif "file" in sc.demand:
             demand = demand_from_file(zone, sc.demand["file"], max_snap_m=sc.demand["max_snap_m"])
         else:
             kw = {

@@ -36,6 +36,7 @@ __all__ = ["KIND_MODULES", "RunKind", "RunResult", "get_kind", "kind_names", "ki
 KIND_MODULES: dict[str, str] = {
     "criticality": "kazerne.scenarios.criticality:CRITICALITY",
     "simulate": "kazerne.scenarios.simulate:KIND",
+    "calibration": "kazerne.scenarios.calibration:CALIBRATION",
 }
 
 

@@ -57,14 +57,24 @@ def run_baseline(sc: Scenario, out_root: Path, progress: Progress) -> Path:
     posts = resolve_posts(ctx.zone, sc)
     progress.done("posts")
     progress.step(f"response times from {len(posts)} posts")
+    from ..calibration.uncertainty import headline_interval
+
     resp = None
     scenario_posts = posts
     if sc.response is None:
-        rep, node_t = evaluate_posts(ctx, posts)
+        tt = post_times(ctx, posts)
+        rep, node_t = evaluate_travel_times(tt, ctx.demand, sc.thresholds_min), tt.node_seconds
     else:  # from the call: call handling, turnout distributions, time slices (kazerne.response)
         from .slices import response_baseline
 
         posts, rep, node_t, resp = response_baseline(ctx, posts, progress)
+        tt = post_times(ctx, posts)  # the table's headline: every turnout at its median
+    interval = headline_interval(tt, ctx.demand, sc.thresholds_min, sc.call_handling_s, posts.crew, ctx.profile)
+    if resp is not None:
+        interval["note"] = (
+            "for the table's headline (every turnout at its median, the scenario's speeds); not yet for each "
+            "time slice and the mix"
+        )
     progress.done("travel_and_metrics")
     th = list(sc.thresholds_min)
     d = ctx.demand
@@ -129,6 +139,14 @@ def run_baseline(sc: Scenario, out_root: Path, progress: Progress) -> Path:
         },
         "posts": post_rows,
         "zone": headline(rep, th),
+        "comparison_with_published_figures": (
+            "incident-weighted ([demand] incidents): like for like with the published Belgian mean from the call "
+            "(11:25 in 2019, over incidents)"
+            if d.meta.get("weighting") == "incidents"
+            else "population-weighted: NOT like for like with the published Belgian mean from the call (11:25 in "
+            "2019), which is over incidents; [demand] incidents = RECORDS or kazerne validate give that figure"
+        ),
+        "uncertainty": interval,
         "municipalities": municipality_rows(rep, th),
         "worst_served": worst_rows,
         "fleet": fleet.summary,
@@ -243,6 +261,36 @@ def print_summary(summary: dict, th) -> None:
 
     for line in effect_console(summary):
         print(line)
+    unc = summary.get("uncertainty") or {}
+    if unc.get("share_within"):
+        cells = ", ".join(
+            f"≤{t:g} min {100 * unc['share_within'][f'{t:g}'][0]:.1f}-{100 * unc['share_within'][f'{t:g}'][1]:.1f}%"
+            for t in th
+        )
+        lo, hi = unc["mean_response_min"]
+        r = unc["ranges"]
+        src = (
+            "the calibration's standard errors (x1.96)"
+            if r["source"] == "calibration"
+            else f"default ranges: speed x{r['speed_factor'][0]:g}-{r['speed_factor'][1]:g}, call handling "
+            f"{r['call_handling_s'][0]:g}-{r['call_handling_s'][1]:g} s, turnout x{r['turnout_factor'][0]:g}-"
+            f"{r['turnout_factor'][1]:g}"
+        )
+        print(
+            "\ninterval of the zone's headline"
+            f" from the parameters' uncertainty ({src}): {cells}; mean {lo:.2f}-{hi:.2f} min"
+        )
+    if str(a.get("population_model", "")).startswith("incidents"):
+        print(
+            "these shares and means are incident-weighted ([demand] incidents): like for like with the published "
+            "Belgian mean over incidents (11:25 from the call, 2019), for the incidents of these records"
+        )
+    else:
+        print(
+            "these shares and means are population-weighted; the published Belgian mean (11:25 from the call, 2019) "
+            "is over incidents: not like for like ([demand] incidents = RECORDS, or kazerne validate RECORDS "
+            "SCENARIO, give the incident-weighted figure)"
+        )
     if summary.get("mean_drive_min_first_unit") is not None:
         print(
             f"\nmean driving time of the first unit (population-weighted, no turnout): "

@@ -39,6 +39,7 @@ TOP_KEYS = {
 }
 PROFILE_KEYS = {
     "name",
+    "file",
     "period",
     "emergency_passages",
     "emergency_passage_kmh",
@@ -53,6 +54,7 @@ PROFILE_KEYS = {
 DEMAND_KEYS = {
     "grid_m",
     "file",
+    "incidents",
     "max_snap_m",
     "road_classes",
     "density_exponent",
@@ -458,7 +460,7 @@ def parse_scenario_data(raw: dict, path: str | Path) -> Scenario:
             v.fail("description", f"expected text of at most 10000 characters, got {_show(d)}")
         sc.description = d
 
-    sc.profile = _profile_section(v, raw)
+    sc.profile = _profile_section(v, raw, path)
     sc.thresholds_min = _thresholds(v, raw)
     sc.demand = _demand_section(v, raw, path)
     sc.turnout_s = _turnout_section(v, raw)
@@ -510,10 +512,24 @@ def _call_handling(v: _V, r: dict) -> float:
     )
 
 
-def _profile_section(v: _V, raw: dict) -> dict:
-    """The validated ``[profile]`` table (speed profile name and overrides)."""
+def _profile_section(v: _V, raw: dict, path: Path) -> dict:
+    """The validated ``[profile]`` table (speed profile name and overrides; ``file`` = a calibrated
+    profile file, anchored at the scenario's folder, which replaces ``name``)."""
     prof = v.table(raw.get("profile", {}), "profile", PROFILE_KEYS)
-    pd = {"name": v.choice(prof.get("name", "fire_engine"), "profile.name", tuple(PROFILES))}
+    if "file" in prof:
+        if "name" in prof:
+            v.fail("profile", "give either name or file, not both")
+        f = Path(v.string(prof["file"], "profile.file", max_len=4096))
+        f = f if f.is_absolute() else path.parent / f
+        from ..routing.profiles import load_profile_file
+
+        try:
+            load_profile_file(f)
+        except ScenarioError as exc:
+            v.fail("profile.file", str(exc))
+        pd = {"name": str(f)}
+    else:
+        pd = {"name": v.choice(prof.get("name", "fire_engine"), "profile.name", tuple(PROFILES))}
     for k in ("speed_scale", "maxspeed_factor"):
         if k in prof:
             pd[k] = v.number(prof[k], f"profile.{k}", lo=0, lo_open=True, hi=10)
@@ -573,9 +589,15 @@ def _demand_section(v: _V, raw: dict, path: Path) -> dict:
     """The validated ``[demand]`` table; a relative ``file`` is anchored at the scenario's folder."""
     dm = v.table(raw.get("demand", {}), "demand", DEMAND_KEYS)
     dd = {"max_snap_m": v.number(dm.get("max_snap_m", 500.0), "demand.max_snap_m", lo=0, lo_open=True, hi=100000)}
-    if "file" in dm and "grid_m" in dm:
-        v.fail("demand", "give either grid_m or file, not both")
-    if "file" in dm:
+    if sum(k in dm for k in ("file", "grid_m", "incidents")) > 1:
+        v.fail("demand", "give one of grid_m, file or incidents, not several")
+    if "incidents" in dm:
+        f = Path(v.string(dm["incidents"], "demand.incidents", max_len=4096))
+        f = f if f.is_absolute() else (path.parent / f)
+        if f.is_dir():
+            v.fail("demand.incidents", f"{f} is a folder; expected a dispatch-records file (CSV, GeoPackage, Parquet)")
+        dd["incidents"] = str(f)
+    elif "file" in dm:
         f = Path(v.string(dm["file"], "demand.file", max_len=4096))
         f = f if f.is_absolute() else (path.parent / f)
         if f.is_dir():
