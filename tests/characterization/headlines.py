@@ -12,7 +12,9 @@ import re
 #: top-level keys that are not results (the echo of the inputs, provenance)
 SKIP_TOP = {"assumptions", "created", "kazerne_version", "scenario", "inputs", "outputs", "files"}
 #: leaf keys that vary between runs of the same code (time, machine, solver bounds)
-VOLATILE = re.compile(r"(second|_s$|^s$|time|gap|bound|load|path|created|version|elapsed|wall|dir$|file)", re.I)
+VOLATILE = re.compile(
+    r"(second|_s$|^s$|time|gap|bound|load|path|created|version|elapsed|wall|(^|_)dir$|(^|_)files?$)", re.I
+)
 
 
 def flatten(summary: dict) -> dict:
