@@ -1023,23 +1023,25 @@ def _pool_task(task: RunTask) -> dict:
 
 
 def _pool(tasks, workers: int, bar):
-    """A spawn process pool. When a worker process dies the pool breaks: the runs that were started
+    """A spawn process pool (:class:`kazerne.procs.WorkerPool`). When a worker process dies the pool breaks: the runs that were started
     in it are suspects and re-run one at a time, each in its own process; a run that kills its
     process ``MAX_ATTEMPTS`` times is recorded as failed, the others are done normally."""
     import concurrent.futures as cf
-    import multiprocessing as mp
     import shutil
     from concurrent.futures.process import BrokenProcessPool
 
+    from ..procs import WorkerPool
+
     pending = {t.id: t for t in tasks}
     suspects: list = []
-    ctx = mp.get_context("spawn")
     while pending:
         group = [pending[suspects[0]]] if suspects else list(pending.values())
         running = _running_dir(group[0])
         shutil.rmtree(running, ignore_errors=True)
         broken = False
-        with cf.ProcessPoolExecutor(max_workers=min(workers, len(group)), mp_context=ctx) as ex:
+        # leaving the block by Ctrl-C, SIGTERM or an error cancels the pending runs and terminates
+        # the running ones; the workers die with this process (kill -9 too), see kazerne/procs.py
+        with WorkerPool(max_workers=min(workers, len(group))) as ex:
             futs = {ex.submit(_pool_task, t): t for t in group}
             for f in cf.as_completed(futs):
                 t = futs[f]
