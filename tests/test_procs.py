@@ -121,8 +121,8 @@ def _mid_batch(work, p):
 
 def test_kill_9_of_the_batch_leaves_no_process_behind(work):
     p = _start_batch(work)
+    kids = _mid_batch(work, p)
     try:
-        kids = _mid_batch(work, p)
         p.kill()  # SIGKILL to the parent only
         p.wait()
         # the workers die with their parent (and then the resource tracker, on the closed pipe)
@@ -132,7 +132,7 @@ def test_kill_9_of_the_batch_leaves_no_process_behind(work):
         time.sleep(2 * 0.6 + 0.5)  # longer than a run: a surviving worker would have written by now
         assert len(_records(work)) == n
     finally:
-        for k in _alive(_descendants(p.pid)):
+        for k in _alive(kids):  # only when the test failed: leave nothing behind
             k.kill()
 
 
@@ -178,15 +178,15 @@ def test_worker_pool_workers_die_with_a_killed_parent(tmp_path):
     (tmp_path / "driver.py").write_text(POOL_DRIVER)
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     p = subprocess.Popen([sys.executable, "driver.py", str(tmp_path)], cwd=tmp_path, env=env, start_new_session=True)
+    _wait(lambda: len(list(tmp_path.glob("started-*"))) == 2, "both jobs to start")
+    kids = _descendants(p.pid)
+    assert len(kids) >= 2
     try:
-        _wait(lambda: len(list(tmp_path.glob("started-*"))) == 2, "both jobs to start")
-        kids = _descendants(p.pid)
-        assert len(kids) >= 2
         p.kill()
         p.wait()
         _wait(lambda: not _alive(kids), "the workers to die with their parent")
     finally:
-        for k in _alive(_descendants(p.pid)):
+        for k in _alive(kids):
             k.kill()
 
 
