@@ -39,16 +39,32 @@ GRACE_S = 1.0  # a terminated worker that has not exited after this is killed
 
 
 @contextlib.contextmanager
-def _signals_blocked():
-    """SIGINT and SIGTERM held back in this thread (and inherited by the processes it starts)."""
-    if not hasattr(signal, "pthread_sigmask"):  # Windows: nothing to block
-        yield
-        return
-    old = signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
+def _signals_held():
+    """SIGINT and SIGTERM held back until the block ends, then acted on as usual.
+
+    Two layers: the thread's signal mask (inherited by a process started here: it starts with the
+    signals blocked), and, in the main thread, the Python handlers swapped for recorders. The mask
+    alone is not enough: a signal sent to the process while this thread blocks it is taken by
+    another thread (a BLAS or pool thread), and Python would still raise ``KeyboardInterrupt``
+    here, in the middle of starting or stopping a worker. A recorded signal is raised again once
+    the handlers are back.
+    """
+    got: list = []
+    old_handlers = {}
+    if threading.current_thread() is threading.main_thread():
+        for s in _STOP_SIGNALS:
+            with contextlib.suppress(ValueError, OSError):
+                old_handlers[s] = signal.signal(s, lambda n, _f: got.append(n))
+    old_mask = signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS) if hasattr(signal, "pthread_sigmask") else None
     try:
         yield
     finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+        if old_mask is not None:
+            signal.pthread_sigmask(signal.SIG_SETMASK, old_mask)
+        for s, h in old_handlers.items():
+            signal.signal(s, h if h is not None else signal.SIG_DFL)
+    if got:
+        signal.raise_signal(got[0])  # handled now by the handler of the caller (Ctrl-C, SIGTERM)
 
 
 def _die_with_parent(ppid: int) -> None:
@@ -97,7 +113,7 @@ class _Process(mpc.SpawnProcess):
         return state
 
     def start(self):
-        with _signals_blocked():
+        with _signals_held():
             super().start()
             if self.registry is not None:
                 self.registry.append(self)
@@ -145,7 +161,7 @@ class WorkerPool(cf.ProcessPoolExecutor):
     def stop(self, grace: float = GRACE_S) -> None:
         """Cancel the pending jobs, terminate the running ones and wait until every worker is gone
         (killed when it has not exited ``grace`` seconds after SIGTERM)."""
-        with _signals_blocked():  # a second Ctrl-C must not leave workers half-stopped
+        with _signals_held():  # a second Ctrl-C must not leave workers half-stopped
             self.shutdown(wait=False, cancel_futures=True)
             procs = list(self._ctx.started)
             for p in procs:

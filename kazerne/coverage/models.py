@@ -791,14 +791,15 @@ def mclp_frontier(
     done: dict[int, tuple] = {}  # p -> (status, bound, chosen, used, stats, seconds)
     starts = {}
     pool = None
-    if workers > 1 and len(ps) > 1 and m:
-        # started before the heuristic chain, so the workers' start-up (imports) overlaps it;
-        # spawn (fork is unsafe with solver threads in the parent); workers that die with this
-        # process and are stopped with it (Ctrl-C, SIGTERM, an error), see kazerne/procs.py
-        pool = WorkerPool(max_workers=workers)
-        pool.prestart()
-        job_data = (f"{os.getpid()}-{id(pool)}", np.packbits(cover.astype(bool, copy=False), axis=1), m, w, backend)
     try:
+        if workers > 1 and len(ps) > 1 and m:
+            # started before the heuristic chain, so the workers' start-up (imports) overlaps it;
+            # spawn (fork is unsafe with solver threads in the parent); workers that die with this
+            # process and are stopped with it (Ctrl-C, SIGTERM, an error), see kazerne/procs.py
+            pool = WorkerPool(max_workers=workers)
+            pool.prestart()
+            packed = np.packbits(cover.astype(bool, copy=False), axis=1)
+            job_data = (f"{os.getpid()}-{id(pool)}", packed, m, w, backend)
         # --- trivial points, and the smallest count covering everything coverable
         full = greedy_cover(cover, w) if m else np.zeros(0, dtype=np.int64)
         Cmat = 1.0 - cover.astype(np.float32) if m else None
