@@ -1,0 +1,227 @@
+"""Hostile use of build-pack, compare and batch (issue 21): every case exits 2 with one stderr line
+naming the file / argument and what was expected, deletes nothing, and writes nothing outside
+``--out`` (nor anything at all when it fails).
+
+The OSM inputs live in ``tests/hostile/osm/`` (add a file there for a new case: its second line,
+or first for a non-XML file, says ``expect: <text of the message>``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from kazerne.cli import main
+
+HOSTILE_OSM = Path(__file__).resolve().parent / "hostile" / "osm"
+OSM_FILES = sorted(HOSTILE_OSM.iterdir())
+
+MUNI = {
+    "type": "FeatureCollection",
+    "features": [
+        {
+            "type": "Feature",
+            "properties": {"name": "Testdorp", "population_2020": 100},
+            "geometry": {
+                "type": "Polygon",
+                "coordinates": [[[3.69, 51.04], [3.72, 51.04], [3.72, 51.06], [3.69, 51.06], [3.69, 51.04]]],
+            },
+        }
+    ],
+}
+GOOD_OSM = """<?xml version="1.0" encoding="UTF-8"?>
+<osm version="0.6">
+ <node id="1" lat="51.0500" lon="3.7000"/>
+ <node id="2" lat="51.0510" lon="3.7000"/>
+ <node id="3" lat="51.0510" lon="3.7010"/>
+ <node id="3" lat="51.0510" lon="3.7010"/>
+ <way id="10"><nd ref="1"/><nd ref="2"/><nd ref="3"/><tag k="highway" v="residential"/></way>
+</osm>
+"""
+
+
+def one_error_line(rc, err) -> str:
+    assert rc == 2, err
+    assert "Traceback" not in err, err
+    lines = err.splitlines()
+    assert len(lines) == 1, lines
+    assert lines[0].startswith("kazerne: error: "), lines[0]
+    return lines[0]
+
+
+def snapshot(root: Path) -> dict:
+    """Every file and folder under ``root`` with its content (folders: None)."""
+    out = {}
+    for dirpath, dirnames, filenames in os.walk(root):
+        for d in dirnames:
+            out[os.path.relpath(os.path.join(dirpath, d), root)] = None
+        for f in filenames:
+            p = os.path.join(dirpath, f)
+            out[os.path.relpath(p, root)] = Path(p).read_bytes()
+    return out
+
+
+@pytest.fixture
+def inputs(tmp_path, monkeypatch):
+    """Valid inputs of build-pack in ``tmp_path/in``, the user's files around ``tmp_path/work/packs``."""
+    monkeypatch.setenv("KAZERNE_CACHE", str(tmp_path / "cache"))
+    d = tmp_path / "in"
+    d.mkdir()
+    (d / "roads.osm").write_text(GOOD_OSM)
+    (d / "m.geojson").write_text(json.dumps(MUNI))
+    (d / "posts.csv").write_text("id,name,municipality,street,crew,status,lat,lon\n")
+    work = tmp_path / "work"
+    (work / "packs" / "other-pack").mkdir(parents=True)
+    (work / "packs" / "other-pack" / "posts.csv").write_text("the user's pack\n")
+    (work / "packs" / "notes.txt").write_text("the user's notes\n")
+    (work / "victim").mkdir()
+    (work / "victim" / "thesis.docx").write_text("years of work\n")
+    (work / "packs" / "myfiles").mkdir()
+    (work / "packs" / "myfiles" / "thesis.docx").write_text("more years of work\n")
+    (work / "packs" / "x").mkdir()
+    monkeypatch.chdir(work)
+    return d
+
+
+def build(inputs, name, *extra, osm=None):
+    return main(
+        [
+            "build-pack",
+            name,
+            "--osm",
+            str(osm or inputs / "roads.osm"),
+            "--municipalities",
+            str(inputs / "m.geojson"),
+            "--posts",
+            str(inputs / "posts.csv"),
+            "--out",
+            "packs",
+            "--date",
+            "2026-12",
+            *extra,
+        ]
+    )
+
+
+def _expect(path: Path) -> str:
+    lines = path.read_bytes().decode("utf-8", "replace").splitlines()
+    for line in lines[:2]:
+        if "expect: " in line:
+            return line.split("expect: ", 1)[1].removesuffix("-->").strip()
+    raise AssertionError(f"{path.name}: no 'expect: ' line")
+
+
+def test_the_osm_corpus_is_there():
+    assert len(OSM_FILES) >= 10 and all(_expect(p) for p in OSM_FILES)
+
+
+@pytest.mark.parametrize("osm", OSM_FILES, ids=[p.name for p in OSM_FILES])
+def test_build_pack_bad_osm_is_one_line_naming_the_file(osm, inputs, capsys):
+    before = snapshot(inputs.parent / "work")
+    rc = build(inputs, "newpack", "--force", osm=osm)
+    line = one_error_line(rc, capsys.readouterr().err)
+    assert line.startswith(f"kazerne: error: {osm}: "), line
+    assert _expect(osm) in line, line
+    assert snapshot(inputs.parent / "work") == before  # nothing written, no temporary left
+
+
+@pytest.mark.parametrize(
+    "name, words",
+    [
+        (".", "expected a folder name, got '.'"),
+        ("", "expected a folder name, got ''"),
+        ("..", "expected a folder name, got '..'"),
+        ("x/../../victim", "not a path"),
+        ("../escaped", "not a path"),
+        ("/abs", "not a path"),
+        ("a\nb", "without control characters"),
+        (" pad", "edge spaces"),
+        (".hidden", "not starting with '.'"),
+        ("n" * 151, "at most 150 bytes"),
+    ],
+)
+def test_build_pack_name_is_one_folder_inside_out(name, words, inputs, capsys):
+    before = snapshot(inputs.parent)
+    rc = build(inputs, name, "--force")
+    line = one_error_line(rc, capsys.readouterr().err)
+    assert line.startswith("kazerne: error: NAME: "), line
+    assert words in line, line
+    after = snapshot(inputs.parent)
+    assert after == before  # nothing deleted, nothing written (the cache neither: refused first)
+
+
+def test_build_pack_force_never_replaces_a_folder_it_did_not_write(inputs, capsys):
+    root = inputs.parent / "work"
+    before = snapshot(root)
+    for name in ("myfiles", "other-pack", "x"):
+        rc = build(inputs, name, "--force")
+        line = one_error_line(rc, capsys.readouterr().err)
+        assert f"packs/{name}: NAME: " in line and "not written by kazerne" in line, line
+        assert snapshot(root) == before
+    rc = build(inputs, "notes.txt", "--force")
+    assert "is a file" in one_error_line(rc, capsys.readouterr().err)
+    rc = build(inputs, "myfiles")  # without --force: exists
+    assert "exists; remove it or pass --force" in one_error_line(rc, capsys.readouterr().err)
+    assert snapshot(root) == before
+
+
+def test_build_pack_replaces_its_own_pack_only_while_it_is_untouched(inputs, capsys):
+    from kazerne.report.atomic import MARKER
+
+    root = inputs.parent / "work"
+    assert build(inputs, "mine") == 0
+    pack = root / "packs" / "mine"
+    files = sorted(p.name for p in pack.iterdir())
+    assert MARKER in files and "roads-2026-12.osm.bz2" in files
+    assert sorted(json.loads((pack / MARKER).read_text())["files"]) == sorted(set(files) - {MARKER})
+    # the duplicate of node 3 had the same coordinates: one node, nothing "joined"
+    assert json.loads((pack / "build-report.json").read_text())["join"]["nodes_joined"] == 0
+    assert build(inputs, "mine", "--force") == 0  # its own, untouched: replaced
+    capsys.readouterr()
+    (pack / "my-notes.txt").write_text("added by hand\n")
+    before = snapshot(root)
+    rc = build(inputs, "mine", "--force")
+    line = one_error_line(rc, capsys.readouterr().err)
+    assert "holds files kazerne did not write (my-notes.txt)" in line, line
+    assert snapshot(root) == before
+    # outside the pack nothing changed: the user's files are all there
+    assert (root / "victim" / "thesis.docx").read_text() == "years of work\n"
+    assert (root / "packs" / "notes.txt").read_text() == "the user's notes\n"
+
+
+@pytest.mark.parametrize("date", ["../x", "2026", "2026-12\n", "/tmp/x"])
+def test_build_pack_date_is_a_date(date, inputs, capsys):
+    before = snapshot(inputs.parent)
+    rc = main(
+        [
+            "build-pack",
+            "p",
+            "--osm",
+            str(inputs / "roads.osm"),
+            "--municipalities",
+            str(inputs / "m.geojson"),
+            "--posts",
+            str(inputs / "posts.csv"),
+            "--out",
+            "packs",
+            "--date",
+            date,
+        ]
+    )
+    line = one_error_line(rc, capsys.readouterr().err)
+    assert line.startswith("kazerne: error: --date: expected a date YYYY-MM"), line
+    assert snapshot(inputs.parent) == before
+
+
+def test_a_pack_with_a_huge_node_id_never_reaches_the_network(inputs, capsys):
+    """The id above int64 used to be accepted, then every run on the pack failed with OverflowError."""
+    rc = build(inputs, "p", osm=HOSTILE_OSM / "node-id-above-int64.osm")
+    assert "does not fit in 64 bits" in one_error_line(rc, capsys.readouterr().err)
+    assert not (inputs.parent / "work" / "packs" / "p").exists()
+    # the largest id that fits is fine
+    big = GOOD_OSM.replace('id="3"', 'id="9223372036854775807"').replace('ref="3"', 'ref="9223372036854775807"')
+    (inputs / "big.osm").write_text(big)
+    assert build(inputs, "p", osm=inputs / "big.osm") == 0
