@@ -225,3 +225,166 @@ def test_a_pack_with_a_huge_node_id_never_reaches_the_network(inputs, capsys):
     big = GOOD_OSM.replace('id="3"', 'id="9223372036854775807"').replace('ref="3"', 'ref="9223372036854775807"')
     (inputs / "big.osm").write_text(big)
     assert build(inputs, "p", osm=inputs / "big.osm") == 0
+
+
+# ------------------------------------------------------------------------------------------ compare
+RUN = """\
+name = "{name}"
+zone = "tinyzone"
+thresholds = [2, 3, 4]
+[posts]
+active = {posts}
+[demand]
+grid_m = 100
+[outputs]
+map = false
+report = false
+gpkg = true
+"""
+
+
+@pytest.fixture(scope="module")
+def two_runs(tmp_path_factory):
+    """Two finished runs on the tiny zone of test_routing_zonepack: both posts, and T1 alone."""
+    from test_routing_zonepack import write_pack
+
+    from kazerne.scenarios.runner import main as run
+
+    d = tmp_path_factory.mktemp("runs")
+    write_pack(d / "packs")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("KAZERNE_DATA", str(d / "packs"))
+        mp.setenv("KAZERNE_CACHE", str(d / "cache"))
+        for name, posts in (("both", '["T1", "T2"]'), ("west", '["T1"]')):
+            (d / f"{name}.toml").write_text(RUN.format(name=name, posts=posts))
+            assert run([str(d / f"{name}.toml"), "--out", str(d / "out"), "--quiet"]) == 0
+    return d
+
+
+@pytest.fixture
+def runs(two_runs, tmp_path, monkeypatch):
+    """Copies of the two runs in ``tmp_path/work/out`` (tests tamper with them), cwd ``tmp_path/work``."""
+    import shutil
+
+    monkeypatch.setenv("KAZERNE_DATA", str(two_runs / "packs"))
+    monkeypatch.setenv("KAZERNE_CACHE", str(two_runs / "cache"))
+    work = tmp_path / "work"
+    for name in ("both", "west"):
+        shutil.copytree(two_runs / "out" / name, work / "out" / name)
+    (work / "victim").mkdir()
+    (work / "victim" / "thesis.docx").write_text("years of work\n")
+    monkeypatch.chdir(work)
+    return work
+
+
+def compare(*args):
+    return main(["compare", "out/both", "out/west", "--out", "cmp", *args])
+
+
+def test_compare_works_on_the_tiny_runs(runs, capsys):
+    assert compare("--name", "ok") == 0
+    rows = (runs / "cmp" / "ok" / "compare.csv").read_text().splitlines()
+    assert rows[1].startswith("zone (all)")
+
+
+@pytest.mark.parametrize(
+    "args, words",
+    [
+        (["--out", "out", "--name", "both"], "would replace the compared run out/both"),
+        (["--out", ".", "--name", "out"], "would replace the compared run out/both"),
+        (["--name", "../../x"], "not a path"),
+        (["--name", "/abs"], "not a path"),
+        (["--name", "."], "expected a folder name, got '.'"),
+        (["--name", ""], "expected a folder name, got ''"),
+        (["--name", "a\nb"], "without control characters"),
+    ],
+)
+def test_compare_never_writes_over_a_run_nor_outside_out(args, words, runs, capsys):
+    before = snapshot(runs.parent)
+    rc = main(["compare", "out/both", "out/west", *(["--out", "cmp"] if "--out" not in args else []), *args])
+    line = one_error_line(rc, capsys.readouterr().err)
+    assert "--name: " in line and words in line, line
+    assert snapshot(runs.parent) == before
+
+
+@pytest.mark.parametrize("bad", ["nan", "inf", "-5", "0", "1e9", "-inf"])
+def test_compare_threshold_out_of_range(bad, runs, capsys):
+    before = snapshot(runs.parent)
+    rc = compare(f"--threshold={bad}")
+    line = one_error_line(rc, capsys.readouterr().err)
+    assert line.startswith("kazerne: error: --threshold: expected minutes in (0, 240]"), line
+    assert snapshot(runs.parent) == before
+
+
+def _deep(n):
+    return "[" * n + "]" * n
+
+
+TAMPERED_SUMMARY = [
+    ("[]", "expected a JSON object"),
+    ('{"scenario": {"name": "x"}}', "assumptions.zone: missing"),
+    (lambda s: s.replace('"zone": "tinyzone"', '"zone": 5'), "assumptions.zone: expected a non-empty text, got 5"),
+    (lambda s: _sub_json(s, ["zone", "share_within", "3"], "0.5"), "zone.share_within.3: expected a share"),
+    (lambda s: _sub_json(s, ["zone", "share_within", "3"], 1.5), "zone.share_within.3: expected a share"),
+    (lambda s: _sub_json(s, ["zone", "mean_response_min"], "4"), "zone.mean_response_min: expected minutes"),
+    (lambda s: _sub_json(s, ["assumptions", "thresholds_min"], ["3"]), "assumptions.thresholds_min: expected"),
+    (lambda s: _sub_json(s, ["assumptions", "call_handling_s"], -1), "assumptions.call_handling_s: expected"),
+    (lambda s: _sub_json(s, ["zone"], [1]), "zone: expected an object"),
+    (lambda s: s.replace('"share_within": {', '"share_within": {"9": NaN, ', 1), "NaN is not a number"),
+    (_deep(100000), "nested too deeply"),
+    ('{"a": ' + _deep(100000) + "}", "nested too deeply"),
+]
+
+
+def _sub_json(text, path, value):
+    d = json.loads(text)
+    cur = d
+    for k in path[:-1]:
+        cur = cur[k]
+    cur[path[-1]] = value
+    return json.dumps(d)
+
+
+@pytest.mark.parametrize("change, words", TAMPERED_SUMMARY, ids=[f"summary-{i}" for i in range(len(TAMPERED_SUMMARY))])
+def test_compare_tampered_summary_is_one_line(change, words, runs, capsys):
+    sp = runs / "out" / "west" / "summary.json"
+    sp.write_text(change(sp.read_text()) if callable(change) else change)
+    before = snapshot(runs.parent)
+    rc = compare()
+    line = one_error_line(rc, capsys.readouterr().err)
+    assert line.startswith("kazerne: error: out/west/summary.json: "), line
+    assert words in line, line
+    assert "nan pp" not in line
+    assert snapshot(runs.parent) == before
+
+
+TAMPERED_CSV = [
+    (lambda b: b.decode().replace("Gemeente Oost", "Gemeente Öst").encode("latin-1"), "expected a UTF-8 CSV"),
+    (lambda b: b"just some text\nno columns here\n", "expected a CSV with a 'municipality' column"),
+    (lambda b: b"", "expected a CSV with a 'municipality' column"),
+    (lambda b: _csv_cell(b, "share_within_3min", "abc"), "column share_within_3min: expected a finite number"),
+    (lambda b: _csv_cell(b, "share_within_3min", "inf"), "column share_within_3min: expected a finite number"),
+    (lambda b: _csv_cell(b, "share_within_3min", "7"), "column share_within_3min: expected a share"),
+    (lambda b: b.replace(b"\n", b",extra,cells\n", 2).replace(b",extra,cells", b"", 1), "columns like the header"),
+]
+
+
+def _csv_cell(b, col, value):
+    lines = b.decode().splitlines()
+    head = lines[0].split(",")
+    cells = lines[1].split(",")
+    cells[head.index(col)] = value
+    lines[1] = ",".join(cells)
+    return ("\n".join(lines) + "\n").encode()
+
+
+@pytest.mark.parametrize("change, words", TAMPERED_CSV, ids=[f"csv-{i}" for i in range(len(TAMPERED_CSV))])
+def test_compare_tampered_municipalities_is_one_line(change, words, runs, capsys):
+    mp = runs / "out" / "west" / "municipalities.csv"
+    mp.write_bytes(change(mp.read_bytes()))
+    before = snapshot(runs.parent)
+    rc = compare()
+    line = one_error_line(rc, capsys.readouterr().err)
+    assert line.startswith("kazerne: error: out/west/municipalities.csv: "), line
+    assert words in line, line
+    assert snapshot(runs.parent) == before
