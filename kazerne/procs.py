@@ -30,7 +30,7 @@ import sys
 import threading
 import time
 
-__all__ = ["WorkerPool", "worker_init"]
+__all__ = ["WorkerPool", "children_ignore_ctrl_c", "worker_init"]
 
 _STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM}
 _PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
@@ -39,7 +39,7 @@ GRACE_S = 1.0  # a terminated worker that has not exited after this is killed
 
 
 @contextlib.contextmanager
-def _signals_held():
+def _signals_held(signals=frozenset(_STOP_SIGNALS)):
     """SIGINT and SIGTERM held back until the block ends, then acted on as usual.
 
     Two layers: the thread's signal mask (inherited by a process started here: it starts with the
@@ -52,10 +52,10 @@ def _signals_held():
     got: list = []
     old_handlers = {}
     if threading.current_thread() is threading.main_thread():
-        for s in _STOP_SIGNALS:
+        for s in signals:
             with contextlib.suppress(ValueError, OSError):
                 old_handlers[s] = signal.signal(s, lambda n, _f: got.append(n))
-    old_mask = signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS) if hasattr(signal, "pthread_sigmask") else None
+    old_mask = signal.pthread_sigmask(signal.SIG_BLOCK, signals) if hasattr(signal, "pthread_sigmask") else None
     try:
         yield
     finally:
@@ -65,6 +65,24 @@ def _signals_held():
             signal.signal(s, h if h is not None else signal.SIG_DFL)
     if got:
         signal.raise_signal(got[0])  # handled now by the handler of the caller (Ctrl-C, SIGTERM)
+
+
+@contextlib.contextmanager
+def children_ignore_ctrl_c():
+    """Processes started inside this block ignore a terminal's Ctrl-C for good (SIGINT is ignored
+    here meanwhile, and an ignored signal stays ignored in a new program: Python then installs no
+    ``KeyboardInterrupt`` handler in it); the parent, which gets the Ctrl-C, stops them. For pools
+    that are not a :class:`WorkerPool` (a local Dask cluster: each of its worker processes printed
+    a ``KeyboardInterrupt`` traceback). A Ctrl-C during the block itself is lost; main thread only
+    (elsewhere a no-op)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    old = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, old if old is not None else signal.SIG_DFL)
 
 
 def _die_with_parent(ppid: int) -> None:

@@ -388,3 +388,63 @@ def test_compare_tampered_municipalities_is_one_line(change, words, runs, capsys
     assert line.startswith("kazerne: error: out/west/municipalities.csv: "), line
     assert words in line, line
     assert snapshot(runs.parent) == before
+
+
+# ------------------------------------------------------------------------------------------ batch
+BATCH_BASE = RUN.format(name="tiny", posts='["T1", "T2"]').replace("gpkg = true", "gpkg = false")
+
+
+@pytest.fixture
+def batch_dir(tmp_path, monkeypatch):
+    from test_routing_zonepack import write_pack
+
+    write_pack(tmp_path / "packs")
+    monkeypatch.setenv("KAZERNE_DATA", str(tmp_path / "packs"))
+    monkeypatch.setenv("KAZERNE_CACHE", str(tmp_path / "cache"))
+    (tmp_path / "base.toml").write_text(BATCH_BASE)
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def batch(d, sweep, *args):
+    (d / "b.toml").write_text(f'[batch]\nname = "b"\nbase = "base.toml"\n[sweep]\n{sweep}\n')
+    return main(["batch", "b.toml", "--out", "out", "--quiet", *args])
+
+
+@pytest.mark.parametrize(
+    "sweep, field, words",
+    [
+        (
+            "turnout.professional = {from = 1, to = 2, step = 5e-324}",
+            "sweep.turnout.professional.step",
+            "too many values from 1 to 2",
+        ),
+        (
+            "turnout.professional = {from = 1, to = 1e300, step = 1e-300}",
+            "sweep.turnout.professional.step",
+            "too many values",
+        ),
+        (
+            "turnout.professional = {from = 1, to = 300000, step = 1}",
+            "sweep.turnout.professional.step",
+            "3e+05 values from 1 to 300000 in steps of 1; at most 100000",
+        ),
+        ("profile.speed_scale = [1, 0.5, 0]", "sweep.profile.speed_scale", "got 0 (value 0, run speed_scale=0)"),
+        ('posts.active = [["T1"], ["ZZ"]]', "sweep.posts.active", "unknown post 'ZZ'"),
+        ('posts.closed = ["T1", "ZZ"]', "sweep.posts.closed", "post 'ZZ' is not in posts.active"),
+    ],
+)
+def test_batch_sweep_errors_name_the_swept_field(sweep, field, words, batch_dir, capsys):
+    rc = batch(batch_dir, sweep)
+    line = one_error_line(rc, capsys.readouterr().err)
+    assert line.startswith(f"kazerne: error: b.toml: {field}: "), line
+    assert words in line, line
+    assert not (batch_dir / "out").exists()
+
+
+@pytest.mark.parametrize("address", ["not a url", "", "tcp://", "localhost", "http://a b:1"])
+def test_batch_scheduler_address_checked_first(address, batch_dir, capsys):
+    rc = batch(batch_dir, "thresholds = [2, 3]", "--scheduler", address)
+    line = one_error_line(rc, capsys.readouterr().err)
+    assert line.startswith("kazerne: error: --scheduler: expected a Dask scheduler address like tcp://host:8786"), line
+    assert not (batch_dir / "out").exists()  # refused before anything was planned or written
