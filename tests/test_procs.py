@@ -78,7 +78,7 @@ def _records(work):
     return {p.name for p in d.glob("*.json")} if d.is_dir() else set()
 
 
-def _start_batch(work, slow_s="0.6"):
+def _start_batch(work, slow_s="0.6", *extra):
     env = {
         **os.environ,
         "PYTHONPATH": f"{work / 'hook'}{os.pathsep}{REPO}",
@@ -86,7 +86,19 @@ def _start_batch(work, slow_s="0.6"):
         "KAZERNE_CACHE": str(work / "cache"),
         "KZ_SLOW_RUN": slow_s,
     }
-    cmd = [sys.executable, "-m", "kazerne.cli", "batch", "slow.toml", "--out", "out", "--workers", "2", "--quiet"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "kazerne.cli",
+        "batch",
+        "slow.toml",
+        "--out",
+        "out",
+        "--workers",
+        "2",
+        "--quiet",
+        *extra,
+    ]
     return subprocess.Popen(
         cmd, cwd=work, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
     )
@@ -209,3 +221,15 @@ def test_worker_pool_ctrl_c_to_the_group_stops_quietly(tmp_path):
     assert p.returncode != 0
     assert err.count("Traceback") == 1 and "spawn" not in err and "_process_worker" not in err, err
     assert not [k for k in _alive(kids) if "spawn_main" in " ".join(k.cmdline())]
+
+
+def test_ctrl_c_to_a_dask_local_batch_prints_no_worker_traceback(work):
+    p = _start_batch(work, "0.6", "--dask-local")
+    _wait(lambda: len(_records(work)) >= 2 or p.poll() is not None, "the first records")
+    assert p.poll() is None, p.communicate()
+    kids = _descendants(p.pid)
+    os.killpg(p.pid, signal.SIGINT)  # Ctrl-C: the Dask worker processes get it too
+    _, err = p.communicate(timeout=PATIENCE_S)
+    assert p.returncode == 130, err
+    assert err.splitlines() == ["kazerne: interrupted"], err  # no worker traceback, no Dask warning
+    _wait(lambda: not _alive(kids), "the Dask workers to exit")
