@@ -365,6 +365,7 @@ TAMPERED_CSV = [
     (lambda b: _csv_cell(b, "share_within_3min", "abc"), "column share_within_3min: expected a finite number"),
     (lambda b: _csv_cell(b, "share_within_3min", "inf"), "column share_within_3min: expected a finite number"),
     (lambda b: _csv_cell(b, "share_within_3min", "7"), "column share_within_3min: expected a share"),
+    (lambda b: _csv_cell(b, "mean_min", "soon"), "line 2, column mean_min: expected a finite number, got 'soon'"),
     (lambda b: b.replace(b"\n", b",extra,cells\n", 2).replace(b",extra,cells", b"", 1), "columns like the header"),
 ]
 

@@ -140,6 +140,10 @@ def _short(v) -> str:
     return t if len(t) <= 40 else t[:36] + " ..."
 
 
+#: the numeric columns of municipalities.csv that compare reads (besides share_within_*)
+_READ_COLUMNS = ("population", "no_road_data", "mean_min", "p90_min")
+
+
 def _read_municipalities(mp: Path) -> list:
     try:
         with open(mp, newline="", encoding="utf-8") as fh:
@@ -158,6 +162,12 @@ def _read_municipalities(mp: Path) -> list:
         for k, v in r.items():
             if k == "municipality":
                 row[k] = v
+                continue
+            if not (k.startswith("share_within_") or k in _READ_COLUMNS):  # not read by compare: kept
+                try:
+                    row[k] = _num(v, mp, k)
+                except CompareError:
+                    row[k] = v
                 continue
             x = _num(v, mp, f"line {i}, column {k}")
             if k.startswith("share_within_") and x is not None and not 0 <= x <= 1:
