@@ -313,7 +313,11 @@ def test_run_scenario_stops_cleanly_on_a_signal(sig, rc, word, when, tmp_path, z
     if when.startswith("study"):
         time.sleep(3.0)  # into the first MCLP (LP, kernels, SCIP)
     p.send_signal(sig)
-    _, rest = p.communicate(timeout=120)
+    try:
+        _, rest = p.communicate(timeout=120)
+    except subprocess.TimeoutExpired:
+        p.kill()  # a run that ignored the signal must not outlive the test (its workers die with it)
+        raise
     assert p.returncode == rc, rest
     assert "Traceback" not in rest
     assert rest.splitlines()[-1] == f"kazerne: {word}"

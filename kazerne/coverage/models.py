@@ -685,6 +685,16 @@ def _frontier_init(cover, w, backend):
     _FRONTIER.update(cover=cover, w=w, backend=backend)
 
 
+def _frontier_pool_job(data, pc, start, time_limit, upper):
+    """:func:`_frontier_job` in a pool worker: the matrix comes with the job (bit-packed; unpacked
+    once per worker), not with the worker's start, which the parent makes with signals blocked."""
+    token, packed, m, w, backend = data
+    if _FRONTIER.get("token") != token:
+        _frontier_init(np.unpackbits(packed, axis=1, count=m).astype(bool), w, backend)
+        _FRONTIER["token"] = token
+    return _frontier_job(pc, start, time_limit, upper)
+
+
 def _frontier_job(pc, start, time_limit, upper):
     """One point of the frontier in a worker: the exact MCLP from ``start``; ``upper``, a bound
     known from another point (the optimum for a larger p), proves ``start`` optimal when reached."""
@@ -762,7 +772,9 @@ def mclp_frontier(
     """
     import concurrent.futures as cf
     import logging
-    import multiprocessing as mp
+    import os
+
+    from ..procs import WorkerPool
 
     radius = _check_radius(radius)
     time_limit = _check_time(time_limit)
@@ -779,13 +791,15 @@ def mclp_frontier(
     done: dict[int, tuple] = {}  # p -> (status, bound, chosen, used, stats, seconds)
     starts = {}
     pool = None
-    if workers > 1 and len(ps) > 1 and m:
-        # started before the heuristic chain, so the workers' start-up (imports) overlaps it
-        ctx = mp.get_context("spawn")  # fork is unsafe with solver threads in the parent
-        pool = cf.ProcessPoolExecutor(
-            max_workers=workers, mp_context=ctx, initializer=_frontier_init, initargs=(cover, w, backend)
-        )
     try:
+        if workers > 1 and len(ps) > 1 and m:
+            # started before the heuristic chain, so the workers' start-up (imports) overlaps it;
+            # spawn (fork is unsafe with solver threads in the parent); workers that die with this
+            # process and are stopped with it (Ctrl-C, SIGTERM, an error), see kazerne/procs.py
+            pool = WorkerPool(max_workers=workers)
+            pool.prestart()
+            packed = np.packbits(cover.astype(bool, copy=False), axis=1)
+            job_data = (f"{os.getpid()}-{id(pool)}", packed, m, w, backend)
         # --- trivial points, and the smallest count covering everything coverable
         full = greedy_cover(cover, w) if m else np.zeros(0, dtype=np.int64)
         Cmat = 1.0 - cover.astype(np.float32) if m else None
@@ -845,13 +859,17 @@ def mclp_frontier(
                 while queue and len(running) < workers:
                     p = queue.pop(0)
                     start, origin[p] = best_start(p)
-                    running[pool.submit(_frontier_job, p - nf, start, time_limit, upper_for(p))] = p
+                    running[pool.submit(_frontier_pool_job, job_data, p - nf, start, time_limit, upper_for(p))] = p
                 fin, _ = cf.wait(list(running), return_when=cf.FIRST_COMPLETED)
                 for f in fin:
                     done[running.pop(f)] = f.result()
-    finally:
+    except BaseException:
         if pool is not None:
-            pool.shutdown(cancel_futures=True)
+            pool.stop()
+        raise
+    else:
+        if pool is not None:
+            pool.shutdown(wait=True)
     out = []
     for p in ps:
         status, bound, chosen, used, stats, secs = done[p]

@@ -25,13 +25,22 @@ import tempfile
 import time
 from pathlib import Path
 
-from ..errors import OutputError
+from ..errors import KazerneError, OutputError
 from ..files import apply_umask, remove_stale, temp_prefix
 
 #: Marker file inside every output folder kazerne writes: which files it wrote.
 MARKER = ".kazerne-output.json"
 
-__all__ = ["MARKER", "atomic_path", "atomic_dir", "check_output_dir", "write_text", "write_json"]
+__all__ = [
+    "MARKER",
+    "atomic_path",
+    "atomic_dir",
+    "check_folder_name",
+    "check_output_dir",
+    "commit_dir",
+    "write_text",
+    "write_json",
+]
 
 
 @contextlib.contextmanager
@@ -184,6 +193,52 @@ def check_output_dir(path: str | Path, field: str | None = "--out") -> None:
         _fail(anc, field, f"cannot write in this folder ({exc.strerror})")
 
 
+#: Longest folder name accepted (bytes, UTF-8): room for the temporaries' prefix within 255.
+MAX_NAME_BYTES = 150
+
+
+def check_folder_name(name, field: str) -> str:
+    """``name`` as the name of one folder to create inside ``--out``, or :class:`OutputError`.
+
+    Refused: empty, ``.`` / ``..``, a path (``/`` or ``\\``), a leading dot (kazerne's
+    temporaries), control characters (a newline), leading / trailing spaces, over
+    :data:`MAX_NAME_BYTES` bytes. So a name never reaches outside ``--out`` nor names ``--out``.
+    """
+    shown = repr(name) if isinstance(name, str) else type(name).__name__
+    if not isinstance(name, str) or not name or name in (".", ".."):
+        raise OutputError(f"expected a folder name, got {shown}", field=field)
+    if "/" in name or "\\" in name or (os.altsep and os.altsep in name):
+        raise OutputError(
+            f"expected a folder name, not a path, got {shown} (the folder is made inside --out)", field=field
+        )
+    if not name.isprintable() or name != name.strip():
+        raise OutputError(f"expected a folder name without control characters or edge spaces, got {shown}", field=field)
+    if name.startswith("."):
+        raise OutputError(f"expected a folder name not starting with '.', got {shown}", field=field)
+    if len(name.encode("utf-8", "surrogatepass")) > MAX_NAME_BYTES:
+        raise OutputError(
+            f"expected a folder name of at most {MAX_NAME_BYTES} bytes, got {len(name)} characters", field=field
+        )
+    return name
+
+
+def commit_dir(tmp: Path, path: Path, field: str | None = "--out") -> None:
+    """Write the marker of the finished temporary folder ``tmp`` and put it in place of ``path``
+    (absent, or a folder kazerne wrote: checked again now)."""
+    written = sorted(p.name for p in tmp.iterdir())
+    from .. import __version__
+
+    write_json(tmp / MARKER, {"written_by": "kazerne", "kazerne_version": __version__, "files": written})
+    _check_replaceable(path, field)  # again: someone may have put something there meanwhile
+    if os.path.lexists(path):
+        old = Path(tempfile.mkdtemp(prefix=temp_prefix(path.name, "old"), dir=path.parent))
+        os.replace(path, old / "x")
+        os.replace(tmp, path)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        os.replace(tmp, path)
+
+
 @contextlib.contextmanager
 def atomic_dir(path: str | Path, field: str | None = "--out"):
     """Yield a temporary folder; on success it replaces ``path``.
@@ -203,18 +258,10 @@ def atomic_dir(path: str | Path, field: str | None = "--out"):
         _fail(path, field, f"cannot create the output folder ({exc.strerror})")
     try:
         yield tmp
-        written = sorted(p.name for p in tmp.iterdir())
-        from .. import __version__
-
-        write_json(tmp / MARKER, {"written_by": "kazerne", "kazerne_version": __version__, "files": written})
-        _check_replaceable(path, field)  # again: someone may have put something there meanwhile
-        if os.path.lexists(path):
-            old = Path(tempfile.mkdtemp(prefix=temp_prefix(path.name, "old"), dir=path.parent))
-            os.replace(path, old / "x")
-            os.replace(tmp, path)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(tmp, path)
+        commit_dir(tmp, path, field)
+    except KazerneError:  # the caller's one-line error (a ZonePackError is an OSError too)
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
     except OSError as exc:
         shutil.rmtree(tmp, ignore_errors=True)
         _fail(path, field, f"cannot write the results ({exc.strerror or exc})")

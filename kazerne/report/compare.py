@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import json
+import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,10 +44,137 @@ class Run:
     call_handling_s: float = 0.0  # 0: times from the alarm (every run before kazerne 0.3)
 
 
-def _num(s):
-    if s in ("", None, "None", "nan"):
+def _fail(source, msg):
+    raise CompareError(msg, source=str(source))
+
+
+def _num(s, source=None, where=""):
+    """A number of municipalities.csv: empty / ``nan`` (no road-data population) is None."""
+    if s is None or s.strip() in ("", "None", "nan", "NaN"):
         return None
-    return float(s)
+    try:
+        v = float(s)
+    except ValueError:
+        v = math.nan
+    if not math.isfinite(v):
+        _fail(source, f"{where}: expected a finite number, got {s[:40]!r}")
+    return v
+
+
+def _no_constant(c):
+    raise ValueError(f"{c} is not a number (expected finite numbers)")
+
+
+def _read_summary(sp: Path) -> dict:
+    try:
+        text = sp.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        _fail(sp, "expected UTF-8 JSON (the summary.json kazerne run writes)")
+    except OSError as exc:
+        _fail(sp, f"cannot read the file ({exc.strerror or exc})")
+    try:
+        s = json.loads(text, parse_constant=_no_constant)
+    except RecursionError:
+        _fail(sp, "not readable as JSON (nested too deeply)")
+    except ValueError as exc:
+        _fail(sp, f"not readable as JSON ({exc})")
+    if not isinstance(s, dict):
+        _fail(sp, f"expected a JSON object (the summary.json kazerne run writes), got a {type(s).__name__}")
+    return s
+
+
+def _at(s: dict, dotted: str, sp: Path, expected: str):
+    cur = s
+    for k in dotted.split("."):
+        if not isinstance(cur, dict) or k not in cur:
+            _fail(sp, f"{dotted}: missing; expected {expected} (is this the summary.json of a kazerne run?)")
+        cur = cur[k]
+    return cur
+
+
+def _is_num(v) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+
+
+def _check_summary(s: dict, sp: Path) -> dict:
+    """The fields compare reads, typed and in range; returns the zone headline."""
+    for dotted in ("scenario.name", "assumptions.zone"):
+        v = _at(s, dotted, sp, "a text")
+        if not isinstance(v, str) or not v:
+            _fail(sp, f"{dotted}: expected a non-empty text, got {_short(v)}")
+    th = _at(s, "assumptions.thresholds_min", sp, "a list of minutes")
+    if not isinstance(th, list) or not th or not all(_is_num(t) and 0 < t <= 240 for t in th):
+        _fail(sp, f"assumptions.thresholds_min: expected a non-empty list of minutes in (0, 240], got {_short(th)}")
+    ch = s["assumptions"].get("call_handling_s")
+    if ch is not None and not (_is_num(ch) and ch >= 0):
+        _fail(sp, f"assumptions.call_handling_s: expected seconds >= 0, got {_short(ch)}")
+    desc = s["scenario"].get("description", "")
+    if not isinstance(desc, str):
+        _fail(sp, f"scenario.description: expected a text, got {_short(desc)}")
+    where = "zone" if "zone" in s else "result.after"
+    res = s.get("result")
+    head = s.get("zone") or (res.get("after") if isinstance(res, dict) else None)
+    if not head:
+        _fail(
+            sp,
+            "no zone headline (summary.json field 'zone' or 'result.after'); compare takes "
+            "baselines and add / relocate / greenfield / minimum studies",
+        )
+    if not isinstance(head, dict):
+        _fail(sp, f"{where}: expected an object with share_within, got {_short(head)}")
+    sw = head.get("share_within")
+    if not isinstance(sw, dict) or not sw:
+        _fail(sp, f"{where}.share_within: expected an object of shares per threshold, got {_short(sw)}")
+    for k, v in sw.items():
+        if v is not None and not (_is_num(v) and 0 <= v <= 1):
+            _fail(sp, f"{where}.share_within.{k}: expected a share between 0 and 1, got {_short(v)}")
+    for k in ("mean_response_min", "p90_response_min"):
+        v = head.get(k)
+        if v is not None and not (_is_num(v) and v >= 0):
+            _fail(sp, f"{where}.{k}: expected minutes >= 0, got {_short(v)}")
+    return head
+
+
+def _short(v) -> str:
+    t = json.dumps(v) if not isinstance(v, float) or math.isfinite(v) else repr(v)
+    return t if len(t) <= 40 else t[:36] + " ..."
+
+
+#: the numeric columns of municipalities.csv that compare reads (besides share_within_*)
+_READ_COLUMNS = ("population", "no_road_data", "mean_min", "p90_min")
+
+
+def _read_municipalities(mp: Path) -> list:
+    try:
+        with open(mp, newline="", encoding="utf-8") as fh:
+            rows = list(csv.DictReader(fh))
+    except UnicodeDecodeError:
+        _fail(mp, "expected a UTF-8 CSV (the municipalities.csv kazerne run writes)")
+    except (OSError, csv.Error) as exc:
+        _fail(mp, f"not readable as CSV ({exc})")
+    if not rows or "municipality" not in rows[0]:
+        _fail(mp, "expected a CSV with a 'municipality' column and one row per municipality")
+    out = []
+    for i, r in enumerate(rows, start=2):
+        if None in r or any(v is None for v in r.values()):
+            _fail(mp, f"line {i}: expected {len(rows[0])} columns like the header")
+        row = {}
+        for k, v in r.items():
+            if k == "municipality":
+                row[k] = v
+                continue
+            if not (k.startswith("share_within_") or k in _READ_COLUMNS):  # not read by compare: kept
+                try:
+                    row[k] = _num(v, mp, k)
+                except CompareError:
+                    row[k] = v
+                continue
+            x = _num(v, mp, f"line {i}, column {k}")
+            if k.startswith("share_within_") and x is not None and not 0 <= x <= 1:
+                _fail(mp, f"line {i}, column {k}: expected a share between 0 and 1, got {v[:40]!r}")
+            row[k] = x
+        out.append(row)
+    return out
 
 
 def load_run(folder) -> Run:
@@ -57,24 +185,14 @@ def load_run(folder) -> Run:
     sp = folder / "summary.json"
     if not sp.is_file():
         raise CompareError("expected a run folder with summary.json (the output of kazerne run)", source=str(folder))
-    try:
-        s = json.loads(sp.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise CompareError(f"not readable as JSON ({exc})", source=str(sp)) from None
+    s = _read_summary(sp)
     if "ems" in s:
         raise CompareError("an EMS study; compare takes fire runs (baselines or placement studies)", source=str(sp))
-    head = s.get("zone") or (s.get("result") or {}).get("after")
-    if not head:
-        raise CompareError(
-            "no zone headline (summary.json field 'zone' or 'result.after'); compare takes "
-            "baselines and add / relocate / greenfield / minimum studies",
-            source=str(sp),
-        )
+    head = _check_summary(s, sp)
     mp = folder / "municipalities.csv"
     if not mp.is_file():
         raise CompareError("expected municipalities.csv beside summary.json", source=str(folder))
-    with open(mp, newline="", encoding="utf-8") as fh:
-        munis = [{k: (v if k == "municipality" else _num(v)) for k, v in r.items()} for r in csv.DictReader(fh)]
+    munis = _read_municipalities(mp)
     gp = folder / "layers.gpkg"
     if not gp.is_file():
         raise CompareError(
@@ -117,7 +235,8 @@ def load_run(folder) -> Run:
                     "y": r.geometry.y,
                 }
             )
-    kind = "baseline" if "zone" in s else f"study {s.get('study', {}).get('kind', '?')}"
+    study = s.get("study") if isinstance(s.get("study"), dict) else {}
+    kind = "baseline" if "zone" in s else f"study {study.get('kind', '?')}"
     return Run(
         folder=folder,
         name=s["scenario"]["name"],
@@ -239,30 +358,72 @@ def _sites_for_map(ref: Run, run: Run):
     return out
 
 
+def _threshold(threshold, ths: list) -> float:
+    """``--threshold``: one of the runs' thresholds, or minutes in (0, 240]; the middle one by default."""
+    if threshold is None:
+        return ths[len(ths) // 2]
+    try:
+        T = float(threshold)
+    except (TypeError, ValueError):
+        T = math.nan
+    if T in ths:
+        return T
+    if not (math.isfinite(T) and 0 < T <= 240):
+        raise CompareError(
+            f"expected minutes in (0, 240] (the runs' thresholds are {', '.join(f'{t:g}' for t in ths)}), "
+            f"got {threshold!r}",
+            field="--threshold",
+        )
+    return T
+
+
+def _check_not_an_input(target: Path, runs: list) -> None:
+    """The result folder is none of the compared runs, and holds none of them."""
+    try:
+        t = target.resolve()
+    except (OSError, RuntimeError):
+        return
+    for r in runs:
+        f = r.folder.resolve()
+        if f == t or t in f.parents:
+            raise CompareError(
+                f"the result folder {target} would replace the compared run {r.folder}; choose another --name or --out",
+                field="--name",
+            )
+
+
 def compare_runs(
     folders, out_root="out", threshold: float | None = None, name: str | None = None, quiet: bool = True
 ) -> Path:
     """Compare run folders (the first is the reference); write ``compare.csv``, a difference map
     per later run (PNG 200 dpi + PDF) and ``report.html`` into ``out_root/<name>/``."""
     from . import html as H
-    from .atomic import atomic_dir, write_json
+    from .atomic import MAX_NAME_BYTES, atomic_dir, check_folder_name, check_output_dir, write_json
     from .council import basemap, change_surface
     from .maps import council_map, figure_bytes, save_map
     from .tables import write_csv
 
     if len(folders) < 2:
         raise CompareError("give at least two run folders: kazerne compare out/a out/b [...]", field="folders")
+    if name is not None:
+        check_folder_name(name, "--name")
     runs = [load_run(f) for f in folders]
     for r in runs[1:]:
         _check_same_demand(runs[0], r)
     ths = sorted(set(runs[0].thresholds))
-    T = float(threshold) if threshold is not None else ths[len(ths) // 2]
+    T = _threshold(threshold, ths)
     if T not in ths:
         ths = sorted(ths + [T])
     rows = comparison_rows(runs, ths)
     ref = runs[0]
-    name = name or "compare-" + "-vs-".join(_label(r.name) for r in runs)
+    if name is None:
+        name = (
+            ("compare-" + "-vs-".join(_label(r.name) for r in runs)).encode()[:MAX_NAME_BYTES].decode(errors="ignore")
+        )
+        name = check_folder_name(name, "--name")
     target = Path(out_root) / name
+    _check_not_an_input(target, runs)
+    check_output_dir(target)  # before the zone is loaded and the maps drawn
     from ..routing.zone import load_zone
 
     zone = load_zone(ref.zone, quiet=True)

@@ -19,6 +19,7 @@ import tempfile
 from pathlib import Path
 
 from ..errors import NetworkFetchError, ZonePackError
+from ..report.atomic import check_folder_name, check_output_dir, commit_dir
 
 #: The Overpass filter of ``fetch-zone``: osmnx's "drive" roads plus the ways closed to cars that
 #: emergency vehicles use (pedestrian streets, bus links and bus gates, emergency access roads, modal
@@ -85,12 +86,14 @@ def _fetch_zone(
         import osmnx as ox
     if not municipalities:
         raise ZonePackError("give at least one --municipality", field="municipality")
-    if (Path(out_dir) / name).exists() and not force:
+    name = check_folder_name(name, "NAME")
+    if os.path.lexists(Path(out_dir) / name) and not force:
         raise ZonePackError(
             f"{Path(out_dir) / name} exists; it may hold hand-filled posts.csv — "
             f"remove it or pass --force to replace it",
             field="fetch-zone",
         )
+    check_output_dir(Path(out_dir) / name, field="NAME")  # a folder kazerne did not write is never replaced
     pops = _read_population(population_csv)
     try:
         gdf = ox.geocode_to_gdf(list(municipalities))
@@ -161,9 +164,7 @@ def _fetch_zone(
                 f"posts.csv and medical-sites.csv are empty: fill them in.\n"
             )
         final = out_dir / name
-        if final.exists():
-            shutil.rmtree(final)
-        os.replace(tmp, final)
+        commit_dir(tmp, final, field="NAME")  # with its marker; replaces only a folder kazerne wrote
         return final
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)

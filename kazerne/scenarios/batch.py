@@ -207,9 +207,11 @@ def _range(path, fld, d: dict) -> list:
         _fail(path, f"{fld}.step", f"expected a number > 0, got {_show(step)}")
     if b < a:
         _fail(path, f"{fld}.to", f"expected to >= from ({a:g}), got {b:g}")
-    n = int(math.floor((b - a) / step + 1e-9)) + 1
-    if n > MAX_RUNS:
-        _fail(path, fld, f"{n} values; at most {MAX_RUNS}")
+    count = math.floor((b - a) / step + 1e-9) + 1 if math.isfinite((b - a) / step) else math.inf
+    if count > MAX_RUNS:
+        shown = f"{count:.3g}" if math.isfinite(count) else "too many"
+        _fail(path, f"{fld}.step", f"{shown} values from {a:g} to {b:g} in steps of {step:g}; at most {MAX_RUNS}")
+    n = int(count)
     ints = all(isinstance(x, int) for x in (a, b, step))
     return [a + i * step if ints else round(a + i * step, 10) for i in range(n)]
 
@@ -299,7 +301,13 @@ def _remap_error(exc: ScenarioError, spec_path: Path, base_path: Path, params: d
                 f"{exc.detail} (value {_show(v)}, run {rid})", source=str(spec_path), field=f"sweep.{k}"
             )
     if exc.source and Path(exc.source) == base_path:
-        return exc
+        if not params or list(params) == ["scenario"]:  # the base alone, or a listed scenario file
+            return exc
+        # not a swept field itself, but this run fails where the base alone did not: name the sweep
+        # (its values in this run) and, after it, the base field that went wrong
+        swept = ", ".join(f"{k} = {_show(v)}" for k, v in params.items())
+        fld = f"sweep.{next(iter(params))}" if len(params) == 1 else "sweep"
+        return ScenarioError(f"with {swept} (run {rid}), {exc}", source=str(spec_path), field=fld)
     return ScenarioError(f"{exc} (run {rid})", source=str(spec_path))
 
 
@@ -552,107 +560,113 @@ def plan_batch(spec: BatchSpec, out_root, retry_failed: bool = False, quiet: boo
     tasks: dict = {}
     progress = Progress(quiet=True)
     post_cache: dict = {}
-    for r in spec.runs:
-        sc = r.sc
-        raw_out = copy.deepcopy(r.raw)
-        raw_out["name"] = r.id
-        if "file" in sc.demand:  # absolute, so that the run's scenario.toml runs from anywhere
-            raw_out["demand"]["file"] = sc.demand["file"]
-        toml_text = dumps_toml(raw_out)
-        # the response model ([response] / [[slices]]) and vehicles / neighbouring posts
-        # (kazerne.scenarios.fleet) run through the ordinary runner, like studies
-        fast = (
-            not spec.council
-            and not sc.study
-            and not sc.ems
-            and sc.response is None
-            and not (sc.fleet or {}).get("declared")
-        )
-        ckey = _digest(
-            {
-                "zone": sc.zone,
-                "demand": sc.demand,
-                "demand_file": _file_digest(sc.demand["file"]) if "file" in sc.demand else None,
-            }
-        )
-        if ckey not in contexts:
-            ctx = load_context(sc, progress)
-            dem = ctx.demand
-            ddig = _array_digest(dem.node, dem.weight, dem.no_road_data, dem.municipality, dem.lon, dem.lat)
-            contexts[ckey] = (ctx, ddig)
-        ctx, ddig = contexts[ckey]
-        net_id = ctx.zone.net.source_sha256
-        if fast:
-            ctx_r = _with_scenario(ctx, sc)
-            posts = _resolve_posts_cached(ctx.zone, sc, post_cache)
-            prof = profile_of(sc)
-            pkey = prof.key() if hasattr(prof, "key") else _digest(prof.describe())
-            g = groups.setdefault(
-                (ckey, _digest(prof.describe())),
-                {"nodes": set(), "tasks": [], "ctx": ctx, "profile": prof, "ddig": ddig},
+    r = None
+    try:
+        for r in spec.runs:
+            sc = r.sc
+            raw_out = copy.deepcopy(r.raw)
+            raw_out["name"] = r.id
+            if "file" in sc.demand:  # absolute, so that the run's scenario.toml runs from anywhere
+                raw_out["demand"]["file"] = sc.demand["file"]
+            toml_text = dumps_toml(raw_out)
+            # the response model ([response] / [[slices]]) and vehicles / neighbouring posts
+            # (kazerne.scenarios.fleet) run through the ordinary runner, like studies
+            fast = (
+                not spec.council
+                and not sc.study
+                and not sc.ems
+                and sc.response is None
+                and not (sc.fleet or {}).get("declared")
             )
-            g["nodes"].update(int(n) for n in posts.node)
-            digest = _digest(
+            ckey = _digest(
                 {
-                    "v": __version__,
-                    "path": "fast",
-                    "net": net_id,
-                    "demand": ddig,
-                    "profile": str(pkey),
-                    "profile_d": prof.describe(),
-                    "thresholds": list(sc.thresholds_min),
-                    "call_handling_s": sc.call_handling_s,
-                    "posts": posts.rows(),
-                    "nodes": [int(n) for n in posts.node],
-                    "worst_n": sc.worst_n,
+                    "zone": sc.zone,
+                    "demand": sc.demand,
+                    "demand_file": _file_digest(sc.demand["file"]) if "file" in sc.demand else None,
                 }
             )
-            with in_file(sc.path):
-                a = assumptions(ctx_r, posts)
-            t = RunTask(
-                id=r.id,
-                kind="fast",
-                digest=digest,
-                params=r.params,
-                out_dir=str(out_dir),
-                scenario_toml=toml_text,
-                run_kind=r.kind,
-                turnout_s=[float(x) for x in posts.turnout_s],
-                call_handling_s=float(sc.call_handling_s),
-                thresholds_min=list(sc.thresholds_min),
-                post_rows=posts.rows(),
-                worst_n=sc.worst_n,
-                assumptions=a,
-                scenario_info={"name": r.id, "file": str(sc.path), "description": sc.description},
-            )
-            t._nodes = [int(n) for n in posts.node]  # resolved to matrix rows below
-            g["tasks"].append(t)
-        else:
-            scr = copy.deepcopy(sc)
-            scr.name = r.id
-            if not spec.council:
-                scr.outputs = {**scr.outputs, "map": False, "report": False, "gpkg": False}
-            digest = _digest(
-                {
-                    "v": __version__,
-                    "path": "runner",
-                    "net": net_id,
-                    "demand": ddig,
-                    "raw": raw_out,
-                    "council": spec.council,
-                }
-            )
-            t = RunTask(
-                id=r.id,
-                kind="runner",
-                digest=digest,
-                params=r.params,
-                out_dir=str(out_dir),
-                scenario_toml=toml_text,
-                run_kind=r.kind,
-                scenario=scr,
-            )
-        tasks[r.id] = t
+            if ckey not in contexts:
+                ctx = load_context(sc, progress)
+                dem = ctx.demand
+                ddig = _array_digest(dem.node, dem.weight, dem.no_road_data, dem.municipality, dem.lon, dem.lat)
+                contexts[ckey] = (ctx, ddig)
+            ctx, ddig = contexts[ckey]
+            net_id = ctx.zone.net.source_sha256
+            if fast:
+                ctx_r = _with_scenario(ctx, sc)
+                posts = _resolve_posts_cached(ctx.zone, sc, post_cache)
+                prof = profile_of(sc)
+                pkey = prof.key() if hasattr(prof, "key") else _digest(prof.describe())
+                g = groups.setdefault(
+                    (ckey, _digest(prof.describe())),
+                    {"nodes": set(), "tasks": [], "ctx": ctx, "profile": prof, "ddig": ddig},
+                )
+                g["nodes"].update(int(n) for n in posts.node)
+                digest = _digest(
+                    {
+                        "v": __version__,
+                        "path": "fast",
+                        "net": net_id,
+                        "demand": ddig,
+                        "profile": str(pkey),
+                        "profile_d": prof.describe(),
+                        "thresholds": list(sc.thresholds_min),
+                        "call_handling_s": sc.call_handling_s,
+                        "posts": posts.rows(),
+                        "nodes": [int(n) for n in posts.node],
+                        "worst_n": sc.worst_n,
+                    }
+                )
+                with in_file(sc.path):
+                    a = assumptions(ctx_r, posts)
+                t = RunTask(
+                    id=r.id,
+                    kind="fast",
+                    digest=digest,
+                    params=r.params,
+                    out_dir=str(out_dir),
+                    scenario_toml=toml_text,
+                    run_kind=r.kind,
+                    turnout_s=[float(x) for x in posts.turnout_s],
+                    call_handling_s=float(sc.call_handling_s),
+                    thresholds_min=list(sc.thresholds_min),
+                    post_rows=posts.rows(),
+                    worst_n=sc.worst_n,
+                    assumptions=a,
+                    scenario_info={"name": r.id, "file": str(sc.path), "description": sc.description},
+                )
+                t._nodes = [int(n) for n in posts.node]  # resolved to matrix rows below
+                g["tasks"].append(t)
+            else:
+                scr = copy.deepcopy(sc)
+                scr.name = r.id
+                if not spec.council:
+                    scr.outputs = {**scr.outputs, "map": False, "report": False, "gpkg": False}
+                digest = _digest(
+                    {
+                        "v": __version__,
+                        "path": "runner",
+                        "net": net_id,
+                        "demand": ddig,
+                        "raw": raw_out,
+                        "council": spec.council,
+                    }
+                )
+                t = RunTask(
+                    id=r.id,
+                    kind="runner",
+                    digest=digest,
+                    params=r.params,
+                    out_dir=str(out_dir),
+                    scenario_toml=toml_text,
+                    run_kind=r.kind,
+                    scenario=scr,
+                )
+            tasks[r.id] = t
+    except ScenarioError as exc:  # a run of the sweep, named by its swept field and value
+        if r is None:
+            raise
+        raise _remap_error(exc, spec.path, r.source, r.params, r.id) from None
     matrices = []
     for (ckey, pdig), g in groups.items():
         nodes = sorted(g["nodes"])
@@ -1026,23 +1040,25 @@ def _pool_task(task: RunTask) -> dict:
 
 
 def _pool(tasks, workers: int, bar):
-    """A spawn process pool. When a worker process dies the pool breaks: the runs that were started
+    """A spawn process pool (:class:`kazerne.procs.WorkerPool`). When a worker process dies the pool breaks: the runs that were started
     in it are suspects and re-run one at a time, each in its own process; a run that kills its
     process ``MAX_ATTEMPTS`` times is recorded as failed, the others are done normally."""
     import concurrent.futures as cf
-    import multiprocessing as mp
     import shutil
     from concurrent.futures.process import BrokenProcessPool
 
+    from ..procs import WorkerPool
+
     pending = {t.id: t for t in tasks}
     suspects: list = []
-    ctx = mp.get_context("spawn")
     while pending:
         group = [pending[suspects[0]]] if suspects else list(pending.values())
         running = _running_dir(group[0])
         shutil.rmtree(running, ignore_errors=True)
         broken = False
-        with cf.ProcessPoolExecutor(max_workers=min(workers, len(group)), mp_context=ctx) as ex:
+        # leaving the block by Ctrl-C, SIGTERM or an error cancels the pending runs and terminates
+        # the running ones; the workers die with this process (kill -9 too), see kazerne/procs.py
+        with WorkerPool(max_workers=min(workers, len(group))) as ex:
             futs = {ex.submit(_pool_task, t): t for t in group}
             for f in cf.as_completed(futs):
                 t = futs[f]
@@ -1074,6 +1090,18 @@ def _pool(tasks, workers: int, bar):
     shutil.rmtree(_running_dir(tasks[0]), ignore_errors=True) if tasks else None
 
 
+_SCHEDULER = re.compile(r"[a-z][a-z0-9+.-]*://[^\s]+|[A-Za-z0-9._\-\[\]:]+:[0-9]{1,5}")
+
+
+def check_scheduler(address) -> str:
+    """``--scheduler``: a Dask scheduler address (``tcp://host:8786``, ``host:8786``), or ScenarioError."""
+    if not isinstance(address, str) or not _SCHEDULER.fullmatch(address):
+        raise ScenarioError(
+            f"expected a Dask scheduler address like tcp://host:8786, got {_show(address)}", field="--scheduler"
+        )
+    return address
+
+
 def _dask(tasks, bar, scheduler: str | None, workers: int):
     try:
         from distributed import Client, LocalCluster, as_completed
@@ -1087,19 +1115,25 @@ def _dask(tasks, bar, scheduler: str | None, workers: int):
         if scheduler:
             try:
                 client = Client(scheduler, timeout="20s")
-            except (OSError, TimeoutError) as exc:
+            except (OSError, TimeoutError, ValueError, TypeError) as exc:
                 raise ScenarioError(
                     f"cannot reach the Dask scheduler at {scheduler} ({exc})", field="--scheduler"
                 ) from None
         else:
-            cluster = LocalCluster(
-                n_workers=workers,
-                threads_per_worker=1,
-                processes=True,
-                host="127.0.0.1",
-                dashboard_address="127.0.0.1:0",
-            )
-            client = Client(cluster)
+            from ..procs import children_ignore_ctrl_c
+
+            # its nannies, workers and event-loop thread start with SIGINT blocked: Ctrl-C reaches
+            # this process only, which closes the cluster (no KeyboardInterrupt trace per worker)
+            with children_ignore_ctrl_c():
+                cluster = LocalCluster(
+                    n_workers=workers,
+                    threads_per_worker=1,
+                    processes=True,
+                    host="127.0.0.1",
+                    dashboard_address="127.0.0.1:0",
+                    silence_logs=logging.ERROR,  # not a WARNING line per cancelled run on Ctrl-C
+                )
+                client = Client(cluster)
         try:
             futs = {}
             for t in tasks:
@@ -1332,6 +1366,8 @@ def run_batch(
         Override the batch file's ``council``: per-run maps, report.html and layers.gpkg (slow).
     """
     t0 = time.perf_counter()
+    if scheduler is not None:
+        check_scheduler(scheduler)  # before anything is planned or written
     spec = spec or parse_batch(path)
     if council is not None:
         spec.council = council
@@ -1378,6 +1414,8 @@ def batch_main(args) -> int:
         raise ScenarioError(f"expected a whole number >= 1, got {args.workers}", field="--workers")
     if args.scheduler and args.dask_local:
         raise ScenarioError("give either --scheduler or --dask-local, not both", field="--scheduler")
+    if args.scheduler is not None:
+        check_scheduler(args.scheduler)
     spec = parse_batch(args.file)
     if args.council:
         spec.council = True
