@@ -768,6 +768,11 @@ def _ems_section(v: _V, raw) -> EmsSpec:
     e["reliability"] = v.number(raw.get("reliability", 0.9), "ems.reliability", lo=0, lo_open=True, hi=0.999)
     if e["calls_per_year"] is None and e["busy_fraction"] is None:
         v.fail("ems.calls_per_year", "give calls_per_year (with mission_minutes) or a system-wide busy_fraction")
+    if e["calls_per_year"] is not None and e["busy_fraction"] is not None:
+        v.fail(
+            "ems.busy_fraction",
+            "give either calls_per_year (with mission_minutes) or a system-wide busy_fraction, not both",
+        )
     units: list[EmsUnit] = []
     for k, u in enumerate(v.tables(raw.get("units", []), "ems.units", EMS_UNIT_KEYS, limit=MAX_EMS_UNITS)):
         fld = f"ems.units[{k}]"
@@ -818,6 +823,8 @@ def _ems_section(v: _V, raw) -> EmsSpec:
         if "id" not in b:
             v.fail(f"{fld}.id", "missing (required)")
         base = {"id": v.string(b["id"], f"{fld}.id"), **_position(v, b, fld)}
+        if any(o["id"] == base["id"] for o in bases):
+            v.fail(f"{fld}.id", f"duplicate base id {base['id']!r} (an earlier [[ems.bases]] entry has it)")
         if "lat" not in base and "street" not in base:
             v.fail(fld, "a base needs lat/lon or street")
         if "name" in b:
@@ -981,6 +988,13 @@ def _fleet_section(v: _V, raw: dict, sc: Scenario) -> dict:
         counts = _vehicle_counts(v, d, fld, types)
         if pid in own:
             vehicles[pid] = counts
+    if own and not any(vehicles.get(pid, {DEFAULT_ENGINE: 1}).get(engine, 0) > 0 for pid in own):
+        # every headline ("first fire engine", the map, the studies) counts the posts' engines
+        v.fail(
+            "posts.vehicles" if pv else "vehicles.engine",
+            f"no open post has a {engine} (vehicles.engine, the fire engine every headline counts); "
+            f"give at least one post one, e.g. {sorted(own)[0]} = {{ {engine} = 1 }}",
+        )
     neighbours = []
     seen = own | closed
     for i, nd in enumerate(v.tables(posts.get("neighbours", []), "posts.neighbours", NEIGHBOUR_KEYS)):
