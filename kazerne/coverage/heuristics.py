@@ -388,6 +388,9 @@ def lagrangian_branch_and_bound(
         f1, f0, lam = stack.pop()
         nodes += 1
         while True:
+            left = time_budget - (time.perf_counter() - t0)
+            if left <= 0:  # the budget bounds every node, not only the start of one
+                return best[1], best[0], False, nodes
             k = p - int(f1.sum())
             cand: np.ndarray | None = np.flatnonzero(~f0 & ~f1)
             opened = np.flatnonzero(f1)
@@ -410,7 +413,7 @@ def lagrangian_branch_and_bound(
                 b,
                 best[0],
                 iterations=400,
-                time_budget=5.0,
+                time_budget=min(5.0, left),
                 lam0=lam,
                 step0=0.5 if lam is not None else 2.0,
             )

@@ -149,6 +149,10 @@ MAX_P = 10000  # posts in a study (k, p_min, p_max)
 #: Most EMS units of one type: the hypercube approximation's correction factors (busy fraction
 #: to the power N) underflow beyond, and its matrices grow with demand points x units.
 MAX_EMS_UNITS = 100
+#: the slowest speeds a scenario may set: below them every response takes hours and no threshold
+#: means anything (a tenth of the normal speeds; walking pace is 5 km/h)
+MIN_SPEED_SCALE = 0.1
+MIN_SPEED_KMH = 1.0
 
 
 class StudySite(TypedDict, total=False):
@@ -490,9 +494,9 @@ def _profile_section(v: _V, raw: dict) -> dict:
     pd = {"name": v.choice(prof.get("name", "fire_engine"), "profile.name", tuple(PROFILES))}
     for k in ("speed_scale", "maxspeed_factor"):
         if k in prof:
-            pd[k] = v.number(prof[k], f"profile.{k}", lo=0, lo_open=True, hi=10)
+            pd[k] = v.number(prof[k], f"profile.{k}", lo=MIN_SPEED_SCALE, hi=10)
     if "vehicle_max_kmh" in prof:
-        pd["vehicle_max_kmh"] = v.number(prof["vehicle_max_kmh"], "profile.vehicle_max_kmh", lo=0, lo_open=True, hi=300)
+        pd["vehicle_max_kmh"] = v.number(prof["vehicle_max_kmh"], "profile.vehicle_max_kmh", lo=MIN_SPEED_KMH, hi=300)
     if "oneway_reverse_factor" in prof:
         pd["oneway_reverse_factor"] = v.number(
             prof["oneway_reverse_factor"], "profile.oneway_reverse_factor", lo=0, hi=1
@@ -509,7 +513,7 @@ def _profile_section(v: _V, raw: dict) -> dict:
         pd["emergency_passages"] = v.boolean(prof["emergency_passages"], "profile.emergency_passages")
     if "emergency_passage_kmh" in prof:
         pd["emergency_passage_kmh"] = v.number(
-            prof["emergency_passage_kmh"], "profile.emergency_passage_kmh", lo=0, lo_open=True, hi=300
+            prof["emergency_passage_kmh"], "profile.emergency_passage_kmh", lo=MIN_SPEED_KMH, hi=300
         )
     if "period" in prof:
         pd["period"] = v.choice(prof["period"], "profile.period", tuple(PERIOD_FACTORS))
@@ -525,9 +529,9 @@ def _profile_section(v: _V, raw: dict) -> dict:
             if isinstance(val, list):
                 if len(val) != 2:
                     v.fail(f, f"expected [urban, rural] km/h, got {_show(val)}")
-                out[cls] = tuple(v.number(x, f, lo=0, lo_open=True, hi=300) for x in val)
+                out[cls] = tuple(v.number(x, f, lo=MIN_SPEED_KMH, hi=300) for x in val)
             else:
-                out[cls] = v.number(val, f, lo=0, lo_open=True, hi=300)
+                out[cls] = v.number(val, f, lo=MIN_SPEED_KMH, hi=300)
         pd["speeds_kmh"] = out
     return pd
 
@@ -926,10 +930,10 @@ def _fleet_section(v: _V, raw: dict, sc: Scenario) -> dict:
             name,
             label=v.string(t["label"], f"{fld}.label") if "label" in t else (old.label or name),
             profile=v.choice(t["profile"], f"{fld}.profile", tuple(PROFILES)) if "profile" in t else old.profile,
-            speed_scale=v.number(t["speed_scale"], f"{fld}.speed_scale", lo=0, lo_open=True, hi=10)
+            speed_scale=v.number(t["speed_scale"], f"{fld}.speed_scale", lo=MIN_SPEED_SCALE, hi=10)
             if "speed_scale" in t
             else old.speed_scale,
-            vehicle_max_kmh=v.number(t["vehicle_max_kmh"], f"{fld}.vehicle_max_kmh", lo=0, lo_open=True, hi=300)
+            vehicle_max_kmh=v.number(t["vehicle_max_kmh"], f"{fld}.vehicle_max_kmh", lo=MIN_SPEED_KMH, hi=300)
             if "vehicle_max_kmh" in t
             else old.vehicle_max_kmh,
         )

@@ -32,7 +32,7 @@ from ..jsonsafe import json_safe as _json_safe
 from ..limits import require_memory
 from ..progress import Progress
 from ..report.geo import write_geojson
-from ..report.tables import text_table, write_csv
+from ..report.tables import pct, text_table, write_csv
 from ..routing.travel import travel_times
 from ..sites import Sites
 from .context import Context, assumptions, headline, load_context, mins, municipality_rows, write_first_due
@@ -1203,8 +1203,8 @@ def print_study(summary: dict) -> None:
         tk = f"{st['threshold']:g}"
         if tk in res["after"]["share_within"]:
             print(
-                f"  zone share within {tk} min: {100 * res['before']['share_within'][tk]:.1f}% -> "
-                f"{100 * res['after']['share_within'][tk]:.1f}%"
+                f"  zone share within {tk} min: {pct(res['before']['share_within'][tk])} -> "
+                f"{pct(res['after']['share_within'][tk])}"
             )
     elif kind == "add-vehicle":
         print(f"  measure: {res['measure']}; today's {st['vehicle']} at {', '.join(res['existing']) or 'no post'}")
@@ -1216,7 +1216,7 @@ def print_study(summary: dict) -> None:
             )
         rows = [
             [k]
-            + [f"{100 * res[k]['share_within'][f'{t:g}']:.1f}%" for t in summary["assumptions"]["thresholds_min"]]
+            + [pct(res[k]["share_within"][f"{t:g}"]) for t in summary["assumptions"]["thresholds_min"]]
             + [res[k]["mean_response_min"]]
             for k in ("before", "after")
         ]
@@ -1231,9 +1231,9 @@ def print_study(summary: dict) -> None:
         print(text_table(rows, hdr))
     elif kind == "greenfield":
         for c in res["curve"]:
-            print(f"  p={c['p']:3d}: {100 * list(c.values())[1]:.1f}%  ({c['status']})")
+            print(f"  p={c['p']:3d}: {pct(list(c.values())[1])}  ({c['status']})")
         if res["today"]:
-            print(f"  today p={res['today']['p']}: {100 * list(res['today'].values())[1]:.1f}%")
+            print(f"  today p={res['today']['p']}: {pct(list(res['today'].values())[1])}")
     elif kind == "minimum":
         print(f"  posts needed: {res['posts_needed']}")
     elif kind == "relocate":
@@ -1243,7 +1243,7 @@ def print_study(summary: dict) -> None:
             text_table(
                 [
                     [r["site"], r["name"][:30]]
-                    + [f"{100 * v:.1f}%" for k, v in r.items() if k.startswith("share_")]
+                    + [pct(v) for k, v in r.items() if k.startswith("share_")]
                     + [r["mean_min"], r["p90_min"]]
                     for r in res["rows"]
                 ],
