@@ -32,7 +32,7 @@ from typing import Any
 
 import numpy as np
 
-from ..checks import MAX_TIME_LIMIT_S, check_number, check_time_limit
+from ..checks import MAX_TIME_LIMIT_S, check_number, check_problem, check_time_limit
 from ..errors import InfeasibleError, ModelInputError
 from ..limits import require_memory
 from .heuristics import greedy_cover, greedy_interchange, lagrangian_branch_and_bound, lagrangian_pmedian
@@ -291,6 +291,7 @@ def lscp(
         the exception as ``.uncovered``. (We raise instead of returning an infeasible result so a
         caller cannot mistake an impossible cover for a solution.)
     """
+    problem = check_problem(problem)
     t0 = time.perf_counter()
     radius = _check_radius(radius)
     share = _check_share(coverage, "coverage")
@@ -647,6 +648,7 @@ def mclp(
         sites already cover everything coverable, unused allowed sites are added in input order.
         ``extra``: ``covered_share``, ``reduction`` and, capacitated, ``served_by_site``.
     """
+    problem = check_problem(problem)
     t0 = time.perf_counter()
     radius = _check_radius(radius)
     p = problem.check_p(p)
@@ -1089,6 +1091,7 @@ def pmedian(
     No site-dominance reduction here (it is not valid for costs). Demand points with weight 0
     are left out of the model and assigned afterwards.
     """
+    problem = check_problem(problem)
     t0 = time.perf_counter()
     p = problem.check_p(p)
     time_limit = check_time_limit(time_limit)
@@ -1267,6 +1270,7 @@ def pcenter(problem: Problem, p: int, *, time_limit: float | None = None, solver
     SolveResult
         ``objective`` = worst cost (cost unit); ``extra["checks"]`` = number of feasibility MIPs.
     """
+    problem = check_problem(problem)
     t0 = time.perf_counter()
     p = problem.check_p(p)
     time_limit = check_time_limit(time_limit)
@@ -1424,6 +1428,7 @@ def backup(
     ``sum y <= p``. Demand with identical covering sets is merged; dominated sites are *not*
     dropped (not valid when coverage counts twice).
     """
+    problem = check_problem(problem)
     t0 = time.perf_counter()
     radius = _check_radius(radius)
     p = problem.check_p(p)

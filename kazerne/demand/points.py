@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 import shapely
 
-from ..checks import check_number, show
+from ..checks import check_number, check_zone, show
 from ..errors import ScenarioError
 from ..routing.network import to_metric, to_wgs84
 from ..routing.profiles import CLASS_INDEX, RESIDENTIAL_CLASSES
@@ -112,6 +112,19 @@ class DemandPoints:
     cell_m: float | None = None
     meta: dict = field(default_factory=dict)
 
+    def __post_init__(self):
+        from ..checks import check_array, check_fields, check_same_lengths
+
+        check_fields(self)
+        for name in ("x", "y", "lon", "lat", "weight", "municipality", "node", "snap_m"):
+            setattr(
+                self, name, check_array(getattr(self, name), f"DemandPoints.{name}", ndim=1, dtype=None, allow_nan=True)
+            )
+        self.no_road_data = np.asarray(self.no_road_data, dtype=bool)
+        self.in_gap = np.asarray(self.in_gap, dtype=bool)
+        fields_ = ("y", "lon", "lat", "weight", "municipality", "node", "snap_m", "no_road_data", "in_gap")
+        check_same_lengths(self, fields_, len(self.x), "one per demand point, as x")
+
     def __len__(self) -> int:
         return int(self.x.shape[0])
 
@@ -149,8 +162,9 @@ def population_grid(
     Ghent's residents live within 2.5 km of the Korenmarkt and 54.8 % within 2.8 km (15.8 % of its
     territory; the city publishes 58 % on 16 %); road length alone put 26.4 % / 31.1 % there.
     """
-    if not (cell_m > 0):
-        raise ScenarioError(f"expected a grid size > 0 metres, got {cell_m}", field="demand.grid_m")
+    check_zone(zone)
+    cell_m = check_number(cell_m, "demand.grid_m", lo=0.0, lo_open=True, error=ScenarioError)
+    max_snap_m = check_number(max_snap_m, "demand.max_snap_m", lo=0.0, lo_open=True, error=ScenarioError)
     for val, fld, lo in (
         (density_exponent, "demand.density_exponent", 0.0),
         (density_radius_m, "demand.density_radius_m", 1e-9),
@@ -335,6 +349,7 @@ def demand_from_file(
 
     Weights are finite, >= 0 and total at most :data:`MAX_TOTAL_WEIGHT` (shares of a larger total
     would overflow); coordinates are finite degrees."""
+    check_zone(zone)
     max_snap_m = check_number(max_snap_m, "max_snap_m", lo=0.0, lo_open=True, error=ScenarioError)
     if not isinstance(path, (str, Path)):
         raise ScenarioError(f"expected a file name, got {show(path)}", field=field)

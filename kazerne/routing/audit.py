@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import shapely
 
-from ..checks import check_int, check_number
+from ..checks import check_int, check_number, check_zone
 from ..errors import KazerneError, ModelInputError
 from .network import to_wgs84
 from .profiles import SpeedProfile, get_profile
@@ -190,6 +190,7 @@ def audit(zone, profile: SpeedProfile | str = "fire_engine", posts=None, demand=
     ``demand`` optional :class:`~kazerne.demand.points.DemandPoints` for the post → demand detours
     (default: every network node stands in for demand). Keyword arguments override :data:`DEFAULTS`.
     """
+    check_zone(zone)
     p = dict(DEFAULTS)
     unknown = set(params) - set(p)
     if unknown:

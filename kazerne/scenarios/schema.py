@@ -415,13 +415,20 @@ def parse_scenario(path: str | Path) -> Scenario:
     """Read and validate a scenario file: every field typed and range-checked, ``[study]`` and
     ``[ems]`` included (ids and places are checked against the pack by
     :func:`kazerne.scenarios.resolve.resolve_posts` and the study runners)."""
-    path = Path(path)
-    return parse_scenario_data(_read_toml(path), path)
+    return parse_scenario_data(_read_toml(_scenario_path(path)), Path(path))
+
+
+def _scenario_path(path) -> Path:
+    import os
+
+    if not isinstance(path, (str, os.PathLike)):
+        raise ScenarioError(f"expected the path of a scenario file (TOML), got {path!r}", field="path")
+    return Path(path)
 
 
 def read_toml(path: str | Path) -> dict:
     """A TOML file as a dict, with the checks and one-line errors of scenario files (size, UTF-8, syntax)."""
-    return _read_toml(Path(path))
+    return _read_toml(_scenario_path(path))
 
 
 def parse_scenario_data(raw: dict, path: str | Path) -> Scenario:

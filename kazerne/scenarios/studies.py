@@ -879,6 +879,9 @@ def _check_threshold(sc: Scenario, st: dict, mat: np.ndarray) -> None:
 def solve_study(sc: Scenario, progress: Progress | None = None) -> StudyResult:
     """Run the scenario's ``[study]``: the kind's function from :data:`STUDIES`, then the sensitivity
     analysis when asked; nothing is written (see :func:`write_study`)."""
+    from ..checks import check_instance
+
+    check_instance(sc, Scenario, "sc", "a Scenario (kz.parse_scenario(path))", error=ScenarioError)
     progress = progress or Progress(True)
     inp = prepare_study(sc, progress)
     st, kind = inp.st, inp.st["kind"]
