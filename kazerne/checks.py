@@ -112,7 +112,8 @@ def check_time_limit(value, name: str = "time_limit", error: type[KazerneError] 
 def check_instance(value, types, name: str, what: str, error: type[KazerneError] = ModelInputError):
     """``value`` itself when it is an instance of ``types``; else one line saying ``what`` was expected."""
     if not isinstance(value, types):
-        raise error(f"expected {what}, got {show(value)}", field=name)
+        got = show(value) if isinstance(value, (str, numbers.Number, type(None))) else type(value).__name__
+        raise error(f"expected {what}, got {got}", field=name)
     return value
 
 
@@ -184,8 +185,8 @@ def _accepted(tp):
         return (numbers.Real,)
     if tp is int:
         return (numbers.Integral,)
-    if tp is np.ndarray:
-        return (np.ndarray, list, tuple)
+    if tp is np.ndarray:  # a scalar broadcasts (one turnout for every site)
+        return (np.ndarray, list, tuple, numbers.Number, np.generic)
     if tp is list:
         return (list, tuple, np.ndarray)
     if tp is tuple:
@@ -226,6 +227,8 @@ def check_fields(obj, error: type[KazerneError] = ModelInputError) -> None:
 
 
 _KIND = {
+    numbers.Number: "a number",
+    np.generic: "a number",
     numbers.Real: "a number",
     numbers.Integral: "a whole number",
     np.ndarray: "an array",
