@@ -82,7 +82,15 @@ class Mip:
         return int(sum(len(r[0]) for r in self.rows))
 
     def proto(self, *, maximize: bool, offset: float = 0.0):
-        """The model as an ``MPModelProto``."""
+        """The model as an ``MPModelProto``; a model that cannot fit in memory (:func:`mip_size`) is
+        refused with one line before anything is built."""
+        size = mip_size(self.n, self.m, self.nnz)
+        require_memory(
+            size["bytes"], f"the model ({self.n:,} variables, {self.m:,} rows, {self.nnz:,} nonzeros)", field="problem"
+        )
+        return self._build(maximize, offset)
+
+    def _build(self, maximize: bool, offset: float):
         lb, ub = np.concatenate(self.lb), np.concatenate(self.ub)
         obj, integer = np.concatenate(self.obj), np.concatenate(self.integer)
         if self.rows:
@@ -119,10 +127,6 @@ class Mip:
     ):
         """Solve; returns ``(MipOutcome, x or None)``. ``exact``: prove to a zero relative gap
         (pywraplp's default would stop at 1e-4 and still say OPTIMAL)."""
-        size = mip_size(self.n, self.m, self.nnz)
-        require_memory(
-            size["bytes"], f"the model ({self.n:,} variables, {self.m:,} rows, {self.nnz:,} nonzeros)", field="problem"
-        )
         t0 = time.perf_counter()
         proto = self.proto(maximize=maximize, offset=offset)
         if time_limit is not None:  # building and loading the model count against the limit

@@ -200,7 +200,7 @@ def audit(zone, profile: SpeedProfile | str = "fire_engine", posts=None, demand=
     p.update(params)
     for k, val in p.items():
         if k == "seed":
-            p[k] = check_int(val, "seed", lo=0, hi=2**63 - 1)
+            p[k] = check_int(val, "seed", lo=0, hi=2**32 - 1)
         elif k in ("sources_per_municipality", "targets_per_source"):
             p[k] = check_int(val, k, lo=1, hi=10**6)
         else:
