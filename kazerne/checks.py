@@ -110,7 +110,13 @@ def check_time_limit(value, name: str = "time_limit", error: type[KazerneError] 
     """A solve's time limit in seconds: ``None`` (no limit) or a number in ``(0, MAX_TIME_LIMIT_S]``."""
     if value is None:
         return None
-    return check_number(value, name, lo=0.0, lo_open=True, hi=MAX_TIME_LIMIT_S, error=error)
+    ok = isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
+    if not (ok and math.isfinite(float(value)) and 0 < float(value) <= MAX_TIME_LIMIT_S):
+        raise error(
+            f"expected a finite number of seconds > 0 and <= {_text(MAX_TIME_LIMIT_S)} (a week), got {show(value)}",
+            field=name,
+        )
+    return float(value)
 
 
 def check_instance(value, types, name: str, what: str, error: type[KazerneError] = ModelInputError):

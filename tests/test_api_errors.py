@@ -109,12 +109,35 @@ CASES = [
     # zone and network
     ("load_zone", "name-not-text", lambda e: kz.load_zone(3)),
     ("load_zone", "unknown-pack", lambda e: kz.load_zone("no-such-zone-pack")),
-    ("Zone", "pack-not-a-pack", lambda e: kz.Zone(pack="tiny", net=e.net, zone_metric=None, gap_metric=None, municipalities_metric=[])),
-    ("Zone", "net-not-a-network", lambda e: kz.Zone(pack=e.zone.pack, net=None, zone_metric=None, gap_metric=None, municipalities_metric=[])),
+    (
+        "Zone",
+        "pack-not-a-pack",
+        lambda e: kz.Zone(pack="tiny", net=e.net, zone_metric=None, gap_metric=None, municipalities_metric=[]),
+    ),
+    (
+        "Zone",
+        "net-not-a-network",
+        lambda e: kz.Zone(pack=e.zone.pack, net=None, zone_metric=None, gap_metric=None, municipalities_metric=[]),
+    ),
     ("RoadNetwork", "arrays-of-text", lambda e: kz.RoadNetwork(*(["a"] * 12))),
-    ("RoadNetwork", "edge-to-a-missing-node", lambda e: kz.RoadNetwork(
-        lon=[3.7, 3.71], lat=[51.0, 51.0], x=[0.0, 700.0], y=[0.0, 0.0], u=[0], v=[5], length=[700.0], cls=[0],
-        maxspeed=[NAN], urban=[False], geom_offsets=[0, 2], geom_xy=[[0.0, 0.0], [700.0, 0.0]])),
+    (
+        "RoadNetwork",
+        "edge-to-a-missing-node",
+        lambda e: kz.RoadNetwork(
+            lon=[3.7, 3.71],
+            lat=[51.0, 51.0],
+            x=[0.0, 700.0],
+            y=[0.0, 0.0],
+            u=[0],
+            v=[5],
+            length=[700.0],
+            cls=[0],
+            maxspeed=[NAN],
+            urban=[False],
+            geom_offsets=[0, 2],
+            geom_xy=[[0.0, 0.0], [700.0, 0.0]],
+        ),
+    ),
     ("get_profile", "unknown-name", lambda e: kz.get_profile("rocket")),
     ("get_profile", "speed-scale-text", lambda e: kz.get_profile("fire_engine", speed_scale="fast")),
     ("get_profile", "unknown-override", lambda e: kz.get_profile("fire_engine", wings=True)),
@@ -137,21 +160,83 @@ CASES = [
     ("population_grid", "cell-negative", lambda e: kz.population_grid(e.zone, cell_m=-1)),
     ("population_grid", "zone-not-a-zone", lambda e: kz.population_grid("tiny")),
     ("population_grid", "snap-nan", lambda e: kz.population_grid(e.zone, max_snap_m=NAN)),
-    ("demand_from_file", "properties-a-list", lambda e: kz.demand_from_file(e.zone, e.geojson("p.geojson", [{**e.point(), "properties": [1, 2]}]))),
-    ("demand_from_file", "geometry-a-string", lambda e: kz.demand_from_file(e.zone, e.geojson("g.geojson", [{**e.point(), "geometry": "POINT (3.7 51.05)"}]))),
-    ("demand_from_file", "nested-5000-deep", lambda e: kz.demand_from_file(e.zone, e.file("deep.geojson", _deep(5000)))),
-    ("demand_from_file", "weights-1e308", lambda e: kz.demand_from_file(e.zone, e.geojson("w.geojson", [e.point(weight=1e308), e.point(weight=1e308)]))),
-    ("demand_from_file", "weight-text", lambda e: kz.demand_from_file(e.zone, e.geojson("t.geojson", [e.point(weight="12")]))),
+    (
+        "demand_from_file",
+        "properties-a-list",
+        lambda e: kz.demand_from_file(e.zone, e.geojson("p.geojson", [{**e.point(), "properties": [1, 2]}])),
+    ),
+    (
+        "demand_from_file",
+        "geometry-a-string",
+        lambda e: kz.demand_from_file(e.zone, e.geojson("g.geojson", [{**e.point(), "geometry": "POINT (3.7 51.05)"}])),
+    ),
+    (
+        "demand_from_file",
+        "nested-5000-deep",
+        lambda e: kz.demand_from_file(e.zone, e.file("deep.geojson", _deep(5000))),
+    ),
+    (
+        "demand_from_file",
+        "weights-1e308",
+        lambda e: kz.demand_from_file(e.zone, e.geojson("w.geojson", [e.point(weight=1e308), e.point(weight=1e308)])),
+    ),
+    (
+        "demand_from_file",
+        "weight-text",
+        lambda e: kz.demand_from_file(e.zone, e.geojson("t.geojson", [e.point(weight="12")])),
+    ),
     ("demand_from_file", "path-a-number", lambda e: kz.demand_from_file(e.zone, 3)),
-    ("demand_from_file", "csv-lon-inf", lambda e: kz.demand_from_file(e.zone, e.file("inf.csv", "lon,lat,weight\ninf,51.05,1\n"))),
-    ("DemandPoints", "lengths-differ", lambda e: kz.DemandPoints(
-        x=[1.0, 2.0], y=[1.0], lon=[3.7], lat=[51.0], weight=[1.0], municipality=[0], municipality_names=["a"],
-        node=[0], snap_m=[0.0], no_road_data=[False], in_gap=[False], model="m")),
-    ("DemandPoints", "weights-text", lambda e: kz.DemandPoints(
-        x=[1.0], y=[1.0], lon=[3.7], lat=[51.0], weight=["many"], municipality=[0], municipality_names=["a"],
-        node=[0], snap_m=[0.0], no_road_data=[False], in_gap=[False], model="m")),
-    ("Sites", "lengths-differ", lambda e: kz.Sites(ids=["a"], names=["A"], node=[0, 1], lon=[3.7], lat=[51.0], turnout_s=[90])),
-    ("Sites", "ids-not-a-list", lambda e: kz.Sites(ids=5, names=["A"], node=[0], lon=[3.7], lat=[51.0], turnout_s=[90])),
+    (
+        "demand_from_file",
+        "csv-lon-inf",
+        lambda e: kz.demand_from_file(e.zone, e.file("inf.csv", "lon,lat,weight\ninf,51.05,1\n")),
+    ),
+    (
+        "DemandPoints",
+        "lengths-differ",
+        lambda e: kz.DemandPoints(
+            x=[1.0, 2.0],
+            y=[1.0],
+            lon=[3.7],
+            lat=[51.0],
+            weight=[1.0],
+            municipality=[0],
+            municipality_names=["a"],
+            node=[0],
+            snap_m=[0.0],
+            no_road_data=[False],
+            in_gap=[False],
+            model="m",
+        ),
+    ),
+    (
+        "DemandPoints",
+        "weights-text",
+        lambda e: kz.DemandPoints(
+            x=[1.0],
+            y=[1.0],
+            lon=[3.7],
+            lat=[51.0],
+            weight=["many"],
+            municipality=[0],
+            municipality_names=["a"],
+            node=[0],
+            snap_m=[0.0],
+            no_road_data=[False],
+            in_gap=[False],
+            model="m",
+        ),
+    ),
+    (
+        "Sites",
+        "lengths-differ",
+        lambda e: kz.Sites(ids=["a"], names=["A"], node=[0, 1], lon=[3.7], lat=[51.0], turnout_s=[90]),
+    ),
+    (
+        "Sites",
+        "ids-not-a-list",
+        lambda e: kz.Sites(ids=5, names=["A"], node=[0], lon=[3.7], lat=[51.0], turnout_s=[90]),
+    ),
     ("Sites", "from-lonlat-one-id-off-the-zone", _lonlat_off_zone),
     ("Sites", "from-lonlat-lengths-differ", lambda e: kz.Sites.from_lonlat(e.zone, ["a", "b"], [3.70], [51.05])),
     ("Sites", "from-posts-unknown", lambda e: kz.Sites.from_posts(e.zone, ids=["P99"])),
@@ -163,7 +248,11 @@ CASES = [
     ("travel_times", "demand-not-points", lambda e: kz.travel_times(e.zone, e.sites, [1, 2])),
     ("travel_times", "cutoff-negative", lambda e: kz.travel_times(e.zone, e.sites, e.demand, cutoff_s=-5)),
     ("travel_times", "profile-unknown", lambda e: kz.travel_times(e.zone, e.sites, e.demand, "rocket")),
-    ("TravelTimes", "shape-differs", lambda e: kz.TravelTimes(site_ids=["a"], turnout_s=[90], seconds=[[1.0, 2.0], [3.0, 4.0]])),
+    (
+        "TravelTimes",
+        "shape-differs",
+        lambda e: kz.TravelTimes(site_ids=["a"], turnout_s=[90], seconds=[[1.0, 2.0], [3.0, 4.0]]),
+    ),
     ("TravelTimes", "seconds-text", lambda e: kz.TravelTimes(site_ids=["a"], turnout_s=[90], seconds=[["x"]])),
     ("TravelTimes", "shifted-nan", lambda e: e.tt.shifted(NAN)),
     ("evaluate", "another-demand-grid", lambda e: kz.evaluate(e.tt, e.demand50)),
@@ -174,19 +263,33 @@ CASES = [
     ("from_cost_matrix", "cost-nan", lambda e: kz.from_cost_matrix([[NAN, 1.0]])),
     ("from_cost_matrix", "cost-text", lambda e: kz.from_cost_matrix("costs")),
     ("Problem", "cost-text", lambda e: kz.Problem("cost", [1.0], ["a"], ["d"], [False], [False])),
-    ("Problem", "shapes-differ", lambda e: kz.Problem(np.ones((2, 3)), np.ones(2), ["a", "b"], [1, 2, 3], np.zeros(2, bool), np.zeros(2, bool))),
+    (
+        "Problem",
+        "shapes-differ",
+        lambda e: kz.Problem(np.ones((2, 3)), np.ones(2), ["a", "b"], [1, 2, 3], np.zeros(2, bool), np.zeros(2, bool)),
+    ),
     ("Problem", "to-problem-wrong-length-weights", lambda e: e.tt.to_problem(np.ones(3))),
     ("SolveResult", "fields-of-the-wrong-type", lambda e: kz.SolveResult(1, 2, "best", "b", "g", "sites", "a", "s", 3)),
     # vehicles
     ("VehicleType", "speed-scale-negative", lambda e: kz.VehicleType("AP", speed_scale=-1)),
     ("VehicleType", "name-not-text", lambda e: kz.VehicleType(3)),
-    ("Fleet", "counts-wrong-length", lambda e: kz.Fleet(site_ids=["a"], counts={"AP": [1, 2]}, crew_size=np.array([4]))),
+    (
+        "Fleet",
+        "counts-wrong-length",
+        lambda e: kz.Fleet(site_ids=["a"], counts={"AP": [1, 2]}, crew_size=np.array([4])),
+    ),
     ("Fleet", "counts-not-a-table", lambda e: kz.Fleet(site_ids=["a"], counts=[1], crew_size=np.array([4]))),
     ("FleetReport", "fields-of-the-wrong-type", lambda e: kz.FleetReport(*(["x"] * 13))),
     ("vehicle_profile", "vtype-a-string", lambda e: kz.vehicle_profile(e.profile, "AP")),
     ("vehicle_profile", "base-unknown", lambda e: kz.vehicle_profile("rocket", kz.VehicleType("AP"))),
     ("fleet_times", "fleet-not-a-fleet", lambda e: kz.fleet_times(e.zone, e.sites, e.demand, "AP")),
-    ("fleet_times", "fleet-of-other-sites", lambda e: kz.fleet_times(e.zone, e.sites, e.demand, kz.Fleet(site_ids=["X"], counts={"AP": [1]}, crew_size=np.array([4])))),
+    (
+        "fleet_times",
+        "fleet-of-other-sites",
+        lambda e: kz.fleet_times(
+            e.zone, e.sites, e.demand, kz.Fleet(site_ids=["X"], counts={"AP": [1]}, crew_size=np.array([4]))
+        ),
+    ),
     ("evaluate_fleet", "times-not-a-table", lambda e: kz.evaluate_fleet("times", e.fleet, e.demand)),
     ("evaluate_fleet", "thresholds-nan", lambda e: kz.evaluate_fleet(e.times, e.fleet, e.demand, thresholds_min=[NAN])),
     ("arrival_time", "need-negative", lambda e: kz.arrival_time(np.ones((2, 3)), np.ones(2), -1)),
@@ -203,12 +306,32 @@ CASES = [
     ("TimeSlice", "day-9", lambda e: kz.TimeSlice("x", days=(9,))),
     ("TimeSlice", "name-not-text", lambda e: kz.TimeSlice(3)),
     ("ResponseReport", "fields-of-the-wrong-type", lambda e: kz.ResponseReport(*(["x"] * 9))),
-    ("arrival_probability", "times-nan", lambda e: kz.arrival_probability(np.array([[NAN, 60.0]]), [kz.TurnoutDist(90)], [600])),
-    ("arrival_probability", "wrong-number-of-turnouts", lambda e: kz.arrival_probability(np.ones((2, 3)), [kz.TurnoutDist(90)], [600])),
-    ("arrival_probability", "thresholds-text", lambda e: kz.arrival_probability(np.ones((1, 3)), [kz.TurnoutDist(90)], "600")),
+    (
+        "arrival_probability",
+        "times-nan",
+        lambda e: kz.arrival_probability(np.array([[NAN, 60.0]]), [kz.TurnoutDist(90)], [600]),
+    ),
+    (
+        "arrival_probability",
+        "wrong-number-of-turnouts",
+        lambda e: kz.arrival_probability(np.ones((2, 3)), [kz.TurnoutDist(90)], [600]),
+    ),
+    (
+        "arrival_probability",
+        "thresholds-text",
+        lambda e: kz.arrival_probability(np.ones((1, 3)), [kz.TurnoutDist(90)], "600"),
+    ),
     ("expected_response", "seconds-text", lambda e: kz.expected_response("x", [kz.TurnoutDist(90)])),
-    ("expected_response", "call-handling-negative", lambda e: kz.expected_response(np.ones((1, 2)), [kz.TurnoutDist(90)], call_handling_s=-1)),
-    ("evaluate_response", "wrong-number-of-turnouts", lambda e: kz.evaluate_response(e.tt, e.demand, [kz.TurnoutDist(90)])),
+    (
+        "expected_response",
+        "call-handling-negative",
+        lambda e: kz.expected_response(np.ones((1, 2)), [kz.TurnoutDist(90)], call_handling_s=-1),
+    ),
+    (
+        "evaluate_response",
+        "wrong-number-of-turnouts",
+        lambda e: kz.evaluate_response(e.tt, e.demand, [kz.TurnoutDist(90)]),
+    ),
     ("evaluate_response", "another-demand-grid", lambda e: kz.evaluate_response(e.tt, e.demand50, e.dist)),
     ("evaluate_response", "tt-an-array", lambda e: kz.evaluate_response(np.ones((2, 3)), e.demand, e.dist)),
     ("mix_reports", "none", lambda e: kz.mix_reports([])),
@@ -247,8 +370,16 @@ CASES = [
     ("hypercube_exact", "rate-negative", lambda e: kz.hypercube_exact(np.ones((2, 3)), np.ones(3), [0], -1.0, 1.0)),
     ("hypercube_approx", "service-nan", lambda e: kz.hypercube_approx(np.ones((2, 3)), np.ones(3), [0, 1], 1.0, NAN)),
     ("hypercube_approx", "cost-text", lambda e: kz.hypercube_approx("x", np.ones(3), [0], 1.0, 1.0)),
-    ("unit_busy_fractions", "calls-nan", lambda e: kz.unit_busy_fractions(np.ones((2, 3)), np.ones(3), [0, 1], NAN, 60)),
-    ("unit_busy_fractions", "method-unknown", lambda e: kz.unit_busy_fractions(np.ones((2, 3)), np.ones(3), [0, 1], 100, 60, method="magic")),
+    (
+        "unit_busy_fractions",
+        "calls-nan",
+        lambda e: kz.unit_busy_fractions(np.ones((2, 3)), np.ones(3), [0, 1], NAN, 60),
+    ),
+    (
+        "unit_busy_fractions",
+        "method-unknown",
+        lambda e: kz.unit_busy_fractions(np.ones((2, 3)), np.ones(3), [0, 1], 100, 60, method="magic"),
+    ),
     ("system_busy_fraction", "units-zero", lambda e: kz.system_busy_fraction(100, 60, 0)),
     ("system_busy_fraction", "calls-text", lambda e: kz.system_busy_fraction("many", 60, 2)),
     ("erlang_b", "servers-negative", lambda e: kz.erlang_b(-1, 1.0)),
@@ -257,8 +388,19 @@ CASES = [
     ("erlang_c", "servers-fraction", lambda e: kz.erlang_c(2.5, 1.0)),
     # the error classes themselves: a message of several lines is still one line
     *[
-        (name, "message-of-several-lines", lambda e, n=name: _raise(getattr(kz, n)("first\nsecond\r\nthird", field="f\ng")))
-        for name in ("KazerneError", "ScenarioError", "ModelInputError", "InfeasibleError", "SnapError", "ZonePackError")
+        (
+            name,
+            "message-of-several-lines",
+            lambda e, n=name: _raise(getattr(kz, n)("first\nsecond\r\nthird", field="f\ng")),
+        )
+        for name in (
+            "KazerneError",
+            "ScenarioError",
+            "ModelInputError",
+            "InfeasibleError",
+            "SnapError",
+            "ZonePackError",
+        )
     ],
     # scenario files
     ("run_scenario", "path-a-number", lambda e: kz.run_scenario(3, out_root=e.folder / "out")),
@@ -266,7 +408,11 @@ CASES = [
     ("parse_scenario", "path-a-number", lambda e: kz.parse_scenario(3)),
     ("parse_scenario", "missing-file", lambda e: kz.parse_scenario(e.folder / "none.toml")),
     ("solve_study", "not-a-scenario", lambda e: kz.solve_study("scenario.toml")),
-    ("solve_study", "scenario-without-study", lambda e: kz.solve_study(kz.parse_scenario(e.file("s.toml", 'name = "s"\nzone = "tiny"\n')))),
+    (
+        "solve_study",
+        "scenario-without-study",
+        lambda e: kz.solve_study(kz.parse_scenario(e.file("s.toml", 'name = "s"\nzone = "tiny"\n'))),
+    ),
 ]
 
 
@@ -292,8 +438,12 @@ def test_each_case_names_a_real_call():
     """The table's lambdas call the export they are filed under (a typo would test another name)."""
     for name, case, call in CASES:
         src = inspect.getsource(call)
-        assert f"kz.{name}" in src or f"getattr(kz, n)" in src or name == "Sites" or name == "TurnoutDist" or (
-            name in ("TravelTimes", "Problem") and "e.tt." in src
+        assert (
+            f"kz.{name}" in src
+            or f"getattr(kz, n)" in src
+            or name == "Sites"
+            or name == "TurnoutDist"
+            or (name in ("TravelTimes", "Problem") and "e.tt." in src)
         ), (name, case)
 
 

@@ -56,7 +56,7 @@ def _instance(tmp_path: Path, n: int = 30, seed: int = 3) -> Path:
 @pytest.mark.parametrize("limit", ["1e300", "inf", "nan", "0", "-5"])
 def test_solve_time_limit_out_of_range_is_one_line(limit, tmp_path, capsys):
     rc = kazerne(["solve", str(_instance(tmp_path)), "--model", "pmedian", "--p", "2", "--time-limit", limit])
-    one_line(rc, capsys.readouterr().err, "kazerne: error: --time-limit: expected a finite number > 0")
+    one_line(rc, capsys.readouterr().err, "kazerne: error: --time-limit: expected a finite number of seconds > 0")
 
 
 def test_a_model_that_cannot_fit_is_refused_before_it_is_built(tmp_path, capsys, monkeypatch):

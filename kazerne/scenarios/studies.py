@@ -858,7 +858,7 @@ def _closed_in_study(sc: Scenario, posts: Sites) -> list:
 def _check_threshold(sc: Scenario, st: dict, mat: np.ndarray) -> None:
     """Refuse a study threshold within which no candidate site reaches anyone (e.g. 0.1 min from the
     call, shorter than the call handling alone): every placement would be an arbitrary pick."""
-    if st["kind"] in ("compare", "add-vehicle") or mat.size == 0:
+    if st["kind"] in ("compare", "add-vehicle", "minimum") or mat.size == 0:  # minimum: its share check says it
         return
     fastest = float(np.min(mat))
     T = float(st["threshold"])
