@@ -202,3 +202,47 @@ def test_close_does_not_rank_a_post_the_slice_closes(tmp_path):
     assert sorted(row["post"] for row in r["ranking"]) == ["P01", "P02", "P07"]
     assert r["closed_in_slice"] == ["P08"] and "not ranked" in r["closed_note"]
     assert all(row["loss_within_12min"] > 0 for row in r["ranking"])  # every open post covers someone alone
+
+
+def _orlib(tmp_path: Path, n: int = 300, seed: int = 5) -> Path:
+    rng = np.random.default_rng(seed)
+    lines = [f"{n} {2 * n} 3"] + [f"{i + 1} {(i + 1) % n + 1} {rng.integers(1, 101)}" for i in range(n)]
+    lines += [
+        f"{a} {b} {c}" for a, b, c in zip(rng.integers(1, n + 1, n), rng.integers(1, n + 1, n), rng.integers(1, 101, n))
+    ]
+    p = tmp_path / "pmed-like.txt"
+    p.write_text("\n".join(lines) + "\n")
+    return p
+
+
+def test_orlib_shortest_paths_in_blocks_equal_one_scipy_call(tmp_path):
+    """The instance's costs, computed in blocks of sources (so that a deadline can stop them), equal
+    the all-pairs shortest paths scipy computes in one call from the same edges (last line wins)."""
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import shortest_path
+
+    from kazerne.coverage.instances import read_orlib_pmed
+
+    f = _orlib(tmp_path)
+    n = 300
+    edges = {}
+    for line in f.read_text().splitlines()[1:]:
+        a, b, c = (int(x) for x in line.split())
+        edges[(min(a, b) - 1, max(a, b) - 1)] = float(c)
+    ij = np.array([k for k in edges if k[0] != k[1]])
+    c = np.array([edges[tuple(k)] for k in ij])
+    expect = shortest_path(coo_matrix((c, (ij[:, 0], ij[:, 1])), shape=(n, n)).tocsr(), directed=False)
+    np.testing.assert_array_equal(read_orlib_pmed(f)["cost"], expect)
+
+
+def test_solve_time_limit_bounds_reading_the_instance(tmp_path, capsys):
+    """--time-limit counts from the start of the command: a limit that has passed before the shortest
+    paths are done stops there (exit 1, no solution), it does not go on to build and solve."""
+    from kazerne.coverage.instances import InstanceTimeLimit, read_orlib_pmed
+
+    f = _orlib(tmp_path)
+    with pytest.raises(InstanceTimeLimit):
+        read_orlib_pmed(f, deadline=0.0)  # a perf_counter value long past
+    rc = kazerne(["solve", str(f), "--model", "pmedian", "--time-limit", "1e-9"])
+    err = capsys.readouterr().err
+    assert rc == 1 and "time limit" in err and "reading the instance" in err and "Traceback" not in err

@@ -14,7 +14,7 @@ import time
 
 from ..checks import check_time_limit
 from ..errors import InfeasibleError, KazerneError, ModelInputError
-from .instances import read_long_csv, read_orlib_pmed
+from .instances import InstanceTimeLimit, read_long_csv, read_orlib_pmed
 from .models import backup, lscp, mclp, pcenter, pmedian
 from .problem import from_cost_matrix
 
@@ -82,7 +82,16 @@ def _run(argv) -> int:
     if fmt == "orlib":
         if args.demand:
             raise ModelInputError("--demand only applies to the long CSV format", field="--demand")
-        pieces = read_orlib_pmed(args.instance)
+        deadline = None if args.time_limit is None else t0 + args.time_limit
+        try:
+            pieces = read_orlib_pmed(args.instance, deadline=deadline)
+        except InstanceTimeLimit as exc:
+            print(
+                f"kazerne solve: time limit ({args.time_limit:g} s) reached while reading the instance ({exc}); "
+                f"no solution",
+                file=sys.stderr,
+            )
+            return 1
         file_p = pieces.pop("p")
     else:
         pieces = read_long_csv(args.instance, args.demand)
