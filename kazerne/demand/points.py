@@ -365,10 +365,11 @@ def demand_from_file(
         raise ScenarioError("no demand points", source=str(path))
     if not np.all(np.isfinite(w)) or (w < 0).any():
         raise ScenarioError("weights must be finite and >= 0", source=str(path))
-    if not float(np.sum(w)) <= MAX_TOTAL_WEIGHT:
+    with np.errstate(over="ignore"):  # 1e308 + 1e308 is inf: refused below, not warned about
+        total = float(np.sum(w))
+    if not total <= MAX_TOTAL_WEIGHT:
         raise ScenarioError(
-            f"the weights total {float(np.sum(w)):.3g}; expected a total of at most {MAX_TOTAL_WEIGHT:g} "
-            f"(people or calls)",
+            f"the weights total {total:.3g}; expected a total of at most {MAX_TOTAL_WEIGHT:g} (people or calls)",
             source=str(path),
         )
     bad = ~(np.isfinite(lons) & np.isfinite(lats) & (np.abs(lons) <= 180) & (np.abs(lats) <= 90))
