@@ -156,12 +156,14 @@ def _cmd_route(args) -> int:
 
 
 def _cmd_audit(args) -> int:
+    from .checks import check_int
     from .report.atomic import check_output_dir
     from .report.audit_report import write_audit
     from .report.tables import text_table
     from .routing.audit import audit
     from .routing.zone import load_zone
 
+    check_int(args.seed, "--seed", lo=0, hi=2**32 - 1)  # before the zone is loaded
     check_output_dir(Path(args.out) / f"audit-{Path(args.zone).name}")  # before the audit, not after
     zone = load_zone(args.zone, quiet=args.quiet)
     rep = audit(zone, profile=args.profile, seed=args.seed)

@@ -11,6 +11,8 @@ name the file (when there is one), the field and what was expected.
 
 from __future__ import annotations
 
+import re
+
 
 class KazerneError(Exception):
     """Base class of all user-facing errors (exit code 2, one line, no traceback)."""
@@ -18,16 +20,27 @@ class KazerneError(Exception):
     exit_code = 2
 
     def __init__(self, message: str, *, source: str | None = None, field: str | None = None):
+        message = _one_line(message)
         self.source = source
         self.field = field
         self.detail = message  # the message without the "file: field: " prefix
         parts = []
         if source:
-            parts.append(str(source))
+            parts.append(_one_line(source))
         if field:
-            parts.append(str(field))
+            parts.append(_one_line(field))
         prefix = ": ".join(parts)
         super().__init__(f"{prefix}: {message}" if prefix else message)
+
+
+#: line breaks of every kind (str.splitlines splits on all of them)
+_BREAKS = re.compile(r"\s*[\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029]+\s*")
+
+
+def _one_line(text) -> str:
+    """``text`` with every line break (and the spaces around it) replaced by one space: an error is
+    always one line, whatever a file name or a caller's value holds."""
+    return _BREAKS.sub(" ", str(text))
 
 
 class ZonePackError(KazerneError, OSError):

@@ -62,6 +62,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy.special import ndtr, ndtri
 
+from .checks import check_array, check_demand, check_instance, check_thresholds_min, show
 from .errors import ModelInputError
 
 __all__ = [
@@ -89,7 +90,7 @@ DEFAULT_CALL_HANDLING_S = 90.0
 def time_definition(call_handling_s: float) -> dict:
     """What every report states about its times: ``call_handling_s``, ``thresholds_from`` (``call``,
     or ``alarm`` when the call handling is 0) and the ``response_time`` sentence."""
-    c = float(call_handling_s)
+    c = _num(call_handling_s, "call_handling_s")
     if c > 0:
         text = (
             f"response time from the 112 call: call handling {c:g} s + turnout + driving time from the post to the "
@@ -169,12 +170,16 @@ class TurnoutDist:
 
     def cdf(self, t):
         """P(turnout <= t), ``t`` in seconds (array-like)."""
-        t = np.asarray(t, dtype=float)
+        t = check_array(t, "t")
         return _dev_cdf(t - self.median_s, self.median_s, self.lower_s, self.sigma)
 
     def quantile(self, q):
         """The turnout not exceeded with probability ``q`` (0 < q < 1), seconds."""
-        q = np.asarray(q, dtype=float)
+        q = check_array(q, "q", allow_inf=False)
+        if q.size and not ((q > 0) & (q < 1)).all():
+            raise ModelInputError(
+                f"expected probabilities between 0 and 1 (exclusive), got {show(q.tolist())}", field="q"
+            )
         if self.fixed:
             return np.full(q.shape, self.median_s) if q.shape else self.median_s
         return self.min_s + (self.median_s - self.min_s) * np.exp(self.sigma * ndtri(q))
@@ -186,7 +191,8 @@ class TurnoutDist:
     def moved_to(self, median_s: float) -> "TurnoutDist":
         """The same shape moved so that its median is ``median_s`` (min and p90 shift with it; a
         minimum below 0 is clipped to 0)."""
-        d = float(median_s) - self.median_s
+        median_s = _num(median_s, "median_s")
+        d = median_s - self.median_s
         if self.fixed:
             return TurnoutDist(float(median_s))
         return TurnoutDist(float(median_s), self.p90_s + d, max(0.0, min(self.min_s + d, float(median_s) - 1e-9)))
@@ -252,9 +258,13 @@ def _params(turnout, n_sites: int):
     """(median, lower bound, sigma, quantile(1 - tail) - median) arrays of ``n_sites`` sites."""
     if isinstance(turnout, TurnoutDist):
         turnout = [turnout] * n_sites
+    if isinstance(turnout, (str, bytes, dict)) or not hasattr(turnout, "__iter__"):
+        raise ModelInputError(f"expected a TurnoutDist or one per site, got {show(turnout)}", field="turnout")
     turnout = list(turnout)
     if len(turnout) != n_sites:
-        raise ModelInputError(f"expected {n_sites} turnout distributions (one per site), got {len(turnout)}", "turnout")
+        raise ModelInputError(
+            f"expected {n_sites} turnout distributions (one per site), got {len(turnout)}", field="turnout"
+        )
     for t in turnout:
         if not isinstance(t, TurnoutDist):
             raise ModelInputError(f"expected TurnoutDist values, got {type(t).__name__}", field="turnout")
@@ -266,12 +276,9 @@ def _params(turnout, n_sites: int):
 
 
 def _matrix(seconds) -> np.ndarray:
-    m = np.asarray(seconds.dense() if hasattr(seconds, "dense") else seconds)
-    if m.ndim != 2:
-        raise ModelInputError(f"expected a sites x demand matrix, got shape {m.shape}", field="seconds")
-    m = m.astype(np.float64)
+    m = check_array(seconds.dense() if hasattr(seconds, "dense") else seconds, "seconds", ndim=2, allow_nan=True)
     if np.isnan(m).any() or (m < 0).any():
-        raise ModelInputError("response times must be >= 0 seconds or inf (not reached), without NaN", "seconds")
+        raise ModelInputError("response times must be >= 0 seconds or inf (not reached), without NaN", field="seconds")
     return m
 
 
@@ -319,8 +326,8 @@ def arrival_probability(seconds, turnout, thresholds_s, call_handling_s: float =
     """
     m = _matrix(seconds)
     ch = _check_ch(call_handling_s)
-    th = np.atleast_1d(np.asarray(thresholds_s, dtype=float))
-    if th.ndim != 1 or not np.all(np.isfinite(th)):
+    th = np.atleast_1d(check_array(thresholds_s, "thresholds_s", allow_inf=False))
+    if th.ndim != 1:
         raise ModelInputError(f"expected finite thresholds in seconds, got {thresholds_s!r}", field="thresholds_s")
     n_s, n_d = m.shape
     med, lo, sig, _ = _params(turnout, n_s)
@@ -437,6 +444,11 @@ class ResponseReport:
     name: str = ""
     weight: float = 1.0
 
+    def __post_init__(self):
+        from .checks import check_fields
+
+        check_fields(self)
+
     def headline(self) -> dict:
         """Zone figures: expected share within each threshold (from the call), mean (min)."""
         return {
@@ -546,11 +558,10 @@ def evaluate_response(
     call_handling_s : float
         112 call -> alarm, seconds (0: thresholds from the alarm, the old definition).
     """
-    th = [float(t) for t in thresholds_min]
-    if not th or any((not np.isfinite(t)) or t <= 0 for t in th):
-        raise ModelInputError(f"expected thresholds in minutes > 0, got {list(thresholds_min)!r}", field="thresholds")
+    th = check_thresholds_min(thresholds_min, "thresholds")
     th_s = np.array(sorted(th)) * 60.0
-    m = tt.dense() if hasattr(tt, "dense") else np.asarray(tt)
+    m = _matrix(tt)
+    check_demand(demand, m.shape[1])
     prob = arrival_probability(m, turnout, th_s, call_handling_s)
     ev = expected_response(m, turnout, call_handling_s)
     return summarise(
@@ -570,10 +581,14 @@ def mix_reports(reports, weights=None, name: str = "mix") -> ResponseReport:
     """The time-weighted mix of reports on the same demand and thresholds: probabilities, expected
     times, shares and means averaged with ``weights`` (default each report's ``weight``, e.g. its
     share of the week's hours), normalised to sum 1."""
+    if isinstance(reports, (str, bytes, dict)) or not hasattr(reports, "__iter__"):
+        raise ModelInputError(f"expected a list of ResponseReport, got {show(reports)}", field="reports")
     reports = list(reports)
     if not reports:
         raise ModelInputError("expected at least one report", field="reports")
-    w = np.array([r.weight for r in reports] if weights is None else weights, dtype=float)
+    for r in reports:
+        check_instance(r, ResponseReport, "reports", "ResponseReport values (kz.evaluate_response)")
+    w = check_array([r.weight for r in reports] if weights is None else weights, "weights", ndim=1, allow_inf=False)
     if len(w) != len(reports) or (w < 0).any() or not (w.sum() > 0):
         raise ModelInputError(f"expected one weight >= 0 per report, not all 0, got {w.tolist()}", field="weights")
     w = w / w.sum()
@@ -631,6 +646,12 @@ class TimeSlice:
     start_h: float = 0.0
     end_h: float = 24.0
 
+    def __post_init__(self):
+        from .checks import check_fields
+
+        check_fields(self)
+        self.minutes()  # days and hours checked where the slice is made
+
     def minutes(self) -> np.ndarray:
         """Boolean mask over the 10,080 minutes of the week (Monday 00:00 first)."""
         a, b = _minute(self.start_h, "start"), _minute(self.end_h, "end")
@@ -677,9 +698,13 @@ def check_week(slices) -> list:
         ``field`` = ``slices[i].hours`` for the first slice overlapping an earlier one, or
         ``slices`` for a gap; the message names the day and clock time.
     """
+    if isinstance(slices, (str, bytes, dict)) or not hasattr(slices, "__iter__"):
+        raise ModelInputError(f"expected a list of TimeSlice, got {show(slices)}", field="slices")
+    slices = list(slices)
     seen = np.full(WEEK_MIN, -1)
     hours = []
     for i, s in enumerate(slices):
+        check_instance(s, TimeSlice, f"slices[{i}]", 'a TimeSlice (kz.TimeSlice("day", (0, 1, 2, 3, 4), 7, 19))')
         try:
             mask = s.minutes()
         except ModelInputError as exc:

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .checks import check_array, check_int, check_same_lengths, check_zone
 from .errors import ScenarioError
 
 #: Turnout in seconds by crew type (README table).
@@ -83,11 +84,25 @@ class Sites:
     excluded_in_gap: int = 0  # candidates: nodes left out because they lie in the data gap
 
     def __post_init__(self):
+        from .checks import check_fields
+
+        check_fields(self, error=ScenarioError)
+        if isinstance(self.ids, np.ndarray):
+            self.ids = self.ids.tolist()
         n = len(self.ids)
-        self.node = np.asarray(self.node, dtype=np.int64).reshape(n)
-        self.lon = np.asarray(self.lon, dtype=float).reshape(n)
-        self.lat = np.asarray(self.lat, dtype=float).reshape(n)
-        self.turnout_s = np.broadcast_to(np.asarray(self.turnout_s, dtype=float), (n,)).copy()
+        for name in ("node", "lon", "lat"):
+            arr = check_array(getattr(self, name), f"Sites.{name}", dtype=None, allow_nan=True, error=ScenarioError)
+            if arr.size != n:
+                raise ScenarioError(f"expected {n} values (one per site id), got {arr.size}", field=f"Sites.{name}")
+            setattr(self, name, arr.reshape(n))
+        self.node = self.node.astype(np.int64)
+        self.lon, self.lat = self.lon.astype(float), self.lat.astype(float)
+        t = check_array(self.turnout_s, "Sites.turnout_s", dtype=float, allow_nan=True, error=ScenarioError)
+        if t.ndim > 1 or (t.ndim == 1 and len(t) not in (1, n)):
+            raise ScenarioError(
+                f"expected one turnout or {n} (one per site), got shape {t.shape}", field="Sites.turnout_s"
+            )
+        self.turnout_s = np.broadcast_to(t, (n,)).copy()
         self.crew = list(self.crew) or [""] * n
         self.snap_m = np.zeros(n) if self.snap_m is None else np.asarray(self.snap_m, dtype=float).reshape(n)
         self.road = list(self.road) or [""] * n
@@ -95,6 +110,13 @@ class Sites:
         self.grade = list(self.grade) or [""] * n
         self.street = list(self.street) or [""] * n
         self.municipality = list(self.municipality) or [""] * n
+        check_same_lengths(
+            self,
+            ("names", "crew", "snap_m", "road", "origin", "grade", "street", "municipality"),
+            n,
+            "one per site id",
+            error=ScenarioError,
+        )
         if len(set(self.ids)) != n:
             dup = next(i for i in self.ids if list(self.ids).count(i) > 1)
             raise ScenarioError(f"duplicate site id {dup!r}", field="sites")
@@ -110,6 +132,9 @@ class Sites:
         """The pack's fire posts: ``ids`` (default: those with status ``active``), placed on the network.
 
         ``turnout`` maps crew type to seconds (default :data:`DEFAULT_TURNOUT_S`)."""
+        check_zone(zone)
+        if isinstance(ids, str):
+            ids = [ids]
         known = {p.id: p for p in zone.pack.posts}
         if ids is None:
             ids = [p.id for p in zone.pack.posts if p.status == "active" and p.located]
@@ -141,20 +166,36 @@ class Sites:
         snap: str = "public",
         origin: str = "user",
     ) -> "Sites":
-        """Sites at WGS84 points (degrees). ``turnout_s`` defaults by ``crew`` (one or one per site)."""
-        ids = [str(i) for i in ids]
+        """Sites at WGS84 points (degrees): one id and one position, or lists of them. ``turnout_s``
+        defaults by ``crew`` (one or one per site)."""
+        check_zone(zone)
+        ids = [str(ids)] if isinstance(ids, (str, int, np.integer)) else [str(i) for i in ids]
         n = len(ids)
+        lon = check_array(np.atleast_1d(lon), "lon", ndim=1, allow_nan=True, error=ScenarioError)
+        lat = check_array(np.atleast_1d(lat), "lat", ndim=1, allow_nan=True, error=ScenarioError)
+        for name, arr in (("lon", lon), ("lat", lat)):
+            if len(arr) != n:
+                raise ScenarioError(f"expected {n} values (one per id), got {len(arr)}", field=name)
         crews = [crew] * n if isinstance(crew, str) else list(crew)
+        if len(crews) != n:
+            raise ScenarioError(f"expected one crew type or {n} (one per id), got {len(crews)}", field="crew")
         if turnout_s is None:
             turnout_s = [DEFAULT_TURNOUT_S.get(crew_type(c), 300.0) for c in crews]
-        t = np.broadcast_to(np.asarray(turnout_s, dtype=float), (n,))
-        names = list(names) if names is not None else ids
+        t = check_array(
+            np.atleast_1d(turnout_s), "turnout_s", ndim=1, nonneg=True, allow_inf=False, error=ScenarioError
+        )
+        if len(t) not in (1, n):
+            raise ScenarioError(f"expected one turnout or {n} (one per id), got {len(t)}", field="turnout_s")
+        t = np.broadcast_to(t, (n,))
+        names = [names] if isinstance(names, str) else (list(names) if names is not None else ids)
+        if len(names) != n:
+            raise ScenarioError(f"expected {n} names (one per id), got {len(names)}", field="names")
         rows = [
             (
                 ids[i],
                 names[i],
-                float(np.atleast_1d(lon)[i]),
-                float(np.atleast_1d(lat)[i]),
+                float(lon[i]),
+                float(lat[i]),
                 crew_type(crews[i]),
                 float(t[i]),
             )
@@ -200,6 +241,8 @@ class Sites:
         outside the road-data gap, thinned to one per ``spacing_m`` square (the node nearest the
         square's centre). Ids are ``C<node>``; ``meta`` of the result tells how many the gap excluded."""
         import shapely
+
+        check_zone(zone)
 
         from .routing.profiles import CLASS_INDEX
 
@@ -278,8 +321,20 @@ class Sites:
 
     def subset(self, which) -> "Sites":
         """The sites at the given positions (ints) or with the given ids (strings), in that order."""
-        which = list(which)
-        idx = [self.ids.index(w) if isinstance(w, str) else int(w) for w in which]
+        which = [which] if isinstance(which, str) else list(which)
+        pos = {sid: k for k, sid in enumerate(self.ids)}
+        idx = []
+        for w in which:
+            k = (
+                pos.get(w)
+                if isinstance(w, str)
+                else check_int(w, "which", lo=-len(self.ids), hi=len(self.ids) - 1, error=ScenarioError)
+            )
+            if k is None:
+                raise ScenarioError(
+                    f"unknown site {w!r}; expected one of {', '.join(map(str, self.ids[:20]))}", field="which"
+                )
+            idx.append(k)
         return Sites(
             ids=[self.ids[i] for i in idx],
             names=[self.names[i] for i in idx],

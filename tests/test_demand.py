@@ -164,7 +164,7 @@ ERRORS = [
     ("text-coordinates.geojson", _geojson([_pt(["3.7", "51.05"])]), ["feature 0", "coordinates"]),
     ("not-a-collection.geojson", json.dumps([1, 2]), ["FeatureCollection"]),
     ("bad-json.geojson", '{"type": "FeatureCollection", "features": [', ["not valid JSON"]),
-    ("bad-weight.geojson", _geojson([_pt(list(GENT), weight="heavy")]), ["weights must be numbers"]),
+    ("bad-weight.geojson", _geojson([_pt(list(GENT), weight="heavy")]), ["feature 0", "expected a number as weight"]),
 ]
 
 

@@ -10,9 +10,11 @@ import argparse
 import json
 import math
 import sys
+import time
 
+from ..checks import check_time_limit
 from ..errors import InfeasibleError, KazerneError, ModelInputError
-from .instances import read_long_csv, read_orlib_pmed
+from .instances import InstanceTimeLimit, read_long_csv, read_orlib_pmed
 from .models import backup, lscp, mclp, pcenter, pmedian
 from .problem import from_cost_matrix
 
@@ -73,14 +75,23 @@ _OPTION = {
 
 
 def _run(argv) -> int:
+    t0 = time.perf_counter()  # --time-limit bounds the whole command: reading the instance counts
     args = build_parser().parse_args(argv)
-    if args.time_limit is not None and not (math.isfinite(args.time_limit) and args.time_limit > 0):
-        raise ModelInputError(f"expected a finite number of seconds > 0, got {args.time_limit!r}", field="--time-limit")
+    check_time_limit(args.time_limit, "--time-limit")
     fmt = args.format or ("orlib" if args.instance.lower().endswith(".txt") else "long")
     if fmt == "orlib":
         if args.demand:
             raise ModelInputError("--demand only applies to the long CSV format", field="--demand")
-        pieces = read_orlib_pmed(args.instance)
+        deadline = None if args.time_limit is None else t0 + args.time_limit
+        try:
+            pieces = read_orlib_pmed(args.instance, deadline=deadline)
+        except InstanceTimeLimit as exc:
+            print(
+                f"kazerne solve: time limit ({args.time_limit:g} s) reached while reading the instance ({exc}); "
+                f"no solution",
+                file=sys.stderr,
+            )
+            return 1
         file_p = pieces.pop("p")
     else:
         pieces = read_long_csv(args.instance, args.demand)
@@ -97,7 +108,8 @@ def _run(argv) -> int:
         raise ModelInputError(f"model {args.model} needs --radius", field="--radius")
     if args.capacity is not None and args.model != "mclp":
         raise ModelInputError("--capacity only applies to --model mclp", field="--capacity")
-    kw = {"time_limit": args.time_limit, "solver": args.solver}
+    left = None if args.time_limit is None else max(0.5, args.time_limit - (time.perf_counter() - t0))
+    kw = {"time_limit": left, "solver": args.solver}
     if args.model == "lscp":
         res = lscp(problem, args.radius, coverage=args.coverage, **kw)
     elif args.model == "mclp":

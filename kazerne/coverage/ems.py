@@ -52,6 +52,7 @@ from typing import Any
 
 import numpy as np
 
+from ..checks import check_int, check_number, check_problem, check_time_limit
 from ..errors import InfeasibleError, ModelInputError
 from .mip import Mip
 from .problem import Problem
@@ -269,6 +270,14 @@ def _unit_columns(mip: Mip, prob: _Fleet, open_rows: np.ndarray) -> np.ndarray:
     return x
 
 
+def _check_run(solver, time_limit, threads):
+    """The solver arguments every EMS model takes: a backend name, a time limit, a thread count."""
+    if not isinstance(solver, str):
+        raise ModelInputError(f"expected a backend name such as 'SCIP', got {solver!r}", field="solver")
+    threads = None if threads is None else check_int(threads, "threads", lo=1, hi=1024)
+    return check_time_limit(time_limit), threads
+
+
 def _solve_units(mip: Mip, prob: _Fleet, open_rows, x, solver: str, time_limit, threads, hint=None):
     """Solve to a zero gap (maximising); returns ``(MipOutcome, units per base or None)``."""
     out, sol = mip.solve(
@@ -371,6 +380,8 @@ def mexclp(
         ``objective`` = expected covered weight; ``extra["expected_coverage_share"]`` = objective
         / total weight; ``extra["units"]`` = {base id: units}.
     """
+    problem = check_problem(problem)
+    time_limit, threads = _check_run(solver, time_limit, threads)
     t0 = time.perf_counter()
     prob = _fleet(problem, n_units, capacity, min_units)
     qv = _check_q(q)
@@ -381,6 +392,7 @@ def mexclp(
     x = _unit_columns(mip, prob, rows)
     coef = np.array([(1.0 - qv) * qv ** (k - 1) for k in range(1, n + 1)])
     levels = n
+    tail_tolerance = check_number(tail_tolerance, "tail_tolerance", lo=0.0, hi=1.0, hi_open=True)
     if tail_tolerance and tail_tolerance > 0 and qv > 0:
         levels = next((k for k in range(1, n + 1) if qv**k <= tail_tolerance), n)
     levels = min(levels, next((k for k in range(1, n) if coef[k] <= 0.0), n))  # q = 0: one level
@@ -557,6 +569,8 @@ def malp(
         ``objective`` = weight covered with reliability alpha; ``extra["b"]`` = units needed;
         ``extra["covered_share"]``.
     """
+    problem = check_problem(problem)
+    time_limit, threads = _check_run(solver, time_limit, threads)
     t0 = time.perf_counter()
     prob = _fleet(problem, n_units, capacity, min_units)
     b = units_for_reliability(q, alpha)
@@ -697,6 +711,8 @@ def malp2(
         ``n_units + 1`` = never reliable), ``extra["local_load"]`` (Erlangs per point),
         ``extra["covered_share"]``.
     """
+    problem = check_problem(problem)
+    time_limit, threads = _check_run(solver, time_limit, threads)
     t0 = time.perf_counter()
     prob = _fleet(problem, n_units, capacity, min_units)
     a_ = _check_alpha(alpha)
@@ -798,6 +814,8 @@ def dsm(
         ``objective`` = weight covered twice within r1; ``extra["covered_r1_share"]``,
         ``extra["covered_twice_r1_share"]``.
     """
+    problem = check_problem(problem)
+    time_limit, threads = _check_run(solver, time_limit, threads)
     t0 = time.perf_counter()
     prob = _fleet(problem, n_units, capacity, min_units)
     r1v = _check_t(r1, "r1")

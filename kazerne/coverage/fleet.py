@@ -73,6 +73,14 @@ class VehicleType:
     speed_scale: float = 1.0
     vehicle_max_kmh: float | None = None
 
+    def __post_init__(self):
+        from ..checks import check_fields, check_number
+
+        check_fields(self)
+        check_number(self.speed_scale, "speed_scale", lo=0.0, lo_open=True, hi=10.0)
+        if self.vehicle_max_kmh is not None:
+            check_number(self.vehicle_max_kmh, "vehicle_max_kmh", lo=0.0, lo_open=True, hi=300.0)
+
     def describe(self) -> dict:
         return {
             "name": self.name,
@@ -106,8 +114,11 @@ def vehicle_profile(base, vtype: VehicleType):
     multiplied in and its top speed; another profile name: that profile with the run's time-of-day
     ``period``, ``unknown_direction_factor`` and ``speed_scale`` (the conditions of the run), then the
     type's. A type with scale 1 and no top speed drives ``base`` itself (the same object)."""
+    from ..checks import check_instance, check_profile
     from ..routing.profiles import get_profile
 
+    base = check_profile(base, "base")
+    check_instance(vtype, VehicleType, "vtype", 'a VehicleType (kz.VehicleType("AP"))')
     prof = base
     if vtype.profile is not None and vtype.profile != base.name:
         prof = get_profile(vtype.profile).with_overrides(
@@ -156,6 +167,9 @@ class Fleet:
     types: dict = field(default_factory=lambda: dict(DEFAULT_VEHICLE_TYPES))
 
     def __post_init__(self):
+        from ..checks import check_fields
+
+        check_fields(self)
         n = len(self.site_ids)
         self.site_ids = [str(s) for s in self.site_ids]
         for t in self.counts:
@@ -273,9 +287,13 @@ def fleet_times(
     types sharing a profile share one search. ``vtypes`` limits the types (default: those the fleet
     has). ``call_handling_s`` as in :func:`kazerne.travel_times` (0: from the alarm; the scenario
     runner passes the scenario's, so that its times count from the 112 call)."""
+    from ..checks import check_instance
     from ..routing.profiles import get_profile
     from ..routing.travel import travel_times
+    from ..sites import Sites
 
+    check_instance(fleet, Fleet, "fleet", "a Fleet (kz.Fleet.default(sites))")
+    check_instance(sites, Sites, "sites", "Sites (kz.Sites.from_posts(zone))")
     if list(sites.ids) != list(fleet.site_ids):
         raise ModelInputError("the fleet's sites must be the sites, in the same order", field="fleet")
     base = get_profile(profile) if isinstance(profile, str) else profile
@@ -313,13 +331,14 @@ def arrival_time(seconds, amount, need: float) -> tuple[np.ndarray, np.ndarray]:
         and the index of the site completing it (-1 none). Sites arriving at the same time count
         together; ties are broken by site order.
     """
-    m = np.asarray(seconds, dtype=np.float64)
-    a = np.asarray(amount, dtype=np.float64).reshape(-1)
-    if m.ndim != 2 or a.shape != (m.shape[0],):
+    from ..checks import check_array, check_number
+
+    m = check_array(seconds, "seconds", ndim=2, allow_nan=True)
+    a = check_array(amount, "amount", allow_inf=False).reshape(-1)
+    if a.shape != (m.shape[0],):
         raise ModelInputError(f"expected amounts for {m.shape[0]} sites, got {a.shape}", field="amount")
     n_s, n_d = m.shape
-    if not np.isfinite(need) or need <= 0:
-        raise ModelInputError(f"expected a need > 0, got {need!r}", field="need")
+    need = check_number(need, "need", lo=0.0, lo_open=True)
     nan_col = np.isnan(m).all(axis=0) if n_s else np.ones(n_d, bool)
     if n_s == 0:
         return np.where(nan_col, np.nan, np.inf), -np.ones(n_d, dtype=np.int64)
@@ -390,6 +409,11 @@ class FleetReport:
     responses: dict
 
     # ------------------------------------------------------------------ tables
+    def __post_init__(self):
+        from ..checks import check_fields
+
+        check_fields(self)
+
     def _stats(self, sel) -> dict:
         w = np.where(self.no_road_data, 0.0, self.weight)[sel]
         tot = float(w.sum())
@@ -539,9 +563,12 @@ def evaluate_fleet(
         People of a full first turnout (AP6: 6). Posts bring their crew per turnout when they have at
         least one ``engine``.
     """
-    th = [float(t) for t in thresholds_min]
-    if not th or any(not np.isfinite(t) or t <= 0 for t in th):
-        raise ModelInputError(f"expected thresholds in minutes > 0, got {list(thresholds_min)!r}", field="thresholds")
+    from ..checks import check_instance, check_number, check_thresholds_min
+
+    th = check_thresholds_min(thresholds_min, "thresholds")
+    check_instance(times, dict, "times", "a dict vehicle type -> TravelTimes (kz.fleet_times)")
+    check_instance(fleet, Fleet, "fleet", "a Fleet (kz.Fleet.default(sites))")
+    full_crew = check_number(full_crew, "full_crew", lo=0.0, lo_open=True)
     if engine not in fleet.types:
         raise ModelInputError(
             f"unknown vehicle type {engine!r}; expected one of {', '.join(fleet.types)}", field="engine"
@@ -649,16 +676,18 @@ def placement_costs(candidate_s, existing_s=None, other_s=None) -> np.ndarray:
         Response times of the sites that already hold the type (rows fixed open in the model).
     other_s : ndarray (n_demand,), optional
     """
-    c = np.asarray(candidate_s, dtype=np.float64)
-    e = np.zeros((0, c.shape[1])) if existing_s is None else np.asarray(existing_s, dtype=np.float64)
-    if c.ndim != 2 or e.ndim != 2 or e.shape[1] != c.shape[1]:
+    from ..checks import check_array
+
+    c = check_array(candidate_s, "candidate_s", ndim=2, allow_nan=True)
+    e = np.zeros((0, c.shape[1])) if existing_s is None else check_array(existing_s, "existing_s", allow_nan=True)
+    if e.ndim != 2 or e.shape[1] != c.shape[1]:
         raise ModelInputError(
             f"expected candidate and existing times with the same demand columns, got {c.shape} and {e.shape}",
             field="existing_s",
         )
     m = np.vstack([e, c])
     if other_s is not None:
-        o = np.asarray(other_s, dtype=np.float64).reshape(-1)
+        o = check_array(other_s, "other_s", allow_nan=True).reshape(-1)
         if o.shape != (c.shape[1],):
             raise ModelInputError(f"expected {c.shape[1]} times, got {o.shape}", field="other_s")
         m = np.maximum(m, np.where(np.isnan(o), np.inf, o)[None, :])

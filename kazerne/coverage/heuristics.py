@@ -15,6 +15,8 @@ from typing import Any
 
 import numpy as np
 
+from ..checks import check_costs, check_int
+
 __all__ = ["greedy_interchange", "greedy_cover"]
 
 
@@ -71,6 +73,8 @@ def greedy_interchange(
         Objective value (with the penalty for unreachable pairs, if any were used).
     """
     t0 = time.perf_counter()
+    C, w = check_costs(C, w)
+    p = check_int(p, "p", lo=0)
     n, m = C.shape
     Cf = _finite(C, dtype)
     w = np.asarray(w, dtype=dtype)
@@ -216,6 +220,24 @@ def greedy_cover(
 
 
 def lagrangian_pmedian(
+    C: np.ndarray,
+    w: np.ndarray,
+    p: int,
+    base: np.ndarray,
+    ub: float,
+    iterations: int = 3000,
+    time_budget: float = 10.0,
+    lam0: np.ndarray | None = None,
+    step0: float = 2.0,
+):
+    """Lagrangian bound of the p-median (see :func:`_lagrangian_pmedian`); the costs, weights and
+    ``p`` are checked first (the branch and bound calls the unchecked function on its subproblems)."""
+    C, w = check_costs(C, w)
+    p = check_int(p, "p", lo=0, hi=C.shape[0])
+    return _lagrangian_pmedian(C, w, p, base, ub, iterations, time_budget, lam0, step0)
+
+
+def _lagrangian_pmedian(
     C: np.ndarray,
     w: np.ndarray,
     p: int,
@@ -388,6 +410,9 @@ def lagrangian_branch_and_bound(
         f1, f0, lam = stack.pop()
         nodes += 1
         while True:
+            left = time_budget - (time.perf_counter() - t0)
+            if left <= 0:  # the budget bounds every node, not only the start of one
+                return best[1], best[0], False, nodes
             k = p - int(f1.sum())
             cand: np.ndarray | None = np.flatnonzero(~f0 & ~f1)
             opened = np.flatnonzero(f1)
@@ -403,14 +428,14 @@ def lagrangian_branch_and_bound(
                     best[0], best[1] = v, np.sort(sol)
                 cand = None
                 break
-            lag = lagrangian_pmedian(
+            lag = _lagrangian_pmedian(
                 C[cand],
                 w,
                 k,
                 b,
                 best[0],
                 iterations=400,
-                time_budget=5.0,
+                time_budget=min(5.0, left),
                 lam0=lam,
                 step0=0.5 if lam is not None else 2.0,
             )

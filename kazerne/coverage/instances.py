@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import csv
 import math
+import time
 from pathlib import Path
 
 import numpy as np
@@ -275,8 +276,18 @@ ORLIB_PMED_SHAPES = {
 }
 
 
-def _pmed_cost(n: int, edges: dict) -> np.ndarray:
-    """All-pairs shortest paths over undirected ``{(i, j): cost}`` edges on vertices ``0..n-1``."""
+class InstanceTimeLimit(Exception):
+    """The deadline passed while an instance was being read (its shortest paths computed)."""
+
+
+#: sources per block of the all-pairs shortest paths: the deadline is checked between blocks
+_SP_BLOCK = 256
+
+
+def _pmed_cost(n: int, edges: dict, deadline: float | None = None) -> np.ndarray:
+    """All-pairs shortest paths over undirected ``{(i, j): cost}`` edges on vertices ``0..n-1``
+    (in blocks of sources; :class:`InstanceTimeLimit` once ``deadline``, a ``time.perf_counter()``
+    value, has passed)."""
     if not edges:
         dist = np.full((n, n), np.inf)
         np.fill_diagonal(dist, 0.0)
@@ -289,7 +300,13 @@ def _pmed_cost(n: int, edges: dict) -> np.ndarray:
     g = coo_matrix((c, (ij[:, 0], ij[:, 1])), shape=(n, n)).tocsr()
     if (c == 0).any():
         g.data[g.data == 0] = np.finfo(float).tiny  # explicit zero edges (tiny positive)
-    dist = shortest_path(g, method="D", directed=False)
+    dist = np.empty((n, n))
+    for a in range(0, n, _SP_BLOCK):
+        if deadline is not None and time.perf_counter() > deadline:
+            raise InstanceTimeLimit(f"the shortest paths of {a:,} of {n:,} vertices were computed")
+        dist[a : a + _SP_BLOCK] = shortest_path(
+            g, method="D", directed=False, indices=np.arange(a, min(n, a + _SP_BLOCK))
+        )
     if (c == 0).any():
         dist = np.where(dist < 1e-300, 0.0, dist)
     return dist
@@ -334,7 +351,7 @@ def orlib_pmed_like(n: int, p: int, seed: int, edges: int | None = None) -> dict
     return {"cost": _pmed_cost(n, table), "weights": np.ones(n), "site_ids": ids, "demand_ids": ids, "p": p}
 
 
-def read_orlib_pmed(path) -> dict:
+def read_orlib_pmed(path, deadline: float | None = None) -> dict:
     """Read an OR-Library p-median instance (Beasley 1985).
 
     Format: first line ``n m p``; then ``m`` lines ``i j cost``, undirected edges between
@@ -345,6 +362,9 @@ def read_orlib_pmed(path) -> dict:
     Parameters
     ----------
     path : str or Path
+    deadline : float, optional
+        A ``time.perf_counter()`` value: past it the shortest paths stop with
+        ``InstanceTimeLimit`` (``kazerne solve --time-limit`` bounds the whole command).
 
     Returns
     -------
@@ -409,6 +429,6 @@ def read_orlib_pmed(path) -> dict:
         count += 1
     if count < m:
         raise ModelInputError(f"expected {m} edge lines, found {count}", source=src)
-    dist = _pmed_cost(n, {(i - 1, j - 1): c for (i, j), c in edges.items()})
+    dist = _pmed_cost(n, {(i - 1, j - 1): c for (i, j), c in edges.items()}, deadline)
     ids = list(range(1, n + 1))
     return {"cost": dist, "weights": np.ones(n), "site_ids": ids, "demand_ids": ids, "p": p}

@@ -53,6 +53,11 @@ class CoverageReport:
     sites: list
 
     # --------------------------------------------------------------- output
+    def __post_init__(self):
+        from ..checks import check_fields
+
+        check_fields(self)
+
     def headline(self, thresholds_min=None) -> dict:
         """Zone figures: population with / without road data, share within each threshold, mean, p90."""
         th = thresholds_min if thresholds_min is not None else [t / 60.0 for t in self.thresholds_s]
@@ -165,11 +170,12 @@ def evaluate_travel_times(tt, demand, thresholds_min=(8, 10, 12, 15)) -> Coverag
     """Coverage of the sites of ``tt`` (a :class:`~kazerne.routing.travel.TravelTimes`) for ``demand``
     (:class:`~kazerne.demand.points.DemandPoints`): share within each threshold (minutes, from the
     alarm: turnout + drive), per municipality, first-due populations, mean and p90."""
-    th = [float(t) for t in thresholds_min]
-    if not th or any((not np.isfinite(t)) or t <= 0 for t in th):
-        from ..errors import ModelInputError
+    from ..checks import check_demand, check_instance, check_thresholds_min
+    from ..routing.travel import TravelTimes
 
-        raise ModelInputError(f"expected thresholds in minutes > 0, got {list(thresholds_min)!r}", field="thresholds")
+    th = check_thresholds_min(thresholds_min, "thresholds")
+    check_instance(tt, TravelTimes, "tt", "TravelTimes (kz.travel_times(zone, sites, demand))")
+    check_demand(demand, tt.shape[1])
     cell_km2 = (demand.cell_m / 1000.0) ** 2 if getattr(demand, "cell_m", None) else None
     return evaluate(
         tt.dense(),

@@ -26,16 +26,17 @@ solution is returned with status ``"feasible"`` and ``bound = nan``.
 
 from __future__ import annotations
 
-import math
 import time
 import warnings
 from typing import Any
 
 import numpy as np
 
+from ..checks import MAX_TIME_LIMIT_S, check_number, check_problem, check_time_limit
 from ..errors import InfeasibleError, ModelInputError
+from ..limits import require_memory
 from .heuristics import greedy_cover, greedy_interchange, lagrangian_branch_and_bound, lagrangian_pmedian
-from .mip import Mip
+from .mip import Mip, mip_size
 from .problem import Problem
 from .reduce import merge_columns, reduce_cover
 from .result import FEASIBLE, INFEASIBLE, OPTIMAL, TIME_LIMIT, SolveResult, relative_gap
@@ -51,6 +52,9 @@ __all__ = ["lscp", "mclp", "mclp_frontier", "pmedian", "pcenter", "backup", "DEF
 BNB_MAX_P = 20
 BNB_SECONDS = 120.0
 BNB_SHARE = 0.8
+#: with a time limit, the greedy + interchange warm start and the Lagrangian bound get at most this
+#: share of it each (the studies' ``heuristic_seconds = min(10, time_limit / 4)``)
+HEURISTIC_SHARE = 0.25
 
 #: Backend per model, chosen by measurement (``benchmarks/solvers.py``).
 DEFAULT_SOLVER = {
@@ -65,6 +69,10 @@ DEFAULT_SOLVER = {
 
 def _backend(solver: str | None, model: str) -> str:
     return (solver or DEFAULT_SOLVER[model]).upper()
+
+
+def _left(deadline: float) -> float:
+    return max(0.0, deadline - time.perf_counter())
 
 
 def _remaining(deadline: float | None) -> float | None:
@@ -92,18 +100,6 @@ def _check_share(share, field) -> float:
     if not (0.0 <= s <= 1.0):
         raise ModelInputError(f"expected a share between 0 and 1, got {share!r}", field=field)
     return s
-
-
-def _check_time(time_limit):
-    if time_limit is None:
-        return None
-    try:
-        t = float(time_limit)
-    except (TypeError, ValueError):
-        raise ModelInputError(f"expected a number of seconds, got {time_limit!r}", field="time_limit") from None
-    if not (math.isfinite(t) and t > 0):
-        raise ModelInputError(f"expected a finite number of seconds > 0, got {time_limit!r}", field="time_limit")
-    return t
 
 
 def _assign(problem: Problem, open_rows: np.ndarray, radius: float | None = None) -> np.ndarray:
@@ -295,10 +291,11 @@ def lscp(
         the exception as ``.uncovered``. (We raise instead of returning an infeasible result so a
         caller cannot mistake an impossible cover for a solution.)
     """
+    problem = check_problem(problem)
     t0 = time.perf_counter()
     radius = _check_radius(radius)
     share = _check_share(coverage, "coverage")
-    time_limit = _check_time(time_limit)
+    time_limit = check_time_limit(time_limit)
     backend = _backend(solver, "lscp")
     red = reduce_cover(problem, radius, drop_fixed_covered=True, dominance=True)
     total = problem.total_weight
@@ -651,10 +648,11 @@ def mclp(
         sites already cover everything coverable, unused allowed sites are added in input order.
         ``extra``: ``covered_share``, ``reduction`` and, capacitated, ``served_by_site``.
     """
+    problem = check_problem(problem)
     t0 = time.perf_counter()
     radius = _check_radius(radius)
     p = problem.check_p(p)
-    time_limit = _check_time(time_limit)
+    time_limit = check_time_limit(time_limit)
     if capacity is not None:
         return _mclp_capacitated(problem, p, radius, capacity, time_limit, _backend(solver, "mclp_capacitated"), t0)
     backend = _backend(solver, "mclp")
@@ -777,7 +775,7 @@ def mclp_frontier(
     from ..procs import WorkerPool
 
     radius = _check_radius(radius)
-    time_limit = _check_time(time_limit)
+    time_limit = check_time_limit(time_limit)
     ps = sorted({problem.check_p(p) for p in ps})
     if not ps:
         raise ModelInputError("expected at least one number of sites", field="p")
@@ -967,7 +965,7 @@ def _mclp_capacitated(problem, p, radius, capacity, time_limit, backend, t0):
 
 
 # ----------------------------------------------------------------------------- p-median
-def _pmedian_mip(C, w, base, pc, ub, heur, backend, time_limit, cap_extra=None):
+def _pmedian_mip(C, w, base, pc, ub, heur, backend, time_limit, cap_extra=None, deadline=None):
     """Chained radius formulation (Elloumi 2004; García, Labbé & Marín 2011).
 
     For demand ``i`` with distinct candidate cost levels ``D_0 < D_1 < ... < D_K`` (cut where no
@@ -994,6 +992,11 @@ def _pmedian_mip(C, w, base, pc, ub, heur, backend, time_limit, cap_extra=None):
     cap = np.minimum(np.minimum(rank_cap, base), ub_cap)
     if cap_extra is not None:
         cap = np.minimum(cap, cap_extra)
+    kept = int(np.count_nonzero((C <= cap) & np.isfinite(C)))  # (site, demand) pairs the model keeps
+    size = mip_size(n + kept, kept + m, 3 * kept + m)
+    require_memory(size["bytes"], f"the p-median MIP ({n:,} sites, {kept:,} kept site-demand pairs)", field="problem")
+    if deadline is not None and time.perf_counter() + size["build_s"] > deadline:
+        return None, None, {"mip_skipped": "no time left to build the exact model", "mip_estimate": size}
     rows_r, rows_c, rows_v, lo = [], [], [], []
     nrow = 0
     zstart = n
@@ -1050,6 +1053,8 @@ def _pmedian_mip(C, w, base, pc, ub, heur, backend, time_limit, cap_extra=None):
     hint[heur] = 1.0
     if hint_z:
         hint[n:] = np.concatenate(hint_z)
+    if deadline is not None:  # the time the model took to build counts against the limit
+        time_limit = max(0.5, deadline - time.perf_counter())
     out, x = mip.solve(maximize=False, backend=backend, time_limit=time_limit, offset=offset, hint=hint)
     size = {
         "y_vars": n,
@@ -1104,9 +1109,14 @@ def pmedian(
     No site-dominance reduction here (it is not valid for costs). Demand points with weight 0
     are left out of the model and assigned afterwards.
     """
+    problem = check_problem(problem)
     t0 = time.perf_counter()
     p = problem.check_p(p)
-    time_limit = _check_time(time_limit)
+    time_limit = check_time_limit(time_limit)
+    heuristic_seconds = check_number(heuristic_seconds, "heuristic_seconds", lo=0.0, lo_open=True, hi=MAX_TIME_LIMIT_S)
+    deadline = None if time_limit is None else t0 + time_limit
+    if time_limit is not None:  # the warm start and the bound share the limit with the exact phase
+        heuristic_seconds = min(heuristic_seconds, HEURISTIC_SHARE * time_limit)
     backend = _backend(solver, "pmedian")
     w_all = problem.weights
     dem = np.flatnonzero(w_all > 0)
@@ -1183,7 +1193,7 @@ def pmedian(
                     ch2 = None
                     mip_limit = time_limit
                     if pc2 <= BNB_MAX_P and len(heur2) == pc2:
-                        budget = BNB_SECONDS if time_limit is None else BNB_SHARE * time_limit
+                        budget = BNB_SECONDS if deadline is None else BNB_SHARE * _left(deadline)
                         tb = time.perf_counter()
                         sol, val, proven, nodes = lagrangian_branch_and_bound(
                             C[kept], w, pc2, base2, ub, heur2, integral, time_budget=budget
@@ -1200,9 +1210,12 @@ def pmedian(
                             heur2 = sol
                     if ch2 is None:
                         out, ch2, size = _pmedian_mip(
-                            C[kept], w, base2, pc2, ub, heur2, backend, mip_limit, cap_extra=cap
+                            C[kept], w, base2, pc2, ub, heur2, backend, mip_limit, cap_extra=cap, deadline=deadline
                         )
                         stats.update(size)
+                        if out is None:  # no time left for the exact model: the best solution found
+                            out = MipOutcome(FEASIBLE, ub, lb, relative_gap(ub, lb), 0.0)
+                            ch2 = heur2 if len(heur2) == pc2 else None
                     if ch2 is not None:
                         chosen, status, bound = np.concatenate([opened, kept[ch2]]), out.status, out.bound
                         if status != OPTIMAL and not (np.isfinite(bound) and bound >= lb):
@@ -1212,8 +1225,10 @@ def pmedian(
                     else:
                         chosen, status, bound = heur, FEASIBLE, lb
         else:
-            out, chosen, size = _pmedian_mip(C, w, base, pc, ub, heur, backend, time_limit)
+            out, chosen, size = _pmedian_mip(C, w, base, pc, ub, heur, backend, time_limit, deadline=deadline)
             stats.update(size)
+            if out is None:  # no time left to build the model: stopped without a solution
+                out = MipOutcome(TIME_LIMIT, float("nan"), float("nan"), float("nan"), 0.0)
             if out.status == INFEASIBLE:
                 raise InfeasibleError(f"no {p} allowed sites reach every demand point with positive weight", field="p")
             if chosen is None:
@@ -1273,9 +1288,10 @@ def pcenter(problem: Problem, p: int, *, time_limit: float | None = None, solver
     SolveResult
         ``objective`` = worst cost (cost unit); ``extra["checks"]`` = number of feasibility MIPs.
     """
+    problem = check_problem(problem)
     t0 = time.perf_counter()
     p = problem.check_p(p)
-    time_limit = _check_time(time_limit)
+    time_limit = check_time_limit(time_limit)
     deadline = None if time_limit is None else t0 + time_limit
     backend = _backend(solver, "pcenter")
     dem = np.flatnonzero(problem.weights > 0)
@@ -1430,11 +1446,12 @@ def backup(
     ``sum y <= p``. Demand with identical covering sets is merged; dominated sites are *not*
     dropped (not valid when coverage counts twice).
     """
+    problem = check_problem(problem)
     t0 = time.perf_counter()
     radius = _check_radius(radius)
     p = problem.check_p(p)
     share = _check_share(min_primary, "min_primary")
-    time_limit = _check_time(time_limit)
+    time_limit = check_time_limit(time_limit)
     backend = _backend(solver, "backup")
     red = reduce_cover(problem, radius, drop_fixed_covered=False, dominance=False)
     total = problem.total_weight

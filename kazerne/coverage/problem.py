@@ -53,6 +53,27 @@ class Problem:
     fixed: np.ndarray
     closed: np.ndarray
 
+    def __post_init__(self):
+        from ..checks import check_fields
+
+        check_fields(self)
+        for name in ("cost", "weights", "fixed", "closed"):
+            if not isinstance(getattr(self, name), np.ndarray):
+                raise ModelInputError(
+                    "expected a numpy array; build a Problem with kz.from_cost_matrix(cost, weights)",
+                    field=f"Problem.{name}",
+                )
+        if self.cost.ndim != 2:
+            raise ModelInputError(f"expected a 2-D array, got shape {self.cost.shape}", field="Problem.cost")
+        n, m = self.cost.shape
+        for name, size in (("weights", m), ("site_ids", n), ("demand_ids", m), ("fixed", n), ("closed", n)):
+            if len(getattr(self, name)) != size:
+                raise ModelInputError(
+                    f"expected {size} values (one per {'row' if size == n and name != 'weights' else 'column'} of "
+                    f"cost), got {len(getattr(self, name))}",
+                    field=f"Problem.{name}",
+                )
+
     @property
     def n_sites(self) -> int:
         """Number of sites (rows of ``cost``)."""

@@ -47,6 +47,7 @@ import numpy as np
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
+from ..checks import check_int, check_number
 from ..errors import ModelInputError
 from .problem import check_weights as _weights
 
@@ -108,6 +109,8 @@ def erlang_b(n_servers: int, offered_load: float) -> float:
     offered_load : float
         ``a = lambda / mu`` (Erlangs).
     """
+    n_servers = check_int(n_servers, "n_servers", lo=0, hi=10**6)
+    offered_load = check_number(offered_load, "offered_load", lo=0.0)
     b = 1.0
     for k in range(1, int(n_servers) + 1):
         b = offered_load * b / (k + offered_load * b)
@@ -116,7 +119,8 @@ def erlang_b(n_servers: int, offered_load: float) -> float:
 
 def erlang_c(n_servers: int, offered_load: float) -> float:
     """Erlang C probability of waiting ``C(N, a)`` (M/M/N, infinite queue); needs ``a < N``."""
-    n = int(n_servers)
+    n = check_int(n_servers, "n_servers", lo=1, hi=10**6)
+    offered_load = check_number(offered_load, "offered_load", lo=0.0)
     if offered_load >= n:
         raise ModelInputError(
             f"offered load {offered_load:.3f} Erlang >= {n} units: the queue grows without bound", field="arrival_rate"

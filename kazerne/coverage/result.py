@@ -57,6 +57,11 @@ class SolveResult:
     solver: str
     extra: dict[str, Any] = field(default_factory=dict)
 
+    def __post_init__(self):
+        from ..checks import check_fields
+
+        check_fields(self)
+
     @property
     def ok(self) -> bool:
         """True when a solution exists (optimal or feasible)."""

@@ -48,8 +48,11 @@ def make_solver(
     threads : int, optional
         Number of threads, where the backend honours it.
     """
+    from ..checks import check_int, check_time_limit
     from ..errors import ModelInputError
 
+    if not isinstance(backend, str):
+        raise ModelInputError(f"expected a backend name, one of {', '.join(KNOWN_BACKENDS)}", field="solver")
     name = backend.upper()
     if name not in KNOWN_BACKENDS:
         raise ModelInputError(
@@ -58,16 +61,11 @@ def make_solver(
     solver = pywraplp.Solver.CreateSolver(name)
     if solver is None:  # pragma: no cover - depends on the OR-Tools build
         raise ModelInputError(f"solver backend {name} is not available in this OR-Tools build", field="solver")
-    if time_limit is not None:
-        try:
-            t = float(time_limit)
-        except (TypeError, ValueError):
-            t = float("nan")
-        if not (math.isfinite(t) and t > 0):
-            raise ModelInputError(f"expected a finite number of seconds > 0, got {time_limit!r}", field="time_limit")
+    t = check_time_limit(time_limit)
+    if t is not None:
         solver.SetTimeLimit(max(1, int(t * 1000)))
     if threads is not None:
-        solver.SetNumThreads(int(threads))
+        solver.SetNumThreads(check_int(threads, "threads", lo=1, hi=1024))
     set_params(solver, name)
     return solver
 

@@ -29,6 +29,7 @@ from pathlib import Path
 import numpy as np
 import shapely
 
+from ..checks import check_number, check_zone, show
 from ..errors import ScenarioError
 from ..routing.network import to_metric, to_wgs84
 from ..routing.profiles import CLASS_INDEX, RESIDENTIAL_CLASSES
@@ -45,6 +46,9 @@ GRID_MODEL = (
 DENSITY_EXPONENT = 1.0
 DENSITY_RADIUS_M = 500.0
 MAX_DENSITY_KM2 = 20000.0
+#: the largest total demand weight of a file: far beyond any population or call count, and small
+#: enough that every sum, share and mean stays a finite number
+MAX_TOTAL_WEIGHT = 1e12
 
 
 def cap_weights(w: np.ndarray, cap: float, total: float | None = None) -> np.ndarray:
@@ -108,6 +112,19 @@ class DemandPoints:
     cell_m: float | None = None
     meta: dict = field(default_factory=dict)
 
+    def __post_init__(self):
+        from ..checks import check_array, check_fields, check_same_lengths
+
+        check_fields(self)
+        for name in ("x", "y", "lon", "lat", "weight", "municipality", "node", "snap_m"):
+            setattr(
+                self, name, check_array(getattr(self, name), f"DemandPoints.{name}", ndim=1, dtype=None, allow_nan=True)
+            )
+        self.no_road_data = np.asarray(self.no_road_data, dtype=bool)
+        self.in_gap = np.asarray(self.in_gap, dtype=bool)
+        fields_ = ("y", "lon", "lat", "weight", "municipality", "node", "snap_m", "no_road_data", "in_gap")
+        check_same_lengths(self, fields_, len(self.x), "one per demand point, as x")
+
     def __len__(self) -> int:
         return int(self.x.shape[0])
 
@@ -145,8 +162,9 @@ def population_grid(
     Ghent's residents live within 2.5 km of the Korenmarkt and 54.8 % within 2.8 km (15.8 % of its
     territory; the city publishes 58 % on 16 %); road length alone put 26.4 % / 31.1 % there.
     """
-    if not (cell_m > 0):
-        raise ScenarioError(f"expected a grid size > 0 metres, got {cell_m}", field="demand.grid_m")
+    check_zone(zone)
+    cell_m = check_number(cell_m, "demand.grid_m", lo=0.0, lo_open=True, error=ScenarioError)
+    max_snap_m = check_number(max_snap_m, "demand.max_snap_m", lo=0.0, lo_open=True, error=ScenarioError)
     for val, fld, lo in (
         (density_exponent, "demand.density_exponent", 0.0),
         (density_radius_m, "demand.density_radius_m", 1e-9),
@@ -255,48 +273,59 @@ def population_grid(
     )
 
 
-def demand_from_file(
-    zone, path: str | Path, max_snap_m: float = DEFAULT_MAX_SNAP_M, field: str = "demand.file"
-) -> DemandPoints:
-    """Demand from a CSV (``lon,lat,weight``) or GeoJSON (points with a ``weight`` property)."""
-    path = Path(path)
-    if not path.is_file():
-        raise ScenarioError(f"file not found: {path}", field=field)
+def _read_geojson(path: Path) -> tuple[list, list, list]:
+    """``(lons, lats, weights)`` of a GeoJSON FeatureCollection of points (``weight`` property, 1 if absent)."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise ScenarioError(f"not valid JSON ({exc.msg} at line {exc.lineno})", source=str(path)) from None
+    except UnicodeDecodeError:
+        raise ScenarioError("not a UTF-8 text file", source=str(path)) from None
+    except RecursionError:
+        raise ScenarioError("JSON nested too deeply; expected a GeoJSON FeatureCollection", source=str(path)) from None
+    feats = data.get("features", []) if isinstance(data, dict) else None
+    if not isinstance(feats, list):
+        raise ScenarioError("expected a GeoJSON FeatureCollection", source=str(path))
     lons, lats, ws = [], [], []
-    if path.suffix.lower() in (".geojson", ".json"):
+    for i, f in enumerate(feats):
+        if not isinstance(f, dict):
+            raise ScenarioError(f"feature {i}: expected a GeoJSON Feature object, got {show(f)}", source=str(path))
+        geom = f.get("geometry")
+        if not isinstance(geom, dict) or geom.get("type") != "Point":
+            raise ScenarioError(f"feature {i}: expected a Point geometry, got {show(geom)}", source=str(path))
+        c = geom.get("coordinates")
+        if not isinstance(c, list) or len(c) < 2 or not all(_real(a) for a in c[:2]):
+            raise ScenarioError(
+                f"feature {i}: expected coordinates [lon, lat] as numbers, got {show(c)}", source=str(path)
+            )
+        props = f.get("properties")
+        if props is None:
+            props = {}
+        if not isinstance(props, dict):
+            raise ScenarioError(f"feature {i}: expected properties as an object, got {show(props)}", source=str(path))
+        w = props.get("weight", 1.0)
+        if not _real(w):
+            raise ScenarioError(f"feature {i}: expected a number as weight, got {show(w)}", source=str(path))
+        lons.append(float(c[0]))
+        lats.append(float(c[1]))
+        ws.append(float(w))
+    return lons, lats, ws
+
+
+def _real(a) -> bool:
+    return isinstance(a, (int, float)) and not isinstance(a, bool)
+
+
+def _read_csv(path: Path) -> tuple[list, list, list]:
+    """``(lons, lats, weights)`` of a CSV file ``lon,lat[,weight]``."""
+    try:
+        path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise ScenarioError("not a UTF-8 text file", source=str(path)) from None
+    lons, lats, ws = [], [], []
+    with open(path, newline="", encoding="utf-8") as fh:
+        reader = csv.DictReader(fh)
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except json.JSONDecodeError as exc:
-            raise ScenarioError(f"not valid JSON ({exc.msg} at line {exc.lineno})", source=str(path)) from None
-        except UnicodeDecodeError:
-            raise ScenarioError("not a UTF-8 text file", source=str(path)) from None
-        feats = data.get("features", []) if isinstance(data, dict) else None
-        if not isinstance(feats, list):
-            raise ScenarioError("expected a GeoJSON FeatureCollection", source=str(path))
-        for i, f in enumerate(feats):
-            geom = (f.get("geometry") if isinstance(f, dict) else None) or {}
-            if geom.get("type") != "Point":
-                raise ScenarioError(f"feature {i}: expected a Point geometry", source=str(path))
-            c = geom.get("coordinates")
-            if (
-                not isinstance(c, list)
-                or len(c) < 2
-                or not all(isinstance(a, (int, float)) and not isinstance(a, bool) for a in c[:2])
-            ):
-                raise ScenarioError(
-                    f"feature {i}: expected coordinates [lon, lat] as numbers, got {c!r}", source=str(path)
-                )
-            w = (f.get("properties") or {}).get("weight", 1.0)
-            lons.append(c[0])
-            lats.append(c[1])
-            ws.append(w)
-    else:
-        try:
-            path.read_text(encoding="utf-8")
-        except UnicodeDecodeError:
-            raise ScenarioError("not a UTF-8 text file", source=str(path)) from None
-        with open(path, newline="", encoding="utf-8") as fh:
-            reader = csv.DictReader(fh)
             cols = reader.fieldnames or []
             for c in ("lon", "lat"):
                 if c not in cols:
@@ -308,14 +337,48 @@ def demand_from_file(
                     ws.append(float(row.get("weight") or 1.0))
                 except (TypeError, ValueError):
                     raise ScenarioError("expected numbers in lon, lat, weight", source=f"{path}:{lineno}") from None
-    try:
-        w = np.asarray(ws, dtype=float)
-    except (TypeError, ValueError):
-        raise ScenarioError("weights must be numbers", source=str(path)) from None
+        except csv.Error as exc:
+            raise ScenarioError(f"not a readable CSV file ({exc})", source=str(path)) from None
+    return lons, lats, ws
+
+
+def demand_from_file(
+    zone, path: str | Path, max_snap_m: float = DEFAULT_MAX_SNAP_M, field: str = "demand.file"
+) -> DemandPoints:
+    """Demand from a CSV (``lon,lat,weight``) or GeoJSON (points with a ``weight`` property).
+
+    Weights are finite, >= 0 and total at most :data:`MAX_TOTAL_WEIGHT` (shares of a larger total
+    would overflow); coordinates are finite degrees."""
+    check_zone(zone)
+    max_snap_m = check_number(max_snap_m, "max_snap_m", lo=0.0, lo_open=True, error=ScenarioError)
+    if not isinstance(path, (str, Path)):
+        raise ScenarioError(f"expected a file name, got {show(path)}", field=field)
+    path = Path(path)
+    if not path.is_file():
+        raise ScenarioError(f"file not found: {path}", field=field)
+    if path.suffix.lower() in (".geojson", ".json"):
+        lons, lats, ws = _read_geojson(path)
+    else:
+        lons, lats, ws = _read_csv(path)
+    w = np.asarray(ws, dtype=float)
     if len(w) == 0:
         raise ScenarioError("no demand points", source=str(path))
     if not np.all(np.isfinite(w)) or (w < 0).any():
         raise ScenarioError("weights must be finite and >= 0", source=str(path))
+    with np.errstate(over="ignore"):  # 1e308 + 1e308 is inf: refused below, not warned about
+        total = float(np.sum(w))
+    if not total <= MAX_TOTAL_WEIGHT:
+        raise ScenarioError(
+            f"the weights total {total:.3g}; expected a total of at most {MAX_TOTAL_WEIGHT:g} (people or calls)",
+            source=str(path),
+        )
+    bad = ~(np.isfinite(lons) & np.isfinite(lats) & (np.abs(lons) <= 180) & (np.abs(lats) <= 90))
+    if bad.any():
+        k = int(np.flatnonzero(bad)[0])
+        raise ScenarioError(
+            f"point {k + 1}: expected lon in [-180, 180] and lat in [-90, 90], got lon={lons[k]}, lat={lats[k]}",
+            source=str(path),
+        )
     x, y = to_metric(np.asarray(lons), np.asarray(lats))
     muni = municipality_of(zone, x, y)
     if (muni < 0).any():

@@ -19,6 +19,14 @@ def _fmt(v):
     return v
 
 
+def pct(share, digits: int = 1) -> str:
+    """A share as ``"12.3%"`` on the terminal; ``"n/a"`` when there is none (``None`` / NaN in a summary:
+    no population, or nobody reached)."""
+    if share is None or not isinstance(share, (int, float)) or not math.isfinite(share):
+        return "n/a"
+    return f"{100 * share:.{digits}f}%"
+
+
 def write_csv(path, rows: list[dict], columns: list[str] | None = None) -> None:
     """Write dict rows as CSV (atomically). Floats with 6 significant digits; NaN as empty."""
     columns = columns or (list(rows[0]) if rows else [])

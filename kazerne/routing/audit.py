@@ -30,6 +30,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import shapely
 
+from ..checks import check_int, check_number, check_zone
+from ..errors import KazerneError, ModelInputError
 from .network import to_wgs84
 from .profiles import SpeedProfile, get_profile
 from .routes import tree_lengths
@@ -49,6 +51,22 @@ DEFAULTS = dict(
     warn_p95=3.0,
     seed=20261201,
 )
+
+
+def _slowdown(prof: SpeedProfile) -> float:
+    """How much slower than its built-in profile ``prof`` drives at most (1 = not slower): the
+    search limit of the audit, set for the built-in speeds, grows by this factor, so that a slow
+    profile (``speed_scale = 0.1``, 1 km/h roads) still finds the routes whose detours it measures."""
+    try:
+        ref = get_profile(prof.name, period=prof.period)
+    except KazerneError:  # not a built-in profile: no reference
+        return 1.0
+    u, r, f = prof.class_speed_arrays()
+    u0, r0, f0 = ref.class_speed_arrays()
+    mine = np.minimum(u, r) * f * prof.speed_scale
+    base = np.minimum(u0, r0) * f0 * ref.speed_scale
+    ok = base > 0
+    return float(min(1.0, np.min(mine[ok] / base[ok]))) if ok.any() else 1.0
 
 
 def _q(a, q):
@@ -172,11 +190,21 @@ def audit(zone, profile: SpeedProfile | str = "fire_engine", posts=None, demand=
     ``demand`` optional :class:`~kazerne.demand.points.DemandPoints` for the post → demand detours
     (default: every network node stands in for demand). Keyword arguments override :data:`DEFAULTS`.
     """
+    check_zone(zone)
     p = dict(DEFAULTS)
     unknown = set(params) - set(p)
     if unknown:
-        raise TypeError(f"unknown audit parameters: {', '.join(sorted(unknown))}")
+        raise ModelInputError(
+            f"unknown audit parameter(s) {', '.join(sorted(unknown))}; expected {', '.join(p)}", field="audit"
+        )
     p.update(params)
+    for k, val in p.items():
+        if k == "seed":
+            p[k] = check_int(val, "seed", lo=0, hi=2**32 - 1)
+        elif k in ("sources_per_municipality", "targets_per_source"):
+            p[k] = check_int(val, k, lo=1, hi=10**6)
+        else:
+            p[k] = check_number(val, k, lo=0.0, lo_open=True)
     prof = get_profile(profile) if isinstance(profile, str) else profile
     net = zone.net
     rng = np.random.default_rng(p["seed"])
@@ -187,7 +215,8 @@ def audit(zone, profile: SpeedProfile | str = "fire_engine", posts=None, demand=
     node_muni = municipality_of(zone, net.x, net.y)
     if zone.gap_metric is not None:
         node_muni = np.where(shapely.contains_xy(zone.gap_metric, net.x, net.y), -1, node_muni)
-    limit = p["pair_max_m"] * 3 / (10 / 3.6)  # generous: 3x the distance at 10 km/h
+    # generous: 3x the distance at 10 km/h (at 10 km/h x the slow-down of a profile slower than its built-in one)
+    limit = p["pair_max_m"] * 3 / (10 / 3.6 * _slowdown(prof))
     munis, implausible, warns = [], [], []
     for i, m in enumerate(zone.pack.municipalities):
         cand = np.flatnonzero(node_muni == i)

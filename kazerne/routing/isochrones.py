@@ -15,6 +15,7 @@ from __future__ import annotations
 import numpy as np
 import shapely
 
+from ..errors import ModelInputError
 from .network import RoadNetwork, to_wgs84
 from .profiles import SpeedProfile
 
@@ -94,10 +95,21 @@ def isochrone_polygons(
     """
     from scipy import ndimage
 
+    from ..checks import check_array, check_net, check_number, check_profile
     from .paths import check_nodes, drive_times
 
+    net, profile = check_net(net), check_profile(profile)
     (node,) = check_nodes([node], net.n_nodes, "node")
-    minutes = sorted(float(m) for m in minutes)
+    turnout_s = check_number(turnout_s, "turnout_s", lo=0.0)
+    mins = check_array(
+        np.atleast_1d(minutes) if not isinstance(minutes, (str, bytes)) else minutes, "minutes", ndim=1, allow_inf=False
+    )
+    if not len(mins) or (mins <= 0).any():
+        raise ModelInputError(f"expected thresholds in minutes > 0, got {mins.tolist()}", field="minutes")
+    for val, fld in ((buffer_m, "buffer_m"), (simplify_m, "simplify_m")):
+        check_number(val, fld, lo=0.0)
+    check_number(cell_m, "cell_m", lo=0.0, lo_open=True)
+    minutes = sorted(float(m) for m in mins)
     if node_t is None:
         tmax = minutes[-1] * 60 - turnout_s
         node_t = drive_times(net, profile, [node], cutoff_s=max(tmax, 0.0))[0] + turnout_s

@@ -115,6 +115,38 @@ class RoadNetwork:
     road_data_date: str = ""
     _csr_cache: dict = field(default_factory=dict, repr=False)
 
+    def __post_init__(self):
+        from ..checks import check_array, check_fields
+        from ..errors import NodeIdError
+
+        check_fields(self)
+        for name in ("lon", "lat", "x", "y", "length", "maxspeed"):
+            setattr(
+                self, name, check_array(getattr(self, name), f"RoadNetwork.{name}", ndim=1, dtype=None, allow_nan=True)
+            )
+        for name in ("u", "v", "cls", "geom_offsets"):
+            setattr(self, name, check_array(getattr(self, name), f"RoadNetwork.{name}", ndim=1, dtype=None))
+        n, m = len(self.x), len(self.u)
+        for name in ("lon", "lat", "y"):
+            if len(getattr(self, name)) != n:
+                raise NodeIdError(
+                    f"expected {n} values (one per node, as x), got {len(getattr(self, name))}",
+                    field=f"RoadNetwork.{name}",
+                )
+        for name in ("v", "length", "cls", "maxspeed", "urban"):
+            if len(getattr(self, name)) != m:
+                raise NodeIdError(
+                    f"expected {m} values (one per edge, as u), got {len(getattr(self, name))}",
+                    field=f"RoadNetwork.{name}",
+                )
+        for name in ("u", "v"):
+            ends = getattr(self, name)
+            if m and (ends.min() < 0 or ends.max() >= n):
+                raise NodeIdError(
+                    f"expected node numbers from 0 to {n - 1}, got {int(ends.min())}..{int(ends.max())}",
+                    field=f"RoadNetwork.{name}",
+                )
+
     # ----------------------------------------------------------------- shape
     @property
     def n_nodes(self) -> int:

@@ -26,7 +26,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 
 import numpy as np
@@ -219,10 +219,35 @@ class SpeedProfile:
     emergency_passage_kmh: float = 20.0
     unknown_direction_factor: float = 1.0
 
+    def __post_init__(self):
+        from ..checks import check_fields, check_number
+
+        check_fields(self, error=ScenarioError)
+        for cls in HIGHWAY_CLASSES:
+            if cls not in self.speeds_kmh:
+                raise ScenarioError(
+                    f"no speed for road class {cls!r}; expected a speed for each of {', '.join(HIGHWAY_CLASSES)}",
+                    field="profile.speeds_kmh",
+                )
+            val = self.speeds_kmh[cls]
+            pair = val if isinstance(val, (tuple, list)) and len(val) == 2 else (val, val)
+            for x in pair:
+                check_number(x, f"profile.speeds_kmh.{cls}", lo=0.0, lo_open=True, error=ScenarioError)
+        self.validate()
+
     def with_overrides(self, **kw) -> "SpeedProfile":
         """A copy with fields replaced. ``speeds_kmh`` may be partial: ``{"primary": (50, 70)}`` or
         ``{"primary": 50}`` (both urban and rural)."""
         kw = dict(kw)
+        known = {f.name for f in fields(self)}
+        unknown = sorted(set(kw) - known)
+        if unknown:
+            raise ScenarioError(
+                f"unknown speed profile setting(s) {', '.join(unknown)}; expected one of {', '.join(sorted(known))}",
+                field="profile",
+            )
+        if "speeds_kmh" in kw and not isinstance(kw["speeds_kmh"], dict):
+            raise ScenarioError("expected a table road class -> km/h or (urban, rural)", field="profile.speeds_kmh")
         if "speeds_kmh" in kw:
             merged = dict(self.speeds_kmh)
             for cls, val in (kw["speeds_kmh"] or {}).items():
@@ -379,9 +404,9 @@ PROFILES = {
 def get_profile(name: str, **overrides) -> SpeedProfile:
     """A named profile (``fire_engine``, ``ambulance``, ``car``), optionally with overrides; or the path
     of a profile file written by ``kazerne calibrate`` (``.json``, :class:`FactorProfile`)."""
-    if name not in PROFILES and str(name).endswith(".json"):
+    if isinstance(name, str) and name not in PROFILES and name.endswith(".json"):
         return load_profile_file(name, **overrides)
-    if name not in PROFILES:
+    if not isinstance(name, str) or name not in PROFILES:
         raise ScenarioError(f"unknown profile {name!r}; expected one of {', '.join(PROFILES)}", field="profile")
     prof = PROFILES[name]
     return prof.with_overrides(**overrides) if overrides else prof

@@ -71,6 +71,11 @@ class Route:
     reverse: np.ndarray
     meta: dict = field(default_factory=dict)
 
+    def __post_init__(self):
+        from ..checks import check_fields
+
+        check_fields(self)
+
     @property
     def detour_index(self) -> float:
         return self.length_m / self.straight_m if self.straight_m > 0 else float("nan")
@@ -135,6 +140,9 @@ def route(net: RoadNetwork, profile: SpeedProfile, from_node: int, to_node: int)
 
     Raises :class:`~kazerne.errors.ModelInputError` when ``to_node`` cannot be reached.
     """
+    from ..checks import check_net, check_profile
+
+    net, profile = check_net(net), check_profile(profile)
     a = _check_node(net, from_node, "from")
     b = _check_node(net, to_node, "to")
     g = net.csr(profile)

@@ -71,6 +71,32 @@ class TravelTimes:
     profile: str = ""
     speed_profile: SpeedProfile | None = None
 
+    def __post_init__(self):
+        from ..checks import check_array, check_instance, check_number
+
+        name = "TravelTimes"
+        check_instance(self.site_ids, (list, tuple), f"{name}.site_ids", "a list of site ids")
+        if not sparse.issparse(self.seconds):
+            self.seconds = check_array(self.seconds, f"{name}.seconds", ndim=2, dtype=None, allow_nan=True)
+        n_sites, n_demand = self.seconds.shape
+        if n_sites != len(self.site_ids):
+            raise ModelInputError(
+                f"expected one row per site ({len(self.site_ids)}), got {n_sites} rows", field=f"{name}.seconds"
+            )
+        self.turnout_s = check_array(self.turnout_s, f"{name}.turnout_s", dtype=None)
+        if self.turnout_s.ndim == 1 and len(self.turnout_s) != n_sites:
+            raise ModelInputError(
+                f"expected one turnout per site ({n_sites}), got {len(self.turnout_s)}", field=f"{name}.turnout_s"
+            )
+        check_number(self.cutoff_s, f"{name}.cutoff_s", lo=0.0, finite=False)
+        check_instance(self.meta, dict, f"{name}.meta", "a dict")
+        for fld in ("no_road_data", "demand_ids"):
+            v = getattr(self, fld)
+            if v is not None and len(v) != n_demand:
+                raise ModelInputError(
+                    f"expected one value per demand point ({n_demand}), got {len(v)}", field=f"{name}.{fld}"
+                )
+
     @property
     def shape(self) -> tuple:
         return tuple(self.seconds.shape)
@@ -132,9 +158,14 @@ class TravelTimes:
         """A :class:`~kazerne.coverage.problem.Problem` for the models: these times as costs (s) and
         ``weights`` per demand point, demand without road data weighted 0. ``kw`` goes to
         :func:`~kazerne.coverage.problem.from_cost_matrix` (``fixed``, ``closed``, ``demand_ids``)."""
+        from ..checks import check_array
         from ..coverage.problem import from_cost_matrix
 
-        w = np.asarray(weights, dtype=float)
+        w = check_array(weights, "weights", ndim=1, nonneg=True, allow_inf=False)
+        if len(w) != self.seconds.shape[1]:
+            raise ModelInputError(
+                f"expected one weight per demand point ({self.seconds.shape[1]}), got {len(w)}", field="weights"
+            )
         if self.no_road_data is not None:
             w = np.where(self.no_road_data, 0.0, w)
         return from_cost_matrix(self.dense(), w, site_ids=self.site_ids, **kw)
@@ -241,9 +272,14 @@ def travel_times(
         ``inf`` = beyond the cutoff, unreachable, or no road data (see :class:`TravelTimes`).
         float32 seconds from the alarm; float64 (exact) with call handling.
     """
-    from .profiles import get_profile
+    from ..checks import check_demand, check_instance, check_profile, check_progress, check_zone
+    from ..sites import Sites
 
-    prof = get_profile(profile) if isinstance(profile, str) else profile
+    check_zone(zone)
+    check_instance(sites, Sites, "sites", "Sites (kz.Sites.from_posts(zone), kz.Sites.from_lonlat(...))")
+    check_demand(demand)
+    prof = check_profile(profile)
+    progress = check_progress(progress)
     nodes = check_nodes(sites.node, zone.net.n_nodes, "sites")
     dn = check_nodes(demand.node, zone.net.n_nodes, "demand")
     turnout = np.asarray(sites.turnout_s, dtype=float)

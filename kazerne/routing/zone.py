@@ -23,6 +23,11 @@ class Zone:
     gap_metric: object | None
     municipalities_metric: list
 
+    def __post_init__(self):
+        from ..checks import check_fields
+
+        check_fields(self)
+
     @property
     def name(self) -> str:
         return self.pack.name
@@ -85,7 +90,13 @@ def municipality_of(zone, x, y) -> np.ndarray:
 
 def load_zone(name: str, quiet: bool = False, use_cache: bool = True) -> Zone:
     """Load zone pack ``name`` and its road network (cached after the first load)."""
-    pack = load_pack(name)
+    import os
+
+    from ..errors import ZonePackError
+
+    if not isinstance(name, (str, os.PathLike)):
+        raise ZonePackError(f'expected a zone pack name such as "hvz-centrum", got {name!r}', field="zone")
+    pack = load_pack(os.fspath(name))
     net = load_network(pack.roads_file, road_data_date=pack.road_data_date, use_cache=use_cache, quiet=quiet)
     munis = [geom_to_metric(m.geometry) for m in pack.municipalities]
     zone_metric = shapely.union_all(munis)

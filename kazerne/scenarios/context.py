@@ -71,6 +71,15 @@ def load_context(sc: Scenario, progress: Progress) -> Context:
             demand = population_grid(zone, cell_m=sc.demand["grid_m"], max_snap_m=sc.demand["max_snap_m"], **kw)
     progress.done("demand")
     w = demand.weight[~demand.no_road_data]
+    far = (demand.weight > 0) & demand.no_road_data & ~demand.in_gap  # weighted, but too far from a road
+    if not (w.sum() > 0) and far.any():  # the snap distance, not the demand, leaves nothing to measure
+        raise ScenarioError(
+            f"every demand point with weight is farther than {sc.demand['max_snap_m']:g} m from a road node or "
+            f"in the road-data gap (the nearest weighted point outside the gap is "
+            f"{float(demand.snap_m[far].min()):.3g} m from one); expected a larger max_snap_m",
+            source=str(sc.path),
+            field="demand.max_snap_m",
+        )
     if not (w.sum() > 0):
         fld = "demand.file" if "file" in sc.demand else "demand.grid_m"
         raise ScenarioError(

@@ -17,7 +17,7 @@ import numpy as np
 
 from ..coverage.fleet import Fleet, FleetReport, evaluate_fleet, fleet_times, vehicle_profile
 from ..errors import ScenarioError
-from ..report.tables import text_table, write_csv
+from ..report.tables import pct, text_table, write_csv
 from ..response import time_definition
 from ..sites import Sites, node_road, site_streets
 from .resolve import in_file, resolve_site
@@ -223,13 +223,13 @@ def fleet_text(fs: dict) -> str:
     for name, m in fs["zone"].items():
         rows.append(
             [m["label"]]
-            + [f"{100 * m['share_within'][f'{t:g}']:.1f}%" for t in th]
+            + [pct(m["share_within"][f"{t:g}"]) for t in th]
             + ["" if m["mean_min"] is None else m["mean_min"], "" if m["p90_min"] is None else m["p90_min"]]
         )
     out = text_table(rows, ["vehicles (zone)"] + [f"≤{t:g} min" for t in th] + ["mean min", "p90 min"])
     split = fs["first_engine_by_zone"]
     if len(split) > 1:
-        parts = [f"{z} {100 * (v['share'] or 0):.1f}%" for z, v in split.items()]
+        parts = [f"{z} {pct(v['share'] or 0)}" for z, v in split.items()]
         out += "\nfirst engine sent by: " + ", ".join(parts)
     return out
 

@@ -19,7 +19,7 @@ from ..coverage.metrics import CoverageReport, evaluate_travel_times, worst_serv
 from ..jsonsafe import json_safe as _json_safe
 from ..report.atomic import atomic_dir, check_output_dir, write_json
 from ..report.geo import points_geojson
-from ..report.tables import text_table, write_csv
+from ..report.tables import pct, text_table, write_csv
 from ..routing.travel import travel_times
 from ..sites import Sites
 from .context import (  # noqa: F401
@@ -247,13 +247,13 @@ def print_summary(summary: dict, th) -> None:
     )
     rows = [
         ["zone", round(z["population_with_road_data"])]
-        + [f"{100 * z['share_within'][f'{t:g}']:.1f}%" for t in th]
+        + [pct(z["share_within"][f"{t:g}"]) for t in th]
         + [z["mean_response_min"], z["p90_response_min"]]
     ]
     for m in summary["municipalities"]:
         rows.append(
             [m["municipality"], round(m["population"])]
-            + [("" if m[f"share_within_{t:g}min"] is None else f"{100 * m[f'share_within_{t:g}min']:.1f}%") for t in th]
+            + [("" if m[f"share_within_{t:g}min"] is None else pct(m[f"share_within_{t:g}min"])) for t in th]
             + [m["mean_min"], m["p90_min"]]
         )
     print(text_table(rows, ["", "population"] + [f"≤{t:g} min" for t in th] + ["mean min", "p90 min"]))
@@ -291,7 +291,7 @@ def print_summary(summary: dict, th) -> None:
             "is over incidents: not like for like ([demand] incidents = RECORDS, or kazerne validate RECORDS "
             "SCENARIO, give the incident-weighted figure)"
         )
-    if summary.get("mean_drive_min_first_unit") is not None:
+    if isinstance(summary.get("mean_drive_min_first_unit"), (int, float)):
         print(
             f"\nmean driving time of the first unit (population-weighted, no turnout): "
             f"{summary['mean_drive_min_first_unit']:.2f} min"
@@ -306,11 +306,11 @@ def print_summary(summary: dict, th) -> None:
         print_response(summary["response_model"], th)
     au = summary.get("road_network_audit")
     if au:
-        med = au["detour_median_by_municipality"]
+        med = [m for m in au["detour_median_by_municipality"].values() if isinstance(m, (int, float))]
         print(
             f"road network audit: {au['nodes_dropped_outside_largest_component']} nodes outside the largest "
             f"component, {au['near_coincident_node_pairs']} unjoined near-coincident node pairs, detour "
-            f"index median {min(med.values()):.2f}-{max(med.values()):.2f} by municipality"
+            + (f"index median {min(med):.2f}-{max(med):.2f} by municipality" if med else "index not measured")
         )
         for w in au["warnings"]:
             print(f"WARNING: {w}")

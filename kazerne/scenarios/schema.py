@@ -156,6 +156,10 @@ MAX_P = 10000  # posts in a study (k, p_min, p_max)
 #: Most EMS units of one type: the hypercube approximation's correction factors (busy fraction
 #: to the power N) underflow beyond, and its matrices grow with demand points x units.
 MAX_EMS_UNITS = 100
+#: the slowest speeds a scenario may set: below them every response takes hours and no threshold
+#: means anything (a tenth of the normal speeds; walking pace is 5 km/h)
+MIN_SPEED_SCALE = 0.1
+MIN_SPEED_KMH = 1.0
 
 
 class StudySite(TypedDict, total=False):
@@ -426,13 +430,20 @@ def parse_scenario(path: str | Path) -> Scenario:
     """Read and validate a scenario file: every field typed and range-checked, ``[study]`` and
     ``[ems]`` included (ids and places are checked against the pack by
     :func:`kazerne.scenarios.resolve.resolve_posts` and the study runners)."""
-    path = Path(path)
-    return parse_scenario_data(_read_toml(path), path)
+    return parse_scenario_data(_read_toml(_scenario_path(path)), Path(path))
+
+
+def _scenario_path(path) -> Path:
+    import os
+
+    if not isinstance(path, (str, os.PathLike)):
+        raise ScenarioError(f"expected the path of a scenario file (TOML), got {path!r}", field="path")
+    return Path(path)
 
 
 def read_toml(path: str | Path) -> dict:
     """A TOML file as a dict, with the checks and one-line errors of scenario files (size, UTF-8, syntax)."""
-    return _read_toml(Path(path))
+    return _read_toml(_scenario_path(path))
 
 
 def parse_scenario_data(raw: dict, path: str | Path) -> Scenario:
@@ -532,9 +543,9 @@ def _profile_section(v: _V, raw: dict, path: Path) -> dict:
         pd = {"name": v.choice(prof.get("name", "fire_engine"), "profile.name", tuple(PROFILES))}
     for k in ("speed_scale", "maxspeed_factor"):
         if k in prof:
-            pd[k] = v.number(prof[k], f"profile.{k}", lo=0, lo_open=True, hi=10)
+            pd[k] = v.number(prof[k], f"profile.{k}", lo=MIN_SPEED_SCALE, hi=10)
     if "vehicle_max_kmh" in prof:
-        pd["vehicle_max_kmh"] = v.number(prof["vehicle_max_kmh"], "profile.vehicle_max_kmh", lo=0, lo_open=True, hi=300)
+        pd["vehicle_max_kmh"] = v.number(prof["vehicle_max_kmh"], "profile.vehicle_max_kmh", lo=MIN_SPEED_KMH, hi=300)
     if "oneway_reverse_factor" in prof:
         pd["oneway_reverse_factor"] = v.number(
             prof["oneway_reverse_factor"], "profile.oneway_reverse_factor", lo=0, hi=1
@@ -551,7 +562,7 @@ def _profile_section(v: _V, raw: dict, path: Path) -> dict:
         pd["emergency_passages"] = v.boolean(prof["emergency_passages"], "profile.emergency_passages")
     if "emergency_passage_kmh" in prof:
         pd["emergency_passage_kmh"] = v.number(
-            prof["emergency_passage_kmh"], "profile.emergency_passage_kmh", lo=0, lo_open=True, hi=300
+            prof["emergency_passage_kmh"], "profile.emergency_passage_kmh", lo=MIN_SPEED_KMH, hi=300
         )
     if "period" in prof:
         pd["period"] = v.choice(prof["period"], "profile.period", tuple(PERIOD_FACTORS))
@@ -567,9 +578,9 @@ def _profile_section(v: _V, raw: dict, path: Path) -> dict:
             if isinstance(val, list):
                 if len(val) != 2:
                     v.fail(f, f"expected [urban, rural] km/h, got {_show(val)}")
-                out[cls] = tuple(v.number(x, f, lo=0, lo_open=True, hi=300) for x in val)
+                out[cls] = tuple(v.number(x, f, lo=MIN_SPEED_KMH, hi=300) for x in val)
             else:
-                out[cls] = v.number(val, f, lo=0, lo_open=True, hi=300)
+                out[cls] = v.number(val, f, lo=MIN_SPEED_KMH, hi=300)
         pd["speeds_kmh"] = out
     return pd
 
@@ -819,6 +830,11 @@ def _ems_section(v: _V, raw) -> EmsSpec:
     e["reliability"] = v.number(raw.get("reliability", 0.9), "ems.reliability", lo=0, lo_open=True, hi=0.999)
     if e["calls_per_year"] is None and e["busy_fraction"] is None:
         v.fail("ems.calls_per_year", "give calls_per_year (with mission_minutes) or a system-wide busy_fraction")
+    if e["calls_per_year"] is not None and e["busy_fraction"] is not None:
+        v.fail(
+            "ems.busy_fraction",
+            "give either calls_per_year (with mission_minutes) or a system-wide busy_fraction, not both",
+        )
     units: list[EmsUnit] = []
     for k, u in enumerate(v.tables(raw.get("units", []), "ems.units", EMS_UNIT_KEYS, limit=MAX_EMS_UNITS)):
         fld = f"ems.units[{k}]"
@@ -869,6 +885,8 @@ def _ems_section(v: _V, raw) -> EmsSpec:
         if "id" not in b:
             v.fail(f"{fld}.id", "missing (required)")
         base = {"id": v.string(b["id"], f"{fld}.id"), **_position(v, b, fld)}
+        if any(o["id"] == base["id"] for o in bases):
+            v.fail(f"{fld}.id", f"duplicate base id {base['id']!r} (an earlier [[ems.bases]] entry has it)")
         if "lat" not in base and "street" not in base:
             v.fail(fld, "a base needs lat/lon or street")
         if "name" in b:
@@ -986,10 +1004,10 @@ def _fleet_section(v: _V, raw: dict, sc: Scenario) -> dict:
             name,
             label=v.string(t["label"], f"{fld}.label") if "label" in t else (old.label or name),
             profile=v.choice(t["profile"], f"{fld}.profile", tuple(PROFILES)) if "profile" in t else old.profile,
-            speed_scale=v.number(t["speed_scale"], f"{fld}.speed_scale", lo=0, lo_open=True, hi=10)
+            speed_scale=v.number(t["speed_scale"], f"{fld}.speed_scale", lo=MIN_SPEED_SCALE, hi=10)
             if "speed_scale" in t
             else old.speed_scale,
-            vehicle_max_kmh=v.number(t["vehicle_max_kmh"], f"{fld}.vehicle_max_kmh", lo=0, lo_open=True, hi=300)
+            vehicle_max_kmh=v.number(t["vehicle_max_kmh"], f"{fld}.vehicle_max_kmh", lo=MIN_SPEED_KMH, hi=300)
             if "vehicle_max_kmh" in t
             else old.vehicle_max_kmh,
         )
@@ -1048,6 +1066,13 @@ def _fleet_section(v: _V, raw: dict, sc: Scenario) -> dict:
         counts = _vehicle_counts(v, d, fld, types)
         if pid in own:
             vehicles[pid] = counts
+    if own and not any(vehicles.get(pid, {DEFAULT_ENGINE: 1}).get(engine, 0) > 0 for pid in own):
+        # every headline ("first fire engine", the map, the studies) counts the posts' engines
+        v.fail(
+            "posts.vehicles" if pv else "vehicles.engine",
+            f"no open post has a {engine} (vehicles.engine, the fire engine every headline counts); "
+            f"give at least one post one, e.g. {sorted(own)[0]} = {{ {engine} = 1 }}",
+        )
     neighbours = []
     seen = own | closed
     for i, nd in enumerate(v.tables(posts.get("neighbours", []), "posts.neighbours", NEIGHBOUR_KEYS)):

@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..coverage.metrics import CoverageReport, evaluate_travel_times, mins
+from ..report.tables import pct
 from ..response import (
     DAY_NAMES,
     DEFAULT_TURNOUT_DIST,
@@ -305,20 +306,20 @@ def print_response(block: dict, th) -> None:
                 s["speed_period"] or "free",
                 len(s["open_posts"]),
             ]
-            + [f"{100 * z['expected_share_within'][f'{t:g}']:.1f}%" for t in th]
+            + [pct(z["expected_share_within"][f"{t:g}"]) for t in th]
             + [z["mean_response_min"]]
         )
     if block.get("mix"):
         z = block["mix"]["zone"]
         rows.append(
             ["mix (hour-weighted)", "", "168", "", ""]
-            + [f"{100 * z['expected_share_within'][f'{t:g}']:.1f}%" for t in th]
+            + [pct(z["expected_share_within"][f"{t:g}"]) for t in th]
             + [z["mean_response_min"]]
         )
     ref = block["reference_from_alarm"]
     rows.append(
         ["from the alarm (0.2)", "from the alarm, fixed turnout", "", "", ""]
-        + [f"{100 * ref['share_within'][f'{t:g}']:.1f}%" for t in th]
+        + [pct(ref["share_within"][f"{t:g}"]) for t in th]
         + [ref["mean_response_min"]]
     )
     print(text_table(rows, ["slice", "when", "h/week", "speeds", "posts"] + [f"≤{t:g} min" for t in th] + ["mean min"]))

@@ -32,7 +32,7 @@ from ..jsonsafe import json_safe as _json_safe
 from ..limits import require_memory
 from ..progress import Progress
 from ..report.geo import write_geojson
-from ..report.tables import text_table, write_csv
+from ..report.tables import pct, text_table, write_csv
 from ..routing.travel import travel_times
 from ..sites import Sites
 from .context import Context, assumptions, headline, load_context, mins, municipality_rows, write_first_due
@@ -267,41 +267,45 @@ def _warn_status(res, what: str, progress: Progress) -> None:
         )
 
 
-def _place(ctx, mat, cand, st, fixed_ids, n_open, progress, what, deadline):
+def _place(ctx, mat, cand, st, fixed_ids, n_open, progress, what, deadline, closed=()):
     w = _weights(ctx)
     if st["objective"] == "pmedian":
         full = np.where(np.isfinite(mat), mat, 10 * 3600.0).astype(np.float64)  # unreachable: 10 h penalty
-        res = _solve("pmedian", full, w, cand, st, deadline, p=n_open, fixed=fixed_ids)
+        res = _solve("pmedian", full, w, cand, st, deadline, p=n_open, fixed=fixed_ids, closed=closed)
     else:
-        res = _solve("mclp", mat, w, cand, st, deadline, p=n_open, fixed=fixed_ids, radius=st["threshold"] * 60)
+        radius = st["threshold"] * 60
+        res = _solve("mclp", mat, w, cand, st, deadline, p=n_open, fixed=fixed_ids, closed=closed, radius=radius)
     _warn_status(res, what, progress)
     return res
 
 
-def _relocate(ctx, mat, cand, st, posts, progress, deadline, label=""):
+def _relocate(ctx, mat, cand, st, posts, progress, deadline, label="", closed=()):
     """Best move of ``st["m"]`` of today's posts: one placement solve per combination of moved posts.
 
-    Returns ``(moved post indices, SolveResult, list of solve dicts, combinations tried, total)``;
-    once ``deadline`` is spent no further combination is tried (the best of those tried is returned).
+    ``closed``: posts closed in the optimised time slice; they are neither moved nor opened (moving
+    one would re-open it). Returns ``(moved post indices, SolveResult, list of solve dicts,
+    combinations tried, total)``; once ``deadline`` is spent no further combination is tried (the
+    best of those tried is returned).
     """
-    n_posts = len(posts)
+    open_rows = [i for i in range(len(posts)) if posts.ids[i] not in closed]
     best, solves = None, []
-    combos = list(itertools.combinations(range(n_posts), st["m"]))
+    combos = list(itertools.combinations(open_rows, st["m"]))
     with progress.bar(len(combos), f"relocate{label}") as bar:
         for moved in combos:
             if best is not None and deadline.expired():
                 break
-            keep = [posts.ids[i] for i in range(n_posts) if i not in moved]
+            keep = [posts.ids[i] for i in open_rows if i not in moved]
             res = _place(
                 ctx,
                 mat,
                 cand,
                 st,
                 keep,
-                n_posts,
+                len(open_rows),
                 progress,
                 f"relocate {','.join(posts.ids[i] for i in moved)}{label}",
                 deadline,
+                closed=closed,
             )
             solves.append({**res.to_dict(), "moved": [posts.ids[i] for i in moved]})
             score = res.objective if st["objective"] == "coverage" else -res.objective
@@ -372,6 +376,9 @@ class StudyInput:
     base: CoverageReport | None
     deadline: Deadline
     progress: Progress
+    #: today's posts closed in the optimised time slice (closed in every slice of the mix): a
+    #: relocate study does not move them and a close study does not rank them
+    closed: list = field(default_factory=list)
 
     @property
     def n_posts(self) -> int:
@@ -507,6 +514,8 @@ def study_close(inp: StudyInput) -> StudyOutcome:
     base, th, T, tkey, wt = inp.base, inp.th, inp.T, inp.tkey, inp.weights
     rows = []
     for i in range(inp.n_posts):
+        if inp.posts.ids[i] in inp.closed:  # closing a post the slice has closed already loses nothing
+            continue
         rep = inp.eval(np.delete(inp.post_rows, i))
         r = {"post": inp.posts.ids[i], "name": inp.posts.names[i]}
         for t, a, b in zip(th, base.zone_weight_within, rep.zone_weight_within):
@@ -525,14 +534,36 @@ def study_close(inp: StudyInput) -> StudyOutcome:
     for k, r in enumerate(rows):
         r["rank"] = k + 1
     result = {"ranking_by": key, "least_loss": rows[0]["post"], "most_loss": rows[-1]["post"], "ranking": rows}
+    result.update(_closed_note(inp, "not ranked"))
     return StudyOutcome(result, {"close_ranking.csv": rows}, [], inp.post_rows)
+
+
+def _closed_note(inp: StudyInput, what: str) -> dict:
+    """The result keys naming the posts a slice study left out because the slice closes them."""
+    if not inp.closed:
+        return {}
+    where = "every slice of the mix" if inp.st["slice"] == "mix" else f"time slice {inp.st['slice']!r}"
+    return {
+        "closed_in_slice": list(inp.closed),
+        "closed_note": f"{', '.join(inp.closed)} {'is' if len(inp.closed) == 1 else 'are'} closed in {where}: {what}",
+    }
 
 
 @study_kind("relocate")
 def study_relocate(inp: StudyInput) -> StudyOutcome:
     """Move ``m`` of today's posts: the best placement for every combination of moved posts."""
     st, cand, posts, tkey = inp.st, inp.cand, inp.posts, inp.tkey
-    moved, res, solves, tried, total = _relocate(inp.ctx, inp.mat, cand, st, posts, inp.progress, inp.deadline)
+    n_open = inp.n_posts - len(inp.closed)
+    if st["m"] > n_open:
+        raise ScenarioError(
+            f"expected at most {n_open} moved post(s): {len(inp.closed)} of the {inp.n_posts} posts are closed in "
+            f"the optimised time slice ({', '.join(inp.closed)}), got m = {st['m']}",
+            source=str(inp.sc.path),
+            field="study.m",
+        )
+    moved, res, solves, tried, total = _relocate(
+        inp.ctx, inp.mat, cand, st, posts, inp.progress, inp.deadline, closed=inp.closed
+    )
     if tried < total:
         _warn(
             f"relocate: the study time limit ({st['time_limit_s']:g} s) ran out after {tried} of {total} "
@@ -557,6 +588,7 @@ def study_relocate(inp: StudyInput) -> StudyOutcome:
         "combinations_tried": tried,
         "combinations_total": total,
         "complete": tried == total,
+        **_closed_note(inp, "not moved (moving one would re-open it)"),
     }
     table = [
         {
@@ -809,13 +841,47 @@ def prepare_study(sc: Scenario, progress: Progress) -> StudyInput:
 
         ctx, mat, full = slice_study(ctx, posts, cand, cutoff, progress)
     progress.done("matrix")
+    _check_threshold(sc, st, mat)
     base = _eval(ctx, full, np.arange(len(posts))) if len(posts) else None
-    return StudyInput(sc, st, ctx, posts, cand, mat, full, base, Deadline(st["time_limit_s"]), progress)
+    closed = _closed_in_study(sc, posts) if st["slice"] is not None and len(posts) else []
+    return StudyInput(sc, st, ctx, posts, cand, mat, full, base, Deadline(st["time_limit_s"]), progress, closed)
+
+
+def _closed_in_study(sc: Scenario, posts: Sites) -> list:
+    """Today's posts closed in the optimised slice (in every slice of the mix), in post order."""
+    from .slices import slice_setups
+
+    chosen = [s for s in slice_setups(sc, posts) if sc.study["slice"] in ("mix", s.name)]
+    return [p for p in posts.ids if chosen and all(p in s.closed for s in chosen)]
+
+
+def _check_threshold(sc: Scenario, st: dict, mat: np.ndarray) -> None:
+    """Refuse a study threshold within which no candidate site reaches anyone (e.g. 0.1 min from the
+    call, shorter than the call handling alone): every placement would be an arbitrary pick."""
+    if st["kind"] in ("compare", "add-vehicle", "minimum") or mat.size == 0:  # minimum: its share check says it
+        return
+    fastest = float(np.min(mat))
+    T = float(st["threshold"])
+    if not fastest <= T * 60.0:
+        reach = (
+            f"the fastest response of any candidate site is {fastest / 60:.2f} min"
+            if np.isfinite(fastest)
+            else ("no candidate site reaches any demand point")
+        )
+        raise ScenarioError(
+            f"no candidate site reaches anyone within {T:g} min ({reach}"
+            f"{', call handling included' if sc.call_handling_s else ''}); expected a larger threshold",
+            source=str(sc.path),
+            field="study.threshold",
+        )
 
 
 def solve_study(sc: Scenario, progress: Progress | None = None) -> StudyResult:
     """Run the scenario's ``[study]``: the kind's function from :data:`STUDIES`, then the sensitivity
     analysis when asked; nothing is written (see :func:`write_study`)."""
+    from ..checks import check_instance
+
+    check_instance(sc, Scenario, "sc", "a Scenario (kz.parse_scenario(path))", error=ScenarioError)
     progress = progress or Progress(True)
     inp = prepare_study(sc, progress)
     st, kind = inp.st, inp.st["kind"]
@@ -834,6 +900,7 @@ def solve_study(sc: Scenario, progress: Progress | None = None) -> StudyResult:
                 kind,
                 [inp.cand.ids[r] for r in outcome.chosen_rows],
                 Deadline(st["time_limit_s"]),
+                closed=inp.closed,
             )
             progress.done("sensitivity")
     cand, n_posts = inp.cand, inp.n_posts
@@ -950,7 +1017,7 @@ def _compare_row(ctx, base, rep, sid, name, th, t_study, cand=None):
     return r
 
 
-def _sensitivity(ctx, posts, cand, st, progress, kind, base_sites, deadline: Deadline):
+def _sensitivity(ctx, posts, cand, st, progress, kind, base_sites, deadline: Deadline, closed=()):
     """Re-solve under perturbed speed, turnout and threshold; report whether the recommended sites
     (``base_sites``: the study's answer) change. Variants not started before ``deadline`` are
     reported as not run (and do not count either way)."""
@@ -985,7 +1052,9 @@ def _sensitivity(ctx, posts, cand, st, progress, kind, base_sites, deadline: Dea
         elif kind == "minimum":
             res = _solve("lscp", mat, _weights(ctx), c2, st2, deadline, radius=st2["threshold"] * 60)
         else:  # relocate: the same search over which posts move, under the variant
-            _, res, _, tried, total = _relocate(ctx, mat, c2, st2, posts, Progress(True), deadline, f" ({label})")
+            _, res, _, tried, total = _relocate(
+                ctx, mat, c2, st2, posts, Progress(True), deadline, f" ({label})", closed=closed
+            )
             if tried < total:
                 _warn(f"sensitivity {label}: the time limit ran out after {tried} of {total} combinations")
         out.append(
@@ -1137,8 +1206,8 @@ def print_study(summary: dict) -> None:
         tk = f"{st['threshold']:g}"
         if tk in res["after"]["share_within"]:
             print(
-                f"  zone share within {tk} min: {100 * res['before']['share_within'][tk]:.1f}% -> "
-                f"{100 * res['after']['share_within'][tk]:.1f}%"
+                f"  zone share within {tk} min: {pct(res['before']['share_within'][tk])} -> "
+                f"{pct(res['after']['share_within'][tk])}"
             )
     elif kind == "add-vehicle":
         print(f"  measure: {res['measure']}; today's {st['vehicle']} at {', '.join(res['existing']) or 'no post'}")
@@ -1150,7 +1219,7 @@ def print_study(summary: dict) -> None:
             )
         rows = [
             [k]
-            + [f"{100 * res[k]['share_within'][f'{t:g}']:.1f}%" for t in summary["assumptions"]["thresholds_min"]]
+            + [pct(res[k]["share_within"][f"{t:g}"]) for t in summary["assumptions"]["thresholds_min"]]
             + [res[k]["mean_response_min"]]
             for k in ("before", "after")
         ]
@@ -1165,9 +1234,9 @@ def print_study(summary: dict) -> None:
         print(text_table(rows, hdr))
     elif kind == "greenfield":
         for c in res["curve"]:
-            print(f"  p={c['p']:3d}: {100 * list(c.values())[1]:.1f}%  ({c['status']})")
+            print(f"  p={c['p']:3d}: {pct(list(c.values())[1])}  ({c['status']})")
         if res["today"]:
-            print(f"  today p={res['today']['p']}: {100 * list(res['today'].values())[1]:.1f}%")
+            print(f"  today p={res['today']['p']}: {pct(list(res['today'].values())[1])}")
     elif kind == "minimum":
         print(f"  posts needed: {res['posts_needed']}")
     elif kind == "relocate":
@@ -1177,13 +1246,15 @@ def print_study(summary: dict) -> None:
             text_table(
                 [
                     [r["site"], r["name"][:30]]
-                    + [f"{100 * v:.1f}%" for k, v in r.items() if k.startswith("share_")]
+                    + [pct(v) for k, v in r.items() if k.startswith("share_")]
                     + [r["mean_min"], r["p90_min"]]
                     for r in res["rows"]
                 ],
                 ["site", "name"] + [k for k in res["rows"][0] if k.startswith("share_")] + ["mean", "p90"],
             )
         )
+    if res.get("closed_note"):
+        print(f"  {res['closed_note']}")
     if "sensitivity" in res:
         print(
             f"  sensitivity: recommendation {'CHANGES' if res['sensitivity']['recommendation_changes'] else 'is stable'}"
