@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import sys
 
 import numpy as np
 
@@ -251,35 +252,33 @@ _KIND = {
 }
 
 
+def _instance(value, module: str, cls: str) -> bool:
+    """``isinstance(value, module.cls)`` without importing ``module`` (this module sits below every
+    layer): an object of a class whose module was never loaded cannot be an instance of it."""
+    mod = sys.modules.get(module)
+    return mod is not None and isinstance(value, getattr(mod, cls))
+
+
+def _check_kind(value, module: str, cls: str, name: str, what: str):
+    if not _instance(value, module, cls):
+        raise ModelInputError(f"expected {what}, got {show(value)}", field=name)
+    return value
+
+
 def check_zone(zone, name: str = "zone"):
     """``zone`` itself when it is a loaded :class:`~kazerne.routing.zone.Zone` (``kz.load_zone``)."""
-    from .routing.zone import Zone
-
-    return check_instance(zone, Zone, name, 'a Zone (kz.load_zone("hvz-centrum"))')
+    return _check_kind(zone, "kazerne.routing.zone", "Zone", name, 'a Zone (kz.load_zone("hvz-centrum"))')
 
 
 def check_net(net, name: str = "net"):
     """``net`` itself when it is a :class:`~kazerne.routing.network.RoadNetwork` (``zone.net``)."""
-    from .routing.network import RoadNetwork
-
-    return check_instance(net, RoadNetwork, name, "a RoadNetwork (zone.net)")
-
-
-def check_profile(profile, name: str = "profile"):
-    """A :class:`~kazerne.routing.profiles.SpeedProfile`; a profile name gives the built-in one."""
-    from .routing.profiles import SpeedProfile, get_profile
-
-    if isinstance(profile, str):
-        return get_profile(profile)
-    return check_instance(profile, SpeedProfile, name, 'a SpeedProfile (kz.get_profile("fire_engine")) or its name')
+    return _check_kind(net, "kazerne.routing.network", "RoadNetwork", name, "a RoadNetwork (zone.net)")
 
 
 def check_demand(demand, n_points: int | None = None, name: str = "demand", times: str = "tt"):
     """``demand`` itself when it is :class:`~kazerne.demand.points.DemandPoints` with ``n_points``
     points (the columns of the times ``times`` it goes with)."""
-    from .demand.points import DemandPoints
-
-    check_instance(demand, DemandPoints, name, "DemandPoints (kz.population_grid(zone))")
+    _check_kind(demand, "kazerne.demand.points", "DemandPoints", name, "DemandPoints (kz.population_grid(zone))")
     if n_points is not None and len(demand.weight) != n_points:
         raise ModelInputError(
             f"{len(demand.weight)} demand points, but {times} has times to {n_points}: expected the demand the "
@@ -323,9 +322,13 @@ def check_progress(progress, name: str = "progress"):
 
 def check_problem(problem, name: str = "problem"):
     """``problem`` itself when it is a :class:`~kazerne.coverage.problem.Problem`."""
-    from .coverage.problem import Problem
-
-    return check_instance(problem, Problem, name, "a Problem (kz.from_cost_matrix(cost, weights) or tt.to_problem(w))")
+    return _check_kind(
+        problem,
+        "kazerne.coverage.problem",
+        "Problem",
+        name,
+        "a Problem (kz.from_cost_matrix(cost, weights) or tt.to_problem(w))",
+    )
 
 
 def check_costs(C, w, name: str = "cost"):

@@ -114,8 +114,8 @@ def vehicle_profile(base, vtype: VehicleType):
     multiplied in and its top speed; another profile name: that profile with the run's time-of-day
     ``period``, ``unknown_direction_factor`` and ``speed_scale`` (the conditions of the run), then the
     type's. A type with scale 1 and no top speed drives ``base`` itself (the same object)."""
-    from ..checks import check_instance, check_profile
-    from ..routing.profiles import get_profile
+    from ..checks import check_instance
+    from ..routing.profiles import check_profile, get_profile
 
     base = check_profile(base, "base")
     check_instance(vtype, VehicleType, "vtype", 'a VehicleType (kz.VehicleType("AP"))')

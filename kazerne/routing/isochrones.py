@@ -95,8 +95,9 @@ def isochrone_polygons(
     """
     from scipy import ndimage
 
-    from ..checks import check_array, check_net, check_number, check_profile
+    from ..checks import check_array, check_net, check_number
     from .paths import check_nodes, drive_times
+    from .profiles import check_profile
 
     net, profile = check_net(net), check_profile(profile)
     (node,) = check_nodes([node], net.n_nodes, "node")

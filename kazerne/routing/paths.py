@@ -75,9 +75,10 @@ def drive_times(
     binary-heap Dijkstra, threads over sources), ``"scipy"`` (``csgraph.dijkstra``) or ``"auto"``
     (numba when installed). ``workers`` caps the threads (default: all cores).
     """
-    from ..checks import check_net, check_profile
+    from ..checks import check_net
     from ..limits import require_memory
     from . import _dijkstra
+    from .profiles import check_profile
 
     net, profile = check_net(net), check_profile(profile)
     sources = check_nodes(sources, net.n_nodes, "sources")

@@ -31,7 +31,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import ScenarioError
+from ..checks import show
+from ..errors import ModelInputError, ScenarioError
 
 #: OSM highway classes, fastest first. A merged edge carrying several classes gets the slowest
 #: of them (conservative). Anything else maps to ``road``.
@@ -410,6 +411,17 @@ def get_profile(name: str, **overrides) -> SpeedProfile:
         raise ScenarioError(f"unknown profile {name!r}; expected one of {', '.join(PROFILES)}", field="profile")
     prof = PROFILES[name]
     return prof.with_overrides(**overrides) if overrides else prof
+
+
+def check_profile(profile, name: str = "profile") -> SpeedProfile:
+    """A :class:`SpeedProfile`; a profile name (or a calibrated profile file) gives that profile."""
+    if isinstance(profile, str):
+        return get_profile(profile)
+    if not isinstance(profile, SpeedProfile):
+        raise ModelInputError(
+            f'expected a SpeedProfile (kz.get_profile("fire_engine")) or its name, got {show(profile)}', field=name
+        )
+    return profile
 
 
 def parse_maxspeed(value) -> float:

@@ -140,7 +140,8 @@ def route(net: RoadNetwork, profile: SpeedProfile, from_node: int, to_node: int)
 
     Raises :class:`~kazerne.errors.ModelInputError` when ``to_node`` cannot be reached.
     """
-    from ..checks import check_net, check_profile
+    from ..checks import check_net
+    from .profiles import check_profile
 
     net, profile = check_net(net), check_profile(profile)
     a = _check_node(net, from_node, "from")

@@ -272,8 +272,9 @@ def travel_times(
         ``inf`` = beyond the cutoff, unreachable, or no road data (see :class:`TravelTimes`).
         float32 seconds from the alarm; float64 (exact) with call handling.
     """
-    from ..checks import check_demand, check_instance, check_profile, check_progress, check_zone
+    from ..checks import check_demand, check_instance, check_progress, check_zone
     from ..sites import Sites
+    from .profiles import check_profile
 
     check_zone(zone)
     check_instance(sites, Sites, "sites", "Sites (kz.Sites.from_posts(zone), kz.Sites.from_lonlat(...))")
