@@ -68,6 +68,8 @@ _EXPORTS = {
     "time_definition": ("kazerne.response", "time_definition"),
     "DEFAULT_TURNOUT_DIST": ("kazerne.response", "DEFAULT_TURNOUT_DIST"),
     "DEFAULT_CALL_HANDLING_S": ("kazerne.response", "DEFAULT_CALL_HANDLING_S"),
+    # unit checks
+    "UnitsWarning": ("kazerne.units", "UnitsWarning"),
     # models
     "lscp": ("kazerne.coverage.models", "lscp"),
     "mclp": ("kazerne.coverage.models", "mclp"),

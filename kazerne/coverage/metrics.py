@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..routing.travel import kth_nearest
+from ..units import warn_if_minutes
 
 
 @dataclass
@@ -237,6 +238,8 @@ def evaluate(
     times, sites = kth_nearest(m, k=2)
     first, second = times[0], times[1]
     th = np.asarray(sorted(float(t) for t in thresholds_s))
+    for t in th:
+        warn_if_minutes(t, "thresholds_s", costs=seconds, stacklevel=3)
     wr = np.where(nrd, 0.0, w)
     total = float(wr.sum())
     within = np.array([wr[first <= t].sum() for t in th])

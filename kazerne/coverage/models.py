@@ -34,6 +34,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import InfeasibleError, ModelInputError
+from ..units import warn_if_minutes
 from .heuristics import greedy_cover, greedy_interchange, lagrangian_branch_and_bound, lagrangian_pmedian
 from .mip import Mip
 from .problem import Problem
@@ -74,13 +75,14 @@ def _remaining(deadline: float | None) -> float | None:
 
 
 # ----------------------------------------------------------------------------- shared helpers
-def _check_radius(radius, field="radius") -> float:
+def _check_radius(radius, field="radius", costs=None) -> float:
     try:
         r = float(radius)
     except (TypeError, ValueError):
         raise ModelInputError(f"expected a number >= 0, got {radius!r}", field=field) from None
     if not np.isfinite(r) or r < 0:
         raise ModelInputError(f"expected a finite number >= 0, got {radius!r}", field=field)
+    warn_if_minutes(r, field, costs=costs, stacklevel=4)
     return r
 
 
@@ -296,7 +298,7 @@ def lscp(
         caller cannot mistake an impossible cover for a solution.)
     """
     t0 = time.perf_counter()
-    radius = _check_radius(radius)
+    radius = _check_radius(radius, costs=problem.cost)
     share = _check_share(coverage, "coverage")
     time_limit = _check_time(time_limit)
     backend = _backend(solver, "lscp")
@@ -652,7 +654,7 @@ def mclp(
         ``extra``: ``covered_share``, ``reduction`` and, capacitated, ``served_by_site``.
     """
     t0 = time.perf_counter()
-    radius = _check_radius(radius)
+    radius = _check_radius(radius, costs=problem.cost)
     p = problem.check_p(p)
     time_limit = _check_time(time_limit)
     if capacity is not None:
@@ -764,7 +766,7 @@ def mclp_frontier(
     import logging
     import multiprocessing as mp
 
-    radius = _check_radius(radius)
+    radius = _check_radius(radius, costs=problem.cost)
     time_limit = _check_time(time_limit)
     ps = sorted({problem.check_p(p) for p in ps})
     if not ps:
@@ -1413,7 +1415,7 @@ def backup(
     dropped (not valid when coverage counts twice).
     """
     t0 = time.perf_counter()
-    radius = _check_radius(radius)
+    radius = _check_radius(radius, costs=problem.cost)
     p = problem.check_p(p)
     share = _check_share(min_primary, "min_primary")
     time_limit = _check_time(time_limit)

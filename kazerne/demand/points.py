@@ -319,9 +319,14 @@ def demand_from_file(
     x, y = to_metric(np.asarray(lons), np.asarray(lats))
     muni = municipality_of(zone, x, y)
     if (muni < 0).any():
+        from ..units import swap_hint
+
         k = int(np.flatnonzero(muni < 0)[0])
+        far = float(shapely.distance(zone.zone_metric, shapely.Point(x[k], y[k])))
         raise ScenarioError(
-            f"point {k + 1} (lon={lons[k]}, lat={lats[k]}) lies outside the zone's municipalities", source=str(path)
+            f"point {k + 1} (lon={lons[k]}, lat={lats[k]}) lies outside the zone's municipalities"
+            + swap_hint(lons[k], lats[k], far),
+            source=str(path),
         )
     sn = snap_xy(zone.net, x, y, max_snap_m=max_snap_m, gap_metric=zone.gap_metric)
     return DemandPoints(
