@@ -119,6 +119,27 @@ class DemandPoints:
     def total_no_road_data(self) -> float:
         return float(self.weight[self.no_road_data].sum())
 
+    def to_geodataframe(self, to_crs=None):
+        """A ``geopandas.GeoDataFrame`` of the points (EPSG:4326, or ``to_crs``): ``weight``,
+        ``municipality``, ``node``, ``snap_m``, ``no_road_data``, ``in_gap``."""
+        import geopandas as gpd
+        import pandas as pd
+
+        from ..report.plotcrs import to_crs as _to_crs
+
+        names = np.array(list(self.municipality_names) + [None], dtype=object)
+        df = pd.DataFrame(
+            {
+                "weight": self.weight,
+                "municipality": names[self.municipality],
+                "node": self.node,
+                "snap_m": self.snap_m,
+                "no_road_data": np.asarray(self.no_road_data, dtype=bool),
+                "in_gap": np.asarray(self.in_gap, dtype=bool),
+            }
+        )
+        return _to_crs(gpd.GeoDataFrame(df, geometry=gpd.points_from_xy(self.lon, self.lat), crs="EPSG:4326"), to_crs)
+
 
 def population_grid(
     zone,

@@ -31,8 +31,10 @@ BORDER = "#262626"
 ATTRIBUTION = "© OpenStreetMap contributors (roads), Statbel (population), kazerne"
 
 #: First-arrival classes: colours for ≤ t1, t1–t2, ..., > tn, unreachable.
-MINUTE_COLOURS = ["#1a9850", "#91cf60", "#fee08b", "#fc8d59", "#d73027", "#a50026", "#67001f"]
-UNREACHED = "#3b0012"
+#: First-arrival bands: viridis (perceptually uniform, readable with every common colour-vision
+#: deficiency and in greyscale), light yellow = fast to dark purple = slow.
+MINUTE_CMAP = "viridis"
+UNREACHED = "#0d0d0d"
 
 #: Change classes (before → after), best first.
 CHANGE_CLASSES = [
@@ -149,10 +151,12 @@ def _grid(x, y, cell_m):
 
 def minute_classes(thresholds) -> tuple[list, list]:
     """Colours and legend labels of first-arrival classes for thresholds (minutes)."""
+    import matplotlib
+    from matplotlib.colors import to_hex
+
     th = [float(t) for t in thresholds]
-    cols = MINUTE_COLOURS[: len(th) + 1]
-    while len(cols) < len(th) + 1:
-        cols.append(MINUTE_COLOURS[-1])
+    cmap = matplotlib.colormaps[MINUTE_CMAP]
+    cols = [to_hex(cmap(v)) for v in np.linspace(1.0, 0.12, len(th) + 1)]
     labels = [f"≤ {th[0]:g} min"] + [f"{a:g}–{b:g} min" for a, b in zip(th[:-1], th[1:])] + [f"> {th[-1]:g} min"]
     return cols, labels
 
