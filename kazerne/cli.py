@@ -47,13 +47,14 @@ def _cmd_isochrones(args) -> int:
             raise ScenarioError(f"unknown post {pid!r}; known: {known}", field="--post") from None
         node = zone.site_node(site.lon, site.lat, what=f"post {pid}")
         turnout = args.turnout if args.turnout is not None else DEFAULT_TURNOUT_S.get(crew_type(site.crew), 300.0)
-        polys = polygons_to_wgs84(isochrone_polygons(zone.net, profile, node, turnout, minutes))
-        for m, g in zip(sorted(minutes), polys):
+        metric = isochrone_polygons(zone.net, profile, node, turnout, minutes, gap_metric=zone.gap_metric)
+        for m, g, gm in zip(sorted(minutes), polygons_to_wgs84(metric), metric):
             feats.append(
                 {
                     "post": pid,
                     "name": site.name,
-                    "minutes": m,
+                    "within_min": m,
+                    "area_km2": round(gm.area / 1e6, 3),
                     "turnout_s": turnout,
                     "profile": profile.name,
                     "geometry": g,
@@ -62,7 +63,8 @@ def _cmd_isochrones(args) -> int:
     assumptions = {
         "road_data": zone.net.describe(),
         "profile": profile.name,
-        "note": "isochrone = roads reached within the threshold incl. turnout, buffered 100 m",
+        "note": "isochrone = roads reached within the threshold from the alarm (turnout + driving), buffered "
+        "100 m, the no-road-data area cut out; valid MultiPolygons, no part or hole under 1 ha",
     }
     try:
         write_geojson(out, feats, metadata=assumptions)

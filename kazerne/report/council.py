@@ -238,10 +238,14 @@ def network_layers(
     site_xy,
     site_layer: str = "posts",
     before=None,
+    first_due=None,
 ) -> dict:
     """Layers of one network of sites: demand cells, sites, isochrone bands and cumulative
-    isochrones (of the whole network: first unit), first-due areas, municipalities with shares."""
-    from ..routing.isochrones import first_due_areas, isochrone_polygons
+    isochrones (of the whole network: first unit), first-due areas, municipalities with shares.
+    Isochrones and first-due areas come from the same functions as the API's
+    (:func:`kazerne.routing.isochrones.reach_polygons`, :func:`~kazerne.routing.isochrones.first_due_from_times`);
+    ``first_due``: those areas when the caller already has them."""
+    from ..routing.isochrones import bands, first_due_from_times, first_due_rows, reach_polygons
     from .gpkg import cell_polygons
 
     th = [float(t) for t in thresholds]
@@ -269,15 +273,14 @@ def network_layers(
         cells["first_min_before"] = np.where(np.isfinite(bm), bm, np.nan)
         cells["change_min"] = np.where(np.isfinite(bm) & np.isfinite(first_min), first_min - bm, np.nan)
     cell_geoms = cell_polygons(d.x, d.y, d.cell_m or 250.0)
-    # cumulative isochrones and bands of the network (first unit from any site)
+    # cumulative isochrones and bands of the network (first unit from any site): every cell
+    # reached within T has its centre inside the T polygon
     best = np.min(node_t, axis=0) if len(node_t) else np.full(zone.net.n_nodes, np.inf)
-    cum = isochrone_polygons(zone.net, profile, 0, 0.0, th, node_t=best)
-    if zone.gap_metric is not None:
-        cum = [shapely.difference(g, zone.gap_metric) for g in cum]
+    cum = reach_polygons(zone.net, profile, best, th, points=(d.x, d.y, rep.first_s), gap_metric=zone.gap_metric)
     w = np.where(d.no_road_data, 0.0, d.weight)
-    iso_rows, iso_geoms, band_rows, band_geoms = [], [], [], []
-    prev = shapely.Polygon()
-    for k, (t, g) in enumerate(zip(th, cum)):
+    iso_rows, band_rows = [], []
+    band_geoms = bands(cum)
+    for k, (t, g, b) in enumerate(zip(th, cum, band_geoms)):
         iso_rows.append(
             {
                 "within_min": t,
@@ -286,8 +289,6 @@ def network_layers(
                 "population_within": round(float(w[rep.first_s <= t * 60].sum()), 1),
             }
         )
-        iso_geoms.append(g)
-        b = shapely.difference(g, prev) if not prev.is_empty else g
         lo = th[k - 1] if k else 0.0
         band_rows.append(
             {
@@ -298,34 +299,17 @@ def network_layers(
                 "population": round(float(w[(rep.first_s > lo * 60) & (rep.first_s <= t * 60)].sum()), 1),
             }
         )
-        band_geoms.append(b)
-        prev = g
-    # first-due areas
-    first = (
-        np.where(np.isfinite(node_t).any(axis=0), np.argmin(node_t, axis=0), -1)
-        if len(node_t)
-        else np.full(zone.net.n_nodes, -1)
-    )
-    areas = first_due_areas(zone.net, first, zone.zone_metric, gap_metric=zone.gap_metric)
-    fd_rows, fd_geoms = [], []
-    for k, g in sorted(areas.items()):
-        pop = float(w[rep.first_site == k].sum()) if k >= 0 else float(d.weight[d.no_road_data].sum())
-        fd_rows.append(
-            {
-                "post_id": site_ids[k] if k >= 0 else "",
-                "post_name": site_names[k] if k >= 0 else "no road data / not reached",
-                "area_km2": round(g.area / 1e6, 3),
-                "population": round(pop, 1),
-            }
-        )
-        fd_geoms.append(g)
+    iso_geoms = cum
+    # first-due areas: the same as posts.csv and first_due.geojson
+    areas = first_due if first_due is not None else first_due_from_times(zone, node_t, d, rep.first_site)
+    fd_rows, fd_geoms = first_due_rows(areas, list(site_ids), list(site_names), d, rep.first_site)
     # municipalities
     geoms = {m.name: g for m, g in zip(zone.pack.municipalities, zone.municipalities_metric)}
     mrows = [{"name" if k == "municipality" else k: v for k, v in r.items()} for r in muni_rows]
     mgeoms = [geoms[r["name"]] for r in mrows]
     sx, sy = site_xy
     return {
-        "demand_cells": (cells, cell_geoms, "Polygon"),
+        "demand_cells": (cells, cell_geoms, "MultiPolygon"),
         site_layer: (site_rows, [shapely.Point(a, b) for a, b in zip(sx, sy)], "Point"),
         "isochrone_bands": (band_rows, band_geoms, "MultiPolygon"),
         "isochrones": (iso_rows, iso_geoms, "MultiPolygon"),
@@ -545,8 +529,10 @@ def write_baseline_outputs(
     maps: bool = True,
     report: bool = True,
     gpkg: bool = True,
+    first_due=None,
 ) -> None:
-    """Map (``map.png`` / ``map.pdf``), ``layers.gpkg`` and ``report.html`` of a baseline run."""
+    """Map (``map.png`` / ``map.pdf``), ``layers.gpkg`` and ``report.html`` of a baseline run
+    (``first_due``: the run's first-due areas, as its ``posts.csv`` counts them)."""
     folder = Path(folder)
     zone, d = ctx.zone, ctx.demand
     th = list(summary["assumptions"]["thresholds_min"])
@@ -606,7 +592,18 @@ def write_baseline_outputs(
                 }
             )
         layers = network_layers(
-            zone, ctx.profile, d, rep, posts.ids, posts.names, node_t, th, summary["municipalities"], srows, (px, py)
+            zone,
+            ctx.profile,
+            d,
+            rep,
+            posts.ids,
+            posts.names,
+            node_t,
+            th,
+            summary["municipalities"],
+            srows,
+            (px, py),
+            first_due=first_due,
         )
         write_gpkg(folder / "layers.gpkg", layers, epsg=epsg)
     if report:
@@ -1271,7 +1268,7 @@ def write_ems_outputs(
             v = r.get(key)
             r["meets_norm"] = None if v is None else bool(v >= norm)
         layers = {
-            "demand_cells": (cells, cell_polygons(d.x, d.y, d.cell_m or 250.0), "Polygon"),
+            "demand_cells": (cells, cell_polygons(d.x, d.y, d.cell_m or 250.0), "MultiPolygon"),
             "bases": (brow, [shapely.Point(a_, b_) for a_, b_ in zip(bx, by)], "Point"),
             "municipalities": (mrows, [geoms[r["name"]] for r in mrows], "MultiPolygon"),
         }

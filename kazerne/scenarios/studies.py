@@ -33,9 +33,18 @@ from ..limits import require_memory
 from ..progress import Progress
 from ..report.geo import write_geojson
 from ..report.tables import text_table, write_csv
-from ..routing.travel import travel_times
+from ..routing.travel import kth_nearest, travel_times
 from ..sites import Sites
-from .context import Context, assumptions, headline, load_context, mins, municipality_rows, write_first_due
+from .context import (
+    Context,
+    assumptions,
+    first_due,
+    headline,
+    load_context,
+    mins,
+    municipality_rows,
+    write_first_due,
+)
 from .output import write_run
 from .resolve import in_file, resolve_posts, resolve_site, turnout_for
 from .schema import DEFAULT_CANDIDATE_CLASSES, STUDY_KINDS, Scenario, StudySpec, crew_type
@@ -896,10 +905,10 @@ def write_study(res: StudyResult, out_root: Path) -> Path:
         if sc.outputs.get("first_due_areas", True):
             sel = cand.subset(chosen_rows)
             prof = res.outcome.profile or ctx.profile
-            node_t = travel_times(
-                ctx.zone, sel, ctx.demand, prof, keep_nodes=True, call_handling_s=sc.call_handling_s
-            ).node_seconds
-            write_first_due(tmp / "first_due.geojson", ctx, sel, node_t, summary["assumptions"])
+            tt_sel = travel_times(ctx.zone, sel, ctx.demand, prof, keep_nodes=True, call_handling_s=sc.call_handling_s)
+            fs = kth_nearest(tt_sel.dense(), k=1)[1][0]
+            areas = first_due(ctx, tt_sel.node_seconds, fs)
+            write_first_due(tmp / "first_due.geojson", ctx, sel, areas, summary["assumptions"], fs)
 
     target = write_run(
         out_root / sc.name,
