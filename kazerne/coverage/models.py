@@ -718,7 +718,14 @@ def _add_greedy(cover, w, sites, k):
 
 
 def mclp_frontier(
-    problem: Problem, ps, radius: float, *, time_limit: float | None = None, solver: str | None = None, workers: int = 1
+    problem: Problem,
+    ps,
+    radius: float,
+    *,
+    time_limit: float | None = None,
+    solver: str | None = None,
+    workers: int = 1,
+    on_point=None,
 ) -> list[SolveResult]:
     """The MCLP for several ``p`` in one pass (a greenfield frontier), each point solved exactly.
 
@@ -743,6 +750,9 @@ def mclp_frontier(
         Seconds per point (as for :func:`mclp`).
     solver : str, optional
         ``SCIP`` (default), ``HIGHS`` or ``CBC``.
+    on_point : callable, optional
+        Called as ``on_point(p, status)`` as soon as each point is solved (in the order they
+        finish): a progress bar advances per point instead of jumping at the end.
     workers : int
         Processes for the exact solves (1, the default: in this process, one point after the
         other). With more, the pool is started before the heuristic chain (its start-up overlaps
@@ -779,6 +789,11 @@ def mclp_frontier(
     n, m = cover.shape
     nf = problem.n_fixed
     done: dict[int, tuple] = {}  # p -> (status, bound, chosen, used, stats, seconds)
+
+    def finished(p):
+        if on_point is not None:
+            on_point(p, done[p][0])
+
     starts = {}
     pool = None
     if workers > 1 and len(ps) > 1 and m:
@@ -797,9 +812,11 @@ def mclp_frontier(
             pc = p - nf
             if pc >= n or m == 0:
                 done[p] = (OPTIMAL, float("nan"), np.arange(n), "trivial", {}, 0.0)
+                finished(p)
                 continue
             if full is not None and len(full) <= pc:
                 done[p] = (OPTIMAL, float("nan"), full, "greedy-cover", {}, 0.0)
+                finished(p)
                 continue
             init: np.ndarray | None = None if prev is None else _add_greedy(cover, w, prev, pc - len(prev))
             assert Cmat is not None  # m > 0 here
@@ -808,6 +825,7 @@ def mclp_frontier(
             )
             if float(w[~cover[heur].any(axis=0)].sum()) <= 1e-12 * max(1.0, float(w.sum())):
                 done[p] = (OPTIMAL, float("nan"), heur, "greedy", {}, 0.0)
+                finished(p)
             starts[p] = heur
             prev = heur
         heur_s = time.perf_counter() - th
@@ -837,6 +855,7 @@ def mclp_frontier(
             for p in todo:
                 start, origin[p] = best_start(p)
                 done[p] = _frontier_job(p - nf, start, time_limit, upper_for(p))
+                finished(p)
         elif todo:
             assert pool is not None
             # the largest p first (the longest proof), the others in ascending order on the other
@@ -850,7 +869,9 @@ def mclp_frontier(
                     running[pool.submit(_frontier_job, p - nf, start, time_limit, upper_for(p))] = p
                 fin, _ = cf.wait(list(running), return_when=cf.FIRST_COMPLETED)
                 for f in fin:
-                    done[running.pop(f)] = f.result()
+                    q = running.pop(f)
+                    done[q] = f.result()
+                    finished(q)
     finally:
         if pool is not None:
             pool.shutdown(cancel_futures=True)

@@ -801,6 +801,21 @@ def _generic_cols(rows: list) -> list:
     return cols
 
 
+def _network_words(summary: dict, n: int) -> str:
+    """ " — the best network of n posts" only when the solve that chose it is proven optimal; else
+    what it is (feasible, with its gap)."""
+    from .maps import proven
+
+    solves = [x for x in summary.get("solves", []) if x.get("p", n) == n] or summary.get("solves", [])
+    last = solves[-1] if solves else {}
+    status = last.get("status", "optimal")
+    if proven(status):
+        return f" — the best network of {n} posts"
+    gap = last.get("gap")
+    gap_txt = f", gap {100 * gap:.2g} %" if isinstance(gap, (int, float)) and np.isfinite(gap) else ""
+    return f" — a network of {n} posts ({status}{gap_txt}: not proven best)"
+
+
 def write_study_outputs(
     folder,
     ctx,
@@ -856,7 +871,7 @@ def write_study_outputs(
     title = f"{bm.zone_title}: " + STUDY_TITLES[kind].format(k=what)
     sub = (
         f"{summary['scenario']['description'] or summary['scenario']['name']} — threshold {T:g} min"
-        + (f" — the best network of {len(chosen_rows)} posts" if kind in ("greenfield", "minimum") else "")
+        + (_network_words(summary, len(chosen_rows)) if kind in ("greenfield", "minimum") else "")
         + (
             f" — in brackets: people no longer reached within {T:g} min if that post closes"
             if kind == "close"
@@ -944,7 +959,9 @@ def write_study_outputs(
         )
         fig_htmls.append(_map_and_figure(fig, info, folder, "map", caption, "map-main"))
         if frontier is not None:
-            from .maps import frontier_figure
+            from .maps import frontier_figure, proven
+
+            all_proven = all(proven(x) for x in frontier.get("status") or ["optimal"])
 
             ff = frontier_figure(
                 frontier["p"],
@@ -952,17 +969,27 @@ def write_study_outputs(
                 frontier.get("today_p"),
                 frontier.get("today_share"),
                 T,
-                title=f"{bm.zone_title}: best share within {T:g} min for 8..n posts".replace(
-                    "8..n", f"{min(frontier['p'])}..{max(frontier['p'])}"
+                title=(
+                    f"{bm.zone_title}: {'best ' if all_proven else ''}share within {T:g} min for "
+                    f"{min(frontier['p'])}..{max(frontier['p'])} posts"
+                    + ("" if all_proven else " (best only where proven)")
                 ),
                 new_crew=f"{st['new_crew']} crews",
                 today_note=frontier["note"],
+                curve_status=frontier.get("status"),
+                curve_gap=frontier.get("gap"),
             )
             png = figure_bytes(ff, "png")
             save_map(ff, folder, "frontier")
             fig_htmls.append(
                 H.figure(
-                    png, "The frontier: the best share reachable with p posts.", id="frontier", pdf_name="frontier.pdf"
+                    png,
+                    "The frontier: the best share reachable with p posts."
+                    if all_proven
+                    else "The frontier: the share reachable with p posts — best where proven (filled dots); "
+                    "hollow dots were stopped by the time limit before their proof.",
+                    id="frontier",
+                    pdf_name="frontier.pdf",
                 )
             )
     if gpkg and after_rep is not None:

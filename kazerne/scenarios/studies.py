@@ -607,14 +607,24 @@ def study_greenfield(inp: StudyInput) -> StudyOutcome:
     chosen_rows = np.zeros(0, dtype=np.int64)
     ps = list(range(st["p_min"], st["p_max"] + 1))
     frontier = None
-    if st["objective"] != "pmedian":
-        # every p in one pass (shared reduction, each optimum the start of the next); the study's
-        # time limit is shared evenly between the points
-        prob = from_cost_matrix(inp.mat, inp.weights, site_ids=cand.ids)
-        frontier = models.mclp_frontier(
-            prob, ps, T * 60, time_limit=max(deadline.left(), 0.5) / len(ps), workers=frontier_workers(len(ps))
-        )
     with inp.progress.bar(len(ps), "greenfield p") as bar:
+        if st["objective"] != "pmedian":
+            # every p in one pass (shared reduction, each optimum the start of the next); the study's
+            # time limit is shared evenly between the points; the bar advances as each point is solved
+
+            def solved(p, status):
+                bar.set_postfix_str(f"p={p} {status}")
+                bar.update(1)
+
+            prob = from_cost_matrix(inp.mat, inp.weights, site_ids=cand.ids)
+            frontier = models.mclp_frontier(
+                prob,
+                ps,
+                T * 60,
+                time_limit=max(deadline.left(), 0.5) / len(ps),
+                workers=frontier_workers(len(ps)),
+                on_point=solved,
+            )
         for k, p in enumerate(ps):
             if frontier is None and curve and deadline.expired():
                 _warn(
@@ -622,13 +632,13 @@ def study_greenfield(inp: StudyInput) -> StudyOutcome:
                     f"p = {p}..{st['p_max']} not solved"
                 )
                 break
-            bar.set_postfix_str(f"p={p}")
             if frontier is None:
+                bar.set_postfix_str(f"p={p}")
                 res = _place(ctx, inp.mat, cand, st, [], p, inp.progress, f"greenfield p={p}", deadline)
+                bar.update(1)
             else:
                 res = frontier[k]
                 _warn_status(res, f"greenfield p={p}", inp.progress)
-            bar.update(1)
             solves.append({**res.to_dict(), "p": p})
             chosen_rows = np.array([cand.ids.index(s) for s in res.sites])
             curve.append(
@@ -1064,6 +1074,8 @@ def _write_study_report(tmp: Path, res: StudyResult) -> None:
         frontier = {
             "p": [c["p"] for c in res["curve"]],
             "share": [c[tk] for c in res["curve"]],
+            "status": [c["status"] for c in res["curve"]],
+            "gap": [c["gap"] for c in res["curve"]],
             "today_p": today["p"] if today else None,
             "today_share": today[tk] if today else None,
             "note": f"Every post on the curve is assumed to have a {st['new_crew']} crew "
