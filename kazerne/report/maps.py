@@ -569,12 +569,22 @@ def council_map(
     # smaller (both stay visible) and the labels move instead, with leader lines
     sx = np.array([s.x for s in sites], dtype=float)
     sy = np.array([s.y for s in sites], dtype=float)
-    size_rank = {i: r for r, i in enumerate(sorted(range(len(sites)), key=lambda i: -SITE_STYLES[sites[i].kind][1]))}
+    by_size = sorted(range(len(sites)), key=lambda i: -SITE_STYLES[sites[i].kind][1])
+    size_rank = {i: r for r, i in enumerate(by_size)}
+    # a marker on top of a larger one at (nearly) the same spot is drawn smaller inside it
+    disp = ax.transData.transform(np.column_stack([sx, sy])) if len(sites) else np.zeros((0, 2))
+    sizes = {i: float(SITE_STYLES[sites[i].kind][1]) for i in range(len(sites))}
+    for r, i in enumerate(by_size):
+        for j in by_size[:r]:
+            rad_j = np.sqrt(sizes[j]) / 2 * fig.dpi / 72.0
+            if np.hypot(*(disp[i] - disp[j])) < rad_j:
+                sizes[i] = min(sizes[i], 0.35 * sizes[j])
     marker_boxes = []
     kinds_seen = []
     for i in order:
         s = sites[i]
-        mk, size, fc, ec, _ = SITE_STYLES[s.kind]
+        mk, _, fc, ec, _ = SITE_STYLES[s.kind]
+        size = sizes[i]
         art = ax.scatter(
             [sx[i]], [sy[i]], marker=mk, s=size, c=fc, edgecolors=ec, linewidths=0.9, zorder=8 + 0.01 * size_rank[i]
         )
