@@ -232,9 +232,10 @@ def _cmd_solve(argv) -> int:
 
 
 def _cmd_compare(args) -> int:
-    from .report.compare import compare_runs
+    from .report.compare import compare_runs, compare_text
 
     target = compare_runs(args.runs, args.out, threshold=args.threshold, name=args.name)
+    print(compare_text(target))
     print(f"comparison of {len(args.runs)} runs in {target}/ (compare.csv, report.html, difference map)")
     return 0
 

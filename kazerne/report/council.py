@@ -801,6 +801,39 @@ def _generic_cols(rows: list) -> list:
     return cols
 
 
+def _site_words(r: dict) -> str:
+    where = ", ".join(x for x in (r.get("street"), r.get("municipality")) if x)
+    name = r.get("name") or r.get("site", "")
+    return f"{name} ({r.get('site', '')}{'; ' + where if where and where not in name else ''})"
+
+
+def recommendation(kind: str, res: dict, summary: dict | None = None) -> str:
+    """The study's answer in one sentence for the report's headline: which site(s) it recommends."""
+    new = list(res.get("new_sites") or [])
+    if kind == "add":
+        return "Recommended: a new post at " + "; ".join(_site_words(r) for r in new) + "." if new else ""
+    if kind == "add-vehicle":
+        return (
+            f"Recommended: one more {res.get('vehicle', 'vehicle')} at " + "; ".join(_site_words(r) for r in new) + "."
+            if new
+            else ""
+        )
+    if kind == "relocate":
+        moves = [f"{a} to {_site_words(r)}" for a, r in zip(res.get("moved_posts", []), new)]
+        return ("Recommended: move " + "; ".join(moves) + ".") if moves else "Recommended: keep today's posts."
+    if kind == "close" and res.get("ranking"):
+        r = res["ranking"][0]
+        return f"Least harmful closure: {r['post']} {r.get('name', '')} ({r[res['ranking_by']]:,.0f} people fewer)."
+    if kind == "compare" and len(res.get("rows", [])) > 1:
+        r = res["rows"][1]
+        return f"Best of the compared sites: {_site_words(r)}."
+    if kind in ("greenfield", "minimum"):
+        sites = res.get("sites") or (res.get("curve") or [{}])[-1].get("sites", "").split()
+        words = _network_words(summary or {}, len(sites)).replace(" — ", "", 1)
+        return f"Recommended: {words}: {', '.join(sites)}." if sites else ""
+    return ""
+
+
 def _network_words(summary: dict, n: int) -> str:
     """ " — the best network of n posts" only when the solve that chose it is proven optimal; else
     what it is (feasible, with its gap)."""
@@ -1046,14 +1079,19 @@ def write_study_outputs(
     if report:
         secs = []
         bh, ah = res.get("before"), res.get("after")
+        rec = recommendation(kind, res, summary)
+        rec_html = H.paragraph(rec, "recommendation") if rec else ""
         if ah:
             secs.append(
                 H.section(
                     "Headline",
-                    headline_cards(ah, th, before=bh)
+                    rec_html
+                    + headline_cards(ah, th, before=bh)
                     + H.paragraph("With the recommended network" + (" (before: today's posts)." if bh else ".")),
                 )
             )
+        elif rec:
+            secs.append(H.section("Headline", rec_html))
         if fig_htmls:
             secs.append(H.section("Map", "".join(fig_htmls), id="map"))
         if chosen and kind != "close":
