@@ -112,8 +112,15 @@ def test_every_marker_at_its_site_for_every_map_kind(zone_bits):
     for j, (dx, dy) in enumerate([(0, 0), (120, 0), (0, -150), (-90, 60)]):
         sites.append(Site(x1 + dx, y1 + dy, f"X{j} crowded", kinds[(j + 3) % len(kinds)]))
         truth.append((x1 + dx, y1 + dy))
+    # a NEW site (bold label) at the zone's east edge: its label must stay inside the frame
+    x0, y0, x1, y1 = bm.zone.bounds
+    sites.append(Site(x1 - 300.0, (y0 + y1) / 2, "NEW C32313 Denen, Lochristi (a long bold label)", "new", priority=0))
+    truth.append((x1 - 300.0, (y0 + y1) / 2))
     for name, kw in _surfaces(demand):
         fig, info = council_map(bm, title=f"kind {name}", sites=sites, assumptions=["a"], **kw)
+        axbox = fig.axes[0].get_window_extent(fig.canvas.get_renderer())
+        for b in info.label_boxes:
+            assert axbox.x0 <= b.x0 and b.x1 <= axbox.x1 and axbox.y0 <= b.y0 and b.y1 <= axbox.y1, (name, b)
         got = drawn_markers(fig)
         assert sorted(got) == list(range(len(sites))), name  # every site drawn once
         for i, (x, y) in enumerate(truth):
@@ -193,7 +200,7 @@ def test_frontier_calls_only_proven_points_best():
     assert list(best.get_xdata()) == [8, 9, 10] and list(best.get_ydata()) == pytest.approx([50, 55, 59])
     assert list(feas.get_xdata()) == [11] and feas.get_markerfacecolor() == "white"
     texts = [t.get_text() for t in ax.texts]
-    assert "62.0 %\nfeasible, gap 0.55 %" in texts
+    assert "62.0 %\nfeasible\ngap 0.55 %" in texts
     # every label inside the axes' x range
     lo, hi = ax.get_xlim()
     assert lo < 8 - 0.5 and hi > 13 + 0.5

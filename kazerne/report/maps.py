@@ -224,7 +224,7 @@ def _text_box(t, renderer):
     return Text.get_window_extent(t, renderer)
 
 
-def place_labels(ax, xy, texts, obstacles=(), fontsize=7.5, leader_from: int = 1, **text_kw) -> list:
+def place_labels(ax, xy, texts, obstacles=(), fontsize=7.5, leader_from: int = 1, weights=None, **text_kw) -> list:
     """Annotate points ``xy`` (data coordinates) with ``texts`` so that no label overlaps another
     label, an obstacle box (display pixels: markers, names) or leaves the axes.
 
@@ -240,7 +240,8 @@ def place_labels(ax, xy, texts, obstacles=(), fontsize=7.5, leader_from: int = 1
     placed = list(obstacles)
     out = []
     scale = fig.dpi / 72.0
-    for (x, y), s in zip(xy, texts):
+    weights = list(weights) if weights is not None else ["normal"] * len(texts)
+    for (x, y), s, fw in zip(xy, texts, weights):
         best = None
         for k, r in enumerate(_RADII):
             for dx, dy, ha, va in _DIRS:
@@ -253,6 +254,7 @@ def place_labels(ax, xy, texts, obstacles=(), fontsize=7.5, leader_from: int = 1
                     ha=ha,
                     va=va,
                     fontsize=fontsize,
+                    fontweight=fw,
                     zorder=9,
                     annotation_clip=False,
                     **text_kw,
@@ -288,6 +290,7 @@ def place_labels(ax, xy, texts, obstacles=(), fontsize=7.5, leader_from: int = 1
                 ha=t.get_ha(),
                 va=t.get_va(),
                 fontsize=fontsize,
+                fontweight=fw,
                 zorder=9,
                 annotation_clip=False,
                 arrowprops=dict(arrowstyle="-", lw=0.6, color="#333333", shrinkA=0, shrinkB=4 * scale),
@@ -644,12 +647,13 @@ def council_map(
         [sites[i].label for i in lab_idx],
         obstacles=marker_boxes + muni_boxes,
         fontsize=7.2,
+        # measured as drawn: the important labels bold
+        weights=[
+            "bold" if sites[i].kind in ("new", "best", "moved_to", "unit_new", "closed") else "normal" for i in lab_idx
+        ],
         path_effects=halo,
         color="#111111",
     )
-    for i, t in zip(lab_idx, texts):
-        if sites[i].kind in ("new", "best", "moved_to", "unit_new", "closed"):
-            t.set_fontweight("bold")
     label_boxes = [_text_box(t, renderer) for t in texts]
 
     # furniture
@@ -764,8 +768,8 @@ def frontier_figure(
     status = list(curve_status) if curve_status is not None else ["optimal"] * len(curve_p)
     gaps = list(curve_gap) if curve_gap is not None else [0.0] * len(curve_p)
     ok = np.array([proven(s) for s in status], dtype=bool)
-    fig, ax = plt.subplots(figsize=(8.0, 5.2))
-    fig.subplots_adjust(top=0.88, bottom=0.24)
+    fig, ax = plt.subplots(figsize=(8.0, 6.4))
+    fig.subplots_adjust(top=0.86, bottom=0.36, left=0.1, right=0.97)
     ys = np.array([100 * s for s in curve_share], dtype=float)
     ps = np.asarray(curve_p)
     ax.plot(ps, ys, "-", color="#2c7bb6", lw=1.5, zorder=2)
@@ -782,8 +786,27 @@ def frontier_figure(
             label="p posts, feasible: not proven best (time limit; gap in the label)",
         )
     for p, y, good, st, g in zip(ps, ys, ok, status, gaps):
-        lab = f"{y:.1f} %" if good else f"{y:.1f} %\n{st}, gap {100 * (g or 0):.2g} %"
-        ax.annotate(lab, (p, y), xytext=(0, 8), textcoords="offset points", ha="center", fontsize=8, color="#2c7bb6")
+        if good:  # above the curve
+            ax.annotate(
+                f"{y:.1f} %",
+                (p, y),
+                xytext=(0, 8),
+                textcoords="offset points",
+                ha="center",
+                fontsize=8,
+                color="#2c7bb6",
+            )
+        else:  # below it, where a rising curve leaves room for two lines
+            ax.annotate(
+                f"{y:.1f} %\n{st}\ngap {100 * (g or 0):.2g} %",
+                (p, y),
+                xytext=(0, -9),
+                textcoords="offset points",
+                ha="center",
+                va="top",
+                fontsize=7.5,
+                color="#2c7bb6",
+            )
     lo = min(list(ys) + ([100 * today_share] if today_p is not None else []))
     if today_p is not None:
         ax.plot([today_p], [100 * today_share], "*", color="#b2182b", ms=16, label="today's network")
@@ -805,9 +828,9 @@ def frontier_figure(
     ax.set_xlabel("number of posts")
     ax.set_ylabel(f"population reached within {threshold_min:g} min (%)")
     ax.grid(alpha=0.3)
-    ax.legend(loc="lower right", fontsize=8.5, framealpha=0.95)
-    fig.suptitle(title, fontsize=12, fontweight="bold", x=0.02, ha="left")
-    fig.text(0.02, 0.03, "\n".join(textwrap.wrap(today_note, 120)), fontsize=8, color="#333333")
+    ax.legend(loc="upper left", bbox_to_anchor=(-0.08, -0.13), fontsize=8.5, frameon=False)
+    fig.suptitle("\n".join(textwrap.wrap(title, 75)), fontsize=12, fontweight="bold", x=0.02, ha="left")
+    fig.text(0.02, 0.02, "\n".join(textwrap.wrap(today_note, 120)), fontsize=8, color="#333333")
     return fig
 
 
