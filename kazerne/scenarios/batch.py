@@ -1283,8 +1283,11 @@ def write_figure(df, params: list, path: Path) -> bool:
     if not ok or not params:
         return False
     n = len(params)
-    widest = max(len(set(map(str, df[p]))) for p in params)
-    fig, axes = plt.subplots(1, n, figsize=(max(4.2, 0.45 * widest + 1.5) * n, 4.4), squeeze=False, sharey=True)
+    ncat = [len(set(map(str, df[p]))) for p in params]
+    widths = [max(3.0, 0.42 * k + 1.2) for k in ncat]  # room for every tick label, panel by panel
+    fig, axes = plt.subplots(
+        1, n, figsize=(sum(widths), 4.4), squeeze=False, sharey=True, gridspec_kw={"width_ratios": widths}
+    )
     multi_t = len({ths[i] for i in ok}) > 1
     labels = dict(zip(df["run_id"], df["label"])) if "label" in df.columns else {}
     for ax, p in zip(axes[0], params):
@@ -1346,7 +1349,7 @@ def write_figure(df, params: list, path: Path) -> bool:
     if multi_t:
         for k, t in enumerate(sorted({ths[i] for i in ok})):
             axes[0][-1].plot([], [], "o", color=f"C{k % 10}", label=f"T = {t:g} min")
-    axes[0][-1].legend(fontsize=7, loc="best")
+    axes[0][-1].legend(fontsize=7.5, loc="upper left", bbox_to_anchor=(1.02, 1.0), frameon=False)
     fig.suptitle("headline: share of the population reached within T (lowest threshold of each run)", fontsize=10)
     fig.tight_layout()
     with atomic_path(path) as tmp:
