@@ -15,7 +15,7 @@ import pytest
 import shapely
 from pyproj import Transformer
 
-from kazerne.routing.isochrones import MIN_AREA_M2, _Raster, bands, clean_polygons
+from kazerne.routing.isochrones import MIN_AREA_M2, _Raster, clean_polygons
 
 TO_LAMBERT = Transformer.from_crs("EPSG:4326", "EPSG:31370", always_xy=True)
 
@@ -57,13 +57,6 @@ def test_clean_drops_small_parts_and_fills_small_holes_only():
     # a self-intersecting bow-tie is repaired, not passed on
     bow = shapely.Polygon([(0, 0), (1000, 1000), (1000, 0), (0, 1000)])
     assert not bow.is_valid and clean_polygons(bow).is_valid
-
-
-def test_bands_tile_the_cumulative_area():
-    cum = [shapely.MultiPolygon([shapely.box(0, 0, 500, 500)]), shapely.MultiPolygon([shapely.box(0, 0, 900, 900)])]
-    b = bands(cum)
-    assert [round(x.area) for x in b] == [250_000, 810_000 - 250_000]
-    assert all(x.is_valid and x.geom_type == "MultiPolygon" for x in b)
 
 
 # ------------------------------------------------------------------------------ the zone
@@ -168,6 +161,13 @@ def test_gpkg_isochrones_hold_every_reached_cell_and_are_valid(baseline):
         _no_slivers(row.geometry)
     for gg in gpd.read_file(g, layer="first_due_areas", engine="pyogrio").geometry:
         _no_slivers(gg, holes=False)
+    # nested isochrones, and bands that tile the largest without overlapping
+    bands = gpd.read_file(g, layer="isochrone_bands", engine="pyogrio").geometry.values
+    geoms = list(iso.geometry.values)
+    for a, b in zip(geoms, geoms[1:]):
+        assert shapely.difference(a, b).area < 1e-6 * a.area
+    assert sum(b.area for b in bands) == pytest.approx(shapely.union_all(bands).area, rel=1e-9)
+    assert sum(b.area for b in bands) == pytest.approx(geoms[-1].area, rel=1e-3)
 
 
 def test_one_first_due_area_per_post_everywhere_with_one_field_name(baseline):

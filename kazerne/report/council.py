@@ -245,7 +245,7 @@ def network_layers(
     Isochrones and first-due areas come from the same functions as the API's
     (:func:`kazerne.routing.isochrones.reach_polygons`, :func:`~kazerne.routing.isochrones.first_due_from_times`);
     ``first_due``: those areas when the caller already has them."""
-    from ..routing.isochrones import bands, first_due_from_times, first_due_rows, reach_polygons
+    from ..routing.isochrones import first_due_from_times, first_due_rows, reach_polygons
     from .gpkg import cell_polygons
 
     th = [float(t) for t in thresholds]
@@ -276,10 +276,11 @@ def network_layers(
     # cumulative isochrones and bands of the network (first unit from any site): every cell
     # reached within T has its centre inside the T polygon
     best = np.min(node_t, axis=0) if len(node_t) else np.full(zone.net.n_nodes, np.inf)
-    cum = reach_polygons(zone.net, profile, best, th, points=(d.x, d.y, rep.first_s), gap_metric=zone.gap_metric)
+    cum, band_geoms = reach_polygons(
+        zone.net, profile, best, th, points=(d.x, d.y, rep.first_s), gap_metric=zone.gap_metric, with_bands=True
+    )
     w = np.where(d.no_road_data, 0.0, d.weight)
     iso_rows, band_rows = [], []
-    band_geoms = bands(cum)
     for k, (t, g, b) in enumerate(zip(th, cum, band_geoms)):
         iso_rows.append(
             {

@@ -131,15 +131,20 @@ def reach_polygons(
     cell_m: float = 50.0,
     simplify_m: float = 25.0,
     min_area_m2: float = MIN_AREA_M2,
-) -> list:
+    with_bands: bool = False,
+):
     """Cumulative isochrones (EPSG:31370 MultiPolygons, one per threshold in ascending order) of the
     times ``node_t`` (seconds to every network node, ``inf`` = not reached).
 
     The road length reached within T is sampled every ``cell_m / 2`` metres, burnt into a ``cell_m``
-    raster, dilated by ``buffer_m`` (a disc), merged into valid polygons, simplified by ``simplify_m``
-    (topology kept), cut by ``gap_metric`` (the no-road-data area) and cleaned of parts and holes
-    under ``min_area_m2``. ``points=(x, y, seconds)``: demand points (EPSG:31370) and their times;
-    every point reached within T is marked too, so it lies inside the T polygon.
+    raster, dilated by ``buffer_m`` (a disc) and merged into valid polygons; parts and holes under
+    ``min_area_m2`` are dropped / filled. The bands between thresholds (exact differences of these
+    nested rasters) are simplified together by ``simplify_m`` (a coverage simplification: the
+    bands keep their shared edges), each isochrone is the union of its bands, and the no-road-data
+    area (``gap_metric``) is cut out. So the isochrones are nested, the bands tile them, and with
+    ``points=(x, y, seconds)`` (demand points, EPSG:31370, and their times) every point reached
+    within T lies inside the T polygon. Returns the isochrones, or ``(isochrones, bands)`` with
+    ``with_bands``.
     """
     from scipy import ndimage
 
@@ -157,23 +162,30 @@ def reach_polygons(
     disc = (xx**2 + yy**2) * cell_m**2 <= buffer_m**2 + 1e-9
     if points is not None:
         px, py, pt = (np.asarray(a, dtype=float) for a in points)
-    out = []
+    exact, prev = [], shapely.MultiPolygon()
     for m in minutes:
         grid = raster.mark(_sample_reached(net, edge_t, node_t, m * 60, step_m=cell_m / 2))
         if points is not None:
             sel = pt <= m * 60
             raster.mark(np.column_stack([px[sel], py[sel]]), grid)
-        if not grid.any():
-            out.append(shapely.MultiPolygon())
-            continue
-        grid = ndimage.binary_dilation(grid, structure=disc)
-        geom = raster.polygons(grid)
-        if simplify_m:
-            geom = shapely.simplify(geom, simplify_m, preserve_topology=True)
+        geom = raster.polygons(ndimage.binary_dilation(grid, structure=disc)) if grid.any() else shapely.Polygon()
+        geom = clean_polygons(shapely.union(geom, prev), min_area_m2)  # nested: T grows, the area too
+        exact.append(geom)
+        prev = geom
+    bands_ = [exact[0]] + [shapely.difference(exact[k], exact[k - 1]) for k in range(1, len(exact))]
+    if simplify_m and any(not g.is_empty for g in bands_):
+        bands_ = list(shapely.coverage_simplify(np.array(bands_, dtype=object), simplify_m))
+    bands_ = [shapely.make_valid(g) if not g.is_valid else g for g in bands_]
+    cums = []
+    for k in range(len(bands_)):
+        u = shapely.union_all(bands_[: k + 1])
         if gap_metric is not None:
-            geom = shapely.difference(shapely.make_valid(geom), gap_metric)
-        out.append(clean_polygons(geom, min_area_m2))
-    return out
+            u = shapely.difference(u, gap_metric)
+        cums.append(clean_polygons(u, min_area_m2))
+    if gap_metric is not None:
+        bands_ = [shapely.difference(g, gap_metric) for g in bands_]
+    bands_ = [clean_polygons(g, 0.0, fill_holes=False) for g in bands_]
+    return (cums, bands_) if with_bands else cums
 
 
 def isochrone_polygons(
@@ -196,17 +208,6 @@ def isochrone_polygons(
         tmax = minutes[-1] * 60 - turnout_s
         node_t = drive_times(net, profile, [node], cutoff_s=max(tmax, 0.0))[0] + turnout_s
     return reach_polygons(net, profile, node_t, minutes, **kw)
-
-
-def bands(cumulative: list, min_area_m2: float = MIN_AREA_M2) -> list:
-    """Isochrone bands (T_k-1 < t <= T_k) from cumulative isochrones: each minus the previous,
-    cleaned of slivers."""
-    out, prev = [], None
-    for g in cumulative:
-        b = g if prev is None or prev.is_empty else shapely.difference(g, prev)
-        out.append(clean_polygons(b, min_area_m2, fill_holes=False))
-        prev = g
-    return out
 
 
 def polygons_to_wgs84(geoms):
