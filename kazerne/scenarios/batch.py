@@ -1462,7 +1462,7 @@ def batch_main(args) -> int:
         w = max(len(r.id) for r in spec.runs)
         for r, t in zip(spec.runs, plan.tasks):
             vals = "  ".join(f"{k}={_slug_value(v) if isinstance(v, list) else v}" for k, v in r.params.items())
-            print(f"  {r.id:<{w}}  {t.run_kind:<16} {plan.states[r.id]:<28} {vals}")
+            print(f"  {r.id:<{w}}  {t.run_kind:<16} {t.kind:<6} {plan.states[r.id]:<28} {vals}")
         n_todo = len(plan.todo)
         print(f"{n_todo} to run, {len(spec.runs) - n_todo} already recorded (nothing was run)")
         return 0
