@@ -1284,9 +1284,10 @@ def write_figure(df, params: list, path: Path) -> bool:
         return False
     n = len(params)
     ncat = [len(set(map(str, df[p]))) for p in params]
-    widths = [max(3.0, 0.42 * k + 1.2) for k in ncat]  # room for every tick label, panel by panel
+    # room for every tick label side by side, panel by panel (wrapped, horizontal up to 20 values)
+    widths = [max(3.0, (0.85 if k <= 20 else 0.3) * k + 1.0) for k in ncat]
     fig, axes = plt.subplots(
-        1, n, figsize=(sum(widths), 4.4), squeeze=False, sharey=True, gridspec_kw={"width_ratios": widths}
+        1, n, figsize=(sum(widths) + 2.8, 4.4), squeeze=False, sharey=True, gridspec_kw={"width_ratios": widths}
     )
     multi_t = len({ths[i] for i in ok}) > 1
     labels = dict(zip(df["run_id"], df["label"])) if "label" in df.columns else {}
@@ -1339,10 +1340,8 @@ def write_figure(df, params: list, path: Path) -> bool:
                 label="mean over the other parameters" if k == 0 else None,
             )
         ax.set_xticks(range(len(cats)))
-        many = len(cats) > 6
-        ax.set_xticklabels(
-            [short.get(c, c) for c in cats], rotation=45 if many else 0, ha="right" if many else "center", fontsize=7.5
-        )
+        many = len(cats) > 20
+        ax.set_xticklabels([short.get(c, c) for c in cats], rotation=90 if many else 0, ha="center", fontsize=7.5)
         ax.set_xlabel(p)
         ax.grid(alpha=0.3)
     axes[0][0].set_ylabel("% of population within T")
