@@ -79,6 +79,8 @@ _EXPORTS = {
     "Truth": ("kazerne.calibration.synthetic", "Truth"),
     "validate": ("kazerne.calibration.validate", "validate"),
     "FactorProfile": ("kazerne.routing.profiles", "FactorProfile"),
+    # unit checks
+    "UnitsWarning": ("kazerne.units", "UnitsWarning"),
     # models
     "lscp": ("kazerne.coverage.models", "lscp"),
     "mclp": ("kazerne.coverage.models", "mclp"),

@@ -48,13 +48,14 @@ def _cmd_isochrones(args) -> int:
             raise ScenarioError(f"unknown post {pid!r}; known: {known}", field="--post") from None
         node = zone.site_node(site.lon, site.lat, what=f"post {pid}")
         turnout = args.turnout if args.turnout is not None else DEFAULT_TURNOUT_S.get(crew_type(site.crew), 300.0)
-        polys = polygons_to_wgs84(isochrone_polygons(zone.net, profile, node, turnout, minutes))
-        for m, g in zip(sorted(minutes), polys):
+        metric = isochrone_polygons(zone.net, profile, node, turnout, minutes, gap_metric=zone.gap_metric)
+        for m, g, gm in zip(sorted(minutes), polygons_to_wgs84(metric), metric):
             feats.append(
                 {
                     "post": pid,
                     "name": site.name,
-                    "minutes": m,
+                    "within_min": m,
+                    "area_km2": round(gm.area / 1e6, 3),
                     "turnout_s": turnout,
                     "profile": profile.name,
                     "geometry": g,
@@ -63,7 +64,8 @@ def _cmd_isochrones(args) -> int:
     assumptions = {
         "road_data": zone.net.describe(),
         "profile": profile.name,
-        "note": "isochrone = roads reached within the threshold incl. turnout, buffered 100 m",
+        "note": "isochrone = roads reached within the threshold from the alarm (turnout + driving), buffered "
+        "100 m, the no-road-data area cut out; valid MultiPolygons, no part or hole under 1 ha",
     }
     try:
         write_geojson(out, feats, metadata=assumptions)
@@ -233,7 +235,7 @@ def _cmd_solve(argv) -> int:
 
 
 def _cmd_compare(args) -> int:
-    from .report.compare import compare_runs
+    from .report.compare import compare_runs, compare_text
 
     target = compare_runs(args.runs, args.out, threshold=args.threshold, name=args.name)
     import json
@@ -242,6 +244,7 @@ def _cmd_compare(args) -> int:
     for r in meta["runs"]:
         if r.get("road_changes"):
             print(f"{r['name']}: road changes: {r['road_changes']}")
+    print(compare_text(target))
     print(f"comparison of {len(args.runs)} runs in {target}/ (compare.csv, report.html, difference map)")
     return 0
 

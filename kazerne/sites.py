@@ -370,10 +370,12 @@ class Sites:
             for i in range(len(self))
         ]
 
-    def to_geodataframe(self):
-        """A ``geopandas.GeoDataFrame`` of the sites (points, EPSG:4326)."""
+    def to_geodataframe(self, to_crs=None):
+        """A ``geopandas.GeoDataFrame`` of the sites (points, EPSG:4326, or ``to_crs``)."""
         import geopandas as gpd
         import pandas as pd
 
+        from .report.plotcrs import to_crs as _to_crs
+
         df = pd.DataFrame(self.rows())
-        return gpd.GeoDataFrame(df, geometry=gpd.points_from_xy(self.lon, self.lat), crs="EPSG:4326")
+        return _to_crs(gpd.GeoDataFrame(df, geometry=gpd.points_from_xy(self.lon, self.lat), crs="EPSG:4326"), to_crs)

@@ -186,7 +186,7 @@ def test_first_due_areas_and_isochrones_as_geodataframes(example):
     sub = posts.subset([0, 1, 2])
     tt = kz.travel_times(zone, sub, demand, "fire_engine", keep_nodes=True)
     fd = tt.first_due_areas(zone)
-    assert list(fd["site"][:3]) == sub.ids and fd.crs.to_epsg() == 4326
+    assert list(fd["first_post"][:3]) == sub.ids and fd.crs.to_epsg() == 4326
     lon, lat = to_wgs84(zone.net.x, zone.net.y)
     first = np.argmin(tt.node_seconds, axis=0)
     rng = np.random.default_rng(0)
@@ -197,7 +197,7 @@ def test_first_due_areas_and_isochrones_as_geodataframes(example):
         pick = rng.choice(np.flatnonzero(shapely.contains_xy(inner, lon, lat)), 200, replace=False)
         assert (first[pick] == k).mean() > 0.97
     iso = tt.isochrones(zone, minutes=(8,))
-    assert list(iso["site"]) == sub.ids and (iso["minutes"] == 8.0).all()
+    assert list(iso["post"]) == sub.ids and (iso["within_min"] == 8.0).all()
     for k in range(3):
         reached = np.flatnonzero(tt.node_seconds[k] <= 480)
         assert shapely.contains_xy(shapely.buffer(iso.geometry[k], 1e-4), lon[reached], lat[reached]).all()

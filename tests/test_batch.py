@@ -191,6 +191,11 @@ def test_fast_path_equals_the_scenario_runner(work):
             "demand",
             "mean_drive_min_first_unit",
         ):
+            if k == "posts":  # the fast path leaves the first-due polygons (and their km²) to kazerne run
+                assert all(p["first_due_area_km2"] is None for p in a[k])
+                strip = [[{f: v for f, v in p.items() if f != "first_due_area_km2"} for p in x[k]] for x in (a, b)]
+                assert strip[0] == strip[1], rid
+                continue
             assert a[k] == b[k], (rid, k)
         row = res.table.set_index("run_id").loc[rid]
         t = f"{b['assumptions']['thresholds_min'][0]:g}"

@@ -287,11 +287,11 @@ def test_zone_map_labels_do_not_overlap(hvz_zone):
     plt.close(fig)
     assert sorted(info.label_texts) == sorted(s.label for s in sites)
     _assert_no_overlap(info)
-    # P05 and P06 share a position: their markers are drawn side by side, not on top of each other
+    # P05 and P06 share a position: both markers stay at it (the larger below), their labels move
     i5, i6 = [k for k, p in enumerate(posts) if p.id in ("P05", "P06")]
-    order = sorted(range(len(sites)))
-    a, b = info.marker_boxes[order.index(i5)], info.marker_boxes[order.index(i6)]
-    assert a.x1 <= b.x0 or b.x1 <= a.x0 or a.y1 <= b.y0 or b.y1 <= a.y0
+    a, b = info.marker_boxes[i5], info.marker_boxes[i6]
+    assert (a.x0 + a.x1) / 2 == pytest.approx((b.x0 + b.x1) / 2, abs=0.5)
+    assert (a.y0 + a.y1) / 2 == pytest.approx((b.y0 + b.y1) / 2, abs=0.5)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -299,7 +299,7 @@ def test_zone_map_labels_do_not_overlap(hvz_zone):
 # ------------------------------------------------------------------------------------------------
 
 LAYERS = {
-    "demand_cells": "Polygon",
+    "demand_cells": "MultiPolygon",
     "posts": "Point",
     "isochrone_bands": "MultiPolygon",
     "isochrones": "MultiPolygon",
@@ -353,12 +353,9 @@ def test_gpkg_layers_crs_types_fields_and_shares(runs):
     for t, pop in zip(THRESHOLDS, iso["population_within"]):
         assert pop == pytest.approx(s["zone"]["population_within"][t], abs=0.06)
     fd = gpd.read_file(g, layer="first_due_areas", engine="pyogrio")
-    # every post that arrives first somewhere has its area (P06 shares P05's spot and never arrives first)
-    assert (
-        {p["id"] for p in s["posts"] if p["first_due_population"] > 0}
-        <= set(fd["post_id"])
-        <= {p["id"] for p in s["posts"]} | {""}
-    )
+    # one row per post (P06 shares P05's spot, never arrives first: an empty area), the area of posts.csv
+    assert list(fd["first_post"].dropna()) == [p["id"] for p in s["posts"]]
+    assert list(fd["area_km2"][: len(s["posts"])]) == [p["first_due_area_km2"] for p in s["posts"]]
     fd_area = fd.geometry.area.sum()
     # municipalities with their shares: exactly municipalities.csv
     mun = gpd.read_file(g, layer="municipalities", engine="pyogrio")

@@ -54,6 +54,7 @@ import numpy as np
 
 from ..checks import check_int, check_number, check_problem, check_time_limit
 from ..errors import InfeasibleError, ModelInputError
+from ..units import warn_if_minutes
 from .mip import Mip
 from .problem import Problem
 from .reduce import merge_columns
@@ -302,13 +303,14 @@ def _check_q(q) -> float:
     return v
 
 
-def _check_t(t, name: str) -> float:
+def _check_t(t, name: str, costs=None) -> float:
     try:
         v = float(t)
     except (TypeError, ValueError):
         raise ModelInputError(f"expected a time in seconds, got {t!r}", field=name) from None
     if not (math.isfinite(v) and v >= 0):
         raise ModelInputError(f"expected a finite time >= 0 seconds, got {t!r}", field=name)
+    warn_if_minutes(v, name, costs=costs, stacklevel=4)
     return v
 
 
@@ -385,7 +387,7 @@ def mexclp(
     t0 = time.perf_counter()
     prob = _fleet(problem, n_units, capacity, min_units)
     qv = _check_q(q)
-    t = _check_t(t_seconds, "t_seconds")
+    t = _check_t(t_seconds, "t_seconds", problem.cost)
     rows, a, aw, stats = _single_radius(prob, t)
     n = prob.n_units
     mip = Mip()
@@ -574,7 +576,7 @@ def malp(
     t0 = time.perf_counter()
     prob = _fleet(problem, n_units, capacity, min_units)
     b = units_for_reliability(q, alpha)
-    t = _check_t(t_seconds, "t_seconds")
+    t = _check_t(t_seconds, "t_seconds", problem.cost)
     rows, a, aw, stats = _single_radius(prob, t)
     extra = {"q": float(q), "alpha": float(alpha), "b": b, "t_seconds": t}
     return _malp_solve(
@@ -727,7 +729,7 @@ def malp2(
             f"expected a finite number of Erlangs per weight unit >= 0, got {load_per_weight!r}",
             field="load_per_weight",
         )
-    t = _check_t(t_seconds, "t_seconds")
+    t = _check_t(t_seconds, "t_seconds", problem.cost)
     n_demand = prob.weights.size
     if neighbourhood is None:
         local_w = _neighbourhood_weight(prob.cost <= t, _open_rows(prob), prob.weights)
@@ -818,8 +820,8 @@ def dsm(
     time_limit, threads = _check_run(solver, time_limit, threads)
     t0 = time.perf_counter()
     prob = _fleet(problem, n_units, capacity, min_units)
-    r1v = _check_t(r1, "r1")
-    r2v = _check_t(r2, "r2")
+    r1v = _check_t(r1, "r1", problem.cost)
+    r2v = _check_t(r2, "r2", problem.cost)
     if not r1v < r2v:
         raise ModelInputError(f"expected r1 < r2, got r1 = {r1v:g} s, r2 = {r2v:g} s", field="r1")
     try:

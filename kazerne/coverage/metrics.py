@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..routing.travel import kth_nearest
+from ..units import warn_if_minutes
 
 
 @dataclass
@@ -74,11 +75,14 @@ class CoverageReport:
         """A ``pandas.DataFrame``: one row per municipality, shares within each threshold, mean, p90 (min)."""
         return municipality_frame(self.municipalities, self.thresholds_s)
 
-    def to_geodataframe(self, demand, site_ids=None):
-        """A ``geopandas.GeoDataFrame`` of the demand points (EPSG:4326) with weight, municipality,
-        first / second arrival (min) and the first / second site."""
+    def to_geodataframe(self, demand, site_ids=None, to_crs=None):
+        """A ``geopandas.GeoDataFrame`` of the demand points (EPSG:4326, or ``to_crs``) with weight,
+        municipality, first / second arrival (min) and the first / second post (``first_post``,
+        ``second_post``: the site ids when ``site_ids`` is given, else the site indices)."""
         import geopandas as gpd
         import pandas as pd
+
+        from ..report.plotcrs import to_crs as _to_crs
 
         ids = np.asarray(list(site_ids) + [None], dtype=object) if site_ids is not None else None
         names = list(demand.municipality_names) + [None]
@@ -89,38 +93,56 @@ class CoverageReport:
                 "no_road_data": demand.no_road_data,
                 "first_min": self.first_s / 60.0,
                 "second_min": self.second_s / 60.0,
-                "first_site": ids[self.first_site] if ids is not None else self.first_site,
-                "second_site": ids[self.second_site] if ids is not None else self.second_site,
+                "first_post": ids[self.first_site] if ids is not None else self.first_site,
+                "second_post": ids[self.second_site] if ids is not None else self.second_site,
             }
         )
-        return gpd.GeoDataFrame(df, geometry=gpd.points_from_xy(demand.lon, demand.lat), crs="EPSG:4326")
+        gdf = gpd.GeoDataFrame(df, geometry=gpd.points_from_xy(demand.lon, demand.lat), crs="EPSG:4326")
+        return _to_crs(gdf, to_crs)
 
-    def plot(self, demand, ax=None, thresholds_min=None):
-        """First-arrival minutes per demand point on ``ax`` (a new figure when None); returns the figure."""
+    def plot(self, demand, ax=None, thresholds_min=None, crs=None):
+        """First-arrival minutes per demand point, coloured by time band (viridis: colour-blind
+        safe, light = fast); returns the figure.
+
+        On a new figure (``ax=None``) it draws in EPSG:4326 (lon / lat). On an analyst's ``ax`` it
+        draws in the CRS of the layers already there (told from their extent, see
+        :func:`kazerne.report.plotcrs.axes_crs`) or in ``crs`` when given."""
         import matplotlib.pyplot as plt
         from matplotlib.colors import BoundaryNorm, ListedColormap
 
+        from ..report.maps import minute_classes
+        from ..report.plotcrs import axes_crs, project, set_geo_aspect
+
         th = list(thresholds_min) if thresholds_min is not None else [t / 60.0 for t in self.thresholds_s]
-        bounds = [0.0] + th + [1e9]
-        cmap = ListedColormap(["#1a9850", "#91cf60", "#fee08b", "#fc8d59", "#d73027", "#7f0000"][: len(bounds) - 1])
-        if ax is None:
+        cols, labels = minute_classes(th)
+        cmap = ListedColormap(cols)
+        fresh = ax is None
+        if fresh:
             fig, ax = plt.subplots(figsize=(8, 8))
         fig = ax.figure
-        ok = ~demand.no_road_data
+        crs = crs or axes_crs(None if fresh else ax, demand.lon, demand.lat)
+        x, y = project(demand.lon, demand.lat, crs)
+        ok = ~np.asarray(demand.no_road_data, dtype=bool)
+        band = np.searchsorted(np.asarray(th, dtype=float), self.first_s[ok] / 60.0, side="left")
         sc = ax.scatter(
-            demand.x[ok],
-            demand.y[ok],
-            c=np.minimum(self.first_s[ok] / 60.0, 1e8),
+            x[ok],
+            y[ok],
+            c=band,
             s=4,
             cmap=cmap,
-            norm=BoundaryNorm(bounds, cmap.N),
+            norm=BoundaryNorm(np.arange(len(cols) + 1) - 0.5, len(cols)),
             linewidths=0,
+            label="first arrival",
         )
-        ax.scatter(demand.x[~ok], demand.y[~ok], c="#bbbbbb", s=4, linewidths=0, label="no road data")
-        fig.colorbar(sc, ax=ax, label="first arrival (min)", shrink=0.7)
-        ax.set_aspect("equal")
-        ax.set_xticks([])
-        ax.set_yticks([])
+        ax.scatter(x[~ok], y[~ok], c="#bbbbbb", s=4, linewidths=0, label="no road data")
+        cb = fig.colorbar(sc, ax=ax, label="first arrival (min)", shrink=0.7)
+        cb.set_ticks(np.arange(len(cols)))
+        cb.set_ticklabels(labels)
+        cb.minorticks_off()
+        if fresh:
+            set_geo_aspect(ax, crs, demand.lat)
+            ax.set_xlabel("longitude (°)" if crs == "EPSG:4326" else f"x ({crs})")
+            ax.set_ylabel("latitude (°)" if crs == "EPSG:4326" else f"y ({crs})")
         return fig
 
 
@@ -243,6 +265,8 @@ def evaluate(
     times, sites = kth_nearest(m, k=2)
     first, second = times[0], times[1]
     th = np.asarray(sorted(float(t) for t in thresholds_s))
+    for t in th:
+        warn_if_minutes(t, "thresholds_s", costs=seconds, stacklevel=3)
     wr = np.where(nrd, 0.0, w)
     total = float(wr.sum())
     within = np.array([wr[first <= t].sum() for t in th])

@@ -35,6 +35,7 @@ import numpy as np
 from ..checks import MAX_TIME_LIMIT_S, check_number, check_problem, check_time_limit
 from ..errors import InfeasibleError, ModelInputError
 from ..limits import require_memory
+from ..units import warn_if_minutes
 from .heuristics import greedy_cover, greedy_interchange, lagrangian_branch_and_bound, lagrangian_pmedian
 from .mip import Mip, mip_size
 from .problem import Problem
@@ -82,13 +83,14 @@ def _remaining(deadline: float | None) -> float | None:
 
 
 # ----------------------------------------------------------------------------- shared helpers
-def _check_radius(radius, field="radius") -> float:
+def _check_radius(radius, field="radius", costs=None) -> float:
     try:
         r = float(radius)
     except (TypeError, ValueError):
         raise ModelInputError(f"expected a number >= 0, got {radius!r}", field=field) from None
     if not np.isfinite(r) or r < 0:
         raise ModelInputError(f"expected a finite number >= 0, got {radius!r}", field=field)
+    warn_if_minutes(r, field, costs=costs, stacklevel=4)
     return r
 
 
@@ -293,7 +295,7 @@ def lscp(
     """
     problem = check_problem(problem)
     t0 = time.perf_counter()
-    radius = _check_radius(radius)
+    radius = _check_radius(radius, costs=problem.cost)
     share = _check_share(coverage, "coverage")
     time_limit = check_time_limit(time_limit)
     backend = _backend(solver, "lscp")
@@ -650,7 +652,7 @@ def mclp(
     """
     problem = check_problem(problem)
     t0 = time.perf_counter()
-    radius = _check_radius(radius)
+    radius = _check_radius(radius, costs=problem.cost)
     p = problem.check_p(p)
     time_limit = check_time_limit(time_limit)
     if capacity is not None:
@@ -724,7 +726,14 @@ def _add_greedy(cover, w, sites, k):
 
 
 def mclp_frontier(
-    problem: Problem, ps, radius: float, *, time_limit: float | None = None, solver: str | None = None, workers: int = 1
+    problem: Problem,
+    ps,
+    radius: float,
+    *,
+    time_limit: float | None = None,
+    solver: str | None = None,
+    workers: int = 1,
+    on_point=None,
 ) -> list[SolveResult]:
     """The MCLP for several ``p`` in one pass (a greenfield frontier), each point solved exactly.
 
@@ -749,6 +758,9 @@ def mclp_frontier(
         Seconds per point (as for :func:`mclp`).
     solver : str, optional
         ``SCIP`` (default), ``HIGHS`` or ``CBC``.
+    on_point : callable, optional
+        Called as ``on_point(p, status)`` as soon as each point is solved (in the order they
+        finish): a progress bar advances per point instead of jumping at the end.
     workers : int
         Processes for the exact solves (1, the default: in this process, one point after the
         other). With more, the pool is started before the heuristic chain (its start-up overlaps
@@ -774,7 +786,7 @@ def mclp_frontier(
 
     from ..procs import WorkerPool
 
-    radius = _check_radius(radius)
+    radius = _check_radius(radius, costs=problem.cost)
     time_limit = check_time_limit(time_limit)
     ps = sorted({problem.check_p(p) for p in ps})
     if not ps:
@@ -787,6 +799,11 @@ def mclp_frontier(
     n, m = cover.shape
     nf = problem.n_fixed
     done: dict[int, tuple] = {}  # p -> (status, bound, chosen, used, stats, seconds)
+
+    def finished(p):
+        if on_point is not None:
+            on_point(p, done[p][0])
+
     starts = {}
     pool = None
     try:
@@ -807,9 +824,11 @@ def mclp_frontier(
             pc = p - nf
             if pc >= n or m == 0:
                 done[p] = (OPTIMAL, float("nan"), np.arange(n), "trivial", {}, 0.0)
+                finished(p)
                 continue
             if full is not None and len(full) <= pc:
                 done[p] = (OPTIMAL, float("nan"), full, "greedy-cover", {}, 0.0)
+                finished(p)
                 continue
             init: np.ndarray | None = None if prev is None else _add_greedy(cover, w, prev, pc - len(prev))
             assert Cmat is not None  # m > 0 here
@@ -818,6 +837,7 @@ def mclp_frontier(
             )
             if float(w[~cover[heur].any(axis=0)].sum()) <= 1e-12 * max(1.0, float(w.sum())):
                 done[p] = (OPTIMAL, float("nan"), heur, "greedy", {}, 0.0)
+                finished(p)
             starts[p] = heur
             prev = heur
         heur_s = time.perf_counter() - th
@@ -847,6 +867,7 @@ def mclp_frontier(
             for p in todo:
                 start, origin[p] = best_start(p)
                 done[p] = _frontier_job(p - nf, start, time_limit, upper_for(p))
+                finished(p)
         elif todo:
             assert pool is not None
             # the largest p first (the longest proof), the others in ascending order on the other
@@ -860,7 +881,9 @@ def mclp_frontier(
                     running[pool.submit(_frontier_pool_job, job_data, p - nf, start, time_limit, upper_for(p))] = p
                 fin, _ = cf.wait(list(running), return_when=cf.FIRST_COMPLETED)
                 for f in fin:
-                    done[running.pop(f)] = f.result()
+                    q = running.pop(f)
+                    done[q] = f.result()
+                    finished(q)
     except BaseException:
         if pool is not None:
             pool.stop()
@@ -1448,7 +1471,7 @@ def backup(
     """
     problem = check_problem(problem)
     t0 = time.perf_counter()
-    radius = _check_radius(radius)
+    radius = _check_radius(radius, costs=problem.cost)
     p = problem.check_p(p)
     share = _check_share(min_primary, "min_primary")
     time_limit = check_time_limit(time_limit)

@@ -136,6 +136,27 @@ class DemandPoints:
     def total_no_road_data(self) -> float:
         return float(self.weight[self.no_road_data].sum())
 
+    def to_geodataframe(self, to_crs=None):
+        """A ``geopandas.GeoDataFrame`` of the points (EPSG:4326, or ``to_crs``): ``weight``,
+        ``municipality``, ``node``, ``snap_m``, ``no_road_data``, ``in_gap``."""
+        import geopandas as gpd
+        import pandas as pd
+
+        from ..report.plotcrs import to_crs as _to_crs
+
+        names = np.array(list(self.municipality_names) + [None], dtype=object)
+        df = pd.DataFrame(
+            {
+                "weight": self.weight,
+                "municipality": names[self.municipality],
+                "node": self.node,
+                "snap_m": self.snap_m,
+                "no_road_data": np.asarray(self.no_road_data, dtype=bool),
+                "in_gap": np.asarray(self.in_gap, dtype=bool),
+            }
+        )
+        return _to_crs(gpd.GeoDataFrame(df, geometry=gpd.points_from_xy(self.lon, self.lat), crs="EPSG:4326"), to_crs)
+
 
 def population_grid(
     zone,
@@ -382,9 +403,14 @@ def demand_from_file(
     x, y = to_metric(np.asarray(lons), np.asarray(lats))
     muni = municipality_of(zone, x, y)
     if (muni < 0).any():
+        from ..units import swap_hint
+
         k = int(np.flatnonzero(muni < 0)[0])
+        far = float(shapely.distance(zone.zone_metric, shapely.Point(x[k], y[k])))
         raise ScenarioError(
-            f"point {k + 1} (lon={lons[k]}, lat={lats[k]}) lies outside the zone's municipalities", source=str(path)
+            f"point {k + 1} (lon={lons[k]}, lat={lats[k]}) lies outside the zone's municipalities"
+            + swap_hint(lons[k], lats[k], far),
+            source=str(path),
         )
     sn = snap_xy(zone.net, x, y, max_snap_m=max_snap_m, gap_metric=zone.gap_metric)
     return DemandPoints(

@@ -414,6 +414,7 @@ def compare_runs(
     T = _threshold(threshold, ths)
     if T not in ths:
         ths = sorted(ths + [T])
+    ths = [T] + [t for t in ths if t != T]  # the asked threshold's columns first (table, CSV, report)
     rows = comparison_rows(runs, ths)
     ref = runs[0]
     if name is None:
@@ -482,7 +483,7 @@ def compare_runs(
                 for r in runs
             ],
             "threshold_min": T,
-            "thresholds_min": ths,
+            "thresholds_min": sorted(ths),
             "call_handling_s": ref.call_handling_s,
             "thresholds_from": "call" if ref.call_handling_s else "alarm",
         }
@@ -564,3 +565,46 @@ def compare_runs(
             "Road data © OpenStreetMap contributors (ODbL); population Statbel.",
         )
     return target
+
+
+def compare_text(target, max_areas: int = 30) -> str:
+    """The figures of a finished comparison (``target``: its folder) for the terminal: at the
+    comparison's threshold, per compared run the zone share before → after, the change and the
+    people gaining / losing, then the same per municipality (largest changes first)."""
+    from .tables import text_table
+
+    target = Path(target)
+    meta = json.loads((target / "summary.json").read_text(encoding="utf-8"))
+    with open(target / "compare.csv", newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    T = float(meta["threshold_min"])
+    tk = f"{T:g}"
+    names = [r["name"] for r in meta["runs"]]
+    ref = names[0]
+    clock = _clock(float(meta.get("call_handling_s") or 0.0))
+    out = [f"within {tk} min {clock}; reference {ref}"]
+    pct = lambda v: "" if v in ("", None) else f"{100 * float(v):.1f}%"  # noqa: E731
+    sgn = lambda v: "" if v in ("", None) else f"{100 * float(v):+.1f} pt"  # noqa: E731
+    ppl = lambda v: "" if v in ("", None) else f"{float(v):,.0f}"  # noqa: E731
+    for name in names[1:]:
+        lab, rl = _label(name), _label(ref)
+        z = rows[0]
+        out.append(
+            f"{name}: zone {pct(z[f'share_{tk}min__{rl}'])} -> {pct(z[f'share_{tk}min__{lab}'])} "
+            f"({sgn(z[f'change_{tk}min__{lab}'])}), {ppl(z[f'gaining_{tk}min__{lab}'])} people gain, "
+            f"{ppl(z[f'losing_{tk}min__{lab}'])} lose"
+        )
+        munis = sorted(rows[1:], key=lambda r: -abs(float(r[f"change_{tk}min__{lab}"] or 0.0)))[:max_areas]
+        table = [
+            [
+                r["area"],
+                pct(r[f"share_{tk}min__{rl}"]),
+                pct(r[f"share_{tk}min__{lab}"]),
+                sgn(r[f"change_{tk}min__{lab}"]),
+                ppl(r[f"gaining_{tk}min__{lab}"]),
+                ppl(r[f"losing_{tk}min__{lab}"]),
+            ]
+            for r in [rows[0], *munis]
+        ]
+        out.append(text_table(table, ["", f"{ref} <={tk}", f"{name} <={tk}", "change", "gaining", "losing"]))
+    return "\n".join(out)

@@ -251,10 +251,14 @@ def network_layers(
     site_xy,
     site_layer: str = "posts",
     before=None,
+    first_due=None,
 ) -> dict:
     """Layers of one network of sites: demand cells, sites, isochrone bands and cumulative
-    isochrones (of the whole network: first unit), first-due areas, municipalities with shares."""
-    from ..routing.isochrones import first_due_areas, isochrone_polygons
+    isochrones (of the whole network: first unit), first-due areas, municipalities with shares.
+    Isochrones and first-due areas come from the same functions as the API's
+    (:func:`kazerne.routing.isochrones.reach_polygons`, :func:`~kazerne.routing.isochrones.first_due_from_times`);
+    ``first_due``: those areas when the caller already has them."""
+    from ..routing.isochrones import first_due_from_times, first_due_rows, reach_polygons
     from .gpkg import cell_polygons
 
     th = [float(t) for t in thresholds]
@@ -282,15 +286,15 @@ def network_layers(
         cells["first_min_before"] = np.where(np.isfinite(bm), bm, np.nan)
         cells["change_min"] = np.where(np.isfinite(bm) & np.isfinite(first_min), first_min - bm, np.nan)
     cell_geoms = cell_polygons(d.x, d.y, d.cell_m or 250.0)
-    # cumulative isochrones and bands of the network (first unit from any site)
+    # cumulative isochrones and bands of the network (first unit from any site): every cell
+    # reached within T has its centre inside the T polygon
     best = np.min(node_t, axis=0) if len(node_t) else np.full(zone.net.n_nodes, np.inf)
-    cum = isochrone_polygons(zone.net, profile, 0, 0.0, th, node_t=best)
-    if zone.gap_metric is not None:
-        cum = [shapely.difference(g, zone.gap_metric) for g in cum]
+    cum, band_geoms = reach_polygons(
+        zone.net, profile, best, th, points=(d.x, d.y, rep.first_s), gap_metric=zone.gap_metric, with_bands=True
+    )
     w = np.where(d.no_road_data, 0.0, d.weight)
-    iso_rows, iso_geoms, band_rows, band_geoms = [], [], [], []
-    prev = shapely.Polygon()
-    for k, (t, g) in enumerate(zip(th, cum)):
+    iso_rows, band_rows = [], []
+    for k, (t, g, b) in enumerate(zip(th, cum, band_geoms)):
         iso_rows.append(
             {
                 "within_min": t,
@@ -299,8 +303,6 @@ def network_layers(
                 "population_within": round(float(w[rep.first_s <= t * 60].sum()), 1),
             }
         )
-        iso_geoms.append(g)
-        b = shapely.difference(g, prev) if not prev.is_empty else g
         lo = th[k - 1] if k else 0.0
         band_rows.append(
             {
@@ -311,34 +313,17 @@ def network_layers(
                 "population": round(float(w[(rep.first_s > lo * 60) & (rep.first_s <= t * 60)].sum()), 1),
             }
         )
-        band_geoms.append(b)
-        prev = g
-    # first-due areas
-    first = (
-        np.where(np.isfinite(node_t).any(axis=0), np.argmin(node_t, axis=0), -1)
-        if len(node_t)
-        else np.full(zone.net.n_nodes, -1)
-    )
-    areas = first_due_areas(zone.net, first, zone.zone_metric, gap_metric=zone.gap_metric)
-    fd_rows, fd_geoms = [], []
-    for k, g in sorted(areas.items()):
-        pop = float(w[rep.first_site == k].sum()) if k >= 0 else float(d.weight[d.no_road_data].sum())
-        fd_rows.append(
-            {
-                "post_id": site_ids[k] if k >= 0 else "",
-                "post_name": site_names[k] if k >= 0 else "no road data / not reached",
-                "area_km2": round(g.area / 1e6, 3),
-                "population": round(pop, 1),
-            }
-        )
-        fd_geoms.append(g)
+    iso_geoms = cum
+    # first-due areas: the same as posts.csv and first_due.geojson
+    areas = first_due if first_due is not None else first_due_from_times(zone, node_t, d, rep.first_site)
+    fd_rows, fd_geoms = first_due_rows(areas, list(site_ids), list(site_names), d, rep.first_site)
     # municipalities
     geoms = {m.name: g for m, g in zip(zone.pack.municipalities, zone.municipalities_metric)}
     mrows = [{"name" if k == "municipality" else k: v for k, v in r.items()} for r in muni_rows]
     mgeoms = [geoms[r["name"]] for r in mrows]
     sx, sy = site_xy
     return {
-        "demand_cells": (cells, cell_geoms, "Polygon"),
+        "demand_cells": (cells, cell_geoms, "MultiPolygon"),
         site_layer: (site_rows, [shapely.Point(a, b) for a, b in zip(sx, sy)], "Point"),
         "isochrone_bands": (band_rows, band_geoms, "MultiPolygon"),
         "isochrones": (iso_rows, iso_geoms, "MultiPolygon"),
@@ -560,10 +545,11 @@ def write_baseline_outputs(
     gpkg: bool = True,
     extra_layers: dict | None = None,
     extra_sections: tuple = (),
+    first_due=None,
 ) -> None:
     """Map (``map.png`` / ``map.pdf``), ``layers.gpkg`` and ``report.html`` of a baseline run
-    (``extra_layers`` / ``extra_sections``: more GeoPackage layers and report sections, e.g. the effect
-    of road changes)."""
+    (``first_due``: the run's first-due areas, as its ``posts.csv`` counts them; ``extra_layers`` /
+    ``extra_sections``: more GeoPackage layers and report sections, e.g. the effect of road changes)."""
     folder = Path(folder)
     zone, d = ctx.zone, ctx.demand
     th = list(summary["assumptions"]["thresholds_min"])
@@ -623,7 +609,18 @@ def write_baseline_outputs(
                 }
             )
         layers = network_layers(
-            zone, ctx.profile, d, rep, posts.ids, posts.names, node_t, th, summary["municipalities"], srows, (px, py)
+            zone,
+            ctx.profile,
+            d,
+            rep,
+            posts.ids,
+            posts.names,
+            node_t,
+            th,
+            summary["municipalities"],
+            srows,
+            (px, py),
+            first_due=first_due,
         )
         write_gpkg(folder / "layers.gpkg", {**layers, **(extra_layers or {})}, epsg=epsg)
     if report:
@@ -822,6 +819,54 @@ def _generic_cols(rows: list) -> list:
     return cols
 
 
+def _site_words(r: dict) -> str:
+    where = ", ".join(x for x in (r.get("street"), r.get("municipality")) if x)
+    name = r.get("name") or r.get("site", "")
+    return f"{name} ({r.get('site', '')}{'; ' + where if where and where not in name else ''})"
+
+
+def recommendation(kind: str, res: dict, summary: dict | None = None) -> str:
+    """The study's answer in one sentence for the report's headline: which site(s) it recommends."""
+    new = list(res.get("new_sites") or [])
+    if kind == "add":
+        return "Recommended: a new post at " + "; ".join(_site_words(r) for r in new) + "." if new else ""
+    if kind == "add-vehicle":
+        return (
+            f"Recommended: one more {res.get('vehicle', 'vehicle')} at " + "; ".join(_site_words(r) for r in new) + "."
+            if new
+            else ""
+        )
+    if kind == "relocate":
+        moves = [f"{a} to {_site_words(r)}" for a, r in zip(res.get("moved_posts", []), new)]
+        return ("Recommended: move " + "; ".join(moves) + ".") if moves else "Recommended: keep today's posts."
+    if kind == "close" and res.get("ranking"):
+        r = res["ranking"][0]
+        return f"Least harmful closure: {r['post']} {r.get('name', '')} ({r[res['ranking_by']]:,.0f} people fewer)."
+    if kind == "compare" and len(res.get("rows", [])) > 1:
+        r = res["rows"][1]
+        return f"Best of the compared sites: {_site_words(r)}."
+    if kind in ("greenfield", "minimum"):
+        sites = res.get("sites") or (res.get("curve") or [{}])[-1].get("sites", "").split()
+        words = _network_words(summary or {}, len(sites)).replace(" — ", "", 1)
+        return f"Recommended: {words}: {', '.join(sites)}." if sites else ""
+    return ""
+
+
+def _network_words(summary: dict, n: int) -> str:
+    """ " — the best network of n posts" only when the solve that chose it is proven optimal; else
+    what it is (feasible, with its gap)."""
+    from .maps import proven
+
+    solves = [x for x in summary.get("solves", []) if x.get("p", n) == n] or summary.get("solves", [])
+    last = solves[-1] if solves else {}
+    status = last.get("status", "optimal")
+    if proven(status):
+        return f" — the best network of {n} posts"
+    gap = last.get("gap")
+    gap_txt = f", gap {100 * gap:.2g} %" if isinstance(gap, (int, float)) and np.isfinite(gap) else ""
+    return f" — a network of {n} posts ({status}{gap_txt}: not proven best)"
+
+
 def write_study_outputs(
     folder,
     ctx,
@@ -877,7 +922,7 @@ def write_study_outputs(
     title = f"{bm.zone_title}: " + STUDY_TITLES[kind].format(k=what)
     sub = (
         f"{summary['scenario']['description'] or summary['scenario']['name']} — threshold {T:g} min"
-        + (f" — the best network of {len(chosen_rows)} posts" if kind in ("greenfield", "minimum") else "")
+        + (_network_words(summary, len(chosen_rows)) if kind in ("greenfield", "minimum") else "")
         + (
             f" — in brackets: people no longer reached within {T:g} min if that post closes"
             if kind == "close"
@@ -965,7 +1010,9 @@ def write_study_outputs(
         )
         fig_htmls.append(_map_and_figure(fig, info, folder, "map", caption, "map-main"))
         if frontier is not None:
-            from .maps import frontier_figure
+            from .maps import frontier_figure, proven
+
+            all_proven = all(proven(x) for x in frontier.get("status") or ["optimal"])
 
             ff = frontier_figure(
                 frontier["p"],
@@ -973,17 +1020,27 @@ def write_study_outputs(
                 frontier.get("today_p"),
                 frontier.get("today_share"),
                 T,
-                title=f"{bm.zone_title}: best share within {T:g} min for 8..n posts".replace(
-                    "8..n", f"{min(frontier['p'])}..{max(frontier['p'])}"
+                title=(
+                    f"{bm.zone_title}: {'best ' if all_proven else ''}share within {T:g} min for "
+                    f"{min(frontier['p'])}..{max(frontier['p'])} posts"
+                    + ("" if all_proven else " (best only where proven)")
                 ),
                 new_crew=f"{st['new_crew']} crews",
                 today_note=frontier["note"],
+                curve_status=frontier.get("status"),
+                curve_gap=frontier.get("gap"),
             )
             png = figure_bytes(ff, "png")
             save_map(ff, folder, "frontier")
             fig_htmls.append(
                 H.figure(
-                    png, "The frontier: the best share reachable with p posts.", id="frontier", pdf_name="frontier.pdf"
+                    png,
+                    "The frontier: the best share reachable with p posts."
+                    if all_proven
+                    else "The frontier: the share reachable with p posts — best where proven (filled dots); "
+                    "hollow dots were stopped by the time limit before their proof.",
+                    id="frontier",
+                    pdf_name="frontier.pdf",
                 )
             )
     if gpkg and after_rep is not None:
@@ -1040,14 +1097,19 @@ def write_study_outputs(
     if report:
         secs = []
         bh, ah = res.get("before"), res.get("after")
+        rec = recommendation(kind, res, summary)
+        rec_html = H.paragraph(rec, "recommendation") if rec else ""
         if ah:
             secs.append(
                 H.section(
                     "Headline",
-                    headline_cards(ah, th, before=bh)
+                    rec_html
+                    + headline_cards(ah, th, before=bh)
                     + H.paragraph("With the recommended network" + (" (before: today's posts)." if bh else ".")),
                 )
             )
+        elif rec:
+            secs.append(H.section("Headline", rec_html))
         if fig_htmls:
             secs.append(H.section("Map", "".join(fig_htmls), id="map"))
         if chosen and kind != "close":
@@ -1289,7 +1351,7 @@ def write_ems_outputs(
             v = r.get(key)
             r["meets_norm"] = None if v is None else bool(v >= norm)
         layers = {
-            "demand_cells": (cells, cell_polygons(d.x, d.y, d.cell_m or 250.0), "Polygon"),
+            "demand_cells": (cells, cell_polygons(d.x, d.y, d.cell_m or 250.0), "MultiPolygon"),
             "bases": (brow, [shapely.Point(a_, b_) for a_, b_ in zip(bx, by)], "Point"),
             "municipalities": (mrows, [geoms[r["name"]] for r in mrows], "MultiPolygon"),
         }

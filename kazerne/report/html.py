@@ -42,6 +42,7 @@ figcaption{font-size:13px;color:#444;padding:6px 10px;border-top:1px solid #eee}
 ul.assume li{margin:3px 0}
 .warn{color:#8a4b00}
 .small{font-size:12px;color:#555}
+.recommendation{font-size:17px;font-weight:700;margin:4px 0 12px}
 footer{font-size:12px;color:#555;max-width:1320px;margin:0 auto;padding:0 28px 30px}
 """
 

@@ -31,8 +31,10 @@ BORDER = "#262626"
 ATTRIBUTION = "© OpenStreetMap contributors (roads), Statbel (population), kazerne"
 
 #: First-arrival classes: colours for ≤ t1, t1–t2, ..., > tn, unreachable.
-MINUTE_COLOURS = ["#1a9850", "#91cf60", "#fee08b", "#fc8d59", "#d73027", "#a50026", "#67001f"]
-UNREACHED = "#3b0012"
+#: First-arrival bands: viridis (perceptually uniform, readable with every common colour-vision
+#: deficiency and in greyscale), light yellow = fast to dark purple = slow.
+MINUTE_CMAP = "viridis"
+UNREACHED = "#0d0d0d"
 
 #: Change classes (before → after), best first.
 CHANGE_CLASSES = [
@@ -149,10 +151,12 @@ def _grid(x, y, cell_m):
 
 def minute_classes(thresholds) -> tuple[list, list]:
     """Colours and legend labels of first-arrival classes for thresholds (minutes)."""
+    import matplotlib
+    from matplotlib.colors import to_hex
+
     th = [float(t) for t in thresholds]
-    cols = MINUTE_COLOURS[: len(th) + 1]
-    while len(cols) < len(th) + 1:
-        cols.append(MINUTE_COLOURS[-1])
+    cmap = matplotlib.colormaps[MINUTE_CMAP]
+    cols = [to_hex(cmap(v)) for v in np.linspace(1.0, 0.12, len(th) + 1)]
     labels = [f"≤ {th[0]:g} min"] + [f"{a:g}–{b:g} min" for a, b in zip(th[:-1], th[1:])] + [f"> {th[-1]:g} min"]
     return cols, labels
 
@@ -220,7 +224,7 @@ def _text_box(t, renderer):
     return Text.get_window_extent(t, renderer)
 
 
-def place_labels(ax, xy, texts, obstacles=(), fontsize=7.5, leader_from: int = 1, **text_kw) -> list:
+def place_labels(ax, xy, texts, obstacles=(), fontsize=7.5, leader_from: int = 1, weights=None, **text_kw) -> list:
     """Annotate points ``xy`` (data coordinates) with ``texts`` so that no label overlaps another
     label, an obstacle box (display pixels: markers, names) or leaves the axes.
 
@@ -236,7 +240,8 @@ def place_labels(ax, xy, texts, obstacles=(), fontsize=7.5, leader_from: int = 1
     placed = list(obstacles)
     out = []
     scale = fig.dpi / 72.0
-    for (x, y), s in zip(xy, texts):
+    weights = list(weights) if weights is not None else ["normal"] * len(texts)
+    for (x, y), s, fw in zip(xy, texts, weights):
         best = None
         for k, r in enumerate(_RADII):
             for dx, dy, ha, va in _DIRS:
@@ -249,6 +254,7 @@ def place_labels(ax, xy, texts, obstacles=(), fontsize=7.5, leader_from: int = 1
                     ha=ha,
                     va=va,
                     fontsize=fontsize,
+                    fontweight=fw,
                     zorder=9,
                     annotation_clip=False,
                     **text_kw,
@@ -284,6 +290,7 @@ def place_labels(ax, xy, texts, obstacles=(), fontsize=7.5, leader_from: int = 1
                 ha=t.get_ha(),
                 va=t.get_va(),
                 fontsize=fontsize,
+                fontweight=fw,
                 zorder=9,
                 annotation_clip=False,
                 arrowprops=dict(arrowstyle="-", lw=0.6, color="#333333", shrinkA=0, shrinkB=4 * scale),
@@ -293,37 +300,6 @@ def place_labels(ax, xy, texts, obstacles=(), fontsize=7.5, leader_from: int = 1
         placed.append(bb)
         out.append(t)
     return out
-
-
-def _spread(ax, xs, ys, size_pt2=None):
-    """Positions (data) of markers, coincident ones spread side by side so each stays visible.
-
-    ``size_pt2``: marker sizes (points²); markers closer than the largest diameter (+2 px) are a
-    group, drawn side by side around the group's centre."""
-    xs, ys = np.asarray(xs, float).copy(), np.asarray(ys, float).copy()
-    if len(xs) < 2:
-        return xs, ys
-    tr = ax.transData
-    sizes = np.full(len(xs), 100.0) if size_pt2 is None else np.asarray(size_pt2, float)
-    min_px = float(np.sqrt(sizes.max()) * ax.figure.dpi / 72.0) + 3.0
-    p = tr.transform(np.column_stack([xs, ys]))
-    n = len(xs)
-    group = np.arange(n)
-    for i in range(n):
-        for j in range(i):
-            if np.hypot(*(p[i] - p[j])) < min_px:
-                group[group == group[i]] = group[j]
-    inv = tr.inverted()
-    for g in np.unique(group):
-        idx = np.flatnonzero(group == g)
-        if len(idx) < 2:
-            continue
-        c = p[idx].mean(axis=0)
-        offs = (np.arange(len(idx)) - (len(idx) - 1) / 2) * min_px
-        q = np.column_stack([c[0] + offs, np.full(len(idx), c[1])])
-        d = inv.transform(q)
-        xs[idx], ys[idx] = d[:, 0], d[:, 1]
-    return xs, ys
 
 
 # ------------------------------------------------------------------------------------------------
@@ -592,13 +568,30 @@ def council_map(
     # sites
     renderer = fig.canvas.get_renderer()
     order = sorted(range(len(sites)), key=lambda i: (sites[i].priority, i))
-    sx, sy = _spread(ax, [s.x for s in sites], [s.y for s in sites], [SITE_STYLES[s.kind][1] for s in sites])
+    # every marker at its true position; where markers coincide the larger is drawn below the
+    # smaller (both stay visible) and the labels move instead, with leader lines
+    sx = np.array([s.x for s in sites], dtype=float)
+    sy = np.array([s.y for s in sites], dtype=float)
+    by_size = sorted(range(len(sites)), key=lambda i: -SITE_STYLES[sites[i].kind][1])
+    size_rank = {i: r for r, i in enumerate(by_size)}
+    # a marker on top of a larger one at (nearly) the same spot is drawn smaller inside it
+    disp = ax.transData.transform(np.column_stack([sx, sy])) if len(sites) else np.zeros((0, 2))
+    sizes = {i: float(SITE_STYLES[sites[i].kind][1]) for i in range(len(sites))}
+    for r, i in enumerate(by_size):
+        for j in by_size[:r]:
+            rad_j = np.sqrt(sizes[j]) / 2 * fig.dpi / 72.0
+            if np.hypot(*(disp[i] - disp[j])) < rad_j:
+                sizes[i] = min(sizes[i], 0.35 * sizes[j])
     marker_boxes = []
     kinds_seen = []
     for i in order:
         s = sites[i]
-        mk, size, fc, ec, _ = SITE_STYLES[s.kind]
-        art = ax.scatter([sx[i]], [sy[i]], marker=mk, s=size, c=fc, edgecolors=ec, linewidths=0.9, zorder=8)
+        mk, _, fc, ec, _ = SITE_STYLES[s.kind]
+        size = sizes[i]
+        art = ax.scatter(
+            [sx[i]], [sy[i]], marker=mk, s=size, c=fc, edgecolors=ec, linewidths=0.9, zorder=8 + 0.01 * size_rank[i]
+        )
+        art.set_gid(f"site:{i}")  # which Site this marker draws (for checks)
         bb = art.get_window_extent(renderer)
         if not np.isfinite([bb.x0, bb.x1]).all() or bb.width == 0:
             px, py = ax.transData.transform((sx[i], sy[i]))
@@ -654,12 +647,13 @@ def council_map(
         [sites[i].label for i in lab_idx],
         obstacles=marker_boxes + muni_boxes,
         fontsize=7.2,
+        # measured as drawn: the important labels bold
+        weights=[
+            "bold" if sites[i].kind in ("new", "best", "moved_to", "unit_new", "closed") else "normal" for i in lab_idx
+        ],
         path_effects=halo,
         color="#111111",
     )
-    for i, t in zip(lab_idx, texts):
-        if sites[i].kind in ("new", "best", "moved_to", "unit_new", "closed"):
-            t.set_fontweight("bold")
     label_boxes = [_text_box(t, renderer) for t in texts]
 
     # furniture
@@ -746,23 +740,74 @@ def save_map(fig, folder, stem: str, dpi: int = PRINT_DPI) -> tuple:
     return tuple(out)
 
 
+def proven(status) -> bool:
+    """A solve's status proves its network best (``"optimal"``: zero gap)."""
+    return str(status) == "optimal"
+
+
 def frontier_figure(
-    curve_p, curve_share, today_p, today_share, threshold_min: float, *, title: str, new_crew: str, today_note: str
+    curve_p,
+    curve_share,
+    today_p,
+    today_share,
+    threshold_min: float,
+    *,
+    title: str,
+    new_crew: str,
+    today_note: str,
+    curve_status=None,
+    curve_gap=None,
 ):
-    """The greenfield frontier: best share within T for p posts (new posts of crew ``new_crew``)
-    and today's network as a star. Returns a figure."""
+    """The greenfield frontier: share within T for p posts (new posts of crew ``new_crew``) and
+    today's network as a star. Only points whose solve is proven optimal are called best (filled
+    dots); a point stopped before its proof (``curve_status`` not ``"optimal"``) is drawn hollow
+    and labelled with its status and gap. Returns a figure."""
     plt = _mpl()
     from matplotlib.ticker import MaxNLocator
 
-    fig, ax = plt.subplots(figsize=(8.0, 5.2))
-    fig.subplots_adjust(top=0.88, bottom=0.24)
-    ys = [100 * s for s in curve_share]
-    ax.plot(curve_p, ys, "o-", color="#2c7bb6", label=f"best p posts from scratch (all {new_crew})")
-    for p, y in zip(curve_p, ys):
-        ax.annotate(
-            f"{y:.1f} %", (p, y), xytext=(0, 8), textcoords="offset points", ha="center", fontsize=8, color="#2c7bb6"
+    status = list(curve_status) if curve_status is not None else ["optimal"] * len(curve_p)
+    gaps = list(curve_gap) if curve_gap is not None else [0.0] * len(curve_p)
+    ok = np.array([proven(s) for s in status], dtype=bool)
+    fig, ax = plt.subplots(figsize=(8.0, 6.4))
+    fig.subplots_adjust(top=0.86, bottom=0.36, left=0.1, right=0.97)
+    ys = np.array([100 * s for s in curve_share], dtype=float)
+    ps = np.asarray(curve_p)
+    ax.plot(ps, ys, "-", color="#2c7bb6", lw=1.5, zorder=2)
+    ax.plot(ps[ok], ys[ok], "o", color="#2c7bb6", zorder=3, label=f"best p posts from scratch (all {new_crew}; proven)")
+    if (~ok).any():
+        ax.plot(
+            ps[~ok],
+            ys[~ok],
+            "o",
+            mfc="white",
+            mec="#2c7bb6",
+            mew=1.6,
+            zorder=3,
+            label="p posts, feasible: not proven best (time limit; gap in the label)",
         )
-    lo = min(ys + ([100 * today_share] if today_p is not None else []))
+    for p, y, good, st, g in zip(ps, ys, ok, status, gaps):
+        if good:  # above the curve
+            ax.annotate(
+                f"{y:.1f} %",
+                (p, y),
+                xytext=(0, 8),
+                textcoords="offset points",
+                ha="center",
+                fontsize=8,
+                color="#2c7bb6",
+            )
+        else:  # below it, where a rising curve leaves room for two lines
+            ax.annotate(
+                f"{y:.1f} %\n{st}\ngap {100 * (g or 0):.2g} %",
+                (p, y),
+                xytext=(0, -9),
+                textcoords="offset points",
+                ha="center",
+                va="top",
+                fontsize=7.5,
+                color="#2c7bb6",
+            )
+    lo = min(list(ys) + ([100 * today_share] if today_p is not None else []))
     if today_p is not None:
         ax.plot([today_p], [100 * today_share], "*", color="#b2182b", ms=16, label="today's network")
         ax.annotate(
@@ -775,14 +820,17 @@ def frontier_figure(
             color="#b2182b",
             fontweight="bold",
         )
-    ax.set_ylim(max(0.0, lo - 8), min(100.0, max(ys) + 6) if max(ys) < 99 else 102)
+    ax.set_ylim(max(0.0, lo - 8), min(100.0, max(ys) + 8) if max(ys) < 99 else 102)
+    lo_p = min(list(ps) + ([today_p] if today_p is not None else []))
+    hi_p = max(list(ps) + ([today_p] if today_p is not None else []))
+    ax.set_xlim(lo_p - 0.7, hi_p + 0.7)  # room for the first and last labels
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("number of posts")
     ax.set_ylabel(f"population reached within {threshold_min:g} min (%)")
     ax.grid(alpha=0.3)
-    ax.legend(loc="center right", fontsize=9, framealpha=0.95)
-    fig.suptitle(title, fontsize=12, fontweight="bold", x=0.02, ha="left")
-    fig.text(0.02, 0.03, "\n".join(textwrap.wrap(today_note, 120)), fontsize=8, color="#333333")
+    ax.legend(loc="upper left", bbox_to_anchor=(-0.08, -0.13), fontsize=8.5, frameon=False)
+    fig.suptitle("\n".join(textwrap.wrap(title, 75)), fontsize=12, fontweight="bold", x=0.02, ha="left")
+    fig.text(0.02, 0.02, "\n".join(textwrap.wrap(today_note, 120)), fontsize=8, color="#333333")
     return fig
 
 

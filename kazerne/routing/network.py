@@ -306,14 +306,61 @@ class RoadNetwork:
         """Edge indices counting each street once: of a two-way pair (a→b and b→a) only a<b is kept."""
         return np.flatnonzero(~self.has_reverse() | (self.u < self.v))
 
-    def to_networkx(self, profile: SpeedProfile):
-        """A ``networkx.DiGraph`` with the same routing weights (``time``), for cross-checks."""
-        import networkx as nx
+    def to_networkx(self, profile: SpeedProfile, crs: str = "EPSG:4326"):
+        """The routing graph of ``profile`` as an osmnx-compatible ``networkx.MultiDiGraph``.
 
+        One edge per entry of :meth:`csr` (the fastest edge between two nodes, and a one-way street
+        driven against its direction where the profile allows it), so a shortest path on
+        ``travel_time`` equals this engine's. Graph attribute ``crs``; nodes ``x`` / ``y`` (lon / lat
+        degrees for ``crs="EPSG:4326"``, the default as osmnx loads OSM; metres for
+        ``crs="EPSG:31370"``: ``ox.nearest_nodes`` then needs no scikit-learn); edges ``length``
+        (metres), ``travel_time`` (seconds; ``time`` is the same, the name of kazerne 0.3 and earlier),
+        ``highway``, ``name`` (only on named streets, as osmnx), ``oneway``, ``reversed`` (driven
+        against its one-way direction) and ``geometry`` (a shapely LineString in ``crs``). Works with
+        ``ox.graph_to_gdfs``, ``ox.shortest_path``, ``ox.nearest_nodes`` and ``ox.plot_graph``.
+        """
+        import networkx as nx
+        import shapely
+
+        from .profiles import HIGHWAY_CLASSES
+
+        if str(crs).upper() not in ("EPSG:4326", "EPSG:31370"):
+            from ..errors import ModelInputError
+
+            raise ModelInputError(f"expected crs 'EPSG:4326' or 'EPSG:31370', got {crs!r}", field="crs")
+        wgs = str(crs).upper() == "EPSG:4326"
         m = self.csr(profile).tocoo()
-        g = nx.DiGraph()
-        g.add_nodes_from(range(self.n_nodes))
-        g.add_weighted_edges_from(zip(m.row.tolist(), m.col.tolist(), m.data.tolist()), weight="time")
+        eid, rev = self.csr_edges(profile)
+        g = nx.MultiDiGraph(crs=str(crs).upper(), name="kazerne road network", profile=profile.name)
+        nx_, ny_ = (self.lon, self.lat) if wgs else (self.x, self.y)
+        g.add_nodes_from((i, {"x": float(a), "y": float(b)}) for i, (a, b) in enumerate(zip(nx_, ny_)))
+        xy = self.geom_xy
+        if wgs:
+            from .crs import to_wgs84
+
+            xy = np.column_stack(to_wgs84(xy[:, 0], xy[:, 1]))
+        else:
+            xy = xy.copy()
+        xy[self.geom_offsets[:-1]] = np.column_stack([nx_[self.u], ny_[self.u]])  # ends exactly on the nodes
+        xy[self.geom_offsets[1:] - 1] = np.column_stack([nx_[self.v], ny_[self.v]])
+        counts = np.diff(self.geom_offsets)
+        lines = shapely.linestrings(xy, indices=np.repeat(np.arange(self.n_edges), counts))[eid]
+        lines[rev] = shapely.reverse(lines[rev])
+        names = self.names
+        rows = zip(m.row.tolist(), m.col.tolist(), m.data.tolist(), eid.tolist(), rev.tolist(), lines)
+        for a, b, t, e, r, line in rows:
+            attrs = {
+                "length": float(self.length[e]),
+                "travel_time": t,
+                "time": t,
+                "highway": HIGHWAY_CLASSES[int(self.cls[e])],
+                "oneway": bool(self.oneway[e]) if self.oneway is not None else False,
+                "reversed": bool(r),
+                "geometry": line,
+            }
+            if self.name_id is not None and self.name_id[e] >= 0:
+                attrs["name"] = str(names[self.name_id[e]])
+            g.add_edge(a, b, **attrs)
         return g
 
     def describe(self) -> dict:

@@ -170,48 +170,55 @@ class TravelTimes:
             w = np.where(self.no_road_data, 0.0, w)
         return from_cost_matrix(self.dense(), w, site_ids=self.site_ids, **kw)
 
-    def first_due_areas(self, zone, cell_m: float = 200.0):
-        """Where each site arrives first, as a ``geopandas.GeoDataFrame`` (EPSG:4326): ``site``,
-        ``area_km2`` and the territory (``site`` is ``None`` for cells without road data or site).
+    def first_due_areas(self, zone, demand=None, cell_m: float | None = None, to_crs=None, **kw):
+        """Where each site arrives first, as a ``geopandas.GeoDataFrame`` (EPSG:4326, or ``to_crs``):
+        one row per site — ``first_post`` (the site id), ``name``, ``area_km2``, ``population`` (with
+        ``demand``) and a valid MultiPolygon (empty where the site is first nowhere) — plus a row with
+        ``first_post`` missing for the cells without road data or site. With ``demand`` (the
+        demand these times were computed for) its cells keep their own first site, so the areas
+        hold exactly the cells the coverage tables count; the rest of the zone is the demand grid's
+        cells (``cell_m``, default ``demand.cell_m`` or 250 m) owned through their nearest node.
+        The same areas as ``first_due.geojson`` and the ``first_due_areas`` layer of ``layers.gpkg``
+        (:func:`kazerne.routing.isochrones.first_due_from_times`; ``kw``: ``min_area_m2``).
         Needs the times to every node (``travel_times(..., keep_nodes=True)``)."""
         import geopandas as gpd
 
-        from .isochrones import first_due_areas, polygons_to_wgs84
+        from ..report.plotcrs import to_crs as _to_crs
+        from .isochrones import first_due_from_times, first_due_rows, polygons_to_wgs84
 
         node_t = self._node_seconds("first_due_areas")
-        first = np.where(np.isfinite(node_t).any(axis=0), np.argmin(node_t, axis=0), -1)
-        areas = first_due_areas(zone.net, first, zone.zone_metric, cell_m=cell_m, gap_metric=zone.gap_metric)
-        keys = sorted(areas, key=lambda k: (k < 0, k))
-        geoms = polygons_to_wgs84([areas[k] for k in keys])
-        return gpd.GeoDataFrame(
-            {
-                "site": [self.site_ids[k] if k >= 0 else None for k in keys],
-                "area_km2": [round(areas[k].area / 1e6, 3) for k in keys],
-            },
-            geometry=geoms,
-            crs="EPSG:4326",
-        )
+        first = None
+        if demand is not None:
+            first = kth_nearest(self.dense(), k=1)[1][0]
+        areas = first_due_from_times(zone, node_t, demand, first, cell_m=cell_m, **kw)
+        rows, geoms = first_due_rows(areas, self.site_ids, demand=demand, demand_first=first)
+        gdf = gpd.GeoDataFrame(rows, geometry=polygons_to_wgs84(geoms), crs="EPSG:4326")
+        return _to_crs(gdf, to_crs)
 
-    def isochrones(self, zone, minutes=(8, 10, 12, 15), **kw):
-        """Isochrones of every site as a ``geopandas.GeoDataFrame`` (EPSG:4326): one row per site and
-        threshold (``site``, ``minutes``, ``area_km2``), turnout included; ``kw`` goes to
-        :func:`kazerne.routing.isochrones.isochrone_polygons` (``buffer_m``, ``cell_m``,
-        ``simplify_m``). Needs the times to every node (``travel_times(..., keep_nodes=True)``)."""
+    def isochrones(self, zone, minutes=(8, 10, 12, 15), demand=None, to_crs=None, **kw):
+        """Isochrones of every site as a ``geopandas.GeoDataFrame`` (EPSG:4326, or ``to_crs``): one
+        row per site and threshold (``post``, ``within_min``, ``area_km2``) with a valid MultiPolygon,
+        times as these (turnout and call handling included); with ``demand`` every demand point
+        this site reaches within T lies inside its T polygon. The no-road-data area is cut out.
+        ``kw`` goes to :func:`kazerne.routing.isochrones.reach_polygons` (``buffer_m``, ``cell_m``,
+        ``simplify_m``, ``min_area_m2``). Needs the times to every node (``keep_nodes=True``)."""
         import geopandas as gpd
 
-        from .isochrones import isochrone_polygons, polygons_to_wgs84
+        from ..report.plotcrs import to_crs as _to_crs
+        from .isochrones import polygons_to_wgs84, reach_polygons
         from .profiles import get_profile
 
         node_t = self._node_seconds("isochrones")
         prof = self.speed_profile or get_profile(self.profile)
+        dense = self.dense() if demand is not None else None
         rows, geoms = [], []
         for k, sid in enumerate(self.site_ids):
-            start = int(np.argmin(node_t[k]))  # the site's own node: time = its turnout
-            polys = isochrone_polygons(zone.net, prof, start, float(self.turnout_s[k]), minutes, node_t=node_t[k], **kw)
+            pts = None if dense is None else (demand.x, demand.y, dense[k])
+            polys = reach_polygons(zone.net, prof, node_t[k], minutes, points=pts, gap_metric=zone.gap_metric, **kw)
             for m, g in zip(sorted(float(x) for x in minutes), polys):
-                rows.append({"site": sid, "minutes": m, "area_km2": round(g.area / 1e6, 3)})
+                rows.append({"post": sid, "within_min": m, "area_km2": round(g.area / 1e6, 3)})
                 geoms.append(g)
-        return gpd.GeoDataFrame(rows, geometry=polygons_to_wgs84(geoms), crs="EPSG:4326")
+        return _to_crs(gpd.GeoDataFrame(rows, geometry=polygons_to_wgs84(geoms), crs="EPSG:4326"), to_crs)
 
     def _node_seconds(self, what: str) -> np.ndarray:
         if self.node_seconds is None:

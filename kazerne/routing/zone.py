@@ -55,9 +55,11 @@ class Zone:
                 f"lat={lat:.6f} lon={lon:.6f} lies in the zone's road-data gap; no travel times there", field=what
             )
         if s.no_road_data[0]:
+            from ..units import swap_hint
+
             raise SnapError(
                 f"lat={lat:.6f} lon={lon:.6f} is {s.distance_m[0]:.0f} m from the nearest road of the "
-                f"network (more than {max_snap_m:.0f} m)",
+                f"network (more than {max_snap_m:.0f} m){swap_hint(lon, lat, float(s.distance_m[0]))}",
                 field=what,
             )
         return int(s.node[0])

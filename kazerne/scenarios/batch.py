@@ -59,6 +59,8 @@ import numpy as np
 
 from .. import __version__
 from ..errors import KazerneError, OutputError, ScenarioError
+from .batch_tables import fast_path_reason, run_labels, summary_municipality_rows, tick_text
+from .batch_tables import municipality_rows as long_rows
 from .schema import (
     MAX_NAME_CHARS,
     Scenario,
@@ -467,6 +469,7 @@ class RunTask:
     out_dir: str  # OUT/<batch>/
     scenario_toml: str
     run_kind: str = "baseline"
+    path_reason: str = ""  # why a run goes through the scenario runner ("" on the fast path)
     # fast path
     matrix: str | None = None
     rows: list | None = None
@@ -476,6 +479,7 @@ class RunTask:
     thresholds_min: list | None = None
     post_rows: list | None = None
     worst_n: int = 20
+    extra_thresholds: list | None = None  # a thresholds sweep: every swept threshold is reported
     assumptions: dict | None = None
     scenario_info: dict | None = None
     # runner path
@@ -560,6 +564,7 @@ def plan_batch(spec: BatchSpec, out_root, retry_failed: bool = False, quiet: boo
     tasks: dict = {}
     progress = Progress(quiet=True)
     post_cache: dict = {}
+    swept_th = sorted({float(t) for r in spec.runs for t in r.sc.thresholds_min}) if "thresholds" in spec.params else []
     r = None
     try:
         for r in spec.runs:
@@ -571,13 +576,8 @@ def plan_batch(spec: BatchSpec, out_root, retry_failed: bool = False, quiet: boo
             toml_text = dumps_toml(raw_out)
             # the response model ([response] / [[slices]]) and vehicles / neighbouring posts
             # (kazerne.scenarios.fleet) run through the ordinary runner, like studies
-            fast = (
-                not spec.council
-                and not sc.study
-                and not sc.ems
-                and sc.response is None
-                and not (sc.fleet or {}).get("declared")
-            )
+            why = fast_path_reason(sc, spec.council, r.raw)
+            fast = not why
             ckey = _digest(
                 {
                     "zone": sc.zone,
@@ -632,6 +632,7 @@ def plan_batch(spec: BatchSpec, out_root, retry_failed: bool = False, quiet: boo
                     thresholds_min=list(sc.thresholds_min),
                     post_rows=posts.rows(),
                     worst_n=sc.worst_n,
+                    extra_thresholds=sorted(set(swept_th) - set(map(float, sc.thresholds_min))),
                     assumptions=a,
                     scenario_info={"name": r.id, "file": str(sc.path), "description": sc.description},
                 )
@@ -641,7 +642,16 @@ def plan_batch(spec: BatchSpec, out_root, retry_failed: bool = False, quiet: boo
                 scr = copy.deepcopy(sc)
                 scr.name = r.id
                 if not spec.council:
-                    scr.outputs = {**scr.outputs, "map": False, "report": False, "gpkg": False}
+                    # no per-run maps, reports, GeoPackages, nor the heavy GeoJSON unless the run's file asks
+                    asked = r.raw.get("outputs", {}) if isinstance(r.raw.get("outputs"), dict) else {}
+                    scr.outputs = {
+                        **scr.outputs,
+                        "map": False,
+                        "report": False,
+                        "gpkg": False,
+                        "geojson": bool(asked.get("geojson", False)),
+                        "first_due_areas": bool(asked.get("first_due_areas", False)),
+                    }
                 digest = _digest(
                     {
                         "v": __version__,
@@ -661,6 +671,7 @@ def plan_batch(spec: BatchSpec, out_root, retry_failed: bool = False, quiet: boo
                     scenario_toml=toml_text,
                     run_kind=r.kind,
                     scenario=scr,
+                    path_reason=why,
                 )
             tasks[r.id] = t
     except ScenarioError as exc:  # a run of the sweep, named by its swept field and value
@@ -837,6 +848,17 @@ def _fast_run(task: RunTask, target: Path) -> dict:
         municipality_names=d["municipality_names"],
         cell_area_km2=(cell / 1000.0) ** 2 if cell else None,
     )
+    th_all = sorted(set(th) | set(task.extra_thresholds or []))
+    rep_all = rep
+    if th_all != th:  # a thresholds sweep: this run's shares at every swept threshold too
+        rep_all = evaluate(
+            dem_t,
+            d["weight"],
+            np.array(th_all, dtype=float) * 60.0,
+            no_road_data=d["no_road_data"],
+            municipality=d["municipality"],
+            municipality_names=d["municipality_names"],
+        )
     names = d["municipality_names"]
     ids = [p["id"] for p in task.post_rows]
     post_rows = []
@@ -846,7 +868,9 @@ def _fast_run(task: RunTask, target: Path) -> dict:
                 **r,
                 "first_due_population": round(rep.sites[i]["first_due_weight"], 1),
                 "first_due_points": rep.sites[i]["first_due_points"],
-                "first_due_area_km2": rep.sites[i]["first_due_area_km2"],
+                # the area is the first-due polygon's (layers.gpkg, first_due.geojson), which needs the
+                # network: left out here, as the fast path leaves out every geometry
+                "first_due_area_km2": None,
             }
         )
     worst = worst_served(rep, d["weight"], n=task.worst_n)
@@ -874,8 +898,8 @@ def _fast_run(task: RunTask, target: Path) -> dict:
             "run_id": task.id,
             "params": task.params,
             "inputs_digest": task.digest,
-            "outputs": "batch (fast path): no audit, demand / first-due GeoJSON, maps, report.html or "
-            "layers.gpkg; run scenario.toml with kazerne run for those",
+            "outputs": "batch (fast path): no audit, demand / first-due GeoJSON, first-due areas (km²), maps, "
+            "report.html or layers.gpkg; run scenario.toml with kazerne run for those",
         },
         "assumptions": task.assumptions,
         "mean_drive_min_first_unit": mins(mean_drive),
@@ -901,7 +925,10 @@ def _fast_run(task: RunTask, target: Path) -> dict:
             columns=["rank", "municipality", "lon", "lat", "population", "first_min", "first_post", "second_min"],
         )
         write_text(tmp / "scenario.toml", task.scenario_toml)
-    return _row_numbers(summary)
+    nums = _row_numbers({**summary, "zone": headline(rep_all, th_all)})
+    nums["threshold_min"] = min(th)
+    nums["_municipalities"] = long_rows(rep_all.municipalities, th_all)
+    return nums
 
 
 def _row_numbers(summary: dict) -> dict:
@@ -947,7 +974,12 @@ def _runner_run(task: RunTask, target: Path) -> dict:
         summary = json.loads((target / "summary.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
         summary = {}
-    return _row_numbers(summary)
+    nums = _row_numbers(summary)
+    th = (summary.get("assumptions") or {}).get("thresholds_min")
+    if th:
+        nums["threshold_min"] = min(float(t) for t in th)
+    nums["_municipalities"] = summary_municipality_rows(summary)
+    return nums
 
 
 def _one_line(text) -> str:
@@ -984,6 +1016,8 @@ def execute_run(task: RunTask) -> dict:
         rec["error"] = _one_line(f"{type(exc).__name__}: {exc}" if not isinstance(exc, KazerneError) else exc)
         rec["folder"] = ""
         log.info("batch run %s failed: %s", task.id, rec["error"])
+    rec["municipalities"] = nums.pop("_municipalities", [])
+    rec["path"] = task.kind
     rec["numbers"] = nums
     rec["wall_s"] = round(time.perf_counter() - t0, 4)
     rec["attempts"] = task.attempts
@@ -1170,18 +1204,27 @@ class BatchResult:
 def _table(plan: Plan):
     import pandas as pd
 
+    labels = run_labels(plan.spec.runs, plan.spec.params)
     rows = []
     for t in plan.tasks:
         rec = read_record(plan.out_dir, t.id) or {}
         if rec.get("digest") != t.digest:
             rec = {"status": "missing"}
-        row = {"run_id": t.id}
+        row = {"run_id": t.id, "label": labels.get(t.id, t.id)}
         for k in plan.spec.params:
             v = t.params.get(k)
             row[k] = (
                 "+".join(f"{x:g}" if isinstance(x, (int, float)) else str(x) for x in v) if isinstance(v, list) else v
             )
-        row.update({"kind": t.run_kind, "status": rec.get("status"), "error": rec.get("error", "")})
+        row.update(
+            {
+                "kind": t.run_kind,
+                "path": t.kind,
+                "path_reason": t.path_reason,
+                "status": rec.get("status"),
+                "error": rec.get("error", ""),
+            }
+        )
         row.update(rec.get("numbers", {}))
         row.update(
             {
@@ -1193,7 +1236,7 @@ def _table(plan: Plan):
         )
         rows.append(row)
     df = pd.DataFrame(rows)
-    lead = ["run_id", *plan.spec.params, "kind", "status", "error"]
+    lead = ["run_id", "label", *plan.spec.params, "kind", "path", "path_reason", "status", "error"]
     share = sorted(
         [c for c in df.columns if c.startswith("share_within_")], key=lambda c: float(c[len("share_within_") : -3])
     )
@@ -1243,8 +1286,16 @@ def _headline_values(df):
         [c for c in df.columns if c.startswith("share_within_")], key=lambda c: float(c[len("share_within_") : -3])
     )
     vals, ths = [], []
+    own = "threshold_min" in df.columns
     for _, r in df.iterrows():
         v, t = None, None
+        tm = r["threshold_min"] if own else None
+        if tm is not None and not (isinstance(tm, float) and math.isnan(tm)):
+            x = r.get(f"share_within_{float(tm):g}min")
+            if x is not None and not (isinstance(x, float) and math.isnan(x)):
+                vals.append(float(x))
+                ths.append(float(tm))
+                continue
         for c in cols:
             x = r[c]
             if x is not None and not (isinstance(x, float) and math.isnan(x)):
@@ -1269,10 +1320,27 @@ def write_figure(df, params: list, path: Path) -> bool:
     if not ok or not params:
         return False
     n = len(params)
-    fig, axes = plt.subplots(1, n, figsize=(4.2 * n, 3.6), squeeze=False, sharey=True)
+    ncat = [len(set(map(str, df[p]))) for p in params]
+    # room for every tick label side by side, panel by panel (wrapped, horizontal up to 20 values)
+    widths = [max(3.0, (0.85 if k <= 20 else 0.3) * k + 1.0) for k in ncat]
+    fig, axes = plt.subplots(
+        1, n, figsize=(sum(widths) + 2.8, 4.4), squeeze=False, sharey=True, gridspec_kw={"width_ratios": widths}
+    )
     multi_t = len({ths[i] for i in ok}) > 1
+    labels = dict(zip(df["run_id"], df["label"])) if "label" in df.columns else {}
     for ax, p in zip(axes[0], params):
         xs = [str(df[p].iloc[i]) for i in ok]
+        short = {}  # a list value in words (its part of the run's label), wrapped
+        for i, x in zip(ok, xs):
+            part = next(
+                (
+                    q.split("=", 1)[1]
+                    for q in str(labels.get(df["run_id"].iloc[i], "")).split(", ")
+                    if q.startswith(p.split(".")[-1] + "=")
+                ),
+                x,
+            )
+            short[x] = tick_text(part)
         cats = list(dict.fromkeys(xs))
         try:
             cats = sorted(cats, key=float)
@@ -1309,14 +1377,15 @@ def write_figure(df, params: list, path: Path) -> bool:
                 label="mean over the other parameters" if k == 0 else None,
             )
         ax.set_xticks(range(len(cats)))
-        ax.set_xticklabels(cats, rotation=60 if len(cats) > 6 else 0, fontsize=8)
+        many = len(cats) > 20
+        ax.set_xticklabels([short.get(c, c) for c in cats], rotation=90 if many else 0, ha="center", fontsize=7.5)
         ax.set_xlabel(p)
         ax.grid(alpha=0.3)
     axes[0][0].set_ylabel("% of population within T")
     if multi_t:
         for k, t in enumerate(sorted({ths[i] for i in ok})):
             axes[0][-1].plot([], [], "o", color=f"C{k % 10}", label=f"T = {t:g} min")
-    axes[0][-1].legend(fontsize=7, loc="best")
+    axes[0][-1].legend(fontsize=7.5, loc="upper left", bbox_to_anchor=(1.02, 1.0), frameon=False)
     fig.suptitle("headline: share of the population reached within T (lowest threshold of each run)", fontsize=10)
     fig.tight_layout()
     with atomic_path(path) as tmp:
@@ -1393,6 +1462,11 @@ def run_batch(
     df = _table(plan)
     df.insert(df.columns.get_loc("status") + 1, "headline_share", _headline_values(df)[0])
     _write_table(df, plan.out_dir)
+    from .batch_tables import long_table, write_long_table
+
+    recs_by_id = {t.id: read_record(plan.out_dir, t.id) for t in plan.tasks}
+    long = long_table(plan.tasks, recs_by_id, dict(zip(df["run_id"], df["label"])), spec.params)
+    write_long_table(long, plan.out_dir)
     write_figure(df, spec.params, plan.out_dir / "headline.png")
     ran = len(recs)
     return BatchResult(
@@ -1428,7 +1502,7 @@ def batch_main(args) -> int:
         w = max(len(r.id) for r in spec.runs)
         for r, t in zip(spec.runs, plan.tasks):
             vals = "  ".join(f"{k}={_slug_value(v) if isinstance(v, list) else v}" for k, v in r.params.items())
-            print(f"  {r.id:<{w}}  {t.run_kind:<16} {plan.states[r.id]:<28} {vals}")
+            print(f"  {r.id:<{w}}  {t.run_kind:<16} {t.kind:<6} {plan.states[r.id]:<28} {vals}")
         n_todo = len(plan.todo)
         print(f"{n_todo} to run, {len(spec.runs) - n_todo} already recorded (nothing was run)")
         return 0
@@ -1450,7 +1524,18 @@ def batch_main(args) -> int:
             f"computed, {sh.get('matrices_reused', 0)} reused",
             file=sys.stderr,
         )
+        paths = res.table["path"].value_counts()
+        why = sorted({r for r in res.table["path_reason"] if r})
+        print(
+            f"paths: {int(paths.get('fast', 0))} fast (shared travel-time matrix), {int(paths.get('runner', 0))} "
+            "through the scenario runner" + (f" ({'; '.join(why)})" if why else ""),
+            file=sys.stderr,
+        )
         for _, r in res.table[res.table["status"] == "failed"].head(10).iterrows():
             print(f"  failed {r['run_id']}: {r['error']}", file=sys.stderr)
-        print(f"results in {res.out_dir}/ (batch.csv, batch.parquet, headline.png, runs/<id>/)", file=sys.stderr)
+        print(
+            f"results in {res.out_dir}/ (batch.csv, batch.parquet, batch_municipalities.csv, "
+            "batch_municipalities.parquet, headline.png, runs/<id>/)",
+            file=sys.stderr,
+        )
     return 1 if res.failed else 0

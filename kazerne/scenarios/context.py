@@ -32,6 +32,7 @@ __all__ = [
     "mins",
     "municipality_rows",
     "report_options",
+    "first_due",
     "write_first_due",
 ]
 
@@ -170,25 +171,20 @@ def report_options(sc: Scenario) -> dict:
     }
 
 
-def write_first_due(path, ctx: Context, posts: Sites, node_t: np.ndarray, assumptions_: dict) -> None:
-    """``first_due.geojson``: where each post arrives first (:meth:`TravelTimes.first_due_areas`)."""
-    from ..routing.travel import TravelTimes
+def first_due(ctx: Context, node_t: np.ndarray, demand_first: np.ndarray) -> dict:
+    """First-due areas (EPSG:31370, ``{site index: MultiPolygon}``) of the sites with times
+    ``node_t`` to every node and first site ``demand_first`` per demand point: the one set of areas
+    behind ``posts.csv``, ``first_due.geojson`` and the ``first_due_areas`` layer."""
+    from ..routing.isochrones import first_due_from_times
 
-    tt = TravelTimes(
-        site_ids=list(posts.ids),
-        turnout_s=np.asarray(posts.turnout_s, dtype=float),
-        seconds=np.zeros((len(posts), 0), dtype=np.float32),
-        node_seconds=node_t,
-    )
-    gdf = tt.first_due_areas(ctx.zone)
-    names = dict(zip(posts.ids, posts.names))
-    recs = [
-        {
-            "post": site if isinstance(site, str) else None,
-            "name": names[site] if isinstance(site, str) else "no road data",
-            "area_km2": area,
-            "geometry": geom,
-        }
-        for site, area, geom in zip(gdf["site"], gdf["area_km2"], gdf.geometry)
-    ]
+    return first_due_from_times(ctx.zone, node_t, ctx.demand, demand_first)
+
+
+def write_first_due(path, ctx: Context, posts: Sites, areas: dict, assumptions_: dict, demand_first=None) -> None:
+    """``first_due.geojson``: where each post arrives first (:func:`first_due`; the fields of
+    :func:`kazerne.routing.isochrones.first_due_rows`), WGS84 MultiPolygons."""
+    from ..routing.isochrones import first_due_rows, polygons_to_wgs84
+
+    rows, geoms = first_due_rows(areas, list(posts.ids), list(posts.names), ctx.demand, demand_first)
+    recs = [{**r, "geometry": g} for r, g in zip(rows, polygons_to_wgs84(geoms))]
     write_geojson(path, recs, metadata={"assumptions": _json_safe(assumptions_)})

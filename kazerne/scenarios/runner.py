@@ -26,6 +26,7 @@ from .context import (  # noqa: F401
     Context,
     Progress,
     assumptions,
+    first_due,
     headline,
     load_context,
     mins,
@@ -79,13 +80,14 @@ def run_baseline(sc: Scenario, out_root: Path, progress: Progress) -> Path:
     th = list(sc.thresholds_min)
     d = ctx.demand
 
+    areas = first_due(ctx, node_t, rep.first_site)  # one set of areas: posts.csv, geojson, gpkg
     post_rows = []
     for i, r in enumerate(posts.rows()):
         r.update(
             {
                 "first_due_population": round(rep.sites[i]["first_due_weight"], 1),
                 "first_due_points": rep.sites[i]["first_due_points"],
-                "first_due_area_km2": rep.sites[i]["first_due_area_km2"],
+                "first_due_area_km2": round(areas[i].area / 1e6, 3) if i in areas else 0.0,
             }
         )
         post_rows.append(r)
@@ -201,7 +203,7 @@ def run_baseline(sc: Scenario, out_root: Path, progress: Progress) -> Path:
                 metadata={"assumptions": _json_safe(summary["assumptions"])},
             )
         if sc.outputs.get("first_due_areas", True):
-            write_first_due(tmp / "first_due.geojson", ctx, posts, node_t, summary["assumptions"])
+            write_first_due(tmp / "first_due.geojson", ctx, posts, areas, summary["assumptions"], rep.first_site)
         from ..report.council import write_baseline_outputs
 
         extra: dict = {}
@@ -209,7 +211,7 @@ def run_baseline(sc: Scenario, out_root: Path, progress: Progress) -> Path:
             from .effect import effect_outputs
 
             extra = effect_outputs(tmp, ctx, effects, summary, report_options(sc))
-        write_baseline_outputs(tmp, ctx, posts, rep, node_t, summary, **report_options(sc), **extra)
+        write_baseline_outputs(tmp, ctx, posts, rep, node_t, summary, first_due=areas, **report_options(sc), **extra)
     progress.done("write")
     return target
 

@@ -33,9 +33,18 @@ from ..limits import require_memory
 from ..progress import Progress
 from ..report.geo import write_geojson
 from ..report.tables import pct, text_table, write_csv
-from ..routing.travel import travel_times
+from ..routing.travel import kth_nearest, travel_times
 from ..sites import Sites
-from .context import Context, assumptions, headline, load_context, mins, municipality_rows, write_first_due
+from .context import (
+    Context,
+    assumptions,
+    first_due,
+    headline,
+    load_context,
+    mins,
+    municipality_rows,
+    write_first_due,
+)
 from .output import write_run
 from .resolve import in_file, resolve_posts, resolve_site, turnout_for
 from .schema import DEFAULT_CANDIDATE_CLASSES, STUDY_KINDS, Scenario, StudySpec, crew_type
@@ -630,14 +639,24 @@ def study_greenfield(inp: StudyInput) -> StudyOutcome:
     chosen_rows = np.zeros(0, dtype=np.int64)
     ps = list(range(st["p_min"], st["p_max"] + 1))
     frontier = None
-    if st["objective"] != "pmedian":
-        # every p in one pass (shared reduction, each optimum the start of the next); the study's
-        # time limit is shared evenly between the points
-        prob = from_cost_matrix(inp.mat, inp.weights, site_ids=cand.ids)
-        frontier = models.mclp_frontier(
-            prob, ps, T * 60, time_limit=max(deadline.left(), 0.5) / len(ps), workers=frontier_workers(len(ps))
-        )
     with inp.progress.bar(len(ps), "greenfield p") as bar:
+        if st["objective"] != "pmedian":
+            # every p in one pass (shared reduction, each optimum the start of the next); the study's
+            # time limit is shared evenly between the points; the bar advances as each point is solved
+
+            def solved(p, status):
+                bar.set_postfix_str(f"p={p} {status}")
+                bar.update(1)
+
+            prob = from_cost_matrix(inp.mat, inp.weights, site_ids=cand.ids)
+            frontier = models.mclp_frontier(
+                prob,
+                ps,
+                T * 60,
+                time_limit=max(deadline.left(), 0.5) / len(ps),
+                workers=frontier_workers(len(ps)),
+                on_point=solved,
+            )
         for k, p in enumerate(ps):
             if frontier is None and curve and deadline.expired():
                 _warn(
@@ -645,13 +664,13 @@ def study_greenfield(inp: StudyInput) -> StudyOutcome:
                     f"p = {p}..{st['p_max']} not solved"
                 )
                 break
-            bar.set_postfix_str(f"p={p}")
             if frontier is None:
+                bar.set_postfix_str(f"p={p}")
                 res = _place(ctx, inp.mat, cand, st, [], p, inp.progress, f"greenfield p={p}", deadline)
+                bar.update(1)
             else:
                 res = frontier[k]
                 _warn_status(res, f"greenfield p={p}", inp.progress)
-            bar.update(1)
             solves.append({**res.to_dict(), "p": p})
             chosen_rows = np.array([cand.ids.index(s) for s in res.sites])
             curve.append(
@@ -963,10 +982,10 @@ def write_study(res: StudyResult, out_root: Path) -> Path:
         if sc.outputs.get("first_due_areas", True):
             sel = cand.subset(chosen_rows)
             prof = res.outcome.profile or ctx.profile
-            node_t = travel_times(
-                ctx.zone, sel, ctx.demand, prof, keep_nodes=True, call_handling_s=sc.call_handling_s
-            ).node_seconds
-            write_first_due(tmp / "first_due.geojson", ctx, sel, node_t, summary["assumptions"])
+            tt_sel = travel_times(ctx.zone, sel, ctx.demand, prof, keep_nodes=True, call_handling_s=sc.call_handling_s)
+            fs = kth_nearest(tt_sel.dense(), k=1)[1][0]
+            areas = first_due(ctx, tt_sel.node_seconds, fs)
+            write_first_due(tmp / "first_due.geojson", ctx, sel, areas, summary["assumptions"], fs)
 
     target = write_run(
         out_root / sc.name,
@@ -1124,6 +1143,8 @@ def _write_study_report(tmp: Path, res: StudyResult) -> None:
         frontier = {
             "p": [c["p"] for c in res["curve"]],
             "share": [c[tk] for c in res["curve"]],
+            "status": [c["status"] for c in res["curve"]],
+            "gap": [c["gap"] for c in res["curve"]],
             "today_p": today["p"] if today else None,
             "today_share": today[tk] if today else None,
             "note": f"Every post on the curve is assumed to have a {st['new_crew']} crew "
