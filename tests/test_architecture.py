@@ -138,3 +138,35 @@ def test_only_the_command_line_prints():
         "kazerne.coverage.cli_solve",
     }
     assert printing - PRINTING - console_layer == set()
+
+
+#: package -> the packages it may import (docs/ARCHITECTURE.md, "Packages and who imports whom",
+#: with the known reaches up a layer listed there); a new edge changes that page and this table
+LEAF_PKGS = {"errors", "limits", "jsonsafe", "files", "progress", "checks", "units", "procs"}
+ALLOWED = {
+    "routing": LEAF_PKGS | {"coverage", "sites", "report"},  # travel.to_problem, plot(), pack writing
+    "sites": LEAF_PKGS | {"routing", "report"},
+    "demand": LEAF_PKGS | {"routing", "report"},
+    "coverage": LEAF_PKGS | {"routing", "sites", "response", "report"},
+    "response": LEAF_PKGS | {"coverage"},
+    "calibration": LEAF_PKGS | {"routing", "demand", "sites", "response", "report", "scenarios"},
+    "report": LEAF_PKGS | {"routing", "coverage", "sites", "__init__"},  # __init__: __version__
+    "scenarios": LEAF_PKGS
+    | {"routing", "sites", "demand", "coverage", "response", "calibration", "report", "console", "__init__"},
+}
+
+
+def package(module: str) -> str:
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 else "__init__"
+
+
+def test_package_imports_are_the_documented_ones():
+    extra = sorted(
+        f"{a} -> {b}"
+        for a, b in graph().edges()
+        if package(a) != package(b)
+        and package(a) in ALLOWED | {p: LEAF_PKGS for p in LEAF_PKGS}
+        and package(b) not in (ALLOWED.get(package(a)) or ({"errors"} if package(a) in LEAF_PKGS else set()))
+    )
+    assert extra == []
