@@ -37,6 +37,8 @@ def write(tmp_path, body: str, name: str = "sim") -> Path:
         ("[[simulate.priorities]]\nshare = 0.5", "simulate.priorities"),
         ("onscene = { median_s = 900, p90_s = 600 }", "simulate.onscene.p90_s"),
         ("replications = 0", "simulate.replications"),
+        ('records = "."', "simulate.records"),
+        ('records = "no-such-file.csv"', "simulate.records"),
     ],
 )
 def test_bad_sections_name_the_field(tmp_path, body, field):

@@ -185,6 +185,10 @@ class SimulateKind:
 
             rp = Path(v.string(s["records"], "simulate.records", max_len=1000))
             rp = rp if rp.is_absolute() else Path(sc.path).parent / rp
+            if rp.is_dir():
+                v.fail(
+                    "simulate.records", f"{rp} is a folder; expected a dispatch-records file (CSV, GeoPackage, Parquet)"
+                )
             if not rp.is_file():
                 v.fail("simulate.records", f"file not found: {rp}")
             if "calls_per_year" in s or "hourly" in s:
