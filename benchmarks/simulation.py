@@ -34,25 +34,6 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import kazerne as kz  # noqa: E402
-from kazerne.errors import SnapError  # noqa: E402
-
-
-def located_sites(zone, sites):
-    keep, nodes = [], []
-    for s in sites:
-        try:
-            nodes.append(zone.site_node(s.lon, s.lat, what=s.id))
-            keep.append(s)
-        except SnapError:
-            continue
-    return kz.Sites(
-        ids=[s.id for s in keep],
-        names=[s.name for s in keep],
-        node=np.array(nodes, dtype=np.int64),
-        lon=np.array([s.lon for s in keep]),
-        lat=np.array([s.lat for s in keep]),
-        turnout_s=np.zeros(len(keep)),
-    )
 
 
 def main(argv=None) -> dict:
@@ -67,11 +48,11 @@ def main(argv=None) -> dict:
     t0 = time.perf_counter()
     zone = kz.load_zone(args.zone, quiet=True)
     demand = kz.population_grid(zone)
-    bases = located_sites(zone, zone.pack.ems_bases)
+    bases = kz.located_sites(zone, zone.pack.ems_bases)
     units = [u for u in kz.pack_units(zone.pack) if u[0] in bases.ids]
     used = sorted({u[0] for u in units}, key=bases.ids.index)
     bases = bases.subset([bases.ids.index(b) for b in used])
-    hosp = located_sites(zone, kz.emergency_departments(zone.pack))
+    hosp = kz.located_sites(zone, kz.emergency_departments(zone.pack))
     t_load = time.perf_counter() - t0
     t0 = time.perf_counter()
     system = kz.ems_system(

@@ -112,6 +112,7 @@ _EXPORTS = {
     "ems_system": ("kazerne.coverage.simbuild", "ems_system"),
     "pack_units": ("kazerne.coverage.simbuild", "pack_units"),
     "emergency_departments": ("kazerne.coverage.simbuild", "emergency_departments"),
+    "located_sites": ("kazerne.coverage.simbuild", "located_sites"),
     "hypercube_figures": ("kazerne.coverage.simcompare", "hypercube_figures"),
     # errors
     "KazerneError": ("kazerne.errors", "KazerneError"),

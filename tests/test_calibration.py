@@ -287,6 +287,8 @@ def test_validate_headline_observed_side_by_hand(synthetic, tmp_path, capsys, hv
         rows = list(csv.DictReader(fh))
     assert len(rows) == int((df["synthetic_defect"] == "").sum())
     assert summary["record_by_record"]["response_from_call"]["n"] == len(rows)
+    road = hvz_zone.net.describe()
+    assert any(road["road_data_date"] in a and road["source"] in a for a in summary["assumptions"])
 
 
 def test_incident_demand_is_the_validations_model(synthetic, hvz_zone, tmp_path):

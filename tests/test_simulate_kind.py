@@ -37,6 +37,8 @@ def write(tmp_path, body: str, name: str = "sim") -> Path:
         ("[[simulate.priorities]]\nshare = 0.5", "simulate.priorities"),
         ("onscene = { median_s = 900, p90_s = 600 }", "simulate.onscene.p90_s"),
         ("replications = 0", "simulate.replications"),
+        ('records = "."', "simulate.records"),
+        ('records = "no-such-file.csv"', "simulate.records"),
     ],
 )
 def test_bad_sections_name_the_field(tmp_path, body, field):
@@ -144,41 +146,50 @@ def test_a_base_off_the_network_names_its_field(tmp_path, capsys):
     assert not (tmp_path / "out" / "sim").exists()
 
 
+HEADER = "incident_id,vehicle_type,post_id,call_time,alarm_time,departure_time,arrival_time,lon,lat"
+
+
 def _records(path: Path, rows: list[str]) -> Path:
-    path.write_text("incident_id,vehicle_type,post_id,call_time,lon,lat\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    """A dispatch-records file (the calibration format) of ``rows``: ``id,type,post,call,arrival,lon,lat``."""
+    out = []
+    for r in rows:
+        iid, vt, post, call, arr, lon, lat = r.split(",")
+        out.append(",".join([iid, vt, post, call, "", "", arr, lon, lat]))
+    path.write_text(HEADER + "\n" + "\n".join(out) + "\n", encoding="utf-8")
     return path
 
 
-def test_call_records_rate_hours_places_and_rejects(tmp_path):
-    from kazerne.demand.callrecords import call_records
+def test_call_records_rate_hours_places_and_rejects(tmp_path, hvz_zone):
+    from kazerne.calibration.records import call_records
+    from kazerne.errors import RecordsError
 
-    lon, lat = np.array([3.70, 3.75, 3.80]), np.array([51.05, 51.05, 51.05])
+    # demand points: the Korenmarkt and two points 2 and 5.5 km east of it
+    lon, lat = np.array([3.7211, 3.75, 3.80]), np.array([51.0546, 51.0546, 51.0546])
     rows = []
-    for day in range(15):  # Monday 2022-06-06 .. Monday 2022-06-20, 10:15 each day
-        d = 6 + day
-        rows.append(f"I{day},ambulance,E12,2022-06-{d:02d}T10:15:00,3.7001,51.0501")
-        rows.append(f"I{day},pit,E10,2022-06-{d:02d}T10:16:00,3.7001,51.0501")  # a second vehicle: one call
-    rows.append("X1,ambulance,E12,not-a-time,3.75,51.05")
-    rows.append("X2,ambulance,E12,2022-06-07T01:00:00,,51.05")
-    rows.append("X3,ambulance,E12,2022-06-07T01:00:00,4.50,51.05")  # ~50 km away
-    rec = call_records(_records(tmp_path / "r.csv", rows), lon, lat)
+    for day in range(15):  # Monday 2022-06-06 .. Monday 2022-06-20, 10:15 each day, from post P01 (1.8 km)
+        d = f"2022-06-{6 + day:02d}"
+        rows.append(f"I{day},ambulance,P01,{d}T10:15:00,{d}T10:25:00,3.7212,51.0547")
+        rows.append(f"I{day},pit,P01,{d}T10:16:00,{d}T10:24:00,3.7212,51.0547")  # a second vehicle: one call
+    rows.append("X1,ambulance,P01,not-a-time,2022-06-07T01:10:00,3.7211,51.0546")
+    rows.append("X2,ambulance,P01,2022-06-07T01:00:00,2022-06-07T01:10:00,,51.0546")
+    rows.append("X3,ambulance,P01,2022-06-07T01:00:00,2022-06-07T01:10:00,3.66,51.05")  # on the roads, 4 km west
+    rec = call_records(hvz_zone, _records(tmp_path / "r.csv", rows), lon, lat)
     assert rec.incidents == 15 and rec.span_days == pytest.approx(14.0)
     assert rec.calls_per_year == pytest.approx(15 * 365 / 14.0)
     assert list(rec.weights) == [15.0, 0.0, 0.0]
     # every call at 10 h on a weekday or weekend day: intensity only in the 7 hours "day x 10 h"
     hot = [d * 24 + 10 for d in range(7)]
     assert set(np.flatnonzero(rec.hourly)) == set(hot) and rec.hourly.mean() == pytest.approx(1.0)
-    assert rec.rejected == {
-        "call_time unparsable": 1,
-        "lon/lat unparsable": 1,
-        "farther than 1000 m from the demand": 1,
-    }
-    with pytest.raises(ScenarioError) as e:
-        call_records(_records(tmp_path / "short.csv", rows[:4]), lon, lat)
+    # the rejects of the calibration reader (by its reasons), plus the incident off the demand
+    assert rec.rejected == {"bad_time": 1, "bad_position": 1, "far_from_demand": 1}
+    with pytest.raises(RecordsError) as e:
+        call_records(hvz_zone, _records(tmp_path / "short.csv", rows[:4]), lon, lat)
     assert "at least 7" in str(e.value) and "short.csv" in str(e.value)
-    (tmp_path / "nocol.csv").write_text("incident_id,lon,lat\n1,3.7,51.0\n", encoding="utf-8")
-    with pytest.raises(ScenarioError, match="call_time"):
-        call_records(tmp_path / "nocol.csv", lon, lat)
+    (tmp_path / "nocol.csv").write_text(
+        "incident_id,vehicle_type,post_id,lon,lat\n1,PIT,P01,3.7,51.0\n", encoding="utf-8"
+    )
+    with pytest.raises(RecordsError, match="call_time"):
+        call_records(hvz_zone, tmp_path / "nocol.csv", lon, lat)
 
 
 @pytest.mark.skipif(not HAVE_PACK, reason="needs the hvz-centrum zone pack (KAZERNE_DATA)")
@@ -186,7 +197,11 @@ def test_records_drive_the_simulated_calls(tmp_path):
     from kazerne.scenarios.runner import run_file
 
     # 3 weeks of calls, every one at the Korenmarkt in Gent
-    rows = [f"I{k},ambulance,E12,2022-06-{6 + k // 10:02d}T{k % 24:02d}:05:00,3.7211,51.0546" for k in range(210)]
+    rows = [
+        f"I{k},ambulance,P01,2022-06-{6 + k // 10:02d}T{k % 24:02d}:05:00,2022-06-{6 + k // 10:02d}T{k % 24:02d}:15:00,"
+        "3.7211,51.0546"
+        for k in range(210)
+    ]
     _records(tmp_path / "calls.csv", rows)
     p = write(tmp_path, '[simulate]\nrecords = "calls.csv"\nreplications = 2\ndays = 14\nanalytical = false\n')
     s = json.loads((run_file(p, tmp_path / "out") / "summary.json").read_text(encoding="utf-8"))
@@ -211,3 +226,16 @@ def test_reverse_drive_times_are_the_times_towards_the_source():
     fwd = kz.drive_times(zone.net, prof, others)[:, src]  # from each node to the source, searched forward
     np.testing.assert_allclose(rev[others], fwd, rtol=1e-9)
     assert not np.allclose(kz.drive_times(zone.net, prof, [src])[0][others], fwd)  # the direction matters here
+
+
+@pytest.mark.skipif(not HAVE_PACK, reason="needs the hvz-centrum zone pack (KAZERNE_DATA)")
+def test_records_without_the_calibration_columns_exit_2_naming_file_and_column(tmp_path, capsys):
+    # the short format (incident_id, call_time, lon, lat) is no longer a second record format: one line, exit 2
+    (tmp_path / "calls.csv").write_text(
+        "incident_id,call_time,lon,lat\nI1,2022-06-06T10:00:00,3.7211,51.0546\n", encoding="utf-8"
+    )
+    p = write(tmp_path, '[simulate]\nrecords = "calls.csv"\nreplications = 2\ndays = 7\nanalytical = false\n')
+    assert cli_main(["simulate", str(p), "--out", str(tmp_path / "out"), "--quiet"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "calls.csv" in err[0] and "vehicle_type" in err[0] and "row 1" in err[0]
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())

@@ -8,6 +8,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
+import kazerne as kz
 from kazerne.coverage.queueing import erlang_b, hypercube_exact
 from kazerne.coverage.simbuild import pack_units, parse_teams
 from kazerne.coverage.simulation import CallModel, EmsSystem, Priority, replay, simulate
@@ -210,3 +211,13 @@ def test_queue_waits_as_erlang_c():
     # mean wait of the calls that waited: exponential with mean s / (N - a) (M/M/N)
     assert z["mean_wait_min_if_waited_lo"] <= s / (3 - a) / 60 <= z["mean_wait_min_if_waited_hi"]
     assert z["share_not_reached"] == 0.0  # nobody is lost in a queue
+
+
+def test_located_sites_keeps_the_sites_on_the_road_data(hvz_zone):
+    """Sites that snap onto the road data are kept in order with their node; one far off it (Liège) is left out."""
+    on = [hvz_zone.pack.site("P01"), hvz_zone.pack.site("P02")]
+    off = SimpleNamespace(id="X", name="far", lat=50.63, lon=5.57)
+    got = kz.located_sites(hvz_zone, [on[0], off, on[1]])
+    assert got.ids == ["P01", "P02"]
+    assert list(got.node) == [hvz_zone.site_node(s.lon, s.lat, what=s.id) for s in on]
+    assert list(got.lon) == [on[0].lon, on[1].lon] and list(got.turnout_s) == [0.0, 0.0]

@@ -30,7 +30,15 @@ import numpy as np
 from ..errors import RecordsError, SnapError
 from ..routing.network import to_metric
 
-__all__ = ["REJECT_REASONS", "REQUIRED_COLUMNS", "Records", "VEHICLE_TYPES", "read_records"]
+__all__ = [
+    "CallRecords",
+    "REJECT_REASONS",
+    "REQUIRED_COLUMNS",
+    "Records",
+    "VEHICLE_TYPES",
+    "call_records",
+    "read_records",
+]
 
 TIME_COLUMNS = ("call_time", "alarm_time", "departure_time", "arrival_time")
 REQUIRED_COLUMNS = ("incident_id", "vehicle_type", *TIME_COLUMNS, "lon", "lat")
@@ -61,6 +69,7 @@ REJECT_REASONS = {
 }
 MAX_INTERVAL_S = 7200.0
 MAX_STRAIGHT_KMH = 160.0
+MIN_CALL_SPAN_DAYS = 7.0  # calls by hour of the week need a week of records
 LOCAL_TZ = ZoneInfo("Europe/Brussels")
 
 
@@ -515,4 +524,85 @@ def incident_demand(zone, path: str | Path, max_snap_m: float = 500.0):
             "notes": {"incidents": len(inside), "rejected_records": len(recs.rejects), "outside_zone": n_out},
             "weighting": "incidents",
         },
+    )
+
+
+@dataclass
+class CallRecords:
+    """What the dispatch simulation takes from records (``[simulate] records = FILE``): calls per year,
+    the hour-of-week intensity (168 values, Monday 00-01 h first, mean 1) and incidents per demand point."""
+
+    source: str
+    calls_per_year: float
+    hourly: np.ndarray
+    weights: np.ndarray
+    incidents: int
+    span_days: float
+    rows: int
+    rejected: dict = field(default_factory=dict)
+
+    def describe(self) -> dict:
+        return {
+            "file": self.source,
+            "rows": self.rows,
+            "incidents": self.incidents,
+            "span_days": round(self.span_days, 2),
+            "calls_per_year": round(self.calls_per_year, 1),
+            "rejected_rows": dict(self.rejected),
+        }
+
+
+def call_records(
+    zone, path: str | Path, lon, lat, max_snap_m: float = 500.0, max_demand_m: float = 1000.0
+) -> CallRecords:
+    """The calls of a dispatch-records file (read by :func:`read_records`: same columns, same rejects)
+    placed on the demand points ``lon``, ``lat`` (WGS84). One call per incident, at its earliest call
+    time; an incident farther than ``max_demand_m`` from every demand point is counted under
+    ``far_from_demand`` and not used. Calls per year = incidents x 365 / the span of their call times.
+
+    Raises
+    ------
+    RecordsError
+        As :func:`read_records`; also when no incident lies on the demand or the records span less than
+        a week (the intensity is by hour of the week).
+    """
+    from scipy.spatial import cKDTree
+
+    recs = read_records(path, zone, max_snap_m=max_snap_m)
+    first: dict = {}
+    for i, (inc, t) in enumerate(zip(recs.incident_id.tolist(), recs.call.tolist())):
+        if inc not in first or t < recs.call[first[inc]]:
+            first[inc] = i
+    idx = np.array(sorted(first.values()), dtype=np.int64)
+    call = recs.call[idx]
+    span = float(call.max() - call.min()) / 86400.0
+    if span < MIN_CALL_SPAN_DAYS:
+        raise RecordsError(
+            f"the records span {span:.1f} days; expected at least {MIN_CALL_SPAN_DAYS:g} "
+            "(a week: calls by hour of the week)",
+            source=recs.source,
+        )
+    dx, dy = to_metric(np.asarray(lon, dtype=float), np.asarray(lat, dtype=float))
+    dist, nearest = cKDTree(np.column_stack([dx, dy])).query(np.column_stack([recs.x[idx], recs.y[idx]]))
+    ok = dist <= max_demand_m
+    rejected = {k: v for k, v in recs.reject_counts().items() if v}
+    if (~ok).any():
+        rejected["far_from_demand"] = int((~ok).sum())
+    if not ok.any():
+        raise RecordsError(
+            f"no incident lies within {max_demand_m:g} m of the zone's demand points (with road data)",
+            source=recs.source,
+        )
+    how = (recs.weekday[idx] * 24 + recs.hour[idx].astype(np.int64))[ok]
+    counts = np.bincount(how, minlength=168).astype(float)
+    n = int(ok.sum())
+    return CallRecords(
+        source=recs.source,
+        calls_per_year=n * 365.0 / span,
+        hourly=counts / counts.mean(),
+        weights=np.bincount(nearest[ok], minlength=len(dx)).astype(float),
+        incidents=n,
+        span_days=span,
+        rows=recs.n_rows,
+        rejected=rejected,
     )

@@ -115,6 +115,8 @@ def validate(zone, records, sc, progress=None) -> dict:
         },
         "headline": head,
         "assumptions": [
+            f"road data {zone.net.describe()['source']} ({zone.net.describe()['road_data_date']}); modelled routes "
+            "from the post's node to the incident's nearest node",
             f"the scenario's profile {prof.name} (period {prof.period or 'free-flowing'}) for every record",
             f"call handling {call:g} s; turnout = the median of the post's crew type (scenario [turnout])",
             "record by record: the record's own post to its incident; headline: per incident the first "

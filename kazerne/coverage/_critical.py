@@ -15,17 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-try:  # pragma: no cover - exercised implicitly
-    from numba import njit
-
-    HAVE_NUMBA = True
-except ImportError:  # pragma: no cover
-    HAVE_NUMBA = False
-
-    def njit(*a, **k):  # type: ignore[no-redef]
-        if a and callable(a[0]):
-            return a[0]
-        return lambda f: f
+from ..routing.heap import heap_pop, heap_push, njit
 
 
 @njit(cache=True)
@@ -132,48 +122,6 @@ def vulnerable(dnodes, dist, pred, tin, tout, budget, count_only, out_k, out_a, 
 
 
 @njit(cache=True)
-def _push(heap_d, heap_n, size, nd, v):
-    i = size
-    while i > 0:
-        p = (i - 1) // 2
-        if heap_d[p] > nd:
-            heap_d[i] = heap_d[p]
-            heap_n[i] = heap_n[p]
-            i = p
-        else:
-            break
-    heap_d[i] = nd
-    heap_n[i] = v
-    return size + 1
-
-
-@njit(cache=True)
-def _pop(heap_d, heap_n, size):
-    d = heap_d[0]
-    u = heap_n[0]
-    size -= 1
-    if size > 0:
-        ld = heap_d[size]
-        ln = heap_n[size]
-        i = 0
-        while True:
-            c = 2 * i + 1
-            if c >= size:
-                break
-            if c + 1 < size and heap_d[c + 1] < heap_d[c]:
-                c += 1
-            if heap_d[c] < ld:
-                heap_d[i] = heap_d[c]
-                heap_n[i] = heap_n[c]
-                i = c
-            else:
-                break
-        heap_d[i] = ld
-        heap_n[i] = ln
-    return d, u, size
-
-
-@njit(cache=True)
 def _inside(tin_p, lo, hi, v):
     t = tin_p[v]
     return t >= lo and t < hi
@@ -221,13 +169,13 @@ def repair(
             nd = dx + rdata[k]
             if nd <= limit and nd < cur[y]:
                 cur[y] = nd
-                size = _push(heap_d, heap_n, size, nd, y)
+                size = heap_push(heap_d, heap_n, size, nd, y)
     n_t = targets.shape[0]
     for j in range(n_t):
         tmark[targets[j]] = 1
     settled = 0
     while size > 0:
-        d, u, size = _pop(heap_d, heap_n, size)
+        d, u, size = heap_pop(heap_d, heap_n, size)
         if d > cur[u]:
             continue
         if tmark[u] == 1:
@@ -244,7 +192,7 @@ def repair(
             nd = d + data[k]
             if nd <= limit and nd < cur[v]:
                 cur[v] = nd
-                size = _push(heap_d, heap_n, size, nd, v)
+                size = heap_push(heap_d, heap_n, size, nd, v)
     res = np.empty(n_t, np.float64)
     for j in range(n_t):
         res[j] = cur[targets[j]]

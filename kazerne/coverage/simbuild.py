@@ -23,7 +23,7 @@ from ..errors import ModelInputError
 from ..response import DEFAULT_SLICES, TurnoutDist
 from .simulation import TYPE_NAMES, EmsSystem
 
-__all__ = ["parse_teams", "pack_units", "ems_system", "week_periods", "emergency_departments"]
+__all__ = ["parse_teams", "pack_units", "ems_system", "week_periods", "emergency_departments", "located_sites"]
 
 _TEAM = re.compile(r"^\s*(?P<label>.*?)\s*\(\s*Team:\s*(?P<code>[A-Za-z0-9]+)\s*\)\s*$")
 
@@ -63,6 +63,29 @@ def pack_units(pack, teams: str = "service") -> list[tuple[str, str, str]]:
 def emergency_departments(pack) -> list:
     """The pack's medical sites with an emergency department (``services`` mentions one) and a position."""
     return [s for s in pack.medical_sites if "emergency" in (s.services or "").lower() and s.located]
+
+
+def located_sites(zone, sites):
+    """The pack ``sites`` (bases or hospitals) that snap onto ``zone``'s road data, as :class:`~kazerne.sites.Sites`
+    (no turnout); a site off the road data is left out (the caller lists the left-out ones when it must)."""
+    from ..errors import SnapError
+    from ..sites import Sites
+
+    keep, nodes = [], []
+    for s in sites:
+        try:
+            nodes.append(zone.site_node(s.lon, s.lat, what=s.id))
+        except SnapError:
+            continue
+        keep.append(s)
+    return Sites(
+        ids=[s.id for s in keep],
+        names=[s.name for s in keep],
+        node=np.array(nodes, dtype=np.int64),
+        lon=np.array([s.lon for s in keep]),
+        lat=np.array([s.lat for s in keep]),
+        turnout_s=np.zeros(len(keep)),
+    )
 
 
 def week_periods(profile, periods: str = "week"):

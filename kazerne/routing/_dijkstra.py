@@ -20,6 +20,7 @@ except ImportError:  # pragma: no cover
     HAVE_NUMBA = False
 
 if HAVE_NUMBA:
+    from .heap import heap_pop, heap_push
 
     @njit(cache=True, nogil=True)
     def _search(indptr, indices, data, src, limit, dist, heap_d, heap_n):
@@ -28,27 +29,7 @@ if HAVE_NUMBA:
         heap_n[0] = src
         size = 1
         while size > 0:
-            d = heap_d[0]
-            u = heap_n[0]
-            size -= 1
-            if size > 0:  # move the last entry to the root and sift it down
-                ld = heap_d[size]
-                ln = heap_n[size]
-                i = 0
-                while True:
-                    c = 2 * i + 1
-                    if c >= size:
-                        break
-                    if c + 1 < size and heap_d[c + 1] < heap_d[c]:
-                        c += 1
-                    if heap_d[c] < ld:
-                        heap_d[i] = heap_d[c]
-                        heap_n[i] = heap_n[c]
-                        i = c
-                    else:
-                        break
-                heap_d[i] = ld
-                heap_n[i] = ln
+            d, u, size = heap_pop(heap_d, heap_n, size)
             if d > dist[u]:
                 continue  # stale entry
             for k in range(indptr[u], indptr[u + 1]):
@@ -56,18 +37,7 @@ if HAVE_NUMBA:
                 nd = d + data[k]
                 if nd < dist[v] and nd <= limit:
                     dist[v] = nd
-                    i = size  # push and sift up
-                    size += 1
-                    while i > 0:
-                        p = (i - 1) // 2
-                        if heap_d[p] > nd:
-                            heap_d[i] = heap_d[p]
-                            heap_n[i] = heap_n[p]
-                            i = p
-                        else:
-                            break
-                    heap_d[i] = nd
-                    heap_n[i] = v
+                    size = heap_push(heap_d, heap_n, size, nd, v)
 
     @njit(parallel=True, cache=True)
     def _many(indptr, indices, data, sources, limit, out, n_blocks):

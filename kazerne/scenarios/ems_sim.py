@@ -19,9 +19,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..coverage.simbuild import emergency_departments, ems_system
+from ..coverage.simbuild import emergency_departments, ems_system, located_sites
 from ..coverage.simulation import CallModel, Priority, simulate
-from ..errors import SnapError
 from ..response import DEFAULT_TURNOUT_DIST
 from ..sites import Sites
 
@@ -42,24 +41,6 @@ def pit_add_candidates(mat, w, today, chosen, q: float, t_s: float, k: int, capa
     return out[:k]
 
 
-def _hospitals(zone):
-    eds, nodes = [], []
-    for h in emergency_departments(zone.pack):
-        try:
-            nodes.append(zone.site_node(h.lon, h.lat, what=h.id))
-            eds.append(h)
-        except SnapError:
-            continue
-    return Sites(
-        ids=[h.id for h in eds],
-        names=[h.name for h in eds],
-        node=np.array(nodes, dtype=np.int64),
-        lon=np.array([h.lon for h in eds]),
-        lat=np.array([h.lat for h in eds]),
-        turnout_s=np.zeros(len(eds)),
-    )
-
-
 def simulate_placements(ctx, sc, e: dict, bases: Sites, placements: list, analytical, q: float, progress) -> dict:
     """Simulate each ``(label, counts per base)`` of ``placements``; ``analytical(counts)`` gives the
     study's own (hypercube) share within the norm. Returns the summary block with its ``rows``."""
@@ -76,7 +57,7 @@ def simulate_placements(ctx, sc, e: dict, bases: Sites, placements: list, analyt
         norm_share=e["norm_share"],
     )
     turnout = DEFAULT_TURNOUT_DIST["professional"].moved_to(e["turnout_s"])
-    hosp = _hospitals(ctx.zone)
+    hosp = located_sites(ctx.zone, emergency_departments(ctx.zone.pack))
 
     def units_of(counts):
         ub = np.repeat(np.arange(len(counts)), counts)

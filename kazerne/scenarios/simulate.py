@@ -64,7 +64,9 @@ class SimulateSpec:
     profile: str
     analytical: bool
     turnout: TurnoutDist
-    records: str | None = None  # incident records (CSV): calls per year, hour of week and places from them
+    records: str | None = (
+        None  # dispatch records (as calibrate reads them): calls per year, hour of week and places from them
+    )
 
 
 def _dist(v, d, fld, default: TurnoutDist) -> TurnoutDist:
@@ -183,6 +185,10 @@ class SimulateKind:
 
             rp = Path(v.string(s["records"], "simulate.records", max_len=1000))
             rp = rp if rp.is_absolute() else Path(sc.path).parent / rp
+            if rp.is_dir():
+                v.fail(
+                    "simulate.records", f"{rp} is a folder; expected a dispatch-records file (CSV, GeoPackage, Parquet)"
+                )
             if not rp.is_file():
                 v.fail("simulate.records", f"file not found: {rp}")
             if "calls_per_year" in s or "hourly" in s:
@@ -212,11 +218,11 @@ class SimulateKind:
         ctx, system, base_rows = build_system(sc, spec, progress)
         rec = None
         if spec.records:
-            from ..demand.callrecords import call_records
+            from ..calibration.records import call_records
 
             progress.step(f"calls from incident records {spec.records}")
             keep = ~ctx.demand.no_road_data
-            rec = call_records(spec.records, ctx.demand.lon[keep], ctx.demand.lat[keep])
+            rec = call_records(ctx.zone, spec.records, ctx.demand.lon[keep], ctx.demand.lat[keep])
             system = replace(system, weights=rec.weights)
             spec = replace(spec, calls=replace(spec.calls, calls_per_year=rec.calls_per_year, hourly=rec.hourly))
             progress.done("records")
@@ -452,8 +458,9 @@ def run_summary(ctx, sc, spec: SimulateSpec, system, base_rows, progress, record
         "demand": "calls from demand points with road data in proportion to their population; points in the road-data gap "
         "make no calls"
         if records is None
-        else f"calls from the incident records {spec.records}: calls per year, hour of the week and places (each incident "
-        "on its nearest demand point with road data)",
+        else f"calls from the dispatch records {spec.records} (read as by calibrate: same columns and rejects): calls per "
+        "year, hour of the week and places (one call per incident at its earliest call time, on its nearest demand point "
+        "with road data within 1 km)",
         "records": None if records is None else records.describe(),
         "nearest_base_busy": "the call's nearest base (holding a unit of a type it needs) has no such unit idle at the base when "
         "the call is dispatched (units on their way back count as away)",
