@@ -1,0 +1,232 @@
+"""Issue 23 on a small generated network: junction delays where junctions are, roundabouts and traffic
+signals, contraflow only where a fire engine can, emergency passages by rule.
+
+Layout (metres east / north of lon 3.70, lat 51.05; lengths computed here with the haversine formula,
+as osmnx measures them)::
+
+                      T3 ------ T2          Lus (residential, two-way)
+                      |          |
+                      S2 ======> T1         Eenrichting (one-way residential, single carriageway)
+                      |
+    W0 ---- W1 ------ W2 ------ W3(signals) -- R0 (roundabout R0>R1>R2>R3>R0) R2 -- E2 ==> Y1 -- Z
+    :       |          |                                                           E2' <== Y1'
+    :       D1 (Oprit: service, a driveway)                          Dubbelbaan: dual carriageway
+    V1 ---- V2 ------- V3                                           (two one-way tertiary ways, 20 m apart)
+    Veldweg W0-V1: track, motor_vehicle=no (no passage); Knip V1-V2: residential, motor_vehicle=no
+    (a filter: a passage); Achterstraat V2-V3-W2 (residential)
+
+Every expected time below is ``length / speed`` (all classes 36 km/h = 10 m/s) plus the delay of the
+head node, as the rule says it should be: 3 s at a junction of three or more public road arms, 7 s on
+entering the roundabout, 11 s at the traffic signals; none at W1, where only a driveway joins.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from kazerne.routing.network import load_network
+from kazerne.routing.osmread import EMERGENCY, NO_ACCESS, PUBLIC, way_access
+from kazerne.routing.profiles import CLASS_INDEX, get_profile
+from kazerne.routing.routes import route
+from kazerne.routing.travel import drive_times
+
+LON0, LAT0 = 3.70, 51.05
+R = 6371009.0
+M_LAT = R * math.pi / 180
+M_LON = M_LAT * math.cos(math.radians(LAT0))
+LOCAL = {
+    "W0": (0, 0),
+    "W1": (200, 0),
+    "W2": (400, 0),
+    "W3": (600, 0),
+    "D1": (200, 60),
+    "S2": (400, 200),
+    "T1": (600, 200),
+    "T2": (600, 400),
+    "T3": (400, 400),
+    "R0": (700, 0),
+    "R1": (750, 30),
+    "R2": (800, 0),
+    "R3": (750, -80),
+    "E2": (900, 0),
+    "Y1": (1300, 0),
+    "Z": (1500, 0),
+    "Y1b": (1300, -20),
+    "E2b": (900, -20),
+    "V1": (0, -200),
+    "V2": (200, -200),
+    "V3": (400, -200),
+}
+NODES = {k: (round(LON0 + x / M_LON, 7), round(LAT0 + y / M_LAT, 7)) for k, (x, y) in LOCAL.items()}
+IDS = {k: i + 1 for i, k in enumerate(NODES)}
+NODE_TAGS = {"W3": {"highway": "traffic_signals"}}
+RES = {"highway": "residential"}
+WAYS = [
+    (["W0", "W1", "W2", "W3"], {**RES, "name": "Hoofdstraat"}),
+    (["W1", "D1"], {"highway": "service", "name": "Oprit"}),
+    (["W2", "S2"], {**RES, "name": "Zijstraat"}),
+    (["S2", "T1"], {**RES, "name": "Eenrichting", "oneway": "yes"}),
+    (["T1", "T2", "T3", "S2"], {**RES, "name": "Lus"}),
+    (["W3", "R0"], {**RES, "name": "Naderweg"}),
+    (["R0", "R1", "R2", "R3", "R0"], {"highway": "tertiary", "name": "Rotonde", "junction": "roundabout"}),
+    (["R2", "E2"], {**RES, "name": "Uitweg"}),
+    (["E2", "Y1"], {"highway": "tertiary", "name": "Dubbelbaan", "oneway": "yes"}),
+    (["Y1b", "E2b"], {"highway": "tertiary", "name": "Dubbelbaan", "oneway": "yes"}),
+    (["E2", "E2b"], {**RES, "name": "Keerpunt West"}),
+    (["Y1", "Y1b"], {**RES, "name": "Keerpunt Oost"}),
+    (["Y1", "Z"], {**RES, "name": "Eindstraat"}),
+    (["W0", "V1"], {"highway": "track", "name": "Veldweg", "motor_vehicle": "no"}),
+    (["V1", "V2"], {**RES, "name": "Knip", "motor_vehicle": "no"}),
+    (["V2", "V3", "W2"], {**RES, "name": "Achterstraat"}),
+]
+J, RB, SIG = 3.0, 7.0, 11.0
+SPEEDS = {c: (36, 36) for c in ("residential", "tertiary", "service", "track")}
+FIRE = get_profile(
+    "fire_engine",
+    speeds_kmh=SPEEDS,
+    maxspeed_factor=1.0,
+    intersection_delay_s=J,
+    roundabout_delay_s=RB,
+    signal_delay_s=SIG,
+    oneway_reverse_factor=1.0,  # against the direction at full speed: contraflow wins wherever it is allowed
+    emergency_passage_kmh=36.0,
+)
+
+
+def hav(a, b):
+    (lo1, la1), (lo2, la2) = NODES[a], NODES[b]
+    p1, p2 = math.radians(la1), math.radians(la2)
+    h = math.sin((p2 - p1) / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(math.radians(lo2 - lo1) / 2) ** 2
+    return 2 * math.asin(math.sqrt(h)) * R
+
+
+def path(*names):
+    return sum(hav(a, b) for a, b in zip(names[:-1], names[1:]))
+
+
+def write_osm(path_):
+    out = ["<?xml version='1.0' encoding='UTF-8'?>", '<osm version="0.6" generator="kazerne-tests">']
+    for k, (lo, la) in NODES.items():
+        tags = NODE_TAGS.get(k)
+        if tags:
+            out.append(f'<node id="{IDS[k]}" version="1" lat="{la:.7f}" lon="{lo:.7f}">')
+            out += [f'  <tag k="{a}" v="{b}"/>' for a, b in tags.items()]
+            out.append("</node>")
+        else:
+            out.append(f'<node id="{IDS[k]}" version="1" lat="{la:.7f}" lon="{lo:.7f}"/>')
+    for i, (nodes, tags) in enumerate(WAYS):
+        out.append(f'<way id="{100 + i}" version="1">')
+        out += [f'  <nd ref="{IDS[n]}"/>' for n in nodes]
+        out += [f'  <tag k="{k}" v="{v}"/>' for k, v in tags.items()]
+        out.append("</way>")
+    out.append("</osm>")
+    path_.write_text("\n".join(out) + "\n", encoding="utf-8")
+    return path_
+
+
+@pytest.fixture(scope="module")
+def net(tmp_path_factory):
+    return load_network(write_osm(tmp_path_factory.mktemp("rules") / "roads.osm"), use_cache=False, quiet=True)
+
+
+def idx(net, name):
+    lon, lat = NODES[name]
+    hit = np.flatnonzero(np.isclose(net.lon, lon, atol=1e-9, rtol=0) & np.isclose(net.lat, lat, atol=1e-9, rtol=0))
+    assert len(hit) == 1, name
+    return int(hit[0])
+
+
+def t_from(net, a, prof=FIRE):
+    return drive_times(net, prof, [idx(net, a)])[0]
+
+
+# ------------------------------------------------------------------ 1. junction delays
+def test_no_delay_at_a_driveway_a_delay_at_a_real_junction(net):
+    assert not net.is_junction()[idx(net, "W1")]  # two street arms + a driveway
+    assert net.is_junction()[idx(net, "W2")]  # three street arms (Hoofdstraat twice, Zijstraat) + Achterstraat
+    d = t_from(net, "W0")
+    assert d[idx(net, "W1")] == pytest.approx(hav("W0", "W1") / 10, abs=1e-3)
+    assert d[idx(net, "W2")] == pytest.approx(path("W0", "W1", "W2") / 10 + J, abs=1e-3)
+
+
+def test_signals_and_roundabout_have_their_own_delays(net):
+    d = t_from(net, "W2")
+    at_w3 = hav("W2", "W3") / 10 + SIG  # W3 carries highway=traffic_signals
+    assert d[idx(net, "W3")] == pytest.approx(at_w3, abs=1e-3)
+    at_r0 = at_w3 + hav("W3", "R0") / 10 + RB  # entering the roundabout
+    assert d[idx(net, "R0")] == pytest.approx(at_r0, abs=1e-3)
+    # on the ring: no delay (priority), not even at R2 where Uitweg leaves
+    assert d[idx(net, "R2")] == pytest.approx(at_r0 + path("R0", "R1", "R2") / 10, abs=1e-3)
+    assert net.describe()["traffic_signal_nodes"] == 1 and net.describe()["roundabout_edges"] >= 2
+
+
+def test_a_delay_of_zero_removes_it(net):
+    flat = FIRE.with_overrides(intersection_delay_s=0.0, roundabout_delay_s=0.0, signal_delay_s=0.0)
+    d = t_from(net, "W0", flat)
+    assert d[idx(net, "R0")] == pytest.approx(path("W0", "W1", "W2", "W3", "R0") / 10, abs=1e-3)
+
+
+# ------------------------------------------------------------------ 3. contraflow
+def test_contraflow_on_a_one_way_residential_street(net):
+    r = route(net, FIRE, idx(net, "T1"), idx(net, "S2"))
+    assert [(leg.street, leg.against_oneway) for leg in r.legs] == [("Eenrichting", True)]
+    assert r.drive_s == pytest.approx(hav("S2", "T1") / 10 + J, abs=1e-3)  # S2: Zijstraat, Lus, Eenrichting
+    no = FIRE.with_overrides(contraflow_classes=())
+    r2 = route(net, no, idx(net, "T1"), idx(net, "S2"))
+    assert [leg.street for leg in r2.legs] == ["Lus"] and not any(leg.against_oneway for leg in r2.legs)
+
+
+def test_no_contraflow_on_a_dual_carriageway(net):
+    e = np.flatnonzero(net.cls == CLASS_INDEX["tertiary"])
+    dub = e[net.names[net.name_id[e]] == "Dubbelbaan"]
+    assert len(dub) == 2 and net.dual[dub].all()
+    r = route(net, FIRE, idx(net, "Y1"), idx(net, "E2"))
+    assert not any(leg.against_oneway for leg in r.legs)
+    assert [leg.street for leg in r.legs] == ["Keerpunt Oost", "Dubbelbaan", "Keerpunt West"]
+    assert r.length_m == pytest.approx(path("Y1", "Y1b", "E2b", "E2"), abs=0.01)
+
+
+def test_no_contraflow_on_a_roundabout(net):
+    """Uitweg -> Naderweg: back against the ring R2 > R1 > R0 would be shorter; the rule goes round."""
+    assert path("R2", "R1", "R0") < path("R2", "R3", "R0")
+    r = route(net, FIRE, idx(net, "E2"), idx(net, "W3"))
+    assert not any(leg.against_oneway for leg in r.legs)
+    assert r.length_m == pytest.approx(path("E2", "R2", "R3", "R0", "W3"), abs=0.01)
+
+
+# ------------------------------------------------------------------ 4. passages by rule
+def test_a_track_is_not_a_passage_a_filtered_street_is(net):
+    names = [net.names[i] if i >= 0 else "" for i in net.name_id]
+    assert "Veldweg" not in names  # track with motor_vehicle=no: not driven at all
+    knip = np.flatnonzero(np.array(names) == "Knip")
+    assert len(knip) == 2 and net.emergency_only()[knip].all()
+    r = route(net, FIRE, idx(net, "W0"), idx(net, "V1"))
+    assert [leg.street for leg in r.legs] == ["Hoofdstraat", "Achterstraat", "Knip"]
+    assert r.legs[-1].emergency_passage
+
+
+@pytest.mark.parametrize(
+    "tags, expected",
+    [
+        ({"highway": "pedestrian", "name": "Veldstraat"}, EMERGENCY),
+        ({"highway": "living_street", "motor_vehicle": "no"}, EMERGENCY),
+        ({"highway": "residential", "motor_vehicle": "no"}, EMERGENCY),
+        ({"highway": "busway"}, EMERGENCY),
+        ({"highway": "service", "bus": "yes", "motor_vehicle": "no"}, EMERGENCY),
+        ({"highway": "track", "emergency": "yes"}, EMERGENCY),
+        ({"highway": "service", "service": "emergency_access"}, EMERGENCY),
+        ({"highway": "track", "motor_vehicle": "no"}, NO_ACCESS),
+        ({"highway": "service", "motor_vehicle": "no"}, NO_ACCESS),
+        ({"highway": "residential", "access": "private"}, NO_ACCESS),
+        ({"highway": "cycleway"}, NO_ACCESS),
+        ({"highway": "path", "motor_vehicle": "no"}, NO_ACCESS),
+        ({"highway": "footway"}, NO_ACCESS),
+        ({"highway": "track"}, PUBLIC),
+        ({"highway": "service"}, PUBLIC),
+    ],
+)
+def test_passage_rule(tags, expected):
+    assert way_access(tags) == expected
