@@ -230,3 +230,45 @@ def test_a_track_is_not_a_passage_a_filtered_street_is(net):
 )
 def test_passage_rule(tags, expected):
     assert way_access(tags) == expected
+
+
+# ------------------------------------------------------------------ 2. urban by population density
+def test_density_at_equals_a_brute_force_count():
+    """The rasterised disc sum against plain distances: points 50 m apart so that each lies on a
+    different 50 m cell; the raster may misplace a point by at most one cell, so compare only points
+    farther than 75 m from the circle's edge."""
+    from kazerne.routing.urban import density_at
+
+    rng = np.random.default_rng(7)
+    xy = rng.integers(0, 60, size=(400, 2)) * 50.0 + 25.0
+    people = rng.uniform(1, 10, size=len(xy))
+    q = rng.uniform(500, 2500, size=(60, 2))
+    got = density_at((xy, people), q, 500.0)
+    d = np.hypot(xy[None, :, 0] - q[:, None, 0], xy[None, :, 1] - q[:, None, 1])
+    lo = (people * (d <= 500 - 75)).sum(axis=1) / (np.pi * 0.25 * 1.03)
+    hi = (people * (d <= 500 + 75)).sum(axis=1) / (np.pi * 0.25 * 0.97)
+    assert np.all(got >= lo - 1e-9) and np.all(got <= hi + 1e-9)
+
+
+def test_urban_follows_population_not_intersections(tmp_path):
+    """The tiny fixture (tests/osm_fixture.py): its 7 x 7 grid has 45 intersections (urban by the old
+    rule). With 100 inhabitants it is rural (about 130 per km² within 500 m); with 20,000 it is urban
+    (all on residential streets within ~500 m of the grid or the loop), and the motorway 2 km from
+    any residential street is rural either way."""
+    import osm_fixture as fx
+    import shapely
+
+    from kazerne.routing.crs import to_metric
+    from kazerne.routing.urban import urban_edges
+
+    net = load_network(fx.write_osm(tmp_path / "roads.osm"), use_cache=False, quiet=True)
+    x, y = to_metric(np.array([3.69, 3.80]), np.array([51.04, 51.06]))
+    box = shapely.box(x[0], y[0], x[1], y[1])
+    gridnames = [i for i, n in enumerate(net.names) if str(n).startswith(("Oost-West", "Noord-Zuid"))]
+    grid = np.isin(net.name_id, gridnames)
+    motorway = net.cls == CLASS_INDEX["motorway"]
+    few, _ = urban_edges(net, [box], [100])
+    many, dens = urban_edges(net, [box], [20000])
+    assert grid.sum() > 50 and not few.any()
+    assert many[grid].all() and not many[motorway].any()
+    assert dens[motorway].max() == 0.0

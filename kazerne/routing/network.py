@@ -128,6 +128,7 @@ class RoadNetwork:
     source: str = ""
     source_sha256: str = ""
     road_data_date: str = ""
+    urban_rule: str = f"urban where at least {URBAN_MIN_NODES} intersections lie within {URBAN_RADIUS_M:g} m"
     _csr_cache: dict = field(default_factory=dict, repr=False)
 
     # ----------------------------------------------------------------- shape
@@ -351,6 +352,7 @@ class RoadNetwork:
             "source": Path(self.source).name,
             "sha256": self.source_sha256[:16],
             "road_data_date": self.road_data_date,
+            "urban_rule": self.urban_rule,
             **self.dropped(),
             "emergency_passages_km": round(float(self.length[em].sum()) / 1000, 1),
             "roundabout_edges": int(self._flag("roundabout").sum()),
