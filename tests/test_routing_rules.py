@@ -12,8 +12,9 @@ as osmnx measures them)::
     :       |          |                                                           E2' <== Y1'
     :       D1 (Oprit: service, a driveway)                          Dubbelbaan: dual carriageway
     V1 ---- V2 ------- V3                                           (two one-way tertiary ways, 20 m apart)
-    Veldweg W0-V1: track, motor_vehicle=no (no passage); Knip V1-V2: residential, motor_vehicle=no
-    (a filter: a passage); Achterstraat V2-V3-W2 (residential)
+    |
+    V0      Veldweg W0-V1: track, motor_vehicle=no (no passage); Knip V1-V2: residential,
+            motor_vehicle=no (a filter: a passage); Achterstraat V2-V3-W2, Binnenhof V1-V0 (residential)
 
 Every expected time below is ``length / speed`` (all classes 36 km/h = 10 m/s) plus the delay of the
 head node, as the rule says it should be: 3 s at a junction of three or more public road arms, 7 s on
@@ -59,6 +60,7 @@ LOCAL = {
     "V1": (0, -200),
     "V2": (200, -200),
     "V3": (400, -200),
+    "V0": (0, -300),
 }
 NODES = {k: (round(LON0 + x / M_LON, 7), round(LAT0 + y / M_LAT, 7)) for k, (x, y) in LOCAL.items()}
 IDS = {k: i + 1 for i, k in enumerate(NODES)}
@@ -81,6 +83,7 @@ WAYS = [
     (["W0", "V1"], {"highway": "track", "name": "Veldweg", "motor_vehicle": "no"}),
     (["V1", "V2"], {**RES, "name": "Knip", "motor_vehicle": "no"}),
     (["V2", "V3", "W2"], {**RES, "name": "Achterstraat"}),
+    (["V1", "V0"], {**RES, "name": "Binnenhof"}),  # a public street reached only through the filter Knip
 ]
 J, RB, SIG = 3.0, 7.0, 11.0
 SPEEDS = {c: (36, 36) for c in ("residential", "tertiary", "service", "track")}
@@ -272,3 +275,78 @@ def test_urban_follows_population_not_intersections(tmp_path):
     assert grid.sum() > 50 and not few.any()
     assert many[grid].all() and not many[motorway].any()
     assert dens[motorway].max() == 0.0
+
+
+# ------------------------------------------------------------------ 5. snapping onto streets
+def _xy(net, name, dx=0.0, dy=0.0):
+    """EPSG:31370 of a fixture node, shifted by (dx, dy) metres (the fixture's flat frame is close
+    enough to Lambert 72 over a few hundred metres for these offsets)."""
+    i = idx(net, name)
+    return net.x[i] + dx, net.y[i] + dy
+
+
+def test_a_point_mid_edge_gets_the_partial_time_from_both_ends(net):
+    from kazerne.routing.snapping import approach_costs, snap_to_edges
+
+    mx, my = (np.array(_xy(net, "W1")) + np.array(_xy(net, "W2"))) / 2
+    s = snap_to_edges(net, [mx], [my + 5.0])
+    e = int(s.edge[0])
+    assert {net.names[net.name_id[e]]} == {"Hoofdstraat"} and s.distance_m[0] == pytest.approx(5.0, abs=0.05)
+    assert s.frac[0] == pytest.approx(0.5, abs=0.01)
+    a, ca, b, cb = approach_costs(net, FIRE, s.edge, s.frac)
+    half = hav("W1", "W2") / 2 / 10  # half the street at 10 m/s, no junction delay mid-street
+    assert ca[0] == pytest.approx(half, rel=0.02) and cb[0] == pytest.approx(half, rel=0.02)
+    # from W0 through W1 (no junction) and from W3 through W2: the smaller wins, computed by hand
+    for src, expect in (("W0", hav("W0", "W1") / 10 + half), ("W3", hav("W2", "W3") / 10 + J + half)):
+        d = drive_times(net, FIRE, [idx(net, src)])[0]
+        got = min(d[a[0]] + ca[0], d[b[0]] + cb[0])
+        assert got == pytest.approx(expect, rel=0.01)
+
+
+def test_a_point_on_a_one_way_street_respects_its_direction(net):
+    from kazerne.routing.snapping import approach_costs, snap_to_edges
+
+    mx, my = (np.array(_xy(net, "S2")) + np.array(_xy(net, "T1"))) / 2
+    s = snap_to_edges(net, [mx], [my - 3.0])
+    strict = FIRE.with_overrides(contraflow_classes=())
+    a, ca, b, cb = approach_costs(net, strict, s.edge, s.frac)
+    assert net.names[net.name_id[s.edge[0]]] == "Eenrichting"
+    assert (a[0], b[0]) == (idx(net, "S2"), idx(net, "T1"))
+    assert np.isfinite(ca[0]) and np.isinf(cb[0])  # not from T1 against the one-way street
+    a, ca, b, cb = approach_costs(net, FIRE, s.edge, s.frac)  # contraflow allowed here
+    assert cb[0] == pytest.approx(hav("S2", "T1") / 2 / 10, rel=0.02)
+
+
+def test_a_point_beside_a_driveway_snaps_onto_the_street(net):
+    from kazerne.routing.snapping import snap_to_edges
+
+    x, y = _xy(net, "W1", 12.0, 50.0)  # 12 m from the driveway Oprit, 50 m from Hoofdstraat
+    s = snap_to_edges(net, [x], [y])
+    assert net.names[net.name_id[s.edge[0]]] == "Hoofdstraat" and s.kind[0] == 0
+    assert s.distance_m[0] == pytest.approx(50.0, abs=0.5)
+
+
+def test_without_passages_a_point_is_resnapped_not_left_unreachable(net):
+    """Binnenhof is a public street reached only through the filter Knip: the fire engine reaches a
+    point beside it; the car (no passages) gets the point snapped again onto the nearest street it can
+    reach (Achterstraat at V2, ~206 m), never an unreachable point."""
+    from types import SimpleNamespace
+
+    from kazerne.routing.snapping import demand_approach, snap_onto_streets
+    from kazerne.routing.travel import demand_drive_times
+
+    x, y = _xy(net, "V1", 5.0, -60.0)
+    sn = snap_onto_streets(net, [x], [y])
+    assert net.names[net.name_id[sn.edge[0]]] == "Binnenhof"
+    demand = SimpleNamespace(
+        node=sn.node, edge=sn.edge, frac=sn.frac, x=sn.x, y=sn.y, no_road_data=sn.no_road_data, meta={}
+    )
+    car = get_profile("car", speeds_kmh=SPEEDS, intersection_delay_s=0.0, roundabout_delay_s=0.0, signal_delay_s=0.0)
+    *_, fire_re = demand_approach(net, FIRE, demand)
+    a, ca, b, cb, car_re = demand_approach(net, car, demand)
+    assert not fire_re[0] and car_re[0]
+    t_car = demand_drive_times(net, car, [idx(net, "W0")], demand)[0, 0]
+    assert np.isfinite(t_car)
+    # W0 -> W2 -> V3 -> V2 along Hoofdstraat and Achterstraat, then the point's projection is V2 itself
+    expect = (path("W0", "W1", "W2") + path("W2", "V3", "V2")) / 10
+    assert t_car == pytest.approx(expect, rel=0.01)

@@ -161,10 +161,11 @@ class RoadNetwork:
             self.maxspeed,
             emergency=self.emergency_only(),
             junction=self.delay_codes(),
-            speed_factor=self._unknown_factor(profile),
+            speed_factor=self.unknown_factor(profile),
         )
 
-    def _unknown_factor(self, profile: SpeedProfile):
+    def unknown_factor(self, profile: SpeedProfile):
+        """Per edge: the profile's speed factor on one-way streets of unknown direction (1 elsewhere)."""
         f = profile.unknown_direction_factor
         if f == 1.0 or self.fixme is None:
             return 1.0

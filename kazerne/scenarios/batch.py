@@ -575,7 +575,8 @@ def plan_batch(spec: BatchSpec, out_root, retry_failed: bool = False, quiet: boo
         if ckey not in contexts:
             ctx = load_context(sc, progress)
             dem = ctx.demand
-            ddig = _array_digest(dem.node, dem.weight, dem.no_road_data, dem.municipality, dem.lon, dem.lat)
+            extra = [a for a in (dem.edge, dem.frac) if a is not None]  # streets snapped onto (issue 23)
+            ddig = _array_digest(dem.node, dem.weight, dem.no_road_data, dem.municipality, dem.lon, dem.lat, *extra)
             contexts[ckey] = (ctx, ddig)
         ctx, ddig = contexts[ckey]
         net_id = ctx.zone.net.source_sha256
@@ -726,7 +727,7 @@ def _save_npy(path: Path, arr: np.ndarray) -> None:
 def build_shared(plan: Plan, quiet: bool = True) -> dict:
     """Compute the missing driving-time matrices and demand files of the runs still to do."""
     from ..report.atomic import atomic_path
-    from ..routing.travel import drive_times
+    from ..routing.travel import demand_drive_times
 
     needed = {plan.tasks[i].matrix for i in range(len(plan.tasks)) if plan.tasks[i].id in set(plan.todo)}
     stats = {"matrices_built": 0, "matrices_reused": 0, "matrix_s": 0.0}
@@ -756,7 +757,7 @@ def build_shared(plan: Plan, quiet: bool = True) -> dict:
         t0 = time.perf_counter()
         out = np.empty((len(nodes), len(ctx.demand)), dtype=np.float64)
         for i in range(0, len(nodes), 128):
-            out[i : i + 128] = drive_times(ctx.zone.net, prof, nodes[i : i + 128])[:, ctx.demand.node]
+            out[i : i + 128] = demand_drive_times(ctx.zone.net, prof, nodes[i : i + 128], ctx.demand)
         _save_npy(mpath, out)
         stats["matrices_built"] += 1
         stats["matrix_s"] += time.perf_counter() - t0
