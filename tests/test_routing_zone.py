@@ -58,15 +58,18 @@ def raw_reference(hvz_zone):
 
 
 def test_network_nodes_match_an_independent_reading(hvz_zone, raw_reference):
-    """Pack v2, figures of tests/zone_reference.py (not of the engine): 181,924 raw nodes (the pack
-    README's figure), 180,001 of them in the largest strongly connected component of the fire engine's
-    graph; 35,239 junctions and dead ends, 34,891 of them in that component. The engine must keep
-    exactly those 34,891 (plus nodes where a street's name or class changes) and nothing outside it."""
+    """Figures of tests/zone_reference.py (not of the engine): 181,924 nodes in the file (the pack
+    README's figure); the fire engine's graph — since issue 23 without the tracks and service roads
+    closed to motor vehicles, which are no emergency passages (pack v2 had 180,001 / 35,239 / 34,891
+    with them) — has 178,587 nodes, 176,154 of them in its largest strongly connected component;
+    34,375 junctions and dead ends, 33,886 of them in that component. The engine must keep exactly
+    those 33,886 (plus nodes where a street's name or class changes) and nothing outside it."""
     ref, net = raw_reference, hvz_zone.net
-    assert ref["raw_nodes"] == 181924
-    assert ref["raw_scc_nodes"] == 180001
-    assert ref["junctions_dead_ends"] == 35239
-    assert ref["junctions_dead_ends_in_scc"] == 34891
+    assert ref["file_nodes"] == 181924
+    assert ref["raw_nodes"] == 178587
+    assert ref["raw_scc_nodes"] == 176154
+    assert ref["junctions_dead_ends"] == 34375
+    assert ref["junctions_dead_ends_in_scc"] == 33886
     by_coord = {}
     for osm_id, (lon, lat) in ref["coords"].items():
         by_coord.setdefault((round(lon, 7), round(lat, 7)), []).append(osm_id)
@@ -77,7 +80,7 @@ def test_network_nodes_match_an_independent_reading(hvz_zone, raw_reference):
         kept_ids.update(i for i in ids if i in ref["scc"])
     jd_scc = ref["jd"] & ref["scc"]
     assert jd_scc <= kept_ids  # every junction / dead end of it is kept
-    assert net.n_nodes >= 34891 and net.n_nodes_source - net.n_nodes >= 35239 - 34891
+    assert net.n_nodes >= 33886 and net.n_nodes_source - net.n_nodes >= 34375 - 33886
 
 
 def test_posts_snap_within_500m_not_in_gap(hvz_zone):

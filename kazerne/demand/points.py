@@ -120,6 +120,8 @@ class DemandPoints:
     meta: dict = field(default_factory=dict)
     edge: np.ndarray | None = None
     frac: np.ndarray | None = None
+    gap_shadow: np.ndarray | None = None  # in the road-data gap's shadow (kazerne.demand.shadow): no_road_data too
+    gap_shadow_estimate_s: np.ndarray | None = None  # there: the stated estimate of the drive, seconds
 
     def __len__(self) -> int:
         return int(self.x.shape[0])

@@ -64,6 +64,9 @@ def load_context(sc: Scenario, progress: Progress) -> Context:
                 if k in sc.demand
             }
             demand = population_grid(zone, cell_m=sc.demand["grid_m"], max_snap_m=sc.demand["max_snap_m"], **kw)
+    from ..demand.shadow import gap_shadow
+
+    demand = gap_shadow(zone, demand, profile)  # routes the gap distorts: reported apart (issue 23)
     progress.done("demand")
     w = demand.weight[~demand.no_road_data]
     if not (w.sum() > 0):
@@ -89,7 +92,9 @@ def assumptions(ctx: Context, posts: Sites | None = None) -> dict:
         "road_data_date": z.pack.road_data_date,
         "network_gap": "points inside the pack's network-gap polygon or > "
         f"{ctx.demand.meta.get('max_snap_m', 500):g} m from a road are no_road_data: "
-        "reported apart, never counted as covered or uncovered",
+        "reported apart, never counted as covered or uncovered; so are "
+        + (ctx.demand.meta.get("gap_shadow", {}).get("rule") or "no points in the gap's shadow"),
+        "demand_snapping": ctx.demand.meta.get("snap", ""),
         "speed_profile": ctx.profile.describe(),
         "turnout_s_by_crew": dict(ctx.sc.turnout_s),
         "population_model": ctx.demand.model,

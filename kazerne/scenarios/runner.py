@@ -124,6 +124,7 @@ def run_baseline(sc: Scenario, out_root: Path, progress: Progress) -> Path:
             "population": d.total,
             "no_road_data_points": int(d.no_road_data.sum()),
             "no_road_data_population": d.total_no_road_data,
+            "gap_shadow": d.meta.get("gap_shadow", {}),
             "notes": d.meta.get("notes", {}),
         },
         "posts": post_rows,
