@@ -73,6 +73,17 @@ def _cmd_isochrones(args) -> int:
     return 0
 
 
+def _lonlat(text: str):
+    """``(lon, lat)`` when ``text`` is ``LON,LAT`` (numbers), else ``None``."""
+    parts = text.split(",")
+    if len(parts) != 2:
+        return None
+    try:
+        return float(parts[0]), float(parts[1])
+    except ValueError:
+        return None
+
+
 def _site_arg(zone, text: str, what: str):
     """A post / site id of the pack, or ``LON,LAT``: (label, node)."""
     from .errors import ScenarioError
@@ -99,8 +110,9 @@ def _cmd_route(args) -> int:
     from .errors import OutputError
     from .report.atomic import write_json
     from .report.tables import text_table
+    from .routing.network import to_metric
     from .routing.profiles import get_profile
-    from .routing.routes import route
+    from .routing.routes import route, route_to_xy
     from .routing.zone import load_zone
 
     if args.output and Path(args.output).is_dir():
@@ -111,7 +123,12 @@ def _cmd_route(args) -> int:
     profile = get_profile(args.profile)
     a_label, a = _site_arg(zone, args.from_, "--from")
     b_label, b = _site_arg(zone, args.to, "--to")
-    r = route(zone.net, profile, a, b)
+    ll = _lonlat(args.to)
+    if ll is not None:  # a place, not a post: the route ends on its street (issue 23)
+        x, y = to_metric([ll[0]], [ll[1]])
+        r = route_to_xy(zone.net, profile, a, float(x[0]), float(y[0]))
+    else:
+        r = route(zone.net, profile, a, b)
     rows = [
         [
             leg.street,
@@ -119,7 +136,7 @@ def _cmd_route(args) -> int:
             f"{leg.length_m:.0f}",
             f"{leg.speed_kmh:.0f}",
             f"{leg.time_s:.0f}",
-            ("against one-way " if leg.against_oneway else "")
+            ("CONTRAFLOW (against one-way) " if leg.against_oneway else "")
             + ("emergency passage " if leg.emergency_passage else "")
             + ("direction unknown" if leg.unknown_direction else ""),
         ]
@@ -132,9 +149,14 @@ def _cmd_route(args) -> int:
         f"\ndriving time {s['drive_min']:.1f} min over {s['length_km']:.2f} km; straight line "
         f"{s['straight_km']:.2f} km; detour index {s['detour_index']:.2f}; effective speed {s['effective_kmh']:.0f} km/h"
     )
+    if "ends_on" in s:
+        print(
+            f"ends on {s['ends_on']} ({s['ends_on_class']}), the street nearest the place "
+            f"({s['snap_distance_m']:.0f} m away): {s['partial_edge_m']:.0f} m along it from the last junction"
+        )
     d = zone.net.describe()
     print(
-        f"road data {d['source']} ({d['road_data_date']}); against one-way {s['against_oneway_m']:.0f} m, "
+        f"road data {d['source']} ({d['road_data_date']}); contraflow (against one-way) {s['against_oneway_m']:.0f} m, "
         f"emergency passages {s['emergency_passage_m']:.0f} m, one-way streets of unknown direction "
         f"{s['unknown_direction_m']:.0f} m"
     )
