@@ -177,15 +177,28 @@ def _cmd_route(args) -> int:
 
 
 def _cmd_audit(args) -> int:
+    from .demand.points import population_grid
+    from .demand.shadow import gap_shadow
     from .report.atomic import check_output_dir
     from .report.audit_report import write_audit
     from .report.tables import text_table
     from .routing.audit import audit
+    from .routing.profiles import get_profile
     from .routing.zone import load_zone
+    from .sites import Sites
 
     check_output_dir(Path(args.out) / f"audit-{Path(args.zone).name}")  # before the audit, not after
     zone = load_zone(args.zone, quiet=args.quiet)
-    rep = audit(zone, profile=args.profile, seed=args.seed)
+    prof = get_profile(args.profile)
+    demand = gap_shadow(zone, population_grid(zone), prof)
+    posts = Sites.from_posts(zone)
+    rep = audit(
+        zone,
+        profile=prof,
+        posts=list(zip(posts.ids, posts.node.tolist(), posts.turnout_s.tolist())),
+        demand=demand,
+        seed=args.seed,
+    )
     out = write_audit(rep, zone, Path(args.out) / f"audit-{zone.name}")
     n = rep.network
     print(f"road network audit of {zone.name} ({n['source']}, {n['road_data_date']}), profile {rep.profile}")
@@ -209,10 +222,29 @@ def _cmd_audit(args) -> int:
             m.get("detour_p95", ""),
             m.get("speed_kmh_median", ""),
             "yes" if m.get("plausible", True) else "NO",
+            f"{m['urban_share']:.0%}" if m.get("urban_share") is not None else "",
+            f"{(rep.gap_shadow or {}).get('municipalities', {}).get(m['municipality'], 0):,.0f}",
         ]
         for m in rep.municipalities
     ]
-    print(text_table(rows, ["municipality", "pairs", "detour median", "detour p95", "km/h median", "plausible"]))
+    print(
+        text_table(
+            rows,
+            ["municipality", "pairs", "detour median", "detour p95", "km/h median", "plausible", "urban", "shadow"],
+        )
+    )
+    print(f"urban: {rep.urban_rule}")
+    b = rep.best_routes
+    if b:
+        print(
+            f"fastest routes from today's posts ({b['points']} demand points): contraflow on {b['contraflow_edges']} "
+            f"edges ({b['contraflow_km']} km; {b['contraflow_population']:,.0f} people's routes, "
+            f"{b['contraflow_on_dual_carriageways_edges']} on dual carriageways); emergency passages "
+            f"{b['passage_edges']} edges ({b['passage_km']} km; {b['passage_population']:,.0f} people's routes, "
+            f"{b['track_passage_edges']} tracks) — audit_passages.csv, audit_contraflow.csv"
+        )
+    if rep.gap_shadow:
+        print(f"gap's shadow: {rep.gap_shadow['population']:,.0f} people ({rep.gap_shadow['rule']})")
     for w in rep.warnings:
         print(f"kazerne: warning: {w}", file=sys.stderr)
     print(f"\noutputs in {out}/")

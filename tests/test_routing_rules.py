@@ -350,3 +350,35 @@ def test_without_passages_a_point_is_resnapped_not_left_unreachable(net):
     # W0 -> W2 -> V3 -> V2 along Hoofdstraat and Achterstraat, then the point's projection is V2 itself
     expect = (path("W0", "W1", "W2") + path("W2", "V3", "V2")) / 10
     assert t_car == pytest.approx(expect, rel=0.01)
+
+
+# ------------------------------------------------------------------ the audit's count of best routes
+def test_best_route_usage_counts_contraflow_and_passages(net):
+    """A post at T1; 3 people beside Zijstraat, 7 beside Binnenhof. Both fastest routes start against
+    Eenrichting (200 m instead of 600 m round Lus); the second also takes the filter Knip. Expected by
+    hand: contraflow serves 10 people on Eenrichting, the passage Knip 7."""
+    from types import SimpleNamespace
+
+    from kazerne.routing.snapping import snap_onto_streets
+    from kazerne.routing.usage import best_route_usage
+
+    x0, y0 = _xy(net, "W2", 5.0, 100.0)
+    x1, y1 = _xy(net, "V1", 5.0, -60.0)
+    sn = snap_onto_streets(net, [x0, x1], [y0, y1])
+    demand = SimpleNamespace(
+        x=sn.x,
+        y=sn.y,
+        node=sn.node,
+        edge=sn.edge,
+        frac=sn.frac,
+        no_road_data=sn.no_road_data,
+        weight=np.array([3.0, 7.0]),
+        meta={},
+    )
+    u = best_route_usage(net, FIRE, [idx(net, "T1")], [0.0], demand)
+    assert u["contraflow_population"] == 10.0 and u["passage_population"] == 7.0
+    assert [(r["street"], r["population_served"]) for r in u["contraflow"]] == [("Eenrichting", 10.0)]
+    assert u["contraflow"][0]["length_m"] == pytest.approx(hav("S2", "T1"), abs=0.05)  # reported to 0.1 m
+    assert [(r["street"], r["population_served"]) for r in u["passages"]] == [("Knip", 7.0)]
+    assert u["passages"][0]["length_m"] == pytest.approx(hav("V1", "V2"), abs=0.05)
+    assert u["contraflow_on_dual_carriageways_edges"] == 0 and u["track_passage_edges"] == 0

@@ -36,7 +36,9 @@ SHADOW_RULE = (
 )
 
 
-def shadow_core(net, profile, demand, post_xy, post_nodes, gap_metric, k_nearest: int = 2, band_m=(1000.0, 15000.0)):
+def shadow_core(
+    net, profile, demand, post_xy, post_nodes, gap_metric, k_nearest: int = 2, band_m=(1000.0, 15000.0), q: float = 90.0
+):
     """The rule of the module docstring on arrays: ``(shadow, estimate_s, info)``. ``post_xy`` (p, 2)
     EPSG:31370 and ``post_nodes`` (p,) are the reference posts; ``info`` holds the paces, the rule
     text and, per post, the points it distorts (indices)."""
@@ -73,7 +75,7 @@ def shadow_core(net, profile, demand, post_xy, post_nodes, gap_metric, k_nearest
     if ref.sum() < 10:
         return shadow, est, info
     pace = d_near[ref] / s_near[ref]
-    p_med, p90 = float(np.median(pace)), float(np.quantile(pace, 0.9))
+    p_med, p90 = float(np.median(pace)), float(np.quantile(pace, q / 100.0))
     distorted = crosses & ~(d_near <= s_near * p90)  # inf (not reached) counts as distorted
     guess = np.where(distorted, s_near * p_med, np.inf)
     best = np.where(np.isfinite(drive[:, ~nrd]).any(axis=0), drive[:, ~nrd].min(axis=0), np.inf)
@@ -88,7 +90,7 @@ def shadow_core(net, profile, demand, post_xy, post_nodes, gap_metric, k_nearest
     info.update(
         pace_median_s_per_m=p_med,
         pace_p90_s_per_m=p90,
-        rule=SHADOW_RULE.format(q=90, p90=p90, pmed=p_med, kmh=3.6 / p_med),
+        rule=SHADOW_RULE.format(q=q, p90=p90, pmed=p_med, kmh=3.6 / p_med),
     )
     return shadow, est, info
 
@@ -97,7 +99,7 @@ def reference_posts(zone):
     """``(ids, xy, nodes)`` of the zone pack's located posts that can be placed on the network."""
     from ..routing.network import to_metric
 
-    ids, xy, nodes = [], [], []
+    ids, xy, nodes, seen = [], [], [], set()
     for p in zone.pack.posts:
         if not getattr(p, "located", True):
             continue
@@ -105,6 +107,9 @@ def reference_posts(zone):
             node = zone.site_node(p.lon, p.lat, what=p.id)
         except Exception:  # noqa: BLE001 - a post off the network is reported by the runner, not here
             continue
+        if node in seen:  # posts sharing a place (Melle's professional and volunteer crews) are one place
+            continue
+        seen.add(node)
         x, y = to_metric([p.lon], [p.lat])
         ids.append(p.id)
         xy.append((float(x[0]), float(y[0])))

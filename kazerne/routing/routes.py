@@ -119,7 +119,7 @@ def _check_node(net: RoadNetwork, node, what: str) -> int:
     return int(node)
 
 
-def _entry_index(net: RoadNetwork, profile: SpeedProfile, tails: np.ndarray, heads: np.ndarray) -> np.ndarray:
+def entry_index(net: RoadNetwork, profile: SpeedProfile, tails: np.ndarray, heads: np.ndarray) -> np.ndarray:
     """CSR entry index of each (tail, head) arc of the routing graph (arcs must exist)."""
     g = net.csr(profile)
     key = net._csr_cache.get(("_entry_keys", profile.key()))
@@ -145,7 +145,7 @@ def route(net: RoadNetwork, profile: SpeedProfile, from_node: int, to_node: int)
     while path[-1] != a:
         path.append(int(pred[path[-1]]))
     path = np.array(path[::-1], dtype=np.int64)
-    ent = _entry_index(net, profile, path[:-1], path[1:])
+    ent = entry_index(net, profile, path[:-1], path[1:])
     eids, revs = net.csr_edges(profile)
     edges, rev = eids[ent], revs[ent]
     times = g.data[ent]
@@ -222,7 +222,7 @@ def tree_lengths(net: RoadNetwork, profile: SpeedProfile, sources, limit_s: floa
         has = p >= 0
         step = np.zeros(n)
         idx = np.flatnonzero(has)
-        step[idx] = net.length[eids[_entry_index(net, profile, p[idx], idx)]]
+        step[idx] = net.length[eids[entry_index(net, profile, p[idx], idx)]]
         P = np.where(has, p, np.arange(n))
         L = step.copy()
         while True:  # pointer jumping: L[v] = sum of the steps from v back to the source (L = 0 there)
