@@ -241,3 +241,93 @@ def test_audit_gent_detours_plausible(hvz_zone):
     assert g["detour_p95"] < 3.0
     assert rep.network["nodes_dropped"] / rep.network["nodes_source"] < 0.02
     assert len(rep.near_pairs) == 0  # pack v2 joined vertices closer than 2 m
+
+
+#: Landmarks of Ghent (WGS84, the public square or entrance) for the HQ's routes.
+LANDMARKS = {
+    "Korenmarkt": (3.72165, 51.05475),
+    "Sint-Pieters station": (3.7106, 51.0360),
+    "Dampoort station": (3.74065, 51.05630),
+    "UZ Gent": (3.77130, 51.02320),
+    "Gent-Zuid": (3.73030, 51.04780),
+    "Gravensteen": (3.72050, 51.05725),
+}
+#: Plausible band of the crow-fly speed (straight line / driving time) of a fire engine in a city: route
+#: speeds of 25-45 km/h (Dutch and Flemish fire-engine studies: 40-50 km/h over whole trips, 25-30 in
+#: old city centres) over detour indices of 1.2-1.7 (pack README: Ghent's median 1.42, p95 2.57)
+#: give 25 / 1.7 = 14.7 to 45 / 1.2 = 37.5 km/h.
+CROW_KMH = (25 / 1.7, 45 / 1.2)
+
+
+@pytest.mark.parametrize("name", list(LANDMARKS))
+def test_hq_landmark_routes_within_plausible_bands(hvz_zone, name):
+    """Issue 23: HQ -> each landmark (ending on the street nearest it) takes between straight line /
+    37.5 km/h and straight line / 14.7 km/h (see CROW_KMH), never drives a dual carriageway or a ramp
+    against its direction, and uses no track as a passage."""
+    from kazerne.routing.crs import to_metric
+    from kazerne.routing.profiles import CLASS_INDEX
+    from kazerne.routing.routes import route_to_xy
+
+    z = hvz_zone
+    hq = z.pack.post("P01")
+    a = z.site_node(hq.lon, hq.lat, what="P01")
+    x, y = to_metric([LANDMARKS[name][0]], [LANDMARKS[name][1]])
+    hx, hy = to_metric([hq.lon], [hq.lat])
+    straight_km = float(np.hypot(x[0] - hx[0], y[0] - hy[0])) / 1000
+    r = route_to_xy(z.net, PROFILE, a, float(x[0]), float(y[0]))
+    lo, hi = straight_km / CROW_KMH[1] * 60, straight_km / CROW_KMH[0] * 60
+    assert lo <= r.drive_s / 60 <= hi, (name, round(r.drive_s / 60, 2), round(lo, 2), round(hi, 2))
+    assert not (z.net.dual[r.edges] & r.reverse).any()
+    allowed = [CLASS_INDEX[c] for c in PROFILE.contraflow_classes]
+    assert np.isin(z.net.cls[r.edges[r.reverse]], allowed).all()
+    assert not (z.net.emergency_only()[r.edges] & (z.net.cls[r.edges] == CLASS_INDEX["track"])).any()
+
+
+def test_best_routes_no_dual_carriageway_contraflow_no_track_passage(hvz_zone):
+    """Issue 23: over the fastest routes from the 2019 posts to every demand point, no dual carriageway
+    is driven against its direction, no contraflow lies on a main road or ramp, and no track is a
+    passage (the best routes of pack v3 used ~900 m the wrong way on Adolphe Pegoudlaan and field
+    tracks in Melle before the rules)."""
+    import kazerne as kz
+    from kazerne.routing.usage import best_route_usage
+
+    z = hvz_zone
+    active = ["P01", "P02", "P03", "P05", "P06", "P07", "P08", "P09", "P10", "P11", "P12", "P13", "P14"]
+    sites = kz.Sites.from_posts(z, active)
+    demand = kz.population_grid(z)
+    u = best_route_usage(z.net, PROFILE, sites.node, sites.turnout_s, demand)
+    assert u["contraflow_on_dual_carriageways_edges"] == 0
+    assert u["contraflow_on_major_roads_edges"] == 0
+    assert u["track_passage_edges"] == 0
+    assert u["points"] > 8000 and u["contraflow_edges"] > 0  # contraflow still exists where allowed
+
+
+def test_oosterzele_share_not_computed_from_gap_detours(hvz_zone):
+    """Issue 23: the routes into Oosterzele that skirt the road-data gap (Melle -> Oosterzele: the
+    straight line crosses the gap) are flagged and reported apart with an estimate; every Oosterzele
+    point still counted whose straight line to its nearest post crosses the gap has a time within the
+    plausible crow-fly band (straight line / 14.7 km/h at most, CROW_KMH), computed here with shapely."""
+    import shapely
+
+    import kazerne as kz
+    from kazerne.demand.shadow import reference_posts
+    from kazerne.routing.travel import demand_drive_times
+
+    z = hvz_zone
+    d0 = kz.population_grid(z)
+    d = kz.gap_shadow(z, d0, PROFILE)
+    oz = [i for i, m in enumerate(z.pack.municipalities) if m.name == "Oosterzele"][0]
+    flagged = d.gap_shadow & (d.municipality == oz)
+    assert d.weight[flagged].sum() > 1000  # thousands of people, not a rounding error
+    _, xy, nodes = reference_posts(z)
+    t = demand_drive_times(z.net, PROFILE, nodes, d0)  # the engine's times, before the flag
+    assert np.all(d.gap_shadow_estimate_s[flagged] < t[:, flagged].min(axis=0))  # estimate below the detour
+    counted = np.flatnonzero(~d.no_road_data & (d.municipality == oz))
+    assert len(counted) > 50
+    dist = np.hypot(d.x[counted][None, :] - xy[:, 0:1], d.y[counted][None, :] - xy[:, 1:2])
+    near = np.argmin(dist, axis=0)
+    lines = [shapely.LineString([xy[j], (d.x[c], d.y[c])]) for j, c in zip(near, counted)]
+    crosses = np.array([ln.intersects(z.gap_metric) for ln in lines])
+    best = t[:, counted].min(axis=0)
+    straight = dist[near, np.arange(len(counted))]
+    assert np.all(best[crosses] <= straight[crosses] / (CROW_KMH[0] / 3.6))
