@@ -1,9 +1,11 @@
 """Snapping points to the road network.
 
 **Onto streets** (:func:`snap_to_edges`, demand points and route ends): a point snaps to the nearest
-point of the nearest *suitable* edge — a public street (not a service road, car-park aisle, track,
-pedestrian street, busway or emergency-only passage); only when none lies within ``max_snap_m``, the
-nearest public way of any class; only when none of those either, any kept edge. The projection gives
+point of the nearest *suitable* edge — a street: a public road, or a pedestrian or filtered street
+(people live there; a profile without passages snaps again onto a street it can reach, see
+:func:`demand_approach`), not a service road, car-park aisle, track or busway; only when none lies
+within ``max_snap_m``, the nearest public way of any class; only when none of those either, any kept
+edge. The projection gives
 the edge and the fraction along it; :func:`approach_costs` turns that into the partial edge time from
 either end (respecting one-way streets: an end from which the edge cannot be driven towards the point
 gets ``inf``). The maximum distance is ``max_snap_m`` (default 500 m, :data:`DEFAULT_MAX_SNAP_M`).
@@ -158,11 +160,18 @@ class EdgeSnap:
     kind: np.ndarray
 
 
+#: Road classes a demand point or a route end is not snapped onto while a street is near: service
+#: roads (driveways, car parks, campus roads), tracks and busways.
+NOT_ADDRESS_CLASSES = ("service", "track", "busway")
+
+
 def street_edges_mask(net: RoadNetwork) -> np.ndarray:
-    """Per edge: a public street (access public, class not in :data:`SITE_EXCLUDED_CLASSES`)."""
+    """Per edge: a street a place is reached on — a public road or a pedestrian street / filtered
+    street (an emergency passage: people live there and fire engines drive in), not a service road,
+    track or busway (:data:`NOT_ADDRESS_CLASSES`)."""
     from .profiles import CLASS_INDEX
 
-    return ~np.isin(net.cls, [CLASS_INDEX[c] for c in SITE_EXCLUDED_CLASSES]) & ~net.emergency_only()
+    return ~np.isin(net.cls, [CLASS_INDEX[c] for c in NOT_ADDRESS_CLASSES])
 
 
 def _edge_tree(net: RoadNetwork, mask: np.ndarray):
