@@ -71,20 +71,31 @@ def best_route_usage(net, profile, site_nodes, turnout_s, demand) -> dict:
         e_of = -np.ones(net.n_nodes, np.int64)
         r_of = np.zeros(net.n_nodes, bool)
         e_of[idx], r_of[idx] = eids[ent], revs[ent]
-        # per node: whether the path from the site uses contraflow / a passage (nodes by distance)
-        order = np.argsort(dist[s], kind="stable")
-        order = order[np.isfinite(dist[s][order])]
-        c_on = np.zeros(net.n_nodes, bool)
-        p_on = np.zeros(net.n_nodes, bool)
+        # per node: whether the path from the site uses contraflow / a passage, and the node's depth
+        # in the tree (pointer jumping: log(depth) vectorised steps)
+        par = np.where(has, p, np.arange(net.n_nodes))
+        c_on, p_on = r_of.copy(), has & em[np.maximum(e_of, 0)]
+        depth = has.astype(np.int64)
+        P = par
+        while True:
+            c_on, p_on, depth = c_on | c_on[P], p_on | p_on[P], depth + depth[P]
+            PP = P[P]
+            if np.array_equal(PP, P):
+                break
+            P = PP
+        # people flow up the tree, deepest level first
         flow = np.zeros(net.n_nodes)
         np.add.at(flow, end[mine], w[mine])
-        for n in order[1:]:
-            c_on[n] = c_on[p[n]] | r_of[n]
-            p_on[n] = p_on[p[n]] | em[e_of[n]]
-        for n in order[::-1][:-1]:  # flows up the tree, farthest first
-            if flow[n] > 0:
-                flow[p[n]] += flow[n]
-                (rev_pop if r_of[n] else edge_pop)[e_of[n]] += flow[n]
+        nodes_by_depth = np.argsort(-depth, kind="stable")
+        levels = np.split(nodes_by_depth, np.flatnonzero(np.diff(depth[nodes_by_depth])) + 1)
+        for lev in levels:
+            lev = lev[has[lev] & (flow[lev] > 0)]
+            if not len(lev):
+                continue
+            np.add.at(flow, p[lev], flow[lev])
+            fw, rv = lev[~r_of[lev]], lev[r_of[lev]]
+            np.add.at(edge_pop, e_of[fw], flow[fw])
+            np.add.at(rev_pop, e_of[rv], flow[rv])
         contra_pts[mine] = c_on[end[mine]]
         passage_pts[mine] = p_on[end[mine]]
     # the partial edge at the end: driven back along a one-way edge is contraflow too
