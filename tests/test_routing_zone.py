@@ -331,3 +331,19 @@ def test_oosterzele_share_not_computed_from_gap_detours(hvz_zone):
     best = t[:, counted].min(axis=0)
     straight = dist[near, np.arange(len(counted))]
     assert np.all(best[crosses] <= straight[crosses] / (CROW_KMH[0] / 3.6))
+
+
+def test_without_passages_nobody_is_left_unreachable(hvz_zone):
+    """Issue 23: with ``emergency_passages = false`` the points whose street is reached only through
+    passages (the pedestrian centre) are snapped again onto streets the vehicle can reach: every
+    point with road data gets a finite time from the 2019 posts (before: 68 cells, 11,717 people
+    unreachable)."""
+    import kazerne as kz
+
+    z = hvz_zone
+    d = kz.population_grid(z)
+    s = kz.Sites.from_posts(z, ["P01", "P02", "P05", "P07", "P08", "P09", "P10", "P11", "P12", "P13", "P14"])
+    tt = kz.travel_times(z, s, d, PROFILE.with_overrides(emergency_passages=False))
+    best = tt.dense().min(axis=0)
+    assert np.isfinite(best[~d.no_road_data]).all()
+    assert tt.meta["demand_resnapped"] > 0

@@ -359,7 +359,8 @@ def demand_approach(net: RoadNetwork, profile, demand):
     ok = (reach[a] & np.isfinite(ca)) | (reach[b] & np.isfinite(cb))
     bad = ~ok & ~np.asarray(demand.no_road_data, dtype=bool)
     if bad.any():
-        mask = reach[net.u] & reach[net.v]
+        fwd, bwd = edge_drive_times(net, profile, np.arange(net.n_edges))
+        mask = reach[net.u] & reach[net.v] & (np.isfinite(fwd) | np.isfinite(bwd))  # a street it can drive
         max_m = float(getattr(demand, "meta", {}).get("max_snap_m", DEFAULT_MAX_SNAP_M))
         es = snap_to_edges(net, demand.x[bad], demand.y[bad], max_snap_m=max_m, edge_mask=mask)
         a2, ca2, b2, cb2 = approach_costs(net, profile, es.edge, es.frac, es.node)
