@@ -178,7 +178,6 @@ def _cmd_route(args) -> int:
 
 def _cmd_audit(args) -> int:
     from .demand.points import population_grid
-    from .demand.shadow import gap_shadow
     from .report.atomic import check_output_dir
     from .report.audit_report import write_audit
     from .report.tables import text_table
@@ -190,7 +189,7 @@ def _cmd_audit(args) -> int:
     check_output_dir(Path(args.out) / f"audit-{Path(args.zone).name}")  # before the audit, not after
     zone = load_zone(args.zone, quiet=args.quiet)
     prof = get_profile(args.profile)
-    demand = gap_shadow(zone, population_grid(zone), prof)
+    demand = population_grid(zone, shadow_profile=prof)  # with the gap's shadow for this profile
     posts = Sites.from_posts(zone)
     rep = audit(
         zone,

@@ -134,6 +134,15 @@ class DemandPoints:
     def total_no_road_data(self) -> float:
         return float(self.weight[self.no_road_data].sum())
 
+    def flag_gap_shadow(self, zone, profile="fire_engine") -> "DemandPoints":
+        """These points with the road-data gap's shadow flagged for ``profile``
+        (:func:`kazerne.demand.shadow.gap_shadow`); ``None`` or a zone without a gap: unchanged."""
+        if profile is None or getattr(zone, "gap_metric", None) is None:
+            return self
+        from .shadow import gap_shadow
+
+        return gap_shadow(zone, self, profile)
+
 
 def population_grid(
     zone,
@@ -143,8 +152,14 @@ def population_grid(
     density_exponent: float = DENSITY_EXPONENT,
     density_radius_m: float = DENSITY_RADIUS_M,
     max_density_km2: float = MAX_DENSITY_KM2,
+    shadow_profile="fire_engine",
 ) -> DemandPoints:
     """Population on a ``cell_m`` grid per the model in the module docstring.
+
+    ``shadow_profile`` (a profile or its name; ``None``: not flagged) flags the road-data gap's shadow
+    for that profile (:func:`kazerne.demand.shadow.gap_shadow`): those points are ``no_road_data``
+    too, with ``gap_shadow`` saying why — the scenario runner passes the scenario's profile, so a
+    notebook and a run give the same numbers.
 
     ``road_classes`` are the OSM highway classes whose length spreads the population (default
     residential, living_street, unclassified; adding ``tertiary`` puts more people in town centres
@@ -269,13 +284,18 @@ def population_grid(
         meta={"notes": notes, "max_snap_m": max_snap_m, "snap": SNAP_RULE.format(m=max_snap_m)},
         edge=sn.edge,
         frac=sn.frac,
-    )
+    ).flag_gap_shadow(zone, shadow_profile)
 
 
 def demand_from_file(
-    zone, path: str | Path, max_snap_m: float = DEFAULT_MAX_SNAP_M, field: str = "demand.file"
+    zone,
+    path: str | Path,
+    max_snap_m: float = DEFAULT_MAX_SNAP_M,
+    field: str = "demand.file",
+    shadow_profile="fire_engine",
 ) -> DemandPoints:
-    """Demand from a CSV (``lon,lat,weight``) or GeoJSON (points with a ``weight`` property)."""
+    """Demand from a CSV (``lon,lat,weight``) or GeoJSON (points with a ``weight`` property);
+    ``shadow_profile`` as in :func:`population_grid`."""
     path = Path(path)
     if not path.is_file():
         raise ScenarioError(f"file not found: {path}", field=field)
@@ -358,4 +378,4 @@ def demand_from_file(
         meta={"max_snap_m": max_snap_m, "snap": SNAP_RULE.format(m=max_snap_m)},
         edge=sn.edge,
         frac=sn.frac,
-    )
+    ).flag_gap_shadow(zone, shadow_profile)

@@ -125,6 +125,8 @@ def gap_shadow(zone, demand, profile="fire_engine"):
     from ..routing.profiles import get_profile
 
     prof = get_profile(profile) if isinstance(profile, str) else profile
+    if getattr(demand, "gap_shadow", None) is not None:  # already flagged: start from the unflagged points
+        demand = replace(demand, no_road_data=np.asarray(demand.no_road_data) & ~demand.gap_shadow)
     ids, xy, nodes = reference_posts(zone)
     shadow, est, info = shadow_core(zone.net, prof, demand, xy, nodes, zone.gap_metric)
     w = np.asarray(demand.weight, dtype=float)

@@ -56,17 +56,18 @@ def load_context(sc: Scenario, progress: Progress) -> Context:
     progress.step("building demand points")
     with in_file(sc.path):
         if "file" in sc.demand:
-            demand = demand_from_file(zone, sc.demand["file"], max_snap_m=sc.demand["max_snap_m"])
+            demand = demand_from_file(
+                zone, sc.demand["file"], max_snap_m=sc.demand["max_snap_m"], shadow_profile=profile
+            )
         else:
             kw = {
                 k: sc.demand[k]
                 for k in ("road_classes", "density_exponent", "density_radius_m", "max_density_km2")
                 if k in sc.demand
             }
-            demand = population_grid(zone, cell_m=sc.demand["grid_m"], max_snap_m=sc.demand["max_snap_m"], **kw)
-    from ..demand.shadow import gap_shadow
-
-    demand = gap_shadow(zone, demand, profile)  # routes the gap distorts: reported apart (issue 23)
+            demand = population_grid(
+                zone, cell_m=sc.demand["grid_m"], max_snap_m=sc.demand["max_snap_m"], shadow_profile=profile, **kw
+            )
     progress.done("demand")
     w = demand.weight[~demand.no_road_data]
     if not (w.sum() > 0):
