@@ -750,6 +750,8 @@ def build_shared(plan: Plan, quiet: bool = True) -> dict:
                         population=np.array(d.total),
                         no_road_data_population=np.array(d.total_no_road_data),
                         notes=np.array(json.dumps(d.meta.get("notes", {}), default=str)),
+                        gap_shadow_meta=np.array(json.dumps(d.meta.get("gap_shadow", {}), default=str)),
+                        **({"gap_shadow": d.gap_shadow} if d.gap_shadow is not None else {}),
                     )
         if mpath.is_file():
             stats["matrices_reused"] += 1
@@ -820,6 +822,7 @@ def _fast_run(task: RunTask, target: Path) -> dict:
         municipality=d["municipality"],
         municipality_names=d["municipality_names"],
         cell_area_km2=(cell / 1000.0) ** 2 if cell else None,
+        gap_shadow=d.get("gap_shadow"),
     )
     names = d["municipality_names"]
     ids = [p["id"] for p in task.post_rows]
@@ -868,6 +871,7 @@ def _fast_run(task: RunTask, target: Path) -> dict:
             "population": float(d["population"]),
             "no_road_data_points": int(d["no_road_data"].sum()),
             "no_road_data_population": float(d["no_road_data_population"]),
+            "gap_shadow": json.loads(str(d["gap_shadow_meta"])) if "gap_shadow_meta" in d else {},
             "notes": json.loads(str(d["notes"])),
         },
         "posts": post_rows,
