@@ -39,6 +39,7 @@ _EXPORTS = {
     "population_grid": ("kazerne.demand.points", "population_grid"),
     "demand_from_file": ("kazerne.demand.points", "demand_from_file"),
     "DemandPoints": ("kazerne.demand.points", "DemandPoints"),
+    "gap_shadow": ("kazerne.demand.shadow", "gap_shadow"),
     "Sites": ("kazerne.sites", "Sites"),
     # the seam
     "travel_times": ("kazerne.routing.travel", "travel_times"),

@@ -76,6 +76,17 @@ def _cmd_isochrones(args) -> int:
     return 0
 
 
+def _lonlat(text: str):
+    """``(lon, lat)`` when ``text`` is ``LON,LAT`` (numbers), else ``None``."""
+    parts = text.split(",")
+    if len(parts) != 2:
+        return None
+    try:
+        return float(parts[0]), float(parts[1])
+    except ValueError:
+        return None
+
+
 def _site_arg(zone, text: str, what: str):
     """A post / site id of the pack, or ``LON,LAT``: (label, node)."""
     from .errors import ScenarioError
@@ -102,8 +113,9 @@ def _cmd_route(args) -> int:
     from .errors import OutputError
     from .report.atomic import write_json
     from .report.tables import text_table
+    from .routing.network import to_metric
     from .routing.profiles import get_profile
-    from .routing.routes import route
+    from .routing.routes import route, route_to_xy
     from .routing.zone import load_zone
 
     if args.output and Path(args.output).is_dir():
@@ -114,7 +126,12 @@ def _cmd_route(args) -> int:
     profile = get_profile(args.profile)
     a_label, a = _site_arg(zone, args.from_, "--from")
     b_label, b = _site_arg(zone, args.to, "--to")
-    r = route(zone.net, profile, a, b)
+    ll = _lonlat(args.to)
+    if ll is not None:  # a place, not a post: the route ends on its street (issue 23)
+        x, y = to_metric([ll[0]], [ll[1]])
+        r = route_to_xy(zone.net, profile, a, float(x[0]), float(y[0]))
+    else:
+        r = route(zone.net, profile, a, b)
     rows = [
         [
             leg.street,
@@ -122,7 +139,7 @@ def _cmd_route(args) -> int:
             f"{leg.length_m:.0f}",
             f"{leg.speed_kmh:.0f}",
             f"{leg.time_s:.0f}",
-            ("against one-way " if leg.against_oneway else "")
+            ("CONTRAFLOW (against one-way) " if leg.against_oneway else "")
             + ("emergency passage " if leg.emergency_passage else "")
             + ("direction unknown" if leg.unknown_direction else ""),
         ]
@@ -135,9 +152,14 @@ def _cmd_route(args) -> int:
         f"\ndriving time {s['drive_min']:.1f} min over {s['length_km']:.2f} km; straight line "
         f"{s['straight_km']:.2f} km; detour index {s['detour_index']:.2f}; effective speed {s['effective_kmh']:.0f} km/h"
     )
+    if "ends_on" in s:
+        print(
+            f"ends on {s['ends_on']} ({s['ends_on_class']}), the street nearest the place "
+            f"({s['snap_distance_m']:.0f} m away): {s['partial_edge_m']:.0f} m along it from the last junction"
+        )
     d = zone.net.describe()
     print(
-        f"road data {d['source']} ({d['road_data_date']}); against one-way {s['against_oneway_m']:.0f} m, "
+        f"road data {d['source']} ({d['road_data_date']}); contraflow (against one-way) {s['against_oneway_m']:.0f} m, "
         f"emergency passages {s['emergency_passage_m']:.0f} m, one-way streets of unknown direction "
         f"{s['unknown_direction_m']:.0f} m"
     )
@@ -159,16 +181,28 @@ def _cmd_route(args) -> int:
 
 def _cmd_audit(args) -> int:
     from .checks import check_int
+    from .demand.points import population_grid
     from .report.atomic import check_output_dir
     from .report.audit_report import write_audit
     from .report.tables import text_table
     from .routing.audit import audit
+    from .routing.profiles import get_profile
     from .routing.zone import load_zone
+    from .sites import Sites
 
     check_int(args.seed, "--seed", lo=0, hi=2**32 - 1)  # before the zone is loaded
     check_output_dir(Path(args.out) / f"audit-{Path(args.zone).name}")  # before the audit, not after
     zone = load_zone(args.zone, quiet=args.quiet)
-    rep = audit(zone, profile=args.profile, seed=args.seed)
+    prof = get_profile(args.profile)
+    demand = population_grid(zone, shadow_profile=prof)  # with the gap's shadow for this profile
+    posts = Sites.from_posts(zone)
+    rep = audit(
+        zone,
+        profile=prof,
+        posts=list(zip(posts.ids, posts.node.tolist(), posts.turnout_s.tolist())),
+        demand=demand,
+        seed=args.seed,
+    )
     out = write_audit(rep, zone, Path(args.out) / f"audit-{zone.name}")
     n = rep.network
     print(f"road network audit of {zone.name} ({n['source']}, {n['road_data_date']}), profile {rep.profile}")
@@ -192,10 +226,29 @@ def _cmd_audit(args) -> int:
             m.get("detour_p95", ""),
             m.get("speed_kmh_median", ""),
             "yes" if m.get("plausible", True) else "NO",
+            f"{m['urban_share']:.0%}" if m.get("urban_share") is not None else "",
+            f"{(rep.gap_shadow or {}).get('municipalities', {}).get(m['municipality'], 0):,.0f}",
         ]
         for m in rep.municipalities
     ]
-    print(text_table(rows, ["municipality", "pairs", "detour median", "detour p95", "km/h median", "plausible"]))
+    print(
+        text_table(
+            rows,
+            ["municipality", "pairs", "detour median", "detour p95", "km/h median", "plausible", "urban", "shadow"],
+        )
+    )
+    print(f"urban: {rep.urban_rule}")
+    b = rep.best_routes
+    if b:
+        print(
+            f"fastest routes from today's posts ({b['points']} demand points): contraflow on {b['contraflow_edges']} "
+            f"edges ({b['contraflow_km']} km; {b['contraflow_population']:,.0f} people's routes, "
+            f"{b['contraflow_on_dual_carriageways_edges']} on dual carriageways); emergency passages "
+            f"{b['passage_edges']} edges ({b['passage_km']} km; {b['passage_population']:,.0f} people's routes, "
+            f"{b['track_passage_edges']} tracks) — audit_passages.csv, audit_contraflow.csv"
+        )
+    if rep.gap_shadow:
+        print(f"gap's shadow: {rep.gap_shadow['population']:,.0f} people ({rep.gap_shadow['rule']})")
     for w in rep.warnings:
         print(f"kazerne: warning: {w}", file=sys.stderr)
     print(f"\noutputs in {out}/")

@@ -58,15 +58,18 @@ def raw_reference(hvz_zone):
 
 
 def test_network_nodes_match_an_independent_reading(hvz_zone, raw_reference):
-    """Pack v2, figures of tests/zone_reference.py (not of the engine): 181,924 raw nodes (the pack
-    README's figure), 180,001 of them in the largest strongly connected component of the fire engine's
-    graph; 35,239 junctions and dead ends, 34,891 of them in that component. The engine must keep
-    exactly those 34,891 (plus nodes where a street's name or class changes) and nothing outside it."""
+    """Figures of tests/zone_reference.py (not of the engine): 181,924 nodes in the file (the pack
+    README's figure); the fire engine's graph — since issue 23 without the tracks and service roads
+    closed to motor vehicles, which are no emergency passages (pack v2 had 180,001 / 35,239 / 34,891
+    with them) — has 178,587 nodes, 176,154 of them in its largest strongly connected component;
+    34,375 junctions and dead ends, 33,886 of them in that component. The engine must keep exactly
+    those 33,886 (plus nodes where a street's name or class changes) and nothing outside it."""
     ref, net = raw_reference, hvz_zone.net
-    assert ref["raw_nodes"] == 181924
-    assert ref["raw_scc_nodes"] == 180001
-    assert ref["junctions_dead_ends"] == 35239
-    assert ref["junctions_dead_ends_in_scc"] == 34891
+    assert ref["file_nodes"] == 181924
+    assert ref["raw_nodes"] == 178587
+    assert ref["raw_scc_nodes"] == 176154
+    assert ref["junctions_dead_ends"] == 34375
+    assert ref["junctions_dead_ends_in_scc"] == 33886
     by_coord = {}
     for osm_id, (lon, lat) in ref["coords"].items():
         by_coord.setdefault((round(lon, 7), round(lat, 7)), []).append(osm_id)
@@ -77,7 +80,7 @@ def test_network_nodes_match_an_independent_reading(hvz_zone, raw_reference):
         kept_ids.update(i for i in ids if i in ref["scc"])
     jd_scc = ref["jd"] & ref["scc"]
     assert jd_scc <= kept_ids  # every junction / dead end of it is kept
-    assert net.n_nodes >= 34891 and net.n_nodes_source - net.n_nodes >= 35239 - 34891
+    assert net.n_nodes >= 33886 and net.n_nodes_source - net.n_nodes >= 34375 - 33886
 
 
 def test_posts_snap_within_500m_not_in_gap(hvz_zone):
@@ -203,20 +206,26 @@ def test_route_hq_to_sint_pieters_along_the_r40(hvz_zone):
     """HQ (Roggestraat) -> Sint-Pieters station (forecourt, lon 3.7106 lat 51.0360): the way a Ghent
     driver takes, south along the Coupure and the western R40 (Martelaarslaan, Godshuizenlaan), then
     Kortrijksesteenweg and Koningin Elisabethlaan — never the R4 or the E40, which v1 of the pack
-    forced (22.7 km, 32 min)."""
-    from kazerne.routing.routes import route
+    forced (22.7 km, 32 min). Since issue 23 the route ends on the street nearest the forecourt
+    (snapped onto it), not on the nearest node of any kind."""
+    from kazerne.routing.crs import to_metric
+    from kazerne.routing.routes import route_to_xy
+    from kazerne.routing.snapping import approach_costs, snap_to_edges
 
     z = hvz_zone
     hq = z.pack.post("P01")
     a = z.site_node(hq.lon, hq.lat, what="P01")
-    b = z.site_node(3.7106, 51.0360, what="Sint-Pieters", snap="any")
-    r = route(z.net, PROFILE, a, b)
+    x, y = to_metric([3.7106], [51.0360])
+    r = route_to_xy(z.net, PROFILE, a, float(x[0]), float(y[0]))
     streets = [leg.street for leg in r.legs]
     for s in ("Coupure Rechts", "Martelaarslaan", "Godshuizenlaan", "Kortrijksesteenweg", "Koningin Elisabethlaan"):
         assert s in streets, streets
     assert not any(leg.road_class in ("motorway", "motorway_link", "trunk") for leg in r.legs)
     assert r.length_m < 5500 and r.detour_index < 1.5
-    assert r.drive_s == pytest.approx(float(drive_times(z.net, PROFILE, [a])[0, b]), abs=1e-6)
+    es = snap_to_edges(z.net, x, y)
+    na, ca, nb, cb = approach_costs(z.net, PROFILE, es.edge, es.frac)
+    d = drive_times(z.net, PROFILE, [a])[0]
+    assert r.drive_s == pytest.approx(min(d[na[0]] + ca[0], d[nb[0]] + cb[0]), abs=1e-6)  # the matrices' time
 
 
 def test_audit_gent_detours_plausible(hvz_zone):
@@ -232,3 +241,110 @@ def test_audit_gent_detours_plausible(hvz_zone):
     assert g["detour_p95"] < 3.0
     assert rep.network["nodes_dropped"] / rep.network["nodes_source"] < 0.02
     assert len(rep.near_pairs) == 0  # pack v2 joined vertices closer than 2 m
+
+
+#: Landmarks of Ghent (WGS84, the public square or entrance) for the HQ's routes.
+LANDMARKS = {
+    "Korenmarkt": (3.72165, 51.05475),
+    "Sint-Pieters station": (3.7106, 51.0360),
+    "Dampoort station": (3.74065, 51.05630),
+    "UZ Gent": (3.77130, 51.02320),
+    "Gent-Zuid": (3.73030, 51.04780),
+    "Gravensteen": (3.72050, 51.05725),
+}
+#: Plausible band of the crow-fly speed (straight line / driving time) of a fire engine in a city: route
+#: speeds of 25-45 km/h (Dutch and Flemish fire-engine studies: 40-50 km/h over whole trips, 25-30 in
+#: old city centres) over detour indices of 1.2-1.7 (pack README: Ghent's median 1.42, p95 2.57)
+#: give 25 / 1.7 = 14.7 to 45 / 1.2 = 37.5 km/h.
+CROW_KMH = (25 / 1.7, 45 / 1.2)
+
+
+@pytest.mark.parametrize("name", list(LANDMARKS))
+def test_hq_landmark_routes_within_plausible_bands(hvz_zone, name):
+    """Issue 23: HQ -> each landmark (ending on the street nearest it) takes between straight line /
+    37.5 km/h and straight line / 14.7 km/h (see CROW_KMH), never drives a dual carriageway or a ramp
+    against its direction, and uses no track as a passage."""
+    from kazerne.routing.crs import to_metric
+    from kazerne.routing.profiles import CLASS_INDEX
+    from kazerne.routing.routes import route_to_xy
+
+    z = hvz_zone
+    hq = z.pack.post("P01")
+    a = z.site_node(hq.lon, hq.lat, what="P01")
+    x, y = to_metric([LANDMARKS[name][0]], [LANDMARKS[name][1]])
+    hx, hy = to_metric([hq.lon], [hq.lat])
+    straight_km = float(np.hypot(x[0] - hx[0], y[0] - hy[0])) / 1000
+    r = route_to_xy(z.net, PROFILE, a, float(x[0]), float(y[0]))
+    lo, hi = straight_km / CROW_KMH[1] * 60, straight_km / CROW_KMH[0] * 60
+    assert lo <= r.drive_s / 60 <= hi, (name, round(r.drive_s / 60, 2), round(lo, 2), round(hi, 2))
+    assert not (z.net.dual[r.edges] & r.reverse).any()
+    allowed = [CLASS_INDEX[c] for c in PROFILE.contraflow_classes]
+    assert np.isin(z.net.cls[r.edges[r.reverse]], allowed).all()
+    assert not (z.net.emergency_only()[r.edges] & (z.net.cls[r.edges] == CLASS_INDEX["track"])).any()
+
+
+def test_best_routes_no_dual_carriageway_contraflow_no_track_passage(hvz_zone):
+    """Issue 23: over the fastest routes from the 2019 posts to every demand point, no dual carriageway
+    is driven against its direction, no contraflow lies on a main road or ramp, and no track is a
+    passage (the best routes of pack v3 used ~900 m the wrong way on Adolphe Pegoudlaan and field
+    tracks in Melle before the rules)."""
+    import kazerne as kz
+    from kazerne.routing.usage import best_route_usage
+
+    z = hvz_zone
+    active = ["P01", "P02", "P03", "P05", "P06", "P07", "P08", "P09", "P10", "P11", "P12", "P13", "P14"]
+    sites = kz.Sites.from_posts(z, active)
+    demand = kz.population_grid(z)
+    u = best_route_usage(z.net, PROFILE, sites.node, sites.turnout_s, demand)
+    assert u["contraflow_on_dual_carriageways_edges"] == 0
+    assert u["contraflow_on_major_roads_edges"] == 0
+    assert u["track_passage_edges"] == 0
+    assert u["points"] > 8000 and u["contraflow_edges"] > 0  # contraflow still exists where allowed
+
+
+def test_oosterzele_share_not_computed_from_gap_detours(hvz_zone):
+    """Issue 23: the routes into Oosterzele that skirt the road-data gap (Melle -> Oosterzele: the
+    straight line crosses the gap) are flagged and reported apart with an estimate; every Oosterzele
+    point still counted whose straight line to its nearest post crosses the gap has a time within the
+    plausible crow-fly band (straight line / 14.7 km/h at most, CROW_KMH), computed here with shapely."""
+    import shapely
+
+    import kazerne as kz
+    from kazerne.demand.shadow import reference_posts
+    from kazerne.routing.travel import demand_drive_times
+
+    z = hvz_zone
+    d0 = kz.population_grid(z, shadow_profile=None)
+    d = kz.gap_shadow(z, d0, PROFILE)
+    assert np.array_equal(d.gap_shadow, kz.population_grid(z).gap_shadow)  # the default flags the same
+    oz = [i for i, m in enumerate(z.pack.municipalities) if m.name == "Oosterzele"][0]
+    flagged = d.gap_shadow & (d.municipality == oz)
+    assert d.weight[flagged].sum() > 1000  # thousands of people, not a rounding error
+    _, xy, nodes = reference_posts(z)
+    t = demand_drive_times(z.net, PROFILE, nodes, d0)  # the engine's times, before the flag
+    assert np.all(d.gap_shadow_estimate_s[flagged] < t[:, flagged].min(axis=0))  # estimate below the detour
+    counted = np.flatnonzero(~d.no_road_data & (d.municipality == oz))
+    assert len(counted) > 50
+    dist = np.hypot(d.x[counted][None, :] - xy[:, 0:1], d.y[counted][None, :] - xy[:, 1:2])
+    near = np.argmin(dist, axis=0)
+    lines = [shapely.LineString([xy[j], (d.x[c], d.y[c])]) for j, c in zip(near, counted)]
+    crosses = np.array([ln.intersects(z.gap_metric) for ln in lines])
+    best = t[:, counted].min(axis=0)
+    straight = dist[near, np.arange(len(counted))]
+    assert np.all(best[crosses] <= straight[crosses] / (CROW_KMH[0] / 3.6))
+
+
+def test_without_passages_nobody_is_left_unreachable(hvz_zone):
+    """Issue 23: with ``emergency_passages = false`` the points whose street is reached only through
+    passages (the pedestrian centre) are snapped again onto streets the vehicle can reach: every
+    point with road data gets a finite time from the 2019 posts (before: 68 cells, 11,717 people
+    unreachable)."""
+    import kazerne as kz
+
+    z = hvz_zone
+    d = kz.population_grid(z)
+    s = kz.Sites.from_posts(z, ["P01", "P02", "P05", "P07", "P08", "P09", "P10", "P11", "P12", "P13", "P14"])
+    tt = kz.travel_times(z, s, d, PROFILE.with_overrides(emergency_passages=False))
+    best = tt.dense().min(axis=0)
+    assert np.isfinite(best[~d.no_road_data]).all()
+    assert tt.meta["demand_resnapped"] > 0

@@ -2,8 +2,9 @@
 parser and networkx, none of the engine's code.
 
 Rules (the documented ones, written out again here): a way nobody drives (``emergency=no``; footway,
-cycleway, path, steps … without ``emergency=yes``) is left out; every other way is a road for the fire
-engine. ``oneway=yes|true|1`` runs along the way, ``oneway=-1|reverse`` against it,
+cycleway, path, steps … without ``emergency=yes``) is left out, and so (issue 23's passage rule) is a
+track or service road closed to motor vehicles (``motor_vehicle=no``) not tagged for emergency access;
+every other way is a road for the fire engine. ``oneway=yes|true|1`` runs along the way, ``oneway=-1|reverse`` against it,
 ``junction=roundabout`` along it; anything else is two-way.
 """
 
@@ -50,6 +51,10 @@ def read_raw(path: Path):
                     continue
                 if hw in NOT_FOR_VEHICLES and tags.get("emergency") not in ("yes", "designated"):
                     continue
+                if hw in ("track", "service") and tags.get("motor_vehicle") == "no":
+                    if tags.get("emergency") not in ("yes", "designated") and tags.get("service") != "emergency_access":
+                        if tags.get("bus") != "yes" and tags.get("psv") != "yes":
+                            continue
                 ow = tags.get("oneway", "no")
                 fwd = ow in ("yes", "true", "1") or tags.get("junction") == "roundabout"
                 rev = ow in ("-1", "reverse")
@@ -78,6 +83,7 @@ def summary(path: Path) -> dict:
     scc = max(nx.strongly_connected_components(g), key=len)
     jd = junctions_and_dead_ends(g)
     return {
+        "file_nodes": len(coords),
         "raw_nodes": g.number_of_nodes(),
         "raw_scc_nodes": len(scc),
         "junctions_dead_ends": len(jd),

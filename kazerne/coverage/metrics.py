@@ -178,6 +178,8 @@ def municipality_rows(rep: CoverageReport, th_min) -> list[dict]:
             "population": round(m["population"], 1),
             "no_road_data": round(m["no_road_data"], 1),
         }
+        if "gap_shadow" in m:  # part of no_road_data: routes the gap distorts (kazerne.demand.shadow)
+            r["gap_shadow"] = round(m["gap_shadow"], 1)
         for t, s in zip(th_min, m["share_within"]):
             r[f"share_within_{t:g}min"] = s
         for t, s in zip(th_min, m["no_second_within"]):
@@ -207,6 +209,7 @@ def evaluate_travel_times(tt, demand, thresholds_min=(8, 10, 12, 15)) -> Coverag
         municipality=demand.municipality,
         municipality_names=demand.municipality_names,
         cell_area_km2=cell_km2,
+        gap_shadow=getattr(demand, "gap_shadow", None),
     )
 
 
@@ -240,6 +243,7 @@ def evaluate(
     municipality=None,
     municipality_names=None,
     cell_area_km2: float | None = None,
+    gap_shadow=None,
 ) -> CoverageReport:
     """Coverage metrics from a sites × demand response-time matrix (seconds).
 
@@ -255,6 +259,9 @@ def evaluate(
         Municipality index per demand point (with ``municipality_names``).
     cell_area_km2 : float, optional
         Area of one demand cell, to report first-due areas in km².
+    gap_shadow : ndarray of bool, optional
+        The ``no_road_data`` points that are there because the gap distorts their routes
+        (:mod:`kazerne.demand.shadow`): each municipality row then says how many people.
     """
     seconds = np.asarray(seconds, dtype=np.float64)
     w = np.asarray(weights, dtype=np.float64)
@@ -275,6 +282,7 @@ def evaluate(
     fv = np.where(nrd, np.nan, first)
 
     munis = []
+    gs = None if gap_shadow is None else np.asarray(gap_shadow, dtype=bool)
     if municipality is not None:
         mun = np.asarray(municipality)
         names = municipality_names or [str(i) for i in range(mun.max() + 1)]
@@ -287,6 +295,7 @@ def evaluate(
                     "municipality": name,
                     "population": float(w[sel].sum()),
                     "no_road_data": float(w[sel & nrd].sum()),
+                    **({"gap_shadow": float(w[sel & gs].sum())} if gs is not None else {}),
                     "share_within": [float(wi[first[sel] <= t].sum() / tot) if tot > 0 else float("nan") for t in th],
                     "no_second_within": [float(wi[~(second[sel] <= t)].sum()) for t in th],
                     "mean_s": _mean(fv[sel], w[sel]),

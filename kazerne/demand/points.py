@@ -12,8 +12,10 @@ A municipality's population is split in two:
   municipality without such roads outside the gap spreads it uniformly.
 
 So the cells' weights add up to the pack's population exactly. Cells with zero weight are dropped.
-Every point is snapped to the network; a point more than ``max_snap_m`` from a road node, or inside
-the gap, is ``no_road_data`` and is reported apart, never as covered or uncovered.
+Every point is snapped onto the nearest point of the nearest street (a public road, not a service road,
+track or passage; :func:`kazerne.routing.snapping.snap_to_edges`); a point more than ``max_snap_m``
+(500 m) from any road, or inside the gap, is ``no_road_data`` and is reported apart, never as covered
+or uncovered.
 
 A user file can replace the grid: CSV ``lon,lat,weight`` or GeoJSON points with a ``weight``
 property (population or incidents).
@@ -33,7 +35,7 @@ from ..checks import check_number, check_zone, show
 from ..errors import ScenarioError
 from ..routing.network import to_metric, to_wgs84
 from ..routing.profiles import CLASS_INDEX, RESIDENTIAL_CLASSES
-from ..routing.snapping import DEFAULT_MAX_SNAP_M, snap_xy
+from ..routing.snapping import DEFAULT_MAX_SNAP_M, snap_onto_streets
 from ..routing.zone import municipality_of  # noqa: F401  (re-exported)
 
 GRID_MODEL = (
@@ -41,6 +43,10 @@ GRID_MODEL = (
     "residential-type road length ({classes}) per cell times (1 + junctions within {radius:g} m)^{beta:g}, "
     "at most {cap:,.0f} inhabitants/km2 per cell; the part of "
     "a municipality inside the road-data gap gets its area share of the population, flagged no_road_data"
+)
+SNAP_RULE = (
+    "each point snapped onto the nearest point of the nearest public street (not a service road, track or "
+    "passage; else the nearest road) within {m:g} m, reached along that street from either end"
 )
 #: Defaults of the density weighting (see :func:`population_grid`).
 DENSITY_EXPONENT = 1.0
@@ -90,9 +96,14 @@ class DemandPoints:
     municipality : ndarray of int
         Index into ``municipality_names`` (-1 = outside every municipality).
     node : ndarray of int
-        Nearest network node; ``snap_m`` its distance in metres.
+        The network node standing for the point in node-based code: the nearer end (along it) of its
+        edge. ``snap_m``: the distance to the street, metres.
     no_road_data : ndarray of bool
-        Farther than ``max_snap_m`` from a node, or inside the gap: reported apart.
+        Farther than ``max_snap_m`` from a street, or inside the gap: reported apart.
+    edge, frac : ndarray, optional
+        The edge the point is snapped onto (nearest point of the nearest street,
+        :func:`~kazerne.routing.snapping.snap_to_edges`) and the fraction along it from its tail; a
+        route ends there, with the partial edge time from either end (``None``: at ``node``).
     model : str
         The demand model, in words (goes into every report).
     """
@@ -111,6 +122,10 @@ class DemandPoints:
     model: str
     cell_m: float | None = None
     meta: dict = field(default_factory=dict)
+    edge: np.ndarray | None = None
+    frac: np.ndarray | None = None
+    gap_shadow: np.ndarray | None = None  # in the road-data gap's shadow (kazerne.demand.shadow): no_road_data too
+    gap_shadow_estimate_s: np.ndarray | None = None  # there: the stated estimate of the drive, seconds
 
     def __post_init__(self):
         from ..checks import check_array, check_fields, check_same_lengths
@@ -157,6 +172,15 @@ class DemandPoints:
         )
         return _to_crs(gpd.GeoDataFrame(df, geometry=gpd.points_from_xy(self.lon, self.lat), crs="EPSG:4326"), to_crs)
 
+    def flag_gap_shadow(self, zone, profile="fire_engine") -> "DemandPoints":
+        """These points with the road-data gap's shadow flagged for ``profile``
+        (:func:`kazerne.demand.shadow.gap_shadow`); ``None`` or a zone without a gap: unchanged."""
+        if profile is None or getattr(zone, "gap_metric", None) is None:
+            return self
+        from .shadow import gap_shadow
+
+        return gap_shadow(zone, self, profile)
+
 
 def population_grid(
     zone,
@@ -166,8 +190,14 @@ def population_grid(
     density_exponent: float = DENSITY_EXPONENT,
     density_radius_m: float = DENSITY_RADIUS_M,
     max_density_km2: float = MAX_DENSITY_KM2,
+    shadow_profile="fire_engine",
 ) -> DemandPoints:
     """Population on a ``cell_m`` grid per the model in the module docstring.
+
+    ``shadow_profile`` (a profile or its name; ``None``: not flagged) flags the road-data gap's shadow
+    for that profile (:func:`kazerne.demand.shadow.gap_shadow`): those points are ``no_road_data``
+    too, with ``gap_shadow`` saying why — the scenario runner passes the scenario's profile, so a
+    notebook and a run give the same numbers.
 
     ``road_classes`` are the OSM highway classes whose length spreads the population (default
     residential, living_street, unclassified; adding ``tertiary`` puts more people in town centres
@@ -264,7 +294,7 @@ def population_grid(
             notes[m.name] = "no residential roads outside the gap: spread uniformly"
     pos = weight > 0
     gx, gy, muni, weight, in_gap = gx[pos], gy[pos], muni[pos], weight[pos], in_gap[pos]
-    sn = snap_xy(net, gx, gy, max_snap_m=max_snap_m, gap_metric=zone.gap_metric)
+    sn = snap_onto_streets(net, gx, gy, max_snap_m=max_snap_m, gap_metric=zone.gap_metric)
     lon, lat = to_wgs84(gx, gy)
     model = GRID_MODEL.format(
         year=zone.pack.population_year or "pack",
@@ -290,8 +320,10 @@ def population_grid(
         in_gap=sn.in_gap,
         model=model,
         cell_m=cell_m,
-        meta={"notes": notes, "max_snap_m": max_snap_m},
-    )
+        meta={"notes": notes, "max_snap_m": max_snap_m, "snap": SNAP_RULE.format(m=max_snap_m)},
+        edge=sn.edge,
+        frac=sn.frac,
+    ).flag_gap_shadow(zone, shadow_profile)
 
 
 def _read_geojson(path: Path) -> tuple[list, list, list]:
@@ -364,9 +396,14 @@ def _read_csv(path: Path) -> tuple[list, list, list]:
 
 
 def demand_from_file(
-    zone, path: str | Path, max_snap_m: float = DEFAULT_MAX_SNAP_M, field: str = "demand.file"
+    zone,
+    path: str | Path,
+    max_snap_m: float = DEFAULT_MAX_SNAP_M,
+    field: str = "demand.file",
+    shadow_profile="fire_engine",
 ) -> DemandPoints:
-    """Demand from a CSV (``lon,lat,weight``) or GeoJSON (points with a ``weight`` property).
+    """Demand from a CSV (``lon,lat,weight``) or GeoJSON (points with a ``weight`` property);
+    ``shadow_profile`` as in :func:`population_grid`.
 
     Weights are finite, >= 0 and total at most :data:`MAX_TOTAL_WEIGHT` (shares of a larger total
     would overflow); coordinates are finite degrees."""
@@ -412,7 +449,7 @@ def demand_from_file(
             + swap_hint(lons[k], lats[k], far),
             source=str(path),
         )
-    sn = snap_xy(zone.net, x, y, max_snap_m=max_snap_m, gap_metric=zone.gap_metric)
+    sn = snap_onto_streets(zone.net, x, y, max_snap_m=max_snap_m, gap_metric=zone.gap_metric)
     return DemandPoints(
         x=x,
         y=y,
@@ -427,4 +464,7 @@ def demand_from_file(
         in_gap=sn.in_gap,
         model=f"user file {path.name}: {len(w)} points, weights as given",
         cell_m=None,
-    )
+        meta={"max_snap_m": max_snap_m, "snap": SNAP_RULE.format(m=max_snap_m)},
+        edge=sn.edge,
+        frac=sn.frac,
+    ).flag_gap_shadow(zone, shadow_profile)

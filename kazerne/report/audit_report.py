@@ -14,7 +14,9 @@ from .tables import write_csv
 
 def write_audit(rep, zone, out: str | Path) -> Path:
     """Write ``rep`` into folder ``out`` (replaced atomically): ``audit.json``,
-    ``audit_municipalities.csv``, ``audit_posts.csv``, ``implausible.geojson``, ``audit_map.png``."""
+    ``audit_municipalities.csv``, ``audit_posts.csv``, ``implausible.geojson``, ``audit_map.png`` and,
+    with the best routes, ``audit_passages.csv`` and ``audit_contraflow.csv`` (street, class, metres
+    used, population served, a point)."""
     from .maps import audit_map
 
     out = Path(out)
@@ -56,6 +58,9 @@ def write_audit(rep, zone, out: str | Path) -> Path:
         write_json(tmp / "audit.json", json_safe({**rep.to_dict(), "headline": rep.headline()}))
         write_csv(tmp / "audit_municipalities.csv", rep.municipality_rows())
         write_csv(tmp / "audit_posts.csv", rep.posts)
+        if rep.best_routes:
+            write_csv(tmp / "audit_passages.csv", rep.best_routes["passages"])
+            write_csv(tmp / "audit_contraflow.csv", rep.best_routes["contraflow"])
         write_json(tmp / "implausible.geojson", json_safe(rep.implausible_geojson()))
         with atomic_path(tmp / "audit_map.png") as p:
             Path(p).write_bytes(png)

@@ -38,11 +38,20 @@ from .profiles import SpeedProfile, classify_highway, parse_maxspeed
 log = logging.getLogger("kazerne")
 
 #: Bump when the way arrays are derived from OSM changes: old caches are then ignored.
-BUILD_VERSION = "9"
-#: Metric CRS used inside the engine.
-#: An edge is "urban" when at least this many intersections lie within URBAN_RADIUS_M of its midpoint.
+BUILD_VERSION = "10"
+#: Fallback "urban" rule of a bare network (no population known, e.g. a file loaded without its zone
+#: pack): at least this many intersections within URBAN_RADIUS_M of the edge midpoint. A loaded zone
+#: replaces it by the population-density rule of :mod:`kazerne.routing.urban`.
 URBAN_MIN_NODES = 40
 URBAN_RADIUS_M = 500.0
+#: Road classes that are not arms of a junction: a driveway, car-park aisle, service entry, field track
+#: or footway-like passage meeting a street does not make the driver slow down as at a crossing.
+NON_ARM_CLASSES = ("service", "track", "pedestrian", "busway")
+#: Dual carriageway: a one-way edge with an edge of the same name running the opposite way (bearing
+#: 135-225 degrees apart) whose midpoint lies within this distance of its own midpoint, metres.
+DUAL_CARRIAGEWAY_M = 40.0
+#: Delay codes per edge (:meth:`RoadNetwork.delay_codes`): what the edge's head node is for a driver.
+NO_DELAY, JUNCTION, ROUNDABOUT_ENTRY, SIGNALS = 0, 1, 2, 3
 
 _ARRAYS = (
     "lon",
@@ -67,6 +76,9 @@ _ARRAYS = (
     "fixme",
     "dropped_xy",
     "dropped_edges_xy",
+    "roundabout",
+    "dual",
+    "signals",
 )
 
 
@@ -108,11 +120,15 @@ class RoadNetwork:
     fixme: np.ndarray = None  # per edge: one-way street of unknown direction written two-way
     dropped_xy: np.ndarray = None  # (k, 2) EPSG:31370: nodes outside the largest strongly connected component
     dropped_edges_xy: np.ndarray = None  # (k, 4) x0 y0 x1 y1 of the dropped edges (straight), for maps
+    roundabout: np.ndarray = None  # per edge: part of a roundabout (OSM junction=roundabout|circular)
+    dual: np.ndarray = None  # per edge: one carriageway of a dual carriageway (see DUAL_CARRIAGEWAY_M)
+    signals: np.ndarray = None  # per node: traffic signals (OSM node highway=traffic_signals)
     n_nodes_source: int = 0
     n_edges_source: int = 0
     source: str = ""
     source_sha256: str = ""
     road_data_date: str = ""
+    urban_rule: str = f"urban where at least {URBAN_MIN_NODES} intersections lie within {URBAN_RADIUS_M:g} m"
     _csr_cache: dict = field(default_factory=dict, repr=False)
 
     def __post_init__(self):
@@ -176,24 +192,71 @@ class RoadNetwork:
             self.urban,
             self.maxspeed,
             emergency=self.emergency_only(),
-            junction=self.is_junction()[self.v],
-            speed_factor=self._unknown_factor(profile),
+            junction=self.delay_codes(),
+            speed_factor=self.unknown_factor(profile),
         )
 
-    def _unknown_factor(self, profile: SpeedProfile):
+    def unknown_factor(self, profile: SpeedProfile):
+        """Per edge: the profile's speed factor on one-way streets of unknown direction (1 elsewhere)."""
         f = profile.unknown_direction_factor
         if f == 1.0 or self.fixme is None:
             return 1.0
         return np.where(self.fixme, f, 1.0)
 
+    def _flag(self, name: str, per: str = "edge") -> np.ndarray:
+        a = getattr(self, name)
+        return np.zeros(self.n_edges if per == "edge" else self.n_nodes, dtype=bool) if a is None else a
+
+    def arm_edges(self) -> np.ndarray:
+        """Per edge: True for a public road that counts as an arm of a junction (not a service road,
+        track, pedestrian street, busway or emergency-only passage: :data:`NON_ARM_CLASSES`)."""
+        from .profiles import CLASS_INDEX
+
+        return ~np.isin(self.cls, [CLASS_INDEX[c] for c in NON_ARM_CLASSES]) & ~self.emergency_only()
+
     def is_junction(self) -> np.ndarray:
-        """Per node: True where three or more streets meet (:func:`street_degree` >= 3). Nodes where
-        only a street's name, class or access changes are not junctions."""
+        """Per node: True where three or more public road arms meet (:meth:`arm_edges`, counted by
+        :func:`street_degree`). A driveway, car-park exit, service entry or field track meeting a street
+        is no junction, nor is a node where only a street's name, class or access changes."""
         j = self._csr_cache.get("_junction")
         if j is None:
-            j = street_degree(self.u, self.v, self.length, self.n_nodes) >= 3
+            a = self.arm_edges()
+            j = street_degree(self.u[a], self.v[a], self.length[a], self.n_nodes) >= 3
             self._csr_cache["_junction"] = j
         return j
+
+    def delay_codes(self, reverse: bool = False) -> np.ndarray:
+        """Per edge: what its head node is for a driver arriving along it (``reverse``: driving the edge
+        from ``v`` to ``u``, its head is ``u``): :data:`SIGNALS` (node tagged with traffic signals),
+        :data:`ROUNDABOUT_ENTRY` (an edge that is not part of a roundabout reaching one),
+        :data:`JUNCTION` (three or more public road arms, :meth:`is_junction`; not on the roundabout's
+        own ring, which has priority) or :data:`NO_DELAY`. Profiles turn codes into seconds."""
+        key = ("_delay_codes", reverse)
+        c = self._csr_cache.get(key)
+        if c is None:
+            head = self.u if reverse else self.v
+            rb = self._flag("roundabout")
+            on_rb = np.zeros(self.n_nodes, dtype=bool)
+            on_rb[self.u[rb]] = True
+            on_rb[self.v[rb]] = True
+            c = np.where(self.is_junction()[head] & ~rb, JUNCTION, NO_DELAY)
+            c = np.where(on_rb[head] & ~rb, ROUNDABOUT_ENTRY, c)
+            c = np.where(self._flag("signals", "node")[head], SIGNALS, c).astype(np.int8)
+            self._csr_cache[key] = c
+        return c
+
+    def contraflow_edges(self, profile: SpeedProfile) -> np.ndarray:
+        """Indices of the one-way edges ``profile`` may drive against their direction: its
+        ``contraflow_classes`` (single-carriageway residential / unclassified / tertiary streets by
+        default), never a roundabout, a carriageway of a dual carriageway or an emergency-only passage;
+        none when ``oneway_reverse_factor`` is 0."""
+        from .profiles import CLASS_INDEX
+
+        if profile.oneway_reverse_factor <= 0 or not profile.contraflow_classes:
+            return np.zeros(0, dtype=np.int64)
+        ok = np.isin(self.cls, [CLASS_INDEX[c] for c in profile.contraflow_classes])
+        ok &= self.oneway & ~self._flag("roundabout") & ~self._flag("dual") & ~self.emergency_only()
+        return np.flatnonzero(ok)
 
     def emergency_only(self) -> np.ndarray:
         """Per edge: True for a way cars may not use but emergency vehicles do."""
@@ -221,8 +284,8 @@ class RoadNetwork:
             t = np.maximum(self.edge_times(profile), 1e-3)  # csgraph must not see zero weights as missing
             eid = np.arange(self.n_edges, dtype=np.int64)
             u, v, rev = self.u, self.v, np.zeros(self.n_edges, dtype=bool)
-            if profile.oneway_reverse_factor > 0:
-                one = np.flatnonzero(self.oneway)
+            one = self.contraflow_edges(profile)
+            if len(one):
                 rev_t = profile.edge_times(
                     self.length[one],
                     self.cls[one],
@@ -230,7 +293,7 @@ class RoadNetwork:
                     self.maxspeed[one],
                     speed_factor=profile.oneway_reverse_factor,
                     emergency=self.emergency_only()[one],
-                    junction=self.is_junction()[self.u[one]],
+                    junction=self.delay_codes(reverse=True)[one],
                 )
                 u = np.concatenate([u, self.v[one]])
                 v = np.concatenate([v, self.u[one]])
@@ -369,8 +432,12 @@ class RoadNetwork:
             "source": Path(self.source).name,
             "sha256": self.source_sha256[:16],
             "road_data_date": self.road_data_date,
+            "urban_rule": self.urban_rule,
             **self.dropped(),
             "emergency_passages_km": round(float(self.length[em].sum()) / 1000, 1),
+            "roundabout_edges": int(self._flag("roundabout").sum()),
+            "dual_carriageway_km": round(float(self.length[self._flag("dual")].sum()) / 1000, 1),
+            "traffic_signal_nodes": int(self._flag("signals", "node").sum()),
             "unknown_oneway_direction_km": round(float(self.length[self.fixme].sum()) / 1000, 1)
             if self.fixme is not None
             else 0.0,
@@ -390,9 +457,10 @@ def from_osmnx(G, source: str = "", source_sha256: str = "", road_data_date: str
     index = {int(n): i for i, n in enumerate(osm_ids)}
     lon = np.array([G.nodes[n]["x"] for n in osm_ids], dtype=np.float64)
     lat = np.array([G.nodes[n]["y"] for n in osm_ids], dtype=np.float64)
+    sig = np.array([_is_signal(G.nodes[n].get("highway")) for n in osm_ids], dtype=bool)
     n_src = len(osm_ids)
 
-    us, vs, lens, clss, maxs, geoms, nms, ows, accs, lvls, fixs = ([] for _ in range(11))
+    us, vs, lens, clss, maxs, geoms, nms, ows, accs, lvls, fixs, rbs = ([] for _ in range(12))
     raw_names = []
     for a, b, d in G.edges(data=True):
         us.append(index[int(a)])
@@ -414,6 +482,9 @@ def from_osmnx(G, source: str = "", source_sha256: str = "", road_data_date: str
         lvls.append(int(lv[0] if isinstance(lv, (list, tuple)) else lv))
         fx = d.get("kz_fixme", False)
         fixs.append(bool(any(fx) if isinstance(fx, (list, tuple)) else fx))
+        jn = d.get("junction")
+        jn = jn if isinstance(jn, (list, tuple)) else [jn]
+        rbs.append(any(str(j).lower() in ("roundabout", "circular") for j in jn if j is not None))
         nm = d.get("name")
         if isinstance(nm, (list, tuple)):  # osmnx merges differing names into an unordered list
             nm = sorted(str(x) for x in nm)[0] if nm else None
@@ -468,8 +539,10 @@ def from_osmnx(G, source: str = "", source_sha256: str = "", road_data_date: str
     mid = np.column_stack([(x[u2] + x[v2]) / 2, (y[u2] + y[v2]) / 2])
     counts = tree.query_ball_point(mid, r=URBAN_RADIUS_M, return_length=True)
     urban = counts >= URBAN_MIN_NODES
+    oneway = np.asarray(ows, dtype=bool)[eidx]
+    name_id = np.asarray(nms, dtype=np.int32)[eidx]
 
-    return RoadNetwork(
+    net = RoadNetwork(
         lon=lon[kept],
         lat=lat[kept],
         x=x,
@@ -482,20 +555,57 @@ def from_osmnx(G, source: str = "", source_sha256: str = "", road_data_date: str
         urban=urban,
         geom_offsets=np.asarray(offsets, dtype=np.int64),
         geom_xy=np.column_stack([gx, gy]),
-        name_id=np.asarray(nms, dtype=np.int32)[eidx],
+        name_id=name_id,
         names=np.array(name_list, dtype=str),
-        oneway=np.asarray(ows, dtype=bool)[eidx],
+        oneway=oneway,
         access=np.asarray(accs, dtype=np.int8)[eidx],
         level=np.asarray(lvls, dtype=np.int8)[eidx],
         fixme=np.asarray(fixs, dtype=bool)[eidx],
         dropped_xy=dropped_xy.reshape(-1, 2),
         dropped_edges_xy=dropped_edges_xy.reshape(-1, 4),
+        roundabout=np.asarray(rbs, dtype=bool)[eidx],
+        signals=sig[kept],
         n_nodes_source=n_src,
         n_edges_source=m_src,
         source=str(source),
         source_sha256=source_sha256,
         road_data_date=road_data_date,
     )
+    net.dual = dual_carriageways(net)
+    return net
+
+
+def _is_signal(value) -> bool:
+    vals = value if isinstance(value, (list, tuple)) else [value]
+    return any(str(x).lower() == "traffic_signals" for x in vals if x is not None)
+
+
+def dual_carriageways(net: "RoadNetwork", within_m: float = DUAL_CARRIAGEWAY_M, step_m: float = 20.0) -> np.ndarray:
+    """Per edge: True for a one-way edge that is one carriageway of a dual carriageway: along at least
+    half of its length (points every ``step_m``), another one-way edge of the same (non-empty) name
+    runs the opposite way (tail-to-head bearings more than 135 degrees apart) within ``within_m``."""
+    from scipy.spatial import cKDTree
+
+    out = np.zeros(net.n_edges, dtype=bool)
+    cand = np.flatnonzero(net.oneway & (net.name_id >= 0))
+    if len(cand) < 2:
+        return out
+    pts, part, _, _ = net.sample_points(cand, step_m)
+    e = cand[part]
+    dx, dy = net.x[net.v[e]] - net.x[net.u[e]], net.y[net.v[e]] - net.y[net.u[e]]
+    norm = np.maximum(np.hypot(dx, dy), 1e-9)
+    dx, dy = dx / norm, dy / norm
+    pairs = cKDTree(pts).query_pairs(within_m, output_type="ndarray").reshape(-1, 2)
+    i, j = pairs[:, 0], pairs[:, 1]
+    hit = (net.name_id[e[i]] == net.name_id[e[j]]) & (dx[i] * dx[j] + dy[i] * dy[j] < -np.cos(np.radians(45.0)))
+    matched = np.zeros(len(pts), dtype=bool)
+    matched[i[hit]] = True
+    matched[j[hit]] = True
+    share = np.bincount(part, weights=matched, minlength=len(cand)) / np.maximum(
+        np.bincount(part, minlength=len(cand)), 1
+    )
+    out[cand[share >= 0.5]] = True
+    return out
 
 
 def street_degree(u, v, length, n_nodes: int) -> np.ndarray:

@@ -3,13 +3,20 @@
 Every way of an OSM file falls in one of three **access classes** (:func:`way_access`):
 
 * ``public`` (0): a road every motor vehicle may use;
-* ``emergency`` (1): a way cars may not use but fire engines and ambulances do — ``motor_vehicle=no``
-  (the zone packs' tag for pedestrian streets, modal filters, bus links and private service roads),
-  ``access=no|private`` (with or without ``emergency=yes``), ``highway=pedestrian``, ``busway``,
-  ``bus_guideway``, ``service=emergency_access``, ``psv=yes``/``bus=yes`` with motor vehicles barred
-  (bus gates), and footways / cycleways / paths tagged ``emergency=yes|designated``;
-* ``none`` (2): nobody drives it — ``emergency=no``, footways, cycleways, paths, steps and ways under
-  construction without an emergency tag.
+* ``emergency`` (1): an **emergency passage**, a way cars may not use but fire engines and ambulances
+  do. By rule (:func:`way_access`), these count: pedestrian streets (``highway=pedestrian``), bus
+  gates and bus links (``busway``, ``bus_guideway``, or ``bus``/``psv=yes`` where motor vehicles are
+  barred), filters on public streets (a street class — ``living_street``, ``residential``,
+  ``unclassified``, ``road``, ``tertiary`` up to ``trunk`` and their links — with
+  ``motor_vehicle=no`` or ``motorcar=no``), and every way tagged ``emergency=yes|designated`` or
+  ``service=emergency_access``;
+* ``none`` (2): nobody drives it — ``emergency=no``; footways, cycleways, paths, steps and ways under
+  construction; and, unless tagged for emergency access, **tracks, service roads and private
+  grounds closed to motor vehicles** (``highway=track|service`` with ``motor_vehicle=no``, any way
+  with ``access=no|private``): field tracks, park lanes, walled courtyards and campus roads are not
+  routes a fire engine is known to use (pack hvz-centrum keeps only ``highway``, ``motor_vehicle``,
+  ``junction`` … so bollards cannot be told from camera gates: the rule errs on the side of not
+  driving through).
 
 Profiles decide what they do with class 1 (``SpeedProfile.emergency_passages``): the fire engine and
 the ambulance drive them at the passage speed of their profile, the car never does.
@@ -60,7 +67,7 @@ WAY_TAGS = (
     "ref",
 )
 #: Tags whose change along a way keeps a node when the graph is simplified.
-SPLIT_TAGS = ("highway", "name", "kz_access", "kz_level", "kz_fixme")
+SPLIT_TAGS = ("highway", "name", "junction", "kz_access", "kz_level", "kz_fixme")
 
 _NOT_FOR_VEHICLES = {
     "footway",
@@ -78,6 +85,23 @@ _NOT_FOR_VEHICLES = {
     "raceway",
 }
 _EMERGENCY_HIGHWAYS = {"pedestrian", "busway", "bus_guideway"}
+#: Street classes on which ``motor_vehicle=no`` is a filter (a public street closed to cars).
+_STREET_CLASSES = {
+    "motorway",
+    "trunk",
+    "primary",
+    "secondary",
+    "tertiary",
+    "motorway_link",
+    "trunk_link",
+    "primary_link",
+    "secondary_link",
+    "tertiary_link",
+    "unclassified",
+    "residential",
+    "living_street",
+    "road",
+}
 _NO = {"no", "private"}
 _YES = {"yes", "designated", "official", "permissive"}
 
@@ -92,21 +116,24 @@ def _first(v):
 
 
 def way_access(tags: dict) -> int:
-    """Access class (``PUBLIC``, ``EMERGENCY`` or ``NO_ACCESS``) of a way from its OSM tags."""
+    """Access class (``PUBLIC``, ``EMERGENCY`` or ``NO_ACCESS``) of a way from its OSM tags (the rule
+    of the module docstring)."""
     hw = _first(tags.get("highway")) or ""
     emergency = _first(tags.get("emergency"))
     if emergency == "no":
         return NO_ACCESS
+    tagged = emergency in _YES or _first(tags.get("service")) == "emergency_access"
     if hw in _NOT_FOR_VEHICLES:
-        return EMERGENCY if emergency in _YES else NO_ACCESS
-    if hw in _EMERGENCY_HIGHWAYS or _first(tags.get("service")) == "emergency_access":
+        return EMERGENCY if tagged else NO_ACCESS
+    if tagged or hw in _EMERGENCY_HIGHWAYS:
         return EMERGENCY
     mv = _first(tags.get("motor_vehicle")) or _first(tags.get("motorcar"))
     access = _first(tags.get("access"))
-    if mv in _NO:
-        return EMERGENCY
+    bus = _first(tags.get("bus")) in _YES or _first(tags.get("psv")) in _YES
     if access in _NO and mv not in _YES:
-        return EMERGENCY
+        return EMERGENCY if bus else NO_ACCESS  # private grounds; a bus gate stays a passage
+    if mv in _NO:
+        return EMERGENCY if (hw in _STREET_CLASSES or bus) else NO_ACCESS
     return PUBLIC
 
 

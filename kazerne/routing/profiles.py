@@ -59,6 +59,8 @@ HIGHWAY_CLASSES = (
 CLASS_INDEX = {c: i for i, c in enumerate(HIGHWAY_CLASSES)}
 #: Road classes whose length is used to spread population (the "residential-type" roads).
 RESIDENTIAL_CLASSES = ("residential", "living_street", "unclassified")
+#: Road classes whose single-carriageway one-way streets a priority vehicle may drive against.
+CONTRAFLOW_CLASSES = ("residential", "unclassified", "tertiary")
 
 
 def _table(urban: dict, rural: dict | None = None) -> dict:
@@ -187,8 +189,21 @@ class SpeedProfile:
     speed_scale : float
         A global multiplier on all speeds (sensitivity studies: 0.85 = 15 % slower).
     intersection_delay_s : float
-        Fixed delay added when the vehicle reaches a junction (a node joining three or more streets;
-        not the nodes where only a street's name or class changes), seconds.
+        Fixed delay added when the vehicle reaches a junction: a node where three or more public road
+        arms meet (not service roads, car-park aisles, driveways, tracks or passages; not the nodes
+        where only a street's name or class changes; not on a roundabout's ring), seconds.
+    roundabout_delay_s : float
+        Delay when the vehicle enters a roundabout (OSM ``junction=roundabout``) instead of the
+        junction delay, seconds: a fire engine slows to ~20 km/h to take it.
+    signal_delay_s : float
+        Delay at a node tagged ``highway=traffic_signals`` instead of the junction delay, seconds: under
+        blue lights the driver crosses a red light at walking pace after checking each arm. (Pack
+        hvz-centrum keeps no node tags, so it applies nowhere there.)
+    contraflow_classes : tuple of str
+        Road classes whose one-way streets the vehicle may drive against their direction (at
+        ``oneway_reverse_factor`` of its speed) when they are a single carriageway and not a roundabout
+        (:meth:`~kazerne.routing.network.RoadNetwork.contraflow_edges`). Default residential,
+        unclassified, tertiary: never a dual carriageway, ramp, motorway (link) or roundabout.
     emergency_passages : bool
         Whether the vehicle may use ways closed to cars but open to emergency vehicles (pedestrian
         streets, modal filters, bus links, private service roads: ``motor_vehicle=no`` and the like,
@@ -215,6 +230,9 @@ class SpeedProfile:
     period_factors: dict = field(default_factory=lambda: dict(PERIOD_FACTORS), hash=False)
     speed_scale: float = 1.0
     intersection_delay_s: float = 0.0
+    roundabout_delay_s: float = 0.0
+    signal_delay_s: float = 0.0
+    contraflow_classes: tuple = CONTRAFLOW_CLASSES
     oneway_reverse_factor: float = 0.0
     emergency_passages: bool = False
     emergency_passage_kmh: float = 20.0
@@ -266,6 +284,8 @@ class SpeedProfile:
                     )
                 merged[cls] = (float(val[0]), float(val[1]))
             kw["speeds_kmh"] = merged
+        if "contraflow_classes" in kw:
+            kw["contraflow_classes"] = tuple(kw["contraflow_classes"] or ())
         if "period_factors" in kw:
             merged = {k: dict(v) for k, v in self.period_factors.items()}
             for per, facs in (kw["period_factors"] or {}).items():
@@ -295,9 +315,15 @@ class SpeedProfile:
         v = self.emergency_passage_kmh
         if isinstance(v, bool) or not isinstance(v, (int, float)) or not np.isfinite(v) or v <= 0:
             raise ScenarioError(f"expected a positive speed in km/h, got {v!r}", field="profile.emergency_passage_kmh")
-        if not isinstance(self.intersection_delay_s, (int, float)) or self.intersection_delay_s < 0:
+        for attr in ("intersection_delay_s", "roundabout_delay_s", "signal_delay_s"):
+            d = getattr(self, attr)
+            if isinstance(d, bool) or not isinstance(d, (int, float)) or not np.isfinite(d) or d < 0:
+                raise ScenarioError(f"expected a number of seconds >= 0, got {d!r}", field=f"profile.{attr}")
+        bad = [c for c in self.contraflow_classes if c not in CLASS_INDEX]
+        if bad:
             raise ScenarioError(
-                f"expected a number >= 0, got {self.intersection_delay_s!r}", field="profile.intersection_delay_s"
+                f"unknown road class {bad[0]!r}; expected some of {', '.join(HIGHWAY_CLASSES)}",
+                field="profile.contraflow_classes",
             )
         if self.period is not None and self.period not in self.period_factors:
             raise ScenarioError(
@@ -343,14 +369,25 @@ class SpeedProfile:
         emergency: np.ndarray | None = None,
         junction: np.ndarray | None = None,
     ) -> np.ndarray:
-        """Traversal time in seconds per edge: ``length / (speed * speed_factor)``, plus
-        ``intersection_delay_s`` where the edge ends at a junction (``junction``: per edge, its head
-        node joins three or more streets; all edges when not given). ``inf`` on an edge the profile may
-        not drive (see :meth:`edge_speeds`)."""
+        """Traversal time in seconds per edge: ``length / (speed * speed_factor)``, plus the delay at
+        its head node. ``junction`` per edge: True / False (a junction or not), or the delay codes of
+        :meth:`~kazerne.routing.network.RoadNetwork.delay_codes` (0 none, 1 junction, 2 roundabout
+        entry, 3 traffic signals); all edges end at a junction when it is not given. ``inf`` on an edge
+        the profile may not drive (see :meth:`edge_speeds`)."""
         v = self.edge_speeds(cls, urban, maxspeed, emergency) * speed_factor / 3.6
-        delay = self.intersection_delay_s if junction is None else np.where(junction, self.intersection_delay_s, 0.0)
+        delay = self.delay_seconds(junction)
         with np.errstate(divide="ignore"):
             return np.where(v > 0, length_m / np.where(v > 0, v, 1.0), np.inf) + delay
+
+    def delay_seconds(self, junction) -> np.ndarray | float:
+        """Seconds of delay per edge from its head-node kind (see :meth:`edge_times`)."""
+        if junction is None:
+            return self.intersection_delay_s
+        j = np.asarray(junction)
+        if j.dtype == bool:
+            return np.where(j, self.intersection_delay_s, 0.0)
+        table = np.array([0.0, self.intersection_delay_s, self.roundabout_delay_s, self.signal_delay_s])
+        return table[j.astype(np.int64)]
 
     def key(self) -> str:
         """A hash of every parameter: two profiles with equal keys give equal edge times."""
@@ -368,7 +405,10 @@ class SpeedProfile:
             "maxspeed_factor": self.maxspeed_factor,
             "speed_scale": self.speed_scale,
             "intersection_delay_s": self.intersection_delay_s,
+            "roundabout_delay_s": self.roundabout_delay_s,
+            "signal_delay_s": self.signal_delay_s,
             "oneway_reverse_factor": self.oneway_reverse_factor,
+            "contraflow_classes": list(self.contraflow_classes) if self.oneway_reverse_factor > 0 else [],
             "emergency_passages": self.emergency_passages,
             "unknown_direction_factor": self.unknown_direction_factor,
             "emergency_passage_kmh": self.emergency_passage_kmh if self.emergency_passages else None,
@@ -384,6 +424,8 @@ PROFILES = {
         vehicle_max_kmh=90.0,
         maxspeed_factor=1.1,
         intersection_delay_s=2.0,
+        roundabout_delay_s=4.0,
+        signal_delay_s=5.0,
         oneway_reverse_factor=0.5,
         emergency_passages=True,
         emergency_passage_kmh=20.0,
@@ -394,11 +436,21 @@ PROFILES = {
         vehicle_max_kmh=130.0,
         maxspeed_factor=1.2,
         intersection_delay_s=1.0,
+        roundabout_delay_s=3.0,
+        signal_delay_s=4.0,
         oneway_reverse_factor=0.5,
         emergency_passages=True,
         emergency_passage_kmh=25.0,
     ),
-    "car": SpeedProfile("car", _CAR, vehicle_max_kmh=120.0, maxspeed_factor=1.0, intersection_delay_s=4.0),
+    "car": SpeedProfile(
+        "car",
+        _CAR,
+        vehicle_max_kmh=120.0,
+        maxspeed_factor=1.0,
+        intersection_delay_s=4.0,
+        roundabout_delay_s=6.0,
+        signal_delay_s=15.0,
+    ),
 }
 
 

@@ -124,7 +124,7 @@ def _check_node(net: RoadNetwork, node, what: str) -> int:
     return int(node)
 
 
-def _entry_index(net: RoadNetwork, profile: SpeedProfile, tails: np.ndarray, heads: np.ndarray) -> np.ndarray:
+def entry_index(net: RoadNetwork, profile: SpeedProfile, tails: np.ndarray, heads: np.ndarray) -> np.ndarray:
     """CSR entry index of each (tail, head) arc of the routing graph (arcs must exist)."""
     g = net.csr(profile)
     key = net._csr_cache.get(("_entry_keys", profile.key()))
@@ -154,7 +154,7 @@ def route(net: RoadNetwork, profile: SpeedProfile, from_node: int, to_node: int)
     while path[-1] != a:
         path.append(int(pred[path[-1]]))
     path = np.array(path[::-1], dtype=np.int64)
-    ent = _entry_index(net, profile, path[:-1], path[1:])
+    ent = entry_index(net, profile, path[:-1], path[1:])
     eids, revs = net.csr_edges(profile)
     edges, rev = eids[ent], revs[ent]
     times = g.data[ent]
@@ -231,7 +231,7 @@ def tree_lengths(net: RoadNetwork, profile: SpeedProfile, sources, limit_s: floa
         has = p >= 0
         step = np.zeros(n)
         idx = np.flatnonzero(has)
-        step[idx] = net.length[eids[_entry_index(net, profile, p[idx], idx)]]
+        step[idx] = net.length[eids[entry_index(net, profile, p[idx], idx)]]
         P = np.where(has, p, np.arange(n))
         L = step.copy()
         while True:  # pointer jumping: L[v] = sum of the steps from v back to the source (L = 0 there)
@@ -243,3 +243,77 @@ def tree_lengths(net: RoadNetwork, profile: SpeedProfile, sources, limit_s: floa
         reached = np.isfinite(dist[i])
         lengths[i, reached] = L[reached]
     return dist, lengths
+
+
+def route_to_xy(net: RoadNetwork, profile: SpeedProfile, from_node: int, x: float, y: float, max_snap_m=None) -> Route:
+    """The fastest route from ``from_node`` to a point (EPSG:31370 metres) **snapped onto its street**
+    (:func:`~kazerne.routing.snapping.snap_to_edges`: the nearest point of the nearest public street
+    within ``max_snap_m``, 500 m by default): the route to one end of that street's edge, then the
+    partial edge to the point (its time pro rata, respecting one-way streets), as the travel-time
+    matrices measure it. ``meta`` says where the route ends. Raises
+    :class:`~kazerne.errors.ModelInputError` when no road is within the distance or the point cannot be
+    reached."""
+    from .snapping import DEFAULT_MAX_SNAP_M, approach_costs, snap_to_edges
+
+    a0 = _check_node(net, from_node, "from")
+    lim = DEFAULT_MAX_SNAP_M if max_snap_m is None else float(max_snap_m)
+    es = snap_to_edges(net, [x], [y], max_snap_m=lim)
+    if es.edge[0] < 0:
+        raise ModelInputError(f"no road within {lim:.0f} m of the point", field="to")
+    a, ca, b, cb = approach_costs(net, profile, es.edge, es.frac)
+    dist = csgraph.dijkstra(net.csr(profile), directed=True, indices=a0)
+    via = [(dist[a[0]] + ca[0], int(a[0]), float(es.frac[0])), (dist[b[0]] + cb[0], int(b[0]), 1.0 - float(es.frac[0]))]
+    total, end, share = min(via)
+    if not np.isfinite(total):
+        raise ModelInputError(f"the point cannot be reached from node {a0} with the {profile.name} profile", field="to")
+    r = route(net, profile, a0, end) if end != a0 else _empty_route(net, profile, a0)
+    e = int(es.edge[0])
+    extra_t = total - r.drive_s
+    extra_m = share * float(net.length[e])
+    against = end == int(net.v[e]) and bool(net.oneway[e])  # back along a one-way edge: contraflow
+    name = str(net.names[net.name_id[e]]) if net.name_id[e] >= 0 else "(unnamed)"
+    em = bool(net.emergency_only()[e])
+    fix = bool(net.fixme[e]) if net.fixme is not None else False
+    if extra_m > 0:
+        r.legs.append(
+            RouteLeg(
+                street=name,
+                road_class=HIGHWAY_CLASSES[net.cls[e]],
+                length_m=extra_m,
+                speed_kmh=extra_m / max(extra_t, 1e-9) * 3.6,
+                time_s=extra_t,
+                against_oneway=against,
+                emergency_passage=em,
+                unknown_direction=fix,
+            )
+        )
+    import shapely
+
+    p = shapely.line_interpolate_point(shapely.LineString(net.edge_geometry(e)), float(es.frac[0]), normalized=True)
+    r.xy = np.vstack([r.xy, [[p.x, p.y]]])
+    r.drive_s = float(total)
+    r.length_m += extra_m
+    r.straight_m = float(np.hypot(net.x[a0] - p.x, net.y[a0] - p.y))
+    r.meta = {
+        **r.meta,
+        "ends_on": name,
+        "ends_on_class": HIGHWAY_CLASSES[net.cls[e]],
+        "snap_distance_m": round(float(es.distance_m[0]), 1),
+        "partial_edge_m": round(extra_m, 1),
+    }
+    return r
+
+
+def _empty_route(net: RoadNetwork, profile: SpeedProfile, node: int) -> Route:
+    return Route(
+        profile=profile.name,
+        from_node=node,
+        to_node=node,
+        drive_s=0.0,
+        length_m=0.0,
+        straight_m=0.0,
+        legs=[],
+        xy=np.array([[net.x[node], net.y[node]]]),
+        edges=np.zeros(0, np.int64),
+        reverse=np.zeros(0, bool),
+    )

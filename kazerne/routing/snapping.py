@@ -1,9 +1,21 @@
 """Snapping points to the road network.
 
-A point snaps to the nearest node of the kept (strongly connected) network with a KD-tree in
-EPSG:31370. A point farther than ``max_snap_m`` (default 500 m) from any node, or inside the zone
-pack's network-gap polygon, is flagged ``no_road_data``: the extract says nothing about how to reach
-it, so it is never counted as covered nor as uncovered.
+**Onto streets** (:func:`snap_to_edges`, demand points and route ends): a point snaps to the nearest
+point of the nearest *suitable* edge — a street: a public road, or a pedestrian or filtered street
+(people live there; a profile without passages snaps again onto a street it can reach, see
+:func:`demand_approach`), not a service road, car-park aisle, track or busway; only when none lies
+within ``max_snap_m``, the nearest public way of any class; only when none of those either, any kept
+edge. The projection gives
+the edge and the fraction along it; :func:`approach_costs` turns that into the partial edge time from
+either end (respecting one-way streets: an end from which the edge cannot be driven towards the point
+gets ``inf``). The maximum distance is ``max_snap_m`` (default 500 m, :data:`DEFAULT_MAX_SNAP_M`).
+
+**To nodes** (:func:`snap_xy`): the nearest node with a KD-tree in EPSG:31370 (sites, whose search
+starts at a node: the nearest node of a public road a vehicle leaves by, see :func:`site_nodes_mask`).
+
+A point farther than ``max_snap_m`` from any road, or inside the zone pack's network-gap polygon, is
+flagged ``no_road_data``: the extract says nothing about how to reach it, so it is never counted as
+covered nor as uncovered.
 """
 
 from __future__ import annotations
@@ -132,3 +144,229 @@ def geom_to_metric(geom):
         return np.column_stack([x, y])
 
     return shapely.transform(geom, tr)
+
+
+@dataclass
+class EdgeSnap:
+    """Snap of n points onto edges: ``edge`` (index, -1 = none within the distance), ``frac`` (0 at the
+    edge's tail ``u``, 1 at its head ``v``, along its geometry), ``distance_m`` (to the projected
+    point; ``inf`` without an edge), ``node`` (the edge's end nearer along it: for node-based code),
+    ``kind`` (0 street, 1 other public way, 2 any edge, -1 none)."""
+
+    edge: np.ndarray
+    frac: np.ndarray
+    distance_m: np.ndarray
+    node: np.ndarray
+    kind: np.ndarray
+
+
+#: Road classes a demand point or a route end is not snapped onto while a street is near: service
+#: roads (driveways, car parks, campus roads), tracks and busways.
+NOT_ADDRESS_CLASSES = ("service", "track", "busway")
+
+
+def street_edges_mask(net: RoadNetwork) -> np.ndarray:
+    """Per edge: a street a place is reached on — a public road or a pedestrian street / filtered
+    street (an emergency passage: people live there and fire engines drive in), not a service road,
+    track or busway (:data:`NOT_ADDRESS_CLASSES`)."""
+    from .profiles import CLASS_INDEX
+
+    return ~np.isin(net.cls, [CLASS_INDEX[c] for c in NOT_ADDRESS_CLASSES])
+
+
+def _edge_tree(net: RoadNetwork, mask: np.ndarray):
+    """STRtree over the edges of ``mask`` (one of each two-way pair) and their indices."""
+    key = ("_edge_tree", hash(mask.tobytes()))
+    t = net._csr_cache.get(key)
+    if t is None:
+        und = np.zeros(net.n_edges, dtype=bool)
+        und[net.undirected_edges()] = True
+        idx = np.flatnonzero(mask & und)
+        counts = net.geom_offsets[idx + 1] - net.geom_offsets[idx]
+        first = np.cumsum(counts) - counts
+        pos = np.arange(counts.sum()) - np.repeat(first, counts) + np.repeat(net.geom_offsets[idx], counts)
+        lines = shapely.linestrings(net.geom_xy[pos], indices=np.repeat(np.arange(len(idx)), counts))
+        t = (shapely.STRtree(lines), lines, idx)
+        net._csr_cache[key] = t
+    return t
+
+
+def snap_to_edges(net: RoadNetwork, x, y, max_snap_m: float = DEFAULT_MAX_SNAP_M, edge_mask=None) -> EdgeSnap:
+    """Snap points (EPSG:31370) onto the nearest point of the nearest suitable edge (see the module
+    docstring); ``edge_mask`` (per edge) restricts every step to those edges."""
+    x = np.atleast_1d(np.asarray(x, dtype=float))
+    y = np.atleast_1d(np.asarray(y, dtype=float))
+    n = len(x)
+    out = EdgeSnap(
+        edge=-np.ones(n, np.int64),
+        frac=np.zeros(n),
+        distance_m=np.full(n, np.inf),
+        node=np.zeros(n, np.int64),
+        kind=-np.ones(n, np.int8),
+    )
+    allowed = np.ones(net.n_edges, dtype=bool) if edge_mask is None else np.asarray(edge_mask, dtype=bool)
+    steps = (street_edges_mask(net), ~net.emergency_only(), np.ones(net.n_edges, dtype=bool))
+    pts = shapely.points(x, y)
+    for kind, m in enumerate(steps):
+        todo = np.flatnonzero(out.edge < 0)
+        m = m & allowed
+        if not len(todo) or not m.any():
+            continue
+        tree, lines, idx = _edge_tree(net, m)
+        (qi, ti), dist = tree.query_nearest(pts[todo], max_distance=max_snap_m, return_distance=True, all_matches=False)
+        p = todo[qi]
+        out.edge[p] = idx[ti]
+        out.distance_m[p] = dist
+        out.frac[p] = shapely.line_locate_point(lines[ti], pts[p], normalized=True)
+        out.kind[p] = kind
+    hit = out.edge >= 0
+    e = np.where(hit, out.edge, 0)
+    out.node = np.where(out.frac < 0.5, net.u[e], net.v[e]).astype(np.int64)
+    if not hit.all():  # no edge within the distance: the nearest node stands in (flagged by the caller)
+        tree, nidx = _tree(net, None)
+        dist, pos = tree.query(np.column_stack([x[~hit], y[~hit]]))
+        out.node[~hit] = nidx[pos]
+        out.distance_m[~hit] = dist
+    return out
+
+
+def edge_drive_times(net: RoadNetwork, profile, edges) -> tuple[np.ndarray, np.ndarray]:
+    """``(forward, backward)``: seconds to drive the whole of each edge from its tail to its head, and
+    from its head back to its tail along the same street, without any junction delay; ``inf`` where
+    ``profile`` may not. Backward is the street's other direction (a two-way street's twin edge: same
+    ends, same length), or contraflow where the profile may drive the edge against its one-way
+    direction (:meth:`~kazerne.routing.network.RoadNetwork.contraflow_edges`)."""
+    edges = np.asarray(edges, np.int64)
+    key = ("_nodelay", profile.key())
+    t = net._csr_cache.get(key)
+    if t is None:
+        zero = np.zeros(net.n_edges, dtype=np.int8)
+        em = net.emergency_only()
+        fwd = profile.edge_times(
+            net.length,
+            net.cls,
+            net.urban,
+            net.maxspeed,
+            speed_factor=net.unknown_factor(profile),
+            emergency=em,
+            junction=zero,
+        )
+        one = net.contraflow_edges(profile)
+        contra = np.full(net.n_edges, np.inf)
+        if len(one):
+            contra[one] = profile.edge_times(
+                net.length[one],
+                net.cls[one],
+                net.urban[one],
+                net.maxspeed[one],
+                speed_factor=profile.oneway_reverse_factor,
+                emergency=em[one],
+                junction=zero[one],
+            )
+        n = np.int64(net.n_nodes)
+        lk = np.round(net.length * 10).astype(np.int64)
+        k_f = (net.u.astype(np.int64) * n + net.v) * 10_000_000 + lk
+        k_r = (net.v.astype(np.int64) * n + net.u) * 10_000_000 + lk
+        order = np.argsort(k_f, kind="stable")
+        pos = np.clip(np.searchsorted(k_f[order], k_r), 0, net.n_edges - 1)
+        twin = np.where(k_f[order][pos] == k_r, order[pos], -1)
+        back = np.where(twin >= 0, fwd[np.maximum(twin, 0)], contra)
+        t = (fwd, np.minimum(back, contra))
+        net._csr_cache[key] = t
+    return t[0][edges], t[1][edges]
+
+
+def approach_costs(net: RoadNetwork, profile, edge, frac, node=None):
+    """How a vehicle reaches points on edges: ``(a, a_cost, b, b_cost)`` — drive to node ``a`` (the
+    edge's tail) then ``a_cost`` seconds along the edge, or to ``b`` (its head) then ``b_cost`` back
+    along it; a cost is ``inf`` where the profile cannot drive the edge that way. A point without an
+    edge (``edge < 0``) is reached at ``node`` with no extra time."""
+    edge = np.asarray(edge, np.int64)
+    frac = np.clip(np.asarray(frac, dtype=float), 0.0, 1.0)
+    has = edge >= 0
+    e = np.where(has, edge, 0)
+    a, b = net.u[e].astype(np.int64), net.v[e].astype(np.int64)
+    fwd, bwd = edge_drive_times(net, profile, e)
+    with np.errstate(invalid="ignore"):
+        a_cost = np.where(frac == 0.0, 0.0, frac * fwd)  # a point at the tail is the tail
+        b_cost = np.where(frac == 1.0, 0.0, (1.0 - frac) * bwd)
+    if not has.all():
+        nd = np.zeros(len(edge), np.int64) if node is None else np.asarray(node, np.int64)
+        a, b = np.where(has, a, nd), np.where(has, b, nd)
+        a_cost, b_cost = np.where(has, a_cost, 0.0), np.where(has, b_cost, 0.0)
+    return a, a_cost, b, b_cost
+
+
+def reachable_nodes(net: RoadNetwork, profile) -> np.ndarray:
+    """Per node: in the largest strongly connected component of ``profile``'s routing graph (for the
+    car, the network without its emergency-only passages)."""
+    from scipy.sparse import csgraph
+
+    key = ("_reachable", profile.key())
+    m = net._csr_cache.get(key)
+    if m is None:
+        _, labels = csgraph.connected_components(net.csr(profile), directed=True, connection="strong")
+        m = labels == np.bincount(labels).argmax()
+        net._csr_cache[key] = m
+    return m
+
+
+@dataclass
+class StreetSnap(Snapped):
+    """:class:`Snapped` onto edges: also ``edge`` and ``frac`` (see :class:`EdgeSnap`)."""
+
+    edge: np.ndarray = None
+    frac: np.ndarray = None
+
+
+def snap_onto_streets(
+    net: RoadNetwork, x, y, max_snap_m: float = DEFAULT_MAX_SNAP_M, gap_metric=None, edge_mask=None
+) -> StreetSnap:
+    """:func:`snap_to_edges` with the ``no_road_data`` / ``in_gap`` flags of :func:`snap_xy`."""
+    x = np.atleast_1d(np.asarray(x, dtype=float))
+    y = np.atleast_1d(np.asarray(y, dtype=float))
+    es = snap_to_edges(net, x, y, max_snap_m=max_snap_m, edge_mask=edge_mask)
+    in_gap = np.zeros(len(x), dtype=bool)
+    if gap_metric is not None and len(x):
+        in_gap = shapely.contains_xy(gap_metric, x, y)
+    far = es.edge < 0
+    return StreetSnap(
+        node=es.node,
+        distance_m=es.distance_m,
+        no_road_data=far | in_gap,
+        in_gap=in_gap,
+        x=x,
+        y=y,
+        edge=es.edge,
+        frac=es.frac,
+    )
+
+
+def demand_approach(net: RoadNetwork, profile, demand):
+    """``(a, a_cost, b, b_cost, resnapped)`` of :func:`approach_costs` for ``demand`` under
+    ``profile``. A point whose street ``profile`` cannot reach (a street reached only through
+    emergency passages, for a profile without them) is snapped again onto the nearest street it can
+    reach, within the demand's ``max_snap_m``: never left unreachable while a street is near.
+    ``resnapped`` flags those points. Demand without edges (``demand.edge is None``) is reached at
+    its nodes."""
+    node = np.asarray(demand.node, np.int64)
+    n = len(node)
+    edge = getattr(demand, "edge", None)
+    if edge is None:
+        return node, np.zeros(n), node, np.zeros(n), np.zeros(n, dtype=bool)
+    a, ca, b, cb = approach_costs(net, profile, edge, demand.frac, node)
+    reach = reachable_nodes(net, profile)
+    ok = (reach[a] & np.isfinite(ca)) | (reach[b] & np.isfinite(cb))
+    bad = ~ok & ~np.asarray(demand.no_road_data, dtype=bool)
+    if bad.any():
+        fwd, bwd = edge_drive_times(net, profile, np.arange(net.n_edges))
+        mask = reach[net.u] & reach[net.v] & (np.isfinite(fwd) | np.isfinite(bwd))  # a street it can drive
+        max_m = float(getattr(demand, "meta", {}).get("max_snap_m", DEFAULT_MAX_SNAP_M))
+        es = snap_to_edges(net, demand.x[bad], demand.y[bad], max_snap_m=max_m, edge_mask=mask)
+        a2, ca2, b2, cb2 = approach_costs(net, profile, es.edge, es.frac, es.node)
+        got = es.edge >= 0
+        idx = np.flatnonzero(bad)[got]
+        a[idx], ca[idx], b[idx], cb[idx] = a2[got], ca2[got], b2[got], cb2[got]
+        bad[:] = False
+        bad[idx] = True
+    return a, ca, b, cb, bad

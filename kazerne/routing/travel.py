@@ -282,6 +282,7 @@ def travel_times(
     from ..checks import check_demand, check_instance, check_progress, check_zone
     from ..sites import Sites
     from .profiles import check_profile
+    from .snapping import demand_approach
 
     check_zone(zone)
     check_instance(sites, Sites, "sites", "Sites (kz.Sites.from_posts(zone), kz.Sites.from_lonlat(...))")
@@ -289,7 +290,8 @@ def travel_times(
     prof = check_profile(profile)
     progress = check_progress(progress)
     nodes = check_nodes(sites.node, zone.net.n_nodes, "sites")
-    dn = check_nodes(demand.node, zone.net.n_nodes, "demand")
+    check_nodes(demand.node, zone.net.n_nodes, "demand")
+    dn = demand_approach(zone.net, prof, demand)
     turnout = np.asarray(sites.turnout_s, dtype=float)
     ch = _call_handling(call_handling_s)
     cutoff = cutoff_seconds(cutoff_s)
@@ -302,12 +304,26 @@ def travel_times(
         turnout_s=turnout,
         seconds=out,
         cutoff_s=cutoff,
-        meta={"profile": prof.describe()},
+        meta={"profile": prof.describe(), "demand_resnapped": int(dn[4].sum())},
         no_road_data=nrd,
         node_seconds=node_out,
         profile=prof.name,
         speed_profile=prof,
     ).shifted(ch)
+
+
+def demand_drive_times(net: RoadNetwork, profile: SpeedProfile, site_nodes, demand, cutoff_s=None) -> np.ndarray:
+    """Driving times (s, float64) from ``site_nodes`` to ``demand``'s points along their streets
+    (:func:`~kazerne.routing.snapping.demand_approach`): (len(site_nodes), len(demand)), ``inf`` beyond
+    ``cutoff_s`` or unreachable. No turnout, and no ``no_road_data`` masking."""
+    from .snapping import demand_approach
+
+    a, ca, b, cb, _ = demand_approach(net, profile, demand)
+    d = drive_times(net, profile, site_nodes, cutoff_s=cutoff_s)
+    out = np.minimum(d[:, a] + ca, d[:, b] + cb)
+    if cutoff_s is not None:
+        out[out > cutoff_seconds(cutoff_s)] = np.inf
+    return out
 
 
 def travel_matrix(
@@ -347,8 +363,9 @@ def travel_matrix(
     if np.any(turnout < 0) or not np.all(np.isfinite(turnout)):
         raise ModelInputError("turnout times must be finite and >= 0 seconds", field="turnout_s")
     nrd = np.zeros(len(dn), bool) if no_road_data is None else np.asarray(no_road_data, dtype=bool)
+    zero = np.zeros(len(dn))
     mat, _ = _response_times(
-        net, profile, net_nodes, turnout, dn, nrd, cutoff_seconds(cutoff_s), False, workers, progress
+        net, profile, net_nodes, turnout, (dn, zero, dn, zero), nrd, cutoff_seconds(cutoff_s), False, workers, progress
     )
     ids = list(site_ids) if site_ids is not None else [str(i) for i in range(len(net_nodes))]
     if sparse_out:
@@ -366,10 +383,13 @@ def travel_matrix(
 
 def _response_times(net, prof, nodes, turnout, dn, nrd, cutoff, keep_nodes, workers, progress):
     """(sites x demand float32, sites x nodes or None): turnout + drive, ``inf`` beyond ``cutoff``,
-    unreachable or without road data. Distinct site nodes are searched once."""
+    unreachable or without road data. Distinct site nodes are searched once. ``dn`` is the demand's
+    approach ``(a, a_cost, b, b_cost)`` (:func:`~kazerne.routing.snapping.approach_costs`): a point is
+    reached through node ``a`` plus ``a_cost`` seconds or node ``b`` plus ``b_cost``."""
     from ..limits import require_memory
 
-    n_s, n_d = len(nodes), len(dn)
+    a, ca, b, cb = (np.asarray(v) for v in dn[:4])
+    n_s, n_d = len(nodes), len(a)
     require_memory(
         4.0 * n_s * n_d + (8.0 * n_s * net.n_nodes if keep_nodes else 0),
         f"the times from {n_s:,} sites to {n_d:,} demand points",
@@ -384,7 +404,8 @@ def _response_times(net, prof, nodes, turnout, dn, nrd, cutoff, keep_nodes, work
         part = uniq[start : start + step]
         d = drive_times(net, prof, part, cutoff_s=limit, workers=workers)
         rows = np.flatnonzero((inv >= start) & (inv < start + len(part)))
-        out[rows] = d[inv[rows] - start][:, dn] + turnout[rows, None]
+        dd = d[inv[rows] - start]
+        out[rows] = np.minimum(dd[:, a] + ca, dd[:, b] + cb) + turnout[rows, None]
         if keep_nodes:
             node_out[rows] = d[inv[rows] - start] + turnout[rows, None]
         if progress is not None:

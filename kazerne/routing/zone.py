@@ -102,6 +102,10 @@ def load_zone(name: str, quiet: bool = False, use_cache: bool = True) -> Zone:
     net = load_network(pack.roads_file, road_data_date=pack.road_data_date, use_cache=use_cache, quiet=quiet)
     munis = [geom_to_metric(m.geometry) for m in pack.municipalities]
     zone_metric = shapely.union_all(munis)
-    return Zone(
-        pack=pack, net=net, zone_metric=zone_metric, gap_metric=geom_to_metric(pack.gap), municipalities_metric=munis
-    )
+    gap_metric = geom_to_metric(pack.gap)
+    from .urban import URBAN_MIN_DENSITY_KM2, URBAN_RADIUS_M, URBAN_RULE, zone_urban
+
+    net.urban = zone_urban(net, munis, [m.population for m in pack.municipalities], gap_metric)
+    net.urban_rule = URBAN_RULE.format(radius=URBAN_RADIUS_M, density=URBAN_MIN_DENSITY_KM2)
+    net._csr_cache.clear()
+    return Zone(pack=pack, net=net, zone_metric=zone_metric, gap_metric=gap_metric, municipalities_metric=munis)

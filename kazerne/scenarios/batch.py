@@ -588,7 +588,8 @@ def plan_batch(spec: BatchSpec, out_root, retry_failed: bool = False, quiet: boo
             if ckey not in contexts:
                 ctx = load_context(sc, progress)
                 dem = ctx.demand
-                ddig = _array_digest(dem.node, dem.weight, dem.no_road_data, dem.municipality, dem.lon, dem.lat)
+                extra = [a for a in (dem.edge, dem.frac) if a is not None]  # streets snapped onto (issue 23)
+                ddig = _array_digest(dem.node, dem.weight, dem.no_road_data, dem.municipality, dem.lon, dem.lat, *extra)
                 contexts[ckey] = (ctx, ddig)
             ctx, ddig = contexts[ckey]
             net_id = ctx.zone.net.source_sha256
@@ -754,7 +755,7 @@ def _save_npy(path: Path, arr: np.ndarray) -> None:
 def build_shared(plan: Plan, quiet: bool = True) -> dict:
     """Compute the missing driving-time matrices and demand files of the runs still to do."""
     from ..report.atomic import atomic_path
-    from ..routing.travel import drive_times
+    from ..routing.travel import demand_drive_times
 
     needed = {plan.tasks[i].matrix for i in range(len(plan.tasks)) if plan.tasks[i].id in set(plan.todo)}
     stats = {"matrices_built": 0, "matrices_reused": 0, "matrix_s": 0.0}
@@ -777,6 +778,8 @@ def build_shared(plan: Plan, quiet: bool = True) -> dict:
                         population=np.array(d.total),
                         no_road_data_population=np.array(d.total_no_road_data),
                         notes=np.array(json.dumps(d.meta.get("notes", {}), default=str)),
+                        gap_shadow_meta=np.array(json.dumps(d.meta.get("gap_shadow", {}), default=str)),
+                        **({"gap_shadow": d.gap_shadow} if d.gap_shadow is not None else {}),
                     )
         if mpath.is_file():
             stats["matrices_reused"] += 1
@@ -784,7 +787,7 @@ def build_shared(plan: Plan, quiet: bool = True) -> dict:
         t0 = time.perf_counter()
         out = np.empty((len(nodes), len(ctx.demand)), dtype=np.float64)
         for i in range(0, len(nodes), 128):
-            out[i : i + 128] = drive_times(ctx.zone.net, prof, nodes[i : i + 128])[:, ctx.demand.node]
+            out[i : i + 128] = demand_drive_times(ctx.zone.net, prof, nodes[i : i + 128], ctx.demand)
         _save_npy(mpath, out)
         stats["matrices_built"] += 1
         stats["matrix_s"] += time.perf_counter() - t0
@@ -847,6 +850,7 @@ def _fast_run(task: RunTask, target: Path) -> dict:
         municipality=d["municipality"],
         municipality_names=d["municipality_names"],
         cell_area_km2=(cell / 1000.0) ** 2 if cell else None,
+        gap_shadow=d.get("gap_shadow"),
     )
     th_all = sorted(set(th) | set(task.extra_thresholds or []))
     rep_all = rep
@@ -908,6 +912,7 @@ def _fast_run(task: RunTask, target: Path) -> dict:
             "population": float(d["population"]),
             "no_road_data_points": int(d["no_road_data"].sum()),
             "no_road_data_population": float(d["no_road_data_population"]),
+            "gap_shadow": json.loads(str(d["gap_shadow_meta"])) if "gap_shadow_meta" in d else {},
             "notes": json.loads(str(d["notes"])),
         },
         "posts": post_rows,

@@ -62,14 +62,18 @@ def load_context(sc: Scenario, progress: Progress) -> Context:
 
             demand = incident_demand(zone, sc.demand["incidents"], max_snap_m=sc.demand["max_snap_m"])
         elif "file" in sc.demand:
-            demand = demand_from_file(zone, sc.demand["file"], max_snap_m=sc.demand["max_snap_m"])
+            demand = demand_from_file(
+                zone, sc.demand["file"], max_snap_m=sc.demand["max_snap_m"], shadow_profile=profile
+            )
         else:
             kw = {
                 k: sc.demand[k]
                 for k in ("road_classes", "density_exponent", "density_radius_m", "max_density_km2")
                 if k in sc.demand
             }
-            demand = population_grid(zone, cell_m=sc.demand["grid_m"], max_snap_m=sc.demand["max_snap_m"], **kw)
+            demand = population_grid(
+                zone, cell_m=sc.demand["grid_m"], max_snap_m=sc.demand["max_snap_m"], shadow_profile=profile, **kw
+            )
     progress.done("demand")
     w = demand.weight[~demand.no_road_data]
     far = (demand.weight > 0) & demand.no_road_data & ~demand.in_gap  # weighted, but too far from a road
@@ -121,7 +125,9 @@ def assumptions(ctx: Context, posts: Sites | None = None) -> dict:
         "road_data_date": z.pack.road_data_date,
         "network_gap": "points inside the pack's network-gap polygon or > "
         f"{ctx.demand.meta.get('max_snap_m', 500):g} m from a road are no_road_data: "
-        "reported apart, never counted as covered or uncovered",
+        "reported apart, never counted as covered or uncovered; so are "
+        + (ctx.demand.meta.get("gap_shadow", {}).get("rule") or "no points in the gap's shadow"),
+        "demand_snapping": ctx.demand.meta.get("snap", ""),
         "speed_profile": ctx.profile.describe(),
         "turnout_s_by_crew": dict(ctx.sc.turnout_s),
         "population_model": ctx.demand.model,

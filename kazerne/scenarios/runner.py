@@ -111,7 +111,7 @@ def run_baseline(sc: Scenario, out_root: Path, progress: Progress) -> Path:
     aud = audit(
         ctx.zone,
         ctx.profile,
-        posts=list(zip(posts.ids, posts.node.tolist())),
+        posts=list(zip(posts.ids, posts.node.tolist(), posts.turnout_s.tolist())),
         demand=d,
         sources_per_municipality=10,
         targets_per_source=10,
@@ -137,6 +137,7 @@ def run_baseline(sc: Scenario, out_root: Path, progress: Progress) -> Path:
             "population": d.total,
             "no_road_data_points": int(d.no_road_data.sum()),
             "no_road_data_population": d.total_no_road_data,
+            "gap_shadow": d.meta.get("gap_shadow", {}),
             "notes": d.meta.get("notes", {}),
         },
         "posts": post_rows,

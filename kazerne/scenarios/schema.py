@@ -46,6 +46,9 @@ PROFILE_KEYS = {
     "unknown_direction_factor",
     "speed_scale",
     "intersection_delay_s",
+    "roundabout_delay_s",
+    "signal_delay_s",
+    "contraflow_classes",
     "maxspeed_factor",
     "vehicle_max_kmh",
     "speeds_kmh",
@@ -550,10 +553,17 @@ def _profile_section(v: _V, raw: dict, path: Path) -> dict:
         pd["oneway_reverse_factor"] = v.number(
             prof["oneway_reverse_factor"], "profile.oneway_reverse_factor", lo=0, hi=1
         )
-    if "intersection_delay_s" in prof:
-        pd["intersection_delay_s"] = v.number(
-            prof["intersection_delay_s"], "profile.intersection_delay_s", lo=0, hi=600
-        )
+    for k in ("intersection_delay_s", "roundabout_delay_s", "signal_delay_s"):
+        if k in prof:
+            pd[k] = v.number(prof[k], f"profile.{k}", lo=0, hi=600)
+    if "contraflow_classes" in prof:
+        cc = prof["contraflow_classes"]
+        if not isinstance(cc, list) or any(c not in CLASS_INDEX for c in cc):
+            v.fail(
+                "profile.contraflow_classes",
+                f"expected a list of road classes from {', '.join(CLASS_INDEX)}, got {_show(cc)}",
+            )
+        pd["contraflow_classes"] = tuple(cc)
     if "unknown_direction_factor" in prof:
         pd["unknown_direction_factor"] = v.number(
             prof["unknown_direction_factor"], "profile.unknown_direction_factor", lo=0, lo_open=True, hi=1

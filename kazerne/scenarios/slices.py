@@ -394,6 +394,9 @@ def _stack_demand(demand, shares: list):
         f: np.concatenate([getattr(demand, f)] * k)
         for f in ("x", "y", "lon", "lat", "municipality", "node", "snap_m", "no_road_data", "in_gap")
     }
+    for f in ("edge", "frac", "gap_shadow", "gap_shadow_estimate_s"):  # issue 23's fields, when known
+        if getattr(demand, f) is not None:
+            rep[f] = np.concatenate([getattr(demand, f)] * k)
     rep["weight"] = np.concatenate([demand.weight * s for s in shares])
     return replace(demand, **rep, meta={**demand.meta, "stacked_slices": k})
 

@@ -1,0 +1,86 @@
+"""The road-data gap's shadow (issue 23, 6) on a small generated network.
+
+A ladder of two residential streets 400 m apart, joined only at the west end; the "gap" polygon lies
+between them in the east, where the extract would have had the rungs::
+
+    N0 ------------------------------------------------ N4  (post)
+    |                              [ gap: x 1000-2100, y 50-350 ]
+    S0 ------------------------------------------------ S4
+
+From the post at N4 the point S4, 400 m away as the crow flies, is 4,400 m by road: a detour the
+missing roads make, not a fact. It is flagged and estimated at straight line x the median pace of the
+routes that do not cross the gap (here the north street: 1 / 10 m/s plus junction delays).
+"""
+
+from __future__ import annotations
+
+import math
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+import shapely
+
+from kazerne.demand.shadow import shadow_core
+from kazerne.routing.crs import to_metric
+from kazerne.routing.network import load_network
+from kazerne.routing.profiles import get_profile
+from kazerne.routing.snapping import snap_onto_streets
+
+LON0, LAT0 = 3.70, 51.05
+M_LAT = 6371009.0 * math.pi / 180
+M_LON = M_LAT * math.cos(math.radians(LAT0))
+XS = (0, 500, 1000, 1500, 2000)
+LOCAL = {**{f"N{i}": (x, 400) for i, x in enumerate(XS)}, **{f"S{i}": (x, 0) for i, x in enumerate(XS)}}
+NODES = {k: (round(LON0 + x / M_LON, 7), round(LAT0 + y / M_LAT, 7)) for k, (x, y) in LOCAL.items()}
+IDS = {k: i + 1 for i, k in enumerate(NODES)}
+WAYS = [
+    ([f"N{i}" for i in range(5)], {"highway": "residential", "name": "Noordweg"}),
+    ([f"S{i}" for i in range(5)], {"highway": "residential", "name": "Zuidweg"}),
+    (["N0", "S0"], {"highway": "residential", "name": "Westweg"}),
+]
+PROFILE = get_profile("fire_engine", speeds_kmh={"residential": (36, 36)}, maxspeed_factor=1.0)
+
+
+def write_osm(path):
+    out = ["<?xml version='1.0' encoding='UTF-8'?>", '<osm version="0.6" generator="kazerne-tests">']
+    out += [f'<node id="{IDS[k]}" version="1" lat="{la:.7f}" lon="{lo:.7f}"/>' for k, (lo, la) in NODES.items()]
+    for i, (nodes, tags) in enumerate(WAYS):
+        out.append(f'<way id="{100 + i}" version="1">')
+        out += [f'  <nd ref="{IDS[n]}"/>' for n in nodes]
+        out += [f'  <tag k="{k}" v="{v}"/>' for k, v in tags.items()]
+        out.append("</way>")
+    out.append("</osm>")
+    path.write_text("\n".join(out) + "\n", encoding="utf-8")
+    return path
+
+
+def metric(x_local, y_local):
+    lon = LON0 + np.asarray(x_local, dtype=float) / M_LON
+    lat = LAT0 + np.asarray(y_local, dtype=float) / M_LAT
+    return to_metric(lon, lat)
+
+
+def test_a_point_behind_the_gap_is_flagged_and_estimated(tmp_path):
+    net = load_network(write_osm(tmp_path / "roads.osm"), use_cache=False, quiet=True)
+    xs = np.arange(0, 2001, 50.0)
+    px, py = metric(np.concatenate([xs, xs]), np.concatenate([np.full(len(xs), 395.0), np.full(len(xs), 5.0)]))
+    sn = snap_onto_streets(net, px, py)
+    demand = SimpleNamespace(
+        x=sn.x, y=sn.y, node=sn.node, edge=sn.edge, frac=sn.frac, no_road_data=sn.no_road_data, meta={}
+    )
+    gx, gy = metric([1000, 2100, 2100, 1000], [50, 50, 350, 350])
+    gap = shapely.Polygon(np.column_stack([gx, gy]))
+    post = int(np.argmin(np.hypot(*(np.array(metric(2000, 400)).ravel()[:, None] - np.vstack([net.x, net.y])))))
+    shadow, est, info = shadow_core(net, PROFILE, demand, np.array([[net.x[post], net.y[post]]]), [post], gap)
+    north, south = np.arange(len(xs)), len(xs) + np.arange(len(xs))
+    assert not shadow[north].any()  # along the post's own street: nothing crosses the gap
+    se = south[-1]  # S4, 5 m from the south street, 395 m from the post as the crow flies
+    assert shadow[se]
+    # the pace of the routes along the north street: 10 m/s, no junction on it (two arms at N1-N3),
+    # so 0.1 s/m within 1 % (Lambert 72's scale and osmnx's haversine lengths differ by less)
+    assert 0.099 <= info["pace_median_s_per_m"] <= 0.101
+    straight = float(np.hypot(net.x[post] - sn.x[se], net.y[post] - sn.y[se]))
+    assert est[se] == pytest.approx(straight * info["pace_median_s_per_m"], rel=1e-9)
+    assert 39.0 <= est[se] <= 43.0  # ~395 m at ~10 m/s, instead of the 4,400 m detour (> 440 s)
+    assert info["by_post"][0].tolist().count(se) == 1
