@@ -113,7 +113,8 @@ def ems_system(
     Parameters
     ----------
     bases, hospitals : kazerne.Sites
-        Where units stand and the emergency departments (their ``node`` on the network).
+        Where units stand and the emergency departments (their ``node`` on the network); ``hospitals``
+        may be ``None`` (no transport).
     unit_bases, unit_types : sequences
         Per unit: its base id (one of ``bases.ids``) and type (``"ambulance"`` or ``"pit"``).
     demand : kazerne.DemandPoints
@@ -132,7 +133,8 @@ def ems_system(
 
     check_zone(zone)
     check_instance(bases, Sites, "bases", "Sites (kz.Sites.from_posts(zone))")
-    check_instance(hospitals, Sites, "hospitals", "Sites (kz.Sites.from_lonlat(zone, ...))")
+    if hospitals is not None:  # None: no hospital (PIT only, or no transport)
+        check_instance(hospitals, Sites, "hospitals", "Sites (kz.Sites.from_lonlat(zone, ...)) or None")
     check_instance(unit_bases, (list, tuple, np.ndarray), "unit_bases", "a list of base ids, one per unit")
     check_instance(unit_types, (list, tuple, np.ndarray), "unit_types", "a list of unit types, one per unit")
     check_demand(demand)
