@@ -9,7 +9,7 @@ scipy on the network's edge arrays (no kazerne routing code), with some edges re
 
 from __future__ import annotations
 
-from types import SimpleNamespace
+from pathlib import Path
 
 import numpy as np
 import shapely
@@ -19,6 +19,7 @@ from scipy.sparse import csgraph
 from kazerne.routing.network import RoadNetwork, to_wgs84
 from kazerne.routing.profiles import CLASS_INDEX
 from kazerne.routing.zone import Zone
+from kazerne.routing.zonepack import Municipality, ZonePack
 
 X0, Y0, STEP = 104000.0, 194000.0, 100.0
 
@@ -91,8 +92,9 @@ def grid_zone(n: int = 6, seed: int = 0, oneway_share: float = 0.1) -> Zone:
     mid = X0 + STEP * (n - 1) / 2
     west = shapely.box(X0 - 50, Y0 - 50, mid, Y0 + STEP * n)
     east = shapely.box(mid, Y0 - 50, X0 + STEP * n, Y0 + STEP * n)
-    munis = [SimpleNamespace(name="West", population=1.0), SimpleNamespace(name="Oost", population=1.0)]
-    pack = SimpleNamespace(name="grid", municipalities=munis, roads_file=None, road_data_date="")
+    # a real ZonePack (Zone checks its fields); no roads file, no WGS84 outlines: nothing here reads them
+    munis = [Municipality("West", 1.0, None), Municipality("Oost", 1.0, None)]
+    pack = ZonePack(name="grid", path=Path("."), roads_file=None, municipalities=munis, posts=[], medical_sites=[])
     return Zone(
         pack=pack, net=net, zone_metric=shapely.union(west, east), gap_metric=None, municipalities_metric=[west, east]
     )

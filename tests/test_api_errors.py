@@ -73,6 +73,17 @@ class Env:
         self.times = kz.fleet_times(self.zone, self.sites, self.demand, self.fleet)
         self.dist = [kz.TurnoutDist(90, 120, 45), kz.TurnoutDist(300, 480, 120)]
         self.rresp = kz.evaluate_response(self.tt, self.demand, self.dist)
+        # a one-base, two-point EMS system from plain matrices (the hypercube's assumptions)
+        self.ems = kz.EmsSystem.from_matrices([[300.0, 1000.0]], [1.0, 3.0], [0])
+        self._sim = None
+
+    @property
+    def sim(self):
+        """A short simulation of :attr:`ems` (built on first use: only the cases that need it pay)."""
+        if self._sim is None:
+            calls = kz.CallModel(calls_per_year=500.0, exponential_service_s=1800.0, transport_share=0.0)
+            self._sim = kz.simulate(self.ems, calls, replications=2, days=2.0, seed=1, engine="python")
+        return self._sim
 
     def file(self, name: str, text: str) -> Path:
         p = self.folder / name
@@ -402,6 +413,179 @@ CASES = [
             "ZonePackError",
         )
     ],
+    # calibration (issue 24)
+    ("read_records", "path-a-number", lambda e: kz.read_records(3, e.zone)),
+    ("read_records", "missing-file", lambda e: kz.read_records(e.folder / "none.csv", e.zone)),
+    ("read_records", "zone-not-a-zone", lambda e: kz.read_records(e.file("r.csv", "incident_id\n1\n"), "tiny")),
+    ("read_records", "max-snap-nan", lambda e: kz.read_records(e.file("r.csv", "incident_id\n1\n"), e.zone, NAN)),
+    ("Records", "fields-of-the-wrong-type", lambda e: kz.Records(*(["x"] * 21))),
+    ("calibrate", "zone-not-a-zone", lambda e: kz.calibrate("tiny", e.folder / "none.csv")),
+    ("calibrate", "records-a-number", lambda e: kz.calibrate(e.zone, 3)),
+    ("calibrate", "folds-zero", lambda e: kz.calibrate(e.zone, e.folder / "none.csv", folds=0)),
+    ("calibrate", "profile-unknown", lambda e: kz.calibrate(e.zone, e.folder / "none.csv", profile="rocket")),
+    ("calibrate", "profile-a-number", lambda e: kz.calibrate(e.zone, e.folder / "none.csv", profile=3)),
+    ("Calibration", "fields-of-the-wrong-type", lambda e: kz.Calibration(*(["x"] * 13))),
+    ("validate", "zone-not-a-zone", lambda e: kz.validate("tiny", e.folder / "none.csv", e.folder / "none.toml")),
+    ("validate", "records-a-number", lambda e: kz.validate(e.zone, 3, e.folder / "none.toml")),
+    ("validate", "scenario-a-number", lambda e: kz.validate(e.zone, e.folder / "none.csv", 3)),
+    ("synthetic_records", "zone-not-a-zone", lambda e: kz.synthetic_records("tiny", e.folder / "none.toml")),
+    ("synthetic_records", "scenario-a-number", lambda e: kz.synthetic_records(e.zone, 3)),
+    ("synthetic_records", "n-negative", lambda e: kz.synthetic_records(e.zone, e.folder / "none.toml", n=-5)),
+    ("synthetic_records", "truth-a-dict", lambda e: kz.synthetic_records(e.zone, e.folder / "none.toml", truth={})),
+    ("synthetic_records", "seed-negative", lambda e: kz.synthetic_records(e.zone, e.folder / "none.toml", seed=-1)),
+    ("Truth", "factors-not-a-table", lambda e: kz.Truth(factors="fast")),
+    ("Truth", "noise-negative", lambda e: kz.Truth(factors={}, noise_sd=-0.1)),
+    ("Truth", "outlier-share-nan", lambda e: kz.Truth(factors={}, outlier_share=NAN)),
+    ("Truth", "call-handling-a-number", lambda e: kz.Truth(factors={}, call_handling=70)),
+    ("FactorProfile", "speeds-not-a-table", lambda e: kz.FactorProfile(name="x", speeds_kmh="fast")),
+    ("FactorProfile", "factors-not-a-table", lambda e: kz.FactorProfile(name="x", speeds_kmh={}, factors=[1.2])),
+    (
+        "FactorProfile",
+        "factor-negative",
+        lambda e: kz.FactorProfile(name="x", speeds_kmh={}, factors={"free": {"main/urban": -1.0}}),
+    ),
+    # network changes and criticality (issue 25)
+    ("NetworkChange", "action-unknown", lambda e: kz.NetworkChange("explode", street="Kerkstraat")),
+    ("NetworkChange", "action-a-number", lambda e: kz.NetworkChange(3)),
+    ("NetworkChange", "speed-negative", lambda e: kz.NetworkChange("slow", street="Kerkstraat", speed_kmh=-5)),
+    ("NetworkChange", "direction-unknown", lambda e: kz.NetworkChange("close", street="Kerkstraat", direction="up")),
+    ("apply_changes", "zone-not-a-zone", lambda e: kz.apply_changes("tiny", [])),
+    ("apply_changes", "changes-not-changes", lambda e: kz.apply_changes(e.zone, ["close Kerkstraat"])),
+    ("apply_changes", "changes-a-number", lambda e: kz.apply_changes(e.zone, 3)),
+    (
+        "apply_changes",
+        "day-text",
+        lambda e: kz.apply_changes(e.zone, [kz.NetworkChange("close", street="x")], day="2026-01-01"),
+    ),
+    ("criticality", "zone-not-a-zone", lambda e: kz.criticality("tiny", e.sites, e.demand)),
+    ("criticality", "sites-a-list", lambda e: kz.criticality(e.zone, ["T1"], e.demand)),
+    ("criticality", "demand-not-points", lambda e: kz.criticality(e.zone, e.sites, [1, 2])),
+    ("criticality", "threshold-nan", lambda e: kz.criticality(e.zone, e.sites, e.demand, threshold_min=NAN)),
+    ("criticality", "top-negative", lambda e: kz.criticality(e.zone, e.sites, e.demand, top=-1)),
+    ("criticality", "profile-unknown", lambda e: kz.criticality(e.zone, e.sites, e.demand, "rocket")),
+    (
+        "criticality",
+        "call-handling-above-threshold",
+        lambda e: kz.criticality(e.zone, e.sites, e.demand, threshold_min=1, call_handling_s=120),
+    ),
+    (
+        "segment_losses",
+        "net-not-a-network",
+        lambda e: kz.segment_losses("net", e.profile, [0], 90, e.demand.node, e.demand.weight, 600),
+    ),
+    (
+        "segment_losses",
+        "site-node-out-of-range",
+        lambda e: kz.segment_losses(e.net, e.profile, [10**9], 90, e.demand.node, e.demand.weight, 600),
+    ),
+    (
+        "segment_losses",
+        "weights-wrong-length",
+        lambda e: kz.segment_losses(e.net, e.profile, [0], 90, e.demand.node, [1.0], 600),
+    ),
+    (
+        "segment_losses",
+        "budget-nan",
+        lambda e: kz.segment_losses(e.net, e.profile, [0], 90, e.demand.node, e.demand.weight, NAN),
+    ),
+    (
+        "segment_losses",
+        "turnout-wrong-length",
+        lambda e: kz.segment_losses(e.net, e.profile, [0], [90, 90, 90], e.demand.node, e.demand.weight, 600),
+    ),
+    (
+        "segment_losses",
+        "profile-not-a-profile",
+        lambda e: kz.segment_losses(e.net, "fast", [0], 90, e.demand.node, e.demand.weight, 600),
+    ),
+    (
+        "measure_effect",
+        "zone-after-not-a-zone",
+        lambda e: kz.measure_effect(e.zone, "x", e.sites, e.demand, e.profile, [12]),
+    ),
+    (
+        "measure_effect",
+        "thresholds-negative",
+        lambda e: kz.measure_effect(e.zone, e.zone, e.sites, e.demand, e.profile, [-1]),
+    ),
+    (
+        "measure_effect",
+        "call-handling-nan",
+        lambda e: kz.measure_effect(e.zone, e.zone, e.sites, e.demand, e.profile, [12], call_handling_s=NAN),
+    ),
+    ("measure_effect", "sites-a-list", lambda e: kz.measure_effect(e.zone, e.zone, ["T1"], e.demand, e.profile, [12])),
+    # simulation (issue 26)
+    ("Priority", "share-nan", lambda e: kz.Priority("P1", NAN)),
+    ("Priority", "units-unknown", lambda e: kz.Priority("P1", 1.0, ("helicopter",))),
+    ("Priority", "units-a-string", lambda e: kz.Priority("P1", 1.0, "ambulance")),
+    ("CallModel", "rate-nan", lambda e: kz.CallModel(rate_per_1000=NAN)),
+    ("CallModel", "hourly-wrong-length", lambda e: kz.CallModel(hourly=[1.0] * 5)),
+    ("CallModel", "hourly-text", lambda e: kz.CallModel(hourly="flat")),
+    ("CallModel", "shares-not-one", lambda e: kz.CallModel(priorities=(kz.Priority("P1", 0.5),))),
+    ("CallModel", "priorities-not-priorities", lambda e: kz.CallModel(priorities=("P1",))),
+    ("CallModel", "onscene-a-number", lambda e: kz.CallModel(onscene=900)),
+    ("EmsSystem", "from-matrices-1d", lambda e: kz.EmsSystem.from_matrices([300.0, 1000.0], [1.0, 3.0], [0])),
+    ("EmsSystem", "from-matrices-text", lambda e: kz.EmsSystem.from_matrices([["a"]], [1.0], [0])),
+    ("EmsSystem", "weights-wrong-length", lambda e: kz.EmsSystem.from_matrices([[300.0, 1000.0]], [1.0], [0])),
+    ("EmsSystem", "unit-base-out-of-range", lambda e: kz.EmsSystem.from_matrices([[300.0]], [1.0], [3])),
+    ("EmsSystem", "unit-base-text", lambda e: kz.EmsSystem.from_matrices([[300.0]], [1.0], ["a"])),
+    ("EmsSystem", "fields-of-the-wrong-type", lambda e: kz.EmsSystem(*(["x"] * 15))),
+    ("simulate", "system-not-a-system", lambda e: kz.simulate("ems")),
+    ("simulate", "calls-not-a-call-model", lambda e: kz.simulate(e.ems, {"calls_per_year": 10})),
+    ("simulate", "replications-zero", lambda e: kz.simulate(e.ems, replications=0)),
+    ("simulate", "days-nan", lambda e: kz.simulate(e.ems, days=NAN)),
+    ("simulate", "progress-text", lambda e: kz.simulate(e.ems, replications=1, days=1, progress="yes")),
+    ("replay", "system-not-a-system", lambda e: kz.replay("ems", [0.0], [0])),
+    ("replay", "times-nan", lambda e: kz.replay(e.ems, [NAN], [0])),
+    ("replay", "times-text", lambda e: kz.replay(e.ems, ["noon"], [0])),
+    ("replay", "demand-out-of-range", lambda e: kz.replay(e.ems, [0.0], [7])),
+    ("replay", "demand-fraction", lambda e: kz.replay(e.ems, [0.0], [0.5])),
+    ("replay", "calls-not-a-call-model", lambda e: kz.replay(e.ems, [0.0], [0], calls="P1")),
+    ("replay", "seed-negative", lambda e: kz.replay(e.ems, [0.0], [0], seed=-1)),
+    ("SimResult", "fields-of-the-wrong-type", lambda e: kz.SimResult(*(["x"] * 10))),
+    ("hypercube_figures", "res-not-a-result", lambda e: kz.hypercube_figures("res")),
+    ("hypercube_figures", "unit-type-unknown", lambda e: kz.hypercube_figures(e.sim, "helicopter")),
+    (
+        "ems_system",
+        "zone-not-a-zone",
+        lambda e: kz.ems_system("tiny", e.sites, ["T1"], ["ambulance"], e.demand, e.sites, e.profile),
+    ),
+    (
+        "ems_system",
+        "bases-a-list",
+        lambda e: kz.ems_system(e.zone, ["T1"], ["T1"], ["ambulance"], e.demand, e.sites, e.profile),
+    ),
+    (
+        "ems_system",
+        "units-lengths-differ",
+        lambda e: kz.ems_system(e.zone, e.sites, ["T1", "T2"], ["ambulance"], e.demand, e.sites, e.profile),
+    ),
+    (
+        "ems_system",
+        "unit-bases-a-number",
+        lambda e: kz.ems_system(e.zone, e.sites, 3, ["ambulance"], e.demand, e.sites, e.profile),
+    ),
+    (
+        "ems_system",
+        "profile-unknown",
+        lambda e: kz.ems_system(e.zone, e.sites, ["T1"], ["ambulance"], e.demand, e.sites, "rocket"),
+    ),
+    (
+        "ems_system",
+        "call-handling-nan",
+        lambda e: kz.ems_system(
+            e.zone, e.sites, ["T1"], ["ambulance"], e.demand, e.sites, e.profile, call_handling_s=NAN
+        ),
+    ),
+    (
+        "ems_system",
+        "turnout-not-distributions",
+        lambda e: kz.ems_system(e.zone, e.sites, ["T1"], ["ambulance"], e.demand, e.sites, e.profile, turnout=90),
+    ),
+    ("pack_units", "pack-a-string", lambda e: kz.pack_units("tiny")),
+    ("pack_units", "teams-unknown", lambda e: kz.pack_units(e.zone.pack, teams="all")),
+    ("emergency_departments", "pack-a-string", lambda e: kz.emergency_departments("tiny")),
+    ("emergency_departments", "pack-a-zone", lambda e: kz.emergency_departments(e.zone)),
     # scenario files
     ("run_scenario", "path-a-number", lambda e: kz.run_scenario(3, out_root=e.folder / "out")),
     ("run_scenario", "missing-file", lambda e: kz.run_scenario(e.folder / "none.toml", out_root=e.folder / "out")),

@@ -118,16 +118,15 @@ def test_ambiguous_bridge_name_needs_near(hvz_zone):
 
 
 def test_way_id_matches_the_ways_edges(tmp_path):
-    from types import SimpleNamespace
-
     import shapely
 
     from kazerne.routing.zone import Zone
+    from kazerne.routing.zonepack import ZonePack
 
     path = fx.write_osm(tmp_path / "roads.osm")
     net = load_network(path, use_cache=False, quiet=True)
     z = Zone(
-        pack=SimpleNamespace(name="t", municipalities=[]),
+        pack=ZonePack(name="t", path=tmp_path, roads_file=path, municipalities=[], posts=[], medical_sites=[]),
         net=net,
         zone_metric=shapely.box(0, 0, 1, 1),
         gap_metric=None,

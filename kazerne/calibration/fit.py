@@ -179,6 +179,11 @@ class Calibration:
     noise_sd_s: float
     points: dict = field(default_factory=dict)  # observed / default / calibrated drive seconds (plots)
 
+    def __post_init__(self):
+        from ..checks import check_fields
+
+        check_fields(self)
+
     def factor_values(self) -> dict:
         return {p: dict(r) for p, r in self.profile.factors.items()}
 
@@ -255,14 +260,22 @@ def calibrate(
     :class:`~kazerne.calibration.records.Records` or the path of a records file; see the module
     docstring). ``profile`` is the base profile (name, path or :class:`~kazerne.SpeedProfile`); records
     of vehicle types that drive another profile are left out (counted in ``records``)."""
-    from ..errors import RecordsError
-    from ..routing.profiles import get_profile
+    from ..checks import check_int, check_zone, show
+    from ..errors import ModelInputError, RecordsError
+    from ..routing.profiles import check_profile
 
+    check_zone(zone)
+    folds = check_int(folds, "folds", lo=2)
+    seed = check_int(seed, "seed", lo=0)
+    base = check_profile(profile)
+    if progress is not None and not all(callable(getattr(progress, m, None)) for m in ("step", "done")):
+        raise ModelInputError(
+            f"expected None or a kazerne.progress.Progress (step / done), got {show(progress)}", field="progress"
+        )
     if not isinstance(records, Records):
         from .records import read_records
 
         records = read_records(records, zone)
-    base = get_profile(profile) if isinstance(profile, str) else profile
     base_name = base.base if isinstance(base, FactorProfile) else base.name
     vt_prof = np.array([VEHICLE_TYPES[v][0] for v in records.vehicle_type.tolist()], dtype=object)
     mine = vt_prof == base_name

@@ -107,6 +107,11 @@ class Records:
     rejects: list = field(default_factory=list)
     n_rows: int = 0
 
+    def __post_init__(self):
+        from ..checks import check_fields
+
+        check_fields(self)
+
     def __len__(self) -> int:
         return int(self.row.shape[0])
 
@@ -284,8 +289,14 @@ def read_records(path: str | Path, zone, max_snap_m: float = 500.0) -> Records:
     RecordsError
         When the file cannot be used as a whole (one line: file, row, column, what was expected).
     """
+    import os
+
+    from ..checks import check_instance, check_number, check_zone
     from ..routing.zone import municipality_of
 
+    check_instance(path, (str, os.PathLike), "path", "the path of a records file (CSV, GeoPackage or Parquet)")
+    check_zone(zone)
+    max_snap_m = check_number(max_snap_m, "max_snap_m", lo=0, lo_open=True)
     path = Path(path)
     header, rows = _table_rows(path)
     _check_header(path, header)

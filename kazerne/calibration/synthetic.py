@@ -62,6 +62,17 @@ class Truth:
     outlier_share: float = 0.02
     defect_share: float = 0.03
 
+    def __post_init__(self):
+        from ..checks import check_fields, check_instance, check_number
+
+        check_fields(self)
+        check_number(self.junction_delay_s, "Truth.junction_delay_s", lo=0)
+        check_number(self.noise_sd, "Truth.noise_sd", lo=0)
+        check_number(self.outlier_share, "Truth.outlier_share", lo=0, hi=1)
+        check_number(self.defect_share, "Truth.defect_share", lo=0, hi=1)
+        for crew, dist in self.turnout.items():
+            check_instance(dist, TurnoutDist, f"Truth.turnout.{crew}", "a TurnoutDist")
+
     def describe(self) -> dict:
         return {
             "factors": self.factors,
@@ -166,7 +177,14 @@ def synthetic_records(zone, scenario, truth: Truth = DEFAULT_TRUTH, n: int = 200
     positions), demand grid and speed profile."""
     import pandas as pd
 
+    from ..checks import check_instance, check_int, check_zone
     from ..routing.paths import drive_times
+
+    check_zone(zone)
+    check_instance(truth, Truth, "truth", "a Truth (kz.Truth(factors=...))")
+    n = check_int(n, "n", lo=1)
+    seed = check_int(seed, "seed", lo=0)
+    year = check_int(year, "year", lo=1970, hi=2100)
     from ..routing.snapping import geom_to_metric  # noqa: F401  (the gap is already metric in zone)
 
     rng = np.random.default_rng(seed)

@@ -36,10 +36,12 @@ def _share_rows(label: str, value: str, obs: np.ndarray, mod: np.ndarray, th_min
 def validate(zone, records, sc, progress=None) -> dict:
     """``{"summary": ..., "tables": ...}`` of the comparison (see the module docstring); ``records`` a
     :class:`Records` or a file, ``sc`` a parsed scenario or a scenario file."""
+    from ..checks import check_zone
     from ..routing.paths import drive_times
     from ..scenarios.resolve import in_file, profile_of, resolve_posts
     from ..scenarios.schema import Scenario, parse_scenario
 
+    check_zone(zone)
     if not isinstance(sc, Scenario):
         sc = parse_scenario(sc)
     if not isinstance(records, Records):

@@ -99,6 +99,20 @@ def segment_losses(net, profile, site_nodes, turnout_s, demand_nodes, weights, b
     """Weight lost within ``budget_s`` (seconds from the alarm: T minus call handling) per segment closed.
 
     ``weights`` per demand point (0 for no road data); the sites' drive budget is ``budget_s - turnout``."""
+    from ..checks import check_array, check_length, check_net, check_number
+    from ..routing.paths import check_nodes
+    from ..routing.profiles import check_profile
+
+    check_net(net)
+    profile = check_profile(profile)
+    site_nodes = check_nodes(site_nodes, net.n_nodes, "site_nodes")
+    demand_nodes = check_nodes(demand_nodes, net.n_nodes, "demand_nodes")
+    weights = check_array(weights, "weights", ndim=1, nonneg=True, allow_inf=False)
+    check_length(len(weights), len(demand_nodes), "weights", "one per demand node")
+    turn = check_array(np.atleast_1d(turnout_s), "turnout_s", ndim=1, nonneg=True, allow_inf=False)
+    if len(turn) not in (1, len(site_nodes)):
+        check_length(len(turn), len(site_nodes), "turnout_s", "one per site, or one for all")
+    budget_s = check_number(budget_s, "budget_s", lo=0)
     t0 = time.perf_counter()
     n = net.n_nodes
     ip, ix, dt, rp, ri, rd = _graph(net, profile)
@@ -375,9 +389,24 @@ def criticality(
     """Rank the street segments of ``zone`` by the people reached within ``threshold_min`` (from the
     call when ``call_handling_s`` > 0) today and not any more with the segment closed; the ``top`` rows
     and, for the ``pairs_top`` most critical, every pair closed together."""
-    from ..routing.profiles import get_profile
+    from ..checks import check_demand, check_instance, check_int, check_number, check_zone
+    from ..errors import ModelInputError
+    from ..routing.profiles import check_profile
+    from ..sites import Sites
 
-    prof = get_profile(profile) if isinstance(profile, str) else profile
+    check_zone(zone)
+    check_instance(sites, Sites, "sites", "Sites (kz.Sites.from_posts(zone))")
+    check_demand(demand)
+    prof = check_profile(profile)
+    threshold_min = check_number(threshold_min, "threshold_min", lo=0, lo_open=True, hi=1440)
+    call_handling_s = check_number(call_handling_s, "call_handling_s", lo=0)
+    if call_handling_s >= threshold_min * 60.0:
+        raise ModelInputError(
+            f"call handling of {call_handling_s:g} s leaves no time within {threshold_min:g} min; expected less",
+            field="call_handling_s",
+        )
+    top = check_int(top, "top", lo=0)
+    pairs_top = check_int(pairs_top, "pairs_top", lo=0)
     w = np.where(np.asarray(demand.no_road_data, bool), 0.0, np.asarray(demand.weight, float))
     budget = float(threshold_min) * 60.0 - float(call_handling_s)
     t0 = time.perf_counter()

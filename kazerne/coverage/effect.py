@@ -174,8 +174,12 @@ def measure_effect(
     label: str = "reference",
 ) -> Effect:
     """The first arrival of every demand point from ``sites`` on both zones, as an :class:`Effect`."""
+    from ..checks import check_instance, check_thresholds_min
     from ..routing.travel import kth_nearest, travel_times
     from ..sites import site_streets
+
+    thresholds_min = check_thresholds_min(thresholds_min)
+    check_instance(label, str, "label", "text")
 
     out = []
     for z in (zone_before, zone_after):

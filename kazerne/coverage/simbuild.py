@@ -43,11 +43,20 @@ def parse_teams(teams: str) -> list[tuple[str, str, str]]:
     return out
 
 
+def _check_pack(pack, attr: str):
+    """A zone pack (anything with the pack's ``attr`` list, e.g. ``ems_bases``); one line otherwise."""
+    from ..checks import show
+
+    if isinstance(pack, (str, bytes)) or not isinstance(getattr(pack, attr, None), (list, tuple)):
+        raise ModelInputError(f'expected a ZonePack (kz.load_zone("hvz-centrum").pack), got {show(pack)}', field="pack")
+
+
 def pack_units(pack, teams: str = "service") -> list[tuple[str, str, str]]:
     """The units of a pack's ``ems-bases.csv``: ``(base id, type, label)`` per unit.
 
     ``teams="service"``: one unit per service (team code without its last letter) at the base of
     its first code in alphabetical order; ``"location"``: one unit per listed team."""
+    _check_pack(pack, "ems_bases")
     if teams not in ("service", "location"):
         raise ModelInputError(f'expected "service" or "location", got {teams!r}', field="teams")
     entries = [(b.id, *t) for b in pack.ems_bases for t in parse_teams(b.teams)]
@@ -62,6 +71,7 @@ def pack_units(pack, teams: str = "service") -> list[tuple[str, str, str]]:
 
 def emergency_departments(pack) -> list:
     """The pack's medical sites with an emergency department (``services`` mentions one) and a position."""
+    _check_pack(pack, "medical_sites")
     return [s for s in pack.medical_sites if "emergency" in (s.services or "").lower() and s.located]
 
 
@@ -126,7 +136,8 @@ def ems_system(
     Parameters
     ----------
     bases, hospitals : kazerne.Sites
-        Where units stand and the emergency departments (their ``node`` on the network).
+        Where units stand and the emergency departments (their ``node`` on the network); ``hospitals``
+        may be ``None`` (no transport).
     unit_bases, unit_types : sequences
         Per unit: its base id (one of ``bases.ids``) and type (``"ambulance"`` or ``"pit"``).
     demand : kazerne.DemandPoints
@@ -137,9 +148,26 @@ def ems_system(
         Default: :data:`kazerne.response.DEFAULT_TURNOUT_DIST` ``["professional"]`` for both (crews in
         the station around the clock).
     """
+    from ..checks import check_demand, check_instance, check_number, check_progress, check_zone
     from ..response import DEFAULT_TURNOUT_DIST
     from ..routing.paths import drive_times
+    from ..routing.profiles import check_profile
+    from ..sites import Sites
 
+    check_zone(zone)
+    check_instance(bases, Sites, "bases", "Sites (kz.Sites.from_posts(zone))")
+    if hospitals is not None:  # None: no hospital (PIT only, or no transport)
+        check_instance(hospitals, Sites, "hospitals", "Sites (kz.Sites.from_lonlat(zone, ...)) or None")
+    check_instance(unit_bases, (list, tuple, np.ndarray), "unit_bases", "a list of base ids, one per unit")
+    check_instance(unit_types, (list, tuple, np.ndarray), "unit_types", "a list of unit types, one per unit")
+    check_demand(demand)
+    profile = check_profile(profile)
+    call_handling_s = check_number(call_handling_s, "call_handling_s", lo=0)
+    if turnout is not None:
+        check_instance(turnout, dict, "turnout", "a dict unit type -> TurnoutDist")
+        for t, dist in turnout.items():
+            check_instance(dist, TurnoutDist, f"turnout.{t}", "a TurnoutDist")
+    progress = check_progress(progress)
     ids = list(bases.ids)
     index = {b: i for i, b in enumerate(ids)}
     if len(unit_bases) != len(unit_types):

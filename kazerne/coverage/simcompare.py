@@ -25,6 +25,12 @@ def hypercube_figures(res: SimResult, unit_type: str = "ambulance") -> dict | No
     """Zone and per-municipality share within the norm by the hypercube approximation, the share if
     every unit were always free, and the probability that a call's nearest base has every unit busy
     (busy fractions taken as independent). None when there is no unit of ``unit_type``."""
+    from ..checks import check_instance
+    from ..errors import ModelInputError
+
+    check_instance(res, SimResult, "res", "a SimResult (kz.simulate(...))")
+    if unit_type not in TYPE_NAMES:
+        raise ModelInputError(f"expected one of {', '.join(TYPE_NAMES)}, got {unit_type!r}", field="unit_type")
     s, cm = res.system, res.calls
     k = TYPE_NAMES.index(unit_type)
     units = np.flatnonzero(s.unit_type == k)

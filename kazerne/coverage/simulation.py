@@ -73,6 +73,17 @@ class Priority:
     share: float
     units: tuple = ("ambulance",)
 
+    def __post_init__(self):
+        from ..checks import check_fields, check_number
+
+        check_fields(self)
+        check_number(self.share, "Priority.share", lo=0, hi=1)
+        if not self.units or any(u not in TYPE_NAMES for u in self.units):
+            raise ModelInputError(
+                f"expected unit types from {', '.join(TYPE_NAMES)}, got {self.units!r}", field="Priority.units"
+            )
+        object.__setattr__(self, "units", tuple(self.units))
+
 
 #: Default priorities (estimates, not the zone's figures): a quarter of the calls life-threatening
 #: (PIT and ambulance together), half urgent, a quarter not urgent (ambulance alone).
@@ -81,6 +92,16 @@ DEFAULT_PRIORITIES = (
     Priority("P2", 0.50, ("ambulance",)),
     Priority("P3", 0.25, ("ambulance",)),
 )
+
+
+def _indices(v, fld: str) -> np.ndarray:
+    """``v`` as a 1-D int64 array of whole numbers (one line naming ``fld`` otherwise)."""
+    from ..checks import check_array
+
+    a = check_array(np.atleast_1d(v) if np.ndim(v) == 0 and not isinstance(v, str) else v, fld, ndim=1, dtype=None)
+    if a.size and a.dtype.kind == "f" and not np.all(a == np.round(a)):
+        raise ModelInputError("expected whole numbers (indices)", field=fld)
+    return a.astype(np.int64)
 
 
 def _num(v, fld, lo=None, lo_open=False, hi=None) -> float:
@@ -136,6 +157,15 @@ class CallModel:
     norm_share: float = 0.9
 
     def __post_init__(self):
+        from ..checks import check_array, check_instance
+
+        check_instance(self.onscene, TurnoutDist, "onscene", "a TurnoutDist")
+        check_instance(self.handover, TurnoutDist, "handover", "a TurnoutDist")
+        check_instance(self.priorities, (tuple, list), "priorities", "a tuple of Priority")
+        for i, p in enumerate(self.priorities):
+            check_instance(p, Priority, f"priorities[{i}]", "a Priority")
+        if self.hourly is not None:
+            check_array(self.hourly, "hourly", ndim=1)
         if self.calls_per_year is not None:
             _num(self.calls_per_year, "calls_per_year", 0, True, 1e8)
         _num(self.rate_per_1000, "rate_per_1000", 0, True, 1e4)
@@ -210,8 +240,11 @@ class EmsSystem:
     meta: dict = field(default_factory=dict)
 
     def __post_init__(self):
-        self.unit_base = np.asarray(self.unit_base, dtype=np.int64)
-        self.unit_type = np.asarray(self.unit_type, dtype=np.int64)
+        from ..checks import check_array, check_fields
+
+        check_fields(self)
+        self.unit_base = _indices(self.unit_base, "unit_base")
+        self.unit_type = _indices(self.unit_type, "unit_type")
         if self.unit_base.size == 0:
             raise ModelInputError("no units: expected at least one ambulance or PIT", field="units")
         nb = len(self.base_ids)
@@ -219,27 +252,27 @@ class EmsSystem:
             raise ModelInputError(f"expected base indices 0..{nb - 1} and a type per unit", field="units")
         if not np.isin(self.unit_type, np.arange(len(TYPE_NAMES))).all():
             raise ModelInputError(f"expected type indices 0..{len(TYPE_NAMES) - 1}", field="units")
-        self.weights = np.asarray(self.weights, dtype=float)
+        self.weights = check_array(self.weights, "weights", ndim=1)
         if self.weights.ndim != 1 or not np.all(np.isfinite(self.weights)) or (self.weights < 0).any():
             raise ModelInputError("expected finite non-negative weights, one per demand point", field="weights")
         if not self.weights.sum() > 0:
             raise ModelInputError("all demand weights are zero; expected a positive total", field="weights")
         n_p, n_d = len(self.period_names), self.weights.size
         for name in ("fwd_bd", "rev_bd"):
-            a = np.asarray(getattr(self, name), dtype=np.float64)
+            a = check_array(getattr(self, name), name, allow_nan=True)
             if a.shape != (n_p, nb, n_d) or np.isnan(a).any() or (a < 0).any():
                 raise ModelInputError(f"expected {(n_p, nb, n_d)} seconds >= 0 (inf = no route)", field=name)
             setattr(self, name, a)
         n_h = np.asarray(self.fwd_hd).shape[1] if np.ndim(self.fwd_hd) == 3 else 0
         for name, shape in (("fwd_hd", (n_p, n_h, n_d)), ("rev_hd", (n_p, n_h, n_d)), ("hb", (n_p, n_h, nb))):
-            a = np.asarray(getattr(self, name), dtype=np.float64)
+            a = check_array(getattr(self, name), name, allow_nan=True)
             if a.shape != shape or np.isnan(a).any() or (a < 0).any():
                 raise ModelInputError(f"expected {shape} seconds >= 0", field=name)
             setattr(self, name, a)
-        self.period_of_hour = np.asarray(self.period_of_hour, dtype=np.int64)
+        self.period_of_hour = _indices(self.period_of_hour, "period_of_hour")
         if self.period_of_hour.shape != (168,) or self.period_of_hour.min() < 0 or self.period_of_hour.max() >= n_p:
             raise ModelInputError(f"expected 168 period indices 0..{n_p - 1}", field="period_of_hour")
-        self.municipality = np.asarray(self.municipality, dtype=np.int64)
+        self.municipality = _indices(self.municipality, "municipality")
 
     @classmethod
     def from_matrices(
@@ -264,15 +297,27 @@ class EmsSystem:
         hospitals (``hospital_drive`` hospitals x demand, ``hospital_reverse``, ``hospital_to_base``
         hospitals x bases). ``turnout`` defaults to none (0 s) and call handling to 0: with
         ``exponential_service_s`` this is exactly the hypercube's system with ``cost = drive``."""
-        drive = np.asarray(drive, dtype=float)
+        from ..checks import check_array
+
+        drive = check_array(drive, "drive", allow_nan=True)
         if drive.ndim != 2:
             raise ModelInputError(f"expected a 2-D (bases, demand) array, got shape {drive.shape}", field="drive")
         nb, nd = drive.shape
         ub = np.asarray(unit_base)
         ut = np.zeros(ub.shape, np.int64) if unit_type is None else np.asarray(unit_type)
-        hd = np.zeros((0, nd)) if hospital_drive is None else np.asarray(hospital_drive, dtype=float)
-        hr = hd if hospital_reverse is None else np.asarray(hospital_reverse, dtype=float)
-        hb = np.zeros((hd.shape[0], nb)) if hospital_to_base is None else np.asarray(hospital_to_base, dtype=float)
+        hd = np.zeros((0, nd)) if hospital_drive is None else check_array(hospital_drive, "hospital_drive", ndim=2)
+        hr = hd if hospital_reverse is None else check_array(hospital_reverse, "hospital_reverse", ndim=2)
+        hb = (
+            np.zeros((hd.shape[0], nb))
+            if hospital_to_base is None
+            else check_array(hospital_to_base, "hospital_to_base", ndim=2)
+        )
+        if reverse is not None:
+            reverse = check_array(reverse, "reverse", ndim=2, allow_nan=True)
+        if turnout is not None:
+            from ..checks import check_instance
+
+            check_instance(turnout, TurnoutDist, "turnout", "a TurnoutDist")
         zero = TurnoutDist(0.0)
         return cls(
             base_ids=list(base_ids) if base_ids is not None else [str(i) for i in range(nb)],
@@ -382,6 +427,11 @@ class SimResult:
     units: dict
     seconds: float
     engine: str
+
+    def __post_init__(self):
+        from ..checks import check_fields
+
+        check_fields(self)
 
     def interval(self, x, level: float = 0.95) -> tuple:
         """(mean, low, high) of a per-replication figure: Student-t interval over the replications
@@ -511,8 +561,13 @@ def simulate(
     SimResult
         Same seed and inputs -> identical figures.
     """
+    from ..checks import check_instance, check_progress
     from . import _simloop
 
+    check_instance(system, EmsSystem, "system", "an EmsSystem (kz.ems_system(...) or EmsSystem.from_matrices)")
+    if calls is not None:
+        check_instance(calls, CallModel, "calls", "a CallModel")
+    progress = check_progress(progress)
     cm = calls or CallModel()
     if isinstance(replications, bool) or not isinstance(replications, (int, np.integer)) or replications < 1:
         raise ModelInputError(f"expected a whole number >= 1, got {replications!r}", field="replications")
@@ -609,11 +664,19 @@ def replay(system: EmsSystem, t_call, demand, priority=None, calls: CallModel | 
     Returns a dict of per-call arrays: ``response_s`` (from the call; inf = no unit came),
     ``first_base`` (base index of the first unit on scene, -1), ``wait_s``, ``nearest_base_busy``;
     and per unit ``busy_s`` (until the last unit is back) and ``missions``."""
+    from ..checks import check_array, check_instance, check_int
     from . import _simloop
 
+    check_instance(system, EmsSystem, "system", "an EmsSystem (kz.ems_system(...) or EmsSystem.from_matrices)")
+    if calls is not None:
+        check_instance(calls, CallModel, "calls", "a CallModel")
+    seed = check_int(seed, "seed", lo=0)
     cm = calls or CallModel()
-    t = np.asarray(t_call, dtype=float)
+    t = check_array(t_call, "t_call", allow_nan=True)
     order = np.argsort(t, kind="stable")
+    demand = _indices(demand, "demand")
+    if priority is not None:
+        priority = _indices(priority, "priority")
     if t.ndim != 1 or not np.all(np.isfinite(t)) or (t < 0).any():
         raise ModelInputError("expected finite call times >= 0 seconds", field="t_call")
     dem = np.asarray(demand, dtype=np.int64)

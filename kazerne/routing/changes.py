@@ -81,6 +81,18 @@ class NetworkChange:
     field: str = "network.changes"
     source: str | None = None
 
+    def __post_init__(self):
+        from ..checks import check_fields, check_number, show
+
+        check_fields(self, error=ScenarioError)
+        if self.action not in ACTIONS:
+            self.fail(f"expected one of {', '.join(ACTIONS)}, got {show(self.action)}", "action")
+        if self.direction not in ("both", "forward"):
+            self.fail(f'expected "both" or "forward", got {show(self.direction)}', "direction")
+        for name in ("speed_kmh", "factor"):
+            if getattr(self, name) is not None:
+                check_number(getattr(self, name), f"{self.field}.{name}", lo=0, lo_open=True, error=ScenarioError)
+
     def fail(self, msg: str, sub: str | None = None):
         raise ScenarioError(msg, source=self.source, field=f"{self.field}.{sub}" if sub else self.field)
 

@@ -259,6 +259,14 @@ def apply_changes(zone, changes, day: _dt.date | None = None, roads_file=None):
 
     Raises :class:`~kazerne.errors.ScenarioError` (naming the change's file and field) for a change that
     matches nothing or matches ambiguously."""
+    from ..checks import check_instance, check_zone
+
+    check_zone(zone)
+    check_instance(changes, (list, tuple), "changes", "a list of NetworkChange")
+    for i, c in enumerate(changes):
+        check_instance(c, NetworkChange, f"changes[{i}]", "a NetworkChange")
+    if day is not None:
+        check_instance(day, _dt.date, "day", "a datetime.date or None")
     prior = zone.net.resolved if isinstance(zone.net, ChangedNetwork) else []
     base = zone.net.base if isinstance(zone.net, ChangedNetwork) else zone.net
     held = [c for c in changes if c.holds_on(day)]
