@@ -78,9 +78,16 @@ def emergency_departments(pack) -> list:
 def located_sites(zone, sites):
     """The pack ``sites`` (bases or hospitals) that snap onto ``zone``'s road data, as :class:`~kazerne.sites.Sites`
     (no turnout); a site off the road data is left out (the caller lists the left-out ones when it must)."""
-    from ..errors import SnapError
+    from ..checks import check_zone
+    from ..errors import ModelInputError, SnapError
     from ..sites import Sites
 
+    check_zone(zone)
+    if isinstance(sites, (str, bytes)) or not hasattr(sites, "__iter__"):
+        raise ModelInputError(f"expected a list of pack sites (zone.pack.posts, ...), got {sites!r:.60}", field="sites")
+    sites = list(sites)
+    if not all(hasattr(s, "lon") and hasattr(s, "lat") and hasattr(s, "id") for s in sites):
+        raise ModelInputError("expected pack sites with id, lon and lat (zone.pack.posts, ...)", field="sites")
     keep, nodes = [], []
     for s in sites:
         try:

@@ -122,9 +122,12 @@ def gap_shadow(zone, demand, profile="fire_engine"):
     there, ``gap_shadow`` and ``gap_shadow_estimate_s`` filled, ``meta["gap_shadow"]`` the rule, the
     paces, the population and the reference posts whose routes the gap distorts (with how many
     people)."""
-    from ..routing.profiles import get_profile
+    from ..checks import check_demand, check_zone
+    from ..routing.profiles import check_profile
 
-    prof = get_profile(profile) if isinstance(profile, str) else profile
+    check_zone(zone)
+    check_demand(demand)
+    prof = check_profile(profile)
     if getattr(demand, "gap_shadow", None) is not None:  # already flagged: start from the unflagged points
         demand = replace(demand, no_road_data=np.asarray(demand.no_road_data) & ~demand.gap_shadow)
     ids, xy, nodes = reference_posts(zone)
