@@ -11,8 +11,8 @@ Each run's ``summary.json`` is flattened (tests/characterization/headlines.py: e
 and boolean, without timestamps, versions, solve times, bounds and gaps) and every recorded key must
 still be there with the same value (floats to 1e-9 relative). New keys may appear. Not covered: the
 greenfield frontier scenario (minutes of MIP proofs; its optima are tested in test_studies /
-benchmarks), calibration-synthetic (it reads a records file that ``kazerne synthetic-records`` writes
-first; test_calibration covers it) and the batch file (test_batch compares batch runs with single runs).
+benchmarks), calibration-synthetic and hvz-centrum-2019-incidents (they read a records file that
+``kazerne synthetic-records`` writes first; test_calibration covers them) and the batch file (test_batch compares batch runs with single runs).
 """
 
 from __future__ import annotations

@@ -45,6 +45,9 @@ def main() -> None:
             target = kz.run_scenario(REPO / "scenarios" / f"{stem}.toml", out_root=tmp)
             rec["scenarios"][stem] = flatten(json.loads((Path(target) / "summary.json").read_text(encoding="utf-8")))
             print(stem, len(rec["scenarios"][stem]), "figures", file=sys.stderr)
+            path.write_text(
+                json.dumps(rec, indent=1, sort_keys=True) + "\n", encoding="utf-8"
+            )  # kept if a later run fails
     rec["updates"].append({"scenarios": stems, "why": args.why})
     path.write_text(json.dumps(rec, indent=1, sort_keys=True) + "\n", encoding="utf-8")
 
