@@ -261,7 +261,8 @@ def _instance(value, module: str, cls: str) -> bool:
 
 def _check_kind(value, module: str, cls: str, name: str, what: str):
     if not _instance(value, module, cls):
-        raise ModelInputError(f"expected {what}, got {show(value)}", field=name)
+        got = show(value) if isinstance(value, (str, numbers.Number, type(None))) else type(value).__name__
+        raise ModelInputError(f"expected {what}, got {got}", field=name)
     return value
 
 

@@ -30,17 +30,23 @@ def _summary(folder: Path) -> dict:
 
 def _ems_matrix(sc, turnout_s):
     """(base ids, demand weights, base x demand response times) computed here for the scenario."""
-    from kazerne.routing.travel import drive_times
+    from kazerne.routing.travel import demand_drive_times
     from kazerne.scenarios.context import Progress, load_context
     from kazerne.scenarios.ems import ems_bases
     from kazerne.scenarios.resolve import profile_of
 
+    # like an [ems] run: the ambulance profile loads the context (the gap's shadow is flagged for the
+    # profile that drives, issue 23), unless the scenario names one
+    if "name" not in (sc.raw.get("profile") or {}):
+        sc.profile = dict(sc.profile, name=sc.ems.get("profile", "ambulance"))
     ctx = load_context(sc, Progress(True))
     ids, _, nodes, _, _, _ = ems_bases(ctx, sc)
     keep = ~ctx.demand.no_road_data
     prof = profile_of(sc, "ambulance")
     # from the 112 call, like the norm: the default call handling (90 s, written out) + turnout + driving
-    mat = drive_times(ctx.zone.net, prof, nodes)[:, ctx.demand.node[keep]] + turnout_s + CALL_S
+    # to each point on its street (issue 23: points reached along the edge they snap onto; the
+    # partial-edge times themselves are tested in test_routing_rules)
+    mat = demand_drive_times(ctx.zone.net, prof, nodes, ctx.demand)[:, keep] + turnout_s + CALL_S
     return ids, ctx.demand.weight[keep], mat, ctx
 
 
