@@ -155,7 +155,9 @@ def test_the_slowest_valid_profile_runs_and_prints_its_summary(tmp_path, capsys)
     assert "Traceback" not in cap.err
     assert "road network audit:" in cap.out and "detour" in cap.out
     summary = json.loads((tmp_path / "out" / "slowest" / "summary.json").read_text())
-    assert summary["zone"]["share_within"]["8"] == 0.0  # 3 km/h at most: nobody within 8 min of the call
+    # 3 km/h at most for the 5 min left of 8 after call handling and turnout: 250 m; since points are
+    # reached along their street (issue 23) a few next to a post are, a tiny share of the zone
+    assert 0.0 <= summary["zone"]["share_within"]["8"] < 1e-3
     assert summary["road_network_audit"]["nodes_dropped_outside_largest_component"] >= 0
 
 
