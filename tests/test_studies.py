@@ -2,7 +2,7 @@
 
 * every time from the 112 call (the default 90 s call handling + turnout + driving);
 * ``add`` with a handful of user-listed sites: the test itself recomputes, for every candidate,
-  the population within T of today's posts + that site (``drive_times`` + numpy) and checks the
+  the population within T of today's posts + that site (``demand_drive_times``: to each point along its street, + numpy) and checks the
   study picked an argmax and reports the right gain;
 * ``close``: the ranking equals the one obtained by re-running the baseline with each post closed
   (``[posts.override.<id>] closed = true``) and differencing ``population_within``;
@@ -90,14 +90,14 @@ def _within(ctx, times: np.ndarray, t_s: float) -> float:
 
 
 def test_add_user_sites_picks_enumerated_best(ctx2019, tmp_path):
-    from kazerne.routing.travel import drive_times
+    from kazerne.routing.travel import demand_drive_times
     from kazerne.scenarios.resolve import resolve_site
     from kazerne.scenarios.runner import run_file
 
     sc, ctx, posts = ctx2019
     net, dem = ctx.zone.net, ctx.demand
     T = T_MIN * 60
-    post_t = drive_times(net, ctx.profile, posts.node)[:, dem.node] + posts.turnout_s[:, None] + CALL_S
+    post_t = demand_drive_times(net, ctx.profile, posts.node, dem) + posts.turnout_s[:, None] + CALL_S
     base_w = _within(ctx, post_t, T)
     # Candidate positions: the heaviest demand points beyond T today, spread out, plus two
     # points already well covered (a poor choice), all as lat/lon sites.
@@ -122,7 +122,7 @@ def test_add_user_sites_picks_enumerated_best(ctx2019, tmp_path):
     gains = {}
     for s in sites:
         _, _, node, _ = resolve_site(ctx.zone, sc, field="test", lat=s["lat"], lon=s["lon"])
-        st = drive_times(net, ctx.profile, np.array([node]))[:, dem.node] + 90.0 + CALL_S  # professional turnout
+        st = demand_drive_times(net, ctx.profile, np.array([node]), dem) + 90.0 + CALL_S  # professional turnout
         gains[s["id"]] = _within(ctx, np.vstack([post_t, st]), T) - base_w
     vals = sorted(gains.values())
     assert vals[-1] > 0 and vals[-1] > vals[0] + 100, f"enumeration does not discriminate: {gains}"
@@ -172,13 +172,13 @@ def small_candidates(ctx2019):
     The sites are the heaviest demand points beyond T today, spread out, so the answers differ
     from "today's posts" and every study kind has something to choose.
     """
-    from kazerne.routing.travel import drive_times
+    from kazerne.routing.travel import demand_drive_times
     from kazerne.scenarios.resolve import resolve_site
 
     sc, ctx, posts = ctx2019
     net, dem = ctx.zone.net, ctx.demand
     T = T_MIN * 60
-    post_t = drive_times(net, ctx.profile, posts.node)[:, dem.node] + posts.turnout_s[:, None] + CALL_S
+    post_t = demand_drive_times(net, ctx.profile, posts.node, dem) + posts.turnout_s[:, None] + CALL_S
     first = post_t.min(axis=0)
     w = np.where(dem.no_road_data, 0.0, dem.weight)
     picks = []
@@ -192,7 +192,7 @@ def small_candidates(ctx2019):
         for k, i in enumerate(picks)
     ]
     nodes = [resolve_site(ctx.zone, sc, field="test", lat=s["lat"], lon=s["lon"])[2] for s in sites]
-    site_t = drive_times(net, ctx.profile, np.array(nodes))[:, dem.node] + 90.0 + CALL_S
+    site_t = demand_drive_times(net, ctx.profile, np.array(nodes), dem) + 90.0 + CALL_S
     times = np.vstack([post_t, site_t])  # rows: P01..P14 (13), then S0..S3
     ids = list(posts.ids) + [s["id"] for s in sites]
     text = "".join(
