@@ -28,7 +28,11 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from ..progress import Progress
-    from .schema import Scenario, Validator
+
+# The schema imports this registry to accept the kinds' sections, so this module names the schema's
+# types only in words (no import back): ``sc`` is a Scenario, ``v`` its Validator.
+Scenario = Any
+Validator = Any
 
 __all__ = ["KIND_MODULES", "RunKind", "RunResult", "get_kind", "kind_names", "kind_of", "run_kind"]
 
