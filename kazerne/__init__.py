@@ -7,7 +7,7 @@ The public API, one typed path (travel times -> problem -> result)::
     demand = kz.population_grid(zone)                         # DemandPoints (250 m grid)
     posts = kz.Sites.from_posts(zone)                         # today's active posts
     tt = kz.travel_times(zone, posts, demand, "fire_engine")  # TravelTimes: s from the alarm, turnout included
-    tt = tt.shifted(kz.DEFAULT_CALL_HANDLING_S)               # from the 112 call, as every scenario run
+    tt = tt.shifted(kz.Clock())                              # from the 112 call (90 s), as every scenario run
     report = kz.evaluate(tt, demand, thresholds_min=[8, 10, 12, 15])   # CoverageReport
     cand = kz.Sites.candidates(zone, spacing_m=1000)
     res = kz.mclp(kz.travel_times(zone, cand, demand, cutoff_s=600).to_problem(demand.weight), p=14, radius=600)
@@ -59,8 +59,9 @@ _EXPORTS = {
     "evaluate_fleet": ("kazerne.coverage.fleet", "evaluate_fleet"),
     "arrival_time": ("kazerne.coverage.fleet", "arrival_time"),
     "placement_costs": ("kazerne.coverage.fleet", "placement_costs"),
-    # response time from the 112 call: call handling, turnout distributions, time slices
-    "TurnoutDist": ("kazerne.response", "TurnoutDist"),
+    # response time from the 112 call: the clock (call handling, turnout), distributions, time slices
+    "Clock": ("kazerne.clock", "Clock"),
+    "TurnoutDist": ("kazerne.clock", "TurnoutDist"),
     "TimeSlice": ("kazerne.response", "TimeSlice"),
     "ResponseReport": ("kazerne.response", "ResponseReport"),
     "arrival_probability": ("kazerne.response", "arrival_probability"),
@@ -68,9 +69,10 @@ _EXPORTS = {
     "evaluate_response": ("kazerne.response", "evaluate_response"),
     "mix_reports": ("kazerne.response", "mix_reports"),
     "check_week": ("kazerne.response", "check_week"),
-    "time_definition": ("kazerne.response", "time_definition"),
-    "DEFAULT_TURNOUT_DIST": ("kazerne.response", "DEFAULT_TURNOUT_DIST"),
-    "DEFAULT_CALL_HANDLING_S": ("kazerne.response", "DEFAULT_CALL_HANDLING_S"),
+    "time_definition": ("kazerne.clock", "time_definition"),
+    "DEFAULT_TURNOUT_DIST": ("kazerne.clock", "DEFAULT_TURNOUT_DIST"),
+    "DEFAULT_TURNOUT_S": ("kazerne.clock", "DEFAULT_TURNOUT_S"),
+    "DEFAULT_CALL_HANDLING_S": ("kazerne.clock", "DEFAULT_CALL_HANDLING_S"),
     # calibration on dispatch records
     "read_records": ("kazerne.calibration.records", "read_records"),
     "Records": ("kazerne.calibration.records", "Records"),

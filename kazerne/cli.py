@@ -15,12 +15,13 @@ from .console import Terminated, guarded, one_line  # noqa: F401  (re-exported)
 
 
 def _cmd_isochrones(args) -> int:
+    from .clock import Clock
     from .errors import OutputError, ScenarioError
     from .report.geo import write_geojson
     from .routing.isochrones import isochrone_polygons, polygons_to_wgs84
     from .routing.profiles import get_profile
     from .routing.zone import load_zone
-    from .scenarios.schema import DEFAULT_TURNOUT_S, crew_type
+    from .sites import crew_type
 
     try:
         minutes = [float(m) for m in args.minutes.split(",") if m.strip()]
@@ -30,8 +31,16 @@ def _cmd_isochrones(args) -> int:
         ) from None
     if not minutes or any(not 0 < m <= 240 for m in minutes):
         raise ScenarioError(f"expected thresholds > 0 and <= 240 minutes, got {args.minutes!r}", field="--minutes")
-    if args.turnout is not None and not 0 <= args.turnout <= 3600:
-        raise ScenarioError(f"expected seconds from 0 to 3600, got {args.turnout!r}", field="--turnout")
+    for flag, v in (("--turnout", args.turnout), ("--call-handling", args.call_handling)):
+        if v is not None and not 0 <= v <= 3600:
+            raise ScenarioError(f"expected seconds from 0 to 3600, got {v!r}", field=flag)
+    if args.origin != "call" and args.call_handling is not None:
+        raise ScenarioError(f"is for times from the call; with --from {args.origin} drop it", field="--call-handling")
+    if args.origin == "drive" and args.turnout is not None:
+        raise ScenarioError("is not counted with --from drive (driving alone); drop it", field="--turnout")
+    clock = Clock.from_args(args.call_handling, args.turnout)
+    if args.origin != "call":
+        clock = clock.with_call_handling(0.0)
     out = Path(args.output)
     if out.is_dir():
         raise OutputError(
@@ -47,8 +56,10 @@ def _cmd_isochrones(args) -> int:
             known = ", ".join(p.id for p in zone.pack.posts)
             raise ScenarioError(f"unknown post {pid!r}; known: {known}", field="--post") from None
         node = zone.site_node(site.lon, site.lat, what=f"post {pid}")
-        turnout = args.turnout if args.turnout is not None else DEFAULT_TURNOUT_S.get(crew_type(site.crew), 300.0)
-        metric = isochrone_polygons(zone.net, profile, node, turnout, minutes, gap_metric=zone.gap_metric)
+        turnout = 0.0 if args.origin == "drive" else clock.turnout_s(crew_type(site.crew))
+        metric = isochrone_polygons(
+            zone.net, profile, node, turnout, minutes, call_handling_s=clock.call_handling_s, gap_metric=zone.gap_metric
+        )
         for m, g, gm in zip(sorted(minutes), polygons_to_wgs84(metric), metric):
             feats.append(
                 {
@@ -56,6 +67,8 @@ def _cmd_isochrones(args) -> int:
                     "name": site.name,
                     "within_min": m,
                     "area_km2": round(gm.area / 1e6, 3),
+                    "counts_from": args.origin,
+                    "call_handling_s": clock.call_handling_s,
                     "turnout_s": turnout,
                     "profile": profile.name,
                     "geometry": g,
@@ -64,15 +77,20 @@ def _cmd_isochrones(args) -> int:
     assumptions = {
         "road_data": zone.net.describe(),
         "profile": profile.name,
-        "note": "isochrone = roads reached within the threshold from the alarm (turnout + driving), buffered "
-        "100 m, the no-road-data area cut out; valid MultiPolygons, no part or hole under 1 ha",
+        **clock.definition(),
+        "counts_from": args.origin,
+        "note": clock.label("isochrone", origin=args.origin)
+        + ", buffered 100 m, the no-road-data area cut out; valid MultiPolygons, no part or hole under 1 ha",
     }
     try:
         write_geojson(out, feats, metadata=assumptions)
     except OSError as exc:
         raise OutputError(f"cannot write the file ({exc.strerror or exc})", source=str(out), field="--output") from None
     if not args.quiet:
-        print(f"wrote {len(feats)} isochrones to {args.output}", file=sys.stderr)
+        print(
+            f"wrote {len(feats)} isochrones to {args.output} ({clock.label('isochrone', origin=args.origin)})",
+            file=sys.stderr,
+        )
     return 0
 
 
@@ -466,7 +484,18 @@ def build_parser() -> argparse.ArgumentParser:
         "--turnout",
         type=float,
         default=None,
-        help="turnout seconds (default by crew type: professional 90, volunteer/mixed 300)",
+        help="turnout seconds (default by crew type, the medians of kazerne.clock.DEFAULT_TURNOUT_DIST)",
+    )
+    i.add_argument(
+        "--from",
+        dest="origin",
+        choices=("call", "alarm", "drive"),
+        default="call",
+        help="what the minutes count from: the 112 call (default: call handling + turnout + driving), the alarm "
+        "at the post (turnout + driving) or driving alone",
+    )
+    i.add_argument(
+        "--call-handling", type=float, default=None, help="call handling seconds with --from call (default 90)"
     )
     i.add_argument("-o", "--output", required=True)
     i.add_argument("--quiet", action="store_true")

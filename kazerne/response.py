@@ -56,13 +56,23 @@ Example::
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.special import ndtr, ndtri
+from scipy.special import ndtr
 
 from .checks import check_array, check_demand, check_instance, check_thresholds_min, show
+from .clock import (  # noqa: F401  (re-exported: the clock's types and defaults live in kazerne.clock)
+    DEFAULT_CALL_HANDLING_S,
+    DEFAULT_TURNOUT_DIST,
+    Clock,
+    TurnoutDist,
+    call_handling_value,
+    dev_cdf,
+    mismatch_text,
+    seconds_value,
+    time_definition,
+)
 from .errors import ModelInputError
 
 __all__ = [
@@ -81,30 +91,6 @@ __all__ = [
     "time_definition",
 ]
 
-#: Standard normal 90th percentile.
-Z90 = float(ndtri(0.9))
-#: 112 call -> alarm at the post, seconds (see the module docstring for the derivation).
-DEFAULT_CALL_HANDLING_S = 90.0
-
-
-def time_definition(call_handling_s: float) -> dict:
-    """What every report states about its times: ``call_handling_s``, ``thresholds_from`` (``call``,
-    or ``alarm`` when the call handling is 0) and the ``response_time`` sentence."""
-    c = _num(call_handling_s, "call_handling_s")
-    if c > 0:
-        text = (
-            f"response time from the 112 call: call handling {c:g} s + turnout + driving time from the post to the "
-            "nearest road node of the demand point; every threshold counts from the call"
-        )
-    else:
-        text = (
-            "response time from the alarm at the post (call_handling_s = 0: the 112 call handling is not "
-            "included; the definition before kazerne 0.3): turnout + driving time from the post to the nearest "
-            "road node of the demand point"
-        )
-    return {"call_handling_s": c, "thresholds_from": "call" if c > 0 else "alarm", "response_time": text}
-
-
 #: Upper tail left out of the expected-value integral (per post; the error is far below 0.01 s).
 _TAIL = 1e-12
 #: Composite Gauss-Legendre rule of :func:`expected_response`: panels x nodes per panel.
@@ -113,145 +99,6 @@ _GL_X, _GL_W = np.polynomial.legendre.leggauss(_NODES)
 
 DAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 WEEK_MIN = 7 * 24 * 60
-
-
-@dataclass(frozen=True)
-class TurnoutDist:
-    """Turnout time (alarm -> wheels rolling) of one post, seconds.
-
-    ``p90_s == median_s`` (the default when ``p90_s`` is None) is a fixed turnout. Otherwise
-    ``min_s + LogNormal(mu, sigma)`` with ``mu = ln(median - min)`` and
-    ``sigma = ln((p90 - min) / (median - min)) / z_0.9``: a log-normal shifted by ``min_s`` whose
-    median and 90th percentile are the given ones.
-
-    Raises
-    ------
-    ModelInputError
-        Unless ``0 <= min_s < median_s <= p90_s`` (or ``min_s <= median_s == p90_s``), all finite.
-    """
-
-    median_s: float
-    p90_s: float | None = None
-    min_s: float = 0.0
-
-    def __post_init__(self):
-        med = _num(self.median_s, "median_s")
-        p90 = med if self.p90_s is None else _num(self.p90_s, "p90_s")
-        lo = _num(self.min_s, "min_s")
-        if p90 < med:
-            raise ModelInputError(
-                f"the 90th percentile ({p90:g} s) is below the median ({med:g} s); expected p90_s >= median_s",
-                field="p90_s",
-            )
-        if lo > med or (lo == med and p90 > med):
-            raise ModelInputError(
-                f"min_s ({lo:g} s) must be below the median ({med:g} s) of a turnout with spread", field="min_s"
-            )
-        object.__setattr__(self, "median_s", med)
-        object.__setattr__(self, "p90_s", p90)
-        object.__setattr__(self, "min_s", lo)
-
-    @property
-    def fixed(self) -> bool:
-        """True for a turnout without spread (a point mass at the median)."""
-        return self.p90_s == self.median_s
-
-    @property
-    def sigma(self) -> float:
-        """The log-normal's sigma (0 for a fixed turnout)."""
-        if self.fixed:
-            return 0.0
-        return math.log((self.p90_s - self.min_s) / (self.median_s - self.min_s)) / Z90
-
-    @property
-    def lower_s(self) -> float:
-        """The earliest possible turnout: ``median_s`` when fixed, else ``min_s``."""
-        return self.median_s if self.fixed else self.min_s
-
-    def cdf(self, t):
-        """P(turnout <= t), ``t`` in seconds (array-like)."""
-        t = check_array(t, "t")
-        return _dev_cdf(t - self.median_s, self.median_s, self.lower_s, self.sigma)
-
-    def quantile(self, q):
-        """The turnout not exceeded with probability ``q`` (0 < q < 1), seconds."""
-        q = check_array(q, "q", allow_inf=False)
-        if q.size and not ((q > 0) & (q < 1)).all():
-            raise ModelInputError(
-                f"expected probabilities between 0 and 1 (exclusive), got {show(q.tolist())}", field="q"
-            )
-        if self.fixed:
-            return np.full(q.shape, self.median_s) if q.shape else self.median_s
-        return self.min_s + (self.median_s - self.min_s) * np.exp(self.sigma * ndtri(q))
-
-    def mean(self) -> float:
-        """Expected turnout, seconds."""
-        return self.min_s + (self.median_s - self.min_s) * math.exp(self.sigma**2 / 2)
-
-    def moved_to(self, median_s: float) -> "TurnoutDist":
-        """The same shape moved so that its median is ``median_s`` (min and p90 shift with it; a
-        minimum below 0 is clipped to 0)."""
-        median_s = _num(median_s, "median_s")
-        d = median_s - self.median_s
-        if self.fixed:
-            return TurnoutDist(float(median_s))
-        return TurnoutDist(float(median_s), self.p90_s + d, max(0.0, min(self.min_s + d, float(median_s) - 1e-9)))
-
-    def deterministic(self) -> "TurnoutDist":
-        """The fixed turnout at this one's median."""
-        return TurnoutDist(self.median_s)
-
-    def describe(self) -> dict:
-        if self.fixed:
-            return {"kind": "fixed", "median_s": self.median_s, "p90_s": self.p90_s, "mean_s": self.median_s}
-        return {
-            "kind": "shifted lognormal" if self.min_s > 0 else "lognormal",
-            "median_s": self.median_s,
-            "p90_s": self.p90_s,
-            "min_s": self.min_s,
-            "sigma": round(self.sigma, 4),
-            "mean_s": round(self.mean(), 1),
-        }
-
-    def label(self) -> str:
-        """Short text: ``90 s`` or ``median 300 s, p90 480 s, >= 120 s``."""
-        if self.fixed:
-            return f"{self.median_s:g} s"
-        return f"median {self.median_s:g} s, p90 {self.p90_s:g} s" + (
-            f", at least {self.min_s:g} s" if self.min_s > 0 else ""
-        )
-
-
-def _num(v, fld) -> float:
-    if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)) or not math.isfinite(v):
-        raise ModelInputError(f"expected a finite number of seconds, got {v!r}", field=fld)
-    if v < 0:
-        raise ModelInputError(f"expected seconds >= 0, got {v!r}", field=fld)
-    return float(v)
-
-
-#: Default turnout distributions per crew type (see the module docstring for the reasoning).
-DEFAULT_TURNOUT_DIST = {
-    "professional": TurnoutDist(90.0, 120.0, 45.0),
-    "volunteer": TurnoutDist(300.0, 480.0, 120.0),
-    "mixed": TurnoutDist(300.0, 480.0, 120.0),
-}
-
-
-def _dev_cdf(x, med, lo, sig):
-    """P(X - med <= x) for turnouts X with the given median, lower bound and sigma (broadcast);
-    ``sig == 0`` is the point mass at ``med``: exactly ``x >= 0``."""
-    x, med, lo, sig = np.broadcast_arrays(*(np.asarray(a, dtype=float) for a in (x, med, lo, sig)))
-    out = (x >= 0).astype(float)
-    cont = sig > 0
-    if cont.any():
-        y = med[cont] + x[cont] - lo[cont]
-        pos = y > 0
-        z = np.full(y.shape, -np.inf)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            z[pos] = (np.log(y[pos]) - np.log(med[cont][pos] - lo[cont][pos])) / sig[cont][pos]
-        out[cont] = ndtr(z)
-    return out
 
 
 def _params(turnout, n_sites: int):
@@ -282,8 +129,33 @@ def _matrix(seconds) -> np.ndarray:
     return m
 
 
-def _check_ch(call_handling_s) -> float:
-    return _num(call_handling_s, "call_handling_s")
+def _alarm_times(seconds, call_handling_s, clock, default: float) -> tuple[np.ndarray, float]:
+    """``(times from the alarm, the call handling to count)`` of ``seconds`` (an array: from the alarm;
+    or :class:`~kazerne.TravelTimes`, whose ``clock`` says what is already inside), with the call
+    handling of ``clock`` or ``call_handling_s`` (the old keyword), else the times' own, else
+    ``default``. Refuses call handling counted twice and times on another clock than ``clock``."""
+    m = _matrix(seconds)
+    have = float(getattr(getattr(seconds, "clock", None), "call_handling_s", 0.0))
+    given = None if call_handling_s is None else call_handling_value(call_handling_s)
+    if clock is not None:
+        check_instance(clock, Clock, "clock", "a Clock (kz.Clock.from_scenario(sc), kz.Clock(90))")
+        if given is not None and given != clock.call_handling_s:
+            raise ModelInputError(
+                f"call handling {given:g} s disagrees with the clock's {clock.call_handling_s:g} s; give one of them",
+                field="call_handling_s",
+            )
+        want = clock.call_handling_s
+        if have and have != want:
+            raise ModelInputError(mismatch_text(have, want), field="tt")
+    elif given is not None:
+        if have and given != 0:  # times from the call, and call handling on top: counted twice
+            raise ModelInputError(mismatch_text(have, given), field="call_handling_s")
+        if have:  # call_handling_s = 0: thresholds from the alarm, times from the call
+            raise ModelInputError(mismatch_text(have, 0.0), field="tt")
+        want = given
+    else:
+        want = have if have else float(default)
+    return (m - have if have else m), want
 
 
 def _nearest(key: np.ndarray, limit: np.ndarray, *arrays):
@@ -302,7 +174,9 @@ def _nearest(key: np.ndarray, limit: np.ndarray, *arrays):
     )
 
 
-def arrival_probability(seconds, turnout, thresholds_s, call_handling_s: float = 0.0, chunk: int = 8192) -> np.ndarray:
+def arrival_probability(
+    seconds, turnout, thresholds_s, call_handling_s: float | None = None, chunk: int = 8192, *, clock=None
+) -> np.ndarray:
     """Probability that the first unit arrives within each threshold, per demand point.
 
     Parameters
@@ -315,8 +189,11 @@ def arrival_probability(seconds, turnout, thresholds_s, call_handling_s: float =
         Per site (one for all sites allowed); turnouts are independent between sites.
     thresholds_s : sequence of float
         Thresholds **from the call**, seconds.
-    call_handling_s : float
-        Call handling added to every time (0 = thresholds from the alarm).
+    call_handling_s : float, optional
+        Call handling added to times from the alarm (0 = thresholds from the alarm). Default: the
+        clock's, else the times' own (``TravelTimes.clock``), else 0.
+    clock : Clock, optional
+        The clock the thresholds count on; refused when the times carry another one.
 
     Returns
     -------
@@ -324,8 +201,7 @@ def arrival_probability(seconds, turnout, thresholds_s, call_handling_s: float =
         ``1 - prod_i (1 - F_i(T - C - drive_i))``; with fixed turnouts exactly 0 or 1, and then equal
         to ``min_i seconds[i] + C <= T``.
     """
-    m = _matrix(seconds)
-    ch = _check_ch(call_handling_s)
+    m, ch = _alarm_times(seconds, call_handling_s, clock, 0.0)
     th = np.atleast_1d(check_array(thresholds_s, "thresholds_s", allow_inf=False))
     if th.ndim != 1:
         raise ModelInputError(f"expected finite thresholds in seconds, got {thresholds_s!r}", field="thresholds_s")
@@ -342,12 +218,14 @@ def arrival_probability(seconds, turnout, thresholds_s, call_handling_s: float =
         _, r, idx = _nearest(lower[:, sl], lim, m[:, sl], rows)
         for k, t in enumerate(th):
             x = (t - ch) - r  # time left for the turnout beyond its median
-            f = _dev_cdf(x, med[idx], lo[idx], sig[idx])
+            f = dev_cdf(x, med[idx], lo[idx], sig[idx])
             out[k, sl] = 1.0 - np.prod(1.0 - f, axis=0)
     return out
 
 
-def expected_response(seconds, turnout, call_handling_s: float = 0.0, chunk: int = 2048) -> np.ndarray:
+def expected_response(
+    seconds, turnout, call_handling_s: float | None = None, chunk: int = 2048, *, clock=None
+) -> np.ndarray:
     """Expected time from the call to the first unit's arrival, per demand point (seconds).
 
     ``seconds`` and ``turnout`` as in :func:`arrival_probability`. ``inf`` where no site reaches the
@@ -356,8 +234,7 @@ def expected_response(seconds, turnout, call_handling_s: float = 0.0, chunk: int
     quadrature between the earliest possible arrival and the earliest of the fixed arrivals and the
     posts' 1 - 1e-12 quantiles (the rest of the tail weighs less than 1e-9 s).
     """
-    m = _matrix(seconds)
-    ch = _check_ch(call_handling_s)
+    m, ch = _alarm_times(seconds, call_handling_s, clock, 0.0)
     n_s, n_d = m.shape
     med, lo, sig, top = _params(turnout, n_s)
     out = np.full(n_d, np.inf)
@@ -542,34 +419,52 @@ def summarise(
 
 
 def evaluate_response(
-    tt, demand, turnout, thresholds_min=(8, 10, 12, 15), call_handling_s: float = DEFAULT_CALL_HANDLING_S, name=""
+    tt,
+    demand,
+    turnout,
+    thresholds_min=(8, 10, 12, 15),
+    call_handling_s: float | None = None,
+    name="",
+    *,
+    clock: Clock | None = None,
 ) -> ResponseReport:
     """Expected coverage from the call of the sites of ``tt`` for ``demand``.
 
     Parameters
     ----------
     tt : TravelTimes
-        Built with each site's **median** turnout (``Sites.turnout_s``).
+        Built with each site's **median** turnout (``Sites.turnout_s``); from the alarm, or from the
+        call (``tt.clock`` says which: its call handling is then not added again).
     demand : DemandPoints
     turnout : TurnoutDist or sequence of TurnoutDist
         Per site of ``tt``.
     thresholds_min : sequence of float
         Minutes **from the call**.
-    call_handling_s : float
-        112 call -> alarm, seconds (0: thresholds from the alarm, the old definition).
+    call_handling_s : float, optional
+        112 call -> alarm, seconds, added to times from the alarm (0: thresholds from the alarm, the
+        old definition). Default: the clock's, else ``tt``'s own, else
+        :data:`~kazerne.clock.DEFAULT_CALL_HANDLING_S` (90 s).
+    clock : Clock, optional
+        The clock the thresholds count on; ``tt`` must be from the alarm or on the same clock.
+
+    Raises
+    ------
+    ModelInputError
+        ``tt`` already includes call handling and ``call_handling_s`` adds it again (counted twice),
+        or ``tt`` is on another clock than ``clock``.
     """
     th = check_thresholds_min(thresholds_min, "thresholds")
     th_s = np.array(sorted(th)) * 60.0
-    m = _matrix(tt)
+    m, ch = _alarm_times(tt, call_handling_s, clock, DEFAULT_CALL_HANDLING_S)
     check_demand(demand, m.shape[1])
-    prob = arrival_probability(m, turnout, th_s, call_handling_s)
-    ev = expected_response(m, turnout, call_handling_s)
+    prob = arrival_probability(m, turnout, th_s, ch)
+    ev = expected_response(m, turnout, ch)
     return summarise(
         prob,
         ev,
         demand.weight,
         th_s,
-        call_handling_s,
+        ch,
         no_road_data=demand.no_road_data,
         municipality=demand.municipality,
         municipality_names=list(demand.municipality_names),

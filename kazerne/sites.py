@@ -17,10 +17,12 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .checks import check_array, check_int, check_same_lengths, check_zone
+from .clock import DEFAULT_TURNOUT_S as _CLOCK_TURNOUT_S
+from .clock import FALLBACK_CREW
 from .errors import ScenarioError
 
-#: Turnout in seconds by crew type (README table).
-DEFAULT_TURNOUT_S = {"professional": 90.0, "volunteer": 300.0, "mixed": 300.0}
+#: Turnout in seconds by crew type: the medians of the one default table (kazerne.clock).
+DEFAULT_TURNOUT_S = dict(_CLOCK_TURNOUT_S)
 #: Road classes candidate sites are generated on by default.
 DEFAULT_CANDIDATE_CLASSES = ("trunk", "primary", "secondary", "tertiary")
 
@@ -180,7 +182,7 @@ class Sites:
         if len(crews) != n:
             raise ScenarioError(f"expected one crew type or {n} (one per id), got {len(crews)}", field="crew")
         if turnout_s is None:
-            turnout_s = [DEFAULT_TURNOUT_S.get(crew_type(c), 300.0) for c in crews]
+            turnout_s = [DEFAULT_TURNOUT_S.get(crew_type(c), DEFAULT_TURNOUT_S[FALLBACK_CREW]) for c in crews]
         t = check_array(
             np.atleast_1d(turnout_s), "turnout_s", ndim=1, nonneg=True, allow_inf=False, error=ScenarioError
         )

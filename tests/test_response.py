@@ -221,7 +221,7 @@ def test_travel_times_shifted_to_the_call_is_exact():
     assert call.seconds.dtype == np.float64
     assert call.seconds[0, 0] == float(sec[0, 0]) + 90.0 and call.seconds[0, 0] > 570.0  # not rounded to 570
     assert np.isinf(call.seconds[0, 1]) and call.seconds[1, 1] == 511.5
-    assert call.cutoff_s == 690.0 and call.meta["call_handling_s"] == 90.0
+    assert call.cutoff_s == 690.0 and call.clock.call_handling_s == 90.0 and "call_handling_s" not in call.meta
     assert call.node_seconds.tolist() == [[91.0, 92.0], [93.0, 94.0]]
     assert (call.dense() <= 570.0).sum() == (sec <= 480.0).sum()
     assert tt.shifted(0) is tt

@@ -60,9 +60,15 @@ def _headline(first: np.ndarray, w: np.ndarray, th_s: np.ndarray):
     return shares, mean
 
 
-def headline_interval(tt, demand, thresholds_min, call_handling_s: float, crews, profile) -> dict:
+def headline_interval(tt, demand, thresholds_min, call_handling_s: float | None, crews, profile) -> dict:
     """The interval of the zone's shares within each threshold and of the mean response (from the
-    call) for the times ``tt`` (from the call: call handling + turnout + drive), posts of ``crews``."""
+    call) for the times ``tt`` (from the call: call handling + turnout + drive), posts of ``crews``.
+    ``call_handling_s``: None = the times' own (``tt.clock``); another value than theirs is refused."""
+    from ..clock import Clock
+
+    if call_handling_s is None:
+        call_handling_s = tt.clock.call_handling_s
+    Clock(call_handling_s).require(tt.clock, "tt")
     ranges = parameter_ranges(profile, call_handling_s)
     t = np.asarray(tt.dense(), dtype=np.float64)
     turn = np.asarray(tt.turnout_s, dtype=float)

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..clock import Clock
 from ..routing.travel import kth_nearest
 from ..units import warn_if_minutes
 
@@ -35,6 +36,9 @@ class CoverageReport:
         no second unit within each threshold, mean and 90th-percentile time.
     sites : list of dict
         Per site: first-due weight, first-due points, area (km², when the demand is a grid).
+    clock : Clock, optional
+        What the times count from (the clock of the :class:`~kazerne.TravelTimes` measured; ``None``
+        for a plain matrix whose clock was not given).
     """
 
     first_s: np.ndarray
@@ -52,12 +56,31 @@ class CoverageReport:
     unreached_weight: float
     municipalities: list
     sites: list
+    clock: Clock | None = None
 
     # --------------------------------------------------------------- output
     def __post_init__(self):
         from ..checks import check_fields
 
         check_fields(self)
+
+    def mean_drive_s(self, turnout_s, weights) -> float | None:
+        """Weighted mean driving time (s) of the first unit: its time on the report's clock less its
+        post's turnout (``turnout_s`` per site) and the clock's call handling (``None`` when no point
+        with weight is reached). The one place a driving part is taken back out of response times."""
+        from ..errors import ModelInputError
+
+        if self.clock is None:
+            raise ModelInputError(
+                "the report does not say what its times count from; expected a report of "
+                "evaluate_travel_times or evaluate(..., clock=)",
+                field="clock",
+            )
+        ok = np.isfinite(self.first_s) & (self.first_site >= 0)
+        turnout = np.asarray(turnout_s, dtype=float)
+        drive = self.clock.drive_s(self.first_s[ok], turnout[self.first_site[ok]])
+        w = np.asarray(weights, dtype=float)[ok]
+        return float(np.average(drive, weights=w)) if ok.any() and w.sum() > 0 else None
 
     def headline(self, thresholds_min=None) -> dict:
         """Zone figures: population with / without road data, share within each threshold, mean, p90."""
@@ -190,15 +213,23 @@ def municipality_rows(rep: CoverageReport, th_min) -> list[dict]:
     return rows
 
 
-def evaluate_travel_times(tt, demand, thresholds_min=(8, 10, 12, 15)) -> CoverageReport:
+def evaluate_travel_times(tt, demand, thresholds_min=(8, 10, 12, 15), *, clock: Clock | None = None) -> CoverageReport:
     """Coverage of the sites of ``tt`` (a :class:`~kazerne.routing.travel.TravelTimes`) for ``demand``
-    (:class:`~kazerne.demand.points.DemandPoints`): share within each threshold (minutes, from the
-    alarm: turnout + drive), per municipality, first-due populations, mean and p90."""
+    (:class:`~kazerne.demand.points.DemandPoints`): share within each threshold (minutes, on the
+    times' clock: from the 112 call when ``tt.clock`` has call handling, else from the alarm:
+    turnout + drive), per municipality, first-due populations, mean and p90.
+
+    ``clock``: the clock the thresholds count on (a scenario's, :meth:`kazerne.Clock.from_scenario`);
+    times on another clock are refused (:meth:`kazerne.Clock.require`: call handling missing, or
+    counted twice). The report carries the clock of the times."""
     from ..checks import check_demand, check_instance, check_thresholds_min
     from ..routing.travel import TravelTimes
 
     th = check_thresholds_min(thresholds_min, "thresholds")
     check_instance(tt, TravelTimes, "tt", "TravelTimes (kz.travel_times(zone, sites, demand))")
+    if clock is not None:
+        check_instance(clock, Clock, "clock", "a Clock (kz.Clock.from_scenario(sc), kz.Clock(90))")
+        clock.require(tt.clock, "tt")
     check_demand(demand, tt.shape[1])
     cell_km2 = (demand.cell_m / 1000.0) ** 2 if getattr(demand, "cell_m", None) else None
     return evaluate(
@@ -210,6 +241,7 @@ def evaluate_travel_times(tt, demand, thresholds_min=(8, 10, 12, 15)) -> Coverag
         municipality_names=demand.municipality_names,
         cell_area_km2=cell_km2,
         gap_shadow=getattr(demand, "gap_shadow", None),
+        clock=tt.clock,
     )
 
 
@@ -244,6 +276,7 @@ def evaluate(
     municipality_names=None,
     cell_area_km2: float | None = None,
     gap_shadow=None,
+    clock: Clock | None = None,
 ) -> CoverageReport:
     """Coverage metrics from a sites × demand response-time matrix (seconds).
 
@@ -262,6 +295,8 @@ def evaluate(
     gap_shadow : ndarray of bool, optional
         The ``no_road_data`` points that are there because the gap distorts their routes
         (:mod:`kazerne.demand.shadow`): each municipality row then says how many people.
+    clock : Clock, optional
+        What the times count from; kept on the report (``report.clock``) for its wording.
     """
     seconds = np.asarray(seconds, dtype=np.float64)
     w = np.asarray(weights, dtype=np.float64)
@@ -329,6 +364,7 @@ def evaluate(
         unreached_weight=float(wr[~np.isfinite(first) & ~nrd].sum()),
         municipalities=munis,
         sites=site_rows,
+        clock=clock,
     )
 
 

@@ -276,7 +276,9 @@ def _check_same_demand(ref: Run, other: Run) -> None:
 
 
 def _clock(ch: float) -> str:
-    return f"from the 112 call (call handling {ch:g} s)" if ch else "from the alarm (no call handling)"
+    from ..clock import Clock
+
+    return Clock(ch).label("short")
 
 
 def gain_loss(before_min, after_min, weight, threshold_min: float) -> tuple:
@@ -449,6 +451,7 @@ def compare_runs(
             surf = change_surface(
                 _D, ref.cells["first_min"] * 60, run.cells["first_min"] * 60, T, f"{ref.name} → {run.name}"
             )
+            from ..clock import Clock
             from .council import assumption_lines
 
             lines = assumption_lines(
@@ -456,11 +459,8 @@ def compare_runs(
                 extra=[
                     f"Reference: {ref.name} ({ref.folder}); compared: {run.name} ({run.folder}).",
                     "Both runs on the same demand cells; a cell's time is its first fire engine "
-                    + (
-                        f"from the 112 call (call handling {ref.call_handling_s:g} s + turnout + driving)."
-                        if ref.call_handling_s
-                        else "from the alarm (turnout + driving)."
-                    ),
+                    + Clock(ref.call_handling_s).label("paren")
+                    + ".",
                 ],
             )
             fig, _ = council_map(
@@ -553,14 +553,7 @@ def compare_runs(
         write_report(
             tmp,
             f"{bm.zone_title}: " + " vs ".join(r.name for r in runs),
-            [
-                f"Reference: {ref.name}; threshold {T:g} min "
-                + (
-                    f"from the 112 call (call handling {ref.call_handling_s:g} s)"
-                    if ref.call_handling_s
-                    else "from the alarm"
-                )
-            ],
+            [f"Reference: {ref.name}; threshold {T:g} min " + _clock(ref.call_handling_s)],
             secs,
             "Road data © OpenStreetMap contributors (ODbL); population Statbel.",
         )

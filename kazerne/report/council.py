@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import shapely
 
+from ..clock import Clock
 from ..coverage.metrics import municipality_rows
 from ..sites import site_streets
 from . import html as H
@@ -145,13 +146,9 @@ def assumption_lines(a: dict, demand_meta: dict | None = None, extra=()) -> list
     elif tc:
         out.append("Turnout (alarm to wheels rolling): " + ", ".join(f"{k} {v:g} s" for k, v in tc.items()) + ".")
     where = "each 250 m cell" if "250" in str(a.get("population_model", "")) else "each demand point"
+    clock = Clock.from_assumptions(a)
+    out.append(clock.label("html", where=where))
     if a.get("call_handling_s"):
-        out.append(
-            f"Response time FROM THE 112 CALL = call handling {a['call_handling_s']:g} s + turnout + driving time "
-            f"from the post to the road nearest {where}; every threshold counts from the call "
-            "(call handling: 112 call to the alarm at the post; kazerne's default 90 s is an estimate from the "
-            "published Belgian figures, national mean 11:25 from the call to the arrival in 2019)."
-        )
         sl = a.get("time_slices") or []
         if len(sl) > 1:
             out.append(
@@ -163,12 +160,6 @@ def assumption_lines(a: dict, demand_meta: dict | None = None, extra=()) -> list
                 )
                 + "; the mix weights each by its hours."
             )
-    else:
-        out.append(
-            f"Response time = turnout + driving time from the post to the road nearest {where}, from the alarm "
-            "at the post (the 112 call handling before it is not included"
-            + ("; call_handling_s = 0)." if a.get("call_handling_s") == 0 else ").")
-        )
     pm = a.get("population_model", "")
     if pm:
         out.append(
@@ -571,9 +562,7 @@ def write_baseline_outputs(
                 d,
                 rep.first_s,
                 th,
-                "First fire engine on scene from the 112 call (call handling + turnout + driving)"
-                if a.get("call_handling_s")
-                else "First fire engine on scene (turnout + driving)",
+                Clock.from_assumptions(a).label("surface"),
             ),
             sites=_posts_sites(posts),
             assumptions=lines,
@@ -655,13 +644,13 @@ def write_baseline_outputs(
                 + H.paragraph(
                     f"Share of the {z['population_with_road_data']:,.0f} people with road data whose first fire "
                     f"engine arrives within each time ("
-                    + (
-                        f"from the 112 call: call handling {a['call_handling_s']:g} s + turnout"
-                        + (" at its median" if summary.get("response_model") else "")
-                        + " + driving"
-                        + ("; expected shares per time slice below" if summary.get("response_model") else "")
-                        if a.get("call_handling_s")
-                        else "from the alarm: turnout + driving"
+                    + Clock.from_assumptions(a).label(
+                        "map",
+                        **(
+                            {"turnout": " at its median", "note": "; expected shares per time slice below"}
+                            if summary.get("response_model")
+                            else {}
+                        ),
                     )
                     + "). Mean driving time of the first unit "
                     f"(no turnout): {H.fmt_num(summary.get('mean_drive_min_first_unit'), 2)} min."
@@ -733,11 +722,7 @@ def fleet_section(fs: dict) -> str:
     body = (
         H.paragraph(
             "Each vehicle type from its own nearest posts ("
-            + (
-                f"from the 112 call: call handling {a['call_handling_s']:g} s + turnout + driving"
-                if a.get("call_handling_s")
-                else "from the alarm: turnout + driving"
-            )
+            + Clock.from_assumptions(a).label("map")
             + " with the type's speed profile); an "
             "adequate response is complete when its last required vehicle arrives; the crew of "
             f"{a['full_crew']} counts the crew per turnout of the posts arrived so far. Posts of neighbouring "

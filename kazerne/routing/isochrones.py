@@ -22,6 +22,7 @@ from __future__ import annotations
 import numpy as np
 import shapely
 
+from ..clock import call_handling_value
 from ..errors import ModelInputError
 from .network import RoadNetwork, to_wgs84
 from .profiles import SpeedProfile
@@ -196,10 +197,13 @@ def isochrone_polygons(
     turnout_s: float,
     minutes=DEFAULT_MINUTES,
     node_t: np.ndarray | None = None,
+    call_handling_s: float = 0.0,
     **kw,
 ) -> list:
     """Isochrones (EPSG:31370 MultiPolygons) of one site at ``node`` with its turnout: the response
-    times from the alarm (``node_t`` when already known); ``kw`` goes to :func:`reach_polygons`
+    times from the alarm, or from the 112 call with ``call_handling_s`` (e.g. ``kz.Clock()``'s 90 s:
+    call handling + turnout + driving); ``node_t`` when already known (those times, as they are);
+    ``turnout_s = 0`` and no call handling: driving alone. ``kw`` goes to :func:`reach_polygons`
     (``points``, ``gap_metric``, ``buffer_m``, ``cell_m``, ``simplify_m``, ``min_area_m2``)."""
     from ..checks import check_array, check_net, check_number
     from .paths import check_nodes, drive_times
@@ -208,6 +212,7 @@ def isochrone_polygons(
     net, profile = check_net(net), check_profile(profile)
     (node,) = check_nodes([node], net.n_nodes, "node")
     turnout_s = check_number(turnout_s, "turnout_s", lo=0.0)
+    call_handling_s = call_handling_value(call_handling_s)
     mins = check_array(
         np.atleast_1d(minutes) if not isinstance(minutes, (str, bytes)) else minutes, "minutes", ndim=1, allow_inf=False
     )
@@ -220,8 +225,9 @@ def isochrone_polygons(
         check_number(kw["cell_m"], "cell_m", lo=0.0, lo_open=True)
     minutes = sorted(float(m) for m in mins)
     if node_t is None:
-        tmax = minutes[-1] * 60 - turnout_s
-        node_t = drive_times(net, profile, [node], cutoff_s=max(tmax, 0.0))[0] + turnout_s
+        offset = turnout_s + call_handling_s  # the alarm is call_handling_s after the call
+        tmax = minutes[-1] * 60 - offset
+        node_t = drive_times(net, profile, [node], cutoff_s=max(tmax, 0.0))[0] + offset
     return reach_polygons(net, profile, node_t, minutes, **kw)
 
 

@@ -19,18 +19,11 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import sparse
 
+from ..clock import Clock, call_handling_value, mismatch_text
 from ..errors import ModelInputError
 from .network import RoadNetwork
 from .paths import ENGINES, check_nodes, cutoff_seconds, drive_times, shortest_tree  # noqa: F401 (re-exported)
 from .profiles import SpeedProfile
-
-
-def _call_handling(v) -> float:
-    """Call handling seconds: a finite number >= 0."""
-    ok = isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool)
-    if not ok or not np.isfinite(v) or v < 0:
-        raise ModelInputError(f"expected call handling seconds >= 0, got {v!r}", field="call_handling_s")
-    return float(v)
 
 
 @dataclass
@@ -58,6 +51,10 @@ class TravelTimes:
         Name of the speed profile.
     speed_profile : SpeedProfile, optional
         The profile itself (with any overrides), for isochrones.
+    clock : Clock, optional
+        What the seconds count from: its ``call_handling_s`` is already inside them (default
+        ``Clock.alarm()``: from the alarm, nothing added). Every consumer checks it
+        (:meth:`kazerne.Clock.require`), so call handling cannot be counted twice.
     """
 
     site_ids: list
@@ -70,11 +67,15 @@ class TravelTimes:
     node_seconds: np.ndarray | None = None
     profile: str = ""
     speed_profile: SpeedProfile | None = None
+    clock: Clock | None = None
 
     def __post_init__(self):
         from ..checks import check_array, check_instance, check_number
 
         name = "TravelTimes"
+        if self.clock is None:
+            self.clock = Clock.alarm()
+        check_instance(self.clock, Clock, f"{name}.clock", "a Clock (kz.Clock.alarm(), kz.Clock(90))")
         check_instance(self.site_ids, (list, tuple), f"{name}.site_ids", "a list of site ids")
         if not sparse.issparse(self.seconds):
             self.seconds = check_array(self.seconds, f"{name}.seconds", ndim=2, dtype=None, allow_nan=True)
@@ -109,17 +110,25 @@ class TravelTimes:
             return d
         return self.seconds
 
-    def shifted(self, call_handling_s: float) -> "TravelTimes":
-        """These times with ``call_handling_s`` seconds (112 call -> alarm at the post) added to every
-        time: response times **from the call** when ``self`` is from the alarm (turnout + drive).
+    def shifted(self, call_handling_s) -> "TravelTimes":
+        """These times **from the call**: ``call_handling_s`` seconds (112 call -> alarm at the post;
+        or a :class:`~kazerne.Clock`, its call handling) added to every time of times from the alarm.
 
         The sum is taken in float64 (exact for the float32 times of :func:`travel_times`: a share
         within ``T + C`` of the result equals the share within ``T`` of ``self``, to the last bit);
-        ``cutoff_s`` and ``node_seconds`` move with it, ``meta["call_handling_s"]`` adds up.
-        ``0`` returns ``self`` unchanged. A sparse matrix stays sparse (its entries shifted)."""
-        c = _call_handling(call_handling_s)
+        ``cutoff_s`` and ``node_seconds`` move with it, and the result's ``clock`` carries ``C``.
+        ``0`` returns ``self`` unchanged. A sparse matrix stays sparse (its entries shifted).
+
+        Raises
+        ------
+        ModelInputError
+            These times already include call handling (``self.clock``): it would count twice."""
+        clock = call_handling_s if isinstance(call_handling_s, Clock) else None
+        c = clock.call_handling_s if clock else call_handling_value(call_handling_s)
         if c == 0:
             return self
+        if self.clock.call_handling_s:
+            raise ModelInputError(mismatch_text(self.clock.call_handling_s, c), field="call_handling_s")
         if sparse.issparse(self.seconds):
             sec = self.seconds.astype(np.float64)
             sec.data += c
@@ -130,12 +139,13 @@ class TravelTimes:
             turnout_s=self.turnout_s,
             seconds=sec,
             cutoff_s=self.cutoff_s + c,
-            meta={**self.meta, "call_handling_s": float(self.meta.get("call_handling_s", 0.0)) + c},
+            meta=dict(self.meta),
             no_road_data=self.no_road_data,
             demand_ids=self.demand_ids,
             node_seconds=None if self.node_seconds is None else self.node_seconds + c,
             profile=self.profile,
             speed_profile=self.speed_profile,
+            clock=clock or self.clock.with_call_handling(c),
         )
 
     def rows(self, which) -> "TravelTimes":
@@ -152,6 +162,7 @@ class TravelTimes:
             node_seconds=None if self.node_seconds is None else self.node_seconds[idx],
             profile=self.profile,
             speed_profile=self.speed_profile,
+            clock=self.clock,
         )
 
     def to_problem(self, weights, **kw):
@@ -246,13 +257,16 @@ def travel_times(
     keep_nodes: bool = False,
     workers: int | None = None,
     progress=None,
-    call_handling_s: float = 0.0,
+    call_handling_s: float | None = None,
+    clock: Clock | None = None,
 ) -> TravelTimes:
     """Sites × demand response times (turnout + drive, seconds) on ``zone``'s road network.
 
-    By default the times run **from the alarm** at the post. ``call_handling_s`` (e.g.
-    ``kz.DEFAULT_CALL_HANDLING_S``, 90 s) adds the 112 call handling: times **from the call**, as
-    the scenario runner measures them (:meth:`TravelTimes.shifted`).
+    By default the times run **from the alarm** at the post. ``clock`` (e.g.
+    ``kz.Clock.from_scenario(sc)``, or ``kz.Clock()``: 90 s) adds its 112 call handling: times **from
+    the call**, as the scenario runner measures them (:meth:`TravelTimes.shifted`); the result's
+    ``clock`` says so. ``call_handling_s`` is the older keyword for the same (a clock with that call
+    handling).
 
     Parameters
     ----------
@@ -270,8 +284,10 @@ def travel_times(
         Also keep the times to every network node (``node_seconds``; first-due areas, isochrones).
     progress : object with ``update(n)``, optional
         Advanced by the number of sites searched (e.g. a ``tqdm`` bar).
-    call_handling_s : float
+    call_handling_s : float, optional
         112 call -> alarm at the post, seconds, added to every time (default 0: from the alarm).
+    clock : Clock, optional
+        The clock of the times: its call handling is added (give it or ``call_handling_s``).
 
     Returns
     -------
@@ -293,7 +309,17 @@ def travel_times(
     check_nodes(demand.node, zone.net.n_nodes, "demand")
     dn = demand_approach(zone.net, prof, demand)
     turnout = np.asarray(sites.turnout_s, dtype=float)
-    ch = _call_handling(call_handling_s)
+    if clock is not None:
+        check_instance(clock, Clock, "clock", "a Clock (kz.Clock.from_scenario(sc), kz.Clock(90))")
+        if call_handling_s is not None and call_handling_value(call_handling_s) != clock.call_handling_s:
+            raise ModelInputError(
+                f"call handling {call_handling_s:g} s disagrees with the clock's {clock.call_handling_s:g} s; "
+                "give one of them",
+                field="call_handling_s",
+            )
+    else:
+        clock = Clock.alarm() if call_handling_s is None else Clock(call_handling_value(call_handling_s))
+    ch = clock.call_handling_s
     cutoff = cutoff_seconds(cutoff_s)
     if ch and np.isfinite(cutoff):
         cutoff = max(0.0, cutoff - ch)  # from the call -> from the alarm
@@ -309,7 +335,8 @@ def travel_times(
         node_seconds=node_out,
         profile=prof.name,
         speed_profile=prof,
-    ).shifted(ch)
+        clock=clock.with_call_handling(0.0),
+    ).shifted(clock)
 
 
 def demand_drive_times(net: RoadNetwork, profile: SpeedProfile, site_nodes, demand, cutoff_s=None) -> np.ndarray:

@@ -837,9 +837,8 @@ def _fast_run(task: RunTask, target: Path) -> dict:
     # handling added in float64 (TravelTimes.shifted): identical to a scenario run's numbers, ties included
     dem_t = (np.asarray(mm[task.rows], dtype=np.float64) + turnout[:, None]).astype(np.float32)
     ch = float(task.call_handling_s)
-    dem_t = (
-        TravelTimes(site_ids=[p["id"] for p in task.post_rows], turnout_s=turnout, seconds=dem_t).shifted(ch).seconds
-    )
+    tt = TravelTimes(site_ids=[p["id"] for p in task.post_rows], turnout_s=turnout, seconds=dem_t).shifted(ch)
+    dem_t, clock = tt.seconds, tt.clock
     th = list(task.thresholds_min)
     cell = float(d["cell_m"])
     rep = evaluate(
@@ -851,6 +850,7 @@ def _fast_run(task: RunTask, target: Path) -> dict:
         municipality_names=d["municipality_names"],
         cell_area_km2=(cell / 1000.0) ** 2 if cell else None,
         gap_shadow=d.get("gap_shadow"),
+        clock=clock,
     )
     th_all = sorted(set(th) | set(task.extra_thresholds or []))
     rep_all = rep
@@ -891,10 +891,7 @@ def _fast_run(task: RunTask, target: Path) -> dict:
         }
         for k, i in enumerate(worst)
     ]
-    ok = np.isfinite(rep.first_s) & (rep.first_site >= 0) & ~d["no_road_data"]
-    drive = rep.first_s[ok] - turnout[rep.first_site[ok]] - ch
-    w = d["weight"][ok]
-    mean_drive = float(np.average(drive, weights=w)) if ok.any() and w.sum() > 0 else None
+    mean_drive = rep.mean_drive_s(turnout, d["weight"])
     summary = {
         "kazerne_version": __version__,
         "scenario": task.scenario_info,

@@ -8,16 +8,17 @@ internals; the runner dispatches to the others).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
+from ..clock import DEFAULT_CALL_HANDLING_S, Clock
 from ..coverage.metrics import CoverageReport, mins, municipality_rows
 from ..demand.points import DemandPoints, demand_from_file, population_grid
 from ..errors import ScenarioError
 from ..jsonsafe import json_safe as _json_safe
 from ..progress import Progress
 from ..report.geo import write_geojson
-from ..response import DEFAULT_CALL_HANDLING_S, time_definition
 from ..routing.zone import Zone, load_zone
 from ..sites import Sites
 from .resolve import in_file, profile_of
@@ -46,6 +47,12 @@ class Context:
     profile: object
     demand: DemandPoints
     thresholds_s: np.ndarray
+
+    @cached_property
+    def clock(self) -> Clock:
+        """The run's time base (call handling, turnout per crew type and post), resolved once from
+        the scenario: every layer of the run counts on it (:class:`kazerne.Clock`)."""
+        return Clock.from_scenario(self.sc)
 
 
 def load_context(sc: Scenario, progress: Progress) -> Context:
@@ -134,7 +141,8 @@ def assumptions(ctx: Context, posts: Sites | None = None) -> dict:
         "population_year": z.pack.population_year,
         "population_total_pack": z.pack.total_population,
         "thresholds_min": list(ctx.sc.thresholds_min),
-        **time_definition(ctx.sc.call_handling_s),
+        **ctx.clock.definition(),
+        "clock": ctx.clock.label("detail"),
         "call_handling_note": "112 call -> alarm at the post, one constant per run: [response] call_handling_s "
         f"(default {DEFAULT_CALL_HANDLING_S:g} s, a documented estimate from the published Belgian figures; see "
         "kazerne.response); 0 gives the times from the alarm",

@@ -373,11 +373,10 @@ def print_ems(summary: dict) -> None:
         f"\n{summary['scenario']['name']}: {e['kind']}, {ev['units']} {e['unit']} unit(s), "
         f"profile {summary['assumptions']['speed_profile']['name']}"
     )
-    ch = summary["assumptions"].get("call_handling_s")
-    if ch:
-        print(f"  times FROM THE 112 CALL: call handling {ch:g} s + turnout {e['turnout_s']:g} s + driving")
-    elif ch == 0:
-        print(f"  times FROM THE ALARM (call_handling_s = 0): turnout {e['turnout_s']:g} s + driving")
+    if summary["assumptions"].get("call_handling_s") is not None:
+        from ..clock import Clock
+
+        print("  " + Clock.from_assumptions(summary["assumptions"]).label("console", turnout=f"{e['turnout_s']:g} s"))
     if solve:
         print(f"  {name} {solve['status']}, objective {solve['objective']:.1f}, {solve['seconds']:.2f} s")
     print(text_table([[p["base"], p["name"][:40], p["units"]] for p in placed], ["base", "name", "units"]))

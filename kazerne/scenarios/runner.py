@@ -41,15 +41,13 @@ from .schema import Scenario, parse_scenario
 def post_times(ctx: Context, posts: Sites):
     """The posts' response times from the call (call handling + turnout + drive, s) to the demand and
     to every network node."""
-    return travel_times(
-        ctx.zone, posts, ctx.demand, ctx.profile, keep_nodes=True, call_handling_s=ctx.sc.call_handling_s
-    )
+    return travel_times(ctx.zone, posts, ctx.demand, ctx.profile, keep_nodes=True, clock=ctx.clock)
 
 
 def evaluate_posts(ctx: Context, posts: Sites) -> tuple[CoverageReport, np.ndarray]:
     """Coverage of ``posts`` at the scenario's thresholds, and the times to every node (first-due areas)."""
     tt = post_times(ctx, posts)
-    return evaluate_travel_times(tt, ctx.demand, ctx.sc.thresholds_min), tt.node_seconds
+    return evaluate_travel_times(tt, ctx.demand, ctx.sc.thresholds_min, clock=ctx.clock), tt.node_seconds
 
 
 def run_baseline(sc: Scenario, out_root: Path, progress: Progress) -> Path:
@@ -64,7 +62,7 @@ def run_baseline(sc: Scenario, out_root: Path, progress: Progress) -> Path:
     scenario_posts = posts
     if sc.response is None:
         tt = post_times(ctx, posts)
-        rep, node_t = evaluate_travel_times(tt, ctx.demand, sc.thresholds_min), tt.node_seconds
+        rep, node_t = evaluate_travel_times(tt, ctx.demand, sc.thresholds_min, clock=ctx.clock), tt.node_seconds
     else:  # from the call: call handling, turnout distributions, time slices (kazerne.response)
         from .slices import response_baseline
 
@@ -122,9 +120,7 @@ def run_baseline(sc: Scenario, out_root: Path, progress: Progress) -> Path:
 
     fleet = fleet_outputs(ctx, posts)
     progress.done("fleet")
-    ok = np.isfinite(rep.first_s) & (rep.first_site >= 0) & ~d.no_road_data
-    drive = rep.first_s[ok] - posts.turnout_s[rep.first_site[ok]] - sc.call_handling_s
-    mean_drive = float(np.average(drive, weights=d.weight[ok])) if ok.any() and d.weight[ok].sum() > 0 else None
+    mean_drive = rep.mean_drive_s(posts.turnout_s, d.weight)
     summary = {
         "kazerne_version": __version__,
         "scenario": {"name": sc.name, "file": str(sc.path), "description": sc.description},
@@ -218,20 +214,11 @@ def run_baseline(sc: Scenario, out_root: Path, progress: Progress) -> Path:
 
 
 def time_line(a: dict, response_model: bool = False) -> str:
-    """The console's line on what the times measure (from the call, or from the alarm)."""
-    ch = a.get("call_handling_s")
-    if ch is None:  # a run of kazerne before 0.3
-        return "times from the alarm at the post: turnout + driving (no call handling)"
-    if ch == 0:
-        return "times FROM THE ALARM at the post (call_handling_s = 0): turnout + driving"
-    return (
-        f"times FROM THE 112 CALL: call handling {ch:g} s + turnout + driving; every threshold counts from the call"
-        + (
-            " (table below: every turnout at its median; expected shares per time slice further down)"
-            if response_model
-            else ""
-        )
-    )
+    """The console's line on what the times measure (from the call, or from the alarm): the clock's words."""
+    from ..clock import Clock
+
+    note = " (table below: every turnout at its median; expected shares per time slice further down)"
+    return Clock.from_assumptions(a).label("console", note=note if response_model else "")
 
 
 def print_summary(summary: dict, th) -> None:

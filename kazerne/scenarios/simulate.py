@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import __version__
+from ..clock import Clock
 from ..coverage.simulation import TYPE_NAMES, CallModel, Priority
 from ..errors import ModelInputError, ScenarioError, SnapError
 from ..response import DEFAULT_TURNOUT_DIST, TurnoutDist
@@ -588,8 +589,11 @@ def console_lines(summary: dict) -> list[str]:
         f"\n{summary['scenario']['name']}: dispatch simulation, {s['units']} units on {s['bases']} bases, "
         f"{s['replications']} x {s['days']:g} days ({s['seconds']:.1f} s, {s['engine']})",
         f"  {a['simulation']['units']}",
-        f"  times FROM THE 112 CALL: call handling {a['simulation']['call_handling_s']:g} s + turnout + driving; "
-        f"norm: on scene within {s['threshold_min']:g} min for {100 * s['norm_share']:g} % of calls",
+        "  "
+        + Clock(a["simulation"]["call_handling_s"]).label(
+            "console",
+            note=f"; norm: on scene within {s['threshold_min']:g} min for {100 * s['norm_share']:g} % of calls",
+        ),
         "  intervals: 95 % over the replications; 'hypercube' = the analytical figure (ambulances, same workload)",
     ]
     head = [

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..clock import Clock
 from ..coverage.metrics import CoverageReport, evaluate_travel_times, mins
 from ..report.tables import pct
 from ..response import (
@@ -286,15 +287,8 @@ def print_response(block: dict, th) -> None:
     """The console table of the response model (the CLI's runner prints it)."""
     from ..report.tables import text_table
 
-    ch = block["call_handling_s"]
-    print(
-        (
-            f"\nresponse time FROM THE CALL: call handling {ch:g} s + turnout "
-            if ch
-            else "\nresponse time FROM THE ALARM (call_handling_s = 0): turnout "
-        )
-        + f"({block['turnout_model']}) + driving; expected shares"
-    )
+    clock = Clock(block["call_handling_s"])
+    print("\n" + clock.label("console", turnout=f"({block['turnout_model']})", note="; expected shares"))
     rows = []
     for s in block["slices"]:
         z = s["zone"]

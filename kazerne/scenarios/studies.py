@@ -1203,15 +1203,13 @@ def print_study(summary: dict) -> None:
         f"{summary['candidates']['total']} candidate sites"
     )
     a = summary.get("assumptions", {})
-    if a.get("thresholds_from") == "call":
-        print(
-            f"  times FROM THE 112 CALL (call handling {a['call_handling_s']:g} s + turnout + driving); "
-            f"every threshold counts from the call"
-            + (f", time slice: {a['study_slice']}" if a.get("study_slice") else "")
-            + (" (hour-weighted population of every slice)" if a.get("study_slice") == "mix" else "")
+    if a.get("thresholds_from") in ("call", "alarm"):
+        from ..clock import Clock
+
+        note = (f", time slice: {a['study_slice']}" if a.get("study_slice") else "") + (
+            " (hour-weighted population of every slice)" if a.get("study_slice") == "mix" else ""
         )
-    elif a.get("thresholds_from") == "alarm":
-        print("  times FROM THE ALARM at the post (call_handling_s = 0): turnout + driving")
+        print("  " + Clock.from_assumptions(a).label("console", note=note))
     for s in summary["solves"][:3]:
         obj = "none" if s["objective"] is None else f"{s['objective']:,.1f}"
         gap = "n/a" if s["gap"] is None else f"{100 * s['gap']:.3g}%"
