@@ -19,6 +19,7 @@ import re
 
 import numpy as np
 
+from ..clock import DEFAULT_CALL_HANDLING_S
 from ..errors import ModelInputError
 from ..response import DEFAULT_SLICES, TurnoutDist
 from .simulation import TYPE_NAMES, EmsSystem
@@ -132,7 +133,7 @@ def ems_system(
     hospitals,
     profile,
     *,
-    call_handling_s: float = 90.0,
+    call_handling_s: float = DEFAULT_CALL_HANDLING_S,
     turnout=None,
     periods: str = "week",
     unit_labels=None,

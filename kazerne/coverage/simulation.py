@@ -34,6 +34,7 @@ from typing import Any
 
 import numpy as np
 
+from ..clock import DEFAULT_CALL_HANDLING_S, DEFAULT_TURNOUT_DIST
 from ..errors import ModelInputError
 from ..response import TurnoutDist
 
@@ -234,8 +235,8 @@ class EmsSystem:
     hb: np.ndarray
     period_names: list
     period_of_hour: np.ndarray
-    turnout: tuple = (TurnoutDist(90.0, 120.0, 45.0), TurnoutDist(90.0, 120.0, 45.0))
-    call_handling_s: float = 90.0
+    turnout: tuple = (DEFAULT_TURNOUT_DIST["professional"], DEFAULT_TURNOUT_DIST["professional"])
+    call_handling_s: float = DEFAULT_CALL_HANDLING_S
     hospital_ids: list = field(default_factory=list)
     meta: dict = field(default_factory=dict)
 

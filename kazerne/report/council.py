@@ -499,8 +499,8 @@ def _response_section(summary: dict, th) -> str:
     nat = b["national_mean_from_call_min"]["2019"]
     mean_mix = (b["mix"] if b.get("mix") else b["slices"][0])["zone"]["mean_response_min"]
     text = (
-        f"Times from the 112 call: call handling {b['call_handling_s']:g} s, then turnout "
-        f"({b['turnout_model']}) and driving. Shares are expected shares: each place counts with the "
+        f"Times {Clock(b['call_handling_s']).label('map', turnout=' (' + b['turnout_model'] + ')')}. "
+        "Shares are expected shares: each place counts with the "
         "probability that its first fire engine arrives in time (turnouts of the posts independent). "
         "The last row is the old definition (from the alarm at the post, every turnout fixed at its median), "
         "for comparison. "

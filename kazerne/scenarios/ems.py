@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import __version__
+from ..clock import Clock
 from ..coverage import ems as ems_models
 from ..coverage.problem import from_cost_matrix
 from ..coverage.queueing import hypercube_approx, system_busy_fraction
@@ -322,8 +323,8 @@ def run_ems(sc: Scenario, out_root: Path, progress: Progress) -> Path:
     a.pop("turnout_s_by_crew", None)
     a["turnout_model"] = f"deterministic: every unit's turnout fixed at ems.turnout_s = {e['turnout_s']:g} s"
     a["ems"] = {
-        "norm": f"{e['threshold']:g} min counted from the 112 call (call handling {sc.call_handling_s:g} s + "
-        "turnout + driving), as the Belgian EMS norm (on scene within 15 min of the call for 90 % of calls)",
+        "norm": f"{e['threshold']:g} min counted {Clock(sc.call_handling_s).label('paren')}, as the Belgian EMS "
+        "norm (on scene within 15 min of the call for 90 % of calls)",
         "unit": e["unit"],
         "turnout_s": e["turnout_s"],
         "mission_minutes": e["mission_minutes"],
