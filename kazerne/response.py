@@ -7,9 +7,10 @@
 **Call handling** (112 call → alarm at the post, seconds) is one stated constant per run,
 :data:`DEFAULT_CALL_HANDLING_S` = 90 s unless the scenario says otherwise (``[response]
 call_handling_s``); ``0`` gives the old definition "from the alarm". Every scenario run (baseline,
-studies, fleet, EMS, batch) counts its thresholds from the call with it; the library's
-:func:`kazerne.travel_times` stays from the alarm unless given ``call_handling_s`` (or
-:meth:`TravelTimes.shifted`). Derivation: the published Belgian figures (Civiele Veiligheid, annual
+studies, fleet, EMS, batch) counts its thresholds from the call with it, through the run's
+:class:`kazerne.clock.Clock`; the library's :func:`kazerne.travel_times` stays from the alarm unless
+given a ``clock`` (or ``call_handling_s``, or :meth:`TravelTimes.shifted`), and the times carry the
+clock they count on, so the functions here never add call handling twice. Derivation: the published Belgian figures (Civiele Veiligheid, annual
 report 2019, in the press: atv.be 2020-12) give a mean of 11:25 from the call to the arrival, of
 which 4:26 until the first vehicle leaves (call handling + turnout) and 6:59 driving. 4:26 = 266 s
 minus a turnout mix: with this module's default turnouts (means 94 s professional, 328 s volunteer)

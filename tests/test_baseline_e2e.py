@@ -280,3 +280,23 @@ def test_without_vehicle_fields_the_fleet_block_equals_todays_results(base):
         assert num(p["full_crew_min"]) >= num(p["first_AP_min"])
         if rows[p["first_engine_post"]]["crew"] == "professional":
             assert num(p["full_crew_min"]) == num(p["first_AP_min"])
+
+
+def test_every_output_words_the_clock_from_the_one_function(base, capsys):
+    """summary.json, report.html, the map's assumption lines and the console all state the clock the
+    scenario resolves to, in the words of kazerne.clock.Clock (issue 22: one clock)."""
+    import html as _html
+
+    from kazerne.clock import Clock
+    from kazerne.scenarios.runner import print_run
+    from kazerne.scenarios.schema import parse_scenario
+
+    clock = Clock.from_scenario(parse_scenario(SCEN_2019))
+    a = summary(base)["assumptions"]
+    assert a["response_time"] == clock.describe() and a["clock"] == clock.label("detail")
+    assert a["call_handling_s"] == clock.call_handling_s == 90.0 and a["thresholds_from"] == "call"
+    page = _html.unescape((base / "report.html").read_text(encoding="utf-8"))
+    assert clock.label("html", where="each 250 m cell") in page
+    assert clock.label("map") in page
+    print_run(base)
+    assert clock.label("console") in capsys.readouterr().out

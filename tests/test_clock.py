@@ -290,3 +290,15 @@ def test_isochrones_from_the_call_are_drive_only_isochrones_shifted():
         )
         assert far.any() and not shapely.intersects(c, xy[far]).any()
         assert al.area > c.area * 1.2  # 60 s more driving
+
+
+def test_the_report_writer_refuses_a_report_on_another_clock(tmp_path):
+    """write_baseline_outputs checks the clock of the report it draws against the assumptions it states."""
+    from kazerne.report.council import write_baseline_outputs
+
+    tt, d = alarm_times(), demand(40)
+    rep = evaluate_travel_times(tt, d, [10])  # from the alarm
+    summary = {"assumptions": {"thresholds_min": [10], "call_handling_s": 90.0}}
+    with pytest.raises(ModelInputError, match="from the alarm .* from the 112 call") as e:
+        write_baseline_outputs(tmp_path, None, None, rep, None, summary)
+    assert e.value.field == "rep"

@@ -542,10 +542,12 @@ def write_baseline_outputs(
     (``first_due``: the run's first-due areas, as its ``posts.csv`` counts them; ``extra_layers`` /
     ``extra_sections``: more GeoPackage layers and report sections, e.g. the effect of road changes)."""
     folder = Path(folder)
+    a = summary["assumptions"]
+    if getattr(rep, "clock", None) is not None:  # the maps' times must count as the text says they do
+        Clock.from_assumptions(a).require(rep.clock, "rep")
     zone, d = ctx.zone, ctx.demand
     th = list(summary["assumptions"]["thresholds_min"])
     bm = basemap(zone)
-    a = summary["assumptions"]
     lines = assumption_lines(a)
     z = summary["zone"]
     title = f"{bm.zone_title}: where does the first fire engine arrive in time?"
