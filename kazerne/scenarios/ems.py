@@ -253,7 +253,7 @@ def run_ems(sc: Scenario, out_root: Path, progress: Progress) -> Path:
     progress.step(f"response times from {len(ids)} bases")
     bases = Sites(ids=list(ids), names=list(names), node=nodes, lon=lons, lat=lats, turnout_s=e["turnout_s"])
     # from the 112 call, like the norm (on scene within 15 min of the call for 90 % of calls)
-    mat = travel_times(ctx.zone, bases, ctx.demand, ctx.profile, call_handling_s=sc.call_handling_s).seconds[:, keep]
+    mat = travel_times(ctx.zone, bases, ctx.demand, ctx.profile, clock=ctx.clock).seconds[:, keep]
     progress.done("matrix")
     with in_file(sc.path, MODEL_FIELDS, default="ems"):  # model errors name scenario fields
         kind = e["kind"]

@@ -198,7 +198,7 @@ def candidate_matrix(ctx: Context, cand: Sites, cutoff_s: float | None, progress
             profile or ctx.profile,
             cutoff_s=cutoff_s,
             progress=bar,
-            call_handling_s=ctx.sc.call_handling_s,
+            clock=ctx.clock,
         )
         return tt.seconds.astype(np.float32, copy=False)
     finally:
@@ -219,9 +219,8 @@ class FullTimes:
         rows = [int(r) for r in np.atleast_1d(rows)]
         todo = [r for r in dict.fromkeys(rows) if r not in self.rows]
         if todo:
-            ch = self.ctx.sc.call_handling_s
             d = travel_times(
-                self.ctx.zone, self.cand.subset(todo), self.ctx.demand, self.ctx.profile, call_handling_s=ch
+                self.ctx.zone, self.cand.subset(todo), self.ctx.demand, self.ctx.profile, clock=self.ctx.clock
             ).seconds
             for k, r in enumerate(todo):
                 self.rows[r] = d[k].astype(np.float64)
@@ -760,9 +759,9 @@ def study_add_vehicle(inp: StudyInput) -> StudyOutcome:
     )
     new = [x for x in res.sites if x not in holder_ids]
     new_rows = [cand.ids.index(x) for x in new]
-    full = travel_times(
-        ctx.zone, cand.subset(new_rows), ctx.demand, vb.profile, call_handling_s=inp.sc.call_handling_s
-    ).seconds.astype(np.float64)
+    full = travel_times(ctx.zone, cand.subset(new_rows), ctx.demand, vb.profile, clock=ctx.clock).seconds.astype(
+        np.float64
+    )
     nrd = ctx.demand.no_road_data
 
     def measure(extra):
@@ -982,7 +981,7 @@ def write_study(res: StudyResult, out_root: Path) -> Path:
         if sc.outputs.get("first_due_areas", True):
             sel = cand.subset(chosen_rows)
             prof = res.outcome.profile or ctx.profile
-            tt_sel = travel_times(ctx.zone, sel, ctx.demand, prof, keep_nodes=True, call_handling_s=sc.call_handling_s)
+            tt_sel = travel_times(ctx.zone, sel, ctx.demand, prof, keep_nodes=True, clock=ctx.clock)
             fs = kth_nearest(tt_sel.dense(), k=1)[1][0]
             areas = first_due(ctx, tt_sel.node_seconds, fs)
             write_first_due(tmp / "first_due.geojson", ctx, sel, areas, summary["assumptions"], fs)
@@ -1121,7 +1120,7 @@ def _write_study_report(tmp: Path, res: StudyResult) -> None:
     prof = outcome.profile or ctx.profile
     node_t = (
         travel_times(
-            ctx.zone, cand.subset(chosen_rows), ctx.demand, prof, keep_nodes=True, call_handling_s=sc.call_handling_s
+            ctx.zone, cand.subset(chosen_rows), ctx.demand, prof, keep_nodes=True, clock=ctx.clock
         ).node_seconds
         if len(chosen_rows) and opts["gpkg"]
         else None
