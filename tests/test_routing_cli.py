@@ -62,6 +62,26 @@ def test_isochrones_geojson_four_features_per_post(hvz_zone, tmp_path, capsys):
         assert 50.8 < geoms[-1].bounds[1] and geoms[-1].bounds[3] < 51.4
 
 
+def test_isochrones_count_from_the_call_by_default(hvz_zone, tmp_path, capsys):
+    """kazerne isochrones counts from the 112 call like every command (issue 22): P01 (professional,
+    turnout 90 s) within 10 min from the call (call handling 90 s) is P01 within 7 min of driving
+    alone; the file says which clock it is on."""
+    call, drive = tmp_path / "call.geojson", tmp_path / "drive.geojson"
+    args = ["isochrones", "--zone", ZONE, "--post", "P01", "--quiet"]
+    assert main([*args, "--minutes", "10", "-o", str(call)]) == 0, capsys.readouterr().err
+    assert main([*args, "--minutes", "7", "--from", "drive", "-o", str(drive)]) == 0, capsys.readouterr().err
+    c, d = (json.loads(f.read_text()) for f in (call, drive))
+    pc, pd = c["features"][0]["properties"], d["features"][0]["properties"]
+    assert (pc["counts_from"], pc["call_handling_s"], pc["turnout_s"]) == ("call", 90.0, 90.0)
+    assert (pd["counts_from"], pd["call_handling_s"], pd["turnout_s"]) == ("drive", 0.0, 0.0)
+    gc, gd = (shapely.geometry.shape(x["features"][0]["geometry"]) for x in (c, d))
+    assert gc.symmetric_difference(gd).area < 1e-9 * gc.area
+    assert "from the 112 call (call handling 90 s" in c["kazerne"]["note"]
+    assert c["kazerne"]["thresholds_from"] == "call" and "driving alone" in d["kazerne"]["note"]
+    rc = main([*args, "--from", "alarm", "--call-handling", "60", "-o", str(tmp_path / "x.geojson")])
+    assert rc == 2 and "--call-handling" in capsys.readouterr().err
+
+
 def test_isochrones_unknown_post_exit_2_one_line(hvz_zone, tmp_path):
     env = dict(os.environ, PYTHONPATH=str(REPO))
     out = tmp_path / "x.geojson"
