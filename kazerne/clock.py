@@ -91,11 +91,16 @@ class TurnoutDist:
         return self.p90_s == self.median_s
 
     @property
+    def p90(self) -> float:
+        """The 90th percentile, seconds (``p90_s`` after construction: never None)."""
+        return self.median_s if self.p90_s is None else float(self.p90_s)
+
+    @property
     def sigma(self) -> float:
         """The log-normal's sigma (0 for a fixed turnout)."""
         if self.fixed:
             return 0.0
-        return math.log((self.p90_s - self.min_s) / (self.median_s - self.min_s)) / Z90
+        return math.log((self.p90 - self.min_s) / (self.median_s - self.min_s)) / Z90
 
     @property
     def lower_s(self) -> float:
@@ -129,7 +134,7 @@ class TurnoutDist:
         d = median_s - self.median_s
         if self.fixed:
             return TurnoutDist(float(median_s))
-        return TurnoutDist(float(median_s), self.p90_s + d, max(0.0, min(self.min_s + d, float(median_s) - 1e-9)))
+        return TurnoutDist(float(median_s), self.p90 + d, max(0.0, min(self.min_s + d, float(median_s) - 1e-9)))
 
     def deterministic(self) -> "TurnoutDist":
         """The fixed turnout at this one's median."""
@@ -247,8 +252,8 @@ class Clock:
     """
 
     call_handling_s: float = DEFAULT_CALL_HANDLING_S
-    turnout_by_crew: tuple = tuple(sorted(DEFAULT_TURNOUT_DIST.items()))
-    turnout_by_post: tuple = ()
+    turnout_by_crew: tuple | dict = tuple(sorted(DEFAULT_TURNOUT_DIST.items()))
+    turnout_by_post: tuple | dict = ()
     turnout_model: str = "deterministic"
     slice: str = "week"
 
@@ -305,7 +310,7 @@ class Clock:
         return cls(
             call_handling_s=0.0 if ch is None else ch,
             turnout_by_crew=dict(crews) if isinstance(crews, dict) and crews else dict(DEFAULT_TURNOUT_DIST),
-            turnout_model=a.get("turnout_model") if a.get("turnout_model") in TURNOUT_MODELS else "deterministic",
+            turnout_model=str(a["turnout_model"]) if a.get("turnout_model") in TURNOUT_MODELS else "deterministic",
         )
 
     def with_call_handling(self, call_handling_s: float) -> "Clock":

@@ -127,8 +127,9 @@ class TravelTimes:
         c = clock.call_handling_s if clock else call_handling_value(call_handling_s)
         if c == 0:
             return self
-        if self.clock.call_handling_s:
-            raise ModelInputError(mismatch_text(self.clock.call_handling_s, c), field="call_handling_s")
+        mine = self.clock or Clock.alarm()
+        if mine.call_handling_s:
+            raise ModelInputError(mismatch_text(mine.call_handling_s, c), field="call_handling_s")
         if sparse.issparse(self.seconds):
             sec = self.seconds.astype(np.float64)
             sec.data += c
@@ -145,7 +146,7 @@ class TravelTimes:
             node_seconds=None if self.node_seconds is None else self.node_seconds + c,
             profile=self.profile,
             speed_profile=self.speed_profile,
-            clock=clock or self.clock.with_call_handling(c),
+            clock=clock or mine.with_call_handling(c),
         )
 
     def rows(self, which) -> "TravelTimes":
