@@ -79,16 +79,15 @@ def ems_bases(ctx, sc: Scenario):
     for k, b in enumerate(e.bases):
         fld = f"ems.bases[{k}]"
         cur = entries.get(
-            str(b["id"]),
-            {"id": str(b["id"]), "name": str(b["id"]), "lat": None, "lon": None, "street": None, "municipality": None},
+            b.id, {"id": b.id, "name": b.id, "lat": None, "lon": None, "street": None, "municipality": None}
         )
         cur = dict(
             cur,
-            name=b.get("name", cur["name"]),
-            lat=b.get("lat"),
-            lon=b.get("lon"),
-            street=b.get("street"),
-            municipality=b.get("municipality", cur["municipality"]),
+            name=b.name if b.name is not None else cur["name"],
+            lat=b.lat,
+            lon=b.lon,
+            street=b.street,
+            municipality=b.municipality if b.municipality is not None else cur["municipality"],
             fld=fld,
         )
         entries[cur["id"]] = cur
@@ -118,14 +117,13 @@ def _units(e, ids, sc):
     counts = np.zeros(len(ids), dtype=int)
     for k, u in enumerate(e.units):
         fld = f"ems.units[{k}]"
-        if u["base"] not in ids:
+        if u.base not in ids:
             raise ScenarioError(
-                f"unknown or unlocated base {u['base']!r}; known: {', '.join(ids)} "
-                f"(give a position under [[ems.bases]])",
+                f"unknown or unlocated base {u.base!r}; known: {', '.join(ids)} (give a position under [[ems.bases]])",
                 source=str(sc.path),
                 field=f"{fld}.base",
             )
-        counts[ids.index(u["base"])] += u["count"]
+        counts[ids.index(u.base)] += u.count
     return counts
 
 
