@@ -287,7 +287,7 @@ class BaselineKind:
             "fleet": fleet.summary,
             "timings_s": progress.timings,
         }
-        tables = {**coverage_tables(part), **{k: Table(v) for k, v in fleet.tables.items()}}
+        tables = {**coverage_tables(part), **fleet.tables}
         if resp is not None:
             from .slices import assumption_updates, slice_rows
 

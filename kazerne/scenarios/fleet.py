@@ -3,7 +3,8 @@
 The scenario fields (``[vehicles]``, ``[posts.vehicles]``, ``[[posts.neighbours]]``; see
 ``scenarios/README.md``) become a :class:`~kazerne.coverage.fleet.Fleet` over the open posts and the
 neighbouring zones' posts; :func:`fleet_outputs` measures it (:func:`kazerne.evaluate_fleet`) and
-returns the tables and summary fields the runner writes (:meth:`FleetOutputs.write`). The baseline's
+returns the summary block and tables of the baseline kind's answer (:mod:`kazerne.scenarios.baseline`)
+and :func:`fleet_text` its console lines. The baseline's
 own headline (``municipalities.csv``, the map) stays the zone's own posts; the neighbours' help is
 reported here, next to the own zone alone.
 """
@@ -11,15 +12,15 @@ reported here, next to the own zone alone.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 
 from ..coverage.fleet import Fleet, FleetReport, evaluate_fleet, fleet_times, vehicle_profile
 from ..errors import ScenarioError
-from ..report.tables import pct, text_table, write_csv
+from ..report.tables import pct, text_table
 from ..response import time_definition
 from ..sites import Sites, node_road, site_streets
+from .output import Table
 from .resolve import in_file, resolve_site
 from .schema import Scenario
 
@@ -115,12 +116,7 @@ class FleetOutputs:
     sites: Sites
     fleet: Fleet
     summary: dict
-    tables: dict = field(default_factory=dict)  # file name -> rows
-
-    def write(self, folder) -> None:
-        """The CSV files into ``folder`` (the run's temporary output folder)."""
-        for name, rows in self.tables.items():
-            write_csv(Path(folder) / name, rows)
+    tables: dict = field(default_factory=dict)  # file name -> Table (written by the one writer, empty or not)
 
 
 def fleet_outputs(ctx, posts: Sites) -> FleetOutputs:
@@ -205,10 +201,10 @@ def fleet_outputs(ctx, posts: Sites) -> FleetOutputs:
             r[c] = None if isinstance(v, float) and np.isnan(v) else v
         point_rows.append(r)
     tables = {
-        "fleet.csv": fleet.rows(sites),
-        "fleet_municipalities.csv": rep.municipality_rows(),
-        "first_arriving.csv": rep.first_arriving_rows(),
-        "fleet_points.csv": point_rows,
+        "fleet.csv": Table(fleet.rows(sites)),
+        "fleet_municipalities.csv": Table(rep.municipality_rows()),
+        "first_arriving.csv": Table(rep.first_arriving_rows()),
+        "fleet_points.csv": Table(point_rows),
     }
     summary["municipalities"] = rep.municipality_rows()
     summary["first_arriving"] = rep.first_arriving_rows()
