@@ -15,6 +15,7 @@ import datetime as _dt
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -72,8 +73,7 @@ class DemandTable:
 
     def save(self, fh) -> None:
         """Into an open binary file (``.npz``)."""
-        np.savez(
-            fh,
+        arrays: dict[str, Any] = dict(
             weight=self.weight,
             no_road_data=self.no_road_data,
             municipality=self.municipality,
@@ -85,8 +85,10 @@ class DemandTable:
             no_road_data_population=np.array(self.no_road_data_population),
             notes=np.array(json.dumps(self.notes, default=str)),
             gap_shadow_meta=np.array(json.dumps(self.gap_shadow_meta, default=str)),
-            **({"gap_shadow": self.gap_shadow} if self.gap_shadow is not None else {}),
         )
+        if self.gap_shadow is not None:
+            arrays["gap_shadow"] = self.gap_shadow
+        np.savez(fh, **arrays)
 
     @classmethod
     def load(cls, path) -> DemandTable:

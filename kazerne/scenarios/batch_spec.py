@@ -13,6 +13,7 @@ import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, NoReturn
 
 from ..errors import ScenarioError
 from .schema import MAX_NAME_CHARS, Scenario, parse_scenario, parse_scenario_data, read_toml
@@ -61,7 +62,7 @@ def show(v, limit: int = 60) -> str:
     return r if len(r) <= limit else r[: limit - 4] + " ..."
 
 
-def _fail(path, fld, msg):
+def _fail(path, fld, msg) -> NoReturn:
     raise ScenarioError(msg, source=str(path), field=fld)
 
 
@@ -91,7 +92,7 @@ def _range(path, fld, d: dict) -> list:
 
 
 def _flatten_sweep(path, d: dict, prefix: str = "") -> dict:
-    out = {}
+    out: dict[str, Any] = {}
     for k, v in d.items():
         name = f"{prefix}.{k}" if prefix else str(k)
         fld = f"sweep.{name}"
@@ -310,11 +311,11 @@ def _swept_runs(path: Path, raw: dict, b: dict, combine: str) -> tuple[list, lis
     runs = []
     for combo in _combos(path, axes, combine):
         rid = run_id(combo)
-        r = copy.deepcopy(base_raw)
+        run_raw = copy.deepcopy(base_raw)
         for k, v in combo.items():
-            _apply(r, k, v)
-        r["name"] = rid
-        runs.append(Run(id=rid, params=combo, raw=r, source=base_path))
+            _apply(run_raw, k, v)
+        run_raw["name"] = rid
+        runs.append(Run(id=rid, params=combo, raw=run_raw, source=base_path))
     seen: dict = {}
     for r in runs:
         seen.setdefault(r.id, []).append(r)

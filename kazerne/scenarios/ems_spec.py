@@ -64,7 +64,7 @@ def parse_ems(v: Validator, raw) -> EmsSection:
         if "capacity_per_base" in raw
         else None
     )
-    n_total = n_units if kind == "ems-place" else sum(u.count for u in units) + (1 if kind == "pit-add" else 0)
+    n_total = n_units if n_units is not None else sum(u.count for u in units) + (1 if kind == "pit-add" else 0)
     _check_load(v, fields["calls_per_year"], fields["mission_minutes"], n_total)
     return EmsSection(
         kind=kind,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import tomllib
 from pathlib import Path
+from typing import NoReturn
 
 from ..errors import ScenarioError
 
@@ -52,7 +53,7 @@ class Validator:
     def __init__(self, path: Path):
         self.src = str(path)
 
-    def fail(self, fld: str, msg: str):
+    def fail(self, fld: str | None, msg: str) -> NoReturn:
         raise ScenarioError(msg, source=self.src, field=fld or None)
 
     def table(self, d, fld, allowed):

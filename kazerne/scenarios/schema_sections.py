@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from ..errors import ScenarioError
 from ..routing.profiles import CLASS_INDEX, PERIOD_FACTORS, PROFILES
@@ -94,7 +95,7 @@ def profile_section(v: Validator, raw: dict, path: Path) -> ProfileSection:
     """The validated ``[profile]`` table (speed profile name and overrides; ``file`` = a calibrated
     profile file, anchored at the scenario's folder, which replaces ``name``)."""
     prof = v.table(raw.get("profile", {}), "profile", PROFILE_KEYS)
-    pd = {"name": _profile_name(v, prof, path)}
+    pd: dict[str, Any] = {"name": _profile_name(v, prof, path)}
     for k, (lo, lo_open, hi) in PROFILE_NUMBERS.items():
         if k in prof:
             pd[k] = v.number(prof[k], f"profile.{k}", lo=lo, lo_open=lo_open, hi=hi)
@@ -179,7 +180,7 @@ def demand_section(v: Validator, raw: dict, path: Path) -> DemandSection:
     if "file" in dm:
         expected = "a CSV (lon,lat,weight) or GeoJSON file"
         return DemandSection(max_snap_m=snap, grid_m=None, file=_demand_file(v, dm, "file", path, expected))
-    dd = {"grid_m": v.number(dm.get("grid_m", d.grid_m), "demand.grid_m", lo=25, hi=5000)}
+    dd: dict[str, Any] = {"grid_m": v.number(dm.get("grid_m", d.grid_m), "demand.grid_m", lo=25, hi=5000)}
     if "road_classes" in dm:
         rc = dm["road_classes"]
         if not isinstance(rc, list) or not rc or not all(isinstance(c, str) and c in CLASS_INDEX for c in rc):
