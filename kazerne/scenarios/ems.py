@@ -43,7 +43,7 @@ from .resolve import in_file, resolve_site
 from .schema import Scenario
 from .sections import EmsSection
 
-__all__ = ["EMS", "EmsKind", "console_lines", "ems_bases", "print_ems", "run_ems"]
+__all__ = ["EMS", "EmsKind", "console_lines", "ems_bases"]
 
 #: How reports name the placement models.
 MODEL_NAMES = {"mexclp": "MEXCLP", "malp": "MALP I", "malp2": "MALP II"}
@@ -390,19 +390,6 @@ class EmsKind:
 
 
 EMS = EmsKind()
-
-
-def run_ems(sc: Scenario, out_root: Path, progress: Progress) -> Path:
-    """An ``[ems]`` scenario's run, written to ``out_root/<name>/`` (the EMS kind through the one writer)."""
-    from .kinds import run_kind
-
-    return run_kind(EMS, sc.ems, sc, Path(out_root), progress)
-
-
-def print_ems(summary: dict) -> None:
-    """An EMS study's answer on the terminal (the command line calls this; the library never prints)."""
-    for line in console_lines(summary):
-        print(line)
 
 
 def console_lines(summary: dict) -> list[str]:

@@ -12,26 +12,11 @@ import argparse
 import sys
 from pathlib import Path
 
-import numpy as np
-
-from ..coverage.metrics import CoverageReport, evaluate_travel_times
 from ..report.atomic import check_output_dir
-from ..sites import Sites
 from .baseline import post_times, time_line  # noqa: F401  (kept importable from here)
-from .context import Context, Progress
-from .kinds import Finished, get_kind, kind_of, run_kind, run_kind_result, summary_kind
+from .context import Progress
+from .kinds import Finished, get_kind, kind_of, run_kind_result, summary_kind
 from .schema import Scenario, parse_scenario
-
-
-def evaluate_posts(ctx: Context, posts: Sites) -> tuple[CoverageReport, np.ndarray]:
-    """Coverage of ``posts`` at the scenario's thresholds, and the times to every node (first-due areas)."""
-    tt = post_times(ctx, posts)
-    return evaluate_travel_times(tt, ctx.demand, ctx.sc.thresholds_min), tt.node_seconds
-
-
-def run_baseline(sc: Scenario, out_root: Path, progress: Progress) -> Path:
-    """The baseline run of ``sc`` (:mod:`kazerne.scenarios.baseline`), written to ``out_root/<name>/``."""
-    return run_kind(get_kind("baseline"), None, sc, Path(out_root), progress)
 
 
 def execute(sc: Scenario, out_root: Path, progress: Progress) -> Finished | Path:
