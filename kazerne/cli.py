@@ -322,13 +322,13 @@ def _cmd_compare(args) -> int:
 
 def _cmd_criticality(args) -> int:
     import dataclasses
-    import json
 
     from .errors import ScenarioError
     from .progress import Progress
     from .report.atomic import check_output_dir
     from .scenarios.criticality import CRITICALITY, criticality_spec
-    from .scenarios.kinds import run_kind
+    from .scenarios.kinds import run_kind_result
+    from .scenarios.runner import print_result
     from .scenarios.schema import Validator, parse_scenario
 
     sc = parse_scenario(args.scenario)
@@ -346,11 +346,10 @@ def _cmd_criticality(args) -> int:
     if "criticality" not in sc.kinds:
         sc = dataclasses.replace(sc, name=f"{sc.name}-criticality")
     check_output_dir(Path(args.out) / sc.name)
-    target = run_kind(CRITICALITY, spec, sc, Path(args.out), Progress(args.quiet))
+    done = run_kind_result(CRITICALITY, spec, sc, Path(args.out), Progress(args.quiet))
     if not args.quiet:
-        for line in CRITICALITY.console(json.loads((target / "summary.json").read_text(encoding="utf-8"))):
-            print(line)
-        print(f"outputs in {target}/", file=sys.stderr)
+        print_result(done)
+        print(f"outputs in {done.target}/", file=sys.stderr)
     return 0
 
 
@@ -358,8 +357,8 @@ def _cmd_calibrate(args) -> int:
     from .calibration.records import check_records_path
     from .progress import Progress
     from .report.atomic import check_output_dir
-    from .scenarios.kinds import get_kind, run_kind
-    from .scenarios.runner import print_run
+    from .scenarios.kinds import get_kind, run_kind_result
+    from .scenarios.runner import print_result
     from .scenarios.schema import parse_scenario_data
 
     rec = Path(args.records).resolve()
@@ -371,10 +370,10 @@ def _cmd_calibrate(args) -> int:
     out = Path(args.out)
     check_output_dir(out / name)  # before the work, not after
     kind = get_kind("calibration")
-    target = run_kind(kind, sc.kinds["calibration"], sc, out, Progress(args.quiet))
-    print_run(target)
+    done = run_kind_result(kind, sc.kinds["calibration"], sc, out, Progress(args.quiet))
+    print_result(done)
     if not args.quiet:
-        print(f"outputs in {target}/", file=sys.stderr)
+        print(f"outputs in {done.target}/", file=sys.stderr)
     return 0
 
 

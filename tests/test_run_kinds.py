@@ -102,3 +102,24 @@ def test_runner_writes_and_prints_a_kind(tmp_path, toy_registered, capsys):
     assert (target / "toy.txt").read_text(encoding="utf-8") == "10\n"
     print_run(target)
     assert capsys.readouterr().out.strip() == "toy total 10"
+
+
+def test_result_in_memory_is_what_was_written(tmp_path, toy_registered, capsys):
+    from kazerne.scenarios.runner import execute, print_result
+
+    sc = parse_scenario(write(tmp_path, "[toy]\nn = 3\n"))
+    done = execute(sc, tmp_path / "out", Progress(True))
+    on_disk = json.loads((done.target / "summary.json").read_text(encoding="utf-8"))
+    assert done.result.summary == on_disk and done.result.value == 6
+    print_result(done)  # from memory, not read back
+    assert capsys.readouterr().out.strip() == "toy total 6"
+    (done.target / "summary.json").unlink()
+    print_result(done)  # the folder is not read at all
+    assert capsys.readouterr().out.strip() == "toy total 6"
+
+
+def test_registry_lists_the_kinds_and_their_modules():
+    assert {"ems", "criticality", "simulate", "calibration"} <= set(kinds.kind_names())
+    for name in [*kinds.kind_names(), "baseline"]:
+        kind = kinds.get_kind(name)
+        assert kind.name == name and callable(kind.solve) and callable(kind.console) and callable(kind.parse)

@@ -7,6 +7,7 @@ uncovered.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -179,12 +180,34 @@ def municipality_frame(municipalities: list, thresholds_s):
     for m in municipalities:
         r = {"municipality": m["municipality"], "population": m["population"], "no_road_data": m["no_road_data"]}
         for t, sh in zip(thresholds_s, m["share_within"]):
-            r[f"share_within_{t / 60:g}min"] = sh
+            r[share_key(t / 60)] = sh
         r["mean_min"] = m["mean_s"] / 60.0
         if "p90_s" in m:
             r["p90_min"] = m["p90_s"] / 60.0
         rows.append(r)
     return pd.DataFrame(rows)
+
+
+def minutes_key(minutes) -> str:
+    """A threshold in minutes as a summary's key: ``8.0`` -> ``"8"``, ``7.5`` -> ``"7.5"``."""
+    return f"{float(minutes):g}"
+
+
+def share_key(minutes, suffix: str = "") -> str:
+    """The column of the share reached within ``minutes``: ``share_key(12)`` -> ``"share_within_12min"``
+    (``suffix`` e.g. ``"_busy_aware"``). Every table and summary names its columns with this."""
+    return f"share_within_{minutes_key(minutes)}min{suffix}"
+
+
+def population_key(minutes) -> str:
+    """The column of the population reached within ``minutes``: ``"population_within_12min"``."""
+    return f"population_within_{minutes_key(minutes)}min"
+
+
+def key_minutes(column: str) -> float | None:
+    """The threshold of a ``share_within_<T>min`` / ``population_within_<T>min`` column; None otherwise."""
+    m = re.fullmatch(r"(?:share|population)_within_([0-9.eE+-]+)min", column)
+    return float(m.group(1)) if m else None
 
 
 def mins(s):
@@ -204,7 +227,7 @@ def municipality_rows(rep: CoverageReport, th_min) -> list[dict]:
         if "gap_shadow" in m:  # part of no_road_data: routes the gap distorts (kazerne.demand.shadow)
             r["gap_shadow"] = round(m["gap_shadow"], 1)
         for t, s in zip(th_min, m["share_within"]):
-            r[f"share_within_{t:g}min"] = s
+            r[share_key(t)] = s
         for t, s in zip(th_min, m["no_second_within"]):
             r[f"no_second_unit_{t:g}min"] = round(s, 1)
         r["mean_min"] = mins(m["mean_s"])

@@ -12,6 +12,8 @@ from __future__ import annotations
 import math
 import textwrap
 
+from ..coverage.metrics import share_key
+
 LONG_COLUMNS = ["municipality", "threshold_min", "share", "people", "population"]
 
 
@@ -24,17 +26,17 @@ def fast_path_reason(sc, council: bool, raw: dict | None = None) -> str:
         return "council = true (per-run maps, report.html, layers.gpkg)"
     if sc.study:
         return "[study] section"
-    if sc.ems:
-        return "[ems] section"
-    if (sc.fleet or {}).get("declared"):
+    for name in sc.kinds:  # only the baseline kind has the shared-matrix path
+        return f"[{name}] section"
+    if sc.fleet.declared:
         return "vehicles or neighbouring posts"
     r = sc.response
     if r is not None:
-        if "slices" in (raw or {}) or len(getattr(sc, "slices", None) or []) > 1:
+        if "slices" in (raw or {}) or len(sc.slices or []) > 1:
             return "[[slices]] (time slices)"
-        if r.get("turnout_model") != "deterministic":
+        if r.turnout_model != "deterministic":
             return "[response] turnout_model = distribution"
-        if r.get("turnout") or r.get("posts"):
+        if r.tables:
             return "[response] turnout tables"
     return ""
 
@@ -115,7 +117,7 @@ def summary_municipality_rows(summary: dict) -> list[dict]:
                 "municipality": r["municipality"],
                 "population": r["population"],
                 "no_road_data": r.get("no_road_data") or 0.0,
-                "share_within": [r.get(f"share_within_{float(t):g}min") for t in th],
+                "share_within": [r.get(share_key(t)) for t in th],
             }
         )
     return municipality_rows(ms, th)

@@ -64,36 +64,30 @@ def load_context(sc: Scenario, progress: Progress) -> Context:
     profile = profile_of(sc)
     progress.step("building demand points")
     with in_file(sc.path):
-        if "incidents" in sc.demand:
+        dm = sc.demand
+        if dm.incidents:
             from ..calibration.records import incident_demand
 
-            demand = incident_demand(zone, sc.demand["incidents"], max_snap_m=sc.demand["max_snap_m"])
-        elif "file" in sc.demand:
-            demand = demand_from_file(
-                zone, sc.demand["file"], max_snap_m=sc.demand["max_snap_m"], shadow_profile=profile
-            )
+            demand = incident_demand(zone, dm.incidents, max_snap_m=dm.max_snap_m)
+        elif dm.file:
+            demand = demand_from_file(zone, dm.file, max_snap_m=dm.max_snap_m, shadow_profile=profile)
         else:
-            kw = {
-                k: sc.demand[k]
-                for k in ("road_classes", "density_exponent", "density_radius_m", "max_density_km2")
-                if k in sc.demand
-            }
             demand = population_grid(
-                zone, cell_m=sc.demand["grid_m"], max_snap_m=sc.demand["max_snap_m"], shadow_profile=profile, **kw
+                zone, cell_m=dm.grid_m, max_snap_m=dm.max_snap_m, shadow_profile=profile, **dm.grid_options()
             )
     progress.done("demand")
     w = demand.weight[~demand.no_road_data]
     far = (demand.weight > 0) & demand.no_road_data & ~demand.in_gap  # weighted, but too far from a road
     if not (w.sum() > 0) and far.any():  # the snap distance, not the demand, leaves nothing to measure
         raise ScenarioError(
-            f"every demand point with weight is farther than {sc.demand['max_snap_m']:g} m from a road node or "
+            f"every demand point with weight is farther than {sc.demand.max_snap_m:g} m from a road node or "
             f"in the road-data gap (the nearest weighted point outside the gap is "
             f"{float(demand.snap_m[far].min()):.3g} m from one); expected a larger max_snap_m",
             source=str(sc.path),
             field="demand.max_snap_m",
         )
     if not (w.sum() > 0):
-        fld = "demand.file" if "file" in sc.demand else "demand.grid_m"
+        fld = "demand.file" if sc.demand.file else "demand.grid_m"
         raise ScenarioError(
             f"the demand has no weight where there is road data ({len(demand)} points, total weight "
             f"{float(demand.weight.sum()):g}, {int(demand.no_road_data.sum())} without road data); "
@@ -176,13 +170,7 @@ def headline(rep: CoverageReport, th_min) -> dict:
 
 def report_options(sc: Scenario) -> dict:
     """What the scenario's ``[outputs]`` asks of the report writers (maps, report.html, layers.gpkg)."""
-    o = sc.outputs
-    return {
-        "maps": o.get("map", True),
-        "report": o.get("report", True),
-        "gpkg": o.get("gpkg", True),
-        "epsg": int(o.get("gpkg_epsg", 31370)),
-    }
+    return sc.outputs.report_options()
 
 
 def first_due(ctx: Context, node_t: np.ndarray, demand_first: np.ndarray) -> dict:

@@ -76,7 +76,7 @@ class CriticalityKind:
         results = []
         for name in spec.profiles:
             progress.step(f"criticality: {name}, within {spec.threshold_min:g} min from the call")
-            kw = {k: v for k, v in sc.profile.items() if k != "name"} if name == base.name else {}
+            kw = sc.profile.overrides() if name == base.name else {}
             with in_file(sc.path):
                 prof = get_profile(name, **kw)
             results.append(
@@ -170,13 +170,13 @@ def _write_layers(tmp, ctx, posts, results, sc) -> None:
                     "municipalities_affected": x["municipalities_affected"],
                 }
             )
-    if sc.outputs.get("gpkg", True) and rows:
+    if sc.outputs.gpkg and rows:
         write_gpkg(
             tmp / "layers.gpkg",
             {"critical_segments": (rows, np.array(geoms, dtype=object), "MultiLineString")},
-            epsg=int(sc.outputs.get("gpkg_epsg", 31370)),
+            epsg=int(sc.outputs.gpkg_epsg),
         )
-    if not sc.outputs.get("map", True):
+    if not sc.outputs.map:
         return
     bm = basemap(ctx.zone)
     r = results[0]

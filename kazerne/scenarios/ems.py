@@ -27,21 +27,24 @@ import numpy as np
 from .. import __version__
 from ..clock import Clock
 from ..coverage import ems as ems_models
+from ..coverage.metrics import share_key
 from ..coverage.problem import from_cost_matrix
 from ..coverage.queueing import hypercube_approx, system_busy_fraction
 from ..errors import ScenarioError
 from ..jsonsafe import json_safe as _json_safe
 from ..progress import Progress
-from ..report.atomic import atomic_dir, write_json
 from ..report.geo import write_geojson
-from ..report.tables import text_table, write_csv
+from ..report.tables import text_table
 from ..routing.travel import travel_times
 from ..sites import Sites
 from .context import assumptions, load_context
-from .resolve import in_file, profile_of, resolve_site
+from .kinds import RunResult
+from .output import Table
+from .resolve import in_file, resolve_site
 from .schema import Scenario
+from .sections import EmsSection
 
-__all__ = ["ems_bases", "print_ems", "run_ems"]
+__all__ = ["EMS", "EmsKind", "console_lines", "ems_bases"]
 
 #: How reports name the placement models.
 MODEL_NAMES = {"mexclp": "MEXCLP", "malp": "MALP I", "malp2": "MALP II"}
@@ -74,19 +77,18 @@ def ems_bases(ctx, sc: Scenario):
             "street": None,
             "municipality": s.municipality,
         }
-    for k, b in enumerate(e["bases"]):
+    for k, b in enumerate(e.bases):
         fld = f"ems.bases[{k}]"
         cur = entries.get(
-            str(b["id"]),
-            {"id": str(b["id"]), "name": str(b["id"]), "lat": None, "lon": None, "street": None, "municipality": None},
+            b.id, {"id": b.id, "name": b.id, "lat": None, "lon": None, "street": None, "municipality": None}
         )
         cur = dict(
             cur,
-            name=b.get("name", cur["name"]),
-            lat=b.get("lat"),
-            lon=b.get("lon"),
-            street=b.get("street"),
-            municipality=b.get("municipality", cur["municipality"]),
+            name=b.name if b.name is not None else cur["name"],
+            lat=b.lat,
+            lon=b.lon,
+            street=b.street,
+            municipality=b.municipality if b.municipality is not None else cur["municipality"],
             fld=fld,
         )
         entries[cur["id"]] = cur
@@ -114,29 +116,28 @@ def ems_bases(ctx, sc: Scenario):
 
 def _units(e, ids, sc):
     counts = np.zeros(len(ids), dtype=int)
-    for k, u in enumerate(e["units"]):
+    for k, u in enumerate(e.units):
         fld = f"ems.units[{k}]"
-        if u["base"] not in ids:
+        if u.base not in ids:
             raise ScenarioError(
-                f"unknown or unlocated base {u['base']!r}; known: {', '.join(ids)} "
-                f"(give a position under [[ems.bases]])",
+                f"unknown or unlocated base {u.base!r}; known: {', '.join(ids)} (give a position under [[ems.bases]])",
                 source=str(sc.path),
                 field=f"{fld}.base",
             )
-        counts[ids.index(u["base"])] += u["count"]
+        counts[ids.index(u.base)] += u.count
     return counts
 
 
 def _evaluate(mat, w, counts, e, muni, names):
     unit_bases = np.repeat(np.arange(len(counts)), counts)
     n = len(unit_bases)
-    service = e["mission_minutes"] * 60.0
-    if e["calls_per_year"] is not None:
-        rate = e["calls_per_year"] / (365.0 * 24 * 3600)
+    service = e.mission_minutes * 60.0
+    if e.calls_per_year is not None:
+        rate = e.calls_per_year / (365.0 * 24 * 3600)
     else:
-        rate = e["busy_fraction"] * n / service
+        rate = e.busy_fraction * n / service
     hc = hypercube_approx(mat, w, unit_bases, rate, service, queue=True)
-    T = e["threshold"] * 60
+    T = e.threshold * 60
     p = hc.prob_within(T)
     det = (mat[unit_bases].min(axis=0) <= T) if n else np.zeros(mat.shape[1], bool)
     per = []
@@ -147,8 +148,8 @@ def _evaluate(mat, w, counts, e, muni, names):
             {
                 "municipality": nm,
                 "population": round(float(ws), 1),
-                f"share_within_{e['threshold']:g}min_busy_aware": float(np.dot(w[sel], p[sel]) / ws) if ws else None,
-                f"share_within_{e['threshold']:g}min_if_all_free": float(w[sel][det[sel]].sum() / ws) if ws else None,
+                share_key(e.threshold, "_busy_aware"): float(np.dot(w[sel], p[sel]) / ws) if ws else None,
+                share_key(e.threshold, "_if_all_free"): float(w[sel][det[sel]].sum() / ws) if ws else None,
             }
         )
     share = hc.share_within(T)
@@ -161,8 +162,8 @@ def _evaluate(mat, w, counts, e, muni, names):
             "p_all_busy": hc.p_all_busy,
             "share_within_busy_aware": share,
             "share_within_if_all_free": float(w[det].sum() / w.sum()),
-            "norm_share": e["norm_share"],
-            "meets_norm": bool(share >= e["norm_share"]),
+            "norm_share": e.norm_share,
+            "meets_norm": bool(share >= e.norm_share),
         },
         per,
         p,
@@ -175,17 +176,17 @@ def _simulate_study(ctx, sc, e, bases, mat, w, counts, muni, progress) -> dict:
 
     ids = list(bases.ids)
     n = int(counts.sum())
-    if e["busy_fraction"] is not None:
-        q = e["busy_fraction"]
+    if e.busy_fraction is not None:
+        q = e.busy_fraction
     else:
-        q = system_busy_fraction(e["calls_per_year"], e["mission_minutes"], max(n, 1))
-    kind = e["kind"]
+        q = system_busy_fraction(e.calls_per_year, e.mission_minutes, max(n, 1))
+    kind = e.kind
     if kind == "pit-add":
         today = _units(e, ids, sc)
         added = np.flatnonzero(counts > today)
         chosen = int(added[0]) if added.size else None
-        cap = e.get("capacity_per_base")
-        cands = pit_add_candidates(mat, w, today, chosen, q, e["threshold"] * 60.0, e["simulate"]["candidates"], cap)
+        cap = e.capacity_per_base
+        cands = pit_add_candidates(mat, w, today, chosen, q, e.threshold * 60.0, e.simulate.candidates, cap)
         placements = [("today", today)]
         for b in cands:
             c = today.copy()
@@ -194,7 +195,7 @@ def _simulate_study(ctx, sc, e, bases, mat, w, counts, muni, progress) -> dict:
                 (f"today + 1 at {ids[b]}" + (" (model)" if b == chosen else "") + f" {bases.names[b]}", c)
             )
     elif kind == "ems-place":
-        placements = [(f"{MODEL_NAMES[e['model']]} placement", counts)]
+        placements = [(f"{MODEL_NAMES[e.model]} placement", counts)]
     else:
         placements = [("stated units", counts)]
 
@@ -239,161 +240,187 @@ def _write_ems_report(tmp, ctx, sc, summary, ids, names, lons, lats, counts, mat
     )
 
 
-def run_ems(sc: Scenario, out_root: Path, progress: Progress) -> Path:
-    e = dict(sc.ems)
-    if "profile" not in (sc.raw.get("profile") or {}) and "name" not in (sc.raw.get("profile") or {}):
-        sc.profile = dict(sc.profile, name=e.get("profile", "ambulance"))
-    ctx = load_context(sc, progress)
-    ctx.profile = profile_of(sc)
-    progress.step("EMS bases")
-    ids, names, nodes, lons, lats, skipped = ems_bases(ctx, sc)
-    keep = ~ctx.demand.no_road_data
-    w = ctx.demand.weight[keep]
-    muni = ctx.demand.municipality[keep]
-    progress.step(f"response times from {len(ids)} bases")
-    bases = Sites(ids=list(ids), names=list(names), node=nodes, lon=lons, lat=lats, turnout_s=e["turnout_s"])
-    # from the 112 call, like the norm (on scene within 15 min of the call for 90 % of calls)
-    mat = travel_times(ctx.zone, bases, ctx.demand, ctx.profile, clock=ctx.clock).seconds[:, keep]
-    progress.done("matrix")
-    with in_file(sc.path, MODEL_FIELDS, default="ems"):  # model errors name scenario fields
-        kind = e["kind"]
-        T = e["threshold"] * 60
-        solve = None
-        if kind == "ems-evaluate":
-            counts = _units(e, ids, sc)
-        else:
-            if kind == "ems-place":
-                n_units = int(e["n_units"])
-                min_units = None
-            else:
-                base_counts = _units(e, ids, sc)
-                n_units = int(base_counts.sum()) + 1
-                min_units = {ids[i]: int(c) for i, c in enumerate(base_counts) if c}
-            if e["busy_fraction"] is not None:
-                q = e["busy_fraction"]
-            else:
-                q = system_busy_fraction(e["calls_per_year"], e["mission_minutes"], n_units)
-            cap = int(e.get("capacity_per_base", n_units))
-            name = MODEL_NAMES[e["model"]]
-            progress.step(f"{name}: {n_units} units, q = {q:.3f}")
-            kw = {"capacity": cap, "min_units": min_units, "time_limit": e["time_limit_s"]}
-            prob = from_cost_matrix(mat, w, site_ids=ids)  # bases x demand with road data
-            if e["model"] == "mexclp":
-                res = ems_models.mexclp(prob, n_units, q, T, **kw)
-            elif e["model"] == "malp":
-                res = ems_models.malp(prob, n_units, q, e["reliability"], T, **kw)
-            else:
-                # busy units per unit of demand weight: the calls (spread like the weights) x mission time,
-                # or the system-wide busy fraction x units when only that is given
-                total_w = float(w.sum())
-                busy = (
-                    e["calls_per_year"] * e["mission_minutes"] / 525_600.0
-                    if e["busy_fraction"] is None
-                    else q * n_units
-                )
-                res = ems_models.malp2(prob, n_units, busy / total_w if total_w > 0 else 0.0, e["reliability"], T, **kw)
-            if res.status != "optimal":
-                import warnings
+def _place(e: EmsSection, mat, w, ids: list, sc: Scenario, progress: Progress):
+    """The units per base (stated, or placed by the study's model) and the solve's record (or None)."""
+    if e.kind == "ems-evaluate":
+        return _units(e, ids, sc), None
+    if e.kind == "ems-place":
+        n_units = int(e.n_units)
+        min_units = None
+    else:
+        base_counts = _units(e, ids, sc)
+        n_units = int(base_counts.sum()) + 1
+        min_units = {ids[i]: int(c) for i, c in enumerate(base_counts) if c}
+    if e.busy_fraction is not None:
+        q = e.busy_fraction
+    else:
+        q = system_busy_fraction(e.calls_per_year, e.mission_minutes, n_units)
+    T = e.threshold * 60
+    name = MODEL_NAMES[e.model]
+    progress.step(f"{name}: {n_units} units, q = {q:.3f}")
+    kw = {"capacity": int(e.capacity_per_base or n_units), "min_units": min_units, "time_limit": e.time_limit_s}
+    prob = from_cost_matrix(mat, w, site_ids=ids)  # bases x demand with road data
+    if e.model == "mexclp":
+        res = ems_models.mexclp(prob, n_units, q, T, **kw)
+    elif e.model == "malp":
+        res = ems_models.malp(prob, n_units, q, e.reliability, T, **kw)
+    else:
+        # busy units per unit of demand weight: the calls (spread like the weights) x mission time,
+        # or the system-wide busy fraction x units when only that is given
+        total_w = float(w.sum())
+        busy = e.calls_per_year * e.mission_minutes / 525_600.0 if e.busy_fraction is None else q * n_units
+        res = ems_models.malp2(prob, n_units, busy / total_w if total_w > 0 else 0.0, e.reliability, T, **kw)
+    if res.status != "optimal":
+        import warnings
 
-                from ..errors import KazerneWarning
+        from ..errors import KazerneWarning
 
-                warnings.warn(
-                    f"{name} stopped by its time limit before proving optimality (status {res.status}, gap {res.gap})",
-                    KazerneWarning,
-                    stacklevel=2,
-                )
-            solve = res.to_dict()
-            units = res.extra.get("units", {})
-            counts = np.array([int(units.get(b, 0)) for b in ids])
-            progress.done("solve")
-        ev, per, p_within = _evaluate(mat, w, counts, e, muni, ctx.demand.municipality_names)
-        sim = _simulate_study(ctx, sc, e, bases, mat, w, counts, muni, progress) if e.get("simulate") else None
-    placed = [
-        {
-            "base": ids[i],
-            "name": names[i],
-            "units": int(c),
-            "lon": round(float(lons[i]), 6),
-            "lat": round(float(lats[i]), 6),
-        }
-        for i, c in enumerate(counts)
-        if c
-    ]
+        warnings.warn(
+            f"{name} stopped by its time limit before proving optimality (status {res.status}, gap {res.gap})",
+            KazerneWarning,
+            stacklevel=3,
+        )
+    units = res.extra.get("units", {})
+    progress.done("solve")
+    return np.array([int(units.get(b, 0)) for b in ids]), res.to_dict()
+
+
+def _assumptions(ctx, sc: Scenario, e: EmsSection) -> dict:
     a = assumptions(ctx)
     a.pop("turnout_s_by_crew", None)
-    a["turnout_model"] = f"deterministic: every unit's turnout fixed at ems.turnout_s = {e['turnout_s']:g} s"
+    a["turnout_model"] = f"deterministic: every unit's turnout fixed at ems.turnout_s = {e.turnout_s:g} s"
     a["ems"] = {
-        "norm": f"{e['threshold']:g} min counted {Clock(sc.call_handling_s).label('paren')}, as the Belgian EMS "
+        "norm": f"{e.threshold:g} min counted {Clock(sc.call_handling_s).label('paren')}, as the Belgian EMS "
         "norm (on scene within 15 min of the call for 90 % of calls)",
-        "unit": e["unit"],
-        "turnout_s": e["turnout_s"],
-        "mission_minutes": e["mission_minutes"],
-        "calls_per_year": e["calls_per_year"],
-        "busy_fraction_given": e["busy_fraction"],
+        "unit": e.unit,
+        "turnout_s": e.turnout_s,
+        "mission_minutes": e.mission_minutes,
+        "calls_per_year": e.calls_per_year,
+        "busy_fraction_given": e.busy_fraction,
         "queueing": "Larson hypercube approximation, infinite queue, nearest-available dispatch; "
         "calls finding all units busy count as not within T",
         "calls_spread": "like population (demand weights)",
     }
-    summary = {
-        "kazerne_version": __version__,
-        "scenario": {"name": sc.name, "file": str(sc.path), "description": sc.description},
-        "created": _dt.datetime.now().isoformat(timespec="seconds"),
-        "ems": {k: v for k, v in e.items() if k not in ("units", "bases")},
-        "assumptions": a,
-        "bases_without_position": skipped,
-        "placement": placed,
-        "solve": solve,
-        "result": ev,
-        "municipalities": per,
-        "simulation": sim,
-        "timings_s": progress.timings,
-    }
-    target = out_root / sc.name
-    with atomic_dir(target) as tmp:
-        write_json(tmp / "summary.json", _json_safe(summary))
-        write_csv(tmp / "municipalities.csv", per)
-        write_csv(tmp / "placement.csv", placed)
-        if sim is not None:
-            write_csv(tmp / "simulation.csv", sim["rows"])
-        from shapely.geometry import Point
-
-        write_geojson(
-            tmp / "placement.geojson",
-            [{**p, "geometry": Point(p["lon"], p["lat"])} for p in placed],
-            metadata={"assumptions": _json_safe(a)},
-        )
-        _write_ems_report(tmp, ctx, sc, summary, ids, names, lons, lats, counts, mat, keep, kind, e, p_within)
-    return target
+    return a
 
 
-def print_ems(summary: dict) -> None:
-    """An EMS study's answer on the terminal (the command line calls this; the library never prints)."""
+class EmsKind:
+    """``[ems]``: ambulances, PIT and MUG teams (see the module docstring)."""
+
+    name = "ems"
+    title = "EMS studies: evaluate, place or add ambulance / PIT / MUG units against the norm"
+    #: the study brings its own turnout: [response] gives call handling only, no [[slices]]
+    own_turnout = True
+
+    def parse(self, v, section, sc: Scenario) -> EmsSection:
+        from dataclasses import replace
+
+        from .ems_spec import parse_ems
+
+        spec = parse_ems(v, section)
+        given = sc.raw.get("profile") or {}
+        if "profile" not in given and "name" not in given:  # the unit's own speeds unless [profile] says
+            sc.profile = replace(sc.profile, name=spec.profile or "ambulance")
+        return spec
+
+    def solve(self, sc: Scenario, e: EmsSection, progress: Progress) -> RunResult:
+        ctx = load_context(sc, progress)
+        progress.step("EMS bases")
+        ids, names, nodes, lons, lats, skipped = ems_bases(ctx, sc)
+        keep = ~ctx.demand.no_road_data
+        w = ctx.demand.weight[keep]
+        muni = ctx.demand.municipality[keep]
+        progress.step(f"response times from {len(ids)} bases")
+        bases = Sites(ids=list(ids), names=list(names), node=nodes, lon=lons, lat=lats, turnout_s=e.turnout_s)
+        # from the 112 call, like the norm (on scene within 15 min of the call for 90 % of calls)
+        tt = travel_times(ctx.zone, bases, ctx.demand, ctx.profile, clock=ctx.clock)
+        mat = tt.seconds[:, keep]
+        progress.done("matrix")
+        with in_file(sc.path, MODEL_FIELDS, default="ems"):  # model errors name scenario fields
+            counts, solve = _place(e, mat, w, ids, sc, progress)
+            ev, per, p_within = _evaluate(mat, w, counts, e, muni, ctx.demand.municipality_names)
+            sim = _simulate_study(ctx, sc, e, bases, mat, w, counts, muni, progress) if e.simulate else None
+        placed = [
+            {
+                "base": ids[i],
+                "name": names[i],
+                "units": int(c),
+                "lon": round(float(lons[i]), 6),
+                "lat": round(float(lats[i]), 6),
+            }
+            for i, c in enumerate(counts)
+            if c
+        ]
+        a = _assumptions(ctx, sc, e)
+        summary = {
+            "kazerne_version": __version__,
+            "scenario": {"name": sc.name, "file": str(sc.path), "description": sc.description},
+            "created": _dt.datetime.now().isoformat(timespec="seconds"),
+            "ems": e.described(),
+            "assumptions": a,
+            "bases_without_position": skipped,
+            "placement": placed,
+            "solve": solve,
+            "result": ev,
+            "municipalities": per,
+            "simulation": sim,
+            "timings_s": progress.timings,
+        }
+        tables = {
+            "municipalities.csv": Table(per),
+            "placement.csv": Table(placed),
+            **({"simulation.csv": Table(sim["rows"])} if sim is not None else {}),
+        }
+
+        def placement_geojson(tmp: Path) -> None:
+            from shapely.geometry import Point
+
+            write_geojson(
+                tmp / "placement.geojson",
+                [{**p, "geometry": Point(p["lon"], p["lat"])} for p in placed],
+                metadata={"assumptions": _json_safe(a)},
+            )
+
+        def report(tmp: Path) -> None:
+            _write_ems_report(tmp, ctx, sc, summary, ids, names, lons, lats, counts, mat, keep, e.kind, e, p_within)
+
+        return RunResult(kind=self.name, summary=summary, tables=tables, layers=(placement_geojson, report), value=ev)
+
+    def console(self, summary: dict) -> list[str]:
+        return console_lines(summary)
+
+
+EMS = EmsKind()
+
+
+def console_lines(summary: dict) -> list[str]:
+    """An EMS study's answer: the lines the command line prints."""
     e, ev, solve, placed = summary["ems"], summary["result"], summary["solve"], summary["placement"]
     name = MODEL_NAMES.get(e.get("model", "mexclp"), "MEXCLP")
-    print(
+    lines = [
         f"\n{summary['scenario']['name']}: {e['kind']}, {ev['units']} {e['unit']} unit(s), "
         f"profile {summary['assumptions']['speed_profile']['name']}"
-    )
+    ]
     if summary["assumptions"].get("call_handling_s") is not None:
-        from ..clock import Clock
-
-        print("  " + Clock.from_assumptions(summary["assumptions"]).label("console", turnout=f"{e['turnout_s']:g} s"))
+        clock = Clock.from_assumptions(summary["assumptions"])
+        lines.append("  " + clock.label("console", turnout=f"{e['turnout_s']:g} s"))
     if solve:
-        print(f"  {name} {solve['status']}, objective {solve['objective']:.1f}, {solve['seconds']:.2f} s")
-    print(text_table([[p["base"], p["name"][:40], p["units"]] for p in placed], ["base", "name", "units"]))
-    _print_simulation(summary.get("simulation"), e)
-    print(
+        lines.append(f"  {name} {solve['status']}, objective {solve['objective']:.1f}, {solve['seconds']:.2f} s")
+    lines.append(text_table([[p["base"], p["name"][:40], p["units"]] for p in placed], ["base", "name", "units"]))
+    lines += _simulation_lines(summary.get("simulation"), e)
+    lines.append(
         f"  within {e['threshold']:g} min: {100 * ev['share_within_busy_aware']:.1f}% of calls (busy-aware), "
         f"{100 * ev['share_within_if_all_free']:.1f}% if every unit were free; norm "
         f"{100 * e['norm_share']:.0f}%: {'met' if ev['meets_norm'] else 'NOT met'}; "
         f"mean busy fraction {ev['mean_busy_fraction']:.2f}\n"
     )
+    return lines
 
 
-def _print_simulation(sim, e) -> None:
+def _simulation_lines(sim, e) -> list[str]:
     """The study's placements simulated: share within the norm with its interval, beside the analytical one."""
     if not sim:
-        return
+        return []
 
     def pct(x):
         return "" if x is None else f"{100 * x:.1f}%"
@@ -414,10 +441,6 @@ def _print_simulation(sim, e) -> None:
         ]
         for i, r in enumerate(sim["rows"])
     ]
-    print(
-        f"  simulated ({sim['replications']} x {sim['days']:g} days, {sim['calls_per_year']:.0f} calls/year; "
-        f"missions from on-scene time, transport and the way back, not {e['mission_minutes']:g} min):"
-    )
     head = [
         "placement",
         f"≤{e['threshold']:g} min sim",
@@ -428,4 +451,8 @@ def _print_simulation(sim, e) -> None:
         "nearest busy",
         "mission min",
     ]
-    print(text_table(rows, head))
+    return [
+        f"  simulated ({sim['replications']} x {sim['days']:g} days, {sim['calls_per_year']:.0f} calls/year; "
+        f"missions from on-scene time, transport and the way back, not {e['mission_minutes']:g} min):",
+        text_table(rows, head),
+    ]

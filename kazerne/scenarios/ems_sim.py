@@ -23,6 +23,7 @@ from ..coverage.simbuild import emergency_departments, ems_system, located_sites
 from ..coverage.simulation import CallModel, Priority, simulate
 from ..response import DEFAULT_TURNOUT_DIST
 from ..sites import Sites
+from .sections import EmsSection
 
 __all__ = ["pit_add_candidates", "simulate_placements"]
 
@@ -41,29 +42,29 @@ def pit_add_candidates(mat, w, today, chosen, q: float, t_s: float, k: int, capa
     return out[:k]
 
 
-def simulate_placements(ctx, sc, e: dict, bases: Sites, placements: list, analytical, q: float, progress) -> dict:
+def simulate_placements(ctx, sc, e: EmsSection, bases: Sites, placements: list, analytical, q: float, progress) -> dict:
     """Simulate each ``(label, counts per base)`` of ``placements``; ``analytical(counts)`` gives the
     study's own (hypercube) share within the norm. Returns the summary block with its ``rows``."""
-    cfg = e["simulate"]
-    unit = "ambulance" if e["unit"] == "ambulance" else "pit"
-    service_s = e["mission_minutes"] * 60.0
+    cfg = e.simulate
+    unit = "ambulance" if e.unit == "ambulance" else "pit"
+    service_s = e.mission_minutes * 60.0
     n0 = int(placements[0][1].sum())
-    calls = e["calls_per_year"] if e["calls_per_year"] is not None else q * n0 * 365 * 86400.0 / service_s
+    calls = e.calls_per_year if e.calls_per_year is not None else q * n0 * 365 * 86400.0 / service_s
     cm = CallModel(
         calls_per_year=calls,
         priorities=(Priority("all", 1.0, (unit,)),),
         transport_share=0.7 if unit == "ambulance" else 0.0,
-        threshold_s=e["threshold"] * 60.0,
-        norm_share=e["norm_share"],
+        threshold_s=e.threshold * 60.0,
+        norm_share=e.norm_share,
     )
-    turnout = DEFAULT_TURNOUT_DIST["professional"].moved_to(e["turnout_s"])
+    turnout = DEFAULT_TURNOUT_DIST["professional"].moved_to(e.turnout_s)
     hosp = located_sites(ctx.zone, emergency_departments(ctx.zone.pack))
 
     def units_of(counts):
         ub = np.repeat(np.arange(len(counts)), counts)
         return [bases.ids[b] for b in ub], [unit] * ub.size
 
-    progress.step(f"simulating {len(placements)} placement(s): {cfg['replications']} x {cfg['days']:g} days each")
+    progress.step(f"simulating {len(placements)} placement(s): {cfg.replications} x {cfg.days:g} days each")
     ub0, ut0 = units_of(placements[0][1])
     system = ems_system(
         ctx.zone, bases, ub0, ut0, ctx.demand, hosp if unit == "ambulance" else None, ctx.profile,
@@ -74,7 +75,7 @@ def simulate_placements(ctx, sc, e: dict, bases: Sites, placements: list, analyt
         ub = np.repeat(np.arange(len(counts)), counts)
         res = simulate(
             system.with_units(ub, np.zeros(ub.size, np.int64) + (0 if unit == "ambulance" else 1)),
-            cm, replications=cfg["replications"], seed=cfg["seed"], days=cfg["days"],
+            cm, replications=cfg.replications, seed=cfg.seed, days=cfg.days,
         )  # fmt: skip
         z = res.zone_row()
         share = res.zone["share_within"]
@@ -108,12 +109,12 @@ def simulate_placements(ctx, sc, e: dict, bases: Sites, placements: list, analyt
         "and calls as the study; common random numbers across placements (change intervals are paired)",
         "unit": unit,
         "calls_per_year": calls,
-        "replications": cfg["replications"],
-        "days": cfg["days"],
-        "seed": cfg["seed"],
+        "replications": cfg.replications,
+        "days": cfg.days,
+        "seed": cfg.seed,
         "turnout": turnout.describe(),
         "calls": cm.describe(),
-        "mission_minutes_assumed_by_the_study": e["mission_minutes"],
+        "mission_minutes_assumed_by_the_study": e.mission_minutes,
         "note": "the simulated missions come from on-scene time, transport (ambulances) and the way back, not from "
         "mission_minutes; a call finding no free unit waits (ambulance) or is lost (PIT) and counts as late / not "
         "reached",

@@ -3,7 +3,8 @@
 The scenario fields (``[vehicles]``, ``[posts.vehicles]``, ``[[posts.neighbours]]``; see
 ``scenarios/README.md``) become a :class:`~kazerne.coverage.fleet.Fleet` over the open posts and the
 neighbouring zones' posts; :func:`fleet_outputs` measures it (:func:`kazerne.evaluate_fleet`) and
-returns the tables and summary fields the runner writes (:meth:`FleetOutputs.write`). The baseline's
+returns the summary block and tables of the baseline kind's answer (:mod:`kazerne.scenarios.baseline`)
+and :func:`fleet_text` its console lines. The baseline's
 own headline (``municipalities.csv``, the map) stays the zone's own posts; the neighbours' help is
 reported here, next to the own zone alone.
 """
@@ -11,15 +12,15 @@ reported here, next to the own zone alone.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 
 from ..coverage.fleet import Fleet, FleetReport, evaluate_fleet, fleet_times, vehicle_profile
 from ..errors import ScenarioError
-from ..report.tables import pct, text_table, write_csv
+from ..report.tables import pct, text_table
 from ..response import time_definition
 from ..sites import Sites, node_road, site_streets
+from .output import Table
 from .resolve import in_file, resolve_site
 from .schema import Scenario
 
@@ -29,7 +30,7 @@ __all__ = ["FleetOutputs", "fleet_outputs", "fleet_text", "resolve_neighbours", 
 def resolve_neighbours(zone, sc: Scenario) -> Sites:
     """The ``[[posts.neighbours]]`` of ``sc`` placed on the road network (anywhere the road data
     reaches; a point farther than the snapping distance from every road is refused with one line)."""
-    rows = sc.fleet.get("neighbours", [])
+    rows = sc.fleet.neighbours
     ids, names, crews, lons, lats, nodes, turnouts, snaps = ([] for _ in range(8))
     for i, n in enumerate(rows):
         fld = f"posts.neighbours[{i}]"
@@ -88,21 +89,21 @@ def resolve_neighbours(zone, sc: Scenario) -> Sites:
 def scenario_fleet(zone, sc: Scenario, posts: Sites) -> tuple[Sites, Fleet]:
     """The open posts followed by the neighbouring posts, and their :class:`Fleet` (one AP per post
     unless ``[posts.vehicles]`` / the neighbour's ``vehicles`` say otherwise)."""
-    f = sc.fleet or {}
+    f = sc.fleet
     nb = resolve_neighbours(zone, sc)
     sites = posts.concat(nb) if len(nb) else posts
-    nbrows = f.get("neighbours", [])
-    vehicles = {**f.get("vehicles", {}), **{n["id"]: n["vehicles"] for n in nbrows}}
-    crew_by = {**f.get("crew_by_post", {}), **{n["id"]: n["crew_size"] for n in nbrows if "crew_size" in n}}
+    nbrows = f.neighbours
+    vehicles = {**f.vehicles, **{n["id"]: n["vehicles"] for n in nbrows}}
+    crew_by = {**f.crew_by_post, **{n["id"]: n["crew_size"] for n in nbrows if "crew_size" in n}}
     with in_file(sc.path, default="vehicles.crew"):
         fleet = Fleet.from_vehicles(
             sites,
             vehicles,
-            crew_per_turnout=f.get("crew"),
+            crew_per_turnout=dict(f.crew),
             crew_by_site=crew_by,
             zones={n["id"]: n["zone"] for n in nbrows},
             own_zone=zone.name,
-            types=f.get("types"),
+            types=dict(f.types),
         )
     return sites, fleet
 
@@ -115,21 +116,16 @@ class FleetOutputs:
     sites: Sites
     fleet: Fleet
     summary: dict
-    tables: dict = field(default_factory=dict)  # file name -> rows
-
-    def write(self, folder) -> None:
-        """The CSV files into ``folder`` (the run's temporary output folder)."""
-        for name, rows in self.tables.items():
-            write_csv(Path(folder) / name, rows)
+    tables: dict = field(default_factory=dict)  # file name -> Table (written by the one writer, empty or not)
 
 
 def fleet_outputs(ctx, posts: Sites) -> FleetOutputs:
     """Measure the scenario's fleet: first vehicle of each type, adequate responses, second engine,
     crew of six, first-arriving zone; per demand point, per municipality and for the zone."""
     sc, zone, d = ctx.sc, ctx.zone, ctx.demand
-    f = sc.fleet or {}
-    engine = f.get("engine", "AP")
-    responses = f.get("responses", {})
+    f = sc.fleet
+    engine = f.engine
+    responses = f.responses
     sites, fleet = scenario_fleet(zone, sc, posts)
     need = list(dict.fromkeys([engine, *(t for t in fleet.counts if fleet.total(t) > 0)]))
     with in_file(sc.path, default="vehicles"):
@@ -141,14 +137,14 @@ def fleet_outputs(ctx, posts: Sites) -> FleetOutputs:
             sc.thresholds_min,
             responses=responses,
             engine=engine,
-            full_crew=f.get("full_crew", 6),
+            full_crew=f.full_crew,
         )
     th = list(sc.thresholds_min)
     head = rep.headline()
     nb = [i for i, o in enumerate(sites.origin) if o == "neighbour"]
     assumptions = {
         "fleet": "from the scenario ([posts.vehicles], [[posts.neighbours]])"
-        if f.get("vehicles") or f.get("neighbours")
+        if f.vehicles or f.neighbours
         else "one AP per post (no [posts.vehicles] in the scenario)",
         "vehicle_types": {
             t: {**vt.describe(), "speed_profile_key": vehicle_profile(ctx.profile, vt).key()}
@@ -156,8 +152,8 @@ def fleet_outputs(ctx, posts: Sites) -> FleetOutputs:
             if t in need or any(t in r for r in responses.values())
         },
         "engine": engine,
-        "full_crew": f.get("full_crew", 6),
-        "crew_per_turnout_by_crew_type": dict(f.get("crew", {})),
+        "full_crew": f.full_crew,
+        "crew_per_turnout_by_crew_type": dict(f.crew),
         "crew_per_turnout_by_post": {s: float(c) for s, c in zip(fleet.site_ids, fleet.crew_size)},
         "responses": {k: dict(v) for k, v in responses.items()},
         "rules": [
@@ -165,13 +161,13 @@ def fleet_outputs(ctx, posts: Sites) -> FleetOutputs:
             "an adequate response is complete when the last required vehicle arrives, each type from its own "
             "nearest posts",
             f"a post brings its crew per turnout on its {engine}(s): only posts with an {engine} count towards "
-            f"the crew of {f.get('full_crew', 6)}",
+            f"the crew of {f.full_crew}",
             f"second engine = the second {engine} to arrive (two at one post arrive together)",
             "fastest adequate help: the nearest post sends, whatever its zone",
         ],
     }
     assumptions.update(time_definition(sc.call_handling_s))
-    if getattr(sc, "response", None) is not None or getattr(sc, "slices", None) is not None:
+    if sc.response is not None or sc.slices is not None:
         assumptions["response_model"] = (
             f"with [response] / [[slices]] the vehicles are measured with call handling {sc.call_handling_s:g} s "
             "and each post's turnout of posts.csv (fixed at its median), for one situation, not per time slice"
@@ -205,10 +201,10 @@ def fleet_outputs(ctx, posts: Sites) -> FleetOutputs:
             r[c] = None if isinstance(v, float) and np.isnan(v) else v
         point_rows.append(r)
     tables = {
-        "fleet.csv": fleet.rows(sites),
-        "fleet_municipalities.csv": rep.municipality_rows(),
-        "first_arriving.csv": rep.first_arriving_rows(),
-        "fleet_points.csv": point_rows,
+        "fleet.csv": Table(fleet.rows(sites)),
+        "fleet_municipalities.csv": Table(rep.municipality_rows()),
+        "first_arriving.csv": Table(rep.first_arriving_rows()),
+        "fleet_points.csv": Table(point_rows),
     }
     summary["municipalities"] = rep.municipality_rows()
     summary["first_arriving"] = rep.first_arriving_rows()
@@ -258,7 +254,7 @@ def vehicle_study_base(ctx, posts: Sites) -> VehicleStudyBase:
     st = sc.study
     vt, rname = st["vehicle"], st.get("response", "")
     sites, fleet = scenario_fleet(zone, sc, posts)
-    resp = dict(sc.fleet["responses"][rname]) if rname else {vt: 1}
+    resp = dict(sc.fleet.responses[rname]) if rname else {vt: 1}
     others = {t: c for t, c in resp.items() if t != vt}
     prof = vehicle_profile(ctx.profile, fleet.types[vt])
     with in_file(sc.path, default="study.vehicle"):

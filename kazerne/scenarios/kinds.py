@@ -13,9 +13,9 @@ A new kind is one module that defines an object with the :class:`RunKind` attrib
 :data:`KIND_MODULES` (``"<section>": "<module>:<attribute>"``). Modules are imported on first use, so
 a kind may import anything below ``kazerne.scenarios`` without creating a cycle.
 
-The older kinds (baseline, ``[study]``, ``[ems]``) keep their dispatch in
-:func:`kazerne.scenarios.runner.run_scenario` until they move onto this protocol; new kinds
-(calibration, network criticality, simulation) use it from the start.
+The baseline (a scenario without a kind section) is the kind :data:`BASELINE_KIND`; ``[ems]``,
+calibration, network criticality and simulation are registered sections. ``[study]`` keeps its own
+dispatch in :func:`kazerne.scenarios.runner.run_scenario` until it moves onto this protocol.
 """
 
 from __future__ import annotations
@@ -34,14 +34,31 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
 Scenario = Any
 Validator = Any
 
-__all__ = ["KIND_MODULES", "RunKind", "RunResult", "get_kind", "kind_names", "kind_of", "run_kind"]
+__all__ = [
+    "BASELINE_KIND",
+    "KIND_MODULES",
+    "Finished",
+    "RunKind",
+    "RunResult",
+    "get_kind",
+    "kind_label",
+    "kind_names",
+    "kind_of",
+    "run_kind",
+    "run_kind_result",
+    "summary_kind",
+]
 
 #: scenario section (top-level TOML table) -> "module:attribute" of its RunKind object; one line per kind
 KIND_MODULES: dict[str, str] = {
     "criticality": "kazerne.scenarios.criticality:CRITICALITY",
     "simulate": "kazerne.scenarios.simulate:KIND",
     "calibration": "kazerne.scenarios.calibration:CALIBRATION",
+    "ems": "kazerne.scenarios.ems:EMS",
 }
+
+#: the kind of a scenario without a kind section (posts and demand only): the baseline
+BASELINE_KIND = "kazerne.scenarios.baseline:BASELINE"
 
 
 @dataclass(frozen=True)
@@ -83,29 +100,72 @@ class RunKind(Protocol):
         ...
 
 
+@dataclass(frozen=True)
+class Finished:
+    """A run written: its folder and its result (``result.summary`` as written to ``summary.json``)."""
+
+    target: Path
+    kind: RunKind
+    result: RunResult
+
+    def console(self) -> list[str]:
+        """The lines the command line prints for this run (from the result, not read back from disk)."""
+        return self.kind.console(self.result.summary)
+
+
 def kind_names() -> list[str]:
     """The registered kinds' section names."""
     return sorted(KIND_MODULES)
 
 
 def get_kind(name: str) -> RunKind:
-    """The registered kind of section ``name`` (imported on first use)."""
-    module, _, attr = KIND_MODULES[name].partition(":")
+    """The registered kind of section ``name`` (imported on first use); ``"baseline"`` is the default kind."""
+    ref = BASELINE_KIND if name == "baseline" else KIND_MODULES[name]
+    module, _, attr = ref.partition(":")
     return getattr(importlib.import_module(module), attr)
 
 
 def kind_of(sc: Scenario) -> tuple[RunKind, Any] | None:
-    """The registered kind a parsed scenario runs, with its spec; None for the older kinds."""
+    """The registered kind a parsed scenario runs, with its spec; the baseline (spec None) when the
+    scenario has no kind section; None for ``[study]`` (dispatched by the runner until it is a kind)."""
     for name, spec in sc.kinds.items():
         return get_kind(name), spec
+    if getattr(sc, "study", None):
+        return None
+    return get_kind("baseline"), None
+
+
+def kind_label(sc: Scenario) -> str:
+    """The kind of run in a table's words: ``baseline``, ``ems:pit-add``, ``study:add``, ``criticality``."""
+    for name, spec in sc.kinds.items():
+        variant = getattr(spec, "kind", None)
+        return f"{name}:{variant}" if isinstance(variant, str) else name
+    if getattr(sc, "study", None):
+        return f"study:{sc.study['kind']}"
+    return "baseline"
+
+
+def summary_kind(summary: dict) -> RunKind | None:
+    """The kind that wrote a finished run's summary (``summary["kind"]``); None for a study's."""
+    name = summary.get("kind")
+    if name in KIND_MODULES or name == "baseline":
+        return get_kind(name)
     return None
 
 
-def run_kind(kind: RunKind, spec: Any, sc: Scenario, out_root: Path, progress: Progress) -> Path:
+def run_kind_result(kind: RunKind, spec: Any, sc: Scenario, out_root: Path, progress: Progress) -> Finished:
     """Solve ``sc`` with ``kind`` and write its folder ``out_root/<name>/`` with the one writer."""
+    from ..jsonsafe import json_safe
     from .output import write_run
 
     res = kind.solve(sc, spec, progress)
-    summary = dict(res.summary)
-    summary.setdefault("kind", kind.name)
-    return write_run(Path(out_root) / sc.name, summary, res.tables, res.layers)
+    summary = json_safe({**res.summary, "kind": res.summary.get("kind", kind.name)})  # as summary.json has it
+    target = write_run(Path(out_root) / sc.name, summary, res.tables, res.layers)
+    progress.done("write")
+    written = RunResult(kind=kind.name, summary=summary, tables=res.tables, value=res.value)
+    return Finished(target=target, kind=kind, result=written)
+
+
+def run_kind(kind: RunKind, spec: Any, sc: Scenario, out_root: Path, progress: Progress) -> Path:
+    """Solve ``sc`` with ``kind`` and write its folder ``out_root/<name>/``; returns the folder."""
+    return run_kind_result(kind, spec, sc, out_root, progress).target

@@ -9,6 +9,8 @@ with its ``call_handling_s`` (default 90 s) and fixed turnouts, by the ordinary 
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 
 from ..clock import Clock
@@ -285,10 +287,17 @@ def slice_rows(block: dict, th) -> list:
 
 def print_response(block: dict, th) -> None:
     """The console table of the response model (the CLI's runner prints it)."""
+    for line in response_lines(block, th):
+        print(line)
+
+
+def response_lines(block: dict, th) -> list[str]:
+    """The lines of the response model's console table."""
+    lines = []
     from ..report.tables import text_table
 
     clock = Clock(block["call_handling_s"])
-    print("\n" + clock.label("console", turnout=f"({block['turnout_model']})", note="; expected shares"))
+    lines.append("\n" + clock.label("console", turnout=f"({block['turnout_model']})", note="; expected shares"))
     rows = []
     for s in block["slices"]:
         z = s["zone"]
@@ -316,9 +325,14 @@ def print_response(block: dict, th) -> None:
         + [pct(ref["share_within"][f"{t:g}"]) for t in th]
         + [ref["mean_response_min"]]
     )
-    print(text_table(rows, ["slice", "when", "h/week", "speeds", "posts"] + [f"≤{t:g} min" for t in th] + ["mean min"]))
+    lines.append(
+        text_table(rows, ["slice", "when", "h/week", "speeds", "posts"] + [f"≤{t:g} min" for t in th] + ["mean min"])
+    )
     nat = block["national_mean_from_call_min"]
-    print(f"published Belgian mean from the call to the first arrival: 2019 11:25 ({nat['2019']:.2f} min), 2020 11:21")
+    lines.append(
+        f"published Belgian mean from the call to the first arrival: 2019 11:25 ({nat['2019']:.2f} min), 2020 11:21"
+    )
+    return lines
 
 
 # ------------------------------------------------------------------------------------------------
@@ -426,7 +440,7 @@ def slice_study(ctx, posts: Sites, cand: Sites, cutoff_s, progress):
     total = sum(c.weight for c in chosen)
     demand = _stack_demand(ctx.demand, [c.weight / total for c in chosen])
     if len(chosen) > 1:  # a cell has one time per slice: no single map or GeoPackage layer of the mix
-        sc.outputs.update(map=False, gpkg=False)
+        sc.outputs = dataclasses.replace(sc.outputs, map=False, gpkg=False)
     profile = chosen[0].profile if len(chosen) == 1 else ctx.profile
     new_ctx = Context(sc=sc, zone=ctx.zone, profile=profile, demand=demand, thresholds_s=ctx.thresholds_s)
     full = SliceTimes(ctx.zone, ctx.demand, cand, parts, ch)
