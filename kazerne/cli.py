@@ -94,10 +94,11 @@ def _site_arg(zone, text: str, what: str):
     parts = text.split(",")
     if len(parts) == 2:
         try:
-            lon, lat = float(parts[0]), float(parts[1])
+            lonlat: tuple[float, float] | None = (float(parts[0]), float(parts[1]))
         except ValueError:
-            lon = lat = None
-        if lon is not None:
+            lonlat = None
+        if lonlat is not None:
+            lon, lat = lonlat
             if not (-180 <= lon <= 180 and -90 <= lat <= 90):
                 raise ScenarioError(f"expected LON,LAT in degrees, got {text!r}", field=what)
             return f"{lon:.6f},{lat:.6f}", zone.site_node(lon, lat, what=what, snap="any")

@@ -18,6 +18,7 @@ from ..jsonsafe import json_safe as _json_safe
 from ..progress import Progress
 from ..report.geo import write_geojson
 from ..response import DEFAULT_CALL_HANDLING_S, time_definition
+from ..routing.profiles import SpeedProfile
 from ..routing.zone import Zone, load_zone
 from ..sites import Sites
 from .resolve import in_file, profile_of
@@ -43,7 +44,7 @@ class Context:
 
     sc: Scenario
     zone: Zone
-    profile: object
+    profile: SpeedProfile
     demand: DemandPoints
     thresholds_s: np.ndarray
 

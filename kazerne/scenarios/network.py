@@ -8,9 +8,13 @@ from __future__ import annotations
 import datetime as dt
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..routing.changes import ACTIONS, NetworkChange
 from ..routing.profiles import CLASS_INDEX, PROFILES
+
+if TYPE_CHECKING:  # the schema imports this module to parse [network]
+    from .schema import Validator
 
 __all__ = ["NETWORK_KEYS", "CHANGE_KEYS", "parse_network"]
 
@@ -41,7 +45,7 @@ SELECTORS = ("street", "way", "line", "polygon", "wkt", "geojson", "between")
 MAX_CHANGES = 200
 
 
-def _date(v, x, fld) -> dt.date:
+def _date(v: Validator, x, fld) -> dt.date:
     if isinstance(x, dt.datetime):
         return x.date()
     if isinstance(x, dt.date):

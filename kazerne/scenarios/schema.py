@@ -10,7 +10,7 @@ import math
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypedDict
+from typing import NoReturn, TypedDict
 
 from ..errors import ScenarioError
 from ..routing.profiles import CLASS_INDEX, PERIOD_FACTORS, PROFILES
@@ -296,10 +296,10 @@ def _key(k) -> str:
 class Validator:
     """Small validation helper bound to one file (run kinds validate their sections with it)."""
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path | str):
         self.src = str(path)
 
-    def fail(self, fld: str, msg: str):
+    def fail(self, fld: str, msg: str) -> NoReturn:
         raise ScenarioError(msg, source=self.src, field=fld or None)
 
     def table(self, d, fld, allowed):

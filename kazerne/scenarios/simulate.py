@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import __version__
-from ..coverage.simulation import TYPE_NAMES, CallModel, Priority
+from ..coverage.simulation import DEFAULT_PRIORITIES, TYPE_NAMES, CallModel, Priority
 from ..errors import ModelInputError, ScenarioError, SnapError
 from ..response import DEFAULT_TURNOUT_DIST, TurnoutDist
 from .kinds import RunResult
@@ -87,7 +87,7 @@ def _dist(v, d, fld, default: TurnoutDist) -> TurnoutDist:
 
 def _priorities(v, raw) -> tuple:
     if raw is None:
-        return CallModel.__dataclass_fields__["priorities"].default
+        return DEFAULT_PRIORITIES
     out = []
     for i, p in enumerate(v.tables(raw, "simulate.priorities", {"name", "share", "units"}, limit=20)):
         fld = f"simulate.priorities[{i}]"
@@ -288,7 +288,9 @@ def build_system(sc, spec: SimulateSpec, progress):
     if spec.pack:
         for bid, t, label in pack_units(zone.pack, spec.teams):
             if bid in ids:
-                unit_base.append(bid), unit_type.append(t), labels.append(f"{label} @ {bid}")
+                unit_base.append(bid)
+                unit_type.append(t)
+                labels.append(f"{label} @ {bid}")
     for fld, bid, t, count in spec.units:
         if bid not in ids:
             raise ScenarioError(
@@ -297,7 +299,9 @@ def build_system(sc, spec: SimulateSpec, progress):
                 field=f"{fld}.base",
             )
         for k in range(count):
-            unit_base.append(bid), unit_type.append(t), labels.append(f"{t} {bid} #{k + 1} (scenario)")
+            unit_base.append(bid)
+            unit_type.append(t)
+            labels.append(f"{t} {bid} #{k + 1} (scenario)")
     if not unit_base:
         raise ScenarioError(
             "no units to simulate (zero units); expected at least one", source=str(sc.path), field="simulate.units"
