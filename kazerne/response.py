@@ -161,6 +161,7 @@ class TurnoutDist:
         """The log-normal's sigma (0 for a fixed turnout)."""
         if self.fixed:
             return 0.0
+        assert self.p90_s is not None  # set by __post_init__
         return math.log((self.p90_s - self.min_s) / (self.median_s - self.min_s)) / Z90
 
     @property
@@ -195,6 +196,7 @@ class TurnoutDist:
         d = median_s - self.median_s
         if self.fixed:
             return TurnoutDist(float(median_s))
+        assert self.p90_s is not None  # set by __post_init__
         return TurnoutDist(float(median_s), self.p90_s + d, max(0.0, min(self.min_s + d, float(median_s) - 1e-9)))
 
     def deterministic(self) -> "TurnoutDist":

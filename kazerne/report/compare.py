@@ -14,6 +14,7 @@ import csv
 import json
 import math
 import re
+from typing import NoReturn
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -44,7 +45,7 @@ class Run:
     call_handling_s: float = 0.0  # 0: times from the alarm (every run before kazerne 0.3)
 
 
-def _fail(source, msg):
+def _fail(source, msg) -> NoReturn:
     raise CompareError(msg, source=str(source))
 
 
@@ -235,7 +236,7 @@ def load_run(folder) -> Run:
                     "y": r.geometry.y,
                 }
             )
-    study = s.get("study") if isinstance(s.get("study"), dict) else {}
+    study: dict = s["study"] if isinstance(s.get("study"), dict) else {}
     kind = "baseline" if "zone" in s else f"study {study.get('kind', '?')}"
     return Run(
         folder=folder,
