@@ -14,9 +14,9 @@ import csv
 import json
 import math
 import re
-from typing import NoReturn
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NoReturn
 
 import numpy as np
 

@@ -25,9 +25,9 @@ import logging
 import os
 import tempfile
 import time
-from typing import Any
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from scipy import sparse

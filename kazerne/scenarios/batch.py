@@ -54,6 +54,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, NoReturn
 
 import numpy as np
 
@@ -189,7 +190,7 @@ def _show(v, limit: int = 60) -> str:
     return r if len(r) <= limit else r[: limit - 4] + " ..."
 
 
-def _fail(path, fld, msg):
+def _fail(path, fld, msg) -> NoReturn:
     raise ScenarioError(msg, source=str(path), field=fld)
 
 
@@ -197,7 +198,7 @@ def _range(path, fld, d: dict) -> list:
     for k in d:
         if k not in ("from", "to", "step"):
             _fail(path, f"{fld}.{k}", "unknown key; a range is {from = A, to = B, step = S} (to included)")
-    vals = []
+    vals: list[float] = []
     for k in ("from", "to"):
         v = d.get(k)
         if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
@@ -219,7 +220,7 @@ def _range(path, fld, d: dict) -> list:
 
 
 def _flatten_sweep(path, d: dict, prefix: str = "") -> dict:
-    out = {}
+    out: dict[str, Any] = {}
     for k, v in d.items():
         name = f"{prefix}.{k}" if prefix else str(k)
         fld = f"sweep.{name}"
@@ -485,6 +486,7 @@ class RunTask:
     # runner path
     scenario: Scenario | None = None
     attempts: int = 1
+    nodes: list | None = None  # while planning: the posts' nodes, resolved to matrix rows
 
 
 @dataclass
@@ -637,7 +639,7 @@ def plan_batch(spec: BatchSpec, out_root, retry_failed: bool = False, quiet: boo
                     assumptions=a,
                     scenario_info={"name": r.id, "file": str(sc.path), "description": sc.description},
                 )
-                t._nodes = [int(n) for n in posts.node]  # resolved to matrix rows below
+                t.nodes = [int(n) for n in posts.node]  # resolved to matrix rows below
                 g["tasks"].append(t)
             else:
                 scr = copy.deepcopy(sc)
@@ -691,8 +693,8 @@ def plan_batch(spec: BatchSpec, out_root, retry_failed: bool = False, quiet: boo
         pos = {n: i for i, n in enumerate(nodes)}
         for t in g["tasks"]:
             t.matrix, t.demand = str(mpath), str(dpath)
-            t.rows = [pos[n] for n in t._nodes]
-            del t._nodes
+            t.rows = [pos[n] for n in t.nodes or []]
+            t.nodes = None
         matrices.append((mpath, dpath, g["profile"], np.array(nodes, dtype=np.int64), ctx))
     states, todo = {}, []
     for r in spec.runs:
@@ -830,6 +832,8 @@ def _fast_run(task: RunTask, target: Path) -> dict:
     from ..routing.travel import TravelTimes
     from .context import headline, mins, municipality_rows
 
+    assert task.demand is not None and task.matrix is not None  # a fast-path task
+    assert task.post_rows is not None and task.thresholds_min is not None
     d = _demand(task.demand)
     mm = _mmap(task.matrix)
     turnout = np.asarray(task.turnout_s, dtype=float)
@@ -974,6 +978,7 @@ def _runner_run(task: RunTask, target: Path) -> dict:
     from ..progress import Progress
     from .runner import run_scenario
 
+    assert task.scenario is not None  # a runner-path task
     run_scenario(task.scenario, target.parent, Progress(quiet=True))
     try:
         summary = json.loads((target / "summary.json").read_text(encoding="utf-8"))
@@ -1004,7 +1009,7 @@ def execute_run(task: RunTask) -> dict:
     out_dir = Path(task.out_dir)
     target = out_dir / "runs" / task.id
     t0 = time.perf_counter()
-    rec = {
+    rec: dict[str, Any] = {
         "run_id": task.id,
         "status": "done",
         "kind": task.run_kind,
@@ -1197,7 +1202,7 @@ def _dask(tasks, bar, scheduler: str | None, workers: int):
 @dataclass
 class BatchResult:
     out_dir: Path
-    table: object  # pandas.DataFrame, one row per run
+    table: Any  # pandas.DataFrame, one row per run
     done: int
     failed: int
     skipped: int

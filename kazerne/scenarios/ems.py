@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import datetime as _dt
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -62,6 +63,7 @@ def ems_bases(ctx, sc: Scenario):
     """Base ids, names, nodes, lon/lat and the ids skipped for want of a position: the pack's medical
     sites and posts (located ones), plus the scenario's ``[[ems.bases]]``."""
     e = sc.ems
+    assert e is not None  # an [ems] scenario
     pack = ctx.zone.pack
     entries = {}
     for s in list(pack.medical_sites) + list(pack.posts):
@@ -239,7 +241,8 @@ def _write_ems_report(tmp, ctx, sc, summary, ids, names, lons, lats, counts, mat
 
 
 def run_ems(sc: Scenario, out_root: Path, progress: Progress) -> Path:
-    e = dict(sc.ems)
+    assert sc.ems is not None  # an [ems] scenario
+    e: dict[str, Any] = dict(sc.ems)
     if "profile" not in (sc.raw.get("profile") or {}) and "name" not in (sc.raw.get("profile") or {}):
         sc.profile = dict(sc.profile, name=e.get("profile", "ambulance"))
     ctx = load_context(sc, progress)

@@ -10,7 +10,7 @@ import math
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import NoReturn, TypedDict
+from typing import Any, NoReturn, TypedDict
 
 from ..errors import ScenarioError
 from ..routing.profiles import CLASS_INDEX, PERIOD_FACTORS, PROFILES
@@ -533,15 +533,15 @@ def _profile_section(v: _V, raw: dict, path: Path) -> dict:
     if "file" in prof:
         if "name" in prof:
             v.fail("profile", "give either name or file, not both")
-        f = Path(v.string(prof["file"], "profile.file", max_len=4096))
-        f = f if f.is_absolute() else path.parent / f
+        pf = Path(v.string(prof["file"], "profile.file", max_len=4096))
+        pf = pf if pf.is_absolute() else path.parent / pf
         from ..routing.profiles import load_profile_file
 
         try:
-            load_profile_file(f)
+            load_profile_file(pf)
         except ScenarioError as exc:
             v.fail("profile.file", str(exc))
-        pd = {"name": str(f)}
+        pd: dict[str, Any] = {"name": str(pf)}
     else:
         pd = {"name": v.choice(prof.get("name", "fire_engine"), "profile.name", tuple(PROFILES))}
     for k in ("speed_scale", "maxspeed_factor"):
@@ -765,9 +765,9 @@ def _study_section(v: _V, raw, sc: Scenario) -> StudySpec:
     if kind == "add-vehicle":
         _vehicle_study(v, raw, sc, st)
     else:
-        for k in ("vehicle", "response"):
-            if k in raw:
-                v.fail(f"study.{k}", f'only for kind = "add-vehicle" (placing vehicles), not {kind}')
+        for key in ("vehicle", "response"):
+            if key in raw:
+                v.fail(f"study.{key}", f'only for kind = "add-vehicle" (placing vehicles), not {kind}')
     st["include_generated"] = v.boolean(
         raw.get("include_generated", kind not in ("compare", "close", "add-vehicle")), "study.include_generated"
     )
@@ -792,7 +792,7 @@ def _study_section(v: _V, raw, sc: Scenario) -> StudySpec:
         if sid in seen:
             v.fail(f"{fld}.id", f"duplicate site id {sid!r} (a post or an earlier site has it)")
         seen.add(sid)
-        site: StudySite = {"id": sid, **_position(v, sd, fld)}  # type: ignore[typeddict-item]
+        site: StudySite = {"id": sid, **_position(v, sd, fld)}
         if "lat" not in site and "street" not in site:
             v.fail(fld, "a site needs lat/lon or street")
         if "name" in sd:
@@ -889,7 +889,7 @@ def _ems_section(v: _V, raw) -> EmsSpec:
                 f"grows without bound; expected fewer calls or shorter missions, or more "
                 f"units",
             )
-    bases = []
+    bases: list[dict] = []
     for k, b in enumerate(v.tables(raw.get("bases", []), "ems.bases", EMS_BASE_KEYS)):
         fld = f"ems.bases[{k}]"
         if "id" not in b:
@@ -1188,7 +1188,7 @@ def _response_section(v: _V, raw: dict, sc: Scenario) -> dict:
         "call_handling_s": _call_handling(v, r),
         "turnout_model": v.choice(r.get("turnout_model", "deterministic"), "response.turnout_model", TURNOUT_MODELS),
     }
-    tables = {}
+    tables: dict = {}
     for kind in ("turnout", "posts"):
         t = r.get(kind, {})
         if not isinstance(t, dict):
@@ -1244,7 +1244,7 @@ def _slices_section(v: _V, raw: dict, sc: Scenario) -> list:
                 "hours_per_week": 168.0,
             }
         ]
-    out = []
+    out: list[dict] = []
     for i, sd in enumerate(v.tables(raw["slices"], "slices", SLICE_KEYS, limit=MAX_SLICES)):
         fld = f"slices[{i}]"
         if "name" not in sd:
@@ -1309,7 +1309,7 @@ def _slices_section(v: _V, raw: dict, sc: Scenario) -> list:
     try:
         hours = check_week([o["slice"] for o in out])
     except ModelInputError as exc:
-        v.fail(exc.field, exc.detail)
+        v.fail(exc.field or "", exc.detail)
     for o, hh in zip(out, hours):
         o["hours_per_week"] = hh
     return out
@@ -1323,8 +1323,10 @@ def _study_slice(v: _V, st: dict, sc: Scenario) -> str | None:
     if "slice" not in st:
         if not timed:
             return None
+        assert sc.slices is not None  # parsed before [study] when timed
         return "mix" if len(sc.slices) > 1 else sc.slices[0]["name"]
     if not timed:
         v.fail("study.slice", "only with [[slices]] (or [response] turnout tables) in the scenario")
+    assert sc.slices is not None  # parsed before [study] when timed
     names = [s["name"] for s in sc.slices]
     return v.choice(st["slice"], "study.slice", (*names, "mix"))
