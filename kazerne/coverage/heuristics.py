@@ -165,7 +165,7 @@ def greedy_cover(
     """
     n, m = cover.shape
     w = np.asarray(w, dtype=np.float64)
-    coverable = cover.any(axis=0) if n else np.zeros(m, dtype=bool)
+    coverable = np.asarray(cover.any(axis=0)) if n else np.zeros(m, dtype=bool)
     if target is None:
         return _greedy_full_cover(cover, w, coverable, max_sites)
     return _greedy_partial_cover(cover, w, coverable, float(target), max_sites)

@@ -379,6 +379,104 @@ def _add_greedy(cover, w, sites, k):
     return np.array(sorted(sites), dtype=np.int64)
 
 
+class _Frontier:
+    """The state of :func:`mclp_frontier` across its points: the reduced cover, the answers so far
+    (``done``: p -> (status, bound, chosen, used, stats, seconds)), each point's heuristic start and
+    where its exact solve started from (``origin``)."""
+
+    def __init__(self, cover: np.ndarray, w: np.ndarray, nf: int, on_point):
+        self.cover, self.w, self.nf, self.on_point = cover, w, nf, on_point
+        self.done: dict[int, tuple] = {}
+        self.starts: dict[int, np.ndarray] = {}
+        self.origin: dict[int, str] = {}
+
+    def finished(self, p: int) -> None:
+        if self.on_point is not None:
+            self.on_point(p, self.done[p][0])
+
+    def heuristic_chain(self, ps: list) -> float:
+        """Trivial points, the smallest count covering everything coverable, and the greedy +
+        interchange chain: each ``p`` from the answer for the previous one plus greedy sites. Returns
+        the chain's seconds."""
+        cover, w, nf = self.cover, self.w, self.nf
+        n, m = cover.shape
+        full = greedy_cover(cover, w) if m else np.zeros(0, dtype=np.int64)
+        Cmat = 1.0 - cover.astype(np.float32) if m else None
+        prev = None
+        th = time.perf_counter()
+        for p in ps:
+            pc = p - nf
+            if pc >= n or m == 0:
+                self.done[p] = (OPTIMAL, float("nan"), np.arange(n), "trivial", {}, 0.0)
+                self.finished(p)
+                continue
+            if full is not None and len(full) <= pc:
+                self.done[p] = (OPTIMAL, float("nan"), full, "greedy-cover", {}, 0.0)
+                self.finished(p)
+                continue
+            init: np.ndarray | None = None if prev is None else _add_greedy(cover, w, prev, pc - len(prev))
+            assert Cmat is not None  # m > 0 here
+            heur, _ = greedy_interchange(
+                Cmat, w, pc, base=np.ones(m, dtype=np.float32), init=init, time_budget=5.0, dtype=np.float32
+            )
+            if float(w[~cover[heur].any(axis=0)].sum()) <= 1e-12 * max(1.0, float(w.sum())):
+                self.done[p] = (OPTIMAL, float("nan"), heur, "greedy", {}, 0.0)
+                self.finished(p)
+            self.starts[p] = heur
+            prev = heur
+        return time.perf_counter() - th
+
+    def value(self, sites) -> float:
+        return float(self.w[self.cover[np.asarray(sites, dtype=np.int64)].any(axis=0)].sum())
+
+    def best_start(self, p: int):
+        """The better of ``p``'s heuristic and the optimum of the largest smaller ``p`` plus greedy sites."""
+        done, nf = self.done, self.nf
+        start = self.starts[p]
+        below = [q for q in done if q < p and done[q][0] == OPTIMAL and q - nf < p - nf]
+        if below:
+            q = max(below)
+            alt = _add_greedy(self.cover, self.w, done[q][2], (p - nf) - len(done[q][2]))
+            if len(alt) == p - nf and self.value(alt) > self.value(start):
+                return alt, f"optimum for p={q} plus greedy sites"
+        return start, "heuristic chain"
+
+    def upper_for(self, p: int):
+        """The smallest proven optimum of a larger ``p`` (a bound for ``p``), or None."""
+        done = self.done
+        above = [done[q][1] for q in done if q > p and done[q][0] == OPTIMAL and np.isfinite(done[q][1])]
+        return min(above) if above else None
+
+    def solve_here(self, todo: list, time_limit, backend: str) -> None:
+        """The exact solves in this process, in ascending ``p``."""
+        _frontier_init(self.cover, self.w, backend)
+        for p in todo:
+            start, self.origin[p] = self.best_start(p)
+            self.done[p] = _frontier_job(p - self.nf, start, time_limit, self.upper_for(p))
+            self.finished(p)
+
+    def solve_in_pool(self, pool, job_data, todo: list, workers: int, time_limit) -> None:
+        """The exact solves on the pool: the largest p first (the longest proof), the others in
+        ascending order on the other worker(s), each started from the optimum of the largest smaller
+        p proven so far."""
+        import concurrent.futures as cf
+
+        queue = [todo[-1], *todo[:-1]]
+        running: dict[Any, int] = {}
+        while queue or running:
+            while queue and len(running) < workers:
+                p = queue.pop(0)
+                start, self.origin[p] = self.best_start(p)
+                running[
+                    pool.submit(_frontier_pool_job, job_data, p - self.nf, start, time_limit, self.upper_for(p))
+                ] = p
+            fin, _ = cf.wait(list(running), return_when=cf.FIRST_COMPLETED)
+            for f in fin:
+                q = running.pop(f)
+                self.done[q] = f.result()
+                self.finished(q)
+
+
 def mclp_frontier(
     problem: Problem,
     ps,
@@ -434,7 +532,6 @@ def mclp_frontier(
         One per ``p`` in ascending order; ``extra["p"]`` is its ``p``, ``extra["frontier"]`` what
         was reused.
     """
-    import concurrent.futures as cf
     import logging
     import os
 
@@ -451,14 +548,8 @@ def mclp_frontier(
     red = reduce_cover(problem, radius, drop_fixed_covered=True, dominance=True)
     cover, w = red.cover, red.weights
     n, m = cover.shape
-    nf = problem.n_fixed
-    done: dict[int, tuple] = {}  # p -> (status, bound, chosen, used, stats, seconds)
-
-    def finished(p):
-        if on_point is not None:
-            on_point(p, done[p][0])
-
-    starts = {}
+    fr = _Frontier(cover, w, problem.n_fixed, on_point)
+    done, origin = fr.done, fr.origin
     pool = None
     try:
         if workers > 1 and len(ps) > 1 and m:
@@ -469,75 +560,13 @@ def mclp_frontier(
             pool.prestart()
             packed = np.packbits(cover.astype(bool, copy=False), axis=1)
             job_data = (f"{os.getpid()}-{id(pool)}", packed, m, w, backend)
-        # --- trivial points, and the smallest count covering everything coverable
-        full = greedy_cover(cover, w) if m else np.zeros(0, dtype=np.int64)
-        Cmat = 1.0 - cover.astype(np.float32) if m else None
-        prev = None
-        th = time.perf_counter()
-        for p in ps:
-            pc = p - nf
-            if pc >= n or m == 0:
-                done[p] = (OPTIMAL, float("nan"), np.arange(n), "trivial", {}, 0.0)
-                finished(p)
-                continue
-            if full is not None and len(full) <= pc:
-                done[p] = (OPTIMAL, float("nan"), full, "greedy-cover", {}, 0.0)
-                finished(p)
-                continue
-            init: np.ndarray | None = None if prev is None else _add_greedy(cover, w, prev, pc - len(prev))
-            assert Cmat is not None  # m > 0 here
-            heur, _ = greedy_interchange(
-                Cmat, w, pc, base=np.ones(m, dtype=np.float32), init=init, time_budget=5.0, dtype=np.float32
-            )
-            if float(w[~cover[heur].any(axis=0)].sum()) <= 1e-12 * max(1.0, float(w.sum())):
-                done[p] = (OPTIMAL, float("nan"), heur, "greedy", {}, 0.0)
-                finished(p)
-            starts[p] = heur
-            prev = heur
-        heur_s = time.perf_counter() - th
-        del Cmat
+        heur_s = fr.heuristic_chain(ps)
         todo = [p for p in ps if p not in done]
-
-        def value(sites):
-            return float(w[cover[np.asarray(sites, dtype=np.int64)].any(axis=0)].sum())
-
-        def best_start(p):
-            start = starts[p]
-            below = [q for q in done if q < p and done[q][0] == OPTIMAL and q - nf < p - nf]
-            if below:
-                q = max(below)
-                alt = _add_greedy(cover, w, done[q][2], (p - nf) - len(done[q][2]))
-                if len(alt) == p - nf and value(alt) > value(start):
-                    return alt, f"optimum for p={q} plus greedy sites"
-            return start, "heuristic chain"
-
-        def upper_for(p):
-            above = [done[q][1] for q in done if q > p and done[q][0] == OPTIMAL and np.isfinite(done[q][1])]
-            return min(above) if above else None
-
-        origin = {}
         if todo and (pool is None or len(todo) == 1):
-            _frontier_init(cover, w, backend)
-            for p in todo:
-                start, origin[p] = best_start(p)
-                done[p] = _frontier_job(p - nf, start, time_limit, upper_for(p))
-                finished(p)
+            fr.solve_here(todo, time_limit, backend)
         elif todo:
             assert pool is not None
-            # the largest p first (the longest proof), the others in ascending order on the other
-            # worker(s), each started from the optimum of the largest smaller p proven so far
-            queue = [todo[-1], *todo[:-1]]
-            running: dict[Any, int] = {}
-            while queue or running:
-                while queue and len(running) < workers:
-                    p = queue.pop(0)
-                    start, origin[p] = best_start(p)
-                    running[pool.submit(_frontier_pool_job, job_data, p - nf, start, time_limit, upper_for(p))] = p
-                fin, _ = cf.wait(list(running), return_when=cf.FIRST_COMPLETED)
-                for f in fin:
-                    q = running.pop(f)
-                    done[q] = f.result()
-                    finished(q)
+            fr.solve_in_pool(pool, job_data, todo, workers, time_limit)
     except BaseException:
         if pool is not None:
             pool.stop()

@@ -144,6 +144,81 @@ def _pmedian_mip(C, w, base, pc, ub, heur, backend, time_limit, cap_extra=None, 
     return out, (None if x is None else np.flatnonzero(x[:n] > 0.5)), size
 
 
+def _pmedian_lagrangian(C, w, pc, base, ub, heur, d_heur, heuristic_seconds, backend, time_limit, deadline, stats):
+    """p-median from a finite heuristic solution ``heur`` (value ``ub``): the Lagrangian bound and its
+    tests (which may prove ``heur`` optimal, or open / close sites), then the branch and bound or the
+    MIP on the sites left. Returns (chosen rows of ``C``, status, bound, solver used)."""
+    lag = lagrangian_pmedian(C, w, pc, base, ub, time_budget=heuristic_seconds)
+    integral = bool(
+        np.all(np.equal(np.mod(w, 1), 0))
+        and np.all(np.mod(C[np.isfinite(C)], 1) == 0)
+        and np.all(np.mod(base[np.isfinite(base)], 1) == 0)
+    )
+    lb = float(np.ceil(lag["bound"] - 1e-6)) if integral else lag["bound"]
+    stats.update(
+        {
+            "lagrangian_bound": lag["bound"],
+            "sites_closed_by_test": int(lag["close"].sum()),
+            "sites_opened_by_test": int(lag["open"].sum()),
+        }
+    )
+    if lb >= ub - 1e-9 * max(1.0, abs(ub)):
+        return heur, OPTIMAL, ub, "lagrangian"
+    keep = ~lag["close"] & ~lag["open"]
+    opened = np.flatnonzero(lag["open"])
+    base2 = np.minimum(base, C[opened].min(axis=0)) if len(opened) else base
+    pc2 = pc - len(opened)
+    kept = np.flatnonzero(keep)
+    cap = np.maximum(lag["cap"], d_heur)
+    if pc2 <= 0 or pc2 >= len(kept):
+        sel = kept if pc2 > 0 else np.zeros(0, dtype=np.int64)
+        return np.concatenate([opened, sel]), OPTIMAL, float("nan"), "lagrangian"
+    pos = np.full(len(C), -1)
+    pos[kept] = np.arange(len(kept))
+    heur2 = pos[heur][pos[heur] >= 0]
+    if len(heur2) != pc2:
+        heur2 = np.zeros(0, dtype=np.int64)
+    ch2, out, ub, used = _pmedian_kept(
+        C[kept], w, pc2, base2, ub, heur2, integral, lb, cap, backend, time_limit, deadline, stats
+    )
+    if ch2 is not None:
+        chosen, status, bound = np.concatenate([opened, kept[ch2]]), out.status, out.bound
+        if status != OPTIMAL and not (np.isfinite(bound) and bound >= lb):
+            bound = lb  # the Lagrangian bound when the MIP has none (nan) or a weaker one
+        return chosen, status, bound, used
+    if out.status == INFEASIBLE:  # nothing better than the heuristic exists
+        return heur, OPTIMAL, ub, used
+    return heur, FEASIBLE, lb, used
+
+
+def _pmedian_kept(Ck, w, pc2, base2, ub, heur2, integral, lb, cap, backend, time_limit, deadline, stats):
+    """The exact p-median on the sites the Lagrangian tests left (``Ck``): the Lagrangian branch and
+    bound first for small ``pc2``, then the MIP with what time is left. Returns (chosen rows of ``Ck``
+    or None, MipOutcome, the upper bound (improved by the branch and bound), solver used)."""
+    ch2, used = None, backend
+    mip_limit = time_limit
+    if pc2 <= BNB_MAX_P and len(heur2) == pc2:
+        budget = BNB_SECONDS if deadline is None else BNB_SHARE * time_left(deadline)
+        tb = time.perf_counter()
+        sol, val, proven, nodes = lagrangian_branch_and_bound(
+            Ck, w, pc2, base2, ub, heur2, integral, time_budget=budget
+        )
+        stats["bnb_nodes"] = nodes
+        stats["bnb_s"] = round(time.perf_counter() - tb, 2)
+        if time_limit is not None:  # the MIP gets what the branch and bound left
+            mip_limit = max(1.0, time_limit - (time.perf_counter() - tb))
+        if proven:
+            return sol, MipOutcome(OPTIMAL, val, val, 0.0, 0.0), ub, "lagrangian-bnb"
+        ub = val
+        heur2 = sol
+    out, ch2, size = _pmedian_mip(Ck, w, base2, pc2, ub, heur2, backend, mip_limit, cap_extra=cap, deadline=deadline)
+    stats.update(size)
+    if out is None:  # no time left for the exact model: the best solution found
+        out = MipOutcome(FEASIBLE, ub, lb, relative_gap(ub, lb), 0.0)
+        ch2 = heur2 if len(heur2) == pc2 else None
+    return ch2, out, ub, used
+
+
 def pmedian(
     problem: Problem,
     p: int,
@@ -234,73 +309,9 @@ def pmedian(
         heur_obj = ub
         chosen = None
         if np.isfinite(ub):
-            lag = lagrangian_pmedian(C, w, pc, base, ub, time_budget=heuristic_seconds)
-            integral = bool(
-                np.all(np.equal(np.mod(w, 1), 0))
-                and np.all(np.mod(C[np.isfinite(C)], 1) == 0)
-                and np.all(np.mod(base[np.isfinite(base)], 1) == 0)
+            chosen, status, bound, used = _pmedian_lagrangian(
+                C, w, pc, base, ub, heur, d_heur, heuristic_seconds, backend, time_limit, deadline, stats
             )
-            lb = float(np.ceil(lag["bound"] - 1e-6)) if integral else lag["bound"]
-            stats.update(
-                {
-                    "lagrangian_bound": lag["bound"],
-                    "sites_closed_by_test": int(lag["close"].sum()),
-                    "sites_opened_by_test": int(lag["open"].sum()),
-                }
-            )
-            if lb >= ub - 1e-9 * max(1.0, abs(ub)):
-                chosen, status, bound, used = heur, OPTIMAL, ub, "lagrangian"
-            else:
-                keep = ~lag["close"] & ~lag["open"]
-                opened = np.flatnonzero(lag["open"])
-                base2 = np.minimum(base, C[opened].min(axis=0)) if len(opened) else base
-                pc2 = pc - len(opened)
-                kept = np.flatnonzero(keep)
-                cap = np.maximum(lag["cap"], d_heur)
-                if pc2 <= 0 or pc2 >= len(kept):
-                    sel = kept if pc2 > 0 else np.zeros(0, dtype=np.int64)
-                    chosen, status, bound = np.concatenate([opened, sel]), OPTIMAL, float("nan")
-                    used = "lagrangian"
-                else:
-                    pos = np.full(len(C), -1)
-                    pos[kept] = np.arange(len(kept))
-                    heur2 = pos[heur][pos[heur] >= 0]
-                    if len(heur2) != pc2:
-                        heur2 = np.zeros(0, dtype=np.int64)
-                    ch2 = None
-                    mip_limit = time_limit
-                    if pc2 <= BNB_MAX_P and len(heur2) == pc2:
-                        budget = BNB_SECONDS if deadline is None else BNB_SHARE * time_left(deadline)
-                        tb = time.perf_counter()
-                        sol, val, proven, nodes = lagrangian_branch_and_bound(
-                            C[kept], w, pc2, base2, ub, heur2, integral, time_budget=budget
-                        )
-                        stats["bnb_nodes"] = nodes
-                        stats["bnb_s"] = round(time.perf_counter() - tb, 2)
-                        if time_limit is not None:  # the MIP gets what the branch and bound left
-                            mip_limit = max(1.0, time_limit - (time.perf_counter() - tb))
-                        if proven:
-                            ch2, used = sol, "lagrangian-bnb"
-                            out = MipOutcome(OPTIMAL, val, val, 0.0, 0.0)
-                        else:
-                            ub = val
-                            heur2 = sol
-                    if ch2 is None:
-                        out, ch2, size = _pmedian_mip(
-                            C[kept], w, base2, pc2, ub, heur2, backend, mip_limit, cap_extra=cap, deadline=deadline
-                        )
-                        stats.update(size)
-                        if out is None:  # no time left for the exact model: the best solution found
-                            out = MipOutcome(FEASIBLE, ub, lb, relative_gap(ub, lb), 0.0)
-                            ch2 = heur2 if len(heur2) == pc2 else None
-                    if ch2 is not None:
-                        chosen, status, bound = np.concatenate([opened, kept[ch2]]), out.status, out.bound
-                        if status != OPTIMAL and not (np.isfinite(bound) and bound >= lb):
-                            bound = lb  # the Lagrangian bound when the MIP has none (nan) or a weaker one
-                    elif out.status == INFEASIBLE:  # nothing better than the heuristic exists
-                        chosen, status, bound = heur, OPTIMAL, ub
-                    else:
-                        chosen, status, bound = heur, FEASIBLE, lb
         else:
             out, chosen, size = _pmedian_mip(C, w, base, pc, ub, heur, backend, time_limit, deadline=deadline)
             stats.update(size)
@@ -336,6 +347,74 @@ def pmedian(
     return make_result(
         problem, "pmedian", status, objective, bound, open_rows, assign_nearest(problem, open_rows), t0, used, extra
     )
+
+
+def _pcenter_exact(problem: Problem, radius: float, pc: int, backend: str, deadline, cache: dict, k: int):
+    """Whether ``pc`` free sites cover every counted demand point within ``radius`` (the ``k``-th
+    radius, cached): (True, sites), (False, None) or (None, None) when the time ran out."""
+    if k in cache:
+        return cache[k]
+    red = reduce_cover(problem, radius, drop_fixed_covered=True, dominance=True)
+    status, chosen, _, _ = min_cover(red.cover, red.weights, backend, time_remaining(deadline), max_sites=pc)
+    res: tuple[bool | None, np.ndarray | None]
+    if status == INFEASIBLE:
+        res = (False, None)
+    elif chosen is None:
+        res = (None, None)
+    elif len(chosen) <= pc:
+        res = (True, red.site_idx[chosen])
+    else:
+        res = (False, None) if status == OPTIMAL else (None, None)
+    cache[k] = res
+    return res
+
+
+def _pcenter_greedy_bound(problem: Problem, radii: np.ndarray, pc: int):
+    """(index of the smallest radius at which a greedy cover with ``pc`` free sites fits, its sites),
+    by binary search (not monotone: a heuristic upper bound); (None, None) when none fits."""
+
+    def greedy_ok(k):
+        red = reduce_cover(problem, float(radii[k]), drop_fixed_covered=True, dominance=False)
+        g = greedy_cover(red.cover, red.weights, max_sites=pc)
+        return None if g is None else red.site_idx[g]
+
+    hi_k = len(radii) - 1
+    best_k, best_sites = None, None
+    top = greedy_ok(hi_k)
+    if top is not None:
+        best_k, best_sites = hi_k, top
+        a, b = 0, hi_k
+        while a < b:
+            mid = (a + b) // 2
+            s = greedy_ok(mid)
+            if s is not None:
+                best_k, best_sites, b = mid, s, mid
+            else:
+                a = mid + 1
+    return best_k, best_sites
+
+
+def _pcenter_search(exact, a: int, b: int, best_sites, deadline):
+    """The first feasible radius index in ``[a, b)`` (``b`` feasible with ``best_sites``) by binary
+    search over exact checks: (a, best index, its sites, status, number of checks)."""
+    best_k = b
+    status = OPTIMAL
+    checks = 0
+    while a < b:
+        if deadline is not None and time.perf_counter() > deadline:
+            status = FEASIBLE
+            break
+        mid = (a + b) // 2
+        ok, s = exact(mid)
+        checks += 1
+        if ok is None:
+            status = FEASIBLE
+            break
+        if ok:
+            best_k, best_sites, b = mid, s, mid
+        else:
+            a = mid + 1
+    return a, best_k, best_sites, status, checks
 
 
 # ----------------------------------------------------------------------------- p-center
@@ -392,41 +471,12 @@ def pcenter(problem: Problem, p: int, *, time_limit: float | None = None, solver
     pc = p - problem.n_fixed
     cache: dict[int, Any] = {}
 
-    def greedy_ok(k):
-        red = reduce_cover(problem, float(radii[k]), drop_fixed_covered=True, dominance=False)
-        g = greedy_cover(red.cover, red.weights, max_sites=pc)
-        return None if g is None else red.site_idx[g]
-
     def exact(k):
-        if k in cache:
-            return cache[k]
-        red = reduce_cover(problem, float(radii[k]), drop_fixed_covered=True, dominance=True)
-        status, chosen, _, _ = min_cover(red.cover, red.weights, backend, time_remaining(deadline), max_sites=pc)
-        if status == INFEASIBLE:
-            res = (False, None)
-        elif chosen is None:
-            res = (None, None)
-        elif len(chosen) <= pc:
-            res = (True, red.site_idx[chosen])
-        else:
-            res = (False, None) if status == OPTIMAL else (None, None)
-        cache[k] = res
-        return res
+        return _pcenter_exact(problem, float(radii[k]), pc, backend, deadline, cache, k)
 
     # upper bound: smallest radius at which the greedy cover fits (binary search, not monotone -> heuristic)
     lo_k, hi_k = 0, len(radii) - 1
-    best_k, best_sites = None, None
-    top = greedy_ok(hi_k)
-    if top is not None:
-        best_k, best_sites = hi_k, top
-        a, b = 0, hi_k
-        while a < b:
-            mid = (a + b) // 2
-            s = greedy_ok(mid)
-            if s is not None:
-                best_k, best_sites, b = mid, s, mid
-            else:
-                a = mid + 1
+    best_k, best_sites = _pcenter_greedy_bound(problem, radii, pc)
     checks = 0
     if best_k is None:
         ok, s = exact(hi_k)
@@ -448,22 +498,8 @@ def pcenter(problem: Problem, p: int, *, time_limit: float | None = None, solver
             )
         best_k, best_sites = hi_k, s
     # exact search in [lo_k, best_k): first feasible index
-    a, b = lo_k, best_k
-    status = OPTIMAL
-    while a < b:
-        if deadline is not None and time.perf_counter() > deadline:
-            status = FEASIBLE
-            break
-        mid = (a + b) // 2
-        ok, s = exact(mid)
-        checks += 1
-        if ok is None:
-            status = FEASIBLE
-            break
-        if ok:
-            best_k, best_sites, b = mid, s, mid
-        else:
-            a = mid + 1
+    a, best_k, best_sites, status, n = _pcenter_search(exact, lo_k, best_k, best_sites, deadline)
+    checks += n
     open_rows = pad_sites(problem, np.concatenate([np.flatnonzero(problem.fixed), best_sites]), p)
     dist = problem.cost[open_rows][:, dem].min(axis=0)
     objective = float(dist.max())
