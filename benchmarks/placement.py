@@ -54,6 +54,7 @@ sys.path.insert(0, str(REPO))
 if not os.environ.get("KAZERNE_DATA") and (REPO.parent / "shared" / "zone-data").is_dir():
     os.environ["KAZERNE_DATA"] = str(REPO.parent / "shared" / "zone-data")
 
+from kazerne.coverage import mclp as mclp_module  # noqa: E402
 from kazerne.coverage import models  # noqa: E402
 from kazerne.coverage.problem import from_cost_matrix  # noqa: E402
 from kazerne.scenarios.context import Progress, load_context  # noqa: E402
@@ -263,7 +264,7 @@ def plain_mip(mat: np.ndarray, w: np.ndarray, p: int, T: float, limit: float) ->
     """The textbook MCLP MIP on the unreduced matrix, SCIP defaults, no hint, zero gap (as ours)."""
     cover = (mat <= T)[:, w > 0]
     n, m = cover.shape
-    mip = models._mclp_model(cover, w[w > 0], p)
+    mip = mclp_module._mclp_model(cover, w[w > 0], p)
     out, _ = mip.solve(maximize=True, backend="SCIP", time_limit=limit)
     return {
         "status": out.status,

@@ -46,7 +46,8 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from kazerne.coverage.instances import ORLIB_PMED_SHAPES, orlib_pmed_like, read_orlib_pmed  # noqa: E402
-from kazerne.coverage.models import _Mip, mclp, pmedian  # noqa: E402
+from kazerne.coverage.mip import Mip  # noqa: E402
+from kazerne.coverage.models import mclp, pmedian  # noqa: E402
 from kazerne.coverage.problem import from_cost_matrix  # noqa: E402
 
 
@@ -62,7 +63,7 @@ def plain_pmedian(cost: np.ndarray, p: int, time_limit: float, backend: str = "S
     """Textbook x_ij formulation: min sum c_ij x_ij, sum_j x_ij = 1, x_ij <= y_j, sum y = p."""
     n, m = cost.shape
     t0 = time.perf_counter()
-    mip = _Mip()
+    mip = Mip()
     y = mip.add_vars(n, 0, 1, 0.0, integer=True)
     x = mip.add_vars(n * m, 0, 1, cost.ravel())  # x[j * m + i]
     jj, ii = np.divmod(np.arange(n * m), m)

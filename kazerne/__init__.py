@@ -85,11 +85,11 @@ _EXPORTS = {
     # unit checks
     "UnitsWarning": ("kazerne.units", "UnitsWarning"),
     # models
-    "lscp": ("kazerne.coverage.models", "lscp"),
-    "mclp": ("kazerne.coverage.models", "mclp"),
-    "pmedian": ("kazerne.coverage.models", "pmedian"),
-    "pcenter": ("kazerne.coverage.models", "pcenter"),
-    "backup": ("kazerne.coverage.models", "backup"),
+    "lscp": ("kazerne.coverage.covering", "lscp"),
+    "mclp": ("kazerne.coverage.mclp", "mclp"),
+    "pmedian": ("kazerne.coverage.median", "pmedian"),
+    "pcenter": ("kazerne.coverage.median", "pcenter"),
+    "backup": ("kazerne.coverage.covering", "backup"),
     "mexclp": ("kazerne.coverage.ems", "mexclp"),
     "malp": ("kazerne.coverage.ems", "malp"),
     "malp2": ("kazerne.coverage.ems", "malp2"),

@@ -101,7 +101,7 @@ def check_int(
         v = float(value)
         if not (math.isfinite(v) and v.is_integer()):
             raise error(f"expected {what}, got {show(value)}", field=name)
-    n = int(value)
+    n = int(value)  # type: ignore[call-overload]  # numbers.Real: typeshed has no __int__ on it
     if (lo is not None and n < lo) or (hi is not None and n > hi):
         raise error(f"expected {what}, got {show(value)}", field=name)
     return n
@@ -229,7 +229,7 @@ def check_fields(obj, error: type[KazerneError] = ModelInputError) -> None:
             if a is not None:
                 acc[f.name] = a + ((type(None),) if f.default is None else ())
         hints = (cls, acc)
-        cls._kazerne_hints = hints  # type: ignore[attr-defined]  # computed once per class
+        cls._kazerne_hints = hints  # computed once per class
     for name, acc in hints[1].items():
         v = getattr(obj, name)
         if not isinstance(v, acc) or (isinstance(v, bool) and numbers.Real in acc and bool not in acc):

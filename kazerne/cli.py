@@ -112,10 +112,11 @@ def _site_arg(zone, text: str, what: str):
     parts = text.split(",")
     if len(parts) == 2:
         try:
-            lon, lat = float(parts[0]), float(parts[1])
+            lonlat: tuple[float, float] | None = (float(parts[0]), float(parts[1]))
         except ValueError:
-            lon = lat = None
-        if lon is not None:
+            lonlat = None
+        if lonlat is not None:
+            lon, lat = lonlat
             if not (-180 <= lon <= 180 and -90 <= lat <= 90):
                 raise ScenarioError(f"expected LON,LAT in degrees, got {text!r}", field=what)
             return f"{lon:.6f},{lat:.6f}", zone.site_node(lon, lat, what=what, snap="any")
@@ -568,46 +569,47 @@ def build_parser() -> argparse.ArgumentParser:
     return ap
 
 
+def _cmd_simulate(args) -> int:
+    from .scenarios.runner import print_run
+    from .scenarios.simulate import simulate_main
+
+    target = simulate_main(args)
+    if not args.quiet:
+        print_run(target)
+        print(f"outputs in {target}/", file=sys.stderr)
+    return 0
+
+
+def _cmd_batch(args) -> int:
+    from .scenarios.batch import batch_main
+
+    return batch_main(args)
+
+
+#: the command of each subcommand (``solve`` has its own parser)
+COMMANDS = {
+    "isochrones": _cmd_isochrones,
+    "route": _cmd_route,
+    "audit": _cmd_audit,
+    "build-pack": _cmd_build_pack,
+    "fetch-zone": _cmd_fetch_zone,
+    "run": _cmd_run,
+    "calibrate": _cmd_calibrate,
+    "validate": _cmd_validate,
+    "synthetic-records": _cmd_synthetic,
+    "compare": _cmd_compare,
+    "criticality": _cmd_criticality,
+    "simulate": _cmd_simulate,
+    "batch": _cmd_batch,
+}
+
+
 def _dispatch(argv) -> int:
     if argv and argv[0] == "solve":
         return _cmd_solve(argv[1:])
     args = build_parser().parse_args(argv)
-    if args.cmd == "isochrones":
-        return _cmd_isochrones(args)
-    if args.cmd == "route":
-        return _cmd_route(args)
-    if args.cmd == "audit":
-        return _cmd_audit(args)
-    if args.cmd == "build-pack":
-        return _cmd_build_pack(args)
-    if args.cmd == "fetch-zone":
-        return _cmd_fetch_zone(args)
-    if args.cmd == "run":
-        return _cmd_run(args)
-    if args.cmd == "calibrate":
-        return _cmd_calibrate(args)
-    if args.cmd == "validate":
-        return _cmd_validate(args)
-    if args.cmd == "synthetic-records":
-        return _cmd_synthetic(args)
-    if args.cmd == "compare":
-        return _cmd_compare(args)
-    if args.cmd == "criticality":
-        return _cmd_criticality(args)
-    if args.cmd == "simulate":
-        from .scenarios.runner import print_run
-        from .scenarios.simulate import simulate_main
-
-        target = simulate_main(args)
-        if not args.quiet:
-            print_run(target)
-            print(f"outputs in {target}/", file=sys.stderr)
-        return 0
-    if args.cmd == "batch":
-        from .scenarios.batch import batch_main
-
-        return batch_main(args)
-    return 2
+    cmd = COMMANDS.get(args.cmd)
+    return cmd(args) if cmd is not None else 2
 
 
 def main(argv=None) -> int:

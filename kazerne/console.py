@@ -92,7 +92,7 @@ def guarded(fn, *args, quiet: bool = False) -> int:
             return fn(*args)
     except KazerneError as exc:
         _close_progress_bars()
-        print(f"kazerne: error: {one_line(exc)}", file=sys.stderr)
+        print(f"kazerne: error: {one_line(str(exc))}", file=sys.stderr)
         return exc.exit_code
     except Terminated:
         _close_progress_bars()

@@ -71,7 +71,7 @@ def remove_stale(folder: str | Path, name: str) -> list[Path]:
     """
     folder = Path(folder)
     pat = re.compile(r"^\." + re.escape(name) + r"\.[a-z]+-(?P<host>[A-Za-z0-9_]+)-(?P<pid>\d+)-")
-    removed = []
+    removed: list[Path] = []
     try:
         entries = list(folder.iterdir())
     except OSError:

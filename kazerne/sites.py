@@ -292,7 +292,7 @@ class Sites:
             node=chosen,
             lon=net.lon[chosen],
             lat=net.lat[chosen],
-            turnout_s=turnout_s,
+            turnout_s=np.asarray(turnout_s),
             crew=[crew] * len(chosen),
             road=[node_road(net, int(n)) for n in chosen],
             origin=["generated"] * len(chosen),
@@ -337,6 +337,7 @@ class Sites:
                     f"unknown site {w!r}; expected one of {', '.join(map(str, self.ids[:20]))}", field="which"
                 )
             idx.append(k)
+        assert self.snap_m is not None  # set by __post_init__
         return Sites(
             ids=[self.ids[i] for i in idx],
             names=[self.names[i] for i in idx],
@@ -356,6 +357,7 @@ class Sites:
     # ------------------------------------------------------------ output
     def rows(self) -> list[dict]:
         """One dict per site (``lon``, ``lat`` in that order)."""
+        assert self.snap_m is not None  # set by __post_init__
         return [
             {
                 "id": self.ids[i],

@@ -234,7 +234,7 @@ def test_time_band_palette_is_viridis_light_to_dark():
 def test_greenfield_bar_advances_as_each_point_is_solved(monkeypatch):
     """mclp_frontier calls on_point right after each point's exact solve, before the next one
     starts (one worker): a bar driven by it moves per point."""
-    from kazerne.coverage import models
+    from kazerne.coverage import mclp as models
     from kazerne.coverage.problem import from_cost_matrix
 
     rng = np.random.default_rng(3)

@@ -227,7 +227,7 @@ def test_mclp_exact_kernels_and_lp_fixing_match_brute_force(seed):
     30 sites and p = 3, so the 6p kernel is smaller than the site set and the kernel loop and the
     LP fixing really run; the optimum comes from enumerating all C(30, 3) site triples.
     """
-    from kazerne.coverage.models import _mclp_exact
+    from kazerne.coverage.mclp import _mclp_exact
 
     n, m, p = 30, 160, 3
     cost, w = plane_instance(np.random.default_rng(100 + seed), n, m, 50)
@@ -246,12 +246,12 @@ def test_solver_tuning_strings_are_accepted():
     """A renamed or misspelt parameter would make SCIP/GLOP drop the whole string (only a warning)."""
     from ortools.linear_solver import pywraplp
 
-    from kazerne.coverage import models
+    from kazerne.coverage import mclp
 
     for backend, params in (
-        ("SCIP", models._SCIP_COVER_PARAMS),
-        ("SCIP", models._SCIP_PROOF_PARAMS),
-        ("GLOP", models._GLOP_COVER_PARAMS),
+        ("SCIP", mclp._SCIP_COVER_PARAMS),
+        ("SCIP", mclp._SCIP_PROOF_PARAMS),
+        ("GLOP", mclp._GLOP_COVER_PARAMS),
     ):
         solver = pywraplp.Solver.CreateSolver(backend)
         assert solver.SetSolverSpecificParametersAsString(params), (backend, params)

@@ -31,7 +31,7 @@ import numpy as np
 from scipy.special import ndtri
 
 from ..response import TurnoutDist
-from ..routing.profiles import PERIOD_NAMES, FactorProfile, factor_names, with_factors
+from ..routing.profiles import PERIOD_NAMES, FactorProfile, SpeedProfile, factor_names, with_factors
 from ._irls import irls_step, weighted_gram
 from .periods import DEFAULT_PERIOD_RULES, period_of
 from .records import VEHICLE_TYPES, Records
@@ -165,7 +165,7 @@ class Calibration:
     """What :func:`calibrate` found (see the module docstring); :meth:`summary` is JSON-ready."""
 
     profile: FactorProfile
-    base_profile: object
+    base_profile: SpeedProfile
     factors: list  # rows: period, factor, value, se, exposure_s, records, fitted
     junction_delay: dict
     call_handling: dict | None
@@ -333,6 +333,7 @@ def calibrate(
         source="kazerne calibrate",
         uncertainty=unc,
     )
+    assert default_parts is not None  # the loop above always sets it
     pred_default = default_parts.drive_s / scale
     factors = []
     se = np.sqrt(np.clip(np.diag(cov), 0, None))

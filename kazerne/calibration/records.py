@@ -23,6 +23,7 @@ import math
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any, NoReturn
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -125,7 +126,7 @@ class Records:
     def subset(self, mask) -> "Records":
         """The records where ``mask`` holds (the rejects and posts unchanged)."""
         m = mask if isinstance(mask, slice) else np.asarray(mask)
-        kw = {}
+        kw: dict[str, Any] = {}
         for k, val in self.__dict__.items():
             kw[k] = val[m] if isinstance(val, np.ndarray) and k != "post_nodes" else val
         return Records(**kw)
@@ -143,7 +144,7 @@ class Records:
 
 
 # ------------------------------------------------------------------ file -> rows of text
-def _fail(path, row, col, msg):
+def _fail(path, row, col, msg) -> NoReturn:
     fld = f"row {row}" + (f", column {col}" if col else "")
     raise RecordsError(msg, source=str(path), field=fld)
 
@@ -211,13 +212,13 @@ def _table_rows(path: Path) -> tuple[list[str], list[list[str]]]:
     delim = ";" if first.count(";") > first.count(",") else ","
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delim)
     try:
-        header = next(reader, None)
-        if header is None or not any(h.strip() for h in header):
+        head = next(reader, None)
+        if head is None or not any(h.strip() for h in head):
             _fail(path, 1, None, "empty; expected a header row with the columns " + ", ".join(REQUIRED_COLUMNS))
         rows = list(reader)
     except csv.Error as exc:
         _fail(path, reader.line_num, None, f"not a CSV table ({exc})")
-    return [h.strip() for h in header], rows
+    return [h.strip() for h in head], rows
 
 
 def _check_header(path, header):
@@ -319,7 +320,7 @@ def read_records(path: str | Path, zone, max_snap_m: float = 500.0) -> Records:
         _fail(path, 2, None, "no records below the header; expected one row per vehicle per incident")
     recs = _place(path, zone, keep, rej, max_snap_m)
     if len(recs["row"]) == 0:
-        reasons = {}
+        reasons: dict = {}
         for x in rej.rows:
             reasons[(x["reason"], x["column"])] = reasons.get((x["reason"], x["column"]), 0) + 1
         (reason, column), _ = max(reasons.items(), key=lambda kv: kv[1])

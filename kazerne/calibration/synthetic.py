@@ -296,6 +296,7 @@ def _defects(rows: list, rng, share: float, zone) -> None:
         elif d == "off_network":
             r["lon"], r["lat"] = "4.900000", "50.200000"
         elif d == "in_gap":
+            assert gap is not None  # "in_gap" is drawn only when the pack has a gap
             glon, glat = to_wgs84([gap.x], [gap.y])
             r["lon"], r["lat"] = f"{glon[0]:.6f}", f"{glat[0]:.6f}"
         elif d == "unknown_post":

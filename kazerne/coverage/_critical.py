@@ -128,6 +128,55 @@ def _inside(tin_p, lo, hi, v):
 
 
 @njit(cache=True)
+def _seed(rptr, rind, rdata, dist_p, tin_p, order_p, lo, hi, a, b, limit, cur, heap_d, heap_n):
+    """:func:`repair`'s start: each subtree node reached by an edge from outside the subtree (not the
+    closed segment {a, b}) within ``limit``, on the heap; returns the heap's size."""
+    size = 0
+    for t in range(order_p.shape[0]):
+        y = order_p[t]
+        for k in range(rptr[y], rptr[y + 1]):
+            x = rind[k]
+            if _inside(tin_p, lo, hi, x):
+                continue
+            if (x == a and y == b) or (x == b and y == a):
+                continue
+            dx = dist_p[x]
+            if not dx <= limit:
+                continue
+            nd = dx + rdata[k]
+            if nd <= limit and nd < cur[y]:
+                cur[y] = nd
+                size = heap_push(heap_d, heap_n, size, nd, y)
+    return size
+
+
+@njit(cache=True)
+def _settle(indptr, indices, data, tin_p, lo, hi, a, b, limit, n_t, cur, tmark, heap_d, heap_n, size):
+    """:func:`repair`'s search inside the subtree, without segment {a, b}, until the ``n_t`` marked
+    targets are settled (``tmark`` 1 -> 2) or nothing within ``limit`` is left."""
+    settled = 0
+    while size > 0:
+        d, u, size = heap_pop(heap_d, heap_n, size)
+        if d > cur[u]:
+            continue
+        if tmark[u] == 1:
+            tmark[u] = 2
+            settled += 1
+            if settled >= n_t:
+                break
+        for k in range(indptr[u], indptr[u + 1]):
+            v = indices[k]
+            if not _inside(tin_p, lo, hi, v):
+                continue
+            if (u == a and v == b) or (u == b and v == a):
+                continue
+            nd = d + data[k]
+            if nd <= limit and nd < cur[v]:
+                cur[v] = nd
+                size = heap_push(heap_d, heap_n, size, nd, v)
+
+
+@njit(cache=True)
 def repair(
     indptr,
     indices,
@@ -154,45 +203,11 @@ def repair(
     times of ``targets`` (inf beyond the limit). ``cur`` (all inf) and ``tmark`` (all 0) are restored."""
     lo = tin_p[c]
     hi = lo + order_p.shape[0]
-    size = 0
-    for t in range(order_p.shape[0]):
-        y = order_p[t]
-        for k in range(rptr[y], rptr[y + 1]):
-            x = rind[k]
-            if _inside(tin_p, lo, hi, x):
-                continue
-            if (x == a and y == b) or (x == b and y == a):
-                continue
-            dx = dist_p[x]
-            if not dx <= limit:
-                continue
-            nd = dx + rdata[k]
-            if nd <= limit and nd < cur[y]:
-                cur[y] = nd
-                size = heap_push(heap_d, heap_n, size, nd, y)
+    size = _seed(rptr, rind, rdata, dist_p, tin_p, order_p, lo, hi, a, b, limit, cur, heap_d, heap_n)
     n_t = targets.shape[0]
     for j in range(n_t):
         tmark[targets[j]] = 1
-    settled = 0
-    while size > 0:
-        d, u, size = heap_pop(heap_d, heap_n, size)
-        if d > cur[u]:
-            continue
-        if tmark[u] == 1:
-            tmark[u] = 2
-            settled += 1
-            if settled >= n_t:
-                break
-        for k in range(indptr[u], indptr[u + 1]):
-            v = indices[k]
-            if not _inside(tin_p, lo, hi, v):
-                continue
-            if (u == a and v == b) or (u == b and v == a):
-                continue
-            nd = d + data[k]
-            if nd <= limit and nd < cur[v]:
-                cur[v] = nd
-                size = heap_push(heap_d, heap_n, size, nd, v)
+    _settle(indptr, indices, data, tin_p, lo, hi, a, b, limit, n_t, cur, tmark, heap_d, heap_n, size)
     res = np.empty(n_t, np.float64)
     for j in range(n_t):
         res[j] = cur[targets[j]]

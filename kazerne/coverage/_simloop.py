@@ -56,6 +56,43 @@ def _time_to(u, t, p, d, free_at, ret_end, ret_kind, ret_from, unit_base, fwd_bd
     return (1.0 - f) * o + f * fwd_bd[p, b, d], False
 
 
+def _pop_waiting(wq, wn, k, prio):
+    """Take the best waiting call of unit type ``k`` off its queue (highest priority, then the earliest)."""
+    best = -1
+    for j in range(wn[k]):
+        cc = wq[k, j]
+        if best < 0 or prio[cc] < prio[wq[k, best]] or (prio[cc] == prio[wq[k, best]] and cc < wq[k, best]):
+            best = j
+    cw = wq[k, best]
+    wq[k, best] = wq[k, wn[k] - 1]
+    wn[k] -= 1
+    return cw
+
+
+def _idle_at(nb, m, t, unit_base, unit_type, ret_end, free_at):
+    """Whether a unit of one of the types in mask ``m`` stands idle at base ``nb`` at time ``t``."""
+    for u in range(unit_base.shape[0]):
+        if unit_base[u] == nb and ((m >> unit_type[u]) & 1) == 1 and t >= ret_end[u] and t >= free_at[u]:
+            return True
+    return False
+
+
+def _nearest_free(
+    k, t, p, d, unit_type, free_at, ret_end, ret_kind, ret_from, unit_base, fwd_bd, fwd_hd, fwd_ad, rev_ad
+):
+    """The free unit of type ``k`` with the smallest travel time to ``d`` at ``t`` (ties: the lowest index), -1."""
+    best_u = -1
+    best_t = np.inf
+    for u in range(unit_base.shape[0]):
+        if unit_type[u] != k or free_at[u] > t:
+            continue
+        tt, _ = _time_to(u, t, p, d, free_at, ret_end, ret_kind, ret_from, unit_base, fwd_bd, fwd_hd, fwd_ad, rev_ad)
+        if tt < best_t:
+            best_t = tt
+            best_u = u
+    return best_u
+
+
 def _account(u, a, b, t_lo, t_hi, busy):
     lo = a if a > t_lo else t_lo
     hi = b if b < t_hi else t_hi
@@ -121,14 +158,7 @@ def run_python(
             k = unit_type[u]
             if wn[k] == 0:
                 continue
-            best = -1
-            for j in range(wn[k]):
-                cc = wq[k, j]
-                if best < 0 or prio[cc] < prio[wq[k, best]] or (prio[cc] == prio[wq[k, best]] and cc < wq[k, best]):
-                    best = j
-            cw = wq[k, best]
-            wq[k, best] = wq[k, wn[k] - 1]
-            wn[k] -= 1
+            cw = _pop_waiting(wq, wn, k, prio)
             wait_s[cw] = tf - td[cw]
             _send(
                 u, cw, tf, per[cw], dem[cw], t_call, turn, onscene, transport, handover, svc, exp_mode, unit_base,
@@ -141,26 +171,13 @@ def run_python(
         d = dem[c]
         m = need[c]
         nb = near_b[p, m - 1, d]
-        idle_near = False
-        for u in range(n_units):
-            if unit_base[u] == nb and ((m >> unit_type[u]) & 1) == 1 and t >= ret_end[u] and t >= free_at[u]:
-                idle_near = True
-                break
-        near_busy[c] = not idle_near
+        near_busy[c] = not _idle_at(nb, m, t, unit_base, unit_type, ret_end, free_at)
         for k in range(n_types):
             if ((m >> k) & 1) == 0:
                 continue
-            best_u = -1
-            best_t = np.inf
-            for u in range(n_units):
-                if unit_type[u] != k or free_at[u] > t:
-                    continue
-                tt, _ = _time_to(
-                    u, t, p, d, free_at, ret_end, ret_kind, ret_from, unit_base, fwd_bd, fwd_hd, fwd_ad, rev_ad
-                )
-                if tt < best_t:
-                    best_t = tt
-                    best_u = u
+            best_u = _nearest_free(
+                k, t, p, d, unit_type, free_at, ret_end, ret_kind, ret_from, unit_base, fwd_bd, fwd_hd, fwd_ad, rev_ad
+            )
             if best_u >= 0:
                 _send(
                     best_u, c, t, p, d, t_call, turn, onscene, transport, handover, svc, exp_mode, unit_base,
@@ -234,8 +251,21 @@ if HAVE_NUMBA:
         return types.FunctionType(fn.__code__, g, fn.__name__, fn.__defaults__, fn.__closure__)
 
     _send_c = njit(cache=True, nogil=True)(_rebound(_send_src, {"_time_to": _time_to_c, "_account": _account_c}))
+    _pop_waiting_c = njit(cache=True, nogil=True)(_pop_waiting)
+    _idle_at_c = njit(cache=True, nogil=True)(_idle_at)
+    _nearest_free_c = njit(cache=True, nogil=True)(_rebound(_nearest_free, {"_time_to": _time_to_c}))
     run_compiled = njit(cache=True, nogil=True)(
-        _rebound(_run_src, {"_time_to": _time_to_c, "_account": _account_c, "_send": _send_c})
+        _rebound(
+            _run_src,
+            {
+                "_time_to": _time_to_c,
+                "_account": _account_c,
+                "_send": _send_c,
+                "_pop_waiting": _pop_waiting_c,
+                "_idle_at": _idle_at_c,
+                "_nearest_free": _nearest_free_c,
+            },
+        )
     )
 else:  # pragma: no cover
     run_compiled = run_python

@@ -46,288 +46,31 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
-from ..checks import check_int, check_number, check_problem, check_time_limit
+from ..checks import check_number, check_problem
 from ..errors import InfeasibleError, ModelInputError
-from ..units import warn_if_minutes
+from .emskit import (
+    DEFAULT_T,
+    EmsFleet,
+    cap_text,
+    check_q,
+    check_run,
+    check_t,
+    drop_dominated,
+    ems_result,
+    ids_text,
+    make_fleet,
+    open_base_rows,
+    reduce_units,
+    single_radius,
+    solve_units,
+    unit_columns,
+)
 from .mip import Mip
 from .problem import Problem
-from .reduce import merge_columns
 from .result import FEASIBLE, INFEASIBLE, OPTIMAL, SolveResult, relative_gap
-
-DEFAULT_T = 900.0  # Belgian norm: on scene within 15 minutes (seconds)
-
-
-# --------------------------------------------------------------------------------------
-# validation and reduction
-# --------------------------------------------------------------------------------------
-
-
-@dataclass
-class _Fleet:
-    """A :class:`Problem` with the unit side of the EMS models: units to place, per-base bounds."""
-
-    problem: Problem
-    n_units: int
-    cap: np.ndarray  # (n_bases,) int, 0 for closed bases
-    lo: np.ndarray  # (n_bases,) int, minimum units
-
-    @property
-    def cost(self) -> np.ndarray:
-        return self.problem.cost
-
-    @property
-    def weights(self) -> np.ndarray:
-        return self.problem.weights
-
-    @property
-    def base_ids(self) -> list:
-        return self.problem.site_ids
-
-
-def _int_count(x, name: str, minimum: int = 0) -> int:
-    if isinstance(x, (bool, np.bool_)):
-        raise ModelInputError(f"expected a whole number, got {x!r}", field=name)
-    if isinstance(x, (float, np.floating)) and float(x).is_integer():
-        x = int(x)
-    if not isinstance(x, (int, np.integer)):
-        raise ModelInputError(f"expected a whole number, got {x!r}", field=name)
-    if int(x) < minimum:
-        raise ModelInputError(f"expected a whole number >= {minimum}, got {int(x)}", field=name)
-    return int(x)
-
-
-def _per_base(value, name: str, base_ids: list, default: int) -> np.ndarray:
-    n = len(base_ids)
-    if value is None:
-        return np.full(n, default, dtype=np.int64)
-    if isinstance(value, dict):
-        out = np.full(n, default, dtype=np.int64)
-        index = {b: i for i, b in enumerate(base_ids)}
-        for k, v in value.items():
-            if k not in index:
-                raise ModelInputError(f"unknown base id {k!r}", field=name)
-            out[index[k]] = _int_count(v, f"{name}[{k!r}]")
-        return out
-    if np.ndim(value) == 0:
-        return np.full(n, _int_count(value, name), dtype=np.int64)
-    arr = list(value)
-    if len(arr) != n:
-        raise ModelInputError(f"expected {n} values (one per base), got {len(arr)}", field=name)
-    return np.array([_int_count(v, f"{name}[{i}]") for i, v in enumerate(arr)], dtype=np.int64)
-
-
-def _fleet(problem, n_units, capacity, min_units, default_cap=None) -> _Fleet:
-    """Check the problem and the unit counts: closed bases get no unit, fixed bases at least one."""
-    if not isinstance(problem, Problem):
-        raise ModelInputError(
-            f"expected a Problem (kazerne.from_cost_matrix(cost, weights, site_ids=...) or "
-            f"TravelTimes.to_problem()), got {type(problem).__name__}",
-            field="problem",
-        )
-    if problem.n_demand == 0:
-        raise ModelInputError("expected at least one demand point (column)", field="cost")
-    n = _int_count(n_units, "n_units", minimum=1)
-    ids = problem.site_ids
-    cap = _per_base(capacity, "capacity", ids, n if default_cap is None else default_cap)
-    lo = _per_base(min_units, "min_units", ids, 0)
-    lo[problem.fixed] = np.maximum(lo[problem.fixed], 1)
-    shut = np.flatnonzero(problem.closed & (lo > 0))
-    if shut.size:
-        b = ids[shut[0]]
-        raise ModelInputError(f"base {b!r} is closed but has min_units {lo[shut[0]]}", field="closed")
-    cap[problem.closed] = 0
-    bad = np.flatnonzero(lo > cap)
-    if bad.size:
-        b = ids[bad[0]]
-        raise ModelInputError(
-            f"base {b!r} needs at least {lo[bad[0]]} units but its capacity is {cap[bad[0]]}", field="min_units"
-        )
-    if lo.sum() > n:
-        raise ModelInputError(
-            f"min_units fix {int(lo.sum())} units but only n_units = {n} are available", field="min_units"
-        )
-    if cap.sum() < n:
-        raise ModelInputError(
-            f"n_units = {n} units do not fit: total capacity of the open bases is {int(cap.sum())}", field="n_units"
-        )
-    return _Fleet(problem, n, cap, lo)
-
-
-def _reduce(masks: Sequence[np.ndarray], w: np.ndarray, open_rows: np.ndarray):
-    """Merge demand points with identical covering-base sets (for every mask together), with the
-    covering models' :func:`~kazerne.coverage.reduce.merge_columns`.
-
-    Returns (atom masks list of (n_open, n_atoms) bool, atom weights, atom of each demand
-    (-1 when dropped), stats dict).
-    """
-    n_demand = w.size
-    sub = [m[open_rows] for m in masks]
-    stacked = np.concatenate(sub, axis=0) if len(sub) > 1 else sub[0]
-    covered = stacked.any(axis=0)
-    idx = np.flatnonzero((w > 0) & covered)
-    merged, aw, inv = merge_columns(stacked[:, idx], w[idx])
-    k = open_rows.size
-    atoms = [merged[i * k : (i + 1) * k] for i in range(len(sub))]
-    atom_of = np.full(n_demand, -1, dtype=np.int64)
-    atom_of[idx] = inv
-    stats = {
-        "demand_points": int(n_demand),
-        "demand_atoms": int(merged.shape[1]),
-        "dropped_zero_weight": int((w == 0).sum()),
-        "dropped_uncovered": int(((w > 0) & ~covered).sum()),
-        "uncovered_weight": float(w[(w > 0) & ~covered].sum()),
-        "bases": int(masks[0].shape[0]),
-        "model_bases": int(open_rows.size),
-    }
-    return atoms, aw, atom_of, stats
-
-
-def _drop_dominated(prob: _Fleet, masks: Sequence[np.ndarray], rows: np.ndarray):
-    """Remove open bases whose coverage is contained in that of a kept base with room for every unit.
-
-    Valid for MEXCLP, MALP and the DSM because their objectives and constraints only improve
-    when a demand point's count of covering units grows: if ``cover(j)`` is a subset of
-    ``cover(j')`` (for every mask) and ``cap_j' >= n`` and ``min_j = 0``, any placement using
-    ``j`` can move those units to ``j'`` without getting worse. Identical sets keep the first base.
-    """
-    n = prob.n_units
-    if rows.size < 2:
-        return rows, 0
-    keep_d = prob.weights > 0
-    sizes = np.zeros(rows.size)
-    inter = np.zeros((rows.size, rows.size))
-    for m in masks:
-        sub = m[rows][:, keep_d].astype(np.float32)
-        sizes += sub.sum(axis=1)
-        inter += (sub @ sub.T).astype(np.float64)
-    can_absorb = prob.cap[rows] >= n
-    removable = prob.lo[rows] == 0
-    order = sorted(range(rows.size), key=lambda k: (-sizes[k], k))
-    kept: list[int] = []
-    dropped = np.zeros(rows.size, dtype=bool)
-    for k in order:
-        if removable[k] and kept:
-            kk = np.array(kept)
-            hit = (inter[k, kk] >= sizes[k] - 0.5) & can_absorb[kk]
-            if hit.any():
-                dropped[k] = True
-                continue
-        kept.append(k)
-    return rows[~dropped], int(dropped.sum())
-
-
-def _assignment(cost: np.ndarray, site_rows: list[int]) -> np.ndarray:
-    if not site_rows:
-        return np.full(cost.shape[1], -1, dtype=np.int64)
-    sub = cost[site_rows]
-    a = np.argmin(sub, axis=0).astype(np.int64)
-    a[~np.isfinite(sub.min(axis=0))] = -1
-    return a
-
-
-def _result(
-    model, prob: _Fleet, outcome, units_rows: np.ndarray | None, solver_name: str, t0: float, extra: dict[str, Any]
-) -> SolveResult:
-    if units_rows is None:
-        return SolveResult(
-            model,
-            outcome.status,
-            float("nan"),
-            float("nan"),
-            float("nan"),
-            [],
-            np.full(prob.cost.shape[1], -1, dtype=np.int64),
-            time.perf_counter() - t0,
-            solver_name,
-            extra,
-        )
-    rows = [int(j) for j in np.flatnonzero(units_rows > 0)]
-    extra = dict(extra)
-    extra["units"] = {prob.base_ids[j]: int(units_rows[j]) for j in rows}
-    return SolveResult(
-        model,
-        outcome.status,
-        float(outcome.objective),
-        float(outcome.bound),
-        float(outcome.gap),
-        [prob.base_ids[j] for j in rows],
-        _assignment(prob.cost, rows),
-        time.perf_counter() - t0,
-        solver_name,
-        extra,
-    )
-
-
-def _unit_columns(mip: Mip, prob: _Fleet, open_rows: np.ndarray) -> np.ndarray:
-    """Integer units per open base in ``[min, cap]``, ``sum = n``; returns their column indices."""
-    x = mip.add_vars(len(open_rows), lb=prob.lo[open_rows], ub=prob.cap[open_rows], integer=True)
-    mip.add_rows(1, np.zeros(len(x)), x, 1.0, float(prob.n_units), float(prob.n_units))
-    return x
-
-
-def _check_run(solver, time_limit, threads):
-    """The solver arguments every EMS model takes: a backend name, a time limit, a thread count."""
-    if not isinstance(solver, str):
-        raise ModelInputError(f"expected a backend name such as 'SCIP', got {solver!r}", field="solver")
-    threads = None if threads is None else check_int(threads, "threads", lo=1, hi=1024)
-    return check_time_limit(time_limit), threads
-
-
-def _solve_units(mip: Mip, prob: _Fleet, open_rows, x, solver: str, time_limit, threads, hint=None):
-    """Solve to a zero gap (maximising); returns ``(MipOutcome, units per base or None)``."""
-    out, sol = mip.solve(
-        maximize=True, backend=solver.upper(), time_limit=time_limit, hint=hint, exact=True, threads=threads
-    )
-    if sol is None:
-        return out, None
-    units = np.zeros(len(prob.base_ids), dtype=np.int64)
-    units[open_rows] = np.rint(sol[x]).astype(np.int64)
-    return out, units
-
-
-def _check_q(q) -> float:
-    try:
-        v = float(q)
-    except (TypeError, ValueError):
-        raise ModelInputError(f"expected a busy fraction in [0, 1), got {q!r}", field="q") from None
-    if not (0.0 <= v < 1.0):
-        raise ModelInputError(
-            f"expected a busy fraction in [0, 1), got {q!r}; q >= 1 means the system is overloaded", field="q"
-        )
-    return v
-
-
-def _check_t(t, name: str, costs=None) -> float:
-    try:
-        v = float(t)
-    except (TypeError, ValueError):
-        raise ModelInputError(f"expected a time in seconds, got {t!r}", field=name) from None
-    if not (math.isfinite(v) and v >= 0):
-        raise ModelInputError(f"expected a finite time >= 0 seconds, got {t!r}", field=name)
-    warn_if_minutes(v, name, costs=costs, stacklevel=4)
-    return v
-
-
-def _single_radius(prob: _Fleet, t: float):
-    """Open bases, the reduced coverage matrix within ``t`` seconds, its weights and size stats
-    (dominated bases dropped, demand merged by covering set) — shared by MEXCLP and MALP."""
-    rows = _open_rows(prob)
-    cover = prob.cost <= t
-    rows, n_dom = _drop_dominated(prob, [cover], rows)
-    (a,), aw, _, stats = _reduce([cover], prob.weights, rows)
-    stats["dominated_bases_dropped"] = n_dom
-    return rows, a, aw, stats
-
-
-def _open_rows(prob: _Fleet) -> np.ndarray:
-    return np.flatnonzero(prob.cap > 0)
-
 
 # --------------------------------------------------------------------------------------
 # MEXCLP
@@ -383,15 +126,15 @@ def mexclp(
         / total weight; ``extra["units"]`` = {base id: units}.
     """
     problem = check_problem(problem)
-    time_limit, threads = _check_run(solver, time_limit, threads)
+    time_limit, threads = check_run(solver, time_limit, threads)
     t0 = time.perf_counter()
-    prob = _fleet(problem, n_units, capacity, min_units)
-    qv = _check_q(q)
-    t = _check_t(t_seconds, "t_seconds", problem.cost)
-    rows, a, aw, stats = _single_radius(prob, t)
+    prob = make_fleet(problem, n_units, capacity, min_units)
+    qv = check_q(q)
+    t = check_t(t_seconds, "t_seconds", problem.cost)
+    rows, a, aw, stats = single_radius(prob, t)
     n = prob.n_units
     mip = Mip()
-    x = _unit_columns(mip, prob, rows)
+    x = unit_columns(mip, prob, rows)
     coef = np.array([(1.0 - qv) * qv ** (k - 1) for k in range(1, n + 1)])
     levels = n
     tail_tolerance = check_number(tail_tolerance, "tail_tolerance", lo=0.0, hi=1.0, hi_open=True)
@@ -426,11 +169,11 @@ def mexclp(
         # a complete hint (x and every y), so SCIP can take it as an incumbent directly
         cnt = (heur[:, None] * a).sum(axis=0)
         hint = np.concatenate([heur.astype(float), (y_level <= cnt[y_atom]).astype(float)])
-    out, units = _solve_units(mip, prob, rows, x, solver, time_limit, threads, hint)
+    out, units = solve_units(mip, prob, rows, x, solver, time_limit, threads, hint)
     extra["solve_seconds"] = out.seconds
     if out.status not in (OPTIMAL, FEASIBLE):
         if heur is None or out.status == INFEASIBLE:
-            return _result("mexclp", prob, out, None, solver.upper(), t0, extra)
+            return ems_result("mexclp", prob, out, None, solver.upper(), t0, extra)
         units = np.zeros(len(prob.base_ids), dtype=np.int64)
         units[rows] = heur
         out.status, out.objective = FEASIBLE, extra["heuristic_objective"]
@@ -461,7 +204,7 @@ def mexclp(
         extra["from_heuristic"] = True
     total = float(prob.weights.sum())
     extra["expected_coverage_share"] = out.objective / total if total > 0 else float("nan")
-    return _result("mexclp", prob, out, units, solver.upper(), t0, extra)
+    return ems_result("mexclp", prob, out, units, solver.upper(), t0, extra)
 
 
 def _mexclp_heuristic(a: np.ndarray, aw: np.ndarray, q: float, n: int, lo: np.ndarray, cap: np.ndarray):
@@ -531,7 +274,7 @@ def units_for_reliability(q: float, alpha: float) -> int:
     alpha : float
         Reliability in (0, 1), e.g. 0.9.
     """
-    qv = _check_q(q)
+    qv = check_q(q)
     a = _check_alpha(alpha)
     if qv == 0.0:
         return 1
@@ -572,12 +315,12 @@ def malp(
         ``extra["covered_share"]``.
     """
     problem = check_problem(problem)
-    time_limit, threads = _check_run(solver, time_limit, threads)
+    time_limit, threads = check_run(solver, time_limit, threads)
     t0 = time.perf_counter()
-    prob = _fleet(problem, n_units, capacity, min_units)
+    prob = make_fleet(problem, n_units, capacity, min_units)
     b = units_for_reliability(q, alpha)
-    t = _check_t(t_seconds, "t_seconds", problem.cost)
-    rows, a, aw, stats = _single_radius(prob, t)
+    t = check_t(t_seconds, "t_seconds", problem.cost)
+    rows, a, aw, stats = single_radius(prob, t)
     extra = {"q": float(q), "alpha": float(alpha), "b": b, "t_seconds": t}
     return _malp_solve(
         "malp", prob, rows, a, aw, np.full(a.shape[1], b, dtype=np.int64), stats, extra, solver, time_limit, threads, t0
@@ -585,11 +328,11 @@ def malp(
 
 
 def _malp_solve(
-    model: str, prob: _Fleet, rows, a, aw, b_atom, stats, extra, solver, time_limit, threads, t0
+    model: str, prob: EmsFleet, rows, a, aw, b_atom, stats, extra, solver, time_limit, threads, t0
 ) -> SolveResult:
     """The MALP MIP on reduced atoms with ``b_atom[i]`` units needed by atom ``i`` (MALP I and II)."""
     mip = Mip()
-    x = _unit_columns(mip, prob, rows)
+    x = unit_columns(mip, prob, rows)
     reach = np.minimum(prob.n_units, a.T.astype(np.int64) @ prob.cap[rows].astype(np.int64))
     zat = np.flatnonzero(reach >= b_atom)  # atoms that can ever have b units within T
     z = mip.add_vars(len(zat), 0.0, 1.0, obj=aw[zat], integer=True)
@@ -608,13 +351,13 @@ def _malp_solve(
         atoms_never_reliable=int(a.shape[1] - len(zat)),
         weight_never_reliable=float(aw.sum() - aw[zat].sum()),
     )
-    out, units = _solve_units(mip, prob, rows, x, solver, time_limit, threads)
+    out, units = solve_units(mip, prob, rows, x, solver, time_limit, threads)
     extra = {"reduction": stats, **extra, "solve_seconds": out.seconds}
     if units is None:
-        return _result(model, prob, out, None, solver.upper(), t0, extra)
+        return ems_result(model, prob, out, None, solver.upper(), t0, extra)
     total = float(prob.weights.sum())
     extra["covered_share"] = out.objective / total if total > 0 else float("nan")
-    return _result(model, prob, out, units, solver.upper(), t0, extra)
+    return ems_result(model, prob, out, units, solver.upper(), t0, extra)
 
 
 def local_units_for_reliability(load, alpha: float, n_max: int) -> np.ndarray:
@@ -714,9 +457,9 @@ def malp2(
         ``extra["covered_share"]``.
     """
     problem = check_problem(problem)
-    time_limit, threads = _check_run(solver, time_limit, threads)
+    time_limit, threads = check_run(solver, time_limit, threads)
     t0 = time.perf_counter()
-    prob = _fleet(problem, n_units, capacity, min_units)
+    prob = make_fleet(problem, n_units, capacity, min_units)
     a_ = _check_alpha(alpha)
     try:
         lpw = float(load_per_weight)
@@ -729,10 +472,10 @@ def malp2(
             f"expected a finite number of Erlangs per weight unit >= 0, got {load_per_weight!r}",
             field="load_per_weight",
         )
-    t = _check_t(t_seconds, "t_seconds", problem.cost)
+    t = check_t(t_seconds, "t_seconds", problem.cost)
     n_demand = prob.weights.size
     if neighbourhood is None:
-        local_w = _neighbourhood_weight(prob.cost <= t, _open_rows(prob), prob.weights)
+        local_w = _neighbourhood_weight(prob.cost <= t, open_base_rows(prob), prob.weights)
     else:
         nb = np.asarray(neighbourhood)
         if nb.shape != (n_demand, n_demand):
@@ -743,11 +486,11 @@ def malp2(
     load = lpw * local_w
     b_dem = local_units_for_reliability(load, a_, prob.n_units)
     # merge demand by covering set AND units needed: one more mask per distinct b keeps them apart
-    rows = _open_rows(prob)
+    rows = open_base_rows(prob)
     cover = prob.cost <= t
-    rows, n_dom = _drop_dominated(prob, [cover], rows)
+    rows, n_dom = drop_dominated(prob, [cover], rows)
     masks = [cover] + [cover & (b_dem == v)[None, :] for v in np.unique(b_dem)]
-    atoms, aw, atom_of, stats = _reduce(masks, prob.weights, rows)
+    atoms, aw, atom_of, stats = reduce_units(masks, prob.weights, rows)
     stats["dominated_bases_dropped"] = n_dom
     a = atoms[0]
     b_atom = np.zeros(a.shape[1], dtype=np.int64)
@@ -767,11 +510,6 @@ def malp2(
 # --------------------------------------------------------------------------------------
 # Double Standard Model
 # --------------------------------------------------------------------------------------
-
-
-def _ids_text(ids: list, limit: int = 10) -> str:
-    shown = ", ".join(repr(i) for i in ids[:limit])
-    return shown + (f" and {len(ids) - limit} more" if len(ids) > limit else "")
 
 
 def dsm(
@@ -817,11 +555,11 @@ def dsm(
         ``extra["covered_twice_r1_share"]``.
     """
     problem = check_problem(problem)
-    time_limit, threads = _check_run(solver, time_limit, threads)
+    time_limit, threads = check_run(solver, time_limit, threads)
     t0 = time.perf_counter()
-    prob = _fleet(problem, n_units, capacity, min_units)
-    r1v = _check_t(r1, "r1", problem.cost)
-    r2v = _check_t(r2, "r2", problem.cost)
+    prob = make_fleet(problem, n_units, capacity, min_units)
+    r1v = check_t(r1, "r1", problem.cost)
+    r2v = check_t(r2, "r2", problem.cost)
     if not r1v < r2v:
         raise ModelInputError(f"expected r1 < r2, got r1 = {r1v:g} s, r2 = {r2v:g} s", field="r1")
     try:
@@ -831,7 +569,7 @@ def dsm(
     if not (0.0 <= al <= 1.0):
         raise ModelInputError(f"expected a share in [0, 1], got {alpha!r}", field="alpha")
     dids = problem.demand_ids
-    rows = _open_rows(prob)
+    rows = open_base_rows(prob)
     c1 = prob.cost <= r1v
     c2 = prob.cost <= r2v
     w = prob.weights
@@ -840,8 +578,7 @@ def dsm(
     lost = np.flatnonzero(need & ~reach2)
     if lost.size:
         raise InfeasibleError(
-            f"{lost.size} demand point(s) have no open base within r2 = {r2v:g} s: "
-            f"{_ids_text([dids[i] for i in lost])}",
+            f"{lost.size} demand point(s) have no open base within r2 = {r2v:g} s: {ids_text([dids[i] for i in lost])}",
             field="r2",
         )
     total = float(w.sum())
@@ -854,11 +591,11 @@ def dsm(
         )
 
     # merge on the pair (r1 set, r2 set); r2 rows are needed for the r2 constraint
-    rows, n_dom = _drop_dominated(prob, [c1, c2], rows)
-    (a1, a2), aw, _, stats = _reduce([c1, c2], w, rows)
+    rows, n_dom = drop_dominated(prob, [c1, c2], rows)
+    (a1, a2), aw, _, stats = reduce_units([c1, c2], w, rows)
     stats["dominated_bases_dropped"] = n_dom
     mip = Mip()
-    x = _unit_columns(mip, prob, rows)
+    x = unit_columns(mip, prob, rows)
     n_atoms = a1.shape[1]
     jj2, ii2 = np.nonzero(a2)
     mip.add_rows(n_atoms, ii2, x[jj2], 1.0, 1.0, np.inf)  # a unit within r2 of every point
@@ -881,24 +618,19 @@ def dsm(
     )
     mip.add_rows(1, np.zeros(k), y1, aw[at], al * total - 1e-9 * max(total, 1.0), np.inf)  # alpha within r1
     stats.update(variables=mip.n, constraints=mip.m)
-    out, units = _solve_units(mip, prob, rows, x, solver, time_limit, threads)
+    out, units = solve_units(mip, prob, rows, x, solver, time_limit, threads)
     extra = {"reduction": stats, "r1": r1v, "r2": r2v, "alpha": al, "solve_seconds": out.seconds}
     if out.status == INFEASIBLE:
         raise InfeasibleError(
-            f"n_units = {prob.n_units} units (at most {_cap_text(prob)} per base) are too few to have every "
+            f"n_units = {prob.n_units} units (at most {cap_text(prob)} per base) are too few to have every "
             f"demand point within r2 = {r2v:g} s and {al:.1%} of the demand within r1 = {r1v:g} s",
             field="n_units",
         )
     if units is None:
-        return _result("dsm", prob, out, None, solver.upper(), t0, extra)
+        return ems_result("dsm", prob, out, None, solver.upper(), t0, extra)
     on = units > 0
     cnt1 = (units[:, None] * c1).sum(axis=0)
     extra["covered_r1_share"] = float(w[cnt1 >= 1].sum() / total) if total > 0 else float("nan")
     extra["covered_twice_r1_share"] = float(w[cnt1 >= 2].sum() / total) if total > 0 else float("nan")
     extra["covered_r2_share"] = float(w[(on[:, None] & c2).any(axis=0)].sum() / total) if total > 0 else float("nan")
-    return _result("dsm", prob, out, units, solver.upper(), t0, extra)
-
-
-def _cap_text(prob: _Fleet) -> str:
-    caps = set(int(c) for c in prob.cap[prob.cap > 0])
-    return str(caps.pop()) if len(caps) == 1 else "the given capacity"
+    return ems_result("dsm", prob, out, units, solver.upper(), t0, extra)

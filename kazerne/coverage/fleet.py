@@ -530,6 +530,21 @@ class FleetReport:
         return out
 
 
+def _check_fleet_args(fleet: Fleet, engine: str, full_crew: float, responses: dict | None) -> dict:
+    """:func:`evaluate_fleet`'s engine type, crew and adequate responses (parsed), checked."""
+    if engine not in fleet.types:
+        raise ModelInputError(
+            f"unknown vehicle type {engine!r}; expected one of {', '.join(fleet.types)}", field="engine"
+        )
+    if not np.isfinite(full_crew) or full_crew <= 0:
+        raise ModelInputError(f"expected a crew > 0, got {full_crew!r}", field="full_crew")
+    resp = {name: parse_response(spec, fleet.types) for name, spec in (responses or {}).items()}
+    for name in resp:
+        if not NAME_RE.match(str(name)):
+            raise ModelInputError(f"expected a name of letters, digits, _ or -, got {name!r}", field="responses")
+    return resp
+
+
 def evaluate_fleet(
     times: dict,
     fleet: Fleet,
@@ -569,16 +584,7 @@ def evaluate_fleet(
     check_instance(times, dict, "times", "a dict vehicle type -> TravelTimes (kz.fleet_times)")
     check_instance(fleet, Fleet, "fleet", "a Fleet (kz.Fleet.default(sites))")
     full_crew = check_number(full_crew, "full_crew", lo=0.0, lo_open=True)
-    if engine not in fleet.types:
-        raise ModelInputError(
-            f"unknown vehicle type {engine!r}; expected one of {', '.join(fleet.types)}", field="engine"
-        )
-    if not np.isfinite(full_crew) or full_crew <= 0:
-        raise ModelInputError(f"expected a crew > 0, got {full_crew!r}", field="full_crew")
-    resp = {name: parse_response(spec, fleet.types) for name, spec in (responses or {}).items()}
-    for name in resp:
-        if not NAME_RE.match(str(name)):
-            raise ModelInputError(f"expected a name of letters, digits, _ or -, got {name!r}", field="responses")
+    resp = _check_fleet_args(fleet, engine, full_crew, responses)
     nrd = np.asarray(demand.no_road_data, dtype=bool)
     n = len(fleet)
 

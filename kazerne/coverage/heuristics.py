@@ -165,31 +165,43 @@ def greedy_cover(
     """
     n, m = cover.shape
     w = np.asarray(w, dtype=np.float64)
-    coverable = cover.any(axis=0) if n else np.zeros(m, dtype=bool)
+    coverable = np.asarray(cover.any(axis=0)) if n else np.zeros(m, dtype=bool)
     if target is None:
-        # full cover: every coverable column, however small its weight (a weight tolerance here
-        # once left a 1e-4 point uncovered next to 1e6 ones)
-        if not coverable.any():
-            return np.zeros(0, dtype=np.int64)
-        covf = cover.astype(np.float32)
-        uncovered = coverable.copy()
-        chosen: list[int] = []
-        while uncovered.any():
-            if max_sites is not None and len(chosen) >= max_sites:
-                return None
-            gains = covf @ (w * uncovered).astype(np.float32)
-            if gains.max() <= 0:  # only zero-weight columns left: by count
-                gains = covf @ uncovered.astype(np.float32)
-            j = int(np.argmax(gains))
-            chosen.append(j)
-            uncovered &= ~cover[j]
-        for j in list(reversed(chosen)):
-            rest = [x for x in chosen if x != j]
-            if rest and np.asarray(cover[rest].any(axis=0))[coverable].all():
-                chosen = rest
-        return np.sort(np.array(chosen, dtype=np.int64))
+        return _greedy_full_cover(cover, w, coverable, max_sites)
+    return _greedy_partial_cover(cover, w, coverable, float(target), max_sites)
+
+
+def _greedy_full_cover(cover: np.ndarray, w: np.ndarray, coverable: np.ndarray, max_sites: int | None):
+    """:func:`greedy_cover` of every coverable column, however small its weight (a weight tolerance
+    here once left a 1e-4 point uncovered next to 1e6 ones)."""
+    if not coverable.any():
+        return np.zeros(0, dtype=np.int64)
+    covf = cover.astype(np.float32)
+    uncovered = coverable.copy()
+    chosen: list[int] = []
+    while uncovered.any():
+        if max_sites is not None and len(chosen) >= max_sites:
+            return None
+        gains = covf @ (w * uncovered).astype(np.float32)
+        if gains.max() <= 0:  # only zero-weight columns left: by count
+            gains = covf @ uncovered.astype(np.float32)
+        j = int(np.argmax(gains))
+        chosen.append(j)
+        uncovered &= ~cover[j]
+    for j in list(reversed(chosen)):
+        rest = [x for x in chosen if x != j]
+        if rest and np.asarray(cover[rest].any(axis=0))[coverable].all():
+            chosen = rest
+    return np.sort(np.array(chosen, dtype=np.int64))
+
+
+def _greedy_partial_cover(
+    cover: np.ndarray, w: np.ndarray, coverable: np.ndarray, target: float, max_sites: int | None
+):
+    """:func:`greedy_cover` of weight ``target``."""
+    m = cover.shape[1]
     total = float(w[coverable].sum())
-    target = float(target) - 1e-9 * max(1.0, abs(float(target)))
+    target = target - 1e-9 * max(1.0, abs(target))
     if target <= 0:
         return np.zeros(0, dtype=np.int64)
     if total < target:
@@ -197,7 +209,7 @@ def greedy_cover(
     covf = cover.astype(np.float32)
     uncovered = np.ones(m, dtype=bool)
     got = 0.0
-    chosen = []
+    chosen: list[int] = []
     while got < target:
         if max_sites is not None and len(chosen) >= max_sites:
             return None

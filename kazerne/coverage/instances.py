@@ -351,6 +351,59 @@ def orlib_pmed_like(n: int, p: int, seed: int, edges: int | None = None) -> dict
     return {"cost": _pmed_cost(n, table), "weights": np.ones(n), "site_ids": ids, "demand_ids": ids, "p": p}
 
 
+def _pmed_header(it, src: str) -> tuple[int, int, int]:
+    """``n m p`` of an OR-Library pmed file, from its first non-empty line (``it``: numbered split lines)."""
+    head = None
+    for lineno, parts in it:
+        if parts:
+            head = (lineno, parts)
+            break
+    if head is None:
+        raise ModelInputError("empty file; expected a first line 'n m p'", source=src)
+    lineno, parts = head
+    if len(parts) != 3:
+        raise ModelInputError(f"line {lineno}: expected 'n m p', got {' '.join(parts)!r}", source=src)
+    try:
+        n, m, p = (int(x) for x in parts)
+    except ValueError:
+        raise ModelInputError(
+            f"line {lineno}: expected three integers 'n m p', got {' '.join(parts)!r}", source=src
+        ) from None
+    if n < 1 or m < 0 or not (1 <= p <= n):
+        raise ModelInputError(f"line {lineno}: expected n >= 1, m >= 0, 1 <= p <= n; got n={n} m={m} p={p}", source=src)
+    require_memory(8.0 * n * n, f"line {lineno}: n = {n:,} vertices: the {n:,} x {n:,} cost matrix", source=src)
+    return n, m, p
+
+
+def _pmed_edges(it, n: int, m: int, path) -> dict:
+    """The ``m`` edge lines ``i j cost`` after the header: {(i, j) with i <= j: cost}, the last line of a pair wins."""
+    src = str(path)
+    edges: dict[tuple[int, int], float] = {}
+    count = 0
+    for lineno, parts in it:
+        if not parts:
+            continue
+        if count >= m:
+            raise ModelInputError(f"line {lineno}: more edge lines than the announced m={m}", source=src)
+        if len(parts) != 3:
+            raise ModelInputError(f"line {lineno}: expected 'i j cost', got {' '.join(parts)!r}", source=src)
+        try:
+            i, j = int(parts[0]), int(parts[1])
+        except ValueError:
+            raise ModelInputError(
+                f"line {lineno}: expected integer vertex numbers, got {' '.join(parts[:2])!r}", source=src
+            ) from None
+        for col, v in (("i", i), ("j", j)):
+            if not 1 <= v <= n:
+                raise ModelInputError(f"line {lineno}, column {col}: vertex {v} outside 1..{n}", source=src)
+        c = _number(parts[2], path, lineno, "cost", allow_inf=False)
+        edges[(min(i, j), max(i, j))] = c  # last line for a pair wins
+        count += 1
+    if count < m:
+        raise ModelInputError(f"expected {m} edge lines, found {count}", source=src)
+    return edges
+
+
 def read_orlib_pmed(path, deadline: float | None = None) -> dict:
     """Read an OR-Library p-median instance (Beasley 1985).
 
@@ -387,48 +440,8 @@ def read_orlib_pmed(path, deadline: float | None = None) -> dict:
             "not a UTF-8 text file (a binary file?); expected an OR-Library pmed file", source=src
         ) from None
     it = ((k + 1, ln.split()) for k, ln in enumerate(lines))
-    head = None
-    for lineno, parts in it:
-        if parts:
-            head = (lineno, parts)
-            break
-    if head is None:
-        raise ModelInputError("empty file; expected a first line 'n m p'", source=src)
-    lineno, parts = head
-    if len(parts) != 3:
-        raise ModelInputError(f"line {lineno}: expected 'n m p', got {' '.join(parts)!r}", source=src)
-    try:
-        n, m, p = (int(x) for x in parts)
-    except ValueError:
-        raise ModelInputError(
-            f"line {lineno}: expected three integers 'n m p', got {' '.join(parts)!r}", source=src
-        ) from None
-    if n < 1 or m < 0 or not (1 <= p <= n):
-        raise ModelInputError(f"line {lineno}: expected n >= 1, m >= 0, 1 <= p <= n; got n={n} m={m} p={p}", source=src)
-    require_memory(8.0 * n * n, f"line {lineno}: n = {n:,} vertices: the {n:,} x {n:,} cost matrix", source=src)
-    edges = {}
-    count = 0
-    for lineno, parts in it:
-        if not parts:
-            continue
-        if count >= m:
-            raise ModelInputError(f"line {lineno}: more edge lines than the announced m={m}", source=src)
-        if len(parts) != 3:
-            raise ModelInputError(f"line {lineno}: expected 'i j cost', got {' '.join(parts)!r}", source=src)
-        try:
-            i, j = int(parts[0]), int(parts[1])
-        except ValueError:
-            raise ModelInputError(
-                f"line {lineno}: expected integer vertex numbers, got {' '.join(parts[:2])!r}", source=src
-            ) from None
-        for col, v in (("i", i), ("j", j)):
-            if not 1 <= v <= n:
-                raise ModelInputError(f"line {lineno}, column {col}: vertex {v} outside 1..{n}", source=src)
-        c = _number(parts[2], path, lineno, "cost", allow_inf=False)
-        edges[(min(i, j), max(i, j))] = c  # last line for a pair wins
-        count += 1
-    if count < m:
-        raise ModelInputError(f"expected {m} edge lines, found {count}", source=src)
+    n, m, p = _pmed_header(it, src)
+    edges = _pmed_edges(it, n, m, path)
     dist = _pmed_cost(n, {(i - 1, j - 1): c for (i, j), c in edges.items()}, deadline)
     ids = list(range(1, n + 1))
     return {"cost": dist, "weights": np.ones(n), "site_ids": ids, "demand_ids": ids, "p": p}

@@ -50,6 +50,7 @@ import scipy.sparse.linalg as spla
 from ..checks import check_int, check_number
 from ..errors import ModelInputError
 from .problem import check_weights as _weights
+from .queuesim import QueueSimState
 
 SECONDS_PER_YEAR = 8760.0 * 3600.0
 
@@ -646,114 +647,40 @@ def simulate(
     serv = rng.exponential(s, total)
     tvals = [float(t) for t in t_values]
     pref_l = pref.tolist()
-    within_rank = [(resp <= t) for t in tvals]  # (n_demand, N) bools per T
-
-    free = [True] * n
-    busy_since = [0.0] * n
-    busy_time = np.zeros((n_batches, n))
-    events: list[tuple[float, int]] = []  # (completion time, unit)
-    waiting: list[float] = []  # FIFO of queued service times
-    wait_head = 0
-    rank_count = np.zeros((n_batches, n))
-    all_busy_count = np.zeros(n_batches)
-    within_count = np.zeros((n_batches, len(tvals)))
-    calls_in_batch = np.zeros(n_batches)
+    sim = QueueSimState(n, n_batches, [(resp <= t) for t in tvals], queue)  # (n_demand, N) bools per T
     batch_len = max(1, int(n_calls) // n_batches)
     t = 0.0
-    t_start = None
-    batch_start_time = np.zeros(n_batches + 1)
-
-    def account(unit: int, t_from: float, t_to: float) -> None:
-        # busy interval [t_from, t_to] split over batch time windows (only after warm-up)
-        if t_start is None or t_to <= t_start:
-            return
-        lo = max(t_from, t_start)
-        # batches are defined by call counts; their time limits are filled in as we go
-        b = current_batch[0]
-        busy_time[b, unit] += t_to - lo
-
-    current_batch = [0]
+    free, events = sim.free, sim.events
     for c in range(total):
         t += inter[c]
-        # process completions up to t
-        while events and events[0][0] <= t:
-            tc, u = heapq.heappop(events)
-            if queue and wait_head < len(waiting):
-                heapq.heappush(events, (tc + waiting[wait_head], u))
-                wait_head += 1
-                continue
-            account(u, busy_since[u], tc)
-            free[u] = True
+        if events and events[0][0] <= t:
+            sim.complete_until(t)
         if c == warmup_calls:
-            t_start = t
-            batch_start_time[0] = t
-            for u in range(n):
-                if not free[u]:
-                    busy_since[u] = t
-        if c >= warmup_calls:
+            sim.start(t)
+        measured = c >= warmup_calls
+        if measured:
             b = min((c - warmup_calls) // batch_len, n_batches - 1)
-            if b != current_batch[0]:
-                # close the batch: charge running busy periods to the old batch
-                for u in range(n):
-                    if not free[u]:
-                        account(u, busy_since[u], t)
-                        busy_since[u] = t
-                batch_start_time[b] = t
-                current_batch[0] = b
-            calls_in_batch[b] += 1
+            if b != sim.batch:
+                sim.next_batch(b, t)
+            sim.calls_in_batch[b] += 1
         i = origin[c]
         row = pref_l[i]
         chosen = -1
         for k in range(n):
-            u = row[k]
-            if free[u]:
+            if free[row[k]]:
                 chosen = k
                 break
         if chosen < 0:
-            if c >= warmup_calls:
-                all_busy_count[current_batch[0]] += 1
-            if queue:
-                waiting.append(serv[c])
+            sim.lost_or_queued(serv[c], measured)
             continue
         u = row[chosen]
         free[u] = False
-        busy_since[u] = t
+        sim.busy_since[u] = t
         heapq.heappush(events, (t + serv[c], u))
-        if c >= warmup_calls:
-            bb = current_batch[0]
-            rank_count[bb, chosen] += 1
-            for m in range(len(tvals)):
-                if within_rank[m][i, chosen]:
-                    within_count[bb, m] += 1
-    t_end = t
-    for u in range(n):
-        if not free[u]:
-            account(u, busy_since[u], t_end)
-    batch_start_time[n_batches] = t_end
-    dur = np.diff(batch_start_time)
-    busy_b = busy_time / dur[:, None]
-    assert t_start is not None  # the loop passes call number warmup_calls (n_calls > warmup_calls)
-    busy = busy_time.sum(axis=0) / (t_end - t_start)
-    calls = calls_in_batch.sum()
-
-    def se(x):
-        return float(np.std(x, ddof=1) / math.sqrt(len(x))) if len(x) > 1 else float("nan")
-
-    share = {tv: float(within_count[:, m].sum() / calls) for m, tv in enumerate(tvals)}
-    se_share = {tv: se(within_count[:, m] / calls_in_batch) for m, tv in enumerate(tvals)}
-    extra = {
-        "rank_share": rank_count.sum(axis=0) / calls,
-        "share_within": share,
-        "se_busy": np.array([se(busy_b[:, u]) for u in range(n)]),
-        "se_share": se_share,
-        "se_rank_share": np.array([se(rank_count[:, k] / calls_in_batch) for k in range(n)]),
-        "se_p_all_busy": se(all_busy_count / calls_in_batch),
-        "n_calls": int(calls),
-        "seed": int(seed),
-    }
-    return HypercubeResult(
-        "simulation", bool(queue), ub, busy, pref, resp, None, float(all_busy_count.sum() / calls), w, lam, s, extra
-    )
+        if measured:
+            sim.record(i, chosen)
+    busy, p_all_busy, extra = sim.result(t, tvals, seed)
+    return HypercubeResult("simulation", bool(queue), ub, busy, pref, resp, None, p_all_busy, w, lam, s, extra)
 
 
 # --------------------------------------------------------------------------------------

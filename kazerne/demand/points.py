@@ -182,6 +182,44 @@ class DemandPoints:
         return gap_shadow(zone, self, profile)
 
 
+def _spread_population(zone, muni: np.ndarray, in_gap: np.ndarray, road_len: np.ndarray, cap: float):
+    """Each municipality's population over its cells (:func:`population_grid`): the gap's share of
+    its area evenly over its cells in the gap, the rest by weighted road length, at most ``cap`` per
+    cell. Returns (weight per cell, notes per municipality)."""
+    weight = np.zeros(len(muni))
+    notes: dict[str, str] = {}
+    for i, (m, g) in enumerate(zip(zone.pack.municipalities, zone.municipalities_metric)):
+        mine = muni == i
+        if not mine.any():
+            notes[m.name] = "no grid cell centre inside the municipality: population not placed"
+            continue
+        gap_share = 0.0
+        if zone.gap_metric is not None:
+            gap_share = float(shapely.intersection(g, zone.gap_metric).area / g.area) if g.area else 0.0
+        gap_cells = mine & in_gap
+        road_cells = mine & ~in_gap
+        if not gap_cells.any():
+            gap_share = 0.0
+        if not road_cells.any():
+            gap_share = 1.0
+        pop = m.population
+        if gap_cells.any():
+            weight[gap_cells] = pop * gap_share / gap_cells.sum()
+        rest = pop * (1 - gap_share)
+        rl = np.where(road_cells, road_len, 0.0)
+        if rl.sum() > 0:
+            have = road_cells & (rl > 0)
+            if rest > cap * have.sum():
+                weight += rest * rl / rl.sum()
+                notes[m.name] = "more people than the density cap allows on its road cells: cap not applied"
+            else:
+                weight[have] += cap_weights(rl[have], cap, rest)
+        elif road_cells.any():
+            weight[road_cells] += rest / road_cells.sum()
+            notes[m.name] = "no residential roads outside the gap: spread uniformly"
+    return weight, notes
+
+
 def population_grid(
     zone,
     cell_m: float = 250.0,
@@ -261,37 +299,7 @@ def population_grid(
         road_len = road_len * (1.0 + np.asarray(jcount, dtype=float)) ** density_exponent
     cap = max_density_km2 * (cell_m / 1000.0) ** 2
 
-    weight = np.zeros(len(gx))
-    notes = {}
-    for i, (m, g) in enumerate(zip(zone.pack.municipalities, zone.municipalities_metric)):
-        mine = muni == i
-        if not mine.any():
-            notes[m.name] = "no grid cell centre inside the municipality: population not placed"
-            continue
-        gap_share = 0.0
-        if zone.gap_metric is not None:
-            gap_share = float(shapely.intersection(g, zone.gap_metric).area / g.area) if g.area else 0.0
-        gap_cells = mine & in_gap
-        road_cells = mine & ~in_gap
-        if not gap_cells.any():
-            gap_share = 0.0
-        if not road_cells.any():
-            gap_share = 1.0
-        pop = m.population
-        if gap_cells.any():
-            weight[gap_cells] = pop * gap_share / gap_cells.sum()
-        rest = pop * (1 - gap_share)
-        rl = np.where(road_cells, road_len, 0.0)
-        if rl.sum() > 0:
-            have = road_cells & (rl > 0)
-            if rest > cap * have.sum():
-                weight += rest * rl / rl.sum()
-                notes[m.name] = "more people than the density cap allows on its road cells: cap not applied"
-            else:
-                weight[have] += cap_weights(rl[have], cap, rest)
-        elif road_cells.any():
-            weight[road_cells] += rest / road_cells.sum()
-            notes[m.name] = "no residential roads outside the gap: spread uniformly"
+    weight, notes = _spread_population(zone, muni, in_gap, road_len, cap)
     pos = weight > 0
     gx, gy, muni, weight, in_gap = gx[pos], gy[pos], muni[pos], weight[pos], in_gap[pos]
     sn = snap_onto_streets(net, gx, gy, max_snap_m=max_snap_m, gap_metric=zone.gap_metric)

@@ -24,6 +24,7 @@ nearest crossing reference post, straight line x median pace) is an approximatio
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 
 import numpy as np
 import shapely
@@ -48,7 +49,7 @@ def shadow_core(
     nrd = np.asarray(demand.no_road_data, dtype=bool)
     shadow = np.zeros(n, dtype=bool)
     est = np.full(n, np.nan)
-    info = {"rule": "", "pace_median_s_per_m": None, "pace_p90_s_per_m": None, "by_post": {}}
+    info: dict[str, Any] = {"rule": "", "pace_median_s_per_m": None, "pace_p90_s_per_m": None, "by_post": {}}
     post_xy = np.asarray(post_xy, dtype=float).reshape(-1, 2)
     if gap_metric is None or len(post_xy) == 0 or n == 0:
         return shadow, est, info

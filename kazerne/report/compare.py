@@ -16,6 +16,7 @@ import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NoReturn
 
 import numpy as np
 
@@ -44,7 +45,7 @@ class Run:
     call_handling_s: float = 0.0  # 0: times from the alarm (every run before kazerne 0.3)
 
 
-def _fail(source, msg):
+def _fail(source, msg) -> NoReturn:
     raise CompareError(msg, source=str(source))
 
 
@@ -235,7 +236,7 @@ def load_run(folder) -> Run:
                     "y": r.geometry.y,
                 }
             )
-    study = s.get("study") if isinstance(s.get("study"), dict) else {}
+    study: dict = s["study"] if isinstance(s.get("study"), dict) else {}
     kind = "baseline" if "zone" in s else f"study {study.get('kind', '?')}"
     return Run(
         folder=folder,

@@ -10,6 +10,7 @@ what they computed; the functions turn it into plain values for the writers in
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -348,7 +349,7 @@ def muni_table(rows: list, th, before_rows: list | None = None, t_study: float |
             r["_before"] = b.get(k)
             r["_delta"] = None if r.get(k) is None or b.get(k) is None else r[k] - b[k]
         cols += [("_before", f"before ≤ {t_study:g} min", H.fmt_pct), ("_delta", "change", H.fmt_signed_pct)]
-    return H.table(rows, cols, id="municipalities", zone_first=rows and rows[0]["municipality"] == "zone (all)")
+    return H.table(rows, cols, id="municipalities", zone_first=bool(rows) and rows[0]["municipality"] == "zone (all)")
 
 
 def zone_row(head: dict, th, label="zone (all)") -> dict:
@@ -701,12 +702,12 @@ def fleet_section(fs: dict) -> str:
         }
         for m in fs["zone"].values()
     ]
-    zcols = [("label", "measure (zone)", None)]
+    zcols: list[tuple[str, str, Callable | None]] = [("label", "measure (zone)", None)]
     zcols += [(f"s{t:g}", f"≤ {t:g} min", H.fmt_pct) for t in th]
     zcols += [("mean", "mean min", lambda v: H.fmt_num(v, 1)), ("p90", "p90 min", lambda v: H.fmt_num(v, 1))]
     T = th[len(th) // 2]
     names = list(fs["zone"])
-    by = {}
+    by: dict = {}
     for r in fs["municipalities"]:
         by.setdefault(r["municipality"], {"municipality": r["municipality"]})[r["measure"]] = r[
             f"share_within_{T:g}min"
@@ -714,7 +715,7 @@ def fleet_section(fs: dict) -> str:
     for r in fs["first_arriving"]:
         if r["municipality"] in by:
             by[r["municipality"]]["neighbour"] = r["first_engine_neighbour_share"]
-    mcols = [("municipality", "municipality", None)]
+    mcols: list[tuple[str, str, Callable | None]] = [("municipality", "municipality", None)]
     mcols += [(n, fs["zone"][n]["label"], H.fmt_pct) for n in names]
     mcols += [("neighbour", "first engine from a neighbouring zone", H.fmt_pct)]
     frows = fs["posts"]
@@ -786,12 +787,12 @@ def _solve_table(solves: list) -> str:
 
 
 def _generic_cols(rows: list) -> list:
-    cols = []
+    cols: list[tuple[str, str, Callable | None]] = []
     for k in dict.fromkeys(k for r in rows for k in r):
         vals = [r.get(k) for r in rows if r.get(k) is not None]
         if vals and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in vals):
             if k.startswith("share") or k.endswith("_share") or "share_" in k:
-                f = H.fmt_pct
+                f: Callable = H.fmt_pct
             elif k in ("lon", "lat"):
                 f = lambda v: H.fmt_num(v, 5)
             elif k.endswith("_min") or k.endswith("min_after") or k.endswith("min_before"):

@@ -25,7 +25,7 @@ def write_geojson(path, records: list[dict], metadata: dict | None = None, preci
         if g is not None:
             g = shapely.transform(g, lambda c: np.round(c, precision))
         feats.append(feature(g, **rec))
-    coll = {"type": "FeatureCollection", "features": feats}
+    coll: dict[str, object] = {"type": "FeatureCollection", "features": feats}
     if metadata:
         coll["kazerne"] = metadata
     write_text(path, json.dumps(coll, ensure_ascii=False, allow_nan=False))
@@ -50,7 +50,7 @@ def points_geojson(path, lon, lat, columns: dict, metadata: dict | None = None) 
                 allow_nan=False,
             )
         )
-    head = {"type": "FeatureCollection"}
+    head: dict[str, object] = {"type": "FeatureCollection"}
     if metadata:
         head["kazerne"] = metadata
     text = json.dumps(head, ensure_ascii=False)[:-1] + ', "features": [' + ",\n".join(parts) + "]}"

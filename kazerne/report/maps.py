@@ -16,6 +16,7 @@ from __future__ import annotations
 import io
 import textwrap
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import shapely
@@ -74,10 +75,10 @@ class Basemap:
     area (shapely geometry or None); ``zone_title``: a human name ("Hulpverleningszone Centrum").
     """
 
-    zone: object
+    zone: Any  # a shapely geometry
     municipalities: list
     roads: dict = field(default_factory=dict)
-    gap: object | None = None
+    gap: Any = None  # a shapely geometry or None
     zone_title: str = ""
 
 
@@ -242,7 +243,7 @@ def place_labels(ax, xy, texts, obstacles=(), fontsize=7.5, leader_from: int = 1
     scale = fig.dpi / 72.0
     weights = list(weights) if weights is not None else ["normal"] * len(texts)
     for (x, y), s, fw in zip(xy, texts, weights):
-        best = None
+        best: tuple | None = None
         for k, r in enumerate(_RADII):
             for dx, dy, ha, va in _DIRS:
                 f = 1.0 if (dx == 0 or dy == 0) else 0.75
@@ -278,6 +279,7 @@ def place_labels(ax, xy, texts, obstacles=(), fontsize=7.5, leader_from: int = 1
                     t.remove()
             if best is not None and best[0] == 0.0:
                 break
+        assert best is not None  # _RADII and _DIRS are not empty
         cost, t, bb, k = best
         if k >= leader_from:
             t.remove()
@@ -424,7 +426,7 @@ def council_map(
     ax = fig.add_axes([0.01, 0.07, 0.635, 0.83])
     side = fig.add_axes([0.655, 0.07, 0.335, 0.83])
     side.axis("off")
-    legend = []  # (handle, label) with None handle for a heading
+    legend: list[tuple[Any, str]] = []  # (handle, label) with None handle for a heading
 
     # land (cells without inhabitants are not painted: the land colour shows)
     p = _patch_of(base.zone, fc=LAND, ec="none", zorder=0)
@@ -615,7 +617,7 @@ def council_map(
         c = g.representative_point()
         muni_xy.append((c.x, c.y))
     muni_texts = []
-    muni_boxes = []
+    muni_boxes: list = []
     for (mx, my), (name, _) in zip(muni_xy, base.municipalities):
         t = None
         for dy in (0, 14, -14, 28, -28, 42, -42):
@@ -637,6 +639,7 @@ def council_map(
             bb = t.get_window_extent(renderer)
             if not any(_overlap(bb, o) for o in marker_boxes + muni_boxes):
                 break
+        assert t is not None
         muni_texts.append(t)
         muni_boxes.append(t.get_window_extent(renderer))
     # site labels: the important ones first
@@ -869,7 +872,9 @@ def audit_map(
         ax.scatter(net.dropped_xy[:, 0], net.dropped_xy[:, 1], s=3, c="#d7191c", zorder=4)
     if len(implausible_xy):
         ax.add_collection(
-            LineCollection(np.asarray(implausible_xy).reshape(-1, 2, 2), colors="#fd8d3c", linewidths=0.8, zorder=5)
+            LineCollection(
+                list(np.asarray(implausible_xy).reshape(-1, 2, 2)), colors="#fd8d3c", linewidths=0.8, zorder=5
+            )
         )
     for pts in (near_xy, facing_xy):
         if len(pts):

@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import shapely
@@ -222,20 +223,20 @@ def audit(zone, profile: SpeedProfile | str = "fire_engine", posts=None, demand=
     node stands in for demand, no best routes). Keyword arguments override :data:`DEFAULTS`.
     """
     check_zone(zone)
-    p = dict(DEFAULTS)
+    p: dict[str, Any] = dict(DEFAULTS)
     unknown = set(params) - set(p)
     if unknown:
         raise ModelInputError(
             f"unknown audit parameter(s) {', '.join(sorted(unknown))}; expected {', '.join(p)}", field="audit"
         )
     p.update(params)
-    for k, val in p.items():
-        if k == "seed":
-            p[k] = check_int(val, "seed", lo=0, hi=2**32 - 1)
-        elif k in ("sources_per_municipality", "targets_per_source"):
-            p[k] = check_int(val, k, lo=1, hi=10**6)
+    for key, val in p.items():
+        if key == "seed":
+            p[key] = check_int(val, "seed", lo=0, hi=2**32 - 1)
+        elif key in ("sources_per_municipality", "targets_per_source"):
+            p[key] = check_int(val, key, lo=1, hi=10**6)
         else:
-            p[k] = check_number(val, k, lo=0.0, lo_open=True)
+            p[key] = check_number(val, key, lo=0.0, lo_open=True)
     prof = get_profile(profile) if isinstance(profile, str) else profile
     net = zone.net
     rng = np.random.default_rng(p["seed"])
@@ -259,6 +260,7 @@ def audit(zone, profile: SpeedProfile | str = "fire_engine", posts=None, demand=
             munis.append({"municipality": m.name, **_urban_share(net, und, mid_muni, i), "pairs": 0})
             continue
         src = rng.choice(cand, size=min(p["sources_per_municipality"], len(cand)), replace=False)
+        det: Any  # a list, then its array
         det, spd, crow, od = [], [], [], []
         t, L = tree_lengths(net, prof, src, limit_s=limit)
         for k, s in enumerate(src):

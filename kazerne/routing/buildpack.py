@@ -20,6 +20,7 @@ import shutil
 import tempfile
 from array import array
 from pathlib import Path
+from typing import NoReturn
 
 from ..errors import ZonePackError
 from ..report.atomic import atomic_dir, check_folder_name, check_output_dir
@@ -31,7 +32,7 @@ ID_MAX = 2**63 - 1
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}(-[0-9]{2})?")
 
 
-def _fail(path: Path, msg: str):
+def _fail(path: Path, msg: str) -> NoReturn:
     raise ZonePackError(msg, source=str(path))
 
 
@@ -57,23 +58,7 @@ def check_osm_xml(path: Path, shown: Path | None = None) -> int:
 
     def start(tag, attrs):
         if tag == "node":
-            raw = attrs.get("id", "")
-            try:
-                nid = int(raw)
-            except ValueError:
-                _fail(shown, f"node id {raw[:40]!r} is not a whole number")
-            if not -ID_MAX <= nid <= ID_MAX:
-                _fail(shown, f"node id {nid} does not fit in 64 bits (OSM ids are below 2^63)")
-            la, lo = attrs.get("lat", ""), attrs.get("lon", "")
-            try:
-                fla, flo = float(la), float(lo)
-            except ValueError:
-                fla = flo = math.nan
-            if not (-90.0 <= fla <= 90.0 and -180.0 <= flo <= 180.0):
-                _fail(
-                    shown,
-                    f"node {nid}: expected lat -90..90 and lon -180..180 degrees, got lat={la[:40]!r} lon={lo[:40]!r}",
-                )
+            nid, fla, flo = _osm_node(attrs, shown)
             ids.append(nid)
             lats.append(fla)
             lons.append(flo)
@@ -109,10 +94,40 @@ def check_osm_xml(path: Path, shown: Path | None = None) -> int:
     if not counts["way"]:
         _fail(shown, "holds no roads: expected at least one <way> with a highway tag")
     a = np.frombuffer(ids, dtype=np.int64)
+    _check_duplicate_nodes(a, np.frombuffer(lats, dtype=np.float64), np.frombuffer(lons, dtype=np.float64), shown)
+    return int(a.max()) if len(a) else 0
+
+
+def _osm_node(attrs: dict, shown: Path) -> tuple[int, float, float]:
+    """(id, lat, lon) of an OSM ``<node>`` element's attributes, checked (:func:`check_osm_xml`)."""
+    raw = attrs.get("id", "")
+    try:
+        nid = int(raw)
+    except ValueError:
+        _fail(shown, f"node id {raw[:40]!r} is not a whole number")
+    if not -ID_MAX <= nid <= ID_MAX:
+        _fail(shown, f"node id {nid} does not fit in 64 bits (OSM ids are below 2^63)")
+    la, lo = attrs.get("lat", ""), attrs.get("lon", "")
+    try:
+        fla, flo = float(la), float(lo)
+    except ValueError:
+        fla = flo = math.nan
+    if not (-90.0 <= fla <= 90.0 and -180.0 <= flo <= 180.0):
+        _fail(
+            shown,
+            f"node {nid}: expected lat -90..90 and lon -180..180 degrees, got lat={la[:40]!r} lon={lo[:40]!r}",
+        )
+    return nid, fla, flo
+
+
+def _check_duplicate_nodes(a, lats, lons, shown: Path) -> None:
+    """No node id twice with different coordinates (the same id with the same place is allowed)."""
+    import numpy as np
+
     order = np.argsort(a, kind="stable")
     same = np.flatnonzero(a[order][1:] == a[order][:-1])
     if len(same):
-        la, lo = np.frombuffer(lats, dtype=np.float64)[order], np.frombuffer(lons, dtype=np.float64)[order]
+        la, lo = lats[order], lons[order]
         diff = same[(la[same] != la[same + 1]) | (lo[same] != lo[same + 1])]
         if len(diff):
             k = int(diff[0])
@@ -122,7 +137,6 @@ def check_osm_xml(path: Path, shown: Path | None = None) -> int:
                 f"({la[k]:.7f}, {lo[k]:.7f}) and ({la[k + 1]:.7f}, {lo[k + 1]:.7f}); "
                 "expected each id once (merge the sources with distinct ids, or give them as separate --osm files)",
             )
-    return int(a.max()) if len(a) else 0
 
 
 def _read_source(path: Path, offset: int, scratch: Path):

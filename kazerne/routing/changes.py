@@ -21,6 +21,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as _dt
 from dataclasses import dataclass, field
+from typing import NoReturn
 
 import numpy as np
 import shapely
@@ -93,7 +94,7 @@ class NetworkChange:
             if getattr(self, name) is not None:
                 check_number(getattr(self, name), f"{self.field}.{name}", lo=0, lo_open=True, error=ScenarioError)
 
-    def fail(self, msg: str, sub: str | None = None):
+    def fail(self, msg: str, sub: str | None = None) -> NoReturn:
         raise ScenarioError(msg, source=self.source, field=f"{self.field}.{sub}" if sub else self.field)
 
     def holds_on(self, day: _dt.date | None) -> bool:
@@ -143,7 +144,10 @@ class ResolvedChange:
 
     def fraction(self) -> np.ndarray:
         """Per edge: the fraction slowed (a passage's streets: all of them)."""
-        return self.inside if self.inside is not None else (self.close_fwd | self.close_rev).astype(float)
+        if self.inside is not None:
+            return self.inside
+        assert self.close_fwd is not None and self.close_rev is not None
+        return (self.close_fwd | self.close_rev).astype(float)
 
     def summary(self) -> dict:
         c = self.change

@@ -61,7 +61,7 @@ def clean_polygons(geom, min_area_m2: float = MIN_AREA_M2, fill_holes: bool = Tr
         return shapely.MultiPolygon()
     if not geom.is_valid:
         geom = shapely.make_valid(geom)
-    polys = []
+    polys: list = []
     for part in shapely.get_parts(geom):
         if part.geom_type == "MultiPolygon" or part.geom_type == "GeometryCollection":
             polys.extend(p for p in shapely.get_parts(part) if p.geom_type == "Polygon")

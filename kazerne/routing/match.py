@@ -83,6 +83,7 @@ def street_edges(zone, net: RoadNetwork, ch: NetworkChange) -> np.ndarray:
     """Edges of a named street (case- and accent-insensitive), in ``municipality``; ``bridge`` keeps
     bridge edges only; ``near`` keeps the connected piece nearest to a point. Ambiguity (several
     municipalities without ``municipality``; several bridges without ``near``) is an error."""
+    assert net.names is not None and net.name_id is not None  # built with the network
     names = np.array([_norm(n) for n in net.names])
     ids = np.flatnonzero(names == _norm(ch.street))
     if len(ids) == 0:
@@ -146,7 +147,7 @@ def _geometry(ch: NetworkChange):
     try:
         geom = shapely.from_wkt(g)
     except Exception:  # noqa: BLE001 - shapely raises its own errors for bad WKT
-        ch.fail(f"not a WKT geometry: {g[:60]!r}", "geometry")
+        ch.fail(f"not a WKT geometry: {(g or '')[:60]!r}", "geometry")
     if geom is None or geom.is_empty:
         ch.fail("an empty geometry", "geometry")
     coords = shapely.get_coordinates(geom)
@@ -170,6 +171,7 @@ def _between_edges(zone, net: RoadNetwork, ch: NetworkChange):
     """Edges of the street between two points (shortest by length, directions ignored)."""
     from .changes import undirected_path
 
+    assert ch.between is not None  # the caller checked
     a = _snap(zone, net, ch.between[0], ch, "between[0]")
     b = _snap(zone, net, ch.between[1], ch, "between[1]")
     if a == b:

@@ -27,6 +27,7 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from scipy import sparse
@@ -112,17 +113,17 @@ class RoadNetwork:
     urban: np.ndarray
     geom_offsets: np.ndarray
     geom_xy: np.ndarray
-    name_id: np.ndarray = None  # per edge: index into ``names`` (-1 = unnamed)
-    names: np.ndarray = None  # distinct OSM ``name`` values (str)
-    oneway: np.ndarray = None  # per edge: the OSM way is one-way (osmnx ``oneway``)
-    access: np.ndarray = None  # per edge: 0 public road, 1 emergency-only passage (osmread.way_access)
-    level: np.ndarray = None  # per edge: vertical level (layer; bridge +1, tunnel -1)
-    fixme: np.ndarray = None  # per edge: one-way street of unknown direction written two-way
-    dropped_xy: np.ndarray = None  # (k, 2) EPSG:31370: nodes outside the largest strongly connected component
-    dropped_edges_xy: np.ndarray = None  # (k, 4) x0 y0 x1 y1 of the dropped edges (straight), for maps
-    roundabout: np.ndarray = None  # per edge: part of a roundabout (OSM junction=roundabout|circular)
-    dual: np.ndarray = None  # per edge: one carriageway of a dual carriageway (see DUAL_CARRIAGEWAY_M)
-    signals: np.ndarray = None  # per node: traffic signals (OSM node highway=traffic_signals)
+    name_id: np.ndarray | None = None  # per edge: index into ``names`` (-1 = unnamed)
+    names: np.ndarray | None = None  # distinct OSM ``name`` values (str)
+    oneway: np.ndarray | None = None  # per edge: the OSM way is one-way (osmnx ``oneway``)
+    access: np.ndarray | None = None  # per edge: 0 public road, 1 emergency-only passage (osmread.way_access)
+    level: np.ndarray | None = None  # per edge: vertical level (layer; bridge +1, tunnel -1)
+    fixme: np.ndarray | None = None  # per edge: one-way street of unknown direction written two-way
+    dropped_xy: np.ndarray | None = None  # (k, 2) EPSG:31370: nodes outside the largest strongly connected component
+    dropped_edges_xy: np.ndarray | None = None  # (k, 4) x0 y0 x1 y1 of the dropped edges (straight), for maps
+    roundabout: np.ndarray | None = None  # per edge: part of a roundabout (OSM junction=roundabout|circular)
+    dual: np.ndarray | None = None  # per edge: one carriageway of a dual carriageway (see DUAL_CARRIAGEWAY_M)
+    signals: np.ndarray | None = None  # per node: traffic signals (OSM node highway=traffic_signals)
     n_nodes_source: int = 0
     n_edges_source: int = 0
     source: str = ""
@@ -421,7 +422,7 @@ class RoadNetwork:
                 "reversed": bool(r),
                 "geometry": line,
             }
-            if self.name_id is not None and self.name_id[e] >= 0:
+            if self.name_id is not None and names is not None and self.name_id[e] >= 0:
                 attrs["name"] = str(names[self.name_id[e]])
             g.add_edge(a, b, **attrs)
         return g
@@ -587,6 +588,7 @@ def dual_carriageways(net: "RoadNetwork", within_m: float = DUAL_CARRIAGEWAY_M, 
     from scipy.spatial import cKDTree
 
     out = np.zeros(net.n_edges, dtype=bool)
+    assert net.oneway is not None and net.name_id is not None  # built with the network
     cand = np.flatnonzero(net.oneway & (net.name_id >= 0))
     if len(cand) < 2:
         return out
@@ -733,8 +735,8 @@ def load_cache(path: Path) -> RoadNetwork | None:
         if _digest(body) != data[-32:]:
             return None
         with np.load(io.BytesIO(body), allow_pickle=False) as z:
-            arrays = {k: z[k] for k in _ARRAYS}
-            meta = {k: str(z[k]) for k in ("source", "source_sha256", "road_data_date")}
+            arrays: dict[str, Any] = {k: z[k] for k in _ARRAYS}
+            meta: dict[str, Any] = {k: str(z[k]) for k in ("source", "source_sha256", "road_data_date")}
         arrays["n_nodes_source"] = int(arrays["n_nodes_source"])
         arrays["n_edges_source"] = int(arrays["n_edges_source"])
         return RoadNetwork(**arrays, **meta)

@@ -178,9 +178,9 @@ def pbf_to_xml(pbf: Path, xml: Path) -> Path:
     writer = osmium.SimpleWriter(str(xml))
     try:
         for obj in osmium.FileProcessor(str(pbf)):
-            if obj.is_node():
+            if isinstance(obj, osmium.osm.Node):
                 writer.add_node(obj)
-            elif obj.is_way():
+            elif isinstance(obj, osmium.osm.Way):
                 writer.add_way(obj)
     finally:
         writer.close()

@@ -108,7 +108,7 @@ def drive_times(
                 import numba
 
                 old = numba.get_num_threads()
-                numba.set_num_threads(max(1, min(workers, numba.config.NUMBA_NUM_THREADS)))
+                numba.set_num_threads(max(1, min(workers, numba.config.NUMBA_NUM_THREADS)))  # type: ignore[attr-defined]  # set at import
             try:
                 _dijkstra.many_source(g, sources[ix], limit, out[ix])
             finally:

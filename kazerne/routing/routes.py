@@ -150,10 +150,10 @@ def route(net: RoadNetwork, profile: SpeedProfile, from_node: int, to_node: int)
     dist, pred = csgraph.dijkstra(g, directed=True, indices=a, return_predecessors=True)
     if not np.isfinite(dist[b]):
         raise ModelInputError(f"node {b} cannot be reached from node {a} with the {profile.name} profile", field="to")
-    path = [b]
-    while path[-1] != a:
-        path.append(int(pred[path[-1]]))
-    path = np.array(path[::-1], dtype=np.int64)
+    chain = [b]
+    while chain[-1] != a:
+        chain.append(int(pred[chain[-1]]))
+    path = np.array(chain[::-1], dtype=np.int64)
     ent = entry_index(net, profile, path[:-1], path[1:])
     eids, revs = net.csr_edges(profile)
     edges, rev = eids[ent], revs[ent]
@@ -165,6 +165,7 @@ def route(net: RoadNetwork, profile: SpeedProfile, from_node: int, to_node: int)
     speeds = np.where(fix, speeds * profile.unknown_direction_factor, speeds)
     legs: list[RouteLeg] = []
     prev = None
+    assert net.names is not None and net.name_id is not None  # built with the network
     for e, r, t, sp, f in zip(edges, rev, times, speeds, fix):
         name = str(net.names[net.name_id[e]]) if net.name_id[e] >= 0 else "(unnamed)"
         k = (name, int(net.cls[e]), bool(r), bool(em[e]), bool(f))
@@ -270,6 +271,7 @@ def route_to_xy(net: RoadNetwork, profile: SpeedProfile, from_node: int, x: floa
     e = int(es.edge[0])
     extra_t = total - r.drive_s
     extra_m = share * float(net.length[e])
+    assert net.names is not None and net.name_id is not None and net.oneway is not None  # built with the network
     against = end == int(net.v[e]) and bool(net.oneway[e])  # back along a one-way edge: contraflow
     name = str(net.names[net.name_id[e]]) if net.name_id[e] >= 0 else "(unnamed)"
     em = bool(net.emergency_only()[e])

@@ -315,8 +315,8 @@ def reachable_nodes(net: RoadNetwork, profile) -> np.ndarray:
 class StreetSnap(Snapped):
     """:class:`Snapped` onto edges: also ``edge`` and ``frac`` (see :class:`EdgeSnap`)."""
 
-    edge: np.ndarray = None
-    frac: np.ndarray = None
+    edge: np.ndarray | None = None
+    frac: np.ndarray | None = None
 
 
 def snap_onto_streets(

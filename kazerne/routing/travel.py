@@ -15,6 +15,7 @@ the cutoff, *not* zero).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from scipy import sparse
@@ -105,7 +106,7 @@ class TravelTimes:
     def dense(self) -> np.ndarray:
         if sparse.issparse(self.seconds):
             d = np.full(self.seconds.shape, np.inf, dtype=np.float32)
-            c = self.seconds.tocoo()
+            c = sparse.coo_matrix(self.seconds)
             d[c.row, c.col] = c.data
             return d
         return self.seconds
@@ -131,7 +132,7 @@ class TravelTimes:
         if mine.call_handling_s:
             raise ModelInputError(mismatch_text(mine.call_handling_s, c), field="call_handling_s")
         if sparse.issparse(self.seconds):
-            sec = self.seconds.astype(np.float64)
+            sec: Any = self.seconds.astype(np.float64)  # a scipy sparse matrix
             sec.data += c
         else:
             sec = np.asarray(self.seconds, dtype=np.float64) + c

@@ -60,7 +60,7 @@ def population_samples(
     for g, pop in zip(municipalities_metric, populations):
         mine = shapely.contains_xy(g, pts[:, 0], pts[:, 1])
         gap_share = 0.0
-        if gap_metric is not None:
+        if inside_gap is not None:
             mine &= ~inside_gap
             gap_share = float(shapely.intersection(g, gap_metric).area / g.area) if g.area else 0.0
         total = w[mine].sum()

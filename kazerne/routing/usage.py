@@ -138,7 +138,7 @@ def _by_street(net, used, pop) -> list[dict]:
     and a point (lon, lat) of the busiest edge."""
     from .network import to_wgs84
 
-    rows = {}
+    rows: dict = {}
     for e in np.flatnonzero(used):
         name = str(net.names[net.name_id[e]]) if net.name_id[e] >= 0 else "(unnamed)"
         k = (name, HIGHWAY_CLASSES[net.cls[e]])

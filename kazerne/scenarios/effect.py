@@ -80,14 +80,16 @@ def effect_layers(ctx: Context, effects: list[Effect]) -> dict:
         for k, v in part.items():
             cols.setdefault(k, []).append(v)
         geoms.append(cells[keep])
-    layers = {"effect_cells": ({k: np.concatenate(v) for k, v in cols.items()}, np.concatenate(geoms), "Polygon")}
+    layers: dict[str, tuple] = {
+        "effect_cells": ({k: np.concatenate(v) for k, v in cols.items()}, np.concatenate(geoms), "Polygon")
+    }
     net = ctx.zone.net
     rows, lines = [], []
-    for r in net.resolved:
-        sel = np.flatnonzero(r.close_fwd | r.close_rev) if r.close_fwd is not None else []
-        for e in sel:
-            rows.append({"change": r.change.describe(), "action": r.change.action, "edge": int(e)})
-            lines.append(shapely.LineString(net.edge_geometry(int(e))))
+    for r in net.resolved if isinstance(net, ChangedNetwork) else []:
+        sel = np.flatnonzero(r.close_fwd | r.close_rev) if r.close_fwd is not None else np.zeros(0, dtype=np.int64)
+        for edge in sel:
+            rows.append({"change": r.change.describe(), "action": r.change.action, "edge": int(edge)})
+            lines.append(shapely.LineString(net.edge_geometry(int(edge))))
         for a, b, _ in r.extra:
             rows.append({"change": r.change.describe(), "action": r.change.action, "edge": -1})
             lines.append(shapely.LineString([(net.x[a], net.y[a]), (net.x[b], net.y[b])]))

@@ -8,9 +8,13 @@ from __future__ import annotations
 import datetime as dt
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..routing.changes import ACTIONS, NetworkChange
 from ..routing.profiles import CLASS_INDEX, PROFILES
+
+if TYPE_CHECKING:  # the schema imports this module to parse [network]
+    from .schema import Validator
 
 __all__ = ["NETWORK_KEYS", "CHANGE_KEYS", "parse_network"]
 
@@ -41,7 +45,7 @@ SELECTORS = ("street", "way", "line", "polygon", "wkt", "geojson", "between")
 MAX_CHANGES = 200
 
 
-def _date(v, x, fld) -> dt.date:
+def _date(v: Validator, x, fld) -> dt.date:
     if isinstance(x, dt.datetime):
         return x.date()
     if isinstance(x, dt.date):
@@ -126,6 +130,16 @@ def _change(v, c: dict, fld: str, sc) -> NetworkChange:
     kw: dict = {"action": action, "field": fld, "source": str(sc.path)}
     if "name" in c:
         kw["label"] = v.string(c["name"], f"{fld}.name", max_len=120)
+    kw.update(_change_where(v, c, fld, sc))
+    kw.update(_change_how(v, c, fld, action, given[0]))
+    kw.update(_change_when(v, c, fld, sc))
+    return NetworkChange(**kw)
+
+
+def _change_where(v, c: dict, fld: str, sc) -> dict:
+    """The roads a change touches: street (+ municipality, bridge, near), way ids, two points
+    between, a geometry; and the direction."""
+    kw: dict = {}
     if "street" in c:
         kw["street"] = v.string(c["street"], f"{fld}.street")
         if "municipality" in c:
@@ -149,11 +163,17 @@ def _change(v, c: dict, fld: str, sc) -> NetworkChange:
     kw["direction"] = v.choice(c.get("direction", "both"), f"{fld}.direction", ("both", "forward"))
     if kw["direction"] == "forward" and "between" not in c:
         v.fail(f"{fld}.direction", 'one direction ("forward": from the first point to the second) needs between')
+    return kw
+
+
+def _change_how(v, c: dict, fld: str, action: str, selector: str) -> dict:
+    """What a change does to its roads: a slow area's cap or factor, a link's road class."""
+    kw: dict = {}
     if action == "slow":
         if ("speed_kmh" in c) == ("factor" in c):
             v.fail(fld, "a slow area needs either speed_kmh (a cap) or factor (on the speed), not both")
-        if given[0] not in ("polygon", "wkt", "geojson"):
-            v.fail(f"{fld}.{given[0]}", "a slow area needs a polygon (polygon, wkt or geojson)")
+        if selector not in ("polygon", "wkt", "geojson"):
+            v.fail(f"{fld}.{selector}", "a slow area needs a polygon (polygon, wkt or geojson)")
     elif "factor" in c:
         v.fail(f"{fld}.factor", "only for action = slow")
     if "speed_kmh" in c:
@@ -166,6 +186,12 @@ def _change(v, c: dict, fld: str, sc) -> NetworkChange:
         if action != "link":
             v.fail(f"{fld}.road_class", "only for action = link")
         kw["road_class"] = v.choice(c["road_class"], f"{fld}.road_class", tuple(CLASS_INDEX))
+    return kw
+
+
+def _change_when(v, c: dict, fld: str, sc) -> dict:
+    """For whom and when a change holds: profiles, time slices, dates."""
+    kw: dict = {}
     if "profiles" in c:
         kw["profiles"] = _names(v, c["profiles"], f"{fld}.profiles", PROFILES)
     if "slices" in c:
@@ -179,7 +205,7 @@ def _change(v, c: dict, fld: str, sc) -> NetworkChange:
         kw["date_until"] = _date(v, c["until"], f"{fld}.until")
     if kw.get("date_from") and kw.get("date_until") and kw["date_until"] < kw["date_from"]:
         v.fail(f"{fld}.until", f"before from ({kw['date_from'].isoformat()})")
-    return NetworkChange(**kw)
+    return kw
 
 
 def parse_network(v, raw: dict, sc) -> dict:

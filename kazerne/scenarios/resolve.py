@@ -93,8 +93,8 @@ def resolve_site(
             )
         node = zone.site_node(lon, lat, what=field, snap=snap)
         x, y = to_metric([lon], [lat])
-        snap = float(np.hypot(zone.net.x[node] - x[0], zone.net.y[node] - y[0]))
-    return float(lon), float(lat), node, snap
+        snap_m = float(np.hypot(zone.net.x[node] - x[0], zone.net.y[node] - y[0]))
+    return float(lon), float(lat), node, snap_m
 
 
 def resolve_posts(zone, sc: Scenario) -> Sites:

@@ -23,7 +23,7 @@ import numpy as np
 
 from .. import __version__
 from ..clock import Clock
-from ..coverage.simulation import TYPE_NAMES, CallModel, Priority
+from ..coverage.simulation import DEFAULT_PRIORITIES, TYPE_NAMES, CallModel, Priority
 from ..errors import ModelInputError, ScenarioError, SnapError
 from ..response import DEFAULT_TURNOUT_DIST, TurnoutDist
 from .kinds import RunResult
@@ -86,9 +86,80 @@ def _dist(v, d, fld, default: TurnoutDist) -> TurnoutDist:
     return TurnoutDist(med, p90, lo)
 
 
+def _extra_bases(v, s: dict) -> list:
+    """``[[simulate.bases]]``: (field, id, name, lat, lon, street, municipality) each."""
+    extra = []
+    for i, b in enumerate(
+        v.tables(s.get("bases", []), "simulate.bases", {"id", "name", "lat", "lon", "street", "municipality"})
+    ):
+        fld = f"simulate.bases[{i}]"
+        bid = v.string(b["id"], f"{fld}.id") if "id" in b else v.fail(f"{fld}.id", "missing (required)")
+        if not any(k in b for k in ("lat", "street")):
+            v.fail(fld, "give a position: lat/lon or street")
+        lat = v.number(b["lat"], f"{fld}.lat", lo=-90, hi=90) if "lat" in b else None
+        lon = v.number(b.get("lon"), f"{fld}.lon", lo=-180, hi=180) if "lat" in b else None
+        street = v.string(b["street"], f"{fld}.street") if "street" in b else None
+        muni = v.string(b["municipality"], f"{fld}.municipality") if "municipality" in b else None
+        extra.append((fld, bid, b.get("name", bid), lat, lon, street, muni))
+    return extra
+
+
+def _units(v, s: dict) -> list:
+    """``[[simulate.units]]``: (field, base, type, count) each."""
+    units = []
+    for i, u in enumerate(v.tables(s.get("units", []), "simulate.units", {"base", "type", "count"}, limit=MAX_UNITS)):
+        fld = f"simulate.units[{i}]"
+        base = v.string(u["base"], f"{fld}.base") if "base" in u else v.fail(f"{fld}.base", "missing (required)")
+        units.append(
+            (
+                fld,
+                base,
+                v.choice(u.get("type", "ambulance"), f"{fld}.type", TYPE_NAMES),
+                v.integer(u.get("count", 1), f"{fld}.count", 1, MAX_UNITS),
+            )
+        )
+    return units
+
+
+def _call_volume(v, s: dict) -> dict:
+    """``calls_per_year`` and ``hourly`` intensities, as CallModel keywords."""
+    calls_kw: dict = {}
+    if "calls_per_year" in s:
+        calls_kw["calls_per_year"] = v.number(
+            s["calls_per_year"], "simulate.calls_per_year", lo=0, lo_open=True, hi=1e7
+        )
+    if "hourly" in s:
+        h = s["hourly"]
+        if not isinstance(h, list) or len(h) not in (24, 168):
+            v.fail("simulate.hourly", "expected 24 (hours of the day) or 168 (hours of the week) intensities")
+        hv = [v.number(x, f"simulate.hourly[{i}]", lo=0, hi=1e6) for i, x in enumerate(h)]
+        if sum(hv) <= 0:
+            v.fail("simulate.hourly", "expected some positive intensity")
+        calls_kw["hourly"] = np.array(hv)
+    return calls_kw
+
+
+def _records_file(v, s: dict, sc) -> str | None:
+    """``simulate.records``: the dispatch-records file the calls are drawn from (None: none)."""
+    records = None
+    if "records" in s:
+        from pathlib import Path
+
+        rp = Path(v.string(s["records"], "simulate.records", max_len=1000))
+        rp = rp if rp.is_absolute() else Path(sc.path).parent / rp
+        if rp.is_dir():
+            v.fail("simulate.records", f"{rp} is a folder; expected a dispatch-records file (CSV, GeoPackage, Parquet)")
+        if not rp.is_file():
+            v.fail("simulate.records", f"file not found: {rp}")
+        if "calls_per_year" in s or "hourly" in s:
+            v.fail("simulate.records", "give records or calls_per_year / hourly, not both")
+        records = str(rp)
+    return records
+
+
 def _priorities(v, raw) -> tuple:
     if raw is None:
-        return CallModel.__dataclass_fields__["priorities"].default
+        return DEFAULT_PRIORITIES
     out = []
     for i, p in enumerate(v.tables(raw, "simulate.priorities", {"name", "share", "units"}, limit=20)):
         fld = f"simulate.priorities[{i}]"
@@ -118,49 +189,12 @@ class SimulateKind:
         s = v.table(section, "simulate", KEYS)
         if "slices" in sc.raw:
             v.fail("slices", "not for [simulate] (its speeds follow simulate.periods)")
-        extra = []
-        for i, b in enumerate(
-            v.tables(s.get("bases", []), "simulate.bases", {"id", "name", "lat", "lon", "street", "municipality"})
-        ):
-            fld = f"simulate.bases[{i}]"
-            bid = v.string(b["id"], f"{fld}.id") if "id" in b else v.fail(f"{fld}.id", "missing (required)")
-            if not any(k in b for k in ("lat", "street")):
-                v.fail(fld, "give a position: lat/lon or street")
-            lat = v.number(b["lat"], f"{fld}.lat", lo=-90, hi=90) if "lat" in b else None
-            lon = v.number(b.get("lon"), f"{fld}.lon", lo=-180, hi=180) if "lat" in b else None
-            street = v.string(b["street"], f"{fld}.street") if "street" in b else None
-            muni = v.string(b["municipality"], f"{fld}.municipality") if "municipality" in b else None
-            extra.append((fld, bid, b.get("name", bid), lat, lon, street, muni))
-        units = []
-        for i, u in enumerate(
-            v.tables(s.get("units", []), "simulate.units", {"base", "type", "count"}, limit=MAX_UNITS)
-        ):
-            fld = f"simulate.units[{i}]"
-            base = v.string(u["base"], f"{fld}.base") if "base" in u else v.fail(f"{fld}.base", "missing (required)")
-            units.append(
-                (
-                    fld,
-                    base,
-                    v.choice(u.get("type", "ambulance"), f"{fld}.type", TYPE_NAMES),
-                    v.integer(u.get("count", 1), f"{fld}.count", 1, MAX_UNITS),
-                )
-            )
+        extra = _extra_bases(v, s)
+        units = _units(v, s)
         pack = v.boolean(s.get("pack", True), "simulate.pack")
         if not pack and not units:
             v.fail("simulate.units", "pack = false and no [[simulate.units]]: expected at least one unit (zero units)")
-        calls_kw = {}
-        if "calls_per_year" in s:
-            calls_kw["calls_per_year"] = v.number(
-                s["calls_per_year"], "simulate.calls_per_year", lo=0, lo_open=True, hi=1e7
-            )
-        if "hourly" in s:
-            h = s["hourly"]
-            if not isinstance(h, list) or len(h) not in (24, 168):
-                v.fail("simulate.hourly", "expected 24 (hours of the day) or 168 (hours of the week) intensities")
-            hv = [v.number(x, f"simulate.hourly[{i}]", lo=0, hi=1e6) for i, x in enumerate(h)]
-            if sum(hv) <= 0:
-                v.fail("simulate.hourly", "expected some positive intensity")
-            calls_kw["hourly"] = np.array(hv)
+        calls_kw = _call_volume(v, s)
         d = CallModel()
         calls = CallModel(
             rate_per_1000=v.number(s.get("rate_per_1000", 35.0), "simulate.rate_per_1000", lo=0, lo_open=True, hi=1000),
@@ -180,21 +214,7 @@ class SimulateKind:
                 )
         from ..routing.profiles import PROFILES
 
-        records = None
-        if "records" in s:
-            from pathlib import Path
-
-            rp = Path(v.string(s["records"], "simulate.records", max_len=1000))
-            rp = rp if rp.is_absolute() else Path(sc.path).parent / rp
-            if rp.is_dir():
-                v.fail(
-                    "simulate.records", f"{rp} is a folder; expected a dispatch-records file (CSV, GeoPackage, Parquet)"
-                )
-            if not rp.is_file():
-                v.fail("simulate.records", f"file not found: {rp}")
-            if "calls_per_year" in s or "hourly" in s:
-                v.fail("simulate.records", "give records or calls_per_year / hourly, not both")
-            records = str(rp)
+        records = _records_file(v, s, sc)
         return SimulateSpec(
             records=records,
             pack=pack,
@@ -289,7 +309,9 @@ def build_system(sc, spec: SimulateSpec, progress):
     if spec.pack:
         for bid, t, label in pack_units(zone.pack, spec.teams):
             if bid in ids:
-                unit_base.append(bid), unit_type.append(t), labels.append(f"{label} @ {bid}")
+                unit_base.append(bid)
+                unit_type.append(t)
+                labels.append(f"{label} @ {bid}")
     for fld, bid, t, count in spec.units:
         if bid not in ids:
             raise ScenarioError(
@@ -298,7 +320,9 @@ def build_system(sc, spec: SimulateSpec, progress):
                 field=f"{fld}.base",
             )
         for k in range(count):
-            unit_base.append(bid), unit_type.append(t), labels.append(f"{t} {bid} #{k + 1} (scenario)")
+            unit_base.append(bid)
+            unit_type.append(t)
+            labels.append(f"{t} {bid} #{k + 1} (scenario)")
     if not unit_base:
         raise ScenarioError(
             "no units to simulate (zero units); expected at least one", source=str(sc.path), field="simulate.units"

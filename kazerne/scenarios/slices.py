@@ -75,6 +75,7 @@ def _hhmm(h: float) -> str:
 def _crew_dist(sc: Scenario, spec: dict, crew: str) -> TurnoutDist:
     """The turnout distribution of a crew type in a slice: the slice's, the scenario's
     ``[response.turnout]``, or the default shape moved to the crew's ``[turnout]`` seconds."""
+    assert sc.response is not None  # the schema always sets [response]
     if crew in spec.get("turnout", {}):
         return spec["turnout"][crew]
     if crew in sc.response["turnout"]:
@@ -86,6 +87,7 @@ def _crew_dist(sc: Scenario, spec: dict, crew: str) -> TurnoutDist:
 
 def _slice_sites(sc: Scenario, posts: Sites, spec: dict) -> tuple[Sites, list, list]:
     """(open sites with median turnouts, their distributions, closed ids) of one slice."""
+    assert sc.response is not None  # the schema always sets [response]
     specs = {p.id: p for p in sc.posts}
     keep, dists, crews, closed = [], [], [], []
     for i, pid in enumerate(posts.ids):
@@ -134,6 +136,7 @@ def slice_setups(sc: Scenario, posts: Sites) -> list:
     """Every slice of ``sc`` (one whole-week slice when it has none) resolved for the open ``posts``
     (:func:`kazerne.scenarios.resolve.resolve_posts`)."""
     out = []
+    assert sc.slices is not None  # resolved by the schema (one whole-week slice when none)
     for spec in sc.slices:
         sites, dists, closed = _slice_sites(sc, posts, spec)
         out.append(SliceSetup(spec, sites, dists, slice_profile(sc, spec["period"], spec["name"]), closed))
@@ -168,7 +171,7 @@ def _zone(rep: ResponseReport, th) -> dict:
     }
 
 
-def response_baseline(ctx, posts: Sites, progress) -> tuple[Sites, CoverageReport, np.ndarray, dict]:
+def response_baseline(ctx, posts: Sites, progress) -> tuple[Sites, CoverageReport, np.ndarray | None, dict]:
     """The baseline under the response-time model: ``(posts with median turnouts, the deterministic
     report from the call with medians — for the maps and tables —, its node times, the
     ``response_model`` block of summary.json)`` with each slice and the hour-weighted mix."""
@@ -450,6 +453,7 @@ def slice_study(ctx, posts: Sites, cand: Sites, cutoff_s, progress):
 def study_assumptions(sc: Scenario) -> dict:
     """What the response model changes in a study's assumptions."""
     st = sc.study
+    assert st is not None and sc.slices is not None  # called for a [study] with slices
     sl = [s for s in sc.slices if st["slice"] in ("mix", s["name"])]
     return {
         **time_definition(sc.call_handling_s),

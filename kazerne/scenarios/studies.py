@@ -102,7 +102,7 @@ class Deadline:
         return self.left() <= 0.0
 
 
-def build_candidates(ctx: Context, posts: Sites, st: dict) -> Sites:
+def build_candidates(ctx: Context, posts: Sites, st: StudySpec) -> Sites:
     """Today's posts, then the scenario's named sites, then generated candidates (see :meth:`Sites.candidates`)."""
     sc = ctx.sc
     new_turnout = st.get("new_turnout_s", None)
@@ -213,7 +213,8 @@ class FullTimes:
     """
 
     def __init__(self, ctx: Context, cand: Sites):
-        self.ctx, self.cand, self.rows = ctx, cand, {}
+        self.ctx, self.cand = ctx, cand
+        self.rows: dict = {}
 
     def __call__(self, rows) -> np.ndarray:
         rows = [int(r) for r in np.atleast_1d(rows)]
@@ -227,7 +228,7 @@ class FullTimes:
         return np.vstack([self.rows[r] for r in rows]) if rows else np.zeros((0, len(self.ctx.demand)))
 
 
-def _eval(ctx: Context, full: FullTimes, rows) -> object:
+def _eval(ctx: Context, full: FullTimes, rows) -> CoverageReport:
     """Coverage metrics of the sites ``rows`` (candidate indices), from full response times."""
     cell_km2 = (ctx.demand.cell_m / 1000.0) ** 2 if ctx.demand.cell_m else None
     return evaluate(
@@ -323,7 +324,7 @@ def _relocate(ctx, mat, cand, st, posts, progress, deadline, label="", closed=()
     return best[1], best[2], solves, len(solves), len(combos)
 
 
-def _check_share(sc: Scenario, st: dict, mat: np.ndarray, w: np.ndarray) -> None:
+def _check_share(sc: Scenario, st: StudySpec, mat: np.ndarray, w: np.ndarray) -> None:
     """``minimum``: refuse a share no choice of sites can reach (instead of an infeasible model)."""
     T = st["threshold"]
     reach = (mat <= T * 60.0).any(axis=0)
@@ -339,7 +340,7 @@ def _check_share(sc: Scenario, st: dict, mat: np.ndarray, w: np.ndarray) -> None
         )
 
 
-def _check_sizes(sc: Scenario, st: dict, cand: Sites, n_posts: int, n_demand: int) -> None:
+def _check_sizes(sc: Scenario, st: StudySpec, cand: Sites, n_posts: int, n_demand: int) -> None:
     """Refuse, before the matrix is computed, a study that asks for more sites than there are
     candidates or for a matrix that cannot fit in memory."""
     src = str(sc.path)
@@ -391,6 +392,12 @@ class StudyInput:
     @property
     def n_posts(self) -> int:
         return len(self.posts)
+
+    @property
+    def today(self) -> CoverageReport:
+        """Today's coverage (``base``), for a study with today's posts."""
+        assert self.base is not None, "a study without today's posts has no coverage today"
+        return self.base
 
     @property
     def post_rows(self) -> np.ndarray:
@@ -473,7 +480,7 @@ def study_kind(name: str):
 @study_kind("add")
 def study_add(inp: StudyInput) -> StudyOutcome:
     """Keep today's posts, open ``k`` new ones: the MCLP (or p-median) with today's posts fixed."""
-    st, ctx, cand, posts, base, T, tkey = inp.st, inp.ctx, inp.cand, inp.posts, inp.base, inp.T, inp.tkey
+    st, ctx, cand, posts, base, T, tkey = inp.st, inp.ctx, inp.cand, inp.posts, inp.today, inp.T, inp.tkey
     res = _place(ctx, inp.mat, cand, st, posts.ids, inp.n_posts + st["k"], inp.progress, "add", inp.deadline)
     new = [s for s in res.sites if s not in posts.ids]
     chosen_rows = np.array([cand.ids.index(s) for s in posts.ids + new])
@@ -519,7 +526,7 @@ def study_add(inp: StudyInput) -> StudyOutcome:
 @study_kind("close")
 def study_close(inp: StudyInput) -> StudyOutcome:
     """Rank today's posts by the coverage lost when each one alone closes."""
-    base, th, T, tkey, wt = inp.base, inp.th, inp.T, inp.tkey, inp.weights
+    base, th, T, tkey, wt = inp.today, inp.th, inp.T, inp.tkey, inp.weights
     rows = []
     for i in range(inp.n_posts):
         if inp.posts.ids[i] in inp.closed:  # closing a post the slice has closed already loses nothing
@@ -591,7 +598,7 @@ def study_relocate(inp: StudyInput) -> StudyOutcome:
             }
             for s in new_ids
         ],
-        "before": headline(inp.base, inp.th),
+        "before": headline(inp.today, inp.th),
         "after": headline(after, inp.th),
         "combinations_tried": tried,
         "combinations_total": total,
@@ -608,7 +615,7 @@ def study_relocate(inp: StudyInput) -> StudyOutcome:
             "to_municipality": cand.municipality[cand.ids.index(s)],
             "to_lon": round(cand.lon[cand.ids.index(s)], 6),
             "to_lat": round(cand.lat[cand.ids.index(s)], 6),
-            f"share_within_{tkey}min_before": inp.share_at(inp.base),
+            f"share_within_{tkey}min_before": inp.share_at(inp.today),
             f"share_within_{tkey}min_after": inp.share_at(after),
         }
         for i, s in zip(moved, new_ids)
@@ -634,7 +641,8 @@ def study_greenfield(inp: StudyInput) -> StudyOutcome:
     """The best ``p`` posts from scratch for ``p = p_min..p_max`` (the MCLP frontier in one pass, or
     one p-median per ``p``), with today's network on the curve."""
     st, ctx, cand, deadline, tkey, T = inp.st, inp.ctx, inp.cand, inp.deadline, inp.tkey, inp.T
-    curve, solves = [], []
+    curve: list[dict] = []
+    solves: list = []
     chosen_rows = np.zeros(0, dtype=np.int64)
     ps = list(range(st["p_min"], st["p_max"] + 1))
     frontier = None
@@ -681,7 +689,7 @@ def study_greenfield(inp: StudyInput) -> StudyOutcome:
                     "sites": " ".join(res.sites),
                 }
             )
-    today = {"p": inp.n_posts, f"share_within_{tkey}min": inp.share_at(inp.base)} if inp.n_posts else None
+    today = {"p": inp.n_posts, f"share_within_{tkey}min": inp.share_at(inp.today)} if inp.n_posts else None
     result = {"curve": curve, "today": today, "threshold_min": T, "complete": len(curve) == len(ps)}
     table = curve + ([{**today, "status": "today", "sites": " ".join(inp.posts.ids)}] if today else [])
     return StudyOutcome(result, {"frontier.csv": table}, solves, chosen_rows)
@@ -703,7 +711,7 @@ def study_minimum(inp: StudyInput) -> StudyOutcome:
         "after": headline(inp.eval(chosen_rows), inp.th),
     }
     if inp.n_posts:
-        result["before"] = headline(inp.base, inp.th)
+        result["before"] = headline(inp.today, inp.th)
     table = [_site_row(cand, cand.ids.index(s)) for s in res.sites]
     return StudyOutcome(result, {"sites.csv": table}, [res.to_dict()], chosen_rows)
 
@@ -711,7 +719,7 @@ def study_minimum(inp: StudyInput) -> StudyOutcome:
 @study_kind("compare")
 def study_compare(inp: StudyInput) -> StudyOutcome:
     """Planners' comparison of named sites, each added alone to today's posts; today as reference row."""
-    ctx, cand, base, th, T, tkey = inp.ctx, inp.cand, inp.base, inp.th, inp.T, inp.tkey
+    ctx, cand, base, th, T, tkey = inp.ctx, inp.cand, inp.today, inp.th, inp.T, inp.tkey
     rows = [_compare_row(ctx, base, base, "today", "(today's posts)", th, T)]
     for j in range(inp.n_posts, inp.n_posts + len(inp.st["sites"])):
         rep = inp.eval(np.append(inp.post_rows, j))
@@ -835,7 +843,7 @@ def prepare_study(sc: Scenario, progress: Progress) -> StudyInput:
     ctx = load_context(sc, progress)
     posts = resolve_posts(ctx.zone, sc) if sc.posts else None
     if posts is None:
-        posts = Sites(ids=[], names=[], node=[], lon=[], lat=[], turnout_s=[])
+        posts = Sites(ids=[], names=[], node=np.zeros(0, int), lon=np.zeros(0), lat=np.zeros(0), turnout_s=np.zeros(0))
     progress.step("candidate sites")
     cand = build_candidates(ctx, posts, st)
     _check_sizes(sc, st, cand, len(posts), len(ctx.demand))
@@ -869,11 +877,12 @@ def _closed_in_study(sc: Scenario, posts: Sites) -> list:
     """Today's posts closed in the optimised slice (in every slice of the mix), in post order."""
     from .slices import slice_setups
 
+    assert sc.study is not None
     chosen = [s for s in slice_setups(sc, posts) if sc.study["slice"] in ("mix", s.name)]
     return [p for p in posts.ids if chosen and all(p in s.closed for s in chosen)]
 
 
-def _check_threshold(sc: Scenario, st: dict, mat: np.ndarray) -> None:
+def _check_threshold(sc: Scenario, st: StudySpec, mat: np.ndarray) -> None:
     """Refuse a study threshold within which no candidate site reaches anyone (e.g. 0.1 min from the
     call, shorter than the call handling alone): every placement would be an arbitrary pick."""
     if st["kind"] in ("compare", "add-vehicle", "minimum") or mat.size == 0:  # minimum: its share check says it
@@ -983,6 +992,7 @@ def write_study(res: StudyResult, out_root: Path) -> Path:
             prof = res.outcome.profile or ctx.profile
             tt_sel = travel_times(ctx.zone, sel, ctx.demand, prof, keep_nodes=True, clock=ctx.clock)
             fs = kth_nearest(tt_sel.dense(), k=1)[1][0]
+            assert tt_sel.node_seconds is not None  # keep_nodes=True
             areas = first_due(ctx, tt_sel.node_seconds, fs)
             write_first_due(tmp / "first_due.geojson", ctx, sel, areas, summary["assumptions"], fs)
 
@@ -1049,7 +1059,7 @@ def _sensitivity(ctx, posts, cand, st, progress, kind, base_sites, deadline: Dea
     ]
     if st["threshold"] <= 1.0:  # T - 1 min would be no threshold at all
         variants = [v for v in variants if v[0] != "threshold -1 min"]
-    out = []
+    out: list[dict] = []
     n_posts = len(posts)
     bar = progress.bar(len(variants), "sensitivity")
     for label, prof_kw, dturn, dth in variants:
@@ -1100,13 +1110,13 @@ def _sensitivity(ctx, posts, cand, st, progress, kind, base_sites, deadline: Dea
     }
 
 
-def _write_study_report(tmp: Path, res: StudyResult) -> None:
+def _write_study_report(tmp: Path, study: StudyResult) -> None:
     """Maps, report.html and layers.gpkg of the study (kazerne.report.council)."""
     from ..report.council import write_study_outputs
     from .context import report_options
 
-    inp, summary, tables, chosen_rows = res.inp, res.summary, res.outcome.tables, res.outcome.chosen_rows
-    outcome = res.outcome
+    inp, summary, tables, chosen_rows = study.inp, study.summary, study.outcome.tables, study.outcome.chosen_rows
+    outcome = study.outcome
     ctx, sc, posts, cand, base, full = inp.ctx, inp.sc, inp.posts, inp.cand, inp.base, inp.full
 
     opts = report_options(sc)
