@@ -1,0 +1,134 @@
+"""The demand cache (kazerne.demand.cache, kazerne.routing.diskcache) on a generated grid zone (no pack).
+
+What a cache must never do is return something else than the computation: every test compares with
+``population_grid(..., use_cache=False)``, field by field and bit for bit. The file format is checked
+from outside: the body's SHA-256 (hashlib here) sits at the end of the file.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import os
+
+import numpy as np
+import pytest
+from grid_net import grid_zone
+
+from kazerne.demand import cache
+from kazerne.demand.points import demand_from_file, population_grid
+
+
+@pytest.fixture
+def cache_dir(tmp_path, monkeypatch):
+    d = tmp_path / "cache"
+    monkeypatch.setenv("KAZERNE_CACHE", str(d))
+    cache.forget()
+    yield d
+    cache.forget()
+
+
+def same(a, b) -> None:
+    """Every field equal: arrays in dtype, shape and every bit (NaN where NaN), the rest by ==."""
+    for f in dataclasses.fields(a):
+        x, y = getattr(a, f.name), getattr(b, f.name)
+        if isinstance(x, np.ndarray) or isinstance(y, np.ndarray):
+            assert isinstance(x, np.ndarray) and isinstance(y, np.ndarray), f.name
+            assert x.dtype == y.dtype and x.shape == y.shape, f.name
+            assert np.array_equal(x, y, equal_nan=x.dtype.kind == "f"), f.name
+        else:
+            assert x == y, f.name
+
+
+def entries(d):
+    return sorted(d.glob("demand-*.npz")) if d.is_dir() else []
+
+
+def test_kept_points_are_the_computed_points(cache_dir):
+    z = grid_zone(12, seed=1)
+    fresh = population_grid(z, cell_m=150.0, use_cache=False)
+    assert not entries(cache_dir)  # use_cache=False writes nothing
+    first = population_grid(z, cell_m=150.0)
+    assert len(entries(cache_dir)) == 1
+    again = population_grid(z, cell_m=150.0)  # from the memo
+    cache.forget()
+    disk = population_grid(z, cell_m=150.0)  # from the file
+    for d in (first, again, disk):
+        same(fresh, d)
+    assert len(fresh) > 0 and fresh.total == pytest.approx(2.0)
+
+
+def test_every_caller_gets_its_own_copy(cache_dir):
+    z = grid_zone(10, seed=2)
+    a = population_grid(z, cell_m=150.0)
+    want = population_grid(z, cell_m=150.0, use_cache=False)
+    a.weight[:] = -1.0
+    a.meta["notes"]["x"] = "changed"
+    a.municipality_names.append("nowhere")
+    same(want, population_grid(z, cell_m=150.0))
+
+
+def test_other_parameters_or_network_are_other_entries(cache_dir):
+    z = grid_zone(10, seed=3)
+    a = population_grid(z, cell_m=150.0)
+    b = population_grid(z, cell_m=200.0)
+    assert len(entries(cache_dir)) == 2 and len(a) != len(b)
+    z2 = grid_zone(10, seed=3)
+    z2.net.length[0] *= 2.0  # one edge changed: not the same network
+    c = population_grid(z2, cell_m=150.0)
+    assert len(entries(cache_dir)) == 3
+    same(population_grid(z2, cell_m=150.0, use_cache=False), c)
+
+
+@pytest.mark.parametrize("damage", ["truncate", "flip", "empty", "garbage"])
+def test_a_damaged_file_is_rebuilt_not_trusted(cache_dir, damage):
+    z = grid_zone(10, seed=4)
+    want = population_grid(z, cell_m=150.0, use_cache=False)
+    population_grid(z, cell_m=150.0)
+    (path,) = entries(cache_dir)
+    good = path.read_bytes()
+    body = good[: -(len(b"KAZERNE-ENTRY-SHA256:") + 32)]
+    assert good.endswith(hashlib.sha256(body).digest())  # the format: body, tag, SHA-256 of the body
+    bad = {
+        "truncate": good[: len(good) // 2],
+        "flip": good[:100] + bytes([good[100] ^ 0xFF]) + good[101:],
+        "empty": b"",
+        "garbage": b"PK\x03\x04" + os.urandom(64),
+    }[damage]
+    path.write_bytes(bad)
+    cache.forget()
+    same(want, population_grid(z, cell_m=150.0))
+    assert path.read_bytes() == good  # rewritten whole
+
+
+def test_a_file_written_for_another_key_is_not_used(cache_dir):
+    z = grid_zone(10, seed=5)
+    population_grid(z, cell_m=150.0)
+    population_grid(z, cell_m=200.0)
+    p150, p200 = entries(cache_dir)
+    p200.write_bytes(p150.read_bytes())  # a whole, valid file under the wrong name
+    cache.forget()
+    same(population_grid(z, cell_m=200.0, use_cache=False), population_grid(z, cell_m=200.0))
+
+
+def test_an_unwritable_cache_folder_only_costs_the_recomputation(tmp_path, monkeypatch):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    monkeypatch.setenv("KAZERNE_CACHE", str(blocker / "cache"))
+    cache.forget()
+    z = grid_zone(10, seed=6)
+    same(population_grid(z, cell_m=150.0, use_cache=False), population_grid(z, cell_m=150.0))
+    cache.forget()
+
+
+def test_a_user_file_is_keyed_by_its_content(cache_dir, tmp_path):
+    z = grid_zone(10, seed=7)
+    lon, lat = z.net.lon, z.net.lat
+    f = tmp_path / "calls.csv"
+    f.write_text(f"lon,lat,weight\n{lon[3]},{lat[3]},2\n{lon[40]},{lat[40]},5\n", encoding="utf-8")
+    a = demand_from_file(z, f)
+    same(demand_from_file(z, f, use_cache=False), a)
+    f.write_text(f"lon,lat,weight\n{lon[3]},{lat[3]},2\n{lon[40]},{lat[40]},7\n", encoding="utf-8")
+    b = demand_from_file(z, f)  # same name, new content: not the kept points
+    np.testing.assert_array_equal(b.weight, [2.0, 7.0])
+    same(demand_from_file(z, f, use_cache=False), b)
