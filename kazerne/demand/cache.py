@@ -67,17 +67,16 @@ def _to_entry(d) -> tuple[dict, dict]:
     return arrays, meta
 
 
-def _from_entry(arrays: dict, meta: dict):
-    from .points import DemandPoints
-
+def _from_entry(cls, arrays: dict, meta: dict):
     kw = {k: np.array(v, copy=True) for k, v in arrays.items()}
     kw.update({k: copy.deepcopy(meta[k]) for k in _JSON_FIELDS})
     kw.update({k: None for k in meta["none"]})
-    return DemandPoints(**kw)
+    return cls(**kw)
 
 
-def cached(kind: str, zone, params: dict, profile, build, use_cache: bool = True):
-    """The demand points of ``build()`` (no arguments), through the memo and the disk cache."""
+def cached(kind: str, zone, params: dict, profile, build, use_cache: bool = True, cls=None):
+    """The demand points of ``build()`` (no arguments), through the memo and the disk cache; ``cls``
+    (a dataclass: :class:`~kazerne.demand.points.DemandPoints`) rebuilds them from what is kept."""
     if not use_cache:
         return build()
     key = demand_key(kind, zone, params, profile)
@@ -95,7 +94,7 @@ def cached(kind: str, zone, params: dict, profile, build, use_cache: bool = True
                 diskcache.save_entry(path, key, arrays, meta)
             hit = (arrays, meta)
         _MEMO.put(key, hit)
-    return _from_entry(*hit)
+    return _from_entry(cls, *hit)
 
 
 def _json_roundtrip(meta: dict) -> dict:

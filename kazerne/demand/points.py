@@ -245,7 +245,7 @@ def population_grid(
         "max_density_km2": max_density_km2,
     }
     build = lambda: _grid(zone, shadow_profile=shadow_profile, **{**params, "road_classes": road_classes})  # noqa: E731
-    return cached("grid", zone, params, shadow_profile, build, use_cache)
+    return cached("grid", zone, params, shadow_profile, build, use_cache, DemandPoints)
 
 
 def _grid(
@@ -450,7 +450,7 @@ def demand_from_file(
         "sha256": hashlib.sha256(content).hexdigest(),
         "max_snap_m": max_snap_m,
     }
-    return cached("file", zone, params, shadow_profile, build, use_cache)
+    return cached("file", zone, params, shadow_profile, build, use_cache, DemandPoints)
 
 
 def _from_file(zone, path: Path, max_snap_m: float, shadow_profile) -> DemandPoints:
