@@ -34,7 +34,18 @@ import shapely
 
 log = logging.getLogger("kazerne")
 
-__all__ = ["Memo", "code_digest", "entry_path", "load_entry", "net_fingerprint", "save_entry", "zone_fingerprint"]
+__all__ = [
+    "Memo",
+    "audit_key",
+    "code_digest",
+    "dataclass_fingerprint",
+    "entry_path",
+    "fingerprint",
+    "load_entry",
+    "net_fingerprint",
+    "save_entry",
+    "zone_fingerprint",
+]
 
 #: An entry file: the .npz body, this tag, then the SHA-256 of the body (32 bytes).
 TRAILER = b"KAZERNE-ENTRY-SHA256:"
@@ -200,3 +211,33 @@ class Memo:
 
     def clear(self) -> None:
         self._d.clear()
+
+
+def dataclass_fingerprint(obj) -> str:
+    """Every field of a dataclass instance (arrays, dicts, lists, scalars), e.g. demand points."""
+    from dataclasses import fields
+
+    return fingerprint(type(obj).__name__, *[[f.name, getattr(obj, f.name)] for f in fields(obj)])
+
+
+def audit_key(zone, profile, posts, demand, params: dict) -> str | None:
+    """The in-process key of a road-network audit (:func:`kazerne.routing.audit.audit`): the zone's
+    content, the profile's class and parameter hash, the posts, the demand points, the parameters and
+    the source digest. ``None`` when the arguments are not what the audit takes (it then says why)."""
+    from .profiles import SpeedProfile, get_profile
+
+    try:
+        prof = get_profile(profile) if isinstance(profile, str) else profile
+        if not isinstance(prof, SpeedProfile):
+            return None
+        return fingerprint(
+            "audit",
+            zone_fingerprint(zone),
+            f"{type(prof).__name__}:{prof.key()}",
+            None if posts is None else [list(p) for p in posts],
+            None if demand is None else dataclass_fingerprint(demand),
+            dict(params),
+            code_digest(),
+        )
+    except Exception:  # noqa: BLE001 - a bad argument: no key, the audit reports it
+        return None

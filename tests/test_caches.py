@@ -132,3 +132,32 @@ def test_a_user_file_is_keyed_by_its_content(cache_dir, tmp_path):
     b = demand_from_file(z, f)  # same name, new content: not the kept points
     np.testing.assert_array_equal(b.weight, [2.0, 7.0])
     same(demand_from_file(z, f, use_cache=False), b)
+
+
+# ---------------------------------------------------------------- the road-network audit (kept in the process)
+
+
+def audit_fields(rep) -> dict:
+    """The audit's findings as plain data (arrays as lists) for comparison."""
+    return {
+        f.name: getattr(rep, f.name).tolist() if isinstance(getattr(rep, f.name), np.ndarray) else getattr(rep, f.name)
+        for f in dataclasses.fields(rep)
+    }
+
+
+def test_a_kept_audit_is_the_computed_audit_and_a_copy():
+    from kazerne.routing.audit import audit, audit_network
+
+    z = grid_zone(12, seed=8)
+    posts = [("A", 0, 60.0), ("B", 143, 90.0)]
+    kw = dict(sources_per_municipality=3, targets_per_source=4, pair_min_m=150.0, pair_max_m=900.0)
+    fresh = audit_fields(audit_network(z, "fire_engine", posts=posts, **kw))
+    first = audit(z, "fire_engine", posts=posts, **kw)
+    assert first.posts and first.municipalities[0]["pairs"] > 0  # something was measured
+    assert audit_fields(first) == fresh
+    first.posts[0]["detour_median"] = -1.0
+    first.municipalities.clear()
+    assert audit_fields(audit(z, "fire_engine", posts=posts, **kw)) == fresh  # kept: unchanged by the caller
+    other = audit(z, "fire_engine", posts=posts[:1], **kw)  # other posts: audited anew
+    assert [r["post"] for r in other.posts] == ["A"]
+    assert audit_fields(other) == audit_fields(audit_network(z, "fire_engine", posts=posts[:1], **kw))
