@@ -8,67 +8,40 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-
-from kazerne.scenarios.runner import run_file
 
 REPO = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="module")
-def two_runs(tmp_path_factory, zone_data_dir):
+def two_runs(tmp_path_factory, shipped_run):
+    """The 2019 baseline and the same with P07 closed (the session's runs, conftest ``shipped_run``)."""
     out = tmp_path_factory.mktemp("cmp")
-    text = (REPO / "scenarios" / "hvz-centrum-2019.toml").read_text(encoding="utf-8")
-    light = "\n[outputs]\nmap = false\nreport = false\ngeojson = false\nfirst_due_areas = false\n"
-    a = out / "base.toml"
-    a.write_text(text + light, encoding="utf-8")
-    b = out / "closed.toml"
-    b.write_text(
-        text.replace('name = "hvz-centrum-2019"', 'name = "close-p07"')
-        + "\n[posts.override.P07]\nclosed = true\n"
-        + light,
-        encoding="utf-8",
-    )
-    return run_file(a, out / "runs", quiet=True), run_file(b, out / "runs", quiet=True), out
+    base = shipped_run("hvz-centrum-2019")
+    closed = shipped_run("hvz-centrum-2019", "close-p07", "\n[posts.override.P07]\nclosed = true\n")
+    return base, closed, out
 
 
-def test_compare_threshold_12_opens_on_12_and_prints_figures(two_runs):
+def test_compare_threshold_12_opens_on_12_and_prints_figures(two_runs, capsys):
+    from kazerne.cli import main
+
     base, closed, out = two_runs
-    p = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "kazerne.cli",
-            "compare",
-            str(base),
-            str(closed),
-            "--threshold",
-            "12",
-            "--out",
-            str(out),
-        ],
-        capture_output=True,
-        text=True,
-        env=dict(os.environ),
-        timeout=600,
-    )
-    assert p.returncode == 0, p.stderr
+    rc = main(["compare", str(base), str(closed), "--threshold", "12", "--out", str(out)])
+    p = capsys.readouterr()
+    assert rc == 0, p.err
     sb = json.loads((base / "summary.json").read_text())["zone"]
     sc = json.loads((closed / "summary.json").read_text())["zone"]
     lost = sb["population_within"]["12"] - sc["population_within"]["12"]
-    lines = p.stdout.splitlines()
+    lines = p.out.splitlines()
     assert lines[0].startswith("within 12 min from the 112 call")
     want = (
         f"close-p07: zone {100 * sb['share_within']['12']:.1f}% -> {100 * sc['share_within']['12']:.1f}% "
         f"({100 * (sc['share_within']['12'] - sb['share_within']['12']):+.1f} pt), 0 people gain, {lost:,.0f} lose"
     )
-    assert want in p.stdout
+    assert want in p.out
     # the municipality rows: Assenede (P07's own) loses most, printed first after the zone
     table = [ln for ln in lines if ln and not ln.startswith(("within", "close-p07", "comparison", "-"))]
     assert table[1].split()[0] == "zone" and table[2].split()[0] == "Assenede"

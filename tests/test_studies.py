@@ -589,12 +589,12 @@ include_generated = false
 # ------------------------------------------------------------------------------------------
 
 
-def test_add_one_post_end_to_end_improves_and_reproduces(zone_data_dir, tmp_path):
+def test_add_one_post_end_to_end_improves_and_reproduces(shipped_run, tmp_path):
     from kazerne.scenarios.runner import run_file
 
-    base = _summary(run_file(SCEN / "hvz-centrum-2019.toml", tmp_path / "base", quiet=True))
-    a1 = _summary(run_file(SCEN / "add-one-post-12min.toml", tmp_path / "run1", quiet=True))
-    a2 = _summary(run_file(SCEN / "add-one-post-12min.toml", tmp_path / "run2", quiet=True))
+    base = _summary(shipped_run("hvz-centrum-2019"))  # the session's runs of the shipped files
+    a1 = _summary(shipped_run("add-one-post-12min"))
+    a2 = _summary(run_file(SCEN / "add-one-post-12min.toml", tmp_path / "run2", quiet=True))  # run again
     tk = f"{T_MIN:g}"
     assert a1["study"]["kind"] == "add" and a1["study"]["k"] == 1 and a1["study"]["threshold"] == T_MIN
     assert a1["candidates"]["generated"] > 100
