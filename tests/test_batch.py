@@ -17,27 +17,13 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from test_routing_zonepack import write_pack
+from tiny_batch import BASE, batch_folder
 
 from kazerne.errors import ScenarioError
 from kazerne.scenarios import batch as kb
 from kazerne.scenarios.runner import run_file
 
 REPO = Path(__file__).resolve().parents[1]
-
-BASE = """\
-name = "tiny"
-zone = "tinyzone"
-thresholds = [2, 3, 4]
-[posts]
-active = ["T1", "T2"]
-[demand]
-grid_m = 100
-[outputs]
-map = false
-report = false
-gpkg = false
-"""
 
 SWEEP = """\
 [batch]
@@ -55,10 +41,7 @@ def work(tmp_path, monkeypatch):
     """A tiny zone pack, its own network cache, a base scenario and an 18-run batch file."""
     monkeypatch.setenv("KAZERNE_DATA", str(tmp_path / "packs"))
     monkeypatch.setenv("KAZERNE_CACHE", str(tmp_path / "cache"))
-    write_pack(tmp_path / "packs")
-    (tmp_path / "base.toml").write_text(BASE)
-    (tmp_path / "sweep.toml").write_text(SWEEP)
-    return tmp_path
+    return batch_folder(tmp_path, "sweep.toml", SWEEP)
 
 
 def _stable(df: pd.DataFrame) -> pd.DataFrame:
