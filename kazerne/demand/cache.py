@@ -24,7 +24,7 @@ log = logging.getLogger("kazerne")
 
 __all__ = ["cached", "demand_key", "forget"]
 
-_MEMO = diskcache.Memo(size=8)
+_MEMO = diskcache.Memo(size=16)
 #: DemandPoints fields stored as JSON (the rest are arrays, or None)
 _JSON_FIELDS = ("municipality_names", "model", "cell_m", "meta")
 

@@ -46,7 +46,7 @@ from .profiles import SpeedProfile, get_profile
 from .routes import tree_lengths
 
 log = logging.getLogger("kazerne")
-_MEMO = Memo(size=4)
+_MEMO = Memo(size=16)
 
 DEFAULTS = dict(
     near_m=2.0,
