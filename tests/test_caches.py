@@ -161,3 +161,13 @@ def test_a_kept_audit_is_the_computed_audit_and_a_copy():
     other = audit(z, "fire_engine", posts=posts[:1], **kw)  # other posts: audited anew
     assert [r["post"] for r in other.posts] == ["A"]
     assert audit_fields(other) == audit_fields(audit_network(z, "fire_engine", posts=posts[:1], **kw))
+
+
+def test_only_the_latest_entries_stay_on_disk(cache_dir, monkeypatch):
+    monkeypatch.setattr(cache, "KEEP_ON_DISK", 2)
+    z = grid_zone(8, seed=9)
+    for i, cell in enumerate((150.0, 175.0, 200.0)):
+        population_grid(z, cell_m=cell)
+        assert len(entries(cache_dir)) == min(i + 1, 2)
+    cache.forget()
+    same(population_grid(z, cell_m=150.0, use_cache=False), population_grid(z, cell_m=150.0))  # rebuilt

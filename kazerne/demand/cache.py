@@ -25,6 +25,8 @@ log = logging.getLogger("kazerne")
 __all__ = ["cached", "demand_key", "forget"]
 
 _MEMO = diskcache.Memo(size=16)
+#: demand entries kept on disk (the most recently written; ~1.5 MB each for a whole zone)
+KEEP_ON_DISK = 32
 #: DemandPoints fields stored as JSON (the rest are arrays, or None)
 _JSON_FIELDS = ("municipality_names", "model", "cell_m", "meta")
 
@@ -91,7 +93,8 @@ def cached(kind: str, zone, params: dict, profile, build, use_cache: bool = True
             except (TypeError, ValueError):  # not storable (should not happen): keep it in memory only
                 log.debug("demand of %s not stored on disk", kind)
             else:
-                diskcache.save_entry(path, key, arrays, meta)
+                if diskcache.save_entry(path, key, arrays, meta):
+                    diskcache.prune("demand", keep=KEEP_ON_DISK)
             hit = (arrays, meta)
         _MEMO.put(key, hit)
     return _from_entry(cls, *hit)

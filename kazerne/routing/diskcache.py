@@ -43,6 +43,7 @@ __all__ = [
     "fingerprint",
     "load_entry",
     "net_fingerprint",
+    "prune",
     "save_entry",
     "zone_fingerprint",
 ]
@@ -167,6 +168,25 @@ def save_entry(path: Path, key: str, arrays: dict, meta: dict) -> bool:
         if tmp and os.path.exists(tmp):
             os.unlink(tmp)
         return False
+
+
+def prune(kind: str, keep: int = 32) -> int:
+    """Remove all but the ``keep`` most recently written entries of ``kind`` (every changed input or
+    kazerne version writes new ones); returns how many were removed. Never raises."""
+    from .network import cache_dir
+
+    try:
+        files = sorted(cache_dir().glob(f"{kind}-*.npz"), key=lambda p: p.stat().st_mtime, reverse=True)
+    except OSError:
+        return 0
+    removed = 0
+    for p in files[keep:]:
+        try:
+            p.unlink()
+            removed += 1
+        except OSError:
+            pass
+    return removed
 
 
 def load_entry(path: Path, key: str) -> tuple[dict, dict] | None:
