@@ -13,6 +13,7 @@ import os
 
 import numpy as np
 import pytest
+import shapely
 from grid_net import grid_zone
 
 from kazerne.demand import cache
@@ -171,3 +172,24 @@ def test_only_the_latest_entries_stay_on_disk(cache_dir, monkeypatch):
         assert len(entries(cache_dir)) == min(i + 1, 2)
     cache.forget()
     same(population_grid(z, cell_m=150.0, use_cache=False), population_grid(z, cell_m=150.0))  # rebuilt
+
+
+def test_a_key_refuses_values_whose_repr_may_not_tell_them_apart():
+    import pandas as pd
+
+    from kazerne.routing import diskcache
+
+    a = pd.DataFrame({"x": range(1000)})
+    b = a.copy()
+    b.loc[500, "x"] = -1  # the same repr (truncated), another table
+    assert repr(a) == repr(b)
+    for v in (a, object(), {"k": a}, [1, object()]):
+        with pytest.raises(TypeError):
+            diskcache.fingerprint(v)
+    # what keys are made of: equal content, equal key; one bit changed, another key
+    x = {"a": np.arange(5.0), "b": [1, "two", None, 2.5], "c": shapely.box(0, 0, 1, 1)}
+    y = {"a": np.arange(5.0), "b": [1, "two", None, 2.5], "c": shapely.box(0, 0, 1, 1)}
+    assert diskcache.fingerprint(x) == diskcache.fingerprint(y)
+    y["a"][2] = np.nextafter(2.0, 3.0)
+    assert diskcache.fingerprint(x) != diskcache.fingerprint(y)
+    assert diskcache.fingerprint([1, 2]) != diskcache.fingerprint([1.0, 2.0])  # types count too

@@ -65,8 +65,16 @@ def code_digest() -> str:
     return _CODE_DIGEST[0]
 
 
+#: values hashed by their repr: exact for these types (floats by repr round-trip)
+_SCALARS = (str, bytes, bool, int, float, complex, type(None), np.generic, Path)
+
+
 def _update(h, value) -> None:
-    """Feed ``value`` (array, geometry, scalar, str, list, dict, None) to hash ``h`` unambiguously."""
+    """Feed ``value`` to hash ``h`` unambiguously: arrays, geometries, dataclasses (every field), dicts,
+    lists, tuples and scalars (:data:`_SCALARS`). Anything else raises ``TypeError``: its repr may not
+    tell two values apart (a truncated table), so it cannot be part of a key."""
+    import dataclasses
+
     if isinstance(value, np.ndarray):
         a = np.ascontiguousarray(value)
         h.update(f"nd|{a.dtype.str}|{a.shape}|".encode())
@@ -82,8 +90,16 @@ def _update(h, value) -> None:
         h.update(f"seq|{len(value)}|".encode())
         for v in value:
             _update(h, v)
-    else:
+    elif dataclasses.is_dataclass(value) and not isinstance(value, type):
+        h.update(f"dc|{type(value).__qualname__}|".encode())
+        for f in dataclasses.fields(value):
+            if not f.name.startswith("_"):
+                _update(h, f.name)
+                _update(h, getattr(value, f.name))
+    elif isinstance(value, _SCALARS):
         h.update(f"{type(value).__name__}|{value!r}|".encode())
+    else:
+        raise TypeError(f"cannot be part of a cache key: {type(value).__name__}")
 
 
 def fingerprint(*values) -> str:
@@ -111,7 +127,7 @@ def zone_fingerprint(zone) -> str:
     """The zone as loaded: its network (:func:`net_fingerprint`), geometry (EPSG:31370), the pack's
     municipalities (name, population), posts and medical sites (every field), population year."""
     pack = zone.pack
-    sites = [[repr(s) for s in getattr(pack, k, [])] for k in ("posts", "medical_sites", "ems_bases")]
+    sites = [list(getattr(pack, k, [])) for k in ("posts", "medical_sites", "ems_bases")]
     return fingerprint(
         net_fingerprint(zone.net),
         zone.zone_metric,
@@ -244,6 +260,8 @@ def audit_key(zone, profile, posts, demand, params: dict) -> str | None:
     """The in-process key of a road-network audit (:func:`kazerne.routing.audit.audit`): the zone's
     content, the profile's class and parameter hash, the posts, the demand points, the parameters and
     the source digest. ``None`` when the arguments are not what the audit takes (it then says why)."""
+    import dataclasses
+
     from .profiles import SpeedProfile, get_profile
 
     try:
@@ -254,7 +272,7 @@ def audit_key(zone, profile, posts, demand, params: dict) -> str | None:
             "audit",
             zone_fingerprint(zone),
             f"{type(prof).__name__}:{prof.key()}",
-            None if posts is None else [list(p) for p in posts],
+            None if posts is None else posts if dataclasses.is_dataclass(posts) else [list(p) for p in posts],
             None if demand is None else dataclass_fingerprint(demand),
             dict(params),
             code_digest(),
