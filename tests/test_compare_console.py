@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -25,23 +28,37 @@ def two_runs(tmp_path_factory, shipped_run):
     return base, closed, out
 
 
-def test_compare_threshold_12_opens_on_12_and_prints_figures(two_runs, capsys):
-    from kazerne.cli import main
-
+def test_compare_threshold_12_opens_on_12_and_prints_figures(two_runs):
     base, closed, out = two_runs
-    rc = main(["compare", str(base), str(closed), "--threshold", "12", "--out", str(out)])
-    p = capsys.readouterr()
-    assert rc == 0, p.err
+    p = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "kazerne.cli",
+            "compare",
+            str(base),
+            str(closed),
+            "--threshold",
+            "12",
+            "--out",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        env=dict(os.environ),
+        timeout=600,
+    )
+    assert p.returncode == 0, p.stderr
     sb = json.loads((base / "summary.json").read_text())["zone"]
     sc = json.loads((closed / "summary.json").read_text())["zone"]
     lost = sb["population_within"]["12"] - sc["population_within"]["12"]
-    lines = p.out.splitlines()
+    lines = p.stdout.splitlines()
     assert lines[0].startswith("within 12 min from the 112 call")
     want = (
         f"close-p07: zone {100 * sb['share_within']['12']:.1f}% -> {100 * sc['share_within']['12']:.1f}% "
         f"({100 * (sc['share_within']['12'] - sb['share_within']['12']):+.1f} pt), 0 people gain, {lost:,.0f} lose"
     )
-    assert want in p.out
+    assert want in p.stdout
     # the municipality rows: Assenede (P07's own) loses most, printed first after the zone
     table = [ln for ln in lines if ln and not ln.startswith(("within", "close-p07", "comparison", "-"))]
     assert table[1].split()[0] == "zone" and table[2].split()[0] == "Assenede"
