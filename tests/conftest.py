@@ -64,8 +64,40 @@ def hvz_zone(zone_data_dir, network_cache_dir):
     return load_zone(ZONE, quiet=True)
 
 
+@pytest.fixture(scope="session")
+def shipped_run(tmp_path_factory, zone_data_dir, network_cache_dir):
+    """``shipped_run(stem)``: the output folder of ``scenarios/<stem>.toml`` run once per session (in
+    process, quiet) — the characterization test and every test that reads an unmodified shipped run
+    share it. ``shipped_run(stem, name, extra)``: the same file renamed ``name`` with the TOML ``extra``
+    appended (e.g. a post closed), also once per session. The folders are shared: read them, never
+    write into them (copy one first)."""
+    from kazerne.scenarios.runner import run_file
+
+    root = tmp_path_factory.mktemp("shipped-runs")
+    files = tmp_path_factory.mktemp("shipped-variants")
+    done: dict[tuple, Path] = {}
+
+    def run(stem: str, name: str | None = None, extra: str = "") -> Path:
+        key = (stem, name, extra)
+        if key not in done:
+            f = REPO / "scenarios" / f"{stem}.toml"
+            if name is not None or extra:
+                text = f.read_text(encoding="utf-8")
+                if name is not None:
+                    text = text.replace(f'name = "{stem}"', f'name = "{name}"', 1)
+                    assert f'name = "{name}"' in text, f"{f} does not name itself {stem!r}"
+                f = files / f"{name or stem}.toml"
+                f.write_text(text + extra, encoding="utf-8")
+            target = Path(run_file(f, root, quiet=True))
+            assert target == root / (name or stem)
+            done[key] = target
+        return done[key]
+
+    return run
+
+
 #: fixtures that need a real data pack: a test using any of them is marked ``zone`` (or ``benchmarks``)
-ZONE_FIXTURES = {"zone_data_dir", "hvz_zone", "network_cache_dir"}
+ZONE_FIXTURES = {"zone_data_dir", "hvz_zone", "network_cache_dir", "shipped_run"}
 
 
 def pytest_collection_modifyitems(config, items):

@@ -106,6 +106,36 @@ def write_osm(path, variant: int = 0) -> Path:
     return path
 
 
+def local_nodes(local: dict) -> dict:
+    """name -> (lon, lat) degrees (rounded to 7 decimals, as written) of ``local`` name -> (x, y)
+    metres east / north of lon 3.70, lat 51.05 (the flat-earth factor of this module)."""
+    return {k: _deg(x, y) for k, (x, y) in local.items()}
+
+
+def write_ways(path, nodes: dict, ways: list, node_tags: dict | None = None) -> Path:
+    """Write an OSM XML file of ``nodes`` (name -> (lon, lat)) and ``ways`` ([node names], {tag: value})
+    (way ids from 100 in order, node ids from 1 in the order of ``nodes``); ``node_tags`` name -> tags."""
+    path = Path(path)
+    ids = {k: i + 1 for i, k in enumerate(nodes)}
+    out = ["<?xml version='1.0' encoding='UTF-8'?>", '<osm version="0.6" generator="kazerne-tests">']
+    for k, (lo, la) in nodes.items():
+        tags = (node_tags or {}).get(k)
+        if tags:
+            out.append(f'<node id="{ids[k]}" version="1" lat="{la:.7f}" lon="{lo:.7f}">')
+            out += [f'  <tag k="{a}" v="{b}"/>' for a, b in tags.items()]
+            out.append("</node>")
+        else:
+            out.append(f'<node id="{ids[k]}" version="1" lat="{la:.7f}" lon="{lo:.7f}"/>')
+    for i, (way_nodes, tags) in enumerate(ways):
+        out.append(f'<way id="{100 + i}" version="1">')
+        out += [f'  <nd ref="{ids[n]}"/>' for n in way_nodes]
+        out += [f'  <tag k="{k}" v="{v}"/>' for k, v in tags.items()]
+        out.append("</way>")
+    out.append("</osm>")
+    path.write_text("\n".join(out) + "\n", encoding="utf-8")
+    return path
+
+
 if __name__ == "__main__":  # pragma: no cover
     import sys
 

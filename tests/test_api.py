@@ -61,10 +61,8 @@ def test_readme_example_runs_and_makes_sense(example):
     assert ems.objective == pytest.approx(max(expected), rel=1e-9)
 
 
-def test_api_and_cli_give_the_same_baseline(example, tmp_path):
-    from kazerne.scenarios.runner import run_file
-
-    out = run_file(REPO / "scenarios" / "hvz-centrum-2019.toml", out_root=tmp_path, quiet=True)
+def test_api_and_cli_give_the_same_baseline(example, shipped_run):
+    out = shipped_run("hvz-centrum-2019")  # the session's run of the shipped file
     summary = json.loads((Path(out) / "summary.json").read_text())
     report = example["report"]
     for t, share in zip([8, 10, 12, 15], report.zone_share):
@@ -110,14 +108,13 @@ def test_tests_are_hermetic():
     assert not str(cache_dir()).startswith(str(Path.home() / ".cache"))
 
 
-def test_api_and_cli_give_the_same_add_study(example, tmp_path):
+def test_api_and_cli_give_the_same_add_study(example, shipped_run):
     """scenarios/add-one-post-12min.toml through the CLI, and the same question through the API: the
     2019 posts fixed, candidates every 500 m on trunk..tertiary roads, MCLP with one more site at
     12 min from the call. Same candidates, same optimum."""
     import kazerne as kz
-    from kazerne.scenarios.runner import run_file
 
-    out = run_file(REPO / "scenarios" / "add-one-post-12min.toml", out_root=tmp_path, quiet=True)
+    out = shipped_run("add-one-post-12min")  # the session's run of the shipped file
     summary = json.loads((Path(out) / "summary.json").read_text())
     zone, demand, posts = example["zone"], example["demand"], example["posts"]
     gen = kz.Sites.candidates(zone, spacing_m=500, turnout_s=90.0)

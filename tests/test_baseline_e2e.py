@@ -1,7 +1,7 @@
 """End to end on the real zone pack (hvz-centrum, 18 municipalities, roads of 2017).
 
-Runs the 2019 baseline in-process, two variants with one post closed (temporary scenario files)
-and the 2022 scenario as a real ``--quiet`` subprocess. The expected totals come from the pack's
+Reads the 2019 baseline and two variants with one post closed, run in-process once per session
+(conftest ``shipped_run``), and runs the 2022 scenario as a real ``--quiet`` subprocess. The expected totals come from the pack's
 own files, read here with ``json``/``csv``. The zone pack must be present: ``zone_data_dir`` (in
 conftest) fails the test with a clear message when it is not. The network cache is the usual one
 (``KAZERNE_CACHE`` or ``<repo>/.cache/kazerne``): a cold cache costs one ~45 s OSM parse.
@@ -18,8 +18,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
-from kazerne.scenarios.runner import run_file
 
 REPO = Path(__file__).resolve().parents[1]
 SCEN_2019 = REPO / "scenarios" / "hvz-centrum-2019.toml"
@@ -52,28 +50,20 @@ def out_root(tmp_path_factory, zone_data_dir):
 
 
 @pytest.fixture(scope="module")
-def base(out_root):
-    target = run_file(SCEN_2019, out_root, quiet=True)
-    assert target == out_root / "hvz-centrum-2019"
-    return target
-
-
-def _variant(out_root: Path, name: str, extra: str) -> Path:
-    text = SCEN_2019.read_text(encoding="utf-8").replace('name = "hvz-centrum-2019"', f'name = "{name}"')
-    assert f'name = "{name}"' in text
-    f = out_root.parent / f"{name}.toml"
-    f.write_text(text + extra, encoding="utf-8")
-    return run_file(f, out_root, quiet=True)
+def base(shipped_run):
+    """The 2019 baseline, run once per session (conftest ``shipped_run``; the characterization test
+    reads the same run)."""
+    return shipped_run("hvz-centrum-2019")
 
 
 @pytest.fixture(scope="module")
-def closed_p01(out_root):
-    return _variant(out_root, "close-p01", "\n[posts.override.P01]\nclosed = true\n")
+def closed_p01(shipped_run):
+    return shipped_run("hvz-centrum-2019", "close-p01", "\n[posts.override.P01]\nclosed = true\n")
 
 
 @pytest.fixture(scope="module")
-def closed_p07(out_root):
-    return _variant(out_root, "close-p07", "\n[posts.override.P07]\nclosed = true\n")
+def closed_p07(shipped_run):
+    return shipped_run("hvz-centrum-2019", "close-p07", "\n[posts.override.P07]\nclosed = true\n")
 
 
 def summary(d: Path) -> dict:

@@ -17,27 +17,13 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from test_routing_zonepack import write_pack
+from tiny_batch import BASE, batch_folder
 
 from kazerne.errors import ScenarioError
 from kazerne.scenarios import batch as kb
 from kazerne.scenarios.runner import run_file
 
 REPO = Path(__file__).resolve().parents[1]
-
-BASE = """\
-name = "tiny"
-zone = "tinyzone"
-thresholds = [2, 3, 4]
-[posts]
-active = ["T1", "T2"]
-[demand]
-grid_m = 100
-[outputs]
-map = false
-report = false
-gpkg = false
-"""
 
 SWEEP = """\
 [batch]
@@ -55,10 +41,7 @@ def work(tmp_path, monkeypatch):
     """A tiny zone pack, its own network cache, a base scenario and an 18-run batch file."""
     monkeypatch.setenv("KAZERNE_DATA", str(tmp_path / "packs"))
     monkeypatch.setenv("KAZERNE_CACHE", str(tmp_path / "cache"))
-    write_pack(tmp_path / "packs")
-    (tmp_path / "base.toml").write_text(BASE)
-    (tmp_path / "sweep.toml").write_text(SWEEP)
-    return tmp_path
+    return batch_folder(tmp_path, "sweep.toml", SWEEP)
 
 
 def _stable(df: pd.DataFrame) -> pd.DataFrame:
@@ -150,15 +133,30 @@ BAD = [
 ]
 
 
-@pytest.mark.parametrize("text,field,words", BAD)
-def test_bad_batch_file_one_line_exit_2_nothing_written(work, text, field, words):
-    (work / "bad.toml").write_text(text)
-    p = _cli(["batch", "bad.toml", "--out", "out"], work)
-    assert p.returncode == 2, p.stderr
-    err = p.stderr.strip()
+def _check_bad(rc: int, stderr: str, work: Path, field: str, words: str) -> None:
+    assert rc == 2, stderr
+    err = stderr.strip()
     assert len(err.splitlines()) == 1 and "Traceback" not in err
     assert field in err and words in err and err.startswith("kazerne: error: ")
     assert not (work / "out").exists()
+
+
+@pytest.mark.parametrize("text,field,words", BAD)
+def test_bad_batch_file_one_line_exit_2_nothing_written(work, text, field, words, monkeypatch, capsys):
+    """``kazerne batch`` in-process (the CLI's own ``main``); the real command: the test below."""
+    from kazerne.cli import main
+
+    (work / "bad.toml").write_text(text)
+    monkeypatch.chdir(work)
+    rc = main(["batch", "bad.toml", "--out", "out"])
+    _check_bad(rc, capsys.readouterr().err, work, field, words)
+
+
+def test_bad_batch_file_as_a_real_command(work):
+    text, field, words = BAD[0]
+    (work / "bad.toml").write_text(text)
+    p = _cli(["batch", "bad.toml", "--out", "out"], work)
+    _check_bad(p.returncode, p.stderr, work, field, words)
 
 
 def test_toml_writer_round_trips_every_example_scenario():

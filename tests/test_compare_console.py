@@ -16,26 +16,16 @@ from pathlib import Path
 
 import pytest
 
-from kazerne.scenarios.runner import run_file
-
 REPO = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="module")
-def two_runs(tmp_path_factory, zone_data_dir):
+def two_runs(tmp_path_factory, shipped_run):
+    """The 2019 baseline and the same with P07 closed (the session's runs, conftest ``shipped_run``)."""
     out = tmp_path_factory.mktemp("cmp")
-    text = (REPO / "scenarios" / "hvz-centrum-2019.toml").read_text(encoding="utf-8")
-    light = "\n[outputs]\nmap = false\nreport = false\ngeojson = false\nfirst_due_areas = false\n"
-    a = out / "base.toml"
-    a.write_text(text + light, encoding="utf-8")
-    b = out / "closed.toml"
-    b.write_text(
-        text.replace('name = "hvz-centrum-2019"', 'name = "close-p07"')
-        + "\n[posts.override.P07]\nclosed = true\n"
-        + light,
-        encoding="utf-8",
-    )
-    return run_file(a, out / "runs", quiet=True), run_file(b, out / "runs", quiet=True), out
+    base = shipped_run("hvz-centrum-2019")
+    closed = shipped_run("hvz-centrum-2019", "close-p07", "\n[posts.override.P07]\nclosed = true\n")
+    return base, closed, out
 
 
 def test_compare_threshold_12_opens_on_12_and_prints_figures(two_runs):

@@ -245,3 +245,18 @@ def test_gap_part_gets_the_area_share_of_the_population(grid, pack_geo):
     # uniform density inside the gap: every Melle gap cell has the same weight
     w = grid.weight[sel & grid.in_gap]
     assert np.ptp(w) <= 1e-9 * w.max()
+
+
+def test_kept_grid_is_the_computed_grid(zone, grid):
+    """The population grid through the demand cache (memo or file, gap's shadow and its rule included)
+    is the grid computed afresh, field by field and bit for bit."""
+    import dataclasses
+
+    fresh = population_grid(zone, cell_m=250.0, use_cache=False)
+    assert fresh.gap_shadow.any()  # the shadow is part of what is kept
+    for f in dataclasses.fields(fresh):
+        a, b = getattr(fresh, f.name), getattr(grid, f.name)
+        if isinstance(a, np.ndarray):
+            assert a.dtype == b.dtype and np.array_equal(a, b, equal_nan=a.dtype.kind == "f"), f.name
+        else:
+            assert a == b, f.name

@@ -50,12 +50,12 @@ def _ems_matrix(sc, turnout_s):
     return ids, ctx.demand.weight[keep], mat, ctx
 
 
-def test_ems_evaluate_2020(zone_data_dir, tmp_path):
-    from kazerne.scenarios.runner import run_file
+def test_ems_evaluate_2020(shipped_run):
     from kazerne.scenarios.schema import parse_scenario
 
     path = SCEN / "ems-evaluate-2020.toml"
-    s = _summary(run_file(path, tmp_path, quiet=True))
+    folder = shipped_run("ems-evaluate-2020")  # the session's run of the shipped file
+    s = _summary(folder)
     r = s["result"]
     busy, free = r["share_within_busy_aware"], r["share_within_if_all_free"]
     assert 0.0 < busy <= 1.0 and 0.0 < free <= 1.0
@@ -77,7 +77,7 @@ def test_ems_evaluate_2020(zone_data_dir, tmp_path):
     for m in per:
         b, f = m["share_within_15min_busy_aware"], m["share_within_15min_if_all_free"]
         assert 0.0 <= b <= f + 1e-12 <= 1.0 + 1e-12, m
-    assert (tmp_path / sc.name / "municipalities.csv").is_file()
+    assert folder.name == sc.name and (folder / "municipalities.csv").is_file()
     sim = s["simulation"]["rows"]
     assert len(sim) == 1
     assert dict(x.split(":") for x in sim[0]["units"].split(", ")) == {
@@ -85,13 +85,13 @@ def test_ems_evaluate_2020(zone_data_dir, tmp_path):
     }
 
 
-def test_pit_add_brute_force(zone_data_dir, tmp_path):
+def test_pit_add_brute_force(shipped_run):
     from kazerne.coverage.queueing import system_busy_fraction
-    from kazerne.scenarios.runner import run_file
     from kazerne.scenarios.schema import parse_scenario
 
     path = SCEN / "pit-add-merelbeke.toml"
-    s = _summary(run_file(path, tmp_path, quiet=True))
+    folder = shipped_run("pit-add-merelbeke")  # the session's run of the shipped file
+    s = _summary(folder)
     assert s["solve"]["status"] == "optimal"
     placed = {p["base"]: p["units"] for p in s["placement"]}
     assert sum(placed.values()) == 2 and placed.get("H03", 0) >= 1
@@ -131,7 +131,7 @@ def test_pit_add_brute_force(zone_data_dir, tmp_path):
     for r in rows[1:]:
         assert r["change_vs_first_lo"] > 0
         assert r["simulated_share_within_lo"] <= r["simulated_share_within"] <= r["simulated_share_within_hi"]
-    assert (tmp_path / sc.name / "simulation.csv").is_file()
+    assert folder.name == sc.name and (folder / "simulation.csv").is_file()
 
 
 def test_ems_place_malp2_brute_force(zone_data_dir, tmp_path):

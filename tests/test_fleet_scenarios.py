@@ -13,14 +13,12 @@ import numpy as np
 import pytest
 
 import kazerne as kz
-from kazerne.scenarios.runner import run_file
 
 REPO = Path(__file__).resolve().parents[1]
 FLEET = REPO / "scenarios" / "hvz-centrum-2019-fleet.toml"
 AERIAL = REPO / "scenarios" / "second-aerial-2019.toml"
 POSTS = ["P01", "P02", "P03", "P05", "P06", "P07", "P08", "P09", "P10", "P11", "P12", "P13", "P14"]
 CALL_S = 90.0  # kazerne.response.DEFAULT_CALL_HANDLING_S: every threshold counts from the call
-LIGHT = "\n[outputs]\nmap = false\ngpkg = false\ngeojson = false\nfirst_due_areas = false\n"
 
 
 def read_csv(path: Path) -> list[dict]:
@@ -28,20 +26,11 @@ def read_csv(path: Path) -> list[dict]:
         return list(csv.DictReader(fh))
 
 
-def light_copy(src: Path, folder: Path) -> Path:
-    f = folder / src.name
-    f.write_text(src.read_text(encoding="utf-8") + LIGHT, encoding="utf-8")
-    return f
-
-
 @pytest.fixture(scope="module")
-def runs(tmp_path_factory, zone_data_dir):
-    tmp = tmp_path_factory.mktemp("fleet")
-    out = tmp / "out"
-    return {
-        "fleet": run_file(light_copy(FLEET, tmp), out, quiet=True),
-        "aerial": run_file(light_copy(AERIAL, tmp), out, quiet=True),
-    }
+def runs(shipped_run):
+    """The two shipped files, run once per session (conftest ``shipped_run``; the characterization
+    test reads the same runs)."""
+    return {"fleet": shipped_run(FLEET.stem), "aerial": shipped_run(AERIAL.stem)}
 
 
 @pytest.fixture(scope="module")

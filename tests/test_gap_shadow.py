@@ -20,6 +20,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 import shapely
+from osm_fixture import local_nodes, write_ways
 
 from kazerne.demand.shadow import shadow_core
 from kazerne.routing.crs import to_metric
@@ -32,8 +33,7 @@ M_LAT = 6371009.0 * math.pi / 180
 M_LON = M_LAT * math.cos(math.radians(LAT0))
 XS = (0, 500, 1000, 1500, 2000)
 LOCAL = {**{f"N{i}": (x, 400) for i, x in enumerate(XS)}, **{f"S{i}": (x, 0) for i, x in enumerate(XS)}}
-NODES = {k: (round(LON0 + x / M_LON, 7), round(LAT0 + y / M_LAT, 7)) for k, (x, y) in LOCAL.items()}
-IDS = {k: i + 1 for i, k in enumerate(NODES)}
+NODES = local_nodes(LOCAL)
 WAYS = [
     ([f"N{i}" for i in range(5)], {"highway": "residential", "name": "Noordweg"}),
     ([f"S{i}" for i in range(5)], {"highway": "residential", "name": "Zuidweg"}),
@@ -43,16 +43,7 @@ PROFILE = get_profile("fire_engine", speeds_kmh={"residential": (36, 36)}, maxsp
 
 
 def write_osm(path):
-    out = ["<?xml version='1.0' encoding='UTF-8'?>", '<osm version="0.6" generator="kazerne-tests">']
-    out += [f'<node id="{IDS[k]}" version="1" lat="{la:.7f}" lon="{lo:.7f}"/>' for k, (lo, la) in NODES.items()]
-    for i, (nodes, tags) in enumerate(WAYS):
-        out.append(f'<way id="{100 + i}" version="1">')
-        out += [f'  <nd ref="{IDS[n]}"/>' for n in nodes]
-        out += [f'  <tag k="{k}" v="{v}"/>' for k, v in tags.items()]
-        out.append("</way>")
-    out.append("</osm>")
-    path.write_text("\n".join(out) + "\n", encoding="utf-8")
-    return path
+    return write_ways(path, NODES, WAYS)
 
 
 def metric(x_local, y_local):

@@ -128,17 +128,9 @@ def test_api_first_due_one_per_post_and_the_cells_it_counts(api):
 
 
 @pytest.fixture(scope="module")
-def baseline(tmp_path_factory, zone_data_dir):
-    from pathlib import Path
-
-    from kazerne.scenarios.runner import run_file
-
-    scen = Path(__file__).resolve().parents[1] / "scenarios" / "hvz-centrum-2019.toml"
-    out = tmp_path_factory.mktemp("geom")
-    text = scen.read_text(encoding="utf-8") + "\n[outputs]\nmap = false\nreport = false\n"
-    f = out / "hvz-centrum-2019.toml"
-    f.write_text(text, encoding="utf-8")
-    return run_file(f, out / "out", quiet=True)
+def baseline(shipped_run):
+    """The 2019 baseline, run once per session (conftest ``shipped_run``)."""
+    return shipped_run("hvz-centrum-2019")
 
 
 def test_gpkg_isochrones_hold_every_reached_cell_and_are_valid(baseline):

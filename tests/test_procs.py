@@ -17,24 +17,11 @@ from pathlib import Path
 
 import psutil
 import pytest
-from test_routing_zonepack import write_pack
+from tiny_batch import batch_folder
 
 REPO = Path(__file__).resolve().parents[1]
 PATIENCE_S = 120.0  # only a hang ends a wait this long
 
-BASE = """\
-name = "tiny"
-zone = "tinyzone"
-thresholds = [2, 3, 4]
-[posts]
-active = ["T1", "T2"]
-[demand]
-grid_m = 100
-[outputs]
-map = false
-report = false
-gpkg = false
-"""
 # 24 runs; each one sleeps in its worker (the hook below), so that the batch is surely mid-way
 SWEEP = """\
 [batch]
@@ -58,9 +45,7 @@ if os.environ.get("KZ_SLOW_RUN"):
 
 @pytest.fixture
 def work(tmp_path):
-    write_pack(tmp_path / "packs")
-    (tmp_path / "base.toml").write_text(BASE)
-    (tmp_path / "slow.toml").write_text(SWEEP)
+    batch_folder(tmp_path, "slow.toml", SWEEP)
     (tmp_path / "hook").mkdir()
     (tmp_path / "hook" / "sitecustomize.py").write_text(HOOK)
     return tmp_path

@@ -23,8 +23,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from kazerne.scenarios.runner import run_file
-
 REPO = Path(__file__).resolve().parents[1]
 SCEN = REPO / "scenarios"
 THRESHOLDS = ["8", "10", "12", "15"]
@@ -44,28 +42,17 @@ def summary(d: Path) -> dict:
 
 
 @pytest.fixture(scope="module")
-def runs(tmp_path_factory, zone_data_dir):
-    """Baseline 2019, the same with P07 closed, an add study, an EMS study, and their comparison."""
+def runs(tmp_path_factory, shipped_run):
+    """Baseline 2019, the same with P07 closed, an add study, an EMS study (the session's runs of the
+    shipped files, conftest ``shipped_run``), and their comparison (``kazerne compare``, in-process)."""
+    from kazerne.cli import main
+
     out = tmp_path_factory.mktemp("reports")
-    base = run_file(SCEN / "hvz-centrum-2019.toml", out, quiet=True)
-    text = (
-        (SCEN / "hvz-centrum-2019.toml")
-        .read_text(encoding="utf-8")
-        .replace('name = "hvz-centrum-2019"', 'name = "close-p07"')
-    )
-    f = out.parent / "close-p07.toml"
-    f.write_text(text + "\n[posts.override.P07]\nclosed = true\n", encoding="utf-8")
-    closed = run_file(f, out, quiet=True)
-    add = run_file(SCEN / "add-one-post-12min.toml", out, quiet=True)
-    ems = run_file(SCEN / "ems-evaluate-2020.toml", out, quiet=True)
-    p = subprocess.run(
-        [sys.executable, "-m", "kazerne.cli", "compare", str(base), str(closed), "--out", str(out)],
-        capture_output=True,
-        text=True,
-        env=dict(os.environ),
-        timeout=300,
-    )
-    assert p.returncode == 0, p.stderr
+    base = shipped_run("hvz-centrum-2019")
+    closed = shipped_run("hvz-centrum-2019", "close-p07", "\n[posts.override.P07]\nclosed = true\n")
+    add = shipped_run("add-one-post-12min")
+    ems = shipped_run("ems-evaluate-2020")
+    assert main(["compare", str(base), str(closed), "--out", str(out)]) == 0
     comp = out / "compare-hvz-centrum-2019-vs-close-p07"
     return {"baseline": base, "closed": closed, "add": add, "ems": ems, "compare": comp}
 

@@ -147,9 +147,8 @@ def test_default_study_is_the_alarm_study_with_the_threshold_shifted(shifted_stu
 
 
 @pytest.fixture(scope="module")
-def slices_run(tmp_path_factory, zone_data_dir):
-    out = tmp_path_factory.mktemp("slices-out")
-    folder = run_file(REPO / "scenarios" / "hvz-centrum-2019-slices.toml", out, quiet=True)
+def slices_run(shipped_run):
+    folder = shipped_run("hvz-centrum-2019-slices")  # the session's run of the shipped file
     return folder, summary(folder)
 
 

@@ -27,6 +27,7 @@ import math
 
 import numpy as np
 import pytest
+from osm_fixture import local_nodes, write_ways
 
 from kazerne.routing.network import load_network
 from kazerne.routing.osmread import EMERGENCY, NO_ACCESS, PUBLIC, way_access
@@ -34,10 +35,7 @@ from kazerne.routing.profiles import CLASS_INDEX, get_profile
 from kazerne.routing.routes import route
 from kazerne.routing.travel import drive_times
 
-LON0, LAT0 = 3.70, 51.05
-R = 6371009.0
-M_LAT = R * math.pi / 180
-M_LON = M_LAT * math.cos(math.radians(LAT0))
+R = 6371009.0  # the haversine of hav(); node positions: osm_fixture.local_nodes
 LOCAL = {
     "W0": (0, 0),
     "W1": (200, 0),
@@ -62,8 +60,7 @@ LOCAL = {
     "V3": (400, -200),
     "V0": (0, -300),
 }
-NODES = {k: (round(LON0 + x / M_LON, 7), round(LAT0 + y / M_LAT, 7)) for k, (x, y) in LOCAL.items()}
-IDS = {k: i + 1 for i, k in enumerate(NODES)}
+NODES = local_nodes(LOCAL)
 NODE_TAGS = {"W3": {"highway": "traffic_signals"}}
 RES = {"highway": "residential"}
 WAYS = [
@@ -111,23 +108,7 @@ def path(*names):
 
 
 def write_osm(path_):
-    out = ["<?xml version='1.0' encoding='UTF-8'?>", '<osm version="0.6" generator="kazerne-tests">']
-    for k, (lo, la) in NODES.items():
-        tags = NODE_TAGS.get(k)
-        if tags:
-            out.append(f'<node id="{IDS[k]}" version="1" lat="{la:.7f}" lon="{lo:.7f}">')
-            out += [f'  <tag k="{a}" v="{b}"/>' for a, b in tags.items()]
-            out.append("</node>")
-        else:
-            out.append(f'<node id="{IDS[k]}" version="1" lat="{la:.7f}" lon="{lo:.7f}"/>')
-    for i, (nodes, tags) in enumerate(WAYS):
-        out.append(f'<way id="{100 + i}" version="1">')
-        out += [f'  <nd ref="{IDS[n]}"/>' for n in nodes]
-        out += [f'  <tag k="{k}" v="{v}"/>' for k, v in tags.items()]
-        out.append("</way>")
-    out.append("</osm>")
-    path_.write_text("\n".join(out) + "\n", encoding="utf-8")
-    return path_
+    return write_ways(path_, NODES, WAYS, NODE_TAGS)
 
 
 @pytest.fixture(scope="module")

@@ -564,13 +564,17 @@ include_generated = false
     # ranking is sorted by loss
     assert [r[key] for r in ranking] == sorted(r[key] for r in ranking)
 
-    base = _summary(run_file(_write(tmp_path / "base.toml", HEADER.format(name="base")), out, quiet=True))
+    # the baseline re-runs: only their summary.json is read, so they draw no map, report or GeoPackage
+    light = "first_due_areas = false\nmap = false\nreport = false\ngpkg = false\n"
+    header = HEADER.replace("first_due_areas = false\n", light)
+    assert light in header
+    base = _summary(run_file(_write(tmp_path / "base.toml", header.format(name="base")), out, quiet=True))
     base_w = base["zone"]["population_within"][f"{T_MIN:g}"]
     ref = {}
     for pid in CLOSE_SUBSET:
         f = _write(
             tmp_path / f"closed-{pid}.toml",
-            HEADER.format(name=f"closed-{pid}") + f"\n[posts.override.{pid}]\nclosed = true\n",
+            header.format(name=f"closed-{pid}") + f"\n[posts.override.{pid}]\nclosed = true\n",
         )
         s = _summary(run_file(f, out, quiet=True))
         assert pid not in [p["id"] for p in s["posts"]] and len(s["posts"]) == 12
@@ -589,12 +593,12 @@ include_generated = false
 # ------------------------------------------------------------------------------------------
 
 
-def test_add_one_post_end_to_end_improves_and_reproduces(zone_data_dir, tmp_path):
+def test_add_one_post_end_to_end_improves_and_reproduces(shipped_run, tmp_path):
     from kazerne.scenarios.runner import run_file
 
-    base = _summary(run_file(SCEN / "hvz-centrum-2019.toml", tmp_path / "base", quiet=True))
-    a1 = _summary(run_file(SCEN / "add-one-post-12min.toml", tmp_path / "run1", quiet=True))
-    a2 = _summary(run_file(SCEN / "add-one-post-12min.toml", tmp_path / "run2", quiet=True))
+    base = _summary(shipped_run("hvz-centrum-2019"))  # the session's runs of the shipped files
+    a1 = _summary(shipped_run("add-one-post-12min"))
+    a2 = _summary(run_file(SCEN / "add-one-post-12min.toml", tmp_path / "run2", quiet=True))  # run again
     tk = f"{T_MIN:g}"
     assert a1["study"]["kind"] == "add" and a1["study"]["k"] == 1 and a1["study"]["threshold"] == T_MIN
     assert a1["candidates"]["generated"] > 100

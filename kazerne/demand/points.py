@@ -24,6 +24,7 @@ property (population or incidents).
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,6 +38,7 @@ from ..routing.network import to_metric, to_wgs84
 from ..routing.profiles import CLASS_INDEX, RESIDENTIAL_CLASSES
 from ..routing.snapping import DEFAULT_MAX_SNAP_M, snap_onto_streets
 from ..routing.zone import municipality_of  # noqa: F401  (re-exported)
+from .cache import cached
 
 GRID_MODEL = (
     "population per municipality ({year}) spread over {cell:g} m grid cells in proportion to "
@@ -229,6 +231,7 @@ def population_grid(
     density_radius_m: float = DENSITY_RADIUS_M,
     max_density_km2: float = MAX_DENSITY_KM2,
     shadow_profile="fire_engine",
+    use_cache: bool = True,
 ) -> DemandPoints:
     """Population on a ``cell_m`` grid per the model in the module docstring.
 
@@ -250,6 +253,10 @@ def population_grid(
     cells. ``density_exponent = 0`` gives the plain road-length proxy. With the defaults, 48.7 % of
     Ghent's residents live within 2.5 km of the Korenmarkt and 54.8 % within 2.8 km (15.8 % of its
     territory; the city publishes 58 % on 16 %); road length alone put 26.4 % / 31.1 % there.
+
+    The result is kept (in this process and beside the network cache, :mod:`kazerne.demand.cache`):
+    the same zone, parameters and profile give the same points without recomputing them;
+    ``use_cache=False`` computes them afresh.
     """
     check_zone(zone)
     cell_m = check_number(cell_m, "demand.grid_m", lo=0.0, lo_open=True, error=ScenarioError)
@@ -261,6 +268,28 @@ def population_grid(
     ):
         if isinstance(val, bool) or not isinstance(val, (int, float)) or not np.isfinite(val) or val < lo:
             raise ScenarioError(f"expected a finite number >= {lo:g}, got {val!r}", field=fld)
+    unknown = [c for c in road_classes if c not in CLASS_INDEX]
+    if unknown or not road_classes:
+        raise ScenarioError(
+            f"expected road classes from {', '.join(CLASS_INDEX)}, got {list(road_classes)!r}",
+            field="demand.road_classes",
+        )
+    params = {
+        "cell_m": cell_m,
+        "max_snap_m": max_snap_m,
+        "road_classes": list(road_classes),
+        "density_exponent": density_exponent,
+        "density_radius_m": density_radius_m,
+        "max_density_km2": max_density_km2,
+    }
+    build = lambda: _grid(zone, shadow_profile=shadow_profile, **{**params, "road_classes": road_classes})  # noqa: E731
+    return cached("grid", zone, params, shadow_profile, build, use_cache, DemandPoints)
+
+
+def _grid(
+    zone, cell_m, max_snap_m, road_classes, density_exponent, density_radius_m, max_density_km2, shadow_profile
+) -> DemandPoints:
+    """:func:`population_grid` computed (arguments checked)."""
     net = zone.net
     x0, y0, x1, y1 = zone.zone_metric.bounds
     xs = np.arange(x0, x1, cell_m) + cell_m / 2
@@ -272,12 +301,6 @@ def population_grid(
     in_gap = shapely.contains_xy(zone.gap_metric, gx, gy) if zone.gap_metric is not None else np.zeros(len(gx), bool)
 
     # residential-type road length per cell (each street once)
-    unknown = [c for c in road_classes if c not in CLASS_INDEX]
-    if unknown or not road_classes:
-        raise ScenarioError(
-            f"expected road classes from {', '.join(CLASS_INDEX)}, got {list(road_classes)!r}",
-            field="demand.road_classes",
-        )
     res_cls = np.array([CLASS_INDEX[c] for c in road_classes])
     edges = net.undirected_edges()
     edges = edges[np.isin(net.cls[edges], res_cls)]
@@ -409,12 +432,14 @@ def demand_from_file(
     max_snap_m: float = DEFAULT_MAX_SNAP_M,
     field: str = "demand.file",
     shadow_profile="fire_engine",
+    use_cache: bool = True,
 ) -> DemandPoints:
     """Demand from a CSV (``lon,lat,weight``) or GeoJSON (points with a ``weight`` property);
     ``shadow_profile`` as in :func:`population_grid`.
 
     Weights are finite, >= 0 and total at most :data:`MAX_TOTAL_WEIGHT` (shares of a larger total
-    would overflow); coordinates are finite degrees."""
+    would overflow); coordinates are finite degrees. Kept like :func:`population_grid`'s points (keyed by
+    the file's name and content)."""
     check_zone(zone)
     max_snap_m = check_number(max_snap_m, "max_snap_m", lo=0.0, lo_open=True, error=ScenarioError)
     if not isinstance(path, (str, Path)):
@@ -422,6 +447,22 @@ def demand_from_file(
     path = Path(path)
     if not path.is_file():
         raise ScenarioError(f"file not found: {path}", field=field)
+    build = lambda: _from_file(zone, path, max_snap_m, shadow_profile)  # noqa: E731
+    try:
+        content = path.read_bytes()
+    except OSError:  # unreadable: the readers say so
+        return build()
+    params = {
+        "name": path.name,
+        "suffix": path.suffix.lower(),
+        "sha256": hashlib.sha256(content).hexdigest(),
+        "max_snap_m": max_snap_m,
+    }
+    return cached("file", zone, params, shadow_profile, build, use_cache, DemandPoints)
+
+
+def _from_file(zone, path: Path, max_snap_m: float, shadow_profile) -> DemandPoints:
+    """:func:`demand_from_file` computed (arguments checked)."""
     if path.suffix.lower() in (".geojson", ".json"):
         lons, lats, ws = _read_geojson(path)
     else:

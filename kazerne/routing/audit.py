@@ -31,6 +31,7 @@ arguments; :data:`DEFAULTS` documents them.
 
 from __future__ import annotations
 
+import copy
 import logging
 from dataclasses import dataclass, field
 from typing import Any
@@ -40,11 +41,13 @@ import shapely
 
 from ..checks import check_int, check_number, check_zone
 from ..errors import KazerneError, ModelInputError
+from .diskcache import Memo
 from .network import to_wgs84
 from .profiles import SpeedProfile, get_profile
 from .routes import tree_lengths
 
 log = logging.getLogger("kazerne")
+_MEMO = Memo(size=16)
 
 DEFAULTS = dict(
     near_m=2.0,
@@ -215,6 +218,24 @@ def close_pairs(net, near_m: float = 2.0, dead_end_m: float = 15.0):
 
 
 def audit(zone, profile: SpeedProfile | str = "fire_engine", posts=None, demand=None, **params) -> AuditReport:
+    """Audit ``zone``'s road network for ``profile``: :func:`audit_network`, kept in this process for the
+    next caller with the same zone (content), profile, posts, demand and parameters (a copy each time;
+    the warnings are logged again). Every baseline run audits; the same posts and demand audit alike."""
+    from .diskcache import audit_key
+
+    key = audit_key(zone, profile, posts, demand, params)
+    hit = _MEMO.get(key) if key else None
+    if hit is None:
+        hit = audit_network(zone, profile, posts, demand, **params)
+        if key:
+            _MEMO.put(key, hit)
+    else:
+        for w in hit.warnings:
+            log.info("road network audit: %s", w)
+    return copy.deepcopy(hit)
+
+
+def audit_network(zone, profile: SpeedProfile | str = "fire_engine", posts=None, demand=None, **params) -> AuditReport:
     """Audit ``zone``'s road network for ``profile`` (see the module docstring).
 
     ``posts`` is an iterable of ``(id, node)`` or ``(id, node, turnout_s)`` (default: the pack's
