@@ -5,7 +5,8 @@ then detours that no driver takes (Melle post -> a village 7 km south-east: 41.6
 Such times are artefacts of the data, not facts. The rule (:func:`gap_shadow`):
 
 1. the **reference posts** are the zone pack's located fire posts (every status: the question is
-   where roads are missing, not which posts a scenario opens), placed as sites are;
+   where roads are missing, not which posts a scenario opens), placed as sites are (on the nearest
+   point of their street);
 2. the **reference pace** (seconds of driving per metre of straight line) is measured on the network
    itself: the engine's times from each reference post to the demand points 1-15 km away whose
    straight line to it does not cross the gap; its median gives the estimate, its 90th percentile the
@@ -37,11 +38,22 @@ SHADOW_RULE = (
 
 
 def shadow_core(
-    net, profile, demand, post_xy, post_nodes, gap_metric, k_nearest: int = 2, band_m=(1000.0, 15000.0), q: float = 90.0
+    net,
+    profile,
+    demand,
+    post_xy,
+    post_nodes,
+    gap_metric,
+    k_nearest: int = 2,
+    band_m=(1000.0, 15000.0),
+    q: float = 90.0,
+    post_edge=None,
+    post_frac=None,
 ):
     """The rule of the module docstring on arrays: ``(shadow, estimate_s, info)``. ``post_xy`` (p, 2)
-    EPSG:31370 and ``post_nodes`` (p,) are the reference posts; ``info`` holds the paces, the rule
-    text and, per post, the points it distorts (indices)."""
+    EPSG:31370 and ``post_nodes`` (p,) are the reference posts (``post_edge`` / ``post_frac``: where
+    they stand on their streets, as :class:`~kazerne.Sites` has it); ``info`` holds the paces, the
+    rule text and, per post, the points it distorts (indices)."""
     from ..routing.travel import demand_drive_times
 
     n = len(demand.x)
@@ -52,7 +64,9 @@ def shadow_core(
     post_xy = np.asarray(post_xy, dtype=float).reshape(-1, 2)
     if gap_metric is None or len(post_xy) == 0 or n == 0:
         return shadow, est, info
-    drive = demand_drive_times(net, profile, np.asarray(post_nodes, np.int64), demand)  # (p, n)
+    drive = demand_drive_times(
+        net, profile, np.asarray(post_nodes, np.int64), demand, site_edge=post_edge, site_frac=post_frac
+    )  # (p, n)
     dx = demand.x[None, :] - post_xy[:, 0:1]
     dy = demand.y[None, :] - post_xy[:, 1:2]
     straight = np.maximum(np.hypot(dx, dy), 1.0)
@@ -95,26 +109,31 @@ def shadow_core(
     return shadow, est, info
 
 
-def reference_posts(zone):
-    """``(ids, xy, nodes)`` of the zone pack's located posts that can be placed on the network."""
+def reference_posts(zone, on_streets: bool = False):
+    """``(ids, xy, nodes)`` of the zone pack's located posts that can be placed on the network; with
+    ``on_streets`` also their ``edges`` and ``fracs`` (where each stands on its street, as a
+    :class:`~kazerne.Sites` places it)."""
     from ..routing.network import to_metric
 
-    ids, xy, nodes, seen = [], [], [], set()
+    ids, xy, nodes, edges, fracs, seen = [], [], [], [], [], set()
     for p in zone.pack.posts:
         if not getattr(p, "located", True):
             continue
         try:
-            node = zone.site_node(p.lon, p.lat, what=p.id)
+            node, e, f, _ = zone.site_point(p.lon, p.lat, what=p.id)
         except Exception:  # noqa: BLE001 - a post off the network is reported by the runner, not here
             continue
-        if node in seen:  # posts sharing a place (Melle's professional and volunteer crews) are one place
+        if (e, f) in seen:  # posts sharing a place (Melle's professional and volunteer crews) are one place
             continue
-        seen.add(node)
+        seen.add((e, f))
         x, y = to_metric([p.lon], [p.lat])
         ids.append(p.id)
         xy.append((float(x[0]), float(y[0])))
         nodes.append(node)
-    return ids, np.array(xy).reshape(-1, 2), np.array(nodes, dtype=np.int64)
+        edges.append(e)
+        fracs.append(f)
+    out = ids, np.array(xy).reshape(-1, 2), np.array(nodes, dtype=np.int64)
+    return (*out, np.array(edges, dtype=np.int64), np.array(fracs, dtype=float)) if on_streets else out
 
 
 def gap_shadow(zone, demand, profile="fire_engine"):
@@ -130,8 +149,10 @@ def gap_shadow(zone, demand, profile="fire_engine"):
     prof = check_profile(profile)
     if getattr(demand, "gap_shadow", None) is not None:  # already flagged: start from the unflagged points
         demand = replace(demand, no_road_data=np.asarray(demand.no_road_data) & ~demand.gap_shadow)
-    ids, xy, nodes = reference_posts(zone)
-    shadow, est, info = shadow_core(zone.net, prof, demand, xy, nodes, zone.gap_metric)
+    ids, xy, nodes, edges, fracs = reference_posts(zone, on_streets=True)
+    shadow, est, info = shadow_core(
+        zone.net, prof, demand, xy, nodes, zone.gap_metric, post_edge=edges, post_frac=fracs
+    )
     w = np.asarray(demand.weight, dtype=float)
     meta = {
         "rule": info["rule"] or "no gap, or too few routes to measure the pace: nothing flagged",

@@ -602,7 +602,8 @@ def plan_batch(spec: BatchSpec, out_root, retry_failed: bool = False, quiet: boo
                     (ckey, _digest(prof.describe())),
                     {"nodes": set(), "tasks": [], "ctx": ctx, "profile": prof, "ddig": ddig},
                 )
-                g["nodes"].update(int(n) for n in posts.node)
+                places = list(zip(posts.node.tolist(), posts.edge.tolist(), posts.frac.tolist()))  # on streets
+                g["nodes"].update(places)
                 digest = _digest(
                     {
                         "v": __version__,
@@ -614,7 +615,7 @@ def plan_batch(spec: BatchSpec, out_root, retry_failed: bool = False, quiet: boo
                         "thresholds": list(sc.thresholds_min),
                         "call_handling_s": sc.call_handling_s,
                         "posts": posts.rows(),
-                        "nodes": [int(n) for n in posts.node],
+                        "nodes": places,
                         "worst_n": sc.worst_n,
                     }
                 )
@@ -637,7 +638,7 @@ def plan_batch(spec: BatchSpec, out_root, retry_failed: bool = False, quiet: boo
                     assumptions=a,
                     scenario_info={"name": r.id, "file": str(sc.path), "description": sc.description},
                 )
-                t._nodes = [int(n) for n in posts.node]  # resolved to matrix rows below
+                t._nodes = places  # resolved to matrix rows below
                 g["tasks"].append(t)
             else:
                 scr = copy.deepcopy(sc)
@@ -684,7 +685,7 @@ def plan_batch(spec: BatchSpec, out_root, retry_failed: bool = False, quiet: boo
         nodes = sorted(g["nodes"])
         ctx = g["ctx"]
         mdig = _digest(
-            {"net": ctx.zone.net.source_sha256, "demand": g["ddig"], "profile": pdig, "nodes": nodes, "v": 1}
+            {"net": ctx.zone.net.source_sha256, "demand": g["ddig"], "profile": pdig, "nodes": nodes, "v": 2}
         )
         mpath = mdir / f"times-{mdig[:24]}.npy"
         dpath = mdir / f"demand-{g['ddig'][:24]}.npz"
@@ -693,7 +694,7 @@ def plan_batch(spec: BatchSpec, out_root, retry_failed: bool = False, quiet: boo
             t.matrix, t.demand = str(mpath), str(dpath)
             t.rows = [pos[n] for n in t._nodes]
             del t._nodes
-        matrices.append((mpath, dpath, g["profile"], np.array(nodes, dtype=np.int64), ctx))
+        matrices.append((mpath, dpath, g["profile"], np.array(nodes, dtype=float).reshape(-1, 3), ctx))
     states, todo = {}, []
     for r in spec.runs:
         rec = read_record(out_dir, r.id)
@@ -787,7 +788,10 @@ def build_shared(plan: Plan, quiet: bool = True) -> dict:
         t0 = time.perf_counter()
         out = np.empty((len(nodes), len(ctx.demand)), dtype=np.float64)
         for i in range(0, len(nodes), 128):
-            out[i : i + 128] = demand_drive_times(ctx.zone.net, prof, nodes[i : i + 128], ctx.demand)
+            n, e, f = nodes[i : i + 128].T  # (node, edge, frac): the sites leave from their streets
+            out[i : i + 128] = demand_drive_times(
+                ctx.zone.net, prof, n.astype(np.int64), ctx.demand, site_edge=e.astype(np.int64), site_frac=f
+            )
         _save_npy(mpath, out)
         stats["matrices_built"] += 1
         stats["matrix_s"] += time.perf_counter() - t0
