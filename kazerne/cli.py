@@ -202,7 +202,7 @@ def _cmd_audit(args) -> int:
     rep = audit(
         zone,
         profile=prof,
-        posts=list(zip(posts.ids, posts.node.tolist(), posts.turnout_s.tolist())),
+        posts=posts,  # a Sites table: the audit states each post's snap distance
         demand=demand,
         seed=args.seed,
     )

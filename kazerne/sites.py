@@ -18,23 +18,10 @@ import numpy as np
 
 from .checks import check_array, check_int, check_same_lengths, check_zone
 from .errors import ScenarioError
+from .routing.zonepack import DEFAULT_TURNOUT_S, crew_type  # noqa: F401 (re-exported: the pack's crew types)
 
-#: Turnout in seconds by crew type (README table).
-DEFAULT_TURNOUT_S = {"professional": 90.0, "volunteer": 300.0, "mixed": 300.0}
 #: Road classes candidate sites are generated on by default.
 DEFAULT_CANDIDATE_CLASSES = ("trunk", "primary", "secondary", "tertiary")
-
-
-def crew_type(label: str) -> str:
-    """Normalise a pack's crew label: ``professional``, ``volunteer`` or ``mixed``."""
-    s = (label or "").lower()
-    if "professional" in s and "volunteer" in s:
-        return "mixed"
-    if "volunteer" in s:
-        return "volunteer"
-    if "professional" in s:
-        return "professional"
-    return s or "professional"
 
 
 def node_road(net, node: int) -> str:

@@ -15,7 +15,10 @@ Such times are artefacts of the data, not facts. The rule (:func:`gap_shadow`):
    reference posts (straight line), the straight line crosses the gap and the engine's time from
    that post is above the 90th-percentile pace, **and** the engine's best time from the reference
    posts is above the estimate (straight line x median pace) from that post: the gap hides a route
-   that is likely faster than the one the extract has.
+   that is likely faster than the one the extract has. Both times count each post's turnout by its
+   crew (:data:`~kazerne.routing.zonepack.DEFAULT_TURNOUT_S`: professional 90 s, volunteer 300 s): a professional
+   post across the gap whose crew would arrive first is not outweighed by a volunteer post with roads
+   (Oosterzele: Melle across the gap, Gavere's volunteers on the roads the extract has).
 
 Points in the shadow are reported apart, like the gap itself (``no_road_data`` is set, and
 ``gap_shadow`` says why); their **estimate** (``gap_shadow_estimate_s``, driving seconds from the
@@ -32,8 +35,9 @@ import shapely
 SHADOW_RULE = (
     "points whose straight line to one of their two nearest pack posts crosses the road-data gap, with the "
     "engine's time from that post above the {q:g}th-percentile pace of routes that do not cross it "
-    "({p90:.3f} s per straight-line metre) and the best time above the estimate (straight line x median pace "
-    "{pmed:.3f} s/m, {kmh:.0f} km/h as the crow flies): reported apart, estimated"
+    "({p90:.3f} s per straight-line metre) and the best time (turnout by crew + drive) above the estimate "
+    "from that post (its turnout + straight line x median pace {pmed:.3f} s/m, {kmh:.0f} km/h as the crow "
+    "flies): reported apart, estimated"
 )
 
 
@@ -49,11 +53,13 @@ def shadow_core(
     q: float = 90.0,
     post_edge=None,
     post_frac=None,
+    post_turnout_s=None,
 ):
     """The rule of the module docstring on arrays: ``(shadow, estimate_s, info)``. ``post_xy`` (p, 2)
     EPSG:31370 and ``post_nodes`` (p,) are the reference posts (``post_edge`` / ``post_frac``: where
-    they stand on their streets, as :class:`~kazerne.Sites` has it); ``info`` holds the paces, the
-    rule text and, per post, the points it distorts (indices)."""
+    they stand on their streets, as :class:`~kazerne.Sites` has it; ``post_turnout_s``: each one's
+    turnout, 0 by default); ``info`` holds the paces, the rule text and, per post, the points it
+    distorts (indices)."""
     from ..routing.travel import demand_drive_times
 
     n = len(demand.x)
@@ -90,13 +96,16 @@ def shadow_core(
         return shadow, est, info
     pace = d_near[ref] / s_near[ref]
     p_med, p90 = float(np.median(pace)), float(np.quantile(pace, q / 100.0))
+    turn = np.zeros(len(post_xy)) if post_turnout_s is None else np.asarray(post_turnout_s, dtype=float)
     distorted = crosses & ~(d_near <= s_near * p90)  # inf (not reached) counts as distorted
-    guess = np.where(distorted, s_near * p_med, np.inf)
-    best = np.where(np.isfinite(drive[:, ~nrd]).any(axis=0), drive[:, ~nrd].min(axis=0), np.inf)
+    guess = np.where(distorted, s_near * p_med + turn[near], np.inf)  # turnout + estimated drive
+    resp = drive[:, ~nrd] + turn[:, None]
+    best = np.where(np.isfinite(resp).any(axis=0), resp.min(axis=0), np.inf)
     best_all = np.full(n, np.inf)
     best_all[~nrd] = best
     shadow = distorted.any(axis=0) & (best_all > guess.min(axis=0))
-    est[shadow] = guess.min(axis=0)[shadow]
+    pick = np.argmin(guess, axis=0)
+    est[shadow] = (s_near[pick, cols] * p_med)[shadow]  # the drive of the estimate that wins
     for j in range(len(post_xy)):
         hit = np.flatnonzero(shadow & (distorted & (near == j)).any(axis=0))
         if len(hit):
@@ -112,10 +121,12 @@ def shadow_core(
 def reference_posts(zone, on_streets: bool = False):
     """``(ids, xy, nodes)`` of the zone pack's located posts that can be placed on the network; with
     ``on_streets`` also their ``edges`` and ``fracs`` (where each stands on its street, as a
-    :class:`~kazerne.Sites` places it)."""
+    :class:`~kazerne.Sites` places it) and ``turnout`` (seconds, by crew type: the fastest crew of a
+    place)."""
     from ..routing.network import to_metric
+    from ..routing.zonepack import DEFAULT_TURNOUT_S, crew_type
 
-    ids, xy, nodes, edges, fracs, seen = [], [], [], [], [], set()
+    ids, xy, nodes, edges, fracs, turnout, seen = [], [], [], [], [], [], {}
     for p in zone.pack.posts:
         if not getattr(p, "located", True):
             continue
@@ -123,9 +134,13 @@ def reference_posts(zone, on_streets: bool = False):
             node, e, f, _ = zone.site_point(p.lon, p.lat, what=p.id)
         except Exception:  # noqa: BLE001 - a post off the network is reported by the runner, not here
             continue
+        t = DEFAULT_TURNOUT_S.get(crew_type(p.crew), 300.0)
         if (e, f) in seen:  # posts sharing a place (Melle's professional and volunteer crews) are one place
+            k = seen[(e, f)]
+            turnout[k] = min(turnout[k], t)
             continue
-        seen.add((e, f))
+        seen[(e, f)] = len(ids)
+        turnout.append(t)
         x, y = to_metric([p.lon], [p.lat])
         ids.append(p.id)
         xy.append((float(x[0]), float(y[0])))
@@ -133,7 +148,9 @@ def reference_posts(zone, on_streets: bool = False):
         edges.append(e)
         fracs.append(f)
     out = ids, np.array(xy).reshape(-1, 2), np.array(nodes, dtype=np.int64)
-    return (*out, np.array(edges, dtype=np.int64), np.array(fracs, dtype=float)) if on_streets else out
+    if not on_streets:
+        return out
+    return (*out, np.array(edges, dtype=np.int64), np.array(fracs, dtype=float), np.array(turnout, dtype=float))
 
 
 def gap_shadow(zone, demand, profile="fire_engine"):
@@ -149,9 +166,9 @@ def gap_shadow(zone, demand, profile="fire_engine"):
     prof = check_profile(profile)
     if getattr(demand, "gap_shadow", None) is not None:  # already flagged: start from the unflagged points
         demand = replace(demand, no_road_data=np.asarray(demand.no_road_data) & ~demand.gap_shadow)
-    ids, xy, nodes, edges, fracs = reference_posts(zone, on_streets=True)
+    ids, xy, nodes, edges, fracs, turnout = reference_posts(zone, on_streets=True)
     shadow, est, info = shadow_core(
-        zone.net, prof, demand, xy, nodes, zone.gap_metric, post_edge=edges, post_frac=fracs
+        zone.net, prof, demand, xy, nodes, zone.gap_metric, post_edge=edges, post_frac=fracs, post_turnout_s=turnout
     )
     w = np.asarray(demand.weight, dtype=float)
     meta = {

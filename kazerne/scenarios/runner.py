@@ -111,7 +111,7 @@ def run_baseline(sc: Scenario, out_root: Path, progress: Progress) -> Path:
     aud = audit(
         ctx.zone,
         ctx.profile,
-        posts=list(zip(posts.ids, posts.node.tolist(), posts.turnout_s.tolist())),
+        posts=posts,  # a Sites table: the audit states each post's snap distance
         demand=d,
         sources_per_municipality=10,
         targets_per_source=10,
