@@ -361,3 +361,38 @@ def test_without_passages_nobody_is_left_unreachable(hvz_zone):
     best = tt.dense().min(axis=0)
     assert np.isfinite(best[~d.no_road_data]).all()
     assert tt.meta["demand_resnapped"] > 0
+
+
+def test_audit_says_why_oosterzele_counts_so_few_within_15_min(hvz_zone):
+    """Issue 23: the audit does not leave Oosterzele's low share a silent number. With the 2019 posts,
+    the people still counted there (outside the gap and its shadow) are far from every post: the
+    audit's sentence gives their straight-line distance to the nearest post (recomputed here with
+    numpy from the posts' positions) and says their straight lines are clear of the gap (shapely)."""
+    import re
+
+    import shapely
+
+    import kazerne as kz
+    from kazerne.routing.audit import audit
+    from kazerne.routing.crs import to_metric
+
+    z = hvz_zone
+    active = ["P01", "P02", "P03", "P05", "P06", "P07", "P08", "P09", "P10", "P11", "P12", "P13", "P14"]
+    posts = kz.Sites.from_posts(z, active)
+    d = kz.population_grid(z)
+    rep = audit(z, PROFILE, posts=posts, demand=d, sources_per_municipality=1, targets_per_source=1)
+    note = rep.gap_shadow["counted_notes"]["Oosterzele"]
+    assert any(w.startswith("Oosterzele:") and note in w for w in rep.warnings)
+    oz = [i for i, m in enumerate(z.pack.municipalities) if m.name == "Oosterzele"][0]
+    sel = ~d.no_road_data & (d.municipality == oz)
+    px, py = to_metric(posts.lon, posts.lat)
+    dist = np.hypot(d.x[sel][None, :] - px[:, None], d.y[sel][None, :] - py[:, None])
+    near = dist.argmin(axis=0)
+    km = dist.min(axis=0) / 1000
+    lo, hi = (float(v) for v in re.search(r"lie ([\d.]+)-([\d.]+) km", note).groups())
+    assert lo == pytest.approx(km.min(), abs=0.05) and hi == pytest.approx(km.max(), abs=0.05)
+    assert km.min() > 5.0  # no post within 5 km: the low share is distance
+    lines = [shapely.LineString([(px[j], py[j]), (x, y)]) for j, x, y in zip(near, d.x[sel], d.y[sel])]
+    assert not any(ln.intersects(z.gap_metric) for ln in lines)
+    assert "clear of the gap" in note
+    assert rep.posts[0]["post"] == "P01" and rep.posts[0]["snap_m"] == pytest.approx(posts.snap_m[0], abs=0.1)
