@@ -10,8 +10,14 @@ the edge and the fraction along it; :func:`approach_costs` turns that into the p
 either end (respecting one-way streets: an end from which the edge cannot be driven towards the point
 gets ``inf``). The maximum distance is ``max_snap_m`` (default 500 m, :data:`DEFAULT_MAX_SNAP_M`).
 
-**To nodes** (:func:`snap_xy`): the nearest node with a KD-tree in EPSG:31370 (sites, whose search
-starts at a node: the nearest node of a public road a vehicle leaves by, see :func:`site_nodes_mask`).
+**Sites** (:func:`snap_sites`: posts, named sites, neighbouring posts) snap the same way, onto the
+public roads a vehicle leaves by (:func:`site_edges_mask`), and *leave* from their point towards
+either end (:func:`departure_costs`, :func:`drive_times_from`); a site and a point on the same edge
+are joined along it (:func:`same_edge_times`). Route ends are :class:`EdgePoint` s
+(:func:`street_point`, :func:`edge_point`).
+
+**To nodes** (:func:`snap_xy`): the nearest node with a KD-tree in EPSG:31370 (``only="site"``: of a
+public road a vehicle leaves by, :func:`site_nodes_mask`), kept for callers that need a node.
 
 A point farther than ``max_snap_m`` from any road, or inside the zone pack's network-gap polygon, is
 flagged ``no_road_data``: the extract says nothing about how to reach it, so it is never counted as
