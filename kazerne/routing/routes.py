@@ -206,27 +206,25 @@ def _path_legs(net: RoadNetwork, profile: SpeedProfile, path: np.ndarray):
 
 
 def _add_leg(net: RoadNetwork, legs: list, e: int, rev: bool, length_m: float, time_s: float, speed_kmh: float):
-    """Append edge ``e`` (or a part of it) to ``legs``, joining the last leg when it is the same street,
-    class and manner of driving."""
+    """Append edge ``e`` (or a part of it) to ``legs`` (:func:`_join`)."""
     em = bool(net.emergency_only()[e])
     fix = bool(net.fixme[e]) if net.fixme is not None else False
     name = str(net.names[net.name_id[e]]) if net.name_id[e] >= 0 else "(unnamed)"
-    cls = HIGHWAY_CLASSES[net.cls[e]]
+    _join(legs, RouteLeg(name, HIGHWAY_CLASSES[net.cls[e]], length_m, speed_kmh, time_s, rev, em, fix))
+
+
+def _join(legs: list, leg: RouteLeg) -> None:
+    """Append ``leg``, or add it to the last leg when that is the same street, class and manner of driving."""
     if legs:
         last = legs[-1]
-        if (last.street, last.road_class, last.against_oneway, last.emergency_passage, last.unknown_direction) == (
-            name,
-            cls,
-            rev,
-            em,
-            fix,
-        ):
-            drive_h = last.length_m / 1000 / last.speed_kmh + length_m / 1000 / speed_kmh
-            last.length_m += length_m
-            last.time_s += time_s
+        same = (last.street, last.road_class, last.against_oneway, last.emergency_passage, last.unknown_direction)
+        if same == (leg.street, leg.road_class, leg.against_oneway, leg.emergency_passage, leg.unknown_direction):
+            drive_h = last.length_m / 1000 / last.speed_kmh + leg.length_m / 1000 / leg.speed_kmh
+            last.length_m += leg.length_m
+            last.time_s += leg.time_s
             last.speed_kmh = float(last.length_m / 1000 / drive_h)
             return
-    legs.append(RouteLeg(name, cls, length_m, speed_kmh, time_s, rev, em, fix))
+    legs.append(leg)
 
 
 def _end(net: RoadNetwork, end, what: str):
@@ -296,23 +294,7 @@ def _point_route(net: RoadNetwork, profile: SpeedProfile, src, dst) -> Route:
         if a != b:
             e_mid, r_mid, legs_mid, xy_mid = _path_legs(net, profile, _path(pred[i], a, b))
             for leg in legs_mid:
-                if (
-                    legs
-                    and legs[-1].street == leg.street
-                    and legs[-1].road_class == leg.road_class
-                    and (
-                        legs[-1].against_oneway,
-                        legs[-1].emergency_passage,
-                        legs[-1].unknown_direction,
-                    )
-                    == (leg.against_oneway, leg.emergency_passage, leg.unknown_direction)
-                ):
-                    drive_h = legs[-1].length_m / 1000 / legs[-1].speed_kmh + leg.length_m / 1000 / leg.speed_kmh
-                    legs[-1].length_m += leg.length_m
-                    legs[-1].time_s += leg.time_s
-                    legs[-1].speed_kmh = float(legs[-1].length_m / 1000 / drive_h)
-                else:
-                    legs.append(leg)
+                _join(legs, leg)
             pieces.append(xy_mid)
             edges.extend(e_mid.tolist())
             rev.extend(r_mid.tolist())
