@@ -306,7 +306,7 @@ def test_best_routes_no_dual_carriageway_contraflow_no_track_passage(hvz_zone):
     active = ["P01", "P02", "P03", "P05", "P06", "P07", "P08", "P09", "P10", "P11", "P12", "P13", "P14"]
     sites = kz.Sites.from_posts(z, active)
     demand = kz.population_grid(z)
-    u = best_route_usage(z.net, PROFILE, sites.node, sites.turnout_s, demand)
+    u = best_route_usage(z.net, PROFILE, sites.node, sites.turnout_s, demand, sites.edge, sites.frac)
     assert u["contraflow_on_dual_carriageways_edges"] == 0
     assert u["contraflow_on_major_roads_edges"] == 0
     assert u["track_passage_edges"] == 0

@@ -171,3 +171,30 @@ def test_a_post_far_from_every_road_is_refused_naming_it_and_the_distance(zone):
     msg = str(exc.value)
     dist = float(re.search(r"is (\d+) m from the nearest road", msg).group(1))
     assert "site FAR" in msg and "\n" not in msg and 790 <= dist <= 810
+
+
+def test_best_route_usage_counts_a_departure_against_the_one_way_street(net):
+    """A site mid Eenrichting (one-way S2 -> T1) and a point on Zijstraat just below S2: with
+    contraflow allowed (full speed here) the fastest route leaves backwards along Eenrichting to S2,
+    and the best-route audit counts that half street as contraflow for the point's people; without
+    contraflow the route goes round the loop and nothing is counted against the direction."""
+    from kazerne.routing.usage import best_route_usage
+
+    s = snap_sites(net, *(np.array([v]) for v in _mid(net, "S2", "T1", dy=-3.0)))
+    px, py = _mid(net, "W2", "S2", dx=6.0)
+    sn = snap_onto_streets(net, [px], [py])
+    demand = SimpleNamespace(
+        node=sn.node,
+        edge=sn.edge,
+        frac=sn.frac,
+        no_road_data=sn.no_road_data,
+        x=sn.x,
+        y=sn.y,
+        weight=np.array([42.0]),
+        meta={},
+    )
+    u = best_route_usage(net, FIRE, s.node, [0.0], demand, s.edge, s.frac)
+    assert u["contraflow_population"] == pytest.approx(42.0)
+    assert [r["street"] for r in u["contraflow"]] == ["Eenrichting"]
+    strict = FIRE.with_overrides(contraflow_classes=())
+    assert best_route_usage(net, strict, s.node, [0.0], demand, s.edge, s.frac)["contraflow_population"] == 0.0

@@ -332,7 +332,9 @@ def audit(zone, profile: SpeedProfile | str = "fire_engine", posts=None, demand=
                     continue
                 posts.append((ps.id, node))
                 placed[ps.id] = (dist, edge_road(net, e), ps.lon, ps.lat)
-    elif hasattr(posts, "snap_m") and hasattr(posts, "ids"):  # a Sites table
+    on_street = None
+    if hasattr(posts, "snap_m") and hasattr(posts, "ids"):  # a Sites table: its posts leave from their streets
+        on_street = (np.asarray(posts.edge), np.asarray(posts.frac))
         placed = {
             i: (float(d), r, lo, la)
             for i, d, r, lo, la in zip(posts.ids, posts.snap_m, posts.road, posts.lon, posts.lat)
@@ -368,7 +370,14 @@ def audit(zone, profile: SpeedProfile | str = "fire_engine", posts=None, demand=
     if demand is not None and posts:
         from .usage import best_route_usage
 
-        best = best_route_usage(net, prof, [n for _, n, _ in posts], [t for _, _, t in posts], demand)
+        best = best_route_usage(
+            net,
+            prof,
+            [n for _, n, _ in posts],
+            [t for _, _, t in posts],
+            demand,
+            *(on_street if on_street is not None else ()),
+        )
         best["turnout_s"] = {pid: float(t) for pid, _, t in posts}
         if best["contraflow_on_dual_carriageways_edges"] or best["track_passage_edges"]:
             warns.append(
