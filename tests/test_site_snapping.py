@@ -198,3 +198,36 @@ def test_best_route_usage_counts_a_departure_against_the_one_way_street(net):
     assert [r["street"] for r in u["contraflow"]] == ["Eenrichting"]
     strict = FIRE.with_overrides(contraflow_classes=())
     assert best_route_usage(net, strict, s.node, [0.0], demand, s.edge, s.frac)["contraflow_population"] == 0.0
+
+
+def test_a_changed_network_slows_and_closes_the_partial_edges_too():
+    """Network changes reach the partial edges of sites and demand points: a slow-down by half over the
+    whole grid doubles every edge's time both ways (as the changed routing graph has it), and a closed
+    street cannot be driven from a point on it."""
+    import shapely
+    from grid_net import X0, Y0, grid_zone
+
+    from kazerne.routing.changes import NetworkChange
+    from kazerne.routing.match import apply_changes
+    from kazerne.routing.profiles import get_profile
+    from kazerne.routing.snapping import edge_drive_times
+
+    z = grid_zone(7, seed=5)
+    net, fe = z.net, get_profile("fire_engine")
+    e = np.arange(net.n_edges)
+    f0, b0 = edge_drive_times(net, fe, e)
+    everything = shapely.box(X0 - 10, Y0 - 10, X0 + 1000, Y0 + 1000).wkt
+    slow = apply_changes(z, [NetworkChange("slow", geometry=everything, factor=0.5)]).net
+    f1, b1 = edge_drive_times(slow, fe, e)
+    ok = np.isfinite(f0) & np.isfinite(b0)
+    assert ok.sum() > 5
+    np.testing.assert_allclose(f1[ok], 2 * f0[ok], rtol=1e-9)
+    np.testing.assert_allclose(b1[ok], 2 * b0[ok], rtol=1e-9)
+    k = int(np.flatnonzero(ok & (net.length > 50))[0])
+    a, ca, b, cb = departure_costs(slow, fe, [k], [0.5])
+    a0, ca0, b0_, cb0 = departure_costs(net, fe, [k], [0.5])
+    half_delay_a = ca0[0] - 0.5 * b0[k]  # the junction delay at the tail, not scaled by the slow-down
+    assert ca[0] == pytest.approx(0.5 * b1[k] + half_delay_a, rel=1e-9)
+    closed = apply_changes(z, [NetworkChange("close", geometry=everything)]).net
+    f2, b2 = edge_drive_times(closed, fe, e)
+    assert np.isinf(f2).all() and np.isinf(b2).all()

@@ -269,6 +269,7 @@ def edge_drive_times(net: RoadNetwork, profile, edges) -> tuple[np.ndarray, np.n
                 emergency=em[one],
                 junction=zero[one],
             )
+        fwd, contra = _with_changes(net, profile, fwd, contra)
         n = np.int64(net.n_nodes)
         lk = np.round(net.length * 10).astype(np.int64)
         k_f = (net.u.astype(np.int64) * n + net.v) * 10_000_000 + lk
@@ -280,6 +281,24 @@ def edge_drive_times(net: RoadNetwork, profile, edges) -> tuple[np.ndarray, np.n
         t = (fwd, np.minimum(back, contra))
         net._csr_cache[key] = t
     return t[0][edges], t[1][edges]
+
+
+def _with_changes(net, profile, fwd, contra):
+    """``(fwd, contra)`` of a network carrying changes (:class:`~kazerne.routing.changes.ChangedNetwork`:
+    closures, slow areas) as its routing graph has them: both scale with the ratio of its edge times
+    to those of its base network (``inf`` where closed), contraflow is closed where a change closes
+    that direction."""
+    active = net.active(profile) if hasattr(net, "active") and hasattr(net, "base") else []
+    if not active:
+        return fwd, contra
+    base = net.base.edge_times(profile)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(np.isfinite(base) & (base > 0), net.edge_times(profile) / base, 1.0)
+    contra = contra * ratio
+    for r in active:
+        if r.effects(profile)[0]:  # closes
+            contra = np.where(r.close_rev, np.inf, contra)
+    return fwd * ratio, contra
 
 
 def approach_costs(net: RoadNetwork, profile, edge, frac, node=None):
