@@ -106,8 +106,10 @@ def _lonlat(text: str):
 
 
 def _site_arg(zone, text: str, what: str):
-    """A post / site id of the pack, or ``LON,LAT``: (label, node)."""
+    """A post / site id of the pack, or ``LON,LAT``: ``(label, point on its street)`` — a site stands
+    on its public road, a place on the street nearest it (issue 23)."""
     from .errors import ScenarioError
+    from .routing.snapping import edge_point
 
     parts = text.split(",")
     if len(parts) == 2:
@@ -119,22 +121,22 @@ def _site_arg(zone, text: str, what: str):
             lon, lat = lonlat
             if not (-180 <= lon <= 180 and -90 <= lat <= 90):
                 raise ScenarioError(f"expected LON,LAT in degrees, got {text!r}", field=what)
-            return f"{lon:.6f},{lat:.6f}", zone.site_node(lon, lat, what=what, snap="any")
+            return f"{lon:.6f},{lat:.6f}", zone.street_point(lon, lat, what=what)
     try:
         site = zone.pack.site(text)
     except KeyError:
         known = ", ".join(p.id for p in zone.pack.posts)
         raise ScenarioError(f"expected a post id ({known}) or LON,LAT, got {text!r}", field=what) from None
-    return f"{site.id} {site.name}", zone.site_node(site.lon, site.lat, what=what)
+    node, e, f, dist = zone.site_point(site.lon, site.lat, what=what)
+    return f"{site.id} {site.name}", edge_point(zone.net, node, e, f, dist)
 
 
 def _cmd_route(args) -> int:
     from .errors import OutputError
     from .report.atomic import write_json
     from .report.tables import text_table
-    from .routing.network import to_metric
     from .routing.profiles import get_profile
-    from .routing.routes import route, route_to_xy
+    from .routing.routes import route
     from .routing.zone import load_zone
 
     if args.output and Path(args.output).is_dir():
@@ -145,12 +147,7 @@ def _cmd_route(args) -> int:
     profile = get_profile(args.profile)
     a_label, a = _site_arg(zone, args.from_, "--from")
     b_label, b = _site_arg(zone, args.to, "--to")
-    ll = _lonlat(args.to)
-    if ll is not None:  # a place, not a post: the route ends on its street (issue 23)
-        x, y = to_metric([ll[0]], [ll[1]])
-        r = route_to_xy(zone.net, profile, a, float(x[0]), float(y[0]))
-    else:
-        r = route(zone.net, profile, a, b)
+    r = route(zone.net, profile, a, b)  # from and to the points on their streets (issue 23)
     rows = [
         [
             leg.street,
@@ -171,10 +168,16 @@ def _cmd_route(args) -> int:
         f"\ndriving time {s['drive_min']:.1f} min over {s['length_km']:.2f} km; straight line "
         f"{s['straight_km']:.2f} km; detour index {s['detour_index']:.2f}; effective speed {s['effective_kmh']:.0f} km/h"
     )
+    if "starts_on" in s:
+        print(
+            f"starts on {s['starts_on']} ({s['starts_on_class']}), {s['starts_snap_distance_m']:.0f} m from "
+            f"{'the post' if _lonlat(args.from_) is None else 'the place'}"
+        )
     if "ends_on" in s:
         print(
-            f"ends on {s['ends_on']} ({s['ends_on_class']}), the street nearest the place "
-            f"({s['snap_distance_m']:.0f} m away): {s['partial_edge_m']:.0f} m along it from the last junction"
+            f"ends on {s['ends_on']} ({s['ends_on_class']}), the street nearest the "
+            f"{'post' if _lonlat(args.to) is None else 'place'} ({s['snap_distance_m']:.0f} m away): "
+            f"{s['partial_edge_m']:.0f} m along it from the last junction"
         )
     d = zone.net.describe()
     print(
@@ -218,7 +221,7 @@ def _cmd_audit(args) -> int:
     rep = audit(
         zone,
         profile=prof,
-        posts=list(zip(posts.ids, posts.node.tolist(), posts.turnout_s.tolist())),
+        posts=posts,  # a Sites table: the audit states each post's snap distance
         demand=demand,
         seed=args.seed,
     )

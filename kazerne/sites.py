@@ -20,23 +20,12 @@ from .checks import check_array, check_int, check_same_lengths, check_zone
 from .clock import DEFAULT_TURNOUT_S as _CLOCK_TURNOUT_S
 from .clock import FALLBACK_CREW
 from .errors import ScenarioError
+from .routing.zonepack import crew_type  # noqa: F401 (re-exported: the pack's crew types)
 
 #: Turnout in seconds by crew type: the medians of the one default table (kazerne.clock).
 DEFAULT_TURNOUT_S = dict(_CLOCK_TURNOUT_S)
 #: Road classes candidate sites are generated on by default.
 DEFAULT_CANDIDATE_CLASSES = ("trunk", "primary", "secondary", "tertiary")
-
-
-def crew_type(label: str) -> str:
-    """Normalise a pack's crew label: ``professional``, ``volunteer`` or ``mixed``."""
-    s = (label or "").lower()
-    if "professional" in s and "volunteer" in s:
-        return "mixed"
-    if "volunteer" in s:
-        return "volunteer"
-    if "professional" in s:
-        return "professional"
-    return s or "professional"
 
 
 def node_road(net, node: int) -> str:
@@ -49,6 +38,14 @@ def node_road(net, node: int) -> str:
     e = e[np.lexsort((net.name_id[e] < 0, net.cls[e]))][0]
     name = str(net.names[net.name_id[e]]) if net.name_id[e] >= 0 else "unnamed"
     return f"{name} ({HIGHWAY_CLASSES[net.cls[e]]})"
+
+
+def edge_road(net, edge: int) -> str:
+    """The road an edge is, for reports: "Name (class)"."""
+    from .routing.profiles import HIGHWAY_CLASSES
+
+    name = str(net.names[net.name_id[edge]]) if net.name_id[edge] >= 0 else "unnamed"
+    return f"{name} ({HIGHWAY_CLASSES[net.cls[edge]]})"
 
 
 def site_streets(zone, nodes) -> list:
@@ -84,6 +81,8 @@ class Sites:
     street: list = field(default_factory=list)  # the street the site stands on ("" when unnamed)
     municipality: list = field(default_factory=list)
     excluded_in_gap: int = 0  # candidates: nodes left out because they lie in the data gap
+    edge: np.ndarray | None = None  # the street edge the site stands on (-1: at its node, e.g. a candidate)
+    frac: np.ndarray | None = None  # where along that edge (0 at its tail, 1 at its head)
 
     def __post_init__(self):
         from .checks import check_fields
@@ -112,6 +111,8 @@ class Sites:
         self.grade = list(self.grade) or [""] * n
         self.street = list(self.street) or [""] * n
         self.municipality = list(self.municipality) or [""] * n
+        self.edge = -np.ones(n, np.int64) if self.edge is None else np.asarray(self.edge, np.int64).reshape(n)
+        self.frac = np.zeros(n) if self.frac is None else np.asarray(self.frac, dtype=float).reshape(n)
         check_same_lengths(
             self,
             ("names", "crew", "snap_m", "road", "origin", "grade", "street", "municipality"),
@@ -207,15 +208,17 @@ class Sites:
 
     @classmethod
     def _place(cls, zone, rows, snap, origin):
-        from .routing.network import to_metric
-
-        nodes, snaps, roads = [], [], []
+        """Each site onto the nearest point of its street (:meth:`~kazerne.routing.zone.Zone.site_point`):
+        it leaves from there in both directions, one-way streets respected; ``snap_m`` is the distance
+        from its position to that point and ``road`` that street."""
+        nodes, snaps, roads, edges, fracs = [], [], [], [], []
         for sid, _, lo, la, _, _ in rows:
-            node = zone.site_node(lo, la, what=f"site {sid}", snap=snap)
-            x, y = to_metric([lo], [la])
+            node, e, f, dist = zone.site_point(lo, la, what=f"site {sid}", snap=snap)
             nodes.append(node)
-            snaps.append(float(np.hypot(zone.net.x[node] - x[0], zone.net.y[node] - y[0])))
-            roads.append(node_road(zone.net, node))
+            edges.append(e)
+            fracs.append(f)
+            snaps.append(dist)
+            roads.append(edge_road(zone.net, e))
         return cls(
             ids=[r[0] for r in rows],
             names=[r[1] for r in rows],
@@ -227,6 +230,8 @@ class Sites:
             snap_m=snaps,
             road=roads,
             origin=[origin] * len(rows),
+            edge=np.array(edges, dtype=np.int64),
+            frac=np.array(fracs, dtype=float),
         )
 
     @classmethod
@@ -319,6 +324,8 @@ class Sites:
             street=[x for p in parts for x in p.street],
             municipality=[x for p in parts for x in p.municipality],
             excluded_in_gap=sum(p.excluded_in_gap for p in parts),
+            edge=np.concatenate([p.edge for p in parts]),
+            frac=np.concatenate([p.frac for p in parts]),
         )
 
     def subset(self, which) -> "Sites":
@@ -352,7 +359,18 @@ class Sites:
             grade=[self.grade[i] for i in idx],
             street=[self.street[i] for i in idx],
             municipality=[self.municipality[i] for i in idx],
+            edge=self.edge[idx],
+            frac=self.frac[idx],
         )
+
+    def point(self, zone, which=0):
+        """Where site ``which`` (position or id) stands on its street, as a route end
+        (:class:`~kazerne.routing.snapping.EdgePoint`; ``kz.route(zone.net, profile, sites.point(zone, "P01"), ...)``)."""
+        from .routing.snapping import edge_point
+
+        k = self.ids.index(which) if isinstance(which, str) and which in self.ids else which
+        k = check_int(k, "which", lo=-len(self.ids), hi=len(self.ids) - 1, error=ScenarioError)
+        return edge_point(zone.net, int(self.node[k]), int(self.edge[k]), float(self.frac[k]), float(self.snap_m[k]))
 
     # ------------------------------------------------------------ output
     def rows(self) -> list[dict]:

@@ -75,3 +75,39 @@ def test_a_point_behind_the_gap_is_flagged_and_estimated(tmp_path):
     assert est[se] == pytest.approx(straight * info["pace_median_s_per_m"], rel=1e-9)
     assert 39.0 <= est[se] <= 43.0  # ~395 m at ~10 m/s, instead of the 4,400 m detour (> 440 s)
     assert info["by_post"][0].tolist().count(se) == 1
+
+
+def test_a_professional_post_across_the_gap_outweighs_a_volunteer_post_with_roads(tmp_path):
+    """Oosterzele's case in small: the point 100 m west of S4 is 412 m from the professional post at N4
+    across the gap (estimate ~41 s of driving) and 300 m along the south street from a volunteer post
+    standing mid-street at x = 1600 m (30 s). Driving alone, the volunteer post wins and the point is
+    not in the shadow; with the turnouts (90 s / 300 s) the estimate from N4 (131 s) beats the
+    volunteer crew (330 s): the gap hides the faster response, so the point is flagged and estimated."""
+    from kazerne.routing.snapping import snap_sites
+
+    net = load_network(write_osm(tmp_path / "roads.osm"), use_cache=False, quiet=True)
+    xs = np.arange(0, 2001, 50.0)
+    px, py = metric(np.concatenate([xs, xs]), np.concatenate([np.full(len(xs), 395.0), np.full(len(xs), 5.0)]))
+    sn = snap_onto_streets(net, px, py)
+    demand = SimpleNamespace(
+        x=sn.x, y=sn.y, node=sn.node, edge=sn.edge, frac=sn.frac, no_road_data=sn.no_road_data, meta={}
+    )
+    gx, gy = metric([1000, 2100, 2100, 1000], [50, 50, 350, 350])
+    gap = shapely.Polygon(np.column_stack([gx, gy]))
+    n4 = int(np.argmin(np.hypot(*(np.array(metric(2000, 400)).ravel()[:, None] - np.vstack([net.x, net.y])))))
+    vx, vy = metric([1600], [0])
+    vol = snap_sites(net, vx, vy)
+    f = float(vol.frac[0])
+    assert vol.distance_m[0] < 1.0 and (0.7 < f < 0.9 or 0.1 < f < 0.3)  # mid-street, not at a node
+    xy = np.array([[net.x[n4], net.y[n4]], [float(vx[0]), float(vy[0])]])
+    args = dict(post_edge=np.array([-1, vol.edge[0]]), post_frac=np.array([0.0, vol.frac[0]]))
+    pt = len(xs) + 38  # x = 1900 m on the south street
+    shadow, _, _ = shadow_core(net, PROFILE, demand, xy, [n4, int(vol.node[0])], gap, **args)
+    assert not shadow[pt]
+    shadow, est, info = shadow_core(
+        net, PROFILE, demand, xy, [n4, int(vol.node[0])], gap, post_turnout_s=np.array([90.0, 300.0]), **args
+    )
+    assert shadow[pt]
+    straight = float(np.hypot(net.x[n4] - sn.x[pt], net.y[n4] - sn.y[pt]))
+    assert 405 <= straight <= 420
+    assert est[pt] == pytest.approx(straight * info["pace_median_s_per_m"], rel=1e-9)  # the drive from N4

@@ -97,7 +97,11 @@ def test_add_user_sites_picks_enumerated_best(ctx2019, tmp_path):
     sc, ctx, posts = ctx2019
     net, dem = ctx.zone.net, ctx.demand
     T = T_MIN * 60
-    post_t = demand_drive_times(net, ctx.profile, posts.node, dem) + posts.turnout_s[:, None] + CALL_S
+    post_t = (  # the posts leave from their points on their streets (issue 23)
+        demand_drive_times(net, ctx.profile, posts.node, dem, site_edge=posts.edge, site_frac=posts.frac)
+        + posts.turnout_s[:, None]
+        + CALL_S
+    )
     base_w = _within(ctx, post_t, T)
     # Candidate positions: the heaviest demand points beyond T today, spread out, plus two
     # points already well covered (a poor choice), all as lat/lon sites.
@@ -121,8 +125,14 @@ def test_add_user_sites_picks_enumerated_best(ctx2019, tmp_path):
     # Independent enumeration: today's posts + each site, coverage recomputed here.
     gains = {}
     for s in sites:
-        _, _, node, _ = resolve_site(ctx.zone, sc, field="test", lat=s["lat"], lon=s["lon"])
-        st = demand_drive_times(net, ctx.profile, np.array([node]), dem) + 90.0 + CALL_S  # professional turnout
+        _, _, node, _, e, f = resolve_site(ctx.zone, sc, field="test", lat=s["lat"], lon=s["lon"], on_street=True)
+        st = (
+            demand_drive_times(
+                net, ctx.profile, np.array([node]), dem, site_edge=np.array([e]), site_frac=np.array([f])
+            )
+            + 90.0
+            + CALL_S
+        )  # professional turnout
         gains[s["id"]] = _within(ctx, np.vstack([post_t, st]), T) - base_w
     vals = sorted(gains.values())
     assert vals[-1] > 0 and vals[-1] > vals[0] + 100, f"enumeration does not discriminate: {gains}"
@@ -178,7 +188,11 @@ def small_candidates(ctx2019):
     sc, ctx, posts = ctx2019
     net, dem = ctx.zone.net, ctx.demand
     T = T_MIN * 60
-    post_t = demand_drive_times(net, ctx.profile, posts.node, dem) + posts.turnout_s[:, None] + CALL_S
+    post_t = (  # the posts leave from their points on their streets (issue 23)
+        demand_drive_times(net, ctx.profile, posts.node, dem, site_edge=posts.edge, site_frac=posts.frac)
+        + posts.turnout_s[:, None]
+        + CALL_S
+    )
     first = post_t.min(axis=0)
     w = np.where(dem.no_road_data, 0.0, dem.weight)
     picks = []
@@ -191,8 +205,9 @@ def small_candidates(ctx2019):
         {"id": f"S{k}", "lat": round(float(dem.lat[i]), 6), "lon": round(float(dem.lon[i]), 6)}
         for k, i in enumerate(picks)
     ]
-    nodes = [resolve_site(ctx.zone, sc, field="test", lat=s["lat"], lon=s["lon"])[2] for s in sites]
-    site_t = demand_drive_times(net, ctx.profile, np.array(nodes), dem) + 90.0 + CALL_S
+    placed = [resolve_site(ctx.zone, sc, field="test", lat=s["lat"], lon=s["lon"], on_street=True) for s in sites]
+    nodes, edges, fracs = (np.array([p[k] for p in placed]) for k in (2, 4, 5))
+    site_t = demand_drive_times(net, ctx.profile, nodes, dem, site_edge=edges, site_frac=fracs) + 90.0 + CALL_S
     times = np.vstack([post_t, site_t])  # rows: P01..P14 (13), then S0..S3
     ids = list(posts.ids) + [s["id"] for s in sites]
     text = "".join(

@@ -238,8 +238,9 @@ def audit(zone, profile: SpeedProfile | str = "fire_engine", posts=None, demand=
 def audit_network(zone, profile: SpeedProfile | str = "fire_engine", posts=None, demand=None, **params) -> AuditReport:
     """Audit ``zone``'s road network for ``profile`` (see the module docstring).
 
-    ``posts`` is an iterable of ``(id, node)`` or ``(id, node, turnout_s)`` (default: the pack's
-    located posts, snapped, turnout 0); ``demand`` optional :class:`~kazerne.demand.points.DemandPoints`
+    ``posts`` is a :class:`~kazerne.Sites` (each post's row then gives its snap distance and the road
+    it stands on) or an iterable of ``(id, node)`` or ``(id, node, turnout_s)`` (default: the pack's
+    located posts, placed on their streets, turnout 0); ``demand`` optional :class:`~kazerne.demand.points.DemandPoints`
     for the post → demand detours and the best routes' contraflow and passages (default: every network
     node stands in for demand, no best routes). Keyword arguments override :data:`DEFAULTS`.
     """
@@ -341,14 +342,27 @@ def audit_network(zone, profile: SpeedProfile | str = "fire_engine", posts=None,
                 )
 
     post_rows = []
+    placed = {}  # post id -> (snap distance m, road it stands on, x, y of its position)
     if posts is None:
+        from ..sites import edge_road
+
         posts = []
         for ps in zone.pack.posts:
             if ps.located:
                 try:
-                    posts.append((ps.id, zone.site_node(ps.lon, ps.lat, what=ps.id)))
+                    node, e, _, dist = zone.site_point(ps.lon, ps.lat, what=ps.id)
                 except Exception:  # a pack post off the network is reported by the runner, not here
                     continue
+                posts.append((ps.id, node))
+                placed[ps.id] = (dist, edge_road(net, e), ps.lon, ps.lat)
+    on_street = None
+    if hasattr(posts, "snap_m") and hasattr(posts, "ids"):  # a Sites table: its posts leave from their streets
+        on_street = (np.asarray(posts.edge), np.asarray(posts.frac))
+        placed = {
+            i: (float(d), r, lo, la)
+            for i, d, r, lo, la in zip(posts.ids, posts.snap_m, posts.road, posts.lon, posts.lat)
+        }
+        posts = list(zip(posts.ids, posts.node.tolist(), posts.turnout_s.tolist()))
     if demand is not None:
         tx, ty = demand.x[~demand.no_road_data], demand.y[~demand.no_road_data]
         tnode = demand.node[~demand.no_road_data]
@@ -372,20 +386,36 @@ def audit_network(zone, profile: SpeedProfile | str = "fire_engine", posts=None,
                     "detour_median": round(_q(det, 0.5), 3),
                     "detour_p95": round(_q(det, 0.95), 3),
                     "speed_kmh_median": round(_q(ll[fin] / np.maximum(tt[fin], 1e-9) * 3.6, 0.5), 1),
+                    **({"snap_m": round(placed[pid][0], 1), "stands_on": placed[pid][1]} if pid in placed else {}),
                 }
             )
     best, shadow = None, None
     if demand is not None and posts:
         from .usage import best_route_usage
 
-        best = best_route_usage(net, prof, [n for _, n, _ in posts], [t for _, _, t in posts], demand)
+        best = best_route_usage(
+            net,
+            prof,
+            [n for _, n, _ in posts],
+            [t for _, _, t in posts],
+            demand,
+            *(on_street if on_street is not None else ()),
+        )
         best["turnout_s"] = {pid: float(t) for pid, _, t in posts}
         if best["contraflow_on_dual_carriageways_edges"] or best["track_passage_edges"]:
             warns.append(
                 f"fastest routes use {best['contraflow_on_dual_carriageways_edges']} dual-carriageway edges "
                 f"against their direction and {best['track_passage_edges']} track passages: check the rules"
             )
-        shadow = _shadow_rows(zone, demand, warns)
+        xy = np.array([[net.x[n], net.y[n]] for _, n, _ in posts])
+        if placed:  # the posts' own positions where known
+            from .network import to_metric
+
+            for k, (pid, _, _) in enumerate(posts):
+                if pid in placed:
+                    px, py = to_metric([placed[pid][2]], [placed[pid][3]])
+                    xy[k] = (px[0], py[0])
+        shadow = _shadow_rows(zone, demand, warns, [pid for pid, _, _ in posts], xy)
     network = net.describe()
     share_drop = network["nodes_dropped"] / max(network["nodes_source"], 1)
     if share_drop > 0.05:
@@ -422,23 +452,59 @@ def _urban_share(net, und, mid_muni, i) -> dict:
     return {"road_km": round(total / 1000, 1), "urban_share": round(urban / total, 4) if total > 0 else None}
 
 
-def _shadow_rows(zone, demand, warns) -> dict | None:
+def _shadow_rows(zone, demand, warns, post_ids=(), post_xy=None) -> dict | None:
     """The gap's shadow of ``demand`` (when flagged, :mod:`kazerne.demand.shadow`): people per
-    municipality and the posts whose routes the gap distorts; one warning per municipality."""
+    municipality and the posts whose routes the gap distorts; one warning per municipality, saying
+    also how far the people still counted there are from the posts (:func:`_counted_note`)."""
     gs = getattr(demand, "gap_shadow", None)
     meta = getattr(demand, "meta", {}).get("gap_shadow")
     if gs is None or meta is None:
         return None
     w = np.asarray(demand.weight, dtype=float)
-    per = {}
+    per, notes = {}, {}
     for i, m in enumerate(zone.pack.municipalities):
         pop = float(w[gs & (demand.municipality == i)].sum())
         if pop > 0:
             per[m.name] = round(pop, 1)
+            note = _counted_note(zone, demand, i, post_ids, post_xy)
+            notes[m.name] = note
             warns.append(
                 f"{m.name}: {pop:,.0f} people in the road-data gap's shadow (their fastest routes are distorted "
                 f"by missing roads): reported apart with an estimate, not as covered or uncovered"
+                + (f"; {note}" if note else "")
             )
     for pid, r in meta.get("posts", {}).items():
         warns.append(f"post {pid}: the gap distorts its routes to {r['population']:,.0f} people ({r['points']} points)")
-    return {**meta, "municipalities": per}
+    return {**meta, "municipalities": per, "counted_notes": notes}
+
+
+def _counted_note(zone, demand, i: int, post_ids, post_xy) -> str:
+    """How far the people still counted in municipality ``i`` lie from the nearest post, and whether
+    their straight lines to it cross the gap: a low share there is distance, not missing roads, when
+    they do not."""
+    if post_xy is None or not len(post_xy):
+        return ""
+    sel = np.flatnonzero(~np.asarray(demand.no_road_data, dtype=bool) & (demand.municipality == i))
+    if not len(sel):
+        return "nobody there is counted"
+    w = np.asarray(demand.weight, dtype=float)[sel]
+    d = np.hypot(demand.x[sel][None, :] - post_xy[:, 0:1], demand.y[sel][None, :] - post_xy[:, 1:2])
+    near = np.argmin(d, axis=0)
+    dist = d[near, np.arange(len(sel))] / 1000
+    lines = shapely.linestrings(
+        np.stack([post_xy[near], np.column_stack([demand.x[sel], demand.y[sel]])], axis=1).reshape(-1, 2),
+        indices=np.repeat(np.arange(len(sel)), 2),
+    )
+    cross = shapely.intersects(lines, zone.gap_metric) if zone.gap_metric is not None else np.zeros(len(sel), bool)
+    by = np.bincount(near, weights=w, minlength=len(post_ids))
+    main = ", ".join(f"{post_ids[k]} for {by[k]:,.0f}" for k in np.argsort(-by) if by[k] > 0)
+    crossing = float(w[cross].sum())
+    tail = (
+        "their straight lines clear of the gap: their times are distance, not missing roads"
+        if crossing == 0
+        else f"{crossing:,.0f} of them behind the gap as the crow flies, their routes within the plausible pace"
+    )
+    return (
+        f"the {w.sum():,.0f} people counted lie {dist.min():.1f}-{dist.max():.1f} km (median "
+        f"{float(np.median(dist)):.1f}) from the nearest post as the crow flies ({main}), {tail}"
+    )

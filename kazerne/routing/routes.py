@@ -135,65 +135,31 @@ def entry_index(net: RoadNetwork, profile: SpeedProfile, tails: np.ndarray, head
     return np.searchsorted(key, np.asarray(tails, np.int64) * net.n_nodes + np.asarray(heads, np.int64))
 
 
-def route(net: RoadNetwork, profile: SpeedProfile, from_node: int, to_node: int) -> Route:
-    """The fastest route from ``from_node`` to ``to_node`` (node indices) under ``profile``.
+def route(net: RoadNetwork, profile: SpeedProfile, from_node, to_node) -> Route:
+    """The fastest route from ``from_node`` to ``to_node`` under ``profile``.
 
-    Raises :class:`~kazerne.errors.ModelInputError` when ``to_node`` cannot be reached.
+    Each end is a node index or a point on a street (:class:`~kazerne.routing.snapping.EdgePoint`:
+    ``Sites.point(i)`` for a site, ``Zone.street_point(lon, lat)`` for an address): the route then
+    leaves that point along its edge towards either end, or reaches it along its edge from either end
+    (one-way streets respected), as the travel-time matrices measure it. Raises
+    :class:`~kazerne.errors.ModelInputError` when ``to_node`` cannot be reached.
     """
     from ..checks import check_net
     from .profiles import check_profile
+    from .snapping import EdgePoint
 
     net, profile = check_net(net), check_profile(profile)
+    if isinstance(from_node, EdgePoint) or isinstance(to_node, EdgePoint):
+        return _point_route(net, profile, _end(net, from_node, "from"), _end(net, to_node, "to"))
     a = _check_node(net, from_node, "from")
     b = _check_node(net, to_node, "to")
     g = net.csr(profile)
     dist, pred = csgraph.dijkstra(g, directed=True, indices=a, return_predecessors=True)
     if not np.isfinite(dist[b]):
         raise ModelInputError(f"node {b} cannot be reached from node {a} with the {profile.name} profile", field="to")
-    chain = [b]
-    while chain[-1] != a:
-        chain.append(int(pred[chain[-1]]))
-    path = np.array(chain[::-1], dtype=np.int64)
-    ent = entry_index(net, profile, path[:-1], path[1:])
-    eids, revs = net.csr_edges(profile)
-    edges, rev = eids[ent], revs[ent]
-    times = g.data[ent]
-    em = net.emergency_only()
-    speeds = profile.edge_speeds(net.cls[edges], net.urban[edges], net.maxspeed[edges], em[edges])
-    speeds = np.where(rev, speeds * profile.oneway_reverse_factor, speeds)
-    fix = net.fixme[edges] if net.fixme is not None else np.zeros(len(edges), bool)
-    speeds = np.where(fix, speeds * profile.unknown_direction_factor, speeds)
-    legs: list[RouteLeg] = []
-    prev = None
-    assert net.names is not None and net.name_id is not None  # built with the network
-    for e, r, t, sp, f in zip(edges, rev, times, speeds, fix):
-        name = str(net.names[net.name_id[e]]) if net.name_id[e] >= 0 else "(unnamed)"
-        k = (name, int(net.cls[e]), bool(r), bool(em[e]), bool(f))
-        if k == prev:
-            leg = legs[-1]
-            drive_h = leg.length_m / 1000 / leg.speed_kmh + net.length[e] / 1000 / sp
-            leg.length_m += float(net.length[e])
-            leg.time_s += float(t)
-            leg.speed_kmh = float(leg.length_m / 1000 / drive_h)
-        else:
-            legs.append(
-                RouteLeg(
-                    street=name,
-                    road_class=HIGHWAY_CLASSES[net.cls[e]],
-                    length_m=float(net.length[e]),
-                    speed_kmh=float(sp),
-                    time_s=float(t),
-                    against_oneway=bool(r),
-                    emergency_passage=bool(em[e]),
-                    unknown_direction=bool(f),
-                )
-            )
-        prev = k
-    pieces = []
-    for e, r in zip(edges, rev):
-        c = net.edge_geometry(int(e))
-        pieces.append(c[::-1] if r else c)
-    xy = np.concatenate(pieces) if pieces else np.array([[net.x[a], net.y[a]]])
+    edges, rev, legs, xy = _path_legs(net, profile, _path(pred, a, b))
+    if not len(edges):
+        xy = np.array([[net.x[a], net.y[a]]])
     straight = float(np.hypot(net.x[a] - net.x[b], net.y[a] - net.y[b]))
     return Route(
         profile=profile.name,
@@ -206,6 +172,158 @@ def route(net: RoadNetwork, profile: SpeedProfile, from_node: int, to_node: int)
         xy=xy,
         edges=edges,
         reverse=rev,
+    )
+
+
+def _path(pred, a: int, b: int) -> np.ndarray:
+    path = [b]
+    while path[-1] != a:
+        path.append(int(pred[path[-1]]))
+    return np.array(path[::-1], dtype=np.int64)
+
+
+def _path_legs(net: RoadNetwork, profile: SpeedProfile, path: np.ndarray):
+    """``(edges, reverse, legs, xy)`` of the routing graph's arcs along the node ``path``."""
+    g = net.csr(profile)
+    ent = entry_index(net, profile, path[:-1], path[1:])
+    eids, revs = net.csr_edges(profile)
+    edges, rev = eids[ent], revs[ent]
+    times = g.data[ent]
+    em = net.emergency_only()
+    speeds = profile.edge_speeds(net.cls[edges], net.urban[edges], net.maxspeed[edges], em[edges])
+    speeds = np.where(rev, speeds * profile.oneway_reverse_factor, speeds)
+    fix = net.fixme[edges] if net.fixme is not None else np.zeros(len(edges), bool)
+    speeds = np.where(fix, speeds * profile.unknown_direction_factor, speeds)
+    legs: list[RouteLeg] = []
+    for e, r, t, sp in zip(edges, rev, times, speeds):
+        _add_leg(net, legs, int(e), bool(r), float(net.length[e]), float(t), float(sp))
+    pieces = []
+    for e, r in zip(edges, rev):
+        c = net.edge_geometry(int(e))
+        pieces.append(c[::-1] if r else c)
+    xy = np.concatenate(pieces) if pieces else np.zeros((0, 2))
+    return edges, rev, legs, xy
+
+
+def _add_leg(net: RoadNetwork, legs: list, e: int, rev: bool, length_m: float, time_s: float, speed_kmh: float):
+    """Append edge ``e`` (or a part of it) to ``legs`` (:func:`_join`)."""
+    em = bool(net.emergency_only()[e])
+    fix = bool(net.fixme[e]) if net.fixme is not None else False
+    name = str(net.names[net.name_id[e]]) if net.name_id[e] >= 0 else "(unnamed)"
+    _join(legs, RouteLeg(name, HIGHWAY_CLASSES[net.cls[e]], length_m, speed_kmh, time_s, rev, em, fix))
+
+
+def _join(legs: list, leg: RouteLeg) -> None:
+    """Append ``leg``, or add it to the last leg when that is the same street, class and manner of driving."""
+    if legs:
+        last = legs[-1]
+        same = (last.street, last.road_class, last.against_oneway, last.emergency_passage, last.unknown_direction)
+        if same == (leg.street, leg.road_class, leg.against_oneway, leg.emergency_passage, leg.unknown_direction):
+            drive_h = last.length_m / 1000 / last.speed_kmh + leg.length_m / 1000 / leg.speed_kmh
+            last.length_m += leg.length_m
+            last.time_s += leg.time_s
+            last.speed_kmh = float(last.length_m / 1000 / drive_h)
+            return
+    legs.append(leg)
+
+
+def _end(net: RoadNetwork, end, what: str):
+    """An :class:`EdgePoint` for a route end given as a node or a point."""
+    from .snapping import EdgePoint
+
+    if isinstance(end, EdgePoint):
+        if not (-1 <= end.edge < net.n_edges) or not 0 <= end.node < net.n_nodes:
+            raise ModelInputError(f"point on edge {end.edge} is not in the network", field=what)
+        return end
+    n = _check_node(net, end, what)
+    return EdgePoint(node=n, edge=-1, frac=0.0, x=float(net.x[n]), y=float(net.y[n]), distance_m=0.0)
+
+
+def _partial(net: RoadNetwork, e: int, f0: float, f1: float) -> np.ndarray:
+    """The geometry of edge ``e`` from fraction ``f0`` to ``f1`` (reversed when ``f1 < f0``)."""
+    import shapely
+    from shapely.ops import substring
+
+    line = shapely.LineString(net.edge_geometry(e))
+    part = substring(line, f0, f1, normalized=True)
+    xy = np.asarray(part.coords) if part.geom_type == "LineString" else np.asarray([part.coords[0]] * 2)
+    return xy
+
+
+def _point_route(net: RoadNetwork, profile: SpeedProfile, src, dst) -> Route:
+    """The fastest route between two points on streets (see :func:`route`)."""
+    from .snapping import approach_costs, departure_costs, same_edge_times
+
+    sa, sca, sb, scb = departure_costs(net, profile, [src.edge], [src.frac], [src.node])
+    ta, tca, tb, tcb = approach_costs(net, profile, [dst.edge], [dst.frac], [dst.node])
+    s_nodes, s_cost = [int(sa[0]), int(sb[0])], [float(sca[0]), float(scb[0])]
+    t_nodes, t_cost = [int(ta[0]), int(tb[0])], [float(tca[0]), float(tcb[0])]
+    dist, pred = csgraph.dijkstra(net.csr(profile), directed=True, indices=s_nodes, return_predecessors=True)
+    options = [
+        (s_cost[i] + dist[i, t_nodes[j]] + t_cost[j], i, j)
+        for i in range(2)
+        for j in range(2)
+        if src.edge >= 0 or i == 0
+    ]
+    direct = np.inf
+    if src.edge >= 0 and src.edge == dst.edge:
+        direct = float(same_edge_times(net, profile, [src.edge], [src.frac], [dst.edge], [dst.frac])[2][0])
+    total, i, j = min(options)
+    if not np.isfinite(min(total, direct)):
+        raise ModelInputError(f"the point cannot be reached with the {profile.name} profile", field="to")
+    legs: list[RouteLeg] = []
+    pieces, edges, rev = [], [], []
+
+    def partial(e, f0, f1, t):
+        if f0 == f1 or e < 0:
+            return
+        back = f1 < f0
+        length = abs(f1 - f0) * float(net.length[e])
+        _add_leg(net, legs, e, back and bool(net.oneway[e]), length, t, length / max(t, 1e-9) * 3.6)
+        pieces.append(_partial(net, e, f0, f1))
+        edges.append(e)
+        rev.append(back and bool(net.oneway[e]))
+
+    if direct <= total:
+        total = direct
+        partial(src.edge, src.frac, dst.frac, direct)
+        a = b = src.node
+    else:
+        a, b = s_nodes[i], t_nodes[j]
+        partial(src.edge, src.frac, 0.0 if i == 0 else 1.0, s_cost[i])
+        if a != b:
+            e_mid, r_mid, legs_mid, xy_mid = _path_legs(net, profile, _path(pred[i], a, b))
+            for leg in legs_mid:
+                _join(legs, leg)
+            pieces.append(xy_mid)
+            edges.extend(e_mid.tolist())
+            rev.extend(r_mid.tolist())
+        partial(dst.edge, 0.0 if j == 0 else 1.0, dst.frac, t_cost[j])
+    xy = np.concatenate(pieces) if pieces else np.array([[src.x, src.y]])
+    meta = {}
+    for tag, p in (("starts", src), ("ends", dst)):
+        if p.edge >= 0:
+            meta[f"{tag}_on"] = str(net.names[net.name_id[p.edge]]) if net.name_id[p.edge] >= 0 else "(unnamed)"
+            meta[f"{tag}_on_class"] = HIGHWAY_CLASSES[net.cls[p.edge]]
+            meta[f"{tag}_snap_distance_m"] = round(float(p.distance_m), 1)
+    if dst.edge >= 0:  # the names of pack v3's summaries
+        meta["snap_distance_m"] = meta["ends_snap_distance_m"]
+        f_from = src.frac if direct <= total else (0.0 if j == 0 else 1.0)
+        meta["partial_edge_m"] = round(float(net.length[dst.edge]) * abs(dst.frac - f_from), 1)
+    e_arr = np.array(edges, dtype=np.int64)
+    length = float(sum(leg.length_m for leg in legs))
+    return Route(
+        profile=profile.name,
+        from_node=int(a),
+        to_node=int(b),
+        drive_s=float(total),
+        length_m=length,
+        straight_m=float(np.hypot(src.x - dst.x, src.y - dst.y)),
+        legs=legs,
+        xy=xy,
+        edges=e_arr,
+        reverse=np.array(rev, dtype=bool),
+        meta=meta,
     )
 
 
@@ -246,76 +364,19 @@ def tree_lengths(net: RoadNetwork, profile: SpeedProfile, sources, limit_s: floa
     return dist, lengths
 
 
-def route_to_xy(net: RoadNetwork, profile: SpeedProfile, from_node: int, x: float, y: float, max_snap_m=None) -> Route:
-    """The fastest route from ``from_node`` to a point (EPSG:31370 metres) **snapped onto its street**
-    (:func:`~kazerne.routing.snapping.snap_to_edges`: the nearest point of the nearest public street
-    within ``max_snap_m``, 500 m by default): the route to one end of that street's edge, then the
-    partial edge to the point (its time pro rata, respecting one-way streets), as the travel-time
-    matrices measure it. ``meta`` says where the route ends. Raises
-    :class:`~kazerne.errors.ModelInputError` when no road is within the distance or the point cannot be
-    reached."""
-    from .snapping import DEFAULT_MAX_SNAP_M, approach_costs, snap_to_edges
+def route_to_xy(net: RoadNetwork, profile: SpeedProfile, from_node, x: float, y: float, max_snap_m=None) -> Route:
+    """The fastest route from ``from_node`` (a node, or a site's :class:`~kazerne.routing.snapping.EdgePoint`)
+    to a point (EPSG:31370 metres) **snapped onto its street**
+    (:func:`~kazerne.routing.snapping.street_point`: the nearest point of the nearest street within
+    ``max_snap_m``, 500 m by default, not a service road or track while a street is near): the route
+    to one end of that street's edge, then the partial edge to the point (its time pro rata,
+    respecting one-way streets), as the travel-time matrices measure it. ``meta`` says where the
+    route ends. Raises :class:`~kazerne.errors.ModelInputError` when no road is within the distance
+    or the point cannot be reached."""
+    from .snapping import DEFAULT_MAX_SNAP_M, street_point
 
-    a0 = _check_node(net, from_node, "from")
     lim = DEFAULT_MAX_SNAP_M if max_snap_m is None else float(max_snap_m)
-    es = snap_to_edges(net, [x], [y], max_snap_m=lim)
-    if es.edge[0] < 0:
+    end = street_point(net, x, y, max_snap_m=lim)
+    if end is None:
         raise ModelInputError(f"no road within {lim:.0f} m of the point", field="to")
-    a, ca, b, cb = approach_costs(net, profile, es.edge, es.frac)
-    dist = csgraph.dijkstra(net.csr(profile), directed=True, indices=a0)
-    via = [(dist[a[0]] + ca[0], int(a[0]), float(es.frac[0])), (dist[b[0]] + cb[0], int(b[0]), 1.0 - float(es.frac[0]))]
-    total, end, share = min(via)
-    if not np.isfinite(total):
-        raise ModelInputError(f"the point cannot be reached from node {a0} with the {profile.name} profile", field="to")
-    r = route(net, profile, a0, end) if end != a0 else _empty_route(net, profile, a0)
-    e = int(es.edge[0])
-    extra_t = total - r.drive_s
-    extra_m = share * float(net.length[e])
-    assert net.names is not None and net.name_id is not None and net.oneway is not None  # built with the network
-    against = end == int(net.v[e]) and bool(net.oneway[e])  # back along a one-way edge: contraflow
-    name = str(net.names[net.name_id[e]]) if net.name_id[e] >= 0 else "(unnamed)"
-    em = bool(net.emergency_only()[e])
-    fix = bool(net.fixme[e]) if net.fixme is not None else False
-    if extra_m > 0:
-        r.legs.append(
-            RouteLeg(
-                street=name,
-                road_class=HIGHWAY_CLASSES[net.cls[e]],
-                length_m=extra_m,
-                speed_kmh=extra_m / max(extra_t, 1e-9) * 3.6,
-                time_s=extra_t,
-                against_oneway=against,
-                emergency_passage=em,
-                unknown_direction=fix,
-            )
-        )
-    import shapely
-
-    p = shapely.line_interpolate_point(shapely.LineString(net.edge_geometry(e)), float(es.frac[0]), normalized=True)
-    r.xy = np.vstack([r.xy, [[p.x, p.y]]])
-    r.drive_s = float(total)
-    r.length_m += extra_m
-    r.straight_m = float(np.hypot(net.x[a0] - p.x, net.y[a0] - p.y))
-    r.meta = {
-        **r.meta,
-        "ends_on": name,
-        "ends_on_class": HIGHWAY_CLASSES[net.cls[e]],
-        "snap_distance_m": round(float(es.distance_m[0]), 1),
-        "partial_edge_m": round(extra_m, 1),
-    }
-    return r
-
-
-def _empty_route(net: RoadNetwork, profile: SpeedProfile, node: int) -> Route:
-    return Route(
-        profile=profile.name,
-        from_node=node,
-        to_node=node,
-        drive_s=0.0,
-        length_m=0.0,
-        straight_m=0.0,
-        legs=[],
-        xy=np.array([[net.x[node], net.y[node]]]),
-        edges=np.zeros(0, np.int64),
-        reverse=np.zeros(0, bool),
-    )
+    return route(net, profile, from_node if not isinstance(from_node, np.integer) else int(from_node), end)

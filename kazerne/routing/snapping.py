@@ -10,8 +10,14 @@ the edge and the fraction along it; :func:`approach_costs` turns that into the p
 either end (respecting one-way streets: an end from which the edge cannot be driven towards the point
 gets ``inf``). The maximum distance is ``max_snap_m`` (default 500 m, :data:`DEFAULT_MAX_SNAP_M`).
 
-**To nodes** (:func:`snap_xy`): the nearest node with a KD-tree in EPSG:31370 (sites, whose search
-starts at a node: the nearest node of a public road a vehicle leaves by, see :func:`site_nodes_mask`).
+**Sites** (:func:`snap_sites`: posts, named sites, neighbouring posts) snap the same way, onto the
+public roads a vehicle leaves by (:func:`site_edges_mask`), and *leave* from their point towards
+either end (:func:`departure_costs`, :func:`drive_times_from`); a site and a point on the same edge
+are joined along it (:func:`same_edge_times`). Route ends are :class:`EdgePoint` s
+(:func:`street_point`, :func:`edge_point`).
+
+**To nodes** (:func:`snap_xy`): the nearest node with a KD-tree in EPSG:31370 (``only="site"``: of a
+public road a vehicle leaves by, :func:`site_nodes_mask`), kept for callers that need a node.
 
 A point farther than ``max_snap_m`` from any road, or inside the zone pack's network-gap polygon, is
 flagged ``no_road_data``: the extract says nothing about how to reach it, so it is never counted as
@@ -263,6 +269,7 @@ def edge_drive_times(net: RoadNetwork, profile, edges) -> tuple[np.ndarray, np.n
                 emergency=em[one],
                 junction=zero[one],
             )
+        fwd, contra = _with_changes(net, profile, fwd, contra)
         n = np.int64(net.n_nodes)
         lk = np.round(net.length * 10).astype(np.int64)
         k_f = (net.u.astype(np.int64) * n + net.v) * 10_000_000 + lk
@@ -276,20 +283,57 @@ def edge_drive_times(net: RoadNetwork, profile, edges) -> tuple[np.ndarray, np.n
     return t[0][edges], t[1][edges]
 
 
+def _with_changes(net, profile, fwd, contra):
+    """``(fwd, contra)`` of a network carrying changes (:class:`~kazerne.routing.changes.ChangedNetwork`:
+    closures, slow areas) as its routing graph has them: both scale with the ratio of its edge times
+    to those of its base network (``inf`` where closed), contraflow is closed where a change closes
+    that direction."""
+    active = net.active(profile) if hasattr(net, "active") and hasattr(net, "base") else []
+    if not active:
+        return fwd, contra
+    base = net.base.edge_times(profile)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(np.isfinite(base) & (base > 0), net.edge_times(profile) / base, 1.0)
+    contra = contra * ratio
+    for r in active:
+        if r.effects(profile)[0]:  # closes
+            contra = np.where(r.close_rev, np.inf, contra)
+    return fwd * ratio, contra
+
+
 def approach_costs(net: RoadNetwork, profile, edge, frac, node=None):
     """How a vehicle reaches points on edges: ``(a, a_cost, b, b_cost)`` — drive to node ``a`` (the
     edge's tail) then ``a_cost`` seconds along the edge, or to ``b`` (its head) then ``b_cost`` back
     along it; a cost is ``inf`` where the profile cannot drive the edge that way. A point without an
     edge (``edge < 0``) is reached at ``node`` with no extra time."""
+    return _edge_costs(net, profile, edge, frac, node, depart=False)
+
+
+def departure_costs(net: RoadNetwork, profile, edge, frac, node=None):
+    """How a vehicle leaves points on edges (a site on its street): ``(a, a_cost, b, b_cost)`` —
+    ``a_cost`` seconds back along the edge to its tail ``a``, or ``b_cost`` along it to its head
+    ``b``, each with the delay of the junction it reaches there (as the whole edge has); ``inf`` where
+    the profile cannot drive the edge that way (a one-way street, unless the profile may drive it
+    against its direction). A point without an edge (``edge < 0``) leaves from ``node`` with no extra
+    time."""
+    return _edge_costs(net, profile, edge, frac, node, depart=True)
+
+
+def _edge_costs(net, profile, edge, frac, node, depart: bool):
     edge = np.asarray(edge, np.int64)
     frac = np.clip(np.asarray(frac, dtype=float), 0.0, 1.0)
     has = edge >= 0
     e = np.where(has, edge, 0)
     a, b = net.u[e].astype(np.int64), net.v[e].astype(np.int64)
     fwd, bwd = edge_drive_times(net, profile, e)
+    to_a, to_b = (bwd, fwd) if depart else (fwd, bwd)  # leaving towards the tail drives the edge backwards
+    delay_a = delay_b = 0.0
+    if depart:  # leaving, the vehicle reaches the end node: its junction delay counts, as on the whole edge
+        delay_a = profile.delay_seconds(net.delay_codes(reverse=True)[e])
+        delay_b = profile.delay_seconds(net.delay_codes()[e])
     with np.errstate(invalid="ignore"):
-        a_cost = np.where(frac == 0.0, 0.0, frac * fwd)  # a point at the tail is the tail
-        b_cost = np.where(frac == 1.0, 0.0, (1.0 - frac) * bwd)
+        a_cost = np.where(frac == 0.0, 0.0, frac * to_a + delay_a)  # a point at the tail is the tail
+        b_cost = np.where(frac == 1.0, 0.0, (1.0 - frac) * to_b + delay_b)
     if not has.all():
         nd = np.zeros(len(edge), np.int64) if node is None else np.asarray(node, np.int64)
         a, b = np.where(has, a, nd), np.where(has, b, nd)
@@ -370,3 +414,110 @@ def demand_approach(net: RoadNetwork, profile, demand):
         bad[:] = False
         bad[idx] = True
     return a, ca, b, cb, bad
+
+
+# ---------------------------------------------------------------------------------------- sites
+def site_edges_mask(net: RoadNetwork) -> np.ndarray:
+    """Per edge: a public road a vehicle leaves by (class not in :data:`SITE_EXCLUDED_CLASSES`, not an
+    emergency-only passage): what a site (post, candidate, base) stands on by default."""
+    m = net._csr_cache.get("_site_edges")
+    if m is None:
+        from .profiles import CLASS_INDEX
+
+        m = ~(np.isin(net.cls, [CLASS_INDEX[c] for c in SITE_EXCLUDED_CLASSES]) | net.emergency_only())
+        net._csr_cache["_site_edges"] = m
+    return m
+
+
+def snap_sites(net: RoadNetwork, x, y, max_snap_m: float = DEFAULT_MAX_SNAP_M, snap: str = "public") -> EdgeSnap:
+    """Snap sites (EPSG:31370) onto their street: :func:`snap_to_edges` (the demand points' projection)
+    restricted, for ``snap="public"``, to the public roads a vehicle leaves by
+    (:func:`site_edges_mask`: no service road, car-park aisle, track, pedestrian street or passage);
+    ``snap="any"`` snaps as demand points and route ends do (a street first). ``edge`` is -1 where no
+    such road lies within ``max_snap_m`` (``distance_m`` is then the distance to the nearest node)."""
+    mask = site_edges_mask(net) if snap == "public" else None
+    return snap_to_edges(net, x, y, max_snap_m=max_snap_m, edge_mask=mask)
+
+
+def drive_times_from(net: RoadNetwork, profile, nodes, edge=None, frac=None, cutoff_s=None, workers=None) -> np.ndarray:
+    """Driving times (s, float64) from sites to every node: (n, n_nodes), ``inf`` beyond ``cutoff_s``
+    or unreachable. A site with an edge (``edge >= 0``) leaves from its point ``frac`` along that edge
+    (:func:`departure_costs`: towards either end, one-way streets respected); one without leaves from
+    its node. Equal to :func:`~kazerne.routing.paths.drive_times` for sites at nodes."""
+    from .paths import cutoff_seconds, drive_times
+
+    nodes = np.atleast_1d(np.asarray(nodes, np.int64))
+    if edge is None:
+        return drive_times(net, profile, nodes, cutoff_s=cutoff_s, workers=workers)
+    a, ca, b, cb = departure_costs(net, profile, edge, frac, nodes)
+    uniq, inv = np.unique(np.concatenate([a, b]), return_inverse=True)
+    d = drive_times(net, profile, uniq, cutoff_s=cutoff_s, workers=workers)
+    ia, ib = inv[: len(a)], inv[len(a) :]
+    out = np.minimum(d[ia] + ca[:, None], d[ib] + cb[:, None])
+    lim = cutoff_seconds(cutoff_s)
+    if np.isfinite(lim):
+        out[out > lim] = np.inf
+    return out
+
+
+def same_edge_times(net: RoadNetwork, profile, s_edge, s_frac, d_edge, d_frac):
+    """Sites and points on the same street edge: ``(rows, cols, seconds)`` of the direct drive along
+    it from the site's point to the point's (forwards or backwards as the edge allows; ``inf`` where
+    it does not). The node-to-node times miss these: the route would leave the edge and come back."""
+    s_edge = np.atleast_1d(np.asarray(s_edge, np.int64))
+    d_edge = np.asarray(d_edge, np.int64)
+    rows, cols = [], []
+    for i in np.flatnonzero(s_edge >= 0):
+        c = np.flatnonzero(d_edge == s_edge[i])
+        rows.append(np.full(len(c), i, np.int64))
+        cols.append(c)
+    if not rows:
+        z = np.zeros(0, np.int64)
+        return z, z, np.zeros(0)
+    r, c = np.concatenate(rows), np.concatenate(cols)
+    fwd, bwd = edge_drive_times(net, profile, s_edge[r])
+    step = np.asarray(d_frac, dtype=float)[c] - np.asarray(s_frac, dtype=float)[r]
+    with np.errstate(invalid="ignore"):
+        t = np.where(step >= 0, step * fwd, -step * bwd)
+    t = np.where(step == 0, 0.0, t)
+    return r, c, t
+
+
+def nearest_edge_distance(net: RoadNetwork, x: float, y: float, edge_mask=None) -> float:
+    """Distance (m) from one point (EPSG:31370) to the nearest edge of ``edge_mask`` (all edges by
+    default), however far: for the message of a site off the network."""
+    m = np.ones(net.n_edges, dtype=bool) if edge_mask is None else np.asarray(edge_mask, dtype=bool)
+    tree, _, _ = _edge_tree(net, m)
+    _, dist = tree.query_nearest(shapely.points([x], [y]), return_distance=True, all_matches=False)
+    return float(dist[0])
+
+
+@dataclass
+class EdgePoint:
+    """A place on a street: ``frac`` along ``edge`` (-1: at ``node`` itself), ``node`` the edge's end
+    nearer along it, ``x``, ``y`` the point on the edge (EPSG:31370) and ``distance_m`` from the place
+    it stands for (a site's position, an address) to it. Route ends (:func:`kazerne.routing.routes.route`)."""
+
+    node: int
+    edge: int
+    frac: float
+    x: float
+    y: float
+    distance_m: float = 0.0
+
+
+def edge_point(net: RoadNetwork, node: int, edge: int, frac: float, distance_m: float = 0.0) -> EdgePoint:
+    """The :class:`EdgePoint` ``frac`` along ``edge`` (or at ``node`` when ``edge < 0``)."""
+    if edge < 0:
+        return EdgePoint(int(node), -1, 0.0, float(net.x[node]), float(net.y[node]), float(distance_m))
+    p = shapely.line_interpolate_point(shapely.LineString(net.edge_geometry(int(edge))), float(frac), normalized=True)
+    return EdgePoint(int(node), int(edge), float(frac), float(p.x), float(p.y), float(distance_m))
+
+
+def street_point(net: RoadNetwork, x: float, y: float, max_snap_m: float = DEFAULT_MAX_SNAP_M, snap: str = "street"):
+    """An address (EPSG:31370) on its street as demand points are snapped (:func:`snap_to_edges`), or
+    with ``snap="public"`` as a site is (:func:`snap_sites`); ``None`` when no road is within ``max_snap_m``."""
+    es = snap_sites(net, [x], [y], max_snap_m=max_snap_m, snap="public" if snap == "public" else "any")
+    if es.edge[0] < 0:
+        return None
+    return edge_point(net, int(es.node[0]), int(es.edge[0]), float(es.frac[0]), float(es.distance_m[0]))

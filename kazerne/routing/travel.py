@@ -326,7 +326,10 @@ def travel_times(
     if ch and np.isfinite(cutoff):
         cutoff = max(0.0, cutoff - ch)  # from the call -> from the alarm
     nrd = np.asarray(demand.no_road_data, dtype=bool)
-    out, node_out = _response_times(zone.net, prof, nodes, turnout, dn, nrd, cutoff, keep_nodes, workers, progress)
+    where = _site_points(sites, demand, dn[4])
+    out, node_out = _response_times(
+        zone.net, prof, nodes, turnout, dn, nrd, cutoff, keep_nodes, workers, progress, where=where
+    )
     return TravelTimes(
         site_ids=list(sites.ids),
         turnout_s=turnout,
@@ -341,15 +344,22 @@ def travel_times(
     ).shifted(clock)
 
 
-def demand_drive_times(net: RoadNetwork, profile: SpeedProfile, site_nodes, demand, cutoff_s=None) -> np.ndarray:
+def demand_drive_times(
+    net: RoadNetwork, profile: SpeedProfile, site_nodes, demand, cutoff_s=None, site_edge=None, site_frac=None
+) -> np.ndarray:
     """Driving times (s, float64) from ``site_nodes`` to ``demand``'s points along their streets
     (:func:`~kazerne.routing.snapping.demand_approach`): (len(site_nodes), len(demand)), ``inf`` beyond
-    ``cutoff_s`` or unreachable. No turnout, and no ``no_road_data`` masking."""
-    from .snapping import demand_approach
+    ``cutoff_s`` or unreachable. No turnout, and no ``no_road_data`` masking. With ``site_edge`` and
+    ``site_frac`` (a :class:`~kazerne.Sites`' ``edge`` and ``frac``) the sites leave from their points
+    on their streets (:func:`~kazerne.routing.snapping.drive_times_from`)."""
+    from .snapping import demand_approach, drive_times_from, same_edge_times
 
-    a, ca, b, cb, _ = demand_approach(net, profile, demand)
-    d = drive_times(net, profile, site_nodes, cutoff_s=cutoff_s)
+    a, ca, b, cb, moved = demand_approach(net, profile, demand)
+    d = drive_times_from(net, profile, site_nodes, site_edge, site_frac, cutoff_s=cutoff_s)
     out = np.minimum(d[:, a] + ca, d[:, b] + cb)
+    if site_edge is not None and getattr(demand, "edge", None) is not None:
+        r, c, t = same_edge_times(net, profile, site_edge, site_frac, np.where(moved, -1, demand.edge), demand.frac)
+        out[r, c] = np.minimum(out[r, c], t)
     if cutoff_s is not None:
         out[out > cutoff_seconds(cutoff_s)] = np.inf
     return out
@@ -410,12 +420,25 @@ def travel_matrix(
     )
 
 
-def _response_times(net, prof, nodes, turnout, dn, nrd, cutoff, keep_nodes, workers, progress):
+def _site_points(sites, demand, moved):
+    """``(edge, frac, demand_edge, demand_frac)`` for :func:`_response_times` when some site stands on
+    an edge (it leaves from its point; a demand point on the same edge is reached along it), else None."""
+    if sites.edge is None or not (np.asarray(sites.edge) >= 0).any():
+        return None
+    d_edge = getattr(demand, "edge", None)
+    if d_edge is not None:
+        d_edge = np.where(np.asarray(moved, bool), -1, d_edge)
+    return np.asarray(sites.edge, np.int64), np.asarray(sites.frac, float), d_edge, getattr(demand, "frac", None)
+
+
+def _response_times(net, prof, nodes, turnout, dn, nrd, cutoff, keep_nodes, workers, progress, where=None):
     """(sites x demand float32, sites x nodes or None): turnout + drive, ``inf`` beyond ``cutoff``,
     unreachable or without road data. Distinct site nodes are searched once. ``dn`` is the demand's
     approach ``(a, a_cost, b, b_cost)`` (:func:`~kazerne.routing.snapping.approach_costs`): a point is
-    reached through node ``a`` plus ``a_cost`` seconds or node ``b`` plus ``b_cost``."""
+    reached through node ``a`` plus ``a_cost`` seconds or node ``b`` plus ``b_cost``. ``where``
+    (:func:`_site_points`): the sites leave from points on their edges."""
     from ..limits import require_memory
+    from .snapping import drive_times_from, same_edge_times
 
     a, ca, b, cb = (np.asarray(v) for v in dn[:4])
     n_s, n_d = len(nodes), len(a)
@@ -427,11 +450,22 @@ def _response_times(net, prof, nodes, turnout, dn, nrd, cutoff, keep_nodes, work
     out = np.empty((n_s, n_d), dtype=np.float32)
     node_out = np.empty((n_s, net.n_nodes)) if keep_nodes else None
     limit = None if not np.isfinite(cutoff) or n_s == 0 else max(0.0, cutoff - float(turnout.min()))
-    uniq, inv = np.unique(nodes, return_inverse=True)
+    s_edge = None if where is None else where[0]
+    keys = nodes if where is None else np.column_stack([nodes, where[0], where[1]])
+    uniq, first, inv = np.unique(keys, axis=0, return_index=True, return_inverse=True)
+    inv = inv.reshape(-1)
     step = 256
     for start in range(0, len(uniq), step):
-        part = uniq[start : start + step]
-        d = drive_times(net, prof, part, cutoff_s=limit, workers=workers)
+        part = first[start : start + step]
+        d = drive_times_from(
+            net,
+            prof,
+            nodes[part],
+            None if where is None else s_edge[part],
+            None if where is None else where[1][part],
+            cutoff_s=limit,
+            workers=workers,
+        )
         rows = np.flatnonzero((inv >= start) & (inv < start + len(part)))
         dd = d[inv[rows] - start]
         out[rows] = np.minimum(dd[:, a] + ca, dd[:, b] + cb) + turnout[rows, None]
@@ -439,6 +473,9 @@ def _response_times(net, prof, nodes, turnout, dn, nrd, cutoff, keep_nodes, work
             node_out[rows] = d[inv[rows] - start] + turnout[rows, None]
         if progress is not None:
             progress.update(len(rows))
+    if where is not None and where[2] is not None:
+        r, c, t = same_edge_times(net, prof, where[0], where[1], where[2], where[3])
+        out[r, c] = np.minimum(out[r, c], t + turnout[r])
     if np.isfinite(cutoff):
         out[out > cutoff] = np.inf
     out[:, nrd] = np.inf

@@ -14,7 +14,7 @@ import numpy as np
 from scipy.sparse import csgraph
 
 from .profiles import CLASS_INDEX, HIGHWAY_CLASSES
-from .snapping import demand_approach
+from .snapping import demand_approach, departure_costs
 
 #: Classes on which contraflow would be a fault of the rule (ramps, dual carriageways of main roads).
 MAJOR_CLASSES = (
@@ -30,20 +30,29 @@ MAJOR_CLASSES = (
 )
 
 
-def best_route_usage(net, profile, site_nodes, turnout_s, demand) -> dict:
+def best_route_usage(net, profile, site_nodes, turnout_s, demand, site_edge=None, site_frac=None) -> dict:
     """Contraflow and passages on the fastest routes from ``site_nodes`` (with ``turnout_s`` each) to
-    the points of ``demand`` that have road data. Returns a JSON-ready dict: counts, lengths and
-    population per kind, and ``passages`` / ``contraflow`` lists of streets (name, class, metres used,
-    population served), largest population first."""
+    the points of ``demand`` that have road data. With ``site_edge`` / ``site_frac`` (a
+    :class:`~kazerne.Sites`' place on its street) each site leaves from its point towards either end
+    of its edge (:func:`~kazerne.routing.snapping.departure_costs`), as the matrices measure it.
+    Returns a JSON-ready dict: counts, lengths and population per kind, and ``passages`` /
+    ``contraflow`` lists of streets (name, class, metres used, population served), largest
+    population first."""
     site_nodes = np.asarray(site_nodes, np.int64)
     turnout = np.broadcast_to(np.asarray(turnout_s, dtype=float), site_nodes.shape)
+    roots, root_cost, owner = site_nodes, np.zeros(len(site_nodes)), np.arange(len(site_nodes))
+    if site_edge is not None:  # two roots per site: towards the tail, towards the head of its edge
+        sa, sca, sb, scb = departure_costs(net, profile, site_edge, site_frac, site_nodes)
+        roots, root_cost = np.concatenate([sa, sb]), np.concatenate([sca, scb])
+        owner = np.concatenate([owner, owner])
+    turnout = turnout[owner]
     a, ca, b, cb, _ = demand_approach(net, profile, demand)
     ok = ~np.asarray(demand.no_road_data, dtype=bool)
     w = np.asarray(demand.weight, dtype=float)
     g = net.csr(profile)
     eids, revs = net.csr_edges(profile)
-    dist, pred = csgraph.dijkstra(g, directed=True, indices=site_nodes, return_predecessors=True)
-    dist = np.atleast_2d(dist)
+    dist, pred = csgraph.dijkstra(g, directed=True, indices=roots, return_predecessors=True)
+    dist = np.atleast_2d(dist) + root_cost[:, None]
     pred = np.atleast_2d(pred)
     via_a = dist[:, a] + ca
     via_b = dist[:, b] + cb
@@ -60,10 +69,15 @@ def best_route_usage(net, profile, site_nodes, turnout_s, demand) -> dict:
     passage_pts = np.zeros(len(a), dtype=bool)
     from .routes import entry_index
 
-    for s in range(len(site_nodes)):
+    for s in range(len(roots)):
         mine = np.flatnonzero(reached & (best == s))
         if not len(mine):
             continue
+        if site_edge is not None and s < len(site_nodes):  # the first roots leave towards the tail
+            e0 = int(np.asarray(site_edge)[owner[s]])
+            if e0 >= 0 and net.oneway[e0] and float(np.asarray(site_frac)[owner[s]]) > 0:
+                rev_pop[e0] += w[mine].sum()  # backwards along its one-way street: contraflow
+                contra_pts[mine] = True
         p = pred[s]
         has = p >= 0
         idx = np.flatnonzero(has)
@@ -96,7 +110,7 @@ def best_route_usage(net, profile, site_nodes, turnout_s, demand) -> dict:
             fw, rv = lev[~r_of[lev]], lev[r_of[lev]]
             np.add.at(edge_pop, e_of[fw], flow[fw])
             np.add.at(rev_pop, e_of[rv], flow[rv])
-        contra_pts[mine] = c_on[end[mine]]
+        contra_pts[mine] |= c_on[end[mine]]
         passage_pts[mine] = p_on[end[mine]]
     # the partial edge at the end: driven back along a one-way edge is contraflow too
     e_end = np.asarray(demand.edge) if getattr(demand, "edge", None) is not None else None

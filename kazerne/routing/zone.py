@@ -40,29 +40,65 @@ class Zone:
     def site_node(
         self, lon: float, lat: float, what: str, max_snap_m: float = DEFAULT_MAX_SNAP_M, snap: str = "public"
     ) -> int:
-        """Network node of a site; :class:`SnapError` when it is off the network or in the gap.
+        """Network node of a site: the end of its street edge nearer along it (:meth:`site_point`);
+        :class:`SnapError` when it is off the network or in the gap."""
+        return self.site_point(lon, lat, what, max_snap_m=max_snap_m, snap=snap)[0]
 
-        ``snap="public"`` (default) places the site on the nearest node of a public road a vehicle
-        leaves by (not a service road, car park, track or emergency-only passage); ``snap="any"`` on
-        the nearest node of any kind."""
+    def site_point(
+        self, lon: float, lat: float, what: str, max_snap_m: float = DEFAULT_MAX_SNAP_M, snap: str = "public"
+    ) -> tuple:
+        """Where a site stands on its street: ``(node, edge, frac, distance_m)`` — the nearest point of
+        the nearest suitable edge (:func:`~kazerne.routing.snapping.snap_sites`), ``frac`` along it,
+        ``node`` its end nearer along it, ``distance_m`` from the position to that point.
+        :class:`SnapError` (naming ``what`` and the distance) when no such road lies within
+        ``max_snap_m`` or the position is in the road-data gap.
+
+        ``snap="public"`` (default) places the site on a public road a vehicle leaves by (not a service
+        road, car park, track or emergency-only passage); ``snap="any"`` on the nearest street as
+        demand points are (any way when no street is near)."""
+        from .snapping import nearest_edge_distance, site_edges_mask, snap_sites
+
         if not (np.isfinite(lon) and np.isfinite(lat)):
             raise SnapError("position unknown (no lat/lon); give lat/lon or a street for it", field=what)
         if snap not in ("public", "any"):
             raise SnapError(f'expected snap = "public" or "any", got {snap!r}', field=what)
-        s = self.snap_lonlat([lon], [lat], max_snap_m=max_snap_m, only="site" if snap == "public" else None)
-        if s.in_gap[0]:
+        x, y = to_metric(np.atleast_1d(lon), np.atleast_1d(lat))
+        if self.gap_metric is not None and shapely.contains_xy(self.gap_metric, x[0], y[0]):
             raise SnapError(
                 f"lat={lat:.6f} lon={lon:.6f} lies in the zone's road-data gap; no travel times there", field=what
             )
-        if s.no_road_data[0]:
+        s = snap_sites(self.net, x, y, max_snap_m=max_snap_m, snap=snap)
+        if s.edge[0] < 0:
             from ..units import swap_hint
 
+            dist = nearest_edge_distance(self.net, x[0], y[0], site_edges_mask(self.net) if snap == "public" else None)
             raise SnapError(
-                f"lat={lat:.6f} lon={lon:.6f} is {s.distance_m[0]:.0f} m from the nearest road of the "
-                f"network (more than {max_snap_m:.0f} m){swap_hint(lon, lat, float(s.distance_m[0]))}",
+                f"lat={lat:.6f} lon={lon:.6f} is {dist:.0f} m from the nearest road of the network "
+                f"(more than {max_snap_m:.0f} m){swap_hint(lon, lat, dist)}",
                 field=what,
             )
-        return int(s.node[0])
+        return int(s.node[0]), int(s.edge[0]), float(s.frac[0]), float(s.distance_m[0])
+
+    def street_point(self, lon: float, lat: float, what: str = "to", max_snap_m: float = DEFAULT_MAX_SNAP_M):
+        """An address on its street, as demand points are snapped (a street, not a service road or
+        track while one is within ``max_snap_m``): an :class:`~kazerne.routing.snapping.EdgePoint`, a
+        route end. :class:`SnapError` in the gap or farther than ``max_snap_m`` from any road."""
+        from .snapping import nearest_edge_distance, street_point
+
+        x, y = to_metric(np.atleast_1d(lon), np.atleast_1d(lat))
+        if self.gap_metric is not None and shapely.contains_xy(self.gap_metric, x[0], y[0]):
+            raise SnapError(
+                f"lat={lat:.6f} lon={lon:.6f} lies in the zone's road-data gap; no travel times there", field=what
+            )
+        p = street_point(self.net, float(x[0]), float(y[0]), max_snap_m=max_snap_m)
+        if p is None:
+            dist = nearest_edge_distance(self.net, x[0], y[0])
+            raise SnapError(
+                f"lat={lat:.6f} lon={lon:.6f} is {dist:.0f} m from the nearest road of the network "
+                f"(more than {max_snap_m:.0f} m)",
+                field=what,
+            )
+        return p
 
     def contains_lonlat(self, lon: float, lat: float, buffer_m: float = 0.0) -> bool:
         x, y = to_metric([lon], [lat])

@@ -37,6 +37,20 @@ REPO_DATA = Path(__file__).resolve().parents[2] / "data"
 POST_COLUMNS = ("id", "name", "municipality", "crew", "status", "lat", "lon")
 MEDICAL_COLUMNS = ("id", "name", "municipality", "lat", "lon")
 EMS_BASE_COLUMNS = ("id", "name", "teams", "lat", "lon")
+
+
+def crew_type(label: str) -> str:
+    """Normalise a pack's crew label: ``professional``, ``volunteer`` or ``mixed``."""
+    s = (label or "").lower()
+    if "professional" in s and "volunteer" in s:
+        return "mixed"
+    if "volunteer" in s:
+        return "volunteer"
+    if "professional" in s:
+        return "professional"
+    return s or "professional"
+
+
 #: Belgium roughly, WGS84; a pack coordinate outside this box is a data error.
 _LON_RANGE = (-180.0, 180.0)
 _LAT_RANGE = (-90.0, 90.0)

@@ -219,7 +219,7 @@ def _audit(ctx: Context, posts: Sites, progress: Progress) -> dict:
     aud = audit(
         ctx.zone,
         ctx.profile,
-        posts=list(zip(posts.ids, posts.node.tolist(), posts.turnout_s.tolist())),
+        posts=posts,  # a Sites table: the audit states each post's snap distance
         demand=ctx.demand,
         sources_per_municipality=10,
         targets_per_source=10,

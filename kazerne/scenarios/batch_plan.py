@@ -174,7 +174,8 @@ class _Planner:
             (ckey, digest(prof.describe())),
             {"nodes": set(), "tasks": [], "ctx": ctx, "profile": prof, "ddig": ddig},
         )
-        g["nodes"].update(int(n) for n in posts.node)
+        places = list(zip(posts.node.tolist(), posts.edge.tolist(), posts.frac.tolist()))  # on streets
+        g["nodes"].update(places)
         inputs = {
             "v": __version__,
             "path": "fast",
@@ -185,7 +186,7 @@ class _Planner:
             "thresholds": list(sc.thresholds_min),
             "call_handling_s": sc.call_handling_s,
             "posts": posts.rows(),
-            "nodes": [int(n) for n in posts.node],
+            "nodes": places,
             "worst_n": sc.worst_n,
         }
         with in_file(sc.path):
@@ -204,7 +205,7 @@ class _Planner:
             assumptions=a,
             scenario_info={"name": r.id, "file": str(sc.path), "description": sc.description},
         )
-        t._nodes = [int(n) for n in posts.node]  # resolved to matrix rows below
+        t._nodes = places  # resolved to matrix rows below
         g["tasks"].append(t)
         return t
 
@@ -237,7 +238,7 @@ class _Planner:
             nodes = sorted(g["nodes"])
             ctx = g["ctx"]
             mdig = digest(
-                {"net": ctx.zone.net.source_sha256, "demand": g["ddig"], "profile": pdig, "nodes": nodes, "v": 1}
+                {"net": ctx.zone.net.source_sha256, "demand": g["ddig"], "profile": pdig, "nodes": nodes, "v": 2}
             )
             mpath = mdir / f"times-{mdig[:24]}.npy"
             dpath = mdir / f"demand-{g['ddig'][:24]}.npz"
@@ -246,7 +247,7 @@ class _Planner:
                 t.matrix, t.demand = str(mpath), str(dpath)
                 t.rows = [pos[n] for n in t._nodes]
                 del t._nodes
-            out.append((mpath, dpath, g["profile"], np.array(nodes, dtype=np.int64), ctx))
+            out.append((mpath, dpath, g["profile"], np.array(nodes, dtype=float).reshape(-1, 3), ctx))
         return out
 
 
@@ -364,7 +365,10 @@ def build_shared(plan: Plan, quiet: bool = True) -> dict:
         t0 = time.perf_counter()
         out = np.empty((len(nodes), len(ctx.demand)), dtype=np.float64)
         for i in range(0, len(nodes), 128):
-            out[i : i + 128] = demand_drive_times(ctx.zone.net, prof, nodes[i : i + 128], ctx.demand)
+            n, e, f = nodes[i : i + 128].T  # (node, edge, frac): the sites leave from their streets
+            out[i : i + 128] = demand_drive_times(
+                ctx.zone.net, prof, n.astype(np.int64), ctx.demand, site_edge=e.astype(np.int64), site_frac=f
+            )
         _save_npy(mpath, out)
         stats["matrices_built"] += 1
         stats["matrix_s"] += time.perf_counter() - t0

@@ -31,11 +31,11 @@ def resolve_neighbours(zone, sc: Scenario) -> Sites:
     """The ``[[posts.neighbours]]`` of ``sc`` placed on the road network (anywhere the road data
     reaches; a point farther than the snapping distance from every road is refused with one line)."""
     rows = sc.fleet.neighbours
-    ids, names, crews, lons, lats, nodes, turnouts, snaps = ([] for _ in range(8))
+    ids, names, crews, lons, lats, nodes, turnouts, snaps, places = ([] for _ in range(9))
     for i, n in enumerate(rows):
         fld = f"posts.neighbours[{i}]"
         try:
-            lo, la, node, snap = resolve_site(
+            lo, la, node, snap, *place = resolve_site(
                 zone,
                 sc,
                 field=fld,
@@ -45,6 +45,7 @@ def resolve_neighbours(zone, sc: Scenario) -> Sites:
                 municipality=n.get("municipality"),
                 snap=n.get("snap", "public"),
                 outside_m=None,
+                on_street=True,
             )
         except ScenarioError as exc:
             if "from the nearest road" not in exc.detail:
@@ -70,6 +71,7 @@ def resolve_neighbours(zone, sc: Scenario) -> Sites:
         nodes.append(node)
         turnouts.append(t)
         snaps.append(snap)
+        places.append(place)  # (edge, frac): it leaves from its street
     return Sites(
         ids=ids,
         names=names,
@@ -83,6 +85,8 @@ def resolve_neighbours(zone, sc: Scenario) -> Sites:
         origin=["neighbour"] * len(ids),
         grade=["user"] * len(ids),
         street=site_streets(zone, nodes) if ids else [],
+        edge=np.array([p[0] for p in places], dtype=np.int64),
+        frac=np.array([p[1] for p in places], dtype=float),
     )
 
 

@@ -8,7 +8,7 @@ import numpy as np
 
 from ..errors import KazerneError, ScenarioError
 from ..routing.profiles import SpeedProfile, get_profile
-from ..sites import Sites, crew_type, node_road
+from ..sites import Sites, crew_type, edge_road
 from .schema import Scenario
 
 #: A post may stand this far outside the zone's municipalities (neighbouring stations), metres.
@@ -68,15 +68,16 @@ def resolve_site(
     municipality=None,
     snap: str = "public",
     outside_m: float | None = OUTSIDE_ZONE_TOLERANCE_M,
+    on_street: bool = False,
 ):
     """(lon, lat, node, snap_m) for a site given by lat/lon or street; errors name ``field``.
 
-    ``snap="public"`` places it on the nearest public road a vehicle leaves by, ``"any"`` on the
-    nearest node (see :meth:`kazerne.routing.zone.Zone.site_node`). ``outside_m``: how far outside
+    ``snap="public"`` places it on the nearest point of the nearest public road a vehicle leaves by,
+    ``"any"`` of the nearest street (see :meth:`kazerne.routing.zone.Zone.site_point`); ``snap_m`` is
+    the distance to that point, ``node`` the end of its edge nearer along it, and ``on_street=True``
+    adds the ``edge`` and ``frac`` (a :class:`~kazerne.Sites`' place on its street). ``outside_m``: how far outside
     the zone's municipalities it may stand (``None``: anywhere the road data reaches — the posts of
     neighbouring zones)."""
-    from ..routing.network import to_metric
-
     with in_file(sc.path):
         if street is not None:
             from ..routing.streets import find_street
@@ -91,16 +92,16 @@ def resolve_site(
                 source=str(sc.path),
                 field=field,
             )
-        node = zone.site_node(lon, lat, what=field, snap=snap)
-        x, y = to_metric([lon], [lat])
-        snap_m = float(np.hypot(zone.net.x[node] - x[0], zone.net.y[node] - y[0]))
-    return float(lon), float(lat), node, snap_m
+        node, edge, frac, dist = zone.site_point(lon, lat, what=field, snap=snap)
+    if on_street:
+        return float(lon), float(lat), node, dist, edge, frac
+    return float(lon), float(lat), node, dist
 
 
 def resolve_posts(zone, sc: Scenario) -> Sites:
     """The scenario's open posts, placed on the network, with their turnout times."""
     known = {p.id: p for p in zone.pack.posts}
-    ids, names, crews, lons, lats, nodes, turnouts, snaps, grades, roads = ([] for _ in range(10))
+    ids, names, crews, lons, lats, nodes, turnouts, snaps, grades, roads, edges, fracs = ([] for _ in range(12))
     for spec in sc.posts:
         fld = f"posts.override.{spec.id}" if not spec.new else f"posts.add.{spec.id}"
         if not spec.new and spec.id not in known:
@@ -113,7 +114,7 @@ def resolve_posts(zone, sc: Scenario) -> Sites:
         lat = spec.lat if spec.lat is not None else (base.lat if base and spec.street is None else None)
         lon = spec.lon if spec.lon is not None else (base.lon if base and spec.street is None else None)
         muni = spec.municipality or (base.municipality if base else None)
-        lo, la, node, snap = resolve_site(
+        lo, la, node, snap, edge, frac = resolve_site(
             zone,
             sc,
             field=fld if (spec.new or spec.lat or spec.street) else f"posts.active.{spec.id}",
@@ -122,6 +123,7 @@ def resolve_posts(zone, sc: Scenario) -> Sites:
             street=spec.street,
             municipality=muni,
             snap=spec.snap,
+            on_street=True,
         )
         crew = crew_type(spec.crew or (base.crew if base else "professional"))
         t = spec.turnout_s if spec.turnout_s is not None else turnout_for(sc, crew, f"{fld}.crew")
@@ -133,7 +135,9 @@ def resolve_posts(zone, sc: Scenario) -> Sites:
         nodes.append(node)
         turnouts.append(t)
         snaps.append(snap)
-        roads.append(node_road(zone.net, node))
+        roads.append(edge_road(zone.net, edge))
+        edges.append(edge)
+        fracs.append(frac)
         moved = spec.lat is not None or spec.street is not None
         grades.append("user" if (spec.new or moved) else (base.location_grade if base else ""))
     from ..sites import site_streets
@@ -151,4 +155,6 @@ def resolve_posts(zone, sc: Scenario) -> Sites:
         road=roads,
         origin=["post"] * len(ids),
         street=site_streets(zone, nodes) if ids else [],
+        edge=np.array(edges, dtype=np.int64),
+        frac=np.array(fracs, dtype=float),
     )

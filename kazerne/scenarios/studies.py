@@ -109,7 +109,7 @@ def build_candidates(ctx: Context, posts: Sites, st: StudySpec) -> Sites:
     if new_turnout is None:
         new_turnout = turnout_for(sc, st["new_crew"], "study.new_crew")
     ids, names, nodes, turnout, origin = [], [], [], [], []
-    lons, lats = [], []
+    lons, lats, edges, fracs = [], [], list(posts.edge), list(posts.frac)
     for i in range(len(posts)):
         ids.append(posts.ids[i])
         names.append(posts.names[i])
@@ -125,7 +125,7 @@ def build_candidates(ctx: Context, posts: Sites, st: StudySpec) -> Sites:
         sid = str(sd["id"])
         if sid in ids:
             raise ScenarioError(f"duplicate site id {sid!r}", source=str(sc.path), field=f"{fld}.id")
-        lo, la, node, _ = resolve_site(
+        lo, la, node, _, edge, frac = resolve_site(
             ctx.zone,
             sc,
             field=fld,
@@ -133,7 +133,10 @@ def build_candidates(ctx: Context, posts: Sites, st: StudySpec) -> Sites:
             lon=sd.get("lon"),
             street=sd.get("street"),
             municipality=sd.get("municipality"),
+            on_street=True,
         )
+        edges.append(edge)
+        fracs.append(frac)
         t = sd.get("turnout_s")
         if t is None:
             t = (
@@ -164,6 +167,8 @@ def build_candidates(ctx: Context, posts: Sites, st: StudySpec) -> Sites:
         municipality=list(municipality_of(ctx.zone, ctx.zone.net.x[node_arr], ctx.zone.net.y[node_arr]))
         if len(node_arr)
         else [],
+        edge=np.array(edges, dtype=np.int64),
+        frac=np.array(fracs, dtype=float),
     )
     if not st["include_generated"]:
         return user
