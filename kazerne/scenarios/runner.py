@@ -73,8 +73,8 @@ def run_baseline(sc: Scenario, out_root: Path, progress: Progress) -> Path:
     interval = headline_interval(tt, ctx.demand, sc.thresholds_min, sc.call_handling_s, posts.crew, ctx.profile)
     if resp is not None:
         interval["note"] = (
-            "for the table's headline (every turnout at its median, the scenario's speeds); not yet for each "
-            "time slice and the mix"
+            "for the table's headline (every turnout at its median, the scenario's speeds); each time slice and "
+            "the mix carry their own (response_model)"
         )
     progress.done("travel_and_metrics")
     th = list(sc.thresholds_min)
