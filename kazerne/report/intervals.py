@@ -45,25 +45,25 @@ def short_assumption(ranges: dict) -> str:
     return f"range: speed x{k[0]:g}-{k[1]:g}, call handling {c[0]:g}-{c[1]:g} s, turnout x{f[0]:g}-{f[1]:g}"
 
 
-def share_text(interval: dict, threshold_min: float, share: float | None = None) -> str:
+def share_text(interval: dict, threshold_min: float, share: float | None = None, dash: str = "-") -> str:
     """``62.0 % within 12 min (45.7-74.1 %)`` (``share``: the point figure; default the interval's centre)."""
     tk = f"{float(threshold_min):g}"
     lo, hi = interval["share_within"][tk]
     s = interval["share_within_central"][tk] if share is None else share
-    return f"{_pct(s)} % within {tk} min ({_pct(lo)}-{_pct(hi)} %)"
+    return f"{_pct(s)} % within {tk} min ({_pct(lo)}{dash}{_pct(hi)} %)"
 
 
-def mean_text(interval: dict, mean_min: float | None = None) -> str:
+def mean_text(interval: dict, mean_min: float | None = None, dash: str = "-") -> str:
     """``mean 11.4 min (10.2-13.0)``."""
     lo, hi = interval["mean_response_min"]
     m = interval["mean_response_min_central"] if mean_min is None else mean_min
-    return f"mean {m:.1f} min ({lo:.1f}-{hi:.1f})"
+    return f"mean {m:.1f} min ({lo:.1f}{dash}{hi:.1f})"
 
 
 def legend_lines(interval: dict, thresholds) -> list:
     """Lines for a map legend: each share with its interval, the mean, the assumption."""
-    lines = [share_text(interval, t) for t in thresholds if f"{float(t):g}" in interval["share_within"]]
-    lines.append(mean_text(interval))
+    lines = [share_text(interval, t, dash="–") for t in thresholds if f"{float(t):g}" in interval["share_within"]]
+    lines.append(mean_text(interval, dash="–") + " from the call")
     lines.append(short_assumption(interval["ranges"]))
     return lines
 
