@@ -1215,6 +1215,22 @@ def write_study_outputs(
                 id="solves-section",
             )
         )
+        if res.get("band"):  # does the recommendation hold across the speed range (kazerne.scenarios.band)
+            b = res["band"]
+            brows = [
+                {"variant": v["variant"], "sites": " ".join(v["sites"] or []), "same": v["same_sites"]}
+                for v in b.get("variants", [])
+            ]
+            secs.append(
+                H.section(
+                    "Does the recommendation hold across the speed band?",
+                    H.paragraph(b["verdict"][:1].upper() + b["verdict"][1:] + ".")
+                    + (
+                        H.table(brows, [(k, k, None) for k in ("variant", "same", "sites")], id="band") if brows else ""
+                    ),
+                    id="band-section",
+                )
+            )
         if "sensitivity" in res:
             s = res["sensitivity"]
             rows = [
