@@ -41,6 +41,7 @@ KIND_MODULES: dict[str, str] = {
     "criticality": "kazerne.scenarios.criticality:CRITICALITY",
     "simulate": "kazerne.scenarios.simulate:KIND",
     "calibration": "kazerne.scenarios.calibration:CALIBRATION",
+    "validate": "kazerne.scenarios.validate:VALIDATE",
 }
 
 
