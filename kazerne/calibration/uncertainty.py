@@ -208,7 +208,7 @@ def response_ends(seconds, dists, crews, demand, thresholds_min, ranges: dict, c
     turnout (turnout + drive), ``dists`` the sites' turnout distributions, ``crews`` their crew types.
     ``central``: the :class:`kazerne.ResponseReport` already computed at the centre (reused, with its
     expected times: a call handling end moves every expected time by the same seconds)."""
-    from ..response import arrival_probability, evaluate_response, expected_response, summarise
+    from ..response import arrival_probability, expected_response, summarise
 
     m = np.asarray(seconds.dense() if hasattr(seconds, "dense") else seconds, dtype=np.float64)
     med = np.array([d.median_s for d in dists], dtype=float)
@@ -216,19 +216,20 @@ def response_ends(seconds, dists, crews, demand, thresholds_min, ranges: dict, c
     crews = list(crews)
     th_s = np.asarray(sorted(float(t) for t in thresholds_min)) * 60.0
     ch = float(call_handling_s)
-    if central is None:
-        central = evaluate_response(m, demand, dists, thresholds_min, ch)
 
     def report(prob, ev):
         r = summarise(prob, ev, demand.weight, th_s, no_road_data=demand.no_road_data)
         return np.asarray(r.zone_share, dtype=float), float(r.mean_s)
 
+    ev0 = expected_response(m, dists, ch) if central is None else np.asarray(central.expected_s, dtype=float)
+
     def evaluate(k, c, side):
         if k == 1.0 and side is None and c == ch:
-            return np.asarray(central.zone_share, dtype=float), float(central.mean_s)
+            if central is not None:
+                return np.asarray(central.zone_share, dtype=float), float(central.mean_s)
+            return report(arrival_probability(m, dists, th_s, c), ev0)
         if k == 1.0 and side is None:  # call handling alone: the same expected times moved by c - ch
-            ev = np.asarray(central.expected_s, dtype=float) + (c - ch)
-            return report(arrival_probability(m, dists, th_s, c), ev)
+            return report(arrival_probability(m, dists, th_s, c), ev0 + (c - ch))
         new = turnout_medians(med, crews, ranges, side)
         ds = [d.moved_to(float(x)) for d, x in zip(dists, new)] if side is not None else list(dists)
         mm = new[:, None] + drive / k
