@@ -185,3 +185,54 @@ def test_mix_interval_is_the_hour_weighted_ends():
         assert [mix["ends"][name]["share_within"][f"{t}"] for t in TH] == pytest.approx(want, abs=1e-6)
     lo, hi = mix["share_within"]["12"]
     assert lo <= mix["share_within_central"]["12"] <= hi
+
+
+# ------------------------------------------------------------------ compare: the difference and the uncertainty
+from kazerne.report.intervals import difference  # noqa: E402
+
+
+def _block(lo, hi, central, ends=None):
+    b = {
+        "share_within": {"12": [lo, hi]},
+        "share_within_central": {"12": central},
+        "mean_response_min": [10.0, 12.0],
+        "mean_response_min_central": 11.0,
+        "ranges": {"source": "default", **{k: list(v) for k, v in DEFAULT_RANGES.items()}},
+    }
+    if ends is not None:
+        b["ends"] = {n: {"share_within": {"12": v}, "mean_response_min": 11.0} for n, v in ends.items()}
+    return b
+
+
+def test_compare_verdict_inside_and_outside_the_uncertainty():
+    """Inside: the difference is no larger than the intervals' overlap; outside: it is."""
+    a = _block(0.46, 0.74, 0.61)
+    inside = difference(a, _block(0.48, 0.77, 0.63), 12, 0.61, 0.63)  # overlap 0.26 >= 0.02
+    assert inside["inside_uncertainty"] and inside["overlap"] == pytest.approx(0.26)
+    assert "INSIDE the uncertainty" in inside["verdict"] and "+2.0 pt" in inside["verdict"]
+    outside = difference(a, _block(0.70, 0.90, 0.80), 12, 0.61, 0.80)  # overlap 0.04 < 0.19
+    assert not outside["inside_uncertainty"] and outside["overlap"] == pytest.approx(0.04)
+    assert "larger than the uncertainty" in outside["verdict"]
+    apart = difference(a, _block(0.80, 0.95, 0.88), 12, 0.61, 0.88)
+    assert not apart["inside_uncertainty"] and apart["overlap"] == 0.0
+
+
+def test_compare_paired_change_at_each_end():
+    """Both runs under the same moved assumption: the change at each end, combined like an interval."""
+    names = ["central", "speed_fast", "speed_slow", "call_handling_fast", "call_handling_slow"]
+    names += ["turnout_fast", "turnout_slow"]
+    sa = [0.61, 0.74, 0.46, 0.66, 0.55, 0.64, 0.58]
+    sb = [0.63, 0.77, 0.47, 0.69, 0.56, 0.66, 0.60]  # b above a at every end
+    a = _block(0.46, 0.74, 0.61, dict(zip(names, sa)))
+    b = _block(0.47, 0.77, 0.63, dict(zip(names, sb)))
+    d = difference(a, b, 12, 0.61, 0.63)
+    dd = np.array(sb) - np.array(sa)
+    up = np.sqrt(np.sum(np.maximum(dd[1:] - dd[0], 0) ** 2))
+    dn = np.sqrt(np.sum(np.maximum(dd[0] - dd[1:], 0) ** 2))
+    assert d["inside_uncertainty"]  # the two intervals overlap widely ...
+    assert d["paired"]["difference"] == pytest.approx([dd[0] - dn, dd[0] + up], abs=1e-4)
+    assert d["paired"]["same_sign_at_every_end"]  # ... yet b is ahead whatever the assumption
+    assert "its sign holds at every end" in d["verdict"]
+    other = _block(0.47, 0.77, 0.63, dict(zip(names, sb)))
+    other["ranges"] = {**other["ranges"], "speed_factor": [0.9, 1.1]}
+    assert difference(a, other, 12, 0.61, 0.63)["paired"] is None  # different ranges: no paired change
