@@ -626,7 +626,8 @@ def uncertainty_verdicts(runs: list, rows: list, T: float) -> dict:
         share = z[f"share_{tk}min__{_label(r.name)}"]
         out["runs"][r.name] = {
             "interval": u["share_within"][tk],
-            "text": f"{r.name}: {share_text(u, T, share)}; {u.get('assumption', '')}".rstrip("; "),
+            "text": f"{r.name}: {share_text(u, T, share)}",
+            "assumption": u.get("assumption", ""),
         }
     ref = runs[0]
     for r in runs[1:]:
@@ -636,7 +637,7 @@ def uncertainty_verdicts(runs: list, rows: list, T: float) -> dict:
                 "verdict": "no interval on "
                 + ("both sides" if a is None and b is None else (ref.name if a is None else r.name))
                 + f": kazerne cannot say whether the difference within {tk} min is larger than the uncertainty "
-                "(a placement study, or a run of kazerne before 0.4)"
+                "(a run of kazerne before 0.4, or a kind of study without one)"
             }
             continue
         out["differences"][r.name] = difference(
@@ -650,6 +651,7 @@ def uncertainty_lines(verdicts: dict) -> list:
     if not verdicts:
         return []
     lines = [v["text"] for v in verdicts["runs"].values()]
+    lines += list(dict.fromkeys(v["assumption"] for v in verdicts["runs"].values() if v.get("assumption")))
     lines += [f"{name}: {d['verdict']}" for name, d in verdicts["differences"].items()]
     return lines
 

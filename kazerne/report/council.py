@@ -1035,7 +1035,13 @@ def write_study_outputs(
         surface = change_surface(d, before_first, after_first, T, lab)
         caption = lab + f"; threshold {T:g} min."
     elif after_rep is not None:
-        surface = minutes_surface(d, after_rep.first_s, th, "First fire engine on scene with the recommended posts")
+        surface = minutes_surface(
+            d,
+            after_rep.first_s,
+            th,
+            "First fire engine on scene with the recommended posts",
+            summary.get("uncertainty"),
+        )
         caption = (
             f"First fire engine on scene with the recommended {len(chosen)} posts (new ones starred); "
             "today's posts that are not in this network are crossed."
@@ -1141,7 +1147,7 @@ def write_study_outputs(
                 H.section(
                     "Headline",
                     rec_html
-                    + headline_cards(ah, th, before=bh)
+                    + headline_cards(ah, th, before=bh, interval=summary.get("uncertainty"))
                     + H.paragraph("With the recommended network" + (" (before: today's posts)." if bh else ".")),
                 )
             )

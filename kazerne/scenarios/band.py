@@ -23,7 +23,16 @@ from dataclasses import dataclass
 
 from ..calibration.uncertainty import parameter_ranges
 
-__all__ = ["BAND_KINDS", "BandVariant", "StudyBand", "band_lines", "band_variants", "run_band", "study_band"]
+__all__ = [
+    "BAND_KINDS",
+    "BandVariant",
+    "StudyBand",
+    "band_lines",
+    "band_variants",
+    "run_band",
+    "study_band",
+    "study_interval",
+]
 
 #: the study kinds that report a band (the others place no sites)
 BAND_KINDS = ("add", "relocate", "greenfield", "minimum")
@@ -154,7 +163,31 @@ def run_band(resolve, profile, call_handling_s: float, base_sites, fixed=()) -> 
     return sens, study_band(sens, variants, base_sites, src, fixed)
 
 
-def band_lines(band: dict) -> list:
-    """The console's lines of a band (``result.band`` of summary.json)."""
+def study_interval(ctx, cand, rows, call_handling_s: float, profile) -> dict:
+    """The interval of a study's recommended network (``rows`` of ``cand``): the baseline's
+    (:func:`kazerne.calibration.uncertainty.headline_interval`) on the chosen sites' times."""
+    from ..calibration.uncertainty import headline_interval
+    from ..routing.travel import travel_times
+
+    sel = cand.subset(list(rows))
+    tt = travel_times(ctx.zone, sel, ctx.demand, profile, call_handling_s=call_handling_s)
+    return headline_interval(tt, ctx.demand, ctx.sc.thresholds_min, call_handling_s, sel.crew, profile)
+
+
+def band_lines(band: dict, interval: dict | None = None) -> list:
+    """The console's lines of a band (``result.band`` of summary.json) and of the recommended
+    network's interval (``uncertainty``), with its assumption."""
+    out = []
+    if interval:
+        from ..report.intervals import mean_text, share_text
+
+        th = sorted(float(t) for t in interval["share_within"])
+        out.append(
+            "  interval of the recommended network: "
+            + ", ".join(share_text(interval, t) for t in th)
+            + f"; {mean_text(interval)}"
+        )
+        out.append(f"    ({interval.get('assumption', '')})")
     src = "the calibration's range" if band.get("ranges_source") == "calibration" else "the default range x0.85-1.15"
-    return [f"  band (speed at the ends of {src}): {band['verdict']}"]
+    out.append(f"  band (speed at the ends of {src}): {band['verdict']}")
+    return out

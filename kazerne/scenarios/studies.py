@@ -35,7 +35,7 @@ from ..report.geo import write_geojson
 from ..report.tables import pct, text_table, write_csv
 from ..routing.travel import kth_nearest, travel_times
 from ..sites import Sites
-from .band import BAND_KINDS, band_lines, run_band
+from .band import BAND_KINDS, band_lines, run_band, study_interval
 from .context import (
     Context,
     assumptions,
@@ -951,6 +951,9 @@ def solve_study(sc: Scenario, progress: Progress | None = None) -> StudyResult:
         "chosen_sites": [cand.ids[r] for r in outcome.chosen_rows],
         "timings_s": progress.timings,
     }
+    if kind in BAND_KINDS and st["slice"] is None and len(outcome.chosen_rows):  # the headline's interval
+        prof = outcome.profile or inp.ctx.profile
+        summary["uncertainty"] = study_interval(inp.ctx, cand, outcome.chosen_rows, sc.call_handling_s, prof)
     return StudyResult(inp, outcome, summary)
 
 
@@ -1287,7 +1290,7 @@ def print_study(summary: dict) -> None:
     if res.get("closed_note"):
         print(f"  {res['closed_note']}")
     if "band" in res:
-        print("\n".join(band_lines(res["band"])))
+        print("\n".join(band_lines(res["band"], summary.get("uncertainty"))))
     if "sensitivity" in res:
         print(
             f"  sensitivity: recommendation {'CHANGES' if res['sensitivity']['recommendation_changes'] else 'is stable'}"
