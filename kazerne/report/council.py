@@ -1047,6 +1047,10 @@ def write_study_outputs(
             "today's posts that are not in this network are crossed."
         )
     fig_htmls = []
+    if surface is not None and summary.get("uncertainty") and not surface.get("headline"):
+        from .intervals import legend_lines  # the recommended network's shares with their intervals
+
+        surface["headline"] = legend_lines(summary["uncertainty"], th)
     if maps:
         fig, info = council_map(
             bm, title=title, subtitle=sub, surface=surface, sites=sites, moves=moves, assumptions=lines
