@@ -236,3 +236,18 @@ def test_compare_paired_change_at_each_end():
     other = _block(0.47, 0.77, 0.63, dict(zip(names, sb)))
     other["ranges"] = {**other["ranges"], "speed_factor": [0.9, 1.1]}
     assert difference(a, other, 12, 0.61, 0.63)["paired"] is None  # different ranges: no paired change
+
+
+def test_legend_and_console_words_carry_the_interval_and_its_assumption():
+    from kazerne.report.intervals import legend_lines, share_text
+
+    out = headline_interval(
+        _tt(), _demand(), [10, 12], CALL, ["professional", "volunteer"], kz.get_profile("fire_engine")
+    )
+    lo, hi = out["share_within"]["12"]
+    c = out["share_within_central"]["12"]
+    assert share_text(out, 12) == f"{100 * c:.1f} % within 12 min ({100 * lo:.1f}-{100 * hi:.1f} %)"
+    lines = legend_lines(out, [10, 12])
+    assert lines[1] == f"{100 * c:.1f} % within 12 min ({100 * lo:.1f}–{100 * hi:.1f} %)"
+    assert lines[-1] == "range: speed x0.85-1.15, call handling 60-120 s, turnout x0.8-1.25"
+    assert "documented default ranges" in out["assumption"] and "x0.85-1.15" in out["assumption"]
