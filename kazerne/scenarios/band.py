@@ -98,15 +98,18 @@ def _sites(sites) -> str:
     return ", ".join(str(s) for s in sites) if sites else "no site"
 
 
-def study_band(sensitivity: dict, variants: list, base_sites, source: str = "default", fixed=()) -> StudyBand:
+def study_band(
+    sensitivity: dict, variants: list, base_sites, source: str = "default", fixed=(), factors=None
+) -> StudyBand:
     """The band and its verdict from the re-solves at ``variants`` (:func:`band_variants`), as the
     study's sensitivity returns them (``{"variants": [{"variant", "sites", "status", "same_sites"}]}``);
-    ``fixed``: sites open in every solution by construction (an add study's posts), left out of the words."""
+    ``fixed``: sites open in every solution by construction (an add study's posts), left out of the words;
+    ``factors``: each variant's speed factor relative to the study's profile (default: its speed scale)."""
     by_label = {v["variant"]: v for v in sensitivity.get("variants", [])}
     ends = []
-    for label, kw, _, _ in variants:
+    for i, (label, kw, _, _) in enumerate(variants):
         got = by_label.get(label) or {"sites": None, "status": "not run", "same_sites": None}
-        k = kw["speed_scale"]
+        k = kw["speed_scale"] if factors is None else factors[i]
         ends.append(
             BandVariant(
                 label=label,
@@ -159,8 +162,8 @@ def run_band(resolve, profile, call_handling_s: float, base_sites, fixed=()) -> 
     re-solve at the given variants (:func:`band_variants` of ``profile``)."""
     variants = band_variants(profile, call_handling_s)
     sens = resolve(variants)
-    src = parameter_ranges(profile, call_handling_s)["source"]
-    return sens, study_band(sens, variants, base_sites, src, fixed)
+    r = parameter_ranges(profile, call_handling_s)
+    return sens, study_band(sens, variants, base_sites, r["source"], fixed, factors=list(r["speed_factor"]))
 
 
 def study_interval(ctx, cand, rows, call_handling_s: float, profile) -> dict:
