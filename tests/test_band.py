@@ -159,3 +159,19 @@ def test_band_variants_follow_the_ranges():
     b = study_band(sens, v, ["A"], "calibration")  # the second end not run (time limit)
     assert b.holds is True and not b.complete and "only" in b.verdict
     assert study_band({"variants": []}, v, ["A"]).holds is None
+
+
+def test_band_says_when_a_re_solve_is_not_proven():
+    import kazerne as kz
+
+    v = band_variants(kz.get_profile("fire_engine"), 90.0)
+    sens = {
+        "variants": [
+            {"variant": v[0][0], "sites": ["A"], "status": "optimal", "same_sites": True},
+            {"variant": v[1][0], "sites": ["B"], "status": "feasible", "same_sites": False},
+        ]
+    }
+    b = study_band(sens, v, ["A"])
+    assert b.holds is False and b.complete
+    assert "at speed +15% the choice is B instead of A" in b.verdict and "(at speed -15% it holds)" in b.verdict
+    assert b.verdict.endswith("not proven: the re-solve at speed +15% stopped feasible")

@@ -147,6 +147,9 @@ def study_band(
         verdict = f"the recommendation does NOT hold across the band: {diff}" + (
             f" (at {' and '.join(same)} it holds)" if same else ""
         )
+    loose = [e for e in run if e.status != "optimal"]
+    if loose:  # a re-solve stopped by the time limit: its choice is the best found, not proven best
+        verdict += "; not proven: " + ", ".join(f"the re-solve at {e.label} stopped {e.status}" for e in loose)
     return StudyBand(
         base_sites=base,
         ranges_source=source,
