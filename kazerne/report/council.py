@@ -1228,7 +1228,11 @@ def write_study_outputs(
         if res.get("band"):  # does the recommendation hold across the speed range (kazerne.scenarios.band)
             b = res["band"]
             brows = [
-                {"variant": v["variant"], "sites": " ".join(v["sites"] or []), "same": v["same_sites"]}
+                {
+                    "variant": v["variant"],
+                    "sites": " ".join(v["sites"] or []),
+                    "same": {True: "yes", False: "NO", None: "not run"}[v["same_sites"]],
+                }
                 for v in b.get("variants", [])
             ]
             secs.append(
