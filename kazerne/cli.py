@@ -382,26 +382,23 @@ def _cmd_calibrate(args) -> int:
 
 
 def _cmd_validate(args) -> int:
-    from .calibration.records import read_records
-    from .calibration.validate import console_lines, validate
+    from .calibration.records import check_records_path
     from .progress import Progress
     from .report.atomic import check_output_dir
-    from .routing.zone import load_zone
+    from .scenarios.kinds import get_kind
     from .scenarios.output import write_run
-    from .scenarios.resolve import in_file
     from .scenarios.schema import parse_scenario
+    from .scenarios.validate import ValidateSpec
 
     sc = parse_scenario(args.scenario)
+    rec = Path(args.records).resolve()
+    check_records_path(rec)  # named as the file itself
     target = Path(args.out) / f"validate-{sc.name}"
     check_output_dir(target)
-    progress = Progress(args.quiet)
-    with in_file(sc.path):
-        zone = load_zone(sc.zone, quiet=args.quiet)
-    recs = read_records(Path(args.records).resolve(), zone)
-    res = validate(zone, recs, sc, progress)
-    rej = recs.rejects or [{"row": "", "reason": "", "column": "", "value": "", "detail": "none"}]
-    write_run(target, res["summary"], {**res["tables"], "rejects.csv": rej})
-    for line in console_lines(res["summary"]):
+    kind = get_kind("validate")  # the [validate] run kind: the scenario file, the command and the API agree
+    res = kind.solve(sc, ValidateSpec(records=str(rec)), Progress(args.quiet))
+    write_run(target, res.summary, res.tables)
+    for line in kind.console(res.summary):
         print(line)
     if not args.quiet:
         print(f"outputs in {target}/", file=sys.stderr)

@@ -315,3 +315,31 @@ def test_incident_demand_is_the_validations_model(synthetic, hvz_zone, tmp_path)
     assert head["incidents"] == len(incident_demand(hvz_zone, path)) == rep.total_weight
     for t, share in zip(sc.thresholds_min, rep.zone_share):
         assert head[f"modelled_within_{t:g}"] == round(float(share), 4)
+
+
+def test_validate_kind_scenario_file_command_and_api_agree(synthetic, tmp_path, hvz_zone):
+    """``[validate] records = ...`` in a scenario file (kazerne run), ``kazerne validate RECORDS
+    SCENARIO`` and ``kz.validate`` give the same record-by-record errors and headline rows."""
+    import kazerne as kz
+
+    path, _ = synthetic
+    base = ROOT / "scenarios" / "hvz-centrum-2019.toml"
+    sc_path = tmp_path / "val.toml"
+    sc_path.write_text(base.read_text(encoding="utf-8") + f'\n[validate]\nrecords = "{path}"\n', encoding="utf-8")
+    out = tmp_path / "out"
+    assert main(["run", str(sc_path), "--out", str(out), "--quiet"]) == 0
+    by_file = json.loads((out / "hvz-centrum-2019" / "summary.json").read_text(encoding="utf-8"))
+    assert main(["validate", str(path), str(base), "--out", str(out), "--quiet"]) == 0
+    by_cmd = json.loads((out / "validate-hvz-centrum-2019" / "summary.json").read_text(encoding="utf-8"))
+    by_api = kz.validate(hvz_zone, path, base)["summary"]
+    assert by_file["kind"] == by_cmd["kind"] == "validate"
+    for other in (by_cmd, by_api):
+        assert by_file["headline"] == other["headline"]
+        assert by_file["record_by_record"] == json.loads(json.dumps(other["record_by_record"]))
+    assert by_file["headline"][0]["group"] == "zone" and by_file["headline"][0]["incidents"] > 100
+    from kazerne.scenarios.schema import parse_scenario_data
+
+    with pytest.raises(ScenarioError, match="validate.records"):
+        parse_scenario_data(
+            {"name": "x", "zone": "hvz-centrum", "validate": {"records": str(tmp_path / "none.csv")}}, sc_path
+        )

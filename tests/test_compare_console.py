@@ -93,3 +93,27 @@ def test_study_headline_names_the_recommended_site():
     summ = {"solves": [{"p": 2, "status": "feasible", "gap": 0.0055}]}
     txt = recommendation("greenfield", gf, summ)
     assert "A, B" in txt and "not proven best" in txt and "best network" not in txt
+
+
+def test_compare_states_each_interval_and_whether_the_difference_exceeds_it(two_runs):
+    """Each run's interval at the threshold is the one in its own summary.json; the verdict follows
+    from those two intervals, recomputed here (difference against the overlap)."""
+    from kazerne.report.compare import compare_runs, compare_text
+
+    base, closed, out = two_runs
+    target = compare_runs([base, closed], out, threshold=12, name="cmp-unc")
+    meta = json.loads((target / "summary.json").read_text(encoding="utf-8"))
+    ua = json.loads((base / "summary.json").read_text())
+    ub = json.loads((closed / "summary.json").read_text())
+    ia, ib = ua["uncertainty"]["share_within"]["12"], ub["uncertainty"]["share_within"]["12"]
+    u = meta["uncertainty"]
+    assert u["runs"]["hvz-centrum-2019"]["interval"] == ia and u["runs"]["close-p07"]["interval"] == ib
+    d = u["differences"]["close-p07"]
+    diff = ub["zone"]["share_within"]["12"] - ua["zone"]["share_within"]["12"]
+    overlap = max(0.0, min(ia[1], ib[1]) - max(ia[0], ib[0]))
+    assert d["difference"] == pytest.approx(diff, abs=1e-4) and d["overlap"] == pytest.approx(overlap, abs=1e-4)
+    assert d["inside_uncertainty"] == (abs(diff) <= overlap)
+    assert d["paired"] is not None  # both baselines carry their headline at each end of the same ranges
+    text = compare_text(target)
+    assert "uncertainty of the zone's share:" in text and d["verdict"] in text
+    assert ua["uncertainty"]["assumption"] in text

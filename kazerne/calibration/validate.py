@@ -107,7 +107,7 @@ def validate(zone, records, sc, progress=None) -> dict:
             head.append(_share_rows("group", f"period {pname}", obs_inc[sel], model_inc[sel], th))
     ok = np.isfinite(obs_drive)
     summary = {
-        "kind": "validation",
+        "kind": "validate",
         "scenario": {"name": sc.name, "zone": sc.zone, "file": str(sc.path)},
         "records": {**records.describe(), "compared": int(len(rec)), "other_profiles": int((~mine).sum())},
         "profile": prof.describe(),

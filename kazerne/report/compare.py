@@ -43,6 +43,7 @@ class Run:
     cell_m: float
     sites: list  # dicts: id, name, crew, lon, lat
     call_handling_s: float = 0.0  # 0: times from the alarm (every run before kazerne 0.3)
+    interval: dict | None = None  # the headline's interval (summary "uncertainty"; None: the run has none)
 
 
 def _fail(source, msg) -> NoReturn:
@@ -134,6 +135,41 @@ def _check_summary(s: dict, sp: Path) -> dict:
         if v is not None and not (_is_num(v) and v >= 0):
             _fail(sp, f"{where}.{k}: expected minutes >= 0, got {_short(v)}")
     return head
+
+
+def _pair(v) -> bool:
+    return isinstance(v, list) and len(v) == 2 and all(_is_num(x) for x in v) and v[0] <= v[1]
+
+
+def _ends_ok(ends) -> bool:
+    if not isinstance(ends, dict) or "central" not in ends:
+        return False
+    for e in ends.values():
+        sw = e.get("share_within") if isinstance(e, dict) else None
+        if not isinstance(sw, dict) or not all(_is_num(x) for x in sw.values()):
+            return False
+    return True
+
+
+def _check_interval(s: dict, sp: Path) -> dict | None:
+    """The run's headline interval (``uncertainty``), checked; None when the run has none."""
+    u = s.get("uncertainty")
+    if u is None:
+        return None
+    if not isinstance(u, dict):
+        _fail(sp, f"uncertainty: expected an object (the headline's interval), got {_short(u)}")
+    sw, mean, r = u.get("share_within"), u.get("mean_response_min"), u.get("ranges")
+    if not isinstance(sw, dict) or not all(_pair(v) and 0 <= v[0] and v[1] <= 1 for v in sw.values()):
+        _fail(sp, f"uncertainty.share_within: expected [low, high] shares per threshold, got {_short(sw)}")
+    if not _pair(mean):
+        _fail(sp, f"uncertainty.mean_response_min: expected [low, high] minutes, got {_short(mean)}")
+    if not isinstance(r, dict):
+        _fail(sp, f"uncertainty.ranges: expected an object, got {_short(r)}")
+    u = dict(u)
+    if not _ends_ok(u.get("ends")):
+        u.pop("ends", None)  # no paired change: each run's interval only
+    u.setdefault("assumption", "")
+    return u
 
 
 def _short(v) -> str:
@@ -251,6 +287,7 @@ def load_run(folder) -> Run:
         cell_m=cell,
         sites=sites,
         call_handling_s=float(s["assumptions"].get("call_handling_s") or 0.0),
+        interval=_check_interval(s, sp),
     )
 
 
@@ -420,6 +457,7 @@ def compare_runs(
     ths = [T] + [t for t in ths if t != T]  # the asked threshold's columns first (table, CSV, report)
     rows = comparison_rows(runs, ths)
     ref = runs[0]
+    verdicts = uncertainty_verdicts(runs, rows, T)
     if name is None:
         name = (
             ("compare-" + "-vs-".join(_label(r.name) for r in runs)).encode()[:MAX_NAME_BYTES].decode(errors="ignore")
@@ -487,6 +525,7 @@ def compare_runs(
             "thresholds_min": sorted(ths),
             "call_handling_s": ref.call_handling_s,
             "thresholds_from": "call" if ref.call_handling_s else "alarm",
+            "uncertainty": verdicts,
         }
         write_json(tmp / "summary.json", meta)
         # report
@@ -519,7 +558,11 @@ def compare_runs(
                 (f"{lo:,.0f}", f"people losing (≤ {T:g} min)", run.name),
             ]
         secs = [
-            H.section("Headline", H.cards(cards), id="headline"),
+            H.section(
+                "Headline",
+                H.cards(cards) + "".join(H.paragraph(line) for line in uncertainty_lines(verdicts)),
+                id="headline",
+            ),
             H.section("Difference map" + ("s" if len(figs) > 1 else ""), "".join(figs), id="map"),
             H.section(
                 "Side by side",
@@ -559,6 +602,52 @@ def compare_runs(
             "Road data © OpenStreetMap contributors (ODbL); population Statbel.",
         )
     return target
+
+
+def uncertainty_verdicts(runs: list, rows: list, T: float) -> dict:
+    """Each run's interval at ``T`` and, for every later run, whether its difference from the first
+    is larger than the uncertainty (:func:`kazerne.report.intervals.difference`)."""
+    from .intervals import difference, share_text
+
+    tk = f"{T:g}"
+    z = rows[0]
+    out = {"threshold_min": T, "runs": {}, "differences": {}}
+    for r in runs:
+        u = r.interval
+        if u is None or tk not in u["share_within"]:
+            out["runs"][r.name] = {"interval": None, "text": f"{r.name}: no interval within {tk} min in its summary"}
+            continue
+        share = z[f"share_{tk}min__{_label(r.name)}"]
+        out["runs"][r.name] = {
+            "interval": u["share_within"][tk],
+            "text": f"{r.name}: {share_text(u, T, share)}",
+            "assumption": u.get("assumption", ""),
+        }
+    ref = runs[0]
+    for r in runs[1:]:
+        a, b = ref.interval, r.interval
+        if a is None or b is None or tk not in a["share_within"] or tk not in b["share_within"]:
+            out["differences"][r.name] = {
+                "verdict": "no interval on "
+                + ("both sides" if a is None and b is None else (ref.name if a is None else r.name))
+                + f": kazerne cannot say whether the difference within {tk} min is larger than the uncertainty "
+                "(a run of kazerne before 0.4, or a kind of study without one)"
+            }
+            continue
+        out["differences"][r.name] = difference(
+            a, b, T, z[f"share_{tk}min__{_label(ref.name)}"], z[f"share_{tk}min__{_label(r.name)}"]
+        )
+    return out
+
+
+def uncertainty_lines(verdicts: dict) -> list:
+    """The lines of :func:`uncertainty_verdicts` for the terminal and the report."""
+    if not verdicts:
+        return []
+    lines = [v["text"] for v in verdicts["runs"].values()]
+    lines += list(dict.fromkeys(v["assumption"] for v in verdicts["runs"].values() if v.get("assumption")))
+    lines += [f"{name}: {d['verdict']}" for name, d in verdicts["differences"].items()]
+    return lines
 
 
 def compare_text(target, max_areas: int = 30) -> str:
@@ -601,4 +690,8 @@ def compare_text(target, max_areas: int = 30) -> str:
             for r in [rows[0], *munis]
         ]
         out.append(text_table(table, ["", f"{ref} <={tk}", f"{name} <={tk}", "change", "gaining", "losing"]))
+    unc = uncertainty_lines(meta.get("uncertainty") or {})
+    if unc:
+        out.append("uncertainty of the zone's share:")
+        out += [f"  {line}" for line in unc]
     return "\n".join(out)

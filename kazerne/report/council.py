@@ -185,8 +185,12 @@ def _cells_minutes(seconds):
     return m
 
 
-def minutes_surface(d, first_s, thresholds, label: str) -> dict:
+def minutes_surface(d, first_s, thresholds, label: str, interval: dict | None = None) -> dict:
+    """The first-arrival surface of a map (``interval``: the headline's, shown in the legend)."""
+    from .intervals import legend_lines
+
     return {
+        "headline": legend_lines(interval, thresholds) if interval else None,
         "kind": "minutes",
         "x": d.x,
         "y": d.y,
@@ -367,7 +371,8 @@ def zone_row(head: dict, th, label="zone (all)") -> dict:
     return r
 
 
-def headline_cards(head: dict, th, before: dict | None = None) -> str:
+def headline_cards(head: dict, th, before: dict | None = None, interval: dict | None = None) -> str:
+    """The headline cards; ``interval`` (the run's ``uncertainty``): each share and the mean with it."""
     items = []
     for t in th:
         v = head["share_within"][f"{t:g}"]
@@ -376,12 +381,20 @@ def headline_cards(head: dict, th, before: dict | None = None) -> str:
             if before
             else f"{H.fmt_int(head['population_within'][f'{t:g}'])} people"
         )
+        if interval and f"{t:g}" in interval["share_within"]:
+            lo, hi = interval["share_within"][f"{t:g}"]
+            note += f"; interval {100 * lo:.1f}–{100 * hi:.1f} %"
         items.append((H.fmt_pct(v), f"reached within {t:g} min", note))
     items.append(
         (
             H.fmt_num(head["mean_response_min"], 1) + " min",
             "mean response time",
-            f"p90: {H.fmt_num(head['p90_response_min'], 1)} min",
+            f"p90: {H.fmt_num(head['p90_response_min'], 1)} min"
+            + (
+                f"; interval {interval['mean_response_min'][0]:.1f}–{interval['mean_response_min'][1]:.1f} min"
+                if interval
+                else ""
+            ),
         )
     )
     items.append((H.fmt_int(head["population_with_road_data"]), "people with road data", ""))
@@ -459,6 +472,15 @@ def _dist_text(d: dict) -> str:
     )
 
 
+def _interval_cells(unc: dict | None, th) -> dict:
+    """Table cells of an interval: ``i<T>`` per threshold, ``imean``."""
+    if not unc:
+        return {}
+    out = {f"i{t:g}": "{:.1f}–{:.1f} %".format(*(100 * x for x in unc["share_within"][f"{t:g}"])) for t in th}
+    out["imean"] = "{:.2f}–{:.2f}".format(*unc["mean_response_min"])
+    return out
+
+
 def _response_section(summary: dict, th) -> str:
     """report.html: expected shares from the call per time slice and the hour-weighted mix."""
     b = summary.get("response_model")
@@ -477,11 +499,13 @@ def _response_section(summary: dict, th) -> str:
             "mean": z["mean_response_min"],
         }
         r.update({f"t{t:g}": z["expected_share_within"][f"{t:g}"] for t in th})
+        r.update(_interval_cells(s.get("uncertainty"), th))
         rows.append(r)
     if b.get("mix"):
         z = b["mix"]["zone"]
         r = {"slice": "mix (hour-weighted)", "when": "the whole week", "hours": 168.0, "mean": z["mean_response_min"]}
         r.update({f"t{t:g}": z["expected_share_within"][f"{t:g}"] for t in th})
+        r.update(_interval_cells(b["mix"].get("uncertainty"), th))
         rows.append(r)
     ref = b["reference_from_alarm"]
     r = {"slice": "from the alarm (0.2)", "when": "from the alarm, fixed turnout", "mean": ref["mean_response_min"]}
@@ -495,8 +519,14 @@ def _response_section(summary: dict, th) -> str:
         ("posts", "open posts", lambda v: H.fmt_num(v, 0)),
         ("closed", "closed", None),
     ]
-    cols += [(f"t{t:g}", f"≤ {t:g} min from the call", H.fmt_pct) for t in th]
+    unc = [x.get("uncertainty") for x in b["slices"] if x.get("uncertainty")]
+    for t in th:
+        cols.append((f"t{t:g}", f"≤ {t:g} min from the call", H.fmt_pct))
+        if unc:
+            cols.append((f"i{t:g}", "interval", None))
     cols.append(("mean", "mean min from the call", lambda v: H.fmt_num(v, 2)))
+    if unc:
+        cols.append(("imean", "interval", None))
     nat = b["national_mean_from_call_min"]["2019"]
     mean_mix = (b["mix"] if b.get("mix") else b["slices"][0])["zone"]["mean_response_min"]
     text = (
@@ -511,6 +541,7 @@ def _response_section(summary: dict, th) -> str:
             if mean_mix is not None
             else ""
         )
+        + (f" Intervals: {unc[0]['assumption']}." if unc and unc[0].get("assumption") else "")
     )
     return H.section(
         "From the call: time slices",
@@ -566,6 +597,7 @@ def write_baseline_outputs(
                 rep.first_s,
                 th,
                 Clock.from_assumptions(a).label("surface"),
+                summary.get("uncertainty"),
             ),
             sites=_posts_sites(posts),
             assumptions=lines,
@@ -616,7 +648,7 @@ def write_baseline_outputs(
         )
         write_gpkg(folder / "layers.gpkg", {**layers, **(extra_layers or {})}, epsg=epsg)
     if report:
-        head = headline_cards(z, th)
+        head = headline_cards(z, th, interval=summary.get("uncertainty"))
         mrows = [zone_row(z, th)] + summary["municipalities"]
         post_cols = [
             ("id", "post", None),
@@ -657,6 +689,11 @@ def write_baseline_outputs(
                     )
                     + "). Mean driving time of the first unit "
                     f"(no turnout): {H.fmt_num(summary.get('mean_drive_min_first_unit'), 2)} min."
+                )
+                + (
+                    H.paragraph("Intervals: " + summary["uncertainty"]["assumption"] + ".", "small")
+                    if (summary.get("uncertainty") or {}).get("assumption")
+                    else ""
                 ),
                 id="headline",
             )
@@ -986,12 +1023,22 @@ def write_study_outputs(
         surface = change_surface(d, before_first, after_first, T, lab)
         caption = lab + f"; threshold {T:g} min."
     elif after_rep is not None:
-        surface = minutes_surface(d, after_rep.first_s, th, "First fire engine on scene with the recommended posts")
+        surface = minutes_surface(
+            d,
+            after_rep.first_s,
+            th,
+            "First fire engine on scene with the recommended posts",
+            summary.get("uncertainty"),
+        )
         caption = (
             f"First fire engine on scene with the recommended {len(chosen)} posts (new ones starred); "
             "today's posts that are not in this network are crossed."
         )
     fig_htmls = []
+    if surface is not None and summary.get("uncertainty") and not surface.get("headline"):
+        from .intervals import legend_lines  # the recommended network's shares with their intervals
+
+        surface["headline"] = legend_lines(summary["uncertainty"], th)
     if maps:
         fig, info = council_map(
             bm, title=title, subtitle=sub, surface=surface, sites=sites, moves=moves, assumptions=lines
@@ -1092,7 +1139,7 @@ def write_study_outputs(
                 H.section(
                     "Headline",
                     rec_html
-                    + headline_cards(ah, th, before=bh)
+                    + headline_cards(ah, th, before=bh, interval=summary.get("uncertainty"))
                     + H.paragraph("With the recommended network" + (" (before: today's posts)." if bh else ".")),
                 )
             )
@@ -1166,6 +1213,26 @@ def write_study_outputs(
                 id="solves-section",
             )
         )
+        if res.get("band"):  # does the recommendation hold across the speed range (kazerne.scenarios.band)
+            b = res["band"]
+            brows = [
+                {
+                    "variant": v["variant"],
+                    "sites": " ".join(v["sites"] or []),
+                    "same": {True: "yes", False: "NO", None: "not run"}[v["same_sites"]],
+                }
+                for v in b.get("variants", [])
+            ]
+            secs.append(
+                H.section(
+                    "Does the recommendation hold across the speed band?",
+                    H.paragraph(b["verdict"][:1].upper() + b["verdict"][1:] + ".")
+                    + (
+                        H.table(brows, [(k, k, None) for k in ("variant", "same", "sites")], id="band") if brows else ""
+                    ),
+                    id="band-section",
+                )
+            )
         if "sensitivity" in res:
             s = res["sensitivity"]
             rows = [

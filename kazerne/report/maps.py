@@ -403,7 +403,8 @@ def council_map(
     ----------
     surface : dict, optional
         ``{"kind": "minutes", "x", "y", "cell_m", "minutes", "population", "no_road_data",
-        "thresholds", "label"}`` — first-arrival minutes per demand cell; or ``{"kind": "change",
+        "thresholds", "label"}`` (optional ``"headline"``: lines of the shares with their intervals) —
+        first-arrival minutes per demand cell; or ``{"kind": "change",
         "x", "y", "cell_m", "before", "after", "population", "no_road_data", "threshold",
         "min_change", "label"}`` — what a change of network does per cell. Cells with zero
         population are left as land ("no inhabitants").
@@ -478,6 +479,9 @@ def council_map(
             zorder=1,
         )
         legend.append((Patch(fc=LAND, ec="#999999", lw=0.5), f"no inhabitants in the {cell:g} m cell"))
+        if surface.get("headline"):  # the shares with their intervals (kazerne.report.intervals.legend_lines)
+            legend.append((None, "Share of people reached (interval)"))
+            legend += [(Patch(fc="none", ec="none"), line) for line in surface["headline"]]
     if choropleth is not None:
         norm = float(choropleth.get("norm", 0.9))
         bands = [

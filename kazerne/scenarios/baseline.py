@@ -262,8 +262,8 @@ class BaselineKind:
         interval = headline_interval(tt, ctx.demand, th, sc.call_handling_s, posts.crew, ctx.profile)
         if resp is not None:
             interval["note"] = (
-                "for the table's headline (every turnout at its median, the scenario's speeds); not yet for each "
-                "time slice and the mix"
+                "for the table's headline (every turnout at its median, the scenario's speeds); each time slice "
+                "and the mix carry their own (response_model)"
             )
         progress.done("travel_and_metrics")
         areas = first_due(ctx, node_t, rep.first_site)  # one set of areas: posts.csv, geojson, gpkg

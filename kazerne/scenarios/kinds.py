@@ -55,6 +55,7 @@ KIND_MODULES: dict[str, str] = {
     "simulate": "kazerne.scenarios.simulate:KIND",
     "calibration": "kazerne.scenarios.calibration:CALIBRATION",
     "ems": "kazerne.scenarios.ems:EMS",
+    "validate": "kazerne.scenarios.validate:VALIDATE",
 }
 
 #: the kind of a scenario without a kind section (posts and demand only): the baseline

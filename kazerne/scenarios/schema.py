@@ -139,7 +139,8 @@ class StudySpec(TypedDict, total=False):
     objective: str  # "coverage" | "pmedian"
     new_crew: str
     new_turnout_s: float
-    sensitivity: bool
+    sensitivity: bool  # the whole sensitivity analysis (speed, turnout, threshold)
+    band: bool  # the speed band (kazerne.scenarios.band): on unless sensitivity = false
     include_generated: bool
     candidate_classes: list[str]
     sites: list[StudySite]
@@ -328,6 +329,7 @@ def _study_section(v: _V, raw, sc: Scenario) -> StudySpec:
     if "new_turnout_s" in raw:
         st["new_turnout_s"] = v.number(raw["new_turnout_s"], "study.new_turnout_s", lo=0, hi=MAX_TURNOUT_S)
     st["sensitivity"] = v.boolean(raw.get("sensitivity", False), "study.sensitivity")
+    st["band"] = raw.get("sensitivity") is not False  # the speed band of every placement study (issue 24)
     if kind == "add-vehicle":
         _vehicle_study(v, raw, sc, st)
     else:

@@ -13,8 +13,10 @@ import dataclasses
 
 import numpy as np
 
+from ..calibration.uncertainty import combine, mix_ends, parameter_ranges, response_ends
 from ..clock import Clock
 from ..coverage.metrics import CoverageReport, evaluate_travel_times, mins
+from ..report.intervals import mean_text, ranges_text, share_text
 from ..report.tables import pct
 from ..response import (
     DAY_NAMES,
@@ -185,7 +187,8 @@ def response_baseline(ctx, posts: Sites, progress) -> tuple[Sites, CoverageRepor
     from_call = tt_ref.shifted(ch)
     rep = evaluate_travel_times(from_call, d, th)
     setups = slice_setups(sc, posts)
-    reports = []
+    reports, ends = [], []
+    ranges = parameter_ranges(ctx.profile, ch)
     for s in setups:
         progress.step(f"slice {s.name}: {len(s.sites)} posts, speeds {s.profile.period or 'free-flowing'}")
         same = s.profile.key() == ctx.profile.key() and list(s.sites.ids) == list(ref.sites.ids)
@@ -196,10 +199,12 @@ def response_baseline(ctx, posts: Sites, progress) -> tuple[Sites, CoverageRepor
         r = evaluate_response(tt, d, s.dists, th, ch, name=s.name)
         r.weight = s.weight
         reports.append(r)
+        progress.step(f"slice {s.name}: interval (speed, call handling, turnout at the ends of their ranges)")
+        ends.append(response_ends(tt, s.dists, s.sites.crew, d, th, ranges, ch, central=r))
     mix = mix_reports(reports) if len(reports) > 1 else None
     progress.done("response_model")
     slices = []
-    for s, r in zip(setups, reports):
+    for s, r, e in zip(setups, reports, ends):
         sl = s.spec["slice"]
         slices.append(
             {
@@ -214,6 +219,7 @@ def response_baseline(ctx, posts: Sites, progress) -> tuple[Sites, CoverageRepor
                 "crew_by_post": dict(zip(s.sites.ids, s.sites.crew)),
                 "turnout_by_post": {i: t.describe() for i, t in zip(s.sites.ids, s.dists)},
                 "zone": _zone(r, th),
+                "uncertainty": combine(e, th, ranges),
                 "municipalities": _munis(r, th),
             }
         )
@@ -232,7 +238,14 @@ def response_baseline(ctx, posts: Sites, progress) -> tuple[Sites, CoverageRepor
         "(posts' turnouts independent), weighted by population; the mix weights each slice by its hours "
         "per week (calls taken as uniform over the week)",
         "slices": slices,
-        "mix": None if mix is None else {"zone": _zone(mix, th), "municipalities": _munis(mix, th)},
+        "mix": None
+        if mix is None
+        else {
+            "zone": _zone(mix, th),
+            "uncertainty": combine(mix_ends(ends, [s.weight for s in setups]), th, ranges),
+            "municipalities": _munis(mix, th),
+        },
+        "uncertainty_assumption": ranges_text(ranges),
         "reference_from_call_median_turnout": {
             "share_within": {f"{t:g}": float(x) for t, x in zip(th, rep.zone_share)},
             "mean_response_min": mins(rep.mean_s),
@@ -279,9 +292,14 @@ def slice_rows(block: dict, th) -> list:
             "municipality": "zone",
             "population": round(z["population_with_road_data"], 1),
         }
+        unc = part.get("uncertainty")
         for t in th:
             head[f"share_within_{t:g}min"] = z["expected_share_within"][f"{t:g}"]
+            if unc:
+                head[f"share_within_{t:g}min_low"], head[f"share_within_{t:g}min_high"] = unc["share_within"][f"{t:g}"]
         head["mean_min"] = z["mean_response_min"]
+        if unc:
+            head["mean_min_low"], head["mean_min_high"] = unc["mean_response_min"]
         rows.append(head)
         for m in part["municipalities"]:
             rows.append({"slice": name, "week_share": round(share, 4), **m})
@@ -331,11 +349,26 @@ def response_lines(block: dict, th) -> list[str]:
     lines.append(
         text_table(rows, ["slice", "when", "h/week", "speeds", "posts"] + [f"≤{t:g} min" for t in th] + ["mean min"])
     )
+    lines.extend(interval_lines(block, th))
     nat = block["national_mean_from_call_min"]
     lines.append(
         f"published Belgian mean from the call to the first arrival: 2019 11:25 ({nat['2019']:.2f} min), 2020 11:21"
     )
     return lines
+
+
+def interval_lines(block: dict, th) -> list:
+    """The console's lines of the slices' and the mix's intervals (with their assumption)."""
+    parts = [(s["name"], s.get("uncertainty")) for s in block["slices"]]
+    if block.get("mix"):
+        parts.append(("mix (hour-weighted)", block["mix"].get("uncertainty")))
+    parts = [(n, u) for n, u in parts if u]
+    if not parts:
+        return []
+    out = [f"intervals ({parts[0][1]['assumption']}):"]
+    for name, u in parts:
+        out.append(f"  {name}: " + ", ".join(share_text(u, t) for t in th) + f"; {mean_text(u)}")
+    return out
 
 
 # ------------------------------------------------------------------------------------------------

@@ -35,6 +35,7 @@ from ..report.geo import write_geojson
 from ..report.tables import pct, text_table, write_csv
 from ..routing.travel import kth_nearest, travel_times
 from ..sites import Sites
+from .band import BAND_KINDS, band_lines, run_band, study_interval
 from .context import (
     Context,
     assumptions,
@@ -921,20 +922,26 @@ def solve_study(sc: Scenario, progress: Progress | None = None) -> StudyResult:
     with in_file(sc.path, MODEL_FIELDS, default="study"):  # model errors name scenario fields
         outcome = STUDIES[kind](inp)
         progress.done("study")
-        if st["sensitivity"] and kind in ("add", "relocate", "greenfield", "minimum"):
-            progress.step("sensitivity (speed ±15 %, turnout ±60 s, threshold ±1 min)")
-            outcome.result["sensitivity"] = _sensitivity(
-                inp.ctx,
-                inp.posts,
-                inp.cand,
-                st,
-                progress,
-                kind,
-                [inp.cand.ids[r] for r in outcome.chosen_rows],
-                Deadline(st["time_limit_s"]),
-                closed=inp.closed,
+        if st.get("band", st["sensitivity"]) and kind in BAND_KINDS and st["slice"] is None:
+            progress.step(
+                "band: speed at the ends of its range" + (", turnout ±60 s, threshold ±1 min" * st["sensitivity"])
             )
+            base = [inp.cand.ids[r] for r in outcome.chosen_rows]
+            sens, band = run_band(
+                lambda vs: _sensitivity(
+                    inp.ctx, inp.posts, inp.cand, st, progress, kind, base, Deadline(st["time_limit_s"]), inp.closed, vs
+                ),
+                inp.ctx.profile,
+                sc.call_handling_s,
+                base,
+                inp.posts.ids if kind == "add" else (),
+            )
+            outcome.result["band"] = band.summary()
+            if st["sensitivity"]:
+                outcome.result["sensitivity"] = sens
             progress.done("sensitivity")
+        elif st.get("band") and kind in BAND_KINDS:
+            outcome.result["band"] = {"verdict": "the speed band is not yet computed for a study of a time slice"}
     cand, n_posts = inp.cand, inp.n_posts
     summary = {
         "kazerne_version": __version__,
@@ -957,6 +964,9 @@ def solve_study(sc: Scenario, progress: Progress | None = None) -> StudyResult:
         "chosen_sites": [cand.ids[r] for r in outcome.chosen_rows],
         "timings_s": progress.timings,
     }
+    if kind in BAND_KINDS and st["slice"] is None and len(outcome.chosen_rows):  # the headline's interval
+        prof = outcome.profile or inp.ctx.profile
+        summary["uncertainty"] = study_interval(inp.ctx, cand, outcome.chosen_rows, sc.call_handling_s, prof)
     return StudyResult(inp, outcome, summary)
 
 
@@ -1050,10 +1060,11 @@ def _compare_row(ctx, base, rep, sid, name, th, t_study, cand=None):
     return r
 
 
-def _sensitivity(ctx, posts, cand, st, progress, kind, base_sites, deadline: Deadline, closed=()):
+def _sensitivity(ctx, posts, cand, st, progress, kind, base_sites, deadline: Deadline, closed=(), band=None):
     """Re-solve under perturbed speed, turnout and threshold; report whether the recommended sites
     (``base_sites``: the study's answer) change. Variants not started before ``deadline`` are
-    reported as not run (and do not count either way)."""
+    reported as not run (and do not count either way). ``band`` (:func:`kazerne.scenarios.band.band_variants`):
+    the speed pair, alone unless ``study.sensitivity`` asks for the whole analysis."""
     variants = [
         ("speed -15%", {"speed_scale": ctx.profile.speed_scale * 0.85}, 0, 0),
         ("speed +15%", {"speed_scale": ctx.profile.speed_scale * 1.15}, 0, 0),
@@ -1062,6 +1073,8 @@ def _sensitivity(ctx, posts, cand, st, progress, kind, base_sites, deadline: Dea
         ("threshold -1 min", {}, 0, -1),
         ("threshold +1 min", {}, 0, 1),
     ]
+    if band is not None:
+        variants = list(band) + (variants[2:] if st["sensitivity"] else [])
     if st["threshold"] <= 1.0:  # T - 1 min would be no threshold at all
         variants = [v for v in variants if v[0] != "threshold -1 min"]
     out: list[dict] = []
@@ -1288,6 +1301,8 @@ def print_study(summary: dict) -> None:
         )
     if res.get("closed_note"):
         print(f"  {res['closed_note']}")
+    if "band" in res:
+        print("\n".join(band_lines(res["band"], summary.get("uncertainty"))))
     if "sensitivity" in res:
         print(
             f"  sensitivity: recommendation {'CHANGES' if res['sensitivity']['recommendation_changes'] else 'is stable'}"
