@@ -132,10 +132,11 @@ def test_kind_errors_name_the_field(tmp_path, alone_registered):
     with pytest.raises(ScenarioError, match='only for kind = "alone" \\(a test kind\\), not add') as e:
         parse_scenario(write(tmp_path, 'kind = "add"\nlabel = "x"\n'))
     assert e.value.field == "study.label"
-    with pytest.raises(
-        ScenarioError, match=r"not available for kind alone \(only add, relocate, greenfield, minimum\)"
-    ):
-        parse_scenario(write(tmp_path, 'kind = "alone"\nsensitivity = true\n' + SITES))
+    msg = r"not available for kind add-vehicle \(only add, relocate, greenfield, minimum\)"
+    with pytest.raises(ScenarioError, match=msg):
+        parse_scenario(write(tmp_path, 'kind = "add-vehicle"\nvehicle = "aerial"\nsensitivity = true\n'))
+    # a kind without the sensitivity re-solves ignores the field (as close and compare always have)
+    assert parse_scenario(write(tmp_path, 'kind = "alone"\nsensitivity = true\n' + SITES)).study.sensitivity
 
 
 def test_registry_kinds_follow_the_protocol():

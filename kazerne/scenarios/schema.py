@@ -728,11 +728,7 @@ def _study_section(v: _V, raw, sc: Scenario) -> StudySpec:
         if k not in kind.keys:
             v.fail(f"study.{k}", f'only for kind = "{own_keys[k].name}" ({own_keys[k].purpose}), not {kind.name}')
     st = _study_common(v, raw, sc, kind)
-    st = st.replace(params=kind.parse(v, raw, sc, st))
-    if st.sensitivity and not kind.sensitivity:
-        able = ", ".join(kd.name for kd in kinds if kd.sensitivity)
-        v.fail("study.sensitivity", f"not available for kind {kind.name} (only {able})")
-    return st
+    return st.replace(params=kind.parse(v, raw, sc, st))
 
 
 def _study_common(v: _V, raw: dict, sc: Scenario, kind) -> StudySpec:

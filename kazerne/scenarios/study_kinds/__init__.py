@@ -131,7 +131,8 @@ class StudyKind:
     full_matrix: bool = False
     #: refuse a threshold within which no candidate site reaches anyone
     reach_check: bool = True
-    #: the kind re-solves under perturbed speed, turnout and threshold (``[study] sensitivity``)
+    #: the kind re-solves under perturbed speed, turnout and threshold (``[study] sensitivity``; a
+    #: kind without it ignores the field, as close and compare always have, or refuses it in ``parse``)
     sensitivity: bool = False
     #: the kind runs with [[slices]] / turnout tables (``study.slice``)
     slices: bool = True

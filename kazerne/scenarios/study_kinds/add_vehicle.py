@@ -18,7 +18,7 @@ from ...report.tables import pct, text_table
 from ...routing.travel import travel_times
 from ..context import headline, municipality_rows
 from ..study_common import StudyInput, StudyOutcome, StudyResult, place, site_row
-from . import StudyKind
+from . import StudyKind, study_kinds
 
 
 @dataclass(frozen=True)
@@ -70,6 +70,9 @@ class AddVehicle(StudyKind):
                     f"vehicle is measured for a response needing exactly one of its type",
                 )
             response = name
+        if st.sensitivity:
+            able = ", ".join(k.name for k in study_kinds() if k.sensitivity)
+            v.fail("study.sensitivity", f"not available for kind {self.name} (only {able})")
         return VehicleParams(vehicle, response)
 
     def profile(self, ctx, sc):
