@@ -174,3 +174,20 @@ def test_a_new_kind_runs_end_to_end(tmp_path, alone_registered, zone_data_dir, c
     assert c[1]["site"] == s["result"]["best"]
     shares = {r["site"]: r["share_within_10min"] for r in s["result"]["rows"]}
     assert shares == pytest.approx({r["site"]: r["share_within_10min"] for r in c[1:]}, rel=1e-12)
+
+
+def test_sensitivity_section_shows_the_variants_the_time_limit_left_out():
+    """A variant not started before the study's deadline has no sites (it used to crash the report)."""
+    from kazerne.report.study_report import sensitivity_section
+
+    html = sensitivity_section(
+        {
+            "variants": [
+                {"variant": "speed -15%", "sites": ["A", "B"], "status": "optimal", "same_sites": True},
+                {"variant": "speed +15%", "sites": None, "status": "not run (study time limit)", "same_sites": None},
+            ],
+            "recommendation_changes": False,
+        }
+    )
+    assert "A B" in html and "not run (study time limit)" in html and "NO" not in html
+    assert "is stable" in html

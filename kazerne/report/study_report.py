@@ -311,8 +311,8 @@ def sensitivity_section(s: dict) -> str:
     rows = [
         {
             "variant": v["variant"],
-            "sites": " ".join(v["sites"]),
-            "same": "yes" if v["same_sites"] else "NO",
+            "sites": " ".join(v["sites"] or ()),  # a variant the time limit left out has none
+            "same": "" if v["same_sites"] is None else "yes" if v["same_sites"] else "NO",
             "status": v["status"],
         }
         for v in s["variants"]
