@@ -152,7 +152,9 @@ def test_a_new_kind_runs_end_to_end(tmp_path, alone_registered, zone_data_dir, c
     from kazerne.cli import main
 
     out = tmp_path / "out"
-    rc = main([str(write(tmp_path, 'kind = "alone"\nlabel = "toy run"\nthreshold = 10\n' + SITES)), "--out", str(out)])
+    rc = main(
+        ["run", str(write(tmp_path, 'kind = "alone"\nlabel = "toy run"\nthreshold = 10\n' + SITES)), "--out", str(out)]
+    )
     printed = capsys.readouterr().out
     assert rc == 0
     folder = out / "alonerun"
@@ -168,7 +170,9 @@ def test_a_new_kind_runs_end_to_end(tmp_path, alone_registered, zone_data_dir, c
     assert (folder / "map.png").is_file() and (folder / "layers.gpkg").is_file()
     assert f"alone: best {s['result']['best']} (toy run)" in printed
     # the same sites through the compare kind: its best row is the toy's answer, with the same share
-    rc = main([str(write(tmp_path, 'kind = "compare"\nthreshold = 10\n' + SITES, "cmp")), "--out", str(out), "--quiet"])
+    rc = main(
+        ["run", str(write(tmp_path, 'kind = "compare"\nthreshold = 10\n' + SITES, "cmp")), "--out", str(out), "--quiet"]
+    )
     assert rc == 0
     c = json.loads((out / "cmp" / "summary.json").read_text(encoding="utf-8"))["result"]["rows"]
     assert c[1]["site"] == s["result"]["best"]
