@@ -208,7 +208,7 @@ def test_frontier_calls_only_proven_points_best():
 
 
 def test_study_subtitle_says_best_only_when_proven():
-    from kazerne.report.council import _network_words
+    from kazerne.report.study_report import network_words as _network_words
 
     ok = {"solves": [{"p": 15, "status": "optimal", "gap": 0.0}, {"p": 16, "status": "optimal", "gap": 0.0}]}
     feas = {"solves": [{"p": 15, "status": "optimal", "gap": 0.0}, {"p": 16, "status": "feasible", "gap": 0.0055}]}

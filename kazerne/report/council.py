@@ -1,9 +1,10 @@
 """The outputs people look at, for every run kind: maps (PNG 200 dpi + PDF), ``report.html`` and
 ``layers.gpkg``.
 
-The runner, the study kinds and the EMS studies each call one function here
-(:func:`write_baseline_outputs`, :func:`write_study_outputs`, :func:`write_ems_outputs`) with
-what they computed; the functions turn it into plain values for the writers in
+The runner calls :func:`write_baseline_outputs` here; placement studies and EMS studies have their
+writers beside (:mod:`~kazerne.report.study_report`, :mod:`~kazerne.report.ems_report`), built on
+the shared pieces of this module (base map, assumption lines, surfaces, layers, report sections).
+The functions turn what a run computed into plain values for the writers in
 :mod:`~kazerne.report.maps`, :mod:`~kazerne.report.html` and :mod:`~kazerne.report.gpkg`.
 """
 
@@ -17,8 +18,6 @@ import numpy as np
 import shapely
 
 from ..clock import Clock
-from ..coverage.metrics import municipality_rows
-from ..sites import site_streets
 from . import html as H
 from .maps import Basemap, Site, council_map, figure_bytes, save_map
 
@@ -95,7 +94,7 @@ def municipality_of(zone, x, y) -> list:
     return list(out)
 
 
-def _metric(lon, lat):
+def metric_xy(lon, lat):
     from ..routing.network import to_metric
 
     return to_metric(np.atleast_1d(np.asarray(lon, float)), np.atleast_1d(np.asarray(lat, float)))
@@ -420,28 +419,28 @@ def write_report(folder: Path, title: str, subtitle: list, sections: list, foote
     return Path(folder) / "report.html"
 
 
-def _footer(summary: dict) -> str:
+def report_footer(summary: dict) -> str:
     return (
         f"kazerne {summary.get('kazerne_version', '')} — scenario file {summary['scenario']['file']} — created "
         f"{summary.get('created', '')}. Road data © OpenStreetMap contributors (ODbL); population Statbel."
     )
 
 
-def _map_and_figure(fig, info, folder: Path, stem: str, caption: str, fig_id: str) -> str:
+def map_and_figure(fig, info, folder: Path, stem: str, caption: str, fig_id: str) -> str:
     png = figure_bytes(fig, "png")
     save_map(fig, folder, stem)
     return H.figure(png, caption, id=fig_id, pdf_name=f"{stem}.pdf")
 
 
-def _assumption_section(lines, caveats=()) -> str:
+def assumption_section(lines, caveats=()) -> str:
     body = H.bullets(lines)
     if caveats:
         body += "<h3>Caveats</h3>" + H.bullets(caveats, cls="assume warn")
     return H.section("Assumptions and data caveats", body, id="assumptions")
 
 
-def _posts_sites(posts, kinds: dict | None = None, extra_label: dict | None = None) -> list:
-    px, py = _metric(posts.lon, posts.lat)
+def posts_sites(posts, kinds: dict | None = None, extra_label: dict | None = None) -> list:
+    px, py = metric_xy(posts.lon, posts.lat)
     out = []
     for i, pid in enumerate(posts.ids):
         kind = (kinds or {}).get(pid) or crew_kind(posts.crew[i])
@@ -450,7 +449,7 @@ def _posts_sites(posts, kinds: dict | None = None, extra_label: dict | None = No
     return out
 
 
-def _caveats(summary: dict) -> list:
+def caveats(summary: dict) -> list:
     out = []
     au = summary.get("road_network_audit") or {}
     out += list(au.get("warnings", []))
@@ -599,10 +598,10 @@ def write_baseline_outputs(
                 Clock.from_assumptions(a).label("surface"),
                 summary.get("uncertainty"),
             ),
-            sites=_posts_sites(posts),
+            sites=posts_sites(posts),
             assumptions=lines,
         )
-        fig_html = _map_and_figure(
+        fig_html = map_and_figure(
             fig,
             info,
             folder,
@@ -613,7 +612,7 @@ def write_baseline_outputs(
     if gpkg:
         from .gpkg import write_gpkg
 
-        px, py = _metric(posts.lon, posts.lat)
+        px, py = metric_xy(posts.lon, posts.lat)
         srows = []
         mun = municipality_of(zone, px, py)
         for r, m in zip(summary["posts"], mun):
@@ -715,14 +714,14 @@ def write_baseline_outputs(
             H.section(
                 "Worst-served places", H.table(summary["worst_served"], worst_cols, id="worst"), id="worst-section"
             ),
-            _assumption_section(lines, _caveats(summary)),
+            assumption_section(lines, caveats(summary)),
         ]
         write_report(
             folder,
             title,
             [sub, f"Scenario {summary['scenario']['name']} ({summary['scenario']['file']})"],
             secs,
-            _footer(summary),
+            report_footer(summary),
         )
 
 
@@ -778,713 +777,3 @@ def fleet_section(fs: dict) -> str:
         + H.bullets(notes)
     )
     return H.section("Vehicles, full first turnout and neighbouring posts", body, id="fleet")
-
-
-# ------------------------------------------------------------------------------------------------
-# studies
-# ------------------------------------------------------------------------------------------------
-
-STUDY_TITLES = {
-    "add": "where should {k} stand?",
-    "close": "what does closing each post cost?",
-    "relocate": "which post should move, and where?",
-    "greenfield": "how many posts, and where, if we started from scratch?",
-    "minimum": "the fewest posts that reach the target",
-    "compare": "which candidate site serves the population best?",
-    "add-vehicle": "where should {k} stand?",
-}
-
-
-def _solve_table(solves: list) -> str:
-    rows = []
-    for s in solves:
-        rows.append(
-            {
-                "model": s.get("model"),
-                "which": ", ".join(str(s[k]) for k in ("p", "moved") if k in s),
-                "status": s.get("status"),
-                "objective": s.get("objective"),
-                "bound": s.get("bound"),
-                "gap": s.get("gap"),
-                "seconds": s.get("seconds"),
-                "solver": s.get("solver"),
-            }
-        )
-    cols = [
-        ("model", "model", None),
-        ("which", "case", None),
-        ("status", "status", None),
-        ("objective", "objective", lambda v: H.fmt_num(v, 1)),
-        ("bound", "bound", lambda v: H.fmt_num(v, 1)),
-        ("gap", "gap", lambda v: H.fmt_pct(v, 3)),
-        ("seconds", "seconds", lambda v: H.fmt_num(v, 2)),
-        ("solver", "solver", None),
-    ]
-    return H.table(rows, cols, id="solves")
-
-
-def _generic_cols(rows: list) -> list:
-    cols: list[tuple[str, str, Callable | None]] = []
-    for k in dict.fromkeys(k for r in rows for k in r):
-        vals = [r.get(k) for r in rows if r.get(k) is not None]
-        if vals and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in vals):
-            if k.startswith("share") or k.endswith("_share") or "share_" in k:
-                f: Callable = H.fmt_pct
-            elif k in ("lon", "lat"):
-                f = lambda v: H.fmt_num(v, 5)
-            elif k.endswith("_min") or k.endswith("min_after") or k.endswith("min_before"):
-                f = lambda v: H.fmt_num(v, 2)
-            else:
-                f = lambda v: H.fmt_num(v, 1) if abs(float(v)) < 100 else H.fmt_int(v)
-            cols.append((k, k.replace("_", " "), f))
-        elif vals and all(isinstance(v, (dict, list)) for v in vals):
-            continue
-        else:
-            cols.append((k, k.replace("_", " "), None))
-    return cols
-
-
-def _site_words(r: dict) -> str:
-    where = ", ".join(x for x in (r.get("street"), r.get("municipality")) if x)
-    name = r.get("name") or r.get("site", "")
-    return f"{name} ({r.get('site', '')}{'; ' + where if where and where not in name else ''})"
-
-
-def recommendation(kind: str, res: dict, summary: dict | None = None) -> str:
-    """The study's answer in one sentence for the report's headline: which site(s) it recommends."""
-    new = list(res.get("new_sites") or [])
-    if kind == "add":
-        return "Recommended: a new post at " + "; ".join(_site_words(r) for r in new) + "." if new else ""
-    if kind == "add-vehicle":
-        return (
-            f"Recommended: one more {res.get('vehicle', 'vehicle')} at " + "; ".join(_site_words(r) for r in new) + "."
-            if new
-            else ""
-        )
-    if kind == "relocate":
-        moves = [f"{a} to {_site_words(r)}" for a, r in zip(res.get("moved_posts", []), new)]
-        return ("Recommended: move " + "; ".join(moves) + ".") if moves else "Recommended: keep today's posts."
-    if kind == "close" and res.get("ranking"):
-        r = res["ranking"][0]
-        return f"Least harmful closure: {r['post']} {r.get('name', '')} ({r[res['ranking_by']]:,.0f} people fewer)."
-    if kind == "compare" and len(res.get("rows", [])) > 1:
-        r = res["rows"][1]
-        return f"Best of the compared sites: {_site_words(r)}."
-    if kind in ("greenfield", "minimum"):
-        sites = res.get("sites") or (res.get("curve") or [{}])[-1].get("sites", "").split()
-        words = _network_words(summary or {}, len(sites)).replace(" — ", "", 1)
-        return f"Recommended: {words}: {', '.join(sites)}." if sites else ""
-    return ""
-
-
-def _network_words(summary: dict, n: int) -> str:
-    """ " — the best network of n posts" only when the solve that chose it is proven optimal; else
-    what it is (feasible, with its gap)."""
-    from .maps import proven
-
-    solves = [x for x in summary.get("solves", []) if x.get("p", n) == n] or summary.get("solves", [])
-    last = solves[-1] if solves else {}
-    status = last.get("status", "optimal")
-    if proven(status):
-        return f" — the best network of {n} posts"
-    gap = last.get("gap")
-    gap_txt = f", gap {100 * gap:.2g} %" if isinstance(gap, (int, float)) and np.isfinite(gap) else ""
-    return f" — a network of {n} posts ({status}{gap_txt}: not proven best)"
-
-
-def write_study_outputs(
-    folder,
-    ctx,
-    *,
-    summary: dict,
-    tables: dict,
-    posts,
-    cand,
-    chosen_rows,
-    base_rep,
-    after_rep,
-    node_t,
-    frontier: dict | None = None,
-    change_rows=None,
-    change_first_s=None,
-    epsg: int = 31370,
-    maps: bool = True,
-    report: bool = True,
-    gpkg: bool = True,
-) -> None:
-    """Map, ``layers.gpkg`` and ``report.html`` of a placement study.
-
-    ``base_rep``: today's network (None without posts); ``after_rep``: the recommended network
-    (sites ``chosen_rows`` of the candidates); ``change_rows``: for ``close`` and ``compare`` the
-    candidate rows of the option drawn as a change (closed post / compared site)."""
-    folder = Path(folder)
-    zone, d = ctx.zone, ctx.demand
-    st = summary["study"]
-    kind = st["kind"]
-    T = float(st["threshold"])
-    th = list(summary["assumptions"]["thresholds_min"])
-    res = summary["result"]
-    bm = basemap(zone)
-    a = summary["assumptions"]
-    cx, cy = _metric(cand.lon, cand.lat)
-    n_posts = len(posts)
-    chosen = [int(r) for r in chosen_rows]
-    chosen_ids = [cand.ids[r] for r in chosen]
-    extra = [
-        f"Candidate sites: {summary['candidates']['total']} ({summary['candidates']['today_posts']} today's "
-        f"posts, {summary['candidates']['user']} named, {summary['candidates']['generated']} road junctions on "
-        f"{', '.join(summary['candidates']['classes'])} roads, one per {summary['candidates']['spacing_m']:g} m "
-        f"square; {summary['candidates']['generated_excluded_in_gap']} left out in the no-road-data area).",
-        f"New posts get a {st['new_crew']} crew"
-        + (f" ({st['new_turnout_s']:g} s turnout)." if st.get("new_turnout_s") is not None else "."),
-    ]
-    lines = assumption_lines(a, extra=extra)
-    k = int(st.get("k", 1))
-    if kind == "add-vehicle":
-        what = f"{'one' if k == 1 else k} more {st['vehicle']}"
-    else:
-        what = "one new post" if k == 1 else f"{k} new posts"
-    title = f"{bm.zone_title}: " + STUDY_TITLES[kind].format(k=what)
-    sub = (
-        f"{summary['scenario']['description'] or summary['scenario']['name']} — threshold {T:g} min"
-        + (_network_words(summary, len(chosen_rows)) if kind in ("greenfield", "minimum") else "")
-        + (
-            f" — in brackets: people no longer reached within {T:g} min if that post closes"
-            if kind == "close"
-            else f" — in brackets: the share reached within {T:g} min with that site"
-            if kind == "compare"
-            else ""
-        )
-    )
-    # sites and surface per kind
-    sites, moves, surface, caption = [], [], None, ""
-    post_ids = list(posts.ids)
-    label_extra = {}
-    kinds = {}
-    if kind == "close":
-        key = res["ranking_by"]
-        for r in res["ranking"]:
-            label_extra[r["post"]] = f" (−{r[key]:,.0f})" if r[key] > 0.5 else " (no loss)"
-    if kind in ("add", "relocate", "greenfield", "minimum"):
-        for i, pid in enumerate(post_ids):
-            if pid not in chosen_ids:
-                kinds[pid] = {"relocate": "moved_from", "add": "closed"}.get(kind, "not_chosen")
-    if kind == "close" and change_rows is not None:
-        for r in change_rows:
-            kinds[cand.ids[r]] = "closed"
-    if kind == "add-vehicle":
-        for r in res["new_sites"]:
-            label_extra[r["site"]] = f" + 1 {st['vehicle']} (NEW)"
-            kinds[r["site"]] = "best"
-    sites += _posts_sites(posts, kinds, label_extra) if n_posts else []
-    new_ids = [s for s in chosen_ids if s not in post_ids]  # (add-vehicle: new sites beside the posts)
-    moved = list(res.get("moved_posts", [])) if kind == "relocate" else []
-    for k, s in enumerate(new_ids):
-        j = cand.ids.index(s)
-        if kind == "relocate" and k < len(moved):
-            sites.append(
-                Site(
-                    float(cx[j]),
-                    float(cy[j]),
-                    f"{moved[k]} MOVES TO {post_label(s, cand.names[j])}",
-                    "moved_to",
-                    priority=0,
-                )
-            )
-        else:
-            sites.append(Site(float(cx[j]), float(cy[j]), f"NEW {post_label(s, cand.names[j])}", "new", priority=0))
-    if kind == "relocate":
-        for pid, s in zip(res.get("moved_posts", []), new_ids):
-            i, j = post_ids.index(pid), cand.ids.index(s)
-            px, py = _metric([posts.lon[i]], [posts.lat[i]])
-            moves.append(((float(px[0]), float(py[0])), (float(cx[j]), float(cy[j]))))
-    if kind == "compare":
-        best = change_rows[0] if change_rows is not None and len(change_rows) else None
-        for k, r in enumerate(res["rows"][1:]):
-            j = cand.ids.index(r["site"])
-            lab = (
-                f"{'BEST ' if j == best else ''}{post_label(r['site'], cand.names[j])} "
-                f"({100 * r[f'share_within_{T:g}min']:.1f} %)"
-            )
-            sites.append(Site(float(cx[j]), float(cy[j]), lab, "best" if j == best else "candidate", priority=0))
-    after_first = after_rep.first_s if after_rep is not None else None
-    before_first = base_rep.first_s if base_rep is not None else None
-    if kind in ("close", "compare") and change_rows is not None and len(change_rows):
-        after_first = change_first_s
-    if before_first is not None and after_first is not None and kind != "greenfield" and kind != "minimum":
-        lab = {
-            "add": "What the new post(s) change (today → with the new post)",
-            "relocate": "What the move changes (today → after the move)",
-            "close": "What closing {c} changes (today → without it)",
-            "compare": "What the best site changes (today → with it)",
-            "add-vehicle": f"What the new {st.get('vehicle')} changes for the {res.get('measure')} (today → with it)",
-        }[kind]
-        lab = lab.format(c=", ".join(cand.ids[r] for r in (change_rows if change_rows is not None else [])))
-        surface = change_surface(d, before_first, after_first, T, lab)
-        caption = lab + f"; threshold {T:g} min."
-    elif after_rep is not None:
-        surface = minutes_surface(
-            d,
-            after_rep.first_s,
-            th,
-            "First fire engine on scene with the recommended posts",
-            summary.get("uncertainty"),
-        )
-        caption = (
-            f"First fire engine on scene with the recommended {len(chosen)} posts (new ones starred); "
-            "today's posts that are not in this network are crossed."
-        )
-    fig_htmls = []
-    if surface is not None and summary.get("uncertainty") and not surface.get("headline"):
-        from .intervals import legend_lines  # the recommended network's shares with their intervals
-
-        surface["headline"] = legend_lines(summary["uncertainty"], th)
-    if maps:
-        fig, info = council_map(
-            bm, title=title, subtitle=sub, surface=surface, sites=sites, moves=moves, assumptions=lines
-        )
-        fig_htmls.append(_map_and_figure(fig, info, folder, "map", caption, "map-main"))
-        if frontier is not None:
-            from .maps import frontier_figure, proven
-
-            all_proven = all(proven(x) for x in frontier.get("status") or ["optimal"])
-
-            ff = frontier_figure(
-                frontier["p"],
-                frontier["share"],
-                frontier.get("today_p"),
-                frontier.get("today_share"),
-                T,
-                title=(
-                    f"{bm.zone_title}: {'best ' if all_proven else ''}share within {T:g} min for "
-                    f"{min(frontier['p'])}..{max(frontier['p'])} posts"
-                    + ("" if all_proven else " (best only where proven)")
-                ),
-                new_crew=f"{st['new_crew']} crews",
-                today_note=frontier["note"],
-                curve_status=frontier.get("status"),
-                curve_gap=frontier.get("gap"),
-            )
-            png = figure_bytes(ff, "png")
-            save_map(ff, folder, "frontier")
-            fig_htmls.append(
-                H.figure(
-                    png,
-                    "The frontier: the best share reachable with p posts."
-                    if all_proven
-                    else "The frontier: the share reachable with p posts — best where proven (filled dots); "
-                    "hollow dots were stopped by the time limit before their proof.",
-                    id="frontier",
-                    pdf_name="frontier.pdf",
-                )
-            )
-    if gpkg and after_rep is not None:
-        from .gpkg import write_gpkg
-
-        sx, sy = cx[chosen], cy[chosen]
-        streets = site_streets(zone, cand.node[chosen])
-        mun = municipality_of(zone, sx, sy)
-        srows = [
-            {
-                "site_id": cand.ids[r],
-                "name": cand.names[r],
-                "status": ("today" if cand.origin[r] == "post" else "new"),
-                "origin": cand.origin[r],
-                "turnout_s": float(cand.turnout_s[r]),
-                "street": s,
-                "municipality": m,
-                "lon": round(float(cand.lon[r]), 6),
-                "lat": round(float(cand.lat[r]), 6),
-            }
-            for r, s, m in zip(chosen, streets, mun)
-        ]
-        muni_rows = municipality_rows(after_rep, th)
-        layers = network_layers(
-            zone,
-            ctx.profile,
-            d,
-            after_rep,
-            chosen_ids,
-            [cand.names[r] for r in chosen],
-            node_t,
-            th,
-            muni_rows,
-            srows,
-            (sx, sy),
-            site_layer="sites",
-            before=before_first,
-        )
-        if n_posts:
-            px, py = _metric(posts.lon, posts.lat)
-            prow = [
-                {
-                    "post_id": pid,
-                    "name": posts.names[i],
-                    "crew": posts.crew[i],
-                    "status": "kept" if pid in chosen_ids else ("moved" if kind == "relocate" else "not chosen"),
-                    "lon": round(float(posts.lon[i]), 6),
-                    "lat": round(float(posts.lat[i]), 6),
-                }
-                for i, pid in enumerate(post_ids)
-            ]
-            layers["posts_today"] = (prow, [shapely.Point(a_, b_) for a_, b_ in zip(px, py)], "Point")
-        write_gpkg(folder / "layers.gpkg", layers, epsg=epsg)
-    if report:
-        secs = []
-        bh, ah = res.get("before"), res.get("after")
-        rec = recommendation(kind, res, summary)
-        rec_html = H.paragraph(rec, "recommendation") if rec else ""
-        if ah:
-            secs.append(
-                H.section(
-                    "Headline",
-                    rec_html
-                    + headline_cards(ah, th, before=bh, interval=summary.get("uncertainty"))
-                    + H.paragraph("With the recommended network" + (" (before: today's posts)." if bh else ".")),
-                )
-            )
-        elif rec:
-            secs.append(H.section("Headline", rec_html))
-        if fig_htmls:
-            secs.append(H.section("Map", "".join(fig_htmls), id="map"))
-        if chosen and kind != "close":
-            streets = site_streets(zone, cand.node[chosen])
-            mun = municipality_of(zone, cx[chosen], cy[chosen])
-            srows = [
-                {
-                    "site": cand.ids[r],
-                    "name": cand.names[r],
-                    "status": "today's post" if cand.origin[r] == "post" else "NEW",
-                    "street": st_,
-                    "municipality": m_,
-                    "lon": float(cand.lon[r]),
-                    "lat": float(cand.lat[r]),
-                    "turnout_s": float(cand.turnout_s[r]),
-                }
-                for r, st_, m_ in zip(chosen, streets, mun)
-            ]
-            srows.sort(key=lambda r: (r["status"] != "NEW", r["site"]))
-            cols = [
-                ("site", "site", None),
-                ("name", "name", None),
-                ("status", "status", None),
-                ("street", "street", None),
-                ("municipality", "municipality", None),
-                ("lon", "lon", lambda v: H.fmt_num(v, 5)),
-                ("lat", "lat", lambda v: H.fmt_num(v, 5)),
-                ("turnout_s", "turnout s", lambda v: H.fmt_num(v, 0)),
-            ]
-            secs.append(
-                H.section(
-                    f"The {'recommended' if kind != 'compare' else 'reference'} network ({len(chosen)} sites)",
-                    H.table(srows, cols, id="chosen-sites"),
-                    id="chosen",
-                )
-            )
-        for name, rows in tables.items():
-            if rows:
-                secs.append(
-                    H.section(
-                        name.replace(".csv", "").replace("_", " ").capitalize(),
-                        H.table(rows, _generic_cols(rows), id=name.replace(".", "-")),
-                        id="table-" + name.replace(".", "-"),
-                    )
-                )
-        if after_rep is not None:
-            mrows = municipality_rows(after_rep, th)
-            brows = municipality_rows(base_rep, th) if base_rep is not None else None
-            if T not in th:
-                _add_share(mrows, after_rep, d, T)
-                if brows:
-                    _add_share(brows, base_rep, d, T)
-            secs.append(
-                H.section(
-                    "Per municipality (recommended network)",
-                    H.paragraph("Click a column heading to sort.", "small")
-                    + muni_table(mrows, th, before_rows=brows, t_study=T),
-                    id="per-municipality",
-                )
-            )
-        secs.append(
-            H.section(
-                "Solves",
-                H.paragraph("Every solve's status, objective, bound and gap: 'optimal' with gap 0 is proven best.")
-                + _solve_table(summary["solves"]),
-                id="solves-section",
-            )
-        )
-        if res.get("band"):  # does the recommendation hold across the speed range (kazerne.scenarios.band)
-            b = res["band"]
-            brows = [
-                {
-                    "variant": v["variant"],
-                    "sites": " ".join(v["sites"] or []),
-                    "same": {True: "yes", False: "NO", None: "not run"}[v["same_sites"]],
-                }
-                for v in b.get("variants", [])
-            ]
-            secs.append(
-                H.section(
-                    "Does the recommendation hold across the speed band?",
-                    H.paragraph(b["verdict"][:1].upper() + b["verdict"][1:] + ".")
-                    + (
-                        H.table(brows, [(k, k, None) for k in ("variant", "same", "sites")], id="band") if brows else ""
-                    ),
-                    id="band-section",
-                )
-            )
-        if "sensitivity" in res:
-            s = res["sensitivity"]
-            rows = [
-                {
-                    "variant": v["variant"],
-                    "sites": " ".join(v["sites"]),
-                    "same": "yes" if v["same_sites"] else "NO",
-                    "status": v["status"],
-                }
-                for v in s["variants"]
-            ]
-            secs.append(
-                H.section(
-                    "Sensitivity",
-                    H.paragraph(
-                        "Recommendation "
-                        + ("CHANGES" if s["recommendation_changes"] else "is stable")
-                        + " under speed ±15 %, turnout ±60 s and threshold ±1 min."
-                    )
-                    + H.table(rows, [(k, k, None) for k in ("variant", "sites", "same", "status")], id="sensitivity"),
-                )
-            )
-        secs.append(_assumption_section(lines, _caveats(summary)))
-        write_report(
-            folder,
-            title,
-            [sub, f"Scenario {summary['scenario']['name']} ({summary['scenario']['file']})"],
-            secs,
-            _footer(summary),
-        )
-
-
-def _add_share(rows, rep, d, T):
-    w = np.where(d.no_road_data, 0.0, d.weight)
-    idx = {n: i for i, n in enumerate(d.municipality_names)}
-    for r in rows:
-        sel = d.municipality == idx[r["municipality"]]
-        tot = w[sel].sum()
-        r[f"share_within_{T:g}min"] = float(w[sel & (rep.first_s <= T * 60)].sum() / tot) if tot > 0 else None
-
-
-# ------------------------------------------------------------------------------------------------
-# EMS
-# ------------------------------------------------------------------------------------------------
-
-
-def write_ems_outputs(
-    folder,
-    ctx,
-    *,
-    summary: dict,
-    ids,
-    names,
-    lons,
-    lats,
-    counts,
-    new_counts=None,
-    first_s=None,
-    p_within=None,
-    epsg: int = 31370,
-    maps: bool = True,
-    report: bool = True,
-    gpkg: bool = True,
-) -> None:
-    """Map, ``layers.gpkg`` and ``report.html`` of an EMS study: bases, units, the per-municipality
-    share (busy units included) against the norm. ``first_s``: per demand point, seconds to the
-    nearest unit if all were free (NaN without road data); ``p_within``: probability (busy-aware)
-    of a unit on scene within T."""
-    folder = Path(folder)
-    zone, d = ctx.zone, ctx.demand
-    e = summary["ems"]
-    ev = summary["result"]
-    T = float(e["threshold"])
-    norm = float(e["norm_share"])
-    unit = {"ambulance": "ambulance", "pit": "PIT team", "mug": "MUG team"}.get(e["unit"], e["unit"])
-    key = f"share_within_{T:g}min_busy_aware"
-    shares = {r["municipality"]: r[key] for r in summary["municipalities"]}
-    bm = basemap(zone)
-    a = summary["assumptions"]
-    lines = assumption_lines(
-        a,
-        extra=[
-            f"Units: {unit}, turnout {e['turnout_s']:g} s, mean mission {e['mission_minutes']:g} min, "
-            + (
-                f"{e['calls_per_year']:,.0f} calls a year"
-                if e.get("calls_per_year")
-                else f"busy fraction {e['busy_fraction']:g}"
-            )
-            + " spread like the population.",
-            "Busy units: Larson's hypercube approximation (nearest free unit is sent; a call finding every unit "
-            "busy waits and counts as late).",
-        ],
-    )
-    title = f"{bm.zone_title}: {unit} on scene within {T:g} min — the {100 * norm:g} % norm per municipality"
-    sub = (
-        f"{summary['scenario']['description'] or summary['scenario']['name']} — {ev['units']} unit(s); zone: "
-        f"{100 * ev['share_within_busy_aware']:.1f} % of calls within {T:g} min (busy units included), "
-        f"{100 * ev['share_within_if_all_free']:.1f} % if every unit were free — norm "
-        f"{'met' if ev['meets_norm'] else 'NOT met'}"
-    )
-    bx, by = _metric(lons, lats)
-    sites = []
-    new_counts = new_counts if new_counts is not None else np.zeros(len(ids), int)
-    for i, bid in enumerate(ids):
-        c, nc = int(counts[i]), int(new_counts[i])
-        if nc > 0:
-            sites.append(
-                Site(
-                    float(bx[i]),
-                    float(by[i]),
-                    f"NEW +{nc} {post_label(bid, names[i])}" + (f" ({c} in all)" if c != nc else ""),
-                    "unit_new",
-                    priority=0,
-                )
-            )
-        elif c > 0:
-            sites.append(Site(float(bx[i]), float(by[i]), f"{post_label(bid, names[i])}: {c}", "unit", priority=1))
-        else:
-            sites.append(Site(float(bx[i]), float(by[i]), "", "base", priority=2))
-    fig_html = ""
-    if maps:
-        fig, info = council_map(
-            bm,
-            title=title,
-            subtitle=sub,
-            choropleth={
-                "values": shares,
-                "norm": norm,
-                "label": f"Calls reached within {T:g} min (busy units included)",
-            },
-            sites=sites,
-            assumptions=lines,
-        )
-        fig_html = _map_and_figure(
-            fig,
-            info,
-            folder,
-            "map",
-            f"Municipalities coloured by the share of calls with a "
-            f"{unit} on scene within {T:g} min; bases with units labelled with their "
-            "count.",
-            "map-main",
-        )
-    if gpkg:
-        from .gpkg import cell_polygons, write_gpkg
-
-        mnames = np.array(list(d.municipality_names) + [""], dtype=object)
-        fm = np.asarray(first_s, float) / 60.0 if first_s is not None else np.full(len(d.x), np.nan)
-        cells = {
-            "cell_id": np.arange(len(d.x)),
-            "municipality": mnames[d.municipality],
-            "population": np.round(d.weight, 3),
-            "no_road_data": d.no_road_data.astype(bool),
-            "first_min_all_free": np.where(np.isfinite(fm), np.round(fm, 3), np.nan),
-            "p_within_busy_aware": np.asarray(p_within, float) if p_within is not None else np.nan,
-        }
-        brow = [
-            {
-                "base_id": bid,
-                "name": names[i],
-                "units": int(counts[i]),
-                "new_units": int(new_counts[i]),
-                "lon": round(float(lons[i]), 6),
-                "lat": round(float(lats[i]), 6),
-            }
-            for i, bid in enumerate(ids)
-        ]
-        geoms = {m.name: g for m, g in zip(zone.pack.municipalities, zone.municipalities_metric)}
-        mrows = [{"name" if k == "municipality" else k: v for k, v in r.items()} for r in summary["municipalities"]]
-        for r in mrows:
-            v = r.get(key)
-            r["meets_norm"] = None if v is None else bool(v >= norm)
-        layers = {
-            "demand_cells": (cells, cell_polygons(d.x, d.y, d.cell_m or 250.0), "MultiPolygon"),
-            "bases": (brow, [shapely.Point(a_, b_) for a_, b_ in zip(bx, by)], "Point"),
-            "municipalities": (mrows, [geoms[r["name"]] for r in mrows], "MultiPolygon"),
-        }
-        write_gpkg(folder / "layers.gpkg", layers, epsg=epsg)
-    if report:
-        cards = [
-            (H.fmt_pct(ev["share_within_busy_aware"]), f"calls with a {unit} within {T:g} min", "busy units included"),
-            (H.fmt_pct(ev["share_within_if_all_free"]), "if every unit were free", ""),
-            ("met" if ev["meets_norm"] else "NOT met", f"the {100 * norm:g} % norm", ""),
-            (f"{ev['units']}", f"{unit} units", f"mean busy fraction {ev['mean_busy_fraction']:.2f}"),
-        ]
-        secs = [H.section("Headline", H.cards(cards), id="headline")]
-        if fig_html:
-            secs.append(H.section("Map", fig_html, id="map"))
-        mrows = [
-            dict(r, meets=("yes" if (r.get(key) or 0) >= norm else "NO") if r.get(key) is not None else "")
-            for r in summary["municipalities"]
-        ]
-        cols = [
-            ("municipality", "municipality", None),
-            ("population", "population", H.fmt_int),
-            (key, f"≤ {T:g} min, busy-aware", H.fmt_pct),
-            (f"share_within_{T:g}min_if_all_free", f"≤ {T:g} min if all free", H.fmt_pct),
-            ("meets", f"meets {100 * norm:g} %", None),
-        ]
-        secs.append(
-            H.section(
-                "Per municipality",
-                H.paragraph("Click a column heading to sort.", "small") + H.table(mrows, cols, id="municipalities"),
-                id="per-municipality",
-            )
-        )
-        placed = summary.get("placement", [])
-        if placed:
-            secs.append(H.section("Units", H.table(placed, _generic_cols(placed), id="placement")))
-        if summary.get("solve"):
-            secs.append(H.section("Solve", _solve_table([summary["solve"]])))
-        sim = summary.get("simulation")
-        if sim:
-            scols = [
-                ("placement", "placement", None),
-                ("simulated_share_within", f"≤ {T:g} min simulated", H.fmt_pct),
-                ("simulated_share_within_lo", "95 % low", H.fmt_pct),
-                ("simulated_share_within_hi", "95 % high", H.fmt_pct),
-                ("meets_norm", "norm", None),
-                ("analytical_share_within", "analytical (hypercube)", H.fmt_pct),
-                ("change_vs_first", "change vs first row", H.fmt_pct),
-                ("change_vs_first_lo", "change 95 % low", H.fmt_pct),
-                ("change_vs_first_hi", "change 95 % high", H.fmt_pct),
-                ("share_nearest_base_busy", "nearest base busy", H.fmt_pct),
-                ("mean_mission_min", "mission (min)", H.fmt_num),
-            ]
-            note = (
-                f"{sim['replications']} replications of {sim['days']:g} days, {sim['calls_per_year']:.0f} calls a year, "
-                "the same calls for every placement (paired changes). "
-                + sim["note"][:1].upper()
-                + sim["note"][1:]
-                + "."
-            )
-            secs.append(
-                H.section(
-                    "Simulated (dispatch simulation)",
-                    H.paragraph(note, "small") + H.table(sim["rows"], scols, id="simulation"),
-                    id="simulation",
-                )
-            )
-        secs.append(
-            _assumption_section(
-                lines,
-                [f"Bases without a known position (left out): {', '.join(summary.get('bases_without_position', []))}"]
-                if summary.get("bases_without_position")
-                else [],
-            )
-        )
-        write_report(
-            folder,
-            title,
-            [sub, f"Scenario {summary['scenario']['name']} ({summary['scenario']['file']})"],
-            secs,
-            _footer(summary),
-        )

@@ -207,7 +207,7 @@ def _simulate_study(ctx, sc, e, bases, mat, w, counts, muni, progress) -> dict:
 
 def _write_ems_report(tmp, ctx, sc, summary, ids, names, lons, lats, counts, mat, keep, kind, e, p_within) -> None:
     """Map, report.html and layers.gpkg of the EMS study (kazerne.report.council)."""
-    from ..report.council import write_ems_outputs
+    from ..report.ems_report import write_ems_outputs
     from .context import report_options
 
     opts = report_options(sc)

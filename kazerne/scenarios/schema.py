@@ -63,6 +63,7 @@ from .sections import (
     ProfileSection,
     ResponseSection,
 )
+from .study_kinds import STUDY_KIND_MODULES, StudySpec, get_study_kind
 
 TOP_KEYS = {
     "name",
@@ -82,7 +83,7 @@ TOP_KEYS = {
     "network",
 }
 
-#: ``[study]`` fields and kinds (see scenarios/README.md).
+#: ``[study]`` fields every kind has, and its kinds (see scenarios/README.md).
 STUDY_KEYS = {
     "kind",
     "threshold",
@@ -101,11 +102,10 @@ STUDY_KEYS = {
     "time_limit_s",
     "sensitivity",
     "include_generated",
-    "vehicle",
-    "response",
     "slice",
 }
-STUDY_KINDS = ("add", "close", "relocate", "greenfield", "minimum", "compare", "add-vehicle")
+#: the registered study kinds (:mod:`kazerne.scenarios.study_kinds`; a kind's own fields come with it)
+STUDY_KINDS = tuple(STUDY_KIND_MODULES)
 STUDY_SITE_KEYS = {"id", "name", "lat", "lon", "street", "municipality", "crew", "turnout_s"}
 
 
@@ -120,33 +120,6 @@ class StudySite(TypedDict, total=False):
     municipality: str
     crew: str
     turnout_s: float
-
-
-class StudySpec(TypedDict, total=False):
-    """``[study]`` as read and checked by :func:`parse_scenario` (every default filled in; only
-    ``new_turnout_s`` may be absent)."""
-
-    kind: str  # one of STUDY_KINDS
-    threshold: float  # minutes
-    k: int
-    m: int
-    p_min: int
-    p_max: int
-    share: float
-    spacing_m: float
-    buffer_m: float
-    time_limit_s: float
-    objective: str  # "coverage" | "pmedian"
-    new_crew: str
-    new_turnout_s: float
-    sensitivity: bool  # the whole sensitivity analysis (speed, turnout, threshold)
-    band: bool  # the speed band (kazerne.scenarios.band): on unless sensitivity = false
-    include_generated: bool
-    candidate_classes: list[str]
-    sites: list[StudySite]
-    vehicle: str  # add-vehicle: the vehicle type to place
-    response: str  # add-vehicle: measure this adequate response ("" = the first vehicle of the type)
-    slice: str | None  # a [[slices]] name, "mix", or None (no response model)
 
 
 @dataclass
@@ -295,51 +268,50 @@ def parse_scenario_data(raw: dict, path: str | Path) -> Scenario:
 
 def _study_extras(v: _V, raw: dict, sc: Scenario) -> None:
     """What ``[study]`` needs of the sections read after it (the time slice it optimises for)."""
-    sc.study["slice"] = _study_slice(v, raw["study"], sc)
-    if sc.study["slice"] is not None and sc.study["sensitivity"]:
+    assert sc.study is not None
+    sc.study = sc.study.replace(slice=_study_slice(v, raw["study"], sc))
+    if sc.study.slice is not None and sc.study.sensitivity:
         v.fail("study.sensitivity", "not yet with [[slices]] or turnout tables; expected false (or drop those)")
-    if sc.study["kind"] == "add-vehicle" and sc.study["slice"] is not None:
-        v.fail("study.kind", "add-vehicle is not yet available with [[slices]] or turnout tables (drop those)")
+    if sc.study.slice is not None and not get_study_kind(sc.study.kind).slices:
+        v.fail("study.kind", f"{sc.study.kind} is not yet available with [[slices]] or turnout tables (drop those)")
 
 
 def _study_section(v: _V, raw, sc: Scenario) -> StudySpec:
-    """The validated ``[study]`` table, defaults filled in."""
-    v.table(raw, "study", STUDY_KEYS)
+    """The validated ``[study]`` table: the common fields (defaults in :class:`StudySpec`), the sites,
+    then the kind's own fields and checks (its module's ``parse``)."""
+    from .study_kinds import study_kind_names, study_kinds
+
+    kinds = study_kinds()
+    own_keys = {k: kd for kd in kinds for k in kd.keys}
+    v.table(raw, "study", STUDY_KEYS | set(own_keys))
+    names = study_kind_names()
     if "kind" not in raw:
-        v.fail("study.kind", f"missing (required); expected one of {', '.join(STUDY_KINDS)}")
-    kind = v.choice(raw["kind"], "study.kind", STUDY_KINDS)
-    n_posts = len(sc.posts)
-    st: StudySpec = {"kind": kind}
+        v.fail("study.kind", f"missing (required); expected one of {', '.join(names)}")
+    kind = get_study_kind(v.choice(raw["kind"], "study.kind", tuple(names)))
+    for k in sorted(set(raw) & set(own_keys)):
+        if k not in kind.keys:
+            v.fail(f"study.{k}", f'only for kind = "{own_keys[k].name}" ({own_keys[k].purpose}), not {kind.name}')
+    st = _study_common(v, raw, sc, kind)
+    return st.replace(params=kind.parse(v, raw, sc, st))
+
+
+def _study_common(v: _V, raw: dict, sc: Scenario, kind) -> StudySpec:
+    """The fields every study has (the sizing fields k, m, p_min, p_max, share too: each kind uses
+    its own, all are checked and reported)."""
+    d = StudySpec(kind=kind.name)
     th = sc.thresholds_min
-    st["threshold"] = v.number(raw.get("threshold", th[len(th) // 2]), "study.threshold", lo=0.1, hi=MAX_THRESHOLD_MIN)
-    st["k"] = v.integer(raw.get("k", 1), "study.k", 1, MAX_P)
-    st["m"] = v.integer(raw.get("m", 1), "study.m", 1, 2)
-    if kind == "relocate" and st["m"] > n_posts:
-        v.fail("study.m", f"expected at most the number of open posts ({n_posts}), got {st['m']}")
-    st["p_min"] = v.integer(raw.get("p_min", 1), "study.p_min", 1, MAX_P)
-    st["p_max"] = v.integer(raw.get("p_max", max(st["p_min"], n_posts)), "study.p_max", 1, MAX_P)
-    if st["p_max"] < st["p_min"]:
-        v.fail("study.p_max", f"expected p_max >= p_min ({st['p_min']}), got {st['p_max']}")
-    st["share"] = v.number(raw.get("share", 1.0), "study.share", lo=0.0, lo_open=True, hi=1.0)
-    st["spacing_m"] = v.number(raw.get("spacing_m", 500.0), "study.spacing_m", lo=50, hi=100000)
-    st["buffer_m"] = v.number(raw.get("buffer_m", 0.0), "study.buffer_m", lo=0, hi=100000)
-    st["time_limit_s"] = v.number(raw.get("time_limit_s", 120.0), "study.time_limit_s", lo=1, hi=MAX_TIME_LIMIT_S)
-    st["objective"] = v.choice(raw.get("objective", "coverage"), "study.objective", ("coverage", "pmedian"))
-    st["new_crew"] = crew_type(v.string(raw.get("new_crew", "professional"), "study.new_crew"))
+    n_posts = len(sc.posts)
+    threshold = v.number(raw.get("threshold", th[len(th) // 2]), "study.threshold", lo=0.1, hi=MAX_THRESHOLD_MIN)
+    k = v.integer(raw.get("k", d.k), "study.k", 1, MAX_P)
+    m = v.integer(raw.get("m", d.m), "study.m", 1, 2)
+    p_min = v.integer(raw.get("p_min", d.p_min), "study.p_min", 1, MAX_P)
+    p_max = v.integer(raw.get("p_max", max(p_min, n_posts)), "study.p_max", 1, MAX_P)
+    if p_max < p_min:
+        v.fail("study.p_max", f"expected p_max >= p_min ({p_min}), got {p_max}")
+    new_turnout = None
     if "new_turnout_s" in raw:
-        st["new_turnout_s"] = v.number(raw["new_turnout_s"], "study.new_turnout_s", lo=0, hi=MAX_TURNOUT_S)
-    st["sensitivity"] = v.boolean(raw.get("sensitivity", False), "study.sensitivity")
-    st["band"] = raw.get("sensitivity") is not False  # the speed band of every placement study (issue 24)
-    if kind == "add-vehicle":
-        _vehicle_study(v, raw, sc, st)
-    else:
-        for k in ("vehicle", "response"):
-            if k in raw:
-                v.fail(f"study.{k}", f'only for kind = "add-vehicle" (placing vehicles), not {kind}')
-    st["include_generated"] = v.boolean(
-        raw.get("include_generated", kind not in ("compare", "close", "add-vehicle")), "study.include_generated"
-    )
-    classes = raw.get("candidate_classes", list(DEFAULT_CANDIDATE_CLASSES))
+        new_turnout = v.number(raw["new_turnout_s"], "study.new_turnout_s", lo=0, hi=MAX_TURNOUT_S)
+    classes = raw.get("candidate_classes", list(d.candidate_classes))
     if (
         not isinstance(classes, list)
         or not classes
@@ -349,7 +321,30 @@ def _study_section(v: _V, raw, sc: Scenario) -> StudySpec:
             "study.candidate_classes",
             f"expected a non-empty list of road classes from {', '.join(CLASS_INDEX)}, got {_show(classes)}",
         )
-    st["candidate_classes"] = list(classes)
+    return StudySpec(
+        kind=kind.name,
+        threshold=threshold,
+        k=k,
+        m=m,
+        p_min=p_min,
+        p_max=p_max,
+        share=v.number(raw.get("share", d.share), "study.share", lo=0.0, lo_open=True, hi=1.0),
+        spacing_m=v.number(raw.get("spacing_m", d.spacing_m), "study.spacing_m", lo=50, hi=100000),
+        buffer_m=v.number(raw.get("buffer_m", d.buffer_m), "study.buffer_m", lo=0, hi=100000),
+        time_limit_s=v.number(raw.get("time_limit_s", d.time_limit_s), "study.time_limit_s", lo=1, hi=MAX_TIME_LIMIT_S),
+        objective=v.choice(raw.get("objective", d.objective), "study.objective", ("coverage", "pmedian")),
+        new_crew=crew_type(v.string(raw.get("new_crew", d.new_crew), "study.new_crew")),
+        new_turnout_s=new_turnout,
+        sensitivity=v.boolean(raw.get("sensitivity", d.sensitivity), "study.sensitivity"),
+        band=raw.get("sensitivity") is not False,  # the speed band of every placement study (issue 24)
+        include_generated=v.boolean(raw.get("include_generated", kind.generated), "study.include_generated"),
+        candidate_classes=tuple(classes),
+        sites=tuple(_study_sites(v, raw, sc)),
+    )
+
+
+def _study_sites(v: _V, raw: dict, sc: Scenario) -> list[StudySite]:
+    """``[[study.sites]]``: id (unique among posts, neighbours and sites) and a position."""
     sites: list[StudySite] = []
     seen = {p.id for p in sc.posts} | {n["id"] for n in sc.fleet.get("neighbours", [])}
     for k, sd in enumerate(v.tables(raw.get("sites", []), "study.sites", STUDY_SITE_KEYS)):
@@ -370,43 +365,7 @@ def _study_section(v: _V, raw, sc: Scenario) -> StudySpec:
         if "turnout_s" in sd:
             site["turnout_s"] = v.number(sd["turnout_s"], f"{fld}.turnout_s", lo=0, hi=MAX_TURNOUT_S)
         sites.append(site)
-    if kind == "compare" and not sites:
-        v.fail("study.sites", "a compare study needs [[study.sites]] entries")
-    st["sites"] = sites
-    return st
-
-
-def _vehicle_study(v: _V, raw: dict, sc: Scenario, st: StudySpec) -> None:
-    """``[study] kind = "add-vehicle"``: ``vehicle`` (a known type, required) and ``response`` (an
-    adequate response of ``[vehicles.responses]`` needing exactly one of that type, optional)."""
-    types = sc.fleet["types"]
-    if "vehicle" not in raw:
-        v.fail("study.vehicle", f"missing (required for add-vehicle); expected one of {', '.join(types)}")
-    if not isinstance(raw["vehicle"], str) or raw["vehicle"] not in types:
-        v.fail(
-            "study.vehicle",
-            f"unknown vehicle type {_show(raw['vehicle'])}; expected one of {', '.join(types)} "
-            f"(or define it under [vehicles.types.<name>])",
-        )
-    st["vehicle"] = raw["vehicle"]
-    st["response"] = ""
-    if "response" in raw:
-        rs = sc.fleet["responses"]
-        name = raw["response"]
-        if not isinstance(name, str) or name not in rs:
-            v.fail(
-                "study.response",
-                f"unknown response {_show(name)}; expected one of [vehicles.responses]: {', '.join(rs) or 'none defined'}",
-            )
-        if rs[name].get(st["vehicle"]) != 1:
-            v.fail(
-                "study.response",
-                f"response {name!r} needs {rs[name].get(st['vehicle'], 0)} {st['vehicle']}; placing one more "
-                f"vehicle is measured for a response needing exactly one of its type",
-            )
-        st["response"] = name
-    if st["sensitivity"]:
-        v.fail("study.sensitivity", "not available for kind add-vehicle (only add, relocate, greenfield, minimum)")
+    return sites
 
 
 def _study_slice(v: _V, st: dict, sc: Scenario) -> str | None:

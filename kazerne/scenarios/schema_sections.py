@@ -281,7 +281,12 @@ def posts_section(v: Validator, raw: dict) -> tuple[list, list]:
     from .kinds import kind_names
 
     own_kind = any(k in raw for k in kind_names())  # a registered kind ([ems] ...) checks its own sites
-    if not open_posts and not own_kind and study_kind not in ("greenfield", "minimum"):
+    from .study_kinds import STUDY_KIND_MODULES, get_study_kind
+
+    from_scratch = (  # a study kind that places posts from nothing (greenfield, minimum)
+        isinstance(study_kind, str) and study_kind in STUDY_KIND_MODULES and not get_study_kind(study_kind).needs_posts
+    )
+    if not open_posts and not own_kind and not from_scratch:
         v.fail("posts.active", "no post left open: give at least one active post")
     return open_posts, closed
 
