@@ -62,9 +62,10 @@ MODEL_FIELDS = {
 }
 
 
-def ems_bases(ctx, sc: Scenario):
-    """Base ids, names, nodes, lon/lat and the ids skipped for want of a position: the pack's medical
-    sites and posts (located ones), plus the scenario's ``[[ems.bases]]``."""
+def ems_bases(ctx, sc: Scenario) -> Sites:
+    """The EMS bases, each on its street (as every site: the nearest point of the nearest public
+    road), and the ids skipped for want of a position: the pack's medical sites and posts (located
+    ones), plus the scenario's ``[[ems.bases]]``."""
     e = sc.ems
     pack = ctx.zone.pack
     entries = {}
@@ -92,12 +93,12 @@ def ems_bases(ctx, sc: Scenario):
             fld=fld,
         )
         entries[cur["id"]] = cur
-    ids, names, nodes, lons, lats, skipped = [], [], [], [], [], []
+    ids, names, nodes, lons, lats, skipped, edges, fracs = [], [], [], [], [], [], [], []
     for bid, b in entries.items():
         if b.get("fld") is None and not (b["lat"] is not None and np.isfinite(b["lat"])):
             skipped.append(bid)  # position unknown and not given
             continue
-        lo, la, node, _ = resolve_site(
+        lo, la, node, _, edge, frac = resolve_site(
             ctx.zone,
             sc,
             field=b.get("fld", f"base {bid}"),
@@ -105,13 +106,26 @@ def ems_bases(ctx, sc: Scenario):
             lon=b["lon"],
             street=b["street"],
             municipality=b["municipality"] if b["street"] else None,
+            on_street=True,
         )
+        edges.append(edge)
+        fracs.append(frac)
         ids.append(bid)
         names.append(b["name"])
         nodes.append(node)
         lons.append(lo)
         lats.append(la)
-    return ids, names, np.array(nodes, dtype=np.int64), np.array(lons), np.array(lats), skipped
+    bases = Sites(
+        ids=ids,
+        names=names,
+        node=np.array(nodes, dtype=np.int64),
+        lon=np.array(lons),
+        lat=np.array(lats),
+        turnout_s=sc.ems.turnout_s,
+        edge=np.array(edges, dtype=np.int64),
+        frac=np.array(fracs, dtype=float),
+    )
+    return bases, skipped
 
 
 def _units(e, ids, sc):
@@ -326,12 +340,12 @@ class EmsKind:
     def solve(self, sc: Scenario, e: EmsSection, progress: Progress) -> RunResult:
         ctx = load_context(sc, progress)
         progress.step("EMS bases")
-        ids, names, nodes, lons, lats, skipped = ems_bases(ctx, sc)
+        bases, skipped = ems_bases(ctx, sc)
+        ids, names, lons, lats = bases.ids, bases.names, bases.lon, bases.lat
         keep = ~ctx.demand.no_road_data
         w = ctx.demand.weight[keep]
         muni = ctx.demand.municipality[keep]
         progress.step(f"response times from {len(ids)} bases")
-        bases = Sites(ids=list(ids), names=list(names), node=nodes, lon=lons, lat=lats, turnout_s=e.turnout_s)
         # from the 112 call, like the norm (on scene within 15 min of the call for 90 % of calls)
         tt = travel_times(ctx.zone, bases, ctx.demand, ctx.profile, clock=ctx.clock)
         mat = tt.seconds[:, keep]
