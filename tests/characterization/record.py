@@ -19,7 +19,7 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
 sys.path.insert(0, str(HERE.parent))
 
-from characterization.headlines import flatten  # noqa: E402
+from characterization.headlines import flatten, run_unhurried  # noqa: E402
 
 
 def main() -> None:
@@ -27,7 +27,6 @@ def main() -> None:
     ap.add_argument("--why", required=True, help="which issue changes figures on purpose, and why")
     ap.add_argument("--only", nargs="*", help="re-record only these scenario stems")
     args = ap.parse_args()
-    import kazerne as kz
 
     path = HERE / "headlines.json"
     rec = (
@@ -42,7 +41,7 @@ def main() -> None:
     )
     with tempfile.TemporaryDirectory() as tmp:
         for stem in stems:
-            target = kz.run_scenario(REPO / "scenarios" / f"{stem}.toml", out_root=tmp)
+            target = run_unhurried(REPO / "scenarios" / f"{stem}.toml", tmp)  # as the test runs it
             rec["scenarios"][stem] = flatten(json.loads((Path(target) / "summary.json").read_text(encoding="utf-8")))
             print(stem, len(rec["scenarios"][stem]), "figures", file=sys.stderr)
             path.write_text(
