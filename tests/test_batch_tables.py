@@ -172,3 +172,19 @@ def test_headline_ticks_readable(tmp_path, monkeypatch):
     for a, b in zip(boxes, boxes[1:]):  # neighbouring tick labels do not overlap
         assert a.x1 <= b.x0 + 0.5 or a.y1 <= b.y0 or b.y1 <= a.y0
     matplotlib.pyplot.close("all")
+
+
+def test_runs_with_road_changes_leave_the_fast_path(tmp_path):
+    """The shared matrix is of the unchanged roads: a run with ``[network]`` changes goes through the
+    runner (which applies them), and its loaded context is never shared with a run without them."""
+    import tomllib
+
+    from kazerne.scenarios.batch_tables import fast_path_reason
+    from kazerne.scenarios.schema import parse_scenario_data
+
+    text = """name = "x"\nzone = "z"\n[posts]\nactive = ["P1"]\n"""
+    closed = text + """[[network.changes]]\naction = "close"\nstreet = "Kerkstraat"\n"""
+    plain_sc = parse_scenario_data(tomllib.loads(text), tmp_path / "x.toml")
+    closed_sc = parse_scenario_data(tomllib.loads(closed), tmp_path / "x.toml")
+    assert fast_path_reason(plain_sc, False) == ""
+    assert fast_path_reason(closed_sc, False) == "[network] road changes"

@@ -140,6 +140,7 @@ class _Planner:
                 "zone": sc.zone,
                 "demand": dict(sc.demand),
                 "demand_file": _file_digest(sc.demand.file) if sc.demand.file else None,
+                "network": sc.network,  # road changes change the network the context loads
             }
         )
         if ckey not in self.contexts:

@@ -30,6 +30,8 @@ def fast_path_reason(sc, council: bool, raw: dict | None = None) -> str:
         return f"[{name}] section"
     if sc.fleet.declared:
         return "vehicles or neighbouring posts"
+    if sc.network["changes"]:  # the shared matrix is of the unchanged roads
+        return "[network] road changes"
     r = sc.response
     if r is not None:
         if "slices" in (raw or {}) or len(sc.slices or []) > 1:
