@@ -18,7 +18,7 @@ Stages (one direction): ``routing`` (zone packs, road network, travel times, rou
 ``import kazerne`` stays light.
 """
 
-__version__ = "0.4.0"
+__version__ = "0.5.0"
 
 #: public name -> (module, attribute)
 _EXPORTS = {
