@@ -344,7 +344,7 @@ class Sites:
                     f"unknown site {w!r}; expected one of {', '.join(map(str, self.ids[:20]))}", field="which"
                 )
             idx.append(k)
-        assert self.snap_m is not None  # set by __post_init__
+        assert self.snap_m is not None and self.edge is not None and self.frac is not None  # set by __post_init__
         return Sites(
             ids=[self.ids[i] for i in idx],
             names=[self.names[i] for i in idx],

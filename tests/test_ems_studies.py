@@ -40,13 +40,15 @@ def _ems_matrix(sc, turnout_s):
     if "name" not in (sc.raw.get("profile") or {}):
         sc.profile = dict(sc.profile, name=sc.ems.get("profile", "ambulance"))
     ctx = load_context(sc, Progress(True))
-    ids, _, nodes, _, _, _ = ems_bases(ctx, sc)
+    bases, _ = ems_bases(ctx, sc)  # the bases on their streets, as the run places them (issue 23)
+    ids = bases.ids
     keep = ~ctx.demand.no_road_data
     prof = profile_of(sc, "ambulance")
     # from the 112 call, like the norm: the default call handling (90 s, written out) + turnout + driving
     # to each point on its street (issue 23: points reached along the edge they snap onto; the
     # partial-edge times themselves are tested in test_routing_rules)
-    mat = demand_drive_times(ctx.zone.net, prof, nodes, ctx.demand)[:, keep] + turnout_s + CALL_S
+    mat = demand_drive_times(ctx.zone.net, prof, bases.node, ctx.demand, site_edge=bases.edge, site_frac=bases.frac)
+    mat = mat[:, keep] + turnout_s + CALL_S
     return ids, ctx.demand.weight[keep], mat, ctx
 
 

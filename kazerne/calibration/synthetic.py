@@ -265,8 +265,6 @@ def _defects(rows: list, rng, share: float, zone) -> None:
     """Make ``share`` of the rows unusable, one named defect each (cycling through :data:`DEFECTS`)."""
     import shapely
 
-    from ..routing.network import to_wgs84
-
     k = int(round(share * len(rows)))
     if k == 0:
         return
@@ -279,38 +277,42 @@ def _defects(rows: list, rng, share: float, zone) -> None:
         d = DEFECTS[j % len(DEFECTS)]
         if d == "in_gap" and gap is None:
             d = "off_network"
-        if d == "missing_value":
-            r["arrival_time"] = ""
-        elif d == "bad_time":
-            r["call_time"] = r["call_time"].replace("-", "/", 1)
-        elif d == "time_order":
-            r["arrival_time"] = _iso(
-                datetime.fromisoformat(r["departure_time"]).replace(tzinfo=LOCAL_TZ).timestamp() - 60
-            )
-        elif d == "too_fast":
-            r["arrival_time"] = _iso(
-                datetime.fromisoformat(r["departure_time"]).replace(tzinfo=LOCAL_TZ).timestamp() + 2
-            )
-        elif d == "bad_position":
-            r["lon"] = ""
-        elif d == "off_network":
-            r["lon"], r["lat"] = "4.900000", "50.200000"
-        elif d == "in_gap":
-            assert gap is not None  # "in_gap" is drawn only when the pack has a gap
-            glon, glat = to_wgs84([gap.x], [gap.y])
-            r["lon"], r["lat"] = f"{glon[0]:.6f}", f"{glat[0]:.6f}"
-        elif d == "unknown_post":
-            r["post_id"] = "P99"
-        elif d == "unknown_type":
-            r["vehicle_type"] = "submarine"
-        elif d == "duplicate":
+        if d == "duplicate":
             c = dict(r)
             c["synthetic_defect"] = "duplicate"
             copies.append((i, c))
             continue
+        _spoil(r, d, gap)
         r["synthetic_defect"] = d
     for i, c in sorted(copies, reverse=True):
         rows.insert(i + 1, c)
+
+
+def _spoil(r: dict, d: str, gap) -> None:
+    """Give row ``r`` the defect ``d`` (any of :data:`DEFECTS` but ``duplicate``); ``gap``: a point
+    in the pack's network gap (None without one)."""
+    from ..routing.network import to_wgs84
+
+    if d == "missing_value":
+        r["arrival_time"] = ""
+    elif d == "bad_time":
+        r["call_time"] = r["call_time"].replace("-", "/", 1)
+    elif d == "time_order":
+        r["arrival_time"] = _iso(datetime.fromisoformat(r["departure_time"]).replace(tzinfo=LOCAL_TZ).timestamp() - 60)
+    elif d == "too_fast":
+        r["arrival_time"] = _iso(datetime.fromisoformat(r["departure_time"]).replace(tzinfo=LOCAL_TZ).timestamp() + 2)
+    elif d == "bad_position":
+        r["lon"] = ""
+    elif d == "off_network":
+        r["lon"], r["lat"] = "4.900000", "50.200000"
+    elif d == "in_gap":
+        assert gap is not None  # "in_gap" is drawn only when the pack has a gap
+        glon, glat = to_wgs84([gap.x], [gap.y])
+        r["lon"], r["lat"] = f"{glon[0]:.6f}", f"{glat[0]:.6f}"
+    elif d == "unknown_post":
+        r["post_id"] = "P99"
+    elif d == "unknown_type":
+        r["vehicle_type"] = "submarine"
 
 
 def write_synthetic_records(

@@ -57,7 +57,8 @@ def demand_key(kind: str, zone, params: dict, profile) -> str:
 
 
 def _to_entry(d) -> tuple[dict, dict]:
-    arrays, meta = {}, {"none": []}
+    arrays: dict[str, np.ndarray] = {}
+    meta: dict = {"none": []}
     for f in dataclasses.fields(d):
         v = getattr(d, f.name)
         if f.name in _JSON_FIELDS:

@@ -128,7 +128,13 @@ def reference_posts(zone, on_streets: bool = False):
     from ..routing.network import to_metric
     from ..routing.zonepack import crew_type
 
-    ids, xy, nodes, edges, fracs, turnout, seen = [], [], [], [], [], [], {}
+    ids: list[str] = []
+    xy: list[tuple[float, float]] = []
+    nodes: list[int] = []
+    edges: list[int] = []
+    fracs: list[float] = []
+    turnout: list[float] = []
+    seen: dict[tuple[int, float], int] = {}
     for p in zone.pack.posts:
         if not getattr(p, "located", True):
             continue

@@ -611,14 +611,16 @@ def uncertainty_verdicts(runs: list, rows: list, T: float) -> dict:
 
     tk = f"{T:g}"
     z = rows[0]
-    out = {"threshold_min": T, "runs": {}, "differences": {}}
+    runs_out: dict[str, dict] = {}
+    diffs: dict[str, dict] = {}
+    out = {"threshold_min": T, "runs": runs_out, "differences": diffs}
     for r in runs:
         u = r.interval
         if u is None or tk not in u["share_within"]:
-            out["runs"][r.name] = {"interval": None, "text": f"{r.name}: no interval within {tk} min in its summary"}
+            runs_out[r.name] = {"interval": None, "text": f"{r.name}: no interval within {tk} min in its summary"}
             continue
         share = z[f"share_{tk}min__{_label(r.name)}"]
-        out["runs"][r.name] = {
+        runs_out[r.name] = {
             "interval": u["share_within"][tk],
             "text": f"{r.name}: {share_text(u, T, share)}",
             "assumption": u.get("assumption", ""),
@@ -627,14 +629,14 @@ def uncertainty_verdicts(runs: list, rows: list, T: float) -> dict:
     for r in runs[1:]:
         a, b = ref.interval, r.interval
         if a is None or b is None or tk not in a["share_within"] or tk not in b["share_within"]:
-            out["differences"][r.name] = {
+            diffs[r.name] = {
                 "verdict": "no interval on "
                 + ("both sides" if a is None and b is None else (ref.name if a is None else r.name))
                 + f": kazerne cannot say whether the difference within {tk} min is larger than the uncertainty "
                 "(a run of kazerne before 0.4, or a kind of study without one)"
             }
             continue
-        out["differences"][r.name] = difference(
+        diffs[r.name] = difference(
             a, b, T, z[f"share_{tk}min__{_label(ref.name)}"], z[f"share_{tk}min__{_label(r.name)}"]
         )
     return out

@@ -418,9 +418,6 @@ def council_map(
     """
     plt = _mpl()
     import matplotlib.patheffects as pe
-    from matplotlib.colors import BoundaryNorm, ListedColormap
-    from matplotlib.lines import Line2D
-    from matplotlib.patches import Patch
 
     sites = sites or []
     fig = plt.figure(figsize=figsize)
@@ -433,71 +430,138 @@ def council_map(
     p = _patch_of(base.zone, fc=LAND, ec="none", zorder=0)
     if p is not None:
         ax.add_patch(p)
-    # surface
     if surface is not None and surface["kind"] in ("minutes", "change"):
-        x = np.asarray(surface["x"], float)
-        y = np.asarray(surface["y"], float)
-        pop = np.asarray(surface["population"], float)
-        nrd = np.asarray(surface["no_road_data"], bool)
-        cell = float(surface["cell_m"])
-        ix, iy, shape, ext = _grid(x, y, cell)
-        img = np.full(shape, -1, dtype=int)
-        show = (pop > 0) & ~nrd
-        if surface["kind"] == "minutes":
-            m = np.asarray(surface["minutes"], float)
-            th = [float(t) for t in surface["thresholds"]]
-            cols, labels = minute_classes(th)
-            cls = np.searchsorted(np.array(th), m, side="left")  # ≤ t1 → 0, ..., > tn → n
-            cls = np.where(np.isfinite(m), cls, len(th) + 1)
-            cmap_cols = cols + [UNREACHED]
-            legend.append((None, surface.get("label", "First fire engine on scene (turnout + driving)")))
-            legend += [(Patch(fc=c, ec="none"), lab) for c, lab in zip(cols, labels)]
-            if (~np.isfinite(m[show])).any():
-                legend.append((Patch(fc=UNREACHED, ec="none"), "not reached"))
-        else:
-            T = float(surface["threshold"])
-            dmin = float(surface.get("min_change", 0.5))
-            cls = change_class(surface["before"], surface["after"], T, dmin)
-            show &= cls >= 0
-            cmap_cols = [c for _, c, _ in CHANGE_CLASSES]
-            present = set(np.unique(cls[show]).tolist())
-            legend.append((None, surface.get("label", "What the change does (where people live)")))
-            legend += [
-                (Patch(fc=c, ec="none"), lab.format(T=T, d=dmin))
-                for k, (_, c, lab) in enumerate(CHANGE_CLASSES)
-                if k in present or k in (0, 3, 6)
-            ]
-        img[iy[show], ix[show]] = cls[show]
-        cmap = ListedColormap(cmap_cols)
-        ax.imshow(
-            np.ma.masked_less(img, 0),
-            origin="lower",
-            extent=ext,
-            cmap=cmap,
-            norm=BoundaryNorm(np.arange(len(cmap_cols) + 1) - 0.5, len(cmap_cols)),
-            interpolation="nearest",
-            zorder=1,
-        )
-        legend.append((Patch(fc=LAND, ec="#999999", lw=0.5), f"no inhabitants in the {cell:g} m cell"))
-        if surface.get("headline"):  # the shares with their intervals (kazerne.report.intervals.legend_lines)
-            legend.append((None, "Share of people reached (interval)"))
-            legend += [(Patch(fc="none", ec="none"), line) for line in surface["headline"]]
+        _draw_surface(ax, surface, legend)
     if choropleth is not None:
-        norm = float(choropleth.get("norm", 0.9))
-        bands = [
-            (norm, 1.01, "#1a9850", f"meets the norm (≥ {100 * norm:g} %)"),
-            (norm - 0.1, norm, "#fee08b", f"{100 * (norm - 0.1):g}–{100 * norm:g} % (below the norm)"),
-            (-0.01, norm - 0.1, "#d73027", f"< {100 * (norm - 0.1):g} % (far below the norm)"),
+        _draw_choropleth(ax, base, choropleth, legend)
+    _draw_no_road_data(ax, base, surface, legend)
+    _draw_roads_and_borders(ax, base, legend)
+    _frame(ax, base, sites)
+    fig.canvas.draw()
+    _draw_moves(ax, moves or [])
+    renderer = fig.canvas.get_renderer()
+    order, sx, sy, marker_boxes = _draw_sites(fig, ax, sites, renderer, legend)
+    halo = [pe.withStroke(linewidth=2.6, foreground="white")]
+    muni_boxes = _draw_municipality_names(ax, base, renderer, marker_boxes, halo)
+    # site labels: the important ones first
+    lab_idx = [i for i in order if sites[i].label]
+    texts = place_labels(
+        ax,
+        [(sx[i], sy[i]) for i in lab_idx],
+        [sites[i].label for i in lab_idx],
+        obstacles=marker_boxes + muni_boxes,
+        fontsize=7.2,
+        # measured as drawn: the important labels bold
+        weights=[
+            "bold" if sites[i].kind in ("new", "best", "moved_to", "unit_new", "closed") else "normal" for i in lab_idx
+        ],
+        path_effects=halo,
+        color="#111111",
+    )
+    label_boxes = [_text_box(t, renderer) for t in texts]
+    _furniture(fig, ax, title, subtitle)
+    labels = _side_panel(fig, side, legend, assumptions, renderer)
+    info = MapInfo(
+        label_boxes=label_boxes,
+        label_texts=[sites[i].label for i in lab_idx],
+        marker_boxes=marker_boxes,
+        municipality_boxes=muni_boxes,
+        legend_labels=labels,
+    )
+    return fig, info
+
+
+def _draw_surface(ax, surface: dict, legend: list) -> None:
+    """The council map's surface: first-arrival minutes or the change's classes per populated cell."""
+    from matplotlib.colors import BoundaryNorm, ListedColormap
+    from matplotlib.patches import Patch
+
+    x = np.asarray(surface["x"], float)
+    y = np.asarray(surface["y"], float)
+    pop = np.asarray(surface["population"], float)
+    nrd = np.asarray(surface["no_road_data"], bool)
+    cell = float(surface["cell_m"])
+    ix, iy, shape, ext = _grid(x, y, cell)
+    img = np.full(shape, -1, dtype=int)
+    show = (pop > 0) & ~nrd
+    if surface["kind"] == "minutes":
+        cls, cmap_cols = _minute_surface(surface, show, legend)
+    else:
+        cls, cmap_cols = _change_surface(surface, legend)
+        show &= cls >= 0
+        present = set(np.unique(cls[show]).tolist())
+        T, dmin = float(surface["threshold"]), float(surface.get("min_change", 0.5))
+        legend += [
+            (Patch(fc=c, ec="none"), lab.format(T=T, d=dmin))
+            for k, (_, c, lab) in enumerate(CHANGE_CLASSES)
+            if k in present or k in (0, 3, 6)
         ]
-        legend.append((None, choropleth.get("label", "Share of calls reached in time")))
-        for name, g in base.municipalities:
-            v = choropleth["values"].get(name)
-            col = "#ffffff" if v is None else next(c for lo, hi, c, _ in bands if lo <= v < hi)
-            pp = _patch_of(g, fc=col, ec="none", alpha=0.85, zorder=1)
-            if pp is not None:
-                ax.add_patch(pp)
-        legend += [(Patch(fc=c, ec="none", alpha=0.85), lab) for _, _, c, lab in bands]
-    # no road data
+    img[iy[show], ix[show]] = cls[show]
+    cmap = ListedColormap(cmap_cols)
+    ax.imshow(
+        np.ma.masked_less(img, 0),
+        origin="lower",
+        extent=ext,
+        cmap=cmap,
+        norm=BoundaryNorm(np.arange(len(cmap_cols) + 1) - 0.5, len(cmap_cols)),
+        interpolation="nearest",
+        zorder=1,
+    )
+    legend.append((Patch(fc=LAND, ec="#999999", lw=0.5), f"no inhabitants in the {cell:g} m cell"))
+    if surface.get("headline"):  # the shares with their intervals (kazerne.report.intervals.legend_lines)
+        legend.append((None, "Share of people reached (interval)"))
+        legend += [(Patch(fc="none", ec="none"), line) for line in surface["headline"]]
+
+
+def _minute_surface(surface: dict, show: np.ndarray, legend: list) -> tuple[np.ndarray, list]:
+    """The minute class of each cell (``len(thresholds) + 1``: not reached) and the colours, with the legend."""
+    from matplotlib.patches import Patch
+
+    m = np.asarray(surface["minutes"], float)
+    th = [float(t) for t in surface["thresholds"]]
+    cols, labels = minute_classes(th)
+    cls = np.searchsorted(np.array(th), m, side="left")  # ≤ t1 → 0, ..., > tn → n
+    cls = np.where(np.isfinite(m), cls, len(th) + 1)
+    legend.append((None, surface.get("label", "First fire engine on scene (turnout + driving)")))
+    legend += [(Patch(fc=c, ec="none"), lab) for c, lab in zip(cols, labels)]
+    if (~np.isfinite(m[show])).any():
+        legend.append((Patch(fc=UNREACHED, ec="none"), "not reached"))
+    return cls, cols + [UNREACHED]
+
+
+def _change_surface(surface: dict, legend: list) -> tuple[np.ndarray, list]:
+    """The change class of each cell (:func:`change_class`, -1: none) and the colours, with the legend's heading."""
+    T = float(surface["threshold"])
+    dmin = float(surface.get("min_change", 0.5))
+    cls = change_class(surface["before"], surface["after"], T, dmin)
+    legend.append((None, surface.get("label", "What the change does (where people live)")))
+    return cls, [c for _, c, _ in CHANGE_CLASSES]
+
+
+def _draw_choropleth(ax, base: Basemap, choropleth: dict, legend: list) -> None:
+    """Municipalities coloured by their share against the norm (EMS)."""
+    from matplotlib.patches import Patch
+
+    norm = float(choropleth.get("norm", 0.9))
+    bands = [
+        (norm, 1.01, "#1a9850", f"meets the norm (≥ {100 * norm:g} %)"),
+        (norm - 0.1, norm, "#fee08b", f"{100 * (norm - 0.1):g}–{100 * norm:g} % (below the norm)"),
+        (-0.01, norm - 0.1, "#d73027", f"< {100 * (norm - 0.1):g} % (far below the norm)"),
+    ]
+    legend.append((None, choropleth.get("label", "Share of calls reached in time")))
+    for name, g in base.municipalities:
+        v = choropleth["values"].get(name)
+        col = "#ffffff" if v is None else next(c for lo, hi, c, _ in bands if lo <= v < hi)
+        pp = _patch_of(g, fc=col, ec="none", alpha=0.85, zorder=1)
+        if pp is not None:
+            ax.add_patch(pp)
+    legend += [(Patch(fc=c, ec="none", alpha=0.85), lab) for _, _, c, lab in bands]
+
+
+def _draw_no_road_data(ax, base: Basemap, surface: dict | None, legend: list) -> None:
+    """The pack's network gap and the cells off the road data, grey and hatched; the legend's "Map" heading."""
+    from matplotlib.patches import Patch
+
     nrd_shown = False
     if base.gap is not None and not base.gap.is_empty:
         pp = _patch_of(base.gap, fc="#cfcfcf", ec=GAP, hatch="////", lw=0.5, zorder=2)
@@ -518,18 +582,20 @@ def council_map(
             if pp is not None:
                 ax.add_patch(pp)
             nrd_shown = True
+    legend.append((None, "Map"))
     if nrd_shown:
-        legend.append((None, "Map"))
         legend.append(
             (
                 Patch(fc="#cfcfcf", ec=GAP, hatch="////", lw=0.5),
                 "no road data in the 2017 extract: people here are not counted",
             )
         )
-    else:
-        legend.append((None, "Map"))
-    # roads
+
+
+def _draw_roads_and_borders(ax, base: Basemap, legend: list) -> None:
+    """Main roads, motorways and the municipality borders."""
     from matplotlib.collections import LineCollection
+    from matplotlib.lines import Line2D
 
     for key, colour, lw, lab in (
         ("main", ROAD_MAIN, 0.45, "main road (primary, secondary)"),
@@ -539,7 +605,6 @@ def council_map(
         if seg is not None and len(seg):
             ax.add_collection(LineCollection(seg, colors=colour, linewidths=lw, alpha=0.75, zorder=3, capstyle="round"))
             legend.append((Line2D([], [], color=colour, lw=lw * 2), lab))
-    # municipality borders
     for _, g in base.municipalities:
         for poly in _polys(g):
             if poly.geom_type == "Polygon":
@@ -547,6 +612,9 @@ def council_map(
                 ax.plot(xs, ys, color=BORDER, lw=0.8, zorder=4)
     legend.append((Line2D([], [], color=BORDER, lw=1.0), "municipality border"))
 
+
+def _frame(ax, base: Basemap, sites: list) -> None:
+    """The map's extent (the zone and every site, padded), equal aspect, no ticks."""
     x0, y0, x1, y1 = base.zone.bounds
     pad = 0.03 * max(x1 - x0, y1 - y0)
     allx = [s.x for s in sites] + [x0, x1]
@@ -558,10 +626,11 @@ def council_map(
     ax.set_yticks([])
     for s in ax.spines.values():
         s.set_color("#888888")
-    fig.canvas.draw()
 
-    # moves (arrows old → new)
-    for a, b in moves or []:
+
+def _draw_moves(ax, moves: list) -> None:
+    """Arrows from each old position to its new one."""
+    for a, b in moves:
         ax.annotate(
             "",
             xy=b,
@@ -571,11 +640,15 @@ def council_map(
                 arrowstyle="-|>", lw=1.6, color="#2c7bb6", shrinkA=6, shrinkB=10, connectionstyle="arc3,rad=0.15"
             ),
         )
-    # sites
-    renderer = fig.canvas.get_renderer()
+
+
+def _draw_sites(fig, ax, sites: list, renderer, legend: list) -> tuple[list, np.ndarray, np.ndarray, list]:
+    """Every site's marker at its true position (where markers coincide the larger is drawn below the
+    smaller, both visible; the labels move instead, with leader lines) and their legend entries.
+    Returns the drawing order (priority), the sites' x and y, and each marker's box (in that order)."""
+    from matplotlib.lines import Line2D
+
     order = sorted(range(len(sites)), key=lambda i: (sites[i].priority, i))
-    # every marker at its true position; where markers coincide the larger is drawn below the
-    # smaller (both stay visible) and the labels move instead, with leader lines
     sx = np.array([s.x for s in sites], dtype=float)
     sy = np.array([s.y for s in sites], dtype=float)
     by_size = sorted(range(len(sites)), key=lambda i: -SITE_STYLES[sites[i].kind][1])
@@ -598,14 +671,7 @@ def council_map(
             [sx[i]], [sy[i]], marker=mk, s=size, c=fc, edgecolors=ec, linewidths=0.9, zorder=8 + 0.01 * size_rank[i]
         )
         art.set_gid(f"site:{i}")  # which Site this marker draws (for checks)
-        bb = art.get_window_extent(renderer)
-        if not np.isfinite([bb.x0, bb.x1]).all() or bb.width == 0:
-            px, py = ax.transData.transform((sx[i], sy[i]))
-            r = np.sqrt(size) / 2 * fig.dpi / 72
-            from matplotlib.transforms import Bbox
-
-            bb = Bbox([[px - r, py - r], [px + r, py + r]])
-        marker_boxes.append(bb)
+        marker_boxes.append(_marker_box(fig, ax, art, renderer, sx[i], sy[i], size))
         if s.kind not in kinds_seen:
             kinds_seen.append(s.kind)
     if sites:
@@ -614,13 +680,28 @@ def council_map(
             if k in kinds_seen:
                 mk, size, fc, ec, lab = SITE_STYLES[k]
                 legend.append((Line2D([], [], ls="", marker=mk, ms=np.sqrt(size) * 0.8, mfc=fc, mec=ec), lab))
-    halo = [pe.withStroke(linewidth=2.6, foreground="white")]
-    # municipality names first at their centres (moved a little if they would cover a marker)
+    return order, sx, sy, marker_boxes
+
+
+def _marker_box(fig, ax, art, renderer, x: float, y: float, size: float):
+    """The display box of marker ``art`` (from its position and size when matplotlib gives none)."""
+    bb = art.get_window_extent(renderer)
+    if not np.isfinite([bb.x0, bb.x1]).all() or bb.width == 0:
+        px, py = ax.transData.transform((x, y))
+        r = np.sqrt(size) / 2 * fig.dpi / 72
+        from matplotlib.transforms import Bbox
+
+        bb = Bbox([[px - r, py - r], [px + r, py + r]])
+    return bb
+
+
+def _draw_municipality_names(ax, base: Basemap, renderer, marker_boxes: list, halo: list) -> list:
+    """The municipality names at their centres (moved a little if they would cover a marker or
+    another name); returns their boxes."""
     muni_xy = []
     for name, g in base.municipalities:
         c = g.representative_point()
         muni_xy.append((c.x, c.y))
-    muni_texts = []
     muni_boxes: list = []
     for (mx, my), (name, _) in zip(muni_xy, base.municipalities):
         t = None
@@ -644,26 +725,12 @@ def council_map(
             if not any(_overlap(bb, o) for o in marker_boxes + muni_boxes):
                 break
         assert t is not None
-        muni_texts.append(t)
         muni_boxes.append(t.get_window_extent(renderer))
-    # site labels: the important ones first
-    lab_idx = [i for i in order if sites[i].label]
-    texts = place_labels(
-        ax,
-        [(sx[i], sy[i]) for i in lab_idx],
-        [sites[i].label for i in lab_idx],
-        obstacles=marker_boxes + muni_boxes,
-        fontsize=7.2,
-        # measured as drawn: the important labels bold
-        weights=[
-            "bold" if sites[i].kind in ("new", "best", "moved_to", "unit_new", "closed") else "normal" for i in lab_idx
-        ],
-        path_effects=halo,
-        color="#111111",
-    )
-    label_boxes = [_text_box(t, renderer) for t in texts]
+    return muni_boxes
 
-    # furniture
+
+def _furniture(fig, ax, title: str, subtitle: str) -> None:
+    """Scale bar, north arrow, title, subtitle and attribution."""
     _scale_bar(ax)
     _north_arrow(ax)
     fig.text(0.01, 0.965, title, fontsize=15, fontweight="bold", va="top")
@@ -676,7 +743,12 @@ def council_map(
         fontsize=7.5,
         color="#333333",
     )
-    # legend (headings in bold) and assumptions in the side panel
+
+
+def _side_panel(fig, side, legend: list, assumptions: list | None, renderer) -> list[str]:
+    """The legend (headings in bold) and the assumptions in the side panel; returns the legend's labels."""
+    from matplotlib.patches import Patch
+
     handles = [h if h is not None else Patch(fc="none", ec="none") for h, _ in legend]
     labels = [lab for _, lab in legend]
     labels_wrapped = ["\n".join(textwrap.wrap(lab, 50)) for lab in labels]
@@ -712,14 +784,7 @@ def council_map(
             transform=side.transAxes,
             color="#222222",
         )
-    info = MapInfo(
-        label_boxes=label_boxes,
-        label_texts=[sites[i].label for i in lab_idx],
-        marker_boxes=marker_boxes,
-        municipality_boxes=muni_boxes,
-        legend_labels=labels,
-    )
-    return fig, info
+    return labels
 
 
 def figure_bytes(fig, fmt: str = "png", dpi: int = PRINT_DPI) -> bytes:

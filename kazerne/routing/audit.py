@@ -245,177 +245,18 @@ def audit_network(zone, profile: SpeedProfile | str = "fire_engine", posts=None,
     node stands in for demand, no best routes). Keyword arguments override :data:`DEFAULTS`.
     """
     check_zone(zone)
-    p: dict[str, Any] = dict(DEFAULTS)
-    unknown = set(params) - set(p)
-    if unknown:
-        raise ModelInputError(
-            f"unknown audit parameter(s) {', '.join(sorted(unknown))}; expected {', '.join(p)}", field="audit"
-        )
-    p.update(params)
-    for key, val in p.items():
-        if key == "seed":
-            p[key] = check_int(val, "seed", lo=0, hi=2**32 - 1)
-        elif key in ("sources_per_municipality", "targets_per_source"):
-            p[key] = check_int(val, key, lo=1, hi=10**6)
-        else:
-            p[key] = check_number(val, key, lo=0.0, lo_open=True)
+    p = _audit_params(params)
     prof = get_profile(profile) if isinstance(profile, str) else profile
     net = zone.net
     rng = np.random.default_rng(p["seed"])
     near, near_d, facing, facing_d = close_pairs(net, p["near_m"], p["dead_end_m"])
-
-    from .zone import municipality_of
-
-    node_muni = municipality_of(zone, net.x, net.y)
-    if zone.gap_metric is not None:
-        node_muni = np.where(shapely.contains_xy(zone.gap_metric, net.x, net.y), -1, node_muni)
-    # generous: 3x the distance at 10 km/h (at 10 km/h x the slow-down of a profile slower than its built-in one)
-    limit = p["pair_max_m"] * 3 / (10 / 3.6 * _slowdown(prof))
-    und = net.undirected_edges()
-    mid_muni = municipality_of(
-        zone, (net.x[net.u[und]] + net.x[net.v[und]]) / 2, (net.y[net.u[und]] + net.y[net.v[und]]) / 2
-    )
-    munis, implausible, warns = [], [], []
-    for i, m in enumerate(zone.pack.municipalities):
-        cand = np.flatnonzero(node_muni == i)
-        if len(cand) == 0:
-            munis.append({"municipality": m.name, **_urban_share(net, und, mid_muni, i), "pairs": 0})
-            continue
-        src = rng.choice(cand, size=min(p["sources_per_municipality"], len(cand)), replace=False)
-        det: Any  # a list, then its array
-        det, spd, crow, od = [], [], [], []
-        t, L = tree_lengths(net, prof, src, limit_s=limit)
-        for k, s in enumerate(src):
-            dxy = np.hypot(net.x - net.x[s], net.y - net.y[s])
-            ok = np.flatnonzero((dxy >= p["pair_min_m"]) & (dxy <= p["pair_max_m"]) & (node_muni >= 0))
-            if len(ok) == 0:
-                continue
-            tg = rng.choice(ok, size=min(p["targets_per_source"], len(ok)), replace=False)
-            for g in tg:
-                if not np.isfinite(t[k, g]):
-                    det.append(np.inf)
-                    od.append((s, g, np.inf, np.inf, dxy[g]))
-                    continue
-                det.append(L[k, g] / dxy[g])
-                spd.append(L[k, g] / t[k, g] * 3.6)
-                crow.append(dxy[g] / t[k, g] * 3.6)
-                od.append((s, g, L[k, g] / dxy[g], t[k, g], dxy[g]))
-        det = np.asarray(det)
-        row = {
-            "municipality": m.name,
-            **_urban_share(net, und, mid_muni, i),
-            "pairs": int(len(det)),
-            "unreached": int(np.isinf(det).sum()),
-            "detour_median": round(_q(det[np.isfinite(det)], 0.5), 3),
-            "detour_p95": round(_q(det[np.isfinite(det)], 0.95), 3),
-            "share_detour_over_max": round(float(np.mean(det > p["max_detour"])), 4) if len(det) else float("nan"),
-            "speed_kmh_median": round(_q(spd, 0.5), 1),
-            "crow_fly_kmh_median": round(_q(crow, 0.5), 1),
-        }
-        bad = (row["detour_median"] > p["warn_median"]) or (row["detour_p95"] > p["warn_p95"]) or row["unreached"]
-        row["plausible"] = not bad
-        if bad:
-            warns.append(
-                f"{m.name}: detour index median {row['detour_median']:.2f}, p95 {row['detour_p95']:.2f}"
-                f"{', ' + str(row['unreached']) + ' pairs unreachable' if row['unreached'] else ''}"
-                f" (plausible: median <= {p['warn_median']}, p95 <= {p['warn_p95']}): water with few "
-                f"bridges, or a fault in the road data — look at the audit map (kazerne audit) "
-                f"before believing its shares"
-            )
-        munis.append(row)
-        for s, g, di, tt, dd in od:
-            if di > p["max_detour"]:
-                lo, la = to_wgs84(net.x[[s, g]], net.y[[s, g]])
-                implausible.append(
-                    {
-                        "from_lon": round(float(lo[0]), 6),
-                        "from_lat": round(float(la[0]), 6),
-                        "to_lon": round(float(lo[1]), 6),
-                        "to_lat": round(float(la[1]), 6),
-                        "municipality": m.name,
-                        "from_node": int(s),
-                        "to_node": int(g),
-                        "detour_index": round(float(di), 2) if np.isfinite(di) else None,
-                        "straight_km": round(float(dd) / 1000, 2),
-                        "drive_min": round(float(tt) / 60, 1) if np.isfinite(tt) else None,
-                    }
-                )
-
-    post_rows = []
-    placed = {}  # post id -> (snap distance m, road it stands on, x, y of its position)
-    if posts is None:
-        from ..sites import edge_road
-
-        posts = []
-        for ps in zone.pack.posts:
-            if ps.located:
-                try:
-                    node, e, _, dist = zone.site_point(ps.lon, ps.lat, what=ps.id)
-                except Exception:  # a pack post off the network is reported by the runner, not here
-                    continue
-                posts.append((ps.id, node))
-                placed[ps.id] = (dist, edge_road(net, e), ps.lon, ps.lat)
-    on_street = None
-    if hasattr(posts, "snap_m") and hasattr(posts, "ids"):  # a Sites table: its posts leave from their streets
-        on_street = (np.asarray(posts.edge), np.asarray(posts.frac))
-        placed = {
-            i: (float(d), r, lo, la)
-            for i, d, r, lo, la in zip(posts.ids, posts.snap_m, posts.road, posts.lon, posts.lat)
-        }
-        posts = list(zip(posts.ids, posts.node.tolist(), posts.turnout_s.tolist()))
-    if demand is not None:
-        tx, ty = demand.x[~demand.no_road_data], demand.y[~demand.no_road_data]
-        tnode = demand.node[~demand.no_road_data]
-    else:
-        tx, ty, tnode = net.x, net.y, np.arange(net.n_nodes)
-    posts = [tuple(x) if len(x) == 3 else (x[0], x[1], 0.0) for x in posts]
-    if posts:
-        t, L = tree_lengths(net, prof, [n for _, n, _ in posts], limit_s=p["post_max_m"] * 3 / (10 / 3.6))
-        for k, (pid, node, _) in enumerate(posts):
-            dd = np.hypot(tx - net.x[node], ty - net.y[node])
-            sel = (dd >= p["pair_min_m"]) & (dd <= p["post_max_m"])
-            tt, ll = t[k, tnode[sel]], L[k, tnode[sel]]
-            fin = np.isfinite(tt)
-            det = ll[fin] / np.maximum(dd[sel][fin], 1.0)
-            post_rows.append(
-                {
-                    "post": pid,
-                    "node": int(node),
-                    "targets": int(sel.sum()),
-                    "unreached": int((~fin).sum()),
-                    "detour_median": round(_q(det, 0.5), 3),
-                    "detour_p95": round(_q(det, 0.95), 3),
-                    "speed_kmh_median": round(_q(ll[fin] / np.maximum(tt[fin], 1e-9) * 3.6, 0.5), 1),
-                    **({"snap_m": round(placed[pid][0], 1), "stands_on": placed[pid][1]} if pid in placed else {}),
-                }
-            )
+    warns: list[str] = []
+    munis, implausible = _municipality_rows(zone, prof, p, rng, warns)
+    posts, placed, on_street = _audit_posts(zone, posts)
+    post_rows = _post_rows(net, prof, p, posts, placed, demand)
     best, shadow = None, None
     if demand is not None and posts:
-        from .usage import best_route_usage
-
-        best = best_route_usage(
-            net,
-            prof,
-            [n for _, n, _ in posts],
-            [t for _, _, t in posts],
-            demand,
-            *(on_street if on_street is not None else ()),
-        )
-        best["turnout_s"] = {pid: float(t) for pid, _, t in posts}
-        if best["contraflow_on_dual_carriageways_edges"] or best["track_passage_edges"]:
-            warns.append(
-                f"fastest routes use {best['contraflow_on_dual_carriageways_edges']} dual-carriageway edges "
-                f"against their direction and {best['track_passage_edges']} track passages: check the rules"
-            )
-        xy = np.array([[net.x[n], net.y[n]] for _, n, _ in posts])
-        if placed:  # the posts' own positions where known
-            from .network import to_metric
-
-            for k, (pid, _, _) in enumerate(posts):
-                if pid in placed:
-                    px, py = to_metric([placed[pid][2]], [placed[pid][3]])
-                    xy[k] = (px[0], py[0])
-        shadow = _shadow_rows(zone, demand, warns, [pid for pid, _, _ in posts], xy)
+        best, shadow = _best_routes(zone, prof, posts, placed, on_street, demand, warns)
     network = net.describe()
     share_drop = network["nodes_dropped"] / max(network["nodes_source"], 1)
     if share_drop > 0.05:
@@ -442,6 +283,217 @@ def audit_network(zone, profile: SpeedProfile | str = "fire_engine", posts=None,
         gap_shadow=shadow,
         urban_rule=net.urban_rule,
     )
+
+
+def _audit_params(params: dict) -> dict[str, Any]:
+    """:data:`DEFAULTS` with ``params`` over them, each checked."""
+    p: dict[str, Any] = dict(DEFAULTS)
+    unknown = set(params) - set(p)
+    if unknown:
+        raise ModelInputError(
+            f"unknown audit parameter(s) {', '.join(sorted(unknown))}; expected {', '.join(p)}", field="audit"
+        )
+    p.update(params)
+    for key, val in p.items():
+        if key == "seed":
+            p[key] = check_int(val, "seed", lo=0, hi=2**32 - 1)
+        elif key in ("sources_per_municipality", "targets_per_source"):
+            p[key] = check_int(val, key, lo=1, hi=10**6)
+        else:
+            p[key] = check_number(val, key, lo=0.0, lo_open=True)
+    return p
+
+
+def _municipality_rows(zone, prof: SpeedProfile, p: dict, rng, warns: list) -> tuple[list, list]:
+    """Per municipality: the detour index and speeds of random node pairs (a row each, a warning when
+    implausible), and the pairs whose detour is over ``max_detour``."""
+    from .zone import municipality_of
+
+    net = zone.net
+    node_muni = municipality_of(zone, net.x, net.y)
+    if zone.gap_metric is not None:
+        node_muni = np.where(shapely.contains_xy(zone.gap_metric, net.x, net.y), -1, node_muni)
+    # generous: 3x the distance at 10 km/h (at 10 km/h x the slow-down of a profile slower than its built-in one)
+    limit = p["pair_max_m"] * 3 / (10 / 3.6 * _slowdown(prof))
+    und = net.undirected_edges()
+    mid_muni = municipality_of(
+        zone, (net.x[net.u[und]] + net.x[net.v[und]]) / 2, (net.y[net.u[und]] + net.y[net.v[und]]) / 2
+    )
+    munis: list[dict] = []
+    implausible: list[dict] = []
+    for i, m in enumerate(zone.pack.municipalities):
+        cand = np.flatnonzero(node_muni == i)
+        if len(cand) == 0:
+            munis.append({"municipality": m.name, **_urban_share(net, und, mid_muni, i), "pairs": 0})
+            continue
+        src = rng.choice(cand, size=min(p["sources_per_municipality"], len(cand)), replace=False)
+        det, spd, crow, od = _pairs(net, prof, p, rng, src, node_muni, limit)
+        row = {
+            "municipality": m.name,
+            **_urban_share(net, und, mid_muni, i),
+            "pairs": int(len(det)),
+            "unreached": int(np.isinf(det).sum()),
+            "detour_median": round(_q(det[np.isfinite(det)], 0.5), 3),
+            "detour_p95": round(_q(det[np.isfinite(det)], 0.95), 3),
+            "share_detour_over_max": round(float(np.mean(det > p["max_detour"])), 4) if len(det) else float("nan"),
+            "speed_kmh_median": round(_q(spd, 0.5), 1),
+            "crow_fly_kmh_median": round(_q(crow, 0.5), 1),
+        }
+        bad = (row["detour_median"] > p["warn_median"]) or (row["detour_p95"] > p["warn_p95"]) or row["unreached"]
+        row["plausible"] = not bad
+        if bad:
+            warns.append(
+                f"{m.name}: detour index median {row['detour_median']:.2f}, p95 {row['detour_p95']:.2f}"
+                f"{', ' + str(row['unreached']) + ' pairs unreachable' if row['unreached'] else ''}"
+                f" (plausible: median <= {p['warn_median']}, p95 <= {p['warn_p95']}): water with few "
+                f"bridges, or a fault in the road data — look at the audit map (kazerne audit) "
+                f"before believing its shares"
+            )
+        munis.append(row)
+        implausible += _implausible_rows(net, od, m.name, p["max_detour"])
+    return munis, implausible
+
+
+def _pairs(net, prof: SpeedProfile, p: dict, rng, src, node_muni, limit: float) -> tuple:
+    """Random targets of each source ``src`` (at ``pair_min_m`` to ``pair_max_m``, in the zone):
+    the detour indices (an array, inf: unreached), speeds and crow-fly speeds of the pairs reached, and
+    each pair's ``(source, target, detour, seconds, straight m)``."""
+    det: list[float] = []
+    spd: list[float] = []
+    crow: list[float] = []
+    od: list[tuple] = []
+    t, L = tree_lengths(net, prof, src, limit_s=limit)
+    for k, s in enumerate(src):
+        dxy = np.hypot(net.x - net.x[s], net.y - net.y[s])
+        ok = np.flatnonzero((dxy >= p["pair_min_m"]) & (dxy <= p["pair_max_m"]) & (node_muni >= 0))
+        if len(ok) == 0:
+            continue
+        tg = rng.choice(ok, size=min(p["targets_per_source"], len(ok)), replace=False)
+        for g in tg:
+            if not np.isfinite(t[k, g]):
+                det.append(np.inf)
+                od.append((s, g, np.inf, np.inf, dxy[g]))
+                continue
+            det.append(L[k, g] / dxy[g])
+            spd.append(L[k, g] / t[k, g] * 3.6)
+            crow.append(dxy[g] / t[k, g] * 3.6)
+            od.append((s, g, L[k, g] / dxy[g], t[k, g], dxy[g]))
+    return np.asarray(det), spd, crow, od
+
+
+def _implausible_rows(net, od: list, name: str, max_detour: float) -> list[dict]:
+    """The pairs of ``od`` whose detour index is over ``max_detour`` (unreached ones included)."""
+    out = []
+    for s, g, di, tt, dd in od:
+        if di > max_detour:
+            lo, la = to_wgs84(net.x[[s, g]], net.y[[s, g]])
+            out.append(
+                {
+                    "from_lon": round(float(lo[0]), 6),
+                    "from_lat": round(float(la[0]), 6),
+                    "to_lon": round(float(lo[1]), 6),
+                    "to_lat": round(float(la[1]), 6),
+                    "municipality": name,
+                    "from_node": int(s),
+                    "to_node": int(g),
+                    "detour_index": round(float(di), 2) if np.isfinite(di) else None,
+                    "straight_km": round(float(dd) / 1000, 2),
+                    "drive_min": round(float(tt) / 60, 1) if np.isfinite(tt) else None,
+                }
+            )
+    return out
+
+
+def _audit_posts(zone, posts) -> tuple[list, dict, tuple | None]:
+    """``posts`` as ``(id, node, turnout_s)`` tuples (default: the pack's located posts on their
+    streets), where each stands (post id -> snap distance m, road, lon, lat) and, for a Sites table,
+    its posts' ``(edges, fracs)`` on their streets (else None)."""
+    net = zone.net
+    placed = {}  # post id -> (snap distance m, road it stands on, x, y of its position)
+    if posts is None:
+        from ..sites import edge_road
+
+        posts = []
+        for ps in zone.pack.posts:
+            if ps.located:
+                try:
+                    node, e, _, dist = zone.site_point(ps.lon, ps.lat, what=ps.id)
+                except Exception:  # a pack post off the network is reported by the runner, not here
+                    continue
+                posts.append((ps.id, node))
+                placed[ps.id] = (dist, edge_road(net, e), ps.lon, ps.lat)
+    on_street = None
+    if hasattr(posts, "snap_m") and hasattr(posts, "ids"):  # a Sites table: its posts leave from their streets
+        on_street = (np.asarray(posts.edge), np.asarray(posts.frac))
+        placed = {
+            i: (float(d), r, lo, la)
+            for i, d, r, lo, la in zip(posts.ids, posts.snap_m, posts.road, posts.lon, posts.lat)
+        }
+        posts = list(zip(posts.ids, posts.node.tolist(), posts.turnout_s.tolist()))
+    return [tuple(x) if len(x) == 3 else (x[0], x[1], 0.0) for x in posts], placed, on_street
+
+
+def _post_rows(net, prof: SpeedProfile, p: dict, posts: list, placed: dict, demand) -> list[dict]:
+    """Per post: the detour index and speed from it to the demand (or network nodes) within ``post_max_m``."""
+    if demand is not None:
+        tx, ty = demand.x[~demand.no_road_data], demand.y[~demand.no_road_data]
+        tnode = demand.node[~demand.no_road_data]
+    else:
+        tx, ty, tnode = net.x, net.y, np.arange(net.n_nodes)
+    post_rows: list[dict] = []
+    if posts:
+        t, L = tree_lengths(net, prof, [n for _, n, _ in posts], limit_s=p["post_max_m"] * 3 / (10 / 3.6))
+        for k, (pid, node, _) in enumerate(posts):
+            dd = np.hypot(tx - net.x[node], ty - net.y[node])
+            sel = (dd >= p["pair_min_m"]) & (dd <= p["post_max_m"])
+            tt, ll = t[k, tnode[sel]], L[k, tnode[sel]]
+            fin = np.isfinite(tt)
+            det = ll[fin] / np.maximum(dd[sel][fin], 1.0)
+            post_rows.append(
+                {
+                    "post": pid,
+                    "node": int(node),
+                    "targets": int(sel.sum()),
+                    "unreached": int((~fin).sum()),
+                    "detour_median": round(_q(det, 0.5), 3),
+                    "detour_p95": round(_q(det, 0.95), 3),
+                    "speed_kmh_median": round(_q(ll[fin] / np.maximum(tt[fin], 1e-9) * 3.6, 0.5), 1),
+                    **({"snap_m": round(placed[pid][0], 1), "stands_on": placed[pid][1]} if pid in placed else {}),
+                }
+            )
+    return post_rows
+
+
+def _best_routes(zone, prof: SpeedProfile, posts: list, placed: dict, on_street, demand, warns: list) -> tuple:
+    """The posts' best routes to the demand (:func:`~kazerne.routing.usage.best_route_usage`) and
+    the gap's shadow of the demand (:func:`_shadow_rows`), with their warnings."""
+    from .usage import best_route_usage
+
+    net = zone.net
+    best = best_route_usage(
+        net,
+        prof,
+        [n for _, n, _ in posts],
+        [t for _, _, t in posts],
+        demand,
+        *(on_street if on_street is not None else ()),
+    )
+    best["turnout_s"] = {pid: float(t) for pid, _, t in posts}
+    if best["contraflow_on_dual_carriageways_edges"] or best["track_passage_edges"]:
+        warns.append(
+            f"fastest routes use {best['contraflow_on_dual_carriageways_edges']} dual-carriageway edges "
+            f"against their direction and {best['track_passage_edges']} track passages: check the rules"
+        )
+    xy = np.array([[net.x[n], net.y[n]] for _, n, _ in posts])
+    if placed:  # the posts' own positions where known
+        from .network import to_metric
+
+        for k, (pid, _, _) in enumerate(posts):
+            if pid in placed:
+                px, py = to_metric([placed[pid][2]], [placed[pid][3]])
+                xy[k] = (px[0], py[0])
+    shadow = _shadow_rows(zone, demand, warns, [pid for pid, _, _ in posts], xy)
+    return best, shadow
 
 
 def _urban_share(net, und, mid_muni, i) -> dict:

@@ -207,6 +207,7 @@ def _path_legs(net: RoadNetwork, profile: SpeedProfile, path: np.ndarray):
 
 def _add_leg(net: RoadNetwork, legs: list, e: int, rev: bool, length_m: float, time_s: float, speed_kmh: float):
     """Append edge ``e`` (or a part of it) to ``legs`` (:func:`_join`)."""
+    assert net.names is not None and net.name_id is not None  # built with the network
     em = bool(net.emergency_only()[e])
     fix = bool(net.fixme[e]) if net.fixme is not None else False
     name = str(net.names[net.name_id[e]]) if net.name_id[e] >= 0 else "(unnamed)"
@@ -300,7 +301,8 @@ def _point_route(net: RoadNetwork, profile: SpeedProfile, src, dst) -> Route:
             rev.extend(r_mid.tolist())
         partial(dst.edge, 0.0 if j == 0 else 1.0, dst.frac, t_cost[j])
     xy = np.concatenate(pieces) if pieces else np.array([[src.x, src.y]])
-    meta = {}
+    assert net.names is not None and net.name_id is not None  # built with the network
+    meta: dict[str, str | float] = {}
     for tag, p in (("starts", src), ("ends", dst)):
         if p.edge >= 0:
             meta[f"{tag}_on"] = str(net.names[net.name_id[p.edge]]) if net.name_id[p.edge] >= 0 else "(unnamed)"

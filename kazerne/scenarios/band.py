@@ -141,7 +141,7 @@ def study_band(
             f"at {e.label} the choice is {_sites(x for x in e.sites if x not in base)} instead of "
             f"{_sites(x for x in base if x not in e.sites)}"
             for e in run
-            if not e.same_sites
+            if not e.same_sites and e.sites is not None  # a variant that ran has its sites
         )
         same = [e.label for e in run if e.same_sites]
         verdict = f"the recommendation does NOT hold across the band: {diff}" + (

@@ -53,6 +53,7 @@ import re
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 from .. import __version__
 from ..errors import KazerneError, ScenarioError
@@ -113,7 +114,7 @@ def execute_run(task: RunTask) -> dict:
     out_dir = Path(task.out_dir)
     target = out_dir / "runs" / task.id
     t0 = time.perf_counter()
-    rec = {
+    rec: dict[str, Any] = {
         "run_id": task.id,
         "status": "done",
         "kind": task.run_kind,

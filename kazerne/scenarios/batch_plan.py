@@ -46,7 +46,8 @@ class RunTask:
     path_reason: str = ""  # why a run goes through the scenario runner ("" on the fast path)
     # fast path
     matrix: str | None = None
-    rows: list | None = None
+    rows: list | None = None  # the posts' rows of the shared matrix (set by _Planner.matrices)
+    places: list | None = None  # the posts' (node, edge, frac) on their streets, until they become ``rows``
     demand: str | None = None
     turnout_s: list | None = None
     call_handling_s: float = 0.0
@@ -205,8 +206,8 @@ class _Planner:
             extra_thresholds=sorted(set(self.swept_th) - set(map(float, sc.thresholds_min))),
             assumptions=a,
             scenario_info={"name": r.id, "file": str(sc.path), "description": sc.description},
+            places=places,  # resolved to matrix rows in matrices()
         )
-        t._nodes = places  # resolved to matrix rows below
         g["tasks"].append(t)
         return t
 
@@ -246,8 +247,9 @@ class _Planner:
             pos = {n: i for i, n in enumerate(nodes)}
             for t in g["tasks"]:
                 t.matrix, t.demand = str(mpath), str(dpath)
-                t.rows = [pos[n] for n in t._nodes]
-                del t._nodes
+                assert t.places is not None  # a fast task (fast_task)
+                t.rows = [pos[n] for n in t.places]
+                t.places = None
             out.append((mpath, dpath, g["profile"], np.array(nodes, dtype=float).reshape(-1, 3), ctx))
         return out
 

@@ -6,12 +6,16 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ..coverage.metrics import key_minutes, share_key
 from .batch_plan import read_record
 from .batch_tables import run_labels, tick_text
+
+if TYPE_CHECKING:  # pragma: no cover - typing only
+    import pandas as pd
 
 __all__ = [
     "BatchResult",
@@ -27,7 +31,7 @@ __all__ = [
 @dataclass
 class BatchResult:
     out_dir: Path
-    table: object  # pandas.DataFrame, one row per run
+    table: pd.DataFrame  # one row per run
     done: int
     failed: int
     skipped: int
@@ -36,7 +40,14 @@ class BatchResult:
     shared: dict
 
 
-def results_table(plan) -> object:
+def _minutes(column: str) -> float:
+    """The minutes of a ``share_within_*`` / ``population_within_*`` column (its sort key)."""
+    m = key_minutes(column)
+    assert m is not None  # the columns are chosen for having minutes
+    return m
+
+
+def results_table(plan) -> pd.DataFrame:
     """``batch.csv``'s table: one row per run (its swept values, kind, path, status and numbers)."""
     import pandas as pd
 
@@ -74,10 +85,10 @@ def results_table(plan) -> object:
     df = pd.DataFrame(rows)
     lead = ["run_id", "label", *plan.spec.params, "kind", "path", "path_reason", "status", "error"]
     share = sorted(
-        [c for c in df.columns if c.startswith("share_within_") and key_minutes(c) is not None], key=key_minutes
+        [c for c in df.columns if c.startswith("share_within_") and key_minutes(c) is not None], key=_minutes
     )
     popw = sorted(
-        [c for c in df.columns if c.startswith("population_within_") and key_minutes(c) is not None], key=key_minutes
+        [c for c in df.columns if c.startswith("population_within_") and key_minutes(c) is not None], key=_minutes
     )
     tail = ["wall_s", "attempts", "folder", "inputs_digest"]
     rest = [c for c in df.columns if c not in lead + share + popw + tail]
@@ -117,9 +128,7 @@ def headline_column(df) -> tuple[str | None, str]:
 
 
 def headline_values(df):
-    cols = sorted(
-        [c for c in df.columns if c.startswith("share_within_") and key_minutes(c) is not None], key=key_minutes
-    )
+    cols = sorted([c for c in df.columns if c.startswith("share_within_") and key_minutes(c) is not None], key=_minutes)
     vals, ths = [], []
     own = "threshold_min" in df.columns
     for _, r in df.iterrows():

@@ -19,6 +19,7 @@ from ..errors import ScenarioError
 from ..jsonsafe import json_safe as _json_safe
 from ..progress import Progress
 from ..report.geo import write_geojson
+from ..routing.profiles import SpeedProfile
 from ..routing.zone import Zone, load_zone
 from ..sites import Sites
 from .resolve import in_file, profile_of
@@ -44,7 +45,7 @@ class Context:
 
     sc: Scenario
     zone: Zone
-    profile: object
+    profile: SpeedProfile
     demand: DemandPoints
     thresholds_s: np.ndarray
 
@@ -72,6 +73,7 @@ def load_context(sc: Scenario, progress: Progress) -> Context:
         elif dm.file:
             demand = demand_from_file(zone, dm.file, max_snap_m=dm.max_snap_m, shadow_profile=profile)
         else:
+            assert dm.grid_m is not None  # None only when a file or incidents replace the grid
             demand = population_grid(
                 zone, cell_m=dm.grid_m, max_snap_m=dm.max_snap_m, shadow_profile=profile, **dm.grid_options()
             )

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import datetime as _dt
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -62,11 +63,12 @@ MODEL_FIELDS = {
 }
 
 
-def ems_bases(ctx, sc: Scenario) -> Sites:
+def ems_bases(ctx, sc: Scenario) -> tuple[Sites, list[str]]:
     """The EMS bases, each on its street (as every site: the nearest point of the nearest public
     road), and the ids skipped for want of a position: the pack's medical sites and posts (located
     ones), plus the scenario's ``[[ems.bases]]``."""
     e = sc.ems
+    assert e is not None  # an [ems] run
     pack = ctx.zone.pack
     entries = {}
     for s in list(pack.medical_sites) + list(pack.posts):
@@ -121,7 +123,7 @@ def ems_bases(ctx, sc: Scenario) -> Sites:
         node=np.array(nodes, dtype=np.int64),
         lon=np.array(lons),
         lat=np.array(lats),
-        turnout_s=sc.ems.turnout_s,
+        turnout_s=np.full(len(ids), float(e.turnout_s)),
         edge=np.array(edges, dtype=np.int64),
         frac=np.array(fracs, dtype=float),
     )
@@ -259,6 +261,7 @@ def _place(e: EmsSection, mat, w, ids: list, sc: Scenario, progress: Progress):
     if e.kind == "ems-evaluate":
         return _units(e, ids, sc), None
     if e.kind == "ems-place":
+        assert e.n_units is not None  # required for ems-place (ems_spec)
         n_units = int(e.n_units)
         min_units = None
     else:
@@ -268,11 +271,16 @@ def _place(e: EmsSection, mat, w, ids: list, sc: Scenario, progress: Progress):
     if e.busy_fraction is not None:
         q = e.busy_fraction
     else:
+        assert e.calls_per_year is not None  # one of calls_per_year and busy_fraction is given (ems_spec)
         q = system_busy_fraction(e.calls_per_year, e.mission_minutes, n_units)
     T = e.threshold * 60
     name = MODEL_NAMES[e.model]
     progress.step(f"{name}: {n_units} units, q = {q:.3f}")
-    kw = {"capacity": int(e.capacity_per_base or n_units), "min_units": min_units, "time_limit": e.time_limit_s}
+    kw: dict[str, Any] = {
+        "capacity": int(e.capacity_per_base or n_units),
+        "min_units": min_units,
+        "time_limit": e.time_limit_s,
+    }
     prob = from_cost_matrix(mat, w, site_ids=ids)  # bases x demand with road data
     if e.model == "mexclp":
         res = ems_models.mexclp(prob, n_units, q, T, **kw)
@@ -282,7 +290,7 @@ def _place(e: EmsSection, mat, w, ids: list, sc: Scenario, progress: Progress):
         # busy units per unit of demand weight: the calls (spread like the weights) x mission time,
         # or the system-wide busy fraction x units when only that is given
         total_w = float(w.sum())
-        busy = e.calls_per_year * e.mission_minutes / 525_600.0 if e.busy_fraction is None else q * n_units
+        busy = q * n_units if e.calls_per_year is None else e.calls_per_year * e.mission_minutes / 525_600.0
         res = ems_models.malp2(prob, n_units, busy / total_w if total_w > 0 else 0.0, e.reliability, T, **kw)
     if res.status != "optimal":
         import warnings

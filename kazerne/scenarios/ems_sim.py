@@ -46,6 +46,7 @@ def simulate_placements(ctx, sc, e: EmsSection, bases: Sites, placements: list, 
     """Simulate each ``(label, counts per base)`` of ``placements``; ``analytical(counts)`` gives the
     study's own (hypercube) share within the norm. Returns the summary block with its ``rows``."""
     cfg = e.simulate
+    assert cfg is not None  # called only with [ems.simulate] (ems.py)
     unit = "ambulance" if e.unit == "ambulance" else "pit"
     service_s = e.mission_minutes * 60.0
     n0 = int(placements[0][1].sum())

@@ -21,13 +21,14 @@ dispatch in :func:`kazerne.scenarios.runner.run_scenario` until it moves onto th
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from ..progress import Progress
+    from .output import Table
 
 # The schema imports this registry to accept the kinds' sections, so this module names the schema's
 # types only in words (no import back): ``sc`` is a Scenario, ``v`` its Validator.
@@ -67,14 +68,15 @@ class RunResult:
     """What a run kind's ``solve`` returns: the whole answer, nothing written yet.
 
     ``summary`` is JSON-safe after :func:`kazerne.jsonsafe.json_safe` and carries ``"kind"``;
-    ``tables`` maps a CSV file name to its rows (dicts, columns in first-seen order); ``layers`` are
+    ``tables`` maps a CSV file name to its rows (dicts, columns in first-seen order) or a
+    :class:`~kazerne.scenarios.output.Table` (written even when empty); ``layers`` are
     writers called with the temporary run folder (maps, GeoJSON / GeoPackage layers, report pages)
     before it replaces the old one; ``value`` is the kind's typed result for API callers.
     """
 
     kind: str
     summary: dict
-    tables: dict[str, list[dict]] = field(default_factory=dict)
+    tables: Mapping[str, list | Table] = field(default_factory=dict)
     layers: tuple[Callable[[Path], None], ...] = ()
     value: Any = None
 

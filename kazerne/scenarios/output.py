@@ -9,7 +9,7 @@ old one. The scenario runner, the batch runner (both of its paths) and the comma
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,7 +34,7 @@ class Table:
 def write_run(
     target: Path,
     summary: dict,
-    tables: dict,
+    tables: Mapping[str, list | Table],
     extra: Iterable[Callable[[Path], None]] = (),
     field: str | None = "--out",
 ) -> Path:

@@ -355,7 +355,7 @@ def _study_sites(v: _V, raw: dict, sc: Scenario) -> list[StudySite]:
         if sid in seen:
             v.fail(f"{fld}.id", f"duplicate site id {sid!r} (a post or an earlier site has it)")
         seen.add(sid)
-        site: StudySite = {"id": sid, **_position(v, sd, fld)}  # type: ignore[typeddict-item]
+        site: StudySite = {"id": sid, **_position(v, sd, fld)}
         if "lat" not in site and "street" not in site:
             v.fail(fld, "a site needs lat/lon or street")
         if "name" in sd:
@@ -376,8 +376,10 @@ def _study_slice(v: _V, st: dict, sc: Scenario) -> str | None:
     if "slice" not in st:
         if not timed:
             return None
+        assert sc.slices is not None  # timed: _clock_sections read [response] / [[slices]]
         return "mix" if len(sc.slices) > 1 else sc.slices[0]["name"]
     if not timed:
         v.fail("study.slice", "only with [[slices]] (or [response] turnout tables) in the scenario")
+    assert sc.slices is not None  # timed: _clock_sections read [response] / [[slices]]
     names = [s["name"] for s in sc.slices]
     return v.choice(st["slice"], "study.slice", (*names, "mix"))

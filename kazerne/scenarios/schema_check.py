@@ -50,7 +50,7 @@ def key_text(k) -> str:
 class Validator:
     """Small validation helper bound to one file (run kinds validate their sections with it)."""
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path | str):
         self.src = str(path)
 
     def fail(self, fld: str | None, msg: str) -> NoReturn:

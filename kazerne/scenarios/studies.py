@@ -125,7 +125,7 @@ def prepare_study(sc: Scenario, progress: Progress) -> StudyInput:
     ctx = load_context(sc, progress)
     posts = resolve_posts(ctx.zone, sc) if sc.posts else None
     if posts is None:
-        posts = Sites(ids=[], names=[], node=[], lon=[], lat=[], turnout_s=[])
+        posts = Sites(ids=[], names=[], node=np.zeros(0), lon=np.zeros(0), lat=np.zeros(0), turnout_s=np.zeros(0))
     progress.step("candidate sites")
     cand = build_candidates(ctx, posts, st)
     _check_sizes(sc, kind, st, cand, len(posts), len(ctx.demand))
@@ -155,6 +155,7 @@ def _closed_in_study(sc: Scenario, posts: Sites) -> list:
     """Today's posts closed in the optimised slice (in every slice of the mix), in post order."""
     from .slices import slice_setups
 
+    assert sc.study is not None  # called for a study
     chosen = [s for s in slice_setups(sc, posts) if sc.study["slice"] in ("mix", s.name)]
     return [p for p in posts.ids if chosen and all(p in s.closed for s in chosen)]
 
@@ -283,6 +284,7 @@ def write_study(res: StudyResult, out_root: Path) -> Path:
             sel = cand.subset(chosen_rows)
             prof = res.outcome.profile or ctx.profile
             tt_sel = travel_times(ctx.zone, sel, ctx.demand, prof, keep_nodes=True, clock=ctx.clock)
+            assert tt_sel.node_seconds is not None  # keep_nodes=True
             fs = kth_nearest(tt_sel.dense(), k=1)[1][0]
             areas = first_due(ctx, tt_sel.node_seconds, fs)
             write_first_due(tmp / "first_due.geojson", ctx, sel, areas, summary["assumptions"], fs)
@@ -320,7 +322,7 @@ def _sensitivity(ctx, posts, cand, st, progress, kind, base_sites, deadline: Dea
         variants = list(band) + (variants[2:] if st["sensitivity"] else [])
     if st["threshold"] <= 1.0:  # T - 1 min would be no threshold at all
         variants = [v for v in variants if v[0] != "threshold -1 min"]
-    out = []
+    out: list[dict] = []
     bar = progress.bar(len(variants), "sensitivity")
     for label, prof_kw, dturn, dth in variants:
         if out and deadline.expired():

@@ -69,12 +69,13 @@ class Deadline:
         return self.left() <= 0.0
 
 
-def build_candidates(ctx: Context, posts: Sites, st: dict) -> Sites:
+def build_candidates(ctx: Context, posts: Sites, st: StudySpec) -> Sites:
     """Today's posts, then the scenario's named sites, then generated candidates (see :meth:`Sites.candidates`)."""
     sc = ctx.sc
     new_turnout = st.get("new_turnout_s", None)
     if new_turnout is None:
         new_turnout = turnout_for(sc, st["new_crew"], "study.new_crew")
+    assert posts.edge is not None and posts.frac is not None  # set by Sites.__post_init__
     ids, names, nodes, turnout, origin = [], [], [], [], []
     lons, lats, edges, fracs = [], [], list(posts.edge), list(posts.frac)
     for i in range(len(posts)):
@@ -185,7 +186,8 @@ class FullTimes:
     """
 
     def __init__(self, ctx: Context, cand: Sites):
-        self.ctx, self.cand, self.rows = ctx, cand, {}
+        self.ctx, self.cand = ctx, cand
+        self.rows: dict[int, np.ndarray] = {}
 
     def __call__(self, rows) -> np.ndarray:
         rows = [int(r) for r in np.atleast_1d(rows)]
@@ -199,7 +201,7 @@ class FullTimes:
         return np.vstack([self.rows[r] for r in rows]) if rows else np.zeros((0, len(self.ctx.demand)))
 
 
-def evaluate_rows(ctx: Context, full: FullTimes, rows) -> object:
+def evaluate_rows(ctx: Context, full: FullTimes, rows) -> CoverageReport:
     """Coverage metrics of the sites ``rows`` (candidate indices), from full response times."""
     cell_km2 = (ctx.demand.cell_m / 1000.0) ** 2 if ctx.demand.cell_m else None
     return evaluate(
@@ -318,6 +320,12 @@ class StudyInput:
     @property
     def n_posts(self) -> int:
         return len(self.posts)
+
+    @property
+    def base_report(self) -> CoverageReport:
+        """Today's coverage, for a kind that has today's posts (``needs_posts``, or ``n_posts`` checked)."""
+        assert self.base is not None, "today's coverage needs today's posts"
+        return self.base
 
     @property
     def post_rows(self) -> np.ndarray:

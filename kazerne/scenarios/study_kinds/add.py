@@ -31,7 +31,7 @@ class Add(StudyKind):
             )
 
     def solve(self, inp: StudyInput) -> StudyOutcome:
-        st, cand, posts, base, T, tkey = inp.st, inp.cand, inp.posts, inp.base, inp.T, inp.tkey
+        st, cand, posts, base, T, tkey = inp.st, inp.cand, inp.posts, inp.base_report, inp.T, inp.tkey
         res = place(inp.ctx, inp.mat, cand, st, posts.ids, inp.n_posts + st["k"], inp.progress, "add", inp.deadline)
         new = [s for s in res.sites if s not in posts.ids]
         chosen_rows = rows_of(cand, posts.ids + new)

@@ -18,7 +18,7 @@ class Close(StudyKind):
     full_matrix = True
 
     def solve(self, inp: StudyInput) -> StudyOutcome:
-        base, th, T, tkey, wt = inp.base, inp.th, inp.T, inp.tkey, inp.weights
+        base, th, T, tkey, wt = inp.base_report, inp.th, inp.T, inp.tkey, inp.weights
         rows = []
         for i in range(inp.n_posts):
             if inp.posts.ids[i] in inp.closed:  # closing a post the slice has closed already loses nothing

@@ -62,7 +62,7 @@ class Compare(StudyKind):
         return None
 
     def solve(self, inp: StudyInput) -> StudyOutcome:
-        ctx, cand, base, th, T, tkey = inp.ctx, inp.cand, inp.base, inp.th, inp.T, inp.tkey
+        ctx, cand, base, th, T, tkey = inp.ctx, inp.cand, inp.base_report, inp.th, inp.T, inp.tkey
         rows = [compare_row(ctx, base, base, "today", "(today's posts)", th, T)]
         for j in range(inp.n_posts, inp.n_posts + len(inp.st["sites"])):
             rep = inp.eval(np.append(inp.post_rows, j))

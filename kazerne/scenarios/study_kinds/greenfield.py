@@ -46,7 +46,8 @@ class Greenfield(StudyKind):
 
     def solve(self, inp: StudyInput) -> StudyOutcome:
         st, tkey = inp.st, inp.tkey
-        curve, solves = [], []
+        curve: list[dict] = []
+        solves: list = []
         chosen_rows = np.zeros(0, dtype=np.int64)
         ps = list(range(st["p_min"], st["p_max"] + 1))
         with inp.progress.bar(len(ps), "greenfield p") as bar:
@@ -76,7 +77,7 @@ class Greenfield(StudyKind):
                         "sites": " ".join(res.sites),
                     }
                 )
-        today = {"p": inp.n_posts, f"share_within_{tkey}min": inp.share_at(inp.base)} if inp.n_posts else None
+        today = {"p": inp.n_posts, f"share_within_{tkey}min": inp.share_at(inp.base_report)} if inp.n_posts else None
         result = {"curve": curve, "today": today, "threshold_min": inp.T, "complete": len(curve) == len(ps)}
         table = curve + ([{**today, "status": "today", "sites": " ".join(inp.posts.ids)}] if today else [])
         return StudyOutcome(result, {"frontier.csv": table}, solves, chosen_rows)

@@ -58,7 +58,7 @@ class Minimum(StudyKind):
             "after": headline(inp.eval(chosen_rows), inp.th),
         }
         if inp.n_posts:
-            result["before"] = headline(inp.base, inp.th)
+            result["before"] = headline(inp.base_report, inp.th)
         table = [site_row(cand, cand.ids.index(s)) for s in res.sites]
         return StudyOutcome(result, {"sites.csv": table}, [res.to_dict()], chosen_rows)
 

@@ -63,7 +63,7 @@ class Relocate(StudyKind):
                 }
                 for s in new_ids
             ],
-            "before": headline(inp.base, inp.th),
+            "before": headline(inp.base_report, inp.th),
             "after": headline(after, inp.th),
             "combinations_tried": tried,
             "combinations_total": total,
@@ -80,7 +80,7 @@ class Relocate(StudyKind):
                 "to_municipality": cand.municipality[where[s]],
                 "to_lon": round(cand.lon[where[s]], 6),
                 "to_lat": round(cand.lat[where[s]], 6),
-                f"share_within_{tkey}min_before": inp.share_at(inp.base),
+                f"share_within_{tkey}min_before": inp.share_at(inp.base_report),
                 f"share_within_{tkey}min_after": inp.share_at(after),
             }
             for i, s in zip(moved, new_ids)
