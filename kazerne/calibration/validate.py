@@ -82,7 +82,10 @@ def validate(zone, records, sc, progress=None) -> dict:
         for i in range(len(rec))
     ]
     # incidents: the first arrival observed vs the scenario's model at the incident's place
-    dp = drive_times(zone.net, prof, posts.node)  # posts x nodes
+    from ..routing.snapping import drive_times_from
+
+    # posts x nodes, each post leaving from its point on its street, as the scenario's runner has it
+    dp = drive_times_from(zone.net, prof, posts.node, posts.edge, posts.frac)
     first: dict = {}
     for i, inc in enumerate(rec.incident_id.tolist()):
         if inc not in first or obs_resp[i] < obs_resp[first[inc]]:
