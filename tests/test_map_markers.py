@@ -16,7 +16,8 @@ import numpy as np
 import pytest
 from pyproj import Transformer
 
-from kazerne.report.maps import SITE_STYLES, Site, council_map, frontier_figure, minute_classes
+from kazerne.report.figures import frontier_figure
+from kazerne.report.maps import SITE_STYLES, Site, council_map, minute_classes
 
 TO_LAMBERT = Transformer.from_crs("EPSG:4326", "EPSG:31370", always_xy=True)
 

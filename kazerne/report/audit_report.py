@@ -17,7 +17,7 @@ def write_audit(rep, zone, out: str | Path) -> Path:
     ``audit_municipalities.csv``, ``audit_posts.csv``, ``implausible.geojson``, ``audit_map.png`` and,
     with the best routes, ``audit_passages.csv`` and ``audit_contraflow.csv`` (street, class, metres
     used, population served, a point)."""
-    from .maps import audit_map
+    from .figures import audit_map
 
     out = Path(out)
     net = zone.net

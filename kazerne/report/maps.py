@@ -21,6 +21,8 @@ from typing import Any
 import numpy as np
 import shapely
 
+from .labels import overlap, place_labels, text_box
+
 #: Print resolution of the PNG maps (dots per inch).
 PRINT_DPI = 200
 
@@ -105,7 +107,7 @@ class MapInfo:
     legend_labels: list
 
 
-def _mpl():
+def mpl():
     import matplotlib
 
     matplotlib.use("Agg")
@@ -183,130 +185,6 @@ def change_class(before_min, after_min, threshold_min: float, min_change: float 
     out[inb & ~ina] = 6
     out[~known] = -1
     return out
-
-
-# ------------------------------------------------------------------------------------------------
-# labels that do not overlap
-# ------------------------------------------------------------------------------------------------
-
-_DIRS = [
-    (1, 0, "left", "center"),
-    (1, 1, "left", "bottom"),
-    (1, -1, "left", "top"),
-    (-1, 0, "right", "center"),
-    (0, 1, "center", "bottom"),
-    (0, -1, "center", "top"),
-    (-1, 1, "right", "bottom"),
-    (-1, -1, "right", "top"),
-]
-_RADII = (7, 14, 24, 36, 52, 72, 96, 124)
-
-
-def _overlap(a, b, pad=1.5) -> bool:
-    return not (a.x1 + pad <= b.x0 or b.x1 + pad <= a.x0 or a.y1 + pad <= b.y0 or b.y1 + pad <= a.y0)
-
-
-def _area_overlap(a, boxes) -> float:
-    s = 0.0
-    for b in boxes:
-        w = min(a.x1, b.x1) - max(a.x0, b.x0)
-        h = min(a.y1, b.y1) - max(a.y0, b.y0)
-        if w > 0 and h > 0:
-            s += w * h
-    return s
-
-
-def _text_box(t, renderer):
-    """The box of a label's text alone (an annotation's own extent includes its leader line)."""
-    from matplotlib.text import Text
-
-    if hasattr(t, "update_positions"):
-        t.update_positions(renderer)
-    return Text.get_window_extent(t, renderer)
-
-
-def place_labels(ax, xy, texts, obstacles=(), fontsize=7.5, leader_from: int = 1, weights=None, **text_kw) -> list:
-    """Annotate points ``xy`` (data coordinates) with ``texts`` so that no label overlaps another
-    label, an obstacle box (display pixels: markers, names) or leaves the axes.
-
-    Each label tries positions around its point (right, upper right, lower right, left, above,
-    below, ...) at growing distances and takes the first free one; a label pushed beyond the first
-    ring gets a thin leader line to its point. When no free spot exists (never on the maps this
-    project draws; the tests check that) the spot with the least overlap is used. Returns the
-    matplotlib Text artists in input order.
-    """
-    fig = ax.figure
-    renderer = fig.canvas.get_renderer()
-    axbox = ax.get_window_extent(renderer)
-    placed = list(obstacles)
-    out = []
-    scale = fig.dpi / 72.0
-    weights = list(weights) if weights is not None else ["normal"] * len(texts)
-    for (x, y), s, fw in zip(xy, texts, weights):
-        best: tuple | None = None
-        for k, r in enumerate(_RADII):
-            for dx, dy, ha, va in _DIRS:
-                f = 1.0 if (dx == 0 or dy == 0) else 0.75
-                t = ax.annotate(
-                    s,
-                    (x, y),
-                    xytext=(dx * r * f, dy * r * f),
-                    textcoords="offset points",
-                    ha=ha,
-                    va=va,
-                    fontsize=fontsize,
-                    fontweight=fw,
-                    zorder=9,
-                    annotation_clip=False,
-                    **text_kw,
-                )
-                bb = _text_box(t, renderer)
-                inside = (
-                    bb.x0 >= axbox.x0 + 2 and bb.x1 <= axbox.x1 - 2 and bb.y0 >= axbox.y0 + 2 and bb.y1 <= axbox.y1 - 2
-                )
-                cost = _area_overlap(bb, placed) + (0 if inside else 1e9)
-                free = inside and not any(_overlap(bb, p) for p in placed)
-                if free:
-                    if best is not None:
-                        best[1].remove()
-                    best = (0.0, t, bb, k)
-                    break
-                if best is None or cost < best[0]:
-                    if best is not None:
-                        best[1].remove()
-                    best = (cost, t, bb, k)
-                else:
-                    t.remove()
-            if best is not None and best[0] == 0.0:
-                break
-        assert best is not None  # _RADII and _DIRS are not empty
-        cost, t, bb, k = best
-        if k >= leader_from:
-            t.remove()
-            off = t.xyann
-            t = ax.annotate(
-                s,
-                (x, y),
-                xytext=off,
-                textcoords="offset points",
-                ha=t.get_ha(),
-                va=t.get_va(),
-                fontsize=fontsize,
-                fontweight=fw,
-                zorder=9,
-                annotation_clip=False,
-                arrowprops=dict(arrowstyle="-", lw=0.6, color="#333333", shrinkA=0, shrinkB=4 * scale),
-                **text_kw,
-            )
-            bb = _text_box(t, renderer)
-        placed.append(bb)
-        out.append(t)
-    return out
-
-
-# ------------------------------------------------------------------------------------------------
-# map furniture
-# ------------------------------------------------------------------------------------------------
 
 
 def _scale_bar(ax, length_m=None):
@@ -416,7 +294,7 @@ def council_map(
     assumptions : list of str
         Short sentences for the assumptions block.
     """
-    plt = _mpl()
+    plt = mpl()
     import matplotlib.patheffects as pe
 
     sites = sites or []
@@ -458,7 +336,7 @@ def council_map(
         path_effects=halo,
         color="#111111",
     )
-    label_boxes = [_text_box(t, renderer) for t in texts]
+    label_boxes = [text_box(t, renderer) for t in texts]
     _furniture(fig, ax, title, subtitle)
     labels = _side_panel(fig, side, legend, assumptions, renderer)
     info = MapInfo(
@@ -722,7 +600,7 @@ def _draw_municipality_names(ax, base: Basemap, renderer, marker_boxes: list, ha
                 path_effects=halo,
             )
             bb = t.get_window_extent(renderer)
-            if not any(_overlap(bb, o) for o in marker_boxes + muni_boxes):
+            if not any(overlap(bb, o) for o in marker_boxes + muni_boxes):
                 break
         assert t is not None
         muni_boxes.append(t.get_window_extent(renderer))
@@ -799,7 +677,7 @@ def save_map(fig, folder, stem: str, dpi: int = PRINT_DPI) -> tuple:
 
     from .atomic import atomic_path
 
-    plt = _mpl()
+    plt = mpl()
     folder = Path(folder)
     out = []
     try:
@@ -810,165 +688,3 @@ def save_map(fig, folder, stem: str, dpi: int = PRINT_DPI) -> tuple:
     finally:
         plt.close(fig)
     return tuple(out)
-
-
-def proven(status) -> bool:
-    """A solve's status proves its network best (``"optimal"``: zero gap)."""
-    return str(status) == "optimal"
-
-
-def frontier_figure(
-    curve_p,
-    curve_share,
-    today_p,
-    today_share,
-    threshold_min: float,
-    *,
-    title: str,
-    new_crew: str,
-    today_note: str,
-    curve_status=None,
-    curve_gap=None,
-):
-    """The greenfield frontier: share within T for p posts (new posts of crew ``new_crew``) and
-    today's network as a star. Only points whose solve is proven optimal are called best (filled
-    dots); a point stopped before its proof (``curve_status`` not ``"optimal"``) is drawn hollow
-    and labelled with its status and gap. Returns a figure."""
-    plt = _mpl()
-    from matplotlib.ticker import MaxNLocator
-
-    status = list(curve_status) if curve_status is not None else ["optimal"] * len(curve_p)
-    gaps = list(curve_gap) if curve_gap is not None else [0.0] * len(curve_p)
-    ok = np.array([proven(s) for s in status], dtype=bool)
-    fig, ax = plt.subplots(figsize=(8.0, 6.4))
-    fig.subplots_adjust(top=0.86, bottom=0.36, left=0.1, right=0.97)
-    ys = np.array([100 * s for s in curve_share], dtype=float)
-    ps = np.asarray(curve_p)
-    ax.plot(ps, ys, "-", color="#2c7bb6", lw=1.5, zorder=2)
-    ax.plot(ps[ok], ys[ok], "o", color="#2c7bb6", zorder=3, label=f"best p posts from scratch (all {new_crew}; proven)")
-    if (~ok).any():
-        ax.plot(
-            ps[~ok],
-            ys[~ok],
-            "o",
-            mfc="white",
-            mec="#2c7bb6",
-            mew=1.6,
-            zorder=3,
-            label="p posts, feasible: not proven best (time limit; gap in the label)",
-        )
-    for p, y, good, st, g in zip(ps, ys, ok, status, gaps):
-        if good:  # above the curve
-            ax.annotate(
-                f"{y:.1f} %",
-                (p, y),
-                xytext=(0, 8),
-                textcoords="offset points",
-                ha="center",
-                fontsize=8,
-                color="#2c7bb6",
-            )
-        else:  # below it, where a rising curve leaves room for two lines
-            ax.annotate(
-                f"{y:.1f} %\n{st}\ngap {100 * (g or 0):.2g} %",
-                (p, y),
-                xytext=(0, -9),
-                textcoords="offset points",
-                ha="center",
-                va="top",
-                fontsize=7.5,
-                color="#2c7bb6",
-            )
-    lo = min(list(ys) + ([100 * today_share] if today_p is not None else []))
-    if today_p is not None:
-        ax.plot([today_p], [100 * today_share], "*", color="#b2182b", ms=16, label="today's network")
-        ax.annotate(
-            f"today: {100 * today_share:.1f} %",
-            (today_p, 100 * today_share),
-            xytext=(0, 12),
-            textcoords="offset points",
-            ha="center",
-            fontsize=9,
-            color="#b2182b",
-            fontweight="bold",
-        )
-    ax.set_ylim(max(0.0, lo - 8), min(100.0, max(ys) + 8) if max(ys) < 99 else 102)
-    lo_p = min(list(ps) + ([today_p] if today_p is not None else []))
-    hi_p = max(list(ps) + ([today_p] if today_p is not None else []))
-    ax.set_xlim(lo_p - 0.7, hi_p + 0.7)  # room for the first and last labels
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    ax.set_xlabel("number of posts")
-    ax.set_ylabel(f"population reached within {threshold_min:g} min (%)")
-    ax.grid(alpha=0.3)
-    ax.legend(loc="upper left", bbox_to_anchor=(-0.08, -0.13), fontsize=8.5, frameon=False)
-    fig.suptitle("\n".join(textwrap.wrap(title, 75)), fontsize=12, fontweight="bold", x=0.02, ha="left")
-    fig.text(0.02, 0.02, "\n".join(textwrap.wrap(today_note, 120)), fontsize=8, color="#333333")
-    return fig
-
-
-def audit_map(
-    net, municipalities_metric, names, implausible_xy, near_xy, facing_xy, title: str, footer: str = ""
-) -> bytes:
-    """A PNG (bytes) of the road network audit: the roads (emergency-only passages in blue), the
-    nodes dropped outside the largest strongly connected component (red dots), the straight lines of
-    pairs whose fastest route is implausibly long (orange), near-coincident nodes and facing dead ends
-    (purple). Coordinates in EPSG:31370."""
-    plt = _mpl()
-    from matplotlib.collections import LineCollection
-
-    fig, ax = plt.subplots(figsize=(10, 10))
-    seg = np.stack(
-        [np.column_stack([net.x[net.u], net.y[net.u]]), np.column_stack([net.x[net.v], net.y[net.v]])], axis=1
-    )
-    em = net.emergency_only()
-    ax.add_collection(LineCollection(seg[~em], colors="#9a9a9a", linewidths=0.25, zorder=1))
-    ax.add_collection(LineCollection(seg[em], colors="#2b83ba", linewidths=0.6, zorder=2))
-    for g, nm in zip(municipalities_metric, names):
-        for poly in getattr(g, "geoms", [g]):
-            xs, ys = poly.exterior.xy
-            ax.plot(xs, ys, color="#333333", lw=0.8, zorder=3)
-        c = g.representative_point()
-        ax.annotate(
-            nm,
-            (c.x, c.y),
-            fontsize=7,
-            ha="center",
-            color="#222222",
-            zorder=6,
-            bbox=dict(boxstyle="round,pad=0.15", fc="white", ec="none", alpha=0.7),
-        )
-    if net.dropped_xy is not None and len(net.dropped_xy):
-        ax.scatter(net.dropped_xy[:, 0], net.dropped_xy[:, 1], s=3, c="#d7191c", zorder=4)
-    if len(implausible_xy):
-        ax.add_collection(
-            LineCollection(
-                list(np.asarray(implausible_xy).reshape(-1, 2, 2)), colors="#fd8d3c", linewidths=0.8, zorder=5
-            )
-        )
-    for pts in (near_xy, facing_xy):
-        if len(pts):
-            ax.scatter(
-                np.asarray(pts)[:, 0], np.asarray(pts)[:, 1], s=14, facecolors="none", edgecolors="#7b3294", zorder=5
-            )
-    handles = [
-        plt.Line2D([], [], color="#9a9a9a", lw=1, label="road (public)"),
-        plt.Line2D([], [], color="#2b83ba", lw=1.5, label="emergency-only passage"),
-        plt.Line2D([], [], color="#d7191c", marker=".", ls="", label="node dropped (outside largest component)"),
-        plt.Line2D([], [], color="#fd8d3c", lw=1.5, label="pair with implausible detour (straight line)"),
-        plt.Line2D(
-            [], [], color="#7b3294", marker="o", mfc="none", ls="", label="near-coincident nodes / facing dead ends"
-        ),
-    ]
-    ax.legend(handles=handles, loc="lower left", fontsize=8)
-    ax.autoscale()
-    ax.set_aspect("equal")
-    ax.set_xticks([])
-    ax.set_yticks([])
-    ax.set_title(title, fontsize=11)
-    fig.text(
-        0.01, 0.005, (footer + "\n" if footer else "") + "© OpenStreetMap contributors", fontsize=7, color="#333333"
-    )
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=150, bbox_inches="tight")
-    plt.close(fig)
-    return buf.getvalue()

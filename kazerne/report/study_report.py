@@ -149,7 +149,7 @@ def site_words(r: dict) -> str:
 def network_words(summary: dict, n: int) -> str:
     """ " — the best network of n posts" only when the solve that chose it is proven optimal; else
     what it is (feasible, with its gap)."""
-    from .maps import proven
+    from .figures import proven
 
     solves = [x for x in summary.get("solves", []) if x.get("p", n) == n] or summary.get("solves", [])
     last = solves[-1] if solves else {}

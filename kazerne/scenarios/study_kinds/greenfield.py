@@ -10,7 +10,8 @@ from ...coverage.problem import from_cost_matrix
 from ...errors import ScenarioError
 from ...report import html as H
 from ...report.council import crew_kind
-from ...report.maps import figure_bytes, frontier_figure, proven, save_map
+from ...report.figures import frontier_figure, proven
+from ...report.maps import figure_bytes, save_map
 from ...report.study_report import StudyView, network_sites, network_words
 from ...report.tables import pct
 from ..study_common import StudyInput, StudyOutcome, StudyResult, Variant, place, rows_of, warn, warn_status
