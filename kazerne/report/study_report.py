@@ -73,6 +73,20 @@ class StudyView:
     not_chosen: str = "not chosen"
 
 
+def new_network_view(kind, res, figures=()) -> StudyView:
+    """The view of a study that draws a whole network (greenfield, minimum): the chosen sites, today's
+    posts not in it marked, the network in words, the kind's recommendation and ``figures``."""
+    inp, rows = res.inp, res.outcome.chosen_rows
+    chosen = {inp.cand.ids[r] for r in rows}
+    return StudyView(
+        title=kind.title,
+        subtitle=network_words(res.summary, len(rows)),
+        sites=network_sites(inp.posts, inp.cand, rows, {p: "not_chosen" for p in inp.posts.ids if p not in chosen}),
+        recommendation=kind.recommendation(res.result, res.summary),
+        figures=list(figures),
+    )
+
+
 def network_sites(posts, cand, chosen_rows, kinds: dict, label_extra: dict | None = None, moved=()) -> list:
     """Map markers of today's posts (``kinds``: post id -> marker kind where it is not the crew's)
     and of the chosen sites that are not posts ("NEW ..." or, for ``moved`` posts in order, "P MOVES TO ...")."""

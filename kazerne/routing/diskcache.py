@@ -148,17 +148,10 @@ def entry_path(kind: str, key: str) -> Path:
 
 
 def _npz(arrays: dict) -> bytes:
-    import zipfile
+    """The network cache's byte-stable .npz (:func:`~kazerne.routing.network.npz_bytes`)."""
+    from .network import npz_bytes
 
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_STORED) as zf:
-        for k in sorted(arrays):
-            info = zipfile.ZipInfo(f"{k}.npy", date_time=(1980, 1, 1, 0, 0, 0))
-            info.external_attr = 0o644 << 16
-            member = io.BytesIO()
-            np.lib.format.write_array(member, np.asanyarray(arrays[k]), allow_pickle=False)
-            zf.writestr(info, member.getvalue())
-    return buf.getvalue()
+    return npz_bytes(arrays)
 
 
 def save_entry(path: Path, key: str, arrays: dict, meta: dict) -> bool:

@@ -661,7 +661,7 @@ def _clean_cache_temps(path: Path) -> None:
             pass
 
 
-def _npz_bytes(arrays: dict) -> bytes:
+def npz_bytes(arrays: dict) -> bytes:
     """An .npz (zip of .npy members) with fixed member order, timestamps and attributes: the same
     arrays give the same bytes in every process and at every time (``np.savez`` stamps the clock)."""
     import io
@@ -689,7 +689,7 @@ def save_cache(net: RoadNetwork, path: Path) -> None:
     from ..files import apply_umask, temp_prefix
 
     arrays = {k: np.asarray(getattr(net, k)) for k in _ARRAYS}
-    body = _npz_bytes(
+    body = npz_bytes(
         {
             "source": np.array(net.source),
             "source_sha256": np.array(net.source_sha256),

@@ -12,7 +12,7 @@ from ...report import html as H
 from ...report.council import crew_kind
 from ...report.figures import frontier_figure, proven
 from ...report.maps import figure_bytes, save_map
-from ...report.study_report import StudyView, network_sites, network_words
+from ...report.study_report import StudyView, network_words, new_network_view
 from ...report.tables import pct
 from ..study_common import StudyInput, StudyOutcome, StudyResult, Variant, place, rows_of, warn, warn_status
 from . import StudyKind
@@ -117,15 +117,7 @@ class Greenfield(StudyKind):
         )
 
     def view(self, res: StudyResult, after) -> StudyView:
-        inp, rows = res.inp, res.outcome.chosen_rows
-        chosen = {inp.cand.ids[r] for r in rows}
-        return StudyView(
-            title=self.title,
-            subtitle=network_words(res.summary, len(rows)),
-            sites=network_sites(inp.posts, inp.cand, rows, {p: "not_chosen" for p in inp.posts.ids if p not in chosen}),
-            recommendation=self.recommendation(res.result, res.summary),
-            figures=[lambda folder, bm: self._figure(folder, bm, res)],
-        )
+        return new_network_view(self, res, [lambda folder, bm: self._figure(folder, bm, res)])
 
     @staticmethod
     def _figure(folder, bm, res: StudyResult) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 from ...errors import ScenarioError
-from ...report.study_report import StudyView, network_sites, network_words
+from ...report.study_report import StudyView, network_words, new_network_view
 from ..context import headline
 from ..study_common import (
     StudyInput,
@@ -67,14 +67,7 @@ class Minimum(StudyKind):
         return solve_model("lscp", var.mat, demand_weights(var.ctx), var.cand, var.st, var.deadline, radius=radius)
 
     def view(self, res: StudyResult, after) -> StudyView:
-        inp, rows = res.inp, res.outcome.chosen_rows
-        chosen = {inp.cand.ids[r] for r in rows}
-        return StudyView(
-            title=self.title,
-            subtitle=network_words(res.summary, len(rows)),
-            sites=network_sites(inp.posts, inp.cand, rows, {p: "not_chosen" for p in inp.posts.ids if p not in chosen}),
-            recommendation=self.recommendation(res.result, res.summary),
-        )
+        return new_network_view(self, res)
 
     def recommendation(self, res: dict, summary: dict | None = None) -> str:
         sites = res.get("sites") or []
