@@ -25,7 +25,7 @@ import pytest
 from kazerne.errors import KazerneError, ModelInputError, NodeIdError, OutputError, ZonePackError
 from kazerne.files import temp_prefix
 from kazerne.report.atomic import MARKER, atomic_dir, write_json
-from kazerne.scenarios import runner
+from kazerne.scenarios import baseline
 from kazerne.scenarios.runner import main
 
 REPO = Path(__file__).resolve().parents[1]
@@ -130,7 +130,7 @@ def test_what_kazerne_did_not_write_is_refused_before_the_computation(prepare, w
     def no_computation(*a, **k):
         raise AssertionError("the computation started before the output folder was checked")
 
-    monkeypatch.setattr(runner, "load_context", no_computation)
+    monkeypatch.setattr(baseline, "load_context", no_computation)
     out = tmp_path / "out"
     target = out / "safe-run"
     prepare(target)
@@ -145,7 +145,7 @@ def test_what_kazerne_did_not_write_is_refused_before_the_computation(prepare, w
 
 @pytest.mark.parametrize("layout", ["out-is-a-file", "out-below-a-file"])
 def test_an_out_that_is_a_file_is_refused_before_the_computation(layout, tmp_path, capsys, monkeypatch):
-    monkeypatch.setattr(runner, "load_context", lambda *a, **k: pytest.fail("computation started"))
+    monkeypatch.setattr(baseline, "load_context", lambda *a, **k: pytest.fail("computation started"))
     blocker = tmp_path / "results"
     blocker.write_text("a file, not a folder\n")
     out = blocker if layout == "out-is-a-file" else blocker / "sub" / "dir"
@@ -162,7 +162,7 @@ def test_an_unwritable_out_is_found_before_the_computation(tmp_path, capsys, mon
     def denied(*a, **k):
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr(runner, "load_context", lambda *a, **k: pytest.fail("computation started"))
+    monkeypatch.setattr(baseline, "load_context", lambda *a, **k: pytest.fail("computation started"))
     monkeypatch.setattr(atomic.tempfile, "mkdtemp", denied)
     out = tmp_path / "out"
     out.mkdir()
