@@ -19,7 +19,8 @@ W = np.array([10.0, 20.0, 30.0, 40.0])
 
 
 def _tt():
-    return SimpleNamespace(dense=lambda: CALL + TURN[:, None] + DRIVE, turnout_s=TURN)
+    # times from the call: their clock says so (kz.Clock), as TravelTimes' does
+    return SimpleNamespace(dense=lambda: CALL + TURN[:, None] + DRIVE, turnout_s=TURN, clock=kz.Clock(CALL))
 
 
 def _demand():
