@@ -94,10 +94,47 @@ def shipped_run(tmp_path_factory, zone_data_dir, network_cache_dir):
 ZONE_FIXTURES = {"zone_data_dir", "hvz_zone", "network_cache_dir", "shipped_run"}
 
 
+#: pack-free tests that start processes (real commands, worker pools, Dask, signals) or search many
+#: cases by brute force: 1.5-12 s each, together about 80 % of the pack-free subset's time
+SLOW_TESTS = {
+    "test_architecture.py::test_the_scan_sees_the_package",
+    "test_batch.py::test_a_run_that_raises_is_recorded_and_the_batch_goes_on",
+    "test_batch.py::test_changed_base_field_reruns_exactly_the_affected_runs",
+    "test_batch.py::test_cli_summary_and_quiet",
+    "test_batch.py::test_dask_not_asked_not_imported",
+    "test_batch.py::test_dask_worker_killed_mid_batch_every_run_once",
+    "test_batch.py::test_expansion_ids_and_dry_run",
+    "test_batch.py::test_pool_worker_killed_runs_retried",
+    "test_batch.py::test_same_table_serially_on_a_pool_and_on_dask",
+    "test_batch.py::test_sigkill_half_way_then_resume_runs_only_the_missing",
+    "test_batch_tables.py::test_cli_says_which_path",
+    "test_criticality.py::test_ranking_equals_brute_force_for_every_segment",
+    "test_deterministic_build.py::test_two_processes_with_different_hash_seeds_write_the_same_cache",
+    "test_hostile_commands.py::test_compare_works_on_the_tiny_runs",
+    "test_hostile_runs.py::test_the_slowest_valid_profile_runs_and_prints_its_summary",
+    "test_metrics.py::test_matches_brute_force",
+    "test_metrics.py::test_removing_a_site_never_increases_a_share",
+    "test_metrics.py::test_shares_monotone_in_threshold",
+    "test_models.py::test_mclp_frontier_matches_enumeration_for_every_p",
+    "test_network_effect.py::test_slice_limited_change_shows_its_effect_in_its_slice_only",
+    "test_procs.py::test_ctrl_c_stops_the_batch_without_more_runs",
+    "test_procs.py::test_ctrl_c_to_a_dask_local_batch_prints_no_worker_traceback",
+    "test_procs.py::test_kill_9_of_the_batch_leaves_no_process_behind",
+    "test_reports.py::test_browser_recorder_sees_requests_and_errors",
+    "test_simulate_kind.py::test_the_pack_list_and_a_short_run_through_cli_and_runner",
+    "test_simulation.py::test_agrees_with_the_exact_hypercube",
+    "test_simulation.py::test_one_unit_erlang_b_loss_and_utilisation",
+}
+
+
 def pytest_collection_modifyitems(config, items):
-    """Mark every test that needs the zone pack ``zone``, so that ``pytest -m "not zone"`` runs the fast,
-    pack-free subset (the full suite stays the CI command). A test module that reaches the pack without
-    these fixtures sets ``pytestmark = pytest.mark.zone`` itself."""
+    """Mark every test that needs the zone pack ``zone``, so that ``pytest -m "not zone"`` runs the
+    pack-free subset, and the process-level and brute-force ones of :data:`SLOW_TESTS` ``slow``:
+    ``pytest -m "not zone and not slow"`` is the quick loop (the full suite stays the CI command). A
+    test module that reaches the pack without these fixtures sets ``pytestmark = pytest.mark.zone``."""
     for item in items:
         if ZONE_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.zone)
+        name = getattr(item, "originalname", None) or item.name
+        if f"{item.path.name}::{name}" in SLOW_TESTS:
+            item.add_marker(pytest.mark.slow)
