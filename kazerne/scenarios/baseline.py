@@ -449,7 +449,8 @@ def _audit_lines(au: dict | None) -> list[str]:
         f"component, {au['near_coincident_node_pairs']} unjoined near-coincident node pairs, detour "
         + (f"index median {min(med):.2f}-{max(med):.2f} by municipality" if med else "index not measured")
     ]
-    return lines + [f"WARNING: {w}" for w in au["warnings"]]
+    n = len(au["warnings"])  # each one line on stderr after the answer (runner.print_lines), not twice
+    return lines + ([f"{n} audit warning{'s' if n != 1 else ''}: on stderr below, and in summary.json"] if n else [])
 
 
 def console_lines(summary: dict) -> list[str]:
