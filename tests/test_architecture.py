@@ -37,16 +37,7 @@ def _imports(f: Path):
     mod = module_name(f).split(".")
     pkg = mod if f.name == "__init__.py" else mod[:-1]
     tree = ast.parse(f.read_text(encoding="utf-8"))
-    typing_only = {
-        id(n)
-        for block in ast.walk(tree)
-        if isinstance(block, ast.If) and "TYPE_CHECKING" in ast.unparse(block.test)
-        for stmt in block.body
-        for n in ast.walk(stmt)
-    }
-    for node in ast.walk(tree):
-        if id(node) in typing_only:  # annotations only: not an import at run time
-            continue
+    for node in ast.walk(tree):  # typing-only imports (if TYPE_CHECKING) count too: no cycle even for mypy
         if isinstance(node, ast.ImportFrom):
             if node.level:
                 base = pkg[: len(pkg) - node.level + 1]

@@ -8,13 +8,10 @@ from __future__ import annotations
 import datetime as dt
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from ..routing.changes import ACTIONS, NetworkChange
 from ..routing.profiles import CLASS_INDEX, PROFILES
-
-if TYPE_CHECKING:  # the schema imports this module to parse [network]
-    from .schema import Validator
+from .schema_check import Validator  # below the schema, which imports this module to parse [network]
 
 __all__ = ["NETWORK_KEYS", "CHANGE_KEYS", "parse_network"]
 

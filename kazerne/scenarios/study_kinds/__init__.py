@@ -20,13 +20,14 @@ from __future__ import annotations
 import dataclasses
 import importlib
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ...sites import DEFAULT_CANDIDATE_CLASSES
 
-if TYPE_CHECKING:  # pragma: no cover - typing only
-    from ...report.study_report import StudyView
-    from ..study_common import StudyInput, StudyOutcome, StudyResult, Variant
+# The protocol's arguments and results (StudyInput, StudyOutcome, StudyResult, Variant of
+# kazerne.scenarios.study_common; StudyView of kazerne.report.study_report) are typed Any here: the
+# schema imports this registry, and study_common reaches the schema (no import cycle, not even for
+# type checking); each kind's module types them exactly.
 
 __all__ = ["STUDY_KIND_MODULES", "StudyKind", "StudySpec", "get_study_kind", "study_kind_names", "study_kinds"]
 
@@ -150,15 +151,15 @@ class StudyKind:
     def check_sizes(self, sc: Any, st: StudySpec, n_candidates: int, n_posts: int) -> None:
         """Refuse, before the matrix is computed, a size the candidates cannot give (ScenarioError)."""
 
-    def solve(self, inp: StudyInput) -> StudyOutcome:
+    def solve(self, inp: Any) -> Any:
         """The study's answer (nothing written)."""
         raise NotImplementedError
 
-    def resolve(self, var: Variant) -> Any:
+    def resolve(self, var: Any) -> Any:
         """The study's solve under one sensitivity variant: a SolveResult (kinds with ``sensitivity``)."""
         raise NotImplementedError
 
-    def view(self, res: StudyResult, after: Any) -> StudyView:
+    def view(self, res: Any, after: Any) -> Any:
         """What the map, the layers and the report show (``after``: the recommended network's report)."""
         raise NotImplementedError
 
